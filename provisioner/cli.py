@@ -1,0 +1,318 @@
+"""`python -m provisioner`: validate, plan and apply an environment's spec.
+
+Heavy imports (client libraries, the engine) happen inside the commands, so `--help` and
+`validate` start in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with what the operator asked for: printed plainly, exit 1."""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--specs", type=Path, default=Path("specs"), help="folder of environment specs (default: specs)"
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors and the final summary")
+
+
+def _engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        help="use the embedded emulator, its state kept in --state-dir, instead of Google Cloud",
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, default=Path(".provisioner"), help="where --local keeps its state"
+    )
+    parser.add_argument(
+        "--parallelism", type=int, default=8, help="API operations in flight at once (default 8)"
+    )
+    parser.add_argument("--impersonate", metavar="SERVICE_ACCOUNT", help="act as this service account")
+    parser.add_argument(
+        "--adopt", action="store_true", help="take over existing resources without our labels"
+    )
+    parser.add_argument(
+        "--prune", action="store_true", help="delete managed resources the spec no longer names"
+    )
+    parser.add_argument(
+        "--allow-destroy", action="store_true", help="allow deleting or replacing resources that hold data"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="provisioner",
+        description="Provision and correct the digitwin Google Cloud infrastructure from a typed spec.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = sub.add_parser("validate", help="check specs without calling any API")
+    validate.add_argument("--env", help="one environment (default: all)")
+    _common(validate)
+
+    plan = sub.add_parser("plan", help="show what apply would change")
+    plan.add_argument("--env", required=True)
+    plan.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    plan.add_argument("--out", type=Path, help="save the plan as JSON, for `apply PLANFILE`")
+    plan.add_argument(
+        "--detailed-exitcode", action="store_true", help="exit 0 with no changes, 2 with changes, 1 on error"
+    )
+    plan.add_argument(
+        "--target", action="append", default=[], metavar="ADDRESS_OR_KIND", help="limit to these"
+    )
+    _common(plan)
+    _engine_options(plan)
+
+    apply = sub.add_parser("apply", help="make the live resources match the spec (or a saved plan)")
+    apply.add_argument("planfile", nargs="?", type=Path, help="a plan saved with `plan --out`")
+    apply.add_argument("--env", help="environment (required without a plan file)")
+    apply.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
+    apply.add_argument("--target", action="append", default=[], metavar="ADDRESS_OR_KIND")
+    _common(apply)
+    _engine_options(apply)
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.WARNING
+    if args.verbose == 1:
+        level = logging.INFO
+    elif args.verbose > 1:
+        level = logging.DEBUG
+    if args.quiet:
+        level = logging.ERROR
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _load_spec(specs: Path, env: str) -> Any:
+    from provisioner.spec.loader import load_env_spec
+
+    return load_env_spec(specs, env)
+
+
+# -- validate --------------------------------------------------------------------------
+def cmd_validate(args: argparse.Namespace) -> int:
+    from provisioner.spec.loader import SpecError, list_envs, load_env_spec
+
+    envs = [args.env] if args.env else list_envs(args.specs)
+    if not envs:
+        raise UsageError(f"no environment specs found in {args.specs}")
+    failed = 0
+    for env in envs:
+        try:
+            load_env_spec(args.specs, env)
+        except SpecError as exc:
+            failed += 1
+            print(str(exc), file=sys.stderr)
+            continue
+        if not args.quiet:
+            print(f"{env}: valid")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+# -- shared engine wiring --------------------------------------------------------------
+class Session:
+    """Spec, clients and planner for one environment, and the emulator if --local."""
+
+    def __init__(self, args: argparse.Namespace, env: str) -> None:
+        from provisioner.clients import ClientFactory, Endpoints
+        from provisioner.context import Context
+        from provisioner.planner import Planner
+        from reconcilers import all_reconcilers
+
+        self.spec = _load_spec(args.specs, env)  # spec errors surface before any API call
+        self.emulator = None
+        endpoints = Endpoints.from_environment()
+        if args.local:
+            from provisioner.local import start_local_emulator
+
+            url, self.emulator = start_local_emulator(self.spec.project, args.state_dir)
+            endpoints = Endpoints(default=url)
+        self.ctx = Context(spec=self.spec, clients=ClientFactory(endpoints, impersonate=args.impersonate))
+        self.planner = Planner(self.ctx, all_reconcilers(), parallelism=args.parallelism)
+
+    def close(self) -> None:
+        if self.emulator is not None:
+            self.emulator.stop()
+
+
+def _plan_options(args: argparse.Namespace) -> Any:
+    from provisioner.planner import PlanOptions
+
+    return PlanOptions(
+        adopt=args.adopt, prune=args.prune, allow_destroy=args.allow_destroy, targets=tuple(args.target)
+    )
+
+
+def _check_targets(session: Session, targets: Sequence[str]) -> None:
+    if not targets:
+        return
+    desired = session.planner.desired()
+    known = {r.address for r in desired} | {r.kind for r in desired} | set(session.planner.kinds)
+    unknown = [t for t in targets if t not in known]
+    if unknown:
+        kinds = ", ".join(sorted(session.planner.kinds))
+        raise UsageError(
+            f"--target {', '.join(unknown)} matches nothing; give a resource address or one of: {kinds}"
+        )
+
+
+# -- plan ------------------------------------------------------------------------------
+def cmd_plan(args: argparse.Namespace) -> int:
+    from provisioner.render import render_plan
+
+    session = Session(args, args.env)
+    try:
+        _check_targets(session, args.target)
+        plan = session.planner.plan(_plan_options(args))
+    finally:
+        session.close()
+    if args.out:
+        plan.save(args.out)
+    print(render_plan(plan, args.format))
+    if args.detailed_exitcode and plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+# -- apply -----------------------------------------------------------------------------
+def _confirm(plan: Any, auto_approve: bool) -> bool:
+    if auto_approve:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError("refusing to apply without confirmation: not a terminal; pass --auto-approve")
+    answer = input(f"Apply these changes to {plan.env} ({plan.project})? Only 'yes' is accepted: ")
+    return answer.strip() == "yes"
+
+
+def _stale(session: Session, plan: Any) -> list[str]:
+    """Addresses whose live side moved since the plan was made."""
+    from provisioner.diff import live_token
+
+    desired = {r.address: r for r in session.planner.desired()}
+    for change in plan.changes:
+        if change.desired is not None:
+            desired[change.address] = change.resource()
+    live = session.planner.observe(list(desired.values()))
+    session.live = live
+    moved = []
+    for address, token in plan.observed.items():
+        kind = session.planner.kinds.get(address.split("/", 1)[0])
+        if kind is None:
+            moved.append(f"{address}: kind no longer known")
+            continue
+        now = live_token(kind, desired.get(address), live.get(address))
+        if now != token:
+            before = "absent" if token is None else "as planned"
+            after = "absent" if now is None else "changed"
+            moved.append(f"{address}: was {before}, now {after}")
+    return moved
+
+
+def _reporter(args: argparse.Namespace, total: int) -> Any:
+    from provisioner.progress import LineReporter, TerminalReporter
+
+    if sys.stderr.isatty() and not args.quiet and not os.environ.get("NO_COLOR"):
+        from rich.console import Console
+
+        return TerminalReporter(total, Console(stderr=True))
+    return LineReporter(quiet=args.quiet)
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from provisioner.apply import Executor
+    from provisioner.plan import Plan
+    from provisioner.render import apply_summary, plan_text
+
+    saved = None
+    if args.planfile:
+        try:
+            saved = Plan.load(args.planfile)
+        except (OSError, ValueError, KeyError) as exc:
+            raise UsageError(f"cannot read plan {args.planfile}: {exc}") from exc
+        if args.env and args.env != saved.env:
+            raise UsageError(f"{args.planfile} is a plan for {saved.env}, not {args.env}")
+    env = saved.env if saved else args.env
+    if not env:
+        raise UsageError("apply needs --env ENV or a saved plan file")
+    session = Session(args, env)
+    try:
+        if saved is not None:
+            moved = _stale(session, saved)
+            if moved:
+                print(
+                    f"The plan {args.planfile} is stale; the live side changed since it was made:",
+                    file=sys.stderr,
+                )
+                for line in moved:
+                    print(f"  {line}", file=sys.stderr)
+                print("Make a new plan and review it.", file=sys.stderr)
+                return EXIT_ERROR
+            plan, live = saved, session.live
+        else:
+            _check_targets(session, args.target)
+            observation = session.planner.snapshot(tuple(args.target))
+            plan = session.planner.plan(_plan_options(args), observation)
+            live = observation.live
+        if not args.quiet:
+            print(plan_text(plan))
+        if not plan.pending:
+            return EXIT_OK
+        if not _confirm(plan, args.auto_approve or (saved is not None and args.auto_approve)):
+            print("Apply cancelled.")
+            return EXIT_ERROR
+        reporter = _reporter(args, len(plan.pending))
+        executor_args = dict(
+            ctx=session.ctx, kinds=session.planner.kinds, live=live, parallelism=args.parallelism
+        )
+        if hasattr(reporter, "__enter__"):
+            with reporter:
+                result = Executor(**executor_args, reporter=reporter, adopt=args.adopt).run(plan)
+        else:
+            result = Executor(**executor_args, reporter=reporter, adopt=args.adopt).run(plan)
+    finally:
+        session.close()
+    print(apply_summary(result))
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
+COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "apply": cmd_apply}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from provisioner.errors import classify
+        from provisioner.spec.loader import SpecError
+
+        if isinstance(exc, SpecError):
+            print(str(exc), file=sys.stderr)
+            return EXIT_ERROR
+        err = classify(exc)
+        if err is None:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_ERROR

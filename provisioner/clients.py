@@ -1,0 +1,186 @@
+"""The one place that builds API clients: credentials and endpoints are decided here.
+
+By default every client talks to Google with `google.auth.default()` credentials
+(optionally impersonating a service account). `PROVISIONER_ENDPOINT` sends every API to
+one emulator serving them all; `PROVISIONER_ENDPOINT_<SERVICE>` sends one service
+elsewhere; `STORAGE_EMULATOR_HOST` is honoured for storage as the storage library does.
+Any override means anonymous credentials: an emulator takes no tokens.
+
+Client libraries are imported only when a client is first asked for, so commands that
+call no API (`validate`, `--help`) start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Services an endpoint can be overridden for, as named in PROVISIONER_ENDPOINT_<SERVICE>.
+SERVICES = (
+    "storage",
+    "kms",
+    "compute",
+    "sqladmin",
+    "container",
+    "run",
+    "monitoring",
+    "servicenetworking",
+    "vpcaccess",
+    "secretmanager",
+    "cloudresourcemanager",
+    "serviceusage",
+    "iam",
+    "cloudscheduler",
+)
+
+#: Discovery API name → the service name used for endpoint overrides.
+_DISCOVERY_SERVICE = {"cloudkms": "kms"}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where each service lives; None means the real Google endpoint."""
+
+    default: str | None = None
+    per_service: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Endpoints:
+        environ = os.environ if environ is None else environ
+        per_service: dict[str, str] = {}
+        for service in SERVICES:
+            value = environ.get(f"PROVISIONER_ENDPOINT_{service.upper()}")
+            if value:
+                per_service[service] = value.rstrip("/")
+        host = environ.get("STORAGE_EMULATOR_HOST")
+        if host and "storage" not in per_service:
+            per_service["storage"] = host.rstrip("/") if "://" in host else f"http://{host.rstrip('/')}"
+        default = environ.get("PROVISIONER_ENDPOINT")
+        return cls(default=default.rstrip("/") if default else None, per_service=per_service)
+
+    def for_service(self, service: str) -> str | None:
+        return self.per_service.get(service) or self.default
+
+    @property
+    def any_override(self) -> bool:
+        return bool(self.default or self.per_service)
+
+
+class ClientFactory:
+    """Builds and caches clients; discovery clients are per thread (httplib2 is not thread-safe)."""
+
+    def __init__(self, endpoints: Endpoints | None = None, impersonate: str | None = None) -> None:
+        self.endpoints = endpoints or Endpoints.from_environment()
+        self.impersonate = impersonate
+        self._lock = threading.Lock()
+        self._shared: dict[Any, Any] = {}
+        self._local = threading.local()
+        self._credentials: Any = None
+
+    # -- credentials -------------------------------------------------------------------
+    def credentials(self, service: str) -> Any:
+        if self.endpoints.for_service(service):
+            from google.auth.credentials import AnonymousCredentials
+
+            return AnonymousCredentials()
+        with self._lock:
+            if self._credentials is None:
+                import google.auth
+
+                creds, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+                if self.impersonate:
+                    from google.auth import impersonated_credentials
+
+                    creds = impersonated_credentials.Credentials(
+                        source_credentials=creds,
+                        target_principal=self.impersonate,
+                        target_scopes=["https://www.googleapis.com/auth/cloud-platform"],
+                    )
+                self._credentials = creds
+            return self._credentials
+
+    # -- typed clients ------------------------------------------------------------------
+    def gapic(self, service: str, client_cls: type) -> Any:
+        """A google-cloud-* client over REST, so one HTTP emulator can serve it."""
+        key = ("gapic", service, client_cls)
+        with self._lock:
+            client = self._shared.get(key)
+        if client is not None:
+            return client
+        options: dict[str, Any] = {}
+        endpoint = self.endpoints.for_service(service)
+        if endpoint:
+            options["api_endpoint"] = endpoint
+        client = client_cls(
+            transport="rest", credentials=self.credentials(service), client_options=options or None
+        )
+        with self._lock:
+            return self._shared.setdefault(key, client)
+
+    def storage(self, project: str) -> Any:
+        key = ("storage", project)
+        with self._lock:
+            client = self._shared.get(key)
+        if client is not None:
+            return client
+        from google.cloud import storage
+
+        options: dict[str, Any] = {}
+        endpoint = self.endpoints.for_service("storage")
+        if endpoint:
+            options["api_endpoint"] = endpoint
+        client = storage.Client(
+            project=project, credentials=self.credentials("storage"), client_options=options or None
+        )
+        with self._lock:
+            return self._shared.setdefault(key, client)
+
+    # -- discovery clients -------------------------------------------------------------
+    def discovery(self, api: str, version: str) -> Any:
+        """A googleapiclient discovery client, one per thread."""
+        cache: dict[tuple[str, str], Any] = getattr(self._local, "clients", None) or {}
+        self._local.clients = cache
+        client = cache.get((api, version))
+        if client is not None:
+            return client
+        import google_auth_httplib2
+        import httplib2
+        from googleapiclient.discovery import build_from_document
+
+        service = _DISCOVERY_SERVICE.get(api, api)
+        document = _discovery_document(api, version)
+        endpoint = self.endpoints.for_service(service)
+        options: dict[str, Any] = {}
+        if endpoint:
+            # build() drops the service path when given an endpoint: put it back.
+            options["api_endpoint"] = f"{endpoint}/{document.get('servicePath', '')}"
+        http = google_auth_httplib2.AuthorizedHttp(self.credentials(service), http=httplib2.Http(timeout=60))
+        client = build_from_document(document, http=http, client_options=options or None)
+        cache[(api, version)] = client
+        return client
+
+
+_documents: dict[tuple[str, str], dict[str, Any]] = {}
+_documents_lock = threading.Lock()
+
+
+def _discovery_document(api: str, version: str) -> dict[str, Any]:
+    with _documents_lock:
+        doc = _documents.get((api, version))
+        if doc is None:
+            import googleapiclient
+
+            path = (
+                Path(googleapiclient.__file__).parent
+                / "discovery_cache"
+                / "documents"
+                / f"{api}.{version}.json"
+            )
+            doc = json.loads(path.read_text())
+            _documents[(api, version)] = doc
+        return doc

@@ -1,0 +1,124 @@
+"""Compare what the spec owns with what the API holds.
+
+Only fields present in the desired body are compared: the API fills in many more (ids,
+timestamps, defaults), and a field the spec does not set is not ours to correct. Before
+comparing, the live body is normalised by its kind and the API's known defaults are filled
+in, so that "unset" and "the default" never show up as a perpetual diff.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+from provisioner.kind import Kind
+from provisioner.plan import FieldChange
+from provisioner.resource import LiveResource, Resource
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Maps merge key by key; anything else in `override` wins."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def scalars_equal(want: Any, have: Any) -> bool:
+    if want == have and type(want) is type(have):
+        return True
+    if isinstance(want, bool) or isinstance(have, bool):
+        return want is have or (want == have and isinstance(want, bool) and isinstance(have, bool))
+    # int64 fields travel as JSON strings ("604800") in some APIs and as numbers in others.
+    if (isinstance(want, int | float) and isinstance(have, str)) or (
+        isinstance(have, int | float) and isinstance(want, str)
+    ):
+        try:
+            return float(want) == float(have)
+        except ValueError:
+            return False
+    return bool(want == have)
+
+
+def values_equal(want: Any, have: Any, unordered: bool = False) -> bool:
+    if isinstance(want, dict):
+        if not isinstance(have, dict) or set(want) != set(have):
+            return False
+        return all(values_equal(want[k], have[k]) for k in want)
+    if isinstance(want, list):
+        if not isinstance(have, list) or len(want) != len(have):
+            return False
+        if unordered:
+            want, have = sorted(want, key=_sort_key), sorted(have, key=_sort_key)
+        return all(values_equal(w, h) for w, h in zip(want, have, strict=True))
+    return scalars_equal(want, have)
+
+
+def _sort_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _compare(want: Any, have: Any, path: str, unordered: frozenset[str], out: list[FieldChange]) -> None:
+    if want is None:
+        return
+    if isinstance(want, dict) and want:
+        have_map = have if isinstance(have, dict) else {}
+        if have is not None and not isinstance(have, dict):
+            out.append(FieldChange(path, have, want))
+            return
+        for key in sorted(want):
+            _compare(want[key], have_map.get(key), _join(path, key), unordered, out)
+        return
+    if not values_equal(want, have, unordered=path in unordered):
+        if have is None and want in ([], {}):
+            return
+        out.append(FieldChange(path, have, want))
+
+
+def live_view(kind: Kind, live: LiveResource) -> dict[str, Any]:
+    """The live body as the diff sees it: normalised, with API defaults filled in."""
+    return deep_merge(kind.api_defaults, kind.normalise(copy.deepcopy(live.body)))
+
+
+def field_changes(kind: Kind, desired: Resource, live: LiveResource) -> list[FieldChange]:
+    out: list[FieldChange] = []
+    _compare(desired.body, live_view(kind, live), "", frozenset(kind.unordered), out)
+    return out
+
+
+def immutable_hit(kind: Kind, changes: list[FieldChange]) -> str | None:
+    """The first immutable field among the changes, if any: it forces a replacement."""
+    for change in changes:
+        for path in kind.immutable:
+            if change.path == path or change.path.startswith(path + "."):
+                return change.path
+    return None
+
+
+def _project(shape: Any, value: Any) -> Any:
+    if isinstance(shape, dict) and isinstance(value, dict):
+        return {k: _project(shape[k], value.get(k)) for k in sorted(shape) if shape[k] is not None}
+    return value
+
+
+def live_token(kind: Kind, desired: Resource | None, live: LiveResource | None) -> str | None:
+    """A short digest of what the plan saw: the owned fields plus the API's own version token.
+
+    Only owned fields count, so fields the API advances on its own (a KMS key's next
+    rotation time, a bucket's update time) do not make every saved plan stale.
+    """
+    if live is None:
+        return None
+    view = live_view(kind, live)
+    seen = _project(desired.body, view) if desired is not None else view
+    digest = hashlib.sha256(json.dumps([seen, live.version], sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]

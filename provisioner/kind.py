@@ -1,0 +1,100 @@
+"""The contract between the engine and a service: one `Kind` per API resource type.
+
+Shaped after Crossplane's Observe/Create/Update/Delete and Config Connector's direct
+adapters: a kind lists its live resources in as few calls as the API allows, creates, updates
+with the API's own partial-update form, and deletes; each mutation hands back an
+`Operation` the engine waits on. A `Reconciler` groups the kinds of one service family and
+turns the spec into desired resources. The engine sees only these two abstractions.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from provisioner.errors import ApiError
+from provisioner.operations import Operation, PollSchedule
+from provisioner.resource import LiveResource, Resource
+
+if TYPE_CHECKING:
+    from provisioner.context import Context
+    from provisioner.plan import FieldChange
+
+
+class Kind(ABC):
+    """One API resource type and how to read and write it."""
+
+    kind: ClassVar[str]
+    #: Body paths (dotted) whose change forces delete + create.
+    immutable: ClassVar[tuple[str, ...]] = ()
+    #: Body paths of lists whose order the API does not keep.
+    unordered: ClassVar[tuple[str, ...]] = ()
+    #: Values the API fills in when a field is unset; merged into live bodies before diffing.
+    api_defaults: ClassVar[dict[str, Any]] = {}
+    #: Deleting or replacing it can lose data (a bucket with objects, a database).
+    stateful: ClassVar[bool] = False
+    #: How to wait on this kind's operations.
+    poll_schedule: ClassVar[PollSchedule] = PollSchedule()
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # -- reading ---------------------------------------------------------------------
+    @abstractmethod
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        """Every live resource of this kind in scope: list calls, not one GET each."""
+
+    def read(self, desired: Resource) -> LiveResource | None:
+        """The one live resource for `desired` (after a 409 on create, for instance)."""
+        for live in self.observe([desired]):
+            if live.name == desired.name:
+                return live
+        return None
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Rewrite a live body into the spec's spelling (case, units, resource paths)."""
+        return body
+
+    # -- writing ---------------------------------------------------------------------
+    @abstractmethod
+    def create(self, desired: Resource) -> Operation: ...
+
+    @abstractmethod
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation: ...
+
+    @abstractmethod
+    def delete(self, live: LiveResource) -> Operation: ...
+
+    def abandon(self, live: LiveResource) -> Operation | None:
+        """Leave the resource in place but out of management (drop our ownership labels)."""
+        return None
+
+    # -- safety ----------------------------------------------------------------------
+    def delete_effect(self, live: LiveResource) -> str | None:
+        """What a delete really does, when the API cannot simply delete (None: it deletes)."""
+        return None
+
+    def holds_data(self, live: LiveResource) -> bool:
+        """Whether deleting this live resource now would destroy data."""
+        return self.stateful
+
+    def retryable(self, err: ApiError) -> bool:
+        """Extra API answers that mean 'busy, try again' for this kind."""
+        return False
+
+    # -- helpers for subclasses --------------------------------------------------------
+    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run one API call under the shared retry policy and this kind's extra rules."""
+        return self.ctx.retry.call(fn, *args, extra=self.retryable, **kwargs)
+
+
+class Reconciler(ABC):
+    """A service family: the kinds it owns and how the spec maps onto them."""
+
+    family: ClassVar[str]
+    kinds: ClassVar[tuple[type[Kind], ...]]
+
+    @abstractmethod
+    def desired(self, ctx: Context) -> list[Resource]:
+        """The resources the spec asks for, with their dependencies."""

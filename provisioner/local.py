@@ -1,0 +1,20 @@
+"""`--local`: the embedded emulator, with its state kept under `.provisioner/`.
+
+State lives in a SQLite file, so `plan` in a new process sees what `apply` made.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STATE_DIR = Path(".provisioner")
+
+
+def start_local_emulator(project: str, state_dir: Path = DEFAULT_STATE_DIR) -> tuple[str, Any]:
+    from emulator import Emulator, EmulatorConfig
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    emulator = Emulator(EmulatorConfig(state_path=state_dir / "emulator.sqlite", projects=[project]))
+    url = emulator.start(port=0)
+    return url, emulator

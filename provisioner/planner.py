@@ -1,0 +1,179 @@
+"""From spec to plan: gather desired resources, observe the live side, diff.
+
+Observation is one pass over every kind, in parallel, each kind listing its collection
+(one call per collection and location). Nothing here knows a service by name: kinds and
+reconcilers are handed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from provisioner.context import Context
+from provisioner.diff import field_changes, immutable_hit, live_token
+from provisioner.graph import ResourceGraph
+from provisioner.kind import Kind, Reconciler
+from provisioner.plan import Change, Plan, resource_to_dict
+from provisioner.resource import LiveResource, Resource
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    adopt: bool = False
+    prune: bool = False
+    allow_destroy: bool = False
+    targets: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "adopt": self.adopt,
+            "prune": self.prune,
+            "allow_destroy": self.allow_destroy,
+            "targets": list(self.targets),
+        }
+
+
+@dataclass
+class Observation:
+    desired: list[Resource]
+    live: dict[str, LiveResource]
+    graph: ResourceGraph
+    kinds: dict[str, Kind] = field(default_factory=dict)
+
+
+class Planner:
+    def __init__(self, ctx: Context, reconcilers: Sequence[Reconciler], parallelism: int = 8) -> None:
+        self.ctx = ctx
+        self.reconcilers = list(reconcilers)
+        self.parallelism = parallelism
+        self.kinds: dict[str, Kind] = {}
+        for reconciler in self.reconcilers:
+            for kind_cls in reconciler.kinds:
+                self.kinds[kind_cls.kind] = kind_cls(ctx)
+
+    def desired(self) -> list[Resource]:
+        resources: list[Resource] = []
+        for reconciler in self.reconcilers:
+            resources.extend(reconciler.desired(self.ctx))
+        ResourceGraph(resources)  # validates unique addresses, known kinds of deps, no cycles
+        for resource in resources:
+            if resource.kind not in self.kinds:
+                raise ValueError(f"{resource.address}: no kind {resource.kind!r} is registered")
+        return resources
+
+    def observe(
+        self, desired: Sequence[Resource], kinds: Sequence[str] | None = None
+    ) -> dict[str, LiveResource]:
+        by_kind: dict[str, list[Resource]] = {name: [] for name in (kinds or self.kinds)}
+        for resource in desired:
+            if resource.kind in by_kind:
+                by_kind[resource.kind].append(resource)
+        live: dict[str, LiveResource] = {}
+        with ThreadPoolExecutor(max_workers=max(1, min(self.parallelism, len(by_kind)))) as pool:
+            futures = {name: pool.submit(self.kinds[name].observe, items) for name, items in by_kind.items()}
+            for name in by_kind:
+                for item in futures[name].result():
+                    live[item.address] = item
+        return live
+
+    def snapshot(self, targets: Sequence[str] = ()) -> Observation:
+        desired = self.desired()
+        graph = ResourceGraph(desired)
+        kinds = None
+        if targets:
+            desired = graph.select(targets)
+            kinds = sorted(
+                {r.kind for r in desired}
+                | {t.split("/", 1)[0] for t in targets if t.split("/", 1)[0] in self.kinds}
+            )
+        return Observation(desired=desired, live=self.observe(desired, kinds), graph=graph, kinds=self.kinds)
+
+    def plan(self, options: PlanOptions | None = None, observation: Observation | None = None) -> Plan:
+        options = options or PlanOptions()
+        obs = observation or self.snapshot(options.targets)
+        desired_by_address = {r.address: r for r in obs.desired}
+        changes: list[Change] = []
+        observed: dict[str, str | None] = {}
+        unchanged = 0
+        for resource in obs.graph.order(list(desired_by_address)):
+            kind = self.kinds[resource.kind]
+            live = obs.live.get(resource.address)
+            observed[resource.address] = live_token(kind, resource, live)
+            change = self._change_for(kind, resource, live, options)
+            if change.action == "noop" and change.blocked is None:
+                unchanged += 1
+            else:
+                changes.append(change)
+        deletions: list[Change] = []
+        for address, live in sorted(obs.live.items()):
+            if address in desired_by_address or not live.managed:
+                continue
+            if options.targets and not _matches(address, options.targets):
+                continue
+            kind = self.kinds[live.kind]
+            observed[address] = live_token(kind, None, live)
+            deletions.append(self._deletion(kind, live, options))
+        # Deletions run after everything else and in reverse dependency order.
+        changes.extend(reversed(deletions))
+        return Plan(
+            env=self.ctx.env,
+            project=self.ctx.project,
+            changes=changes,
+            observed=observed,
+            unchanged=unchanged,
+            options=options.to_dict(),
+        )
+
+    def _change_for(
+        self, kind: Kind, resource: Resource, live: LiveResource | None, options: PlanOptions
+    ) -> Change:
+        base = {"address": resource.address, "kind": resource.kind, "name": resource.name}
+        desired = resource_to_dict(resource)
+        if live is None:
+            return Change(**base, action="create", desired=desired)
+        fields = field_changes(kind, resource, live)
+        blocked = None
+        note = None
+        if not live.managed:
+            note = "exists without our ownership labels"
+            if not options.adopt:
+                blocked = "exists but is not managed by this tool; pass --adopt to take it over"
+        if not fields:
+            return Change(**base, action="noop", blocked=blocked, note=note, desired=desired)
+        immutable = immutable_hit(kind, fields)
+        if immutable is None:
+            return Change(**base, action="update", fields=fields, blocked=blocked, note=note, desired=desired)
+        destructive = kind.holds_data(live)
+        reason = f"{immutable} cannot be changed in place"
+        effect = kind.delete_effect(live)
+        if effect:
+            blocked = blocked or f"{reason}, and {effect}"
+        elif destructive and not options.allow_destroy:
+            blocked = blocked or "replacing it destroys its data; pass --allow-destroy to proceed"
+        return Change(
+            **base,
+            action="replace",
+            fields=fields,
+            reason=reason,
+            destructive=destructive,
+            blocked=blocked,
+            note=note,
+            desired=desired,
+        )
+
+    def _deletion(self, kind: Kind, live: LiveResource, options: PlanOptions) -> Change:
+        base = {"address": live.address, "kind": live.kind, "name": live.name}
+        effect = kind.delete_effect(live)
+        destructive = kind.holds_data(live)
+        blocked = None
+        if not options.prune:
+            blocked = "no longer in the spec; pass --prune to delete it"
+        elif destructive and not options.allow_destroy:
+            blocked = "deleting it destroys its data; pass --allow-destroy to proceed"
+        return Change(**base, action="delete", destructive=destructive, blocked=blocked, note=effect)
+
+
+def _matches(address: str, targets: Sequence[str]) -> bool:
+    return any(address == t or address.split("/", 1)[0] == t for t in targets)

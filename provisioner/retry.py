@@ -1,0 +1,74 @@
+"""The one retry policy for transient API failures.
+
+Every API call the reconcilers make goes through `RetryPolicy.call`, and the client
+libraries' own retries are switched off, so that a call is retried in exactly one place,
+with one backoff, one deadline and one notion of "transient": 429, 5xx, dropped
+connections and timeouts. A server's retry hint (RetryInfo, Retry-After) is a floor for
+the wait. Other 4xx are answers, not accidents, and are never retried, except the ones a
+kind declares (Cloud SQL's "operation in progress", GKE's "cluster busy").
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import tenacity
+
+from provisioner.errors import ApiError, classify
+
+log = logging.getLogger("provisioner.retry")
+T = TypeVar("T")
+
+ExtraRetryable = Callable[[ApiError], bool]
+
+
+@dataclass
+class RetryPolicy:
+    """Exponential backoff with full jitter, a cap and an overall deadline."""
+
+    initial: float = 1.0
+    maximum: float = 32.0
+    multiplier: float = 2.0
+    deadline: float = 300.0
+    max_hint: float = 120.0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def _should_retry(self, extra: ExtraRetryable | None) -> Callable[[BaseException], bool]:
+        def predicate(exc: BaseException) -> bool:
+            err = classify(exc)
+            if err is None:
+                return False
+            return err.transient or (extra is not None and extra(err))
+
+        return predicate
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        attempt = state.attempt_number
+        cap = min(self.maximum, self.initial * self.multiplier ** (attempt - 1))
+        delay = self.rng.uniform(cap / 2, cap)
+        exc = state.outcome.exception() if state.outcome else None
+        err = classify(exc) if exc else None
+        if err and err.retry_after:
+            delay = max(delay, min(err.retry_after, self.max_hint))
+        return delay
+
+    def call(self, fn: Callable[..., T], *args: Any, extra: ExtraRetryable | None = None, **kwargs: Any) -> T:
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(self._should_retry(extra)),
+            wait=self._wait,
+            stop=tenacity.stop_after_delay(self.deadline),
+            reraise=True,
+            before_sleep=_log_retry,
+        )
+        return retrying(fn, *args, **kwargs)
+
+
+def _log_retry(state: tenacity.RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    err = classify(exc) if exc else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.info("retrying after %s (attempt %d, waiting %.2fs)", err or exc, state.attempt_number, wait)

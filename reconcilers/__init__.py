@@ -1,0 +1,12 @@
+"""The service families, in the order their resources usually depend on each other."""
+
+from __future__ import annotations
+
+from provisioner.kind import Reconciler
+
+
+def all_reconcilers() -> list[Reconciler]:
+    from reconcilers.kms import KmsReconciler
+    from reconcilers.storage import StorageReconciler
+
+    return [KmsReconciler(), StorageReconciler()]

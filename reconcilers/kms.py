@@ -1,0 +1,357 @@
+"""Cloud KMS: one key ring per environment, its keys, and who may use them.
+
+Keys `database`, `storage` and `secrets` encrypt Cloud SQL, the buckets and Secret Manager
+secrets (CMEK); each rotates on the spec's period. The Cloud SQL, Cloud Storage and Secret
+Manager service agents are granted encrypt/decrypt on their own key only.
+
+KMS never deletes outright: a key ring cannot be deleted at all, and a key only once every
+version is destroyed and deleted. Removing a key from the spec therefore schedules its
+versions for destruction and leaves the key in place, and the plan says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from provisioner.context import Context
+from provisioner.errors import ApiError, classify
+from provisioner.kind import Kind, Reconciler
+from provisioner.operations import DoneOperation, Operation
+from provisioner.plan import FieldChange
+from provisioner.resource import ENV_LABEL, MANAGED_BY_LABEL, LiveResource, Resource
+from reconcilers._proto import from_json_dict, to_json_dict
+
+ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+
+#: Which service agent uses which key, by the key's name in the spec.
+SERVICE_AGENTS = {
+    "database": "service-{number}@gcp-sa-cloud-sql.iam.gserviceaccount.com",
+    "storage": "service-{number}@gs-project-accounts.iam.gserviceaccount.com",
+    "secrets": "service-{number}@gcp-sa-secretmanager.iam.gserviceaccount.com",
+}
+
+
+def _kms_client(ctx: Context) -> Any:
+    from google.cloud import kms_v1
+
+    return ctx.clients.gapic("kms", kms_v1.KeyManagementServiceClient)
+
+
+def key_ring_path(ctx: Context) -> str:
+    return f"projects/{ctx.project}/locations/{ctx.spec.kms_location}/keyRings/{ctx.spec.key_ring_name}"
+
+
+def crypto_key_path(ctx: Context, key: str) -> str:
+    return f"{key_ring_path(ctx)}/cryptoKeys/{key}"
+
+
+def _short(path: str) -> str:
+    """`projects/p/locations/l/keyRings/r[/cryptoKeys/k]` → `l/r[/k]` for addresses."""
+    parts = path.split("/")
+    return "/".join(parts[3::2])
+
+
+def _full(ctx: Context, short: str) -> str:
+    location, ring, *key = short.split("/")
+    path = f"projects/{ctx.project}/locations/{location}/keyRings/{ring}"
+    return f"{path}/cryptoKeys/{key[0]}" if key else path
+
+
+def _seconds(duration: str) -> int:
+    return int(float(duration.rstrip("s")))
+
+
+def _rotation_start(period: str) -> str:
+    start = datetime.now(UTC) + timedelta(seconds=_seconds(period))
+    return start.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class KeyRing(Kind):
+    """A key ring: a name and a location, nothing to update, never deletable."""
+
+    kind = "kms.key_ring"
+
+    def _owned(self, name: str) -> bool:
+        return _short(name).split("/")[1].startswith(f"{self.ctx.spec.name_prefix}-")
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        client = _kms_client(self.ctx)
+        parent = f"projects/{self.ctx.project}/locations/{self.ctx.spec.kms_location}"
+        rings = self.call(lambda: list(client.list_key_rings(request={"parent": parent}, retry=None)))
+        return [
+            LiveResource(self.kind, _short(r.name), to_json_dict(r), managed=self._owned(r.name))
+            for r in rings
+        ]
+
+    def create(self, desired: Resource) -> Operation:
+        client = _kms_client(self.ctx)
+        location, ring = desired.name.split("/")
+        parent = f"projects/{self.ctx.project}/locations/{location}"
+        self.call(
+            client.create_key_ring,
+            request={"parent": parent, "key_ring_id": ring, "key_ring": {}},
+            retry=None,
+        )
+        return DoneOperation(f"create key ring {ring}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        return DoneOperation("key rings have nothing to update")
+
+    def delete(self, live: LiveResource) -> Operation:
+        return DoneOperation("key rings cannot be deleted")
+
+    def delete_effect(self, live: LiveResource) -> str | None:
+        return "Cloud KMS key rings cannot be deleted: it stays in place (an empty key ring costs nothing)"
+
+
+class CryptoKey(Kind):
+    """A symmetric key with automatic rotation; purpose and protection level are fixed."""
+
+    kind = "kms.crypto_key"
+    immutable = ("purpose", "versionTemplate.protectionLevel", "importOnly", "destroyScheduledDuration")
+    api_defaults = {"versionTemplate": {"protectionLevel": "SOFTWARE"}}
+    stateful = True
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        client = _kms_client(self.ctx)
+        rings = sorted(
+            {_full(self.ctx, r.name.rsplit("/", 1)[0]) for r in desired} | {key_ring_path(self.ctx)}
+        )
+        found: list[LiveResource] = []
+        for ring in rings:
+            try:
+                keys = self.call(
+                    lambda ring=ring: list(client.list_crypto_keys(request={"parent": ring}, retry=None))
+                )
+            except Exception as exc:
+                if _not_found(exc):
+                    continue  # the ring does not exist yet, so neither do its keys
+                raise
+            for key in keys:
+                body = to_json_dict(key)
+                found.append(
+                    LiveResource(
+                        self.kind, _short(key.name), body, managed=self.ctx.is_ours(body.get("labels"))
+                    )
+                )
+        return found
+
+    def create(self, desired: Resource) -> Operation:
+        from google.cloud import kms_v1
+
+        client = _kms_client(self.ctx)
+        ring, key_id = desired.name.rsplit("/", 1)
+        body = {**desired.body, **desired.create_only}
+        if "rotationPeriod" in body:
+            body["nextRotationTime"] = _rotation_start(body["rotationPeriod"])
+        request = {
+            "parent": _full(self.ctx, ring),
+            "crypto_key_id": key_id,
+            "crypto_key": from_json_dict(kms_v1.CryptoKey, body),
+        }
+        self.call(client.create_crypto_key, request=request, retry=None)
+        return DoneOperation(f"create key {key_id}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        from google.cloud import kms_v1
+
+        client = _kms_client(self.ctx)
+        body: dict[str, Any] = {"name": _full(self.ctx, desired.name)}
+        mask: list[str] = []
+        changed = {c.path.split(".")[0] for c in changes}
+        if "rotationPeriod" in changed:
+            body["rotationPeriod"] = desired.body["rotationPeriod"]
+            body["nextRotationTime"] = _rotation_start(desired.body["rotationPeriod"])
+            mask += ["rotation_period", "next_rotation_time"]
+        if "labels" in changed:
+            body["labels"] = {**(live.body.get("labels") or {}), **desired.body.get("labels", {})}
+            mask.append("labels")
+        if any(c.path == "versionTemplate.algorithm" for c in changes):
+            body["versionTemplate"] = {"algorithm": desired.body["versionTemplate"]["algorithm"]}
+            mask.append("version_template.algorithm")
+        request = {"crypto_key": from_json_dict(kms_v1.CryptoKey, body), "update_mask": {"paths": mask}}
+        self.call(client.update_crypto_key, request=request, retry=None)
+        return DoneOperation(f"update key {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        """Destroy every live version, stop rotation and let go of the key."""
+        client = _kms_client(self.ctx)
+        name = _full(self.ctx, live.name)
+        versions = self.call(
+            lambda: list(client.list_crypto_key_versions(request={"parent": name}, retry=None))
+        )
+        for version in versions:
+            if version.state.name in ("ENABLED", "DISABLED"):
+                self.call(client.destroy_crypto_key_version, request={"name": version.name}, retry=None)
+        self._release(live, stop_rotation=True)
+        return DoneOperation(f"destroy versions of key {live.name}")
+
+    def abandon(self, live: LiveResource) -> Operation | None:
+        self._release(live, stop_rotation=False)
+        return DoneOperation(f"release key {live.name}")
+
+    def _release(self, live: LiveResource, stop_rotation: bool) -> None:
+        from google.cloud import kms_v1
+
+        client = _kms_client(self.ctx)
+        labels = {
+            k: v for k, v in (live.body.get("labels") or {}).items() if k not in (MANAGED_BY_LABEL, ENV_LABEL)
+        }
+        body: dict[str, Any] = {"name": _full(self.ctx, live.name), "labels": labels}
+        mask = ["labels"]
+        if stop_rotation:
+            mask += ["rotation_period", "next_rotation_time"]
+        request = {"crypto_key": from_json_dict(kms_v1.CryptoKey, body), "update_mask": {"paths": mask}}
+        self.call(client.update_crypto_key, request=request, retry=None)
+
+    def delete_effect(self, live: LiveResource) -> str | None:
+        days = _seconds(live.body.get("destroyScheduledDuration", "2592000s")) // 86400
+        return (
+            "Cloud KMS keys cannot be deleted outright: every version is scheduled for destruction"
+            f" (destroyed after {days} days; data encrypted with it becomes unreadable), rotation stops"
+            " and the key stays, unmanaged"
+        )
+
+
+class KeyIamMembers(Kind):
+    """Members we grant on a key, non-authoritatively: other bindings are left alone.
+
+    IAM policies have no list call, so this kind reads one policy per desired key; writes
+    are read-modify-write with the policy's etag, repeated when someone else wrote first.
+    """
+
+    kind = "kms.key_iam"
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        client = _kms_client(self.ctx)
+        found: list[LiveResource] = []
+        for resource in desired:
+            try:
+                policy = self._policy(client, resource.name)
+            except Exception as exc:
+                if _not_found(exc):
+                    continue
+                raise
+            wanted = resource.body["members"]
+            granted = {
+                role: sorted(m for m in _members(policy, role) if m in members)
+                for role, members in wanted.items()
+            }
+            found.append(
+                LiveResource(
+                    self.kind, resource.name, {"members": granted}, managed=True, version=policy.get("etag")
+                )
+            )
+        return found
+
+    def _policy(self, client: Any, short: str) -> dict[str, Any]:
+        policy = self.call(
+            client.get_iam_policy,
+            request={"resource": _full(self.ctx, short), "options": {"requested_policy_version": 3}},
+            retry=None,
+        )
+        return to_json_dict(policy)
+
+    def create(self, desired: Resource) -> Operation:
+        return self._edit(desired.name, add=desired.body["members"], remove={})
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        return self._edit(desired.name, add=desired.body["members"], remove={})
+
+    def delete(self, live: LiveResource) -> Operation:
+        return self._edit(live.name, add={}, remove=live.body["members"])
+
+    def _edit(
+        self, short: str, add: dict[str, list[str]], remove: dict[str, list[str]], attempts: int = 5
+    ) -> Operation:
+        from google.iam.v1 import policy_pb2
+
+        client = _kms_client(self.ctx)
+        for attempt in range(attempts):
+            policy = self._policy(client, short)
+            bindings = {
+                b["role"]: set(b.get("members", []))
+                for b in policy.get("bindings", [])
+                if "condition" not in b
+            }
+            for role, members in add.items():
+                bindings.setdefault(role, set()).update(members)
+            for role, members in remove.items():
+                bindings.get(role, set()).difference_update(members)
+            conditional = [b for b in policy.get("bindings", []) if "condition" in b]
+            new = {
+                "version": policy.get("version", 1),
+                "etag": policy.get("etag", ""),
+                "bindings": [{"role": r, "members": sorted(m)} for r, m in sorted(bindings.items()) if m]
+                + conditional,
+            }
+            try:
+                pb = policy_pb2.Policy()
+                from google.protobuf import json_format
+
+                json_format.ParseDict(new, pb)
+                self.call(
+                    client.set_iam_policy,
+                    request={"resource": _full(self.ctx, short), "policy": pb},
+                    retry=None,
+                )
+                return DoneOperation(f"set IAM policy of {short}")
+            except Exception as exc:
+                err = classify(exc)
+                if err is None or err.status != 409 or attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _members(policy: dict[str, Any], role: str) -> list[str]:
+    members: list[str] = []
+    for binding in policy.get("bindings", []):
+        if binding.get("role") == role and "condition" not in binding:
+            members.extend(binding.get("members", []))
+    return members
+
+
+def _not_found(exc: BaseException) -> bool:
+    err: ApiError | None = classify(exc)
+    return err is not None and err.not_found
+
+
+class KmsReconciler(Reconciler):
+    family = "kms"
+    kinds = (KeyRing, CryptoKey, KeyIamMembers)
+
+    def desired(self, ctx: Context) -> list[Resource]:
+        spec = ctx.spec.kms
+        ring = Resource(
+            kind=KeyRing.kind, name=_short(key_ring_path(ctx)), body={}, deletion_policy="abandon"
+        )
+        resources = [ring]
+        for key_name, key in sorted(spec.keys.items()):
+            short = _short(crypto_key_path(ctx, key_name))
+            crypto_key = Resource(
+                kind=CryptoKey.kind,
+                name=short,
+                body={
+                    "purpose": key.purpose,
+                    "rotationPeriod": f"{key.rotation_period_days * 86400}s",
+                    "versionTemplate": {"protectionLevel": key.protection_level, "algorithm": key.algorithm},
+                    "labels": ctx.labels({**key.labels, "purpose": key_name}),
+                },
+                deps=(ring.address,),
+                deletion_policy=spec.deletion_policy,
+            )
+            resources.append(crypto_key)
+            agent = SERVICE_AGENTS.get(key_name)
+            if agent:
+                member = "serviceAccount:" + agent.format(number=ctx.project_number)
+                resources.append(
+                    Resource(
+                        kind=KeyIamMembers.kind,
+                        name=short,
+                        body={"members": {ENCRYPTER_DECRYPTER: [member]}},
+                        deps=(crypto_key.address,),
+                    )
+                )
+        return resources

@@ -1,0 +1,166 @@
+"""Cloud Storage: the four data buckets of an environment and the provisioner's own.
+
+Voice models, face models, documents and conversation history: versioned, uniform
+bucket-level access, public access prevention enforced, encrypted with the environment's
+`storage` key, with lifecycle rules that keep less in dev than in prod. The provisioner's
+state bucket holds its locks and reports.
+
+Buckets are listed once per project (filtered by name prefix, the only filter the API
+has) and updated with PATCH guarded by `ifMetagenerationMatch`, so a concurrent edit
+made after the plan was read fails instead of being overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from provisioner.context import Context
+from provisioner.kind import Kind, Reconciler
+from provisioner.operations import DoneOperation, Operation
+from provisioner.plan import FieldChange
+from provisioner.resource import ENV_LABEL, MANAGED_BY_LABEL, LiveResource, Resource
+from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
+
+
+class Bucket(Kind):
+    kind = "storage.bucket"
+    immutable = ("location", "customPlacementConfig")
+    stateful = True
+    api_defaults = {
+        "storageClass": "STANDARD",
+        "versioning": {"enabled": False},
+        "iamConfiguration": {
+            "uniformBucketLevelAccess": {"enabled": False},
+            "publicAccessPrevention": "inherited",
+        },
+    }
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        if "location" in body:
+            body["location"] = str(body["location"]).upper()
+        return body
+
+    def _client(self) -> Any:
+        return self.ctx.clients.storage(self.ctx.project)
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        client = self._client()
+        names = [r.name for r in desired] + [f"{self.ctx.project}-"]
+        prefix = os.path.commonprefix(names)  # noqa: RUF071 (a string prefix is what the API filters on)
+        buckets = self.call(
+            lambda: list(client.list_buckets(project=self.ctx.project, prefix=prefix or None, retry=None))
+        )
+        found = []
+        for bucket in buckets:
+            body = dict(bucket._properties)
+            found.append(
+                LiveResource(
+                    self.kind,
+                    bucket.name,
+                    body,
+                    managed=self.ctx.is_ours(body.get("labels")),
+                    version=str(body.get("metageneration")),
+                )
+            )
+        return found
+
+    def create(self, desired: Resource) -> Operation:
+        client = self._client()
+        body = {"name": desired.name, **desired.body}
+        self.call(client._post_resource, "/b", body, query_params={"project": self.ctx.project}, retry=None)
+        return DoneOperation(f"create bucket {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        client = self._client()
+        top = {c.path.split(".")[0] for c in changes}
+        patch = {key: desired.body[key] for key in sorted(top) if key in desired.body}
+        query = {"ifMetagenerationMatch": live.version} if live.version else {}
+        self.call(client._patch_resource, f"/b/{desired.name}", patch, query_params=query, retry=None)
+        return DoneOperation(f"patch bucket {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        self.call(self._client()._delete_resource, f"/b/{live.name}", retry=None)
+        return DoneOperation(f"delete bucket {live.name}")
+
+    def abandon(self, live: LiveResource) -> Operation | None:
+        patch = {"labels": {MANAGED_BY_LABEL: None, ENV_LABEL: None}}
+        self.call(self._client()._patch_resource, f"/b/{live.name}", patch, retry=None)
+        return DoneOperation(f"release bucket {live.name}")
+
+    def holds_data(self, live: LiveResource) -> bool:
+        client = self._client()
+        listing = self.call(
+            client._get_resource,
+            f"/b/{live.name}/o",
+            query_params={"maxResults": 1, "fields": "items/name"},
+            retry=None,
+        )
+        return bool(listing.get("items"))
+
+
+def lifecycle_rule(rule: Any) -> dict[str, Any]:
+    action: dict[str, Any] = {"type": rule.action}
+    if rule.storage_class:
+        action["storageClass"] = rule.storage_class
+    condition: dict[str, Any] = {}
+    if rule.age_days is not None:
+        condition["age"] = rule.age_days
+    if rule.num_newer_versions is not None:
+        condition["numNewerVersions"] = rule.num_newer_versions
+    if rule.is_live is not None:
+        condition["isLive"] = rule.is_live
+    if rule.days_since_noncurrent_time is not None:
+        condition["daysSinceNoncurrentTime"] = rule.days_since_noncurrent_time
+    if rule.matches_prefix:
+        condition["matchesPrefix"] = list(rule.matches_prefix)
+    return {"action": action, "condition": condition}
+
+
+def bucket_body(ctx: Context, spec: Any, purpose: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "location": ctx.spec.storage_location.upper(),
+        "storageClass": spec.storage_class,
+        "versioning": {"enabled": spec.versioning},
+        "iamConfiguration": {
+            "uniformBucketLevelAccess": {"enabled": spec.uniform_access},
+            "publicAccessPrevention": spec.public_access_prevention,
+        },
+        "lifecycle": {"rule": [lifecycle_rule(r) for r in spec.lifecycle]},
+        "labels": ctx.labels({**spec.labels, "purpose": purpose}),
+    }
+    if spec.cmek and ctx.spec.storage.kms_key:
+        body["encryption"] = {"defaultKmsKeyName": crypto_key_path(ctx, ctx.spec.storage.kms_key)}
+    if spec.retention_days is not None:
+        body["retentionPolicy"] = {"retentionPeriod": str(spec.retention_days * 86400)}
+    if spec.soft_delete_days is not None:
+        body["softDeletePolicy"] = {"retentionDurationSeconds": str(spec.soft_delete_days * 86400)}
+    return body
+
+
+class StorageReconciler(Reconciler):
+    family = "storage"
+    kinds = (Bucket,)
+
+    def desired(self, ctx: Context) -> list[Resource]:
+        storage = ctx.spec.storage
+        buckets = [(key, spec, ctx.spec.bucket_name(key)) for key, spec in sorted(storage.buckets.items())]
+        buckets.append(("provisioner-state", storage.state_bucket, ctx.spec.state_bucket_name))
+        resources = []
+        for purpose, spec, name in buckets:
+            deps: tuple[str, ...] = ()
+            if spec.cmek and storage.kms_key:
+                key = "/".join(crypto_key_path(ctx, storage.kms_key).split("/")[3::2])
+                # The service agent must hold the key before a bucket can default to it.
+                deps = (f"{CryptoKey.kind}/{key}", f"{KeyIamMembers.kind}/{key}")
+            resources.append(
+                Resource(
+                    kind=Bucket.kind,
+                    name=name,
+                    body=bucket_body(ctx, spec, purpose),
+                    deps=deps,
+                    deletion_policy=spec.deletion_policy,
+                )
+            )
+        return resources
