@@ -1,0 +1,94 @@
+"""An in-memory kind for exercising the engine without any API."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
+
+from provisioner.clients import ClientFactory, Endpoints
+from provisioner.context import Context
+from provisioner.errors import ApiError, ApiErrorException
+from provisioner.kind import Kind, Reconciler
+from provisioner.operations import DoneOperation, Operation
+from provisioner.plan import FieldChange
+from provisioner.resource import LiveResource, Resource
+from provisioner.retry import RetryPolicy
+
+
+def fake_context() -> Context:
+    spec = SimpleNamespace(env="dev", project="p-dev", labels={})
+    return Context(
+        spec=spec,
+        clients=ClientFactory(Endpoints(default="http://unused")),
+        retry=RetryPolicy(initial=0.001, maximum=0.002, deadline=2),
+    )
+
+
+class Store:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.fail: dict[tuple[str, str], ApiError] = {}
+        self.lock = threading.Lock()
+
+    def record(self, verb: str, name: str) -> None:
+        with self.lock:
+            self.calls.append((verb, name))
+            err = self.fail.get((verb, name))
+        if err:
+            raise ApiErrorException(err)
+
+
+STORE = Store()
+
+
+class Thing(Kind):
+    kind = "fake.thing"
+    immutable = ("zone",)
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        STORE.record("list", "*")
+        return [
+            LiveResource(
+                self.kind,
+                name,
+                dict(body),
+                managed=body.get("labels", {}).get("managed-by") == "digitwin-provisioner",
+            )
+            for name, body in STORE.items.items()
+        ]
+
+    def create(self, desired: Resource) -> Operation:
+        STORE.record("create", desired.name)
+        if desired.name in STORE.items:
+            raise ApiErrorException(ApiError(409, "alreadyExists", "exists"))
+        STORE.items[desired.name] = dict(desired.body)
+        return DoneOperation()
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        STORE.record("update", desired.name)
+        STORE.items[desired.name] = dict(desired.body)
+        return DoneOperation()
+
+    def delete(self, live: LiveResource) -> Operation:
+        STORE.record("delete", live.name)
+        del STORE.items[live.name]
+        return DoneOperation()
+
+
+class Things(Reconciler):
+    family = "fake"
+    kinds = (Thing,)
+
+    def __init__(self, resources: list[Resource]) -> None:
+        self.resources = resources
+
+    def desired(self, ctx: Context) -> list[Resource]:
+        return self.resources
+
+
+def thing(name: str, deps: tuple[str, ...] = (), **body: Any) -> Resource:
+    body.setdefault("labels", {"managed-by": "digitwin-provisioner"})
+    return Resource(kind=Thing.kind, name=name, body=body, deps=deps)
