@@ -1,0 +1,140 @@
+"""Building blocks shared by every section of the spec.
+
+Every model forbids unknown keys and coerces nothing: a typo or a quoted number
+in a spec file is a mistake the operator should hear about before anything
+talks to Google Cloud.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+DeletionPolicy = Literal["delete", "abandon"]
+"""``abandon`` leaves the live resource in place when the spec drops it."""
+
+OWNERSHIP_LABEL_KEYS = frozenset({"managed-by", "digitwin-env"})
+
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+_ACCOUNT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_RESOURCE_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+_SECRET_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+_ROLE = re.compile(r"^(roles/[A-Za-z0-9_.]+|projects/[a-z0-9-]+/roles/[A-Za-z0-9_.]+)$")
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=False)
+
+
+def _check_labels(labels: dict[str, str]) -> dict[str, str]:
+    if len(labels) > 64:
+        raise ValueError(f"at most 64 labels are allowed, got {len(labels)}")
+    for key, value in labels.items():
+        if not _LABEL_KEY.match(key):
+            raise ValueError(
+                f"label key {key!r} is invalid: keys are 1-63 characters of lowercase letters, digits,"
+                " '_' and '-', starting with a letter"
+            )
+        if not _LABEL_VALUE.match(value):
+            raise ValueError(
+                f"label value {value!r} (key {key!r}) is invalid: values are 0-63 characters of"
+                " lowercase letters, digits, '_' and '-'"
+            )
+    return labels
+
+
+def _check_user_labels(labels: dict[str, str]) -> dict[str, str]:
+    reserved = sorted(OWNERSHIP_LABEL_KEYS & labels.keys())
+    if reserved:
+        raise ValueError(
+            f"label key(s) {', '.join(reserved)} are set by the provisioner to mark ownership"
+            " and cannot be set in the spec"
+        )
+    return _check_labels(labels)
+
+
+Labels = Annotated[dict[str, str], AfterValidator(_check_user_labels)]
+"""GCP resource labels; the ownership labels are added by the provisioner."""
+
+
+def _check_account_id(value: str) -> str:
+    if not _ACCOUNT_ID.match(value):
+        raise ValueError(
+            f"service account id {value!r} is invalid: 6-30 characters of lowercase letters, digits"
+            " and '-', starting with a letter and not ending with '-'"
+        )
+    return value
+
+
+ServiceAccountId = Annotated[str, AfterValidator(_check_account_id)]
+
+
+def _check_resource_name(value: str) -> str:
+    if not _RESOURCE_NAME.match(value):
+        raise ValueError(
+            f"name {value!r} is invalid: 1-63 characters of lowercase letters, digits and '-',"
+            " starting with a letter and not ending with '-'"
+        )
+    return value
+
+
+ResourceName = Annotated[str, AfterValidator(_check_resource_name)]
+"""A Compute-style resource name (RFC 1035 label)."""
+
+
+def _check_secret_id(value: str) -> str:
+    if not _SECRET_ID.match(value):
+        raise ValueError(f"secret id {value!r} is invalid: 1-255 characters of letters, digits, '_' and '-'")
+    return value
+
+
+SecretId = Annotated[str, AfterValidator(_check_secret_id)]
+
+
+def _check_role(value: str) -> str:
+    if not _ROLE.match(value):
+        raise ValueError(
+            f"role {value!r} is invalid: expected 'roles/<name>' or 'projects/<id>/roles/<name>'"
+        )
+    return value
+
+
+Role = Annotated[str, AfterValidator(_check_role)]
+
+
+def _check_cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ipaddress.NetmaskValueError as exc:
+        raise ValueError(f"{value!r} is not a valid IPv4 CIDR range: {exc}") from None
+    except ValueError as exc:
+        if "has host bits set" in str(exc):
+            base = ipaddress.IPv4Network(value, strict=False)
+            raise ValueError(
+                f"{value!r} has host bits set; the range starting at its network address is {base}"
+            ) from None
+        raise ValueError(f"{value!r} is not a valid IPv4 CIDR range (expected e.g. '10.0.0.0/20')") from None
+    if "/" not in value:
+        raise ValueError(f"{value!r} needs a prefix length, e.g. '{value}/24'")
+    return str(network)
+
+
+Cidr = Annotated[str, AfterValidator(_check_cidr)]
+"""An IPv4 range in CIDR notation, normalised (``10.0.0.0/20``)."""
+
+
+def _check_cidr28(value: str) -> str:
+    value = _check_cidr(value)
+    if not value.endswith("/28"):
+        raise ValueError(f"{value!r} must be a /28 range (16 addresses), e.g. '10.8.0.0/28'")
+    return value
+
+
+Cidr28 = Annotated[str, AfterValidator(_check_cidr28)]
+
+PositiveInt = Annotated[int, Field(ge=1)]
+NonNegativeInt = Annotated[int, Field(ge=0)]

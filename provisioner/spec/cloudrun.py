@@ -1,0 +1,117 @@
+"""Cloud Run services: the websocket server and the API gateway."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import DeletionPolicy, Labels, Role, SecretId, ServiceAccountId, StrictModel
+from .rules import ViolationCollector
+
+REQUIRED_SERVICES = ("websocket-server", "api-gateway")
+
+_CPU = re.compile(r"^(\d+|\d+m)$")
+_MEMORY = re.compile(r"^\d+(Mi|Gi)$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class SecretEnvRef(StrictModel):
+    """A Secret Manager reference; the value is resolved by Cloud Run at start-up, never by us."""
+
+    secret: SecretId
+    version: str = "latest"
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if value != "latest" and not value.isdigit():
+            raise ValueError(f"secret version {value!r} is invalid; use 'latest' or a version number")
+        return value
+
+
+class RunServiceSpec(StrictModel):
+    image: str
+    min_instances: int = Field(default=0, ge=0, le=1000)
+    max_instances: int = Field(default=100, ge=1, le=1000)
+    concurrency: int = Field(default=80, ge=1, le=1000)
+    """Requests (or open websockets) per instance."""
+    cpu: str = "1"
+    memory: str = "512Mi"
+    timeout_seconds: int = Field(default=300, ge=1, le=3600)
+    """Also the longest a websocket stays open."""
+    session_affinity: bool = False
+    ingress: Literal["all", "internal", "internal-and-cloud-load-balancing"] = (
+        "internal-and-cloud-load-balancing"
+    )
+    vpc_egress: Literal["private-ranges-only", "all-traffic"] | None = "private-ranges-only"
+    """Through the VPC connector; None means no VPC access at all."""
+    port: int = Field(default=8080, ge=1, le=65535)
+    env: dict[str, str] = Field(default_factory=dict)
+    """Plain settings only; anything secret goes in ``secret_env``."""
+    secret_env: dict[str, SecretEnvRef] = Field(default_factory=dict)
+    service_account: ServiceAccountId
+    """Account id in the environment's project, one per service."""
+    roles: list[Role] = Field(default_factory=list)
+    """Project roles granted to the service account."""
+    labels: Labels = Field(default_factory=dict)
+    deletion_policy: DeletionPolicy = "delete"
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, value: str) -> str:
+        if not _CPU.match(value):
+            raise ValueError(
+                f"cpu {value!r} is invalid; use a count such as '1', '2', '4' or millicpu '500m'"
+            )
+        return value
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        if not _MEMORY.match(value):
+            raise ValueError(f"memory {value!r} is invalid; use e.g. '512Mi' or '2Gi'")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RunServiceSpec:
+        problems = ViolationCollector()
+        if self.min_instances > self.max_instances:
+            problems.add(
+                ("min_instances",),
+                f"min_instances ({self.min_instances}) is greater than max_instances"
+                f" ({self.max_instances}); min_instances must be at most max_instances",
+            )
+        for name in [*self.env, *self.secret_env]:
+            if not _ENV_NAME.match(name):
+                where = "env" if name in self.env else "secret_env"
+                problems.add(
+                    (where, name),
+                    f"environment variable name {name!r} is invalid; use letters, digits and '_'",
+                )
+        for name in sorted(self.env.keys() & self.secret_env.keys()):
+            problems.add(("secret_env", name), f"{name} is set in both env and secret_env; keep one")
+        if self.cpu.endswith("m") and int(self.cpu[:-1]) < 1000 and self.concurrency > 1:
+            problems.add(
+                ("concurrency",),
+                f"concurrency {self.concurrency} needs at least 1 cpu; with cpu {self.cpu} only"
+                " concurrency 1 is allowed",
+            )
+        problems.raise_if_any()
+        return self
+
+
+class RunSpec(StrictModel):
+    services: dict[str, RunServiceSpec]
+    """Keyed by service name; the service is called ``<name_prefix>-<key>``."""
+
+    @field_validator("services")
+    @classmethod
+    def _required(cls, services: dict[str, RunServiceSpec]) -> dict[str, RunServiceSpec]:
+        missing = [name for name in REQUIRED_SERVICES if name not in services]
+        if missing:
+            raise ValueError(
+                f"missing service(s) {', '.join(missing)}; the system needs {', '.join(REQUIRED_SERVICES)}"
+            )
+        return services

@@ -1,0 +1,161 @@
+"""Rules that span sections of an environment spec.
+
+Each check adds to a collector instead of raising, so a spec with several
+mistakes gets all of them reported in one run.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import TYPE_CHECKING
+
+from .rules import Path, ViolationCollector
+from .storage import bucket_name_problem
+
+if TYPE_CHECKING:
+    from .models import EnvSpec
+
+_CONNECTOR_NAME = re.compile(r"^[a-z][-a-z0-9]{0,23}[a-z0-9]$")
+
+
+def check_environment(spec: EnvSpec) -> ViolationCollector:
+    problems = ViolationCollector()
+    for check in (
+        _high_availability,
+        _deletion_protection,
+        _cidr_overlaps,
+        _bucket_names,
+        _kms_references,
+        _cmek_locations,
+        _lb_routes,
+        _connector_name,
+    ):
+        check(spec, problems)
+    return problems
+
+
+def _high_availability(spec: EnvSpec, problems: ViolationCollector) -> None:
+    sql = spec.sql
+    if sql.availability == "REGIONAL" and not spec.is_prod and not sql.allow_high_availability_outside_prod:
+        problems.add(
+            ("sql", "availability"),
+            f"availability REGIONAL (high availability) is meant for prod, but env is {spec.env!r};"
+            " use ZONAL, or set sql.allow_high_availability_outside_prod: true to pay for it anyway",
+        )
+
+
+def _deletion_protection(spec: EnvSpec, problems: ViolationCollector) -> None:
+    sql = spec.sql
+    if spec.is_prod and not sql.deletion_protection and not sql.allow_deletion_protection_off_in_prod:
+        problems.add(
+            ("sql", "deletion_protection"),
+            "deletion_protection must be true in prod; to switch it off deliberately (e.g. before"
+            " decommissioning) also set sql.allow_deletion_protection_off_in_prod: true",
+        )
+
+
+def _cidr_overlaps(spec: EnvSpec, problems: ViolationCollector) -> None:
+    net = spec.network
+    ranges: list[tuple[Path, str, str]] = [
+        (("network", "subnet", "cidr"), "subnet", net.subnet.cidr),
+        (("network", "subnet", "pods", "cidr"), "pods range", net.subnet.pods.cidr),
+        (("network", "subnet", "services", "cidr"), "services range", net.subnet.services.cidr),
+        (
+            ("network", "private_service_access", "address"),
+            "private service access range",
+            net.private_service_access.cidr,
+        ),
+        (("network", "vpc_connector", "cidr"), "VPC connector range", net.vpc_connector.cidr),
+        (("gke", "master_cidr"), "GKE master range", spec.gke.master_cidr),
+    ]
+    parsed = [(path, label, ipaddress.IPv4Network(cidr)) for path, label, cidr in ranges]
+    for i, (_, label_a, net_a) in enumerate(parsed):
+        for path_b, label_b, net_b in parsed[i + 1 :]:
+            if net_a.overlaps(net_b):
+                problems.add(
+                    path_b,
+                    f"{label_b} {net_b} overlaps the {label_a} {net_a}; every range in the VPC"
+                    " (subnet, pods, services, private service access, connector, GKE master)"
+                    " must be disjoint",
+                )
+
+
+def _bucket_names(spec: EnvSpec, problems: ViolationCollector) -> None:
+    seen: dict[str, str] = {}
+    entries: list[tuple[str, Path]] = [(key, ("storage", "buckets", key)) for key in spec.storage.buckets]
+    entries.append(("state", ("storage", "state_bucket")))
+    for key, path in entries:
+        bucket = spec.storage.state_bucket if key == "state" else spec.storage.buckets[key]
+        name = spec.bucket_name(key)
+        field_path = (*path, "name") if bucket.name else path
+        if bucket.name is None and (problem := bucket_name_problem(name)):
+            problems.add(field_path, f"the default name {problem}; set an explicit name")
+        if name in seen:
+            problems.add(
+                field_path,
+                f"bucket name {name!r} is also used by {seen[name]}; bucket names must be unique",
+            )
+        else:
+            seen[name] = ".".join(str(p) for p in path)
+
+
+def _kms_references(spec: EnvSpec, problems: ViolationCollector) -> None:
+    keys = spec.kms.keys
+    valid = ", ".join(keys)
+    uses_cmek = [k for k, b in spec.storage.buckets.items() if b.cmek] + (
+        ["state_bucket"] if spec.storage.state_bucket.cmek else []
+    )
+    if spec.storage.kms_key is None and uses_cmek:
+        problems.add(
+            ("storage", "kms_key"),
+            f"bucket(s) {', '.join(uses_cmek)} have cmek: true but storage.kms_key is not set;"
+            f" name one of the keys in kms.keys ({valid}) or set cmek: false",
+        )
+    references: list[tuple[Path, str | None]] = [
+        (("storage", "kms_key"), spec.storage.kms_key),
+        (("sql", "kms_key"), spec.sql.kms_key),
+        (("secrets", "kms_key"), spec.secrets.kms_key),
+    ]
+    for path, key in references:
+        if key is not None and key not in keys:
+            problems.add(path, f"key {key!r} is not defined in kms.keys; valid keys: {valid}")
+
+
+def _cmek_locations(spec: EnvSpec, problems: ViolationCollector) -> None:
+    kms_location = spec.kms_location.lower()
+    if spec.storage.kms_key and spec.storage_location.lower() != kms_location:
+        problems.add(
+            ("storage", "location"),
+            f"buckets in {spec.storage_location} cannot use a CMEK key in {spec.kms_location};"
+            " the key ring must be in the same location as the buckets",
+        )
+    if spec.region.lower() != kms_location:
+        problems.add(
+            ("kms", "location"),
+            f"Cloud SQL in {spec.region} needs its CMEK key in {spec.region}, not {spec.kms_location}",
+        )
+
+
+def _lb_routes(spec: EnvSpec, problems: ViolationCollector) -> None:
+    routes = spec.lb.routes
+    valid = ", ".join(spec.run.services)
+    for name in ("websocket", "api", "static"):
+        route = getattr(routes, name)
+        if route.service not in spec.run.services:
+            problems.add(
+                ("lb", "routes", name, "service"),
+                f"service {route.service!r} is not defined in run.services; valid services: {valid}",
+            )
+
+
+def _connector_name(spec: EnvSpec, problems: ViolationCollector) -> None:
+    name = spec.connector_name
+    if not _CONNECTOR_NAME.match(name):
+        explicit = spec.network.vpc_connector.name is not None
+        problems.add(
+            ("network", "vpc_connector", "name") if explicit else ("network", "vpc_connector"),
+            f"connector name {name!r} is invalid: VPC Access connector names are at most 25"
+            " characters of lowercase letters, digits and '-'"
+            + ("" if explicit else "; set vpc_connector.name explicitly"),
+        )

@@ -1,0 +1,62 @@
+"""Cloud KMS: one key ring per environment, a key per kind of data."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from .base import DeletionPolicy, Labels, StrictModel
+
+REQUIRED_KEYS = ("database", "storage", "secrets")
+
+
+class KmsKeySpec(StrictModel):
+    purpose: Literal["ENCRYPT_DECRYPT"] = "ENCRYPT_DECRYPT"
+    rotation_period_days: int = 90
+    """Cloud KMS refuses automatic rotation more often than once a day."""
+    protection_level: Literal["SOFTWARE", "HSM"] = "SOFTWARE"
+    """Fixed at creation: changing it means a new key."""
+    algorithm: str = "GOOGLE_SYMMETRIC_ENCRYPTION"
+    labels: Labels = Field(default_factory=dict)
+
+    @field_validator("rotation_period_days")
+    @classmethod
+    def _at_least_a_day(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(
+                f"rotation period of {value} day(s) is too short: Cloud KMS rotates at most once a day,"
+                " so use 1 or more (90 is the usual choice)"
+            )
+        return value
+
+    @property
+    def rotation_period(self) -> str:
+        """The API's duration form, e.g. ``7776000s``."""
+        return f"{self.rotation_period_days * 86400}s"
+
+
+class KmsSpec(StrictModel):
+    location: str | None = None
+    """Defaults to the environment's region; CMEK keys must share the location of what they protect."""
+    key_ring: str | None = None
+    """Defaults to ``<name_prefix>-keyring``. Key rings are never deleted: a rename leaves the old one."""
+    keys: dict[str, KmsKeySpec]
+    deletion_policy: DeletionPolicy = "abandon"
+    """Keys are never deleted outright: ``delete`` destroys their versions, making the data unreadable."""
+
+    @field_validator("keys")
+    @classmethod
+    def _has_required_keys(cls, keys: dict[str, KmsKeySpec]) -> dict[str, KmsKeySpec]:
+        missing = [name for name in REQUIRED_KEYS if name not in keys]
+        if missing:
+            raise ValueError(
+                f"missing key(s) {', '.join(missing)}: the keys {', '.join(REQUIRED_KEYS)} are required"
+                " (one each for Cloud SQL, Cloud Storage and Secret Manager)"
+            )
+        for name in keys:
+            if not name or len(name) > 63 or not all(c.isalnum() or c in "-_" for c in name):
+                raise ValueError(
+                    f"key name {name!r} is invalid: 1-63 characters of letters, digits, '-' and '_'"
+                )
+        return keys

@@ -1,0 +1,70 @@
+"""Load and validate an environment's spec from the specs folder.
+
+File naming rule: every ``*.yaml`` file in the specs folder is an environment
+named after the file (``staging.yaml`` is env ``staging``), except *base files*,
+which exist only to be extended: ``base.yaml`` and any file whose name starts
+with ``_`` (``_gpu.yaml``). An environment file's ``env:`` must equal its name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .errors import SpecError, SpecProblem
+from .models import EnvSpec
+from .translate import problems_from_validation
+from .yaml_source import Position, load_with_extends
+
+SPEC_SUFFIX = ".yaml"
+
+
+def is_base_file(path: Path) -> bool:
+    return path.stem == "base" or path.stem.startswith("_")
+
+
+def list_envs(specs_dir: Path) -> list[str]:
+    """Environment names, sorted, from the spec files in ``specs_dir``."""
+    return sorted(
+        p.stem for p in Path(specs_dir).glob(f"*{SPEC_SUFFIX}") if p.is_file() and not is_base_file(p)
+    )
+
+
+def load_env_spec(specs_dir: Path, env: str) -> EnvSpec:
+    """Read ``specs_dir / f"{env}.yaml"`` (and what it extends) and validate it.
+
+    Raises :class:`SpecError` listing every problem found.
+    """
+    file = Path(specs_dir) / f"{env}{SPEC_SUFFIX}"
+    if is_base_file(file):
+        raise SpecError(
+            [SpecProblem(file, None, "", f"{file.name} is a base file to extend, not an environment")]
+        )
+    if not file.is_file():
+        known = ", ".join(list_envs(specs_dir)) or "none"
+        raise SpecError(
+            [SpecProblem(file, None, "", f"no spec for environment {env!r}; environments: {known}")]
+        )
+    doc = load_with_extends(file)
+    problems: list[SpecProblem] = []
+    declared = doc.data.get("env")
+    if declared is not None and declared != env:
+        where = doc.positions.get(("env",), Position(file, None))
+        problems.append(
+            SpecProblem(
+                where.file,
+                where.line,
+                "env",
+                f"env is {declared!r} but the file is {file.name}; the env must match the file name"
+                f" (env: {env})",
+            )
+        )
+    try:
+        spec = EnvSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(problems_from_validation(exc, doc.positions, file, EnvSpec))
+        raise SpecError(problems) from None
+    if problems:
+        raise SpecError(problems)
+    return spec

@@ -1,0 +1,154 @@
+"""The desired state of one environment, as loaded from ``specs/<env>.yaml``.
+
+Section models live in their own modules and are re-exported here, so callers
+need a single import: ``from provisioner.spec.models import EnvSpec, ...``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import DeletionPolicy, Labels, StrictModel
+from .cloudrun import RunServiceSpec, RunSpec, SecretEnvRef
+from .crosschecks import check_environment
+from .drift_job import DriftJobSpec
+from .gke import AcceleratorSpec, AutoscalingSpec, GkeSpec, NodePoolSpec, TaintSpec
+from .kms import KmsKeySpec, KmsSpec
+from .loadbalancer import ArmorSpec, CdnSpec, LbRouteSpec, LbRoutesSpec, LoadBalancerSpec, RateLimitSpec
+from .monitoring import AlertThresholdsSpec, CustomMetricSpec, EmailChannelSpec, MonitoringSpec
+from .names import ResolvedNames
+from .network import (
+    FirewallAllowSpec,
+    FirewallRuleSpec,
+    NatSpec,
+    NetworkSpec,
+    PrivateServiceAccessSpec,
+    RouterSpec,
+    SecondaryRangeSpec,
+    SubnetSpec,
+    VpcConnectorSpec,
+)
+from .secrets import SecretsSpec
+from .sql import MaintenanceWindowSpec, SqlBackupSpec, SqlDatabaseSpec, SqlDiskSpec, SqlSpec, SqlUserSpec
+from .storage import BucketSpec, LifecycleRule, StorageSpec
+
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
+_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
+_API = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*\.googleapis\.com$")
+
+
+class EnvSpec(ResolvedNames, StrictModel):
+    env: str
+    """Short environment name (dev, staging, prod, ...); ``prod`` turns on the production rules."""
+    project: str
+    region: str
+    labels: Labels = Field(default_factory=dict)
+    """Put on every resource that takes labels, next to the ownership labels."""
+    apis: list[str] = Field(default_factory=list)
+    """Services enabled on the project before anything else is created."""
+    apis_deletion_policy: DeletionPolicy = "abandon"
+    """Disabling an API can break resources it serves, so dropped APIs stay enabled by default."""
+    network: NetworkSpec
+    kms: KmsSpec
+    secrets: SecretsSpec = Field(default_factory=SecretsSpec)
+    storage: StorageSpec
+    sql: SqlSpec
+    gke: GkeSpec
+    run: RunSpec
+    lb: LoadBalancerSpec
+    monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec)
+    drift_job: DriftJobSpec
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: str) -> str:
+        if not ENV_NAME.match(value):
+            raise ValueError(
+                f"env {value!r} is invalid; use 2-15 characters of lowercase letters, digits and '-',"
+                " starting with a letter (e.g. dev, staging, prod)"
+            )
+        return value
+
+    @field_validator("project")
+    @classmethod
+    def _project(cls, value: str) -> str:
+        if not _PROJECT_ID.match(value) or "google" in value:
+            raise ValueError(
+                f"project id {value!r} is invalid; use 6-30 characters of lowercase letters, digits"
+                " and '-', starting with a letter and not ending with '-'"
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise ValueError(f"region {value!r} is invalid; use a region name such as 'us-central1'")
+        return value
+
+    @field_validator("apis")
+    @classmethod
+    def _apis(cls, apis: list[str]) -> list[str]:
+        for api in apis:
+            if not _API.match(api):
+                raise ValueError(
+                    f"api {api!r} is invalid; use a service name such as 'sqladmin.googleapis.com'"
+                )
+        duplicates = sorted({a for a in apis if apis.count(a) > 1})
+        if duplicates:
+            raise ValueError(f"api(s) {', '.join(duplicates)} are listed more than once")
+        return apis
+
+    @model_validator(mode="after")
+    def _cross_section_rules(self) -> EnvSpec:
+        check_environment(self).raise_if_any()
+        return self
+
+
+__all__ = [
+    "AcceleratorSpec",
+    "AlertThresholdsSpec",
+    "ArmorSpec",
+    "AutoscalingSpec",
+    "BucketSpec",
+    "CdnSpec",
+    "CustomMetricSpec",
+    "DeletionPolicy",
+    "DriftJobSpec",
+    "EmailChannelSpec",
+    "EnvSpec",
+    "FirewallAllowSpec",
+    "FirewallRuleSpec",
+    "GkeSpec",
+    "KmsKeySpec",
+    "KmsSpec",
+    "LbRouteSpec",
+    "LbRoutesSpec",
+    "LifecycleRule",
+    "LoadBalancerSpec",
+    "MaintenanceWindowSpec",
+    "MonitoringSpec",
+    "NatSpec",
+    "NetworkSpec",
+    "NodePoolSpec",
+    "PrivateServiceAccessSpec",
+    "RateLimitSpec",
+    "RouterSpec",
+    "RunServiceSpec",
+    "RunSpec",
+    "SecondaryRangeSpec",
+    "SecretEnvRef",
+    "SecretsSpec",
+    "SqlBackupSpec",
+    "SqlDatabaseSpec",
+    "SqlDiskSpec",
+    "SqlSpec",
+    "SqlUserSpec",
+    "StorageSpec",
+    "SubnetSpec",
+    "TaintSpec",
+    "VpcConnectorSpec",
+]
