@@ -1,0 +1,45 @@
+"""Command line: `python -m emulator --port N --state FILE ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from emulator.app import Emulator
+from emulator.config import EmulatorConfig
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--state", default=".provisioner/emulator.sqlite")
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--operation-delay", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--project", action="append", default=[])
+    args = parser.parse_args(argv)
+    emu = Emulator(
+        EmulatorConfig(
+            state_path=args.state,
+            latency_ms=args.latency_ms,
+            operation_delay_s=args.operation_delay,
+            seed=args.seed,
+            projects=args.project,
+            host=args.host,
+        )
+    )
+    emu.start(port=args.port)
+    print(emu.base_url, flush=True)
+    try:
+        assert emu._thread is not None
+        emu._thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emu.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The Emulator object: state, faults and the server, started and stopped together."""
+
+from __future__ import annotations
+
+import threading
+
+from emulator.clock import Clock
+from emulator.config import EmulatorConfig
+from emulator.context import Context
+from emulator.dispatch import Dispatcher
+from emulator.faults import Faults
+from emulator.operations import Operations
+from emulator.projects import Projects
+from emulator.records import RequestRecord
+from emulator.server import EmulatorServer
+from emulator.services import all_apis
+from emulator.state import Store
+
+
+class Emulator:
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.clock = Clock()
+        self.store = Store(self.config.state_path)
+        self.faults = Faults(seed=self.config.seed, latency_ms=self.config.latency_ms)
+        self.ctx = Context(
+            config=self.config,
+            store=self.store,
+            projects=Projects(self.store),
+            operations=Operations(self.store, self.faults, self.clock, self.config.operation_delay_s),
+            faults=self.faults,
+            clock=self.clock,
+        )
+        for project_id in self.config.projects:
+            self.register_project(project_id)
+        self.dispatcher = Dispatcher(self.ctx, all_apis())
+        self._server: EmulatorServer | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+
+    def start(self, port: int = 0) -> str:
+        """Serve in a daemon thread; returns the base URL every API is served under."""
+        self._server = EmulatorServer((self.config.host, port), self)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
+        self._thread.start()
+        self.base_url = f"http://{self.config.host}:{self._server.server_address[1]}"
+        return self.base_url
+
+    def serve_forever(self, port: int = 0) -> None:
+        self._server = EmulatorServer((self.config.host, port), self)
+        self.base_url = f"http://{self.config.host}:{self._server.server_address[1]}"
+        self._server.serve_forever()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1] if self._server else 0
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        self.store.close()
+
+    def register_project(self, project_id: str) -> str:
+        """Make a project exist; returns its number."""
+        return self.ctx.projects.register(project_id)
+
+    def requests(self) -> list[RequestRecord]:
+        return [RequestRecord(*row) for row in self.store.requests()]
+
+    def clear_requests(self) -> None:
+        self.store.clear_requests()
+
+    def reset(self) -> None:
+        self.store.reset()
+        self.faults.clear()
+
+    def advance_time(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,45 @@
+"""Wall-clock time that tests can move forward, so scheduled transitions can be observed."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+
+class Clock:
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return time.time() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += seconds
+
+    def datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), UTC)
+
+    def rfc3339(self, plus_seconds: float = 0.0) -> str:
+        return format_rfc3339(self.datetime() + timedelta(seconds=plus_seconds))
+
+
+def format_rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_rfc3339(text: str) -> datetime:
+    text = text.strip().replace("z", "Z").replace("t", "T")
+    head, _, frac_zone = text.partition(".")
+    if frac_zone:
+        digits = "".join(c for c in frac_zone if c.isdigit())
+        zone = frac_zone[len(digits) :]
+        text = f"{head}.{(digits + '000000')[:6]}{zone}"
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def parse_duration(text: str) -> float:
+    return float(text.rstrip("s"))

@@ -1,0 +1,59 @@
+"""Plain-JSON control endpoints under /_emulator/; faults never apply here."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from emulator.dispatch import Outcome, json_outcome
+from emulator.faults import FaultRule
+
+if TYPE_CHECKING:
+    from emulator.app import Emulator
+
+PREFIX = "/_emulator/"
+
+
+def handle_control(emu: Emulator, http_method: str, path: str, body: bytes) -> Outcome:
+    route = path[len(PREFIX) :].strip("/")
+    try:
+        payload: Any = json.loads(body) if body.strip() else {}
+    except ValueError:
+        return json_outcome(400, {"error": "body is not JSON"})
+    if (http_method, route) == ("GET", "health"):
+        return json_outcome(200, {"status": "ok", "projects": emu.ctx.projects.store.projects()})
+    if (http_method, route) == ("GET", "requests"):
+        return json_outcome(200, {"requests": [r.to_json() for r in emu.requests()]})
+    if (http_method, route) == ("DELETE", "requests"):
+        emu.clear_requests()
+        return json_outcome(200, {})
+    if (http_method, route) == ("GET", "faults"):
+        return json_outcome(200, emu.faults.to_json())
+    if (http_method, route) == ("POST", "faults"):
+        for rule in payload.get("rules", []):
+            emu.faults.add_rule(
+                FaultRule(rule["method"], int(rule["status"]), int(rule.get("times", 1)), rule.get("message"))
+            )
+        emu.faults.configure(
+            error_rate=payload.get("error_rate"),
+            drop_rate=payload.get("drop_rate"),
+            operation_failure_rate=payload.get("operation_failure_rate"),
+            latency_ms=payload.get("latency_ms"),
+            seed=payload.get("seed"),
+        )
+        return json_outcome(200, emu.faults.to_json())
+    if (http_method, route) == ("DELETE", "faults"):
+        emu.faults.clear()
+        return json_outcome(200, emu.faults.to_json())
+    if (http_method, route) == ("POST", "reset"):
+        emu.reset()
+        return json_outcome(200, {})
+    if (http_method, route) == ("POST", "projects"):
+        ids = payload.get("projects") or [payload.get("projectId") or payload.get("project_id")]
+        if not all(isinstance(i, str) and i for i in ids):
+            return json_outcome(400, {"error": "give projectId or projects"})
+        return json_outcome(200, {"projects": {i: emu.register_project(i) for i in ids}})
+    if (http_method, route) == ("POST", "time"):
+        emu.clock.advance(float(payload.get("advance_s", 0)))
+        return json_outcome(200, {"now": emu.clock.rfc3339()})
+    return json_outcome(404, {"error": f"no control endpoint {http_method} {path}"})

@@ -1,0 +1,116 @@
+"""The request pipeline: route, faults, validation, handler, encoding, log."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from emulator import enums
+from emulator.context import Context
+from emulator.discovery import RouteTable
+from emulator.errors import ApiError, invalid, unimplemented
+from emulator.registry import Api, Call, Handler, Reply
+from emulator.validation import BodyValidator, validate_query
+
+
+@dataclass
+class Outcome:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+
+def json_outcome(status: int, payload: Any, headers: dict[str, str] | None = None) -> Outcome:
+    data = json.dumps(payload, indent=1).encode()
+    return Outcome(status, data, {"Content-Type": "application/json; charset=UTF-8", **(headers or {})})
+
+
+def error_outcome(error: ApiError) -> Outcome:
+    return json_outcome(error.code, error.body(), error.headers)
+
+
+class Dispatcher:
+    def __init__(self, ctx: Context, apis: list[Api]) -> None:
+        self.ctx = ctx
+        self.routes = RouteTable()
+        self.handlers: dict[str, Handler] = {}
+        self.validators: dict[str, BodyValidator] = {}
+        for api in apis:
+            doc = api.document
+            key = f"{doc.name}.{doc.version}"
+            if key not in self.validators:
+                self.routes.add_document(doc)
+                self.validators[key] = BodyValidator(doc)
+            self.handlers.update(api.handlers)
+
+    def handle(
+        self, http_method: str, raw_path: str, query_string: str, headers: Any, body: bytes
+    ) -> Outcome:
+        method_id: str | None = None
+        try:
+            candidates = self.routes.candidates(http_method, raw_path)
+            if not candidates:
+                status = 405 if self.routes.path_exists(raw_path) else 404
+                message = (
+                    "Method not allowed." if status == 405 else f"The requested URL {raw_path} was not found."
+                )
+                outcome = error_outcome(ApiError(status, message))
+                self._log(None, http_method, raw_path, query_string, outcome.status)
+                return outcome
+            route = next((r for r in candidates if r.method.id in self.handlers), candidates[0])
+            method_id = route.method.id
+            decision = self.ctx.faults.decide(method_id)
+            if decision.latency_ms:
+                time.sleep(decision.latency_ms / 1000)
+            if decision.drop:
+                self._log(method_id, http_method, raw_path, query_string, 0)
+                return Outcome(drop=True)
+            if decision.error is not None:
+                raise decision.error
+            outcome = self._run(route, raw_path, query_string, headers, body)
+        except ApiError as error:
+            outcome = error_outcome(error)
+        self._log(method_id, http_method, raw_path, query_string, outcome.status)
+        return outcome
+
+    def _run(self, route: Any, raw_path: str, query_string: str, headers: Any, body: bytes) -> Outcome:
+        method = route.method
+        query = validate_query(method, parse_qs(query_string, keep_blank_values=True))
+        validator = self.validators[f"{method.api.name}.{method.api.version}"]
+        parsed: dict[str, Any] | None = None
+        if method.request_ref and not route.upload:
+            parsed = validator.validate(method.request_ref, _parse_json(body))
+        params = {k: unquote(v) for k, v in route.path_params(raw_path).items()}
+        handler = self.handlers.get(method.id)
+        if handler is None:
+            raise unimplemented(f"Method {method.id} is not implemented by the emulator.")
+        call = Call(method, params, query, parsed, body, headers, self.ctx, upload=route.upload)
+        with self.ctx.store.lock:
+            reply = handler(call)
+        if not isinstance(reply, Reply):
+            reply = Reply(body=reply)
+        if isinstance(reply.body, bytes):
+            return Outcome(reply.status, reply.body, {"Content-Type": reply.content_type, **reply.headers})
+        payload = reply.body
+        if payload is not None and "enum-encoding=int" in str(query.get("$alt", "")):
+            ref = reply.response_ref or method.response_ref
+            payload = enums.encode_enums_as_ints(method.api.name, method.api.schemas, ref, payload)
+        if payload is None:
+            return Outcome(reply.status, b"", reply.headers)
+        return json_outcome(reply.status, payload, reply.headers)
+
+    def _log(self, method_id: str | None, http_method: str, path: str, query: str, status: int) -> None:
+        self.ctx.store.log_request(method_id, http_method, path, query, status, self.ctx.clock.now())
+
+
+def _parse_json(body: bytes) -> Any:
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise invalid(f"Invalid JSON payload received. {exc}.") from None

@@ -1,0 +1,133 @@
+"""Injected failures: latency, transient errors, dropped connections, failed operations.
+
+Every random choice comes from one seeded generator and each decision draws
+the same count of numbers, so a run with the same seed and the same call
+order fails in the same places.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.errors import ApiError, error_info
+
+
+@dataclass
+class FaultRule:
+    """The first `times` calls whose method id matches the glob `method` answer `status`."""
+
+    method: str
+    status: int
+    times: int = 1
+    message: str | None = None
+    fired: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Decision:
+    latency_ms: int = 0
+    drop: bool = False
+    error: ApiError | None = None
+
+
+def transient_error(status: int, message: str | None = None) -> ApiError:
+    if status == 429:
+        return ApiError(
+            429,
+            message or "Quota exceeded; please retry after the suggested delay.",
+            status="RESOURCE_EXHAUSTED",
+            reason="rateLimitExceeded",
+            domain="usageLimits",
+            details=[
+                error_info("RATE_LIMIT_EXCEEDED", "googleapis.com"),
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1s"},
+            ],
+            headers={"Retry-After": "1"},
+        )
+    if status == 503:
+        return ApiError(503, message or "The service is currently unavailable.", reason="backendError")
+    if status == 500:
+        return ApiError(500, message or "We encountered an internal error. Please try again.")
+    return ApiError(status, message or f"Injected failure with status {status}.")
+
+
+class Faults:
+    def __init__(self, seed: int = 0, latency_ms: int = 0) -> None:
+        self._lock = threading.Lock()
+        self.rules: list[FaultRule] = []
+        self.latency_ms = latency_ms
+        self.error_rate = 0.0
+        self.drop_rate = 0.0
+        self.operation_failure_rate = 0.0
+        self._rng = random.Random(seed)
+
+    def configure(
+        self,
+        *,
+        error_rate: float | None = None,
+        drop_rate: float | None = None,
+        operation_failure_rate: float | None = None,
+        latency_ms: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        with self._lock:
+            if error_rate is not None:
+                self.error_rate = error_rate
+            if drop_rate is not None:
+                self.drop_rate = drop_rate
+            if operation_failure_rate is not None:
+                self.operation_failure_rate = operation_failure_rate
+            if latency_ms is not None:
+                self.latency_ms = latency_ms
+            if seed is not None:
+                self._rng = random.Random(seed)
+
+    def add_rule(self, rule: FaultRule) -> None:
+        with self._lock:
+            self.rules.append(rule)
+
+    def clear(self) -> None:
+        """Remove rules and random failures; latency set in the config stays."""
+        with self._lock:
+            self.rules.clear()
+            self.error_rate = self.drop_rate = self.operation_failure_rate = 0.0
+
+    def decide(self, method_id: str | None) -> Decision:
+        with self._lock:
+            drop_draw, error_draw, kind_draw = self._rng.random(), self._rng.random(), self._rng.random()
+            for rule in self.rules:
+                if (
+                    rule.fired < rule.times
+                    and method_id is not None
+                    and fnmatch.fnmatchcase(method_id, rule.method)
+                ):
+                    rule.fired += 1
+                    if rule.status == 0:
+                        return Decision(self.latency_ms, drop=True)
+                    return Decision(self.latency_ms, error=transient_error(rule.status, rule.message))
+            if drop_draw < self.drop_rate:
+                return Decision(self.latency_ms, drop=True)
+            if error_draw < self.error_rate:
+                return Decision(self.latency_ms, error=transient_error(429 if kind_draw < 0.5 else 503))
+            return Decision(self.latency_ms)
+
+    def operation_fails(self) -> bool:
+        with self._lock:
+            return self._rng.random() < self.operation_failure_rate
+
+    def to_json(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "error_rate": self.error_rate,
+                "drop_rate": self.drop_rate,
+                "operation_failure_rate": self.operation_failure_rate,
+                "latency_ms": self.latency_ms,
+                "rules": [
+                    {"method": r.method, "status": r.status, "times": r.times, "fired": r.fired}
+                    for r in self.rules
+                ],
+            }

@@ -1,0 +1,73 @@
+"""IAM policies attached to resources: read-modify-write with etags, as the real API."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from typing import Any
+
+from emulator.errors import aborted, invalid
+from emulator.state import Store
+
+POLICY_KIND = "iam.policy"
+_MEMBER = re.compile(
+    r"^(allUsers|allAuthenticatedUsers|"
+    r"(user|serviceAccount|group|domain|principal|principalSet|deleted:user|deleted:serviceAccount|"
+    r"deleted:group|projectOwner|projectEditor|projectViewer):.+)$"
+)
+_ROLE = re.compile(r"^(roles/[A-Za-z0-9_.]+|(projects|organizations)/[^/]+/roles/[A-Za-z0-9_.]+)$")
+
+
+def _new_etag() -> str:
+    return base64.b64encode(os.urandom(8)).decode()
+
+
+def get_policy(store: Store, resource: str) -> dict[str, Any]:
+    stored = store.get(POLICY_KIND, resource)
+    if stored is None:
+        return {"version": 1, "etag": "ACAB"}
+    return stored
+
+
+def set_policy(store: Store, resource: str, policy: dict[str, Any]) -> dict[str, Any]:
+    """Replace the policy; a stale etag is refused as a concurrent change."""
+    current = get_policy(store, resource)
+    if policy.get("etag") and policy["etag"] != current["etag"]:
+        raise aborted(
+            "There were concurrent policy changes. Please retry the whole read-modify-write with "
+            "exponential backoff."
+        )
+    bindings = policy.get("bindings") or []
+    for index, binding in enumerate(bindings):
+        role = binding.get("role", "")
+        if not _ROLE.match(role):
+            raise invalid(
+                f"Role {role!r} is not a valid role: roles must be of the form roles/NAME.",
+                field=f"policy.bindings[{index}].role",
+            )
+        members = binding.get("members") or []
+        for member in members:
+            if not _MEMBER.match(member):
+                raise invalid(
+                    f"Invalid argument: member {member!r} must start with a valid prefix "
+                    "(user:, serviceAccount:, group:, domain:, principal:, ...).",
+                    field=f"policy.bindings[{index}].members",
+                )
+    conditional = any(b.get("condition") for b in bindings)
+    stored: dict[str, Any] = {"version": 3 if conditional else 1, "etag": _new_etag()}
+    kept = [b for b in bindings if b.get("members")]
+    if kept:
+        stored["bindings"] = kept
+    if policy.get("auditConfigs"):
+        stored["auditConfigs"] = policy["auditConfigs"]
+    store.put(POLICY_KIND, resource, stored)
+    return stored
+
+
+def has_role(store: Store, resource: str, member: str, role: str) -> bool:
+    policy = get_policy(store, resource)
+    return any(
+        b.get("role") == role and member in b.get("members", []) and not b.get("condition")
+        for b in policy.get("bindings", [])
+    )

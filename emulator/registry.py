@@ -1,0 +1,74 @@
+"""The declaration API: a service module names a discovery document and the
+methods it implements; the server does routing, validation, faults and logging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from emulator.discovery import ApiDocument, Method, load_document
+
+if TYPE_CHECKING:
+    from emulator.context import Context
+
+
+@dataclass
+class Call:
+    """One validated request as a handler sees it."""
+
+    method: Method
+    params: dict[str, str]
+    query: dict[str, Any]
+    body: dict[str, Any] | None
+    raw_body: bytes
+    headers: Mapping[str, str]
+    ctx: Context
+    upload: bool = False
+
+    def param(self, name: str) -> str:
+        return self.params[name]
+
+
+@dataclass
+class Reply:
+    body: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json; charset=UTF-8"
+    # Schema of the body for enum re-encoding; None means the method's response schema.
+    response_ref: str | None = None
+
+
+Handler = Callable[[Call], "Reply | dict[str, Any]"]
+
+
+class Api:
+    """Behaviour declared against one discovery document (name, version)."""
+
+    def __init__(self, name: str, version: str) -> None:
+        self.name = name
+        self.version = version
+        self.handlers: dict[str, Handler] = {}
+
+    @property
+    def document(self) -> ApiDocument:
+        return load_document(self.name, self.version)
+
+    def handles(self, *method_ids: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            known = {m for m in _method_ids(self.document)}
+            for method_id in method_ids:
+                if method_id not in known:
+                    raise ValueError(f"{method_id} is not a method of {self.name}.{self.version}")
+                self.handlers[method_id] = fn
+            return fn
+
+        return register
+
+
+def _method_ids(doc: ApiDocument) -> list[str]:
+    from emulator.discovery import iter_methods
+
+    return [m.id for m in iter_methods(doc)]

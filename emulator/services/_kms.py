@@ -1,0 +1,52 @@
+"""Names, kinds and rules shared by the Cloud KMS modules."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulator.clock import parse_rfc3339
+from emulator.errors import invalid
+from emulator.locations import KMS_MULTI_REGIONS, is_region
+from emulator.registry import Call
+
+KEY_RING = "cloudkms.keyRing"
+CRYPTO_KEY = "cloudkms.cryptoKey"
+VERSION = "cloudkms.cryptoKeyVersion"
+ID_PATTERN = r"[a-zA-Z0-9_-]{1,63}"
+_PARENT = re.compile(r"^projects/([^/]+)/locations/([^/]+)")
+KMS_TYPE = "type.googleapis.com/google.cloud.kms.v1."
+
+
+def check_location(call: Call, name: str, permission: str) -> tuple[str, str]:
+    """(project, location) of a KMS name, refusing unknown projects and locations."""
+    m = _PARENT.match(name)
+    if not m:
+        raise invalid(f"Invalid resource name: {name}")
+    project, location = m.groups()
+    call.ctx.projects.require(project, permission)
+    if not (is_region(location) or location in KMS_MULTI_REGIONS):
+        raise invalid(f"Location {location!r} is not a valid Cloud KMS location.", field="parent")
+    return project, location
+
+
+def settle_version(call: Call, version: dict[str, Any]) -> dict[str, Any]:
+    """A scheduled destruction that is due has happened; store and return the settled version."""
+    if version.get("state") == "DESTROY_SCHEDULED" and version.get("destroyTime"):
+        due = parse_rfc3339(version["destroyTime"])
+        if call.ctx.clock.datetime() >= due:
+            version = {**version, "state": "DESTROYED", "destroyEventTime": version["destroyTime"]}
+            key_name = version["name"].split("/cryptoKeyVersions/")[0]
+            call.ctx.store.put(VERSION, version["name"], version, key_name)
+    return version
+
+
+def refresh_primary(call: Call, key: dict[str, Any]) -> dict[str, Any]:
+    """The key's `primary` is a copy of its primary version; keep it current."""
+    primary = key.get("primary")
+    if not primary:
+        return key
+    version = call.ctx.store.get(VERSION, primary["name"])
+    if version is None:
+        return {k: v for k, v in key.items() if k != "primary"}
+    return {**key, "primary": settle_version(call, version)}

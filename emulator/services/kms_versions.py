@@ -1,0 +1,129 @@
+"""Cloud KMS crypto key versions: create, list, get, destroy and restore, LRO delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator import standard
+from emulator.clock import parse_duration
+from emulator.errors import failed_precondition
+from emulator.registry import Api, Call, Reply
+from emulator.services._kms import CRYPTO_KEY, KMS_TYPE, VERSION, check_location, settle_version
+from emulator.services.kms_keys import new_version
+
+API = Api("cloudkms", "v1")
+_DELETABLE = {"DESTROYED", "IMPORT_FAILED", "GENERATION_FAILED"}
+
+
+def _key_of(name: str) -> str:
+    return name.split("/cryptoKeyVersions/")[0]
+
+
+def _store_version(call: Call, version: dict[str, Any]) -> dict[str, Any]:
+    key_name = _key_of(version["name"])
+    call.ctx.store.put(VERSION, version["name"], version, key_name)
+    key = call.ctx.store.get(CRYPTO_KEY, key_name)
+    if key and key.get("primary", {}).get("name") == version["name"]:
+        if version["state"] == "ENABLED":
+            key["primary"] = version
+        else:
+            key.pop("primary")
+        call.ctx.store.put(CRYPTO_KEY, key_name, key, key_name.split("/cryptoKeys/")[0])
+    return version
+
+
+def _versions(call: Call, key_name: str) -> list[dict[str, Any]]:
+    versions = [settle_version(call, v) for v in call.ctx.store.list(VERSION, key_name)]
+    return sorted(versions, key=lambda v: int(v["name"].rsplit("/", 1)[1]))
+
+
+@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.create")
+def create_version(call: Call) -> dict[str, Any]:
+    parent = call.param("parent")
+    check_location(call, parent, "cloudkms.cryptoKeyVersions.create")
+    key = standard.fetch(call, CRYPTO_KEY, parent, "CryptoKey")
+    if key.get("importOnly"):
+        raise failed_precondition(f"CryptoKey {parent} is import-only; versions must be imported.")
+    existing = [int(v["name"].rsplit("/", 1)[1]) for v in call.ctx.store.list(VERSION, parent)]
+    return new_version(call, key, max(existing, default=0) + 1)
+
+
+@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.get")
+def get_version(call: Call) -> dict[str, Any]:
+    name = call.param("name")
+    check_location(call, name, "cloudkms.cryptoKeyVersions.get")
+    return settle_version(call, standard.fetch(call, VERSION, name, "CryptoKeyVersion"))
+
+
+@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.list")
+def list_versions(call: Call) -> dict[str, Any]:
+    parent = call.param("parent")
+    check_location(call, parent, "cloudkms.cryptoKeyVersions.list")
+    standard.fetch(call, CRYPTO_KEY, parent, "CryptoKey")
+    versions = [v for v in _versions(call, parent) if standard.matches_filter(v, call.query.get("filter"))]
+    versions = standard.order(versions, call.query.get("orderBy"))
+    page, token = standard.paginate(versions, call.query.get("pageSize"), call.query.get("pageToken"))
+    out: dict[str, Any] = {}
+    if page:
+        out["cryptoKeyVersions"] = page
+    if token:
+        out["nextPageToken"] = token
+    if versions:
+        out["totalSize"] = len(versions)
+    return out
+
+
+@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.destroy")
+def destroy_version(call: Call) -> dict[str, Any]:
+    name = call.param("name")
+    check_location(call, name, "cloudkms.cryptoKeyVersions.destroy")
+    version = settle_version(call, standard.fetch(call, VERSION, name, "CryptoKeyVersion"))
+    if version["state"] not in ("ENABLED", "DISABLED"):
+        raise failed_precondition(f"CryptoKeyVersion {name} is not in state ENABLED or DISABLED.")
+    key = standard.fetch(call, CRYPTO_KEY, _key_of(name), "CryptoKey")
+    delay = parse_duration(key.get("destroyScheduledDuration", "2592000s"))
+    version = {**version, "state": "DESTROY_SCHEDULED", "destroyTime": call.ctx.clock.rfc3339(delay)}
+    return _store_version(call, version)
+
+
+@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.restore")
+def restore_version(call: Call) -> dict[str, Any]:
+    name = call.param("name")
+    check_location(call, name, "cloudkms.cryptoKeyVersions.restore")
+    version = settle_version(call, standard.fetch(call, VERSION, name, "CryptoKeyVersion"))
+    if version["state"] != "DESTROY_SCHEDULED":
+        raise failed_precondition(f"CryptoKeyVersion {name} is not in state DESTROY_SCHEDULED.")
+    version = {k: v for k, v in version.items() if k != "destroyTime"}
+    version["state"] = "DISABLED"
+    return _store_version(call, version)
+
+
+@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.patch")
+def patch_version(call: Call) -> dict[str, Any]:
+    name = call.param("name")
+    check_location(call, name, "cloudkms.cryptoKeyVersions.update")
+    version = settle_version(call, standard.fetch(call, VERSION, name, "CryptoKeyVersion"))
+    mask = call.query.get("updateMask") or ""
+    updated = standard.apply_update_mask(version, call.body or {}, mask, {"state"}, "CryptoKeyVersion")
+    if updated["state"] not in ("ENABLED", "DISABLED") or version["state"] not in ("ENABLED", "DISABLED"):
+        raise failed_precondition("Only ENABLED and DISABLED may be set, from ENABLED or DISABLED.")
+    return _store_version(call, updated)
+
+
+@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.delete")
+def delete_version(call: Call) -> Reply:
+    name = call.param("name")
+    project, location = check_location(call, name, "cloudkms.cryptoKeyVersions.delete")
+    version = settle_version(call, standard.fetch(call, VERSION, name, "CryptoKeyVersion"))
+    if version["state"] not in _DELETABLE or version.get("importJob"):
+        raise failed_precondition(
+            f"CryptoKeyVersion {name} is in state {version['state']}; only DESTROYED, IMPORT_FAILED or "
+            "GENERATION_FAILED versions that were never imported can be deleted."
+        )
+    op = call.ctx.operations.start(
+        f"projects/{project}/locations/{location}",
+        metadata={"@type": KMS_TYPE + "DeleteCryptoKeyVersionMetadata"},
+    )
+    if not op["error"]:
+        call.ctx.store.delete(VERSION, name)
+    return Reply(body=call.ctx.operations.view(op), response_ref="Operation")
