@@ -142,7 +142,13 @@ class Session:
 
             url, self.emulator = start_local_emulator(self.spec.project, args.state_dir)
             endpoints = Endpoints(default=url)
-        self.ctx = Context(spec=self.spec, clients=ClientFactory(endpoints, impersonate=args.impersonate))
+        from provisioner.retry import RetryPolicy
+
+        self.ctx = Context(
+            spec=self.spec,
+            clients=ClientFactory(endpoints, impersonate=args.impersonate),
+            retry=RetryPolicy.from_environment(),
+        )
         self.planner = Planner(self.ctx, all_reconcilers(), parallelism=args.parallelism)
 
     def close(self) -> None:

@@ -37,6 +37,24 @@ class RetryPolicy:
     max_hint: float = 120.0
     rng: random.Random = field(default_factory=random.Random)
 
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> RetryPolicy:
+        """Backoff settings from PROVISIONER_RETRY_{INITIAL,MAXIMUM,DEADLINE} (seconds)."""
+        import os
+
+        env = os.environ if environ is None else environ
+        values: dict[str, float] = {}
+        for name in ("initial", "maximum", "deadline"):
+            raw = env.get(f"PROVISIONER_RETRY_{name.upper()}")
+            if raw:
+                try:
+                    values[name] = float(raw)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"PROVISIONER_RETRY_{name.upper()}={raw!r}: expected seconds, e.g. 1.5"
+                    ) from exc
+        return cls(**values)
+
     def _should_retry(self, extra: ExtraRetryable | None) -> Callable[[BaseException], bool]:
         def predicate(exc: BaseException) -> bool:
             err = classify(exc)

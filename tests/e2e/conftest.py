@@ -1,0 +1,48 @@
+"""An emulator per test and a way to run the CLI against it in-process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from emulator import Emulator, EmulatorConfig
+
+PROJECTS = ["digitwin-live-dev", "digitwin-live-staging", "digitwin-live-prod"]
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def emulator(tmp_path, monkeypatch):
+    emu = Emulator(EmulatorConfig(state_path=tmp_path / "emulator.sqlite", projects=PROJECTS, seed=7))
+    url = emu.start(port=0)
+    monkeypatch.setenv("PROVISIONER_ENDPOINT", url)
+    for name in ("STORAGE_EMULATOR_HOST",):
+        monkeypatch.delenv(name, raising=False)
+    emu.url = url
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def cli(capsys):
+    from provisioner.cli import main
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        argv = list(args)
+        if "--specs" not in argv:
+            argv += ["--specs", str(SPECS)]
+        code = main(argv)
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run

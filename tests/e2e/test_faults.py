@@ -1,0 +1,63 @@
+"""Transient API failures are retried; a bad spec never reaches the API."""
+
+from __future__ import annotations
+
+import shutil
+
+from emulator import FaultRule
+from tests.e2e.conftest import SPECS
+
+
+def test_503_and_429_on_first_attempts_are_retried_and_apply_converges(emulator, cli):
+    emulator.faults.add_rule(FaultRule(method="storage.buckets.insert", status=503, times=2))
+    emulator.faults.add_rule(
+        FaultRule(method="cloudkms.projects.locations.keyRings.cryptoKeys.create", status=429, times=2)
+    )
+    emulator.faults.add_rule(FaultRule(method="storage.buckets.list", status=503, times=1))
+
+    applied = cli("apply", "--env", "dev", "--auto-approve")
+
+    assert applied.code == 0, applied.out + applied.err
+    statuses = [(r.method_id, r.status) for r in emulator.requests()]
+    assert statuses.count(("storage.buckets.insert", 503)) == 2
+    assert statuses.count(("cloudkms.projects.locations.keyRings.cryptoKeys.create", 429)) == 2
+    assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
+
+
+def test_seeded_random_faults_still_converge(emulator, cli):
+    emulator.faults.configure(error_rate=0.2, drop_rate=0.05, seed=11)
+    applied = cli("apply", "--env", "dev", "--auto-approve")
+    assert applied.code == 0, applied.out + applied.err
+    emulator.faults.clear()
+    assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
+
+
+def test_unknown_key_fails_validate_with_file_and_line_before_any_api_call(emulator, cli, tmp_path):
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS, specs)
+    dev = specs / "dev.yaml"
+    lines = dev.read_text().splitlines()
+    lines.append("storage_clas: NEARLINE")
+    dev.write_text("\n".join(lines) + "\n")
+    bad_line = len(lines)
+
+    validated = cli("validate", "--env", "dev", "--specs", str(specs))
+    planned = cli("plan", "--env", "dev", "--specs", str(specs))
+
+    assert validated.code == 1 and planned.code == 1
+    assert f"dev.yaml:{bad_line}" in validated.err
+    assert "storage_clas" in validated.err
+    assert emulator.requests() == []
+
+
+def test_a_non_retryable_error_fails_that_change_and_skips_its_dependents(emulator, cli):
+    emulator.faults.add_rule(
+        FaultRule(method="cloudkms.projects.locations.keyRings.create", status=403, times=1)
+    )
+    applied = cli("apply", "--env", "dev", "--auto-approve")
+    assert applied.code == 1
+    assert "FAILED  kms.key_ring/" in applied.out
+    assert "SKIPPED" in applied.out
+    rerun = cli("apply", "--env", "dev", "--auto-approve")
+    assert rerun.code == 0, rerun.out
+    assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
