@@ -139,6 +139,9 @@ class RouteTable:
             simple = protocols.get("simple", {}).get("path")
             if simple:
                 self._add(method, simple, simple, upload=True)
+            if method.spec.get("useMediaDownloadService"):
+                download = "/download/" + doc.service_path + method.path
+                self._add(method, download, download)
         self._routes.sort(key=lambda r: -r.literal_length)
 
     def _add(self, method: Method, flat: str, path: str, upload: bool = False) -> None:

@@ -30,6 +30,8 @@ def json_outcome(status: int, payload: Any, headers: dict[str, str] | None = Non
 
 
 def error_outcome(error: ApiError) -> Outcome:
+    if error.code == 304:
+        return Outcome(304, b"", error.headers)
     return json_outcome(error.code, error.body(), error.headers)
 
 

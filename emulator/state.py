@@ -122,7 +122,8 @@ class Store:
     ) -> None:
         with self.lock:
             self._db.execute(
-                "INSERT INTO requests (method_id, http_method, path, query, status, ts) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO requests (method_id, http_method, path, query, status, ts) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (method_id, http_method, path, query, status, ts),
             )
 

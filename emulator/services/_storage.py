@@ -1,0 +1,195 @@
+"""Cloud Storage bucket rules: names, locations, defaults and CMEK checks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import re
+from typing import Any
+
+from emulator import iam
+from emulator.errors import ApiError, invalid, permission_denied
+from emulator.locations import STORAGE_DUAL_REGIONS, STORAGE_MULTI_REGIONS, is_region
+from emulator.registry import Call
+from emulator.services._kms import CRYPTO_KEY
+
+BUCKET = "storage.bucket"
+OBJECT = "storage.object"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+STORAGE_CLASSES = {
+    "STANDARD",
+    "NEARLINE",
+    "COLDLINE",
+    "ARCHIVE",
+    "MULTI_REGIONAL",
+    "REGIONAL",
+    "DURABLE_REDUCED_AVAILABILITY",
+}
+LIFECYCLE_ACTIONS = {"Delete", "SetStorageClass", "AbortIncompleteMultipartUpload"}
+UBLA_LOCK_DAYS = 90
+SOFT_DELETE_DEFAULT = "604800"
+KMS_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+# Generated fields: whatever a caller sends for these is replaced.
+GENERATED = (
+    "kind",
+    "id",
+    "selfLink",
+    "projectNumber",
+    "metageneration",
+    "etag",
+    "timeCreated",
+    "updated",
+    "locationType",
+    "generation",
+    "softDeleteTime",
+    "hardDeleteTime",
+)
+
+
+def bucket_invalid(message: str) -> ApiError:
+    return invalid(message)
+
+
+def check_bucket_name(name: str) -> None:
+    bad = ApiError(400, f"Invalid bucket name: '{name}'", reason="invalid")
+    if not _NAME.match(name) or name.startswith("goog") or "google" in name or ".." in name:
+        raise bad
+    if "." not in name and len(name) > 63:
+        raise bad
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return
+    raise bad
+
+
+def location_type(bucket: dict[str, Any]) -> str:
+    location = bucket["location"]
+    if location in STORAGE_MULTI_REGIONS:
+        return "multi-region"
+    if location in STORAGE_DUAL_REGIONS or bucket.get("customPlacementConfig", {}).get("dataLocations"):
+        return "dual-region"
+    if is_region(location):
+        return "region"
+    raise ApiError(400, "The specified location constraint is not valid.", reason="invalid")
+
+
+def service_agent(project_number: str) -> str:
+    return f"service-{project_number}@gs-project-accounts.iam.gserviceaccount.com"
+
+
+def etag_for(name: str, metageneration: str) -> str:
+    return base64.b64encode(hashlib.sha1(f"{name}/{metageneration}".encode()).digest()[:6]).decode()
+
+
+def check_rules(call: Call, bucket: dict[str, Any]) -> None:
+    """The checks the API applies to every bucket it stores, on insert and on update."""
+    if bucket.get("storageClass") not in STORAGE_CLASSES:
+        raise bucket_invalid(f"Invalid storage class: {bucket.get('storageClass')}")
+    for rule in (bucket.get("lifecycle") or {}).get("rule") or []:
+        action = (rule.get("action") or {}).get("type")
+        if action not in LIFECYCLE_ACTIONS:
+            raise bucket_invalid(f"Invalid lifecycle action type: {action}")
+        if action == "SetStorageClass" and rule["action"].get("storageClass") not in STORAGE_CLASSES:
+            raise bucket_invalid("A SetStorageClass lifecycle action needs a valid storageClass.")
+        if not rule.get("condition"):
+            raise bucket_invalid("A lifecycle rule must specify at least one condition.")
+    prevention = bucket["iamConfiguration"].get("publicAccessPrevention")
+    if prevention not in ("inherited", "enforced"):
+        raise bucket_invalid(f"Invalid value for publicAccessPrevention: {prevention}")
+    retention = int(bucket["softDeletePolicy"]["retentionDurationSeconds"])
+    if retention != 0 and not 604_800 <= retention <= 7_776_000:
+        raise bucket_invalid("The soft delete retention duration must be 0 or between 7 and 90 days.")
+    rpo = bucket.get("rpo")
+    if rpo is not None and rpo not in ("DEFAULT", "ASYNC_TURBO"):
+        raise bucket_invalid(f"Invalid value for rpo: {rpo}")
+    if rpo == "ASYNC_TURBO" and bucket["locationType"] != "dual-region":
+        raise bucket_invalid("Turbo replication is available only for dual-region buckets.")
+    key_name = (bucket.get("encryption") or {}).get("defaultKmsKeyName")
+    if key_name:
+        check_cmek(call, bucket, key_name)
+
+
+def _kms_location_matches(bucket: dict[str, Any], key_location: str) -> bool:
+    location = bucket["location"]
+    if location in STORAGE_MULTI_REGIONS:
+        return STORAGE_MULTI_REGIONS[location] == key_location
+    if location in STORAGE_DUAL_REGIONS:
+        return STORAGE_DUAL_REGIONS[location] == key_location
+    return location.lower() == key_location
+
+
+def check_cmek(call: Call, bucket: dict[str, Any], key_name: str) -> None:
+    m = re.match(r"^projects/[^/]+/locations/([^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+$", key_name)
+    if not m:
+        raise bucket_invalid(f"Invalid Cloud KMS key name: {key_name}")
+    key = call.ctx.store.get(CRYPTO_KEY, key_name)
+    if key is None:
+        raise bucket_invalid(f"The Cloud KMS key {key_name} does not exist.")
+    if not _kms_location_matches(bucket, m.group(1)):
+        raise bucket_invalid(
+            f"The Cloud KMS key location '{m.group(1)}' is not compatible with the bucket location "
+            f"'{bucket['location']}'."
+        )
+    member = "serviceAccount:" + service_agent(bucket["projectNumber"])
+    key_ring = key_name.split("/cryptoKeys/")[0]
+    store = call.ctx.store
+    if not (
+        iam.has_role(store, key_name, member, KMS_ROLE) or iam.has_role(store, key_ring, member, KMS_ROLE)
+    ):
+        raise permission_denied(
+            "Permission denied on Cloud KMS key. Please ensure that your Cloud Storage service account has "
+            "been authorized to use this key."
+        )
+
+
+def apply_defaults(call: Call, bucket: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """Fill API defaults and generated fields; `previous` is the stored bucket on update."""
+    now = call.ctx.clock.rfc3339()
+    out = {k: v for k, v in bucket.items() if k not in GENERATED}
+    out["location"] = out.get("location", "US").upper()
+    out.setdefault("storageClass", "STANDARD")
+    out["locationType"] = location_type(out)
+    iam_config = dict(out.get("iamConfiguration") or {})
+    ubla = dict(iam_config.get("uniformBucketLevelAccess") or iam_config.get("bucketPolicyOnly") or {})
+    enabled = bool(ubla.get("enabled"))
+    old_ubla = ((previous or {}).get("iamConfiguration") or {}).get("uniformBucketLevelAccess") or {}
+    if enabled:
+        locked = old_ubla.get("lockedTime") if old_ubla.get("enabled") else None
+        ubla = {"enabled": True, "lockedTime": locked or call.ctx.clock.rfc3339(UBLA_LOCK_DAYS * 86_400)}
+    else:
+        if old_ubla.get("enabled") and old_ubla.get("lockedTime", "") < now:
+            raise bucket_invalid("Uniform bucket-level access cannot be disabled after its lockedTime.")
+        ubla = {"enabled": False}
+    iam_config["uniformBucketLevelAccess"] = ubla
+    iam_config["bucketPolicyOnly"] = dict(ubla)
+    iam_config.setdefault("publicAccessPrevention", "inherited")
+    if iam_config["publicAccessPrevention"] == "unspecified":
+        iam_config["publicAccessPrevention"] = "inherited"
+    out["iamConfiguration"] = iam_config
+    created = (previous or {}).get("timeCreated", now)
+    soft = dict(out.get("softDeletePolicy") or {})
+    soft["retentionDurationSeconds"] = str(soft.get("retentionDurationSeconds", SOFT_DELETE_DEFAULT))
+    old_soft = (previous or {}).get("softDeletePolicy") or {}
+    same = old_soft.get("retentionDurationSeconds") == soft["retentionDurationSeconds"]
+    soft["effectiveTime"] = old_soft["effectiveTime"] if same and old_soft.get("effectiveTime") else now
+    out["softDeletePolicy"] = soft
+    if out["locationType"] in ("multi-region", "dual-region"):
+        out.setdefault("rpo", "DEFAULT")
+    metageneration = str(int((previous or {}).get("metageneration", "0")) + 1)
+    project_number = (previous or {}).get("projectNumber") or bucket["projectNumber"]
+    host = call.headers.get("Host", "storage.googleapis.com")
+    out.update(
+        {
+            "kind": "storage#bucket",
+            "id": out["name"],
+            "selfLink": f"http://{host}/storage/v1/b/{out['name']}",
+            "projectNumber": project_number,
+            "metageneration": metageneration,
+            "etag": etag_for(out["name"], metageneration),
+            "timeCreated": created,
+            "updated": now,
+        }
+    )
+    return out

@@ -1,0 +1,130 @@
+"""Cloud Storage JSON API buckets: insert, get, list, patch, update, delete; the service agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator import standard
+from emulator.errors import ApiError, condition_not_met, not_found
+from emulator.registry import Api, Call, Reply
+from emulator.services._storage import (
+    BUCKET,
+    OBJECT,
+    apply_defaults,
+    bucket_invalid,
+    check_bucket_name,
+    check_rules,
+    service_agent,
+)
+
+API = Api("storage", "v1")
+
+
+def _bucket(call: Call, name: str) -> dict[str, Any]:
+    found = call.ctx.store.get(BUCKET, name)
+    if found is None:
+        raise not_found("The specified bucket does not exist.")
+    return found
+
+
+def check_metageneration(call: Call, current: dict[str, Any]) -> None:
+    match = call.query.get("ifMetagenerationMatch")
+    if match is not None and str(match) != current["metageneration"]:
+        raise condition_not_met()
+    not_match = call.query.get("ifMetagenerationNotMatch")
+    if not_match is not None and str(not_match) == current["metageneration"]:
+        if call.method.http_method == "GET":
+            raise ApiError(304, "Not Modified", reason="notModified")
+        raise condition_not_met()
+
+
+@API.handles("storage.buckets.insert")
+def insert_bucket(call: Call) -> dict[str, Any]:
+    _, number = call.ctx.projects.require(call.query["project"], "storage.buckets.create")
+    body = standard.drop_none(call.body or {})
+    name = body.get("name")
+    if not name:
+        raise ApiError(400, "Required field: name", reason="required")
+    check_bucket_name(name)
+    existing = call.ctx.store.get(BUCKET, name)
+    if existing is not None:
+        if existing["projectNumber"] == number:
+            raise ApiError(
+                409,
+                "Your previous request to create the named bucket succeeded and you already own it.",
+                reason="conflict",
+            )
+        raise ApiError(
+            409,
+            "The requested bucket name is not available. The bucket namespace is shared by all "
+            "users of the system. Please select a different name and try again.",
+            reason="conflict",
+        )
+    bucket = apply_defaults(call, {**body, "projectNumber": number}, None)
+    check_rules(call, bucket)
+    call.ctx.store.put(BUCKET, name, bucket, number)
+    return bucket
+
+
+@API.handles("storage.buckets.get")
+def get_bucket(call: Call) -> dict[str, Any]:
+    bucket = _bucket(call, call.param("bucket"))
+    check_metageneration(call, bucket)
+    return bucket
+
+
+@API.handles("storage.buckets.list")
+def list_buckets(call: Call) -> dict[str, Any]:
+    _, number = call.ctx.projects.require(call.query["project"], "storage.buckets.list")
+    prefix = call.query.get("prefix") or ""
+    buckets = [b for b in call.ctx.store.list(BUCKET, number) if b["name"].startswith(prefix)]
+    page, token = standard.paginate(buckets, call.query.get("maxResults"), call.query.get("pageToken"))
+    out: dict[str, Any] = {"kind": "storage#buckets"}
+    if page:
+        out["items"] = page
+    if token:
+        out["nextPageToken"] = token
+    return out
+
+
+def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
+    if wanted.get("name", current["name"]) != current["name"]:
+        raise bucket_invalid("The bucket name cannot be changed.")
+    if str(wanted.get("location", current["location"])).upper() != current["location"]:
+        raise bucket_invalid("The bucket location cannot be changed; use buckets.relocate.")
+    wanted = {**wanted, "name": current["name"], "location": current["location"]}
+    updated = apply_defaults(call, wanted, current)
+    check_rules(call, updated)
+    call.ctx.store.put(BUCKET, current["name"], updated, current["projectNumber"])
+    return updated
+
+
+@API.handles("storage.buckets.patch")
+def patch_bucket(call: Call) -> dict[str, Any]:
+    current = _bucket(call, call.param("bucket"))
+    check_metageneration(call, current)
+    return _replace(call, current, standard.merge_patch(current, call.body or {}))
+
+
+@API.handles("storage.buckets.update")
+def update_bucket(call: Call) -> dict[str, Any]:
+    current = _bucket(call, call.param("bucket"))
+    check_metageneration(call, current)
+    return _replace(call, current, standard.drop_none(call.body or {}))
+
+
+@API.handles("storage.buckets.delete")
+def delete_bucket(call: Call) -> Reply:
+    name = call.param("bucket")
+    current = _bucket(call, name)
+    check_metageneration(call, current)
+    if call.ctx.store.count(OBJECT, name):
+        raise ApiError(409, "The bucket you tried to delete is not empty.", reason="conflict")
+    call.ctx.store.delete(BUCKET, name)
+    return Reply(status=204)
+
+
+@API.handles("storage.projects.serviceAccount.get")
+def get_service_account(call: Call) -> dict[str, Any]:
+    _, number = call.ctx.projects.require(call.param("projectId"), "resourcemanager.projects.get")
+    return {"email_address": service_agent(number), "kind": "storage#serviceAccount"}
