@@ -70,7 +70,9 @@ def _sort_key(value: Any) -> str:
 def _compare(want: Any, have: Any, path: str, unordered: frozenset[str], out: list[FieldChange]) -> None:
     if want is None:
         return
-    if isinstance(want, dict) and want:
+    if isinstance(want, dict):
+        if not want:
+            return  # an empty map owns no keys
         have_map = have if isinstance(have, dict) else {}
         if have is not None and not isinstance(have, dict):
             out.append(FieldChange(path, have, want))

@@ -14,7 +14,8 @@ from google.protobuf import json_format
 
 
 def to_json_dict(message: Any) -> dict[str, Any]:
-    pb = type(message).pb(message)
+    # IAM methods return raw protobuf messages; everything else returns proto-plus wrappers.
+    pb = message if hasattr(message, "DESCRIPTOR") else type(message).pb(message)
     return json_format.MessageToDict(pb, preserving_proto_field_name=False)
 
 

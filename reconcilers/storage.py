@@ -146,7 +146,7 @@ class StorageReconciler(Reconciler):
     def desired(self, ctx: Context) -> list[Resource]:
         storage = ctx.spec.storage
         buckets = [(key, spec, ctx.spec.bucket_name(key)) for key, spec in sorted(storage.buckets.items())]
-        buckets.append(("provisioner-state", storage.state_bucket, ctx.spec.state_bucket_name))
+        buckets.append(("provisioner-state", storage.state_bucket, ctx.spec.bucket_name("state")))
         resources = []
         for purpose, spec, name in buckets:
             deps: tuple[str, ...] = ()
