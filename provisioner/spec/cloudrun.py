@@ -12,7 +12,7 @@ from .rules import ViolationCollector
 
 REQUIRED_SERVICES = ("websocket-server", "api-gateway")
 
-_CPU = re.compile(r"^(\d+|\d+m)$")
+_CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
 _MEMORY = re.compile(r"^\d+(Mi|Gi)$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -74,6 +74,10 @@ class RunServiceSpec(StrictModel):
             raise ValueError(f"memory {value!r} is invalid; use e.g. '512Mi' or '2Gi'")
         return value
 
+    @property
+    def cpu_count(self) -> float:
+        return int(self.cpu[:-1]) / 1000 if self.cpu.endswith("m") else float(self.cpu)
+
     @model_validator(mode="after")
     def _consistent(self) -> RunServiceSpec:
         problems = ViolationCollector()
@@ -92,7 +96,7 @@ class RunServiceSpec(StrictModel):
                 )
         for name in sorted(self.env.keys() & self.secret_env.keys()):
             problems.add(("secret_env", name), f"{name} is set in both env and secret_env; keep one")
-        if self.cpu.endswith("m") and int(self.cpu[:-1]) < 1000 and self.concurrency > 1:
+        if self.cpu_count < 1 and self.concurrency > 1:
             problems.add(
                 ("concurrency",),
                 f"concurrency {self.concurrency} needs at least 1 cpu; with cpu {self.cpu} only"

@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 from .errors import SpecProblem
 from .rules import Path as KeyPath
 from .rules import RuleViolations, format_path
-from .yaml_source import Position
+from .yaml_source import EXTENDS_KEY, Position
 
 _EXPECTED = {
     "int_type": "an integer",
@@ -115,7 +115,10 @@ def _message(detail: ErrorDetails, loc: KeyPath, root: type[BaseModel]) -> str:
             model = _model_at(root, loc)
             if model is not None:
                 expected += f" with keys {', '.join(model.model_fields)}"
-        return f"expected {expected}, got {_describe(value)}"
+        hint = ""
+        if kind == "string_type" and isinstance(value, bool | int | float):
+            hint = "; put it in quotes if it is meant as text"
+        return f"expected {expected}, got {_describe(value)}{hint}"
     if kind == "literal_error":
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         guess = difflib.get_close_matches(str(value), options, n=1)
@@ -132,6 +135,8 @@ def _unknown_key(loc: KeyPath, root: type[BaseModel]) -> str:
     if model is None:
         return f"unknown key {key!r}"
     valid = list(model.model_fields)
+    if model is root:
+        valid.append(EXTENDS_KEY)
     guess = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
     return _with_suggestion(f"unknown key {key!r}", guess, "valid keys", valid)
 

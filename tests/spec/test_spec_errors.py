@@ -178,3 +178,18 @@ def test_unknown_environment_and_base_file(specs: Path) -> None:
     assert "environments: dev, prod, staging" in problem.message
     problem = only_problem(specs, "base")
     assert "base file" in problem.message
+
+
+def test_duplicate_yaml_key_is_a_syntax_error_with_line(specs: Path) -> None:
+    env_file = override(specs, "dev", "sql:\n  tier: db-custom-1-3840\n  tier: db-custom-2-7680\n")
+    problem = only_problem(specs, "dev")
+    assert (problem.file, problem.line) == (env_file, 4)
+    assert "duplicate key" in problem.message
+
+
+def test_misspelt_extends_is_caught_as_an_unknown_key(specs: Path) -> None:
+    env_file = specs / "dev.yaml"
+    env_file.write_text(env_file.read_text().replace("extends: base.yaml", "extend: base.yaml"))
+    problems = {p.field: p for p in problems_of(specs, "dev")}
+    assert "did you mean 'extends'?" in problems["extend"].message
+    assert problems["extend"].line == line_of(env_file, "extend: base.yaml")
