@@ -32,8 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     emu.start(port=args.port)
     print(emu.base_url, flush=True)
     try:
-        assert emu._thread is not None
-        emu._thread.join()
+        emu.wait()
     except KeyboardInterrupt:
         pass
     finally:

@@ -41,15 +41,17 @@ class Emulator:
     def start(self, port: int = 0) -> str:
         """Serve in a daemon thread; returns the base URL every API is served under."""
         self._server = EmulatorServer((self.config.host, port), self)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="emulator", daemon=True
+        )
         self._thread.start()
         self.base_url = f"http://{self.config.host}:{self._server.server_address[1]}"
         return self.base_url
 
-    def serve_forever(self, port: int = 0) -> None:
-        self._server = EmulatorServer((self.config.host, port), self)
-        self.base_url = f"http://{self.config.host}:{self._server.server_address[1]}"
-        self._server.serve_forever()
+    def wait(self) -> None:
+        """Block until the server stops (the CLI's main loop)."""
+        if self._thread is not None:
+            self._thread.join()
 
     @property
     def port(self) -> int:
