@@ -10,8 +10,6 @@ import base64
 import hashlib
 import json
 import time
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
 from urllib.parse import quote
 
@@ -57,18 +55,41 @@ def _check_generation(call: Call, current: dict[str, Any] | None) -> None:
 
 def _split_multipart(call: Call) -> tuple[dict[str, Any], bytes, str]:
     content_type = call.headers.get("Content-Type", "")
-    message = BytesParser(policy=HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + call.raw_body
+    boundary = next(
+        (
+            p.split("=", 1)[1].strip().strip("'\"")
+            for p in content_type.split(";")
+            if p.strip().startswith("boundary=")
+        ),
+        None,
     )
-    parts = list(message.iter_parts())
+    if not boundary:
+        raise invalid("A multipart upload needs a boundary in its Content-Type.")
+    chunks = call.raw_body.split(b"--" + boundary.encode())
+    parts = [c for c in chunks[1:] if not c.startswith(b"--")]
     if len(parts) != 2:
         raise invalid("A multipart upload needs exactly a metadata part and a media part.")
+    (_, meta_raw), (media_headers, media) = (_part(p) for p in parts)
     try:
-        metadata = json.loads(parts[0].get_payload(decode=True) or b"{}")
+        metadata = json.loads(meta_raw or b"{}")
     except ValueError:
         raise invalid("Invalid JSON payload received in the metadata part.") from None
-    media = parts[1].get_payload(decode=True) or b""
-    return metadata, media, parts[1].get_content_type()
+    return metadata, media, media_headers.get("content-type", "application/octet-stream")
+
+
+def _part(raw: bytes) -> tuple[dict[str, str], bytes]:
+    raw = raw.removeprefix(b"\r\n").removeprefix(b"\n")
+    sep = b"\r\n\r\n" if b"\r\n\r\n" in raw else b"\n\n"
+    head, _, body = raw.partition(sep)
+    headers = {}
+    for line in head.decode("latin-1").splitlines():
+        key, _, value = line.partition(":")
+        headers[key.strip().lower()] = value.strip()
+    if body.endswith(b"\r\n"):
+        body = body[:-2]
+    elif body.endswith(b"\n"):
+        body = body[:-1]
+    return headers, body
 
 
 def _public(obj: dict[str, Any]) -> dict[str, Any]:
