@@ -17,8 +17,8 @@ from provisioner.plan import Change
 
 
 class LineReporter:
-    def __init__(self, stream: TextIO = sys.stderr, quiet: bool = False) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
         self.quiet = quiet
         self._lock = threading.Lock()
 
