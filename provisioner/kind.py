@@ -10,12 +10,16 @@ turns the spec into desired resources. The engine sees only these two abstractio
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from provisioner.errors import ApiError
 from provisioner.operations import Operation, PollSchedule
 from provisioner.resource import LiveResource, Resource
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 if TYPE_CHECKING:
     from provisioner.context import Context
@@ -87,6 +91,14 @@ class Kind(ABC):
     def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run one API call under the shared retry policy and this kind's extra rules."""
         return self.ctx.retry.call(fn, *args, extra=self.retryable, **kwargs)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], workers: int = 8) -> list[R]:
+        """Run independent reads side by side where the API has no list (IAM policies, say)."""
+        items = list(items)
+        if len(items) <= 1:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+            return list(pool.map(fn, items))
 
 
 class Reconciler(ABC):

@@ -226,25 +226,23 @@ class KeyIamMembers(Kind):
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _kms_client(self.ctx)
-        found: list[LiveResource] = []
-        for resource in desired:
+
+        def read(resource: Resource) -> LiveResource | None:
             try:
                 policy = self._policy(client, resource.name)
             except Exception as exc:
                 if _not_found(exc):
-                    continue
+                    return None  # the key does not exist yet
                 raise
-            wanted = resource.body["members"]
             granted = {
                 role: sorted(m for m in _members(policy, role) if m in members)
-                for role, members in wanted.items()
+                for role, members in resource.body["members"].items()
             }
-            found.append(
-                LiveResource(
-                    self.kind, resource.name, {"members": granted}, managed=True, version=policy.get("etag")
-                )
+            return LiveResource(
+                self.kind, resource.name, {"members": granted}, managed=True, version=policy.get("etag")
             )
-        return found
+
+        return [live for live in self.map(read, desired) if live is not None]
 
     def _policy(self, client: Any, short: str) -> dict[str, Any]:
         policy = self.call(
