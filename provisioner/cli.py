@@ -51,6 +51,11 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-destroy", action="store_true", help="allow deleting or replacing resources that hold data"
     )
+    parser.add_argument(
+        "--allow-prod-destroy",
+        action="store_true",
+        help="in production, also needed (with --allow-destroy) to destroy data",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,7 +165,11 @@ def _plan_options(args: argparse.Namespace) -> Any:
     from provisioner.planner import PlanOptions
 
     return PlanOptions(
-        adopt=args.adopt, prune=args.prune, allow_destroy=args.allow_destroy, targets=tuple(args.target)
+        adopt=args.adopt,
+        prune=args.prune,
+        allow_destroy=args.allow_destroy,
+        allow_prod_destroy=args.allow_prod_destroy,
+        targets=tuple(args.target),
     )
 
 

@@ -27,6 +27,11 @@ class Context:
     def project(self) -> str:
         return str(self.spec.project)
 
+    @property
+    def protected(self) -> bool:
+        """Production: destroying data there takes a second, explicit flag."""
+        return bool(getattr(self.spec, "is_prod", False))
+
     def labels(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The labels every labelled resource carries: the spec's, then ownership."""
         merged = dict(self.spec.labels or {})

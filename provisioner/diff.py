@@ -97,15 +97,6 @@ def field_changes(kind: Kind, desired: Resource, live: LiveResource) -> list[Fie
     return out
 
 
-def immutable_hit(kind: Kind, changes: list[FieldChange]) -> str | None:
-    """The first immutable field among the changes, if any: it forces a replacement."""
-    for change in changes:
-        for path in kind.immutable:
-            if change.path == path or change.path.startswith(path + "."):
-                return change.path
-    return None
-
-
 def _project(shape: Any, value: Any) -> Any:
     if isinstance(shape, dict) and isinstance(value, dict):
         return {k: _project(shape[k], value.get(k)) for k in sorted(shape) if shape[k] is not None}

@@ -74,6 +74,23 @@ class Kind(ABC):
         """Leave the resource in place but out of management (drop our ownership labels)."""
         return None
 
+    # -- what a change means ---------------------------------------------------------
+    def replace_reason(self, changes: Sequence[FieldChange]) -> str | None:
+        """Why these changes cannot be made in place (None: they can)."""
+        for change in changes:
+            for path in self.immutable:
+                if change.path == path or change.path.startswith(path + "."):
+                    return f"{change.path} cannot be changed in place"
+        return None
+
+    def replace_blocker(self, live: LiveResource) -> str | None:
+        """Why a replacement cannot be carried out as delete + create, if it cannot."""
+        return None
+
+    def update_note(self, changes: Sequence[FieldChange]) -> str | None:
+        """What an in-place update does beyond the fields (a restart, a new revision)."""
+        return None
+
     # -- safety ----------------------------------------------------------------------
     def delete_effect(self, live: LiveResource) -> str | None:
         """What a delete really does, when the API cannot simply delete (None: it deletes)."""

@@ -35,6 +35,30 @@ class DoneOperation:
         return True
 
 
+class OperationChain:
+    """Several API steps that must run one after another (set a field, then patch the rest).
+
+    Each step is started only once the previous one has finished, so the engine waits on a
+    multi-call update exactly as on a single operation.
+    """
+
+    def __init__(self, description: str, steps: list[Callable[[], Operation]]) -> None:
+        self.description = description
+        self._steps = list(steps)
+        self._current: Operation | None = None
+
+    def poll(self) -> bool:
+        while True:
+            if self._current is None:
+                if not self._steps:
+                    return True
+                self._current = self._steps[0]()  # a failed start is retried, not skipped
+                self._steps.pop(0)
+            if not self._current.poll():
+                return False
+            self._current = None
+
+
 @dataclass
 class PollSchedule:
     """Exponential poll interval: initial, ×factor, capped; gives up after timeout."""

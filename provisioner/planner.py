@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from provisioner.context import Context
-from provisioner.diff import field_changes, immutable_hit, live_token
+from provisioner.diff import field_changes, live_token
 from provisioner.graph import ResourceGraph
 from provisioner.kind import Kind, Reconciler
 from provisioner.plan import Change, Plan, resource_to_dict
@@ -24,6 +24,7 @@ class PlanOptions:
     adopt: bool = False
     prune: bool = False
     allow_destroy: bool = False
+    allow_prod_destroy: bool = False
     targets: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
@@ -31,6 +32,7 @@ class PlanOptions:
             "adopt": self.adopt,
             "prune": self.prune,
             "allow_destroy": self.allow_destroy,
+            "allow_prod_destroy": self.allow_prod_destroy,
             "targets": list(self.targets),
         }
 
@@ -142,16 +144,12 @@ class Planner:
                 blocked = "exists but is not managed by this tool; pass --adopt to take it over"
         if not fields:
             return Change(**base, action="noop", blocked=blocked, note=note, desired=desired)
-        immutable = immutable_hit(kind, fields)
-        if immutable is None:
+        reason = kind.replace_reason(fields)
+        if reason is None:
+            note = _join(note, kind.update_note(fields))
             return Change(**base, action="update", fields=fields, blocked=blocked, note=note, desired=desired)
         destructive = kind.holds_data(live)
-        reason = f"{immutable} cannot be changed in place"
-        effect = kind.delete_effect(live)
-        if effect:
-            blocked = blocked or f"{reason}, and {effect}"
-        elif destructive and not options.allow_destroy:
-            blocked = blocked or "replacing it destroys its data; pass --allow-destroy to proceed"
+        blocked = blocked or self._replacement_blocked(kind, live, reason, destructive, options)
         return Change(
             **base,
             action="replace",
@@ -163,6 +161,27 @@ class Planner:
             desired=desired,
         )
 
+    def _replacement_blocked(
+        self, kind: Kind, live: LiveResource, reason: str, destructive: bool, options: PlanOptions
+    ) -> str | None:
+        effect = kind.delete_effect(live)
+        if effect:
+            return f"{reason}, and {effect}"
+        blocker = kind.replace_blocker(live)
+        if blocker:
+            return blocker
+        return self._destroy_gate(destructive, options, "replacing")
+
+    def _destroy_gate(self, destructive: bool, options: PlanOptions, verb: str) -> str | None:
+        """Destructive changes need --allow-destroy, and in production --allow-prod-destroy too."""
+        if not destructive:
+            return None
+        if not options.allow_destroy:
+            return f"{verb} it destroys its data; pass --allow-destroy to proceed"
+        if self.ctx.protected and not options.allow_prod_destroy:
+            return f"{verb} it destroys data in a protected environment; pass --allow-prod-destroy as well"
+        return None
+
     def _deletion(self, kind: Kind, live: LiveResource, options: PlanOptions) -> Change:
         base = {"address": live.address, "kind": live.kind, "name": live.name}
         effect = kind.delete_effect(live)
@@ -170,9 +189,14 @@ class Planner:
         blocked = None
         if not options.prune:
             blocked = "no longer in the spec; pass --prune to delete it"
-        elif destructive and not options.allow_destroy:
-            blocked = "deleting it destroys its data; pass --allow-destroy to proceed"
+        else:
+            blocked = self._destroy_gate(destructive, options, "deleting")
         return Change(**base, action="delete", destructive=destructive, blocked=blocked, note=effect)
+
+
+def _join(*notes: str | None) -> str | None:
+    present = [n for n in notes if n]
+    return "; ".join(present) if present else None
 
 
 def _matches(address: str, targets: Sequence[str]) -> bool:
