@@ -35,7 +35,9 @@ class ComputeOperation:
             compute = self.ctx.clients.discovery("compute", "v1")
             name = self.body["name"]
             if self.region:
-                request = compute.regionOperations().get(project=self.project, region=self.region, operation=name)
+                request = compute.regionOperations().get(
+                    project=self.project, region=self.region, operation=name
+                )
             else:
                 request = compute.globalOperations().get(project=self.project, operation=name)
             self.body = request.execute()

@@ -1,0 +1,549 @@
+"""The private network of an environment.
+
+A custom-mode VPC; one regional subnet with the GKE secondary ranges and private Google
+access; a Cloud Router with Cloud NAT (error logging) so private nodes reach the internet;
+the private service access range and its service networking peering, which Cloud SQL's
+private IP needs; a Serverless VPC Access connector for Cloud Run; and the firewall rules
+the system needs, no more.
+
+Compute resources carry no labels (except addresses), so ownership follows from the
+deterministic `digitwin-<env>-` names. Updates use each API's own form: a subnet is patched
+with its current fingerprint, private Google access and range growth have their own
+setters, an address's labels need its label fingerprint.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from typing import Any
+
+from provisioner.context import Context
+from provisioner.kind import Kind, Reconciler
+from provisioner.operations import Operation, OperationChain
+from provisioner.plan import FieldChange
+from provisioner.resource import LiveResource, Resource
+from reconcilers._compute import (
+    compute,
+    description,
+    list_all,
+    network_path,
+    operation,
+    owned_by_name,
+    relative_links,
+)
+from reconcilers._operations import LongRunningOperation
+
+PEERING_SERVICE = "services/servicenetworking.googleapis.com"
+
+
+def _top_level(changes: Sequence[FieldChange]) -> set[str]:
+    return {c.path.split(".")[0] for c in changes}
+
+
+class Network(Kind):
+    kind = "compute.network"
+    immutable = ("autoCreateSubnetworks",)
+    api_defaults = {"mtu": 1460, "routingConfig": {"routingMode": "REGIONAL"}}
+    stateful = True  # everything in the environment sits on it
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        return relative_links(body)
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        api = compute(self.ctx).networks()
+        items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
+        return [
+            LiveResource(self.kind, n["name"], n, managed=owned_by_name(self.ctx, n["name"])) for n in items
+        ]
+
+    def create(self, desired: Resource) -> Operation:
+        body = {"name": desired.name, "description": description(self.ctx), **desired.body}
+        op = self.call(compute(self.ctx).networks().insert(project=self.ctx.project, body=body).execute)
+        return operation(self.ctx, op, f"create network {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        patch = {key: desired.body[key] for key in _top_level(changes) if key in desired.body}
+        request = (
+            compute(self.ctx).networks().patch(project=self.ctx.project, network=desired.name, body=patch)
+        )
+        return operation(self.ctx, self.call(request.execute), f"patch network {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        request = compute(self.ctx).networks().delete(project=self.ctx.project, network=live.name)
+        return operation(self.ctx, self.call(request.execute), f"delete network {live.name}")
+
+
+class Subnetwork(Kind):
+    kind = "compute.subnetwork"
+    immutable = ("network",)
+    unordered = ("secondaryIpRanges",)
+    api_defaults = {"privateIpGoogleAccess": False, "logConfig": {"enable": False}}
+    stateful = True  # GKE nodes and the connector live on it
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        body = relative_links(body)
+        body["secondaryIpRanges"] = [
+            {"rangeName": r["rangeName"], "ipCidrRange": r["ipCidrRange"]}
+            for r in body.get("secondaryIpRanges", [])
+        ]
+        log = body.get("logConfig")
+        if isinstance(log, dict):
+            body["logConfig"] = {"enable": bool(log.get("enable", False))}
+        return body
+
+    def replace_reason(self, changes: Sequence[FieldChange]) -> str | None:
+        reason = super().replace_reason(changes)
+        if reason:
+            return reason
+        for change in changes:
+            if change.path == "ipCidrRange" and not _expands(change.before, change.after):
+                return "ipCidrRange can only grow in place (a smaller or moved range forces replacement)"
+            if change.path == "secondaryIpRanges":
+                before = {r["rangeName"]: r["ipCidrRange"] for r in change.before or []}
+                after = {r["rangeName"]: r["ipCidrRange"] for r in change.after or []}
+                moved = sorted(n for n in before.keys() & after.keys() if before[n] != after[n])
+                if moved:
+                    return (
+                        f"secondary range {', '.join(moved)} changes its CIDR, which cannot be done while GKE"
+                        " uses it: forces replacement"
+                    )
+        return None
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        api = compute(self.ctx).subnetworks()
+        region = self.ctx.spec.region
+        items = self.call(
+            list_all, lambda token: api.list(project=self.ctx.project, region=region, pageToken=token)
+        )
+        return [
+            LiveResource(
+                self.kind,
+                f"{region}/{s['name']}",
+                s,
+                managed=owned_by_name(self.ctx, s["name"]),
+                version=s.get("fingerprint"),
+            )
+            for s in items
+        ]
+
+    def create(self, desired: Resource) -> Operation:
+        region, name = desired.name.split("/")
+        body = {"name": name, "description": description(self.ctx), **desired.body}
+        op = self.call(
+            compute(self.ctx).subnetworks().insert(project=self.ctx.project, region=region, body=body).execute
+        )
+        return operation(self.ctx, op, f"create subnet {name}", region)
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        region, name = desired.name.split("/")
+        changed = _top_level(changes)
+        steps = []
+        if "ipCidrRange" in changed:
+            steps.append(lambda: self._setter("expandIpCidrRange", region, name, "ipCidrRange", desired))
+        if "privateIpGoogleAccess" in changed:
+            steps.append(
+                lambda: self._setter(
+                    "setPrivateIpGoogleAccess", region, name, "privateIpGoogleAccess", desired
+                )
+            )
+        patchable = sorted(changed & {"secondaryIpRanges", "logConfig"})
+        if patchable:
+            steps.append(lambda: self._patch(region, name, {k: desired.body[k] for k in patchable}))
+        return OperationChain(f"update subnet {name}", steps)
+
+    def _setter(self, method: str, region: str, name: str, field: str, desired: Resource) -> Operation:
+        """The fields with a dedicated method: range expansion and private Google access."""
+        api = compute(self.ctx).subnetworks()
+        body = {field: desired.body[field]}
+        request = getattr(api, method)(project=self.ctx.project, region=region, subnetwork=name, body=body)
+        return self._op(request, name)
+
+    def _patch(self, region: str, name: str, patch: dict[str, Any]) -> Operation:
+        api = compute(self.ctx).subnetworks()
+        # The fingerprint must be the current one: read it right before the write.
+        current = self.call(api.get(project=self.ctx.project, region=region, subnetwork=name).execute)
+        body = {**patch, "fingerprint": current["fingerprint"]}
+        request = api.patch(project=self.ctx.project, region=region, subnetwork=name, body=body)
+        return self._op(request, name)
+
+    def _op(self, request: Any, name: str) -> Operation:
+        region = self.ctx.spec.region
+        return operation(self.ctx, self.call(request.execute), f"update subnet {name}", region)
+
+    def delete(self, live: LiveResource) -> Operation:
+        region, name = live.name.split("/")
+        request = (
+            compute(self.ctx).subnetworks().delete(project=self.ctx.project, region=region, subnetwork=name)
+        )
+        return operation(self.ctx, self.call(request.execute), f"delete subnet {name}", region)
+
+
+def _expands(before: Any, after: Any) -> bool:
+    try:
+        old, new = ipaddress.ip_network(before), ipaddress.ip_network(after)
+    except (TypeError, ValueError):
+        return False
+    return new.prefixlen < old.prefixlen and old.subnet_of(new) and new.network_address == old.network_address
+
+
+NAT_FIELDS = ("name", "natIpAllocateOption", "sourceSubnetworkIpRangesToNat", "logConfig", "minPortsPerVm")
+
+
+class Router(Kind):
+    """A Cloud Router; Cloud NAT is an element of its `nats` list, written as a whole."""
+
+    kind = "compute.router"
+    immutable = ("network",)
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        body = relative_links(body)
+        body["nats"] = [{k: nat[k] for k in NAT_FIELDS if k in nat} for nat in body.get("nats", [])]
+        return body
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        api = compute(self.ctx).routers()
+        region = self.ctx.spec.region
+        items = self.call(
+            list_all, lambda token: api.list(project=self.ctx.project, region=region, pageToken=token)
+        )
+        return [
+            LiveResource(self.kind, f"{region}/{r['name']}", r, managed=owned_by_name(self.ctx, r["name"]))
+            for r in items
+        ]
+
+    def create(self, desired: Resource) -> Operation:
+        region, name = desired.name.split("/")
+        body = {"name": name, "description": description(self.ctx), **desired.body}
+        op = self.call(
+            compute(self.ctx).routers().insert(project=self.ctx.project, region=region, body=body).execute
+        )
+        return operation(self.ctx, op, f"create router {name}", region)
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        region, name = desired.name.split("/")
+        patch = {key: desired.body[key] for key in _top_level(changes) if key in desired.body}
+        request = (
+            compute(self.ctx)
+            .routers()
+            .patch(project=self.ctx.project, region=region, router=name, body=patch)
+        )
+        return operation(self.ctx, self.call(request.execute), f"patch router {name}", region)
+
+    def delete(self, live: LiveResource) -> Operation:
+        region, name = live.name.split("/")
+        request = compute(self.ctx).routers().delete(project=self.ctx.project, region=region, router=name)
+        return operation(self.ctx, self.call(request.execute), f"delete router {name}", region)
+
+
+class GlobalAddress(Kind):
+    """A reserved global range or address: everything but labels is fixed at creation."""
+
+    kind = "compute.global_address"
+    immutable = ("address", "addressType", "purpose", "prefixLength", "network", "ipVersion")
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        return relative_links(body)
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        api = compute(self.ctx).globalAddresses()
+        items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
+        return [
+            LiveResource(
+                self.kind,
+                a["name"],
+                a,
+                managed=self.ctx.is_ours(a.get("labels")),
+                version=a.get("labelFingerprint"),
+            )
+            for a in items
+        ]
+
+    def create(self, desired: Resource) -> Operation:
+        body = {"name": desired.name, "description": description(self.ctx), **desired.body}
+        op = self.call(
+            compute(self.ctx).globalAddresses().insert(project=self.ctx.project, body=body).execute
+        )
+        return operation(self.ctx, op, f"reserve address {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        labels = {**(live.body.get("labels") or {}), **desired.body.get("labels", {})}
+        return self._set_labels(live, labels)
+
+    def _set_labels(self, live: LiveResource, labels: dict[str, str]) -> Operation:
+        body = {"labels": labels, "labelFingerprint": live.body.get("labelFingerprint")}
+        request = (
+            compute(self.ctx)
+            .globalAddresses()
+            .setLabels(project=self.ctx.project, resource=live.name, body=body)
+        )
+        return operation(self.ctx, self.call(request.execute), f"label address {live.name}")
+
+    def abandon(self, live: LiveResource) -> Operation | None:
+        labels = {
+            k: v
+            for k, v in (live.body.get("labels") or {}).items()
+            if k not in ("managed-by", "digitwin-env")
+        }
+        return self._set_labels(live, labels)
+
+    def delete(self, live: LiveResource) -> Operation:
+        request = compute(self.ctx).globalAddresses().delete(project=self.ctx.project, address=live.name)
+        return operation(self.ctx, self.call(request.execute), f"release address {live.name}")
+
+
+class Firewall(Kind):
+    kind = "compute.firewall"
+    immutable = ("network", "direction")
+    unordered = ("sourceRanges", "destinationRanges", "targetTags")
+    api_defaults = {"priority": 1000, "logConfig": {"enable": False}, "disabled": False}
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        body = relative_links(body)
+        if isinstance(body.get("logConfig"), dict):
+            body["logConfig"] = {"enable": bool(body["logConfig"].get("enable", False))}
+        return body
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        api = compute(self.ctx).firewalls()
+        items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
+        return [
+            LiveResource(self.kind, f["name"], f, managed=owned_by_name(self.ctx, f["name"])) for f in items
+        ]
+
+    def create(self, desired: Resource) -> Operation:
+        body = {"name": desired.name, **desired.body}
+        op = self.call(compute(self.ctx).firewalls().insert(project=self.ctx.project, body=body).execute)
+        return operation(self.ctx, op, f"create firewall rule {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        patch = {key: desired.body[key] for key in _top_level(changes) if key in desired.body}
+        request = (
+            compute(self.ctx).firewalls().patch(project=self.ctx.project, firewall=desired.name, body=patch)
+        )
+        return operation(self.ctx, self.call(request.execute), f"patch firewall rule {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        request = compute(self.ctx).firewalls().delete(project=self.ctx.project, firewall=live.name)
+        return operation(self.ctx, self.call(request.execute), f"delete firewall rule {live.name}")
+
+
+class PeeringConnection(Kind):
+    """The private service access peering (one per network), which Cloud SQL private IP needs.
+
+    The API has no get, and its list needs the network, named by project *number*.
+    """
+
+    kind = "servicenetworking.connection"
+    unordered = ("reservedPeeringRanges",)
+
+    def _network(self, name: str) -> str:
+        return f"projects/{self.ctx.project_number}/global/networks/{name}"
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        api = self.ctx.clients.discovery("servicenetworking", "v1").services().connections()
+        names = {r.name for r in desired} | {self.ctx.spec.vpc_name}
+
+        def read(name: str) -> list[LiveResource]:
+            request = api.list(parent=PEERING_SERVICE, network=self._network(name))
+            found = self.call(request.execute).get("connections", [])
+            return [LiveResource(self.kind, name, c, managed=owned_by_name(self.ctx, name)) for c in found]
+
+        return [live for group in self.map(read, sorted(names)) for live in group]
+
+    def _op(self, body: dict[str, Any], description: str) -> Operation:
+        return LongRunningOperation(self.ctx, "servicenetworking", "v1", body, description)
+
+    def create(self, desired: Resource) -> Operation:
+        api = self.ctx.clients.discovery("servicenetworking", "v1").services().connections()
+        body = {"network": self._network(desired.name), **desired.body}
+        op = self.call(api.create(parent=PEERING_SERVICE, body=body).execute)
+        return self._op(op, f"peer {desired.name} with service networking")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        api = self.ctx.clients.discovery("servicenetworking", "v1").services().connections()
+        body = {"network": self._network(desired.name), **desired.body}
+        name = f"{PEERING_SERVICE}/connections/{live.body.get('peering', 'servicenetworking-googleapis-com')}"
+        request = api.patch(name=name, updateMask="reservedPeeringRanges", force=True, body=body)
+        return self._op(self.call(request.execute), f"update peering of {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        api = self.ctx.clients.discovery("servicenetworking", "v1").services().connections()
+        name = f"{PEERING_SERVICE}/connections/{live.body.get('peering', 'servicenetworking-googleapis-com')}"
+        request = api.deleteConnection(name=name, body={"consumerNetwork": self._network(live.name)})
+        return self._op(self.call(request.execute), f"remove peering of {live.name}")
+
+
+class VpcConnector(Kind):
+    """Serverless VPC Access: how Cloud Run reaches private addresses. Instances only grow."""
+
+    kind = "vpcaccess.connector"
+    immutable = ("network", "ipCidrRange")
+    api_defaults = {"machineType": "e2-micro"}
+
+    def replace_reason(self, changes: Sequence[FieldChange]) -> str | None:
+        for change in changes:
+            if change.path in ("minInstances", "maxInstances") and (change.after or 0) < (change.before or 0):
+                return f"{change.path} can only grow in place (lowering it forces replacement)"
+        return super().replace_reason(changes)
+
+    def _api(self) -> Any:
+        return self.ctx.clients.discovery("vpcaccess", "v1").projects().locations().connectors()
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        region = self.ctx.spec.region
+        parent = f"projects/{self.ctx.project}/locations/{region}"
+        api = self._api()
+        items = self.call(list_all, lambda token: api.list(parent=parent, pageToken=token), key="connectors")
+        found = []
+        for c in items:
+            name = c["name"].rsplit("/", 1)[1]
+            found.append(
+                LiveResource(self.kind, f"{region}/{name}", c, managed=owned_by_name(self.ctx, name))
+            )
+        return found
+
+    def _op(self, body: dict[str, Any], description: str) -> Operation:
+        return LongRunningOperation(
+            self.ctx, "vpcaccess", "v1", body, description, ("projects", "locations", "operations")
+        )
+
+    def create(self, desired: Resource) -> Operation:
+        region, name = desired.name.split("/")
+        parent = f"projects/{self.ctx.project}/locations/{region}"
+        op = self.call(self._api().create(parent=parent, connectorId=name, body=desired.body).execute)
+        return self._op(op, f"create connector {name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        mask = sorted(_top_level(changes) & {"machineType", "minInstances", "maxInstances"})
+        body = {key: desired.body[key] for key in mask}
+        request = self._api().patch(name=live.body["name"], updateMask=",".join(mask), body=body)
+        return self._op(self.call(request.execute), f"update connector {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        return self._op(
+            self.call(self._api().delete(name=live.body["name"]).execute), f"delete connector {live.name}"
+        )
+
+
+def firewall_body(ctx: Context, rule: Any) -> dict[str, Any]:
+    entries = [
+        {"IPProtocol": r.protocol, **({"ports": list(r.ports)} if r.ports else {})} for r in rule.rules
+    ]
+    body: dict[str, Any] = {
+        "network": network_path(ctx),
+        "direction": rule.direction,
+        "priority": rule.priority,
+        "allowed" if rule.action == "allow" else "denied": entries,
+        "logConfig": {"enable": rule.logging},
+    }
+    if rule.source_ranges:
+        body["sourceRanges"] = list(rule.source_ranges)
+    if rule.destination_ranges:
+        body["destinationRanges"] = list(rule.destination_ranges)
+    if rule.target_tags:
+        body["targetTags"] = list(rule.target_tags)
+    if rule.description:
+        body["description"] = rule.description
+    return body
+
+
+class NetworkReconciler(Reconciler):
+    family = "network"
+    kinds = (Network, Subnetwork, Router, GlobalAddress, Firewall, PeeringConnection, VpcConnector)
+
+    def desired(self, ctx: Context) -> list[Resource]:
+        spec, net = ctx.spec, ctx.spec.network
+        region = spec.region
+        policy = net.deletion_policy
+        vpc = Resource(
+            kind=Network.kind,
+            name=spec.vpc_name,
+            body={
+                "autoCreateSubnetworks": False,
+                "routingConfig": {"routingMode": net.routing_mode},
+                "mtu": net.mtu,
+            },
+            deletion_policy=policy,
+        )
+        subnet = Resource(
+            kind=Subnetwork.kind,
+            name=f"{region}/{spec.subnet_name}",
+            body={
+                "network": network_path(ctx),
+                "ipCidrRange": net.subnet.cidr,
+                "privateIpGoogleAccess": net.subnet.private_google_access,
+                "secondaryIpRanges": [
+                    {"rangeName": spec.pods_range_name, "ipCidrRange": net.subnet.pods.cidr},
+                    {"rangeName": spec.services_range_name, "ipCidrRange": net.subnet.services.cidr},
+                ],
+                "logConfig": {"enable": net.subnet.flow_logs},
+            },
+            deps=(vpc.address,),
+            deletion_policy=policy,
+        )
+        nat: dict[str, Any] = {
+            "name": spec.nat_name,
+            "natIpAllocateOption": "AUTO_ONLY",
+            "sourceSubnetworkIpRangesToNat": "ALL_SUBNETWORKS_ALL_IP_RANGES",
+            "logConfig": {
+                "enable": net.router.nat.log_filter is not None,
+                "filter": net.router.nat.log_filter or "ALL",
+            },
+        }
+        if net.router.nat.min_ports_per_vm:
+            nat["minPortsPerVm"] = net.router.nat.min_ports_per_vm
+        router = Resource(
+            kind=Router.kind,
+            name=f"{region}/{spec.router_name}",
+            body={"network": network_path(ctx), "nats": [nat]},
+            deps=(vpc.address,),
+            deletion_policy=policy,
+        )
+        psa = net.private_service_access
+        psa_range = Resource(
+            kind=GlobalAddress.kind,
+            name=spec.psa_range_name,
+            body={
+                "purpose": "VPC_PEERING",
+                "addressType": "INTERNAL",
+                "address": psa.address,
+                "prefixLength": psa.prefix_length,
+                "network": network_path(ctx),
+                "labels": ctx.labels({"purpose": "private-service-access"}),
+            },
+            deps=(vpc.address,),
+            deletion_policy=policy,
+        )
+        peering = Resource(
+            kind=PeeringConnection.kind,
+            name=spec.vpc_name,
+            body={"reservedPeeringRanges": [spec.psa_range_name]},
+            deps=(vpc.address, psa_range.address),
+            deletion_policy=policy,
+        )
+        conn = net.vpc_connector
+        connector = Resource(
+            kind=VpcConnector.kind,
+            name=f"{region}/{spec.connector_name}",
+            body={
+                "network": spec.vpc_name,
+                "ipCidrRange": conn.cidr,
+                "machineType": conn.machine_type,
+                "minInstances": conn.min_instances,
+                "maxInstances": conn.max_instances,
+            },
+            deps=(vpc.address,),
+            deletion_policy=conn.deletion_policy,
+        )
+        firewalls = [
+            Resource(
+                kind=Firewall.kind,
+                name=spec.firewall_rule_name(key),
+                body=firewall_body(ctx, rule),
+                deps=(vpc.address,),
+                deletion_policy=policy,
+            )
+            for key, rule in sorted(net.firewall_rules.items())
+        ]
+        return [vpc, subnet, router, psa_range, peering, connector, *firewalls]
