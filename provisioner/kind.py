@@ -96,6 +96,10 @@ class Kind(ABC):
         """What a delete really does, when the API cannot simply delete (None: it deletes)."""
         return None
 
+    def delete_note(self, live: LiveResource) -> str | None:
+        """A consequence of deleting worth telling the reviewer (a name reserved for a week)."""
+        return None
+
     def holds_data(self, live: LiveResource) -> bool:
         """Whether deleting this live resource now would destroy data."""
         return self.stateful

@@ -184,7 +184,7 @@ class Planner:
 
     def _deletion(self, kind: Kind, live: LiveResource, options: PlanOptions) -> Change:
         base = {"address": live.address, "kind": live.kind, "name": live.name}
-        effect = kind.delete_effect(live)
+        effect = kind.delete_effect(live) or kind.delete_note(live)
         destructive = kind.holds_data(live)
         blocked = None
         if not options.prune:

@@ -1,0 +1,173 @@
+"""Secret Manager: secrets whose values the provisioner generates and never shows.
+
+A generated value (the database password) is created once, as the first version of its
+secret, and read back only by the kind that hands it to the API that needs it. It never
+travels through a plan, a report or a log: desired bodies name the secret, not the value.
+Secrets are replicated in the environment's region and encrypted with its `secrets` key.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets as random_source
+from collections.abc import Sequence
+from typing import Any
+
+from provisioner.context import Context
+from provisioner.kind import Kind, Reconciler
+from provisioner.operations import DoneOperation, Operation
+from provisioner.plan import FieldChange
+from provisioner.resource import ENV_LABEL, MANAGED_BY_LABEL, LiveResource, Resource
+from reconcilers._compute import list_all
+from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
+
+
+def _api(ctx: Context) -> Any:
+    return ctx.clients.discovery("secretmanager", "v1").projects().secrets()
+
+
+def secret_path(ctx: Context, secret_id: str) -> str:
+    return f"projects/{ctx.project}/secrets/{secret_id}"
+
+
+def _is_not_found(exc: BaseException) -> bool:
+    from provisioner.errors import classify
+
+    err = classify(exc)
+    return err is not None and err.not_found
+
+
+class Secret(Kind):
+    kind = "secrets.secret"
+    immutable = ("replication",)
+    stateful = True  # deleting a secret deletes the only copy of a generated credential
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        parent = f"projects/{self.ctx.project}"
+        api = _api(self.ctx)
+        items = self.call(list_all, lambda token: api.list(parent=parent, pageToken=token), key="secrets")
+        return [
+            LiveResource(
+                self.kind,
+                s["name"].rsplit("/", 1)[1],
+                s,
+                managed=self.ctx.is_ours(s.get("labels")),
+                version=s.get("etag"),
+            )
+            for s in items
+        ]
+
+    def create(self, desired: Resource) -> Operation:
+        request = _api(self.ctx).create(
+            parent=f"projects/{self.ctx.project}", secretId=desired.name, body=desired.body
+        )
+        self.call(request.execute)
+        return DoneOperation(f"create secret {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        labels = {**(live.body.get("labels") or {}), **desired.body.get("labels", {})}
+        return self._label(live, labels)
+
+    def _label(self, live: LiveResource, labels: dict[str, str]) -> Operation:
+        body = {"labels": labels, "etag": live.body.get("etag")}
+        request = _api(self.ctx).patch(name=secret_path(self.ctx, live.name), updateMask="labels", body=body)
+        self.call(request.execute)
+        return DoneOperation(f"label secret {live.name}")
+
+    def abandon(self, live: LiveResource) -> Operation | None:
+        labels = {
+            k: v for k, v in (live.body.get("labels") or {}).items() if k not in (MANAGED_BY_LABEL, ENV_LABEL)
+        }
+        return self._label(live, labels)
+
+    def delete(self, live: LiveResource) -> Operation:
+        self.call(_api(self.ctx).delete(name=secret_path(self.ctx, live.name)).execute)
+        return DoneOperation(f"delete secret {live.name}")
+
+
+class GeneratedValue(Kind):
+    """An enabled version holding a value generated here; its content is never compared."""
+
+    kind = "secrets.generated_value"
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        versions = _api(self.ctx).versions()
+
+        def read(resource: Resource) -> LiveResource | None:
+            request = versions.list(parent=secret_path(self.ctx, resource.name), filter="state:ENABLED")
+            try:
+                found = self.call(request.execute).get("versions", [])
+            except Exception as exc:
+                if _is_not_found(exc):
+                    return None  # the secret itself does not exist yet
+                raise
+            if not found:
+                return None
+            return LiveResource(self.kind, resource.name, {"state": "ENABLED"}, managed=True)
+
+        return [live for live in self.map(read, desired) if live is not None]
+
+    def create(self, desired: Resource) -> Operation:
+        length = int(desired.create_only.get("length", 32))
+        value = random_source.token_urlsafe(length)
+        payload = {"payload": {"data": base64.b64encode(value.encode()).decode()}}
+        self.call(_api(self.ctx).addVersion(parent=secret_path(self.ctx, desired.name), body=payload).execute)
+        return DoneOperation(f"store a generated value in {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        return DoneOperation("a generated value is never rewritten")
+
+    def delete(self, live: LiveResource) -> Operation:
+        return DoneOperation("the value goes with its secret")
+
+    def delete_effect(self, live: LiveResource) -> str | None:
+        return "a generated value is removed only together with its secret"
+
+
+def read_generated_value(ctx: Context, secret_id: str) -> str:
+    """The latest enabled value of a secret, for the one API call that needs it."""
+    request = _api(ctx).versions().access(name=f"{secret_path(ctx, secret_id)}/versions/latest")
+    payload = ctx.retry.call(request.execute)["payload"]["data"]
+    return base64.b64decode(payload).decode()
+
+
+def generated_secret(ctx: Context, secret_id: str, purpose: str) -> tuple[Resource, Resource]:
+    """A secret, encrypted with the environment's `secrets` key, holding a generated value."""
+    spec = ctx.spec.secrets
+    replica: dict[str, Any] = {"location": ctx.spec.kms_location}
+    deps: tuple[str, ...] = ()
+    if spec.kms_key:
+        replica["customerManagedEncryption"] = {"kmsKeyName": crypto_key_path(ctx, spec.kms_key)}
+        key = "/".join(crypto_key_path(ctx, spec.kms_key).split("/")[3::2])
+        deps = (f"{CryptoKey.kind}/{key}", f"{KeyIamMembers.kind}/{key}")
+    locations = spec.replica_locations or [ctx.spec.kms_location]
+    replicas = [{**replica, "location": location} for location in locations]
+    secret = Resource(
+        kind=Secret.kind,
+        name=secret_id,
+        body={
+            "replication": {"userManaged": {"replicas": replicas}},
+            "labels": ctx.labels({"purpose": purpose}),
+        },
+        deps=deps,
+        deletion_policy=spec.deletion_policy,
+    )
+    value = Resource(
+        kind=GeneratedValue.kind,
+        name=secret_id,
+        body={"state": "ENABLED"},
+        deps=(secret.address,),
+        deletion_policy="abandon",
+        create_only={"length": 32},
+    )
+    return secret, value
+
+
+class SecretsReconciler(Reconciler):
+    """Owns the secret kinds; the families that need a secret ask for it by name."""
+
+    family = "secrets"
+    kinds = (Secret, GeneratedValue)
+
+    def desired(self, ctx: Context) -> list[Resource]:
+        return []

@@ -1,0 +1,325 @@
+"""Cloud SQL for PostgreSQL: the environment's database, reachable on private IP only.
+
+One instance per environment on the VPC through private service access, with no public
+IPv4; tier and availability per environment (REGIONAL in prod only); daily backups kept
+30 days, point-in-time recovery in prod; CMEK with the `database` key; deletion protection
+in prod; the application database and its user, whose password is generated once into
+Secret Manager and read back only to create the user.
+
+Cloud SQL runs one operation at a time per instance: a 409 `operationInProgress` is
+waited out. Updates patch the instance with the settings version the API returned. A
+tier change restarts the instance and the plan says so. An instance name stays reserved
+for up to a week after deletion, so a replacement must take a new name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from provisioner.context import Context
+from provisioner.errors import ApiError, classify
+from provisioner.kind import Kind, Reconciler
+from provisioner.operations import Operation, OperationChain
+from provisioner.plan import FieldChange
+from provisioner.resource import LiveResource, Resource
+from reconcilers._compute import list_all, network_path
+from reconcilers._operations import SqlOperation
+from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
+from reconcilers.network import PeeringConnection
+from reconcilers.secrets import generated_secret, read_generated_value
+
+RESTARTING_SETTINGS = ("settings.tier", "settings.availabilityType", "settings.edition")
+
+
+def _sql(ctx: Context) -> Any:
+    return ctx.clients.discovery("sqladmin", "v1")
+
+
+def _busy(err: ApiError) -> bool:
+    """Another operation is running on the instance: wait, it is not a failure."""
+    return err.status == 409 and err.reason == "operationInProgress"
+
+
+def _not_found(exc: BaseException) -> bool:
+    err = classify(exc)
+    return err is not None and err.not_found
+
+
+class SqlInstance(Kind):
+    kind = "sql.instance"
+    immutable = (
+        "region",
+        "databaseVersion",
+        "diskEncryptionConfiguration",
+        "settings.ipConfiguration.privateNetwork",
+    )
+    unordered = ("settings.databaseFlags",)
+    stateful = True
+    api_defaults = {"settings": {"storageAutoResize": True, "ipConfiguration": {"ipv4Enabled": True}}}
+
+    def retryable(self, err: ApiError) -> bool:
+        return _busy(err)
+
+    def replace_reason(self, changes: Sequence[FieldChange]) -> str | None:
+        reason = super().replace_reason(changes)
+        if reason:
+            return reason
+        for change in changes:
+            if change.path == "settings.dataDiskSizeGb" and int(change.after or 0) < int(change.before or 0):
+                return "settings.dataDiskSizeGb can only grow (a smaller disk forces replacement)"
+        return None
+
+    def replace_blocker(self, live: LiveResource) -> str | None:
+        return (
+            f"Cloud SQL keeps the name {live.name!r} reserved for up to a week after deletion, so a"
+            " replacement cannot reuse it: set sql.instance_name to a new name to create the replacement"
+            " beside it, move the data, then delete the old one with --prune --allow-destroy"
+        )
+
+    def update_note(self, changes: Sequence[FieldChange]) -> str | None:
+        restarting = sorted({c.path for c in changes if c.path.startswith(RESTARTING_SETTINGS)})
+        if restarting:
+            return f"restarts the instance ({', '.join(restarting)}): expect a short outage"
+        if any(c.path.startswith("settings.databaseFlags") for c in changes):
+            return "some database flags take effect only after the instance restarts"
+        return None
+
+    def delete_note(self, live: LiveResource) -> str | None:
+        return f"the name {live.name!r} cannot be reused for up to a week after deletion"
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        api = _sql(self.ctx).instances()
+        items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
+        return [
+            LiveResource(
+                self.kind,
+                i["name"],
+                i,
+                managed=self.ctx.is_ours(i.get("settings", {}).get("userLabels")),
+                version=str(i.get("settings", {}).get("settingsVersion")),
+            )
+            for i in items
+        ]
+
+    def _op(self, body: dict[str, Any], description: str) -> Operation:
+        return SqlOperation(self.ctx, self.ctx.project, body, description)
+
+    def create(self, desired: Resource) -> Operation:
+        body = {"name": desired.name, **desired.body}
+        for key, value in desired.create_only.items():
+            body.setdefault("settings", {})[key] = value
+        op = self.call(_sql(self.ctx).instances().insert(project=self.ctx.project, body=body).execute)
+        return self._op(op, f"create instance {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        touched = {c.path.split(".")[1] for c in changes if c.path.startswith("settings.")}
+        settings = {key: desired.body["settings"][key] for key in sorted(touched)}
+        settings["settingsVersion"] = live.body["settings"]["settingsVersion"]
+        body = {"settings": settings}
+        request = _sql(self.ctx).instances().patch(project=self.ctx.project, instance=desired.name, body=body)
+        return self._op(self.call(request.execute), f"patch instance {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        steps = []
+        if live.body.get("settings", {}).get("deletionProtectionEnabled"):
+            steps.append(lambda: self._unprotect(live))
+        steps.append(
+            lambda: self._op(
+                self.call(
+                    _sql(self.ctx).instances().delete(project=self.ctx.project, instance=live.name).execute
+                ),
+                f"delete instance {live.name}",
+            )
+        )
+        return OperationChain(f"delete instance {live.name}", steps)
+
+    def _unprotect(self, live: LiveResource) -> Operation:
+        current = self.call(
+            _sql(self.ctx).instances().get(project=self.ctx.project, instance=live.name).execute
+        )
+        body = {
+            "settings": {
+                "deletionProtectionEnabled": False,
+                "settingsVersion": current["settings"]["settingsVersion"],
+            }
+        }
+        request = _sql(self.ctx).instances().patch(project=self.ctx.project, instance=live.name, body=body)
+        return self._op(self.call(request.execute), f"lift deletion protection of {live.name}")
+
+
+class _InstanceChild(Kind):
+    """Databases and users: listed per instance, named `<instance>/<name>`, no labels."""
+
+    collection: str
+    list_key = "items"
+
+    def retryable(self, err: ApiError) -> bool:
+        return _busy(err)
+
+    def _api(self) -> Any:
+        return getattr(_sql(self.ctx), self.collection)()
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        wanted = {r.name for r in desired}
+        instances = sorted({r.name.split("/")[0] for r in desired} | {self.ctx.spec.sql_instance_name})
+
+        def read(instance: str) -> list[LiveResource]:
+            try:
+                items = self.call(self._api().list(project=self.ctx.project, instance=instance).execute)
+            except Exception as exc:
+                if _not_found(exc):
+                    return []
+                raise
+            found = []
+            for item in items.get(self.list_key, []):
+                name = f"{instance}/{item['name']}"
+                found.append(LiveResource(self.kind, name, item, managed=name in wanted))
+            return found
+
+        return [live for group in self.map(read, instances) for live in group]
+
+    def _op(self, body: dict[str, Any], description: str) -> Operation:
+        return SqlOperation(self.ctx, self.ctx.project, body, description)
+
+
+class SqlDatabase(_InstanceChild):
+    kind = "sql.database"
+    collection = "databases"
+    immutable = ("charset", "collation")
+    stateful = True
+
+    def create(self, desired: Resource) -> Operation:
+        instance, name = desired.name.split("/")
+        body = {"name": name, **desired.body}
+        op = self.call(self._api().insert(project=self.ctx.project, instance=instance, body=body).execute)
+        return self._op(op, f"create database {name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        instance, name = desired.name.split("/")
+        request = self._api().patch(
+            project=self.ctx.project, instance=instance, database=name, body=desired.body
+        )
+        return self._op(self.call(request.execute), f"patch database {name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        instance, name = live.name.split("/")
+        request = self._api().delete(project=self.ctx.project, instance=instance, database=name)
+        return self._op(self.call(request.execute), f"delete database {name}")
+
+
+class SqlUser(_InstanceChild):
+    """A built-in user whose password lives in Secret Manager and nowhere else."""
+
+    kind = "sql.user"
+    collection = "users"
+    immutable = ("type",)
+
+    def create(self, desired: Resource) -> Operation:
+        instance, name = desired.name.split("/")
+        password = read_generated_value(self.ctx, desired.create_only["passwordSecret"])
+        body = {"name": name, "password": password, **desired.body}
+        op = self.call(self._api().insert(project=self.ctx.project, instance=instance, body=body).execute)
+        return self._op(op, f"create user {name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        return OperationChain("nothing to update on a user", [])
+
+    def delete(self, live: LiveResource) -> Operation:
+        instance, name = live.name.split("/")
+        request = self._api().delete(project=self.ctx.project, instance=instance, name=name)
+        return self._op(self.call(request.execute), f"delete user {name}")
+
+
+def instance_body(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The instance body the spec owns, and what is sent only at creation."""
+    sql = ctx.spec.sql
+    backups = sql.backups
+    backup: dict[str, Any] = {
+        "enabled": backups.enabled,
+        "startTime": backups.start_time,
+        "pointInTimeRecoveryEnabled": backups.point_in_time_recovery,
+        "backupRetentionSettings": {"retainedBackups": backups.retention_days, "retentionUnit": "COUNT"},
+    }
+    if backups.point_in_time_recovery:
+        backup["transactionLogRetentionDays"] = backups.transaction_log_retention_days
+    if backups.location:
+        backup["location"] = backups.location
+    ip: dict[str, Any] = {
+        "ipv4Enabled": not sql.private_ip_only,
+        "privateNetwork": network_path(ctx),
+        "sslMode": sql.ssl_mode,
+    }
+    settings: dict[str, Any] = {
+        "tier": sql.tier,
+        "edition": sql.edition,
+        "availabilityType": sql.availability,
+        "dataDiskType": sql.disk.type,
+        "storageAutoResize": sql.disk.autoresize,
+        "ipConfiguration": ip,
+        "backupConfiguration": backup,
+        "databaseFlags": [{"name": k, "value": v} for k, v in sorted(sql.database_flags.items())],
+        "maintenanceWindow": {
+            "day": sql.maintenance_window.day_number,
+            "hour": sql.maintenance_window.hour,
+            "updateTrack": sql.maintenance_window.update_track,
+        },
+        "deletionProtectionEnabled": sql.deletion_protection,
+        "userLabels": ctx.labels(dict(sql.labels)),
+    }
+    create_only: dict[str, Any] = {}
+    if sql.disk.autoresize:
+        # The disk grows on its own: the spec's size is where it starts, not a value to enforce.
+        create_only["dataDiskSizeGb"] = str(sql.disk.size_gb)
+        if sql.disk.autoresize_limit_gb:
+            settings["storageAutoResizeLimit"] = str(sql.disk.autoresize_limit_gb)
+    else:
+        settings["dataDiskSizeGb"] = str(sql.disk.size_gb)
+    body = {
+        "databaseVersion": sql.database_version,
+        "region": ctx.spec.region,
+        "settings": settings,
+        "diskEncryptionConfiguration": {"kmsKeyName": crypto_key_path(ctx, sql.kms_key)},
+    }
+    return body, create_only
+
+
+class SqlReconciler(Reconciler):
+    family = "sql"
+    kinds = (SqlInstance, SqlDatabase, SqlUser)
+
+    def desired(self, ctx: Context) -> list[Resource]:
+        sql = ctx.spec.sql
+        name = ctx.spec.sql_instance_name
+        key = "/".join(crypto_key_path(ctx, sql.kms_key).split("/")[3::2])
+        body, create_only = instance_body(ctx)
+        instance = Resource(
+            kind=SqlInstance.kind,
+            name=name,
+            body=body,
+            # Private IP needs the peering; CMEK needs the service agent's grant on the key.
+            deps=(
+                f"{PeeringConnection.kind}/{ctx.spec.vpc_name}",
+                f"{CryptoKey.kind}/{key}",
+                f"{KeyIamMembers.kind}/{key}",
+            ),
+            deletion_policy=sql.deletion_policy,
+            create_only=create_only,
+        )
+        database = Resource(
+            kind=SqlDatabase.kind,
+            name=f"{name}/{sql.database.name}",
+            body={"charset": sql.database.charset, "collation": sql.database.collation},
+            deps=(instance.address,),
+            deletion_policy=sql.database.deletion_policy,
+        )
+        secret, value = generated_secret(ctx, sql.user.password_secret, "database-password")
+        user = Resource(
+            kind=SqlUser.kind,
+            name=f"{name}/{sql.user.name}",
+            body={"type": "BUILT_IN"},
+            deps=(instance.address, value.address),
+            deletion_policy=sql.user.deletion_policy,
+            create_only={"passwordSecret": sql.user.password_secret},
+        )
+        return [secret, value, instance, database, user]
