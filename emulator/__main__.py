@@ -7,6 +7,7 @@ import sys
 
 from emulator.app import Emulator
 from emulator.config import EmulatorConfig
+from emulator.durations import PROFILES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,7 +16,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--state", default=".provisioner/emulator.sqlite")
     parser.add_argument("--latency-ms", type=int, default=0)
-    parser.add_argument("--operation-delay", type=float, default=0.0)
+    parser.add_argument(
+        "--operation-delay", type=float, default=0.0, help="seconds every operation takes (flat profile)"
+    )
+    parser.add_argument(
+        "--operation-profile",
+        choices=PROFILES,
+        default="flat",
+        help="flat: every operation takes --operation-delay; realistic: typical per-kind durations",
+    )
+    parser.add_argument(
+        "--profile-scale",
+        type=float,
+        default=0.01,
+        help="multiplier of the realistic durations (0.01: a 10-minute create takes 6 s)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--project", action="append", default=[])
     args = parser.parse_args(argv)
@@ -24,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             state_path=args.state,
             latency_ms=args.latency_ms,
             operation_delay_s=args.operation_delay,
+            operation_profile=args.operation_profile,
+            profile_scale=args.profile_scale,
             seed=args.seed,
             projects=args.project,
             host=args.host,

@@ -27,7 +27,14 @@ class Emulator:
             config=self.config,
             store=self.store,
             projects=Projects(self.store),
-            operations=Operations(self.store, self.faults, self.clock, self.config.operation_delay_s),
+            operations=Operations(
+                self.store,
+                self.faults,
+                self.clock,
+                self.config.operation_delay_s,
+                profile=self.config.operation_profile,
+                scale=self.config.profile_scale,
+            ),
             faults=self.faults,
             clock=self.clock,
         )
@@ -86,6 +93,11 @@ class Emulator:
 
     def advance_time(self, seconds: float) -> None:
         self.clock.advance(seconds)
+
+    def settle(self) -> int:
+        """Apply what every finished operation does (requests do this themselves);
+        for callers that read `store` directly."""
+        return self.ctx.operations.settle()
 
     def __enter__(self) -> Emulator:
         return self

@@ -10,7 +10,14 @@ from pathlib import Path
 class EmulatorConfig:
     state_path: str | Path = ":memory:"
     latency_ms: int = 0
+    # Seconds every operation takes under the "flat" profile.
     operation_delay_s: float = 0.0
+    # "flat" or "realistic" (per-kind durations, see emulator.durations).
+    operation_profile: str = "flat"
+    # Multiplier of the realistic durations (0.01: a 10-minute create takes 6 s).
+    profile_scale: float = 0.01
+    # Longest time compute's operations.wait holds a request before answering.
+    operation_wait_cap_s: float = 5.0
     seed: int = 0
     projects: list[str] = field(default_factory=list)
     host: str = "127.0.0.1"

@@ -51,18 +51,30 @@ class Api:
         self.name = name
         self.version = version
         self.handlers: dict[str, Handler] = {}
+        # Methods whose handler takes the store lock itself (long polls such as
+        # compute's operations.wait, which must not block other requests).
+        self.unlocked: set[str] = set()
 
     @property
     def document(self) -> ApiDocument:
         return load_document(self.name, self.version)
 
-    def handles(self, *method_ids: str) -> Callable[[Handler], Handler]:
+    def handles(self, *method_ids: str, locked: bool = True) -> Callable[[Handler], Handler]:
+        """Declare `fn` as the handler of these discovery method ids.
+
+        Handlers normally run holding the store lock, so each sees and leaves
+        a consistent state; `locked=False` is for handlers that wait and take
+        the lock themselves around each read.
+        """
+
         def register(fn: Handler) -> Handler:
             known = {m for m in _method_ids(self.document)}
             for method_id in method_ids:
                 if method_id not in known:
                     raise ValueError(f"{method_id} is not a method of {self.name}.{self.version}")
                 self.handlers[method_id] = fn
+                if not locked:
+                    self.unlocked.add(method_id)
             return fn
 
         return register

@@ -16,6 +16,10 @@ CREATE TABLE IF NOT EXISTS resources (
     PRIMARY KEY (kind, name));
 CREATE INDEX IF NOT EXISTS resources_parent ON resources (kind, parent, name);
 CREATE TABLE IF NOT EXISTS operations (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS operation_schedule (
+    name TEXT PRIMARY KEY, done_at REAL NOT NULL, target TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS operation_schedule_due ON operation_schedule (done_at);
+CREATE INDEX IF NOT EXISTS operation_schedule_target ON operation_schedule (target);
 CREATE TABLE IF NOT EXISTS projects (project_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS requests (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, method_id TEXT, http_method TEXT NOT NULL,
@@ -71,6 +75,13 @@ class Store:
                 (kind, name, parent, json.dumps(data)),
             )
 
+    def parent_of(self, kind: str, name: str) -> str | None:
+        with self.lock:
+            row = self._db.execute(
+                "SELECT parent FROM resources WHERE kind=? AND name=?", (kind, name)
+            ).fetchone()
+        return row[0] if row else None
+
     def delete(self, kind: str, name: str) -> bool:
         with self.lock:
             cur = self._db.execute("DELETE FROM resources WHERE kind=? AND name=?", (kind, name))
@@ -102,6 +113,39 @@ class Store:
             self._db.execute(
                 "INSERT OR REPLACE INTO operations (name, data) VALUES (?, ?)", (name, json.dumps(data))
             )
+
+    def list_operations(self) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = self._db.execute("SELECT data FROM operations ORDER BY name").fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    # operations not yet settled: when they finish and what they act on
+    def schedule_operation(self, name: str, done_at: float, target: str = "") -> None:
+        with self.lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO operation_schedule (name, done_at, target) VALUES (?, ?, ?)",
+                (name, done_at, target),
+            )
+
+    def unschedule_operation(self, name: str) -> None:
+        with self.lock:
+            self._db.execute("DELETE FROM operation_schedule WHERE name=?", (name,))
+
+    def due_operations(self, now: float) -> list[str]:
+        """Names of unsettled operations whose done time has passed, earliest first."""
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT name FROM operation_schedule WHERE done_at <= ? ORDER BY done_at, rowid", (now,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def scheduled_for(self, target: str) -> list[str]:
+        """Names of unsettled operations acting on `target`, oldest first."""
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT name FROM operation_schedule WHERE target=? ORDER BY done_at, rowid", (target,)
+            ).fetchall()
+        return [r[0] for r in rows]
 
     # projects
     def add_project(self, project_id: str, number: str) -> None:
@@ -140,4 +184,7 @@ class Store:
     def reset(self) -> None:
         """Forget every resource, operation and logged request; projects stay registered."""
         with self.lock:
-            self._db.executescript("DELETE FROM resources; DELETE FROM operations; DELETE FROM requests;")
+            self._db.executescript(
+                "DELETE FROM resources; DELETE FROM operations; DELETE FROM operation_schedule; "
+                "DELETE FROM requests;"
+            )

@@ -7,6 +7,7 @@ from typing import Any
 
 from emulator import standard
 from emulator.clock import parse_duration
+from emulator.effects import Effect
 from emulator.errors import failed_precondition, invalid
 from emulator.registry import Api, Call, Reply
 from emulator.services._kms import (
@@ -197,7 +198,8 @@ def delete_crypto_key(call: Call) -> Reply:
     op = call.ctx.operations.start(
         f"projects/{project}/locations/{location}",
         metadata={"@type": KMS_TYPE + "DeleteCryptoKeyMetadata"},
+        duration_key=("cloudkms", "delete"),
+        effects=[Effect.delete(CRYPTO_KEY, name)],
+        target=name,
     )
-    if not op["error"]:
-        call.ctx.store.delete(CRYPTO_KEY, name)
     return Reply(body=call.ctx.operations.view(op), response_ref="Operation")

@@ -6,6 +6,7 @@ from typing import Any
 
 from emulator import standard
 from emulator.clock import parse_duration
+from emulator.effects import Effect
 from emulator.errors import failed_precondition
 from emulator.registry import Api, Call, Reply
 from emulator.services._kms import CRYPTO_KEY, KMS_TYPE, VERSION, check_location, settle_version
@@ -123,7 +124,8 @@ def delete_version(call: Call) -> Reply:
     op = call.ctx.operations.start(
         f"projects/{project}/locations/{location}",
         metadata={"@type": KMS_TYPE + "DeleteCryptoKeyVersionMetadata"},
+        duration_key=("cloudkms", "delete"),
+        effects=[Effect.delete(VERSION, name)],
+        target=name,
     )
-    if not op["error"]:
-        call.ctx.store.delete(VERSION, name)
     return Reply(body=call.ctx.operations.view(op), response_ref="Operation")
