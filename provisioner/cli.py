@@ -145,7 +145,9 @@ class Session:
         if args.local:
             from provisioner.local import start_local_emulator
 
-            url, self.emulator = start_local_emulator(self.spec.project, args.state_dir)
+            url, self.emulator = start_local_emulator(
+                self.spec.project, args.state_dir, args.local_profile, args.local_scale
+            )
             endpoints = Endpoints(default=url)
         from provisioner.retry import RetryPolicy
 

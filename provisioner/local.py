@@ -11,10 +11,19 @@ from typing import Any
 DEFAULT_STATE_DIR = Path(".provisioner")
 
 
-def start_local_emulator(project: str, state_dir: Path = DEFAULT_STATE_DIR) -> tuple[str, Any]:
+def start_local_emulator(
+    project: str, state_dir: Path = DEFAULT_STATE_DIR, profile: str = "flat", scale: float = 0.01
+) -> tuple[str, Any]:
+    """Start the emulator in this process; `profile="realistic"` makes operations take scaled real time."""
     from emulator import Emulator, EmulatorConfig
 
     state_dir.mkdir(parents=True, exist_ok=True)
-    emulator = Emulator(EmulatorConfig(state_path=state_dir / "emulator.sqlite", projects=[project]))
+    config = EmulatorConfig(
+        state_path=state_dir / "emulator.sqlite",
+        projects=[project],
+        operation_profile=profile,
+        profile_scale=scale,
+    )
+    emulator = Emulator(config)
     url = emulator.start(port=0)
     return url, emulator
