@@ -39,6 +39,15 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         "--state-dir", type=Path, default=Path(".provisioner"), help="where --local keeps its state"
     )
     parser.add_argument(
+        "--local-profile",
+        choices=("flat", "realistic"),
+        default="flat",
+        help="with --local: operations finish at once (flat) or take scaled real durations (realistic)",
+    )
+    parser.add_argument(
+        "--local-scale", type=float, default=0.01, help="with --local-profile realistic: time scale (default 0.01)"
+    )
+    parser.add_argument(
         "--parallelism", type=int, default=8, help="API operations in flight at once (default 8)"
     )
     parser.add_argument("--impersonate", metavar="SERVICE_ACCOUNT", help="act as this service account")
