@@ -45,7 +45,7 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         help="with --local: operations finish at once (flat) or take scaled real durations (realistic)",
     )
     parser.add_argument(
-        "--local-scale", type=float, default=0.01, help="with --local-profile realistic: time scale (default 0.01)"
+        "--local-scale", type=float, default=0.01, help="realistic durations times this (default 0.01)"
     )
     parser.add_argument(
         "--parallelism", type=int, default=8, help="API operations in flight at once (default 8)"
