@@ -1,0 +1,57 @@
+"""With operations that take (scaled) real time, independent work overlaps and ordering holds."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator import Emulator, EmulatorConfig
+from tests.e2e.conftest import PROJECTS
+
+SCALE = 0.01
+
+
+@pytest.fixture
+def slow_emulator(tmp_path, monkeypatch):
+    config = EmulatorConfig(
+        state_path=tmp_path / "emulator.sqlite",
+        projects=PROJECTS,
+        operation_profile="realistic",
+        profile_scale=SCALE,
+    )
+    emu = Emulator(config)
+    url = emu.start(port=0)
+    monkeypatch.setenv("PROVISIONER_ENDPOINT", url)
+    yield emu
+    emu.stop()
+
+
+def test_sql_waits_for_the_peering_while_independent_creates_overlap(slow_emulator, cli):
+    applied = cli("apply", "--env", "dev", "--auto-approve")
+    assert applied.code == 0, applied.out + applied.err
+    log = slow_emulator.requests()
+
+    (sql_create,) = [r for r in log if r.method_id == "sql.instances.insert"]
+    peering_polls = [r for r in log if r.method_id == "servicenetworking.operations.get"]
+    assert peering_polls, "the peering operation must be waited on"
+    assert all(p.seq < sql_create.seq for p in peering_polls), (
+        "Cloud SQL must start after the peering is done"
+    )
+
+    # Subnet, router and private-service range all need only the network: they go out together,
+    # well inside the time the quickest of them takes to finish (a router: ~11 s real, scaled).
+    siblings = [
+        r
+        for r in log
+        if r.method_id
+        in ("compute.subnetworks.insert", "compute.routers.insert", "compute.globalAddresses.insert")
+    ]
+    assert len(siblings) == 3
+    spread = max(r.timestamp for r in siblings) - min(r.timestamp for r in siblings)
+    assert spread < 11 * SCALE
+
+    # The key ring does not wait for the network at all.
+    (ring,) = [r for r in log if r.method_id == "cloudkms.projects.locations.keyRings.create"]
+    (network,) = [r for r in log if r.method_id == "compute.networks.insert"]
+    assert abs(ring.timestamp - network.timestamp) < 11 * SCALE
+
+    assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
