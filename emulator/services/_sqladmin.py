@@ -1,0 +1,434 @@
+"""Cloud SQL Admin rules shared by the instance, database, user and operation modules.
+
+The emulator models Cloud SQL for PostgreSQL. Instances are stored under
+`projects/<project id>/instances/<name>` (Cloud SQL names projects by id, never by
+number); databases and users are stored under their instance. A deleted
+instance leaves a tombstone, because Cloud SQL keeps a deleted name reserved for
+up to a week.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from typing import Any
+
+from emulator import iam
+from emulator.errors import ApiError
+from emulator.locations import is_region
+from emulator.operation_shapes import sqladmin_operation_name
+from emulator.registry import Call
+from emulator.services._kms import CRYPTO_KEY, VERSION
+
+INSTANCE = "sqladmin.instance"
+TOMBSTONE = "sqladmin.deletedInstance"
+DATABASE = "sqladmin.database"
+USER = "sqladmin.user"
+# Password digests, kept apart from the user record so that no read can return them.
+USER_SECRET = "sqladmin.userSecret"
+# Restarts an instance went through (tier changes and instances.restart), for tests and inspection.
+RESTARTS = "sqladmin.restarts"
+# Kinds other emulator modules store, read here by key only.
+COMPUTE_NETWORK = "compute.network"
+COMPUTE_GLOBAL_ADDRESS = "compute.globalAddress"
+PEERING_CONNECTION = "servicenetworking.connection"
+PEERING_SERVICE = "servicenetworking.googleapis.com"
+
+NAME_REUSE_S = 7 * 86_400
+KMS_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+OPERATION_USER = "user@example.com"
+
+OPERATION_IN_PROGRESS = (
+    "Operation failed because another operation was already in progress. "
+    "Try your request after the current operation is complete."
+)
+INVALID_STATE = "The instance or operation is not in an appropriate state to handle the request."
+
+# Minor versions a new instance of each major version runs.
+INSTALLED = {
+    "POSTGRES_9_6": "POSTGRES_9_6_24",
+    "POSTGRES_10": "POSTGRES_10_23",
+    "POSTGRES_11": "POSTGRES_11_22",
+    "POSTGRES_12": "POSTGRES_12_22",
+    "POSTGRES_13": "POSTGRES_13_20",
+    "POSTGRES_14": "POSTGRES_14_17",
+    "POSTGRES_15": "POSTGRES_15_12",
+    "POSTGRES_16": "POSTGRES_16_8",
+    "POSTGRES_17": "POSTGRES_17_4",
+    "POSTGRES_18": "POSTGRES_18_0",
+}
+SHARED_CORE = {"db-f1-micro": (1, 614), "db-g1-small": (1, 1700)}
+PERF_OPTIMIZED_CPUS = (2, 4, 8, 16, 32, 48, 64, 80, 96, 128)
+_CUSTOM = re.compile(r"^db-custom-(\d+)-(\d+)$")
+_PERF = re.compile(r"^db-perf-optimized-N-(\d+)$")
+
+# A documented subset of the Cloud SQL for PostgreSQL flags: (type, bounds or choices).
+POSTGRES_FLAGS: dict[str, tuple[str, Any]] = {
+    "autovacuum": ("bool", None),
+    "cloudsql.enable_pgaudit": ("bool", None),
+    "cloudsql.iam_authentication": ("bool", None),
+    "cloudsql.logical_decoding": ("bool", None),
+    "log_checkpoints": ("bool", None),
+    "log_connections": ("bool", None),
+    "log_disconnections": ("bool", None),
+    "log_duration": ("bool", None),
+    "log_lock_waits": ("bool", None),
+    "log_min_duration_statement": ("int", (-1, 2_147_483_647)),
+    "log_min_error_statement": (
+        "enum",
+        (
+            "debug5",
+            "debug4",
+            "debug3",
+            "debug2",
+            "debug1",
+            "info",
+            "notice",
+            "warning",
+            "error",
+            "log",
+            "fatal",
+            "panic",
+        ),
+    ),
+    "log_min_messages": (
+        "enum",
+        (
+            "debug5",
+            "debug4",
+            "debug3",
+            "debug2",
+            "debug1",
+            "info",
+            "notice",
+            "warning",
+            "error",
+            "log",
+            "fatal",
+            "panic",
+        ),
+    ),
+    "log_statement": ("enum", ("none", "ddl", "mod", "all")),
+    "log_temp_files": ("int", (-1, 2_147_483_647)),
+    "maintenance_work_mem": ("int", (1024, 2_147_483_647)),
+    "max_connections": ("int", (14, 262_143)),
+    "statement_timeout": ("int", (0, 2_147_483_647)),
+    "temp_file_limit": ("int", (-1, 2_147_483_647)),
+    "work_mem": ("int", (64, 2_147_483_647)),
+}
+
+
+class SqlError(ApiError):
+    """Cloud SQL's own errors carry `errors[]` with a reason and no canonical `status`."""
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "errors": [{"message": self.message, "domain": self.domain, "reason": self.reason}],
+        }
+        return {"error": error}
+
+
+def sql_invalid(message: str) -> SqlError:
+    return SqlError(400, f"Invalid request: {message}", reason="invalid")
+
+
+def instance_not_found() -> SqlError:
+    return SqlError(404, "The Cloud SQL instance does not exist.", reason="instanceDoesNotExist")
+
+
+def operation_in_progress() -> SqlError:
+    return SqlError(409, OPERATION_IN_PROGRESS, reason="operationInProgress")
+
+
+def invalid_state() -> SqlError:
+    return SqlError(409, INVALID_STATE, reason="invalidState")
+
+
+def instance_key(project: str, instance: str) -> str:
+    return f"projects/{project}/instances/{instance}"
+
+
+def project_id(call: Call) -> tuple[str, str]:
+    """(project id, number) of the `project` path parameter; Cloud SQL refuses unknown projects as 403."""
+    found = call.ctx.projects.lookup(call.param("project"))
+    if found is None:
+        raise SqlError(403, "The client is not authorized to make this request.", reason="notAuthorized")
+    return found
+
+
+def fetch_instance(call: Call, project: str, name: str) -> dict[str, Any]:
+    found = call.ctx.store.get(INSTANCE, instance_key(project, name))
+    if found is None:
+        raise instance_not_found()
+    return found
+
+
+def require_idle(call: Call, key: str) -> None:
+    """Cloud SQL runs one administrative operation per instance at a time."""
+    if call.ctx.operations.in_flight(key):
+        raise operation_in_progress()
+
+
+def base_url(call: Call) -> str:
+    """Links point back at this server, under the API version the caller used."""
+    host = call.headers.get("Host", "sqladmin.googleapis.com")
+    prefix = "sql/v1beta4" if call.method.api.version == "v1beta4" else "v1"
+    return f"http://{host}/{prefix}"
+
+
+def etag_of(resource: dict[str, Any]) -> str:
+    text = repr(sorted((k, repr(v)) for k, v in resource.items() if k != "etag"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def service_agent(project_number: str) -> str:
+    return f"service-{project_number}@gcp-sa-cloud-sql.iam.gserviceaccount.com"
+
+
+def instance_service_account(project_number: str, name: str) -> str:
+    suffix = hashlib.sha256(name.encode()).hexdigest()[:6]
+    return f"p{project_number}-{suffix}@gcp-sa-cloud-sql.iam.gserviceaccount.com"
+
+
+def zones_for(region: str, name: str) -> tuple[str, str]:
+    """A primary zone and a different secondary zone, stable per instance name."""
+    letters = ("a", "b", "c", "f")
+    index = int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(letters)
+    return f"{region}-{letters[index]}", f"{region}-{letters[(index + 1) % len(letters)]}"
+
+
+# tiers
+
+
+def tier_shape(tier: str) -> tuple[str, int, int] | None:
+    """(family, vCPUs, memory MiB) of a tier name, or None when it is not one Cloud SQL has."""
+    if tier in SHARED_CORE:
+        cpus, memory = SHARED_CORE[tier]
+        return "shared", cpus, memory
+    m = _CUSTOM.match(tier)
+    if m:
+        return "custom", int(m.group(1)), int(m.group(2))
+    m = _PERF.match(tier)
+    if m and int(m.group(1)) in PERF_OPTIMIZED_CPUS:
+        cpus = int(m.group(1))
+        return "perf", cpus, cpus * 8 * 1024
+    return None
+
+
+def check_tier(tier: str | None, edition: str, version: str) -> None:
+    if not tier:
+        raise SqlError(400, "Invalid request: settings.tier is required.", reason="required")
+    bad = sql_invalid(f"Invalid Tier ({tier}) for ({edition}) Edition.")
+    shape = tier_shape(tier)
+    if shape is None:
+        raise sql_invalid(f"Invalid Tier ({tier}) for ({version}).")
+    family, cpus, memory = shape
+    if family == "custom":
+        if cpus < 1 or cpus > 96 or (cpus > 1 and cpus % 2):
+            raise sql_invalid(
+                f"Invalid Tier ({tier}) for ({version}): the number of vCPUs must be 1 or an even number "
+                "between 2 and 96."
+            )
+        per_cpu = memory / cpus / 1024
+        if memory % 256 or memory < 3840 or not 0.9 <= per_cpu <= 6.5:
+            raise sql_invalid(
+                f"Invalid Tier ({tier}) for ({version}): memory must be a multiple of 256 MiB, at least "
+                "3840 MiB, and between 0.9 and 6.5 GiB per vCPU."
+            )
+    if edition == "ENTERPRISE_PLUS" and family != "perf":
+        raise bad
+    if edition == "ENTERPRISE" and family == "perf":
+        raise bad
+
+
+def major_version(version: str) -> int:
+    m = re.match(r"^POSTGRES_(\d+)", version)
+    return int(m.group(1)) if m else 0
+
+
+def default_edition(version: str) -> str:
+    return "ENTERPRISE_PLUS" if major_version(version) >= 16 else "ENTERPRISE"
+
+
+# flags
+
+
+def check_flags(flags: list[dict[str, Any]], version: str) -> None:
+    seen: set[str] = set()
+    for flag in flags:
+        name, value = flag.get("name"), flag.get("value")
+        if not name:
+            raise sql_invalid("A database flag must have a name.")
+        if name in seen:
+            raise sql_invalid(f"Duplicate flag: {name}.")
+        seen.add(name)
+        spec = POSTGRES_FLAGS.get(name)
+        if spec is None:
+            raise sql_invalid(f"Flag ({name}) is not supported for ({version}).")
+        kind, bounds = spec
+        text = "" if value is None else str(value)
+        if kind == "bool" and text not in ("on", "off"):
+            raise sql_invalid(f"Invalid flag value ({text}) for flag ({name}): use on or off.")
+        if kind == "int" and (not re.fullmatch(r"-?\d+", text) or not bounds[0] <= int(text) <= bounds[1]):
+            raise sql_invalid(
+                f"Invalid flag value ({text}) for flag ({name}): it must be an integer between "
+                f"{bounds[0]} and {bounds[1]}."
+            )
+        if kind == "enum" and text not in bounds:
+            raise sql_invalid(f"Invalid flag value ({text}) for flag ({name}).")
+
+
+def flag_on(instance: dict[str, Any], name: str) -> bool:
+    return any(
+        f.get("name") == name and f.get("value") == "on"
+        for f in instance.get("settings", {}).get("databaseFlags") or []
+    )
+
+
+# networking
+
+
+def network_path(value: str) -> str | None:
+    """`projects/P/global/networks/N` from a relative name or a full URL, or None."""
+    m = re.search(r"(?:^|/)(projects/[^/]+/global/networks/[^/]+)$", value)
+    return m.group(1) if m else None
+
+
+def check_private_network(call: Call, value: str) -> tuple[str, str]:
+    """The normalised network path and the private IP Cloud SQL hands out in the peered range."""
+    path = network_path(value)
+    if path is None:
+        raise sql_invalid(f"Invalid private network: {value}.")
+    if call.ctx.store.get(COMPUTE_NETWORK, path) is None:
+        raise sql_invalid(f"The network {path} does not exist.")
+    connection = _peering(call, path)
+    if connection is None:
+        raise sql_invalid(
+            f"The network {path} doesn't have at least 1 private services connection. Please configure "
+            "Private Services Access for the network before creating an instance with a private IP."
+        )
+    return path, _private_address(call, path, connection)
+
+
+def _peering(call: Call, network: str) -> dict[str, Any] | None:
+    project = network.split("/")[1]
+    found = call.ctx.projects.lookup(project)
+    forms = {network}
+    if found:
+        forms |= {f"projects/{found[0]}/global/networks/{network.rsplit('/', 1)[1]}"}
+        forms |= {f"projects/{found[1]}/global/networks/{network.rsplit('/', 1)[1]}"}
+    for connection in call.ctx.store.list(PEERING_CONNECTION):
+        if connection.get("service", PEERING_SERVICE) != PEERING_SERVICE:
+            continue
+        if network_path(str(connection.get("network", ""))) in forms:
+            return connection
+    return None
+
+
+def _private_address(call: Call, network: str, connection: dict[str, Any]) -> str:
+    project = network.split("/")[1]
+    for range_name in connection.get("reservedPeeringRanges") or []:
+        address = call.ctx.store.get(
+            COMPUTE_GLOBAL_ADDRESS, f"projects/{project}/global/addresses/{range_name}"
+        )
+        if address and address.get("address") and address.get("prefixLength"):
+            block = ipaddress.ip_network(f"{address['address']}/{address['prefixLength']}", strict=False)
+            taken = {
+                ip["ipAddress"]
+                for inst in call.ctx.store.list(INSTANCE)
+                for ip in inst.get("ipAddresses", [])
+                if ip.get("type") == "PRIVATE"
+            }
+            for offset in range(3, block.num_addresses - 1):
+                candidate = str(block.network_address + offset)
+                if candidate not in taken:
+                    return candidate
+    return "10.99.0." + str(3 + len(call.ctx.store.list(INSTANCE)) % 250)
+
+
+def public_address(name: str) -> str:
+    digest = hashlib.sha256(name.encode()).digest()
+    return f"34.{digest[0] % 128 + 64}.{digest[1]}.{digest[2] % 254 + 1}"
+
+
+# CMEK
+
+
+def check_cmek(call: Call, key_name: str, region: str, project_number: str) -> str:
+    """The key exists in the instance's region and the Cloud SQL agent may use it; returns its primary."""
+    m = re.match(r"^projects/[^/]+/locations/([^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+$", key_name)
+    if not m:
+        raise sql_invalid(f"Invalid KMS key name: {key_name}.")
+    key = call.ctx.store.get(CRYPTO_KEY, key_name)
+    if key is None:
+        raise sql_invalid(f"The KMS key {key_name} does not exist.")
+    if m.group(1) != region:
+        raise sql_invalid(
+            f"The KMS key {key_name} is in location {m.group(1)}; it must be in the instance's "
+            f"region {region}."
+        )
+    member = "serviceAccount:" + service_agent(project_number)
+    ring = key_name.split("/cryptoKeys/")[0]
+    store = call.ctx.store
+    if not (iam.has_role(store, key_name, member, KMS_ROLE) or iam.has_role(store, ring, member, KMS_ROLE)):
+        raise sql_invalid(
+            f"The Cloud SQL service account {service_agent(project_number)} does not have permission "
+            f"cloudkms.cryptoKeyVersions.useToEncrypt on the KMS key {key_name}. Grant it {KMS_ROLE}."
+        )
+    primary = (key.get("primary") or {}).get("name")
+    version = store.get(VERSION, primary) if primary else None
+    if version is None or version.get("state") != "ENABLED":
+        raise sql_invalid(f"The primary version of the KMS key {key_name} is not enabled.")
+    return str(primary)
+
+
+def check_region(region: str | None) -> str:
+    if not region:
+        raise SqlError(400, "Invalid request: region is required.", reason="required")
+    if not is_region(region):
+        raise sql_invalid(f"Invalid region: {region}.")
+    return region.lower()
+
+
+# operations
+
+
+def start_operation(
+    call: Call,
+    project: str,
+    instance: str,
+    operation_type: str,
+    *,
+    effects: list[Any],
+    failure_effects: list[Any] | None = None,
+    duration_key: tuple[str, ...] | None = None,
+    duration_s: float | None = None,
+) -> dict[str, Any]:
+    """Start a `sql#operation` on an instance and return how it looks now.
+
+    The operation's target is the instance, so `require_idle` sees it until it is done.
+    """
+    name = sqladmin_operation_name()
+    base = base_url(call)
+    extra = {
+        "operationType": operation_type,
+        "targetId": instance,
+        "targetLink": f"{base}/projects/{project}/instances/{instance}",
+        "targetProject": project,
+        "user": OPERATION_USER,
+        "selfLink": f"{base}/projects/{project}/operations/{name}",
+    }
+    record = call.ctx.operations.start(
+        name=name,
+        style="sqladmin",
+        extra=extra,
+        duration_key=duration_key or ("sqladmin", operation_type),
+        duration_s=duration_s,
+        effects=effects,
+        failure_effects=failure_effects or [],
+        target=instance_key(project, instance),
+    )
+    return call.ctx.operations.view(record)

@@ -1,0 +1,296 @@
+"""Cloud SQL instance settings: the API's defaults and the rules it applies on insert, patch and update.
+
+`build_settings` takes the settings a request asks for (already merged with the
+stored ones for a patch) and returns what the API would store, or raises the
+error the API would return.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from emulator.errors import unimplemented
+from emulator.registry import Call
+from emulator.services._sqladmin import (
+    SqlError,
+    check_flags,
+    check_private_network,
+    check_tier,
+    default_edition,
+    sql_invalid,
+    zones_for,
+)
+
+# Settings accepted as sent: they change nothing the emulator models.
+PASSTHROUGH = {
+    "insightsConfig",
+    "passwordValidationPolicy",
+    "denyMaintenancePeriods",
+    "retainBackupsOnDelete",
+    "enableGoogleMlIntegration",
+    "enableDataplexIntegration",
+    "dataApiAccess",
+    "finalBackupConfig",
+}
+MODELLED = {
+    "kind",
+    "tier",
+    "edition",
+    "availabilityType",
+    "activationPolicy",
+    "pricingPlan",
+    "replicationType",
+    "dataDiskSizeGb",
+    "dataDiskType",
+    "storageAutoResize",
+    "storageAutoResizeLimit",
+    "ipConfiguration",
+    "backupConfiguration",
+    "databaseFlags",
+    "maintenanceWindow",
+    "deletionProtectionEnabled",
+    "userLabels",
+    "locationPreference",
+    "connectorEnforcement",
+    "dataCacheConfig",
+    "settingsVersion",
+}
+MIN_DISK_GB = 10
+MAX_DISK_GB = 65_536
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+
+
+def build_settings(
+    call: Call,
+    wanted: dict[str, Any],
+    *,
+    version: str,
+    region: str,
+    name: str,
+    previous: dict[str, Any] | None,
+) -> tuple[dict[str, Any], str | None]:
+    """The settings to store and the instance's private IP (None without a private network)."""
+    unknown = sorted(k for k in wanted if k not in MODELLED | PASSTHROUGH and wanted[k] is not None)
+    if unknown:
+        raise unimplemented(
+            f"settings.{unknown[0]} is not modelled by the emulator's Cloud SQL for PostgreSQL."
+        )
+    if wanted.get("kind") not in (None, "sql#settings"):
+        raise sql_invalid(f"Invalid kind {wanted['kind']} for settings.")
+    edition = wanted.get("edition") or default_edition(version)
+    if edition not in ("ENTERPRISE", "ENTERPRISE_PLUS"):
+        raise sql_invalid(f"Edition {edition} is not available for {version}.")
+    check_tier(wanted.get("tier"), edition, version)
+    availability = wanted.get("availabilityType") or "ZONAL"
+    if availability not in ("ZONAL", "REGIONAL"):
+        raise sql_invalid(f"Invalid availability type {availability}.")
+    activation = wanted.get("activationPolicy") or "ALWAYS"
+    if activation not in ("ALWAYS", "NEVER"):
+        raise sql_invalid(f"Activation policy {activation} is not supported for second generation instances.")
+    pricing = wanted.get("pricingPlan") or "PER_USE"
+    if pricing != "PER_USE":
+        raise sql_invalid(f"Pricing plan {pricing} is not supported for second generation instances.")
+
+    out: dict[str, Any] = {k: wanted[k] for k in PASSTHROUGH if wanted.get(k) is not None}
+    out.update(
+        {
+            "kind": "sql#settings",
+            "tier": wanted["tier"],
+            "edition": edition,
+            "availabilityType": availability,
+            "activationPolicy": activation,
+            "pricingPlan": pricing,
+            "replicationType": "SYNCHRONOUS",
+            "connectorEnforcement": wanted.get("connectorEnforcement") or "NOT_REQUIRED",
+            "deletionProtectionEnabled": bool(wanted.get("deletionProtectionEnabled", False)),
+        }
+    )
+    out.update(_disk(wanted, previous, edition))
+    ip_configuration, private_ip = _ip_configuration(call, wanted.get("ipConfiguration") or {}, previous)
+    out["ipConfiguration"] = ip_configuration
+    out["backupConfiguration"] = _backups(wanted.get("backupConfiguration") or {}, edition)
+    flags = wanted.get("databaseFlags") or []
+    check_flags(flags, version)
+    if flags:
+        out["databaseFlags"] = [{"name": f["name"], "value": f.get("value", "")} for f in flags]
+    window = wanted.get("maintenanceWindow")
+    if window:
+        out["maintenanceWindow"] = _maintenance_window(window)
+    labels = wanted.get("userLabels") or {}
+    _check_labels(labels)
+    if labels:
+        out["userLabels"] = dict(labels)
+    out["locationPreference"] = _location(wanted.get("locationPreference") or {}, region, name, availability)
+    cache = wanted.get("dataCacheConfig")
+    if cache is not None or edition == "ENTERPRISE_PLUS":
+        enabled = (cache or {}).get("dataCacheEnabled", edition == "ENTERPRISE_PLUS")
+        if enabled and edition != "ENTERPRISE_PLUS":
+            raise sql_invalid("Data cache is available only for the ENTERPRISE_PLUS edition.")
+        out["dataCacheConfig"] = {"dataCacheEnabled": bool(enabled)}
+    previous_version = int((previous or {}).get("settingsVersion", "0"))
+    out["settingsVersion"] = str(previous_version + 1)
+    return out, private_ip
+
+
+def _disk(wanted: dict[str, Any], previous: dict[str, Any] | None, edition: str) -> dict[str, Any]:
+    size = wanted.get("dataDiskSizeGb")
+    if size is None:
+        size = (previous or {}).get("dataDiskSizeGb", str(MIN_DISK_GB))
+    size_gb = int(size)
+    if not MIN_DISK_GB <= size_gb <= MAX_DISK_GB:
+        raise sql_invalid(f"The disk size must be between {MIN_DISK_GB} GB and {MAX_DISK_GB} GB.")
+    if previous is not None and size_gb < int(previous.get("dataDiskSizeGb", MIN_DISK_GB)):
+        raise sql_invalid(
+            f"Disk size cannot be decreased: the instance has {previous['dataDiskSizeGb']} GB and "
+            f"the request asks for {size_gb} GB."
+        )
+    disk_type = wanted.get("dataDiskType") or "PD_SSD"
+    if disk_type not in ("PD_SSD", "PD_HDD"):
+        raise sql_invalid(f"Disk type {disk_type} is not supported for this instance.")
+    if disk_type == "PD_HDD" and edition == "ENTERPRISE_PLUS":
+        raise sql_invalid("The ENTERPRISE_PLUS edition requires PD_SSD disks.")
+    limit = int(wanted.get("storageAutoResizeLimit") or 0)
+    if limit and limit < size_gb:
+        raise sql_invalid("storageAutoResizeLimit must be 0 (no limit) or at least the disk size.")
+    return {
+        "dataDiskSizeGb": str(size_gb),
+        "dataDiskType": disk_type,
+        "storageAutoResize": bool(wanted.get("storageAutoResize", True)),
+        "storageAutoResizeLimit": str(limit),
+    }
+
+
+def _ip_configuration(
+    call: Call, wanted: dict[str, Any], previous: dict[str, Any] | None
+) -> tuple[dict[str, Any], str | None]:
+    before = ((previous or {}).get("ipConfiguration") or {}).get("privateNetwork")
+    if before and not wanted.get("privateNetwork"):
+        raise sql_invalid("The private network of an instance cannot be removed.")
+    if (wanted.get("pscConfig") or {}).get("pscEnabled"):
+        raise unimplemented("Private Service Connect is not modelled by the emulator's Cloud SQL.")
+    out: dict[str, Any] = {
+        "ipv4Enabled": bool(wanted.get("ipv4Enabled", True)),
+        "requireSsl": bool(wanted.get("requireSsl", False)),
+    }
+    ssl_mode = wanted.get("sslMode")
+    if ssl_mode is None:
+        ssl_mode = (
+            "TRUSTED_CLIENT_CERTIFICATE_REQUIRED" if out["requireSsl"] else "ALLOW_UNENCRYPTED_AND_ENCRYPTED"
+        )
+    elif "requireSsl" in wanted and out["requireSsl"] != (ssl_mode == "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"):
+        raise sql_invalid(f"requireSsl={str(out['requireSsl']).lower()} conflicts with sslMode={ssl_mode}.")
+    out["requireSsl"] = ssl_mode == "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+    out["sslMode"] = ssl_mode
+    private_ip = None
+    if wanted.get("privateNetwork"):
+        out["privateNetwork"], private_ip = check_private_network(call, wanted["privateNetwork"])
+    if not out["ipv4Enabled"] and not out.get("privateNetwork"):
+        raise sql_invalid("At least one of public IP or private IP must be enabled.")
+    networks = wanted.get("authorizedNetworks") or []
+    if networks and not out["ipv4Enabled"]:
+        raise sql_invalid("Authorized networks need a public IP: set ipv4Enabled to true.")
+    acl = []
+    for entry in networks:
+        value = entry.get("value", "")
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise sql_invalid(f"Invalid authorized network value: {value}.") from None
+        acl.append({**entry, "kind": "sql#aclEntry"})
+    if acl:
+        out["authorizedNetworks"] = acl
+    for key in ("allocatedIpRange", "enablePrivatePathForGoogleCloudServices", "serverCaMode"):
+        if wanted.get(key) is not None:
+            out[key] = wanted[key]
+    return out, private_ip
+
+
+def _backups(wanted: dict[str, Any], edition: str) -> dict[str, Any]:
+    if wanted.get("binaryLogEnabled"):
+        raise sql_invalid("Binary logging is a MySQL setting; use pointInTimeRecoveryEnabled for PostgreSQL.")
+    enabled = bool(wanted.get("enabled", False))
+    pitr = bool(wanted.get("pointInTimeRecoveryEnabled", False))
+    if pitr and not enabled:
+        raise sql_invalid("Point-in-time recovery requires backups to be enabled.")
+    start = wanted.get("startTime") or "12:00"
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", start):
+        raise sql_invalid(f"Invalid backup start time {start}: use HH:MM in 24-hour UTC.")
+    retention = dict(wanted.get("backupRetentionSettings") or {})
+    unit = retention.get("retentionUnit") or "COUNT"
+    if unit != "COUNT":
+        raise sql_invalid(f"Invalid backup retention unit {unit}.")
+    retained = int(retention.get("retainedBackups", 15 if edition == "ENTERPRISE_PLUS" else 7))
+    if not 1 <= retained <= 365:
+        raise sql_invalid("retainedBackups must be between 1 and 365.")
+    max_log_days = 35 if edition == "ENTERPRISE_PLUS" else 7
+    log_days = int(wanted.get("transactionLogRetentionDays", 14 if edition == "ENTERPRISE_PLUS" else 7))
+    if not 1 <= log_days <= max_log_days:
+        raise sql_invalid(f"transactionLogRetentionDays must be between 1 and {max_log_days} for {edition}.")
+    if log_days > retained:
+        raise sql_invalid(
+            f"transactionLogRetentionDays ({log_days}) must not exceed the number of retained backups "
+            f"({retained})."
+        )
+    out: dict[str, Any] = {
+        "kind": "sql#backupConfiguration",
+        "enabled": enabled,
+        "startTime": start,
+        "pointInTimeRecoveryEnabled": pitr,
+        "transactionLogRetentionDays": log_days,
+        "backupRetentionSettings": {"retainedBackups": retained, "retentionUnit": unit},
+        "transactionalLogStorageState": "CLOUD_STORAGE"
+        if pitr
+        else "TRANSACTIONAL_LOG_STORAGE_STATE_UNSPECIFIED",
+    }
+    location = wanted.get("location")
+    if location:
+        if not re.fullmatch(r"[a-z]+(-[a-z]+\d+)?", location):
+            raise sql_invalid(f"Invalid backup location {location}.")
+        out["location"] = location
+    return out
+
+
+def _maintenance_window(window: dict[str, Any]) -> dict[str, Any]:
+    day, hour = window.get("day"), window.get("hour")
+    if day is None or not 1 <= int(day) <= 7:
+        raise sql_invalid("maintenanceWindow.day must be between 1 (Monday) and 7 (Sunday).")
+    if hour is None or not 0 <= int(hour) <= 23:
+        raise sql_invalid("maintenanceWindow.hour must be between 0 and 23.")
+    out = {"kind": "sql#maintenanceWindow", "day": int(day), "hour": int(hour)}
+    track = window.get("updateTrack")
+    if track not in (None, "SQL_UPDATE_TRACK_UNSPECIFIED"):
+        out["updateTrack"] = track
+    return out
+
+
+def _check_labels(labels: dict[str, Any]) -> None:
+    if len(labels) > 64:
+        raise sql_invalid("An instance can have at most 64 user labels.")
+    for key, value in labels.items():
+        if not _LABEL_KEY.match(key) or not _LABEL_VALUE.match(str(value)):
+            raise sql_invalid(f"Invalid user label {key}={value}.")
+
+
+def _location(wanted: dict[str, Any], region: str, name: str, availability: str) -> dict[str, Any]:
+    primary, secondary = zones_for(region, name)
+    zone = wanted.get("zone") or primary
+    if not zone.startswith(region + "-"):
+        raise sql_invalid(f"The zone {zone} is not in the instance's region {region}.")
+    out = {"kind": "sql#locationPreference", "zone": zone}
+    if availability == "REGIONAL":
+        second = wanted.get("secondaryZone") or (secondary if secondary != zone else primary)
+        if second == zone or not second.startswith(region + "-"):
+            raise sql_invalid(f"The secondary zone {second} must be another zone of {region}.")
+        out["secondaryZone"] = second
+    return out
+
+
+def settings_version_matches(given: Any, current: dict[str, Any]) -> bool:
+    return given is None or str(given) == str(current.get("settingsVersion"))
+
+
+def stale_settings() -> SqlError:
+    return SqlError(412, "Condition does not match.", reason="staleData")

@@ -1,0 +1,305 @@
+"""Cloud SQL databases and users of an instance.
+
+Both need a RUNNABLE instance with no other operation running, and both change
+only when their operation finishes. A user's password is accepted on insert and
+update but kept only as a digest, apart from the user record: no response
+returns it and, since it travels in the body, the request log never holds it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulator import standard
+from emulator.effects import Effect
+from emulator.errors import unimplemented
+from emulator.registry import Api, Call
+from emulator.services._sqladmin import (
+    DATABASE,
+    USER,
+    USER_SECRET,
+    SqlError,
+    base_url,
+    fetch_instance,
+    flag_on,
+    instance_key,
+    invalid_state,
+    project_id,
+    require_idle,
+    sql_invalid,
+    start_operation,
+)
+from emulator.services.sqladmin_instances import digest
+
+API = Api("sqladmin", "v1")
+
+_DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
+_USER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$.@-]{0,62}$")
+RESERVED_USERS = {
+    "cloudsqladmin",
+    "cloudsqlagent",
+    "cloudsqlsuperuser",
+    "cloudsqlreplica",
+    "cloudsqliamuser",
+    "cloudsqliamserviceaccount",
+    "cloudsqlimportexport",
+    "cloudsqllogical",
+}
+
+
+def _instance_for_change(call: Call) -> tuple[str, str, dict[str, Any]]:
+    """(project, instance key, instance) for a database or user mutation, which needs a RUNNABLE
+    instance with no operation running."""
+    project, _ = project_id(call)
+    instance = fetch_instance(call, project, call.param("instance"))
+    key = instance_key(project, instance["name"])
+    if instance["state"] != "RUNNABLE" or instance["settings"].get("activationPolicy") == "NEVER":
+        raise invalid_state()
+    require_idle(call, key)
+    return project, key, instance
+
+
+def _check_parent_fields(body: dict[str, Any], project: str, instance: str) -> None:
+    if body.get("project") not in (None, project):
+        raise sql_invalid(
+            f"The project in the body ({body['project']}) does not match the request ({project})."
+        )
+    if body.get("instance") not in (None, instance):
+        raise sql_invalid(
+            f"The instance in the body ({body['instance']}) does not match the request ({instance})."
+        )
+
+
+# databases
+
+
+def _database_view(call: Call, database: dict[str, Any]) -> dict[str, Any]:
+    link = f"{base_url(call)}/projects/{database['project']}/instances/{database['instance']}"
+    return {**database, "selfLink": f"{link}/databases/{database['name']}"}
+
+
+def _fetch_database(call: Call, key: str, name: str) -> dict[str, Any]:
+    found = call.ctx.store.get(DATABASE, f"{key}/databases/{name}")
+    if found is None:
+        raise SqlError(404, f"Database '{name}' does not exist.", reason="notFound")
+    return found
+
+
+def _charset(body: dict[str, Any], current: dict[str, Any] | None) -> tuple[str, str]:
+    charset = body.get("charset") or (current or {}).get("charset") or "UTF8"
+    collation = body.get("collation") or (current or {}).get("collation") or "en_US.UTF8"
+    if charset.upper().replace("-", "") != "UTF8":
+        raise sql_invalid(f"Charset {charset} is not supported: Cloud SQL for PostgreSQL databases use UTF8.")
+    if collation.lower().replace("-", "") not in ("en_us.utf8",):
+        raise sql_invalid(f"Collation {collation} is not supported: use en_US.UTF8.")
+    if current is not None and (
+        charset.upper() != current["charset"].upper() or collation != current["collation"]
+    ):
+        raise sql_invalid("The charset and collation of a database cannot be changed.")
+    return "UTF8", "en_US.UTF8"
+
+
+@API.handles("sql.databases.insert")
+def insert_database(call: Call) -> dict[str, Any]:
+    project, key, instance = _instance_for_change(call)
+    body = standard.drop_none(call.body or {})
+    _check_parent_fields(body, project, instance["name"])
+    name = body.get("name")
+    if not name:
+        raise SqlError(400, "Invalid request: database name is required.", reason="required")
+    if not _DATABASE_NAME.match(name) or name in ("template0", "template1", "cloudsqladmin"):
+        raise sql_invalid(f"Invalid database name {name}.")
+    if call.ctx.store.get(DATABASE, f"{key}/databases/{name}") is not None:
+        raise SqlError(409, f"Database '{name}' already exists.", reason="alreadyExists")
+    charset, collation = _charset(body, None)
+    database = {
+        "kind": "sql#database",
+        "name": name,
+        "instance": instance["name"],
+        "project": project,
+        "charset": charset,
+        "collation": collation,
+    }
+    effects = [Effect.put(DATABASE, f"{key}/databases/{name}", database, key)]
+    return start_operation(call, project, instance["name"], "CREATE_DATABASE", effects=effects)
+
+
+@API.handles("sql.databases.get")
+def get_database(call: Call) -> dict[str, Any]:
+    project, _ = project_id(call)
+    instance = fetch_instance(call, project, call.param("instance"))
+    key = instance_key(project, instance["name"])
+    return _database_view(call, _fetch_database(call, key, call.param("database")))
+
+
+@API.handles("sql.databases.list")
+def list_databases(call: Call) -> dict[str, Any]:
+    project, _ = project_id(call)
+    instance = fetch_instance(call, project, call.param("instance"))
+    items = [
+        _database_view(call, d)
+        for d in call.ctx.store.list(DATABASE, instance_key(project, instance["name"]))
+    ]
+    out: dict[str, Any] = {"kind": "sql#databasesList"}
+    if items:
+        out["items"] = items
+    return out
+
+
+def _change_database(call: Call, replace: bool) -> dict[str, Any]:
+    project, key, instance = _instance_for_change(call)
+    name = call.param("database")
+    current = _fetch_database(call, key, name)
+    body = standard.drop_none(call.body or {})
+    _check_parent_fields(body, project, instance["name"])
+    if body.get("name") not in (None, name):
+        raise sql_invalid("The name of a database cannot be changed.")
+    wanted = body if replace else {**current, **body}
+    _charset(wanted, current)
+    effects = [Effect.put(DATABASE, f"{key}/databases/{name}", current, key)]
+    return start_operation(call, project, instance["name"], "UPDATE_DATABASE", effects=effects)
+
+
+@API.handles("sql.databases.patch")
+def patch_database(call: Call) -> dict[str, Any]:
+    return _change_database(call, replace=False)
+
+
+@API.handles("sql.databases.update")
+def update_database(call: Call) -> dict[str, Any]:
+    return _change_database(call, replace=True)
+
+
+@API.handles("sql.databases.delete")
+def delete_database(call: Call) -> dict[str, Any]:
+    project, key, instance = _instance_for_change(call)
+    name = call.param("database")
+    _fetch_database(call, key, name)
+    effects = [Effect.delete(DATABASE, f"{key}/databases/{name}")]
+    return start_operation(call, project, instance["name"], "DELETE_DATABASE", effects=effects)
+
+
+# users
+
+
+def _fetch_user(call: Call, key: str, name: str | None) -> dict[str, Any]:
+    if not name:
+        raise SqlError(400, "Invalid request: user name is required.", reason="required")
+    found = call.ctx.store.get(USER, f"{key}/users/{name}")
+    if found is None:
+        raise SqlError(404, f"User '{name}' does not exist.", reason="notFound")
+    return found
+
+
+def _check_user(instance: dict[str, Any], name: str, user_type: str, password: str | None) -> dict[str, Any]:
+    """Name and type rules of Cloud SQL for PostgreSQL; returns the generated fields."""
+    if user_type == "BUILT_IN":
+        if not _USER_NAME.match(name) or name.lower().startswith("pg_") or name.lower() in RESERVED_USERS:
+            raise sql_invalid(f"Invalid user name {name}.")
+        return {}
+    if user_type not in ("CLOUD_IAM_USER", "CLOUD_IAM_SERVICE_ACCOUNT"):
+        raise unimplemented(f"User type {user_type} is not modelled by the emulator's Cloud SQL.")
+    if password:
+        raise sql_invalid(f"A {user_type} user authenticates with IAM and cannot have a password.")
+    if not flag_on(instance, "cloudsql.iam_authentication"):
+        raise sql_invalid(
+            "IAM database authentication is not enabled: set the cloudsql.iam_authentication flag "
+            "to on first."
+        )
+    if user_type == "CLOUD_IAM_USER" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", name):
+        raise sql_invalid(f"Invalid IAM user name {name}: use the user's email address.")
+    if user_type == "CLOUD_IAM_SERVICE_ACCOUNT":
+        if name.endswith(".gserviceaccount.com") or not re.fullmatch(r"[^@\s]+@[^@\s]+\.iam", name):
+            raise sql_invalid(
+                f"Invalid IAM service account user name {name}: use the email without the "
+                ".gserviceaccount.com suffix."
+            )
+        return {"iamEmail": name + ".gserviceaccount.com"}
+    return {"iamEmail": name}
+
+
+@API.handles("sql.users.insert")
+def insert_user(call: Call) -> dict[str, Any]:
+    project, key, instance = _instance_for_change(call)
+    body = standard.drop_none(call.body or {})
+    _check_parent_fields(body, project, instance["name"])
+    name = body.get("name")
+    if not name:
+        raise SqlError(400, "Invalid request: user name is required.", reason="required")
+    user_type = body.get("type") or "BUILT_IN"
+    password = body.get("password")
+    generated = _check_user(instance, name, user_type, password)
+    if call.ctx.store.get(USER, f"{key}/users/{name}") is not None:
+        raise SqlError(409, f"User '{name}' already exists.", reason="alreadyExists")
+    user: dict[str, Any] = {
+        "kind": "sql#user",
+        "name": name,
+        "instance": instance["name"],
+        "project": project,
+        "type": user_type,
+        **generated,
+    }
+    if body.get("passwordPolicy"):
+        user["passwordPolicy"] = body["passwordPolicy"]
+    if body.get("databaseRoles"):
+        user["databaseRoles"] = list(body["databaseRoles"])
+    effects = [Effect.put(USER, f"{key}/users/{name}", user, key)]
+    if password:
+        effects.append(
+            Effect.put(USER_SECRET, f"{key}/users/{name}", {"name": name, "digest": digest(password)}, key)
+        )
+    return start_operation(call, project, instance["name"], "CREATE_USER", effects=effects)
+
+
+@API.handles("sql.users.get")
+def get_user(call: Call) -> dict[str, Any]:
+    project, _ = project_id(call)
+    instance = fetch_instance(call, project, call.param("instance"))
+    return _fetch_user(call, instance_key(project, instance["name"]), call.param("name"))
+
+
+@API.handles("sql.users.list")
+def list_users(call: Call) -> dict[str, Any]:
+    project, _ = project_id(call)
+    instance = fetch_instance(call, project, call.param("instance"))
+    items = list(call.ctx.store.list(USER, instance_key(project, instance["name"])))
+    out: dict[str, Any] = {"kind": "sql#usersList"}
+    if items:
+        out["items"] = items
+    return out
+
+
+@API.handles("sql.users.update")
+def update_user(call: Call) -> dict[str, Any]:
+    project, key, instance = _instance_for_change(call)
+    name = call.query.get("name")
+    current = _fetch_user(call, key, name)
+    body = standard.drop_none(call.body or {})
+    _check_parent_fields(body, project, instance["name"])
+    if body.get("name") not in (None, name):
+        raise sql_invalid("The name of a user cannot be changed.")
+    if body.get("type") not in (None, current["type"]):
+        raise sql_invalid("The type of a user cannot be changed.")
+    password = body.get("password")
+    if password and current["type"] != "BUILT_IN":
+        raise sql_invalid(f"A {current['type']} user authenticates with IAM and cannot have a password.")
+    updated = dict(current)
+    for field in ("passwordPolicy", "databaseRoles"):
+        if field in body:
+            updated[field] = body[field]
+    effects = [Effect.put(USER, f"{key}/users/{name}", updated, key)]
+    if password:
+        effects.append(
+            Effect.put(USER_SECRET, f"{key}/users/{name}", {"name": name, "digest": digest(password)}, key)
+        )
+    return start_operation(call, project, instance["name"], "UPDATE_USER", effects=effects)
+
+
+@API.handles("sql.users.delete")
+def delete_user(call: Call) -> dict[str, Any]:
+    project, key, instance = _instance_for_change(call)
+    name = call.query.get("name")
+    _fetch_user(call, key, name)
+    effects = [Effect.delete(USER, f"{key}/users/{name}"), Effect.delete(USER_SECRET, f"{key}/users/{name}")]
+    return start_operation(call, project, instance["name"], "DELETE_USER", effects=effects)

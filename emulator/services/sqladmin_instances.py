@@ -1,0 +1,467 @@
+"""Cloud SQL instances: insert, get, list, patch, update, delete, restart; tiers and flags.
+
+Every mutation returns a `sql#operation` whose effects land when it is done: an
+instance is PENDING_CREATE until its CREATE operation finishes, a patch's
+settings appear when its UPDATE finishes, and a failed operation changes
+nothing (a failed create still reserves the name, as the real API does).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from typing import Any
+
+from emulator import standard
+from emulator.effects import Effect
+from emulator.errors import unimplemented
+from emulator.registry import Api, Call
+from emulator.services._sqladmin import (
+    DATABASE,
+    INSTALLED,
+    INSTANCE,
+    NAME_REUSE_S,
+    POSTGRES_FLAGS,
+    RESTARTS,
+    SHARED_CORE,
+    TOMBSTONE,
+    USER,
+    USER_SECRET,
+    SqlError,
+    base_url,
+    check_cmek,
+    check_region,
+    etag_of,
+    fetch_instance,
+    instance_key,
+    instance_service_account,
+    invalid_state,
+    project_id,
+    public_address,
+    require_idle,
+    sql_invalid,
+    start_operation,
+    tier_shape,
+)
+from emulator.services._sqladmin_settings import build_settings, settings_version_matches, stale_settings
+
+API = Api("sqladmin", "v1")
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,96}$")
+# Top-level fields a caller may send that the server generates: ignored, as the API ignores them.
+GENERATED = {
+    "kind",
+    "state",
+    "etag",
+    "selfLink",
+    "connectionName",
+    "ipAddresses",
+    "gceZone",
+    "secondaryGceZone",
+    "serviceAccountEmailAddress",
+    "createTime",
+    "databaseInstalledVersion",
+    "maintenanceVersion",
+    "serverCaCert",
+    "backendType",
+    "instanceType",
+    "sqlNetworkArchitecture",
+    "currentDiskSize",
+    "maxDiskSize",
+    "diskEncryptionStatus",
+    "satisfiesPzs",
+    "ipv6Address",
+    "scheduledMaintenance",
+    "suspensionReason",
+    "outOfDiskReport",
+    "geminiConfig",
+    "project",
+    "replicaNames",
+}
+NOT_MODELLED = {
+    "masterInstanceName",
+    "replicaConfiguration",
+    "failoverReplica",
+    "onPremisesConfiguration",
+    "replicationCluster",
+    "nodeCount",
+    "tags",
+    "switchTransactionLogsToCloudStorageEnabled",
+}
+TOMBSTONE_TEXT = (
+    "The Cloud SQL instance already exists. When you delete an instance, you can't reuse the name of the "
+    "deleted instance until one week from the deletion date."
+)
+
+
+def view(call: Call, instance: dict[str, Any]) -> dict[str, Any]:
+    """The stored instance as the API shows it; links follow the caller's API version."""
+    out = copy.deepcopy(instance)
+    out["selfLink"] = f"{base_url(call)}/projects/{instance['project']}/instances/{instance['name']}"
+    return out
+
+
+def _check_top_level(body: dict[str, Any]) -> None:
+    for key in sorted(NOT_MODELLED):
+        if body.get(key):
+            raise unimplemented(f"{key} is not modelled by the emulator's Cloud SQL for PostgreSQL.")
+    if body.get("instanceType") not in (None, "CLOUD_SQL_INSTANCE"):
+        raise unimplemented(f"instanceType {body['instanceType']} is not modelled by the emulator.")
+    if body.get("backendType") not in (None, "SECOND_GEN"):
+        raise sql_invalid(f"Backend type {body['backendType']} is not supported for new instances.")
+    if body.get("kind") not in (None, "sql#instance"):
+        raise sql_invalid(f"Invalid kind {body['kind']}.")
+
+
+def _ip_addresses(settings: dict[str, Any], private_ip: str | None, name: str) -> list[dict[str, Any]]:
+    out = []
+    if settings["ipConfiguration"]["ipv4Enabled"]:
+        public = public_address(name)
+        out += [{"type": "PRIMARY", "ipAddress": public}, {"type": "OUTGOING", "ipAddress": public}]
+    if private_ip:
+        out.append({"type": "PRIVATE", "ipAddress": private_ip})
+    return out
+
+
+def _placement(instance: dict[str, Any]) -> None:
+    location = instance["settings"]["locationPreference"]
+    instance["gceZone"] = location["zone"]
+    if location.get("secondaryZone"):
+        instance["secondaryGceZone"] = location["secondaryZone"]
+    else:
+        instance.pop("secondaryGceZone", None)
+
+
+def _duration_variant(settings: dict[str, Any]) -> tuple[str, ...]:
+    shape = tier_shape(settings["tier"])
+    if shape and shape[0] == "shared":
+        return ("sqladmin", "CREATE", "SHARED_CORE")
+    if settings["availabilityType"] == "REGIONAL":
+        return ("sqladmin", "CREATE", "REGIONAL")
+    return ("sqladmin", "CREATE")
+
+
+@API.handles("sql.instances.insert")
+def insert_instance(call: Call) -> dict[str, Any]:
+    project, number = project_id(call)
+    body = standard.drop_none(call.body or {})
+    _check_top_level(body)
+    if body.get("project") not in (None, project):
+        raise sql_invalid(
+            f"The project in the body ({body['project']}) does not match the request ({project})."
+        )
+    name = body.get("name")
+    if not name:
+        raise SqlError(400, "Invalid request: instance name is required.", reason="required")
+    if not _NAME.match(name) or name.endswith("-"):
+        raise sql_invalid(
+            f"Invalid instance name {name}: use lowercase letters, digits and hyphens, start with a letter, "
+            "and do not end with a hyphen."
+        )
+    version = body.get("databaseVersion")
+    if not version:
+        raise SqlError(400, "Invalid request: databaseVersion is required.", reason="required")
+    if version not in INSTALLED:
+        raise unimplemented(f"{version}: the emulator models Cloud SQL for PostgreSQL only.")
+    region = check_region(body.get("region"))
+    key = instance_key(project, name)
+    store = call.ctx.store
+    if store.get(INSTANCE, key) is not None:
+        raise SqlError(409, "The Cloud SQL instance already exists.", reason="instanceAlreadyExists")
+    tombstone = store.get(TOMBSTONE, key)
+    if tombstone is not None and call.ctx.clock.now() < tombstone["deletedAt"] + NAME_REUSE_S:
+        raise SqlError(409, TOMBSTONE_TEXT, reason="instanceAlreadyExists")
+    wanted_settings = body.get("settings") or {}
+    wanted_settings.pop("settingsVersion", None)
+    settings, private_ip = build_settings(
+        call, wanted_settings, version=version, region=region, name=name, previous=None
+    )
+    instance: dict[str, Any] = {
+        "kind": "sql#instance",
+        "name": name,
+        "project": project,
+        "region": region,
+        "databaseVersion": version,
+        "databaseInstalledVersion": INSTALLED[version],
+        "maintenanceVersion": f"{INSTALLED[version]}.R20250302.00_04",
+        "state": "PENDING_CREATE",
+        "backendType": "SECOND_GEN",
+        "instanceType": "CLOUD_SQL_INSTANCE",
+        "connectionName": f"{project}:{region}:{name}",
+        "serviceAccountEmailAddress": instance_service_account(number, name),
+        "createTime": call.ctx.clock.rfc3339(),
+        "sqlNetworkArchitecture": "NEW_NETWORK_ARCHITECTURE",
+        "settings": settings,
+        "ipAddresses": _ip_addresses(settings, private_ip, name),
+    }
+    _placement(instance)
+    key_name = (body.get("diskEncryptionConfiguration") or {}).get("kmsKeyName")
+    if key_name:
+        primary = check_cmek(call, key_name, region, number)
+        instance["diskEncryptionConfiguration"] = {
+            "kmsKeyName": key_name,
+            "kind": "sql#diskEncryptionConfiguration",
+        }
+        instance["diskEncryptionStatus"] = {"kmsKeyVersionName": primary, "kind": "sql#diskEncryptionStatus"}
+    instance["etag"] = etag_of(instance)
+    store.put(INSTANCE, key, instance, f"projects/{project}")
+    runnable = {**instance, "state": "RUNNABLE"}
+    runnable["etag"] = etag_of(runnable)
+    effects = [
+        Effect.put(INSTANCE, key, runnable, f"projects/{project}"),
+        Effect.put(DATABASE, f"{key}/databases/postgres", _default_database(project, name), key),
+        Effect.put(USER, f"{key}/users/postgres", _default_user(project, name), key),
+    ]
+    root_password = body.get("rootPassword")
+    if root_password:
+        effects.append(
+            Effect.put(
+                USER_SECRET,
+                f"{key}/users/postgres",
+                {"name": "postgres", "digest": digest(root_password)},
+                key,
+            )
+        )
+    duration_key = _duration_variant(settings)
+    seconds = call.ctx.operations.duration(duration_key)
+    failure = [
+        Effect.delete(INSTANCE, key),
+        Effect.put(TOMBSTONE, key, {"deletedAt": call.ctx.clock.now() + seconds}),
+    ]
+    return start_operation(
+        call, project, name, "CREATE", effects=effects, failure_effects=failure, duration_s=seconds
+    )
+
+
+def digest(password: str) -> str:
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+def _default_database(project: str, instance: str) -> dict[str, Any]:
+    return {
+        "kind": "sql#database",
+        "name": "postgres",
+        "instance": instance,
+        "project": project,
+        "charset": "UTF8",
+        "collation": "en_US.UTF8",
+    }
+
+
+def _default_user(project: str, instance: str) -> dict[str, Any]:
+    return {
+        "kind": "sql#user",
+        "name": "postgres",
+        "instance": instance,
+        "project": project,
+        "type": "BUILT_IN",
+    }
+
+
+@API.handles("sql.instances.get")
+def get_instance(call: Call) -> dict[str, Any]:
+    project, _ = project_id(call)
+    return view(call, fetch_instance(call, project, call.param("instance")))
+
+
+def _filter_terms(expression: str) -> list[list[str]]:
+    """Cloud SQL list filters: space-separated `field:value` terms, AND by default, OR between groups."""
+    tokens = re.findall(r'(?:[^\s"]+|"[^"]*")+', expression)
+    groups: list[list[str]] = [[]]
+    for token in tokens:
+        if token == "OR":
+            groups.append([])
+        elif token != "AND":
+            groups[-1].append(token)
+    return [g for g in groups if g]
+
+
+def _matches(instance: dict[str, Any], expression: str | None) -> bool:
+    if not expression or not expression.strip():
+        return True
+    return any(
+        all(standard.matches_filter(instance, term) for term in group) for group in _filter_terms(expression)
+    )
+
+
+@API.handles("sql.instances.list")
+def list_instances(call: Call) -> dict[str, Any]:
+    project, _ = project_id(call)
+    instances = [view(call, i) for i in call.ctx.store.list(INSTANCE, f"projects/{project}")]
+    instances = [i for i in instances if _matches(i, call.query.get("filter"))]
+    page, token = standard.paginate(
+        instances, call.query.get("maxResults"), call.query.get("pageToken"), default_size=500, max_size=1000
+    )
+    out: dict[str, Any] = {"kind": "sql#instancesList"}
+    if page:
+        out["items"] = page
+    if token:
+        out["nextPageToken"] = token
+    return out
+
+
+def _change(call: Call, replace: bool) -> dict[str, Any]:
+    """instances.patch (merge) and instances.update (replace settings)."""
+    project, _ = project_id(call)
+    name = call.param("instance")
+    current = fetch_instance(call, project, name)
+    key = instance_key(project, name)
+    require_idle(call, key)
+    body = copy.deepcopy(call.body or {})
+    _check_top_level(standard.drop_none(body))
+    for field in ("name", "region", "databaseVersion", "project"):
+        if body.get(field) is not None and body[field] != current[field]:
+            if field == "databaseVersion":
+                raise unimplemented("Major version upgrades are not modelled by the emulator.")
+            raise sql_invalid(f"The instance's {field} cannot be changed.")
+    wanted_key = (body.get("diskEncryptionConfiguration") or {}).get("kmsKeyName")
+    current_key = (current.get("diskEncryptionConfiguration") or {}).get("kmsKeyName")
+    if wanted_key is not None and wanted_key != current_key:
+        raise sql_invalid("The disk encryption configuration of an instance cannot be changed.")
+    wanted = body.get("settings")
+    if replace and (not wanted or wanted.get("settingsVersion") is None):
+        raise SqlError(400, "Invalid request: settings.settingsVersion is required.", reason="required")
+    wanted = wanted or {}
+    if not settings_version_matches(wanted.get("settingsVersion"), current["settings"]):
+        raise stale_settings()
+    if current["state"] != "RUNNABLE":
+        raise invalid_state()
+    previous = current["settings"]
+    merged = standard.drop_none(wanted) if replace else standard.merge_patch(previous, wanted)
+    merged.pop("settingsVersion", None)
+    settings, private_ip = build_settings(
+        call,
+        merged,
+        version=current["databaseVersion"],
+        region=current["region"],
+        name=name,
+        previous=previous,
+    )
+    if private_ip is not None and previous["ipConfiguration"].get("privateNetwork") == settings[
+        "ipConfiguration"
+    ].get("privateNetwork"):
+        private_ip = next(
+            (i["ipAddress"] for i in current["ipAddresses"] if i["type"] == "PRIVATE"), private_ip
+        )
+    updated = {**current, "settings": settings, "ipAddresses": _ip_addresses(settings, private_ip, name)}
+    _placement(updated)
+    updated["etag"] = etag_of(updated)
+    effects = [Effect.put(INSTANCE, key, updated, f"projects/{project}")]
+    duration_key: tuple[str, ...] = ("sqladmin", "UPDATE")
+    if settings["tier"] != previous["tier"]:
+        # A machine-type change restarts the instance.
+        duration_key = ("sqladmin", "UPDATE", "TIER")
+        seconds = call.ctx.operations.duration(duration_key)
+        effects.append(_restart_effect(call, key, seconds))
+    else:
+        seconds = call.ctx.operations.duration(duration_key)
+    return start_operation(call, project, name, "UPDATE", effects=effects, duration_s=seconds)
+
+
+def _restart_effect(call: Call, key: str, seconds: float) -> Effect:
+    previous = call.ctx.store.get(RESTARTS, key) or {"count": 0}
+    record = {"count": previous["count"] + 1, "lastRestartTime": call.ctx.clock.rfc3339(seconds)}
+    return Effect.put(RESTARTS, key, record, key)
+
+
+@API.handles("sql.instances.patch")
+def patch_instance(call: Call) -> dict[str, Any]:
+    return _change(call, replace=False)
+
+
+@API.handles("sql.instances.update")
+def update_instance(call: Call) -> dict[str, Any]:
+    return _change(call, replace=True)
+
+
+@API.handles("sql.instances.delete")
+def delete_instance(call: Call) -> dict[str, Any]:
+    project, _ = project_id(call)
+    name = call.param("instance")
+    current = fetch_instance(call, project, name)
+    key = instance_key(project, name)
+    require_idle(call, key)
+    if current["settings"].get("deletionProtectionEnabled"):
+        raise SqlError(
+            400,
+            "The instance is protected. Please disable the deletion protection and try again. To disable "
+            "deletion protection, update the instance settings with deletionProtectionEnabled set to false.",
+            reason="invalid",
+        )
+    store = call.ctx.store
+    seconds = call.ctx.operations.duration(("sqladmin", "DELETE"))
+    effects = [Effect.delete(INSTANCE, key), Effect.delete(RESTARTS, key)]
+    for kind in (DATABASE, USER, USER_SECRET):
+        effects += [Effect.delete(kind, name_of(kind, key, item)) for item in store.list(kind, key)]
+    effects.append(Effect.put(TOMBSTONE, key, {"deletedAt": call.ctx.clock.now() + seconds}))
+    pending = {**current, "state": "PENDING_DELETE"}
+    store.put(INSTANCE, key, pending, f"projects/{project}")
+    failure = [Effect.put(INSTANCE, key, current, f"projects/{project}")]
+    return start_operation(
+        call, project, name, "DELETE", effects=effects, failure_effects=failure, duration_s=seconds
+    )
+
+
+def name_of(kind: str, instance: str, item: dict[str, Any]) -> str:
+    collection = "databases" if kind == DATABASE else "users"
+    return f"{instance}/{collection}/{item['name']}"
+
+
+@API.handles("sql.instances.restart")
+def restart_instance(call: Call) -> dict[str, Any]:
+    project, _ = project_id(call)
+    name = call.param("instance")
+    current = fetch_instance(call, project, name)
+    key = instance_key(project, name)
+    require_idle(call, key)
+    if current["state"] != "RUNNABLE" or current["settings"].get("activationPolicy") == "NEVER":
+        raise invalid_state()
+    seconds = call.ctx.operations.duration(("sqladmin", "RESTART"))
+    return start_operation(
+        call, project, name, "RESTART", effects=[_restart_effect(call, key, seconds)], duration_s=seconds
+    )
+
+
+@API.handles("sql.tiers.list")
+def list_tiers(call: Call) -> dict[str, Any]:
+    from emulator.locations import REGIONS
+
+    project_id(call)
+    names = [*SHARED_CORE, *(f"db-perf-optimized-N-{n}" for n in (2, 4, 8, 16, 32, 48, 64, 80, 96, 128))]
+    items = []
+    for tier in names:
+        shape = tier_shape(tier)
+        assert shape is not None
+        items.append(
+            {
+                "kind": "sql#tier",
+                "tier": tier,
+                "RAM": str(shape[2] * 1024 * 1024),
+                "DiskQuota": str(65_536 * 1024**3),
+                "region": sorted(REGIONS),
+            }
+        )
+    return {"kind": "sql#tiersList", "items": items}
+
+
+@API.handles("sql.flags.list")
+def list_flags(call: Call) -> dict[str, Any]:
+    version = call.query.get("databaseVersion")
+    if version and version not in INSTALLED:
+        return {"kind": "sql#flagsList"}
+    items = []
+    for name, (kind, bounds) in sorted(POSTGRES_FLAGS.items()):
+        flag: dict[str, Any] = {
+            "kind": "sql#flag",
+            "name": name,
+            "type": {"bool": "BOOLEAN", "int": "INTEGER", "enum": "STRING"}[kind],
+            "appliesTo": sorted(INSTALLED),
+            "requiresRestart": name in ("max_connections", "cloudsql.logical_decoding"),
+        }
+        if kind == "int":
+            flag["minValue"], flag["maxValue"] = str(bounds[0]), str(bounds[1])
+        if kind == "enum":
+            flag["allowedStringValues"] = list(bounds)
+        items.append(flag)
+    return {"kind": "sql#flagsList", "items": items}
