@@ -1,0 +1,61 @@
+"""An independent client reads the emulator: gcloud, which speaks Cloud SQL through `sql/v1beta4/`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from google.auth.credentials import AnonymousCredentials
+from googleapiclient.discovery import build
+
+from emulator import Emulator
+from tests.emulator.conftest import PROJECT
+
+pytestmark = pytest.mark.skipif(shutil.which("gcloud") is None, reason="gcloud is not on PATH")
+
+
+def _gcloud(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["gcloud", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_gcloud_lists_and_describes_an_instance(emu: Emulator, tmp_path: Path) -> None:
+    sql = build(
+        "sqladmin",
+        "v1",
+        credentials=AnonymousCredentials(),
+        static_discovery=True,
+        client_options={"api_endpoint": emu.base_url + "/"},
+    )
+    body = {
+        "name": "pg",
+        "databaseVersion": "POSTGRES_15",
+        "region": "us-central1",
+        "settings": {"tier": "db-custom-1-3840", "userLabels": {"env": "dev"}},
+    }
+    sql.instances().insert(project=PROJECT, body=body).execute()
+    # A throwaway configuration, so the developer's own gcloud setup is neither used nor changed.
+    env = {**os.environ, "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"), "CLOUDSDK_CORE_DISABLE_PROMPTS": "1"}
+    for prop, value in (
+        ("api_endpoint_overrides/sql", emu.base_url + "/"),
+        ("auth/disable_credentials", "true"),
+        ("core/project", PROJECT),
+    ):
+        assert _gcloud(env, "config", "set", prop, value).returncode == 0
+
+    listed = _gcloud(env, "sql", "instances", "list", "--format=json")
+    described = _gcloud(env, "sql", "instances", "describe", "pg", "--format=json")
+
+    assert listed.returncode == 0, listed.stderr
+    assert [(i["name"], i["state"]) for i in json.loads(listed.stdout)] == [("pg", "RUNNABLE")]
+    assert described.returncode == 0, described.stderr
+    instance = json.loads(described.stdout)
+    assert instance["connectionName"] == f"{PROJECT}:us-central1:pg"
+    assert instance["settings"]["userLabels"] == {"env": "dev"}
+    paths = [r.path for r in emu.requests() if r.method_id in ("sql.instances.list", "sql.instances.get")]
+    assert paths and all(p.startswith("/sql/v1beta4/") for p in paths)
