@@ -1,0 +1,190 @@
+"""Compute Engine global addresses: external IPs and private service access
+ranges (purpose VPC_PEERING). Everything but labels is fixed at creation;
+labels change through setLabels with the current label fingerprint. A range
+cannot be released while a service networking connection lists it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from emulator import standard
+from emulator.effects import Effect
+from emulator.registry import Api, Call, Reply
+from emulator.services import _compute as c
+
+API = Api("compute", "v1")
+
+PRIVATE_POOL = ipaddress.IPv4Network("10.0.0.0/8")
+
+
+def replay(call: Call) -> Reply | None:
+    request_id = call.query.get("requestId")
+    return c.replayed(call, c.project(call), request_id) if request_id else None
+
+
+def _external_address(resource_id: str) -> str:
+    n = int(resource_id)
+    return f"34.{96 + n % 32}.{(n >> 8) % 256}.{(n >> 16) % 254 + 1}"
+
+
+def _free_range(call: Call, network_path: str, prefix: int) -> ipaddress.IPv4Network:
+    taken = [net for net, _ in c.used_ranges(call, network_path)]
+    for candidate in PRIVATE_POOL.subnets(new_prefix=prefix):
+        if not any(candidate.overlaps(t) for t in taken):
+            return candidate
+    raise c.field_error("resource.prefixLength", prefix, "No free range of that size is left in the network.")
+
+
+def _peering_range(call: Call, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    if body.get("addressType") != "INTERNAL":
+        raise c.field_error(
+            "resource.addressType",
+            body.get("addressType", "EXTERNAL"),
+            "VPC_PEERING ranges must be INTERNAL.",
+        )
+    prefix = body.get("prefixLength")
+    if prefix is None:
+        raise c.required_error("resource.prefixLength")
+    if not 8 <= prefix <= 29:
+        raise c.field_error("resource.prefixLength", prefix, "The prefix length must be between 8 and 29.")
+    network_path = c.parse_ref(call, body.get("network"), "resource.network", "networks")
+    c.require_existing(call, c.NETWORK, network_path)
+    if body.get("address"):
+        try:
+            net = ipaddress.IPv4Network(f"{body['address']}/{prefix}", strict=True)
+        except ValueError:
+            raise c.field_error(
+                "resource.address", body["address"], f"The address must be the start of a /{prefix} range."
+            ) from None
+        clash = c.overlap(call, network_path, [net])
+        if clash:
+            raise c.field_error("resource.address", body["address"], f"The range {net} overlaps {clash[1]}.")
+    else:
+        net = _free_range(call, network_path, prefix)
+    return network_path, {
+        "address": str(net.network_address),
+        "prefixLength": prefix,
+        "network": c.link(network_path),
+    }
+
+
+@API.handles("compute.globalAddresses.insert")
+def insert_address(call: Call) -> Reply:
+    if (known := replay(call)) is not None:
+        return known
+    project_id = c.project(call)
+    body = standard.drop_none(call.body or {})
+    name = c.check_name(body.get("name"))
+    path = c.global_path(project_id, "addresses", name)
+    c.check_free(call, c.ADDRESS, path)
+    c.check_labels(body.get("labels"))
+    resource_id = c.new_id()
+    purpose = body.get("purpose")
+    address_type = body.get("addressType", "EXTERNAL")
+    placed: dict[str, Any]
+    if purpose == "VPC_PEERING":
+        _, placed = _peering_range(call, body)
+    elif address_type == "INTERNAL":
+        if purpose != "PRIVATE_SERVICE_CONNECT":
+            raise c.field_error(
+                "resource.purpose",
+                purpose or "",
+                "Global INTERNAL addresses need purpose VPC_PEERING or PRIVATE_SERVICE_CONNECT.",
+            )
+        network_path = c.parse_ref(call, body.get("network"), "resource.network", "networks")
+        c.require_existing(call, c.NETWORK, network_path)
+        if not body.get("address"):
+            raise c.required_error("resource.address")
+        placed = {"network": c.link(network_path)}
+    else:
+        for key in ("network", "prefixLength"):
+            if key in body:
+                raise c.field_error(
+                    f"resource.{key}", body[key], f"{key} can only be set for INTERNAL addresses."
+                )
+        placed = {"address": body.get("address") or _external_address(resource_id), "networkTier": "PREMIUM"}
+    labels = body.get("labels") or {}
+    address = {
+        "kind": "compute#address",
+        "id": resource_id,
+        "creationTimestamp": c.timestamp(call),
+        **body,
+        **placed,
+        "name": name,
+        "addressType": address_type,
+        "status": "RESERVED",
+        "selfLink": c.link(path),
+        "labelFingerprint": c.fingerprint(labels),
+    }
+    return c.operation(
+        call,
+        op_type="insert",
+        collection="globalAddresses",
+        target_path=path,
+        target_id=resource_id,
+        effects=[Effect.put(c.ADDRESS, path, address, f"projects/{project_id}")],
+    )
+
+
+@API.handles("compute.globalAddresses.get")
+def get_address(call: Call) -> dict[str, Any]:
+    return c.fetch(call, c.ADDRESS, c.global_path(c.project(call), "addresses", call.param("address")))
+
+
+@API.handles("compute.globalAddresses.list")
+def list_addresses(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    items = call.ctx.store.list(c.ADDRESS, f"projects/{project_id}")
+    return c.list_reply(call, "compute#addressList", items, f"projects/{project_id}/global/addresses")
+
+
+@API.handles("compute.globalAddresses.setLabels")
+def set_labels(call: Call) -> Reply:
+    project_id = c.project(call)
+    path = c.global_path(project_id, "addresses", call.param("resource"))
+    current = c.fetch(call, c.ADDRESS, path)
+    c.check_idle(call, path)
+    body = call.body or {}
+    supplied = body.get("labelFingerprint")
+    if not supplied:
+        raise c.required_error("labelFingerprint")
+    if supplied != current["labelFingerprint"]:
+        raise c.fingerprint_error()
+    labels = body.get("labels") or {}
+    c.check_labels(labels)
+    return c.operation(
+        call,
+        op_type="setLabels",
+        collection="globalAddresses",
+        target_path=path,
+        target_id=current["id"],
+        effects=[
+            Effect.set(c.ADDRESS, path, {"labels": labels or None, "labelFingerprint": c.fingerprint(labels)})
+        ],
+    )
+
+
+@API.handles("compute.globalAddresses.delete")
+def delete_address(call: Call) -> Reply:
+    if (known := replay(call)) is not None:
+        return known
+    project_id = c.project(call)
+    path = c.global_path(project_id, "addresses", call.param("address"))
+    current = c.fetch(call, c.ADDRESS, path)
+    c.check_idle(call, path)
+    network = c.relative(current.get("network", ""))
+    for connection in call.ctx.store.list(c.CONNECTION):
+        if connection.get("_networkPath") == network and current["name"] in connection.get(
+            "reservedPeeringRanges", []
+        ):
+            raise c.in_use_error("address", path, f"{network}/peerings/{connection['peering']}")
+    return c.operation(
+        call,
+        op_type="delete",
+        collection="globalAddresses",
+        target_path=path,
+        target_id=current["id"],
+        effects=[Effect.delete(c.ADDRESS, path)],
+    )

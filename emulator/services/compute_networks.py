@@ -1,0 +1,205 @@
+"""Compute Engine VPC networks: insert (auto or custom mode), get, list, patch, delete.
+
+Networks have no fingerprint. Only routing, MTU, ULA IPv6 and the firewall
+policy order can be patched; everything else is fixed at creation. A network
+cannot be deleted while subnets, firewall rules, routers, peerings, allocated
+ranges or connectors use it; an auto-mode network takes its own subnets with it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from emulator import standard
+from emulator.effects import Effect
+from emulator.locations import REGIONS
+from emulator.registry import Api, Call, Reply
+from emulator.services import _compute as c
+
+API = Api("compute", "v1")
+
+PATCHABLE = {"routingConfig", "mtu", "enableUlaInternalIpv6", "networkFirewallPolicyEnforcementOrder"}
+AUTO_BLOCK = ipaddress.IPv4Network("10.128.0.0/9")
+AUTO_PREFIX = 20
+
+
+def render(call: Call, network: dict[str, Any]) -> dict[str, Any]:
+    path = c.relative(network["selfLink"])
+    subnets = sorted(
+        s["selfLink"] for s in call.ctx.store.list(c.SUBNETWORK) if c.relative(s["network"]) == path
+    )
+    out = c.public(network)
+    if subnets:
+        out["subnetworks"] = subnets
+    return out
+
+
+def _check_mtu(value: Any) -> None:
+    if not isinstance(value, int) or not 1300 <= value <= 8896:
+        raise c.field_error("resource.mtu", value, "MTU must be between 1300 and 8896.")
+
+
+def _auto_subnets(call: Call, network: dict[str, Any], project_id: str) -> list[dict[str, Any]]:
+    """One subnet per region from 10.128.0.0/9, as auto mode makes them."""
+    ranges = AUTO_BLOCK.subnets(new_prefix=AUTO_PREFIX)
+    subnets = []
+    for region_name, block in zip(sorted(REGIONS), ranges, strict=False):
+        path = c.regional_path(project_id, region_name, "subnetworks", network["name"])
+        subnets.append(
+            {
+                "kind": "compute#subnetwork",
+                "id": c.new_id(),
+                "creationTimestamp": network["creationTimestamp"],
+                "name": network["name"],
+                "network": network["selfLink"],
+                "ipCidrRange": str(block),
+                "gatewayAddress": str(block.network_address + 1),
+                "region": c.link(f"projects/{project_id}/regions/{region_name}"),
+                "selfLink": c.link(path),
+                "privateIpGoogleAccess": False,
+                "fingerprint": c.fingerprint(),
+                "purpose": "PRIVATE",
+                "stackType": "IPV4_ONLY",
+                "privateIpv6GoogleAccess": "DISABLE_GOOGLE_ACCESS",
+                "_auto": True,
+            }
+        )
+    return subnets
+
+
+def replay(call: Call) -> Reply | None:
+    request_id = call.query.get("requestId")
+    return c.replayed(call, c.project(call), request_id) if request_id else None
+
+
+@API.handles("compute.networks.insert")
+def insert_network(call: Call) -> Reply:
+    if (known := replay(call)) is not None:
+        return known
+    project_id = c.project(call)
+    body = standard.drop_none(call.body or {})
+    name = c.check_name(body.get("name"))
+    path = c.global_path(project_id, "networks", name)
+    c.check_free(call, c.NETWORK, path)
+    if "IPv4Range" in body:
+        raise c.field_error(
+            "resource.IPv4Range", body["IPv4Range"], "Legacy networks can no longer be created."
+        )
+    auto = body.get("autoCreateSubnetworks", True)
+    mtu = body.get("mtu", 1460)
+    _check_mtu(mtu)
+    routing = {
+        "routingMode": "REGIONAL",
+        "bgpBestPathSelectionMode": "LEGACY",
+        **body.get("routingConfig", {}),
+    }
+    network: dict[str, Any] = {
+        "kind": "compute#network",
+        "id": c.new_id(),
+        "creationTimestamp": c.timestamp(call),
+        **body,
+        "name": name,
+        "selfLink": c.link(path),
+        "autoCreateSubnetworks": auto,
+        "routingConfig": routing,
+        "mtu": mtu,
+        "networkFirewallPolicyEnforcementOrder": body.get(
+            "networkFirewallPolicyEnforcementOrder", "AFTER_CLASSIC_FIREWALL"
+        ),
+    }
+    network["selfLinkWithId"] = c.link(f"projects/{project_id}/global/networks/{network['id']}")
+    effects = [Effect.put(c.NETWORK, path, network, f"projects/{project_id}")]
+    if auto:
+        for subnet in _auto_subnets(call, network, project_id):
+            parent = "/".join(c.relative(subnet["selfLink"]).split("/")[:4])
+            effects.append(Effect.put(c.SUBNETWORK, c.relative(subnet["selfLink"]), subnet, parent))
+    return c.operation(
+        call,
+        op_type="insert",
+        collection="networks",
+        target_path=path,
+        target_id=network["id"],
+        effects=effects,
+    )
+
+
+@API.handles("compute.networks.get")
+def get_network(call: Call) -> dict[str, Any]:
+    path = c.global_path(c.project(call), "networks", call.param("network"))
+    return render(call, c.fetch(call, c.NETWORK, path))
+
+
+@API.handles("compute.networks.list")
+def list_networks(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    items = [render(call, n) for n in call.ctx.store.list(c.NETWORK, f"projects/{project_id}")]
+    return c.list_reply(call, "compute#networkList", items, f"projects/{project_id}/global/networks")
+
+
+@API.handles("compute.networks.patch")
+def patch_network(call: Call) -> Reply:
+    if (known := replay(call)) is not None:
+        return known
+    project_id = c.project(call)
+    path = c.global_path(project_id, "networks", call.param("network"))
+    current = c.fetch(call, c.NETWORK, path)
+    c.check_idle(call, path)
+    body = standard.drop_none(call.body or {})
+    for key, value in body.items():
+        if key not in PATCHABLE and current.get(key) != value:
+            raise c.field_error(f"resource.{key}", value, "This field cannot be changed after creation.")
+    if "mtu" in body:
+        _check_mtu(body["mtu"])
+    updated = standard.merge_patch(current, {k: v for k, v in body.items() if k in PATCHABLE})
+    return c.operation(
+        call,
+        op_type="patch",
+        collection="networks",
+        target_path=path,
+        target_id=current["id"],
+        effects=[Effect.set(c.NETWORK, path, {k: updated.get(k) for k in PATCHABLE})],
+    )
+
+
+def users(call: Call, path: str) -> list[str]:
+    """What keeps a network from being deleted, as relative paths."""
+    found: list[str] = []
+    for subnet in call.ctx.store.list(c.SUBNETWORK):
+        if c.relative(subnet["network"]) == path and not subnet.get("_auto"):
+            found.append(c.relative(subnet["selfLink"]))
+    for kind in (c.FIREWALL, c.ROUTER, c.ADDRESS):
+        for item in call.ctx.store.list(kind):
+            if c.relative(item.get("network", "")) == path:
+                found.append(c.relative(item["selfLink"]))
+    network = call.ctx.store.get(c.NETWORK, path) or {}
+    found.extend(f"{path}/peerings/{p['name']}" for p in network.get("peerings", []))
+    found.extend(
+        conn["name"] for conn in call.ctx.store.list(c.CONNECTOR) if c.connector_network(conn) == path
+    )
+    return found
+
+
+@API.handles("compute.networks.delete")
+def delete_network(call: Call) -> Reply:
+    if (known := replay(call)) is not None:
+        return known
+    project_id = c.project(call)
+    path = c.global_path(project_id, "networks", call.param("network"))
+    current = c.fetch(call, c.NETWORK, path)
+    c.check_idle(call, path)
+    blocking = users(call, path)
+    if blocking:
+        raise c.in_use_error("network", path, blocking[0])
+    effects = [Effect.delete(c.NETWORK, path)]
+    for subnet in call.ctx.store.list(c.SUBNETWORK):
+        if c.relative(subnet["network"]) == path and subnet.get("_auto"):
+            effects.append(Effect.delete(c.SUBNETWORK, c.relative(subnet["selfLink"])))
+    return c.operation(
+        call,
+        op_type="delete",
+        collection="networks",
+        target_path=path,
+        target_id=current["id"],
+        effects=effects,
+    )

@@ -1,0 +1,48 @@
+"""Compute Engine global and regional operations: get, and wait.
+
+`wait` answers when the operation is DONE or after a short cap
+(`EmulatorConfig.operation_wait_cap_s`), as the real method may return early;
+callers loop. It holds no lock while waiting, so other requests proceed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.registry import Api, Call, Reply
+from emulator.services import _compute as c
+
+API = Api("compute", "v1")
+
+
+@API.handles("compute.globalOperations.get")
+def get_global_operation(call: Call) -> Reply:
+    record = c.find_operation(call, None)
+    return Reply(body=call.ctx.operations.view(record))
+
+
+@API.handles("compute.regionOperations.get")
+def get_region_operation(call: Call) -> Reply:
+    record = c.find_operation(call, c.region(call))
+    return Reply(body=call.ctx.operations.view(record))
+
+
+def _wait(call: Call, region_name: str | None) -> dict[str, Any]:
+    with call.ctx.store.lock:
+        record = c.find_operation(call, region_name)
+    ops = call.ctx.operations
+    record = ops.wait(record["name"], call.ctx.config.operation_wait_cap_s) or record
+    with call.ctx.store.lock:
+        return ops.view(record)
+
+
+@API.handles("compute.globalOperations.wait", locked=False)
+def wait_global_operation(call: Call) -> dict[str, Any]:
+    return _wait(call, None)
+
+
+@API.handles("compute.regionOperations.wait", locked=False)
+def wait_region_operation(call: Call) -> dict[str, Any]:
+    with call.ctx.store.lock:
+        region_name = c.region(call)
+    return _wait(call, region_name)

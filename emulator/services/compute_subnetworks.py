@@ -1,0 +1,309 @@
+"""Compute Engine subnetworks: insert, get, list, patch (with the current
+fingerprint), delete, and the two dedicated setters (private Google access and
+range expansion).
+
+Ranges are checked as the real API checks them: canonical CIDRs between /8
+and /29, no overlap with anything else on the network (subnets, their
+secondary ranges, allocated service ranges, connector ranges), unique
+secondary range names. The primary range only grows, and only through
+expandIpCidrRange.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from emulator import standard
+from emulator.effects import Effect
+from emulator.registry import Api, Call, Reply
+from emulator.services import _compute as c
+
+API = Api("compute", "v1")
+
+PATCHABLE = {
+    "secondaryIpRanges",
+    "logConfig",
+    "purpose",
+    "role",
+    "stackType",
+    "ipv6AccessType",
+    "privateIpv6GoogleAccess",
+    "allowSubnetCidrRoutesOverlap",
+    "enableFlowLogs",
+}
+OWN_SETTER = {"ipCidrRange": "expandIpCidrRange", "privateIpGoogleAccess": "setPrivateIpGoogleAccess"}
+LOG_DEFAULTS = {
+    "aggregationInterval": "INTERVAL_5_SEC",
+    "flowSampling": 0.5,
+    "metadata": "INCLUDE_ALL_METADATA",
+}
+
+
+def _paths(call: Call) -> tuple[str, str, str]:
+    project_id = c.project(call)
+    region_name = c.region(call)
+    return (
+        project_id,
+        region_name,
+        c.regional_path(project_id, region_name, "subnetworks", call.param("subnetwork")),
+    )
+
+
+def replay(call: Call) -> Reply | None:
+    request_id = call.query.get("requestId")
+    return c.replayed(call, c.project(call), request_id) if request_id else None
+
+
+def _log_config(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    enabled = bool(value.get("enable", False))
+    if not enabled:
+        return {"enable": False}
+    return {**LOG_DEFAULTS, **value, "enable": True}
+
+
+def _secondary(ranges: list[dict[str, Any]]) -> list[tuple[ipaddress.IPv4Network, str]]:
+    seen: set[str] = set()
+    out = []
+    for i, item in enumerate(ranges):
+        name = item.get("rangeName")
+        field = f"resource.secondaryIpRanges[{i}]"
+        if not name:
+            raise c.required_error(f"{field}.rangeName")
+        if not re.fullmatch(c.NAME_PATTERN, name):
+            raise c.field_error(
+                f"{field}.rangeName", name, f"Must be a match of regex '(?:{c.NAME_PATTERN})'"
+            )
+        if name in seen:
+            raise c.field_error(
+                f"{field}.rangeName", name, "Secondary range names must be unique within a subnetwork."
+            )
+        seen.add(name)
+        out.append((c.cidr(item.get("ipCidrRange"), f"{field}.ipCidrRange"), f"secondary range '{name}'"))
+    return out
+
+
+def _check_ranges(
+    call: Call,
+    network_path: str,
+    own: list[tuple[ipaddress.IPv4Network, str]],
+    skip: str = "",
+) -> None:
+    for i, (net, owner) in enumerate(own):
+        for other, other_owner in own[i + 1 :]:
+            if net.overlaps(other):
+                raise c.field_error(
+                    "resource.ipCidrRange",
+                    str(net),
+                    f"Invalid IPCidrRange: {net} ({owner}) conflicts with {other_owner}.",
+                )
+    clash = c.overlap(call, network_path, [n for n, _ in own], skip=skip)
+    if clash:
+        wanted, owner = clash
+        raise c.field_error(
+            "resource.ipCidrRange",
+            str(wanted),
+            f"Invalid IPCidrRange: {wanted} conflicts with existing {owner}.",
+        )
+
+
+@API.handles("compute.subnetworks.insert")
+def insert_subnetwork(call: Call) -> Reply:
+    if (known := replay(call)) is not None:
+        return known
+    project_id = c.project(call)
+    region_name = c.region(call)
+    body = standard.drop_none(call.body or {})
+    name = c.check_name(body.get("name"))
+    path = c.regional_path(project_id, region_name, "subnetworks", name)
+    c.check_free(call, c.SUBNETWORK, path)
+    network_path = c.parse_ref(call, body.get("network"), "resource.network", "networks")
+    c.require_existing(call, c.NETWORK, network_path)
+    if "region" in body and c.relative(str(body["region"])).rsplit("/", 1)[-1] != region_name:
+        raise c.field_error("resource.region", body["region"], f"The region must be '{region_name}'.")
+    primary = c.cidr(body.get("ipCidrRange"), "resource.ipCidrRange")
+    secondary = _secondary(body.get("secondaryIpRanges", []))
+    _check_ranges(call, network_path, [(primary, f"the primary range of '{name}'"), *secondary])
+    subnet: dict[str, Any] = {
+        "kind": "compute#subnetwork",
+        "id": c.new_id(),
+        "creationTimestamp": c.timestamp(call),
+        "privateIpGoogleAccess": False,
+        "purpose": "PRIVATE",
+        "stackType": "IPV4_ONLY",
+        "privateIpv6GoogleAccess": "DISABLE_GOOGLE_ACCESS",
+        **body,
+        "name": name,
+        "network": c.link(network_path),
+        "ipCidrRange": str(primary),
+        "gatewayAddress": str(primary.network_address + 1),
+        "region": c.link(f"projects/{project_id}/regions/{region_name}"),
+        "selfLink": c.link(path),
+        "fingerprint": c.fingerprint(),
+    }
+    if "logConfig" in body:
+        subnet["logConfig"] = _log_config(body["logConfig"])
+    if not subnet.get("secondaryIpRanges"):
+        subnet.pop("secondaryIpRanges", None)
+    return c.operation(
+        call,
+        op_type="insert",
+        collection="subnetworks",
+        target_path=path,
+        target_id=subnet["id"],
+        effects=[Effect.put(c.SUBNETWORK, path, subnet, f"projects/{project_id}/regions/{region_name}")],
+        region_name=region_name,
+    )
+
+
+@API.handles("compute.subnetworks.get")
+def get_subnetwork(call: Call) -> dict[str, Any]:
+    _, _, path = _paths(call)
+    return c.public(c.fetch(call, c.SUBNETWORK, path))
+
+
+@API.handles("compute.subnetworks.list")
+def list_subnetworks(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    region_name = c.region(call)
+    parent = f"projects/{project_id}/regions/{region_name}"
+    items = [c.public(s) for s in call.ctx.store.list(c.SUBNETWORK, parent)]
+    return c.list_reply(call, "compute#subnetworkList", items, f"{parent}/subnetworks")
+
+
+def _same(call: Call, key: str, value: Any, current: dict[str, Any]) -> bool:
+    if key == "network":
+        return c.parse_ref(call, value, "resource.network", "networks") == c.relative(current["network"])
+    if key == "region":
+        return c.relative(str(value)).rsplit("/", 1)[-1] == current["region"].rsplit("/", 1)[-1]
+    if key in ("ipCidrRange",):
+        return str(value) == current.get(key)
+    return bool(current.get(key) == value)
+
+
+@API.handles("compute.subnetworks.patch")
+def patch_subnetwork(call: Call) -> Reply:
+    if (known := replay(call)) is not None:
+        return known
+    _, region_name, path = _paths(call)
+    current = c.fetch(call, c.SUBNETWORK, path)
+    c.check_idle(call, path)
+    body = standard.drop_none(call.body or {})
+    supplied = body.pop("fingerprint", None)
+    if not supplied:
+        raise c.required_error("resource.fingerprint")
+    if supplied != current["fingerprint"]:
+        raise c.fingerprint_error()
+    for key, value in body.items():
+        if key in PATCHABLE or _same(call, key, value, current):
+            continue
+        if key in OWN_SETTER:
+            raise c.field_error(
+                f"resource.{key}",
+                value,
+                f"This field can only be changed with subnetworks.{OWN_SETTER[key]}.",
+            )
+        raise c.field_error(f"resource.{key}", value, "This field cannot be changed after creation.")
+    changes = {k: v for k, v in body.items() if k in PATCHABLE}
+    if "logConfig" in changes:
+        changes["logConfig"] = _log_config(changes["logConfig"])
+    if "secondaryIpRanges" in changes:
+        secondary = _secondary(changes["secondaryIpRanges"])
+        primary = ipaddress.IPv4Network(current["ipCidrRange"])
+        network_path = c.relative(current["network"])
+        _check_ranges(call, network_path, [(primary, "the primary range"), *secondary], skip=path)
+        changes["secondaryIpRanges"] = changes["secondaryIpRanges"] or None
+    return _update(call, path, current, changes, "patch", region_name)
+
+
+def _update(
+    call: Call, path: str, current: dict[str, Any], changes: dict[str, Any], op_type: str, region_name: str
+) -> Reply:
+    fields = {**changes, "fingerprint": c.fingerprint()}
+    return c.operation(
+        call,
+        op_type=op_type,
+        collection="subnetworks",
+        target_path=path,
+        target_id=current["id"],
+        effects=[Effect.set(c.SUBNETWORK, path, fields)],
+        region_name=region_name,
+    )
+
+
+@API.handles("compute.subnetworks.setPrivateIpGoogleAccess")
+def set_private_ip_google_access(call: Call) -> Reply:
+    if (known := replay(call)) is not None:
+        return known
+    _, region_name, path = _paths(call)
+    current = c.fetch(call, c.SUBNETWORK, path)
+    c.check_idle(call, path)
+    enabled = bool((call.body or {}).get("privateIpGoogleAccess", False))
+    return _update(
+        call, path, current, {"privateIpGoogleAccess": enabled}, "setPrivateIpGoogleAccess", region_name
+    )
+
+
+@API.handles("compute.subnetworks.expandIpCidrRange")
+def expand_ip_cidr_range(call: Call) -> Reply:
+    if (known := replay(call)) is not None:
+        return known
+    _, region_name, path = _paths(call)
+    current = c.fetch(call, c.SUBNETWORK, path)
+    c.check_idle(call, path)
+    old = ipaddress.IPv4Network(current["ipCidrRange"])
+    new = c.cidr((call.body or {}).get("ipCidrRange"), "ipCidrRange")
+    if not (new.prefixlen < old.prefixlen and old.subnet_of(new)):
+        raise c.field_error(
+            "ipCidrRange",
+            str(new),
+            f"Invalid IPCidrRange: {new}. The new range must be larger than and contain the current "
+            f"range {old}.",
+        )
+    own = [
+        (ipaddress.IPv4Network(r["ipCidrRange"]), f"secondary range '{r['rangeName']}'")
+        for r in current.get("secondaryIpRanges", [])
+    ]
+    _check_ranges(call, c.relative(current["network"]), [(new, "the expanded range"), *own], skip=path)
+    changes = {"ipCidrRange": str(new), "gatewayAddress": str(new.network_address + 1)}
+    return _update(call, path, current, changes, "expandIpCidrRange", region_name)
+
+
+@API.handles("compute.subnetworks.delete")
+def delete_subnetwork(call: Call) -> Reply:
+    if (known := replay(call)) is not None:
+        return known
+    project_id, region_name, path = _paths(call)
+    current = c.fetch(call, c.SUBNETWORK, path)
+    c.check_idle(call, path)
+    if current.get("_auto"):
+        raise c.field_error(
+            "subnetwork", current["name"], "Cannot delete an auto subnetwork of an auto subnet mode network."
+        )
+    for connector in call.ctx.store.list(c.CONNECTOR):
+        subnet = connector.get("subnet") or {}
+        _, owner, _, location = connector["name"].split("/")[:4]
+        subnet_project = call.ctx.projects.lookup(subnet.get("projectId") or owner)
+        if (
+            subnet.get("name") == current["name"]
+            and location == region_name
+            and subnet_project is not None
+            and subnet_project[0] == project_id
+        ):
+            raise c.in_use_error("subnetwork", path, connector["name"])
+    for router in call.ctx.store.list(c.ROUTER):
+        for nat in router.get("nats", []):
+            if any(c.relative(s.get("name", "")) == path for s in nat.get("subnetworks", [])):
+                raise c.in_use_error("subnetwork", path, c.relative(router["selfLink"]))
+    return c.operation(
+        call,
+        op_type="delete",
+        collection="subnetworks",
+        target_path=path,
+        target_id=current["id"],
+        effects=[Effect.delete(c.SUBNETWORK, path)],
+        region_name=region_name,
+    )

@@ -1,0 +1,399 @@
+"""Compute Engine networking through the googleapiclient discovery client."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httplib2
+import pytest
+from googleapiclient.discovery import build_from_document
+from googleapiclient.errors import HttpError
+
+from emulator import Emulator, EmulatorConfig
+from emulator.discovery import load_document
+from tests.emulator.conftest import PROJECT
+
+REGION = "europe-west1"
+NET = f"projects/{PROJECT}/global/networks/vpc"
+
+
+def compute_client(emu: Emulator) -> Any:
+    doc = load_document("compute", "v1").raw
+    return build_from_document(
+        doc, http=httplib2.Http(timeout=30), client_options={"api_endpoint": emu.base_url + "/compute/v1/"}
+    )
+
+
+@pytest.fixture
+def compute(emu: Emulator) -> Any:
+    return compute_client(emu)
+
+
+def wait(compute: Any, op: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    region = op.get("region", "").rsplit("/", 1)[-1] or None
+    while op["status"] != "DONE":
+        assert time.monotonic() < deadline, op
+        if region:
+            op = (
+                compute.regionOperations()
+                .wait(project=PROJECT, region=region, operation=op["name"])
+                .execute()
+            )
+        else:
+            op = compute.globalOperations().wait(project=PROJECT, operation=op["name"]).execute()
+    return op
+
+
+def done(compute: Any, request: Any) -> dict[str, Any]:
+    op = wait(compute, request.execute())
+    assert "error" not in op, op
+    return op
+
+
+def make_network(compute: Any, name: str = "vpc") -> None:
+    body = {"name": name, "autoCreateSubnetworks": False}
+    done(compute, compute.networks().insert(project=PROJECT, body=body))
+
+
+def make_subnet(compute: Any, name: str = "sub", cidr: str = "10.0.0.0/20", **extra: Any) -> dict[str, Any]:
+    body = {"name": name, "network": NET, "ipCidrRange": cidr, **extra}
+    done(compute, compute.subnetworks().insert(project=PROJECT, region=REGION, body=body))
+    return compute.subnetworks().get(project=PROJECT, region=REGION, subnetwork=name).execute()
+
+
+def status_of(request: Any) -> tuple[int, str]:
+    with pytest.raises(HttpError) as info:
+        request.execute()
+    reason = info.value.error_details[0].get("reason", "") if info.value.error_details else ""
+    return info.value.resp.status, reason
+
+
+def test_network_appears_only_when_its_operation_is_done() -> None:
+    with Emulator(EmulatorConfig(projects=[PROJECT], operation_delay_s=0.6)) as emu:
+        emu.start()
+        compute = compute_client(emu)
+        op = (
+            compute.networks()
+            .insert(project=PROJECT, body={"name": "vpc", "autoCreateSubnetworks": False})
+            .execute()
+        )
+        assert op["kind"] == "compute#operation"
+        assert op["status"] in ("PENDING", "RUNNING")
+        assert op["targetLink"] == f"https://www.googleapis.com/compute/v1/{NET}"
+        assert status_of(compute.networks().get(project=PROJECT, network="vpc"))[0] == 404
+        seen = compute.globalOperations().get(project=PROJECT, operation=op["name"]).execute()
+        assert seen["status"] in ("PENDING", "RUNNING")
+        finished = wait(compute, op)
+        assert finished["progress"] == 100 and finished["endTime"]
+        network = compute.networks().get(project=PROJECT, network="vpc").execute()
+        assert network["selfLink"].startswith("https://www.googleapis.com/compute/v1/projects/")
+        assert network["id"].isdigit() and network["creationTimestamp"]
+        assert network["mtu"] == 1460
+        assert network["routingConfig"]["routingMode"] == "REGIONAL"
+        assert network["autoCreateSubnetworks"] is False
+        assert not any(k.startswith("x_gcloud") for k in network)
+
+
+def test_failed_operation_leaves_nothing(emu: Emulator, compute: Any) -> None:
+    emu.faults.configure(operation_failure_rate=1.0)
+    op = wait(
+        compute,
+        compute.networks()
+        .insert(project=PROJECT, body={"name": "vpc", "autoCreateSubnetworks": False})
+        .execute(),
+    )
+    assert op["error"]["errors"][0]["code"] == "INTERNAL_ERROR"
+    assert op["httpErrorStatusCode"] == 500
+    emu.faults.clear()
+    assert status_of(compute.networks().get(project=PROJECT, network="vpc"))[0] == 404
+    make_network(compute)
+
+
+def test_duplicate_insert_is_409_and_request_id_replays(compute: Any) -> None:
+    request_id = str(uuid.uuid4())
+    body = {"name": "vpc", "autoCreateSubnetworks": False}
+    first = compute.networks().insert(project=PROJECT, body=body, requestId=request_id).execute()
+    wait(compute, first)
+    again = compute.networks().insert(project=PROJECT, body=body, requestId=request_id).execute()
+    assert again["name"] == first["name"]
+    with pytest.raises(HttpError) as info:
+        compute.networks().insert(project=PROJECT, body=body).execute()
+    assert info.value.resp.status == 409
+    assert f"The resource '{NET}' already exists" in str(info.value)
+
+
+def test_auto_mode_network_gets_a_subnet_per_region(compute: Any) -> None:
+    done(compute, compute.networks().insert(project=PROJECT, body={"name": "auto"}))
+    network = compute.networks().get(project=PROJECT, network="auto").execute()
+    assert network["autoCreateSubnetworks"] is True
+    assert len(network["subnetworks"]) > 30
+    subnet = compute.subnetworks().get(project=PROJECT, region=REGION, subnetwork="auto").execute()
+    assert subnet["ipCidrRange"].startswith("10.1")
+    done(compute, compute.networks().delete(project=PROJECT, network="auto"))
+    assert status_of(compute.subnetworks().get(project=PROJECT, region=REGION, subnetwork="auto"))[0] == 404
+
+
+def test_network_immutable_fields_are_refused(compute: Any) -> None:
+    make_network(compute)
+    assert (
+        status_of(
+            compute.networks().patch(project=PROJECT, network="vpc", body={"autoCreateSubnetworks": True})
+        )[0]
+        == 400
+    )
+    done(compute, compute.networks().patch(project=PROJECT, network="vpc", body={"mtu": 1500}))
+    assert compute.networks().get(project=PROJECT, network="vpc").execute()["mtu"] == 1500
+
+
+def test_subnet_fingerprint_and_immutable_fields(compute: Any) -> None:
+    make_network(compute)
+    subnet = make_subnet(compute, secondaryIpRanges=[{"rangeName": "pods", "ipCidrRange": "10.4.0.0/14"}])
+    api = compute.subnetworks()
+    stale = subnet["fingerprint"]
+    patch = {"logConfig": {"enable": True}, "fingerprint": stale}
+    done(compute, api.patch(project=PROJECT, region=REGION, subnetwork="sub", body=patch))
+    current = api.get(project=PROJECT, region=REGION, subnetwork="sub").execute()
+    assert current["logConfig"]["enable"] is True and current["fingerprint"] != stale
+    assert status_of(api.patch(project=PROJECT, region=REGION, subnetwork="sub", body=patch)) == (
+        412,
+        "conditionNotMet",
+    )
+    assert (
+        status_of(
+            api.patch(project=PROJECT, region=REGION, subnetwork="sub", body={"logConfig": {"enable": False}})
+        )[0]
+        == 400
+    )
+    renamed = {"ipCidrRange": "10.0.0.0/16", "fingerprint": current["fingerprint"]}
+    assert status_of(api.patch(project=PROJECT, region=REGION, subnetwork="sub", body=renamed))[0] == 400
+    shrink = {"ipCidrRange": "10.0.0.0/24"}
+    assert (
+        status_of(api.expandIpCidrRange(project=PROJECT, region=REGION, subnetwork="sub", body=shrink))[0]
+        == 400
+    )
+    done(
+        compute,
+        api.expandIpCidrRange(
+            project=PROJECT, region=REGION, subnetwork="sub", body={"ipCidrRange": "10.0.0.0/19"}
+        ),
+    )
+    done(
+        compute,
+        api.setPrivateIpGoogleAccess(
+            project=PROJECT, region=REGION, subnetwork="sub", body={"privateIpGoogleAccess": True}
+        ),
+    )
+    current = api.get(project=PROJECT, region=REGION, subnetwork="sub").execute()
+    assert current["ipCidrRange"] == "10.0.0.0/19" and current["privateIpGoogleAccess"] is True
+
+
+def test_subnet_references_and_overlaps(compute: Any) -> None:
+    api = compute.subnetworks()
+    missing = {"name": "sub", "network": NET, "ipCidrRange": "10.0.0.0/20"}
+    assert status_of(api.insert(project=PROJECT, region=REGION, body=missing))[0] == 404
+    make_network(compute)
+    make_subnet(compute, secondaryIpRanges=[{"rangeName": "pods", "ipCidrRange": "10.4.0.0/14"}])
+    for cidr in ("10.0.8.0/24", "10.5.0.0/16"):
+        body = {
+            "name": "other",
+            "network": f"https://www.googleapis.com/compute/v1/{NET}",
+            "ipCidrRange": cidr,
+        }
+        assert status_of(api.insert(project=PROJECT, region=REGION, body=body))[0] == 400
+    twice = {
+        "name": "other",
+        "network": NET,
+        "ipCidrRange": "10.1.0.0/20",
+        "secondaryIpRanges": [
+            {"rangeName": "a", "ipCidrRange": "10.2.0.0/20"},
+            {"rangeName": "a", "ipCidrRange": "10.3.0.0/20"},
+        ],
+    }
+    assert status_of(api.insert(project=PROJECT, region=REGION, body=twice))[0] == 400
+    ok = {"name": "other", "network": "global/networks/vpc", "ipCidrRange": "10.1.0.0/20"}
+    done(compute, api.insert(project=PROJECT, region=REGION, body=ok))
+
+
+def test_network_in_use_cannot_be_deleted(compute: Any) -> None:
+    make_network(compute)
+    make_subnet(compute)
+    assert status_of(compute.networks().delete(project=PROJECT, network="vpc")) == (
+        400,
+        "resourceInUseByAnotherResource",
+    )
+    done(compute, compute.subnetworks().delete(project=PROJECT, region=REGION, subnetwork="sub"))
+    done(compute, compute.networks().delete(project=PROJECT, network="vpc"))
+
+
+def test_router_with_nat(compute: Any) -> None:
+    make_network(compute)
+    api = compute.routers()
+    nat = {
+        "name": "nat",
+        "natIpAllocateOption": "AUTO_ONLY",
+        "sourceSubnetworkIpRangesToNat": "ALL_SUBNETWORKS_ALL_IP_RANGES",
+    }
+    done(
+        compute,
+        api.insert(project=PROJECT, region=REGION, body={"name": "rtr", "network": NET, "nats": [nat]}),
+    )
+    router = api.get(project=PROJECT, region=REGION, router="rtr").execute()
+    assert router["nats"][0]["tcpEstablishedIdleTimeoutSec"] == 1200
+    patched = {**nat, "logConfig": {"enable": True, "filter": "ERRORS_ONLY"}}
+    done(compute, api.patch(project=PROJECT, region=REGION, router="rtr", body={"nats": [patched]}))
+    router = api.get(project=PROJECT, region=REGION, router="rtr").execute()
+    assert router["nats"][0]["logConfig"] == {"enable": True, "filter": "ERRORS_ONLY"}
+    bad = {"nats": [{"name": "nat", "sourceSubnetworkIpRangesToNat": "ALL_SUBNETWORKS_ALL_IP_RANGES"}]}
+    assert status_of(api.patch(project=PROJECT, region=REGION, router="rtr", body=bad))[0] == 400
+    assert (
+        status_of(
+            api.patch(project=PROJECT, region=REGION, router="rtr", body={"network": "global/networks/x"})
+        )[0]
+        == 400
+    )
+    assert status_of(compute.networks().delete(project=PROJECT, network="vpc"))[0] == 400
+
+
+def test_global_address_rules_and_labels(compute: Any) -> None:
+    make_network(compute)
+    api = compute.globalAddresses()
+    base = {"name": "psa", "purpose": "VPC_PEERING", "prefixLength": 16, "network": NET}
+    assert status_of(api.insert(project=PROJECT, body=base))[0] == 400  # addressType missing (EXTERNAL)
+    assert (
+        status_of(
+            api.insert(project=PROJECT, body={**base, "addressType": "INTERNAL", "prefixLength": None})
+        )[0]
+        == 400
+    )
+    done(
+        compute,
+        api.insert(
+            project=PROJECT,
+            body={**base, "addressType": "INTERNAL", "address": "10.100.0.0", "labels": {"env": "dev"}},
+        ),
+    )
+    address = api.get(project=PROJECT, address="psa").execute()
+    assert address["status"] == "RESERVED" and address["address"] == "10.100.0.0"
+    stale = address["labelFingerprint"]
+    done(
+        compute,
+        api.setLabels(
+            project=PROJECT, resource="psa", body={"labels": {"env": "prod"}, "labelFingerprint": stale}
+        ),
+    )
+    again = api.setLabels(
+        project=PROJECT, resource="psa", body={"labels": {"env": "x"}, "labelFingerprint": stale}
+    )
+    assert status_of(again)[0] == 412
+    listed = api.list(project=PROJECT, filter="labels.env = prod").execute()
+    assert [a["name"] for a in listed["items"]] == ["psa"]
+    assert api.list(project=PROJECT, filter='(labels.env = "dev") (name = psa)').execute()["items"] == []
+    overlapping = {
+        "name": "psa2",
+        "purpose": "VPC_PEERING",
+        "addressType": "INTERNAL",
+        "prefixLength": 24,
+        "address": "10.100.5.0",
+        "network": NET,
+    }
+    assert status_of(api.insert(project=PROJECT, body=overlapping))[0] == 400
+
+
+def test_firewall_rules(compute: Any) -> None:
+    api = compute.firewalls()
+    rule = {
+        "name": "allow-ssh",
+        "network": NET,
+        "allowed": [{"IPProtocol": "tcp", "ports": ["22"]}],
+        "sourceRanges": ["35.235.240.0/20"],
+    }
+    assert status_of(api.insert(project=PROJECT, body=rule))[0] == 404
+    make_network(compute)
+    assert (
+        status_of(
+            api.insert(project=PROJECT, body={**rule, "allowed": [{"IPProtocol": "icmp", "ports": ["22"]}]})
+        )[0]
+        == 400
+    )
+    done(compute, api.insert(project=PROJECT, body=rule))
+    got = api.get(project=PROJECT, firewall="allow-ssh").execute()
+    assert got["priority"] == 1000 and got["direction"] == "INGRESS" and got["logConfig"] == {"enable": False}
+    done(compute, api.patch(project=PROJECT, firewall="allow-ssh", body={"priority": 900}))
+    assert api.get(project=PROJECT, firewall="allow-ssh").execute()["priority"] == 900
+    assert status_of(api.patch(project=PROJECT, firewall="allow-ssh", body={"direction": "EGRESS"}))[0] == 400
+    assert status_of(compute.networks().delete(project=PROJECT, network="vpc"))[0] == 400
+
+
+def test_list_paging_and_filters(compute: Any) -> None:
+    for name in ("a-net", "b-net", "c-net"):
+        make_network(compute, name)
+    page = compute.networks().list(project=PROJECT, maxResults=2).execute()
+    assert [n["name"] for n in page["items"]] == ["a-net", "b-net"]
+    rest = compute.networks().list(project=PROJECT, maxResults=2, pageToken=page["nextPageToken"]).execute()
+    assert [n["name"] for n in rest["items"]] == ["c-net"] and "nextPageToken" not in rest
+    assert [
+        n["name"] for n in compute.networks().list(project=PROJECT, filter="name = b-net").execute()["items"]
+    ] == ["b-net"]
+    assert len(compute.networks().list(project=PROJECT, filter="name != b-net").execute()["items"]) == 2
+    assert len(compute.networks().list(project=PROJECT, filter='name eq "[ab]-net"').execute()["items"]) == 2
+    assert status_of(compute.networks().list(project=PROJECT, filter="name ="))[0] == 400
+
+
+def test_operation_wait_returns_early_at_its_cap() -> None:
+    config = EmulatorConfig(projects=[PROJECT], operation_delay_s=30, operation_wait_cap_s=0.2)
+    with Emulator(config) as emu:
+        emu.start()
+        compute = compute_client(emu)
+        op = (
+            compute.networks()
+            .insert(project=PROJECT, body={"name": "vpc", "autoCreateSubnetworks": False})
+            .execute()
+        )
+        start = time.monotonic()
+        waited = compute.globalOperations().wait(project=PROJECT, operation=op["name"]).execute()
+        assert waited["status"] != "DONE" and time.monotonic() - start < 2
+        emu.advance_time(31)
+        assert (
+            compute.globalOperations().wait(project=PROJECT, operation=op["name"]).execute()["status"]
+            == "DONE"
+        )
+        other = compute.regionOperations().get(project=PROJECT, region=REGION, operation=op["name"])
+        assert status_of(other)[0] == 404
+
+
+@pytest.fixture
+def realistic() -> Iterator[Emulator]:
+    with Emulator(
+        EmulatorConfig(projects=[PROJECT], operation_profile="realistic", profile_scale=0.01)
+    ) as emu:
+        emu.start()
+        yield emu
+
+
+def test_realistic_profile_router_before_network(realistic: Emulator) -> None:
+    compute = compute_client(realistic)
+    net_op = (
+        compute.networks()
+        .insert(project=PROJECT, body={"name": "vpc", "autoCreateSubnetworks": False})
+        .execute()
+    )
+    wait(compute, net_op)
+    router_op = (
+        compute.routers()
+        .insert(project=PROJECT, region=REGION, body={"name": "rtr", "network": NET})
+        .execute()
+    )
+    router = wait(compute, router_op)
+    network = compute.globalOperations().get(project=PROJECT, operation=net_op["name"]).execute()
+
+    def span(op: dict[str, Any]) -> float:
+        from emulator.clock import parse_rfc3339
+
+        return (parse_rfc3339(op["endTime"]) - parse_rfc3339(op["insertTime"])).total_seconds()
+
+    assert span(router) == pytest.approx(0.11, abs=0.01)
+    assert span(network) == pytest.approx(0.22, abs=0.01)
