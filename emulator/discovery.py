@@ -87,8 +87,12 @@ def iter_methods(doc: ApiDocument) -> list[Method]:
 _VAR = re.compile(r"\{(\+?)([^}]+)\}")
 
 
+@cache
 def _compile(template: str) -> tuple[re.Pattern[str], list[str], int]:
-    """A path template as an anchored regex, its variable names and its literal length."""
+    """A path template as an anchored regex, its variable names and its literal length.
+
+    Cached: the discovery documents hold more templates than `re` keeps compiled,
+    and every emulator instance (one per test) routes the same ones."""
     pattern, names, literal, pos = "", [], 0, 0
     for m in _VAR.finditer(template):
         text = template[pos : m.start()]

@@ -27,6 +27,9 @@ _INT64_RANGE = {
     "uint32": (0, 2**32 - 1),
 }
 _STANDARD_EXTRA = {"$alt"}
+# Compute Engine list methods accept `returnPartialSuccess` (gcloud always sends it on
+# aggregated lists) although the shipped discovery documents of some methods predate it.
+_PARTIAL_SUCCESS = {"type": "boolean", "location": "query"}
 
 
 def snake(name: str) -> str:
@@ -53,6 +56,8 @@ def validate_query(method: Method, query: dict[str, list[str]]) -> dict[str, Any
             out[name] = values[-1]
             continue
         spec = allowed.get(name)
+        if spec is None and name == "returnPartialSuccess" and method.id.endswith(("list", "List")):
+            spec = _PARTIAL_SUCCESS
         if spec is None:
             message = f'Invalid JSON payload received. Unknown name "{name}": Cannot bind query parameter.'
             raise invalid(message, field=name)

@@ -382,6 +382,19 @@ def list_reply(call: Call, kind: str, items: list[dict[str, Any]], list_path: st
     return out
 
 
+def aggregated_reply(
+    call: Call, kind: str, key: str, items: list[dict[str, Any]], list_path: str
+) -> dict[str, Any]:
+    """An aggregatedList page: the list rules above, then grouped by `regions/<r>`."""
+    flat = list_reply(call, kind, items, list_path)
+    flat["items"].sort(key=lambda i: (str(i.get("region", "")), i["name"]))
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for item in flat["items"]:
+        scope = "regions/" + str(item.get("region", "")).rsplit("/", 1)[-1]
+        grouped.setdefault(scope, {key: []})[key].append(item)
+    return {**flat, "items": grouped}
+
+
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<open>\() | (?P<close>\)) | (?P<kw>AND|OR)(?=[\s(]|$)

@@ -175,6 +175,15 @@ def list_routers(call: Call) -> dict[str, Any]:
     )
 
 
+@API.handles("compute.routers.aggregatedList")
+def aggregated_routers(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    items = [r for r in call.ctx.store.list(c.ROUTER) if r["selfLink"].split("/")[6] == project_id]
+    return c.aggregated_reply(
+        call, "compute#routerAggregatedList", "routers", items, f"projects/{project_id}/aggregated/routers"
+    )
+
+
 def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any], op_type: str) -> Reply:
     path = c.relative(current["selfLink"])
     region_name = current["region"].rsplit("/", 1)[1]

@@ -174,6 +174,21 @@ def list_subnetworks(call: Call) -> dict[str, Any]:
     return c.list_reply(call, "compute#subnetworkList", items, f"{parent}/subnetworks")
 
 
+@API.handles("compute.subnetworks.aggregatedList")
+def aggregated_subnetworks(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    items = [
+        c.public(s) for s in call.ctx.store.list(c.SUBNETWORK) if s["selfLink"].split("/")[6] == project_id
+    ]
+    return c.aggregated_reply(
+        call,
+        "compute#subnetworkAggregatedList",
+        "subnetworks",
+        items,
+        f"projects/{project_id}/aggregated/subnetworks",
+    )
+
+
 def _same(call: Call, key: str, value: Any, current: dict[str, Any]) -> bool:
     if key == "network":
         return c.parse_ref(call, value, "resource.network", "networks") == c.relative(current["network"])
