@@ -87,7 +87,13 @@ def _peering(call: Call, number_path: str) -> dict[str, Any]:
 
 
 def public(connection: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in connection.items() if not k.startswith("_")}
+    """A stored connection as the API shows it.
+
+    Every stored connection belongs to this one service, so `service` is added
+    here rather than stored; readers of the shared store (Cloud SQL's private
+    IP check) treat a connection without it as this service's."""
+    shown = {k: v for k, v in connection.items() if not k.startswith("_")}
+    return {**shown, "service": SERVICE}
 
 
 def _operation(
@@ -116,7 +122,6 @@ def _connection(path: str, number_path: str, ranges: list[str]) -> dict[str, Any
         "network": number_path,
         "reservedPeeringRanges": ranges,
         "peering": PEERING,
-        "service": SERVICE,
         "_networkPath": path,
     }
 
