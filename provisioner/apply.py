@@ -138,7 +138,7 @@ class Executor:
         wait_for(
             op,
             self.ctx.retry,
-            kind.poll_schedule,
+            kind.poll_schedule.scaled(self.ctx.poll_scale),
             sleep=self.sleep,
             on_poll=lambda o: self.reporter.waiting(change, o),
         )

@@ -164,6 +164,7 @@ class Session:
             spec=self.spec,
             clients=ClientFactory(endpoints, impersonate=args.impersonate),
             retry=RetryPolicy.from_environment(),
+            poll_scale=args.local_scale if args.local and args.local_profile == "realistic" else 1.0,
         )
         self.planner = Planner(self.ctx, all_reconcilers(), parallelism=args.parallelism)
 

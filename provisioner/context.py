@@ -17,6 +17,8 @@ class Context:
     spec: Any
     clients: ClientFactory
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: Operation polling runs this much faster (an emulator with scaled-down durations).
+    poll_scale: float = 1.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property

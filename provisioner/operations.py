@@ -68,6 +68,12 @@ class PollSchedule:
     maximum: float = 10.0
     timeout: float = 3600.0
 
+    def scaled(self, scale: float) -> PollSchedule:
+        """The same schedule on a faster clock (an emulator running scaled-down durations)."""
+        if scale == 1.0:
+            return self
+        return PollSchedule(self.initial * scale, self.factor, self.maximum * scale, self.timeout)
+
 
 class OperationTimeout(Exception):
     pass

@@ -318,7 +318,9 @@ class SqlReconciler(Reconciler):
             kind=SqlUser.kind,
             name=f"{name}/{sql.user.name}",
             body={"type": "BUILT_IN"},
-            deps=(instance.address, value.address),
+            # After the database: the instance takes one operation at a time, so running them
+            # side by side would only trade a wait in the graph for a 409 and a retry.
+            deps=(instance.address, database.address, value.address),
             deletion_policy=sql.user.deletion_policy,
             create_only={"passwordSecret": sql.user.password_secret},
         )
