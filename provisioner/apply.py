@@ -154,8 +154,12 @@ class Executor:
             self._wait(change, kind, kind.update(change.resource(), live, change.fields))
             return "updated"
         if change.action == "replace":
-            self._wait(change, kind, kind.delete(live))
-            self._wait(change, kind, kind.create(change.resource()))
+            if kind.create_before_destroy:
+                self._wait(change, kind, kind.create(change.resource()))
+                self._wait(change, kind, kind.delete(live))
+            else:
+                self._wait(change, kind, kind.delete(live))
+                self._wait(change, kind, kind.create(change.resource()))
             return "replaced"
         if change.action == "delete":
             self._wait(change, kind, kind.delete(live))
@@ -197,7 +201,7 @@ def _dependencies(changes: Sequence[Change]) -> dict[str, set[str]]:
     deletions of whatever depends on them, so a chain is torn down from the far end.
     """
     addresses = {c.address for c in changes}
-    deps_of = {c.address: set((c.desired or {}).get("deps", ())) for c in changes}
+    deps_of = {c.address: set((c.desired or {}).get("deps", ())) | set(c.references) for c in changes}
     waits: dict[str, set[str]] = {c.address: set() for c in changes}
     deleting = {c.address for c in changes if c.action == "delete"}
     for change in changes:

@@ -38,6 +38,9 @@ class Kind(ABC):
     api_defaults: ClassVar[dict[str, Any]] = {}
     #: Deleting or replacing it can lose data (a bucket with objects, a database).
     stateful: ClassVar[bool] = False
+    #: Replace by creating the new one first, then deleting the old (the kind gives them distinct
+    #: API names, e.g. a suffix derived from the immutable fields), so there is no gap in service.
+    create_before_destroy: ClassVar[bool] = False
     #: How to wait on this kind's operations.
     poll_schedule: ClassVar[PollSchedule] = PollSchedule()
 
@@ -55,6 +58,10 @@ class Kind(ABC):
             if live.name == desired.name:
                 return live
         return None
+
+    def references(self, live: LiveResource) -> tuple[str, ...]:
+        """Addresses this live resource points at; deletions are ordered by them."""
+        return ()
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         """Rewrite a live body into the spec's spelling (case, units, resource paths)."""

@@ -47,6 +47,8 @@ class Change:
     blocked: str | None = None
     note: str | None = None
     desired: dict[str, Any] | None = None
+    #: For deletions: what the live resource points at (it must go before those do).
+    references: list[str] = field(default_factory=list)
 
     @property
     def symbol(self) -> str:

@@ -191,7 +191,14 @@ class Planner:
             blocked = "no longer in the spec; pass --prune to delete it"
         else:
             blocked = self._destroy_gate(destructive, options, "deleting")
-        return Change(**base, action="delete", destructive=destructive, blocked=blocked, note=effect)
+        return Change(
+            **base,
+            action="delete",
+            destructive=destructive,
+            blocked=blocked,
+            note=effect,
+            references=list(kind.references(live)),
+        )
 
 
 def _join(*notes: str | None) -> str | None:
