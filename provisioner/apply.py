@@ -83,56 +83,62 @@ class Executor:
         self._lock = threading.Lock()
 
     def run(self, plan: Plan) -> ApplyResult:
-        changes = plan.pending
-        waits_on = _dependencies(changes)
+        changes = {c.address: c for c in plan.pending}
+        waits = schedule(plan.pending, self.kinds)
+        remaining = {step: set(deps) for step, deps in waits.items()}
+        steps_left = {address: {s for s in waits if s.address == address} for address in changes}
+        details: dict[str, list[str]] = {address: [] for address in changes}
+        started: dict[str, float] = {}
         result = ApplyResult()
-        remaining = {c.address: set(waits_on[c.address]) for c in changes}
-        by_address = {c.address: c for c in changes}
-        finished: set[str] = set()
-        running: dict[Future[Outcome], str] = {}
+        settled: set[str] = set()
+        running: dict[Future[tuple[Step, str | None, str]], Step] = {}
 
-        def settle(outcome: Outcome) -> None:
+        def settle(address: str, status: Status, detail: str) -> None:
+            if address in settled:
+                return
+            settled.add(address)
+            seconds = time.monotonic() - started.get(address, time.monotonic())
+            outcome = Outcome(changes[address], status, detail, seconds)
             result.outcomes.append(outcome)
             self.reporter.finished(outcome)
-            finished.add(outcome.change.address)
 
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
             while remaining or running:
-                for address in [a for a, deps in remaining.items() if not deps]:
-                    del remaining[address]
-                    running[pool.submit(self._execute, by_address[address])] = address
+                for step in sorted((s for s, deps in remaining.items() if not deps), key=_step_order):
+                    del remaining[step]
+                    if step.address not in started:
+                        started[step.address] = time.monotonic()
+                        self.reporter.started(changes[step.address])
+                    running[pool.submit(self._execute, changes[step.address], step)] = step
                 if not running:
-                    break  # only changes waiting on failed work remain; handled below
+                    break
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for future in done:
-                    address = running.pop(future)
-                    outcome = future.result()
-                    settle(outcome)
-                    if outcome.status == "done":
+                    step = running.pop(future)
+                    _, error, detail = future.result()
+                    if error is None:
+                        details[step.address].append(detail)
+                        steps_left[step.address].discard(step)
                         for deps in remaining.values():
-                            deps.discard(address)
-                    else:
-                        for skipped in _transitive_waiters(address, remaining):
-                            del remaining[skipped]
-                            settle(
-                                Outcome(
-                                    by_address[skipped], "skipped", f"needs {address}, which did not complete"
-                                )
-                            )
+                            deps.discard(step)
+                        if not steps_left[step.address]:
+                            settle(step.address, "done", "; ".join(details[step.address]))
+                        continue
+                    settle(step.address, "failed", error)
+                    for skipped in _transitive_waiters(step, remaining):
+                        del remaining[skipped]
+                        settle(skipped.address, "skipped", f"needs {step.address}, which did not complete")
+        for step in remaining:
+            settle(step.address, "skipped", "its prerequisites did not complete")
         return result
 
-    # -- one change ------------------------------------------------------------------
-    def _execute(self, change: Change) -> Outcome:
-        started = time.monotonic()
-        self.reporter.started(change)
+    # -- one step of one change ------------------------------------------------------
+    def _execute(self, change: Change, step: Step) -> tuple[Step, str | None, str]:
         try:
-            detail = self._perform(change)
-            status: Status = "done"
+            return step, None, self._perform(change, step)
         except Exception as exc:  # one change's failure must not stop its independent peers
             err = classify(exc)
-            detail = str(err) if err else f"{type(exc).__name__}: {exc}"
-            status = "failed"
-        return Outcome(change, status, detail, time.monotonic() - started)
+            return step, str(err) if err else f"{type(exc).__name__}: {exc}", ""
 
     def _wait(self, change: Change, kind: Kind, op: Operation) -> None:
         wait_for(
@@ -143,33 +149,28 @@ class Executor:
             on_poll=lambda o: self.reporter.waiting(change, o),
         )
 
-    def _perform(self, change: Change) -> str:
+    def _perform(self, change: Change, step: Step) -> str:
         kind = self.kinds[change.kind]
-        live = self.live.get(change.address)
-        if change.action == "create":
+        if step.phase == "put" and change.action == "create":
             return self._create(change, kind)
+        live = self.live.get(change.address)
         if live is None:
             raise RuntimeError(f"{change.address} was not observed; make a new plan")
-        if change.action == "update":
+        if step.phase == "put" and change.action == "update":
             self._wait(change, kind, kind.update(change.resource(), live, change.fields))
             return "updated"
-        if change.action == "replace":
-            if kind.create_before_destroy:
-                self._wait(change, kind, kind.create(change.resource()))
-                self._wait(change, kind, kind.delete(live))
-            else:
-                self._wait(change, kind, kind.delete(live))
-                self._wait(change, kind, kind.create(change.resource()))
+        if step.phase == "put":  # the new half of a replacement
+            self._wait(change, kind, kind.create(change.resource()))
             return "replaced"
-        if change.action == "delete":
-            self._wait(change, kind, kind.delete(live))
-            return "deleted" if not change.note else change.note
         if change.action == "abandon":
             op = kind.abandon(live)
             if op is not None:
                 self._wait(change, kind, op)
             return "left in place, no longer managed"
-        raise ValueError(f"unknown action {change.action}")
+        self._wait(change, kind, kind.delete(live))
+        if change.action == "replace":
+            return "old one removed"
+        return change.note or "deleted"
 
     def _create(self, change: Change, kind: Kind) -> str:
         resource = change.resource()
@@ -194,31 +195,58 @@ class Executor:
         return "created"
 
 
-def _dependencies(changes: Sequence[Change]) -> dict[str, set[str]]:
-    """Which pending changes each change must wait for.
+@dataclass(frozen=True)
+class Step:
+    """Half of a change: `put` creates or updates, `remove` deletes. A replacement has both."""
 
-    Creates and updates wait for the changes of what they depend on; deletions wait for the
-    deletions of whatever depends on them, so a chain is torn down from the far end.
+    address: str
+    phase: Literal["put", "remove"]
+
+
+def _step_order(step: Step) -> tuple[int, str]:
+    return (0 if step.phase == "remove" else 1, step.address)
+
+
+def schedule(changes: Sequence[Change], kinds: dict[str, Kind]) -> dict[Step, set[Step]]:
+    """Every step of every change, with the steps it must wait for.
+
+    - a put waits for the puts of what it depends on, and for its own removal when a
+      replacement must free the name first;
+    - a removal waits for the removals of whatever points at it (a chain is torn down from
+      the far end), and, when the kind replaces create-before-destroy, for its own new half
+      and for the updates that move dependents over to it.
     """
-    addresses = {c.address for c in changes}
-    deps_of = {c.address: set((c.desired or {}).get("deps", ())) | set(c.references) for c in changes}
-    waits: dict[str, set[str]] = {c.address: set() for c in changes}
-    deleting = {c.address for c in changes if c.action == "delete"}
+    steps: dict[Step, set[Step]] = {}
     for change in changes:
-        if change.action == "delete":
-            waits[change.address] = {a for a in deleting if change.address in deps_of.get(a, set())}
-        else:
-            waits[change.address] = {
-                d for d in deps_of[change.address] if d in addresses and d not in deleting
-            }
-    return waits
+        if change.action in ("create", "update", "replace"):
+            steps[Step(change.address, "put")] = set()
+        if change.action in ("delete", "abandon", "replace"):
+            steps[Step(change.address, "remove")] = set()
+    needs = {c.address: set((c.desired or {}).get("deps", ())) for c in changes}
+    points_at = {c.address: needs[c.address] | set(c.references) for c in changes}
+    for change in changes:
+        put, remove = Step(change.address, "put"), Step(change.address, "remove")
+        before_first = kinds[change.kind].create_before_destroy
+        if put in steps:
+            steps[put] |= {Step(d, "put") for d in needs[change.address]} & steps.keys()
+            if remove in steps and not before_first:
+                steps[put].add(remove)
+        if remove in steps:
+            steps[remove] |= {Step(a, "remove") for a, refs in points_at.items() if change.address in refs}
+            steps[remove] &= steps.keys()
+            steps[remove].discard(remove)
+            if put in steps and before_first:
+                steps[remove].add(put)
+                steps[remove] |= {Step(a, "put") for a, deps in needs.items() if change.address in deps}
+                steps[remove] &= steps.keys()
+    return steps
 
 
-def _transitive_waiters(address: str, remaining: dict[str, set[str]]) -> list[str]:
-    out: list[str] = []
-    frontier = {address}
+def _transitive_waiters(step: Step, remaining: dict[Step, set[Step]]) -> list[Step]:
+    out: list[Step] = []
+    frontier = {step}
     while frontier:
-        nxt = {a for a, deps in remaining.items() if deps & frontier and a not in out}
-        out.extend(sorted(nxt))
+        nxt = {s for s, deps in remaining.items() if deps & frontier and s not in out}
+        out.extend(sorted(nxt, key=_step_order))
         frontier = nxt
     return out

@@ -96,18 +96,19 @@ class Planner:
         options = options or PlanOptions()
         obs = observation or self.snapshot(options.targets)
         desired_by_address = {r.address: r for r in obs.desired}
-        changes: list[Change] = []
+        proposed: list[Change] = []
         observed: dict[str, str | None] = {}
-        unchanged = 0
         for resource in obs.graph.order(list(desired_by_address)):
             kind = self.kinds[resource.kind]
             live = obs.live.get(resource.address)
             observed[resource.address] = live_token(kind, resource, live)
-            change = self._change_for(kind, resource, live, options)
-            if change.action == "noop" and change.blocked is None:
-                unchanged += 1
-            else:
-                changes.append(change)
+            proposed.append(self._change_for(kind, resource, live, options))
+        self._cascade(proposed, obs, options)
+        for change in proposed:
+            if change.action == "replace":
+                change.references = list(self.kinds[change.kind].references(obs.live[change.address]))
+        changes = [c for c in proposed if c.action != "noop" or c.blocked is not None]
+        unchanged = len(proposed) - len(changes)
         deletions: list[Change] = []
         for address, live in sorted(obs.live.items()):
             if address in desired_by_address or not live.managed:
@@ -127,6 +128,38 @@ class Planner:
             unchanged=unchanged,
             options=options.to_dict(),
         )
+
+    def _cascade(self, proposed: list[Change], obs: Observation, options: PlanOptions) -> None:
+        """Replace what points at a replaced resource: the API will not delete it while in use.
+
+        Only live references count (what the API itself would refuse), not ordering-only
+        dependencies. Kinds that replace create-before-destroy keep their dependents: those
+        are updated to the new resource before the old one goes.
+        """
+        by_address = {c.address: c for c in proposed}
+        references = {
+            address: set(self.kinds[live.kind].references(live)) for address, live in obs.live.items()
+        }
+        pending = [c.address for c in proposed if c.action == "replace"]
+        while pending:
+            target = pending.pop()
+            if self.kinds[by_address[target].kind].create_before_destroy:
+                continue
+            for address, refs in references.items():
+                change = by_address.get(address)
+                if target not in refs or change is None or change.action not in ("noop", "update"):
+                    continue
+                live = obs.live[address]
+                kind = self.kinds[live.kind]
+                reason = f"it points at {target}, which is replaced"
+                destructive = kind.holds_data(live)
+                change.action = "replace"
+                change.reason = reason
+                change.destructive = destructive
+                change.blocked = change.blocked or self._replacement_blocked(
+                    kind, live, reason, destructive, options
+                )
+                pending.append(address)
 
     def _change_for(
         self, kind: Kind, resource: Resource, live: LiveResource | None, options: PlanOptions

@@ -92,3 +92,43 @@ class Things(Reconciler):
 def thing(name: str, deps: tuple[str, ...] = (), **body: Any) -> Resource:
     body.setdefault("labels", {"managed-by": "digitwin-provisioner"})
     return Resource(kind=Thing.kind, name=name, body=body, deps=deps)
+
+
+class Linked(Thing):
+    """A thing that may point at another (`ref`); the fake API refuses to delete what is in use."""
+
+    kind = "fake.linked"
+    immutable = ("zone",)
+
+    def references(self, live: LiveResource) -> tuple[str, ...]:
+        ref = live.body.get("ref")
+        return (f"{self.kind}/{ref}",) if ref else ()
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        STORE.record("list", "*")
+        return [LiveResource(self.kind, name, dict(body), managed=True) for name, body in STORE.items.items()]
+
+    def create(self, desired: Resource) -> Operation:
+        ref = desired.body.get("ref")
+        if ref and ref not in STORE.items:
+            raise ApiErrorException(ApiError(404, "notFound", f"{ref} does not exist"))
+        return super().create(desired)
+
+    def delete(self, live: LiveResource) -> Operation:
+        users = [n for n, b in STORE.items.items() if b.get("ref") == live.name]
+        STORE.record("delete", live.name)
+        if users:
+            raise ApiErrorException(ApiError(400, "resourceInUseByAnotherResource", f"used by {users}"))
+        del STORE.items[live.name]
+        return DoneOperation()
+
+
+class Links(Things):
+    kinds = (Linked,)
+
+
+def linked(name: str, ref: str | None = None, **body: Any) -> Resource:
+    if ref:
+        body["ref"] = ref
+    deps = (f"fake.linked/{ref}",) if ref else ()
+    return Resource(kind=Linked.kind, name=name, body=body, deps=deps)

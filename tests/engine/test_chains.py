@@ -1,0 +1,73 @@
+"""Chains of resources that point at each other: torn down and replaced in an order the API accepts."""
+
+from __future__ import annotations
+
+import pytest
+
+from provisioner.apply import Executor
+from provisioner.planner import Planner, PlanOptions
+from tests.engine.fakes import STORE, Links, fake_context, linked
+
+
+@pytest.fixture(autouse=True)
+def clean_store():
+    STORE.items.clear()
+    STORE.calls.clear()
+    STORE.fail.clear()
+    yield
+
+
+def run(resources, **options):
+    ctx = fake_context()
+    planner = Planner(ctx, [Links(resources)])
+    obs = planner.snapshot()
+    plan = planner.plan(PlanOptions(**options), obs)
+    result = Executor(ctx, planner.kinds, obs.live, parallelism=4).run(plan)
+    return plan, result
+
+
+CHAIN = [
+    linked("rule", ref="proxy"),
+    linked("proxy", ref="map"),
+    linked("map", ref="backend"),
+    linked("backend"),
+]
+
+
+def test_pruning_a_chain_deletes_it_from_the_far_end():
+    assert run(CHAIN)[1].ok
+    STORE.calls.clear()
+
+    _, result = run([], prune=True)
+
+    assert result.ok, [(o.change.address, o.detail) for o in result.outcomes]
+    deletes = [name for verb, name in STORE.calls if verb == "delete"]
+    assert deletes == ["rule", "proxy", "map", "backend"]
+
+
+def test_replacing_the_middle_of_a_chain_replaces_what_points_at_it():
+    assert run(CHAIN)[1].ok
+    changed = [
+        linked("rule", ref="proxy"),
+        linked("proxy", ref="map"),
+        linked("map", ref="backend", zone="b"),
+        linked("backend"),
+    ]
+    STORE.calls.clear()
+
+    plan, result = run(changed)
+
+    actions = {c.name: c.action for c in plan.changes}
+    assert actions == {"map": "replace", "proxy": "replace", "rule": "replace"}
+    assert "points at fake.linked/map" in next(c.reason for c in plan.changes if c.name == "proxy")
+    assert result.ok, [(o.change.address, o.detail) for o in result.outcomes]
+    writes = [(verb, name) for verb, name in STORE.calls if verb != "list"]
+    assert writes == [
+        ("delete", "rule"),
+        ("delete", "proxy"),
+        ("delete", "map"),
+        ("create", "map"),
+        ("create", "proxy"),
+        ("create", "rule"),
+    ]
+    assert run(changed)[0].has_changes is False
