@@ -95,9 +95,19 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("planfile", nargs="?", type=Path, help="a plan saved with `plan --out`")
     apply.add_argument("--env", help="environment (required without a plan file)")
     apply.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
+    apply.add_argument(
+        "--lock-timeout", type=float, default=0.0, metavar="SECONDS", help="wait this long for another writer"
+    )
+    apply.add_argument("--no-lock", action="store_true", help="apply without taking the environment's lock")
     apply.add_argument("--target", action="append", default=[], metavar="ADDRESS_OR_KIND")
     _common(apply)
     _engine_options(apply)
+
+    unlock = sub.add_parser("force-unlock", help="remove a lock left by a process that is gone")
+    unlock.add_argument("lock_id", metavar="LOCK_ID")
+    unlock.add_argument("--env", required=True)
+    _common(unlock)
+    _engine_options(unlock)
     return parser
 
 
@@ -260,6 +270,48 @@ def _reporter(args: argparse.Namespace, total: int) -> Any:
     return LineReporter(quiet=args.quiet)
 
 
+def _lock(session: Session, args: argparse.Namespace) -> Any:
+    """Take the environment's lock, or say plainly why this apply runs without one."""
+    from provisioner.lock import LeaseLock, LockError
+
+    if args.no_lock:
+        print("warning: --no-lock: another apply could write at the same time", file=sys.stderr)
+        return None
+    lock = LeaseLock(
+        session.ctx.clients.storage(session.ctx.project),
+        session.spec.bucket_name("state"),
+        session.ctx.env,
+        retry=session.ctx.retry,
+    )
+    try:
+        lock.acquire("apply", timeout=args.lock_timeout)
+    except LockError as exc:
+        # The very first apply creates the bucket the lock lives in.
+        print(f"warning: {exc}; this first apply runs without a lock", file=sys.stderr)
+        return None
+    return lock
+
+
+def cmd_force_unlock(args: argparse.Namespace) -> int:
+    from provisioner.lock import LeaseLock, LockError
+
+    session = Session(args, args.env)
+    try:
+        lock = LeaseLock(
+            session.ctx.clients.storage(session.ctx.project),
+            session.spec.bucket_name("state"),
+            args.env,
+            retry=session.ctx.retry,
+        )
+        info = lock.force_unlock(args.lock_id)
+    except LockError as exc:
+        raise UsageError(str(exc)) from exc
+    finally:
+        session.close()
+    print(f"Removed {info.describe()}.")
+    return EXIT_OK
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
     from provisioner.apply import Executor
     from provisioner.plan import Plan
@@ -277,7 +329,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if not env:
         raise UsageError("apply needs --env ENV or a saved plan file")
     session = Session(args, env)
+    lock = None
     try:
+        lock = _lock(session, args)
         if saved is not None:
             moved = _stale(session, saved)
             if moved:
@@ -312,12 +366,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
         else:
             result = Executor(**executor_args, reporter=reporter, adopt=args.adopt).run(plan)
     finally:
+        if lock is not None:
+            lock.release()
         session.close()
     print(apply_summary(result))
     return EXIT_OK if result.ok else EXIT_ERROR
 
 
-COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "apply": cmd_apply}
+COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "apply": cmd_apply, "force-unlock": cmd_force_unlock}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -333,10 +389,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         from provisioner.errors import classify
+        from provisioner.lock import LockHeld
         from provisioner.spec.loader import SpecError
 
-        if isinstance(exc, SpecError):
-            print(str(exc), file=sys.stderr)
+        if isinstance(exc, SpecError | LockHeld):
+            print(f"error: {exc}" if isinstance(exc, LockHeld) else str(exc), file=sys.stderr)
             return EXIT_ERROR
         err = classify(exc)
         if err is None:

@@ -154,7 +154,16 @@ def get_object(call: Call) -> Reply | dict[str, Any]:
     obj = _object(call, call.param("bucket"), call.param("object"))
     _check_generation(call, obj)
     if call.query.get("alt") == "media":
-        return Reply(body=base64.b64decode(obj[_CONTENT]), content_type=obj["contentType"])
+        # Downloads describe the object in headers, as Cloud Storage does; clients read the
+        # generation from them for later preconditions.
+        headers = {
+            "x-goog-generation": str(obj["generation"]),
+            "x-goog-metageneration": str(obj["metageneration"]),
+            "x-goog-stored-content-length": str(obj["size"]),
+            "x-goog-hash": f"crc32c={obj['crc32c']},md5={obj['md5Hash']}",
+            "x-goog-storage-class": str(obj.get("storageClass", "STANDARD")),
+        }
+        return Reply(body=base64.b64decode(obj[_CONTENT]), content_type=obj["contentType"], headers=headers)
     return _public(obj)
 
 
