@@ -331,17 +331,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     session = Session(args, env)
     lock = None
     try:
-        lock = _lock(session, args)
         if saved is not None:
-            moved = _stale(session, saved)
-            if moved:
-                print(
-                    f"The plan {args.planfile} is stale; the live side changed since it was made:",
-                    file=sys.stderr,
-                )
-                for line in moved:
-                    print(f"  {line}", file=sys.stderr)
-                print("Make a new plan and review it.", file=sys.stderr)
+            if _refuse_if_moved(session, saved, args.planfile):
                 return EXIT_ERROR
             plan, live = saved, session.live
         else:
@@ -352,25 +343,49 @@ def cmd_apply(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(plan_text(plan))
         if not plan.pending:
-            return EXIT_OK
-        if not _confirm(plan, args.auto_approve or (saved is not None and args.auto_approve)):
+            return EXIT_OK  # nothing to write, so no lock to take: a converged run stays read-only
+        if not _confirm(plan, args.auto_approve):
             print("Apply cancelled.")
             return EXIT_ERROR
+        lock = _lock(session, args)
+        if lock is not None:
+            # Another writer may have finished between our reading and our lock: what was
+            # shown must still be what is there, or we stop.
+            if _refuse_if_moved(session, plan, args.planfile):
+                return EXIT_ERROR
+            live = session.live
         reporter = _reporter(args, len(plan.pending))
-        executor_args = dict(
-            ctx=session.ctx, kinds=session.planner.kinds, live=live, parallelism=args.parallelism
+        executor = Executor(
+            ctx=session.ctx,
+            kinds=session.planner.kinds,
+            live=live,
+            parallelism=args.parallelism,
+            reporter=reporter,
+            adopt=args.adopt,
         )
         if hasattr(reporter, "__enter__"):
             with reporter:
-                result = Executor(**executor_args, reporter=reporter, adopt=args.adopt).run(plan)
+                result = executor.run(plan)
         else:
-            result = Executor(**executor_args, reporter=reporter, adopt=args.adopt).run(plan)
+            result = executor.run(plan)
     finally:
         if lock is not None:
             lock.release()
         session.close()
     print(apply_summary(result))
     return EXIT_OK if result.ok else EXIT_ERROR
+
+
+def _refuse_if_moved(session: Session, plan: Any, planfile: Path | None) -> bool:
+    moved = _stale(session, plan)
+    if not moved:
+        return False
+    what = f"The plan {planfile}" if planfile else "The plan shown"
+    print(f"{what} is stale; the live side changed since it was made:", file=sys.stderr)
+    for line in moved:
+        print(f"  {line}", file=sys.stderr)
+    print("Make a new plan and review it.", file=sys.stderr)
+    return True
 
 
 COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "apply": cmd_apply, "force-unlock": cmd_force_unlock}

@@ -38,6 +38,13 @@ def _plant_lock(emulator, lock_id="abc123", expires_in=timedelta(minutes=10), ho
     _client(emulator).bucket(BUCKET).blob("locks/dev.json").upload_from_string(json.dumps(info))
 
 
+def _drift(emulator) -> None:
+    """Something to correct: a converged environment is applied without taking the lock."""
+    bucket = _client(emulator).get_bucket("digitwin-live-dev-documents")
+    bucket.versioning_enabled = False
+    bucket.patch()
+
+
 def _lock_exists(emulator) -> bool:
     return _client(emulator).bucket(BUCKET).blob("locks/dev.json").exists()
 
@@ -45,6 +52,7 @@ def _lock_exists(emulator) -> bool:
 def test_a_held_lock_makes_apply_fail_fast_naming_the_holder(emulator, cli):
     assert cli("apply", "--env", "dev", "--auto-approve").code == 0
     _plant_lock(emulator)
+    _drift(emulator)
     emulator.clear_requests()
 
     blocked = cli("apply", "--env", "dev", "--auto-approve")
@@ -53,11 +61,13 @@ def test_a_held_lock_makes_apply_fail_fast_naming_the_holder(emulator, cli):
     assert "ops@laptop pid 42" in blocked.err and "abc123" in blocked.err and "force-unlock" in blocked.err
     writes = [r.method_id for r in emulator.requests() if r.is_write]
     assert writes == ["storage.objects.insert"], "only the failed attempt to create the lock"
+    assert not any(r.method_id == "storage.buckets.patch" for r in emulator.requests())
 
 
 def test_an_expired_lease_is_taken_over_and_released(emulator, cli):
     assert cli("apply", "--env", "dev", "--auto-approve").code == 0
     _plant_lock(emulator, expires_in=timedelta(minutes=-1))
+    _drift(emulator)
 
     applied = cli("apply", "--env", "dev", "--auto-approve")
 
@@ -81,9 +91,7 @@ def test_force_unlock_removes_only_the_named_lock(emulator, cli):
 
 def test_two_applies_started_together_exactly_one_writes(emulator, cli):
     assert cli("apply", "--env", "dev", "--auto-approve").code == 0
-    bucket = _client(emulator).get_bucket("digitwin-live-dev-documents")
-    bucket.versioning_enabled = False
-    bucket.patch()
+    _drift(emulator)
     emulator.faults.configure(latency_ms=40)
     emulator.clear_requests()
 
@@ -113,3 +121,14 @@ def test_two_applies_started_together_exactly_one_writes(emulator, cli):
     assert "holds the lock" in loser_err
     patches = [r for r in emulator.requests() if r.method_id == "storage.buckets.patch"]
     assert len(patches) == 1, "the drift is corrected once, by the one writer"
+
+
+def test_a_converged_environment_is_applied_without_taking_the_lock(emulator, cli):
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    _plant_lock(emulator)
+    emulator.clear_requests()
+
+    again = cli("apply", "--env", "dev", "--auto-approve")
+
+    assert again.code == 0
+    assert not [r for r in emulator.requests() if r.is_write]
