@@ -81,6 +81,8 @@ class Dispatcher:
         except ApiError as error:
             outcome = error_outcome(error)
         self._log(method_id, http_method, raw_path, query_string, outcome.status)
+        if http_method not in ("GET", "HEAD", "OPTIONS") and outcome.status < 400:
+            self.ctx.faults.after_write()
         return outcome
 
     def _run(self, route: Any, raw_path: str, query_string: str, headers: Any, body: bytes) -> Outcome:

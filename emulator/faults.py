@@ -34,7 +34,7 @@ class Decision:
     error: ApiError | None = None
 
 
-def transient_error(status: int, message: str | None = None) -> ApiError:
+def transient_error(status: int, message: str | None = None, retry_after_s: float = 1.0) -> ApiError:
     if status == 429:
         return ApiError(
             429,
@@ -44,14 +44,22 @@ def transient_error(status: int, message: str | None = None) -> ApiError:
             domain="usageLimits",
             details=[
                 error_info("RATE_LIMIT_EXCEEDED", "googleapis.com"),
-                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1s"},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_after_s:g}s"},
             ],
-            headers={"Retry-After": "1"},
+            headers={"Retry-After": str(max(1, round(retry_after_s)))},
         )
     if status == 503:
         return ApiError(503, message or "The service is currently unavailable.", reason="backendError")
     if status == 500:
         return ApiError(500, message or "We encountered an internal error. Please try again.")
+    if status == 409:
+        # A 409 that clears up on its own is a concurrency conflict, never "already exists".
+        return ApiError(
+            409,
+            message or "Too many concurrent edits to the project configuration. Please try again.",
+            status="ABORTED",
+            reason="aborted",
+        )
     return ApiError(status, message or f"Injected failure with status {status}.")
 
 
@@ -63,7 +71,12 @@ class Faults:
         self.error_rate = 0.0
         self.drop_rate = 0.0
         self.operation_failure_rate = 0.0
+        self.retry_after_s = 1.0
         self._rng = random.Random(seed)
+        self._writes = 0
+        self._hold_at: int | None = None
+        self.hold_reached = threading.Event()
+        self.hold_release = threading.Event()
 
     def configure(
         self,
@@ -73,8 +86,11 @@ class Faults:
         operation_failure_rate: float | None = None,
         latency_ms: int | None = None,
         seed: int | None = None,
+        retry_after_s: float | None = None,
     ) -> None:
         with self._lock:
+            if retry_after_s is not None:
+                self.retry_after_s = retry_after_s
             if error_rate is not None:
                 self.error_rate = error_rate
             if drop_rate is not None:
@@ -95,6 +111,8 @@ class Faults:
         with self._lock:
             self.rules.clear()
             self.error_rate = self.drop_rate = self.operation_failure_rate = 0.0
+            self._hold_at = None
+        self.hold_release.set()
 
     def decide(self, method_id: str | None) -> Decision:
         with self._lock:
@@ -108,12 +126,36 @@ class Faults:
                     rule.fired += 1
                     if rule.status == 0:
                         return Decision(self.latency_ms, drop=True)
-                    return Decision(self.latency_ms, error=transient_error(rule.status, rule.message))
+                    error = transient_error(rule.status, rule.message, self.retry_after_s)
+                    return Decision(self.latency_ms, error=error)
             if drop_draw < self.drop_rate:
                 return Decision(self.latency_ms, drop=True)
             if error_draw < self.error_rate:
-                return Decision(self.latency_ms, error=transient_error(429 if kind_draw < 0.5 else 503))
+                status = 429 if kind_draw < 0.5 else 503
+                error = transient_error(status, retry_after_s=self.retry_after_s)
+                return Decision(self.latency_ms, error=error)
             return Decision(self.latency_ms)
+
+    def hold_after_write(self, n: int) -> None:
+        """Hold the answer to the n-th write (counted from now) after it has taken effect.
+
+        A crash test kills its client while the answer is held: the write happened, the
+        client never learnt of it, which is the hardest moment for a controller to die.
+        """
+        with self._lock:
+            self._writes = 0
+            self._hold_at = n
+            self.hold_reached.clear()
+            self.hold_release.clear()
+
+    def after_write(self) -> None:
+        """Called once a write has been handled, before its answer is sent."""
+        with self._lock:
+            self._writes += 1
+            hold = self._hold_at is not None and self._writes == self._hold_at
+        if hold:
+            self.hold_reached.set()
+            self.hold_release.wait(timeout=60)
 
     def operation_fails(self) -> bool:
         with self._lock:

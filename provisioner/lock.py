@@ -34,10 +34,25 @@ class LockInfo:
     operation: str
     created: str
     expires: str
+    host: str = ""
+    pid: int = 0
 
     @property
     def expired(self) -> bool:
         return datetime.fromisoformat(self.expires) <= datetime.now(UTC)
+
+    @property
+    def holder_gone(self) -> bool:
+        """The holder ran on this machine and its process no longer exists (it was killed)."""
+        if not self.pid or self.host != socket.gethostname():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
 
     def describe(self) -> str:
         return (
@@ -109,7 +124,8 @@ class LeaseLock:
             if _status(exc) == 404:
                 return None
             raise
-        info = LockInfo(**json.loads(data))
+        fields = {k: v for k, v in json.loads(data).items() if k in LockInfo.__dataclass_fields__}
+        info = LockInfo(**fields)
         return info, int(blob.generation)
 
     # -- taking ----------------------------------------------------------------------
@@ -122,6 +138,8 @@ class LeaseLock:
             operation=operation,
             created=now.isoformat(timespec="seconds"),
             expires=(now + self.ttl).isoformat(timespec="seconds"),
+            host=socket.gethostname(),
+            pid=os.getpid(),
         )
         while True:
             if self._create(mine):
@@ -136,8 +154,9 @@ class LeaseLock:
                 self.info, self._generation = mine, generation
                 self._start_renewing()
                 return mine
-            if info.expired:
-                log.warning("taking over an expired lease: %s", info.describe())
+            if info.expired or info.holder_gone:
+                why = "expired" if info.expired else "whose process is gone"
+                log.warning("taking over a lease %s: %s", why, info.describe())
                 self._delete(generation)
                 continue
             if time.monotonic() >= deadline:

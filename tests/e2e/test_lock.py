@@ -132,3 +132,29 @@ def test_a_converged_environment_is_applied_without_taking_the_lock(emulator, cl
 
     assert again.code == 0
     assert not [r for r in emulator.requests() if r.is_write]
+
+
+def test_a_lock_left_by_a_killed_process_on_this_machine_is_taken_over(emulator, cli):
+    import socket
+
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    now = datetime.now(UTC)
+    info = {
+        "id": "dead01",
+        "holder": "ci@runner",
+        "operation": "apply",
+        "created": now.isoformat(timespec="seconds"),
+        "expires": (now + timedelta(minutes=10)).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "pid": int(dead.stdout),
+    }
+    _client(emulator).bucket(BUCKET).blob("locks/dev.json").upload_from_string(json.dumps(info))
+    _drift(emulator)
+
+    applied = cli("apply", "--env", "dev", "--auto-approve")
+
+    assert applied.code == 0, applied.err
+    assert not _lock_exists(emulator)
