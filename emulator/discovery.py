@@ -88,24 +88,41 @@ _VAR = re.compile(r"\{(\+?)([^}]+)\}")
 
 
 @cache
-def _compile(template: str) -> tuple[re.Pattern[str], list[str], int]:
+def _compile(template: str, open_tail: bool = False) -> tuple[re.Pattern[str], list[str], int]:
     """A path template as an anchored regex, its variable names and its literal length.
+
+    `open_tail` lets the last variable span several segments, for names whose final
+    part holds slashes (a metric descriptor named by its metric type).
 
     Cached: the discovery documents hold more templates than `re` keeps compiled,
     and every emulator instance (one per test) routes the same ones."""
     pattern, names, literal, pos = "", [], 0, 0
-    for m in _VAR.finditer(template):
+    matches = list(_VAR.finditer(template))
+    for i, m in enumerate(matches):
         text = template[pos : m.start()]
         pattern += re.escape(text)
         literal += len(text)
         group = f"v{len(names)}"
         names.append(m.group(2))
-        pattern += f"(?P<{group}>.+?)" if m.group(1) else f"(?P<{group}>[^/]+)"
+        spans = m.group(1) or (open_tail and i == len(matches) - 1)
+        pattern += f"(?P<{group}>.+?)" if spans else f"(?P<{group}>[^/]+)"
         pos = m.end()
     tail = template[pos:]
     pattern += re.escape(tail)
     literal += len(tail)
     return re.compile(f"^{pattern}$"), names, literal
+
+
+def _open_tail(method: Method) -> bool:
+    """Whether the method's name parameter ends in a multi-segment wildcard (`.../.*`).
+
+    Flat paths give every variable one segment; the parameter's own pattern says when
+    the last one may hold slashes."""
+    m = _VAR.search(method.path)
+    if not m or not m.group(1):
+        return False
+    pattern = str(method.parameters.get(m.group(2), {}).get("pattern", ""))
+    return pattern.endswith("/.*$")
 
 
 @dataclass(frozen=True)
@@ -138,6 +155,7 @@ class RouteTable:
                 method,
                 "/" + doc.service_path + method.spec.get("flatPath", method.path),
                 "/" + doc.service_path + method.path,
+                open_tail=_open_tail(method),
             )
             protocols = method.spec.get("mediaUpload", {}).get("protocols", {})
             simple = protocols.get("simple", {}).get("path")
@@ -148,8 +166,10 @@ class RouteTable:
                 self._add(method, download, download)
         self._routes.sort(key=lambda r: -r.literal_length)
 
-    def _add(self, method: Method, flat: str, path: str, upload: bool = False) -> None:
-        matcher, _, literal = _compile(flat)
+    def _add(
+        self, method: Method, flat: str, path: str, upload: bool = False, open_tail: bool = False
+    ) -> None:
+        matcher, _, literal = _compile(flat, open_tail)
         params_matcher, names, _ = _compile(path)
         self._routes.append(Route(method, matcher, literal, params_matcher, tuple(names), upload))
 
