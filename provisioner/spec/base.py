@@ -27,19 +27,20 @@ _ROLE = re.compile(r"^(roles/[A-Za-z0-9_.]+|projects/[a-z0-9-]+/roles/[A-Za-z0-9
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=False)
+    # NaN and infinity pass every bound check (NaN compares false) and no API accepts them.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=False, allow_inf_nan=False)
 
 
 def _check_labels(labels: dict[str, str]) -> dict[str, str]:
     if len(labels) > 64:
         raise ValueError(f"at most 64 labels are allowed, got {len(labels)}")
     for key, value in labels.items():
-        if not _LABEL_KEY.match(key):
+        if not _LABEL_KEY.fullmatch(key):
             raise ValueError(
                 f"label key {key!r} is invalid: keys are 1-63 characters of lowercase letters, digits,"
                 " '_' and '-', starting with a letter"
             )
-        if not _LABEL_VALUE.match(value):
+        if not _LABEL_VALUE.fullmatch(value):
             raise ValueError(
                 f"label value {value!r} (key {key!r}) is invalid: values are 0-63 characters of"
                 " lowercase letters, digits, '_' and '-'"
@@ -62,7 +63,7 @@ Labels = Annotated[dict[str, str], AfterValidator(_check_user_labels)]
 
 
 def _check_account_id(value: str) -> str:
-    if not _ACCOUNT_ID.match(value):
+    if not _ACCOUNT_ID.fullmatch(value):
         raise ValueError(
             f"service account id {value!r} is invalid: 6-30 characters of lowercase letters, digits"
             " and '-', starting with a letter and not ending with '-'"
@@ -74,7 +75,7 @@ ServiceAccountId = Annotated[str, AfterValidator(_check_account_id)]
 
 
 def _check_resource_name(value: str) -> str:
-    if not _RESOURCE_NAME.match(value):
+    if not _RESOURCE_NAME.fullmatch(value):
         raise ValueError(
             f"name {value!r} is invalid: 1-63 characters of lowercase letters, digits and '-',"
             " starting with a letter and not ending with '-'"
@@ -87,7 +88,7 @@ ResourceName = Annotated[str, AfterValidator(_check_resource_name)]
 
 
 def _check_secret_id(value: str) -> str:
-    if not _SECRET_ID.match(value):
+    if not _SECRET_ID.fullmatch(value):
         raise ValueError(f"secret id {value!r} is invalid: 1-255 characters of letters, digits, '_' and '-'")
     return value
 
@@ -96,7 +97,7 @@ SecretId = Annotated[str, AfterValidator(_check_secret_id)]
 
 
 def _check_role(value: str) -> str:
-    if not _ROLE.match(value):
+    if not _ROLE.fullmatch(value):
         raise ValueError(
             f"role {value!r} is invalid: expected 'roles/<name>' or 'projects/<id>/roles/<name>'"
         )

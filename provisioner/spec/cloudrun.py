@@ -12,8 +12,8 @@ from .rules import ViolationCollector
 
 REQUIRED_SERVICES = ("websocket-server", "api-gateway")
 
-_CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
-_MEMORY = re.compile(r"^\d+(Mi|Gi)$")
+_CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$", re.ASCII)
+_MEMORY = re.compile(r"^\d+(Mi|Gi)$", re.ASCII)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -26,7 +26,7 @@ class SecretEnvRef(StrictModel):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
-        if value != "latest" and not value.isdigit():
+        if value != "latest" and not (value.isascii() and value.isdigit()):
             raise ValueError(f"secret version {value!r} is invalid; use 'latest' or a version number")
         return value
 
@@ -61,7 +61,7 @@ class RunServiceSpec(StrictModel):
     @field_validator("cpu")
     @classmethod
     def _cpu(cls, value: str) -> str:
-        if not _CPU.match(value):
+        if not _CPU.fullmatch(value):
             raise ValueError(
                 f"cpu {value!r} is invalid; use a count such as '1', '2', '4' or millicpu '500m'"
             )
@@ -70,7 +70,7 @@ class RunServiceSpec(StrictModel):
     @field_validator("memory")
     @classmethod
     def _memory(cls, value: str) -> str:
-        if not _MEMORY.match(value):
+        if not _MEMORY.fullmatch(value):
             raise ValueError(f"memory {value!r} is invalid; use e.g. '512Mi' or '2Gi'")
         return value
 
@@ -88,7 +88,7 @@ class RunServiceSpec(StrictModel):
                 f" ({self.max_instances}); min_instances must be at most max_instances",
             )
         for name in [*self.env, *self.secret_env]:
-            if not _ENV_NAME.match(name):
+            if not _ENV_NAME.fullmatch(name):
                 where = "env" if name in self.env else "secret_env"
                 problems.add(
                     (where, name),

@@ -151,7 +151,7 @@ def _lb_routes(spec: EnvSpec, problems: ViolationCollector) -> None:
 
 def _connector_name(spec: EnvSpec, problems: ViolationCollector) -> None:
     name = spec.connector_name
-    if not _CONNECTOR_NAME.match(name):
+    if not _CONNECTOR_NAME.fullmatch(name):
         explicit = spec.network.vpc_connector.name is not None
         problems.add(
             ("network", "vpc_connector", "name") if explicit else ("network", "vpc_connector"),

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from .base import DeletionPolicy, Role, ServiceAccountId, StrictModel
 
-_CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z]+$")
+_CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z]+$", re.ASCII)
 
 
 class DriftJobSpec(StrictModel):
@@ -33,7 +33,7 @@ class DriftJobSpec(StrictModel):
     @classmethod
     def _cron(cls, value: str) -> str:
         fields = value.split()
-        if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+        if len(fields) != 5 or not all(_CRON_FIELD.fullmatch(f) for f in fields):
             raise ValueError(
                 f"schedule {value!r} is not a cron expression; use five fields"
                 " (minute hour day-of-month month day-of-week), e.g. '*/30 * * * *'"

@@ -18,7 +18,22 @@ class SpecProblem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else str(self.file)
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        field, message = _clip(self.field, 200), _clip(self.message, MAX_MESSAGE_CHARS)
+        return f"{where}: {field}: {message}" if field else f"{where}: {message}"
+
+
+MAX_MESSAGE_CHARS = 600
+"""Messages quote the offending value; a 10,000-character value must not bury the advice after it."""
+MAX_LISTED_PROBLEMS = 50
+"""A list of 20,000 wrong items is one mistake made many times; the first ones show the pattern."""
+
+
+def _clip(text: str, size: int) -> str:
+    """Keep the start and the end (where the hint about valid values usually is)."""
+    if len(text) <= size:
+        return text
+    head, tail = size * 2 // 3, size // 3
+    return f"{text[:head]} ...[{len(text) - head - tail} characters]... {text[-tail:]}"
 
 
 class SpecError(Exception):
@@ -34,7 +49,10 @@ class SpecError(Exception):
         count = len(self.problems)
         files = sorted({str(p.file) for p in self.problems})
         head = f"{count} problem{'s' if count != 1 else ''} in {', '.join(files)}:"
-        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+        lines = [head, *(f"  {p}" for p in self.problems[:MAX_LISTED_PROBLEMS])]
+        if count > MAX_LISTED_PROBLEMS:
+            lines.append(f"  ... and {count - MAX_LISTED_PROBLEMS} more")
+        return "\n".join(lines)
 
     def __str__(self) -> str:
         return self._render()

@@ -55,7 +55,8 @@ class KmsSpec(StrictModel):
                 " (one each for Cloud SQL, Cloud Storage and Secret Manager)"
             )
         for name in keys:
-            if not name or len(name) > 63 or not all(c.isalnum() or c in "-_" for c in name):
+            valid_chars = name.isascii() and all(c.isalnum() or c in "-_" for c in name)
+            if not name or len(name) > 63 or not valid_chars:
                 raise ValueError(
                     f"key name {name!r} is invalid: 1-63 characters of letters, digits, '-' and '_'"
                 )

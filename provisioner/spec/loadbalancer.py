@@ -118,7 +118,7 @@ class LoadBalancerSpec(StrictModel):
     @classmethod
     def _domains(cls, domains: list[str]) -> list[str]:
         for domain in domains:
-            if not _DOMAIN.match(domain):
+            if not _DOMAIN.fullmatch(domain):
                 raise ValueError(
                     f"domain {domain!r} is invalid; use a lowercase fully qualified name such as"
                     " 'dev.digitwin.example.com' (no scheme, no trailing dot, no wildcard)"

@@ -8,12 +8,13 @@ with ``_`` (``_gpu.yaml``). An environment file's ``env:`` must equal its name.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from .errors import SpecError, SpecProblem
-from .models import EnvSpec
+from .models import ENV_NAME, EnvSpec
 from .translate import problems_from_validation
 from .yaml_source import Position, load_with_extends
 
@@ -31,16 +32,46 @@ def list_envs(specs_dir: Path) -> list[str]:
     )
 
 
+def specs_folder_problem(specs_dir: Path) -> str | None:
+    """Why ``specs_dir`` cannot serve as the specs folder, or None when it can."""
+    try:
+        if not specs_dir.is_dir():
+            return f"the specs folder {'is not a folder' if specs_dir.exists() else 'does not exist'}"
+        if not os.access(specs_dir, os.R_OK | os.X_OK):
+            return "the specs folder cannot be read (permission denied)"
+    except (OSError, ValueError) as exc:
+        return f"the specs folder cannot be read: {getattr(exc, 'strerror', None) or exc}"
+    return None
+
+
 def load_env_spec(specs_dir: Path, env: str) -> EnvSpec:
     """Read ``specs_dir / f"{env}.yaml"`` (and what it extends) and validate it.
 
     Raises :class:`SpecError` listing every problem found.
     """
-    file = Path(specs_dir) / f"{env}{SPEC_SUFFIX}"
+    specs_dir = Path(specs_dir)
+    file = specs_dir / f"{env}{SPEC_SUFFIX}"
     if is_base_file(file):
         raise SpecError(
             [SpecProblem(file, None, "", f"{file.name} is a base file to extend, not an environment")]
         )
+    if not ENV_NAME.fullmatch(env):
+        # Checked before the name becomes part of a path that is read: '../x', '/etc/x'
+        # or a NUL byte must not reach the file system.
+        raise SpecError(
+            [
+                SpecProblem(
+                    specs_dir,
+                    None,
+                    "",
+                    f"{env!r} is not an environment name; names are 2-15 characters of lowercase"
+                    " letters, digits and '-', starting with a letter (e.g. dev, staging, prod)",
+                )
+            ]
+        )
+    problem = specs_folder_problem(specs_dir)
+    if problem:
+        raise SpecError([SpecProblem(specs_dir, None, "", problem)])
     if not file.is_file():
         known = ", ".join(list_envs(specs_dir)) or "none"
         raise SpecError(
@@ -49,7 +80,7 @@ def load_env_spec(specs_dir: Path, env: str) -> EnvSpec:
     doc = load_with_extends(file)
     problems: list[SpecProblem] = []
     declared = doc.data.get("env")
-    if declared is not None and declared != env:
+    if isinstance(declared, str) and declared != env:
         where = doc.positions.get(("env",), Position(file, None))
         problems.append(
             SpecProblem(

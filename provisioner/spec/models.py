@@ -36,7 +36,7 @@ from .storage import BucketSpec, LifecycleRule, StorageSpec
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
 _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
+_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$", re.ASCII)
 _API = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*\.googleapis\.com$")
 
 
@@ -65,7 +65,7 @@ class EnvSpec(ResolvedNames, StrictModel):
     @field_validator("env")
     @classmethod
     def _env(cls, value: str) -> str:
-        if not ENV_NAME.match(value):
+        if not ENV_NAME.fullmatch(value):
             raise ValueError(
                 f"env {value!r} is invalid; use 2-15 characters of lowercase letters, digits and '-',"
                 " starting with a letter (e.g. dev, staging, prod)"
@@ -75,7 +75,7 @@ class EnvSpec(ResolvedNames, StrictModel):
     @field_validator("project")
     @classmethod
     def _project(cls, value: str) -> str:
-        if not _PROJECT_ID.match(value) or "google" in value:
+        if not _PROJECT_ID.fullmatch(value) or "google" in value:
             raise ValueError(
                 f"project id {value!r} is invalid; use 6-30 characters of lowercase letters, digits"
                 " and '-', starting with a letter and not ending with '-'"
@@ -85,7 +85,7 @@ class EnvSpec(ResolvedNames, StrictModel):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not _REGION.match(value):
+        if not _REGION.fullmatch(value):
             raise ValueError(f"region {value!r} is invalid; use a region name such as 'us-central1'")
         return value
 
@@ -93,7 +93,7 @@ class EnvSpec(ResolvedNames, StrictModel):
     @classmethod
     def _apis(cls, apis: list[str]) -> list[str]:
         for api in apis:
-            if not _API.match(api):
+            if not _API.fullmatch(api):
                 raise ValueError(
                     f"api {api!r} is invalid; use a service name such as 'sqladmin.googleapis.com'"
                 )

@@ -20,7 +20,7 @@ class EmailChannelSpec(StrictModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
+        if not _EMAIL.fullmatch(value):
             raise ValueError(f"{value!r} is not an email address")
         return value
 
@@ -49,7 +49,7 @@ class CustomMetricSpec(StrictModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _METRIC_NAME.match(value):
+        if not _METRIC_NAME.fullmatch(value):
             raise ValueError(
                 f"metric name {value!r} is invalid; use lowercase words joined by '_' or '/',"
                 " e.g. 'conversations/started'"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import Cidr, Cidr28, DeletionPolicy, ResourceName, StrictModel
 from .rules import ViolationCollector
+
+_PORT = re.compile(r"[0-9]{1,5}")
 
 
 class SecondaryRangeSpec(StrictModel):
@@ -117,7 +120,7 @@ class FirewallAllowSpec(StrictModel):
             problems.add(("ports",), f"ports are only valid for tcp and udp, not {self.protocol}")
         for index, port in enumerate(self.ports):
             bounds = port.split("-")
-            if len(bounds) > 2 or not all(b.isdigit() and 0 < int(b) < 65536 for b in bounds):
+            if len(bounds) > 2 or not all(_PORT.fullmatch(b) and 0 < int(b) < 65536 for b in bounds):
                 problems.add(
                     ("ports", index),
                     f"port {port!r} is invalid; use a number 1-65535 or a range like '8000-8100'",

@@ -9,8 +9,10 @@ from pydantic import Field, field_validator
 
 from .base import DeletionPolicy, Labels, ResourceName, SecretId, StrictModel
 
-_TIER = re.compile(r"^db-(custom-\d+-\d+|f1-micro|g1-small|perf-optimized-N-\d+|[a-z0-9]+-[a-z0-9-]+)$")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_TIER = re.compile(
+    r"^db-(custom-\d+-\d+|f1-micro|g1-small|perf-optimized-N-\d+|[a-z0-9]+-[a-z0-9-]+)$", re.ASCII
+)
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$", re.ASCII)
 _PG_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -37,7 +39,7 @@ class SqlBackupSpec(StrictModel):
     @field_validator("start_time")
     @classmethod
     def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value):
+        if not _HHMM.fullmatch(value):
             raise ValueError(f"start_time {value!r} is invalid; use 24-hour 'HH:MM' in UTC, e.g. '03:00'")
         return value
 
@@ -65,7 +67,7 @@ class SqlDatabaseSpec(StrictModel):
     @field_validator("name")
     @classmethod
     def _identifier(cls, value: str) -> str:
-        if not _PG_IDENT.match(value):
+        if not _PG_IDENT.fullmatch(value):
             raise ValueError(
                 f"database name {value!r} is invalid; use lowercase letters, digits and '_',"
                 " starting with a letter or '_' (at most 63 characters)"
@@ -82,7 +84,7 @@ class SqlUserSpec(StrictModel):
     @field_validator("name")
     @classmethod
     def _identifier(cls, value: str) -> str:
-        if not _PG_IDENT.match(value):
+        if not _PG_IDENT.fullmatch(value):
             raise ValueError(
                 f"user name {value!r} is invalid; use lowercase letters, digits and '_',"
                 " starting with a letter or '_' (at most 63 characters)"
@@ -122,7 +124,7 @@ class SqlSpec(StrictModel):
     @field_validator("database_version")
     @classmethod
     def _postgres(cls, value: str) -> str:
-        if not re.match(r"^POSTGRES_(1[2-9]|[2-9]\d)$", value):
+        if not re.fullmatch(r"POSTGRES_(1[2-9]|[2-9]\d)", value, re.ASCII):
             raise ValueError(
                 f"database_version {value!r} is not supported; use POSTGRES_<major>, e.g. POSTGRES_15"
             )
@@ -131,7 +133,7 @@ class SqlSpec(StrictModel):
     @field_validator("tier")
     @classmethod
     def _tier(cls, value: str) -> str:
-        if not _TIER.match(value):
+        if not _TIER.fullmatch(value):
             raise ValueError(
                 f"tier {value!r} is invalid; use e.g. 'db-custom-<vCPUs>-<memory MB>' such as"
                 " 'db-custom-2-7680', or 'db-g1-small'"

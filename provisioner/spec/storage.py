@@ -28,7 +28,7 @@ def bucket_name_problem(name: str) -> str | None:
     limit = 222 if "." in name else 63
     if not 3 <= len(name) <= limit:
         return f"bucket name {name!r} has {len(name)} characters; {rules}"
-    if not _BUCKET_CHARS.match(name):
+    if not _BUCKET_CHARS.fullmatch(name):
         return f"bucket name {name!r} is invalid; {rules}"
     if any(len(part) > 63 or not part for part in name.split(".")):
         return f"bucket name {name!r} has an empty or over-long dot-separated part; {rules}"
