@@ -1,0 +1,288 @@
+"""Names, defaults and checks shared by the Cloud Run v2 modules.
+
+What the real API does to every revision template and task template lives here: the
+defaults it fills in (ports, resources, timeout, scaling, service account, concurrency),
+the references it checks (service account, VPC Access connector, Secret Manager secrets)
+and the metadata keys it reserves for itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+import uuid
+from typing import Any
+
+from emulator.effects import Effect
+from emulator.errors import ApiError, invalid, not_found
+from emulator.locations import is_region
+from emulator.registry import Call, Reply
+from emulator.services import _iam_accounts
+from emulator.services._compute import CONNECTOR
+from emulator.services._secretmanager import SECRET, SECRET_VERSION
+
+SERVICE = "run.service"
+REVISION = "run.revision"
+JOB = "run.job"
+EXECUTION = "run.execution"
+TYPE = "type.googleapis.com/google.cloud.run.v2."
+ID_PATTERN = r"[a-z]([-a-z0-9]{0,47}[a-z0-9])?"
+RESERVED_PREFIXES = (
+    "run.googleapis.com",
+    "cloud.googleapis.com",
+    "serving.knative.dev",
+    "autoscaling.knative.dev",
+)
+DEFAULT_LIMITS = {"cpu": "1000m", "memory": "512Mi"}
+_PARENT = re.compile(r"^projects/([^/]+)/locations/([^/]+)$")
+_CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
+_MEMORY = re.compile(r"^\d+(Ki|Mi|Gi|M|G)$")
+_SECRET_REF = re.compile(r"^(projects/([^/]+)/secrets/)?([A-Za-z0-9_-]{1,255})$")
+_CONNECTOR_REF = re.compile(
+    r"^(projects/([^/]+)/locations/([^/]+)/connectors/)?([a-z][-a-z0-9]{0,23}[a-z0-9])$"
+)
+
+
+def parent_of(call: Call, parent: str, permission: str) -> tuple[str, str, str]:
+    """(project id, project number, location) of `projects/*/locations/*`."""
+    m = _PARENT.match(parent)
+    if not m:
+        raise invalid(f"Invalid parent: {parent}", field="parent")
+    project_id, number = call.ctx.projects.require(m.group(1), permission)
+    if m.group(2) != "-" and not is_region(m.group(2)):
+        raise invalid(f"Location '{m.group(2)}' is not a valid Cloud Run region.", field="parent")
+    return project_id, number, m.group(2)
+
+
+def name_of(call: Call, name: str, collection: str, permission: str) -> tuple[str, str, str, str]:
+    """(project id, number, location, canonical name) of `projects/*/locations/*/<collection>/*`."""
+    parent, sep, resource_id = name.partition(f"/{collection}/")
+    if not sep or "/" in resource_id or not resource_id:
+        raise invalid(f"Invalid resource name: {name}", field="name")
+    project_id, number, location = parent_of(call, parent, permission)
+    return (
+        project_id,
+        number,
+        location,
+        f"projects/{project_id}/locations/{location}/{collection}/{resource_id}",
+    )
+
+
+def fetch(call: Call, kind: str, canonical: str, shown: str) -> dict[str, Any]:
+    found = call.ctx.store.get(kind, canonical)
+    if found is None:
+        raise not_found(
+            f"Resource '{shown.rsplit('/', 1)[-1]}' of kind '{kind.split('.')[1].upper()}' in "
+            f"region '{canonical.split('/')[3]}' in project '{canonical.split('/')[1]}' does not exist."
+        )
+    return found
+
+
+def new_etag(*parts: str) -> str:
+    return '"' + hashlib.sha256("/".join((*parts, uuid.uuid4().hex)).encode()).hexdigest()[:20] + '"'
+
+
+def check_etag(given: str | None, current: dict[str, Any]) -> None:
+    if given and given != current.get("etag"):
+        raise ApiError(
+            409,
+            "The etag provided in the request does not match the current etag of the resource.",
+            status="ABORTED",
+            reason="aborted",
+        )
+
+
+def check_metadata(resource: dict[str, Any], field: str) -> None:
+    """Labels must be well formed; neither labels nor annotations may use the system prefixes."""
+    for key, value in (resource.get("labels") or {}).items():
+        if key.split("/")[0] in RESERVED_PREFIXES:
+            raise invalid(f"Label '{key}' uses a reserved prefix.", field=f"{field}.labels")
+        if not re.fullmatch(r"[a-z][-_a-z0-9]{0,62}", key) or not re.fullmatch(
+            r"[-_a-z0-9]{0,63}", str(value)
+        ):
+            raise invalid(f"Label '{key}: {value}' is invalid.", field=f"{field}.labels")
+    for key in resource.get("annotations") or {}:
+        if key.split("/")[0] in RESERVED_PREFIXES:
+            raise invalid(
+                f"Annotation '{key}' is not supported: annotations with the prefixes "
+                f"{', '.join(RESERVED_PREFIXES)} are reserved; use the corresponding fields instead.",
+                field=f"{field}.annotations",
+            )
+
+
+def cpu_count(value: str) -> float:
+    return int(value[:-1]) / 1000 if value.endswith("m") else float(value)
+
+
+def container_defaults(container: dict[str, Any], *, serving: bool) -> dict[str, Any]:
+    out = copy.deepcopy(container)
+    if serving:
+        ports = out.get("ports") or [{"containerPort": 8080}]
+        out["ports"] = [
+            {"name": p.get("name") or "http1", "containerPort": p.get("containerPort") or 8080} for p in ports
+        ]
+    resources = out.setdefault("resources", {})
+    limits = resources.setdefault("limits", {})
+    for key, value in DEFAULT_LIMITS.items():
+        limits.setdefault(key, value)
+    if serving:
+        resources.setdefault("cpuIdle", True)
+    return out
+
+
+def vpc_defaults(template: dict[str, Any]) -> None:
+    vpc = template.get("vpcAccess")
+    if vpc and (vpc.get("connector") or vpc.get("networkInterfaces")):
+        vpc.setdefault("egress", "PRIVATE_RANGES_ONLY")
+
+
+def check_containers(call: Call, containers: list[dict[str, Any]], field: str, project_number: str) -> None:
+    if not containers:
+        raise invalid("At least one container is required.", field=f"{field}.containers")
+    for index, container in enumerate(containers):
+        where = f"{field}.containers[{index}]"
+        if not container.get("image"):
+            raise invalid("Container image is required.", field=f"{where}.image")
+        if len(container.get("ports") or []) > 1:
+            raise invalid("Only a single port can be specified.", field=f"{where}.ports")
+        limits = (container.get("resources") or {}).get("limits") or {}
+        if "cpu" in limits and not _CPU.match(str(limits["cpu"])):
+            raise invalid(f"Invalid cpu limit '{limits['cpu']}'.", field=f"{where}.resources.limits.cpu")
+        if "memory" in limits and not _MEMORY.match(str(limits["memory"])):
+            raise invalid(
+                f"Invalid memory limit '{limits['memory']}'.", field=f"{where}.resources.limits.memory"
+            )
+        names = [e.get("name") for e in container.get("env") or []]
+        for env_index, env in enumerate(container.get("env") or []):
+            _check_env(call, env, f"{where}.env[{env_index}]", project_number)
+        duplicates = sorted({n for n in names if names.count(n) > 1 and n})
+        if duplicates:
+            raise invalid(
+                f"Environment variable {duplicates[0]} is set more than once.", field=f"{where}.env"
+            )
+
+
+def _check_env(call: Call, env: dict[str, Any], where: str, project_number: str) -> None:
+    if not env.get("name"):
+        raise invalid("Environment variable name is required.", field=f"{where}.name")
+    ref = (env.get("valueSource") or {}).get("secretKeyRef")
+    if ref is None:
+        return
+    if "value" in env:
+        raise invalid("Only one of value and value_source may be set.", field=where)
+    m = _SECRET_REF.match(ref.get("secret") or "")
+    if not m:
+        raise invalid(
+            f"Invalid secret name '{ref.get('secret')}'.", field=f"{where}.value_source.secret_key_ref.secret"
+        )
+    number = project_number
+    if m.group(2):
+        found = call.ctx.projects.lookup(m.group(2))
+        number = found[1] if found else m.group(2)
+    secret = f"projects/{number}/secrets/{m.group(3)}"
+    version = str(ref.get("version") or "latest")
+    versions = [v for v in call.ctx.store.list(SECRET_VERSION, secret) if v.get("state") == "ENABLED"]
+    shown = f"{secret}/versions/{version}"
+    if call.ctx.store.get(SECRET, secret) is None or not (
+        versions
+        if version == "latest"
+        else [v for v in versions if v["name"].endswith(f"/versions/{version}")]
+    ):
+        raise invalid(f"Secret {shown} was not found.", field=f"{where}.value_source.secret_key_ref.secret")
+
+
+def check_service_account(call: Call, email: str | None, field: str) -> None:
+    if email and _iam_accounts.missing(call.ctx.store, email):
+        raise invalid(f"Service account {email} does not exist.", field=f"{field}.service_account")
+
+
+def check_vpc_access(
+    call: Call, template: dict[str, Any], project_id: str, location: str, field: str
+) -> None:
+    """The connector must exist, be ready and sit in the resource's region; stored by full name."""
+    vpc = template.get("vpcAccess") or {}
+    if not vpc.get("connector"):
+        return
+    m = _CONNECTOR_REF.match(vpc["connector"])
+    where = f"{field}.vpc_access.connector"
+    if not m:
+        raise invalid(f"Invalid VPC connector name '{vpc['connector']}'.", field=where)
+    connector_project = project_id
+    if m.group(2):
+        found = call.ctx.projects.lookup(m.group(2))
+        connector_project = found[0] if found else m.group(2)
+    region = m.group(3) or location
+    if region != location:
+        raise invalid(f"VPC connector must be in region {location}, not {region}.", field=where)
+    full = f"projects/{connector_project}/locations/{region}/connectors/{m.group(4)}"
+    connector = call.ctx.store.get(CONNECTOR, full)
+    if connector is None:
+        raise invalid(f"VPC connector {full} does not exist.", field=where)
+    if connector.get("state") != "READY":
+        raise ApiError(
+            400,
+            f"VPC connector {full} is not ready (state {connector.get('state')}).",
+            status="FAILED_PRECONDITION",
+            reason="failedPrecondition",
+        )
+    vpc["connector"] = full
+
+
+def condition(kind: str, state: str, now: str, message: str = "") -> dict[str, Any]:
+    out = {"type": kind, "state": state, "lastTransitionTime": now}
+    if message:
+        out["message"] = message
+    return out
+
+
+def in_flight(call: Call, name: str) -> None:
+    if call.ctx.operations.in_flight(name):
+        raise ApiError(
+            409,
+            f"Resource '{name.rsplit('/', 1)[1]}' is being changed by another operation;"
+            " retry when it completes.",
+            status="ABORTED",
+            reason="aborted",
+        )
+
+
+def start_operation(
+    call: Call,
+    project_id: str,
+    location: str,
+    target: str,
+    verb: str,
+    collection: str,
+    *,
+    message_type: str,
+    shown: dict[str, Any],
+    response: dict[str, Any] | None,
+    effects: list[Effect],
+    failure_effects: list[Effect] = (),  # type: ignore[assignment]
+) -> Reply:
+    """A google.longrunning.Operation whose metadata and response are the resource itself."""
+    record = call.ctx.operations.start(
+        f"projects/{project_id}/locations/{location}",
+        metadata={"@type": TYPE + message_type, **shown},
+        response=None if response is None else {"@type": TYPE + message_type, **response},
+        duration_key=("run", verb, collection),
+        effects=effects,
+        failure_effects=list(failure_effects),
+        target=target,
+    )
+    return Reply(body=call.ctx.operations.view(record), response_ref="GoogleLongrunningOperation")
+
+
+def page(call: Call, items: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    from emulator import standard
+
+    chunk, token = standard.paginate(
+        items, call.query.get("pageSize"), call.query.get("pageToken"), default_size=100, max_size=1000
+    )
+    out: dict[str, Any] = {}
+    if chunk:
+        out[key] = chunk
+    if token:
+        out["nextPageToken"] = token
+    return out

@@ -1,0 +1,288 @@
+"""Cloud Run v2 jobs and their executions.
+
+A job holds an execution template (task count, parallelism) around a task template
+(containers, retries, timeout, service account); `jobs.run` starts an execution
+(`<job>-<5 characters>`) and answers with an operation that is done once the execution
+has finished. The same references are checked as for services.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import string
+import uuid
+from typing import Any
+
+from emulator import standard
+from emulator.effects import Effect
+from emulator.errors import already_exists, failed_precondition, invalid
+from emulator.registry import Api, Call, Reply
+from emulator.services import _iam_accounts
+from emulator.services._run import (
+    EXECUTION,
+    JOB,
+    check_containers,
+    check_etag,
+    check_metadata,
+    check_service_account,
+    check_vpc_access,
+    condition,
+    container_defaults,
+    fetch,
+    in_flight,
+    name_of,
+    new_etag,
+    page,
+    parent_of,
+    start_operation,
+    vpc_defaults,
+)
+
+API = Api("run", "v2")
+
+CALLER = "anonymous@emulator.invalid"
+OUTPUT = {
+    "name", "uid", "generation", "createTime", "updateTime", "deleteTime", "expireTime", "creator",
+    "lastModifier", "observedGeneration", "terminalCondition", "conditions", "executionCount",
+    "latestCreatedExecution", "reconciling", "etag", "satisfiesPzs",
+}  # fmt: skip
+MUTABLE = {
+    "labels",
+    "annotations",
+    "client",
+    "clientVersion",
+    "launchStage",
+    "binaryAuthorization",
+    "template",
+}
+MAX_TASK_TIMEOUT_S = 7 * 86400
+
+
+def _desired(call: Call, body: dict[str, Any], project_id: str, number: str, location: str) -> dict[str, Any]:
+    check_metadata(body, "job")
+    execution = copy.deepcopy(body.get("template") or {})
+    task = execution.get("template")
+    if not task:
+        raise invalid("template.template is required.", field="job.template.template")
+    check_metadata(execution, "job.template")
+    check_containers(call, task.get("containers") or [], "job.template.template", number)
+    task["containers"] = [container_defaults(c, serving=False) for c in task["containers"]]
+    task.setdefault("maxRetries", 3)
+    task.setdefault("timeout", "600s")
+    task.setdefault("serviceAccount", _iam_accounts.default_compute_account(number))
+    vpc_defaults(task)
+    check_service_account(call, task["serviceAccount"], "job.template.template")
+    check_vpc_access(call, task, project_id, location, "job.template.template")
+    if not 0 <= task["maxRetries"] <= 10:
+        raise invalid("max_retries must be between 0 and 10.", field="job.template.template.max_retries")
+    if float(str(task["timeout"]).rstrip("s")) > MAX_TASK_TIMEOUT_S:
+        raise invalid("timeout must be at most 168h.", field="job.template.template.timeout")
+    execution.setdefault("taskCount", 1)
+    if execution.get("parallelism", 0) > execution["taskCount"]:
+        raise invalid("parallelism must not exceed task_count.", field="job.template.parallelism")
+    execution["template"] = task
+    return {**body, "template": execution, "launchStage": body.get("launchStage") or "GA"}
+
+
+def _ready(job: dict[str, Any], now: str) -> dict[str, Any]:
+    return {
+        "reconciling": False,
+        "observedGeneration": job["generation"],
+        "terminalCondition": condition("Ready", "CONDITION_SUCCEEDED", now),
+    }
+
+
+def _write(call: Call, job: dict[str, Any], verb: str) -> Reply:
+    project_id, location = job["name"].split("/")[1], job["name"].split("/")[3]
+    now = call.ctx.clock.rfc3339()
+    job.update(reconciling=True, terminalCondition=condition("Ready", "CONDITION_RECONCILING", now))
+    call.ctx.store.put(JOB, job["name"], job, f"projects/{project_id}/locations/{location}")
+    ready = _ready(job, now)
+    failed = {
+        "reconciling": False,
+        "terminalCondition": condition("Ready", "CONDITION_FAILED", now, "Update failed."),
+    }
+    return start_operation(
+        call, project_id, location, job["name"], verb, "jobs",
+        message_type="Job", shown=job, response={**job, **ready},
+        effects=[Effect.set(JOB, job["name"], ready)], failure_effects=[Effect.set(JOB, job["name"], failed)],
+    )  # fmt: skip
+
+
+def _create(
+    call: Call, project_id: str, number: str, location: str, job_id: str, body: dict[str, Any]
+) -> Reply:
+    name = f"projects/{project_id}/locations/{location}/jobs/{job_id}"
+    if call.ctx.store.get(JOB, name) is not None:
+        raise already_exists(f"Resource '{job_id}' already exists.")
+    body = {k: v for k, v in body.items() if k not in ("name", "etag")}
+    now = call.ctx.clock.rfc3339()
+    job = {
+        **_desired(call, body, project_id, number, location),
+        "name": name,
+        "uid": str(uuid.uuid4()),
+        "generation": "1",
+        "createTime": now,
+        "updateTime": now,
+        "creator": CALLER,
+        "lastModifier": CALLER,
+        "etag": new_etag(name),
+    }
+    return _write(call, job, "create")
+
+
+@API.handles("run.projects.locations.jobs.create")
+def create_job(call: Call) -> Reply:
+    project_id, number, location = parent_of(call, call.param("parent"), "run.jobs.create")
+    if location == "-":
+        raise invalid("A location is required to create a job.", field="parent")
+    job_id = standard.check_id(call.query.get("jobId"), "jobId", r"[a-z]([-a-z0-9]{0,47}[a-z0-9])?")
+    return _create(call, project_id, number, location, job_id, standard.drop_none(call.body or {}))
+
+
+@API.handles("run.projects.locations.jobs.get")
+def get_job(call: Call) -> dict[str, Any]:
+    shown = call.param("name")
+    _, _, _, name = name_of(call, shown, "jobs", "run.jobs.get")
+    return fetch(call, JOB, name, shown)
+
+
+@API.handles("run.projects.locations.jobs.list")
+def list_jobs(call: Call) -> dict[str, Any]:
+    project_id, _, location = parent_of(call, call.param("parent"), "run.jobs.list")
+    if location == "-":
+        items = [j for j in call.ctx.store.list(JOB) if j["name"].startswith(f"projects/{project_id}/")]
+    else:
+        items = call.ctx.store.list(JOB, f"projects/{project_id}/locations/{location}")
+    return page(call, sorted(items, key=lambda j: j["name"]), "jobs")
+
+
+@API.handles("run.projects.locations.jobs.patch")
+def update_job(call: Call) -> Reply:
+    shown = call.param("name")
+    project_id, number, location, name = name_of(call, shown, "jobs", "run.jobs.update")
+    body = standard.drop_none(call.body or {})
+    if call.ctx.store.get(JOB, name) is None and call.query.get("allowMissing"):
+        return _create(call, project_id, number, location, name.rsplit("/", 1)[1], body)
+    current = fetch(call, JOB, name, shown)
+    in_flight(call, name)
+    check_etag(body.get("etag"), current)
+    user = {k: v for k, v in body.items() if k in MUTABLE}
+    desired = _desired(call, user, project_id, number, location)
+    job = {**{k: v for k, v in current.items() if k in OUTPUT}, **desired}
+    if desired != {k: v for k, v in current.items() if k not in OUTPUT}:
+        job.update(
+            generation=str(int(current["generation"]) + 1),
+            updateTime=call.ctx.clock.rfc3339(),
+            lastModifier=CALLER,
+            etag=new_etag(name, current["generation"]),
+        )
+    return _write(call, job, "update")
+
+
+@API.handles("run.projects.locations.jobs.delete")
+def delete_job(call: Call) -> Reply:
+    shown = call.param("name")
+    project_id, _, location, name = name_of(call, shown, "jobs", "run.jobs.delete")
+    current = fetch(call, JOB, name, shown)
+    check_etag(call.query.get("etag"), current)
+    in_flight(call, name)
+    deleting = {**current, "reconciling": True, "deleteTime": call.ctx.clock.rfc3339()}
+    call.ctx.store.put(JOB, name, deleting, f"projects/{project_id}/locations/{location}")
+    effects = [Effect.delete(EXECUTION, e["name"]) for e in call.ctx.store.list(EXECUTION, name)]
+    effects.append(Effect.delete(JOB, name))
+    return start_operation(
+        call, project_id, location, name, "delete", "jobs",
+        message_type="Job", shown=deleting, response=deleting, effects=effects,
+        failure_effects=[Effect.set(JOB, name, {"reconciling": False, "deleteTime": None})],
+    )  # fmt: skip
+
+
+@API.handles("run.projects.locations.jobs.run")
+def run_job(call: Call) -> Reply:
+    shown = call.param("name")
+    project_id, _, location, name = name_of(call, shown, "jobs", "run.jobs.run")
+    job = fetch(call, JOB, name, shown)
+    check_etag((call.body or {}).get("etag"), job)
+    if job.get("reconciling"):
+        raise failed_precondition(f"Job {name.rsplit('/', 1)[1]} is not ready; retry once it is.")
+    job_id = name.rsplit("/", 1)[1]
+    suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
+    execution_name = f"{name}/executions/{job_id}-{suffix}"
+    now = call.ctx.clock.rfc3339()
+    template = copy.deepcopy(job["template"])
+    overrides = (call.body or {}).get("overrides") or {}
+    if overrides.get("taskCount"):
+        template["taskCount"] = overrides["taskCount"]
+    execution = standard.drop_none(
+        {
+            "name": execution_name,
+            "uid": str(uuid.uuid4()),
+            "creator": CALLER,
+            "generation": "1",
+            "labels": template.get("labels"),
+            "createTime": now,
+            "startTime": now,
+            "updateTime": now,
+            "launchStage": job.get("launchStage"),
+            "job": job_id,
+            "parallelism": template.get("parallelism") or template["taskCount"],
+            "taskCount": template["taskCount"],
+            "template": template["template"],
+            "reconciling": True,
+            "conditions": [condition("Completed", "CONDITION_RECONCILING", now)],
+            "observedGeneration": "1",
+            "runningCount": template["taskCount"],
+            "etag": new_etag(execution_name),
+        }
+    )
+    call.ctx.store.put(EXECUTION, execution_name, execution, name)
+    reference = {"name": execution_name, "createTime": now}
+    call.ctx.store.put(
+        JOB,
+        name,
+        {**job, "executionCount": job.get("executionCount", 0) + 1, "latestCreatedExecution": reference},
+        f"projects/{project_id}/locations/{location}",
+    )
+    finished = {
+        "reconciling": False,
+        "completionTime": now,
+        "runningCount": None,
+        "succeededCount": template["taskCount"],
+        "conditions": [condition("Completed", "CONDITION_SUCCEEDED", now)],
+    }
+    done_reference = {**reference, "completionTime": now, "completionStatus": "EXECUTION_SUCCEEDED"}
+    failed = {
+        "reconciling": False,
+        "completionTime": now,
+        "runningCount": None,
+        "failedCount": template["taskCount"],
+        "conditions": [condition("Completed", "CONDITION_FAILED", now, "Task failed.")],
+    }
+    return start_operation(
+        call, project_id, location, execution_name, "run", "jobs",
+        message_type="Execution", shown=execution, response={**execution, **finished},
+        effects=[Effect.set(EXECUTION, execution_name, finished),
+                 Effect.set(JOB, name, {"latestCreatedExecution": done_reference})],
+        failure_effects=[Effect.set(EXECUTION, execution_name, failed),
+                         Effect.set(JOB, name, {"latestCreatedExecution": {
+                             **reference, "completionTime": now, "completionStatus": "EXECUTION_FAILED"}})],
+    )  # fmt: skip
+
+
+@API.handles("run.projects.locations.jobs.executions.get")
+def get_execution(call: Call) -> dict[str, Any]:
+    shown = call.param("name")
+    job, _, execution_id = shown.partition("/executions/")
+    _, _, _, job_name = name_of(call, job, "jobs", "run.executions.get")
+    return fetch(call, EXECUTION, f"{job_name}/executions/{execution_id}", shown)
+
+
+@API.handles("run.projects.locations.jobs.executions.list")
+def list_executions(call: Call) -> dict[str, Any]:
+    shown = call.param("parent")
+    _, _, _, job_name = name_of(call, shown, "jobs", "run.executions.list")
+    fetch(call, JOB, job_name, shown)
+    items = sorted(call.ctx.store.list(EXECUTION, job_name), key=lambda e: e["createTime"], reverse=True)
+    return page(call, items, "executions")

@@ -1,0 +1,378 @@
+"""Cloud Run v2 services and their revisions.
+
+Create, patch and delete answer with a google.longrunning.Operation; while it runs the
+service shows `reconciling` and a pending `terminalCondition`, and once it is done
+`observedGeneration` catches up with `generation` and the new revision becomes
+`latestReadyRevision`. A revision (`<service>-<5 digits>-<3 letters>`) is made only when
+the revision template changes after the API's defaults are filled in, or when the caller
+forces one: a change of the service's own labels, ingress or traffic rolls nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import string
+import uuid
+from typing import Any
+
+from emulator import standard
+from emulator.effects import Effect
+from emulator.errors import already_exists, invalid
+from emulator.registry import Api, Call, Reply
+from emulator.services import _iam_accounts
+from emulator.services._run import (
+    REVISION,
+    SERVICE,
+    check_containers,
+    check_etag,
+    check_metadata,
+    check_service_account,
+    check_vpc_access,
+    condition,
+    container_defaults,
+    cpu_count,
+    fetch,
+    in_flight,
+    name_of,
+    new_etag,
+    page,
+    parent_of,
+    start_operation,
+    vpc_defaults,
+)
+
+API = Api("run", "v2")
+
+CALLER = "anonymous@emulator.invalid"
+OUTPUT = {
+    "name",
+    "uid",
+    "generation",
+    "createTime",
+    "updateTime",
+    "deleteTime",
+    "expireTime",
+    "creator",
+    "lastModifier",
+    "observedGeneration",
+    "terminalCondition",
+    "conditions",
+    "latestReadyRevision",
+    "latestCreatedRevision",
+    "trafficStatuses",
+    "uri",
+    "urls",
+    "reconciling",
+    "etag",
+    "satisfiesPzs",
+    "threatDetectionEnabled",
+}
+MUTABLE = {
+    "labels", "annotations", "client", "clientVersion", "ingress", "launchStage", "binaryAuthorization",
+    "template", "traffic", "scaling", "description", "customAudiences", "defaultUriDisabled",
+    "invokerIamDisabled", "iapEnabled", "buildConfig", "multiRegionSettings",
+}  # fmt: skip
+MAX_TIMEOUT_S = 3600
+LATEST = [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}]
+
+
+def template_defaults(template: dict[str, Any], project_number: str) -> dict[str, Any]:
+    """The revision template as the API stores it: every default it fills in, filled in."""
+    out = copy.deepcopy(template)
+    out["containers"] = [container_defaults(c, serving=True) for c in out.get("containers") or []]
+    scaling = out.setdefault("scaling", {})
+    scaling.setdefault("maxInstanceCount", 100)
+    out.setdefault("timeout", "300s")
+    out.setdefault("serviceAccount", _iam_accounts.default_compute_account(project_number))
+    cpu = cpu_count(str(out["containers"][0]["resources"]["limits"]["cpu"])) if out["containers"] else 1.0
+    if not out.get("maxInstanceRequestConcurrency"):
+        out["maxInstanceRequestConcurrency"] = 80 if cpu >= 1 else 1
+    vpc_defaults(out)
+    return out
+
+
+def _same_template(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _desired(call: Call, body: dict[str, Any], project_id: str, number: str, location: str) -> dict[str, Any]:
+    """The caller's part of a service, checked and with the API's defaults."""
+    check_metadata(body, "service")
+    template = body.get("template")
+    if not template:
+        raise invalid("template is required.", field="service.template")
+    check_metadata(template, "service.template")
+    check_containers(call, template.get("containers") or [], "service.template", number)
+    template = template_defaults(template, number)
+    check_service_account(call, template.get("serviceAccount"), "service.template")
+    check_vpc_access(call, template, project_id, location, "service.template")
+    scaling = template["scaling"]
+    if scaling.get("minInstanceCount", 0) > scaling["maxInstanceCount"]:
+        raise invalid(
+            "min_instance_count must be less than or equal to max_instance_count.",
+            field="service.template.scaling.min_instance_count",
+        )
+    limits = template["containers"][0]["resources"]["limits"]
+    if template["maxInstanceRequestConcurrency"] > 1 and cpu_count(str(limits["cpu"])) < 1:
+        raise invalid(
+            "Total cpu < 1 is not supported with concurrency > 1.",
+            field="service.template.max_instance_request_concurrency",
+        )
+    if float(str(template["timeout"]).rstrip("s")) > MAX_TIMEOUT_S:
+        raise invalid("timeout must be at most 3600s.", field="service.template.timeout")
+    return {
+        **body,
+        "template": template,
+        "ingress": body.get("ingress") or "INGRESS_TRAFFIC_ALL",
+        "launchStage": body.get("launchStage") or "GA",
+        "traffic": body.get("traffic") or copy.deepcopy(LATEST),
+    }
+
+
+def _uri(service_id: str, project_number: str, location: str) -> str:
+    region = "".join(part[0] for part in location.split("-"))
+    return f"https://{service_id}-{project_number[-10:]}.{region}.a.run.app"
+
+
+def _new_revision(call: Call, service: dict[str, Any], now: str) -> dict[str, Any]:
+    template = service["template"]
+    service_id = service["name"].rsplit("/", 1)[1]
+    count = len(call.ctx.store.list(REVISION, service["name"])) + 1
+    revision_id = template.get("revision") or (
+        f"{service_id}-{count:05d}-{''.join(random.choices(string.ascii_lowercase, k=3))}"
+    )
+    name = f"{service['name']}/revisions/{revision_id}"
+    if call.ctx.store.get(REVISION, name) is not None:
+        raise already_exists(f"Revision named '{revision_id}' with different configuration already exists.")
+    if template.get("revision") and not revision_id.startswith(f"{service_id}-"):
+        raise invalid(f"Revision name must begin with '{service_id}-'.", field="service.template.revision")
+    revision = standard.drop_none(
+        {
+            "name": name,
+            "uid": str(uuid.uuid4()),
+            "generation": "1",
+            "labels": template.get("labels"),
+            "annotations": template.get("annotations"),
+            "createTime": now,
+            "updateTime": now,
+            "launchStage": service["launchStage"],
+            "service": service["name"],
+            **{
+                k: template.get(k)
+                for k in (
+                    "scaling", "vpcAccess", "maxInstanceRequestConcurrency", "timeout", "serviceAccount",
+                    "containers", "volumes", "executionEnvironment", "encryptionKey", "sessionAffinity",
+                )
+            },
+            "reconciling": True,
+            "conditions": [condition("Ready", "CONDITION_RECONCILING", now)],
+            "observedGeneration": "1",
+            "etag": new_etag(name),
+        }
+    )  # fmt: skip
+    call.ctx.store.put(REVISION, name, revision, service["name"])
+    return revision
+
+
+def _roll_out(call: Call, service: dict[str, Any], new_revision: bool, verb: str) -> Reply:
+    """Store the service as reconciling; the operation makes it (and its revision) ready."""
+    project_id, location = service["name"].split("/")[1], service["name"].split("/")[3]
+    parent = f"projects/{project_id}/locations/{location}"
+    now = call.ctx.clock.rfc3339()
+    effects: list[Effect] = []
+    failure: list[Effect] = []
+    if new_revision:
+        revision = _new_revision(call, service, now)
+        service["latestCreatedRevision"] = revision["name"]
+        ready_revision = {
+            "reconciling": False,
+            "conditions": [condition("Ready", "CONDITION_SUCCEEDED", now)],
+        }
+        effects.append(Effect.set(REVISION, revision["name"], ready_revision))
+        failed = [condition("Ready", "CONDITION_FAILED", now, "Revision failed to become ready.")]
+        failure.append(Effect.set(REVISION, revision["name"], {"reconciling": False, "conditions": failed}))
+    service["reconciling"] = True
+    service["terminalCondition"] = condition("Ready", "CONDITION_RECONCILING", now)
+    service["conditions"] = [
+        condition("ConfigurationsReady", "CONDITION_RECONCILING", now),
+        condition("RoutesReady", "CONDITION_RECONCILING", now),
+    ]
+    call.ctx.store.put(SERVICE, service["name"], service, parent)
+    ready = {
+        "reconciling": False,
+        "observedGeneration": service["generation"],
+        "latestReadyRevision": service.get("latestCreatedRevision"),
+        "terminalCondition": condition("Ready", "CONDITION_SUCCEEDED", now),
+        "conditions": [
+            condition("ConfigurationsReady", "CONDITION_SUCCEEDED", now),
+            condition("RoutesReady", "CONDITION_SUCCEEDED", now),
+        ],
+        "trafficStatuses": [
+            {**t, "uri": service["uri"]} if t.get("tag") else dict(t) for t in service["traffic"]
+        ],
+    }
+    effects.insert(0, Effect.set(SERVICE, service["name"], ready))
+    failed_service = {
+        "reconciling": False,
+        "terminalCondition": condition("Ready", "CONDITION_FAILED", now, "Revision failed to become ready."),
+    }
+    failure.insert(0, Effect.set(SERVICE, service["name"], failed_service))
+    return start_operation(
+        call,
+        project_id,
+        location,
+        service["name"],
+        verb,
+        "services",
+        message_type="Service",
+        shown=service,
+        response={**service, **ready},
+        effects=effects,
+        failure_effects=failure,
+    )
+
+
+def _create(
+    call: Call, project_id: str, number: str, location: str, service_id: str, body: dict[str, Any]
+) -> Reply:
+    name = f"projects/{project_id}/locations/{location}/services/{service_id}"
+    if call.ctx.store.get(SERVICE, name) is not None:
+        raise already_exists(f"Resource '{service_id}' already exists.")
+    body = {k: v for k, v in body.items() if k not in ("name", "etag")}
+    desired = _desired(call, body, project_id, number, location)
+    now = call.ctx.clock.rfc3339()
+    uri = _uri(service_id, number, location)
+    service = {
+        **desired,
+        "name": name,
+        "uid": str(uuid.uuid4()),
+        "generation": "1",
+        "createTime": now,
+        "updateTime": now,
+        "creator": CALLER,
+        "lastModifier": CALLER,
+        "uri": uri,
+        "urls": [uri],
+        "etag": new_etag(name),
+    }
+    if call.query.get("validateOnly"):
+        return start_operation(
+            call, project_id, location, name, "validate", "services",
+            message_type="Service", shown=service, response=service, effects=[],
+        )  # fmt: skip
+    return _roll_out(call, service, True, "create")
+
+
+@API.handles("run.projects.locations.services.create")
+def create_service(call: Call) -> Reply:
+    project_id, number, location = parent_of(call, call.param("parent"), "run.services.create")
+    if location == "-":
+        raise invalid("A location is required to create a service.", field="parent")
+    service_id = standard.check_id(
+        call.query.get("serviceId"), "serviceId", r"[a-z]([-a-z0-9]{0,47}[a-z0-9])?"
+    )
+    return _create(call, project_id, number, location, service_id, standard.drop_none(call.body or {}))
+
+
+@API.handles("run.projects.locations.services.get")
+def get_service(call: Call) -> dict[str, Any]:
+    shown = call.param("name")
+    _, _, _, name = name_of(call, shown, "services", "run.services.get")
+    return fetch(call, SERVICE, name, shown)
+
+
+@API.handles("run.projects.locations.services.list")
+def list_services(call: Call) -> dict[str, Any]:
+    project_id, _, location = parent_of(call, call.param("parent"), "run.services.list")
+    if location == "-":
+        items = [s for s in call.ctx.store.list(SERVICE) if s["name"].startswith(f"projects/{project_id}/")]
+    else:
+        items = call.ctx.store.list(SERVICE, f"projects/{project_id}/locations/{location}")
+    items.sort(key=lambda s: s["name"])
+    return page(call, items, "services")
+
+
+@API.handles("run.projects.locations.services.patch")
+def update_service(call: Call) -> Reply:
+    shown = call.param("name")
+    project_id, number, location, name = name_of(call, shown, "services", "run.services.update")
+    body = standard.drop_none(call.body or {})
+    current = call.ctx.store.get(SERVICE, name)
+    if current is None and call.query.get("allowMissing"):
+        return _create(call, project_id, number, location, name.rsplit("/", 1)[1], body)
+    current = fetch(call, SERVICE, name, shown)
+    in_flight(call, name)
+    check_etag(body.get("etag"), current)
+    mask = call.query.get("updateMask")
+    user = {k: v for k, v in current.items() if k not in OUTPUT}
+    if mask:
+        user = standard.apply_update_mask(user, body, str(mask), MUTABLE, "service")
+    else:
+        user = {k: v for k, v in body.items() if k not in ("name", "etag")}
+    desired = _desired(call, user, project_id, number, location)
+    new_revision = bool(call.query.get("forceNewRevision")) or not _same_template(
+        desired["template"], current["template"]
+    )
+    service = {**{k: v for k, v in current.items() if k in OUTPUT}, **desired}
+    if desired != {k: v for k, v in current.items() if k not in OUTPUT} or new_revision:
+        service["generation"] = str(int(current["generation"]) + 1)
+        service["updateTime"] = call.ctx.clock.rfc3339()
+        service["lastModifier"] = CALLER
+        service["etag"] = new_etag(name, service["generation"])
+    if call.query.get("validateOnly"):
+        return start_operation(
+            call, project_id, location, name, "validate", "services",
+            message_type="Service", shown=service, response=service, effects=[],
+        )  # fmt: skip
+    return _roll_out(call, service, new_revision, "update")
+
+
+@API.handles("run.projects.locations.services.delete")
+def delete_service(call: Call) -> Reply:
+    shown = call.param("name")
+    project_id, _, location, name = name_of(call, shown, "services", "run.services.delete")
+    current = fetch(call, SERVICE, name, shown)
+    check_etag(call.query.get("etag"), current)
+    in_flight(call, name)
+    now = call.ctx.clock.rfc3339()
+    deleting = {**current, "reconciling": True, "deleteTime": now, "etag": new_etag(name, "delete")}
+    if call.query.get("validateOnly"):
+        return start_operation(
+            call, project_id, location, name, "validate", "services",
+            message_type="Service", shown=deleting, response=deleting, effects=[],
+        )  # fmt: skip
+    call.ctx.store.put(SERVICE, name, deleting, f"projects/{project_id}/locations/{location}")
+    effects = [Effect.delete(REVISION, r["name"]) for r in call.ctx.store.list(REVISION, name)]
+    effects.append(Effect.delete(SERVICE, name))
+    return start_operation(
+        call,
+        project_id,
+        location,
+        name,
+        "delete",
+        "services",
+        message_type="Service",
+        shown=deleting,
+        response=deleting,
+        effects=effects,
+        failure_effects=[Effect.set(SERVICE, name, {"reconciling": False, "deleteTime": None})],
+    )
+
+
+@API.handles("run.projects.locations.services.revisions.get")
+def get_revision(call: Call) -> dict[str, Any]:
+    shown = call.param("name")
+    service, _, revision_id = shown.partition("/revisions/")
+    _, _, _, service_name = name_of(call, service, "services", "run.revisions.get")
+    return fetch(call, REVISION, f"{service_name}/revisions/{revision_id}", shown)
+
+
+@API.handles("run.projects.locations.services.revisions.list")
+def list_revisions(call: Call) -> dict[str, Any]:
+    shown = call.param("parent")
+    _, _, _, service_name = name_of(call, shown, "services", "run.revisions.list")
+    fetch(call, SERVICE, service_name, shown)
+    items = sorted(call.ctx.store.list(REVISION, service_name), key=lambda r: r["name"], reverse=True)
+    return page(call, items, "revisions")
