@@ -2,8 +2,9 @@
 
 Only `custom.googleapis.com/` and `external.googleapis.com/` types can be created or deleted;
 built-in types are Google's. A descriptor's name is `projects/<id>/metricDescriptors/<type>`,
-so the last part of the name holds slashes. Creating a descriptor that exists with the same
-definition succeeds (the API treats it as idempotent); a different definition is refused.
+so the last part of the name holds slashes. Creating a descriptor that already exists is how
+the API updates one: the description, unit and display name are replaced and labels may be
+added, but the kind and value type are fixed and labels are never removed.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ KINDS = {
     "DELTA": {"INT64", "DOUBLE", "DISTRIBUTION", "MONEY"},
     "CUMULATIVE": {"INT64", "DOUBLE", "DISTRIBUTION"},
 }
-DEFINITION = ("type", "metricKind", "valueType", "labels")
+FIXED = ("metricKind", "valueType")
 
 
 def check_type(metric_type: str | None, field: str) -> str:
@@ -88,13 +89,14 @@ def create_descriptor(call: Call) -> dict[str, Any]:
     if body.get("name") not in (None, name):
         raise invalid(f"metric_descriptor.name must be {name} or unset.", field="metric_descriptor.name")
     existing = call.ctx.store.get(DESCRIPTOR, name)
-    if existing is not None and any(
-        existing.get(k) != body.get(k) for k in DEFINITION if k in body or k in existing
-    ):
-        raise already_exists(
-            f"Metric descriptor {name} already exists with a different kind, value type or labels;"
-            " delete it first to change them."
-        )
+    if existing is not None:
+        kept = {label["key"] for label in existing.get("labels") or []}
+        given = {label.get("key") for label in body.get("labels") or []}
+        if any(existing.get(k) != body.get(k) for k in FIXED) or not kept <= given:
+            raise already_exists(
+                f"Metric descriptor {name} already exists with a different kind or value type, or"
+                " with labels this request drops; delete it first to change them."
+            )
     return store(call, project, {k: v for k, v in body.items() if k != "name"})
 
 

@@ -1,0 +1,335 @@
+"""Cloud Monitoring: who is told, about what, and where the numbers are shown.
+
+Per environment: an email notification channel for each address in the spec; four alert
+policies (Cloud Run error rate, Cloud Run p95 latency, Cloud SQL connection failures, CPU on
+the database and the GKE nodes) that notify those channels; an overview dashboard; and the
+metric descriptors of the business KPIs the services write.
+
+Monitoring assigns the names of channels, policies and dashboards, so each carries a key
+label and is found again by it (`reconcilers._keyed`); a policy's desired body names its
+channels by their keys too, and the kind swaps in the server's names on the way out and back.
+Metric descriptors are named by their metric type and have no labels: the
+`custom.googleapis.com/digitwin/` prefix is what makes them ours.
+
+The installed google-cloud-monitoring ships gRPC transports only, and the dashboards client
+is not a dependency, so every call goes through the `monitoring` v3 and v1 discovery clients.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from provisioner.context import Context
+from provisioner.errors import ApiError
+from provisioner.kind import Kind, Reconciler
+from provisioner.operations import DoneOperation, Operation
+from provisioner.plan import FieldChange
+from provisioner.resource import LiveResource, Resource
+from reconcilers._alerts import alerts
+from reconcilers._compute import list_all
+from reconcilers._dashboard import overview
+from reconcilers._keyed import KEY_LABEL, KeyedKind, concurrent_edit, is_copy
+
+CUSTOM_METRICS = "custom.googleapis.com/digitwin/"
+
+
+def _v3(ctx: Context) -> Any:
+    return ctx.clients.discovery("monitoring", "v3").projects()
+
+
+def _v1(ctx: Context) -> Any:
+    return ctx.clients.discovery("monitoring", "v1").projects()
+
+
+def _parent(ctx: Context) -> str:
+    return f"projects/{ctx.project}"
+
+
+def _mask(changes: Sequence[FieldChange]) -> list[str]:
+    """The changed top-level fields: Monitoring replaces each masked field whole."""
+    return sorted({c.path.split(".")[0] for c in changes})
+
+
+def _snake(field: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
+
+
+def _labels_kept(live: dict[str, str] | None, desired: dict[str, str]) -> dict[str, str]:
+    """Labels someone else set stay; ours win."""
+    return {**(live or {}), **desired}
+
+
+def channel_key(email: str) -> str:
+    """`platform-oncall@digitwin.example.com` → `platform-oncall-at-digitwin-example-com`."""
+    slug = re.sub(r"[^a-z0-9_-]+", "-", email.lower().replace("@", "-at-")).strip("-")
+    return slug[:63]
+
+
+class NotificationChannel(KeyedKind):
+    """An email channel; its address is its identity, so the key is derived from it."""
+
+    kind = "monitoring.notification_channel"
+    immutable = ("type",)
+    labels_field = "userLabels"
+
+    def list_live(self) -> list[dict[str, Any]]:
+        api = _v3(self.ctx).notificationChannels()
+        parent = _parent(self.ctx)
+        return self.call(
+            list_all, lambda token: api.list(name=parent, pageToken=token), key="notificationChannels"
+        )
+
+    def version_of(self, body: dict[str, Any]) -> str | None:
+        records = body.get("mutationRecords") or [{}]
+        return records[-1].get("mutateTime")
+
+    def names_by_key(self) -> dict[str, str]:
+        """Server names of our channels by key, for the policies that notify them."""
+        return {
+            live.name: live.body["name"] for live in self.observe([]) if live.managed and not is_copy(live)
+        }
+
+    def create(self, desired: Resource) -> Operation:
+        request = _v3(self.ctx).notificationChannels().create(name=_parent(self.ctx), body=desired.body)
+        self.call(request.execute)
+        return DoneOperation(f"create notification channel {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        fields = _mask(changes)
+        body = {f: desired.body[f] for f in fields}
+        if "userLabels" in body:
+            body["userLabels"] = _labels_kept(live.body.get("userLabels"), desired.body["userLabels"])
+        request = (
+            _v3(self.ctx)
+            .notificationChannels()
+            .patch(name=live.body["name"], updateMask=",".join(map(_snake, fields)), body=body)
+        )
+        self.call(request.execute)
+        return DoneOperation(f"update notification channel {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        # force: a policy that still names the channel drops it, rather than blocking the delete
+        # (the policies' own updates, which no longer name it, may not have run yet).
+        request = _v3(self.ctx).notificationChannels().delete(name=live.body["name"], force=True)
+        self.call(request.execute)
+        return DoneOperation(f"delete notification channel {live.name}")
+
+    def delete_note(self, live: LiveResource) -> str | None:
+        note = super().delete_note(live)
+        return note or "alert policies that still notify it stop doing so"
+
+
+class AlertPolicy(KeyedKind):
+    """An alert policy; its desired body names notification channels by their keys."""
+
+    kind = "monitoring.alert_policy"
+    labels_field = "userLabels"
+    api_defaults = {"enabled": True}
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.channels = NotificationChannel(ctx)
+
+    def list_live(self) -> list[dict[str, Any]]:
+        api = _v3(self.ctx).alertPolicies()
+        parent = _parent(self.ctx)
+        policies = self.call(
+            list_all, lambda token: api.list(name=parent, pageToken=token), key="alertPolicies"
+        )
+        keys = {name: key for key, name in self.channels.names_by_key().items()} if policies else {}
+        for policy in policies:
+            # Channels we manage appear by key, as the spec names them; others keep their names.
+            policy["notificationChannels"] = [keys.get(c, c) for c in policy.get("notificationChannels", [])]
+        return policies
+
+    def view(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Condition names are the server's; the spec never sets them."""
+        conditions = [{k: v for k, v in c.items() if k != "name"} for c in body.get("conditions", [])]
+        return {**body, "conditions": conditions}
+
+    def version_of(self, body: dict[str, Any]) -> str | None:
+        return (body.get("mutationRecord") or {}).get("mutateTime")
+
+    def references(self, live: LiveResource) -> tuple[str, ...]:
+        return tuple(
+            f"{NotificationChannel.kind}/{c}"
+            for c in live.body.get("notificationChannels", [])
+            if "/" not in c
+        )
+
+    def _with_channel_names(self, body: dict[str, Any]) -> dict[str, Any]:
+        wanted = body.get("notificationChannels", [])
+        names = self.channels.names_by_key() if wanted else {}
+        missing = [key for key in wanted if key not in names]
+        if missing:
+            raise RuntimeError(f"notification channel(s) {', '.join(missing)} do not exist yet")
+        return {**body, "notificationChannels": [names[key] for key in wanted]}
+
+    def create(self, desired: Resource) -> Operation:
+        body = self._with_channel_names(desired.body)
+        self.call(_v3(self.ctx).alertPolicies().create(name=_parent(self.ctx), body=body).execute)
+        return DoneOperation(f"create alert policy {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        fields = _mask(changes)
+        wanted = self._with_channel_names(desired.body)
+        body = {f: wanted[f] for f in fields}
+        if "userLabels" in body:
+            body["userLabels"] = _labels_kept(live.body.get("userLabels"), desired.body["userLabels"])
+        request = (
+            _v3(self.ctx)
+            .alertPolicies()
+            .patch(name=live.body["name"], updateMask=",".join(map(_snake, fields)), body=body)
+        )
+        self.call(request.execute)
+        return DoneOperation(f"update alert policy {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        self.call(_v3(self.ctx).alertPolicies().delete(name=live.body["name"]).execute)
+        return DoneOperation(f"delete alert policy {live.name}")
+
+
+class Dashboard(KeyedKind):
+    """A dashboard, written whole; an update carries the etag of the version it replaces."""
+
+    kind = "monitoring.dashboard"
+    labels_field = "labels"
+
+    def list_live(self) -> list[dict[str, Any]]:
+        api = _v1(self.ctx).dashboards()
+        parent = _parent(self.ctx)
+        return self.call(list_all, lambda token: api.list(parent=parent, pageToken=token), key="dashboards")
+
+    def age(self, body: dict[str, Any]) -> str:
+        return ""  # dashboards keep no creation time: the lowest id is kept
+
+    def version_of(self, body: dict[str, Any]) -> str | None:
+        return body.get("etag")
+
+    def create(self, desired: Resource) -> Operation:
+        self.call(_v1(self.ctx).dashboards().create(parent=_parent(self.ctx), body=desired.body).execute)
+        return DoneOperation(f"create dashboard {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        body = {
+            **desired.body,
+            "labels": _labels_kept(live.body.get("labels"), desired.body["labels"]),
+            "name": live.body["name"],
+            "etag": live.version,
+        }
+        self.call(_v1(self.ctx).dashboards().patch(name=live.body["name"], body=body).execute)
+        return DoneOperation(f"update dashboard {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        self.call(_v1(self.ctx).dashboards().delete(name=live.body["name"]).execute)
+        return DoneOperation(f"delete dashboard {live.name}")
+
+
+class MetricDescriptor(Kind):
+    """A user-defined metric type; `create` on an existing type updates its description."""
+
+    kind = "monitoring.metric_descriptor"
+    immutable = ("metricKind", "valueType")
+    stateful = True  # deleting a descriptor deletes every point written to it
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        api = _v3(self.ctx).metricDescriptors()
+        parent = _parent(self.ctx)
+        wanted = f'metric.type = starts_with("{CUSTOM_METRICS}")'
+        descriptors = self.call(
+            list_all,
+            lambda token: api.list(name=parent, filter=wanted, pageToken=token),
+            key="metricDescriptors",
+        )
+        return [
+            LiveResource(self.kind, d["type"], d, managed=d["type"].startswith(CUSTOM_METRICS))
+            for d in descriptors
+        ]
+
+    def create(self, desired: Resource) -> Operation:
+        self.call(_v3(self.ctx).metricDescriptors().create(name=_parent(self.ctx), body=desired.body).execute)
+        return DoneOperation(f"create metric descriptor {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        self.create(desired)
+        return DoneOperation(f"update metric descriptor {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        self.call(_v3(self.ctx).metricDescriptors().delete(name=live.body["name"]).execute)
+        return DoneOperation(f"delete metric descriptor {live.name}")
+
+    def retryable(self, err: ApiError) -> bool:
+        return concurrent_edit(err)
+
+
+class MonitoringReconciler(Reconciler):
+    family = "monitoring"
+    kinds = (NotificationChannel, AlertPolicy, Dashboard, MetricDescriptor)
+
+    def desired(self, ctx: Context) -> list[Resource]:
+        spec = ctx.spec.monitoring
+        channels = [
+            Resource(
+                kind=NotificationChannel.kind,
+                name=channel_key(channel.email),
+                body={
+                    "type": "email",
+                    "displayName": channel.display_name,
+                    "labels": {"email_address": channel.email},
+                    "enabled": True,
+                    "userLabels": ctx.labels({KEY_LABEL: channel_key(channel.email)}),
+                },
+            )
+            for channel in spec.notification_channels
+        ]
+        policies = [
+            Resource(
+                kind=AlertPolicy.kind,
+                name=alert.key,
+                body={
+                    "displayName": alert.display_name,
+                    "documentation": {"content": alert.documentation, "mimeType": "text/markdown"},
+                    "conditions": alert.conditions,
+                    "combiner": "OR",
+                    "enabled": spec.alerts_enabled,
+                    "severity": alert.severity,
+                    "notificationChannels": [c.name for c in channels],
+                    "userLabels": ctx.labels({KEY_LABEL: alert.key}),
+                },
+                deps=tuple(c.address for c in channels),
+            )
+            for alert in alerts(ctx)
+        ]
+        dashboards = (
+            [
+                Resource(
+                    kind=Dashboard.kind,
+                    name="overview",
+                    body={
+                        "displayName": f"{ctx.spec.name_prefix} overview",
+                        "mosaicLayout": overview(ctx),
+                        "labels": ctx.labels({KEY_LABEL: "overview"}),
+                    },
+                )
+            ]
+            if spec.dashboard
+            else []
+        )
+        descriptors = [
+            Resource(
+                kind=MetricDescriptor.kind,
+                name=metric.metric_type,
+                body={
+                    "type": metric.metric_type,
+                    "metricKind": metric.kind,
+                    "valueType": metric.value_type,
+                    "unit": metric.unit,
+                    "description": metric.description,
+                    **({"displayName": metric.display_name} if metric.display_name else {}),
+                },
+            )
+            for metric in spec.custom_metrics
+        ]
+        return [*channels, *policies, *dashboards, *descriptors]
