@@ -1,0 +1,201 @@
+"""Service accounts and the project roles they hold.
+
+Each workload runs as its own service account, and each account holds only the project
+roles the spec lists for it. Accounts carry no labels: an account is ours when its
+description says it is managed for this environment.
+
+Project roles are granted non-authoritatively: the project IAM policy is read, our
+account's bindings are set to what the spec lists, everything else in the policy is left
+alone, and the policy is written back under the etag it was read with. When another
+writer got in between (the API answers 409), the whole read-modify-write starts again.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from provisioner.context import Context
+from provisioner.errors import classify
+from provisioner.kind import Kind
+from provisioner.operations import DoneOperation, Operation
+from provisioner.plan import FieldChange
+from provisioner.resource import LiveResource, Resource
+from reconcilers._compute import list_all
+
+#: Read-modify-write rounds before giving up on a policy other writers keep changing.
+POLICY_ATTEMPTS = 8
+
+
+def account_email(ctx: Context, account_id: str) -> str:
+    return f"{account_id}@{ctx.project}.iam.gserviceaccount.com"
+
+
+def ownership_note(ctx: Context) -> str:
+    return f"Managed by digitwin-provisioner for {ctx.env}"
+
+
+def _accounts(ctx: Context) -> Any:
+    return ctx.clients.discovery("iam", "v1").projects().serviceAccounts()
+
+
+def _list_accounts(kind: Kind) -> list[dict[str, Any]]:
+    api = _accounts(kind.ctx)
+    parent = f"projects/{kind.ctx.project}"
+    return kind.call(list_all, lambda token: api.list(name=parent, pageToken=token), key="accounts")
+
+
+def _ours(ctx: Context, account: dict[str, Any]) -> bool:
+    return str(account.get("description", "")).startswith(ownership_note(ctx))
+
+
+class ServiceAccount(Kind):
+    """A user-managed service account; only its display name and description can change."""
+
+    kind = "iam.service_account"
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        return [
+            LiveResource(
+                self.kind,
+                account["email"].split("@", 1)[0],
+                account,
+                managed=_ours(self.ctx, account),
+                version=account.get("etag"),
+            )
+            for account in _list_accounts(self)
+        ]
+
+    def create(self, desired: Resource) -> Operation:
+        body = {"accountId": desired.name, "serviceAccount": desired.body}
+        self.call(_accounts(self.ctx).create(name=f"projects/{self.ctx.project}", body=body).execute)
+        return DoneOperation(f"create service account {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        mask = sorted({c.path.split(".")[0] for c in changes} & {"displayName", "description"})
+        account = {**{key: desired.body[key] for key in mask}, "etag": live.body.get("etag")}
+        request = _accounts(self.ctx).patch(
+            name=live.body["name"], body={"serviceAccount": account, "updateMask": ",".join(mask)}
+        )
+        self.call(request.execute)
+        return DoneOperation(f"update service account {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        self.call(_accounts(self.ctx).delete(name=live.body["name"]).execute)
+        return DoneOperation(f"delete service account {live.name}")
+
+    def delete_note(self, live: LiveResource) -> str | None:
+        return "whatever runs as this account loses its identity; its id stays reserved for 30 days"
+
+
+class ProjectRoles(Kind):
+    """The project roles one of our service accounts holds, and no others.
+
+    The project IAM policy has no list call per member: one read of the policy (and one list
+    of accounts, to find ours that the spec no longer names) observes every account at once.
+    """
+
+    kind = "iam.project_roles"
+    unordered = ("roles",)
+
+    def _crm(self) -> Any:
+        return self.ctx.clients.discovery("cloudresourcemanager", "v3").projects()
+
+    def _policy(self) -> dict[str, Any]:
+        request = self._crm().getIamPolicy(
+            resource=f"projects/{self.ctx.project}", body={"options": {"requestedPolicyVersion": 3}}
+        )
+        return dict(self.call(request.execute))
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        policy = self._policy()
+        wanted = {r.name for r in desired}
+        ours = {a["email"].split("@", 1)[0] for a in _list_accounts(self) if _ours(self.ctx, a)}
+        found = []
+        for account_id in sorted(wanted | ours):
+            roles = _roles_of(policy, f"serviceAccount:{account_email(self.ctx, account_id)}")
+            if roles or account_id in wanted:
+                found.append(
+                    LiveResource(
+                        self.kind, account_id, {"roles": roles}, managed=True, version=policy.get("etag")
+                    )
+                )
+        return found
+
+    def create(self, desired: Resource) -> Operation:
+        return self._grant(desired.name, set(desired.body["roles"]))
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        return self._grant(desired.name, set(desired.body["roles"]))
+
+    def delete(self, live: LiveResource) -> Operation:
+        return self._grant(live.name, set())
+
+    def _grant(self, account_id: str, roles: set[str]) -> Operation:
+        """Make `roles` exactly what the account holds: read, edit our member only, write."""
+        member = f"serviceAccount:{account_email(self.ctx, account_id)}"
+        for attempt in range(POLICY_ATTEMPTS):
+            policy = self._policy()
+            request = self._crm().setIamPolicy(
+                resource=f"projects/{self.ctx.project}",
+                body={"policy": _with_roles(policy, member, roles), "updateMask": "bindings,etag"},
+            )
+            try:
+                self.call(request.execute)
+                return DoneOperation(f"set the project roles of {account_id}")
+            except Exception as exc:
+                err = classify(exc)
+                if err is None or not err.conflict or attempt == POLICY_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # another writer got in between
+        raise AssertionError("unreachable")
+
+
+def _roles_of(policy: dict[str, Any], member: str) -> list[str]:
+    return sorted(
+        {
+            b["role"]
+            for b in policy.get("bindings", [])
+            if member in b.get("members", []) and not b.get("condition")
+        }
+    )
+
+
+def _with_roles(policy: dict[str, Any], member: str, roles: set[str]) -> dict[str, Any]:
+    """The policy with `member` in exactly the unconditional bindings of `roles`."""
+    bindings = []
+    seen = set()
+    for binding in policy.get("bindings", []):
+        members = [m for m in binding.get("members", []) if m != member]
+        if not binding.get("condition") and binding["role"] in roles:
+            members.append(member)
+            seen.add(binding["role"])
+        if members:
+            bindings.append({**binding, "members": sorted(members)})
+    bindings += [{"role": role, "members": [member]} for role in sorted(roles - seen)]
+    return {**policy, "bindings": bindings}
+
+
+def service_account(
+    ctx: Context, account_id: str, purpose: str, roles: Sequence[str], deletion_policy: str = "delete"
+) -> tuple[Resource, Resource]:
+    """A service account for one workload and the project roles it holds."""
+    account = Resource(
+        kind=ServiceAccount.kind,
+        name=account_id,
+        body={
+            "displayName": f"digitwin {ctx.env} {purpose}"[:100],
+            "description": f"{ownership_note(ctx)}: {purpose}",
+        },
+        deletion_policy=deletion_policy,  # type: ignore[arg-type]
+    )
+    grants = Resource(
+        kind=ProjectRoles.kind,
+        name=account_id,
+        body={"roles": sorted(set(roles))},
+        deps=(account.address,),
+        deletion_policy=deletion_policy,  # type: ignore[arg-type]
+    )
+    return account, grants

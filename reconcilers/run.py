@@ -1,0 +1,357 @@
+"""Cloud Run: the websocket server, the API gateway, and the drift-correction job.
+
+Each service runs its image as its own service account with only the project roles it
+needs, reaches Cloud SQL's private IP through the VPC Access connector, accepts traffic
+only from inside the VPC and from the load balancer, and reads its secrets from Secret
+Manager at start-up (the spec names the secret, never its value). The websocket server
+keeps a websocket open for up to an hour and sends a client back to the same instance.
+
+The drift job is this provisioner, run as a Cloud Run Job: `apply --drift-only` against its
+own environment, as the drift-corrector account (Cloud Scheduler triggers it).
+
+A revision is rolled only when the revision template changes: updates send the API an
+update mask, so a label edit touches the service's labels and nothing else.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from provisioner.context import Context
+from provisioner.diff import deep_merge
+from provisioner.kind import Kind, Reconciler
+from provisioner.operations import Operation
+from provisioner.plan import FieldChange
+from provisioner.resource import LiveResource, Resource
+from reconcilers._operations import LongRunningOperation
+from reconcilers._proto import from_json_dict, to_json_dict
+from reconcilers.iam import ProjectRoles, ServiceAccount, account_email, service_account
+from reconcilers.network import VpcConnector
+from reconcilers.secrets import GeneratedValue, Secret
+
+INGRESS = {
+    "all": "INGRESS_TRAFFIC_ALL",
+    "internal": "INGRESS_TRAFFIC_INTERNAL_ONLY",
+    "internal-and-cloud-load-balancing": "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+}
+EGRESS = {"private-ranges-only": "PRIVATE_RANGES_ONLY", "all-traffic": "ALL_TRAFFIC"}
+#: What the drift job's container may use; the provisioner is I/O-bound.
+DRIFT_JOB_LIMITS = {"cpu": "1", "memory": "1Gi"}
+#: Container fields the API fills in that the spec never sets.
+_API_FILLED = ("name",)
+_API_FILLED_RESOURCES = ("cpuIdle", "startupCpuBoost")
+
+
+def _services_client(ctx: Context) -> Any:
+    from google.cloud import run_v2
+
+    return ctx.clients.gapic("run", run_v2.ServicesClient)
+
+
+def _jobs_client(ctx: Context) -> Any:
+    from google.cloud import run_v2
+
+    return ctx.clients.gapic("run", run_v2.JobsClient)
+
+
+def _full(ctx: Context, collection: str, short: str) -> str:
+    region, name = short.split("/")
+    return f"projects/{ctx.project}/locations/{region}/{collection}/{name}"
+
+
+def _regions(ctx: Context, desired: Sequence[Resource]) -> list[str]:
+    return sorted({r.name.split("/")[0] for r in desired} | {ctx.spec.region})
+
+
+def _operation(ctx: Context, op: Any, description: str) -> Operation:
+    """Follow a gapic operation through the API's own operations collection."""
+    raw = op.operation
+    body: dict[str, Any] = {"name": raw.name, "done": raw.done}
+    if raw.HasField("error"):
+        body["error"] = {"code": raw.error.code, "message": raw.error.message}
+    return LongRunningOperation(ctx, "run", "v2", body, description, ("projects", "locations", "operations"))
+
+
+def _container(live: dict[str, Any]) -> dict[str, Any]:
+    """A live container in the spec's spelling: API-filled fields gone, env sorted, short secret names."""
+    out = {k: v for k, v in live.items() if k not in _API_FILLED}
+    resources = {k: v for k, v in (out.get("resources") or {}).items() if k not in _API_FILLED_RESOURCES}
+    if resources:
+        out["resources"] = resources
+    if "ports" in out:
+        out["ports"] = [{k: v for k, v in p.items() if (k, v) != ("name", "http1")} for p in out["ports"]]
+    env = []
+    for var in out.get("env") or []:
+        ref = (var.get("valueSource") or {}).get("secretKeyRef")
+        if ref and str(ref.get("secret", "")).startswith("projects/"):
+            var = copy.deepcopy(var)
+            var["valueSource"]["secretKeyRef"]["secret"] = ref["secret"].rsplit("/", 1)[1]
+        env.append(var)
+    if env:
+        out["env"] = sorted(env, key=lambda v: v.get("name", ""))
+    return out
+
+
+def _merged_template(live: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
+    """The live template with the spec's fields laid over it (containers replaced whole)."""
+    return deep_merge(live, want)
+
+
+def _merged_labels(live: LiveResource, want: dict[str, Any]) -> dict[str, str]:
+    return {**(live.body.get("labels") or {}), **(want.get("labels") or {})}
+
+
+class RunService(Kind):
+    """A Cloud Run service; labels, ingress and the revision template are updated in place."""
+
+    kind = "run.service"
+    api_defaults = {"template": {"scaling": {"minInstanceCount": 0}, "sessionAffinity": False}}
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        client = _services_client(self.ctx)
+        found = []
+        for region in _regions(self.ctx, desired):
+            parent = f"projects/{self.ctx.project}/locations/{region}"
+            services = self.call(
+                lambda parent=parent: list(client.list_services(request={"parent": parent}, retry=None))
+            )
+            for service in services:
+                body = to_json_dict(service)
+                found.append(
+                    LiveResource(
+                        self.kind,
+                        f"{region}/{service.name.rsplit('/', 1)[1]}",
+                        body,
+                        managed=self.ctx.is_ours(body.get("labels")),
+                        version=body.get("etag"),
+                    )
+                )
+        return found
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        template = body.get("template") or {}
+        if template.get("containers"):
+            template["containers"] = [_container(c) for c in template["containers"]]
+        return body
+
+    def create(self, desired: Resource) -> Operation:
+        from google.cloud import run_v2
+
+        region, service_id = desired.name.split("/")
+        request = {
+            "parent": f"projects/{self.ctx.project}/locations/{region}",
+            "service_id": service_id,
+            "service": from_json_dict(run_v2.Service, desired.body),
+        }
+        op = self.call(_services_client(self.ctx).create_service, request=request, retry=None)
+        return _operation(self.ctx, op, f"create service {service_id}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        from google.cloud import run_v2
+
+        changed = {c.path.split(".")[0] for c in changes}
+        body: dict[str, Any] = {
+            "name": _full(self.ctx, "services", desired.name),
+            "etag": live.body.get("etag"),
+        }
+        mask = []
+        if "labels" in changed:
+            body["labels"] = _merged_labels(live, desired.body)
+            mask.append("labels")
+        if "ingress" in changed:
+            body["ingress"] = desired.body["ingress"]
+            mask.append("ingress")
+        if "template" in changed:
+            body["template"] = _merged_template(live.body.get("template") or {}, desired.body["template"])
+            mask.append("template")
+        request = {"service": from_json_dict(run_v2.Service, body), "update_mask": {"paths": mask}}
+        op = self.call(_services_client(self.ctx).update_service, request=request, retry=None)
+        return _operation(self.ctx, op, f"update service {desired.name}")
+
+    def update_note(self, changes: Sequence[FieldChange]) -> str | None:
+        if any(c.path.split(".")[0] == "template" for c in changes):
+            return "rolls out a new revision"
+        return None
+
+    def delete(self, live: LiveResource) -> Operation:
+        request = {"name": _full(self.ctx, "services", live.name), "etag": live.body.get("etag")}
+        op = self.call(_services_client(self.ctx).delete_service, request=request, retry=None)
+        return _operation(self.ctx, op, f"delete service {live.name}")
+
+    def delete_note(self, live: LiveResource) -> str | None:
+        return "stops serving traffic and removes every revision"
+
+
+class RunJob(Kind):
+    """A Cloud Run job; its API has no update mask, so an update sends the whole job back."""
+
+    kind = "run.job"
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        client = _jobs_client(self.ctx)
+        found = []
+        for region in _regions(self.ctx, desired):
+            parent = f"projects/{self.ctx.project}/locations/{region}"
+            jobs = self.call(
+                lambda parent=parent: list(client.list_jobs(request={"parent": parent}, retry=None))
+            )
+            for job in jobs:
+                body = to_json_dict(job)
+                found.append(
+                    LiveResource(
+                        self.kind,
+                        f"{region}/{job.name.rsplit('/', 1)[1]}",
+                        body,
+                        managed=self.ctx.is_ours(body.get("labels")),
+                        version=body.get("etag"),
+                    )
+                )
+        return found
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        task = (body.get("template") or {}).get("template") or {}
+        if task.get("containers"):
+            task["containers"] = [_container(c) for c in task["containers"]]
+        return body
+
+    def create(self, desired: Resource) -> Operation:
+        from google.cloud import run_v2
+
+        region, job_id = desired.name.split("/")
+        request = {
+            "parent": f"projects/{self.ctx.project}/locations/{region}",
+            "job_id": job_id,
+            "job": from_json_dict(run_v2.Job, desired.body),
+        }
+        op = self.call(_jobs_client(self.ctx).create_job, request=request, retry=None)
+        return _operation(self.ctx, op, f"create job {job_id}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        from google.cloud import run_v2
+
+        body = {
+            key: live.body[key]
+            for key in ("annotations", "launchStage", "client", "clientVersion")
+            if key in live.body
+        }
+        body.update(
+            name=_full(self.ctx, "jobs", desired.name),
+            etag=live.body.get("etag"),
+            labels=_merged_labels(live, desired.body),
+            template=_merged_template(live.body.get("template") or {}, desired.body["template"]),
+        )
+        request = {"job": from_json_dict(run_v2.Job, body)}
+        op = self.call(_jobs_client(self.ctx).update_job, request=request, retry=None)
+        return _operation(self.ctx, op, f"update job {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        request = {"name": _full(self.ctx, "jobs", live.name), "etag": live.body.get("etag")}
+        op = self.call(_jobs_client(self.ctx).delete_job, request=request, retry=None)
+        return _operation(self.ctx, op, f"delete job {live.name}")
+
+
+def connector_path(ctx: Context) -> str:
+    return f"projects/{ctx.project}/locations/{ctx.spec.region}/connectors/{ctx.spec.connector_name}"
+
+
+def _env(svc: Any) -> list[dict[str, Any]]:
+    plain = [{"name": k, "value": v} for k, v in svc.env.items()]
+    secret = [
+        {"name": k, "valueSource": {"secretKeyRef": {"secret": ref.secret, "version": ref.version}}}
+        for k, ref in svc.secret_env.items()
+    ]
+    return sorted(plain + secret, key=lambda v: v["name"])
+
+
+def service_body(ctx: Context, key: str, svc: Any) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "image": svc.image,
+        "ports": [{"containerPort": svc.port}],
+        "resources": {"limits": {"cpu": svc.cpu, "memory": svc.memory}},
+    }
+    if svc.env or svc.secret_env:
+        container["env"] = _env(svc)
+    template: dict[str, Any] = {
+        "serviceAccount": account_email(ctx, svc.service_account),
+        "scaling": {"minInstanceCount": svc.min_instances, "maxInstanceCount": svc.max_instances},
+        "maxInstanceRequestConcurrency": svc.concurrency,
+        "timeout": f"{svc.timeout_seconds}s",
+        "sessionAffinity": svc.session_affinity,
+        "containers": [container],
+    }
+    if svc.vpc_egress:
+        template["vpcAccess"] = {"connector": connector_path(ctx), "egress": EGRESS[svc.vpc_egress]}
+    return {
+        "labels": ctx.labels({**svc.labels, "service": key}),
+        "ingress": INGRESS[svc.ingress],
+        "template": template,
+    }
+
+
+def drift_job_args(ctx: Context) -> list[str]:
+    """The command line the image runs: correct (or only report) drift in this environment."""
+    args = ["apply", "--env", ctx.env, "--auto-approve", "--drift-only"]
+    if ctx.spec.drift_job.mode == "report":
+        args.append("--report-only")
+    return args
+
+
+def drift_job_body(ctx: Context) -> dict[str, Any]:
+    job = ctx.spec.drift_job
+    return {
+        "labels": ctx.labels({"purpose": "drift-correction"}),
+        "template": {
+            "taskCount": 1,
+            "template": {
+                "containers": [
+                    {
+                        "image": job.image,
+                        "args": drift_job_args(ctx),
+                        "resources": {"limits": DRIFT_JOB_LIMITS},
+                    }
+                ],
+                "serviceAccount": account_email(ctx, job.service_account),
+                "timeout": f"{job.timeout_seconds}s",
+                "maxRetries": job.max_retries,
+            },
+        },
+    }
+
+
+class RunReconciler(Reconciler):
+    family = "run"
+    kinds = (RunService, RunJob, ServiceAccount, ProjectRoles)
+
+    def desired(self, ctx: Context) -> list[Resource]:
+        spec = ctx.spec
+        resources: list[Resource] = []
+        connector = f"{VpcConnector.kind}/{spec.region}/{spec.connector_name}"
+        managed_secrets = {spec.sql.user.password_secret}
+        for key, svc in sorted(spec.run.services.items()):
+            account, roles = service_account(ctx, svc.service_account, key, svc.roles)
+            # Only secrets this tool makes can be waited for; others are managed elsewhere.
+            secrets = sorted({ref.secret for ref in svc.secret_env.values()} & managed_secrets)
+            deps = [account.address, roles.address]
+            deps += [f"{Secret.kind}/{s}" for s in secrets] + [f"{GeneratedValue.kind}/{s}" for s in secrets]
+            if svc.vpc_egress:
+                deps.append(connector)
+            service = Resource(
+                kind=RunService.kind,
+                name=f"{spec.region}/{spec.run_service_name(key)}",
+                body=service_body(ctx, key, svc),
+                deps=tuple(deps),
+                deletion_policy=svc.deletion_policy,
+            )
+            resources += [account, roles, service]
+        job = spec.drift_job
+        account, roles = service_account(ctx, job.service_account, "drift-correction", job.roles)
+        drift = Resource(
+            kind=RunJob.kind,
+            name=f"{spec.region}/{spec.drift_job_name}",
+            body=drift_job_body(ctx),
+            deps=(account.address, roles.address),
+            deletion_policy=job.deletion_policy,
+        )
+        return [*resources, account, roles, drift]

@@ -1,0 +1,115 @@
+"""Cloud Scheduler: the schedule that starts the drift-correction job.
+
+On the spec's cron schedule and time zone, Cloud Scheduler calls the Cloud Run Admin
+API's `jobs:run` for the drift job with an OAuth token of the drift-corrector account.
+Scheduler jobs carry no labels; they are ours by their `digitwin-<env>-` name. Turning
+the drift job off in the spec (`enabled: false`) takes the schedule out of the spec and
+leaves the job, so it can still be run by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from provisioner.context import Context
+from provisioner.kind import Kind, Reconciler
+from provisioner.operations import DoneOperation, Operation
+from provisioner.plan import FieldChange
+from provisioner.resource import LiveResource, Resource
+from reconcilers._compute import list_all, owned_by_name
+from reconcilers.iam import ProjectRoles, ServiceAccount, account_email
+from reconcilers.run import RunJob
+
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+RUN_API = "https://run.googleapis.com/v2"
+UPDATABLE = {"description", "schedule", "timeZone", "httpTarget", "retryConfig", "attemptDeadline"}
+
+
+def _jobs(ctx: Context) -> Any:
+    return ctx.clients.discovery("cloudscheduler", "v1").projects().locations().jobs()
+
+
+def _full(ctx: Context, short: str) -> str:
+    region, job_id = short.split("/")
+    return f"projects/{ctx.project}/locations/{region}/jobs/{job_id}"
+
+
+class SchedulerJob(Kind):
+    """A cron-triggered HTTP call; everything but its name and region can be patched."""
+
+    kind = "scheduler.job"
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        api = _jobs(self.ctx)
+        found = []
+        for region in sorted({r.name.split("/")[0] for r in desired} | {self.ctx.spec.region}):
+            parent = f"projects/{self.ctx.project}/locations/{region}"
+            items = self.call(
+                list_all, lambda token, p=parent: api.list(parent=p, pageToken=token), key="jobs"
+            )
+            for job in items:
+                job_id = job["name"].rsplit("/", 1)[1]
+                found.append(
+                    LiveResource(
+                        self.kind, f"{region}/{job_id}", job, managed=owned_by_name(self.ctx, job_id)
+                    )
+                )
+        return found
+
+    def create(self, desired: Resource) -> Operation:
+        region = desired.name.split("/")[0]
+        body = {**desired.body, "name": _full(self.ctx, desired.name)}
+        parent = f"projects/{self.ctx.project}/locations/{region}"
+        self.call(_jobs(self.ctx).create(parent=parent, body=body).execute)
+        return DoneOperation(f"create schedule {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        mask = sorted({c.path.split(".")[0] for c in changes} & UPDATABLE)
+        body = {key: desired.body[key] for key in mask}
+        request = _jobs(self.ctx).patch(
+            name=_full(self.ctx, desired.name), updateMask=",".join(mask), body=body
+        )
+        self.call(request.execute)
+        return DoneOperation(f"update schedule {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        self.call(_jobs(self.ctx).delete(name=_full(self.ctx, live.name)).execute)
+        return DoneOperation(f"delete schedule {live.name}")
+
+
+def drift_trigger(ctx: Context) -> Resource:
+    """Run the drift job on the spec's schedule, as its own service account."""
+    spec, job = ctx.spec, ctx.spec.drift_job
+    run_job = f"projects/{ctx.project}/locations/{spec.region}/jobs/{spec.drift_job_name}"
+    return Resource(
+        kind=SchedulerJob.kind,
+        name=f"{spec.region}/{spec.drift_job_name}",
+        body={
+            "description": f"Managed by digitwin-provisioner for {ctx.env}: starts the drift-correction job",
+            "schedule": job.schedule,
+            "timeZone": job.time_zone,
+            "httpTarget": {
+                "uri": f"{RUN_API}/{run_job}:run",
+                "httpMethod": "POST",
+                "oauthToken": {
+                    "serviceAccountEmail": account_email(ctx, job.service_account),
+                    "scope": CLOUD_PLATFORM,
+                },
+            },
+        },
+        deps=(
+            f"{RunJob.kind}/{spec.region}/{spec.drift_job_name}",
+            f"{ServiceAccount.kind}/{job.service_account}",
+            f"{ProjectRoles.kind}/{job.service_account}",
+        ),
+        deletion_policy=job.deletion_policy,
+    )
+
+
+class SchedulerReconciler(Reconciler):
+    family = "scheduler"
+    kinds = (SchedulerJob,)
+
+    def desired(self, ctx: Context) -> list[Resource]:
+        return [drift_trigger(ctx)] if ctx.spec.drift_job.enabled else []
