@@ -1,0 +1,106 @@
+"""Properties 5 and 6: nothing destroyed by accident, and adoption only on request."""
+
+from __future__ import annotations
+
+import json
+
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import kms_v1, storage
+
+OURS = {"managed-by": "digitwin-provisioner"}
+
+
+def _storage(emulator, project):
+    return storage.Client(
+        project=project, credentials=AnonymousCredentials(), client_options={"api_endpoint": emulator.url}
+    )
+
+
+def _kms(emulator):
+    return kms_v1.KeyManagementServiceClient(
+        transport="rest", credentials=AnonymousCredentials(), client_options={"api_endpoint": emulator.url}
+    )
+
+
+def _managed_bucket_with_data(emulator, env):
+    project = f"digitwin-live-{env}"
+    client = _storage(emulator, project)
+    bucket = client.bucket(f"{project}-old-exports")
+    bucket.labels = {**OURS, "digitwin-env": env}
+    client.create_bucket(bucket, location="US-CENTRAL1")
+    bucket.blob("export-2026-01.csv").upload_from_string("id,name\n1,a\n")
+    return bucket.name
+
+
+def _writes(emulator):
+    return [r.method_id for r in emulator.requests() if r.is_write]
+
+
+def _change(cli, env, address, *flags):
+    plan = json.loads(cli("plan", "--env", env, "--format", "json", *flags).out)
+    return next(c for c in plan["changes"] if c["address"] == address)
+
+
+def test_a_bucket_holding_objects_is_never_deleted_without_every_flag(emulator, cli):
+    assert cli("apply", "--env", "prod", "--auto-approve").code == 0
+    name = _managed_bucket_with_data(emulator, "prod")
+    address = f"storage.bucket/{name}"
+    emulator.clear_requests()
+
+    without_prune = _change(cli, "prod", address)
+    with_prune = _change(cli, "prod", address, "--prune")
+    with_destroy = _change(cli, "prod", address, "--prune", "--allow-destroy")
+    for flags in ([], ["--prune"], ["--prune", "--allow-destroy"]):
+        assert cli("apply", "--env", "prod", "--auto-approve", *flags).code == 0
+
+    assert "--prune" in without_prune["blocked"]
+    assert with_prune["destructive"] and "--allow-destroy" in with_prune["blocked"]
+    assert "--allow-prod-destroy" in with_destroy["blocked"]
+    assert _writes(emulator) == [], "no flag combination short of all of them may call anything"
+    assert _storage(emulator, "digitwin-live-prod").lookup_bucket(name) is not None
+
+
+def test_a_kms_key_leaving_the_spec_has_its_versions_scheduled_for_destruction_not_deleted(emulator, cli):
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    kms = _kms(emulator)
+    ring = "projects/digitwin-live-dev/locations/us-central1/keyRings/digitwin-dev-keyring"
+    kms.create_crypto_key(
+        request={
+            "parent": ring,
+            "crypto_key_id": "legacy",
+            "crypto_key": {"purpose": "ENCRYPT_DECRYPT", "labels": {**OURS, "digitwin-env": "dev"}},
+        }
+    )
+    address = "kms.crypto_key/us-central1/digitwin-dev-keyring/legacy"
+
+    planned = _change(cli, "dev", address, "--prune")
+    assert planned["action"] == "delete" and planned["destructive"]
+    assert "cannot be deleted outright" in planned["note"] and "--allow-destroy" in planned["blocked"]
+
+    applied = cli("apply", "--env", "dev", "--auto-approve", "--prune", "--allow-destroy")
+
+    assert applied.code == 0, applied.out
+    key = kms.get_crypto_key(name=f"{ring}/cryptoKeys/legacy")
+    versions = list(kms.list_crypto_key_versions(request={"parent": key.name}))
+    assert key.name and {v.state.name for v in versions} == {"DESTROY_SCHEDULED"}
+    assert "managed-by" not in key.labels, "the key stays, no longer ours"
+    assert cli("plan", "--env", "dev", "--detailed-exitcode", "--prune").code == 0
+
+
+def test_resources_made_by_hand_under_our_names_are_adopted_only_on_request(emulator, cli):
+    client = _storage(emulator, "digitwin-live-dev")
+    client.create_bucket("digitwin-live-dev-documents", location="US-CENTRAL1")
+    address = "storage.bucket/digitwin-live-dev-documents"
+
+    first = cli("apply", "--env", "dev", "--auto-approve")
+    held = _change(cli, "dev", address)
+
+    assert first.code == 0
+    assert "--adopt" in held["blocked"] and "without our ownership labels" in held["note"]
+    assert client.get_bucket("digitwin-live-dev-documents").labels == {}
+
+    adopted = cli("apply", "--env", "dev", "--auto-approve", "--adopt")
+
+    assert adopted.code == 0, adopted.out
+    assert client.get_bucket("digitwin-live-dev-documents").labels["managed-by"] == "digitwin-provisioner"
+    assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
