@@ -7,9 +7,17 @@ from provisioner.kind import Reconciler
 
 def all_reconcilers() -> list[Reconciler]:
     from reconcilers.kms import KmsReconciler
+    from reconcilers.monitoring import MonitoringReconciler
     from reconcilers.network import NetworkReconciler
     from reconcilers.secrets import SecretsReconciler
     from reconcilers.sql import SqlReconciler
     from reconcilers.storage import StorageReconciler
 
-    return [KmsReconciler(), NetworkReconciler(), SecretsReconciler(), StorageReconciler(), SqlReconciler()]
+    return [
+        KmsReconciler(),
+        NetworkReconciler(),
+        SecretsReconciler(),
+        StorageReconciler(),
+        SqlReconciler(),
+        MonitoringReconciler(),
+    ]
