@@ -13,6 +13,7 @@ from emulator import standard
 from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _lb as lb
 
 API = Api("compute", "v1")
 
@@ -180,11 +181,12 @@ def delete_address(call: Call) -> Reply:
             "reservedPeeringRanges", []
         ):
             raise c.in_use_error("address", path, f"{network}/peerings/{connection['peering']}")
+    lb.refuse_if_used(call, path)
     return c.operation(
         call,
         op_type="delete",
         collection="globalAddresses",
         target_path=path,
         target_id=current["id"],
-        effects=[Effect.delete(c.ADDRESS, path)],
+        effects=[Effect.hook("compute.lb.unused", path=path), Effect.delete(c.ADDRESS, path)],
     )

@@ -7,6 +7,7 @@ invent names of their own.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -139,3 +140,42 @@ class ResolvedNames:
     @property
     def armor_policy_name(self: EnvSpec) -> str:
         return self.lb.armor.policy_name or f"{self.name_prefix}-armor"
+
+    @property
+    def managed_certificate_name(self: EnvSpec) -> str:
+        """The certificate's API name: a managed certificate cannot change, so new domains
+        get a new name (a digest of them) and the old one is swapped out, not edited."""
+        digest = hashlib.sha256(",".join(sorted(self.lb.domains)).encode()).hexdigest()[:8]
+        return f"{self.certificate_name[:54]}-{digest}"
+
+    def neg_name(self: EnvSpec, service_key: str) -> str:
+        """The serverless network endpoint group in front of one Cloud Run service."""
+        return f"{self.name_prefix}-{service_key}-neg"
+
+    def backend_service_name(self: EnvSpec, route: str) -> str:
+        """One backend service per route (websocket, api, static), each with its own settings."""
+        return f"{self.name_prefix}-{route}-backend"
+
+    @property
+    def url_map_name(self: EnvSpec) -> str:
+        return f"{self.name_prefix}-lb"
+
+    @property
+    def redirect_url_map_name(self: EnvSpec) -> str:
+        return f"{self.name_prefix}-lb-redirect"
+
+    @property
+    def https_proxy_name(self: EnvSpec) -> str:
+        return f"{self.name_prefix}-lb-https"
+
+    @property
+    def http_proxy_name(self: EnvSpec) -> str:
+        return f"{self.name_prefix}-lb-http"
+
+    @property
+    def https_forwarding_rule_name(self: EnvSpec) -> str:
+        return f"{self.name_prefix}-lb-https"
+
+    @property
+    def http_forwarding_rule_name(self: EnvSpec) -> str:
+        return f"{self.name_prefix}-lb-http"

@@ -1,0 +1,161 @@
+"""What the load-balancing modules share: who points at whom, and the rules that follow.
+
+A global HTTPS load balancer is a chain of references (forwarding rule -> target proxy ->
+URL map -> backend service -> network endpoint group, with certificates, a security policy
+and an address on the side). The real API refuses to delete a link that another one still
+uses, refuses a reference to something missing, and guards updates with fingerprints;
+those rules live here once, for every module of the chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from emulator.effects import effect_hook
+from emulator.errors import ApiError
+from emulator.registry import Call, Reply
+from emulator.services import _compute as c
+from emulator.state import Store
+
+CERTIFICATE = "compute.sslCertificate"
+NEG = "compute.regionNetworkEndpointGroup"
+BACKEND_SERVICE = "compute.backendService"
+SECURITY_POLICY = "compute.securityPolicy"
+URL_MAP = "compute.urlMap"
+HTTPS_PROXY = "compute.targetHttpsProxy"
+HTTP_PROXY = "compute.targetHttpProxy"
+FORWARDING_RULE = "compute.globalForwardingRule"
+
+#: Which store kind a reference to a collection lands in.
+COLLECTIONS = {
+    "sslCertificates": CERTIFICATE,
+    "networkEndpointGroups": NEG,
+    "backendServices": BACKEND_SERVICE,
+    "securityPolicies": SECURITY_POLICY,
+    "urlMaps": URL_MAP,
+    "targetHttpsProxies": HTTPS_PROXY,
+    "targetHttpProxies": HTTP_PROXY,
+    "forwardingRules": FORWARDING_RULE,
+    "addresses": c.ADDRESS,
+}
+
+#: How the in-use error names a resource of each collection (Compute's own words).
+NOUNS = {
+    "sslCertificates": "ssl_certificate",
+    "networkEndpointGroups": "network_endpoint_group",
+    "backendServices": "backend_service",
+    "securityPolicies": "security_policy",
+    "urlMaps": "url_map",
+    "targetHttpsProxies": "target_https_proxy",
+    "targetHttpProxies": "target_http_proxy",
+    "addresses": "address",
+}
+
+USING_KINDS = (BACKEND_SERVICE, URL_MAP, HTTPS_PROXY, HTTP_PROXY, FORWARDING_RULE)
+
+
+def replay(call: Call) -> Reply | None:
+    """The earlier operation of a retried request with the same requestId."""
+    request_id = call.query.get("requestId")
+    return c.replayed(call, c.project(call), request_id) if request_id else None
+
+
+def references(kind: str, resource: dict[str, Any]) -> list[str]:
+    """The relative paths a stored resource points at."""
+    found: list[str] = []
+    if kind == BACKEND_SERVICE:
+        found.extend(b["group"] for b in resource.get("backends", []) if b.get("group"))
+        if resource.get("securityPolicy"):
+            found.append(resource["securityPolicy"])
+    elif kind == URL_MAP:
+        found.extend(url_map_services(resource))
+    elif kind == HTTPS_PROXY:
+        found.append(resource.get("urlMap", ""))
+        found.extend(resource.get("sslCertificates", []))
+    elif kind == HTTP_PROXY:
+        found.append(resource.get("urlMap", ""))
+    elif kind == FORWARDING_RULE:
+        found.append(resource.get("target", ""))
+        found.append(resource.get("_address", ""))
+    return [c.relative(p) for p in found if p]
+
+
+def url_map_services(url_map: dict[str, Any]) -> list[str]:
+    """Every backend a URL map can send a request to."""
+    found = [url_map.get("defaultService", "")]
+    weighted = (url_map.get("defaultRouteAction") or {}).get("weightedBackendServices", [])
+    found.extend(w.get("backendService", "") for w in weighted)
+    for matcher in url_map.get("pathMatchers", []):
+        found.append(matcher.get("defaultService", ""))
+        found.extend(rule.get("service", "") for rule in matcher.get("pathRules", []))
+        found.extend(rule.get("service", "") for rule in matcher.get("routeRules", []))
+    return [s for s in found if s]
+
+
+def users(store: Store, path: str) -> list[str]:
+    """Relative paths of the load-balancing resources that point at `path`."""
+    out = []
+    for kind in USING_KINDS:
+        for item in store.list(kind):
+            if path in references(kind, item):
+                out.append(c.relative(item["selfLink"]))
+    return sorted(out)
+
+
+def collection_of(path: str) -> str:
+    parts = path.split("/")
+    return parts[3] if parts[2] == "global" else parts[4]
+
+
+def in_use(path: str, user: str) -> ApiError:
+    return c.in_use_error(NOUNS.get(collection_of(path), "resource"), path, user)
+
+
+def refuse_if_used(call: Call, path: str) -> None:
+    """A delete of something still referenced is a 400, as the real API answers."""
+    found = users(call.ctx.store, path)
+    if found:
+        raise in_use(path, found[0])
+
+
+@effect_hook("compute.lb.unused")
+def _still_unused(store: Store, args: dict[str, Any]) -> None:
+    """At completion, a delete fails if something started using the resource meanwhile."""
+    found = users(store, args["path"])
+    if found:
+        raise in_use(args["path"], found[0])
+
+
+@effect_hook("compute.lb.present")
+def _still_present(store: Store, args: dict[str, Any]) -> None:
+    """At completion, a write fails if a resource it points at went away meanwhile."""
+    for path in args["paths"]:
+        if store.get(COLLECTIONS[collection_of(path)], path) is None:
+            raise c.missing_error(path)
+
+
+def reference(
+    call: Call, value: Any, field: str, collection: str, region_name: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A reference that must name an existing, settled resource: its path and the resource."""
+    if region_name is None and isinstance(value, str) and "/regions/" in value:
+        region_name = value.split("/regions/", 1)[1].split("/", 1)[0]
+    path = c.parse_ref(call, value, field, collection, region_name)
+    return path, c.require_existing(call, COLLECTIONS[collection], path)
+
+
+def check_fingerprint(body: dict[str, Any], current: dict[str, Any], field: str = "fingerprint") -> None:
+    """Updates carry the fingerprint they read; a stale one is a 412, a missing one a 400."""
+    supplied = body.pop(field, None)
+    if not supplied:
+        raise c.required_error(f"resource.{field}")
+    if supplied != current.get(field):
+        raise c.fingerprint_error()
+
+
+def check_unchanged(body: dict[str, Any], current: dict[str, Any], fields: Iterable[str]) -> None:
+    """Fields fixed at creation may be repeated in an update, never changed."""
+    for key in fields:
+        if key in body and body[key] != current.get(key):
+            raise c.field_error(f"resource.{key}", body[key], "This field cannot be changed after creation.")

@@ -1,0 +1,271 @@
+"""Compute Engine global backend services, here with serverless NEG backends.
+
+The API fills in its defaults (HTTP, a 30 s timeout, UTILIZATION balancing, a CDN policy
+even with CDN off), checks every backend group exists, refuses health checks on serverless
+backends and CDN on internal schemes, and validates the CDN policy's TTLs against its cache
+mode. `update` (PUT) and `patch` need the current fingerprint; the scheme is fixed after
+creation. `securityPolicy` is output only in the body: it is attached with
+setSecurityPolicy. A backend service that a URL map uses cannot be deleted.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from emulator import standard
+from emulator.effects import Effect
+from emulator.registry import Api, Call, Reply
+from emulator.services import _compute as c
+from emulator.services import _lb as lb
+
+API = Api("compute", "v1")
+
+SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL_SELF_MANAGED", "INTERNAL_MANAGED")
+CDN_SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED")
+MAX_TTL = 31622400
+KEPT = ("kind", "id", "creationTimestamp", "name", "selfLink", "securityPolicy", "edgeSecurityPolicy")
+CDN_ON_DEFAULTS: dict[str, Any] = {
+    "cacheMode": "CACHE_ALL_STATIC",
+    "negativeCaching": False,
+    "serveWhileStale": 0,
+    "requestCoalescing": True,
+    "signedUrlCacheMaxAgeSec": "3600",
+    "cacheKeyPolicy": {"includeHost": True, "includeProtocol": True, "includeQueryString": True},
+}
+TTL_DEFAULTS = {"defaultTtl": 3600, "maxTtl": 86400, "clientTtl": 3600}
+
+
+def _path(call: Call) -> str:
+    return c.global_path(c.project(call), "backendServices", call.param("backendService"))
+
+
+def _cdn_policy(enabled: bool, given: dict[str, Any] | None) -> dict[str, Any]:
+    """The CDN policy as the API returns it: defaults filled in, TTLs checked against the mode."""
+    given = dict(given or {})
+    if not enabled:
+        return {"signedUrlCacheMaxAgeSec": "3600", **given}
+    mode = given.get("cacheMode", "CACHE_ALL_STATIC")
+    ttls = {k: given[k] for k in TTL_DEFAULTS if k in given}
+    if mode == "USE_ORIGIN_HEADERS" and ttls:
+        key = sorted(ttls)[0]
+        raise c.field_error(
+            f"resource.cdnPolicy.{key}", ttls[key], "TTLs cannot be set with cache mode USE_ORIGIN_HEADERS."
+        )
+    if mode == "FORCE_CACHE_ALL" and "maxTtl" in ttls:
+        raise c.field_error(
+            "resource.cdnPolicy.maxTtl",
+            ttls["maxTtl"],
+            "maxTtl cannot be set with cache mode FORCE_CACHE_ALL.",
+        )
+    for key, value in ttls.items():
+        if not 0 <= value <= MAX_TTL:
+            raise c.field_error(f"resource.cdnPolicy.{key}", value, f"Must be between 0 and {MAX_TTL}.")
+    if mode != "USE_ORIGIN_HEADERS":
+        defaults = {
+            k: v for k, v in TTL_DEFAULTS.items() if not (mode == "FORCE_CACHE_ALL" and k == "maxTtl")
+        }
+        ttls = {**defaults, **ttls}
+    limit = ttls.get("maxTtl")
+    for key in ("defaultTtl", "clientTtl"):
+        if limit is not None and ttls.get(key, 0) > limit:
+            raise c.field_error(f"resource.cdnPolicy.{key}", ttls[key], "Must not be greater than maxTtl.")
+    return {**CDN_ON_DEFAULTS, **given, **ttls, "cacheMode": mode}
+
+
+def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    out, paths = [], []
+    for i, backend in enumerate(body.get("backends", [])):
+        field = f"resource.backends[{i}].group"
+        path, _ = lb.reference(call, backend.get("group"), field, "networkEndpointGroups")
+        if path in paths:
+            raise c.field_error(
+                field, backend.get("group"), "A group may appear only once among the backends."
+            )
+        scaler = backend.get("capacityScaler", 1.0)
+        if not (scaler == 0 or 0.1 <= scaler <= 1):
+            raise c.field_error(
+                f"resource.backends[{i}].capacityScaler", scaler, "Must be 0 or between 0.1 and 1.0."
+            )
+        paths.append(path)
+        out.append({"balancingMode": "UTILIZATION", "capacityScaler": 1.0, **backend, "group": c.link(path)})
+    if out and body.get("healthChecks"):
+        raise c.field_error(
+            "resource.healthChecks",
+            body["healthChecks"],
+            "A backend service with serverless network endpoint group backends cannot have a health check.",
+        )
+    return out, paths
+
+
+def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The whole stored resource for an insert or update body, and what it references."""
+    scheme = body.get("loadBalancingScheme", "EXTERNAL")
+    if scheme not in SCHEMES:
+        raise c.field_error(
+            "resource.loadBalancingScheme", scheme, "Global backend services take " + ", ".join(SCHEMES) + "."
+        )
+    enabled = bool(body.get("enableCDN", False))
+    if enabled and scheme not in CDN_SCHEMES:
+        raise c.field_error("resource.enableCDN", True, f"Cloud CDN is not available with scheme {scheme}.")
+    timeout = body.get("timeoutSec", 30)
+    if not 1 <= timeout <= 2147483647:
+        raise c.field_error("resource.timeoutSec", timeout, "Must be at least 1.")
+    backends, refs = _backends(call, body)
+    service = {
+        "protocol": "HTTP",
+        "portName": "http",
+        "sessionAffinity": "NONE",
+        "affinityCookieTtlSec": 0,
+        "connectionDraining": {"drainingTimeoutSec": 0},
+        **body,
+        **base,
+        "loadBalancingScheme": scheme,
+        "timeoutSec": timeout,
+        "enableCDN": enabled,
+        "cdnPolicy": _cdn_policy(enabled, body.get("cdnPolicy")),
+        "fingerprint": c.fingerprint(),
+    }
+    if backends:
+        service["backends"] = backends
+    else:
+        service.pop("backends", None)
+    return service, refs
+
+
+def render(call: Call, service: dict[str, Any]) -> dict[str, Any]:
+    """A backend service with `usedBy`: the URL maps that send traffic to it."""
+    out = c.public(service)
+    using = lb.users(call.ctx.store, c.relative(service["selfLink"]))
+    if using:
+        out["usedBy"] = [{"reference": c.link(p)} for p in using]
+    return out
+
+
+@API.handles("compute.backendServices.insert")
+def insert_service(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    project_id = c.project(call)
+    body = standard.drop_none(call.body or {})
+    name = c.check_name(body.get("name"))
+    path = c.global_path(project_id, "backendServices", name)
+    c.check_free(call, lb.BACKEND_SERVICE, path)
+    base = {
+        "kind": "compute#backendService",
+        "id": c.new_id(),
+        "creationTimestamp": c.timestamp(call),
+        "name": name,
+        "selfLink": c.link(path),
+    }
+    service, refs = _build(call, body, base)
+    effects = [
+        Effect.hook("compute.lb.present", paths=refs),
+        Effect.put(lb.BACKEND_SERVICE, path, service, f"projects/{project_id}"),
+    ]
+    return _operation(call, "insert", path, service["id"], effects)
+
+
+def _operation(call: Call, op_type: str, path: str, target_id: str, effects: list[Effect]) -> Reply:
+    return c.operation(
+        call,
+        op_type=op_type,
+        collection="backendServices",
+        target_path=path,
+        target_id=target_id,
+        effects=effects,
+    )
+
+
+@API.handles("compute.backendServices.get")
+def get_service(call: Call) -> dict[str, Any]:
+    return render(call, c.fetch(call, lb.BACKEND_SERVICE, _path(call)))
+
+
+@API.handles("compute.backendServices.list")
+def list_services(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    items = [render(call, s) for s in call.ctx.store.list(lb.BACKEND_SERVICE, f"projects/{project_id}")]
+    return c.list_reply(
+        call, "compute#backendServiceList", items, f"projects/{project_id}/global/backendServices"
+    )
+
+
+def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_type: str) -> Reply:
+    path = c.relative(current["selfLink"])
+    if merged.get("name", current["name"]) != current["name"]:
+        raise c.field_error("resource.name", merged["name"], "The name cannot be changed.")
+    scheme = merged.get("loadBalancingScheme", "EXTERNAL")
+    if scheme != current["loadBalancingScheme"]:
+        raise c.field_error(
+            "resource.loadBalancingScheme",
+            scheme,
+            "The load balancing scheme of a backend service cannot be changed.",
+        )
+    base = {k: current[k] for k in KEPT if k in current}
+    body = {k: v for k, v in merged.items() if k not in KEPT and k not in ("fingerprint", "usedBy")}
+    service, refs = _build(call, body, base)
+    effects = [
+        Effect.hook("compute.lb.present", paths=refs),
+        Effect.put(lb.BACKEND_SERVICE, path, service, f"projects/{path.split('/')[1]}"),
+    ]
+    return _operation(call, op_type, path, current["id"], effects)
+
+
+@API.handles("compute.backendServices.update")
+def update_service(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    path = _path(call)
+    current = c.fetch(call, lb.BACKEND_SERVICE, path)
+    c.check_idle(call, path)
+    body = standard.drop_none(call.body or {})
+    lb.check_fingerprint(body, current)
+    return _rewrite(call, body, current, "update")
+
+
+@API.handles("compute.backendServices.patch")
+def patch_service(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    path = _path(call)
+    current = c.fetch(call, lb.BACKEND_SERVICE, path)
+    c.check_idle(call, path)
+    body = standard.drop_none(call.body or {})
+    lb.check_fingerprint(body, current)
+    merged = standard.merge_patch(copy.deepcopy(c.public(current)), body)
+    return _rewrite(call, merged, current, "patch")
+
+
+@API.handles("compute.backendServices.setSecurityPolicy")
+def set_security_policy(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    path = _path(call)
+    current = c.fetch(call, lb.BACKEND_SERVICE, path)
+    c.check_idle(call, path)
+    given = (call.body or {}).get("securityPolicy")
+    refs: list[str] = []
+    value = None
+    if given:
+        policy_path, policy = lb.reference(call, given, "securityPolicy", "securityPolicies")
+        if policy.get("type") != "CLOUD_ARMOR":
+            raise c.field_error(
+                "securityPolicy", given, "Only a CLOUD_ARMOR policy can be attached with setSecurityPolicy."
+            )
+        refs, value = [policy_path], c.link(policy_path)
+    fields = {"securityPolicy": value, "fingerprint": c.fingerprint()}
+    effects = [Effect.hook("compute.lb.present", paths=refs), Effect.set(lb.BACKEND_SERVICE, path, fields)]
+    return _operation(call, "setSecurityPolicy", path, current["id"], effects)
+
+
+@API.handles("compute.backendServices.delete")
+def delete_service(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    path = _path(call)
+    current = c.fetch(call, lb.BACKEND_SERVICE, path)
+    c.check_idle(call, path)
+    lb.refuse_if_used(call, path)
+    effects = [Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.BACKEND_SERVICE, path)]
+    return _operation(call, "delete", path, current["id"], effects)

@@ -1,0 +1,256 @@
+"""Compute Engine global forwarding rules in front of target HTTP(S) proxies.
+
+A rule takes a reserved global address (by reference or as its literal IP, which is what
+the API returns) or an ephemeral one, a single port, and a target proxy that must exist.
+Its load-balancing scheme must match the backend services the target's URL map reaches,
+and no two rules may share an IP and port. Only the target (setTarget) and the labels
+(setLabels, with the label fingerprint) change after creation; patch, with the current
+fingerprint, only moves the scheme between EXTERNAL and EXTERNAL_MANAGED.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from emulator import standard
+from emulator.effects import Effect
+from emulator.registry import Api, Call, Reply
+from emulator.services import _compute as c
+from emulator.services import _lb as lb
+
+API = Api("compute", "v1")
+
+TARGETS = ("targetHttpProxies", "targetHttpsProxies")
+SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED")
+_PORTS = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
+
+
+def _path(call: Call) -> str:
+    return c.global_path(c.project(call), "forwardingRules", call.param("forwardingRule"))
+
+
+def _ports(value: Any) -> tuple[int, int]:
+    m = _PORTS.match(str(value or ""))
+    if not m:
+        raise (
+            c.required_error("resource.portRange")
+            if not value
+            else c.field_error(
+                "resource.portRange", value, "The port range must look like '443' or '443-443'."
+            )
+        )
+    low, high = int(m.group(1)), int(m.group(2) or m.group(1))
+    if not 1 <= low <= high <= 65535:
+        raise c.field_error("resource.portRange", value, "Ports must be between 1 and 65535.")
+    if low != high:
+        raise c.field_error(
+            "resource.portRange", value, "A target proxy forwarding rule takes a single port."
+        )
+    return low, high
+
+
+def _target(call: Call, value: Any, field: str, scheme: str) -> str:
+    """The target proxy's path, checked to exist and to reach backends of the rule's scheme."""
+    text = str(value or "")
+    collection = next((t for t in TARGETS if f"/{t}/" in f"/{text}"), None)
+    if not value:
+        raise c.required_error(field)
+    if collection is None:
+        raise c.field_error(field, value, "The target must be a target HTTP or HTTPS proxy.")
+    path, proxy = lb.reference(call, value, field, collection)
+    url_map = call.ctx.store.get(lb.URL_MAP, c.relative(proxy["urlMap"])) or {}
+    for service_link in lb.url_map_services(url_map):
+        service = call.ctx.store.get(lb.BACKEND_SERVICE, c.relative(service_link)) or {}
+        if service.get("loadBalancingScheme", "EXTERNAL") != scheme:
+            raise c.field_error(
+                "resource.loadBalancingScheme",
+                scheme,
+                f"The load balancing scheme of the forwarding rule must match that of backend service "
+                f"'{c.relative(service_link)}' ({service.get('loadBalancingScheme')}).",
+            )
+    return path
+
+
+def _is_ip(value: Any) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _address(call: Call, project_id: str, value: Any, resource_id: str) -> tuple[str, str | None]:
+    """The literal IP and, for a reserved one, the address resource's path."""
+    if not value:
+        n = int(resource_id)
+        return f"34.{128 + n % 32}.{(n >> 8) % 256}.{(n >> 16) % 254 + 1}", None
+    if not _is_ip(value):
+        path, address = lb.reference(call, value, "resource.IPAddress", "addresses")
+        if address.get("addressType", "EXTERNAL") != "EXTERNAL" or address.get("purpose"):
+            raise c.field_error("resource.IPAddress", value, "The address must be an EXTERNAL address.")
+        return address["address"], path
+    for address in call.ctx.store.list(c.ADDRESS, f"projects/{project_id}"):
+        if address.get("address") == value and address.get("addressType", "EXTERNAL") == "EXTERNAL":
+            return value, c.relative(address["selfLink"])
+    raise c.field_error("resource.IPAddress", value, "The IP address is not reserved in this project.")
+
+
+def _clash(call: Call, project_id: str, ip: str, ports: tuple[int, int]) -> None:
+    for rule in call.ctx.store.list(lb.FORWARDING_RULE, f"projects/{project_id}"):
+        low, high = (int(p) for p in rule["portRange"].split("-"))
+        if rule["IPAddress"] == ip and low <= ports[1] and ports[0] <= high:
+            raise c.field_error(
+                "resource.IPAddress",
+                ip,
+                f"Specified IP address is in-use and would result in a conflict with "
+                f"forwarding rule '{rule['name']}'.",
+            )
+
+
+def _operation(call: Call, op_type: str, path: str, target_id: str, effects: list[Effect]) -> Reply:
+    return c.operation(
+        call,
+        op_type=op_type,
+        collection="globalForwardingRules",
+        target_path=path,
+        target_id=target_id,
+        effects=effects,
+    )
+
+
+@API.handles("compute.globalForwardingRules.insert")
+def insert_rule(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    project_id = c.project(call)
+    body = standard.drop_none(call.body or {})
+    name = c.check_name(body.get("name"))
+    path = c.global_path(project_id, "forwardingRules", name)
+    c.check_free(call, lb.FORWARDING_RULE, path)
+    scheme = body.get("loadBalancingScheme", "EXTERNAL")
+    if scheme not in SCHEMES:
+        raise c.field_error(
+            "resource.loadBalancingScheme", scheme, "Proxy rules here are EXTERNAL or EXTERNAL_MANAGED."
+        )
+    if body.get("networkTier", "PREMIUM") != "PREMIUM":
+        raise c.field_error(
+            "resource.networkTier", body["networkTier"], "Global forwarding rules are PREMIUM tier."
+        )
+    if body.get("IPProtocol", "TCP") != "TCP":
+        raise c.field_error("resource.IPProtocol", body["IPProtocol"], "Target proxies take TCP.")
+    if "ports" in body or body.get("allPorts"):
+        raise c.field_error(
+            "resource.ports", body.get("ports", ""), "Global forwarding rules take portRange."
+        )
+    ports = _ports(body.get("portRange"))
+    target = _target(call, body.get("target"), "resource.target", scheme)
+    c.check_labels(body.get("labels"))
+    resource_id = c.new_id()
+    ip, address_path = _address(call, project_id, body.get("IPAddress"), resource_id)
+    _clash(call, project_id, ip, ports)
+    labels = body.get("labels") or {}
+    rule: dict[str, Any] = {
+        "kind": "compute#forwardingRule",
+        "id": resource_id,
+        "creationTimestamp": c.timestamp(call),
+        **body,
+        "name": name,
+        "IPAddress": ip,
+        "IPProtocol": "TCP",
+        "portRange": f"{ports[0]}-{ports[1]}",
+        "target": c.link(target),
+        "loadBalancingScheme": scheme,
+        "networkTier": "PREMIUM",
+        "selfLink": c.link(path),
+        "fingerprint": c.fingerprint(),
+        "labelFingerprint": c.fingerprint(labels),
+    }
+    rule["selfLinkWithId"] = c.link(c.global_path(project_id, "forwardingRules", resource_id))
+    refs = [target]
+    if address_path:
+        rule["_address"] = address_path
+        refs.append(address_path)
+    effects = [
+        Effect.hook("compute.lb.present", paths=refs),
+        Effect.put(lb.FORWARDING_RULE, path, rule, f"projects/{project_id}"),
+    ]
+    return _operation(call, "insert", path, resource_id, effects)
+
+
+@API.handles("compute.globalForwardingRules.get")
+def get_rule(call: Call) -> dict[str, Any]:
+    return c.public(c.fetch(call, lb.FORWARDING_RULE, _path(call)))
+
+
+@API.handles("compute.globalForwardingRules.list")
+def list_rules(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    items = [c.public(r) for r in call.ctx.store.list(lb.FORWARDING_RULE, f"projects/{project_id}")]
+    return c.list_reply(
+        call, "compute#forwardingRuleList", items, f"projects/{project_id}/global/forwardingRules"
+    )
+
+
+@API.handles("compute.globalForwardingRules.setTarget")
+def set_target(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    path = _path(call)
+    current = c.fetch(call, lb.FORWARDING_RULE, path)
+    c.check_idle(call, path)
+    target = _target(call, (call.body or {}).get("target"), "target", current["loadBalancingScheme"])
+    effects = [
+        Effect.hook("compute.lb.present", paths=[target]),
+        Effect.set(lb.FORWARDING_RULE, path, {"target": c.link(target), "fingerprint": c.fingerprint()}),
+    ]
+    return _operation(call, "setTarget", path, current["id"], effects)
+
+
+@API.handles("compute.globalForwardingRules.setLabels")
+def set_labels(call: Call) -> Reply:
+    path = c.global_path(c.project(call), "forwardingRules", call.param("resource"))
+    current = c.fetch(call, lb.FORWARDING_RULE, path)
+    c.check_idle(call, path)
+    body = dict(call.body or {})
+    lb.check_fingerprint(body, current, "labelFingerprint")
+    labels = body.get("labels") or {}
+    c.check_labels(labels)
+    fields = {"labels": labels or None, "labelFingerprint": c.fingerprint(labels)}
+    return _operation(call, "setLabels", path, current["id"], [Effect.set(lb.FORWARDING_RULE, path, fields)])
+
+
+@API.handles("compute.globalForwardingRules.patch")
+def patch_rule(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    path = _path(call)
+    current = c.fetch(call, lb.FORWARDING_RULE, path)
+    c.check_idle(call, path)
+    body = standard.drop_none(call.body or {})
+    lb.check_fingerprint(body, current)
+    changes: dict[str, Any] = {}
+    for key, value in body.items():
+        migrating = key.startswith("externalManagedBackendBucketMigration")
+        if migrating or (key == "loadBalancingScheme" and value in SCHEMES):
+            changes[key] = value
+        elif c.relative(str(value)) != c.relative(str(current.get(key))):
+            raise c.field_error(f"resource.{key}", value, "This field cannot be changed after creation.")
+    return _operation(
+        call,
+        "patch",
+        path,
+        current["id"],
+        [Effect.set(lb.FORWARDING_RULE, path, {**changes, "fingerprint": c.fingerprint()})],
+    )
+
+
+@API.handles("compute.globalForwardingRules.delete")
+def delete_rule(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    path = _path(call)
+    current = c.fetch(call, lb.FORWARDING_RULE, path)
+    c.check_idle(call, path)
+    return _operation(call, "delete", path, current["id"], [Effect.delete(lb.FORWARDING_RULE, path)])

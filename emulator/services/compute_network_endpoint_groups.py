@@ -1,0 +1,144 @@
+"""Compute Engine regional network endpoint groups of the serverless kind.
+
+A serverless NEG points a load balancer at a Cloud Run service (or an App Engine app or a
+Cloud Function) by name; the service need not exist yet, as in the real API. Every field is
+fixed at creation (there is no patch), a serverless group has no endpoints to attach, and
+it cannot be deleted while a backend service uses it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulator import standard
+from emulator.effects import Effect
+from emulator.registry import Api, Call, Reply
+from emulator.services import _compute as c
+from emulator.services import _lb as lb
+
+API = Api("compute", "v1")
+
+SERVERLESS_TARGETS = ("cloudRun", "appEngine", "cloudFunction")
+_SERVICE = re.compile(r"^[a-z](?:[-a-z0-9]{0,47}[a-z0-9])?$")
+
+
+def _path(call: Call) -> tuple[str, str]:
+    region_name = c.region(call)
+    name = call.param("networkEndpointGroup")
+    return region_name, c.regional_path(c.project(call), region_name, "networkEndpointGroups", name)
+
+
+def _serverless(body: dict[str, Any]) -> None:
+    targets = [t for t in SERVERLESS_TARGETS if body.get(t)]
+    if len(targets) != 1:
+        raise c.field_error(
+            "resource",
+            targets,
+            "A serverless network endpoint group needs exactly one of cloudRun, appEngine, cloudFunction.",
+        )
+    for key in ("network", "subnetwork", "defaultPort"):
+        if key in body:
+            raise c.field_error(
+                f"resource.{key}", body[key], "A serverless network endpoint group takes no network or port."
+            )
+    run = body.get("cloudRun")
+    if run is not None:
+        if not run.get("service") and not run.get("urlMask"):
+            raise c.required_error("resource.cloudRun.service")
+        if run.get("service") and not _SERVICE.match(run["service"]):
+            raise c.field_error(
+                "resource.cloudRun.service", run["service"], "The Cloud Run service name is invalid."
+            )
+
+
+@API.handles("compute.regionNetworkEndpointGroups.insert")
+def insert_group(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    project_id = c.project(call)
+    region_name = c.region(call)
+    body = standard.drop_none(call.body or {})
+    name = c.check_name(body.get("name"))
+    path = c.regional_path(project_id, region_name, "networkEndpointGroups", name)
+    c.check_free(call, lb.NEG, path)
+    kind = body.get("networkEndpointType")
+    if kind != "SERVERLESS":
+        raise c.field_error(
+            "resource.networkEndpointType",
+            kind or "",
+            "Regional network endpoint groups here must be SERVERLESS.",
+        )
+    _serverless(body)
+    group = {
+        "kind": "compute#networkEndpointGroup",
+        "id": c.new_id(),
+        "creationTimestamp": c.timestamp(call),
+        **body,
+        "name": name,
+        "size": 0,
+        "region": c.link(f"projects/{project_id}/regions/{region_name}"),
+        "selfLink": c.link(path),
+    }
+    return c.operation(
+        call,
+        op_type="insert",
+        collection="networkEndpointGroups",
+        target_path=path,
+        target_id=group["id"],
+        effects=[Effect.put(lb.NEG, path, group, f"projects/{project_id}/regions/{region_name}")],
+        region_name=region_name,
+    )
+
+
+@API.handles("compute.regionNetworkEndpointGroups.get")
+def get_group(call: Call) -> dict[str, Any]:
+    _, path = _path(call)
+    return c.public(c.fetch(call, lb.NEG, path))
+
+
+@API.handles("compute.regionNetworkEndpointGroups.list")
+def list_groups(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    region_name = c.region(call)
+    parent = f"projects/{project_id}/regions/{region_name}"
+    items = [c.public(g) for g in call.ctx.store.list(lb.NEG, parent)]
+    return c.list_reply(call, "compute#networkEndpointGroupList", items, f"{parent}/networkEndpointGroups")
+
+
+@API.handles(
+    "compute.regionNetworkEndpointGroups.attachNetworkEndpoints",
+    "compute.regionNetworkEndpointGroups.detachNetworkEndpoints",
+)
+def change_endpoints(call: Call) -> Reply:
+    _, path = _path(call)
+    c.fetch(call, lb.NEG, path)
+    raise c.field_error(
+        "networkEndpointGroup", path, "Endpoints cannot be attached to or detached from a SERVERLESS group."
+    )
+
+
+@API.handles("compute.regionNetworkEndpointGroups.listNetworkEndpoints")
+def list_endpoints(call: Call) -> dict[str, Any]:
+    _, path = _path(call)
+    c.fetch(call, lb.NEG, path)
+    return {"kind": "compute#networkEndpointGroupsListNetworkEndpoints", "items": []}
+
+
+@API.handles("compute.regionNetworkEndpointGroups.delete")
+def delete_group(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    region_name, path = _path(call)
+    current = c.fetch(call, lb.NEG, path)
+    c.check_idle(call, path)
+    lb.refuse_if_used(call, path)
+    return c.operation(
+        call,
+        op_type="delete",
+        collection="networkEndpointGroups",
+        target_path=path,
+        target_id=current["id"],
+        effects=[Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.NEG, path)],
+        region_name=region_name,
+    )

@@ -1,0 +1,152 @@
+"""Compute Engine SSL certificates, above all Google-managed ones.
+
+A managed certificate names up to 100 domains and has no update: new domains mean a new
+certificate. Its insert operation finishes quickly, but the certificate itself stays
+PROVISIONING (and each domain with it) until the domains resolve to a load balancer that
+serves it, which never happens here: there is no DNS. A certificate cannot be deleted while
+a target HTTPS proxy lists it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulator import standard
+from emulator.effects import Effect
+from emulator.registry import Api, Call, Reply
+from emulator.services import _compute as c
+from emulator.services import _lb as lb
+
+API = Api("compute", "v1")
+
+MAX_DOMAINS = 100
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}$)(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z][-a-z0-9]{0,61}[a-z0-9]$"
+)
+
+
+def _domains(value: Any) -> list[str]:
+    if not value:
+        raise c.required_error("resource.managed.domains")
+    if len(value) > MAX_DOMAINS:
+        raise c.field_error(
+            "resource.managed.domains",
+            len(value),
+            f"A managed certificate covers at most {MAX_DOMAINS} domains.",
+        )
+    seen: list[str] = []
+    for i, domain in enumerate(value):
+        name = str(domain).lower().removesuffix(".")
+        if not _DOMAIN.match(name):
+            raise c.field_error(
+                f"resource.managed.domains[{i}]", domain, "The domain must be a fully qualified domain name."
+            )
+        if name in seen:
+            raise c.field_error(f"resource.managed.domains[{i}]", domain, "Domains must be unique.")
+        seen.append(name)
+    return seen
+
+
+def _managed(body: dict[str, Any]) -> dict[str, Any]:
+    for key in ("certificate", "privateKey"):
+        if key in body:
+            raise c.field_error(f"resource.{key}", "", "A MANAGED certificate takes no certificate or key.")
+    domains = _domains((body.get("managed") or {}).get("domains"))
+    return {
+        "type": "MANAGED",
+        "managed": {
+            "domains": domains,
+            "status": "PROVISIONING",
+            "domainStatus": {d: "PROVISIONING" for d in domains},
+        },
+    }
+
+
+def _self_managed(body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("managed"):
+        raise c.field_error("resource.managed", "", "Only a MANAGED certificate takes managed settings.")
+    pem = body.get("certificate") or (body.get("selfManaged") or {}).get("certificate")
+    key = body.get("privateKey") or (body.get("selfManaged") or {}).get("privateKey")
+    if not pem:
+        raise c.required_error("resource.certificate")
+    if not key:
+        raise c.required_error("resource.privateKey")
+    if "BEGIN CERTIFICATE" not in pem or "PRIVATE KEY" not in key:
+        raise c.field_error("resource.certificate", "", "The certificate and key must be PEM encoded.")
+    return {"type": "SELF_MANAGED", "certificate": pem}
+
+
+@API.handles("compute.sslCertificates.insert")
+def insert_certificate(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    project_id = c.project(call)
+    body = standard.drop_none(call.body or {})
+    name = c.check_name(body.get("name"))
+    path = c.global_path(project_id, "sslCertificates", name)
+    c.check_free(call, lb.CERTIFICATE, path)
+    kind_fields = _managed(body) if body.get("type") == "MANAGED" else _self_managed(body)
+    certificate: dict[str, Any] = {
+        "kind": "compute#sslCertificate",
+        "id": c.new_id(),
+        "creationTimestamp": c.timestamp(call),
+        "name": name,
+        **({"description": body["description"]} if "description" in body else {}),
+        **kind_fields,
+        "selfLink": c.link(path),
+    }
+    return c.operation(
+        call,
+        op_type="insert",
+        collection="sslCertificates",
+        target_path=path,
+        target_id=certificate["id"],
+        effects=[Effect.put(lb.CERTIFICATE, path, certificate, f"projects/{project_id}")],
+    )
+
+
+@API.handles("compute.sslCertificates.get")
+def get_certificate(call: Call) -> dict[str, Any]:
+    path = c.global_path(c.project(call), "sslCertificates", call.param("sslCertificate"))
+    return c.public(c.fetch(call, lb.CERTIFICATE, path))
+
+
+@API.handles("compute.sslCertificates.list")
+def list_certificates(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    items = [c.public(i) for i in call.ctx.store.list(lb.CERTIFICATE, f"projects/{project_id}")]
+    return c.list_reply(
+        call, "compute#sslCertificateList", items, f"projects/{project_id}/global/sslCertificates"
+    )
+
+
+@API.handles("compute.sslCertificates.aggregatedList")
+def aggregated_certificates(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    items = [c.public(i) for i in call.ctx.store.list(lb.CERTIFICATE, f"projects/{project_id}")]
+    page = c.list_reply(
+        call,
+        "compute#sslCertificateAggregatedList",
+        items,
+        f"projects/{project_id}/aggregated/sslCertificates",
+    )
+    return {**page, "items": {"global": {"sslCertificates": page["items"]}} if page["items"] else {}}
+
+
+@API.handles("compute.sslCertificates.delete")
+def delete_certificate(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    path = c.global_path(c.project(call), "sslCertificates", call.param("sslCertificate"))
+    current = c.fetch(call, lb.CERTIFICATE, path)
+    c.check_idle(call, path)
+    lb.refuse_if_used(call, path)
+    return c.operation(
+        call,
+        op_type="delete",
+        collection="sslCertificates",
+        target_path=path,
+        target_id=current["id"],
+        effects=[Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.CERTIFICATE, path)],
+    )

@@ -1,0 +1,258 @@
+"""Compute Engine global URL maps.
+
+A URL map has exactly one default action (a backend service, a redirect, or weighted
+backends); host rules must name path matchers that exist, each path matcher must be used by
+a host rule, hosts and paths are unique, and every backend service it routes to must exist
+and share one load-balancing scheme. `update` (PUT) and `patch` need the current
+fingerprint. A URL map that a target proxy uses cannot be deleted.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from emulator import standard
+from emulator.effects import Effect
+from emulator.registry import Api, Call, Reply
+from emulator.services import _compute as c
+from emulator.services import _lb as lb
+
+API = Api("compute", "v1")
+
+KEPT = ("kind", "id", "creationTimestamp", "name", "selfLink")
+_PATH = re.compile(r"^/[^*?#]*(/\*)?$|^/\*$")
+REDIRECT_DEFAULTS = {"redirectResponseCode": "MOVED_PERMANENTLY_DEFAULT", "stripQuery": False}
+
+
+def _path(call: Call) -> str:
+    return c.global_path(c.project(call), "urlMaps", call.param("urlMap"))
+
+
+def _one_default(holder: dict[str, Any], field: str) -> None:
+    given = [k for k in ("defaultService", "defaultUrlRedirect", "defaultRouteAction") if holder.get(k)]
+    if len(given) > 1:
+        raise c.field_error(
+            f"{field}.{given[1]}",
+            "",
+            "Only one of defaultService, defaultUrlRedirect, defaultRouteAction may be set.",
+        )
+    if not given and field == "resource":
+        raise c.field_error(
+            "resource.defaultService",
+            "",
+            "One of defaultService, defaultUrlRedirect, defaultRouteAction is required.",
+        )
+
+
+def _redirect(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if value.get("httpsRedirect") is None and not any(
+        value.get(k) for k in ("hostRedirect", "pathRedirect", "prefixRedirect")
+    ):
+        raise c.field_error("resource.defaultUrlRedirect", "", "A redirect must change something.")
+    return {**REDIRECT_DEFAULTS, "httpsRedirect": False, **value}
+
+
+def _check_matchers(body: dict[str, Any]) -> None:
+    matchers = body.get("pathMatchers", [])
+    names = [m.get("name") for m in matchers]
+    for i, matcher in enumerate(matchers):
+        field = f"resource.pathMatchers[{i}]"
+        c.check_name(matcher.get("name"), f"{field}.name")
+        if names.count(matcher["name"]) > 1:
+            raise c.field_error(f"{field}.name", matcher["name"], "Path matcher names must be unique.")
+        _one_default(matcher, field)
+        seen: set[str] = set()
+        for j, rule in enumerate(matcher.get("pathRules", [])):
+            rule_field = f"{field}.pathRules[{j}]"
+            if not rule.get("paths"):
+                raise c.required_error(f"{rule_field}.paths")
+            for path in rule["paths"]:
+                if not _PATH.match(path):
+                    raise c.field_error(
+                        f"{rule_field}.paths", path, "A path starts with '/' and may only end in '/*'."
+                    )
+                if path in seen:
+                    raise c.field_error(
+                        f"{rule_field}.paths", path, "Paths must be unique within a path matcher."
+                    )
+                seen.add(path)
+            actions = [k for k in ("service", "urlRedirect", "routeAction") if rule.get(k)]
+            if len(actions) != 1:
+                raise c.field_error(
+                    rule_field, "", "A path rule needs exactly one of service, urlRedirect, routeAction."
+                )
+    hosts: set[str] = set()
+    used: set[str] = set()
+    for i, host_rule in enumerate(body.get("hostRules", [])):
+        field = f"resource.hostRules[{i}]"
+        if host_rule.get("pathMatcher") not in names:
+            raise c.field_error(
+                f"{field}.pathMatcher", host_rule.get("pathMatcher", ""), "The path matcher does not exist."
+            )
+        used.add(host_rule["pathMatcher"])
+        for host in host_rule.get("hosts") or []:
+            if host in hosts:
+                raise c.field_error(f"{field}.hosts", host, "A host may appear in only one host rule.")
+            hosts.add(host)
+        if not host_rule.get("hosts"):
+            raise c.required_error(f"{field}.hosts")
+    for i, name in enumerate(names):
+        if name not in used:
+            raise c.field_error(
+                f"resource.pathMatchers[{i}]", name, "The path matcher is not used by any host rule."
+            )
+
+
+def _services(call: Call, body: dict[str, Any]) -> list[str]:
+    """Every backend service the map routes to, checked to exist with one scheme."""
+    paths: list[str] = []
+    schemes: set[str] = set()
+    for value in lb.url_map_services(body):
+        path, service = lb.reference(call, value, "resource.defaultService", "backendServices")
+        schemes.add(service.get("loadBalancingScheme", "EXTERNAL"))
+        if path not in paths:
+            paths.append(path)
+    if len(schemes) > 1:
+        raise c.field_error(
+            "resource",
+            sorted(schemes),
+            "All backend services of a URL map must use the same load balancing scheme.",
+        )
+    return paths
+
+
+def _linked(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    """The body with every backend reference written as a full link, as the API returns it."""
+
+    def fix(value: str) -> str:
+        return c.link(c.parse_ref(call, value, "resource.defaultService", "backendServices"))
+
+    out = copy.deepcopy(body)
+    if out.get("defaultService"):
+        out["defaultService"] = fix(out["defaultService"])
+    for matcher in out.get("pathMatchers", []):
+        if matcher.get("defaultService"):
+            matcher["defaultService"] = fix(matcher["defaultService"])
+        for rule in matcher.get("pathRules", []):
+            if rule.get("service"):
+                rule["service"] = fix(rule["service"])
+            if rule.get("urlRedirect"):
+                rule["urlRedirect"] = _redirect(rule["urlRedirect"])
+        if matcher.get("defaultUrlRedirect"):
+            matcher["defaultUrlRedirect"] = _redirect(matcher["defaultUrlRedirect"])
+    if out.get("defaultUrlRedirect"):
+        out["defaultUrlRedirect"] = _redirect(out["defaultUrlRedirect"])
+    return out
+
+
+def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    _one_default(body, "resource")
+    _check_matchers(body)
+    services = _services(call, body)
+    url_map = {**_linked(call, body), **base, "fingerprint": c.fingerprint()}
+    return url_map, services
+
+
+def _operation(call: Call, op_type: str, path: str, target_id: str, effects: list[Effect]) -> Reply:
+    return c.operation(
+        call, op_type=op_type, collection="urlMaps", target_path=path, target_id=target_id, effects=effects
+    )
+
+
+@API.handles("compute.urlMaps.insert")
+def insert_url_map(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    project_id = c.project(call)
+    body = standard.drop_none(call.body or {})
+    name = c.check_name(body.get("name"))
+    path = c.global_path(project_id, "urlMaps", name)
+    c.check_free(call, lb.URL_MAP, path)
+    base = {
+        "kind": "compute#urlMap",
+        "id": c.new_id(),
+        "creationTimestamp": c.timestamp(call),
+        "name": name,
+        "selfLink": c.link(path),
+    }
+    url_map, refs = _build(call, body, base)
+    effects = [
+        Effect.hook("compute.lb.present", paths=refs),
+        Effect.put(lb.URL_MAP, path, url_map, f"projects/{project_id}"),
+    ]
+    return _operation(call, "insert", path, url_map["id"], effects)
+
+
+@API.handles("compute.urlMaps.get")
+def get_url_map(call: Call) -> dict[str, Any]:
+    return c.public(c.fetch(call, lb.URL_MAP, _path(call)))
+
+
+@API.handles("compute.urlMaps.list")
+def list_url_maps(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    items = [c.public(m) for m in call.ctx.store.list(lb.URL_MAP, f"projects/{project_id}")]
+    return c.list_reply(call, "compute#urlMapList", items, f"projects/{project_id}/global/urlMaps")
+
+
+def _rewrite(call: Call, body: dict[str, Any], current: dict[str, Any], op_type: str) -> Reply:
+    path = c.relative(current["selfLink"])
+    if body.get("name", current["name"]) != current["name"]:
+        raise c.field_error("resource.name", body["name"], "The name cannot be changed.")
+    base = {k: current[k] for k in KEPT if k in current}
+    fields = {k: v for k, v in body.items() if k not in KEPT and k != "fingerprint"}
+    url_map, refs = _build(call, fields, base)
+    effects = [
+        Effect.hook("compute.lb.present", paths=refs),
+        Effect.put(lb.URL_MAP, path, url_map, f"projects/{path.split('/')[1]}"),
+    ]
+    return _operation(call, op_type, path, current["id"], effects)
+
+
+@API.handles("compute.urlMaps.update")
+def update_url_map(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    path = _path(call)
+    current = c.fetch(call, lb.URL_MAP, path)
+    c.check_idle(call, path)
+    body = standard.drop_none(call.body or {})
+    lb.check_fingerprint(body, current)
+    return _rewrite(call, body, current, "update")
+
+
+@API.handles("compute.urlMaps.patch")
+def patch_url_map(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    path = _path(call)
+    current = c.fetch(call, lb.URL_MAP, path)
+    c.check_idle(call, path)
+    body = standard.drop_none(call.body or {})
+    lb.check_fingerprint(body, current)
+    return _rewrite(call, standard.merge_patch(c.public(current), body), current, "patch")
+
+
+@API.handles("compute.urlMaps.invalidateCache")
+def invalidate_cache(call: Call) -> Reply:
+    path = _path(call)
+    current = c.fetch(call, lb.URL_MAP, path)
+    if not (call.body or {}).get("path"):
+        raise c.required_error("path")
+    return _operation(call, "invalidateCache", path, current["id"], [])
+
+
+@API.handles("compute.urlMaps.delete")
+def delete_url_map(call: Call) -> Reply:
+    if (known := lb.replay(call)) is not None:
+        return known
+    path = _path(call)
+    current = c.fetch(call, lb.URL_MAP, path)
+    c.check_idle(call, path)
+    lb.refuse_if_used(call, path)
+    effects = [Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.URL_MAP, path)]
+    return _operation(call, "delete", path, current["id"], effects)

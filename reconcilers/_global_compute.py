@@ -1,0 +1,115 @@
+"""The shape every global Compute Engine collection of the load balancer shares.
+
+Listing a collection, inserting with our description, deleting, and writing with the
+current fingerprint are the same calls for URL maps, proxies, backend services and the
+rest; a kind declares its collection and the API's names for it, and keeps only what is
+particular to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from provisioner.errors import ApiError
+from provisioner.kind import Kind
+from provisioner.operations import Operation
+from provisioner.resource import LiveResource, Resource
+from reconcilers._compute import compute, description, list_all, operation, owned_by_name, relative_links
+
+#: Answers that mean "try again": a resource we point at still has an operation running,
+#: or someone wrote between our read of the fingerprint and our write (we read it again).
+BUSY_REASONS = frozenset({"resourceNotReady", "conditionNotMet"})
+
+
+class GlobalComputeKind(Kind):
+    """A global Compute Engine collection, addressed by resource name."""
+
+    #: The discovery collection (`urlMaps`) and its path parameter (`urlMap`).
+    collection: ClassVar[str]
+    param: ClassVar[str]
+    #: How reports name one of these ("URL map").
+    noun: ClassVar[str]
+    #: Whether the API has labels, so ownership follows from them rather than the name.
+    labelled: ClassVar[bool] = False
+
+    def api(self) -> Any:
+        return getattr(compute(self.ctx), self.collection)()
+
+    def api_name(self, resource: Resource) -> str:
+        return resource.name
+
+    def retryable(self, err: ApiError) -> bool:
+        return err.reason in BUSY_REASONS
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        return relative_links(body)
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        api = self.api()
+        items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
+        return [self.live(item) for item in items]
+
+    def live(self, item: dict[str, Any]) -> LiveResource:
+        managed = (
+            self.ctx.is_ours(item.get("labels")) if self.labelled else owned_by_name(self.ctx, item["name"])
+        )
+        return LiveResource(self.kind, item["name"], item, managed=managed, version=item.get("fingerprint"))
+
+    def create(self, desired: Resource) -> Operation:
+        body = {"name": self.api_name(desired), "description": description(self.ctx), **desired.body}
+        request = self.api().insert(project=self.ctx.project, body=body)
+        return self.operation(request, f"create {self.noun} {body['name']}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        request = self.api().delete(project=self.ctx.project, **{self.param: live.body["name"]})
+        return self.operation(request, f"delete {self.noun} {live.body['name']}")
+
+    # -- helpers for the kinds ---------------------------------------------------------
+    def operation(self, request: Any, what: str) -> Operation:
+        return operation(self.ctx, self.call(request.execute), what)
+
+    def setter(self, method: str, name: str, body: dict[str, Any], what: str) -> Operation:
+        """A dedicated set method (setUrlMap, setTarget, setSecurityPolicy...)."""
+        request = getattr(self.api(), method)(project=self.ctx.project, **{self.param: name}, body=body)
+        return self.operation(request, f"{what} of {self.noun} {name}")
+
+    def fingerprinted(
+        self, name: str, write: Callable[[dict[str, Any]], Any], what: str, token: str = "fingerprint"
+    ) -> Operation:
+        """A write guarded by the fingerprint read just before it; a stale one is read again."""
+
+        def attempt() -> dict[str, Any]:
+            current = self.api().get(project=self.ctx.project, **{self.param: name}).execute()
+            return write(current).execute()
+
+        return operation(self.ctx, self.call(attempt), f"{what} {self.noun} {name}")
+
+    def set_labels(self, live: LiveResource, labels: dict[str, str]) -> Operation:
+        """Labels change through setLabels with the current label fingerprint."""
+        name = live.body["name"]
+
+        def write(current: dict[str, Any]) -> Any:
+            body = {
+                "labels": {**(current.get("labels") or {}), **labels},
+                "labelFingerprint": current["labelFingerprint"],
+            }
+            return self.api().setLabels(project=self.ctx.project, resource=name, body=body)
+
+        return self.fingerprinted(name, write, "label")
+
+    def abandon(self, live: LiveResource) -> Operation | None:
+        if not self.labelled:
+            return None
+        name = live.body["name"]
+
+        def write(current: dict[str, Any]) -> Any:
+            kept = {
+                k: v
+                for k, v in (current.get("labels") or {}).items()
+                if k not in ("managed-by", "digitwin-env")
+            }
+            body = {"labels": kept, "labelFingerprint": current["labelFingerprint"]}
+            return self.api().setLabels(project=self.ctx.project, resource=name, body=body)
+
+        return self.fingerprinted(name, write, "release")

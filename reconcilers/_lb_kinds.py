@@ -1,0 +1,392 @@
+"""The kinds of the global HTTPS load balancer, one per Compute Engine collection.
+
+Each knows how its collection is read and written (see `reconcilers/lb.py` for what the
+load balancer holds), and which other resources a live one points at, so the engine can
+delete the chain front to back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from provisioner.context import Context
+from provisioner.operations import Operation, OperationChain
+from provisioner.plan import FieldChange
+from provisioner.resource import LiveResource, Resource
+from reconcilers._compute import compute, list_all, operation, relative
+from reconcilers._global_compute import GlobalComputeKind
+from reconcilers.network import GlobalAddress
+
+_DIGEST = re.compile(r"^(?P<base>.+)-[0-9a-f]{8}$")
+
+
+def _top_level(changes: Sequence[FieldChange]) -> set[str]:
+    return {c.path.split(".")[0] for c in changes}
+
+
+def certificate_address_name(api_name: str) -> str:
+    """The stable name behind a certificate's API name, which carries a digest of its domains."""
+    m = _DIGEST.match(api_name)
+    return m.group("base") if m else api_name
+
+
+def address_of(link: str) -> str | None:
+    """The address of the resource a Compute link points at, if it is one of ours."""
+    parts = relative(link).split("/")
+    if len(parts) < 5:
+        return None
+    collection, name = parts[-2], parts[-1]
+    if collection == "networkEndpointGroups":
+        return f"{ServerlessNeg.kind}/{parts[3]}/{name}"
+    if collection == "sslCertificates":
+        return f"{ManagedCertificate.kind}/{certificate_address_name(name)}"
+    kind = KIND_BY_COLLECTION.get(collection)
+    return f"{kind}/{name}" if kind else None
+
+
+def _addresses(*links: str | None) -> tuple[str, ...]:
+    found = (address_of(link) for link in links if link)
+    return tuple(sorted({a for a in found if a}))
+
+
+class ManagedCertificate(GlobalComputeKind):
+    """A Google-managed certificate: no update; new domains mean a new certificate.
+
+    The address stays `compute.ssl_certificate/<certificate_name>` while the API name carries
+    a digest of the domains, so a replacement creates the new certificate first, hands every
+    proxy of ours over to it (setSslCertificates), and only then deletes the old one, which
+    Compute would refuse while a proxy still lists it. The certificate stays PROVISIONING
+    until the domains resolve to the load balancer's address; nothing here waits for that.
+    """
+
+    kind = "compute.ssl_certificate"
+    collection, param, noun = "sslCertificates", "sslCertificate", "certificate"
+    immutable = ("name", "type", "managed")
+    unordered = ("managed.domains",)
+    create_before_destroy = True
+
+    def api_name(self, resource: Resource) -> str:
+        return str(resource.body["name"])
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        body = super().normalise(body)
+        managed = body.get("managed") or {}
+        body["managed"] = {"domains": [d.removesuffix(".") for d in managed.get("domains", [])]}
+        return body
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        wanted = {str(r.body.get("name")) for r in desired}
+        items = sorted(super().observe(desired), key=lambda live: live.name not in wanted)
+        found: dict[str, LiveResource] = {}
+        for live in items:
+            name = certificate_address_name(live.name)
+            # A certificate left over from an interrupted swap keeps its own address, to be pruned.
+            name = live.name if name in found else name
+            found[name] = LiveResource(self.kind, name, live.body, live.managed, live.version)
+        return list(found.values())
+
+    def replace_reason(self, changes: Sequence[FieldChange]) -> str | None:
+        reason = super().replace_reason(changes)
+        if reason:
+            reason += (
+                "; the new certificate is made first and stays PROVISIONING until the domains"
+                " point at the load balancer's address"
+            )
+        return reason
+
+    def delete_note(self, live: LiveResource) -> str | None:
+        status = (live.body.get("managed") or {}).get("status")
+        if status and status != "ACTIVE":
+            return f"the certificate was still {status}; it never served traffic"
+        return None
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        raise NotImplementedError("a managed certificate has no update; every change replaces it")
+
+    def delete(self, live: LiveResource) -> Operation:
+        return OperationChain(
+            f"retire certificate {live.body['name']}",
+            [lambda: self._hand_over(live), lambda: super(ManagedCertificate, self).delete(live)],
+        )
+
+    def _hand_over(self, live: LiveResource) -> Operation:
+        """Point our proxies that still list this certificate at its successor, if there is one."""
+        successor = self.ctx.spec.managed_certificate_name
+        old = relative(live.body["selfLink"])
+        if successor == live.body["name"]:
+            return OperationChain("no successor", [])
+        new = f"projects/{self.ctx.project}/global/sslCertificates/{successor}"
+        proxies = HttpsProxy(self.ctx)
+        steps = []
+        for proxy in proxies.observe([]):
+            links = [relative(link) for link in proxy.body.get("sslCertificates", [])]
+            if proxy.managed and old in links:
+                swapped = list(dict.fromkeys(new if link == old else link for link in links))
+                steps.append(
+                    lambda p=proxy, s=swapped: proxies.setter(
+                        "setSslCertificates", p.name, {"sslCertificates": s}, "hand certificates over"
+                    )
+                )
+        return OperationChain(f"hand {live.body['name']} over to {successor}", steps)
+
+
+class ServerlessNeg(GlobalComputeKind):
+    """A serverless network endpoint group naming one Cloud Run service; fixed at creation."""
+
+    kind = "compute.region_network_endpoint_group"
+    collection, param, noun = "regionNetworkEndpointGroups", "networkEndpointGroup", "network endpoint group"
+    immutable = ("networkEndpointType", "cloudRun")
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        region = self.ctx.spec.region
+        api = self.api()
+        items = self.call(
+            list_all, lambda token: api.list(project=self.ctx.project, region=region, pageToken=token)
+        )
+        return [
+            LiveResource(self.kind, f"{region}/{n['name']}", n, managed=self.live(n).managed) for n in items
+        ]
+
+    def create(self, desired: Resource) -> Operation:
+        region, name = desired.name.split("/")
+        body = {"name": name, **desired.body}
+        request = self.api().insert(project=self.ctx.project, region=region, body=body)
+        return self._regional(request, f"create network endpoint group {name}", region)
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        raise NotImplementedError("a network endpoint group has no update; every change replaces it")
+
+    def delete(self, live: LiveResource) -> Operation:
+        region, name = live.name.split("/")
+        request = self.api().delete(project=self.ctx.project, region=region, networkEndpointGroup=name)
+        return self._regional(request, f"delete network endpoint group {name}", region)
+
+    def _regional(self, request: Any, what: str, region: str) -> Operation:
+        return operation(self.ctx, self.call(request.execute), what, region)
+
+
+class SecurityPolicy(GlobalComputeKind):
+    """Cloud Armor: rules keyed by priority, each added, patched or removed on its own."""
+
+    kind = "compute.security_policy"
+    collection, param, noun = "securityPolicies", "securityPolicy", "security policy"
+    labelled = True
+    immutable = ("type",)
+    unordered = ("rules",)
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        body = super().normalise(body)
+        body["rules"] = [{k: v for k, v in rule.items() if k != "kind"} for rule in body.get("rules", [])]
+        return body
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        name = live.body["name"]
+        steps = []
+        changed = _top_level(changes)
+        if "rules" in changed:
+            have = {r["priority"]: r for r in self.normalise(dict(live.body))["rules"]}
+            want = {r["priority"]: r for r in desired.body["rules"]}
+            for priority, rule in sorted(want.items()):
+                if priority not in have:
+                    steps.append(lambda r=rule: self.setter("addRule", name, r, "add a rule"))
+                elif have[priority] != rule:
+                    steps.append(lambda p=priority, r=rule: self._patch_rule(name, p, r))
+            for priority in sorted(have.keys() - want.keys()):
+                steps.append(lambda p=priority: self._remove_rule(name, p))
+        if "labels" in changed:
+            steps.append(lambda: self.set_labels(live, desired.body["labels"]))
+        return OperationChain(f"update security policy {name}", steps)
+
+    def _patch_rule(self, name: str, priority: int, rule: dict[str, Any]) -> Operation:
+        request = self.api().patchRule(
+            project=self.ctx.project, securityPolicy=name, priority=priority, body=rule
+        )
+        return self.operation(request, f"patch rule {priority} of security policy {name}")
+
+    def _remove_rule(self, name: str, priority: int) -> Operation:
+        request = self.api().removeRule(project=self.ctx.project, securityPolicy=name, priority=priority)
+        return self.operation(request, f"remove rule {priority} of security policy {name}")
+
+
+class BackendService(GlobalComputeKind):
+    """A backend service: patched with its fingerprint; its policy attached with setSecurityPolicy."""
+
+    kind = "compute.backend_service"
+    collection, param, noun = "backendServices", "backendService", "backend service"
+    # Compute moves a backend service between schemes only through a staged migration.
+    immutable = ("loadBalancingScheme",)
+    unordered = ("backends",)
+    api_defaults = {"timeoutSec": 30, "enableCDN": False}
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        body = super().normalise(body)
+        body["backends"] = [
+            {k: b[k] for k in ("group", "balancingMode", "capacityScaler") if k in b}
+            for b in body.get("backends", [])
+        ]
+        return body
+
+    def references(self, live: LiveResource) -> tuple[str, ...]:
+        groups = [b.get("group") for b in live.body.get("backends", [])]
+        return _addresses(*groups, live.body.get("securityPolicy"))
+
+    def create(self, desired: Resource) -> Operation:
+        policy = desired.body.get("securityPolicy")
+        body = {k: v for k, v in desired.body.items() if k != "securityPolicy"}
+        steps = [lambda: super(BackendService, self).create(Resource(self.kind, desired.name, body))]
+        if policy:
+            steps.append(lambda: self._attach(desired.name, policy))
+        return OperationChain(f"create backend service {desired.name}", steps)
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        name = live.body["name"]
+        changed = _top_level(changes)
+        steps = []
+        patch = {k: desired.body[k] for k in sorted(changed - {"securityPolicy"}) if k in desired.body}
+        if patch:
+            steps.append(
+                lambda: self.fingerprinted(
+                    name,
+                    lambda cur: self.api().patch(
+                        project=self.ctx.project,
+                        backendService=name,
+                        body={**patch, "fingerprint": cur["fingerprint"]},
+                    ),
+                    "patch",
+                )
+            )
+        if "securityPolicy" in changed:
+            steps.append(lambda: self._attach(name, desired.body.get("securityPolicy")))
+        return OperationChain(f"update backend service {name}", steps)
+
+    def _attach(self, name: str, policy: str | None) -> Operation:
+        return self.setter("setSecurityPolicy", name, {"securityPolicy": policy}, "attach Cloud Armor")
+
+
+class UrlMap(GlobalComputeKind):
+    """A URL map: rewritten whole (PUT) with its current fingerprint."""
+
+    kind = "compute.url_map"
+    collection, param, noun = "urlMaps", "urlMap", "URL map"
+
+    def references(self, live: LiveResource) -> tuple[str, ...]:
+        body = live.body
+        services = [body.get("defaultService")]
+        for matcher in body.get("pathMatchers", []):
+            services.append(matcher.get("defaultService"))
+            services.extend(rule.get("service") for rule in matcher.get("pathRules", []))
+        return _addresses(*services)
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        name = live.body["name"]
+
+        def write(current: dict[str, Any]) -> Any:
+            body = {
+                "name": name,
+                "description": current.get("description", ""),
+                **desired.body,
+                "fingerprint": current["fingerprint"],
+            }
+            return self.api().update(project=self.ctx.project, urlMap=name, body=body)
+
+        return self.fingerprinted(name, write, "rewrite")
+
+
+class HttpsProxy(GlobalComputeKind):
+    """The HTTPS proxy: URL map and certificates each change through their own setter."""
+
+    kind = "compute.target_https_proxy"
+    collection, param, noun = "targetHttpsProxies", "targetHttpsProxy", "target HTTPS proxy"
+    api_defaults = {"quicOverride": "NONE"}
+
+    def references(self, live: LiveResource) -> tuple[str, ...]:
+        return _addresses(live.body.get("urlMap"), *live.body.get("sslCertificates", []))
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        name = live.body["name"]
+        changed = _top_level(changes)
+        steps = []
+        if "sslCertificates" in changed:
+            body = {"sslCertificates": desired.body["sslCertificates"]}
+            steps.append(lambda: self.setter("setSslCertificates", name, body, "set certificates"))
+        if "urlMap" in changed:
+            steps.append(
+                lambda: self.setter("setUrlMap", name, {"urlMap": desired.body["urlMap"]}, "set URL map")
+            )
+        if "quicOverride" in changed:
+            body = {"quicOverride": desired.body["quicOverride"]}
+            steps.append(lambda: self.setter("setQuicOverride", name, body, "set QUIC override"))
+        return OperationChain(f"update target HTTPS proxy {name}", steps)
+
+
+class HttpProxy(GlobalComputeKind):
+    """The HTTP proxy of the redirect: only its URL map can change (setUrlMap)."""
+
+    kind = "compute.target_http_proxy"
+    collection, param, noun = "targetHttpProxies", "targetHttpProxy", "target HTTP proxy"
+
+    def references(self, live: LiveResource) -> tuple[str, ...]:
+        return _addresses(live.body.get("urlMap"))
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        return self.setter("setUrlMap", live.body["name"], {"urlMap": desired.body["urlMap"]}, "set URL map")
+
+
+class ForwardingRule(GlobalComputeKind):
+    """A global forwarding rule: its target changes with setTarget, its labels with setLabels.
+
+    The API answers with the literal IP, not the address it came from; observing therefore
+    reads the global addresses too, so the rule compares (and is ordered) by address.
+    """
+
+    kind = "compute.global_forwarding_rule"
+    collection, param, noun = "globalForwardingRules", "forwardingRule", "forwarding rule"
+    labelled = True
+    immutable = ("IPAddress", "IPProtocol", "portRange", "loadBalancingScheme", "networkTier")
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._address_by_ip: dict[str, str] = {}
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        api = compute(self.ctx).globalAddresses()
+        addresses = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
+        self._address_by_ip = {a["address"]: relative(a["selfLink"]) for a in addresses if a.get("address")}
+        return super().observe(desired)
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        body = super().normalise(body)
+        ip = body.get("IPAddress")
+        body["IPAddress"] = self._address_by_ip.get(ip, ip)
+        low, _, high = str(body.get("portRange", "")).partition("-")
+        if low == high:
+            body["portRange"] = low
+        return body
+
+    def references(self, live: LiveResource) -> tuple[str, ...]:
+        ip = live.body.get("IPAddress")
+        return _addresses(live.body.get("target"), self._address_by_ip.get(ip))
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        name = live.body["name"]
+        changed = _top_level(changes)
+        steps = []
+        if "target" in changed:
+            steps.append(
+                lambda: self.setter("setTarget", name, {"target": desired.body["target"]}, "retarget")
+            )
+        if "labels" in changed:
+            steps.append(lambda: self.set_labels(live, desired.body["labels"]))
+        return OperationChain(f"update forwarding rule {name}", steps)
+
+
+KIND_BY_COLLECTION = {
+    "addresses": GlobalAddress.kind,
+    "securityPolicies": SecurityPolicy.kind,
+    "backendServices": BackendService.kind,
+    "urlMaps": UrlMap.kind,
+    "targetHttpsProxies": HttpsProxy.kind,
+    "targetHttpProxies": HttpProxy.kind,
+}
