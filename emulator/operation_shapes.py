@@ -124,7 +124,31 @@ def sqladmin(record: dict[str, Any], now: float) -> dict[str, Any]:
     return out
 
 
-FORMATTERS: dict[str, Formatter] = {"longrunning": longrunning, "compute": compute, "sqladmin": sqladmin}
+def container(record: dict[str, Any], now: float) -> dict[str, Any]:
+    """The GKE v1 Operation: shown by its short name; a failure is DONE with a
+    `statusMessage` (what older callers read) and an `error` status."""
+    status = phase(record, now)
+    created, done_at = record["created"], record["done_at"]
+    out: dict[str, Any] = {
+        "name": record["name"].rsplit("/", 1)[-1],
+        **record.get("extra", {}),
+        "status": status,
+        "startTime": _time(created),
+    }
+    if status == "DONE":
+        out["endTime"] = _time(done_at)
+        if record.get("error"):
+            out["statusMessage"] = record["error"]["message"]
+            out["error"] = {"code": record["error"]["code"], "message": record["error"]["message"]}
+    return out
+
+
+FORMATTERS: dict[str, Formatter] = {
+    "longrunning": longrunning,
+    "compute": compute,
+    "sqladmin": sqladmin,
+    "container": container,
+}
 
 
 def _phrase(code: int) -> str:

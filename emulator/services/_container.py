@@ -1,0 +1,253 @@
+"""What the GKE modules share: names and locations, the one-operation-per-cluster
+rule, the container Operation, versions, labels, and how a stored cluster is shown.
+
+Clusters and node pools are stored apart (`container.cluster`, `container.nodePool`
+with the cluster as parent) so that each operation's effects touch one record; a
+cluster is shown with its pools embedded, as the API shows it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from emulator.effects import Effect
+from emulator.errors import ApiError, failed_precondition, invalid, not_found
+from emulator.locations import REGIONS
+from emulator.registry import Call, Reply
+
+ROOT = "https://container.googleapis.com/v1/"
+COMPUTE_ROOT = "https://www.googleapis.com/compute/v1/"
+CLUSTER = "container.cluster"
+NODE_POOL = "container.nodePool"
+NETWORK = "compute.network"
+SUBNETWORK = "compute.subnetwork"
+
+NAME = re.compile(r"^[a-z](?:[-a-z0-9]{0,38}[a-z0-9])?$")
+ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-([a-z])$")
+LABEL_KEY = re.compile(r"^[a-z][-_a-z0-9]{0,62}$")
+LABEL_VALUE = re.compile(r"^[-_a-z0-9]{0,63}$")
+#: The zones a regional cluster spreads over when none are named.
+DEFAULT_ZONE_LETTERS = ("a", "b", "c")
+#: Default version per release channel (what getServerConfig offers).
+CHANNEL_VERSIONS = {
+    "RAPID": "1.34.1-gke.1431000",
+    "REGULAR": "1.33.5-gke.1162000",
+    "STABLE": "1.32.9-gke.1108000",
+    "EXTENDED": "1.31.13-gke.1023000",
+}
+DEFAULT_CHANNEL = "REGULAR"
+
+
+# locations and names
+
+
+def is_zone(location: str) -> bool:
+    m = ZONE.match(location)
+    return bool(m and m.group(1) in REGIONS)
+
+
+def region_of(location: str) -> str:
+    m = ZONE.match(location)
+    return m.group(1) if m and m.group(1) in REGIONS else location
+
+
+def default_zones(location: str) -> list[str]:
+    if is_zone(location):
+        return [location]
+    return [f"{location}-{letter}" for letter in DEFAULT_ZONE_LETTERS]
+
+
+def parent(call: Call, value: str, permission: str, *, any_location: bool = False) -> tuple[str, str, str]:
+    """(project id, project number, location) of `projects/*/locations/*`."""
+    m = re.fullmatch(r"projects/([^/]+)/locations/([^/]+)", value or "")
+    if not m:
+        raise invalid(f"Invalid parent '{value}'.", field="parent")
+    project_id, number = call.ctx.projects.require(m.group(1), permission)
+    location = m.group(2)
+    if location == "-" and any_location:
+        return project_id, number, location
+    if location not in REGIONS and not is_zone(location):
+        raise invalid(f'Location "{location}" is not a valid zone or region.', field="parent")
+    return project_id, number, location
+
+
+def cluster_path(project_id: str, location: str, name: str) -> str:
+    return f"projects/{project_id}/locations/{location}/clusters/{name}"
+
+
+def split_cluster(call: Call, name: str, permission: str) -> tuple[str, str, str, str]:
+    """(project id, number, location, canonical cluster path) of a cluster name."""
+    head, sep, cluster = (name or "").partition("/clusters/")
+    if not sep or "/" in cluster or not cluster:
+        raise invalid(f"Invalid cluster name '{name}'.", field="name")
+    project_id, number, location = parent(call, head, permission)
+    return project_id, number, location, cluster_path(project_id, location, cluster)
+
+
+def split_pool(call: Call, name: str, permission: str) -> tuple[str, str, str, str, str]:
+    """(project id, number, location, cluster path, pool path) of a node pool name."""
+    head, sep, pool = (name or "").partition("/nodePools/")
+    if not sep or "/" in pool or not pool:
+        raise invalid(f"Invalid node pool name '{name}'.", field="name")
+    project_id, number, location, cluster = split_cluster(call, head, permission)
+    return project_id, number, location, cluster, f"{cluster}/nodePools/{pool}"
+
+
+def check_name(value: Any, what: str, field: str) -> str:
+    if not isinstance(value, str) or not NAME.match(value):
+        raise invalid(
+            f'Invalid value for field "{field}": "{value}": {what} names must start with a lowercase'
+            " letter, contain only lowercase letters, numbers and hyphens, end with a letter or number,"
+            " and be at most 40 characters long.",
+            field=field,
+        )
+    return value
+
+
+def check_labels(labels: Any, field: str) -> dict[str, str]:
+    labels = dict(labels or {})
+    for key, value in labels.items():
+        if not LABEL_KEY.match(key) or not isinstance(value, str) or not LABEL_VALUE.match(value):
+            raise invalid(
+                f'Invalid value for field "{field}": label "{key}"="{value}" is invalid: keys must'
+                " match [a-z][-_a-z0-9]{0,62} and values [-_a-z0-9]{0,63}.",
+                field=field,
+            )
+    if len(labels) > 64:
+        raise invalid(f'Invalid value for field "{field}": at most 64 labels are allowed.', field=field)
+    return labels
+
+
+def label_fingerprint(labels: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def new_etag() -> str:
+    return secrets.token_hex(8)
+
+
+# lookups
+
+
+def fetch_cluster(call: Call, path: str) -> dict[str, Any]:
+    found = call.ctx.store.get(CLUSTER, path)
+    if found is None:
+        raise not_found(f"Not found: {path}.")
+    return found
+
+
+def fetch_pool(call: Call, path: str) -> dict[str, Any]:
+    found = call.ctx.store.get(NODE_POOL, path)
+    if found is None:
+        raise not_found(f"Not found: {path}.")
+    return found
+
+
+def pools_of(call: Call, cluster: str) -> list[dict[str, Any]]:
+    return call.ctx.store.list(NODE_POOL, cluster)
+
+
+def public(resource: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in resource.items() if not k.startswith("_")}
+
+
+def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any]:
+    """The cluster as the API returns it: its pools embedded, node counts summed."""
+    pools = pools_of(call, path)
+    out = public(record)
+    if pools:
+        out["nodePools"] = [public(p) for p in pools]
+        urls = [u for p in pools for u in p.get("instanceGroupUrls", [])]
+        if urls:
+            out["instanceGroupUrls"] = urls
+    count = sum(int(p.get("_nodeCount", 0)) for p in pools)
+    if count:
+        out["currentNodeCount"] = count
+    return out
+
+
+def refuse_autopilot(cluster: dict[str, Any]) -> None:
+    if (cluster.get("autopilot") or {}).get("enabled"):
+        raise failed_precondition(
+            "Node pool operations are not supported on Autopilot clusters: GKE creates and manages"
+            " their nodes."
+        )
+
+
+# operations: one at a time per cluster
+
+
+def check_idle(call: Call, cluster: str) -> None:
+    """A second operation on a busy cluster is refused, as GKE refuses it."""
+    running = call.ctx.operations.in_flight(cluster)
+    if running:
+        short = running[0]["name"].rsplit("/", 1)[-1]
+        raise ApiError(
+            400,
+            f"Cluster is running incompatible operation {short}.",
+            status="FAILED_PRECONDITION",
+            reason="failedPrecondition",
+            details=[
+                {
+                    "@type": "type.googleapis.com/google.rpc.RequestInfo",
+                    "requestId": uuid.uuid4().hex[:16],
+                }
+            ],
+        )
+
+
+def operation(
+    call: Call,
+    *,
+    project_id: str,
+    number: str,
+    location: str,
+    cluster: str,
+    op_type: str,
+    target: str,
+    effects: Iterable[Effect] = (),
+    failure_effects: Iterable[Effect] = (),
+) -> Reply:
+    """Start a container Operation on `cluster`; its effects land when it is DONE.
+
+    `target` is the path of what it acts on (the cluster or one of its pools); links
+    name the project by number, as GKE's operation links do.
+    """
+    short = f"operation-{int(call.ctx.clock.now() * 1000)}-{secrets.token_hex(4)}"
+    by_number = target.replace(f"projects/{project_id}/", f"projects/{number}/", 1)
+    extra = {
+        "zone": location,
+        "operationType": op_type,
+        "selfLink": f"{ROOT}projects/{number}/locations/{location}/operations/{short}",
+        "targetLink": ROOT + by_number,
+        "location": location,
+    }
+    record = call.ctx.operations.start(
+        name=f"projects/{project_id}/locations/{location}/operations/{short}",
+        style="container",
+        extra=extra,
+        duration_key=("container", op_type),
+        effects=effects,
+        failure_effects=failure_effects,
+        target=cluster,
+    )
+    return Reply(body=call.ctx.operations.view(record), response_ref="Operation")
+
+
+def version_for(channel: str | None, requested: str | None) -> str:
+    """The version a new cluster gets: the requested one if offered, else the channel's."""
+    offered = set(CHANNEL_VERSIONS.values())
+    if requested and requested not in ("-", "latest"):
+        if requested not in offered and not any(v.startswith(requested + ".") for v in offered):
+            raise invalid(
+                f'Master version "{requested}" is unsupported; see getServerConfig for valid versions.',
+                field="cluster.initial_cluster_version",
+            )
+        return next(v for v in sorted(offered) if v == requested or v.startswith(requested + "."))
+    return CHANNEL_VERSIONS.get(channel or DEFAULT_CHANNEL, CHANNEL_VERSIONS[DEFAULT_CHANNEL])

@@ -1,0 +1,575 @@
+"""GKE v1 clusters: create, get, list (one location or `-` for all), update (one
+`desired*` field per call), setResourceLabels (with the label fingerprint), delete, and
+the server config that names the versions on offer.
+
+A cluster is VPC-native on an existing subnetwork whose secondary ranges it names; a
+private cluster's control plane takes a /28 that overlaps nothing on the network; the
+workload pool is the project's own. Autopilot clusters are regional and have no pools of
+ours. A Standard cluster is created with at least one pool. Every mutation is an
+operation on the cluster, and the cluster runs one at a time: PROVISIONING, RECONCILING
+or STOPPING while it runs, RUNNING after.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import secrets
+from typing import Any
+
+from emulator.effects import Effect
+from emulator.errors import aborted, already_exists, failed_precondition, invalid, unimplemented
+from emulator.registry import Api, Call, Reply
+from emulator.services import _compute as compute
+from emulator.services import _container as k
+from emulator.services import _container_nodes as nodes
+
+API = Api("container", "v1")
+
+LOGGING = "logging.googleapis.com/kubernetes"
+MONITORING = "monitoring.googleapis.com/kubernetes"
+#: ClusterUpdate fields the emulator carries out, and the cluster field each one sets.
+UPDATES = {
+    "desiredReleaseChannel": "releaseChannel",
+    "desiredWorkloadIdentityConfig": "workloadIdentityConfig",
+    "desiredMasterAuthorizedNetworksConfig": "masterAuthorizedNetworksConfig",
+    "desiredEnablePrivateEndpoint": "privateClusterConfig.enablePrivateEndpoint",
+    "desiredLocations": "locations",
+    "desiredMasterVersion": "currentMasterVersion",
+    "desiredLoggingService": "loggingService",
+    "desiredMonitoringService": "monitoringService",
+    "desiredPrivateClusterConfig": "privateClusterConfig",
+    "desiredNodePoolAutoscaling": "",
+}
+#: Fields that travel with a `desired*` field rather than being an update of their own.
+COMPANIONS = {"desiredNodePoolId", "etag"}
+
+
+def _reference(value: str, project_id: str, collection: str) -> tuple[str, str]:
+    """(project, name) of a network or subnetwork given by name, relative path or URL."""
+    text = value.split("/compute/v1/", 1)[-1]
+    parts = text.split("/")
+    if len(parts) == 1:
+        return project_id, parts[0]
+    if len(parts) >= 4 and parts[0] == "projects" and parts[-2] == collection:
+        return parts[1], parts[-1]
+    raise invalid(f'Invalid {collection[:-1]} reference "{value}".', field=f"cluster.{collection[:-1]}")
+
+
+def _network(call: Call, project_id: str, value: str) -> str:
+    owner, name = _reference(value, project_id, "networks")
+    found = call.ctx.projects.lookup(owner)
+    path = compute.global_path(found[0] if found else owner, "networks", name)
+    if found is None or call.ctx.store.get(k.NETWORK, path) is None:
+        raise invalid(f'Network "{name}" does not exist.', field="cluster.network")
+    return path
+
+
+def _subnetwork(call: Call, project_id: str, region: str, network: str, value: str | None) -> dict[str, Any]:
+    name = value
+    if not name:
+        net = call.ctx.store.get(k.NETWORK, network) or {}
+        if not net.get("autoCreateSubnetworks"):
+            raise invalid(
+                "A subnetwork must be specified for a cluster on a custom mode network.",
+                field="cluster.subnetwork",
+            )
+        name = network.rsplit("/", 1)[1]
+    owner, short = _reference(name, project_id, "subnetworks")
+    found = call.ctx.projects.lookup(owner)
+    path = compute.regional_path(found[0] if found else owner, region, "subnetworks", short)
+    subnet = call.ctx.store.get(k.SUBNETWORK, path)
+    if subnet is None:
+        raise invalid(f'Subnetwork "{short}" does not exist in region {region}.', field="cluster.subnetwork")
+    if compute.relative(subnet["network"]) != network:
+        raise invalid(
+            f'Subnetwork "{short}" belongs to network "{subnet["network"].rsplit("/", 1)[1]}", not'
+            f' "{network.rsplit("/", 1)[1]}".',
+            field="cluster.subnetwork",
+        )
+    return subnet
+
+
+def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot: bool) -> dict[str, Any]:
+    policy = dict(raw or {})
+    ranges = {r["rangeName"]: r["ipCidrRange"] for r in subnet.get("secondaryIpRanges", [])}
+    names = [policy.get("clusterSecondaryRangeName"), policy.get("servicesSecondaryRangeName")]
+    aliases = bool(policy.get("useIpAliases")) or autopilot
+    if any(names) and not aliases:
+        raise invalid(
+            "ip_allocation_policy.use_ip_aliases must be true when secondary range names are given.",
+            field="cluster.ip_allocation_policy.use_ip_aliases",
+        )
+    if not aliases:
+        return {"useRoutes": True, "clusterIpv4Cidr": "10.0.0.0/14", "clusterIpv4CidrBlock": "10.0.0.0/14"}
+    for field, name in zip(
+        ("cluster_secondary_range_name", "services_secondary_range_name"), names, strict=True
+    ):
+        if name and name not in ranges:
+            raise invalid(
+                f'Secondary range "{name}" does not exist in subnetwork "{subnet["name"]}".',
+                field=f"cluster.ip_allocation_policy.{field}",
+            )
+    if names[0] and names[0] == names[1]:
+        raise invalid(
+            "The pods and services secondary ranges must be different ranges.",
+            field="cluster.ip_allocation_policy.services_secondary_range_name",
+        )
+    pods = ranges.get(names[0] or "", policy.get("clusterIpv4CidrBlock") or "10.100.0.0/14")
+    services = ranges.get(names[1] or "", policy.get("servicesIpv4CidrBlock") or "10.104.0.0/20")
+    out = {
+        **{k2: v for k2, v in policy.items() if v not in (None, "")},
+        "useIpAliases": True,
+        "clusterIpv4Cidr": pods,
+        "clusterIpv4CidrBlock": pods,
+        "servicesIpv4Cidr": services,
+        "servicesIpv4CidrBlock": services,
+        "stackType": policy.get("stackType") or "IPV4",
+    }
+    return out
+
+
+def _private(
+    call: Call, raw: dict[str, Any] | None, network: str, autopilot: bool, skip: str
+) -> dict[str, Any] | None:
+    if not raw or not raw.get("enablePrivateNodes"):
+        if raw and raw.get("enablePrivateEndpoint"):
+            raise invalid(
+                "A private endpoint needs private nodes (enable_private_nodes).",
+                field="cluster.private_cluster_config.enable_private_endpoint",
+            )
+        return None
+    config = dict(raw)
+    block = config.get("masterIpv4CidrBlock")
+    field = "cluster.private_cluster_config.master_ipv4_cidr_block"
+    if not block:
+        if not autopilot:
+            raise invalid("master_ipv4_cidr_block is required for a private cluster.", field=field)
+        block = "172.16.0.0/28"
+    try:
+        net = ipaddress.IPv4Network(block, strict=True)
+    except ValueError:
+        raise invalid(f'Invalid master_ipv4_cidr_block "{block}".', field=field) from None
+    if net.prefixlen != 28:
+        raise invalid(f'master_ipv4_cidr_block "{block}" must be a /28 range.', field=field)
+    if not net.is_private:
+        raise invalid(f'master_ipv4_cidr_block "{block}" must be a private (RFC 1918) range.', field=field)
+    clash = compute.overlap(call, network, [net])
+    if clash:
+        raise invalid(f"master_ipv4_cidr_block {block} overlaps {clash[1]}.", field=field)
+    for other in call.ctx.store.list(k.CLUSTER):
+        taken = (other.get("privateClusterConfig") or {}).get("masterIpv4CidrBlock")
+        mine = other["_path"] == skip or other["_network"] != network
+        if not mine and taken and ipaddress.IPv4Network(taken).overlaps(net):
+            raise invalid(
+                f"master_ipv4_cidr_block {block} overlaps the control plane range of cluster"
+                f' "{other["name"]}".',
+                field=field,
+            )
+    hosts = list(net.hosts())
+    seed = int(hashlib.sha256(skip.encode()).hexdigest()[:4], 16)
+    return {
+        **config,
+        "masterIpv4CidrBlock": str(net),
+        "privateEndpoint": str(hosts[1]),
+        "publicEndpoint": f"34.{seed % 200 + 20}.{seed // 256 % 250}.{seed % 250 + 1}",
+        "peeringName": f"gke-n{secrets.token_hex(9)}-{secrets.token_hex(2)}-peer",
+    }
+
+
+def _workload_identity(raw: dict[str, Any] | None, project_id: str, autopilot: bool) -> dict[str, Any] | None:
+    pool = (raw or {}).get("workloadPool")
+    if not pool:
+        return {"workloadPool": f"{project_id}.svc.id.goog"} if autopilot else None
+    if pool != f"{project_id}.svc.id.goog":
+        raise invalid(
+            f'Workload pool "{pool}" is not valid; it must be "{project_id}.svc.id.goog".',
+            field="cluster.workload_identity_config.workload_pool",
+        )
+    return {"workloadPool": pool}
+
+
+def _authorized_networks(raw: dict[str, Any] | None, field: str) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    for block in raw.get("cidrBlocks", []) or []:
+        try:
+            ipaddress.IPv4Network(block.get("cidrBlock", ""), strict=True)
+        except ValueError:
+            raise invalid(f'Invalid CIDR block "{block.get("cidrBlock")}".', field=field) from None
+    return raw
+
+
+def _pools_requested(body: dict[str, Any], autopilot: bool) -> list[dict[str, Any]]:
+    pools = body.get("nodePools") or []
+    initial = body.get("initialNodeCount")
+    if autopilot:
+        if pools or initial or body.get("nodeConfig"):
+            raise invalid(
+                "Autopilot clusters cannot be created with node pools, initial_node_count or node_config:"
+                " GKE creates and manages their nodes.",
+                field="cluster.node_pools",
+            )
+        return []
+    if pools and (initial or body.get("nodeConfig")):
+        raise invalid(
+            "Cluster.initial_node_count and Cluster.node_config cannot be used together with"
+            " Cluster.node_pools.",
+            field="cluster.node_pools",
+        )
+    if pools:
+        names = [p.get("name") for p in pools]
+        if len(set(names)) != len(names):
+            raise invalid("Node pool names must be unique within a cluster.", field="cluster.node_pools")
+        return list(pools)
+    if not initial:
+        raise invalid(
+            "Cluster.initial_node_count must be greater than zero (or give Cluster.node_pools).",
+            field="cluster.initial_node_count",
+        )
+    return [{"name": "default-pool", "initialNodeCount": initial, "config": body.get("nodeConfig") or {}}]
+
+
+@API.handles("container.projects.locations.clusters.create")
+def create_cluster(call: Call) -> Reply:
+    project_id, number, location = k.parent(call, call.param("parent"), "container.clusters.create")
+    body = dict((call.body or {}).get("cluster") or {})
+    if not body:
+        raise invalid('Required field "cluster" is missing.', field="cluster")
+    name = k.check_name(body.get("name"), "Cluster", "cluster.name")
+    path = k.cluster_path(project_id, location, name)
+    if call.ctx.store.get(k.CLUSTER, path) is not None:
+        raise already_exists(f"Already exists: {path}.")
+    autopilot = bool((body.get("autopilot") or {}).get("enabled"))
+    if autopilot and k.is_zone(location):
+        raise invalid("Autopilot clusters must be regional clusters.", field="parent")
+    region = k.region_of(location)
+    network = _network(call, project_id, body.get("network") or "default")
+    subnet = _subnetwork(call, project_id, region, network, body.get("subnetwork"))
+    requested_pools = _pools_requested(body, autopilot)
+    channel = (body.get("releaseChannel") or {}).get("channel") or k.DEFAULT_CHANNEL
+    if autopilot and channel == "UNSPECIFIED":
+        raise invalid(
+            "Autopilot clusters must be enrolled in a release channel.", field="cluster.release_channel"
+        )
+    version = k.version_for(channel, body.get("initialClusterVersion"))
+    labels = k.check_labels(body.get("resourceLabels"), "cluster.resource_labels")
+    locations = body.get("locations") or k.default_zones(location)
+    for zone in locations:
+        if not k.is_zone(zone) or k.region_of(zone) != region:
+            raise invalid(f'Zone "{zone}" is not in region {region}.', field="cluster.locations")
+    ip_policy = _ip_allocation(body.get("ipAllocationPolicy"), subnet, autopilot)
+    private = _private(call, body.get("privateClusterConfig"), network, autopilot, path)
+    identity = _workload_identity(body.get("workloadIdentityConfig"), project_id, autopilot)
+    authorized = _authorized_networks(
+        body.get("masterAuthorizedNetworksConfig"), "cluster.master_authorized_networks_config"
+    )
+    for key in ("nodePools", "initialNodeCount", "nodeConfig", "initialClusterVersion"):
+        body.pop(key, None)
+    endpoint = (private or {}).get("publicEndpoint") or f"34.{len(name) + 20}.10.{len(path) % 250 + 1}"
+    if private and private.get("enablePrivateEndpoint"):
+        endpoint = private["privateEndpoint"]
+    cluster: dict[str, Any] = {
+        **body,
+        "name": name,
+        "network": network.rsplit("/", 1)[1],
+        "subnetwork": subnet["name"],
+        "networkConfig": {
+            **(body.get("networkConfig") or {}),
+            "network": network,
+            "subnetwork": compute.relative(subnet["selfLink"]),
+            **({"datapathProvider": "ADVANCED_DATAPATH"} if autopilot else {}),
+        },
+        "ipAllocationPolicy": ip_policy,
+        "clusterIpv4Cidr": ip_policy["clusterIpv4Cidr"],
+        "servicesIpv4Cidr": ip_policy.get("servicesIpv4Cidr", "10.104.0.0/20"),
+        "releaseChannel": {"channel": channel},
+        "locations": list(locations),
+        "location": location,
+        "zone": location,
+        "selfLink": k.ROOT + path,
+        "id": secrets.token_hex(32),
+        "endpoint": endpoint,
+        "initialClusterVersion": version,
+        "currentMasterVersion": version,
+        "currentNodeVersion": version,
+        "createTime": call.ctx.clock.rfc3339(),
+        "status": "PROVISIONING",
+        "loggingService": body.get("loggingService") or LOGGING,
+        "monitoringService": body.get("monitoringService") or MONITORING,
+        "nodeIpv4CidrSize": 24,
+        "defaultMaxPodsConstraint": body.get("defaultMaxPodsConstraint") or {"maxPodsPerNode": "110"},
+        "masterAuth": {"clusterCaCertificate": base64.b64encode(secrets.token_bytes(48)).decode()},
+        "shieldedNodes": {"enabled": True},
+        "databaseEncryption": {"state": "DECRYPTED"},
+        "labelFingerprint": k.label_fingerprint(labels),
+        "etag": k.new_etag(),
+        "_path": path,
+        "_network": network,
+    }
+    if labels:
+        cluster["resourceLabels"] = labels
+    else:
+        cluster.pop("resourceLabels", None)
+    if autopilot:
+        cluster["autopilot"] = {**(body.get("autopilot") or {}), "enabled": True}
+    for key, value in (
+        ("privateClusterConfig", private),
+        ("workloadIdentityConfig", identity),
+        ("masterAuthorizedNetworksConfig", authorized),
+    ):
+        if value is None:
+            cluster.pop(key, None)
+        else:
+            cluster[key] = value
+    pools = [
+        nodes.build_pool(call, cluster, path, pool, f"cluster.node_pools[{i}]")
+        for i, pool in enumerate(requested_pools)
+    ]
+    parent = f"projects/{project_id}/locations/{location}"
+    call.ctx.store.put(k.CLUSTER, path, cluster, parent)
+    for pool in pools:
+        call.ctx.store.put(k.NODE_POOL, f"{path}/nodePools/{pool['name']}", pool, path)
+    pool_paths = [f"{path}/nodePools/{p['name']}" for p in pools]
+    return k.operation(
+        call,
+        project_id=project_id,
+        number=number,
+        location=location,
+        cluster=path,
+        op_type="CREATE_CLUSTER",
+        target=path,
+        effects=[
+            Effect.set(k.CLUSTER, path, {"status": "RUNNING"}),
+            *(Effect.set(k.NODE_POOL, p, {"status": "RUNNING"}) for p in pool_paths),
+        ],
+        failure_effects=[Effect.delete(k.NODE_POOL, p) for p in pool_paths]
+        + [Effect.delete(k.CLUSTER, path)],
+    )
+
+
+@API.handles("container.projects.locations.clusters.get")
+def get_cluster(call: Call) -> dict[str, Any]:
+    _, _, _, path = k.split_cluster(call, call.param("name"), "container.clusters.get")
+    return k.show_cluster(call, k.fetch_cluster(call, path), path)
+
+
+@API.handles("container.projects.locations.clusters.list")
+def list_clusters(call: Call) -> dict[str, Any]:
+    project_id, _, location = k.parent(
+        call, call.param("parent"), "container.clusters.list", any_location=True
+    )
+    found = []
+    for cluster in call.ctx.store.list(k.CLUSTER):
+        if cluster["_path"].split("/")[1] != project_id:
+            continue
+        if location != "-" and cluster["location"] != location:
+            continue
+        found.append(k.show_cluster(call, cluster, cluster["_path"]))
+    found.sort(key=lambda c: (c["location"], c["name"]))
+    return {"clusters": found} if found else {}
+
+
+def _check_etag(current: dict[str, Any], etag: str | None) -> None:
+    if etag and etag != current.get("etag"):
+        raise aborted(f'Cluster "{current["name"]}" has changed since etag {etag} was read; read it again.')
+
+
+def _update_fields(call: Call, current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """The cluster fields one ClusterUpdate sets, or a 400 for what GKE refuses."""
+    given = {key for key, value in update.items() if value is not None and key not in COMPANIONS}
+    if not given:
+        raise invalid("At least one field must be specified in the update.", field="update")
+    if len(given) > 1:
+        raise invalid(
+            "Exactly one update can be applied to a cluster with each request; got"
+            f" {', '.join(sorted(given))}.",
+            field="update",
+        )
+    (key,) = given
+    value = update[key]
+    if key not in UPDATES:
+        raise unimplemented(f"The emulator does not carry out ClusterUpdate.{key}.")
+    autopilot = bool((current.get("autopilot") or {}).get("enabled"))
+    project_id = current["_path"].split("/")[1]
+    if key == "desiredNodePoolAutoscaling":
+        raise AssertionError("handled by the caller")
+    if key == "desiredReleaseChannel":
+        channel = value.get("channel") or "UNSPECIFIED"
+        if autopilot and channel == "UNSPECIFIED":
+            raise invalid("Autopilot clusters cannot leave their release channel.", field="update")
+        return {"releaseChannel": {"channel": channel}}
+    if key == "desiredWorkloadIdentityConfig":
+        if autopilot and not value.get("workloadPool"):
+            raise invalid("Workload Identity cannot be disabled on Autopilot clusters.", field="update")
+        return {"workloadIdentityConfig": _workload_identity(value, project_id, False)}
+    if key == "desiredMasterAuthorizedNetworksConfig":
+        return {
+            "masterAuthorizedNetworksConfig": _authorized_networks(
+                value, "update.desired_master_authorized_networks_config"
+            )
+        }
+    if key == "desiredEnablePrivateEndpoint":
+        private = current.get("privateClusterConfig")
+        if value and not private:
+            raise invalid(
+                "A private endpoint needs private nodes.", field="update.desired_enable_private_endpoint"
+            )
+        return {"privateClusterConfig.enablePrivateEndpoint": bool(value) or None}
+    if key == "desiredPrivateClusterConfig":
+        private = current.get("privateClusterConfig") or {}
+        for field in ("masterIpv4CidrBlock", "enablePrivateNodes", "enablePrivateEndpoint"):
+            if field in value and value[field] != private.get(field):
+                raise invalid(
+                    f"privateClusterConfig.{field} cannot be changed through desired_private_cluster_config;"
+                    " only master_global_access_config can.",
+                    field="update.desired_private_cluster_config",
+                )
+        return {"privateClusterConfig.masterGlobalAccessConfig": value.get("masterGlobalAccessConfig")}
+    if key == "desiredLocations":
+        region = k.region_of(current["location"])
+        if not value or any(not k.is_zone(z) or k.region_of(z) != region for z in value):
+            raise invalid(f"Locations must be zones of {region}.", field="update.desired_locations")
+        return {"locations": list(value)}
+    if key == "desiredMasterVersion":
+        return {"currentMasterVersion": k.version_for(current["releaseChannel"].get("channel"), value)}
+    return {UPDATES[key]: value}
+
+
+def _pool_autoscaling(call: Call, path: str, update: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    pool_id = update.get("desiredNodePoolId")
+    if not pool_id:
+        raise invalid("desired_node_pool_id is required with desired_node_pool_autoscaling.", field="update")
+    pool_path = f"{path}/nodePools/{pool_id}"
+    k.fetch_pool(call, pool_path)
+    autoscaling = nodes.check_autoscaling(
+        update["desiredNodePoolAutoscaling"], "update.desired_node_pool_autoscaling"
+    )
+    return pool_path, {"autoscaling": autoscaling, "etag": k.new_etag()}
+
+
+@API.handles("container.projects.locations.clusters.update")
+def update_cluster(call: Call) -> Reply:
+    project_id, number, location, path = k.split_cluster(
+        call, call.param("name"), "container.clusters.update"
+    )
+    current = k.fetch_cluster(call, path)
+    k.check_idle(call, path)
+    update = dict((call.body or {}).get("update") or {})
+    _check_etag(current, update.get("etag"))
+    parent = f"projects/{project_id}/locations/{location}"
+    if update.get("desiredNodePoolAutoscaling") is not None:
+        k.refuse_autopilot(current)
+        others = (
+            {key for key, v in update.items() if v is not None} - COMPANIONS - {"desiredNodePoolAutoscaling"}
+        )
+        if others:
+            raise invalid("Exactly one update can be applied to a cluster with each request.", field="update")
+        pool_path, fields = _pool_autoscaling(call, path, update)
+        return k.operation(
+            call,
+            project_id=project_id,
+            number=number,
+            location=location,
+            cluster=path,
+            op_type="UPDATE_CLUSTER",
+            target=pool_path,
+            effects=[Effect.set(k.NODE_POOL, pool_path, fields)],
+        )
+    fields = _update_fields(call, current, update)
+    fields["etag"] = k.new_etag()
+    fields["status"] = "RUNNING"
+    call.ctx.store.put(k.CLUSTER, path, {**current, "status": "RECONCILING"}, parent)
+    op_type = "UPGRADE_MASTER" if "currentMasterVersion" in fields else "UPDATE_CLUSTER"
+    return k.operation(
+        call,
+        project_id=project_id,
+        number=number,
+        location=location,
+        cluster=path,
+        op_type=op_type,
+        target=path,
+        effects=[Effect.set(k.CLUSTER, path, fields)],
+        failure_effects=[Effect.set(k.CLUSTER, path, {"status": "RUNNING"})],
+    )
+
+
+@API.handles("container.projects.locations.clusters.setResourceLabels")
+def set_resource_labels(call: Call) -> Reply:
+    project_id, number, location, path = k.split_cluster(
+        call, call.param("name"), "container.clusters.update"
+    )
+    current = k.fetch_cluster(call, path)
+    k.check_idle(call, path)
+    body = call.body or {}
+    given = body.get("labelFingerprint")
+    if not given:
+        raise invalid('Required field "label_fingerprint" is missing.', field="label_fingerprint")
+    if given != current.get("labelFingerprint"):
+        raise failed_precondition(
+            "Labels could not be set due to fingerprint mismatch; expected fingerprint"
+            f" {current.get('labelFingerprint')}, got {given}. Read the cluster again."
+        )
+    labels = k.check_labels(body.get("resourceLabels"), "resource_labels")
+    return k.operation(
+        call,
+        project_id=project_id,
+        number=number,
+        location=location,
+        cluster=path,
+        op_type="SET_LABELS",
+        target=path,
+        effects=[
+            Effect.set(
+                k.CLUSTER,
+                path,
+                {
+                    "resourceLabels": labels or None,
+                    "labelFingerprint": k.label_fingerprint(labels),
+                    "etag": k.new_etag(),
+                },
+            )
+        ],
+    )
+
+
+@API.handles("container.projects.locations.clusters.delete")
+def delete_cluster(call: Call) -> Reply:
+    project_id, number, location, path = k.split_cluster(
+        call, call.param("name"), "container.clusters.delete"
+    )
+    current = k.fetch_cluster(call, path)
+    k.check_idle(call, path)
+    pools = [f"{path}/nodePools/{p['name']}" for p in k.pools_of(call, path)]
+    call.ctx.store.put(
+        k.CLUSTER, path, {**current, "status": "STOPPING"}, f"projects/{project_id}/locations/{location}"
+    )
+    return k.operation(
+        call,
+        project_id=project_id,
+        number=number,
+        location=location,
+        cluster=path,
+        op_type="DELETE_CLUSTER",
+        target=path,
+        effects=[*(Effect.delete(k.NODE_POOL, p) for p in pools), Effect.delete(k.CLUSTER, path)],
+        failure_effects=[Effect.set(k.CLUSTER, path, {"status": current["status"]})],
+    )
+
+
+@API.handles("container.projects.locations.getServerConfig")
+def get_server_config(call: Call) -> dict[str, Any]:
+    k.parent(call, call.param("name"), "container.clusters.list")
+    versions = sorted(set(k.CHANNEL_VERSIONS.values()), reverse=True)
+    return {
+        "defaultClusterVersion": k.CHANNEL_VERSIONS[k.DEFAULT_CHANNEL],
+        "validMasterVersions": versions,
+        "validNodeVersions": versions,
+        "defaultImageType": nodes.DEFAULT_IMAGE_TYPE,
+        "validImageTypes": list(nodes.IMAGE_TYPES),
+        "channels": [
+            {"channel": channel, "defaultVersion": version, "validVersions": [version]}
+            for channel, version in k.CHANNEL_VERSIONS.items()
+        ],
+    }

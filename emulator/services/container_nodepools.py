@@ -1,0 +1,264 @@
+"""GKE v1 node pools: create, get, list, delete, and the dedicated setters
+(setAutoscaling, setSize, setManagement) and update for the fields that change in place.
+
+Every call is an operation on the pool's cluster, one at a time per cluster. Autopilot
+clusters refuse them all. `update` carries only what UpdateNodePoolRequest can say: what
+is fixed at creation (spot, preemptible, service account, scopes, metadata) is not in the
+request at all, so the request validation refuses it; an accelerator must still fit the
+machine type, and a given etag must be current.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.effects import Effect
+from emulator.errors import aborted, already_exists, invalid, unimplemented
+from emulator.registry import Api, Call, Reply
+from emulator.services import _container as k
+from emulator.services import _container_nodes as nodes
+
+API = Api("container", "v1")
+
+#: Request fields that only address the pool (or guard the call) rather than change it.
+ADDRESSING = {"name", "projectId", "zone", "clusterId", "nodePoolId", "etag", "nodeVersion"}
+#: UpdateNodePoolRequest field -> where it lands on the pool.
+UPDATABLE = {
+    "labels": "config.labels",
+    "taints": "config.taints",
+    "resourceLabels": "config.resourceLabels",
+    "tags": "config.tags",
+    "imageType": "config.imageType",
+    "machineType": "config.machineType",
+    "diskType": "config.diskType",
+    "diskSizeGb": "config.diskSizeGb",
+    "accelerators": "config.accelerators",
+    "workloadMetadataConfig": "config.workloadMetadataConfig",
+    "kubeletConfig": "config.kubeletConfig",
+    "linuxNodeConfig": "config.linuxNodeConfig",
+    "locations": "locations",
+    "upgradeSettings": "upgradeSettings",
+}
+
+
+def _cluster_for_write(
+    call: Call, name: str, permission: str
+) -> tuple[str, str, str, str, str, dict[str, Any]]:
+    project_id, number, location, cluster, pool = k.split_pool(call, name, permission)
+    current = k.fetch_cluster(call, cluster)
+    k.refuse_autopilot(current)
+    return project_id, number, location, cluster, pool, current
+
+
+def _start(
+    call: Call,
+    ids: tuple[str, str, str, str],
+    op_type: str,
+    target: str,
+    effects: list[Effect],
+    failure_effects: list[Effect] | None = None,
+) -> Reply:
+    project_id, number, location, cluster = ids
+    return k.operation(
+        call,
+        project_id=project_id,
+        number=number,
+        location=location,
+        cluster=cluster,
+        op_type=op_type,
+        target=target,
+        effects=effects,
+        failure_effects=failure_effects or [],
+    )
+
+
+@API.handles("container.projects.locations.clusters.nodePools.create")
+def create_node_pool(call: Call) -> Reply:
+    project_id, number, location, cluster = k.split_cluster(
+        call, call.param("parent"), "container.clusters.update"
+    )
+    current = k.fetch_cluster(call, cluster)
+    k.refuse_autopilot(current)
+    k.check_idle(call, cluster)
+    body = (call.body or {}).get("nodePool") or {}
+    if not body:
+        raise invalid('Required field "node_pool" is missing.', field="node_pool")
+    pool = nodes.build_pool(call, current, cluster, body, "node_pool")
+    path = f"{cluster}/nodePools/{pool['name']}"
+    if call.ctx.store.get(k.NODE_POOL, path) is not None:
+        raise already_exists(f"Already exists: {path}.")
+    call.ctx.store.put(k.NODE_POOL, path, pool, cluster)
+    return _start(
+        call,
+        (project_id, number, location, cluster),
+        "CREATE_NODE_POOL",
+        path,
+        [Effect.set(k.NODE_POOL, path, {"status": "RUNNING"})],
+        [Effect.delete(k.NODE_POOL, path)],
+    )
+
+
+@API.handles("container.projects.locations.clusters.nodePools.get")
+def get_node_pool(call: Call) -> dict[str, Any]:
+    _, _, _, _, path = k.split_pool(call, call.param("name"), "container.clusters.get")
+    return k.public(k.fetch_pool(call, path))
+
+
+@API.handles("container.projects.locations.clusters.nodePools.list")
+def list_node_pools(call: Call) -> dict[str, Any]:
+    _, _, _, cluster = k.split_cluster(call, call.param("parent"), "container.clusters.get")
+    k.fetch_cluster(call, cluster)
+    pools = [k.public(p) for p in k.pools_of(call, cluster)]
+    return {"nodePools": pools} if pools else {}
+
+
+@API.handles("container.projects.locations.clusters.nodePools.delete")
+def delete_node_pool(call: Call) -> Reply:
+    project_id, number, location, cluster, path, _ = _cluster_for_write(
+        call, call.param("name"), "container.clusters.update"
+    )
+    current = k.fetch_pool(call, path)
+    k.check_idle(call, cluster)
+    call.ctx.store.put(k.NODE_POOL, path, {**current, "status": "STOPPING"}, cluster)
+    return _start(
+        call,
+        (project_id, number, location, cluster),
+        "DELETE_NODE_POOL",
+        path,
+        [Effect.delete(k.NODE_POOL, path)],
+        [Effect.set(k.NODE_POOL, path, {"status": current["status"]})],
+    )
+
+
+@API.handles("container.projects.locations.clusters.nodePools.setAutoscaling")
+def set_autoscaling(call: Call) -> Reply:
+    project_id, number, location, cluster, path, _ = _cluster_for_write(
+        call, call.param("name"), "container.clusters.update"
+    )
+    k.fetch_pool(call, path)
+    k.check_idle(call, cluster)
+    autoscaling = nodes.check_autoscaling((call.body or {}).get("autoscaling"), "autoscaling")
+    return _start(
+        call,
+        (project_id, number, location, cluster),
+        "UPDATE_CLUSTER",
+        path,
+        [Effect.set(k.NODE_POOL, path, {"autoscaling": autoscaling, "etag": k.new_etag()})],
+    )
+
+
+@API.handles("container.projects.locations.clusters.nodePools.setSize")
+def set_size(call: Call) -> Reply:
+    project_id, number, location, cluster, path, _ = _cluster_for_write(
+        call, call.param("name"), "container.clusters.update"
+    )
+    current = k.fetch_pool(call, path)
+    k.check_idle(call, cluster)
+    count = (call.body or {}).get("nodeCount")
+    if count is None or int(count) < 0:
+        raise invalid('Required field "node_count" must be zero or more.', field="node_count")
+    total = int(count) * len(current.get("locations") or [None])
+    return _start(
+        call,
+        (project_id, number, location, cluster),
+        "SET_NODE_POOL_SIZE",
+        path,
+        [Effect.set(k.NODE_POOL, path, {"_nodeCount": total, "etag": k.new_etag()})],
+    )
+
+
+@API.handles("container.projects.locations.clusters.nodePools.setManagement")
+def set_management(call: Call) -> Reply:
+    project_id, number, location, cluster, path, _ = _cluster_for_write(
+        call, call.param("name"), "container.clusters.update"
+    )
+    k.fetch_pool(call, path)
+    k.check_idle(call, cluster)
+    management = (call.body or {}).get("management")
+    if management is None:
+        raise invalid('Required field "management" is missing.', field="management")
+    return _start(
+        call,
+        (project_id, number, location, cluster),
+        "SET_NODE_POOL_MANAGEMENT",
+        path,
+        [Effect.set(k.NODE_POOL, path, {"management": management, "etag": k.new_etag()})],
+    )
+
+
+def _updated_fields(current: dict[str, Any], cluster: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """Pool paths an UpdateNodePoolRequest sets; a 400 for what GKE refuses."""
+    changes: dict[str, Any] = {}
+    for key, value in body.items():
+        if value is None or key in ADDRESSING:
+            continue
+        if key not in UPDATABLE:
+            raise unimplemented(f"The emulator does not carry out UpdateNodePoolRequest.{key}.")
+        if key in ("labels", "resourceLabels"):
+            value = value.get("labels") or {}
+            if key == "resourceLabels":
+                value = k.check_labels(value, "resource_labels")
+            value = value or None
+        elif key == "taints":
+            value = nodes.check_taints(value.get("taints"), "taints") or None
+        elif key == "tags":
+            value = value.get("tags") or None
+        elif key == "imageType":
+            value = str(value).upper()
+            if value == str(current["config"].get("imageType")):
+                continue
+            if value not in nodes.IMAGE_TYPES:
+                raise invalid(f'Invalid value for field "image_type": "{value}".', field="image_type")
+        elif key == "locations":
+            value = nodes.check_locations(value, cluster, "locations")
+        elif key == "diskSizeGb":
+            value = int(value)
+            if value < 10:
+                raise invalid('Invalid value for field "disk_size_gb": at least 10 GB.', field="disk_size_gb")
+        elif key == "machineType":
+            value = nodes.check_machine(value, "machine_type")
+        elif key == "diskType" and value not in nodes.DISK_TYPES:
+            raise invalid(f'Invalid value for field "disk_type": "{value}".', field="disk_type")
+        changes[UPDATABLE[key]] = value
+    machine = changes.get("config.machineType", current["config"]["machineType"])
+    accelerators = changes.get("config.accelerators", current["config"].get("accelerators"))
+    checked = nodes.check_accelerators(accelerators, machine, "accelerators")
+    if "config.accelerators" in changes:
+        changes["config.accelerators"] = checked or None
+    version = body.get("nodeVersion")
+    if version not in (None, "", "-", "latest", current.get("version"), cluster["currentMasterVersion"]):
+        raise invalid(
+            f'Invalid value for field "node_version": "{version}" is not offered; use "-" for the'
+            " master's version.",
+            field="node_version",
+        )
+    if version not in (None, "", current.get("version")):
+        changes["version"] = cluster["currentMasterVersion"]
+    if not changes:
+        raise invalid("The node pool update has nothing to change.", field="name")
+    return changes
+
+
+@API.handles("container.projects.locations.clusters.nodePools.update")
+def update_node_pool(call: Call) -> Reply:
+    project_id, number, location, cluster_path, path, cluster = _cluster_for_write(
+        call, call.param("name"), "container.clusters.update"
+    )
+    current = k.fetch_pool(call, path)
+    k.check_idle(call, cluster_path)
+    body = call.body or {}
+    etag = body.get("etag")
+    if etag and etag != current.get("etag"):
+        raise aborted(f'Node pool "{current["name"]}" has changed since etag {etag} was read; read it again.')
+    changes = _updated_fields(current, cluster, body)
+    changes["etag"] = k.new_etag()
+    changes["status"] = "RUNNING"
+    call.ctx.store.put(k.NODE_POOL, path, {**current, "status": "RECONCILING"}, cluster_path)
+    return _start(
+        call,
+        (project_id, number, location, cluster_path),
+        "UPGRADE_NODES",
+        path,
+        [Effect.set(k.NODE_POOL, path, changes)],
+        [Effect.set(k.NODE_POOL, path, {"status": "RUNNING"})],
+    )
