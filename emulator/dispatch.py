@@ -12,6 +12,7 @@ from emulator import enums
 from emulator.context import Context
 from emulator.discovery import RouteTable
 from emulator.errors import ApiError, invalid, unimplemented
+from emulator.records import is_write
 from emulator.registry import Api, Call, Handler, Reply
 from emulator.validation import BodyValidator, validate_query
 
@@ -81,7 +82,7 @@ class Dispatcher:
         except ApiError as error:
             outcome = error_outcome(error)
         self._log(method_id, http_method, raw_path, query_string, outcome.status)
-        if http_method not in ("GET", "HEAD", "OPTIONS") and outcome.status < 400:
+        if is_write(http_method, method_id) and outcome.status < 400:
             self.ctx.faults.after_write()
         return outcome
 

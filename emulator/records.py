@@ -6,6 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Methods sent as POST that read and change nothing (IAM reads, waiting on an operation).
+READ_VERBS = frozenset({"getIamPolicy", "testIamPermissions", "wait", "access"})
+
+
+def is_write(http_method: str, method_id: str | None) -> bool:
+    if http_method in READ_METHODS:
+        return False
+    return not (method_id and method_id.rsplit(".", 1)[-1] in READ_VERBS)
 
 
 @dataclass(frozen=True)
@@ -20,7 +28,7 @@ class RequestRecord:
 
     @property
     def is_write(self) -> bool:
-        return self.http_method not in READ_METHODS
+        return is_write(self.http_method, self.method_id)
 
     def to_json(self) -> dict[str, Any]:
         return {

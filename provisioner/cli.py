@@ -8,17 +8,43 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from provisioner.drift_mode import EnvList
+from provisioner.drift_mode import add_options as add_drift_options
+
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 
 class UsageError(Exception):
     """A problem with what the operator asked for: printed plainly, exit 1."""
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: 0 or fewer operations in flight would stall every plan and apply."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    """argparse type for scales and timeouts: negative, NaN or infinite values have no meaning."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of 0 or more, got {text!r}")
+    return value
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -45,10 +71,13 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         help="with --local: operations finish at once (flat) or take scaled real durations (realistic)",
     )
     parser.add_argument(
-        "--local-scale", type=float, default=0.01, help="realistic durations times this (default 0.01)"
+        "--local-scale",
+        type=_non_negative_float,
+        default=0.01,
+        help="realistic durations times this (default 0.01)",
     )
     parser.add_argument(
-        "--parallelism", type=int, default=8, help="API operations in flight at once (default 8)"
+        "--parallelism", type=_positive_int, default=8, help="API operations in flight at once (default 8)"
     )
     parser.add_argument("--impersonate", metavar="SERVICE_ACCOUNT", help="act as this service account")
     parser.add_argument(
@@ -93,15 +122,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     apply = sub.add_parser("apply", help="make the live resources match the spec (or a saved plan)")
     apply.add_argument("planfile", nargs="?", type=Path, help="a plan saved with `plan --out`")
-    apply.add_argument("--env", help="environment (required without a plan file)")
+    apply.add_argument("--env", action=EnvList, help="environment (required without a plan file)")
     apply.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
     apply.add_argument(
-        "--lock-timeout", type=float, default=0.0, metavar="SECONDS", help="wait this long for another writer"
+        "--lock-timeout",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another writer",
     )
     apply.add_argument("--no-lock", action="store_true", help="apply without taking the environment's lock")
     apply.add_argument("--target", action="append", default=[], metavar="ADDRESS_OR_KIND")
     _common(apply)
     _engine_options(apply)
+    add_drift_options(apply)
 
     unlock = sub.add_parser("force-unlock", help="remove a lock left by a process that is gone")
     unlock.add_argument("lock_id", metavar="LOCK_ID")
@@ -130,8 +164,11 @@ def _load_spec(specs: Path, env: str) -> Any:
 
 # -- validate --------------------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> int:
-    from provisioner.spec.loader import SpecError, list_envs, load_env_spec
+    from provisioner.spec.loader import SpecError, list_envs, load_env_spec, specs_folder_problem
 
+    problem = specs_folder_problem(args.specs)
+    if problem:
+        raise UsageError(f"{args.specs}: {problem}")
     envs = [args.env] if args.env else list_envs(args.specs)
     if not envs:
         raise UsageError(f"no environment specs found in {args.specs}")
@@ -212,6 +249,8 @@ def _check_targets(session: Session, targets: Sequence[str]) -> None:
 def cmd_plan(args: argparse.Namespace) -> int:
     from provisioner.render import render_plan
 
+    if args.out and not args.out.parent.is_dir():
+        raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
     session = Session(args, args.env)
     try:
         _check_targets(session, args.target)
@@ -219,7 +258,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     finally:
         session.close()
     if args.out:
-        plan.save(args.out)
+        try:
+            plan.save(args.out)
+        except OSError as exc:
+            raise UsageError(f"cannot write the plan to {args.out}: {exc.strerror or exc}") from exc
     print(render_plan(plan, args.format))
     if args.detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
@@ -317,12 +359,13 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from provisioner.plan import Plan
     from provisioner.render import apply_summary, plan_text
 
+    if args.drift_only or len(args.envs) > 1:
+        from provisioner import drift_mode
+
+        return drift_mode.run(args)
     saved = None
     if args.planfile:
-        try:
-            saved = Plan.load(args.planfile)
-        except (OSError, ValueError, KeyError) as exc:
-            raise UsageError(f"cannot read plan {args.planfile}: {exc}") from exc
+        saved = _load_plan(Plan, args.planfile)
         if args.env and args.env != saved.env:
             raise UsageError(f"{args.planfile} is a plan for {saved.env}, not {args.env}")
     env = saved.env if saved else args.env
@@ -374,6 +417,23 @@ def cmd_apply(args: argparse.Namespace) -> int:
         session.close()
     print(apply_summary(result))
     return EXIT_OK if result.ok else EXIT_ERROR
+
+
+def _load_plan(plan_type: Any, path: Path) -> Any:
+    """Read a saved plan; anything that is not a plan this version wrote is a usage error."""
+    try:
+        plan = plan_type.load(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read plan {path}: {exc.strerror or exc}") from exc
+    except KeyError as exc:
+        raise UsageError(f"{path} is not a saved plan: it has no {exc} entry") from exc
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+        # JSON syntax errors, a truncated file, a list where a mapping belongs, wrong versions.
+        reason = str(exc).removeprefix(f"{path}: ")
+        raise UsageError(f"{path} is not a saved plan this version can read: {reason}") from exc
+    if not isinstance(plan.env, str) or not isinstance(plan.observed, dict):
+        raise UsageError(f"{path} is not a saved plan this version can read: env or observed is malformed")
+    return plan
 
 
 def _refuse_if_moved(session: Session, plan: Any, planfile: Path | None) -> bool:

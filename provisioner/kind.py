@@ -38,6 +38,8 @@ class Kind(ABC):
     api_defaults: ClassVar[dict[str, Any]] = {}
     #: Deleting or replacing it can lose data (a bucket with objects, a database).
     stateful: ClassVar[bool] = False
+    #: Where the body keeps its labels (dotted path); None for kinds the API gives no labels.
+    labels_path: ClassVar[str | None] = "labels"
     #: Replace by creating the new one first, then deleting the old (the kind gives them distinct
     #: API names, e.g. a suffix derived from the immutable fields), so there is no gap in service.
     create_before_destroy: ClassVar[bool] = False
@@ -80,6 +82,19 @@ class Kind(ABC):
     def abandon(self, live: LiveResource) -> Operation | None:
         """Leave the resource in place but out of management (drop our ownership labels)."""
         return None
+
+    @property
+    def can_abandon(self) -> bool:
+        return type(self).abandon is not Kind.abandon and self.labels_path is not None
+
+    def labels(self, body: dict[str, Any]) -> dict[str, str]:
+        """The labels of a body, wherever this kind keeps them."""
+        node: Any = body
+        for part in (self.labels_path or "").split("."):
+            if not part or not isinstance(node, dict):
+                return {}
+            node = node.get(part)
+        return dict(node) if isinstance(node, dict) else {}
 
     # -- what a change means ---------------------------------------------------------
     def replace_reason(self, changes: Sequence[FieldChange]) -> str | None:

@@ -7,16 +7,18 @@ reconcilers are handed in.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from provisioner.context import Context
 from provisioner.diff import field_changes, live_token
 from provisioner.graph import ResourceGraph
 from provisioner.kind import Kind, Reconciler
 from provisioner.plan import Change, Plan, resource_to_dict
-from provisioner.resource import LiveResource, Resource
+from provisioner.resource import DELETION_POLICY_LABEL, LiveResource, Resource
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,26 @@ class Planner:
     def desired(self) -> list[Resource]:
         resources: list[Resource] = []
         for reconciler in self.reconcilers:
-            resources.extend(reconciler.desired(self.ctx))
+            resources.extend(self._mark_policy(r) for r in reconciler.desired(self.ctx))
         ResourceGraph(resources)  # validates unique addresses, known kinds of deps, no cycles
         for resource in resources:
             if resource.kind not in self.kinds:
                 raise ValueError(f"{resource.address}: no kind {resource.kind!r} is registered")
         return resources
+
+    def _mark_policy(self, resource: Resource) -> Resource:
+        """Record `deletion_policy: abandon` on the resource itself, in a label."""
+        kind = self.kinds.get(resource.kind)
+        if resource.deletion_policy != "abandon" or kind is None or not kind.can_abandon:
+            return resource
+        body = copy.deepcopy(resource.body)
+        node: Any = body
+        for part in (kind.labels_path or "").split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            return resource  # this resource carries no labels in its body
+        node[DELETION_POLICY_LABEL] = "abandon"
+        return replace(resource, body=body)
 
     def observe(
         self, desired: Sequence[Resource], kinds: Sequence[str] | None = None
@@ -217,6 +233,10 @@ class Planner:
 
     def _deletion(self, kind: Kind, live: LiveResource, options: PlanOptions) -> Change:
         base = {"address": live.address, "kind": live.kind, "name": live.name}
+        if kind.can_abandon and kind.labels(live.body).get(DELETION_POLICY_LABEL) == "abandon":
+            blocked = None if options.prune else "no longer in the spec; pass --prune to release it"
+            note = "deletion_policy abandon: left in place, only our labels are removed"
+            return Change(**base, action="abandon", blocked=blocked, note=note)
         effect = kind.delete_effect(live) or kind.delete_note(live)
         destructive = kind.holds_data(live)
         blocked = None

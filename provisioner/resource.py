@@ -15,6 +15,9 @@ DeletionPolicy = Literal["delete", "abandon"]
 MANAGED_BY_LABEL = "managed-by"
 MANAGED_BY_VALUE = "digitwin-provisioner"
 ENV_LABEL = "digitwin-env"
+#: Put on resources whose spec says `deletion_policy: abandon`, so that the choice is still
+#: known once the resource has left the spec (there is no state file to remember it).
+DELETION_POLICY_LABEL = "digitwin-deletion-policy"
 
 
 def address_of(kind: str, name: str) -> str:
@@ -67,3 +70,11 @@ class LiveResource:
     @property
     def address(self) -> str:
         return address_of(self.kind, self.name)
+
+
+#: Every label that says "ours"; releasing a resource removes all of them.
+OWNERSHIP_KEYS = (MANAGED_BY_LABEL, ENV_LABEL, DELETION_POLICY_LABEL)
+
+
+def without_ownership(labels: dict[str, str] | None) -> dict[str, str]:
+    return {k: v for k, v in (labels or {}).items() if k not in OWNERSHIP_KEYS}

@@ -20,7 +20,7 @@ from provisioner.errors import ApiError, classify
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
-from provisioner.resource import ENV_LABEL, MANAGED_BY_LABEL, LiveResource, Resource
+from provisioner.resource import LiveResource, Resource, without_ownership
 from reconcilers._proto import from_json_dict, to_json_dict
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
@@ -72,6 +72,7 @@ class KeyRing(Kind):
     """A key ring: a name and a location, nothing to update, never deletable."""
 
     kind = "kms.key_ring"
+    labels_path = None
 
     def _owned(self, name: str) -> bool:
         return _short(name).split("/")[1].startswith(f"{self.ctx.spec.name_prefix}-")
@@ -196,9 +197,7 @@ class CryptoKey(Kind):
         from google.cloud import kms_v1
 
         client = _kms_client(self.ctx)
-        labels = {
-            k: v for k, v in (live.body.get("labels") or {}).items() if k not in (MANAGED_BY_LABEL, ENV_LABEL)
-        }
+        labels = without_ownership(live.body.get("labels"))
         body: dict[str, Any] = {"name": _full(self.ctx, live.name), "labels": labels}
         mask = ["labels"]
         if stop_rotation:
@@ -223,6 +222,7 @@ class KeyIamMembers(Kind):
     """
 
     kind = "kms.key_iam"
+    labels_path = None
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _kms_client(self.ctx)

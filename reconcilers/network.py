@@ -43,6 +43,7 @@ def _top_level(changes: Sequence[FieldChange]) -> set[str]:
 
 class Network(Kind):
     kind = "compute.network"
+    labels_path = None
     immutable = ("autoCreateSubnetworks",)
     api_defaults = {"mtu": 1460, "routingConfig": {"routingMode": "REGIONAL"}}
     stateful = True  # everything in the environment sits on it
@@ -76,6 +77,7 @@ class Network(Kind):
 
 class Subnetwork(Kind):
     kind = "compute.subnetwork"
+    labels_path = None
     immutable = ("network",)
     unordered = ("secondaryIpRanges",)
     api_defaults = {"privateIpGoogleAccess": False, "logConfig": {"enable": False}}
@@ -194,6 +196,7 @@ class Router(Kind):
     """A Cloud Router; Cloud NAT is an element of its `nats` list, written as a whole."""
 
     kind = "compute.router"
+    labels_path = None
     immutable = ("network",)
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -294,6 +297,7 @@ class GlobalAddress(Kind):
 
 class Firewall(Kind):
     kind = "compute.firewall"
+    labels_path = None
     immutable = ("network", "direction")
     unordered = ("sourceRanges", "destinationRanges", "targetTags")
     api_defaults = {"priority": 1000, "logConfig": {"enable": False}, "disabled": False}
@@ -335,6 +339,7 @@ class PeeringConnection(Kind):
     """
 
     kind = "servicenetworking.connection"
+    labels_path = None
     unordered = ("reservedPeeringRanges",)
 
     def _network(self, name: str) -> str:
@@ -378,6 +383,7 @@ class VpcConnector(Kind):
     """Serverless VPC Access: how Cloud Run reaches private addresses. Instances only grow."""
 
     kind = "vpcaccess.connector"
+    labels_path = None
     immutable = ("network", "ipCidrRange")
     api_defaults = {"machineType": "e2-micro"}
 

@@ -17,7 +17,7 @@ from provisioner.context import Context
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
-from provisioner.resource import ENV_LABEL, MANAGED_BY_LABEL, LiveResource, Resource
+from provisioner.resource import LiveResource, Resource, without_ownership
 from reconcilers._compute import list_all
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
 
@@ -75,9 +75,7 @@ class Secret(Kind):
         return DoneOperation(f"label secret {live.name}")
 
     def abandon(self, live: LiveResource) -> Operation | None:
-        labels = {
-            k: v for k, v in (live.body.get("labels") or {}).items() if k not in (MANAGED_BY_LABEL, ENV_LABEL)
-        }
+        labels = without_ownership(live.body.get("labels"))
         return self._label(live, labels)
 
     def delete(self, live: LiveResource) -> Operation:
@@ -89,6 +87,7 @@ class GeneratedValue(Kind):
     """An enabled version holding a value generated here; its content is never compared."""
 
     kind = "secrets.generated_value"
+    labels_path = None
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         versions = _api(self.ctx).versions()

@@ -22,7 +22,7 @@ from provisioner.errors import ApiError, classify
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import Operation, OperationChain
 from provisioner.plan import FieldChange
-from provisioner.resource import LiveResource, Resource
+from provisioner.resource import LiveResource, Resource, without_ownership
 from reconcilers._compute import list_all, network_path
 from reconcilers._operations import SqlOperation
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
@@ -48,6 +48,7 @@ def _not_found(exc: BaseException) -> bool:
 
 class SqlInstance(Kind):
     kind = "sql.instance"
+    labels_path = "settings.userLabels"
     immutable = (
         "region",
         "databaseVersion",
@@ -134,6 +135,20 @@ class SqlInstance(Kind):
         )
         return OperationChain(f"delete instance {live.name}", steps)
 
+    def abandon(self, live: LiveResource) -> Operation | None:
+        current = self.call(
+            _sql(self.ctx).instances().get(project=self.ctx.project, instance=live.name).execute
+        )
+        settings = current["settings"]
+        body = {
+            "settings": {
+                "userLabels": without_ownership(settings.get("userLabels")),
+                "settingsVersion": settings["settingsVersion"],
+            }
+        }
+        request = _sql(self.ctx).instances().patch(project=self.ctx.project, instance=live.name, body=body)
+        return self._op(self.call(request.execute), f"release instance {live.name}")
+
     def _unprotect(self, live: LiveResource) -> Operation:
         current = self.call(
             _sql(self.ctx).instances().get(project=self.ctx.project, instance=live.name).execute
@@ -153,6 +168,7 @@ class _InstanceChild(Kind):
 
     collection: str
     list_key = "items"
+    labels_path = None
 
     def retryable(self, err: ApiError) -> bool:
         return _busy(err)

@@ -20,7 +20,7 @@ from provisioner.context import Context
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
-from provisioner.resource import ENV_LABEL, MANAGED_BY_LABEL, LiveResource, Resource
+from provisioner.resource import OWNERSHIP_KEYS, LiveResource, Resource
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
 
 
@@ -85,7 +85,7 @@ class Bucket(Kind):
         return DoneOperation(f"delete bucket {live.name}")
 
     def abandon(self, live: LiveResource) -> Operation | None:
-        patch = {"labels": {MANAGED_BY_LABEL: None, ENV_LABEL: None}}
+        patch = {"labels": dict.fromkeys(OWNERSHIP_KEYS)}
         self.call(self._client()._patch_resource, f"/b/{live.name}", patch, retry=None)
         return DoneOperation(f"release bucket {live.name}")
 

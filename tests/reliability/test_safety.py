@@ -104,3 +104,27 @@ def test_resources_made_by_hand_under_our_names_are_adopted_only_on_request(emul
     assert adopted.code == 0, adopted.out
     assert client.get_bucket("digitwin-live-dev-documents").labels["managed-by"] == "digitwin-provisioner"
     assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
+
+
+def test_a_resource_whose_policy_is_abandon_leaves_management_without_being_destroyed(emulator, cli):
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    kms = _kms(emulator)
+    key = kms.get_crypto_key(
+        name="projects/digitwin-live-dev/locations/us-central1/keyRings/digitwin-dev-keyring/cryptoKeys/database"
+    )
+    assert key.labels["digitwin-deletion-policy"] == "abandon", "the spec's policy travels with the resource"
+
+    client = _storage(emulator, "digitwin-live-dev")
+    bucket = client.bucket("digitwin-live-dev-scratch")
+    bucket.labels = {**OURS, "digitwin-env": "dev", "digitwin-deletion-policy": "abandon"}
+    client.create_bucket(bucket, location="US-CENTRAL1")
+    address = "storage.bucket/digitwin-live-dev-scratch"
+
+    held = _change(cli, "dev", address)
+    released = cli("apply", "--env", "dev", "--auto-approve", "--prune")
+
+    assert held["action"] == "abandon" and "--prune" in held["blocked"]
+    assert released.code == 0, released.out
+    left = client.get_bucket("digitwin-live-dev-scratch")
+    assert left.labels == {}, "still there, no longer ours"
+    assert cli("plan", "--env", "dev", "--detailed-exitcode", "--prune").code == 0
