@@ -9,6 +9,8 @@ def all_reconcilers() -> list[Reconciler]:
     from reconcilers.kms import KmsReconciler
     from reconcilers.monitoring import MonitoringReconciler
     from reconcilers.network import NetworkReconciler
+    from reconcilers.run import RunReconciler
+    from reconcilers.scheduler import SchedulerReconciler
     from reconcilers.secrets import SecretsReconciler
     from reconcilers.sql import SqlReconciler
     from reconcilers.storage import StorageReconciler
@@ -20,4 +22,6 @@ def all_reconcilers() -> list[Reconciler]:
         StorageReconciler(),
         SqlReconciler(),
         MonitoringReconciler(),
+        RunReconciler(),
+        SchedulerReconciler(),
     ]

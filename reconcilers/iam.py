@@ -111,12 +111,13 @@ class ProjectRoles(Kind):
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         policy = self._policy()
-        wanted = {r.name for r in desired}
+        wanted = {r.name: r.body["roles"] for r in desired}
         ours = {a["email"].split("@", 1)[0] for a in _list_accounts(self) if _ours(self.ctx, a)}
         found = []
-        for account_id in sorted(wanted | ours):
+        for account_id in sorted(set(wanted) | ours):
             roles = _roles_of(policy, f"serviceAccount:{account_email(self.ctx, account_id)}")
-            if roles or account_id in wanted:
+            # An account that should hold no roles and holds none is there already.
+            if roles or (account_id in wanted and not wanted[account_id]):
                 found.append(
                     LiveResource(
                         self.kind, account_id, {"roles": roles}, managed=True, version=policy.get("etag")

@@ -21,6 +21,7 @@ from typing import Any
 
 from provisioner.context import Context
 from provisioner.diff import deep_merge
+from provisioner.drift_report import DRIFT_METRIC
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import Operation
 from provisioner.plan import FieldChange
@@ -28,6 +29,7 @@ from provisioner.resource import LiveResource, Resource
 from reconcilers._operations import LongRunningOperation
 from reconcilers._proto import from_json_dict, to_json_dict
 from reconcilers.iam import ProjectRoles, ServiceAccount, account_email, service_account
+from reconcilers.monitoring import MetricDescriptor
 from reconcilers.network import VpcConnector
 from reconcilers.secrets import GeneratedValue, Secret
 
@@ -320,6 +322,24 @@ def drift_job_body(ctx: Context) -> dict[str, Any]:
     }
 
 
+def drift_metric() -> Resource:
+    """The metric each drift run writes a point to, declared so its descriptor is ours."""
+    return Resource(
+        kind=MetricDescriptor.kind,
+        name=DRIFT_METRIC,
+        body={
+            "type": DRIFT_METRIC,
+            "metricKind": "GAUGE",
+            "valueType": "INT64",
+            "description": "Resources a drift run found different from the spec, by environment and outcome",
+            "labels": [
+                {"key": "env", "valueType": "STRING", "description": "Environment the run covered"},
+                {"key": "outcome", "valueType": "STRING", "description": "drifted, corrected or failed"},
+            ],
+        },
+    )
+
+
 class RunReconciler(Reconciler):
     family = "run"
     kinds = (RunService, RunJob, ServiceAccount, ProjectRoles)
@@ -354,4 +374,4 @@ class RunReconciler(Reconciler):
             deps=(account.address, roles.address),
             deletion_policy=job.deletion_policy,
         )
-        return [*resources, account, roles, drift]
+        return [*resources, account, roles, drift, drift_metric()]
