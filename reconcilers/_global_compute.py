@@ -30,8 +30,9 @@ class GlobalComputeKind(Kind):
     param: ClassVar[str]
     #: How reports name one of these ("URL map").
     noun: ClassVar[str]
-    #: Whether the API has labels, so ownership follows from them rather than the name.
-    labelled: ClassVar[bool] = False
+    #: Where the API keeps labels; None (most of these collections have none) means
+    #: ownership follows from the `digitwin-<env>-` name.
+    labels_path: ClassVar[str | None] = None
 
     def api(self) -> Any:
         return getattr(compute(self.ctx), self.collection)()
@@ -52,7 +53,9 @@ class GlobalComputeKind(Kind):
 
     def live(self, item: dict[str, Any]) -> LiveResource:
         managed = (
-            self.ctx.is_ours(item.get("labels")) if self.labelled else owned_by_name(self.ctx, item["name"])
+            self.ctx.is_ours(item.get("labels"))
+            if self.labels_path
+            else owned_by_name(self.ctx, item["name"])
         )
         return LiveResource(self.kind, item["name"], item, managed=managed, version=item.get("fingerprint"))
 
@@ -99,7 +102,7 @@ class GlobalComputeKind(Kind):
         return self.fingerprinted(name, write, "label")
 
     def abandon(self, live: LiveResource) -> Operation | None:
-        if not self.labelled:
+        if not self.labels_path:
             return None
         name = live.body["name"]
 

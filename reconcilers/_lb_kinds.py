@@ -55,10 +55,10 @@ class ManagedCertificate(GlobalComputeKind):
     """A Google-managed certificate: no update; new domains mean a new certificate.
 
     The address stays `compute.ssl_certificate/<certificate_name>` while the API name carries
-    a digest of the domains, so a replacement creates the new certificate first, hands every
-    proxy of ours over to it (setSslCertificates), and only then deletes the old one, which
-    Compute would refuse while a proxy still lists it. The certificate stays PROVISIONING
-    until the domains resolve to the load balancer's address; nothing here waits for that.
+    a digest of the domains, so a replacement creates the new certificate first; the proxy
+    then moves to it (setSslCertificates) and the old one goes last, as Compute refuses to
+    delete a certificate a proxy still lists. The certificate stays PROVISIONING until the
+    domains resolve to the load balancer's address; nothing here waits for that.
     """
 
     kind = "compute.ssl_certificate"
@@ -105,32 +105,6 @@ class ManagedCertificate(GlobalComputeKind):
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         raise NotImplementedError("a managed certificate has no update; every change replaces it")
 
-    def delete(self, live: LiveResource) -> Operation:
-        return OperationChain(
-            f"retire certificate {live.body['name']}",
-            [lambda: self._hand_over(live), lambda: super(ManagedCertificate, self).delete(live)],
-        )
-
-    def _hand_over(self, live: LiveResource) -> Operation:
-        """Point our proxies that still list this certificate at its successor, if there is one."""
-        successor = self.ctx.spec.managed_certificate_name
-        old = relative(live.body["selfLink"])
-        if successor == live.body["name"]:
-            return OperationChain("no successor", [])
-        new = f"projects/{self.ctx.project}/global/sslCertificates/{successor}"
-        proxies = HttpsProxy(self.ctx)
-        steps = []
-        for proxy in proxies.observe([]):
-            links = [relative(link) for link in proxy.body.get("sslCertificates", [])]
-            if proxy.managed and old in links:
-                swapped = list(dict.fromkeys(new if link == old else link for link in links))
-                steps.append(
-                    lambda p=proxy, s=swapped: proxies.setter(
-                        "setSslCertificates", p.name, {"sslCertificates": s}, "hand certificates over"
-                    )
-                )
-        return OperationChain(f"hand {live.body['name']} over to {successor}", steps)
-
 
 class ServerlessNeg(GlobalComputeKind):
     """A serverless network endpoint group naming one Cloud Run service; fixed at creation."""
@@ -172,7 +146,7 @@ class SecurityPolicy(GlobalComputeKind):
 
     kind = "compute.security_policy"
     collection, param, noun = "securityPolicies", "securityPolicy", "security policy"
-    labelled = True
+    labels_path = "labels"
     immutable = ("type",)
     unordered = ("rules",)
 
@@ -343,7 +317,7 @@ class ForwardingRule(GlobalComputeKind):
 
     kind = "compute.global_forwarding_rule"
     collection, param, noun = "globalForwardingRules", "forwardingRule", "forwarding rule"
-    labelled = True
+    labels_path = "labels"
     immutable = ("IPAddress", "IPProtocol", "portRange", "loadBalancingScheme", "networkTier")
 
     def __init__(self, ctx: Context) -> None:

@@ -159,3 +159,16 @@ def check_unchanged(body: dict[str, Any], current: dict[str, Any], fields: Itera
     for key in fields:
         if key in body and body[key] != current.get(key):
             raise c.field_error(f"resource.{key}", body[key], "This field cannot be changed after creation.")
+
+
+def aggregated(
+    call: Call, api_kind: str, key: str, items: list[dict[str, Any]], collection: str
+) -> dict[str, Any]:
+    """An aggregatedList page: the list rules, then grouped by scope (`global`, `regions/<r>`)."""
+    project_id = c.project(call)
+    page = c.list_reply(call, api_kind, items, f"projects/{project_id}/aggregated/{collection}")
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for item in page["items"]:
+        region = str(item.get("region", "")).rsplit("/", 1)[-1]
+        grouped.setdefault(f"regions/{region}" if region else "global", {key: []})[key].append(item)
+    return {**page, "items": grouped}

@@ -269,3 +269,12 @@ def delete_service(call: Call) -> Reply:
     lb.refuse_if_used(call, path)
     effects = [Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.BACKEND_SERVICE, path)]
     return _operation(call, "delete", path, current["id"], effects)
+
+
+@API.handles("compute.backendServices.aggregatedList")
+def aggregated_services(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    items = [render(call, s) for s in call.ctx.store.list(lb.BACKEND_SERVICE, f"projects/{project_id}")]
+    return lb.aggregated(
+        call, "compute#backendServiceAggregatedList", "backendServices", items, "backendServices"
+    )

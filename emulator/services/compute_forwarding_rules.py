@@ -254,3 +254,13 @@ def delete_rule(call: Call) -> Reply:
     current = c.fetch(call, lb.FORWARDING_RULE, path)
     c.check_idle(call, path)
     return _operation(call, "delete", path, current["id"], [Effect.delete(lb.FORWARDING_RULE, path)])
+
+
+@API.handles("compute.forwardingRules.aggregatedList")
+def aggregated_rules(call: Call) -> dict[str, Any]:
+    """Every forwarding rule of the project; the global ones are listed under `global`."""
+    project_id = c.project(call)
+    items = [c.public(r) for r in call.ctx.store.list(lb.FORWARDING_RULE, f"projects/{project_id}")]
+    return lb.aggregated(
+        call, "compute#forwardingRuleAggregatedList", "forwardingRules", items, "forwardingRules"
+    )

@@ -142,3 +142,17 @@ def delete_group(call: Call) -> Reply:
         effects=[Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.NEG, path)],
         region_name=region_name,
     )
+
+
+@API.handles("compute.networkEndpointGroups.aggregatedList")
+def aggregated_groups(call: Call) -> dict[str, Any]:
+    """The project's groups of every scope; the serverless ones are listed by region."""
+    project_id = c.project(call)
+    items = [c.public(g) for g in call.ctx.store.list(lb.NEG) if g["selfLink"].split("/")[6] == project_id]
+    return lb.aggregated(
+        call,
+        "compute#networkEndpointGroupAggregatedList",
+        "networkEndpointGroups",
+        items,
+        "networkEndpointGroups",
+    )

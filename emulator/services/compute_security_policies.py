@@ -349,3 +349,12 @@ def delete_policy(call: Call) -> Reply:
         current["id"],
         [Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.SECURITY_POLICY, path)],
     )
+
+
+@API.handles("compute.securityPolicies.aggregatedList")
+def aggregated_policies(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    items = [c.public(p) for p in call.ctx.store.list(lb.SECURITY_POLICY, f"projects/{project_id}")]
+    return lb.aggregated(
+        call, "compute#securityPoliciesAggregatedList", "securityPolicies", items, "securityPolicies"
+    )

@@ -125,13 +125,9 @@ def list_certificates(call: Call) -> dict[str, Any]:
 def aggregated_certificates(call: Call) -> dict[str, Any]:
     project_id = c.project(call)
     items = [c.public(i) for i in call.ctx.store.list(lb.CERTIFICATE, f"projects/{project_id}")]
-    page = c.list_reply(
-        call,
-        "compute#sslCertificateAggregatedList",
-        items,
-        f"projects/{project_id}/aggregated/sslCertificates",
+    return lb.aggregated(
+        call, "compute#sslCertificateAggregatedList", "sslCertificates", items, "sslCertificates"
     )
-    return {**page, "items": {"global": {"sslCertificates": page["items"]}} if page["items"] else {}}
 
 
 @API.handles("compute.sslCertificates.delete")

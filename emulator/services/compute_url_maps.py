@@ -256,3 +256,10 @@ def delete_url_map(call: Call) -> Reply:
     lb.refuse_if_used(call, path)
     effects = [Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.URL_MAP, path)]
     return _operation(call, "delete", path, current["id"], effects)
+
+
+@API.handles("compute.urlMaps.aggregatedList")
+def aggregated_url_maps(call: Call) -> dict[str, Any]:
+    project_id = c.project(call)
+    items = [c.public(m) for m in call.ctx.store.list(lb.URL_MAP, f"projects/{project_id}")]
+    return lb.aggregated(call, "compute#urlMapsAggregatedList", "urlMaps", items, "urlMaps")
