@@ -154,6 +154,9 @@ def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict
     _check_matchers(body)
     services = _services(call, body)
     url_map = {**_linked(call, body), **base, "fingerprint": c.fingerprint()}
+    for key in ("hostRules", "pathMatchers", "tests"):
+        if not url_map.get(key):
+            url_map.pop(key, None)  # the API omits empty lists
     return url_map, services
 
 
