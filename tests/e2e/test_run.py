@@ -1,0 +1,165 @@
+"""Cloud Run services roll a revision only when what they run changes, and the drift job corrects."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import run_v2, storage
+
+from emulator.services._monitoring import SERIES
+from tests.e2e.conftest import SPECS
+
+REPO = Path(__file__).resolve().parents[2]
+PARENT = "projects/digitwin-live-dev/locations/us-central1"
+WEBSOCKET = f"{PARENT}/services/digitwin-dev-websocket-server"
+GATEWAY = f"{PARENT}/services/digitwin-dev-api-gateway"
+
+
+def _client(cls, emulator):
+    return cls(
+        transport="rest", credentials=AnonymousCredentials(), client_options={"api_endpoint": emulator.url}
+    )
+
+
+def _revisions(emulator, service: str) -> list[str]:
+    return [r.name for r in _client(run_v2.RevisionsClient, emulator).list_revisions(parent=service)]
+
+
+@pytest.fixture
+def specs(tmp_path):
+    copy = tmp_path / "specs"
+    shutil.copytree(SPECS, copy)
+    return copy
+
+
+def _edit_websocket_server(specs: Path, line: str) -> None:
+    dev = specs / "dev.yaml"
+    text = dev.read_text()
+    anchor = "    websocket-server:\n"
+    assert anchor in text
+    dev.write_text(text.replace(anchor, anchor + f"      {line}\n", 1))
+
+
+def test_label_change_keeps_the_revision_and_image_change_rolls_one(emulator, cli, specs):
+    assert cli("apply", "--env", "dev", "--auto-approve", "--specs", str(specs)).code == 0
+    services = _client(run_v2.ServicesClient, emulator)
+    first = services.get_service(name=WEBSOCKET)
+    assert _revisions(emulator, WEBSOCKET) == [first.latest_ready_revision]
+
+    _edit_websocket_server(specs, "labels: {tier: realtime}")
+    planned = cli("plan", "--env", "dev", "--format", "json", "--specs", str(specs))
+    (change,) = [c for c in json.loads(planned.out)["changes"] if c["action"] != "noop"]
+    assert [f["path"] for f in change["fields"]] == ["labels.tier"]
+    assert cli("apply", "--env", "dev", "--auto-approve", "--specs", str(specs)).code == 0
+
+    relabelled = services.get_service(name=WEBSOCKET)
+    assert relabelled.labels["tier"] == "realtime"
+    assert _revisions(emulator, WEBSOCKET) == [first.latest_ready_revision]
+    assert relabelled.latest_ready_revision == first.latest_ready_revision
+
+    _edit_websocket_server(
+        specs, "image: us-central1-docker.pkg.dev/digitwin-shared/containers/websocket-server:1.0.1"
+    )
+    text = cli("plan", "--env", "dev", "--specs", str(specs)).out
+    assert "rolls out a new revision" in text
+    assert cli("apply", "--env", "dev", "--auto-approve", "--specs", str(specs)).code == 0
+
+    rolled = services.get_service(name=WEBSOCKET)
+    revisions = _revisions(emulator, WEBSOCKET)
+    assert len(revisions) == 2 and rolled.latest_ready_revision in revisions
+    assert rolled.latest_ready_revision != first.latest_ready_revision
+    assert rolled.template.containers[0].image.endswith(":1.0.1")
+    assert cli("plan", "--env", "dev", "--detailed-exitcode", "--specs", str(specs)).code == 0
+
+
+def _drift_job(emulator, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The drift job as the image runs it: `python -m provisioner`, inside a Cloud Run job."""
+    environ = {
+        **os.environ,
+        "PROVISIONER_ENDPOINT": emulator.url,
+        "CLOUD_RUN_JOB": "digitwin-dev-drift",
+        "PYTHONPATH": str(REPO),
+        **env,
+    }
+    command = [sys.executable, "-m", "provisioner", "apply", "--auto-approve", "--drift-only", *args]
+    return subprocess.run(command, cwd=REPO, env=environ, capture_output=True, text=True, timeout=120)
+
+
+def test_drift_job_corrects_reports_and_logs_json(emulator, cli):
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    services = _client(run_v2.ServicesClient, emulator)
+    service = services.get_service(name=GATEWAY)
+    service.template.scaling.max_instance_count = 7
+    services.update_service(service=service).result()
+    revisions = _revisions(emulator, GATEWAY)
+
+    job = _drift_job(emulator, "--env", "dev")
+
+    assert job.returncode == 0, job.stderr
+    entries = [json.loads(line) for line in (job.stdout + job.stderr).splitlines() if line.strip()]
+    assert entries and all({"severity", "message"} <= e.keys() for e in entries)
+    drift = [e for e in entries if e.get("address") == "run.service/us-central1/digitwin-dev-api-gateway"]
+    assert drift[0]["severity"] == "WARNING" and drift[0]["fields"] == ["template.scaling.maxInstanceCount"]
+    assert services.get_service(name=GATEWAY).template.scaling.max_instance_count == 100
+    assert len(_revisions(emulator, GATEWAY)) == len(revisions) + 1
+
+    gcs = storage.Client(
+        project="digitwin-live-dev",
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": emulator.url},
+    )
+    names = sorted(
+        b.name for b in gcs.list_blobs("digitwin-live-dev-provisioner-state", prefix="reports/dev/")
+    )
+    assert [n.rsplit(".", 1)[1] for n in names] == ["json", "md"]
+    report = json.loads(gcs.bucket("digitwin-live-dev-provisioner-state").blob(names[0]).download_as_text())
+    assert report["outcome"] == "corrected" and report["drifted"] == 1
+    assert report["applied"][0]["status"] == "done"
+
+    emulator.settle()
+    points = [
+        s
+        for s in emulator.store.list(SERIES)
+        if "custom.googleapis.com/digitwin/provisioner/drift" in json.dumps(s)
+    ]
+    assert points and '"outcome": "corrected"' in json.dumps(points) and '"env": "dev"' in json.dumps(points)
+    assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
+
+
+def test_drift_only_creates_and_deletes_nothing(emulator, cli):
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    services = _client(run_v2.ServicesClient, emulator)
+    services.delete_service(name=WEBSOCKET).result()
+    emulator.clear_requests()
+
+    run = cli("apply", "--env", "dev", "--auto-approve", "--drift-only")
+
+    assert run.code == 0
+    assert "drifted, 1 resource(s) drifted" in run.out
+    assert "a reviewed apply must create it" in run.out
+    writes = sorted(r.path for r in emulator.requests() if r.is_write)
+    # The report (JSON and Markdown) and the metric point, nothing else.
+    state = "/upload/storage/v1/b/digitwin-live-dev-provisioner-state/o"
+    assert writes == [state, state, "/v3/projects/digitwin-live-dev/timeSeries"]
+
+
+def test_tasks_of_a_sharded_job_split_the_environments(emulator, cli, monkeypatch):
+    monkeypatch.setenv("CLOUD_RUN_JOB", "digitwin-drift")
+    monkeypatch.setenv("CLOUD_RUN_TASK_COUNT", "2")
+    taken = []
+    for index in ("0", "1"):
+        monkeypatch.setenv("CLOUD_RUN_TASK_INDEX", index)
+        run = cli("apply", "--auto-approve", "--drift-only", "--report-only", "--all-envs")
+        assert run.code == 0, run.err
+        first = json.loads(run.out.splitlines()[0])
+        assert first["message"].startswith("drift run over")
+        taken.append(set(first["envs"]))
+    assert taken[0] and taken[1] and not taken[0] & taken[1]
+    assert taken[0] | taken[1] == {"dev", "staging", "prod"}
