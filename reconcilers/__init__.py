@@ -7,6 +7,7 @@ from provisioner.kind import Reconciler
 
 def all_reconcilers() -> list[Reconciler]:
     from reconcilers.kms import KmsReconciler
+    from reconcilers.lb import LoadBalancerReconciler
     from reconcilers.monitoring import MonitoringReconciler
     from reconcilers.network import NetworkReconciler
     from reconcilers.run import RunReconciler
@@ -23,5 +24,6 @@ def all_reconcilers() -> list[Reconciler]:
         SqlReconciler(),
         MonitoringReconciler(),
         RunReconciler(),
+        LoadBalancerReconciler(),
         SchedulerReconciler(),
     ]

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from provisioner.errors import ApiError
 from provisioner.kind import Kind
 from provisioner.operations import Operation
-from provisioner.resource import LiveResource, Resource
+from provisioner.resource import LiveResource, Resource, without_ownership
 from reconcilers._compute import compute, description, list_all, operation, owned_by_name, relative_links
 
 #: Answers that mean "try again": a resource we point at still has an operation running,
@@ -107,11 +107,7 @@ class GlobalComputeKind(Kind):
         name = live.body["name"]
 
         def write(current: dict[str, Any]) -> Any:
-            kept = {
-                k: v
-                for k, v in (current.get("labels") or {}).items()
-                if k not in ("managed-by", "digitwin-env")
-            }
+            kept = without_ownership(current.get("labels"))
             body = {"labels": kept, "labelFingerprint": current["labelFingerprint"]}
             return self.api().setLabels(project=self.ctx.project, resource=name, body=body)
 
