@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_STATE := .provisioner/demo
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2
+
+# Benchmarks against the emulator: prints a table of ratios, writes bench/results.json.
+bench: $(STAMP)
+	$(PY) -m bench
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -1,0 +1,130 @@
+"""What every benchmark shares: an in-process emulator, the engine wired to it, rows."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = ROOT / "specs"
+PROJECTS = ["digitwin-live-dev", "digitwin-live-staging", "digitwin-live-prod"]
+
+
+@dataclass
+class Row:
+    """One measured figure, its baseline and whether it meets its target."""
+
+    bench: str
+    measure: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    ratio: float | None = None
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class BenchResult:
+    name: str
+    rows: list[Row] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, measure: str, value: float, unit: str, **extra: Any) -> Row:
+        row = Row(self.name, measure, value, unit, **extra)
+        self.rows.append(row)
+        return row
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "rows": [r.to_dict() for r in self.rows], "details": self.details}
+
+
+@contextmanager
+def emulator(
+    latency_ms: int = 0, profile: str = "flat", scale: float = 0.01, projects: list[str] | None = None
+) -> Iterator[Any]:
+    """An emulator in this process, with every API endpoint of the engine pointed at it."""
+    from emulator import Emulator, EmulatorConfig
+
+    emu = Emulator(
+        EmulatorConfig(
+            projects=projects or PROJECTS,
+            latency_ms=latency_ms,
+            operation_profile=profile,
+            profile_scale=scale,
+            seed=7,
+        )
+    )
+    url = emu.start(port=0)
+    saved = {k: os.environ.get(k) for k in ("PROVISIONER_ENDPOINT", "STORAGE_EMULATOR_HOST")}
+    os.environ["PROVISIONER_ENDPOINT"] = url
+    os.environ.pop("STORAGE_EMULATOR_HOST", None)
+    emu.url = url
+    try:
+        yield emu
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        emu.close()
+
+
+def planner(env: str, url: str, poll_scale: float = 1.0, parallelism: int = 8, spec: Any = None) -> Any:
+    """The engine as `plan`/`apply` build it, with fresh clients (nothing cached from a previous run)."""
+    from provisioner.clients import ClientFactory, Endpoints
+    from provisioner.context import Context
+    from provisioner.planner import Planner
+    from provisioner.retry import RetryPolicy
+    from provisioner.spec.loader import load_env_spec
+    from reconcilers import all_reconcilers
+
+    ctx = Context(
+        spec=spec if spec is not None else load_env_spec(SPECS, env),
+        clients=ClientFactory(Endpoints(default=url)),
+        retry=RetryPolicy(initial=0.05, maximum=1.0, deadline=60.0),
+        poll_scale=poll_scale,
+    )
+    return Planner(ctx, all_reconcilers(), parallelism=parallelism)
+
+
+def apply(planner_: Any, reporter: Any = None) -> tuple[Any, Any]:
+    """Plan and apply everything, as `apply --auto-approve` does (without the lock)."""
+    from provisioner.apply import Executor
+
+    observation = planner_.snapshot()
+    plan = planner_.plan(observation=observation)
+    executor = Executor(
+        ctx=planner_.ctx,
+        kinds=planner_.kinds,
+        live=observation.live,
+        reporter=reporter,
+        parallelism=planner_.parallelism,
+    )
+    return plan, executor.run(plan)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall and CPU seconds of one call, and what it returned."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, out
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("inf")
