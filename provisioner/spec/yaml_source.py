@@ -47,6 +47,7 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 """Google APIs carry integers as int64; a larger number could never be sent."""
 
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+_COLLECTION_TAGS = frozenset(f"{_YAML_TAG_PREFIX}{name}" for name in ("map", "omap", "seq"))
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class _Converter:
 
     def _check_tag(self, node: Any, path: KeyPath, line: int | None) -> None:
         tag = getattr(getattr(node, "tag", None), "value", None)
-        if tag and not tag.startswith(_YAML_TAG_PREFIX):
+        if tag and tag not in _COLLECTION_TAGS:
             self.problem(path, line, f"the YAML tag {_short_tag(tag)} is not supported; remove it")
 
     def scalar(self, value: Any, path: KeyPath, line: int | None, is_key: bool = False) -> Any:
@@ -226,6 +227,25 @@ def _plain_scalar(value: Any) -> Any:
     return value
 
 
+def _expanded_size(node: Any, sizes: dict[int, int]) -> int:
+    """Values ``node`` stands for once every alias is expanded.
+
+    An alias is the same object as its anchor, so sizes are remembered per object: the
+    count takes time in proportion to the text even when the expansion is astronomical.
+    """
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    if isinstance(node, CommentedMap):
+        size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.items())
+    elif isinstance(node, CommentedSeq):
+        size = 1 + sum(_expanded_size(item, sizes) for item in node)
+    else:
+        return 1
+    sizes[id(node)] = size
+    return size
+
+
 def _check_depth(text: str, file: Path) -> None:
     """Refuse documents nested deeper than :data:`MAX_DEPTH` before the recursive composer sees them."""
     depth = 0
@@ -284,6 +304,12 @@ def read_yaml(file: Path) -> SourceDoc:
     if not isinstance(root, CommentedMap):
         found = "a list" if isinstance(root, CommentedSeq) else f"a single value ({_clip(repr(root))})"
         raise SpecError([SpecProblem(file, 1, "", f"a spec file must be a mapping of keys, not {found}")])
+    if _expanded_size(root, {}) > MAX_VALUES:
+        message = (
+            f"the document expands to more than {MAX_VALUES} values; aliases (*name) that"
+            " repeat large anchored blocks are refused"
+        )
+        raise SpecError([SpecProblem(file, None, "", message)])
     converter = _Converter(file)
     data = converter.convert(root, (), None)
     if converter.problems:
