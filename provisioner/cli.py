@@ -169,7 +169,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     problem = specs_folder_problem(args.specs)
     if problem:
         raise UsageError(f"{args.specs}: {problem}")
-    envs = [args.env] if args.env else list_envs(args.specs)
+    envs = [args.env] if args.env is not None else list_envs(args.specs)
     if not envs:
         raise UsageError(f"no environment specs found in {args.specs}")
     failed = 0
@@ -232,6 +232,21 @@ def _plan_options(args: argparse.Namespace) -> Any:
     )
 
 
+def _check_target_kinds(targets: Sequence[str]) -> None:
+    """Refuse targets of no known kind before anything is read from the API."""
+    if not targets:
+        return
+    from reconcilers import all_reconcilers
+
+    kinds = {kind.kind for reconciler in all_reconcilers() for kind in reconciler.kinds}
+    unknown = [t for t in targets if t.split("/", 1)[0] not in kinds]
+    if unknown:
+        raise UsageError(
+            f"--target {', '.join(map(repr, unknown))} matches nothing; give a resource address"
+            f" or one of: {', '.join(sorted(kinds))}"
+        )
+
+
 def _check_targets(session: Session, targets: Sequence[str]) -> None:
     if not targets:
         return
@@ -251,6 +266,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     if args.out and not args.out.parent.is_dir():
         raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
+    _check_target_kinds(args.target)
     session = Session(args, args.env)
     try:
         _check_targets(session, args.target)
@@ -371,6 +387,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     env = saved.env if saved else args.env
     if not env:
         raise UsageError("apply needs --env ENV or a saved plan file")
+    _check_target_kinds(args.target)
     session = Session(args, env)
     lock = None
     try:
