@@ -6,6 +6,7 @@ from provisioner.kind import Reconciler
 
 
 def all_reconcilers() -> list[Reconciler]:
+    from reconcilers.gke import GkeReconciler
     from reconcilers.kms import KmsReconciler
     from reconcilers.lb import LoadBalancerReconciler
     from reconcilers.monitoring import MonitoringReconciler
@@ -22,6 +23,7 @@ def all_reconcilers() -> list[Reconciler]:
         SecretsReconciler(),
         StorageReconciler(),
         SqlReconciler(),
+        GkeReconciler(),
         MonitoringReconciler(),
         RunReconciler(),
         LoadBalancerReconciler(),

@@ -34,7 +34,13 @@ from provisioner.errors import ApiError, classify
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import DoneOperation, Operation, OperationChain, PollSchedule
 from provisioner.plan import FieldChange
-from provisioner.resource import ENV_LABEL, MANAGED_BY_LABEL, LiveResource, Resource, address_of
+from provisioner.resource import (
+    DELETION_POLICY_LABEL,
+    LiveResource,
+    Resource,
+    address_of,
+    without_ownership,
+)
 from reconcilers._container import (
     ContainerOperation,
     busy,
@@ -187,7 +193,7 @@ class Cluster(Kind):
         return self._op(location, op, f"label cluster {name}")
 
     def abandon(self, live: LiveResource) -> Operation | None:
-        return self._set_labels(live, _without_ownership(live.body.get("resourceLabels")))
+        return self._set_labels(live, without_ownership(live.body.get("resourceLabels")))
 
     def delete(self, live: LiveResource) -> Operation:
         location, name = live.name.split("/")
@@ -222,7 +228,13 @@ class NodePool(Kind):
         return body
 
     def replace_reason(self, changes: Sequence[FieldChange]) -> str | None:
-        fixed = sorted({c.path for c in changes if super().replace_reason([c])})
+        fixed = sorted(
+            {
+                c.path
+                for c in changes
+                if any(c.path == f or c.path.startswith(f + ".") for f in self.immutable)
+            }
+        )
         if not fixed:
             return None
         return (
@@ -339,7 +351,7 @@ class NodePool(Kind):
     def abandon(self, live: LiveResource) -> Operation | None:
         config = live.body.get("config", {})
         path = self._path(live.name, live.body["name"])
-        labels = _without_ownership(config.get("resourceLabels"))
+        labels = without_ownership(config.get("resourceLabels"))
         labels.pop(POOL_LABEL, None)
         body = {
             "name": path,
@@ -417,6 +429,8 @@ def node_pool_body(ctx: Context, key: str, pool: Any) -> tuple[dict[str, Any], d
         "taints": [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
         "resourceLabels": ctx.labels({**gke.labels, POOL_LABEL: key}),
     }
+    if gke.deletion_policy == "abandon":  # also on pools created inline with the cluster
+        config["resourceLabels"][DELETION_POLICY_LABEL] = "abandon"
     if pool.accelerator:
         config["accelerators"] = [
             {
@@ -449,10 +463,6 @@ def _is_zone(location: str) -> bool:
 
 def _region(location: str) -> str:
     return location.rsplit("-", 1)[0] if _is_zone(location) else location
-
-
-def _without_ownership(labels: dict[str, str] | None) -> dict[str, str]:
-    return {k: v for k, v in (labels or {}).items() if k not in (MANAGED_BY_LABEL, ENV_LABEL)}
 
 
 class GkeReconciler(Reconciler):

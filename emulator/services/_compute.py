@@ -30,6 +30,7 @@ REQUEST_ID = "compute.requestId"
 # Collections owned by the other modules that reference compute networks.
 CONNECTION = "servicenetworking.connection"
 CONNECTOR = "vpcaccess.connector"
+GKE_CLUSTER = "container.cluster"
 
 NAME_PATTERN = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
 _LINK = re.compile(r"^(?:https?://[^/]+/compute/(?:v1|beta|alpha)/)?(projects/[^/]+/.+)$")

@@ -309,6 +309,9 @@ def delete_subnetwork(call: Call) -> Reply:
             and subnet_project[0] == project_id
         ):
             raise c.in_use_error("subnetwork", path, connector["name"])
+    for cluster in call.ctx.store.list(c.GKE_CLUSTER):
+        if (cluster.get("networkConfig") or {}).get("subnetwork") == path:
+            raise c.in_use_error("subnetwork", path, cluster["selfLink"].split("/v1/", 1)[-1])
     for router in call.ctx.store.list(c.ROUTER):
         for nat in router.get("nats", []):
             if any(c.relative(s.get("name", "")) == path for s in nat.get("subnetworks", [])):

@@ -160,8 +160,8 @@ def _private(
         raise invalid(f"master_ipv4_cidr_block {block} overlaps {clash[1]}.", field=field)
     for other in call.ctx.store.list(k.CLUSTER):
         taken = (other.get("privateClusterConfig") or {}).get("masterIpv4CidrBlock")
-        mine = other["_path"] == skip or other["_network"] != network
-        if not mine and taken and ipaddress.IPv4Network(taken).overlaps(net):
+        elsewhere = other["_path"] == skip or other["_network"] != network
+        if not elsewhere and taken and ipaddress.IPv4Network(taken).overlaps(net):
             raise invalid(
                 f"master_ipv4_cidr_block {block} overlaps the control plane range of cluster"
                 f' "{other["name"]}".',

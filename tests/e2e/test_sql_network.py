@@ -99,7 +99,11 @@ def test_secondary_range_moved_by_hand_forces_a_replacement_that_is_held_back(em
     applied = cli("apply", "--env", "dev", "--auto-approve")
 
     assert planned.code == 2
-    (change,) = json.loads(planned.out)["changes"]
+    changes = {c["address"]: c for c in json.loads(planned.out)["changes"]}
+    # The GKE cluster on the subnet cannot outlive it: it is replaced with it, and held back too.
+    cluster = changes.pop("gke.cluster/us-central1/digitwin-dev-gke")
+    assert cluster["action"] == "replace" and "--allow-destroy" in cluster["blocked"]
+    (change,) = changes.values()
     assert change["action"] == "replace"
     assert change["fields"][0]["path"] == "secondaryIpRanges"
     assert "forces replacement" in change["reason"]

@@ -19,7 +19,7 @@ from google.cloud import container_v1
 
 from emulator import Emulator
 from tests.emulator.conftest import PROJECT
-from tests.emulator.test_compute import REGION, compute_client, make_network, make_subnet
+from tests.emulator.test_compute import REGION, compute_client, make_network, make_subnet, status_of
 
 PARENT = f"projects/{PROJECT}/locations/{REGION}"
 CLUSTER = f"{PARENT}/clusters/gke"
@@ -318,3 +318,14 @@ def _gcloud(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     return subprocess.run(
         ["gcloud", *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def test_the_subnet_of_a_cluster_cannot_be_deleted_until_the_cluster_is(emu: Emulator, gke: Any) -> None:
+    gke.create_cluster(parent=PARENT, cluster=cluster())
+    compute = compute_client(emu)
+    delete = compute.subnetworks().delete(project=PROJECT, region=REGION, subnetwork="sub")
+
+    assert status_of(delete) == (400, "resourceInUseByAnotherResource")
+    gke.delete_cluster(name=CLUSTER)
+    assert gke.list_clusters(parent=PARENT).clusters == []
+    delete.execute()
