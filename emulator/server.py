@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # A controller opens a connection per worker thread at once (thirty-odd list calls for a
+    # plan); socketserver's default backlog of 5 drops the rest, and each dropped connection
+    # costs the client a one-second SYN retransmit.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.emulator = emulator

@@ -20,6 +20,9 @@ from provisioner.kind import Kind, Reconciler
 from provisioner.plan import Change, Plan, resource_to_dict
 from provisioner.resource import DELETION_POLICY_LABEL, LiveResource, Resource
 
+#: Most kinds observed side by side; each observation is one or a few list calls.
+READ_WORKERS = 32
+
 
 @dataclass(frozen=True)
 class PlanOptions:
@@ -89,7 +92,11 @@ class Planner:
             if resource.kind in by_kind:
                 by_kind[resource.kind].append(resource)
         live: dict[str, LiveResource] = {}
-        with ThreadPoolExecutor(max_workers=max(1, min(self.parallelism, len(by_kind)))) as pool:
+        # Every kind's lists go out at once: they are reads of different collections (mostly of
+        # different APIs, each with its own quota), so bounding them by the write parallelism
+        # would only stack round trips one after another.
+        workers = max(1, min(max(self.parallelism, len(by_kind)), READ_WORKERS))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = {name: pool.submit(self.kinds[name].observe, items) for name, items in by_kind.items()}
             for name in by_kind:
                 for item in futures[name].result():

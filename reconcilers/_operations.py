@@ -32,14 +32,17 @@ class ComputeOperation:
 
     def poll(self) -> bool:
         if self.body.get("status") != "DONE":
+            # `wait` rather than `get`: the API holds the answer until the operation is DONE
+            # (or up to two minutes), so one call sees it finish the moment it does, where a
+            # backoff of `get`s would both call more often and notice later.
             compute = self.ctx.clients.discovery("compute", "v1")
             name = self.body["name"]
             if self.region:
-                request = compute.regionOperations().get(
+                request = compute.regionOperations().wait(
                     project=self.project, region=self.region, operation=name
                 )
             else:
-                request = compute.globalOperations().get(project=self.project, operation=name)
+                request = compute.globalOperations().wait(project=self.project, operation=name)
             self.body = request.execute()
         if self.body.get("status") != "DONE":
             return False
