@@ -1,11 +1,11 @@
 """Cloud Monitoring time series writes (`timeSeries.create`) for user-defined metrics.
 
 Each series in a request carries exactly one point, names a metric type and a monitored
-resource, and appears once. The point must fit the metric's descriptor (kind and value
-type); a first write to a custom type without a descriptor creates one, as GAUGE or
-CUMULATIVE only. Points must be newer than the series' last point, no older than 25 hours
-and no more than 5 minutes in the future. A rejected series rejects the whole request, as
-the API reports per-series errors in a 400.
+resource, and appears once. The point must fit the metric's descriptor (kind, value type,
+declared labels); a first write to a custom type without a descriptor creates one, as GAUGE
+or CUMULATIVE only, with the labels of that write. Points must be newer than the series'
+last point, no older than 25 hours and no more than 5 minutes in the future. A rejected
+series rejects the whole request, as the API reports per-series errors in a 400.
 """
 
 from __future__ import annotations
@@ -85,6 +85,13 @@ def _check_point(call: Call, series: dict[str, Any], descriptor: dict[str, Any],
             raise invalid(
                 f"{where}: {field} {given} does not match the metric's {declared}.", field=f"{where}.{field}"
             )
+    declared = {label["key"] for label in descriptor.get("labels") or []}
+    unknown = sorted(set((series.get("metric") or {}).get("labels") or {}) - declared)
+    if unknown:
+        raise invalid(
+            f"{where}: metric label(s) {', '.join(unknown)} are not declared by {descriptor['type']}.",
+            field=f"{where}.metric.labels",
+        )
     if _value_type(series, where) != descriptor["valueType"]:
         raise invalid(
             f"{where}: the point's value type must be {descriptor['valueType']} for {descriptor['type']}.",

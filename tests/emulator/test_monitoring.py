@@ -290,6 +290,7 @@ def test_time_series_points_are_checked_against_the_descriptor(v3: Any) -> None:
         [_series({"int64Value": "1"}, _now(3600))],  # in the future
         [{**_series({"int64Value": "1"}, _now()), "points": []}],  # no point
         [_series({"int64Value": "1"}, _now()), _series({"int64Value": "2"}, _now())],  # same series twice
+        [{**_series({"int64Value": "1"}, _now()), "metric": {"type": METRIC, "labels": {"env": "dev"}}}],
     ]
     for series in refused:
         with pytest.raises(HttpError) as exc:
