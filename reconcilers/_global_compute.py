@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from provisioner.errors import ApiError
+from provisioner.errors import ApiError, OperationFailed
 from provisioner.kind import Kind
 from provisioner.operations import Operation
 from provisioner.resource import LiveResource, Resource, without_ownership
@@ -20,6 +20,34 @@ from reconcilers._compute import compute, description, list_all, operation, owne
 #: Answers that mean "try again": a resource we point at still has an operation running,
 #: or someone wrote between our read of the fingerprint and our write (we read it again).
 BUSY_REASONS = frozenset({"resourceNotReady", "conditionNotMet"})
+#: How often a request whose operation Compute failed with an internal error is sent again.
+RESTARTS = 2
+
+
+class Restarting:
+    """An operation started again when Compute fails it with an internal error.
+
+    A failed Compute operation has changed nothing, and an internal error is Google's own
+    hiccup rather than an answer about the request, so sending the same request again is
+    safe and spares a whole chain of dependents a wait for the next run. Any other failure
+    is final.
+    """
+
+    def __init__(self, description: str, start: Callable[[], Operation]) -> None:
+        self.description = description
+        self._start = start
+        self._current = start()
+        self._left = RESTARTS
+
+    def poll(self) -> bool:
+        try:
+            return self._current.poll()
+        except OperationFailed as exc:
+            if exc.code not in (500, 503) or not self._left:
+                raise
+            self._left -= 1
+            self._current = self._start()
+            return False
 
 
 class GlobalComputeKind(Kind):
@@ -69,8 +97,8 @@ class GlobalComputeKind(Kind):
         return self.operation(request, f"delete {self.noun} {live.body['name']}")
 
     # -- helpers for the kinds ---------------------------------------------------------
-    def operation(self, request: Any, what: str) -> Operation:
-        return operation(self.ctx, self.call(request.execute), what)
+    def operation(self, request: Any, what: str, region: str | None = None) -> Operation:
+        return Restarting(what, lambda: operation(self.ctx, self.call(request.execute), what, region))
 
     def setter(self, method: str, name: str, body: dict[str, Any], what: str) -> Operation:
         """A dedicated set method (setUrlMap, setTarget, setSecurityPolicy...)."""
@@ -86,7 +114,8 @@ class GlobalComputeKind(Kind):
             current = self.api().get(project=self.ctx.project, **{self.param: name}).execute()
             return write(current).execute()
 
-        return operation(self.ctx, self.call(attempt), f"{what} {self.noun} {name}")
+        what = f"{what} {self.noun} {name}"
+        return Restarting(what, lambda: operation(self.ctx, self.call(attempt), what))
 
     def set_labels(self, live: LiveResource, labels: dict[str, str]) -> Operation:
         """Labels change through setLabels with the current label fingerprint."""

@@ -15,7 +15,7 @@ from provisioner.context import Context
 from provisioner.operations import Operation, OperationChain
 from provisioner.plan import FieldChange
 from provisioner.resource import LiveResource, Resource
-from reconcilers._compute import compute, list_all, operation, relative
+from reconcilers._compute import compute, list_all, relative
 from reconcilers._global_compute import GlobalComputeKind
 from reconcilers.network import GlobalAddress
 
@@ -127,7 +127,7 @@ class ServerlessNeg(GlobalComputeKind):
         region, name = desired.name.split("/")
         body = {"name": name, **desired.body}
         request = self.api().insert(project=self.ctx.project, region=region, body=body)
-        return self._regional(request, f"create network endpoint group {name}", region)
+        return self.operation(request, f"create network endpoint group {name}", region)
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         raise NotImplementedError("a network endpoint group has no update; every change replaces it")
@@ -135,10 +135,7 @@ class ServerlessNeg(GlobalComputeKind):
     def delete(self, live: LiveResource) -> Operation:
         region, name = live.name.split("/")
         request = self.api().delete(project=self.ctx.project, region=region, networkEndpointGroup=name)
-        return self._regional(request, f"delete network endpoint group {name}", region)
-
-    def _regional(self, request: Any, what: str, region: str) -> Operation:
-        return operation(self.ctx, self.call(request.execute), what, region)
+        return self.operation(request, f"delete network endpoint group {name}", region)
 
 
 class SecurityPolicy(GlobalComputeKind):
