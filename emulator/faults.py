@@ -72,6 +72,8 @@ class Faults:
         self.drop_rate = 0.0
         self.operation_failure_rate = 0.0
         self.retry_after_s = 1.0
+        # Operation keys (globs over "service.TYPE...") never failed at random.
+        self.operation_failure_spared: tuple[str, ...] = ()
         self._rng = random.Random(seed)
         self._writes = 0
         self._hold_at: int | None = None
@@ -87,8 +89,11 @@ class Faults:
         latency_ms: int | None = None,
         seed: int | None = None,
         retry_after_s: float | None = None,
+        operation_failure_spared: tuple[str, ...] | None = None,
     ) -> None:
         with self._lock:
+            if operation_failure_spared is not None:
+                self.operation_failure_spared = tuple(operation_failure_spared)
             if retry_after_s is not None:
                 self.retry_after_s = retry_after_s
             if error_rate is not None:
@@ -157,9 +162,14 @@ class Faults:
             self.hold_reached.set()
             self.hold_release.wait(timeout=60)
 
-    def operation_fails(self) -> bool:
+    def operation_fails(self, key: tuple[str, ...] | None = None) -> bool:
+        """Whether a new operation is to fail; `key` is its duration key, e.g. ("sqladmin", "CREATE")."""
         with self._lock:
-            return self._rng.random() < self.operation_failure_rate
+            draw = self._rng.random()
+            spared = key is not None and any(
+                fnmatch.fnmatchcase(".".join(key), glob) for glob in self.operation_failure_spared
+            )
+            return not spared and draw < self.operation_failure_rate
 
     def to_json(self) -> dict[str, Any]:
         with self._lock:

@@ -85,7 +85,7 @@ class Operations:
         if self.store.get_operation(name) is not None:
             raise ValueError(f"operation {name} already exists")
         now = self.clock.now()
-        if error is None and self.faults.operation_fails():
+        if error is None and self.faults.operation_fails(duration_key):
             error = ApiError(500, INJECTED_FAILURE, reason="internalError", status="INTERNAL")
         seconds = duration_s if duration_s is not None else self.duration(duration_key)
         record = {

@@ -159,6 +159,9 @@ def classify(exc: BaseException) -> ApiError | None:
     """Read any client exception into an ApiError; None if it is not an API failure."""
     if isinstance(exc, ApiErrorException):
         return exc.error
+    if isinstance(exc, OperationFailed):
+        # The operation is over and failed: polling it again cannot change that.
+        return ApiError(status=None, reason="operationFailed", message=str(exc))
     # googleapiclient.errors.HttpError: .resp (httplib2.Response) and .content
     resp = getattr(exc, "resp", None)
     content = getattr(exc, "content", None)

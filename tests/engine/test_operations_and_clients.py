@@ -71,3 +71,16 @@ def test_retry_settings_from_the_environment_are_checked():
     assert RetryPolicy.from_environment({"PROVISIONER_RETRY_DEADLINE": "5"}).deadline == 5
     with pytest.raises(ValueError, match="PROVISIONER_RETRY_INITIAL"):
         RetryPolicy.from_environment({"PROVISIONER_RETRY_INITIAL": "soon"})
+
+
+def test_a_failed_operation_is_not_polled_again_even_with_a_5xx_code():
+    op = CountingOperation(polls_needed=1, error="internal error")
+
+    def failing() -> bool:
+        op.polls += 1
+        raise OperationFailed("create x", "internal error", 500)
+
+    op.poll = failing  # type: ignore[method-assign]
+    with pytest.raises(OperationFailed):
+        wait_for(op, RetryPolicy(initial=0.001, deadline=5), PollSchedule(), sleep=lambda s: None)
+    assert op.polls == 1
