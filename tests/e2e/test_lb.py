@@ -283,15 +283,28 @@ def test_pruning_the_chain_deletes_it_front_to_back(emulator, cli, lb_only, comp
 
     emulator.clear_requests()
     _apply(cli, "--prune")
-    deleted = [r.path.split("/")[-2] for r in emulator.requests() if r.http_method == "DELETE"]
-    order = {collection: i for i, collection in enumerate(deleted)}
-    assert (
-        order["forwardingRules"] < order["targetHttpsProxies"] < order["urlMaps"] < order["backendServices"]
-    )
-    assert order["backendServices"] < order["networkEndpointGroups"]
-    assert order["backendServices"] < order["securityPolicies"]
-    assert order["targetHttpsProxies"] < order["sslCertificates"]
-    assert order["forwardingRules"] < order["addresses"]
+    deleted = ["/".join(r.path.split("/")[-2:]) for r in emulator.requests() if r.http_method == "DELETE"]
+    at = {path: i for i, path in enumerate(deleted)}
+    # Each link goes only after everything that points at it (the two chains run side by side).
+    https = [
+        "forwardingRules/digitwin-dev-lb-https",
+        "targetHttpsProxies/digitwin-dev-lb-https",
+        "urlMaps/digitwin-dev-lb",
+    ]
+    redirect = [
+        "forwardingRules/digitwin-dev-lb-http",
+        "targetHttpProxies/digitwin-dev-lb-http",
+        "urlMaps/digitwin-dev-lb-redirect",
+    ]
+    for chain in (https, redirect):
+        assert [at[p] for p in chain] == sorted(at[p] for p in chain), deleted
+    backends = [p for p in deleted if p.startswith("backendServices/")]
+    assert all(at["urlMaps/digitwin-dev-lb"] < at[b] for b in backends)
+    assert all(at[b] < at[n] for b in backends for n in deleted if n.startswith("networkEndpointGroups/"))
+    assert all(at[b] < at["securityPolicies/digitwin-dev-armor"] for b in backends)
+    cert = next(p for p in deleted if p.startswith("sslCertificates/"))
+    assert at["targetHttpsProxies/digitwin-dev-lb-https"] < at[cert]
+    assert max(at[https[0]], at[redirect[0]]) < at["addresses/digitwin-dev-lb-ip"]
     for collection in (
         "globalForwardingRules",
         "urlMaps",
