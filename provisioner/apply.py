@@ -152,7 +152,8 @@ class Executor:
     def _perform(self, change: Change, step: Step) -> str:
         kind = self.kinds[change.kind]
         if step.phase == "put" and change.action == "create":
-            return self._create(change, kind)
+            done = self._create(change, kind)
+            return f"{done}; {change.note}" if change.note else done
         live = self.live.get(change.address)
         if live is None:
             raise RuntimeError(f"{change.address} was not observed; make a new plan")

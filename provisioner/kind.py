@@ -109,6 +109,11 @@ class Kind(ABC):
         """Why a replacement cannot be carried out as delete + create, if it cannot."""
         return None
 
+    def status_note(self, live: LiveResource | None) -> str | None:
+        """A state worth reporting even when nothing changes (a certificate still provisioning);
+        `live` is None for a resource about to be created."""
+        return None
+
     def update_note(self, changes: Sequence[FieldChange]) -> str | None:
         """What an in-place update does beyond the fields (a restart, a new revision)."""
         return None

@@ -106,6 +106,8 @@ class Plan:
     unchanged: int = 0
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     options: dict[str, Any] = field(default_factory=dict)
+    #: Unchanged resources whose state is worth telling (address → what to know).
+    notices: dict[str, str] = field(default_factory=dict)
     format_version: int = PLAN_FORMAT_VERSION
 
     @property
@@ -135,6 +137,7 @@ class Plan:
             "options": self.options,
             "summary": {**self.counts(), "unchanged": self.unchanged, "blocked": len(self.blocked)},
             "changes": [c.to_dict() for c in self.changes],
+            "notices": self.notices,
             "observed": self.observed,
         }
 
@@ -161,4 +164,5 @@ class Plan:
             unchanged=data.get("summary", {}).get("unchanged", 0),
             created_at=data["created_at"],
             options=data.get("options", {}),
+            notices=data.get("notices", {}),
         )

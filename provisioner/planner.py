@@ -132,6 +132,8 @@ class Planner:
                 change.references = list(self.kinds[change.kind].references(obs.live[change.address]))
         changes = [c for c in proposed if c.action != "noop" or c.blocked is not None]
         unchanged = len(proposed) - len(changes)
+        # Unchanged resources with a state worth knowing (a certificate still provisioning).
+        notices = {c.address: c.note for c in proposed if c.action == "noop" and c.blocked is None and c.note}
         deletions: list[Change] = []
         for address, live in sorted(obs.live.items()):
             if address in desired_by_address or not live.managed:
@@ -150,6 +152,7 @@ class Planner:
             observed=observed,
             unchanged=unchanged,
             options=options.to_dict(),
+            notices=notices,
         )
 
     def _cascade(self, proposed: list[Change], obs: Observation, options: PlanOptions) -> None:
@@ -190,7 +193,7 @@ class Planner:
         base = {"address": resource.address, "kind": resource.kind, "name": resource.name}
         desired = resource_to_dict(resource)
         if live is None:
-            return Change(**base, action="create", desired=desired)
+            return Change(**base, action="create", desired=desired, note=kind.status_note(None))
         fields = field_changes(kind, resource, live)
         blocked = None
         note = None
@@ -199,6 +202,7 @@ class Planner:
             if not options.adopt:
                 blocked = "exists but is not managed by this tool; pass --adopt to take it over"
         if not fields:
+            note = _join(note, kind.status_note(live))
             return Change(**base, action="noop", blocked=blocked, note=note, desired=desired)
         reason = kind.replace_reason(fields)
         if reason is None:

@@ -74,6 +74,8 @@ def _field_lines(change: Change) -> list[str]:
 
 def plan_text(plan: Plan) -> str:
     out = [f"Environment {plan.env} (project {plan.project})", ""]
+    for address, notice in sorted(plan.notices.items()):
+        out.append(f"  = {address}: {notice}")
     for change in sorted(plan.changes, key=lambda c: (not c.destructive, 0)):
         if change.action == "noop" and not change.blocked:
             continue

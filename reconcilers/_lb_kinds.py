@@ -96,6 +96,16 @@ class ManagedCertificate(GlobalComputeKind):
             )
         return reason
 
+    def status_note(self, live: LiveResource | None) -> str | None:
+        if live is None:
+            return "stays PROVISIONING until the domains point at the load balancer's address"
+        managed = live.body.get("managed") or {}
+        status = managed.get("status")
+        if status and status != "ACTIVE":
+            domains = ", ".join(managed.get("domains", []))
+            return f"certificate {status}: waiting for {domains} to point at the load balancer's address"
+        return None
+
     def delete_note(self, live: LiveResource) -> str | None:
         status = (live.body.get("managed") or {}).get("status")
         if status and status != "ACTIVE":
@@ -103,7 +113,7 @@ class ManagedCertificate(GlobalComputeKind):
         return None
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        raise NotImplementedError("a managed certificate has no update; every change replaces it")
+        raise RuntimeError("a managed certificate has no update; every change replaces it")
 
 
 class ServerlessNeg(GlobalComputeKind):

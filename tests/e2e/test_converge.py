@@ -38,3 +38,14 @@ def test_plan_of_empty_project_lists_every_resource_as_create(emulator, cli):
     assert {"kms.key_ring", "kms.crypto_key", "kms.key_iam", "storage.bucket"} <= kinds
     assert all(c["action"] == "create" for c in plan["changes"])
     assert not [r for r in emulator.requests() if r.is_write], "plan must never write"
+
+
+def test_a_provisioning_certificate_is_reported_rather_than_waited_for(emulator, cli):
+    applied = cli("apply", "--env", "dev", "--auto-approve")
+    assert applied.code == 0
+    assert "stays PROVISIONING" in applied.err  # the line for the certificate's create
+
+    planned = cli("plan", "--env", "dev", "--detailed-exitcode")
+
+    assert planned.code == 0, "a provisioning certificate is not a change"
+    assert "= compute.ssl_certificate/" in planned.out and "certificate PROVISIONING" in planned.out
