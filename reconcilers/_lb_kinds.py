@@ -140,7 +140,7 @@ class ServerlessNeg(GlobalComputeKind):
         return self.operation(request, f"create network endpoint group {name}", region)
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        raise NotImplementedError("a network endpoint group has no update; every change replaces it")
+        raise RuntimeError("a network endpoint group has no update; every change replaces it")
 
     def delete(self, live: LiveResource) -> Operation:
         region, name = live.name.split("/")

@@ -105,6 +105,25 @@ def _merged_labels(live: LiveResource, want: dict[str, Any]) -> dict[str, str]:
     return {**(live.body.get("labels") or {}), **(want.get("labels") or {})}
 
 
+def _observe_by_region(kind: Kind, desired: Sequence[Resource], list_call: Any) -> list[LiveResource]:
+    """One paginated list per region for services and jobs alike, named `<region>/<name>`."""
+    found = []
+    for region in _regions(kind.ctx, desired):
+        request = {"parent": f"projects/{kind.ctx.project}/locations/{region}"}
+        for item in kind.call(lambda request=request: list(list_call(request))):
+            body = to_json_dict(item)
+            found.append(
+                LiveResource(
+                    kind.kind,
+                    f"{region}/{item.name.rsplit('/', 1)[1]}",
+                    body,
+                    managed=kind.ctx.is_ours(body.get("labels")),
+                    version=body.get("etag"),
+                )
+            )
+    return found
+
+
 class RunService(Kind):
     """A Cloud Run service; labels, ingress and the revision template are updated in place."""
 
@@ -113,24 +132,9 @@ class RunService(Kind):
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _services_client(self.ctx)
-        found = []
-        for region in _regions(self.ctx, desired):
-            parent = f"projects/{self.ctx.project}/locations/{region}"
-            services = self.call(
-                lambda parent=parent: list(client.list_services(request={"parent": parent}, retry=None))
-            )
-            for service in services:
-                body = to_json_dict(service)
-                found.append(
-                    LiveResource(
-                        self.kind,
-                        f"{region}/{service.name.rsplit('/', 1)[1]}",
-                        body,
-                        managed=self.ctx.is_ours(body.get("labels")),
-                        version=body.get("etag"),
-                    )
-                )
-        return found
+        return _observe_by_region(
+            self, desired, lambda request: client.list_services(request=request, retry=None)
+        )
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         template = body.get("template") or {}
@@ -193,24 +197,9 @@ class RunJob(Kind):
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _jobs_client(self.ctx)
-        found = []
-        for region in _regions(self.ctx, desired):
-            parent = f"projects/{self.ctx.project}/locations/{region}"
-            jobs = self.call(
-                lambda parent=parent: list(client.list_jobs(request={"parent": parent}, retry=None))
-            )
-            for job in jobs:
-                body = to_json_dict(job)
-                found.append(
-                    LiveResource(
-                        self.kind,
-                        f"{region}/{job.name.rsplit('/', 1)[1]}",
-                        body,
-                        managed=self.ctx.is_ours(body.get("labels")),
-                        version=body.get("etag"),
-                    )
-                )
-        return found
+        return _observe_by_region(
+            self, desired, lambda request: client.list_jobs(request=request, retry=None)
+        )
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         task = (body.get("template") or {}).get("template") or {}
