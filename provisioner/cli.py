@@ -53,6 +53,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors and the final summary")
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="stderr as plain lines (text) or one JSON object a line (json)",
+    )
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     plan.add_argument("--out", type=Path, help="save the plan as JSON, for `apply PLANFILE`")
     plan.add_argument(
+        "--markdown-dir",
+        type=Path,
+        metavar="DIR",
+        help="also write the Markdown plan as DIR/plan-1.md, plan-2.md, …, each fit for one PR comment",
+    )
+    plan.add_argument(
         "--detailed-exitcode", action="store_true", help="exit 0 with no changes, 2 with changes, 1 on error"
     )
     plan.add_argument(
@@ -145,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(args: argparse.Namespace) -> None:
+def _log_level(args: argparse.Namespace) -> int:
     level = logging.WARNING
     if args.verbose == 1:
         level = logging.INFO
@@ -153,7 +165,12 @@ def _configure_logging(args: argparse.Namespace) -> None:
         level = logging.DEBUG
     if args.quiet:
         level = logging.ERROR
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    return level
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=_log_level(args), format=fmt, stream=sys.stderr)
 
 
 def _load_spec(specs: Path, env: str) -> Any:
@@ -262,7 +279,7 @@ def _check_targets(session: Session, targets: Sequence[str]) -> None:
 
 # -- plan ------------------------------------------------------------------------------
 def cmd_plan(args: argparse.Namespace) -> int:
-    from provisioner.render import render_plan
+    from provisioner.render import render_plan, use_colour
 
     if args.out and not args.out.parent.is_dir():
         raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
@@ -278,10 +295,30 @@ def cmd_plan(args: argparse.Namespace) -> int:
             plan.save(args.out)
         except OSError as exc:
             raise UsageError(f"cannot write the plan to {args.out}: {exc.strerror or exc}") from exc
-    print(render_plan(plan, args.format))
+    if args.markdown_dir:
+        _write_markdown_parts(plan, args.markdown_dir)
+    print(render_plan(plan, args.format, colour=use_colour(sys.stdout)))
     if args.detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return EXIT_OK
+
+
+def _write_markdown_parts(plan: Any, folder: Path) -> None:
+    """Comment-sized parts, numbered; parts of an earlier, longer plan are removed first."""
+    import re
+
+    from provisioner.render import plan_markdown_parts
+
+    parts = plan_markdown_parts(plan)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("plan-*.md"):
+            if re.fullmatch(r"plan-\d+\.md", old.name):
+                old.unlink()
+        for i, part in enumerate(parts, 1):
+            (folder / f"plan-{i}.md").write_text(part)
+    except OSError as exc:
+        raise UsageError(f"cannot write the Markdown plan to {folder}: {exc.strerror or exc}") from exc
 
 
 # -- apply -----------------------------------------------------------------------------
@@ -373,7 +410,7 @@ def cmd_force_unlock(args: argparse.Namespace) -> int:
 def cmd_apply(args: argparse.Namespace) -> int:
     from provisioner.apply import Executor
     from provisioner.plan import Plan
-    from provisioner.render import apply_summary, plan_text
+    from provisioner.render import apply_summary, plan_text, use_colour
 
     if args.drift_only or len(args.envs) > 1:
         from provisioner import drift_mode
@@ -401,7 +438,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             plan = session.planner.plan(_plan_options(args), observation)
             live = observation.live
         if not args.quiet:
-            print(plan_text(plan))
+            print(plan_text(plan, colour=use_colour(sys.stdout)))
         if not plan.pending:
             return EXIT_OK  # nothing to write, so no lock to take: a converged run stays read-only
         if not _confirm(plan, args.auto_approve):
@@ -470,7 +507,16 @@ COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "apply": cmd_apply, "for
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.log_format == "json":
+        from provisioner.log_format import json_stderr
+
+        with json_stderr(_log_level(args)):
+            return _run(args)
     _configure_logging(args)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:

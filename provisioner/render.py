@@ -7,7 +7,10 @@ field whose name says it holds one is masked here as a second line of defence.
 from __future__ import annotations
 
 import json
-from typing import Any
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 from provisioner.apply import ApplyResult
 from provisioner.plan import Change, Plan
@@ -72,14 +75,29 @@ def _field_lines(change: Change) -> list[str]:
     return lines
 
 
-def plan_text(plan: Plan) -> str:
+#: ANSI colours of the text plan's change lines, by action (Terraform's: add, change, destroy).
+COLOURS = {"create": "32", "update": "33", "abandon": "33", "replace": "31", "delete": "31"}
+
+
+def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org)."""
+    env = os.environ if environ is None else environ
+    return bool(stream.isatty()) and not env.get("NO_COLOR")
+
+
+def _paint(text: str, action: str, colour: bool) -> str:
+    code = COLOURS.get(action)
+    return f"\033[{code}m{text}\033[0m" if colour and code else text
+
+
+def plan_text(plan: Plan, colour: bool = False) -> str:
     out = [f"Environment {plan.env} (project {plan.project})", ""]
     for address, notice in sorted(plan.notices.items()):
         out.append(f"  = {address}: {notice}")
     for change in sorted(plan.changes, key=lambda c: (not c.destructive, 0)):
         if change.action == "noop" and not change.blocked:
             continue
-        out.append(_change_header(change))
+        out.append(_paint(_change_header(change), change.action, colour))
         out.extend(_field_lines(change))
     if plan.has_changes:
         out.append("")
@@ -93,12 +111,76 @@ def plan_json(plan: Plan) -> str:
     return json.dumps(data, indent=2, default=str)
 
 
-def _md_cell(value: Any) -> str:
-    return show(value).replace("|", "\\|")
+#: GitHub refuses a pull-request comment longer than this many characters.
+COMMENT_LIMIT = 65536
+#: How many destructive changes the warning at the top of a Markdown plan names one by one.
+BANNER_NAMES = 20
+TABLE_HEAD = ["| field | before | after |", "| --- | --- | --- |"]
 
 
-def plan_markdown(plan: Plan) -> str:
-    out = [f"### Plan for `{plan.env}` (`{plan.project}`)", "", f"**{summary_line(plan)}**", ""]
+def _md_cell(value: Any, limit: int | None = None) -> str:
+    """One table cell: JSON on one line, pipes and HTML escaped so the table stays a table."""
+    text = show(value)
+    if limit is not None and len(text) > limit:
+        text = f"{text[:limit]}… ({len(text) - limit} characters more; see the JSON plan)"
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+
+
+def _md_text(text: str) -> str:
+    """Free text (notes, reasons) on one line, so it cannot open a table or close a section."""
+    return " ".join(text.split()).replace("<", "&lt;")
+
+
+@dataclass
+class _Section:
+    """One collapsible section of a Markdown plan: a title, some lines and a before → after table."""
+
+    key: str
+    title: str
+    intro: list[str]
+    rows: list[str]
+    head: list[str] = field(default_factory=lambda: list(TABLE_HEAD))
+
+    def render(self, rows: list[str] | None = None, title: str | None = None) -> str:
+        rows = self.rows if rows is None else rows
+        out = ["<details>", f"<summary>{title or self.title}</summary>", ""]
+        for line in self.intro:
+            out += [line, ""]
+        if rows:
+            out += [*self.head, *rows, ""]
+        out += ["</details>", ""]
+        return "\n".join(out)
+
+    def pieces(self, budget: int) -> list[str]:
+        """The section, or, if it alone exceeds the budget, several whole tables of its rows."""
+        whole = self.render()
+        if len(whole) <= budget or len(self.rows) < 2:
+            return [whole]
+        chunks: list[list[str]] = [[]]
+        overhead = len(self.render(rows=[], title=f"{self.title} (fields 99999–99999 of 99999)"))
+        overhead += sum(len(h) + 1 for h in self.head) + 1
+        size = overhead
+        for row in self.rows:
+            if chunks[-1] and size + len(row) + 1 > budget:
+                chunks.append([])
+                size = overhead
+            chunks[-1].append(row)
+            size += len(row) + 1
+        out, first = [], 1
+        for chunk in chunks:
+            last = first + len(chunk) - 1
+            out.append(self.render(chunk, f"{self.title} (fields {first}–{last} of {len(self.rows)})"))
+            first = last + 1
+        return out
+
+
+def _md_sections(plan: Plan, cell_limit: int | None = None) -> list[_Section]:
+    sections = []
+    if plan.notices:
+        notices = sorted(plan.notices.items())
+        rows = [f"| `{address}` | {_md_cell(notice, cell_limit)} |" for address, notice in notices]
+        head = ["| resource | notice |", "| --- | --- |"]
+        sections.append(_Section("notices", f"ℹ️ {len(rows)} unchanged, worth knowing", [], rows, head))
     ordered = sorted(
         (c for c in plan.changes if c.action != "noop" or c.blocked),
         key=lambda c: (not c.destructive, c.address),
@@ -106,27 +188,83 @@ def plan_markdown(plan: Plan) -> str:
     for change in ordered:
         title = f"<code>{change.symbol} {change.address}</code>"
         if change.destructive:
-            title = f"⚠️ DESTRUCTIVE {title}"
-        out += ["<details>", f"<summary>{title}</summary>", ""]
-        if change.reason:
-            out += [f"Replacement: {change.reason}", ""]
-        if change.note:
-            out += [f"Note: {change.note}", ""]
+            title = f"⚠️ <b>DESTRUCTIVE</b> {title}"
         if change.blocked:
-            out += [f"Held back: {change.blocked}", ""]
-        rows = [(f.path, f.before, f.after) for f in change.fields]
+            title += " (held back)"
+        intro = []
+        if change.reason:
+            intro.append(f"**Replacement:** {_md_text(change.reason)}")
+        if change.note:
+            intro.append(f"**Note:** {_md_text(change.note)}")
+        if change.blocked:
+            intro.append(f"**Held back:** {_md_text(change.blocked)}")
+        if change.action == "delete" and change.references:
+            intro.append("Points at: " + ", ".join(f"`{r}`" for r in change.references))
+        values = [(f.path, f.before, f.after) for f in change.fields]
         if change.action == "create" and change.desired:
-            rows = [(k, None, v) for k, v in sorted(change.desired["body"].items())]
-        if rows:
-            out += ["| field | before | after |", "| --- | --- | --- |"]
-            out += [f"| `{p}` | {_md_cell(mask(b, p))} | {_md_cell(mask(a, p))} |" for p, b, a in rows]
-            out.append("")
-        out += ["</details>", ""]
-    return "\n".join(out)
+            values = [(k, None, v) for k, v in sorted(change.desired["body"].items())]
+        rows = [
+            f"| `{p}` | {_md_cell(mask(b, p), cell_limit)} | {_md_cell(mask(a, p), cell_limit)} |"
+            for p, b, a in values
+        ]
+        sections.append(_Section(change.address, title, intro, rows))
+    return sections
 
 
-def render_plan(plan: Plan, fmt: str) -> str:
-    return {"text": plan_text, "json": plan_json, "markdown": plan_markdown}[fmt](plan)
+def _md_header(plan: Plan, part: str = "") -> str:
+    """Title, counts and, loudly, what would be destroyed: repeated on every part."""
+    out = [f"### Plan for `{plan.env}` (`{plan.project}`){part}", "", f"**{summary_line(plan)}**", ""]
+    destructive = [c for c in plan.changes if c.destructive and c.action != "noop"]
+    if destructive:
+        out += ["> [!CAUTION]", f"> **{len(destructive)} destructive change(s): data will be lost.**"]
+        for change in sorted(destructive, key=lambda c: c.address)[:BANNER_NAMES]:
+            held = " (held back)" if change.blocked else ""
+            out.append(f"> - `{change.symbol} {change.address}`{held}")
+        if len(destructive) > BANNER_NAMES:
+            out.append(f"> - … and {len(destructive) - BANNER_NAMES} more, listed first below")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def plan_markdown(plan: Plan) -> str:
+    """The whole plan as one Markdown document, destructive changes first."""
+    return _md_header(plan) + "\n".join(s.render() for s in _md_sections(plan))
+
+
+def plan_markdown_parts(plan: Plan, limit: int = COMMENT_LIMIT) -> list[str]:
+    """The Markdown plan as documents of at most `limit` characters, one per pull-request comment.
+
+    Parts break between resource sections, never inside a table; each repeats the title,
+    the counts and the destructive warning, and says which part it is. A single section
+    too long for a part is carried as several whole tables of its rows.
+    """
+    whole = plan_markdown(plan)
+    if len(whole) <= limit:
+        return [whole]
+    sections = _md_sections(plan, cell_limit=limit // 8)
+    widest = len(str(max(len(sections), 1) * 10))
+    budget = limit - len(_md_header(plan, f" — part {'9' * widest} of {'9' * widest}"))
+    if budget < limit // 4:
+        raise ValueError(f"a limit of {limit} characters leaves no room for the plan itself")
+    groups: list[list[str]] = [[]]
+    size = 0
+    for section in sections:
+        for piece in section.pieces(budget):
+            if groups[-1] and size + len(piece) + 1 > budget:
+                groups.append([])
+                size = 0
+            groups[-1].append(piece)
+            size += len(piece) + 1
+    total = len(groups)
+    return [
+        _md_header(plan, f" — part {i} of {total}") + "\n".join(group) for i, group in enumerate(groups, 1)
+    ]
+
+
+def render_plan(plan: Plan, fmt: str, colour: bool = False) -> str:
+    if fmt == "text":
+        return plan_text(plan, colour)
+    return {"json": plan_json, "markdown": plan_markdown}[fmt](plan)
 
 
 def apply_summary(result: ApplyResult) -> str:
