@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import shlex
@@ -302,3 +303,88 @@ def test_workflows_pass_actionlint() -> None:
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+HARNESS = r"""
+const fs = require('fs');
+const calls = [];
+const existing = JSON.parse(process.env.EXISTING);
+const github = {
+  paginate: async (method, args) => { calls.push(['list', args]); return existing; },
+  rest: { issues: {
+    listComments: 'listComments',
+    updateComment: async (args) => { calls.push(['update', args]); },
+    createComment: async (args) => { calls.push(['create', args]); },
+  } },
+};
+const context = {
+  repo: { owner: 'o', repo: 'r' }, issue: { number: 8 }, runId: 42, serverUrl: 'https://github.example',
+  payload: { pull_request: { head: { sha: 'abcdef0123456789' } } },
+};
+const AsyncFunction = (async () => {}).constructor;
+new AsyncFunction('require', 'github', 'context', fs.readFileSync(process.argv[2], 'utf8'))(
+  require, github, context,
+).then(() => console.log(JSON.stringify(calls)));
+"""
+
+
+def run_comment_script(tmp_path: Path, existing: list[dict[str, Any]]) -> list[list[Any]]:
+    """The comment job's github-script under node, with a recording stand-in for the GitHub API."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the comment script is only checked statically")
+    (step,) = uses(load("plan.yml")["jobs"]["comment"], "actions/github-script")
+    (tmp_path / "script.js").write_text(step["with"]["script"])
+    (tmp_path / "harness.js").write_text(HARNESS)
+    done = subprocess.run(
+        [node, "harness.js", "script.js"],
+        cwd=tmp_path,
+        env={**os.environ, "EXISTING": json.dumps(existing)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def big_plan(env: str, resources: int) -> str:
+    blocks = "".join(
+        f"<details>\n<summary><code>+ kind/digitwin-{env}-{i}</code></summary>\n\n"
+        f"| field | before | after |\n| --- | --- | --- |\n| `x` | (unset) | {'y' * 200} |\n\n</details>\n"
+        for i in range(resources)
+    )
+    return f"### Plan for `{env}`\n\n**Plan: {resources} to create.**\n\n{blocks}"
+
+
+def test_comment_is_created_once_then_updated_in_place(tmp_path: Path) -> None:
+    (tmp_path / "plan-dev.md").write_text("### Plan for `dev`\n\nNo changes.\n")
+    (tmp_path / "plan-staging.md").write_text(big_plan("staging", 3))
+    # prod's plan failed: no file
+
+    calls = run_comment_script(tmp_path, [])
+    assert [c[0] for c in calls] == ["list", "create"]
+    body = calls[1][1]["body"]
+    assert body.startswith(MARKER) and calls[1][1]["issue_number"] == 8
+    assert "abcdef0" in body and "No changes." in body and "digitwin-staging-2" in body
+    assert "No plan: the plan failed" in body and "/actions/runs/42" in body
+
+    existing = [
+        {"id": 1, "user": {"type": "User"}, "body": f"quoting {MARKER}"},
+        {"id": 2, "user": {"type": "Bot"}, "body": "another bot"},
+        {"id": 3, "user": {"type": "Bot"}, "body": f"{MARKER}\nold plan"},
+    ]
+    calls = run_comment_script(tmp_path, existing)
+    assert [c[0] for c in calls] == ["list", "update"]
+    assert calls[1][1]["comment_id"] == 3 and calls[1][1]["body"] == body
+
+
+def test_long_plans_are_cut_after_a_whole_resource(tmp_path: Path) -> None:
+    for env in ENVS:
+        (tmp_path / f"plan-{env}.md").write_text(big_plan(env, 300))
+    (_, (_, args)) = run_comment_script(tmp_path, [])
+    body = args["body"]
+    assert len(body) < 65536
+    assert body.count("<details>") == body.count("</details>") > 0
+    assert body.count("Cut short to fit one comment") == 3
+    assert all(f"Plan for `{env}`" in body for env in ENVS)
