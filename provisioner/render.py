@@ -108,6 +108,10 @@ def plan_text(plan: Plan, colour: bool = False) -> str:
 def plan_json(plan: Plan) -> str:
     data = plan.to_dict()
     data["changes"] = mask(data["changes"])
+    for change in data["changes"]:
+        # A field change names its field in `path`, not in a key, so mask by the path.
+        for f in change["fields"]:
+            f["before"], f["after"] = mask(f["before"], f["path"]), mask(f["after"], f["path"])
     return json.dumps(data, indent=2, default=str)
 
 

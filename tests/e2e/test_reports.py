@@ -17,7 +17,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
 from provisioner.plan import Change, FieldChange, Plan
-from provisioner.render import COMMENT_LIMIT, plan_markdown, plan_markdown_parts, plan_text
+from provisioner.render import COMMENT_LIMIT, plan_markdown, plan_markdown_parts, plan_text, render_plan
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json").read_text())
 ESCAPE = re.compile(r"\x1b\[")
@@ -71,6 +71,19 @@ def test_the_schema_rejects_what_plan_load_would_misread():
     ):
         with pytest.raises(jsonschema.ValidationError):
             _validate(broken)
+
+
+def test_the_json_plan_masks_secret_fields_by_their_path():
+    change = Change(
+        "sql.user/app",
+        "sql.user",
+        "app",
+        "update",
+        [FieldChange("password", "old-secret", "new-secret"), FieldChange("host", "%", "10.0.0.0/8")],
+    )
+    rendered = render_plan(Plan("dev", "p", [change], {"sql.user/app": "t"}), "json")
+    _validate(json.loads(rendered))
+    assert "secret" not in rendered and '"(sensitive)"' in rendered and "10.0.0.0/8" in rendered
 
 
 def _synthetic(count: int) -> Plan:
