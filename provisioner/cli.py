@@ -154,6 +154,20 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.add_argument("--env", required=True)
     _common(unlock)
     _engine_options(unlock)
+
+    drift = sub.add_parser("drift", help="report drift, unmanaged resources and coverage (read-only)")
+    drift.add_argument("--env", required=True)
+    drift.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    _common(drift)
+    _engine_options(drift)
+
+    graph = sub.add_parser("graph", help="draw the dependency graph, marking what a plan would change")
+    graph.add_argument("--env", required=True)
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.add_argument("--out", type=Path, help="write to this file (.svg renders with Graphviz)")
+    graph.add_argument("--no-plan", action="store_true", help="draw without a plan, calling no API")
+    _common(graph)
+    _engine_options(graph)
     return parser
 
 
@@ -502,7 +516,36 @@ def _refuse_if_moved(session: Session, plan: Any, planfile: Path | None) -> bool
     return True
 
 
-COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "apply": cmd_apply, "force-unlock": cmd_force_unlock}
+def cmd_drift(args: argparse.Namespace) -> int:
+    from provisioner import drift_scan
+
+    session = Session(args, args.env)
+    try:
+        return drift_scan.run(session, args.format)
+    finally:
+        session.close()
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from provisioner import graph_render
+
+    session = Session(args, args.env)
+    try:
+        return graph_render.run(session, args.format, args.out, with_plan=not args.no_plan)
+    except graph_render.RenderError as exc:
+        raise UsageError(str(exc)) from exc
+    finally:
+        session.close()
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "plan": cmd_plan,
+    "apply": cmd_apply,
+    "force-unlock": cmd_force_unlock,
+    "drift": cmd_drift,
+    "graph": cmd_graph,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
