@@ -220,12 +220,13 @@ def _md_header(plan: Plan, part: str = "") -> str:
     out = [f"### Plan for `{plan.env}` (`{plan.project}`){part}", "", f"**{summary_line(plan)}**", ""]
     destructive = [c for c in plan.changes if c.destructive and c.action != "noop"]
     if destructive:
-        out += ["> [!CAUTION]", f"> **{len(destructive)} destructive change(s): data will be lost.**"]
+        noun = "change" if len(destructive) == 1 else "changes"
+        out += ["> [!CAUTION]", f"> **{len(destructive)} destructive {noun}: data will be lost.**"]
         for change in sorted(destructive, key=lambda c: c.address)[:BANNER_NAMES]:
             held = " (held back)" if change.blocked else ""
             out.append(f"> - `{change.symbol} {change.address}`{held}")
         if len(destructive) > BANNER_NAMES:
-            out.append(f"> - … and {len(destructive) - BANNER_NAMES} more, listed first below")
+            out.append(f"> - … and {len(destructive) - BANNER_NAMES} more (destructive changes come first)")
         out.append("")
     return "\n".join(out) + "\n"
 

@@ -132,7 +132,7 @@ def test_a_long_markdown_plan_splits_into_whole_comment_sized_parts():
         head = part.splitlines()[0]
         assert head.endswith(f"part {i} of {len(parts)}")
         assert "Plan: 0 to create, 1979 to update, 21 to replace, 0 to delete." in part
-        assert "[!CAUTION]" in part and "21 destructive change(s)" in part
+        assert "[!CAUTION]" in part and "21 destructive changes: data will be lost." in part
         # Every section closes in the part that opens it, and no table is left open.
         assert part.count("<details>") == part.count("</details>")
         assert not _inside_table(part.rstrip("\n").splitlines()[-1])
