@@ -65,3 +65,31 @@ def test_graph_marks_what_a_plan_would_change(emulator, cli, tmp_path):
     text = out.read_text()
     assert f'"storage.bucket/{DOCUMENTS}" [label="storage.bucket/{DOCUMENTS}\\n(update)"' in text
     assert 'fillcolor="#fff3c4"' in text
+
+
+def test_svg_without_graphviz_says_what_to_do(emulator, cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    out = tmp_path / "graph.svg"
+
+    result = cli("graph", "--env", "dev", "--no-plan", "--out", str(out))
+
+    assert result.code == 1
+    assert "Graphviz" in result.err and "--format dot" in result.err
+    assert not out.exists()
+
+
+def test_svg_is_rendered_by_the_dot_program(emulator, cli, tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_dot = bin_dir / "dot"
+    # Stands in for Graphviz: records the DOT source it is given as the "SVG".
+    fake_dot.write_text('#!/bin/sh\n[ "$1" = -Tsvg ] && [ "$2" = -o ] && cat > "$3"\n')
+    fake_dot.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    out = tmp_path / "graph.svg"
+
+    result = cli("graph", "--env", "dev", "--no-plan", "--out", str(out))
+
+    assert result.code == 0, result.err
+    assert f"Wrote {out}" in result.out
+    assert out.read_text().startswith('digraph "dev" {')
