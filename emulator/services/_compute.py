@@ -396,6 +396,26 @@ def aggregated_reply(
     return {**flat, "items": grouped}
 
 
+def project_items(call: Call, store_kind: str) -> list[dict[str, Any]]:
+    """Every stored resource of a kind in the caller's project, as the API shows it."""
+    project_id = project(call)
+    return [public(i) for i in call.ctx.store.list(store_kind) if i["selfLink"].split("/")[6] == project_id]
+
+
+def regional_list(call: Call, store_kind: str, collection: str, noun: str) -> dict[str, Any]:
+    """`<collection>.list` for one region, as every regional Compute collection answers it."""
+    parent = f"projects/{project(call)}/regions/{region(call)}"
+    items = [public(i) for i in call.ctx.store.list(store_kind, parent)]
+    return list_reply(call, f"compute#{noun}List", items, f"{parent}/{collection}")
+
+
+def regional_aggregated(call: Call, store_kind: str, collection: str, noun: str) -> dict[str, Any]:
+    """`<collection>.aggregatedList`: the project's resources of every region, grouped by region."""
+    list_path = f"projects/{project(call)}/aggregated/{collection}"
+    items = project_items(call, store_kind)
+    return aggregated_reply(call, f"compute#{noun}AggregatedList", collection, items, list_path)
+
+
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<open>\() | (?P<close>\)) | (?P<kw>AND|OR)(?=[\s(]|$)

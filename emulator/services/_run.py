@@ -286,3 +286,15 @@ def page(call: Call, items: list[dict[str, Any]], key: str) -> dict[str, Any]:
     if token:
         out["nextPageToken"] = token
     return out
+
+
+def list_in(call: Call, store_kind: str, key: str, permission: str) -> dict[str, Any]:
+    """`list` of services or jobs in one location, or in every location with `-`."""
+    project_id, _, location = parent_of(call, call.param("parent"), permission)
+    if location == "-":
+        items = [
+            i for i in call.ctx.store.list(store_kind) if i["name"].startswith(f"projects/{project_id}/")
+        ]
+    else:
+        items = call.ctx.store.list(store_kind, f"projects/{project_id}/locations/{location}")
+    return page(call, sorted(items, key=lambda i: i["name"]), key)

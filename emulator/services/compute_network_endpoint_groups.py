@@ -147,8 +147,7 @@ def delete_group(call: Call) -> Reply:
 @API.handles("compute.networkEndpointGroups.aggregatedList")
 def aggregated_groups(call: Call) -> dict[str, Any]:
     """The project's groups of every scope; the serverless ones are listed by region."""
-    project_id = c.project(call)
-    items = [c.public(g) for g in call.ctx.store.list(lb.NEG) if g["selfLink"].split("/")[6] == project_id]
+    items = c.project_items(call, lb.NEG)
     return lb.aggregated(
         call,
         "compute#networkEndpointGroupAggregatedList",

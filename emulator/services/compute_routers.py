@@ -167,21 +167,12 @@ def get_router(call: Call) -> dict[str, Any]:
 
 @API.handles("compute.routers.list")
 def list_routers(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    region_name = c.region(call)
-    parent = f"projects/{project_id}/regions/{region_name}"
-    return c.list_reply(
-        call, "compute#routerList", call.ctx.store.list(c.ROUTER, parent), f"{parent}/routers"
-    )
+    return c.regional_list(call, c.ROUTER, "routers", "router")
 
 
 @API.handles("compute.routers.aggregatedList")
 def aggregated_routers(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [r for r in call.ctx.store.list(c.ROUTER) if r["selfLink"].split("/")[6] == project_id]
-    return c.aggregated_reply(
-        call, "compute#routerAggregatedList", "routers", items, f"projects/{project_id}/aggregated/routers"
-    )
+    return c.regional_aggregated(call, c.ROUTER, "routers", "router")
 
 
 def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any], op_type: str) -> Reply:

@@ -167,26 +167,12 @@ def get_subnetwork(call: Call) -> dict[str, Any]:
 
 @API.handles("compute.subnetworks.list")
 def list_subnetworks(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    region_name = c.region(call)
-    parent = f"projects/{project_id}/regions/{region_name}"
-    items = [c.public(s) for s in call.ctx.store.list(c.SUBNETWORK, parent)]
-    return c.list_reply(call, "compute#subnetworkList", items, f"{parent}/subnetworks")
+    return c.regional_list(call, c.SUBNETWORK, "subnetworks", "subnetwork")
 
 
 @API.handles("compute.subnetworks.aggregatedList")
 def aggregated_subnetworks(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [
-        c.public(s) for s in call.ctx.store.list(c.SUBNETWORK) if s["selfLink"].split("/")[6] == project_id
-    ]
-    return c.aggregated_reply(
-        call,
-        "compute#subnetworkAggregatedList",
-        "subnetworks",
-        items,
-        f"projects/{project_id}/aggregated/subnetworks",
-    )
+    return c.regional_aggregated(call, c.SUBNETWORK, "subnetworks", "subnetwork")
 
 
 def _same(call: Call, key: str, value: Any, current: dict[str, Any]) -> bool:

@@ -31,6 +31,7 @@ from emulator.services._run import (
     container_defaults,
     fetch,
     in_flight,
+    list_in,
     name_of,
     new_etag,
     page,
@@ -150,12 +151,7 @@ def get_job(call: Call) -> dict[str, Any]:
 
 @API.handles("run.projects.locations.jobs.list")
 def list_jobs(call: Call) -> dict[str, Any]:
-    project_id, _, location = parent_of(call, call.param("parent"), "run.jobs.list")
-    if location == "-":
-        items = [j for j in call.ctx.store.list(JOB) if j["name"].startswith(f"projects/{project_id}/")]
-    else:
-        items = call.ctx.store.list(JOB, f"projects/{project_id}/locations/{location}")
-    return page(call, sorted(items, key=lambda j: j["name"]), "jobs")
+    return list_in(call, JOB, "jobs", "run.jobs.list")
 
 
 @API.handles("run.projects.locations.jobs.patch")

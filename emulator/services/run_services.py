@@ -35,6 +35,7 @@ from emulator.services._run import (
     cpu_count,
     fetch,
     in_flight,
+    list_in,
     name_of,
     new_etag,
     page,
@@ -285,13 +286,7 @@ def get_service(call: Call) -> dict[str, Any]:
 
 @API.handles("run.projects.locations.services.list")
 def list_services(call: Call) -> dict[str, Any]:
-    project_id, _, location = parent_of(call, call.param("parent"), "run.services.list")
-    if location == "-":
-        items = [s for s in call.ctx.store.list(SERVICE) if s["name"].startswith(f"projects/{project_id}/")]
-    else:
-        items = call.ctx.store.list(SERVICE, f"projects/{project_id}/locations/{location}")
-    items.sort(key=lambda s: s["name"])
-    return page(call, items, "services")
+    return list_in(call, SERVICE, "services", "run.services.list")
 
 
 @API.handles("run.projects.locations.services.patch")
