@@ -37,6 +37,9 @@ sqladmin UPDATE                                60      patch without a tier chan
 sqladmin UPDATE TIER                           300     tier change restarts; duration unverified
 sqladmin RESTART                               60      assumption
 sqladmin DELETE                                60      assumption
+sqladmin BACKUP_VOLUME                         120     on-demand backup of a small database; assumption
+sqladmin RESTORE_VOLUME                        300     restore restarts the instance; assumption
+sqladmin DELETE_BACKUP                         10      assumption
 sqladmin CREATE_DATABASE / DELETE_DATABASE     10      assumption
 sqladmin UPDATE_DATABASE                       10      assumption
 sqladmin CREATE_USER / UPDATE_USER /           10      assumption
@@ -71,6 +74,9 @@ REALISTIC: dict[tuple[str, ...], float] = {
     ("sqladmin", "UPDATE", "TIER"): 300.0,
     ("sqladmin", "RESTART"): 60.0,
     ("sqladmin", "DELETE"): 60.0,
+    ("sqladmin", "BACKUP_VOLUME"): 120.0,
+    ("sqladmin", "RESTORE_VOLUME"): 300.0,
+    ("sqladmin", "DELETE_BACKUP"): 10.0,
     ("sqladmin", "CREATE_DATABASE"): 10.0,
     ("sqladmin", "UPDATE_DATABASE"): 10.0,
     ("sqladmin", "DELETE_DATABASE"): 10.0,

@@ -406,10 +406,12 @@ def start_operation(
     failure_effects: list[Any] | None = None,
     duration_key: tuple[str, ...] | None = None,
     duration_s: float | None = None,
+    details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Start a `sql#operation` on an instance and return how it looks now.
 
     The operation's target is the instance, so `require_idle` sees it until it is done.
+    `details` are fields the operation shows besides the common ones (`backupContext`).
     """
     name = sqladmin_operation_name()
     base = base_url(call)
@@ -420,6 +422,7 @@ def start_operation(
         "targetProject": project,
         "user": OPERATION_USER,
         "selfLink": f"{base}/projects/{project}/operations/{name}",
+        **(details or {}),
     }
     record = call.ctx.operations.start(
         name=name,

@@ -59,3 +59,34 @@ def test_gcloud_lists_and_describes_an_instance(emu: Emulator, tmp_path: Path) -
     assert instance["settings"]["userLabels"] == {"env": "dev"}
     paths = [r.path for r in emu.requests() if r.method_id in ("sql.instances.list", "sql.instances.get")]
     assert paths and all(p.startswith("/sql/v1beta4/") for p in paths)
+
+
+def test_gcloud_lists_and_describes_backup_runs(emu: Emulator, tmp_path: Path) -> None:
+    sql = build(
+        "sqladmin",
+        "v1",
+        credentials=AnonymousCredentials(),
+        static_discovery=True,
+        client_options={"api_endpoint": emu.base_url + "/"},
+    )
+    body = {"name": "pg", "databaseVersion": "POSTGRES_15", "region": "us-central1"}
+    sql.instances().insert(project=PROJECT, body={**body, "settings": {"tier": "db-custom-1-3840"}}).execute()
+    op = sql.backupRuns().insert(project=PROJECT, instance="pg", body={"description": "before v2"}).execute()
+    backup_id = op["backupContext"]["backupId"]
+    env = {**os.environ, "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"), "CLOUDSDK_CORE_DISABLE_PROMPTS": "1"}
+    for prop, value in (
+        ("api_endpoint_overrides/sql", emu.base_url + "/"),
+        ("auth/disable_credentials", "true"),
+        ("core/project", PROJECT),
+    ):
+        assert _gcloud(env, "config", "set", prop, value).returncode == 0
+
+    listed = _gcloud(env, "sql", "backups", "list", "--instance", "pg", "--format=json")
+    described = _gcloud(env, "sql", "backups", "describe", backup_id, "--instance", "pg", "--format=json")
+
+    assert listed.returncode == 0, listed.stderr
+    assert [(r["id"], r["status"], r["type"]) for r in json.loads(listed.stdout)] == [
+        (backup_id, "SUCCESSFUL", "ON_DEMAND")
+    ]
+    assert described.returncode == 0, described.stderr
+    assert json.loads(described.stdout)["description"] == "before v2"
