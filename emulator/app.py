@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 from emulator.clock import Clock
@@ -82,7 +83,10 @@ class Emulator:
         return self.ctx.projects.register(project_id)
 
     def requests(self) -> list[RequestRecord]:
-        return [RequestRecord(*row) for row in self.store.requests()]
+        return [
+            RequestRecord(*row[:-1], body=json.loads(row[-1]) if row[-1] else None)
+            for row in self.store.requests()
+        ]
 
     def clear_requests(self) -> None:
         self.store.clear_requests()

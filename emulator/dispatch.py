@@ -12,7 +12,7 @@ from emulator import enums
 from emulator.context import Context
 from emulator.discovery import RouteTable
 from emulator.errors import ApiError, invalid, unimplemented
-from emulator.records import is_write
+from emulator.records import is_write, loggable_body
 from emulator.registry import Api, Call, Handler, Reply
 from emulator.validation import BodyValidator, validate_query
 
@@ -66,7 +66,7 @@ class Dispatcher:
                     "Method not allowed." if status == 405 else f"The requested URL {raw_path} was not found."
                 )
                 outcome = error_outcome(ApiError(status, message))
-                self._log(None, http_method, raw_path, query_string, outcome.status)
+                self._log(None, http_method, raw_path, query_string, outcome.status, body)
                 return outcome
             route = next((r for r in candidates if r.method.id in self.handlers), candidates[0])
             method_id = route.method.id
@@ -74,14 +74,14 @@ class Dispatcher:
             if decision.latency_ms:
                 time.sleep(decision.latency_ms / 1000)
             if decision.drop:
-                self._log(method_id, http_method, raw_path, query_string, 0)
+                self._log(method_id, http_method, raw_path, query_string, 0, body)
                 return Outcome(drop=True)
             if decision.error is not None:
                 raise decision.error
             outcome = self._run(route, raw_path, query_string, headers, body)
         except ApiError as error:
             outcome = error_outcome(error)
-        self._log(method_id, http_method, raw_path, query_string, outcome.status)
+        self._log(method_id, http_method, raw_path, query_string, outcome.status, body)
         if is_write(http_method, method_id) and outcome.status < 400:
             self.ctx.faults.after_write()
         return outcome
@@ -119,8 +119,12 @@ class Dispatcher:
             return Outcome(reply.status, b"", reply.headers)
         return json_outcome(reply.status, payload, reply.headers)
 
-    def _log(self, method_id: str | None, http_method: str, path: str, query: str, status: int) -> None:
-        self.ctx.store.log_request(method_id, http_method, path, query, status, self.ctx.clock.now())
+    def _log(
+        self, method_id: str | None, http_method: str, path: str, query: str, status: int, body: bytes
+    ) -> None:
+        self.ctx.store.log_request(
+            method_id, http_method, path, query, status, self.ctx.clock.now(), loggable_body(body)
+        )
 
 
 def _parse_json(body: bytes) -> Any:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Methods sent as POST that read and change nothing (IAM reads, waiting on an operation).
 READ_VERBS = frozenset({"getIamPolicy", "testIamPermissions", "wait", "access"})
+
+
+#: Request fields that hold credentials: the log keeps a request's body without them, as Cloud
+#: Audit Logs do (a Cloud SQL user's password, a Secret Manager payload, a private key).
+CREDENTIAL_KEYS = frozenset({"password", "privateKeyData", "privateKey"})
+#: Where a field's meaning depends on its parent: Secret Manager's `payload.data`.
+CREDENTIAL_CHILDREN = {"payload": frozenset({"data"})}
+REDACTED = "(redacted)"
 
 
 def is_write(http_method: str, method_id: str | None) -> bool:
@@ -25,6 +34,8 @@ class RequestRecord:
     query: str
     status: int
     timestamp: float
+    #: The JSON body the client sent, credentials redacted; None for no body or a non-JSON one.
+    body: Any = None
 
     @property
     def is_write(self) -> bool:
@@ -40,4 +51,29 @@ class RequestRecord:
             "status": self.status,
             "timestamp": self.timestamp,
             "is_write": self.is_write,
+            "body": self.body,
         }
+
+
+def loggable_body(raw: bytes) -> str | None:
+    """A request body as the log keeps it: JSON without credentials, or None (media, empty)."""
+    if not raw.strip():
+        return None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None  # an upload's bytes or a malformed body: the route's own answer says which
+    return json.dumps(_redact(data))
+
+
+def _redact(value: Any, sensitive: frozenset[str] = CREDENTIAL_KEYS) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: REDACTED
+            if key in sensitive
+            else _redact(item, CREDENTIAL_KEYS | CREDENTIAL_CHILDREN.get(key, frozenset()))
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact(item) for item in value]
+    return value

@@ -23,7 +23,7 @@ CREATE INDEX IF NOT EXISTS operation_schedule_target ON operation_schedule (targ
 CREATE TABLE IF NOT EXISTS projects (project_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS requests (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, method_id TEXT, http_method TEXT NOT NULL,
-    path TEXT NOT NULL, query TEXT NOT NULL, status INTEGER NOT NULL, ts REAL NOT NULL);
+    path TEXT NOT NULL, query TEXT NOT NULL, status INTEGER NOT NULL, ts REAL NOT NULL, body TEXT);
 """
 
 
@@ -44,6 +44,9 @@ class Store:
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
+            if "body" not in columns:  # a state file written before the log kept bodies
+                self._db.execute("ALTER TABLE requests ADD COLUMN body TEXT")
 
     def close(self) -> None:
         with self.lock:
@@ -162,19 +165,26 @@ class Store:
 
     # request log
     def log_request(
-        self, method_id: str | None, http_method: str, path: str, query: str, status: int, ts: float
+        self,
+        method_id: str | None,
+        http_method: str,
+        path: str,
+        query: str,
+        status: int,
+        ts: float,
+        body: str | None = None,
     ) -> None:
         with self.lock:
             self._db.execute(
-                "INSERT INTO requests (method_id, http_method, path, query, status, ts) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (method_id, http_method, path, query, status, ts),
+                "INSERT INTO requests (method_id, http_method, path, query, status, ts, body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (method_id, http_method, path, query, status, ts, body),
             )
 
     def requests(self) -> list[tuple[Any, ...]]:
         with self.lock:
             return self._db.execute(
-                "SELECT seq, method_id, http_method, path, query, status, ts FROM requests ORDER BY seq"
+                "SELECT seq, method_id, http_method, path, query, status, ts, body FROM requests ORDER BY seq"
             ).fetchall()
 
     def clear_requests(self) -> None:

@@ -49,6 +49,43 @@ def test_request_log_records_method_ids_and_writes(emu: Emulator, gcs: storage.C
         assert json.load(resp)["requests"][0]["method_id"] == "storage.buckets.list"
 
 
+def test_request_log_keeps_json_bodies_without_credentials(emu: Emulator, gcs: storage.Client) -> None:
+    gcs.create_bucket("digitwin-bodies")
+    user = {"name": "app", "password": "hunter2-hunter2", "payload": {"data": "c2VjcmV0"}}
+    requests.post(f"{emu.base_url}/v1/projects/{PROJECT}/instances/pg/users", json=user, timeout=5)
+    created, sent = emu.requests()
+    assert created.body == {"name": "digitwin-bodies"}
+    assert sent.body == {"name": "app", "password": "(redacted)", "payload": {"data": "(redacted)"}}
+    with urllib.request.urlopen(emu.base_url + "/_emulator/requests") as resp:
+        logged = resp.read().decode()
+    assert '"name": "digitwin-bodies"' in logged and "hunter2" not in logged and "c2VjcmV0" not in logged
+
+
+def test_a_state_file_from_before_bodies_were_logged_still_opens(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE requests (seq INTEGER PRIMARY KEY AUTOINCREMENT, method_id TEXT,"
+        " http_method TEXT NOT NULL, path TEXT NOT NULL, query TEXT NOT NULL,"
+        " status INTEGER NOT NULL, ts REAL NOT NULL)"
+    )
+    old.execute("INSERT INTO requests VALUES (1, 'storage.buckets.list', 'GET', '/storage/v1/b', '', 200, 0)")
+    old.commit()
+    old.close()
+    emu = Emulator(EmulatorConfig(state_path=path, projects=[PROJECT]))
+    emu.start()
+    try:
+        _client(emu).create_bucket("digitwin-after")
+        assert [(r.method_id, r.body) for r in emu.requests()] == [
+            ("storage.buckets.list", None),
+            ("storage.buckets.insert", {"name": "digitwin-after"}),
+        ]
+    finally:
+        emu.close()
+
+
 def test_deterministic_rule_fires_exactly_n_times(emu: Emulator) -> None:
     emu.faults.add_rule(FaultRule(method="storage.buckets.*", status=503, times=2))
     url = f"{emu.base_url}/storage/v1/b?project={PROJECT}"
