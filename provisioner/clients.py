@@ -157,6 +157,9 @@ class ClientFactory:
         import httplib2
         from googleapiclient.discovery import build_from_document
 
+        from provisioner import discovery_methods
+
+        discovery_methods.install()
         service = _DISCOVERY_SERVICE.get(api, api)
         document = _discovery_document(api, version)
         endpoint = self.endpoints.for_service(service)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import threading
+from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from provisioner.clients import ClientFactory
 from provisioner.resource import ENV_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, ownership_labels
 from provisioner.retry import RetryPolicy
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -20,6 +26,8 @@ class Context:
     #: Operation polling runs this much faster (an emulator with scaled-down durations).
     poll_scale: float = 1.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: Reads shared by the kinds during one observation pass (None: not inside one).
+    _shared_reads: dict[Hashable, Future[Any]] | None = field(default=None, repr=False)
 
     @property
     def env(self) -> str:
@@ -51,3 +59,47 @@ class Context:
         crm = self.clients.discovery("cloudresourcemanager", "v3")
         project = self.retry.call(crm.projects().get(name=f"projects/{self.project}").execute)
         return str(project["name"]).split("/", 1)[1]
+
+    # -- reads several kinds need ------------------------------------------------------
+    @contextmanager
+    def observation(self) -> Iterator[None]:
+        """One pass over the live side: a list that several kinds read is made once in it.
+
+        Outside a pass (while applying) every read goes out: what was read before a write
+        says nothing about after it.
+        """
+        with self._lock:
+            outer = self._shared_reads
+            self._shared_reads = {} if outer is None else outer
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._shared_reads = outer
+
+    def shared(self, key: Hashable, read: Callable[[], T]) -> T:
+        """The result of `read`, made once per observation pass for everyone asking with `key`.
+
+        Kinds that need the same collection (a cluster and its node pools, the static IP and
+        the forwarding rule that uses it) ask for it by the same key; the second asker waits on
+        the first one's call instead of making its own. Errors are shared the same way. Each
+        asker gets its own copy, so a kind may rewrite what it read without the others seeing it.
+        """
+        with self._lock:
+            reads = self._shared_reads
+            if reads is None:
+                pending = None
+                owner = True
+            else:
+                pending = reads.get(key)
+                owner = pending is None
+                if owner:
+                    pending = reads[key] = Future()
+        if pending is None:
+            return read()
+        if owner:
+            try:
+                pending.set_result(read())
+            except BaseException as exc:
+                pending.set_exception(exc)
+        return copy.deepcopy(pending.result())

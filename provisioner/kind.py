@@ -140,6 +140,10 @@ class Kind(ABC):
         """Run one API call under the shared retry policy and this kind's extra rules."""
         return self.ctx.retry.call(fn, *args, extra=self.retryable, **kwargs)
 
+    def side_by_side(self, *reads: Callable[[], Any]) -> list[Any]:
+        """Independent reads one observation needs (a policy and the accounts it names), at once."""
+        return self.map(lambda read: read(), reads)
+
     def map(self, fn: Callable[[T], R], items: Iterable[T], workers: int = 8) -> list[R]:
         """Run independent reads side by side where the API has no list (IAM policies, say)."""
         items = list(items)

@@ -44,8 +44,13 @@ def busy(err: ApiError) -> bool:
 
 def list_clusters(ctx: Context, call: Any) -> list[dict[str, Any]]:
     """Every cluster of the project in every location, pools included: one call."""
-    response = call(client(ctx).list_clusters, parent=location_path(ctx, "-"), retry=None)
-    return [to_json_dict(c) for c in response.clusters]
+
+    def read() -> list[dict[str, Any]]:
+        response = call(client(ctx).list_clusters, parent=location_path(ctx, "-"), retry=None)
+        return [to_json_dict(c) for c in response.clusters]
+
+    # Clusters and node pools are observed from the same list.
+    return ctx.shared(("container.clusters", ctx.project), read)
 
 
 @dataclass

@@ -15,9 +15,9 @@ from provisioner.context import Context
 from provisioner.operations import Operation, OperationChain
 from provisioner.plan import FieldChange
 from provisioner.resource import LiveResource, Resource
-from reconcilers._compute import compute, list_all, relative
+from reconcilers._compute import list_all, relative
 from reconcilers._global_compute import GlobalComputeKind
-from reconcilers.network import GlobalAddress
+from reconcilers.network import GlobalAddress, global_addresses
 
 _DIGEST = re.compile(r"^(?P<base>.+)-[0-9a-f]{8}$")
 
@@ -332,10 +332,11 @@ class ForwardingRule(GlobalComputeKind):
         self._address_by_ip: dict[str, str] = {}
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        api = compute(self.ctx).globalAddresses()
-        addresses = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
+        addresses, rules = self.side_by_side(
+            lambda: global_addresses(self), lambda: super(ForwardingRule, self).observe(desired)
+        )
         self._address_by_ip = {a["address"]: relative(a["selfLink"]) for a in addresses if a.get("address")}
-        return super().observe(desired)
+        return rules
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         body = super().normalise(body)

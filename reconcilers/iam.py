@@ -44,7 +44,11 @@ def _accounts(ctx: Context) -> Any:
 def _list_accounts(kind: Kind) -> list[dict[str, Any]]:
     api = _accounts(kind.ctx)
     parent = f"projects/{kind.ctx.project}"
-    return kind.call(list_all, lambda token: api.list(name=parent, pageToken=token), key="accounts")
+    # Accounts and their project roles are observed from the same list.
+    return kind.ctx.shared(
+        ("iam.serviceAccounts", parent),
+        lambda: kind.call(list_all, lambda token: api.list(name=parent, pageToken=token), key="accounts"),
+    )
 
 
 def _ours(ctx: Context, account: dict[str, Any]) -> bool:
@@ -110,9 +114,9 @@ class ProjectRoles(Kind):
         return dict(self.call(request.execute))
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        policy = self._policy()
+        policy, accounts = self.side_by_side(self._policy, lambda: _list_accounts(self))
         wanted = {r.name: r.body["roles"] for r in desired}
-        ours = {a["email"].split("@", 1)[0] for a in _list_accounts(self) if _ours(self.ctx, a)}
+        ours = {a["email"].split("@", 1)[0] for a in accounts if _ours(self.ctx, a)}
         found = []
         for account_id in sorted(set(wanted) | ours):
             roles = _roles_of(policy, f"serviceAccount:{account_email(self.ctx, account_id)}")

@@ -77,8 +77,12 @@ class NotificationChannel(KeyedKind):
     def list_live(self) -> list[dict[str, Any]]:
         api = _v3(self.ctx).notificationChannels()
         parent = _parent(self.ctx)
-        return self.call(
-            list_all, lambda token: api.list(name=parent, pageToken=token), key="notificationChannels"
+        # The channels themselves, and the alert policies naming them, come from the same list.
+        return self.ctx.shared(
+            ("monitoring.notificationChannels", parent),
+            lambda: self.call(
+                list_all, lambda token: api.list(name=parent, pageToken=token), key="notificationChannels"
+            ),
         )
 
     def version_of(self, body: dict[str, Any]) -> str | None:
@@ -135,10 +139,14 @@ class AlertPolicy(KeyedKind):
     def list_live(self) -> list[dict[str, Any]]:
         api = _v3(self.ctx).alertPolicies()
         parent = _parent(self.ctx)
-        policies = self.call(
-            list_all, lambda token: api.list(name=parent, pageToken=token), key="alertPolicies"
-        )
-        keys = {name: key for key, name in self.channels.names_by_key().items()} if policies else {}
+
+        def read_policies() -> list[dict[str, Any]]:
+            return self.call(
+                list_all, lambda token: api.list(name=parent, pageToken=token), key="alertPolicies"
+            )
+
+        policies, channels = self.side_by_side(read_policies, self.channels.names_by_key)
+        keys = {name: key for key, name in channels.items()}
         for policy in policies:
             # Channels we manage appear by key, as the spec names them; others keep their names.
             policy["notificationChannels"] = [keys.get(c, c) for c in policy.get("notificationChannels", [])]

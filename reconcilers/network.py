@@ -249,8 +249,7 @@ class GlobalAddress(Kind):
         return relative_links(body)
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        api = compute(self.ctx).globalAddresses()
-        items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
+        items = global_addresses(self)
         return [
             LiveResource(
                 self.kind,
@@ -330,6 +329,16 @@ class Firewall(Kind):
     def delete(self, live: LiveResource) -> Operation:
         request = compute(self.ctx).firewalls().delete(project=self.ctx.project, firewall=live.name)
         return operation(self.ctx, self.call(request.execute), f"delete firewall rule {live.name}")
+
+
+def global_addresses(kind: Kind) -> list[dict[str, Any]]:
+    """Every global address of the project: the addresses themselves, and what forwarding rules
+    point at by IP, come from the same list."""
+    api = compute(kind.ctx).globalAddresses()
+    return kind.ctx.shared(
+        ("compute.globalAddresses", kind.ctx.project),
+        lambda: kind.call(list_all, lambda token: api.list(project=kind.ctx.project, pageToken=token)),
+    )
 
 
 class PeeringConnection(Kind):

@@ -331,7 +331,8 @@ def drift_metric() -> Resource:
 
 class RunReconciler(Reconciler):
     family = "run"
-    kinds = (RunService, RunJob, ServiceAccount, ProjectRoles)
+    #: The drift job reports to a custom metric, which this family declares.
+    kinds = (RunService, RunJob, ServiceAccount, ProjectRoles, MetricDescriptor)
 
     def desired(self, ctx: Context) -> list[Resource]:
         spec = ctx.spec

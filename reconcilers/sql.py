@@ -27,7 +27,7 @@ from reconcilers._compute import list_all, network_path
 from reconcilers._operations import SqlOperation
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
 from reconcilers.network import PeeringConnection
-from reconcilers.secrets import generated_secret, read_generated_value
+from reconcilers.secrets import GeneratedValue, Secret, generated_secret, read_generated_value
 
 RESTARTING_SETTINGS = ("settings.tier", "settings.availabilityType", "settings.edition")
 
@@ -302,7 +302,8 @@ def instance_body(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
 
 class SqlReconciler(Reconciler):
     family = "sql"
-    kinds = (SqlInstance, SqlDatabase, SqlUser)
+    #: The database password lives in Secret Manager: this family asks for its secret too.
+    kinds = (SqlInstance, SqlDatabase, SqlUser, Secret, GeneratedValue)
 
     def desired(self, ctx: Context) -> list[Resource]:
         sql = ctx.spec.sql
