@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -61,9 +61,18 @@ class Planner:
                 self.kinds[kind_cls.kind] = kind_cls(ctx)
 
     def desired(self) -> list[Resource]:
-        resources: list[Resource] = []
-        for reconciler in self.reconcilers:
-            resources.extend(self._mark_policy(r) for r in reconciler.desired(self.ctx))
+        return self._checked([r for reconciler in self.reconcilers for r in self._desired_of(reconciler)])
+
+    def _desired_of(self, reconciler: Reconciler) -> list[Resource]:
+        resources = [self._mark_policy(r) for r in reconciler.desired(self.ctx)]
+        declared = {kind.kind for kind in reconciler.kinds}
+        undeclared = sorted({r.kind for r in resources} - declared)
+        if undeclared:
+            # Observation starts a kind's lists once the families declaring it are done.
+            raise ValueError(f"reconciler {reconciler.family!r} returns undeclared kinds {undeclared}")
+        return resources
+
+    def _checked(self, resources: list[Resource]) -> list[Resource]:
         ResourceGraph(resources)  # validates unique addresses, known kinds of deps, no cycles
         for resource in resources:
             if resource.kind not in self.kinds:
@@ -104,16 +113,56 @@ class Planner:
         return live
 
     def snapshot(self, targets: Sequence[str] = ()) -> Observation:
-        desired = self.desired()
-        graph = ResourceGraph(desired)
-        kinds = None
-        if targets:
+        with self.ctx.observation():
+            if not targets:
+                return self._observe_as_desired_arrives()
+            desired = self.desired()
+            graph = ResourceGraph(desired)
             desired = graph.select(targets)
             kinds = sorted(
                 {r.kind for r in desired}
                 | {t.split("/", 1)[0] for t in targets if t.split("/", 1)[0] in self.kinds}
             )
-        return Observation(desired=desired, live=self.observe(desired, kinds), graph=graph, kinds=self.kinds)
+            live = self.observe(desired, kinds)
+            return Observation(desired=desired, live=live, graph=graph, kinds=self.kinds)
+
+    def _observe_as_desired_arrives(self) -> Observation:
+        """Start each kind's lists as soon as the families that declare the kind know what they want.
+
+        A family that must look something up first (the project number, for service agents)
+        holds back only its own kinds; every other list is already on its way, so that lookup
+        overlaps the first round of reads instead of coming before all of them.
+        """
+        producers = {
+            name: {i for i, r in enumerate(self.reconcilers) if any(k.kind == name for k in r.kinds)}
+            for name in self.kinds
+        }
+        wanted: dict[str, list[Resource]] = {name: [] for name in self.kinds}
+        by_family: list[list[Resource]] = [[] for _ in self.reconcilers]
+        observing: dict[str, Future[list[LiveResource]]] = {}
+        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+
+            def start_ready() -> None:
+                for name, waiting_on in producers.items():
+                    if not waiting_on and name not in observing:
+                        observing[name] = pool.submit(self.kinds[name].observe, wanted[name])
+
+            start_ready()
+            families = {pool.submit(self._desired_of, r): i for i, r in enumerate(self.reconcilers)}
+            for done in as_completed(families):
+                index = families[done]
+                by_family[index] = done.result()
+                for resource in by_family[index]:
+                    wanted[resource.kind].append(resource)
+                for waiting_on in producers.values():
+                    waiting_on.discard(index)
+                start_ready()
+            desired = self._checked([r for family in by_family for r in family])
+            live: dict[str, LiveResource] = {}
+            for name in self.kinds:
+                for item in observing[name].result():
+                    live[item.address] = item
+        return Observation(desired=desired, live=live, graph=ResourceGraph(desired), kinds=self.kinds)
 
     def plan(self, options: PlanOptions | None = None, observation: Observation | None = None) -> Plan:
         options = options or PlanOptions()
