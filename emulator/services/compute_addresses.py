@@ -129,15 +129,32 @@ def insert_address(call: Call) -> Reply:
     )
 
 
+def _with_users(call: Call, project_id: str, address: dict[str, Any]) -> dict[str, Any]:
+    """`status` is IN_USE and `users` lists the forwarding rules while any rule serves on it."""
+    path = c.relative(address["selfLink"])
+    users = [
+        rule["selfLink"]
+        for rule in call.ctx.store.list(lb.FORWARDING_RULE, f"projects/{project_id}")
+        if rule.get("_address") == path
+    ]
+    if not users:
+        return address
+    return {**address, "status": "IN_USE", "users": users}
+
+
 @API.handles("compute.globalAddresses.get")
 def get_address(call: Call) -> dict[str, Any]:
-    return c.fetch(call, c.ADDRESS, c.global_path(c.project(call), "addresses", call.param("address")))
+    project_id = c.project(call)
+    address = c.fetch(call, c.ADDRESS, c.global_path(project_id, "addresses", call.param("address")))
+    return _with_users(call, project_id, address)
 
 
 @API.handles("compute.globalAddresses.list")
 def list_addresses(call: Call) -> dict[str, Any]:
     project_id = c.project(call)
-    items = call.ctx.store.list(c.ADDRESS, f"projects/{project_id}")
+    items = [
+        _with_users(call, project_id, a) for a in call.ctx.store.list(c.ADDRESS, f"projects/{project_id}")
+    ]
     return c.list_reply(call, "compute#addressList", items, f"projects/{project_id}/global/addresses")
 
 

@@ -125,6 +125,20 @@ def test_every_link_of_the_chain_refuses_deletion_while_used(compute: Any) -> No
     done(compute, compute.globalAddresses().delete(project=PROJECT, address="ip"))
 
 
+def test_an_address_is_in_use_while_a_forwarding_rule_serves_on_it(compute: Any) -> None:
+    make_chain(compute)
+    address = compute.globalAddresses().get(project=PROJECT, address="ip").execute()
+    assert address["status"] == "IN_USE"
+    assert address["users"] == [f"https://www.googleapis.com/compute/v1/{GLOBAL}/forwardingRules/https"]
+    listed = compute.globalAddresses().list(project=PROJECT).execute()["items"]
+    assert [(a["name"], a["status"]) for a in listed] == [("ip", "IN_USE")]
+
+    done(compute, compute.globalForwardingRules().delete(project=PROJECT, forwardingRule="https"))
+    address = compute.globalAddresses().get(project=PROJECT, address="ip").execute()
+    assert address["status"] == "RESERVED"
+    assert "users" not in address
+
+
 def test_backend_service_defaults_references_and_fingerprint(compute: Any) -> None:
     make_backend(compute, securityPolicy=f"{GLOBAL}/securityPolicies/ignored")
     service = compute.backendServices().get(project=PROJECT, backendService="api").execute()
