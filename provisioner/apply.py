@@ -102,9 +102,17 @@ class Executor:
             result.outcomes.append(outcome)
             self.reporter.finished(outcome)
 
+        # A step is started only when a worker is free for it, and the free worker takes the
+        # ready step with the longest chain of steps behind it: the network before the bucket,
+        # so the slow chain (network, peering, database) never queues behind leaves.
+        priority = _chain_lengths(waits)
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
             while remaining or running:
-                for step in sorted((s for s, deps in remaining.items() if not deps), key=_step_order):
+                ready = sorted(
+                    (s for s, deps in remaining.items() if not deps),
+                    key=lambda s: (-priority[s], *_step_order(s)),
+                )
+                for step in ready[: self.parallelism - len(running)]:
                     del remaining[step]
                     if step.address not in started:
                         started[step.address] = time.monotonic()
@@ -241,6 +249,24 @@ def schedule(changes: Sequence[Change], kinds: dict[str, Kind]) -> dict[Step, se
                 steps[remove] |= {Step(a, "put") for a, deps in needs.items() if change.address in deps}
                 steps[remove] &= steps.keys()
     return steps
+
+
+def _chain_lengths(waits: dict[Step, set[Step]]) -> dict[Step, int]:
+    """For each step, how many steps the longest chain waiting on it holds, itself included."""
+    waiters: dict[Step, set[Step]] = {step: set() for step in waits}
+    for step, deps in waits.items():
+        for dep in deps:
+            waiters.setdefault(dep, set()).add(step)
+    lengths: dict[Step, int] = {}
+
+    def length(step: Step) -> int:
+        if step not in lengths:
+            lengths[step] = 1 + max((length(w) for w in waiters[step]), default=0)
+        return lengths[step]
+
+    for step in waits:
+        length(step)
+    return lengths
 
 
 def _transitive_waiters(step: Step, remaining: dict[Step, set[Step]]) -> list[Step]:
