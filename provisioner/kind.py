@@ -24,6 +24,7 @@ R = TypeVar("R")
 if TYPE_CHECKING:
     from provisioner.context import Context
     from provisioner.plan import FieldChange
+    from provisioner.pricing import CostLine, PriceTable
 
 
 class Kind(ABC):
@@ -134,6 +135,33 @@ class Kind(ABC):
     def retryable(self, err: ApiError) -> bool:
         """Extra API answers that mean 'busy, try again' for this kind."""
         return False
+
+    # -- cost --------------------------------------------------------------------------
+    #: Why a resource of this kind costs nothing by itself; kinds that charge override
+    #: `monthly_cost` instead. Neither: the estimate lists the kind as not priced.
+    no_charge: ClassVar[str | None] = None
+
+    def body_as_created(self, desired: Resource) -> dict[str, Any]:
+        """The body a create sends (owned and create-only fields): what a new resource will be."""
+        return {**desired.body, **desired.create_only}
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """List-price lines of one resource, from an API-shaped body (desired or live alike).
+
+        None: this kind does not price itself, and the estimate says so.
+        """
+        if self.no_charge is None:
+            return None
+        from provisioner.pricing import free
+
+        return [free("no charge of its own", self.no_charge)]
+
+    def monthly_costs(
+        self, bodies: dict[str, dict[str, Any]], prices: PriceTable
+    ) -> dict[str, list[CostLine] | None]:
+        """Every resource of this kind at once; override where a price depends on how many
+        there are (a charge shared by the first few of a kind in a project)."""
+        return {name: self.monthly_cost(name, body, prices) for name, body in bodies.items()}
 
     # -- helpers for subclasses --------------------------------------------------------
     def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:

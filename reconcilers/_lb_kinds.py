@@ -14,6 +14,7 @@ from typing import Any
 from provisioner.context import Context
 from provisioner.operations import Operation, OperationChain
 from provisioner.plan import FieldChange
+from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import LiveResource, Resource
 from reconcilers._compute import list_all, relative
 from reconcilers._global_compute import GlobalComputeKind
@@ -62,6 +63,7 @@ class ManagedCertificate(GlobalComputeKind):
     """
 
     kind = "compute.ssl_certificate"
+    no_charge = "Google-managed certificates are free"
     collection, param, noun = "sslCertificates", "sslCertificate", "certificate"
     immutable = ("name", "type", "managed")
     unordered = ("managed.domains",)
@@ -120,6 +122,7 @@ class ServerlessNeg(GlobalComputeKind):
     """A serverless network endpoint group naming one Cloud Run service; fixed at creation."""
 
     kind = "compute.region_network_endpoint_group"
+    no_charge = "serverless network endpoint groups are free"
     collection, param, noun = "regionNetworkEndpointGroups", "networkEndpointGroup", "network endpoint group"
     immutable = ("networkEndpointType", "cloudRun")
 
@@ -156,6 +159,15 @@ class SecurityPolicy(GlobalComputeKind):
     labels_path = "labels"
     immutable = ("type",)
     unordered = ("rules",)
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """Cloud Armor Standard: the policy, each of its rules (the default one too), requests."""
+        rules = len(body.get("rules") or [])
+        return [
+            prices.charge("armor.policy", "global", 1, "security policy"),
+            prices.charge("armor.rule", "global", rules, f"rules: {rules}, the default rule included"),
+            prices.usage("armor.requests", "global", "requests evaluated"),
+        ]
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         body = super().normalise(body)
@@ -200,6 +212,13 @@ class BackendService(GlobalComputeKind):
     immutable = ("loadBalancingScheme",)
     unordered = ("backends",)
     api_defaults = {"timeoutSec": 30, "enableCDN": False}
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """The service is free; the load balancer bills the data it carries, and CDN what it serves."""
+        lines = [prices.usage("lb.data_processed", "global", "data processed by the load balancer")]
+        if body.get("enableCDN"):
+            lines.append(prices.usage("cdn.cache_egress", "global", "Cloud CDN cache egress"))
+        return lines
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         body = super().normalise(body)
@@ -250,6 +269,7 @@ class UrlMap(GlobalComputeKind):
     """A URL map: rewritten whole (PUT) with its current fingerprint."""
 
     kind = "compute.url_map"
+    no_charge = "URL maps are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "urlMaps", "urlMap", "URL map"
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
@@ -279,6 +299,7 @@ class HttpsProxy(GlobalComputeKind):
     """The HTTPS proxy: URL map and certificates each change through their own setter."""
 
     kind = "compute.target_https_proxy"
+    no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "targetHttpsProxies", "targetHttpsProxy", "target HTTPS proxy"
     api_defaults = {"quicOverride": "NONE"}
 
@@ -306,6 +327,7 @@ class HttpProxy(GlobalComputeKind):
     """The HTTP proxy of the redirect: only its URL map can change (setUrlMap)."""
 
     kind = "compute.target_http_proxy"
+    no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "targetHttpProxies", "targetHttpProxy", "target HTTP proxy"
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
@@ -330,6 +352,25 @@ class ForwardingRule(GlobalComputeKind):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self._address_by_ip: dict[str, str] = {}
+
+    def monthly_costs(
+        self, bodies: dict[str, dict[str, Any]], prices: PriceTable
+    ) -> dict[str, list[CostLine] | None]:
+        """The first five global rules of a project share one hourly charge; each further rule
+        has its own. Rules are counted in name order; other rules in the project are not seen."""
+        names = sorted(bodies)
+        sharing = min(len(names), 5)
+        out: dict[str, list[CostLine] | None] = {}
+        for index, name in enumerate(names):
+            if index < sharing:
+                item = f"share of the first-five-rules charge (1 of {sharing})"
+                line = prices.charge("lb.forwarding_rules.first_five", "global", 1 / sharing, item)
+            else:
+                line = prices.charge(
+                    "lb.forwarding_rules.additional", "global", 1, "rule beyond the first five"
+                )
+            out[name] = [line]
+        return out
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         addresses, rules = self.side_by_side(

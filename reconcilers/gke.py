@@ -34,6 +34,7 @@ from provisioner.errors import ApiError, classify
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import DoneOperation, Operation, OperationChain, PollSchedule
 from provisioner.plan import FieldChange
+from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import (
     DELETION_POLICY_LABEL,
     LiveResource,
@@ -121,6 +122,24 @@ class Cluster(Kind):
 
     def retryable(self, err: ApiError) -> bool:
         return busy(err)
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """The management fee; nodes are priced with their pools (Autopilot: by Pod requests)."""
+        region = _region(name.split("/")[0])
+        lines = [
+            prices.charge(
+                "gke.cluster_management",
+                region,
+                1,
+                "cluster management fee",
+                "the billing account's free-tier credit (one zonal or Autopilot cluster) is not applied",
+            )
+        ]
+        if (body.get("autopilot") or {}).get("enabled"):
+            why = "Autopilot bills the Pods' resource requests"
+            lines.append(prices.usage("gke.autopilot.vcpu", region, "Pod vCPU requests", why))
+            lines.append(prices.usage("gke.autopilot.memory", region, "Pod memory requests", why))
+        return lines
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
         region = _region(live.body.get("location", ""))
@@ -220,6 +239,56 @@ class NodePool(Kind):
 
     def retryable(self, err: ApiError) -> bool:
         return busy(err)
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """Each node is a Compute Engine VM with its GPUs and boot disk; an autoscaled pool is
+        priced at its minimum, with the cost at its maximum alongside."""
+        location = name.split("/")[0]
+        region = _region(location)
+        zones = len(body.get("locations") or ()) or (1 if _is_zone(location) else 3)
+        low, high = _node_range(body, zones)
+        config = body.get("config") or {}
+        spot = bool(config.get("spot"))
+        suffix = ".spot" if spot else ""
+        scale = f"{low}–{high}" if high != low else f"{low}"
+        spot_note = "Spot price, which changes up to once a day" if spot else None
+        machine = config.get("machineType", "e2-medium")
+        sizing = "priced at the autoscaling minimum" if high != low else None
+        lines = [
+            prices.charge(
+                f"compute.machine.{machine}{suffix}",
+                region,
+                low,
+                f"nodes: {scale} × {machine}{' Spot' if spot else ''}",
+                "; ".join(n for n in (sizing, spot_note) if n) or None,
+                max_quantity=high,
+            )
+        ]
+        for accelerator in config.get("accelerators") or []:
+            count = int(accelerator.get("acceleratorCount", 1))
+            gpu = accelerator.get("acceleratorType", "")
+            lines.append(
+                prices.charge(
+                    f"compute.gpu.{gpu}{suffix}",
+                    region,
+                    low * count,
+                    f"GPUs: {count} × {gpu}{' Spot' if spot else ''} a node",
+                    spot_note,
+                    max_quantity=high * count,
+                )
+            )
+        size = int(config.get("diskSizeGb") or 100)
+        disk = config.get("diskType") or "pd-balanced"
+        lines.append(
+            prices.charge(
+                f"compute.disk.{disk}",
+                region,
+                low * size,
+                f"boot disks: {size} GiB {disk} a node",
+                max_quantity=high * size,
+            )
+        )
+        return lines
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         config = body.get("config") or {}
@@ -455,6 +524,17 @@ def node_pool_body(ctx: Context, key: str, pool: Any) -> tuple[dict[str, Any], d
     zones = len(pool.node_locations or ()) or (1 if _is_zone(ctx.spec.gke_location) else 3)
     create_only = {"initialNodeCount": -(-pool.autoscaling.min_nodes // zones)}
     return body, create_only
+
+
+def _node_range(body: dict[str, Any], zones: int) -> tuple[int, int]:
+    """Fewest and most nodes of a pool in all its zones (per-zone limits count once a zone)."""
+    auto = body.get("autoscaling") or {}
+    if auto.get("enabled"):
+        if auto.get("totalMaxNodeCount"):
+            return int(auto.get("totalMinNodeCount") or 0), int(auto["totalMaxNodeCount"])
+        return int(auto.get("minNodeCount") or 0) * zones, int(auto.get("maxNodeCount") or 0) * zones
+    fixed = int(body.get("initialNodeCount") or body.get("nodeCount") or 0) * zones
+    return fixed, fixed
 
 
 def _is_zone(location: str) -> bool:

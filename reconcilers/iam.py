@@ -59,6 +59,7 @@ class ServiceAccount(Kind):
     """A user-managed service account; only its display name and description can change."""
 
     kind = "iam.service_account"
+    no_charge = "service accounts are free"
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         return [
@@ -102,6 +103,7 @@ class ProjectRoles(Kind):
     """
 
     kind = "iam.project_roles"
+    no_charge = "IAM bindings are free"
     unordered = ("roles",)
 
     def _crm(self) -> Any:

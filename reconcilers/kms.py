@@ -20,6 +20,7 @@ from provisioner.errors import ApiError, classify
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
+from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import LiveResource, Resource, without_ownership
 from reconcilers._proto import from_json_dict, to_json_dict
 
@@ -73,6 +74,7 @@ class KeyRing(Kind):
 
     kind = "kms.key_ring"
     labels_path = None
+    no_charge = "key rings are free; their keys are priced"
 
     def _owned(self, name: str) -> bool:
         return _short(name).split("/")[1].startswith(f"{self.ctx.spec.name_prefix}-")
@@ -114,6 +116,18 @@ class CryptoKey(Kind):
     immutable = ("purpose", "versionTemplate.protectionLevel", "importOnly", "destroyScheduledDuration")
     api_defaults = {"versionTemplate": {"protectionLevel": "SOFTWARE"}}
     stateful = True
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """Each active key version is billed monthly; rotation adds one version per period."""
+        level = str((body.get("versionTemplate") or {}).get("protectionLevel") or "SOFTWARE")
+        note = None
+        if body.get("rotationPeriod"):
+            days = _seconds(str(body["rotationPeriod"])) // 86400
+            note = f"rotation adds a version every {days} days; older versions stay billed until destroyed"
+        return [
+            prices.charge(f"kms.key_version.{level}", "global", 1, f"active key version ({level})", note),
+            prices.usage("kms.operations", "global", "encrypt and decrypt operations"),
+        ]
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _kms_client(self.ctx)
@@ -223,6 +237,7 @@ class KeyIamMembers(Kind):
 
     kind = "kms.key_iam"
     labels_path = None
+    no_charge = "IAM bindings are free"
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _kms_client(self.ctx)

@@ -26,6 +26,7 @@ from provisioner.errors import ApiError
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
+from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import LiveResource, Resource
 from reconcilers._alerts import alerts
 from reconcilers._compute import list_all
@@ -71,6 +72,7 @@ class NotificationChannel(KeyedKind):
     """An email channel; its address is its identity, so the key is derived from it."""
 
     kind = "monitoring.notification_channel"
+    no_charge = "email notification channels are free"
     immutable = ("type",)
     labels_field = "userLabels"
 
@@ -131,6 +133,14 @@ class AlertPolicy(KeyedKind):
     kind = "monitoring.alert_policy"
     labels_field = "userLabels"
     api_defaults = {"enabled": True}
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """Alerting is billed per condition, plus the time series its queries return."""
+        conditions = len(body.get("conditions") or [])
+        return [
+            prices.charge("monitoring.alert_condition", "global", conditions, f"conditions: {conditions}"),
+            prices.usage("monitoring.time_series_returned", "global", "time series its conditions return"),
+        ]
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
@@ -203,6 +213,7 @@ class Dashboard(KeyedKind):
     """A dashboard, written whole; an update carries the etag of the version it replaces."""
 
     kind = "monitoring.dashboard"
+    no_charge = "dashboards are free"
     labels_field = "labels"
 
     def list_live(self) -> list[dict[str, Any]]:
@@ -239,6 +250,11 @@ class MetricDescriptor(Kind):
     """A user-defined metric type; `create` on an existing type updates its description."""
 
     kind = "monitoring.metric_descriptor"
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        why = "the descriptor is free; the points written to it are billed by volume"
+        return [prices.usage("monitoring.ingestion", "global", "metric data ingested", why)]
+
     immutable = ("metricKind", "valueType")
     stateful = True  # deleting a descriptor deletes every point written to it
 

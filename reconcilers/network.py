@@ -22,6 +22,7 @@ from provisioner.context import Context
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import Operation, OperationChain
 from provisioner.plan import FieldChange
+from provisioner.pricing import CostLine, PriceTable, free
 from provisioner.resource import LiveResource, Resource
 from reconcilers._compute import (
     compute,
@@ -44,6 +45,7 @@ def _top_level(changes: Sequence[FieldChange]) -> set[str]:
 class Network(Kind):
     kind = "compute.network"
     labels_path = None
+    no_charge = "VPC networks are free; traffic leaving a zone or region is billed as data transfer"
     immutable = ("autoCreateSubnetworks",)
     api_defaults = {"mtu": 1460, "routingConfig": {"routingMode": "REGIONAL"}}
     stateful = True  # everything in the environment sits on it
@@ -82,6 +84,12 @@ class Subnetwork(Kind):
     unordered = ("secondaryIpRanges",)
     api_defaults = {"privateIpGoogleAccess": False, "logConfig": {"enable": False}}
     stateful = True  # GKE nodes and the connector live on it
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        lines = [free("subnet", "subnets are free")]
+        if (body.get("logConfig") or {}).get("enable"):
+            lines.append(_logs(prices, "VPC flow logs"))
+        return lines
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         body = relative_links(body)
@@ -199,6 +207,34 @@ class Router(Kind):
     labels_path = None
     immutable = ("network",)
 
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """The router is free; each Cloud NAT gateway on it charges by the VMs that use it."""
+        region = name.split("/")[0]
+        lines = [free("Cloud Router", "a Cloud Router used only for Cloud NAT is free")]
+        for nat in body.get("nats") or []:
+            gateway = nat.get("name", "nat")
+            lines += [
+                prices.usage(
+                    "nat.gateway_vm",
+                    region,
+                    f"Cloud NAT {gateway}: gateway",
+                    "per VM that uses it (the private GKE nodes), capped from 32 VMs on",
+                ),
+                prices.usage("nat.data_processed", region, f"Cloud NAT {gateway}: data processed"),
+            ]
+            if nat.get("natIpAllocateOption", "AUTO_ONLY") == "AUTO_ONLY":
+                lines.append(
+                    prices.usage(
+                        "nat.ip_address",
+                        region,
+                        f"Cloud NAT {gateway}: external IP addresses",
+                        "allocated automatically, as many as the VMs' connections need",
+                    )
+                )
+            if (nat.get("logConfig") or {}).get("enable"):
+                lines.append(_logs(prices, f"Cloud NAT {gateway}: logs"))
+        return lines
+
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         body = relative_links(body)
         body["nats"] = [{k: nat[k] for k in NAT_FIELDS if k in nat} for nat in body.get("nats", [])]
@@ -244,6 +280,19 @@ class GlobalAddress(Kind):
 
     kind = "compute.global_address"
     immutable = ("address", "addressType", "purpose", "prefixLength", "network", "ipVersion")
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """Internal ranges are free; an external address is free while a forwarding rule uses it."""
+        if body.get("addressType", "EXTERNAL") == "INTERNAL":
+            return [free("internal range", "reserved internal ranges are free")]
+        if body.get("status") == "RESERVED":
+            return [prices.charge("address.unused", "global", 1, "static IP address, reserved and unused")]
+        return [
+            free("static IP address", "no charge while a forwarding rule uses it"),
+            prices.usage(
+                "address.unused", "global", "if left unused", "charged only while no forwarding rule uses it"
+            ),
+        ]
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         return relative_links(body)
@@ -301,6 +350,12 @@ class Firewall(Kind):
     unordered = ("sourceRanges", "destinationRanges", "targetTags")
     api_defaults = {"priority": 1000, "logConfig": {"enable": False}, "disabled": False}
 
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        lines = [free("firewall rule", "firewall rules are free")]
+        if (body.get("logConfig") or {}).get("enable"):
+            lines.append(_logs(prices, "firewall rule logs"))
+        return lines
+
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         body = relative_links(body)
         if isinstance(body.get("logConfig"), dict):
@@ -349,6 +404,7 @@ class PeeringConnection(Kind):
 
     kind = "servicenetworking.connection"
     labels_path = None
+    no_charge = "the peering is free; traffic over it is billed as VPC data transfer"
     unordered = ("reservedPeeringRanges",)
 
     def _network(self, name: str) -> str:
@@ -395,6 +451,24 @@ class VpcConnector(Kind):
     labels_path = None
     immutable = ("network", "ipCidrRange")
     api_defaults = {"machineType": "e2-micro"}
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """Connector instances are billed as Compute Engine VMs; it runs at least the minimum."""
+        region = name.split("/")[0]
+        machine = body.get("machineType") or "e2-micro"
+        low, high = int(body.get("minInstances") or 2), int(body.get("maxInstances") or 10)
+        scale = f"{low}–{high}" if high != low else f"{low}"
+        return [
+            prices.charge(
+                f"compute.machine.{machine}",
+                region,
+                low,
+                f"instances: {scale} × {machine}",
+                "priced at its minimum; it scales out with traffic and never back in",
+                max_quantity=high,
+            ),
+            free("traffic", "data through it is billed as VM data transfer, which is not estimated"),
+        ]
 
     def replace_reason(self, changes: Sequence[FieldChange]) -> str | None:
         for change in changes:
@@ -461,6 +535,10 @@ def firewall_body(ctx: Context, rule: Any) -> dict[str, Any]:
     if rule.description:
         body["description"] = rule.description
     return body
+
+
+def _logs(prices: PriceTable, item: str) -> CostLine:
+    return prices.usage("logging.vended_network_logs", "global", item, "billed by the volume of log entries")
 
 
 class NetworkReconciler(Reconciler):

@@ -25,6 +25,7 @@ from provisioner.drift_report import DRIFT_METRIC
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import Operation
 from provisioner.plan import FieldChange
+from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import LiveResource, Resource
 from reconcilers._operations import LongRunningOperation
 from reconcilers._proto import from_json_dict, to_json_dict
@@ -96,6 +97,39 @@ def _container(live: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _instance_shape(containers: list[dict[str, Any]]) -> tuple[float, float, bool]:
+    """vCPU and GiB of one instance (all its containers) and whether CPU is idle between requests.
+
+    The API's own defaults apply: 1 vCPU and 512 MiB a container; and `cpuIdle` is true only
+    when the container sets no resources at all, false when it sets resources without it.
+    """
+    vcpus = memory = 0.0
+    idle = True
+    for container in containers or [{}]:
+        resources = container.get("resources") or {}
+        limits = resources.get("limits") or {}
+        vcpus += _cpu(str(limits.get("cpu", "1")))
+        memory += _gib(str(limits.get("memory", "512Mi")))
+        if resources:
+            idle = idle and bool(resources.get("cpuIdle", False))
+    return vcpus, memory, idle
+
+
+def _cpu(text: str) -> float:
+    return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+
+_MEMORY_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+
+
+def _gib(text: str) -> float:
+    """A Kubernetes quantity ("512Mi", "2Gi", "1G") in GiB."""
+    for suffix in sorted(_MEMORY_UNITS, key=len, reverse=True):
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * _MEMORY_UNITS[suffix] / 2**30
+    return float(text) / 2**30
+
+
 def _merged_template(live: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
     """The live template with the spec's fields laid over it (containers replaced whole)."""
     return deep_merge(live, want)
@@ -129,6 +163,72 @@ class RunService(Kind):
 
     kind = "run.service"
     api_defaults = {"template": {"scaling": {"minInstanceCount": 0}, "sessionAffinity": False}}
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """Minimum instances run all month; everything above them is billed by use."""
+        region = name.split("/")[0]
+        template = body.get("template") or {}
+        vcpus, memory, idle = _instance_shape(template.get("containers") or [])
+        minimum = max(
+            int((template.get("scaling") or {}).get("minInstanceCount") or 0),
+            int((body.get("scaling") or {}).get("minInstanceCount") or 0),
+        )
+        shape = f"{vcpus:g} vCPU, {memory:g} GiB"
+        lines: list[CostLine] = []
+        if idle:
+            if minimum:
+                why = "an idle minimum instance is billed at the idle rate; while serving, at the active rate"
+                lines += [
+                    prices.charge(
+                        "run.idle_min_instance.cpu",
+                        region,
+                        minimum * vcpus,
+                        f"minimum instances: {minimum} × {shape}, CPU",
+                        why,
+                    ),
+                    prices.charge(
+                        "run.idle_min_instance.memory",
+                        region,
+                        minimum * memory,
+                        f"minimum instances: {minimum} × {shape}, memory",
+                    ),
+                ]
+            lines += [
+                prices.usage("run.request_based.cpu", region, "CPU while serving requests", shape),
+                prices.usage("run.request_based.memory", region, "memory while serving requests", shape),
+                prices.usage("run.requests", region, "requests"),
+            ]
+            return lines
+        why = (
+            "CPU always allocated: the container sets resources without cpuIdle, which the API"
+            " then takes as false (instance-based billing)"
+        )
+        if minimum:
+            lines += [
+                prices.charge(
+                    "run.instance_based.cpu",
+                    region,
+                    minimum * vcpus,
+                    f"minimum instances: {minimum} × {shape}, CPU",
+                    why,
+                ),
+                prices.charge(
+                    "run.instance_based.memory",
+                    region,
+                    minimum * memory,
+                    f"minimum instances: {minimum} × {shape}, memory",
+                ),
+            ]
+        lines += [
+            prices.usage(
+                "run.instance_based.cpu",
+                region,
+                "CPU of instances above the minimum",
+                None if minimum else why,
+            ),
+            prices.usage("run.instance_based.memory", region, "memory of instances above the minimum"),
+        ]
+        return lines
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _services_client(self.ctx)
@@ -194,6 +294,17 @@ class RunJob(Kind):
     """A Cloud Run job; its API has no update mask, so an update sends the whole job back."""
 
     kind = "run.job"
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """A job costs only while its tasks run, at the instance-based rates."""
+        region = name.split("/")[0]
+        task = (body.get("template") or {}).get("template") or {}
+        vcpus, memory, _ = _instance_shape(task.get("containers") or [])
+        shape = f"{vcpus:g} vCPU, {memory:g} GiB a task"
+        return [
+            prices.usage("run.instance_based.cpu", region, "CPU while executions run", shape),
+            prices.usage("run.instance_based.memory", region, "memory while executions run", shape),
+        ]
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _jobs_client(self.ctx)

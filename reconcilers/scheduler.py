@@ -16,6 +16,7 @@ from provisioner.context import Context
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
+from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import LiveResource, Resource
 from reconcilers._compute import list_all, owned_by_name
 from reconcilers.iam import ProjectRoles, ServiceAccount, account_email
@@ -39,6 +40,10 @@ class SchedulerJob(Kind):
     """A cron-triggered HTTP call; everything but its name and region can be patched."""
 
     kind = "scheduler.job"
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        note = "the billing account's 3 free jobs are not applied"
+        return [prices.charge("scheduler.job", name.split("/")[0], 1, "job", note)]
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         api = _jobs(self.ctx)

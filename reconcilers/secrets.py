@@ -17,6 +17,7 @@ from provisioner.context import Context
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
+from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import LiveResource, Resource, without_ownership
 from reconcilers._compute import list_all
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
@@ -41,6 +42,25 @@ class Secret(Kind):
     kind = "secrets.secret"
     immutable = ("replication",)
     stateful = True  # deleting a secret deletes the only copy of a generated credential
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """Active versions are billed per replica location; ours hold one version each."""
+        replication = body.get("replication") or {}
+        replicas = (replication.get("userManaged") or {}).get("replicas") or []
+        locations = max(len(replicas), 1)
+        where = f"{locations} replica location{'s' if locations != 1 else ''}"
+        if "automatic" in replication:
+            where = "automatic replication, billed as one location"
+        return [
+            prices.charge(
+                "secretmanager.version",
+                "global",
+                locations,
+                f"1 active version × {where}",
+                "each further enabled version is billed the same",
+            ),
+            prices.usage("secretmanager.access", "global", "access operations"),
+        ]
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         parent = f"projects/{self.ctx.project}"
@@ -88,6 +108,7 @@ class GeneratedValue(Kind):
 
     kind = "secrets.generated_value"
     labels_path = None
+    no_charge = "a version of its secret, billed with the secret"
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         versions = _api(self.ctx).versions()

@@ -20,6 +20,7 @@ from provisioner.context import Context
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
+from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import OWNERSHIP_KEYS, LiveResource, Resource
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
 
@@ -41,6 +42,19 @@ class Bucket(Kind):
         if "location" in body:
             body["location"] = str(body["location"]).upper()
         return body
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """Stored data is billed by volume, which the spec cannot know: the price per GiB."""
+        location = str(body.get("location") or self.ctx.spec.region).lower()
+        storage_class = str(body.get("storageClass") or "STANDARD").upper()
+        note = "billed by the data stored"
+        if (body.get("versioning") or {}).get("enabled"):
+            note += ", noncurrent versions included until lifecycle rules delete them"
+        lines = [prices.usage(f"storage.{storage_class}", location, f"{storage_class} storage", note)]
+        if (body.get("encryption") or {}).get("defaultKmsKeyName"):
+            why = "CMEK: object writes and reads call the key"
+            lines.append(prices.usage("kms.operations", "global", "Cloud KMS operations", why))
+        return lines
 
     def _client(self) -> Any:
         return self.ctx.clients.storage(self.ctx.project)

@@ -1,0 +1,254 @@
+"""`cost`: a monthly list-price estimate of an environment, and what a plan would change in it.
+
+Every kind prices API-shaped bodies (see `Kind.monthly_cost`); this module only decides which
+body stands for "now" and which for "after apply", asks the kinds, and adds up. Now is the
+live resource as the API returned it (not normalised: fields the API fills in, such as a
+disk grown by auto-resize, are what is billed); after is what apply would leave: the new
+body for a create or a replacement, the live body with the spec's fields written over it
+for an update (as the kinds' updates do), nothing for a deletion, and the live body
+unchanged when a change is held back or there is none. Without a plan (`--no-plan`) the
+spec is priced alone and no API is called.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from provisioner.diff import deep_merge
+from provisioner.kind import Kind
+from provisioner.planner import PlanOptions
+from provisioner.pricing import CostLine, PriceTable, load_price_table
+from provisioner.resource import Resource
+
+#: Placeholder for the one read (`project_number`) that desired bodies may need; it only
+#: appears in IAM members, which cost nothing.
+PLACEHOLDER_PROJECT_NUMBER = "0"
+
+
+def default_price_table() -> Path:
+    from reconcilers import PRICE_TABLE
+
+    return PRICE_TABLE
+
+
+def load_prices(path: Path | None) -> PriceTable:
+    return load_price_table(path or default_price_table())
+
+
+@dataclass
+class Side:
+    """One resource's charges at one moment (now, or after apply)."""
+
+    lines: list[CostLine]
+
+    @property
+    def monthly(self) -> float:
+        return sum(line.monthly for line in self.lines)
+
+    @property
+    def ceiling(self) -> float:
+        return sum(line.ceiling for line in self.lines)
+
+    @property
+    def status(self) -> str:
+        """priced (something adds to the total), free, usage (only usage charges) or unpriced."""
+        statuses = {line.status for line in self.lines}
+        if "priced" in statuses:
+            return "priced"
+        if "unpriced" in statuses:
+            return "unpriced"
+        if "usage" in statuses:
+            return "usage"
+        return "free"
+
+
+@dataclass
+class ResourceCost:
+    address: str
+    kind: str
+    #: The planned action; None when priced without a plan.
+    action: str | None
+    current: Side | None
+    after: Side | None
+    #: Why a planned change will not be applied (the flag that releases it).
+    held: str | None = None
+    #: The kind does not price itself at all.
+    unpriced_kind: bool = False
+
+    @property
+    def shown(self) -> Side | None:
+        return self.after if self.after is not None else self.current
+
+    @property
+    def delta(self) -> float:
+        return (self.after.monthly if self.after else 0.0) - (self.current.monthly if self.current else 0.0)
+
+    @property
+    def weight(self) -> float:
+        return max(
+            self.current.ceiling if self.current else 0.0,
+            self.after.ceiling if self.after else 0.0,
+        )
+
+    @property
+    def status(self) -> str:
+        if self.unpriced_kind:
+            return "unpriced"
+        return self.shown.status if self.shown else "free"
+
+    @property
+    def lines(self) -> list[CostLine]:
+        return self.shown.lines if self.shown else []
+
+
+@dataclass
+class CostReport:
+    env: str
+    project: str
+    prices: PriceTable
+    with_plan: bool
+    resources: list[ResourceCost] = field(default_factory=list)
+
+    def total(self, side: str) -> float:
+        return sum(getattr(r, side).monthly for r in self.resources if getattr(r, side) is not None)
+
+    def ceiling(self, side: str) -> float:
+        return sum(getattr(r, side).ceiling for r in self.resources if getattr(r, side) is not None)
+
+    @property
+    def current(self) -> float:
+        return self.total("current")
+
+    @property
+    def after(self) -> float:
+        return self.total("after")
+
+    @property
+    def delta(self) -> float:
+        return self.after - self.current
+
+    @property
+    def usage_lines(self) -> list[tuple[str, CostLine]]:
+        return [(r.address, line) for r in self.resources for line in r.lines if line.status == "usage"]
+
+    @property
+    def unpriced(self) -> list[tuple[str, str]]:
+        """(address, why) for every resource or line the estimate could not price."""
+        out: list[tuple[str, str]] = []
+        for r in self.resources:
+            if r.unpriced_kind:
+                out.append((r.address, f"the {r.kind} kind has no pricing"))
+            out += [(r.address, line.note or line.item) for line in r.lines if line.status == "unpriced"]
+        return out
+
+
+# -- collecting ----------------------------------------------------------------------------
+def estimate(session: Any, prices: PriceTable, options: PlanOptions | None = None) -> CostReport:
+    """Price the environment: the spec alone (no options: no plan, no API call), or now and
+    after the plan these options make (--prune prices deletions, --adopt adoptions)."""
+    report = CostReport(session.ctx.env, session.ctx.project, prices, with_plan=options is not None)
+    if options is None:
+        return _spec_alone(session, prices, report)
+    return _with_plan(session, prices, options, report)
+
+
+def _spec_alone(session: Any, prices: PriceTable, report: CostReport) -> CostReport:
+    planner = session.planner
+    session.ctx.__dict__.setdefault("project_number", PLACEHOLDER_PROJECT_NUMBER)
+    desired = planner.desired()
+    after = {r.address: (r.kind, planner.kinds[r.kind].body_as_created(r)) for r in desired}
+    priced = _price_side(planner.kinds, after, prices)
+    for r in desired:
+        lines = priced[r.address]
+        report.resources.append(
+            ResourceCost(r.address, r.kind, None, None, Side(lines or []), unpriced_kind=lines is None)
+        )
+    return report
+
+
+def _with_plan(session: Any, prices: PriceTable, options: PlanOptions, report: CostReport) -> CostReport:
+    planner = session.planner
+    obs = planner.snapshot(options.targets)
+    plan = planner.plan(options, obs)
+    changes = {c.address: c for c in plan.changes}
+    now: dict[str, tuple[str, dict[str, Any]]] = {}
+    after: dict[str, tuple[str, dict[str, Any]]] = {}
+    rows: list[tuple[str, str, str, str | None]] = []
+    for resource in obs.desired:
+        kind = planner.kinds[resource.kind]
+        live = obs.live.get(resource.address)
+        change = changes.get(resource.address)
+        action = change.action if change else ("noop" if live else "create")
+        held = change.blocked if change else None
+        current = copy.deepcopy(live.body) if live is not None else None
+        if current is not None:
+            now[resource.address] = (resource.kind, current)
+        body = _after(kind, resource, current, action, held)
+        if body is not None:
+            after[resource.address] = (resource.kind, body)
+        rows.append((resource.address, resource.kind, action, held))
+    for change in plan.changes:
+        if change.action not in ("delete", "abandon") or change.address not in obs.live:
+            continue
+        live = obs.live[change.address]
+        current = copy.deepcopy(live.body)
+        now[change.address] = (live.kind, current)
+        if change.blocked or change.action == "abandon":
+            after[change.address] = (live.kind, current)  # stays where it is, and keeps costing
+        rows.append((change.address, live.kind, change.action, change.blocked))
+    priced_now = _price_side(planner.kinds, now, prices)
+    priced_after = _price_side(planner.kinds, after, prices)
+    for address, kind, action, held in rows:
+        current_lines = priced_now.get(address)
+        after_lines = priced_after.get(address)
+        unpriced = (address in now and current_lines is None) or (address in after and after_lines is None)
+        report.resources.append(
+            ResourceCost(
+                address,
+                kind,
+                action,
+                Side(current_lines or []) if address in now else None,
+                Side(after_lines or []) if address in after else None,
+                held=held,
+                unpriced_kind=unpriced,
+            )
+        )
+    return report
+
+
+def _after(
+    kind: Kind, resource: Resource, current: dict[str, Any] | None, action: str, held: str | None
+) -> dict[str, Any] | None:
+    """The body apply would leave behind for this desired resource."""
+    if held is not None:
+        return current
+    if action in ("create", "replace"):
+        return kind.body_as_created(resource)
+    if action == "update" and current is not None:
+        return deep_merge(current, resource.body)
+    return current
+
+
+def _price_side(
+    kinds: dict[str, Kind], bodies: dict[str, tuple[str, dict[str, Any]]], prices: PriceTable
+) -> dict[str, list[CostLine] | None]:
+    """Ask each kind once for all its bodies, so prices shared across a kind come out right."""
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for address, (kind, body) in bodies.items():
+        by_kind.setdefault(kind, {})[address.split("/", 1)[1]] = body
+    out: dict[str, list[CostLine] | None] = {}
+    for kind_name, named in by_kind.items():
+        for name, lines in kinds[kind_name].monthly_costs(named, prices).items():
+            out[f"{kind_name}/{name}"] = lines
+    return out
+
+
+def run(session: Any, prices: PriceTable, fmt: str, options: PlanOptions | None) -> int:
+    """Estimate and print; the exit code is 0 whatever the amount (a cost is not an error)."""
+    from provisioner.cost_render import render
+
+    print(render(estimate(session, prices, options), fmt))
+    return 0
