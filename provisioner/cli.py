@@ -129,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--target", action="append", default=[], metavar="ADDRESS_OR_KIND", help="limit to these"
     )
+    plan.add_argument(
+        "--show-requests",
+        action="store_true",
+        help="after the plan, list the API requests apply would send (method, URL, whole body, secrets"
+        " masked), worked out by running apply with every write held back: reads go to the API,"
+        " nothing is written, no lock is taken. URLs are shown as addressed; with --local, the"
+        " emulator's address is shown as the Google host it stands in for. Not in --markdown-dir parts",
+    )
     _common(plan)
     _engine_options(plan)
 
@@ -299,9 +307,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
     _check_target_kinds(args.target)
     session = Session(args, args.env)
+    listing = None
     try:
         _check_targets(session, args.target)
-        plan = session.planner.plan(_plan_options(args))
+        if args.show_requests:
+            from provisioner.show_requests import plan_with_requests
+
+            plan, listing = plan_with_requests(session, _plan_options(args))
+        else:
+            plan = session.planner.plan(_plan_options(args))
     finally:
         session.close()
     if args.out:
@@ -311,7 +325,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot write the plan to {args.out}: {exc.strerror or exc}") from exc
     if args.markdown_dir:
         _write_markdown_parts(plan, args.markdown_dir)
-    print(render_plan(plan, args.format, colour=use_colour(sys.stdout)))
+    rendered = render_plan(plan, args.format, colour=use_colour(sys.stdout))
+    if listing is not None:
+        from provisioner.request_render import attach
+
+        rendered = attach(rendered, listing, args.format)
+    print(rendered)
+    if listing is not None and listing.problems:
+        count = len(listing.problems)
+        print(f"error: the requests of {count} change(s) could not be worked out", file=sys.stderr)
+        return EXIT_ERROR
     if args.detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return EXIT_OK

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 #: Services an endpoint can be overridden for, as named in PROVISIONER_ENDPOINT_<SERVICE>.
 SERVICES = (
@@ -71,12 +71,31 @@ class Endpoints:
         return bool(self.default or self.per_service)
 
 
+class RequestInterceptor(Protocol):
+    """Stands between every client and the network (a dry run answers writes itself).
+
+    The factory hands over each client's HTTP layer as it builds it: the httplib2 transport
+    of a discovery client, to be wrapped, and the `requests` session of a gapic or storage
+    client, to mount adapters on.
+    """
+
+    def wrap_httplib2(self, http: Any, service: str) -> Any: ...
+
+    def attach_session(self, session: Any, service: str) -> None: ...
+
+
 class ClientFactory:
     """Builds and caches clients; each thread sends over its own connection (httplib2 is not thread-safe)."""
 
-    def __init__(self, endpoints: Endpoints | None = None, impersonate: str | None = None) -> None:
+    def __init__(
+        self,
+        endpoints: Endpoints | None = None,
+        impersonate: str | None = None,
+        interceptor: RequestInterceptor | None = None,
+    ) -> None:
         self.endpoints = endpoints or Endpoints.from_environment()
         self.impersonate = impersonate
+        self.interceptor = interceptor
         self._lock = threading.Lock()
         self._shared: dict[Any, Any] = {}
         self._local = threading.local()
@@ -119,6 +138,8 @@ class ClientFactory:
         client = client_cls(
             transport="rest", credentials=self.credentials(service), client_options=options or None
         )
+        if self.interceptor is not None:
+            self.interceptor.attach_session(client.transport._session, service)
         with self._lock:
             return self._shared.setdefault(key, client)
 
@@ -137,6 +158,8 @@ class ClientFactory:
         client = storage.Client(
             project=project, credentials=self.credentials("storage"), client_options=options or None
         )
+        if self.interceptor is not None:
+            self.interceptor.attach_session(client._http, "storage")
         with self._lock:
             return self._shared.setdefault(key, client)
 
@@ -173,6 +196,8 @@ class ClientFactory:
             lambda: google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=130)),
             credentials,
         )
+        if self.interceptor is not None:
+            http = self.interceptor.wrap_httplib2(http, service)
         client = build_from_document(document, http=http, client_options=options or None)
         with self._lock:
             return self._shared.setdefault(key, client)

@@ -1,0 +1,137 @@
+"""`plan --show-requests`: the exact API requests apply would send, worked out by a dry run.
+
+The requests are not described per kind (a description would drift from the code that
+really sends them): the plan's changes run through the real `Executor` and the real
+reconcilers, over clients whose writes a `DryRun` holds back and answers. One change runs
+at a time, so the listing comes out in a stable order. No lock is taken and nothing is
+written: reads go to the API, writes stay in this process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from provisioner.apply import Executor
+from provisioner.clients import ClientFactory
+from provisioner.context import Context
+from provisioner.dry_run import DryRun, HeldRequest
+from provisioner.dry_run_shapes import google_host
+from provisioner.kind import Kind
+from provisioner.operations import Operation
+from provisioner.plan import Plan
+from provisioner.planner import PlanOptions
+from provisioner.resource import LiveResource, Resource
+
+
+@dataclass
+class RequestListing:
+    """What apply would send, and the changes whose requests could not be worked out."""
+
+    requests: list[HeldRequest]
+    #: (address, why) for each change the dry run could not carry through.
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    #: The embedded emulator's base URL, shown as the Google host it stands in for.
+    local_base: str | None = None
+
+    def url(self, request: HeldRequest) -> str:
+        if self.local_base and request.url.startswith(self.local_base + "/"):
+            return f"https://{google_host(request.service)}{request.url[len(self.local_base) :]}"
+        return request.url
+
+    def by_address(self) -> list[tuple[str, list[HeldRequest]]]:
+        """Requests grouped per change, groups in the order of their first request."""
+        groups: dict[str, list[HeldRequest]] = {}
+        for request in self.requests:
+            groups.setdefault(request.address or "(no change)", []).append(request)
+        return list(groups.items())
+
+
+def plan_with_requests(session: Any, options: PlanOptions) -> tuple[Plan, RequestListing]:
+    """Plan as `plan` does, then dry-run the plan's changes; `session` is the CLI's."""
+    observation = session.planner.snapshot(options.targets)
+    plan = session.planner.plan(options, observation)
+    emulator = getattr(session, "emulator", None)
+    listing = collect(
+        session.ctx,
+        session.planner.kinds,
+        plan,
+        observation.live,
+        local_base=emulator.base_url if emulator is not None else None,
+    )
+    return plan, listing
+
+
+def collect(
+    ctx: Context,
+    kinds: Mapping[str, Kind],
+    plan: Plan,
+    live: dict[str, LiveResource],
+    local_base: str | None = None,
+) -> RequestListing:
+    """Run `plan` with writes held back; what would have been sent, change by change."""
+    dry_run = DryRun()
+    clients = ClientFactory(ctx.clients.endpoints, impersonate=ctx.clients.impersonate, interceptor=dry_run)
+    dry_ctx = dataclasses.replace(ctx, clients=clients)
+    if "project_number" in vars(ctx):  # already read: no need to read it again
+        vars(dry_ctx)["project_number"] = ctx.project_number
+    attributed: dict[str, Any] = {
+        name: _AttributedKind(type(kind)(dry_ctx), dry_run) for name, kind in kinds.items()
+    }
+    result = Executor(ctx=dry_ctx, kinds=attributed, live=live, parallelism=1).run(plan)
+    problems = [(o.change.address, o.detail) for o in result.outcomes if o.status != "done"]
+    return RequestListing(dry_run.requests(), problems, local_base)
+
+
+class _AttributedKind:
+    """A kind whose every call, and every poll of what it starts, is tagged with its change.
+
+    Only the four writing calls (and `read`, after a conflict) are wrapped; everything else
+    the engine asks of a kind is the kind's own.
+    """
+
+    def __init__(self, kind: Kind, dry_run: DryRun) -> None:
+        self._kind = kind
+        self._dry_run = dry_run
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._kind, name)
+
+    def create(self, desired: Resource) -> Operation:
+        return self._tagged(desired.address, lambda: self._kind.create(desired))
+
+    def update(self, desired: Resource, live: LiveResource, changes: Any) -> Operation:
+        return self._tagged(desired.address, lambda: self._kind.update(desired, live, changes))
+
+    def delete(self, live: LiveResource) -> Operation:
+        return self._tagged(live.address, lambda: self._kind.delete(live))
+
+    def abandon(self, live: LiveResource) -> Operation | None:
+        with self._dry_run.attributed(live.address):
+            op = self._kind.abandon(live)
+        return None if op is None else _AttributedOperation(op, live.address, self._dry_run)
+
+    def read(self, desired: Resource) -> LiveResource | None:
+        with self._dry_run.attributed(desired.address):
+            return self._kind.read(desired)
+
+    def _tagged(self, address: str, start: Any) -> Operation:
+        with self._dry_run.attributed(address):
+            op = start()
+        return _AttributedOperation(op, address, self._dry_run)
+
+
+class _AttributedOperation:
+    """An operation whose polls (which may send the next write of a chain) keep their change."""
+
+    def __init__(self, op: Operation, address: str, dry_run: DryRun) -> None:
+        self._op = op
+        self._address = address
+        self._dry_run = dry_run
+        self.description = op.description
+
+    def poll(self) -> bool:
+        with self._dry_run.attributed(self._address):
+            return self._op.poll()
