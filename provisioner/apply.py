@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from provisioner.context import Context
-from provisioner.diff import field_changes
+from provisioner.diff import field_changes, with_live_ignored
 from provisioner.errors import ApiErrorException, classify
 from provisioner.kind import Kind
 from provisioner.operations import Operation, wait_for
@@ -166,7 +166,9 @@ class Executor:
         if live is None:
             raise RuntimeError(f"{change.address} was not observed; make a new plan")
         if step.phase == "put" and change.action == "update":
-            self._wait(change, kind, kind.update(change.resource(), live, change.fields))
+            # Ignored fields as the live side holds them now, not as they were when planned.
+            desired = with_live_ignored(kind, change.resource(), live)
+            self._wait(change, kind, kind.update(desired, live, change.fields))
             return "updated"
         if step.phase == "put":  # the new half of a replacement
             self._wait(change, kind, kind.create(change.resource()))
@@ -197,7 +199,7 @@ class Executor:
                 raise ApiErrorException(err) from exc
             fields = field_changes(kind, resource, live)
             if fields:
-                self._wait(change, kind, kind.update(resource, live, fields))
+                self._wait(change, kind, kind.update(with_live_ignored(kind, resource, live), live, fields))
                 return "already existed; updated to match"
             return "already existed and matches"
         self._wait(change, kind, op)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
+from provisioner.ignore import IgnoredField, keep_live, matching_pattern, without_ignored
 from provisioner.kind import Kind
 from provisioner.plan import FieldChange
 from provisioner.resource import LiveResource, Resource
@@ -91,10 +93,37 @@ def live_view(kind: Kind, live: LiveResource) -> dict[str, Any]:
     return deep_merge(kind.api_defaults, kind.normalise(copy.deepcopy(live.body)))
 
 
-def field_changes(kind: Kind, desired: Resource, live: LiveResource) -> list[FieldChange]:
+def _all_changes(kind: Kind, desired: Resource, view: dict[str, Any]) -> list[FieldChange]:
     out: list[FieldChange] = []
-    _compare(desired.body, live_view(kind, live), "", frozenset(kind.unordered), out)
+    _compare(desired.body, view, "", frozenset(kind.unordered), out)
     return out
+
+
+def field_changes(kind: Kind, desired: Resource, live: LiveResource) -> list[FieldChange]:
+    """The differences the spec owns: fields its ignore rules leave to others are not among them."""
+    out = _all_changes(kind, desired, live_view(kind, live))
+    if desired.ignore:
+        out = [c for c in out if matching_pattern(c.path, desired.ignore) is None]
+    return out
+
+
+def ignored_fields(kind: Kind, desired: Resource, live: LiveResource) -> list[IgnoredField]:
+    """The differences the spec's ignore rules keep out of the plan, each with its rule's reason."""
+    if not desired.ignore:
+        return []
+    out = []
+    for change in _all_changes(kind, desired, live_view(kind, live)):
+        pattern = matching_pattern(change.path, desired.ignore)
+        if pattern is not None:
+            out.append(IgnoredField(change.path, change.before, change.after, desired.ignore[pattern]))
+    return out
+
+
+def with_live_ignored(kind: Kind, desired: Resource, live: LiveResource) -> Resource:
+    """The resource as an update writes it: ignored fields carry their live values."""
+    if not desired.ignore:
+        return desired
+    return replace(desired, body=keep_live(desired.body, live_view(kind, live), desired.ignore))
 
 
 def _project(shape: Any, value: Any) -> Any:
@@ -112,6 +141,10 @@ def live_token(kind: Kind, desired: Resource | None, live: LiveResource | None) 
     if live is None:
         return None
     view = live_view(kind, live)
-    seen = _project(desired.body, view) if desired is not None else view
+    if desired is None:
+        seen = view
+    else:  # ignored fields may move freely without making a saved plan stale
+        owned = without_ignored(desired.body, desired.ignore) if desired.ignore else desired.body
+        seen = _project(owned, view)
     digest = hashlib.sha256(json.dumps([seen, live.version], sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]

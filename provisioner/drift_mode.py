@@ -134,8 +134,17 @@ def _correct(args: argparse.Namespace, session: Any, drift: DriftRun, events: Ev
             fields=[f.path for f in change.fields],
             held_back=change.blocked,
         )
+    if events.structured:  # on a terminal, the plan's quiet line says it
+        for address, fields in sorted(plan.ignored.items()):
+            events.emit(
+                "INFO",
+                f"{drift.env}: {address}: {len(fields)} difference(s) left alone by ignore rules",
+                env=drift.env,
+                address=address,
+                ignored=[{"path": f.path, "reason": f.reason} for f in fields],
+            )
     if not events.structured and not args.quiet:
-        print(plan_text(plan))
+        print(plan_text(plan, verbose=args.verbose > 0))
     if not plan.pending or args.report_only:
         return
     lock = _lock(session, args)

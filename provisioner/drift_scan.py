@@ -13,9 +13,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioner.diff import field_changes
+from provisioner.diff import field_changes, ignored_fields
+from provisioner.ignore import IgnoredField
 from provisioner.planner import Observation
-from provisioner.render import mask, show
+from provisioner.render import ignored_text, mask, show
 
 EXIT_CLEAN, EXIT_DRIFT = 0, 2
 
@@ -53,6 +54,8 @@ class DriftScan:
     unmanaged: list[Unmanaged] = field(default_factory=list)
     managed_count: int = 0
     total_count: int = 0
+    #: Differences the spec's ignore rules leave alone: not drift, but shown to whoever audits.
+    ignored: dict[str, list[IgnoredField]] = field(default_factory=dict)
 
     @property
     def coverage(self) -> float:
@@ -89,6 +92,7 @@ class DriftScan:
                 "missing": len(self.missing),
                 "orphaned": len(self.orphaned),
                 "unmanaged": len(self.unmanaged),
+                "ignored": sum(len(fields) for fields in self.ignored.values()),
             },
             "drifted": [
                 {
@@ -104,6 +108,16 @@ class DriftScan:
             "missing": self.missing,
             "orphaned": self.orphaned,
             "unmanaged": [{"address": u.address, "kind": u.kind, "reason": u.reason} for u in self.unmanaged],
+            "ignored": [
+                {
+                    "address": address,
+                    "fields": [
+                        {**f.to_dict(), "live": mask(f.live, f.path), "desired": mask(f.desired, f.path)}
+                        for f in fields
+                    ],
+                }
+                for address, fields in sorted(self.ignored.items())
+            ],
         }
 
 
@@ -118,7 +132,11 @@ def scan(observation: Observation, env: str, project: str) -> DriftScan:
             continue
         if not live.managed:
             continue  # counted below, as unmanaged under our name
-        changes = field_changes(observation.kinds[resource.kind], resource, live)
+        kind = observation.kinds[resource.kind]
+        changes = field_changes(kind, resource, live)
+        ignored = ignored_fields(kind, resource, live)
+        if ignored:
+            result.ignored[resource.address] = ignored
         if changes:
             fields = [FieldDrift(c.path, c.before, c.after) for c in changes]
             result.drifted.append(Drifted(resource.address, resource.kind, fields))
@@ -140,7 +158,7 @@ _REASONS = {
 }
 
 
-def render_text(result: DriftScan) -> str:
+def render_text(result: DriftScan, verbose: bool = False) -> str:
     lines = [f"Drift scan of {result.env} ({result.project})", ""]
     if result.drifted:
         lines.append("Changed outside the provisioner:")
@@ -164,6 +182,7 @@ def render_text(result: DriftScan) -> str:
         lines += [f"  ? {u.address}  ({_REASONS[u.reason]})" for u in result.unmanaged]
         lines.append("")
     lines.append(_summary(result))
+    lines += ignored_text(result.ignored, verbose)
     return "\n".join(lines)
 
 
@@ -196,6 +215,14 @@ def render_markdown(result: DriftScan) -> str:
         lines += ["### Unmanaged", ""]
         lines += [f"- `{u.address}`: {_REASONS[u.reason]}" for u in result.unmanaged]
         lines.append("")
+    if result.ignored:
+        lines += ["### Ignored by the spec's ignore rules", "", "| resource | field | live | spec | reason |"]
+        lines.append("| --- | --- | --- | --- | --- |")
+        for address, fields in sorted(result.ignored.items()):
+            for f in fields:
+                live, want = _cell(mask(f.live, f.path)), _cell(mask(f.desired, f.path))
+                lines.append(f"| `{address}` | `{f.path}` | {live} | {want} | {_cell(f.reason)} |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -203,17 +230,17 @@ def _cell(value: Any) -> str:
     return "`" + show(value).replace("|", "\\|") + "`"
 
 
-def render(result: DriftScan, fmt: str) -> str:
+def render(result: DriftScan, fmt: str, verbose: bool = False) -> str:
     if fmt == "json":
         return json.dumps(result.to_dict(), indent=2, default=str)
     if fmt == "markdown":
         return render_markdown(result)
-    return render_text(result)
+    return render_text(result, verbose)
 
 
-def run(session: Any, fmt: str) -> int:
+def run(session: Any, fmt: str, verbose: bool = False) -> int:
     """Observe once, report, and say by the exit code whether anything drifted."""
     observation = session.planner.snapshot()
     result = scan(observation, session.ctx.env, session.ctx.project)
-    print(render(result, fmt))
+    print(render(result, fmt, verbose))
     return result.exit_code

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from provisioner.ignore import IgnoredField
 from provisioner.resource import Resource
 
 Action = Literal["create", "update", "replace", "delete", "abandon", "noop"]
@@ -70,6 +71,7 @@ class Change:
             deletion_policy=d.get("deletion_policy", "delete"),
             create_only=d.get("create_only", {}),
             display_name=d.get("display_name"),
+            ignore=d.get("ignore", {}),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,7 +88,7 @@ class Change:
 
 
 def resource_to_dict(resource: Resource) -> dict[str, Any]:
-    return {
+    data = {
         "kind": resource.kind,
         "name": resource.name,
         "body": resource.body,
@@ -95,6 +97,9 @@ def resource_to_dict(resource: Resource) -> dict[str, Any]:
         "create_only": resource.create_only,
         "display_name": resource.display_name,
     }
+    if resource.ignore:  # only then, so plans without ignore rules read as they always did
+        data["ignore"] = resource.ignore
+    return data
 
 
 @dataclass
@@ -109,6 +114,8 @@ class Plan:
     #: Unchanged resources whose state is worth telling (address → what to know).
     notices: dict[str, str] = field(default_factory=dict)
     format_version: int = PLAN_FORMAT_VERSION
+    #: Differences the spec's ignore rules keep out of the changes (address → fields), for the auditor.
+    ignored: dict[str, list[IgnoredField]] = field(default_factory=dict)
 
     @property
     def pending(self) -> list[Change]:
@@ -129,7 +136,7 @@ class Plan:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "format_version": self.format_version,
             "env": self.env,
             "project": self.project,
@@ -140,6 +147,9 @@ class Plan:
             "notices": self.notices,
             "observed": self.observed,
         }
+        if self.ignored:  # only then, so a plan without ignored differences reads as it always did
+            data["ignored"] = {a: [f.to_dict() for f in fields] for a, fields in self.ignored.items()}
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False, default=str)
@@ -165,4 +175,8 @@ class Plan:
             created_at=data["created_at"],
             options=data.get("options", {}),
             notices=data.get("notices", {}),
+            ignored={
+                address: [IgnoredField.from_dict(f) for f in fields]
+                for address, fields in data.get("ignored", {}).items()
+            },
         )

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from provisioner.context import Context
-from provisioner.diff import field_changes, live_token
+from provisioner.diff import field_changes, ignored_fields, live_token, with_live_ignored
 from provisioner.graph import ResourceGraph
+from provisioner.ignore import IgnoredField
+from provisioner.ignore import attach as attach_ignore_rules
 from provisioner.kind import Kind, Reconciler
 from provisioner.plan import Change, Plan, resource_to_dict
 from provisioner.resource import DELETION_POLICY_LABEL, LiveResource, Resource
@@ -73,6 +75,7 @@ class Planner:
         return resources
 
     def _checked(self, resources: list[Resource]) -> list[Resource]:
+        resources = attach_ignore_rules(resources, getattr(self.ctx.spec, "ignore", None))
         ResourceGraph(resources)  # validates unique addresses, known kinds of deps, no cycles
         for resource in resources:
             if resource.kind not in self.kinds:
@@ -170,15 +173,21 @@ class Planner:
         desired_by_address = {r.address: r for r in obs.desired}
         proposed: list[Change] = []
         observed: dict[str, str | None] = {}
+        ignored: dict[str, list[IgnoredField]] = {}
         for resource in obs.graph.order(list(desired_by_address)):
             kind = self.kinds[resource.kind]
             live = obs.live.get(resource.address)
             observed[resource.address] = live_token(kind, resource, live)
             proposed.append(self._change_for(kind, resource, live, options))
+            if live is not None and resource.ignore:
+                ignored[resource.address] = ignored_fields(kind, resource, live)
         self._cascade(proposed, obs, options)
         for change in proposed:
             if change.action == "replace":
                 change.references = list(self.kinds[change.kind].references(obs.live[change.address]))
+                if ignored.get(change.address):  # a new resource is made as the spec says, as on create
+                    paths = ", ".join(f.path for f in ignored.pop(change.address))
+                    change.note = _join(change.note, f"the new one takes the spec's values of {paths}")
         changes = [c for c in proposed if c.action != "noop" or c.blocked is not None]
         unchanged = len(proposed) - len(changes)
         # Unchanged resources with a state worth knowing (a certificate still provisioning).
@@ -202,6 +211,7 @@ class Planner:
             unchanged=unchanged,
             options=options.to_dict(),
             notices=notices,
+            ignored={address: fields for address, fields in ignored.items() if fields},
         )
 
     def _cascade(self, proposed: list[Change], obs: Observation, options: PlanOptions) -> None:
@@ -256,6 +266,7 @@ class Planner:
         reason = kind.replace_reason(fields)
         if reason is None:
             note = _join(note, kind.update_note(fields))
+            desired = resource_to_dict(with_live_ignored(kind, resource, live))
             return Change(**base, action="update", fields=fields, blocked=blocked, note=note, desired=desired)
         destructive = kind.holds_data(live)
         blocked = blocked or self._replacement_blocked(kind, live, reason, destructive, options)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from provisioner.apply import ApplyResult
+from provisioner.ignore import IgnoredField
 from provisioner.plan import Change, Plan
 
 SECRET_WORDS = ("password", "secret_value", "secretvalue", "privatekey", "private_key", "token")
@@ -90,7 +91,27 @@ def _paint(text: str, action: str, colour: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if colour and code else text
 
 
-def plan_text(plan: Plan, colour: bool = False) -> str:
+def ignored_text(ignored: Mapping[str, list[IgnoredField]], verbose: bool = False) -> list[str]:
+    """One quiet line counting the differences ignore rules hid; with `verbose`, each of them."""
+    if not ignored:
+        return []
+    count, resources = sum(len(fields) for fields in ignored.values()), len(ignored)
+    head = (
+        f"Ignored by the spec's ignore rules: {count} difference{'s' if count != 1 else ''}"
+        f" on {resources} resource{'s' if resources != 1 else ''}"
+    )
+    if not verbose:
+        return [f"{head} (-v lists them)."]
+    out = [f"{head}:"]
+    for address, fields in sorted(ignored.items()):
+        out.append(f"    {address}")
+        for f in fields:
+            live, spec = show(mask(f.live, f.path)), show(mask(f.desired, f.path))
+            out.append(f"      {f.path}: live {live}, spec {spec}  (ignored: {f.reason})")
+    return out
+
+
+def plan_text(plan: Plan, colour: bool = False, verbose: bool = False) -> str:
     out = [f"Environment {plan.env} (project {plan.project})", ""]
     for address, notice in sorted(plan.notices.items()):
         out.append(f"  = {address}: {notice}")
@@ -102,6 +123,7 @@ def plan_text(plan: Plan, colour: bool = False) -> str:
     if plan.has_changes:
         out.append("")
     out.append(summary_line(plan))
+    out.extend(ignored_text(plan.ignored, verbose))
     return "\n".join(out)
 
 
@@ -112,6 +134,9 @@ def plan_json(plan: Plan) -> str:
         # A field change names its field in `path`, not in a key, so mask by the path.
         for f in change["fields"]:
             f["before"], f["after"] = mask(f["before"], f["path"]), mask(f["after"], f["path"])
+    for fields in data.get("ignored", {}).values():
+        for f in fields:
+            f["live"], f["desired"] = mask(f["live"], f["path"]), mask(f["desired"], f["path"])
     return json.dumps(data, indent=2, default=str)
 
 
@@ -185,6 +210,16 @@ def _md_sections(plan: Plan, cell_limit: int | None = None) -> list[_Section]:
         rows = [f"| `{address}` | {_md_cell(notice, cell_limit)} |" for address, notice in notices]
         head = ["| resource | notice |", "| --- | --- |"]
         sections.append(_Section("notices", f"ℹ️ {len(rows)} unchanged, worth knowing", [], rows, head))
+    if plan.ignored:
+        rows = [
+            f"| `{address}` | `{f.path}` | {_md_cell(mask(f.live, f.path), cell_limit)}"
+            f" | {_md_cell(mask(f.desired, f.path), cell_limit)} | {_md_cell(f.reason, cell_limit)} |"
+            for address, fields in sorted(plan.ignored.items())
+            for f in fields
+        ]
+        head = ["| resource | field | live | spec | reason |", "| --- | --- | --- | --- | --- |"]
+        title = f"🙈 {len(rows)} difference{'s' if len(rows) != 1 else ''} ignored by the spec's ignore rules"
+        sections.append(_Section("ignored", title, [], rows, head))
     ordered = sorted(
         (c for c in plan.changes if c.action != "noop" or c.blocked),
         key=lambda c: (not c.destructive, c.address),
@@ -266,9 +301,9 @@ def plan_markdown_parts(plan: Plan, limit: int = COMMENT_LIMIT) -> list[str]:
     ]
 
 
-def render_plan(plan: Plan, fmt: str, colour: bool = False) -> str:
+def render_plan(plan: Plan, fmt: str, colour: bool = False, verbose: bool = False) -> str:
     if fmt == "text":
-        return plan_text(plan, colour)
+        return plan_text(plan, colour, verbose)
     return {"json": plan_json, "markdown": plan_markdown}[fmt](plan)
 
 

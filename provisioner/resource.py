@@ -36,6 +36,7 @@ class Resource:
     diff can compare it with what the API returns without a translation layer.
     `create_only` fields are sent on create but never compared (an API that advances them
     by itself, such as a KMS key's next rotation time, would otherwise drift forever).
+    `ignore` fields are sent on create too, but once the resource exists its live values stand.
     """
 
     kind: str
@@ -45,6 +46,9 @@ class Resource:
     deletion_policy: DeletionPolicy = "delete"
     create_only: dict[str, Any] = field(default_factory=dict)
     display_name: str | None = None
+    #: Field patterns the spec's ignore rules leave to others once the resource exists, each
+    #: with the rule's reason: neither compared nor written back (see `provisioner.ignore`).
+    ignore: dict[str, str] = field(default_factory=dict)
 
     @property
     def address(self) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .errors import SpecError, SpecProblem
+from .ignore import record_sources
 from .models import ENV_NAME, EnvSpec
 from .translate import problems_from_validation
 from .yaml_source import Position, load_with_extends
@@ -98,4 +99,5 @@ def load_env_spec(specs_dir: Path, env: str) -> EnvSpec:
         raise SpecError(problems) from None
     if problems:
         raise SpecError(problems)
+    record_sources(spec.ignore, doc.positions, file)
     return spec

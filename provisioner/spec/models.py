@@ -15,6 +15,7 @@ from .cloudrun import RunServiceSpec, RunSpec, SecretEnvRef
 from .crosschecks import check_environment
 from .drift_job import DriftJobSpec
 from .gke import AcceleratorSpec, AutoscalingSpec, GkeSpec, NodePoolSpec, TaintSpec
+from .ignore import IgnoreRuleSpec
 from .kms import KmsKeySpec, KmsSpec
 from .loadbalancer import ArmorSpec, CdnSpec, LbRouteSpec, LbRoutesSpec, LoadBalancerSpec, RateLimitSpec
 from .monitoring import AlertThresholdsSpec, CustomMetricSpec, EmailChannelSpec, MonitoringSpec
@@ -61,6 +62,8 @@ class EnvSpec(ResolvedNames, StrictModel):
     lb: LoadBalancerSpec
     monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec)
     drift_job: DriftJobSpec
+    ignore: list[IgnoreRuleSpec] = Field(default_factory=list)
+    """Fields of existing resources left to someone else; an environment's rules add to the base's."""
 
     @field_validator("env")
     @classmethod
@@ -123,6 +126,7 @@ __all__ = [
     "FirewallAllowSpec",
     "FirewallRuleSpec",
     "GkeSpec",
+    "IgnoreRuleSpec",
     "KmsKeySpec",
     "KmsSpec",
     "LbRouteSpec",

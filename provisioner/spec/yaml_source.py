@@ -30,6 +30,9 @@ from .rules import Path as KeyPath
 from .rules import format_path
 
 EXTENDS_KEY = "extends"
+#: Lists an extending file adds to rather than replaces: an environment's ignore rules come on
+#: top of the shared ones, as people expect of a list of exceptions.
+ADDED_LISTS: frozenset[KeyPath] = frozenset({("ignore",)})
 
 # Limits that keep a malformed or hostile file from eating time and memory before
 # validation can say what is wrong. The shipped specs are ~10 KB, ~7 levels deep and
@@ -337,9 +340,18 @@ def _merge_into(
     positions: dict[KeyPath, Position],
     override_positions: dict[KeyPath, Position],
 ) -> None:
-    """Maps merge key by key; anything else (lists, scalars, null) replaces the base value."""
+    """Maps merge key by key; anything else (lists, scalars, null) replaces the base value,
+    except the lists in :data:`ADDED_LISTS`, where the extending file's items follow the base's."""
     for key, value in override.items():
         child = (*path, key)
+        if child in ADDED_LISTS and isinstance(value, list) and isinstance(base.get(key), list):
+            offset = len(base[key])
+            base[key] = [*base[key], *value]
+            size = len(child)
+            for sub, position in override_positions.items():
+                if sub[:size] == child and len(sub) > size and isinstance(sub[size], int):
+                    positions[(*child, sub[size] + offset, *sub[size + 1 :])] = position
+            continue
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             if child in override_positions:
                 positions[child] = override_positions[child]
