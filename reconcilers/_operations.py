@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioner.context import Context
-from provisioner.errors import OperationFailed
+from provisioner.errors import OperationFailed, classify
 
 
 def _compute_error(op: dict[str, Any]) -> str | None:
@@ -81,16 +81,33 @@ class LongRunningOperation:
     body: dict[str, Any]
     description: str
     path: tuple[str, ...] = field(default=("operations",))
+    #: The collection has `wait` (Cloud Run): one call answers when the operation is done or
+    #: after this long, so a poll costs one call however long the operation runs.
+    wait_timeout: str | None = None
 
     def poll(self) -> bool:
         if not self.body.get("done"):
             resource = self.ctx.clients.discovery(self.api, self.version)
             for part in self.path:
                 resource = getattr(resource, part)()
-            self.body = resource.get(name=self.body["name"]).execute()
+            if self.wait_timeout:
+                self.body = self._wait(resource)
+            else:
+                self.body = resource.get(name=self.body["name"]).execute()
         if not self.body.get("done"):
             return False
         error = self.body.get("error")
         if error:
             raise OperationFailed(self.description, error.get("message", str(error)), error.get("code"))
         return True
+
+    def _wait(self, resource: Any) -> dict[str, Any]:
+        try:
+            return dict(resource.wait(name=self.body["name"], body={"timeout": self.wait_timeout}).execute())
+        except Exception as exc:
+            err = classify(exc)
+            if err is None or err.status != 501:
+                raise
+            # `wait` is best effort: a server that does not offer it says UNIMPLEMENTED.
+            self.wait_timeout = None
+            return dict(resource.get(name=self.body["name"]).execute())

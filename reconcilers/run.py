@@ -74,7 +74,9 @@ def _operation(ctx: Context, op: Any, description: str) -> Operation:
     body: dict[str, Any] = {"name": raw.name, "done": raw.done}
     if raw.HasField("error"):
         body["error"] = {"code": raw.error.code, "message": raw.error.message}
-    return LongRunningOperation(ctx, "run", "v2", body, description, ("projects", "locations", "operations"))
+    return LongRunningOperation(
+        ctx, "run", "v2", body, description, ("projects", "locations", "operations"), wait_timeout="60s"
+    )
 
 
 def _container(live: dict[str, Any]) -> dict[str, Any]:

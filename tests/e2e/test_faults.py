@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from emulator import FaultRule
-from tests.e2e.conftest import SPECS
+from emulator import Emulator, EmulatorConfig, FaultRule
+from tests.e2e.conftest import PROJECTS, SPECS
 
 
 def test_503_and_429_on_first_attempts_are_retried_and_apply_converges(emulator, cli):
@@ -61,3 +61,23 @@ def test_a_non_retryable_error_fails_that_change_and_skips_its_dependents(emulat
     rerun = cli("apply", "--env", "dev", "--auto-approve")
     assert rerun.code == 0, rerun.out
     assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
+
+
+def test_a_cloud_run_operation_is_polled_when_the_server_offers_no_wait(tmp_path, monkeypatch, cli):
+    # `operations.wait` is best effort: a server may answer UNIMPLEMENTED, and the deploy goes on.
+    config = EmulatorConfig(state_path=tmp_path / "slow.sqlite", projects=PROJECTS, operation_delay_s=0.2)
+    with Emulator(config) as slow:
+        monkeypatch.setenv("PROVISIONER_ENDPOINT", slow.start(port=0))
+        slow.faults.add_rule(FaultRule(method="run.projects.locations.operations.wait", status=501, times=50))
+
+        applied = cli("apply", "--env", "dev", "--auto-approve")
+
+        assert applied.code == 0, applied.out + applied.err
+        run_polls = [
+            (r.method_id, r.status)
+            for r in slow.requests()
+            if "run.projects.locations.operations" in (r.method_id or "")
+        ]
+        assert ("run.projects.locations.operations.wait", 501) in run_polls
+        assert ("run.projects.locations.operations.get", 200) in run_polls
+        assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
