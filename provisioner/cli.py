@@ -176,6 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--no-plan", action="store_true", help="draw without a plan, calling no API")
     _common(graph)
     _engine_options(graph)
+
+    cost = sub.add_parser("cost", help="monthly cost at list prices, now and after what a plan would change")
+    cost.add_argument("--env", required=True)
+    cost.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    cost.add_argument("--no-plan", action="store_true", help="price the spec alone, calling no API")
+    cost.add_argument(
+        "--prices", type=Path, metavar="FILE", help="price table (default: reconcilers/prices.yaml)"
+    )
+    cost.add_argument(
+        "--target", action="append", default=[], metavar="ADDRESS_OR_KIND", help="limit to these"
+    )
+    _common(cost)
+    _engine_options(cost)
     return parser
 
 
@@ -561,6 +574,25 @@ def cmd_graph(args: argparse.Namespace) -> int:
         session.close()
 
 
+def cmd_cost(args: argparse.Namespace) -> int:
+    from provisioner import cost
+    from provisioner.pricing import PriceTableError
+
+    try:
+        prices = cost.load_prices(args.prices)  # a broken table is refused before any API call
+    except PriceTableError as exc:
+        raise UsageError(str(exc)) from exc
+    _check_target_kinds(args.target)
+    session = Session(args, args.env)
+    try:
+        if args.no_plan:
+            cost.without_api(session)
+        _check_targets(session, args.target)
+        return cost.run(session, prices, args.format, _plan_options(args), with_plan=not args.no_plan)
+    finally:
+        session.close()
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "plan": cmd_plan,
@@ -568,6 +600,7 @@ COMMANDS = {
     "force-unlock": cmd_force_unlock,
     "drift": cmd_drift,
     "graph": cmd_graph,
+    "cost": cmd_cost,
 }
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provisioner.diff import deep_merge
+from provisioner.diff import deep_merge, with_live_ignored
+from provisioner.graph import ResourceGraph
 from provisioner.kind import Kind
 from provisioner.planner import PlanOptions
 from provisioner.pricing import CostLine, PriceTable, load_price_table
@@ -146,19 +147,26 @@ class CostReport:
 
 
 # -- collecting ----------------------------------------------------------------------------
-def estimate(session: Any, prices: PriceTable, options: PlanOptions | None = None) -> CostReport:
-    """Price the environment: the spec alone (no options: no plan, no API call), or now and
-    after the plan these options make (--prune prices deletions, --adopt adoptions)."""
-    report = CostReport(session.ctx.env, session.ctx.project, prices, with_plan=options is not None)
-    if options is None:
-        return _spec_alone(session, prices, report)
+def estimate(session: Any, prices: PriceTable, options: PlanOptions, with_plan: bool = True) -> CostReport:
+    """Price the environment: now and after the plan these options make (--prune prices
+    deletions, --adopt adoptions), or without a plan the spec alone, calling no API."""
+    report = CostReport(session.ctx.env, session.ctx.project, prices, with_plan=with_plan)
+    if not with_plan:
+        return _spec_alone(session, prices, options, report)
     return _with_plan(session, prices, options, report)
 
 
-def _spec_alone(session: Any, prices: PriceTable, report: CostReport) -> CostReport:
-    planner = session.planner
+def without_api(session: Any) -> None:
+    """Let the desired bodies be built without the one read they may need (the project number)."""
     session.ctx.__dict__.setdefault("project_number", PLACEHOLDER_PROJECT_NUMBER)
+
+
+def _spec_alone(session: Any, prices: PriceTable, options: PlanOptions, report: CostReport) -> CostReport:
+    planner = session.planner
+    without_api(session)
     desired = planner.desired()
+    if options.targets:
+        desired = ResourceGraph(desired).select(options.targets)
     after = {r.address: (r.kind, planner.kinds[r.kind].body_as_created(r)) for r in desired}
     priced = _price_side(planner.kinds, after, prices)
     for r in desired:
@@ -186,7 +194,9 @@ def _with_plan(session: Any, prices: PriceTable, options: PlanOptions, report: C
         current = copy.deepcopy(live.body) if live is not None else None
         if current is not None:
             now[resource.address] = (resource.kind, current)
-        body = _after(kind, resource, current, action, held)
+        # An update writes the spec's fields, except those ignore rules leave to their live values.
+        writes = with_live_ignored(kind, resource, live) if live is not None else resource
+        body = _after(kind, resource, writes, current, action, held)
         if body is not None:
             after[resource.address] = (resource.kind, body)
         rows.append((resource.address, resource.kind, action, held))
@@ -220,7 +230,12 @@ def _with_plan(session: Any, prices: PriceTable, options: PlanOptions, report: C
 
 
 def _after(
-    kind: Kind, resource: Resource, current: dict[str, Any] | None, action: str, held: str | None
+    kind: Kind,
+    resource: Resource,
+    writes: Resource,
+    current: dict[str, Any] | None,
+    action: str,
+    held: str | None,
 ) -> dict[str, Any] | None:
     """The body apply would leave behind for this desired resource."""
     if held is not None:
@@ -228,7 +243,7 @@ def _after(
     if action in ("create", "replace"):
         return kind.body_as_created(resource)
     if action == "update" and current is not None:
-        return deep_merge(current, resource.body)
+        return deep_merge(current, writes.body)
     return current
 
 
@@ -246,9 +261,9 @@ def _price_side(
     return out
 
 
-def run(session: Any, prices: PriceTable, fmt: str, options: PlanOptions | None) -> int:
+def run(session: Any, prices: PriceTable, fmt: str, options: PlanOptions, with_plan: bool) -> int:
     """Estimate and print; the exit code is 0 whatever the amount (a cost is not an error)."""
     from provisioner.cost_render import render
 
-    print(render(estimate(session, prices, options), fmt))
+    print(render(estimate(session, prices, options, with_plan), fmt))
     return 0

@@ -14,6 +14,8 @@ for up to a week after deletion, so a replacement must take a new name.
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +24,7 @@ from provisioner.errors import ApiError, classify
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import Operation, OperationChain
 from provisioner.plan import FieldChange
+from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import LiveResource, Resource, without_ownership
 from reconcilers._compute import list_all, network_path
 from reconcilers._operations import SqlOperation
@@ -106,10 +109,56 @@ class SqlInstance(Kind):
     def _op(self, body: dict[str, Any], description: str) -> Operation:
         return SqlOperation(self.ctx, self.ctx.project, body, description)
 
+    def body_as_created(self, desired: Resource) -> dict[str, Any]:
+        body = copy.deepcopy(desired.body)  # create-only values (the first disk size) are settings
+        body.setdefault("settings", {}).update(desired.create_only)
+        return body
+
+    def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
+        """vCPU and memory (or a shared-core tier), storage, both twice over for REGIONAL."""
+        settings = body.get("settings") or {}
+        region = body.get("region") or self.ctx.spec.region
+        tier = str(settings.get("tier", ""))
+        copies = 2 if settings.get("availabilityType") == "REGIONAL" else 1
+        twice = " × 2, REGIONAL (HA): primary and standby" if copies == 2 else ""
+        lines: list[CostLine] = []
+        custom = re.fullmatch(r"db-custom-(\d+)-(\d+)", tier)
+        if custom:
+            edition = str(settings.get("edition") or "ENTERPRISE").lower()
+            vcpus, memory = int(custom[1]), int(custom[2]) / 1024
+            lines.append(
+                prices.charge(f"sql.{edition}.vcpu", region, vcpus * copies, f"vCPU: {vcpus}{twice}")
+            )
+            lines.append(
+                prices.charge(
+                    f"sql.{edition}.memory", region, memory * copies, f"memory: {memory:g} GiB{twice}"
+                )
+            )
+        else:
+            lines.append(prices.charge(f"sql.tier.{tier}", region, copies, f"instance: {tier}{twice}"))
+        disk = str(settings.get("dataDiskType") or "PD_SSD")
+        size = settings.get("dataDiskSizeGb")
+        grows = (
+            "grows by itself (storage auto-resize): priced at its size now"
+            if settings.get("storageAutoResize", True)
+            else None
+        )
+        if size is None:
+            lines.append(prices.usage(f"sql.storage.{disk}", region, f"storage: {disk}", grows))
+        else:
+            item = f"storage: {int(size)} GiB {disk}{twice}"
+            lines.append(prices.charge(f"sql.storage.{disk}", region, int(size) * copies, item, grows))
+        backups = settings.get("backupConfiguration") or {}
+        if backups.get("enabled"):
+            kept = (backups.get("backupRetentionSettings") or {}).get("retainedBackups")
+            note = f"daily backups, {kept} kept" if kept else "daily backups"
+            if backups.get("pointInTimeRecoveryEnabled"):
+                note += "; point-in-time recovery logs count as backup storage"
+            lines.append(prices.usage("sql.backup", region, "backup storage", note))
+        return lines
+
     def create(self, desired: Resource) -> Operation:
-        body = {"name": desired.name, **desired.body}
-        for key, value in desired.create_only.items():
-            body.setdefault("settings", {})[key] = value
+        body = {"name": desired.name, **self.body_as_created(desired)}
         op = self.call(_sql(self.ctx).instances().insert(project=self.ctx.project, body=body).execute)
         return self._op(op, f"create instance {desired.name}")
 
@@ -201,6 +250,7 @@ class _InstanceChild(Kind):
 
 class SqlDatabase(_InstanceChild):
     kind = "sql.database"
+    no_charge = "part of its instance, which is priced"
     collection = "databases"
     immutable = ("charset", "collation")
     stateful = True
@@ -228,6 +278,7 @@ class SqlUser(_InstanceChild):
     """A built-in user whose password lives in Secret Manager and nowhere else."""
 
     kind = "sql.user"
+    no_charge = "part of its instance, which is priced"
     collection = "users"
     immutable = ("type",)
 

@@ -1,0 +1,174 @@
+"""`cost` prices an environment at list prices, and what a plan would change in it.
+
+Read as a person reads them: the text report's resource headers and totals, the Markdown
+table a pull request shows, the JSON a tool would read, the error a broken price table gives,
+and the emulator's request log for what `--no-plan` may not do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from provisioner.pricing import load_price_table
+from reconcilers import PRICE_TABLE
+from tests.e2e.conftest import SPECS
+
+PRICES = load_price_table(PRICE_TABLE)
+
+
+def _rate(key: str) -> float:
+    return PRICES.price(key, "us-central1")[1]
+
+
+def _money(amount: float) -> str:
+    return f"${amount:,.2f}"
+
+
+def _header(text: str, address: str) -> str:
+    """The resource's first line in the text report: symbol, address, now → after (change)."""
+    for line in text.splitlines():
+        if re.fullmatch(rf"(\S+ )?{re.escape(address)}( \(held back: .*\))?  .*", line):
+            return line
+    raise AssertionError(f"{address} not in the report:\n{text}")
+
+
+def _estimate(cli, *args: str) -> dict:
+    run = cli("cost", *args, "--format", "json")
+    assert run.code == 0, run.err
+    return json.loads(run.out)
+
+
+def _resource(report: dict, address: str) -> dict:
+    return next(r for r in report["resources"] if r["address"] == address)
+
+
+def test_prod_costs_more_than_dev_and_prices_its_database_as_regional(emulator, cli):
+    prod = _estimate(cli, "--env", "prod", "--no-plan")
+    dev = _estimate(cli, "--env", "dev", "--no-plan")
+
+    assert prod["totals"]["after"] > dev["totals"]["after"] > 0
+    database = _resource(prod, "sql.instance/digitwin-prod-pg")["after"]["lines"]
+    vcpu = next(line for line in database if line["item"].startswith("vCPU"))
+    assert vcpu["item"] == "vCPU: 8 × 2, REGIONAL (HA): primary and standby"
+    assert vcpu["quantity"] == 16
+    assert vcpu["monthly"] == round(16 * _rate("sql.enterprise.vcpu") * 730, 2)
+    storage = next(line for line in database if line["item"].startswith("storage"))
+    assert storage["quantity"] == 200  # 100 GiB, twice
+    dev_vcpu = next(
+        line
+        for line in _resource(dev, "sql.instance/digitwin-dev-pg")["after"]["lines"]
+        if "vCPU" in line["item"]
+    )
+    assert dev_vcpu["item"] == "vCPU: 1" and dev_vcpu["quantity"] == 1
+
+    text = cli("cost", "--env", "prod", "--no-plan").out
+    assert "vCPU: 8 × 2, REGIONAL (HA): primary and standby" in text
+    # GPU pools: priced at the autoscaling minimum, the maximum alongside.
+    gpus = 20 * _rate("compute.gpu.nvidia-tesla-t4") * 730
+    assert re.search(rf"GPUs: 1 × nvidia-tesla-t4 a node .* \(up to {re.escape(_money(gpus))}\)", text)
+    assert re.search(r"^Total a month: \$[\d,]+\.\d\d$", text, re.M)
+
+
+def test_no_plan_calls_no_api_and_names_the_price_table_date_and_sources(emulator, cli):
+    emulator.clear_requests()
+
+    run = cli("cost", "--env", "dev", "--no-plan")
+
+    assert run.code == 0, run.err
+    assert not emulator.requests()
+    assert f"Price table reconcilers/prices.yaml, as of {PRICES.as_of.isoformat()}" in run.out
+    for source in PRICES.sources:
+        assert f"  {source}" in run.out
+    # What the estimate cannot know is said, not guessed.
+    assert re.search(r"not in the total: \d+ usage-dependent charges", run.out)
+    assert "STANDARD storage at $" in run.out
+    assert "compute.firewall/digitwin-dev-allow-internal: firewall rules are free" in run.out
+
+
+def test_a_bigger_database_and_pool_show_their_delta_against_a_converged_environment(emulator, cli, tmp_path):
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    converged = cli("cost", "--env", "dev")
+    assert converged.code == 0, converged.err
+    total = re.search(
+        r"^Total a month: (\$[\d,.]+) now → (\$[\d,.]+) after apply \(\$0\.00\)$", converged.out, re.M
+    )
+    assert total and total[1] == total[2], converged.out
+    database = _header(converged.out, "sql.instance/digitwin-dev-pg")
+    before = (
+        _rate("sql.enterprise.vcpu") * 730
+        + 3.75 * _rate("sql.enterprise.memory") * 730
+        + 20 * _rate("sql.storage.PD_SSD")
+    )
+    assert database == f"sql.instance/digitwin-dev-pg  {_money(before)} → {_money(before)}  ($0.00)"
+
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS, specs)
+    dev = specs / "dev.yaml"
+    text = dev.read_text()
+    text = text.replace("  tier: db-custom-1-3840", "  tier: db-custom-2-7680")
+    text = text.replace(
+        "    general-pool:\n      autoscaling: {min_nodes: 1, max_nodes: 2}",
+        "    general-pool:\n      autoscaling: {min_nodes: 1, max_nodes: 4}",
+    )
+    dev.write_text(text)
+
+    changed = cli("cost", "--env", "dev", "--specs", str(specs))
+
+    assert changed.code == 0, changed.err
+    delta = _rate("sql.enterprise.vcpu") * 730 + 3.75 * _rate("sql.enterprise.memory") * 730
+    assert _header(changed.out, "sql.instance/digitwin-dev-pg") == (
+        f"~ sql.instance/digitwin-dev-pg  {_money(before)} → {_money(before + delta)}  (+{_money(delta)})"
+    )
+    node = _rate("compute.machine.e2-standard-4") * 730 + 100 * _rate("compute.disk.pd-balanced")
+    pool = _header(changed.out, "gke.node_pool/us-central1/digitwin-dev-gke/general-pool")
+    assert pool.endswith(f"($0.00); at the autoscaling maximum {_money(2 * node)} → {_money(4 * node)}")
+    assert re.search(rf"after apply \(\+{re.escape(_money(delta))}\)$", changed.out, re.M)
+    # Changed resources lead the report.
+    first = [line for line in changed.out.splitlines() if line.startswith("~ ")][:2]
+    assert {line.split()[1] for line in first} == {
+        "sql.instance/digitwin-dev-pg",
+        "gke.node_pool/us-central1/digitwin-dev-gke/general-pool",
+    }
+
+    markdown = cli("cost", "--env", "dev", "--specs", str(specs), "--format", "markdown").out
+    assert markdown.startswith("### Monthly cost: dev (`digitwin-live-dev`)")
+    assert f"| ~ | `sql.instance/digitwin-dev-pg` | {_money(before)} | {_money(before + delta)} |" in markdown
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        (
+            "    usd: {us-central1: 0.0413}",
+            "    usd: {us-central1: cheap}",
+            "prices.sql.enterprise.vcpu.usd.us-central1: a price in USD as a number, got 'cheap'",
+        ),
+        ("as_of: 2026-11-30", "as_of: last week", "as_of: the day the prices were read, as YYYY-MM-DD"),
+        ("    source: https://cloud.google.com/nat/pricing\n", "", "prices.nat.gateway_vm.source: missing"),
+    ],
+)
+def test_a_broken_price_table_is_refused_naming_file_line_and_field(emulator, cli, tmp_path, old, new, where):
+    text = PRICE_TABLE.read_text()
+    assert old in text
+    broken = tmp_path / "prices.yaml"
+    broken.write_text(text.replace(old, new, 1))
+    emulator.clear_requests()
+
+    run = cli("cost", "--env", "dev", "--prices", str(broken))
+
+    assert run.code == 1
+    assert re.fullmatch(rf"error: {re.escape(str(broken))}:\d+: {re.escape(where)}\n", run.err), run.err
+    assert not run.out
+    assert not emulator.requests()
+
+
+def test_the_shipped_price_table_covers_every_chargeable_part_of_every_environment(emulator, cli):
+    for env in ("dev", "staging", "prod"):
+        report = _estimate(cli, "--env", env, "--no-plan")
+        assert report["totals"]["not_priced"] == [], env
+        assert Path(report["price_table"]["path"]) == Path("reconcilers/prices.yaml")
