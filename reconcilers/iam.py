@@ -19,6 +19,7 @@ from typing import Any
 
 from provisioner.context import Context
 from provisioner.errors import classify
+from provisioner.group_commit import GroupCommit
 from provisioner.kind import Kind
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
@@ -106,6 +107,12 @@ class ProjectRoles(Kind):
     no_charge = "IAM bindings are free"
     unordered = ("roles",)
 
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        # Every account's roles live in the one project policy: grants made together are
+        # written together, in one read-modify-write.
+        self._edits: GroupCommit[tuple[str, set[str]]] = GroupCommit(self._write_roles)
+
     def _crm(self) -> Any:
         return self.ctx.clients.discovery("cloudresourcemanager", "v3").projects()
 
@@ -141,17 +148,21 @@ class ProjectRoles(Kind):
         return self._grant(live.name, set())
 
     def _grant(self, account_id: str, roles: set[str]) -> Operation:
-        """Make `roles` exactly what the account holds: read, edit our member only, write."""
-        member = f"serviceAccount:{account_email(self.ctx, account_id)}"
+        """Make `roles` exactly what the account holds."""
+        self._edits.submit((account_id, roles))
+        return DoneOperation(f"set the project roles of {account_id}")
+
+    def _write_roles(self, edits: list[tuple[str, set[str]]]) -> None:
+        """Read the policy, edit our members only, write it back; again if someone got in between."""
         for attempt in range(POLICY_ATTEMPTS):
             policy = self._policy()
-            request = self._crm().setIamPolicy(
-                resource=f"projects/{self.ctx.project}",
-                body={"policy": _with_roles(policy, member, roles), "updateMask": "bindings,etag"},
-            )
+            for account_id, roles in edits:
+                policy = _with_roles(policy, f"serviceAccount:{account_email(self.ctx, account_id)}", roles)
+            body = {"policy": policy, "updateMask": "bindings,etag"}
+            request = self._crm().setIamPolicy(resource=f"projects/{self.ctx.project}", body=body)
             try:
                 self.call(request.execute)
-                return DoneOperation(f"set the project roles of {account_id}")
+                return
             except Exception as exc:
                 err = classify(exc)
                 if err is None or not err.conflict or attempt == POLICY_ATTEMPTS - 1:

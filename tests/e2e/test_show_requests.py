@@ -9,11 +9,12 @@ differs between two runs by nature is set aside, and only that:
 - a KMS key's first `nextRotationTime`, set from the clock at the moment of the call;
 - secret values: the generated password (a new one in each run) and its Secret Manager
   payload are masked in the listing and redacted in the log;
-- the project IAM policy is read-modify-written once per service account, and which
-  accounts it already holds depends on the order the changes ran in, so each of those
-  writes is compared by the bindings it adds to the policy written before it; one the API
-  refused because another account's write got in between (409, the etag moved) is sent
-  again after a fresh read, and only the one that went through counts;
+- the project IAM policy holds every account's roles: the listing shows one write per
+  account, while apply writes the grants that arrive together in one read-modify-write
+  (how they group depends on timing), so those writes are compared by what they add and
+  remove all together; one the API refused because someone else's write got in between
+  (409, the etag moved) is sent again after a fresh read, and only the one that went
+  through counts;
 - the environment's lock, which `apply` takes and `plan` never does, is not a change.
 
 Changes run side by side, so requests are compared as a collection, not as a sequence.
@@ -77,17 +78,27 @@ def _bindings(body: dict[str, Any]) -> set[tuple[str, str]]:
 
 
 def _comparable(writes: list[tuple[str, str, str, Any]]) -> Counter[str]:
-    """Writes in the order sent, as comparable keys; project policy writes as what they add."""
+    """Writes in the order sent, as comparable keys; the project policy writes as one key,
+    of everything they add and remove together."""
     keys: Counter[str] = Counter()
     granted: set[tuple[str, str]] = set()
+    adds: set[tuple[str, str]] = set()
+    removes: set[tuple[str, str]] = set()
+    policy_path = None
     for method, path, query, body in writes:
         body = _normalised(body)
+        params = sorted(parse_qsl(query, keep_blank_values=True))
         if re.fullmatch(r"/v3/projects/[^/]+:setIamPolicy", path):
             now = _bindings(body)
-            body = {"adds": sorted(now - granted), "removes": sorted(granted - now)}
+            adds |= now - granted
+            removes |= granted - now
             granted = now
-        params = sorted(parse_qsl(query, keep_blank_values=True))
+            policy_path = [method, path, params]
+            continue
         keys[json.dumps([method, path, params, body], sort_keys=True)] += 1
+    if policy_path is not None:
+        together = {"adds": sorted(adds - removes), "removes": sorted(removes - adds)}
+        keys[json.dumps([*policy_path, together], sort_keys=True)] += 1
     return keys
 
 
