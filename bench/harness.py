@@ -81,6 +81,69 @@ def emulator(
         emu.close()
 
 
+class EmulatorProcess:
+    """The emulator in a process of its own, driven through its `/_emulator/` control endpoints.
+
+    A real API never runs inside the controller's interpreter; an in-process emulator would take
+    the GIL from the client it serves and bill its own CPU to the client's wall time (and to the
+    baseline's). Benchmarks that compare wall times of reads use this one.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _control(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
+        import json
+        import urllib.request
+
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"}
+        address = f"{self.url}/_emulator/{route}"
+        request = urllib.request.Request(address, data=data, method=method, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
+
+    def configure(self, **faults: Any) -> None:
+        self._control("POST", "faults", faults)
+
+    def requests(self) -> list[dict[str, Any]]:
+        return list(self._control("GET", "requests")["requests"])
+
+    def clear_requests(self) -> None:
+        self._control("DELETE", "requests")
+
+
+@contextmanager
+def emulator_process(projects: list[str] | None = None) -> Iterator[EmulatorProcess]:
+    """`python -m emulator` on a free port with a state file of its own, every endpoint pointed at it."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "emulator", "--port", "0", "--state", f"{folder}/emulator.sqlite"]
+        for project in projects or PROJECTS:
+            command += ["--project", project]
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        saved = {k: os.environ.get(k) for k in ("PROVISIONER_ENDPOINT", "STORAGE_EMULATOR_HOST")}
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().strip()
+            if not url.startswith("http"):
+                raise RuntimeError(f"the emulator did not start (exit code {process.poll()})")
+            os.environ["PROVISIONER_ENDPOINT"] = url
+            os.environ.pop("STORAGE_EMULATOR_HOST", None)
+            yield EmulatorProcess(url)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            process.terminate()
+            process.wait(timeout=30)
+
+
 def planner(env: str, url: str, poll_scale: float = 1.0, parallelism: int = 8, spec: Any = None) -> Any:
     """The engine as `plan`/`apply` build it, with fresh clients (nothing cached from a previous run)."""
     from provisioner.clients import ClientFactory, Endpoints
