@@ -189,7 +189,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(cost)
     _engine_options(cost)
+    _recovery_parsers(sub)
     return parser
+
+
+def _backup_id(text: str) -> str:
+    """argparse type: backup ids are whole numbers, so anything else is refused before any API call."""
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected a backup id (a whole number, see `backups list`), got {text!r}"
+        )
+    return str(int(text))
+
+
+def _recovery_parsers(sub: Any) -> None:
+    backups = sub.add_parser("backups", help="list the environment's backups, or take one now")
+    actions = backups.add_subparsers(dest="backups_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="list backups, newest first")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    create = actions.add_parser("create", help="take an on-demand backup (before a risky change, say)")
+    create.add_argument("--description", help="kept with the backup, shown by `backups list`")
+    restore = sub.add_parser("restore", help="overwrite a resource's data with one of its backups")
+    restore.add_argument(
+        "--backup-id", required=True, type=_backup_id, metavar="ID", help="from `backups list`"
+    )
+    restore.add_argument("--auto-approve", action="store_true", help="do not ask for the name to be typed")
+    restore.add_argument(
+        "--lock-timeout",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another writer",
+    )
+    for parser in (listing, create, restore):
+        parser.add_argument("--env", required=True)
+        parser.add_argument(
+            "--resource",
+            metavar="ADDRESS",
+            help="which resource, when the environment has several with backups",
+        )
+        _common(parser)
+        _engine_options(parser)
 
 
 def _log_level(args: argparse.Namespace) -> int:
@@ -216,6 +256,7 @@ def _load_spec(specs: Path, env: str) -> Any:
 
 # -- validate --------------------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> int:
+    from provisioner import ignore_check
     from provisioner.spec.loader import SpecError, list_envs, load_env_spec, specs_folder_problem
 
     problem = specs_folder_problem(args.specs)
@@ -225,16 +266,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if not envs:
         raise UsageError(f"no environment specs found in {args.specs}")
     failed = 0
+    checks = []
     for env in envs:
         try:
-            load_env_spec(args.specs, env)
+            checks.append(ignore_check.enforce(load_env_spec(args.specs, env)))
         except SpecError as exc:
             failed += 1
             print(str(exc), file=sys.stderr)
             continue
         if not args.quiet:
             print(f"{env}: valid")
+    if args.env is not None:
+        _warn(*(w for c in checks for w in c.warnings))
+    elif not failed and (nowhere := ignore_check.across_environments(checks)):
+        print(str(SpecError(nowhere)), file=sys.stderr)
+        failed += 1
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def _warn(*lines: str) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
 
 
 # -- shared engine wiring --------------------------------------------------------------
@@ -248,6 +300,9 @@ class Session:
         from reconcilers import all_reconcilers
 
         self.spec = _load_spec(args.specs, env)  # spec errors surface before any API call
+        from provisioner.ignore_check import enforce as check_ignore_rules
+
+        _warn(*check_ignore_rules(self.spec).warnings)
         self.emulator = None
         endpoints = Endpoints.from_environment()
         if args.local:
@@ -338,7 +393,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot write the plan to {args.out}: {exc.strerror or exc}") from exc
     if args.markdown_dir:
         _write_markdown_parts(plan, args.markdown_dir)
-    rendered = render_plan(plan, args.format, colour=use_colour(sys.stdout))
+    rendered = render_plan(plan, args.format, colour=use_colour(sys.stdout), verbose=args.verbose > 0)
     if listing is not None:
         from provisioner.request_render import attach
 
@@ -488,7 +543,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             plan = session.planner.plan(_plan_options(args), observation)
             live = observation.live
         if not args.quiet:
-            print(plan_text(plan, colour=use_colour(sys.stdout)))
+            print(plan_text(plan, colour=use_colour(sys.stdout), verbose=args.verbose > 0))
         if not plan.pending:
             return EXIT_OK  # nothing to write, so no lock to take: a converged run stays read-only
         if not _confirm(plan, args.auto_approve):
@@ -557,7 +612,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
     session = Session(args, args.env)
     try:
-        return drift_scan.run(session, args.format)
+        return drift_scan.run(session, args.format, verbose=args.verbose > 0)
     finally:
         session.close()
 
@@ -593,6 +648,19 @@ def cmd_cost(args: argparse.Namespace) -> int:
         session.close()
 
 
+def cmd_recovery(args: argparse.Namespace) -> int:
+    from provisioner import recovery
+
+    command = recovery.COMMANDS[args.backups_command if args.command == "backups" else "restore"]
+    session = Session(args, args.env)
+    try:
+        return command(session, args)
+    except recovery.Refused as exc:
+        raise UsageError(str(exc)) from exc
+    finally:
+        session.close()
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "plan": cmd_plan,
@@ -601,6 +669,8 @@ COMMANDS = {
     "drift": cmd_drift,
     "graph": cmd_graph,
     "cost": cmd_cost,
+    "backups": cmd_recovery,
+    "restore": cmd_recovery,
 }
 
 

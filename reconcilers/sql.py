@@ -28,6 +28,7 @@ from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import LiveResource, Resource, without_ownership
 from reconcilers._compute import list_all, network_path
 from reconcilers._operations import SqlOperation
+from reconcilers._sql_backups import SqlBackups
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
 from reconcilers.network import PeeringConnection
 from reconcilers.secrets import GeneratedValue, Secret, generated_secret, read_generated_value
@@ -49,7 +50,9 @@ def _not_found(exc: BaseException) -> bool:
     return err is not None and err.not_found
 
 
-class SqlInstance(Kind):
+class SqlInstance(SqlBackups, Kind):
+    """The environment's database server; its backups can be listed, taken and restored."""
+
     kind = "sql.instance"
     labels_path = "settings.userLabels"
     immutable = (
