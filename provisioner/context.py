@@ -26,6 +26,9 @@ class Context:
     #: Operation polling runs this much faster (an emulator with scaled-down durations).
     poll_scale: float = 1.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: What a kind learns while applying that another kind of its family needs (the node pools
+    #: a cluster was created with, which need no create of their own).
+    facts: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     #: Reads shared by the kinds during one observation pass (None: not inside one).
     _shared_reads: dict[Hashable, Future[Any]] | None = field(default=None, repr=False)
 

@@ -17,6 +17,7 @@ from provisioner.show_requests import RequestListing
 TITLE = "Requests apply would send"
 HOW = "A dry run: reads went to the API, every write was held back and answered in-process."
 WAITS = "then waits on the operation"
+SILENT = "Done by another change's request, with none of their own"
 
 
 def attach(rendered_plan: str, listing: RequestListing, fmt: str) -> str:
@@ -65,6 +66,8 @@ def requests_text(listing: RequestListing) -> str:
             if r.operation:
                 out.append(f"       {WAITS}")
     out += ["", _totals(listing)]
+    if listing.silent:
+        out += ["", f"{SILENT}:"] + [f"  {address}" for address in listing.silent]
     if listing.problems:
         out += ["", "The requests of these changes could not be worked out, nor of what depends on them:"]
         out += [f"  {address}: {why}" for address, why in listing.problems]
@@ -85,6 +88,8 @@ def requests_markdown(listing: RequestListing) -> str:
             if r.operation:
                 out += [WAITS, ""]
         out += ["</details>", ""]
+    if listing.silent:
+        out += [f"{SILENT}: " + ", ".join(f"`{address}`" for address in listing.silent), ""]
     if listing.problems:
         out += ["**The requests of these changes could not be worked out:**", ""]
         out += [f"- `{address}`: {' '.join(why.split())}" for address, why in listing.problems]

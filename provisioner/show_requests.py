@@ -35,6 +35,8 @@ class RequestListing:
     problems: list[tuple[str, str]] = field(default_factory=list)
     #: The embedded emulator's base URL, shown as the Google host it stands in for.
     local_base: str | None = None
+    #: Changes carried out with no request of their own (made by another change's request).
+    silent: list[str] = field(default_factory=list)
 
     def url(self, request: HeldRequest) -> str:
         if self.local_base and request.url.startswith(self.local_base + "/"):
@@ -82,7 +84,12 @@ def collect(
     }
     result = Executor(ctx=dry_ctx, kinds=attributed, live=live, parallelism=1).run(plan)
     problems = [(o.change.address, o.detail) for o in result.outcomes if o.status != "done"]
-    return RequestListing(dry_run.requests(), problems, local_base)
+    requests = dry_run.requests()
+    sending = {r.address for r in requests}
+    silent = sorted(
+        o.change.address for o in result.outcomes if o.status == "done" and o.change.address not in sending
+    )
+    return RequestListing(requests, problems, local_base, silent)
 
 
 class _AttributedKind:

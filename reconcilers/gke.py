@@ -84,6 +84,8 @@ NODE_ROLES = (
 )
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 GKE_POLLING = PollSchedule(initial=1.0, factor=1.5, maximum=20.0, timeout=7200.0)
+#: `ctx.facts` key: API paths of the node pools made by a cluster create in this run.
+POOLS_MADE_WITH_CLUSTER = "gke.pools_made_with_cluster"
 
 
 #: Cluster fields that change in place, and the one-field ClusterUpdate that changes each.
@@ -176,6 +178,9 @@ class Cluster(Kind):
             "cluster": from_json_dict(container_v1.Cluster, body),
         }
         op = self.call(client(self.ctx).create_cluster, request=request, retry=None)
+        cluster = cluster_path(self.ctx, location, name)
+        made_with_it = {f"{cluster}/nodePools/{pool['name']}" for pool in body.get("nodePools", [])}
+        self.ctx.facts.setdefault(POOLS_MADE_WITH_CLUSTER, set()).update(made_with_it)
         return self._op(location, op, f"create cluster {name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -350,6 +355,9 @@ class NodePool(Kind):
 
         location, cluster, key = desired.name.split("/")
         api_name = pool_api_name(key, desired.body)
+        if self._path(desired.name, api_name) in self.ctx.facts.get(POOLS_MADE_WITH_CLUSTER, ()):
+            # The cluster's create (finished before this runs) made it, as the spec has it.
+            return DoneOperation(f"node pool {api_name} was created with its cluster")
         body = {"name": api_name, **desired.body, **desired.create_only}
         request = {
             "parent": cluster_path(self.ctx, location, cluster),
