@@ -16,7 +16,7 @@ import re
 import threading
 from typing import Any
 
-from bench.harness import BenchResult, apply, emulator, planner, ratio, timed
+from bench.harness import BenchResult, apply, emulator_process, planner, ratio, timed
 
 ENV = "prod"
 
@@ -130,7 +130,7 @@ def run(latency_ms: int = 50, scale: float = 0.01) -> tuple[BenchResult, BenchRe
 
     crit = BenchResult("apply-from-empty")
     polling = BenchResult("polling")
-    with emulator(latency_ms=latency_ms, profile="realistic", scale=scale) as emu:
+    with emulator_process(latency_ms=latency_ms, profile="realistic", scale=scale) as emu:
         # Imports and first client builds are start-up costs (benchmark 5), not apply time.
         planner(ENV, emu.url, poll_scale=scale).plan()
         engine = planner(ENV, emu.url, poll_scale=scale)
@@ -146,7 +146,7 @@ def run(latency_ms: int = 50, scale: float = 0.01) -> tuple[BenchResult, BenchRe
         emu.clear_requests()
         wall, _, (plan, result) = timed(lambda: apply(engine, CountingReporter()))
         log = emu.requests()
-        operations = emu.store.list_operations()
+        operations = emu.operations()
     if not result.ok:
         failed = [f"{o.change.address}: {o.detail}" for o in result.of("failed")]
         raise RuntimeError(f"the apply of prod failed: {failed}")
@@ -182,8 +182,8 @@ def run(latency_ms: int = 50, scale: float = 0.01) -> tuple[BenchResult, BenchRe
     # Polls per operation, from the request log: every read naming an operation is a poll.
     polls: dict[str, int] = {}
     for record in log:
-        match = _OPERATION_NAME.search(record.path)
-        if match and not record.is_write:
+        match = _OPERATION_NAME.search(record["path"])
+        if match and not record["is_write"]:
             polls[match.group(1)] = polls.get(match.group(1), 0) + 1
     excess: list[float] = []
     per_op: list[dict[str, Any]] = []

@@ -112,9 +112,14 @@ class EmulatorProcess:
     def clear_requests(self) -> None:
         self._control("DELETE", "requests")
 
+    def operations(self) -> list[dict[str, Any]]:
+        return list(self._control("GET", "operations")["operations"])
+
 
 @contextmanager
-def emulator_process(projects: list[str] | None = None) -> Iterator[EmulatorProcess]:
+def emulator_process(
+    latency_ms: int = 0, profile: str = "flat", scale: float = 0.01, projects: list[str] | None = None
+) -> Iterator[EmulatorProcess]:
     """`python -m emulator` on a free port with a state file of its own, every endpoint pointed at it."""
     import subprocess
     import sys
@@ -122,6 +127,8 @@ def emulator_process(projects: list[str] | None = None) -> Iterator[EmulatorProc
 
     with tempfile.TemporaryDirectory() as folder:
         command = [sys.executable, "-m", "emulator", "--port", "0", "--state", f"{folder}/emulator.sqlite"]
+        command += ["--latency-ms", str(latency_ms), "--seed", "7"]
+        command += ["--operation-profile", profile, "--profile-scale", str(scale)]
         for project in projects or PROJECTS:
             command += ["--project", project]
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)

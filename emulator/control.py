@@ -27,6 +27,8 @@ def handle_control(emu: Emulator, http_method: str, path: str, body: bytes) -> O
     if (http_method, route) == ("DELETE", "requests"):
         emu.clear_requests()
         return json_outcome(200, {})
+    if (http_method, route) == ("GET", "operations"):
+        return json_outcome(200, {"operations": emu.store.list_operations()})
     if (http_method, route) == ("GET", "faults"):
         return json_outcome(200, emu.faults.to_json())
     if (http_method, route) == ("POST", "faults"):

@@ -161,3 +161,14 @@ def test_failed_operation_reports_error(emu: Emulator) -> None:
     with pytest.raises(exceptions.GoogleAPICallError):
         kms.delete_crypto_key(name=key.name).result(timeout=5)
     assert kms.get_crypto_key(name=key.name).name == key.name
+
+
+def test_control_endpoint_lists_operations_with_when_they_finish(emu: Emulator) -> None:
+    network = {"name": "digitwin-ops", "autoCreateSubnetworks": False}
+    url = f"{emu.base_url}/compute/v1/projects/{PROJECT}/global/networks"
+    op = requests.post(url, json=network, timeout=5)
+    assert op.status_code == 200, op.text
+    with urllib.request.urlopen(emu.base_url + "/_emulator/operations") as resp:
+        listed = json.load(resp)["operations"]
+    mine = [o for o in listed if o["name"].endswith(op.json()["name"])]
+    assert len(mine) == 1 and mine[0]["done_at"] >= mine[0]["created"]
