@@ -132,6 +132,13 @@ def test_a_pool_ceiling_raised_by_hand_is_left_alone_by_plan_drift_and_the_drift
     assert not [w for w in _writes(emulator) if w[0] and w[0].startswith("container.")]
     pool = gke.get_node_pool(name=name)
     assert pool.autoscaling.total_max_node_count == 9
+    state = _storage(emulator).bucket("digitwin-live-dev-provisioner-state")
+    (stored,) = [b.name for b in state.list_blobs(prefix="reports/dev/") if b.name.endswith(".json")]
+    report = json.loads(state.blob(stored).download_as_text())
+    assert report["drifted"] == 0 and report["outcome"] == "corrected"
+    assert (
+        report["plan"]["ignored"][TTS_POOL][0]["reason"] == "the on-call team raises the ceiling for launches"
+    )
 
 
 def test_another_autoscaling_field_is_corrected_without_lowering_the_ignored_ceiling(emulator, cli, tmp_path):
@@ -162,6 +169,8 @@ def test_another_autoscaling_field_is_corrected_without_lowering_the_ignored_cei
     assert [w for w in _writes(emulator) if w[0].startswith("container.")] == [
         ("container.projects.locations.clusters.nodePools.setAutoscaling", f"/v1/{name}:setAutoscaling")
     ]
+    (sent,) = [r.body for r in emulator.requests() if r.method_id.endswith("nodePools.setAutoscaling")]
+    assert (sent["autoscaling"]["totalMinNodeCount"], sent["autoscaling"]["totalMaxNodeCount"]) == (1, 9)
     autoscaling = gke.get_node_pool(name=name).autoscaling
     assert (autoscaling.total_min_node_count, autoscaling.total_max_node_count) == (1, 9)
     assert cli("plan", "--env", "dev", "--specs", one_warm, *GKE, "--detailed-exitcode").code == 0
@@ -198,6 +207,9 @@ ignore:
     assert "labels.team" not in applied.out.split("Ignored by")[0]
     bucket_writes = [w for w in _writes(emulator) if w[0].startswith("storage.buckets.")]
     assert bucket_writes == [("storage.buckets.patch", f"/storage/v1/b/{DOCUMENTS}")]
+    (sent,) = [r.body for r in emulator.requests() if r.method_id == "storage.buckets.patch"]
+    assert list(sent) == ["labels"]
+    assert (sent["labels"]["app"], sent["labels"]["team"]) == ("digitwin", "data-science")
     labels = _storage(emulator).get_bucket(DOCUMENTS).labels
     assert (labels["app"], labels["team"]) == ("digitwin", "data-science")
 
@@ -237,6 +249,7 @@ ignore:
     assert applied.code == 0, applied.out + applied.err
     (update,) = [r for r in emulator.requests() if r.method_id == "run.projects.locations.services.patch"]
     assert "updateMask=template" in update.query
+    assert update.body["template"]["scaling"]["maxInstanceCount"] == 200
     live = services.get_service(name=GATEWAY)
     assert live.template.containers[0].image.endswith("api-gateway:1.0.1")
     assert live.template.scaling.max_instance_count == 200
