@@ -116,19 +116,36 @@ def cpu_count(value: str) -> float:
 
 
 def container_defaults(container: dict[str, Any], *, serving: bool) -> dict[str, Any]:
+    """A container as the API stores it, CPU allocation included.
+
+    `cpuIdle` is a plain proto3 bool: "true by default", but "if ResourceRequirements is
+    set, the caller must explicitly set this field to true" (ResourceRequirements in the
+    Cloud Run Admin API v2 reference). So only a serving container that sends no `resources`
+    at all gets true; one that sends resources without it has CPU always allocated, and a
+    false bool is left out of the JSON the API returns, as proto3's JSON mapping does.
+    """
     out = copy.deepcopy(container)
     if serving:
         ports = out.get("ports") or [{"containerPort": 8080}]
         out["ports"] = [
             {"name": p.get("name") or "http1", "containerPort": p.get("containerPort") or 8080} for p in ports
         ]
+    given = "resources" in out
     resources = out.setdefault("resources", {})
     limits = resources.setdefault("limits", {})
     for key, value in DEFAULT_LIMITS.items():
         limits.setdefault(key, value)
-    if serving:
-        resources.setdefault("cpuIdle", True)
+    if serving and not given:
+        resources["cpuIdle"] = True
+    for flag in ("cpuIdle", "startupCpuBoost"):
+        if resources.get(flag) is False:
+            del resources[flag]
     return out
+
+
+def cpu_idle(container: dict[str, Any]) -> bool:
+    """Whether a stored container's CPU is allocated only during requests."""
+    return bool((container.get("resources") or {}).get("cpuIdle"))
 
 
 def vpc_defaults(template: dict[str, Any]) -> None:

@@ -33,6 +33,7 @@ from emulator.services._run import (
     condition,
     container_defaults,
     cpu_count,
+    cpu_idle,
     fetch,
     in_flight,
     list_in,
@@ -120,6 +121,12 @@ def _desired(call: Call, body: dict[str, Any], project_id: str, number: str, loc
         raise invalid(
             "Total cpu < 1 is not supported with concurrency > 1.",
             field="service.template.max_instance_request_concurrency",
+        )
+    if cpu_count(str(limits["cpu"])) < 1 and not cpu_idle(template["containers"][0]):
+        # Less than one vCPU is sold with request-based billing only.
+        raise invalid(
+            "Total cpu < 1 is only supported with CPU allocated only during requests (cpu_idle true).",
+            field="service.template.containers[0].resources.cpu_idle",
         )
     if float(str(template["timeout"]).rstrip("s")) > MAX_TIMEOUT_S:
         raise invalid("timeout must be at most 3600s.", field="service.template.timeout")
