@@ -44,7 +44,9 @@ EGRESS = {"private-ranges-only": "PRIVATE_RANGES_ONLY", "all-traffic": "ALL_TRAF
 DRIFT_JOB_LIMITS = {"cpu": "1", "memory": "1Gi"}
 #: Container fields the API fills in that the spec never sets.
 _API_FILLED = ("name",)
-_API_FILLED_RESOURCES = ("cpuIdle", "startupCpuBoost")
+#: Resource fields the spec leaves to others: startup CPU boost, which it does not set, and,
+#: for jobs, CPU allocation, which only means something for a container serving requests.
+_NOT_OWNED_RESOURCES = {"service": ("startupCpuBoost",), "job": ("cpuIdle", "startupCpuBoost")}
 
 
 def _services_client(ctx: Context) -> Any:
@@ -79,10 +81,17 @@ def _operation(ctx: Context, op: Any, description: str) -> Operation:
     )
 
 
-def _container(live: dict[str, Any]) -> dict[str, Any]:
-    """A live container in the spec's spelling: API-filled fields gone, env sorted, short secret names."""
+def _container(live: dict[str, Any], owner: str) -> dict[str, Any]:
+    """A live container in the spec's spelling: API-filled fields gone, env sorted, short secret names.
+
+    A service container's `cpuIdle` is spelled out: the API leaves a false bool out of its
+    answer, and with resources set, absent means CPU always allocated.
+    """
     out = {k: v for k, v in live.items() if k not in _API_FILLED}
-    resources = {k: v for k, v in (out.get("resources") or {}).items() if k not in _API_FILLED_RESOURCES}
+    given = out.get("resources")
+    resources = {k: v for k, v in (given or {}).items() if k not in _NOT_OWNED_RESOURCES[owner]}
+    if owner == "service" and given is not None:
+        resources["cpuIdle"] = bool(resources.get("cpuIdle", False))
     if resources:
         out["resources"] = resources
     if "ports" in out:
@@ -112,9 +121,24 @@ def _instance_shape(containers: list[dict[str, Any]]) -> tuple[float, float, boo
         limits = resources.get("limits") or {}
         vcpus += _cpu(str(limits.get("cpu", "1")))
         memory += _gib(str(limits.get("memory", "512Mi")))
-        if resources:
+        if "resources" in container:
             idle = idle and bool(resources.get("cpuIdle", False))
     return vcpus, memory, idle
+
+
+#: What each CPU allocation is called on a cost line, and how it is billed.
+_ALLOCATION = {
+    True: (
+        "CPU only during requests",
+        "cpuIdle true: an idle minimum instance is billed at the idle rate; while serving, at"
+        " the active rate (request-based billing)",
+    ),
+    False: (
+        "CPU always allocated",
+        "cpuIdle false: every instance is billed for as long as it runs, serving or not"
+        " (instance-based billing)",
+    ),
+}
 
 
 def _cpu(text: str) -> float:
@@ -167,7 +191,13 @@ class RunService(Kind):
     api_defaults = {"template": {"scaling": {"minInstanceCount": 0}, "sessionAffinity": False}}
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
-        """Minimum instances run all month; everything above them is billed by use."""
+        """Minimum instances run all month; everything above them is billed by use.
+
+        Both follow the service's CPU allocation (`cpuIdle`), named on the lines: with CPU only
+        during requests an idle minimum instance is billed at the idle rate and work by the
+        request; with CPU always allocated every instance is billed at the instance-based
+        rate for as long as it runs.
+        """
         region = name.split("/")[0]
         template = body.get("template") or {}
         vcpus, memory, idle = _instance_shape(template.get("containers") or [])
@@ -176,61 +206,32 @@ class RunService(Kind):
             int((body.get("scaling") or {}).get("minInstanceCount") or 0),
         )
         shape = f"{vcpus:g} vCPU, {memory:g} GiB"
+        allocation, why = _ALLOCATION[idle]
         lines: list[CostLine] = []
-        if idle:
-            if minimum:
-                why = "an idle minimum instance is billed at the idle rate; while serving, at the active rate"
-                lines += [
-                    prices.charge(
-                        "run.idle_min_instance.cpu",
-                        region,
-                        minimum * vcpus,
-                        f"minimum instances: {minimum} × {shape}, CPU",
-                        why,
-                    ),
-                    prices.charge(
-                        "run.idle_min_instance.memory",
-                        region,
-                        minimum * memory,
-                        f"minimum instances: {minimum} × {shape}, memory",
-                    ),
-                ]
+        if minimum:
+            rate = "run.idle_min_instance" if idle else "run.instance_based"
+            item = f"minimum instances: {minimum} × {shape}"
             lines += [
+                prices.charge(f"{rate}.cpu", region, minimum * vcpus, f"{item}, {allocation}", why),
+                prices.charge(f"{rate}.memory", region, minimum * memory, f"{item}, memory"),
+            ]
+        if idle:
+            return [
+                *lines,
                 prices.usage("run.request_based.cpu", region, "CPU while serving requests", shape),
                 prices.usage("run.request_based.memory", region, "memory while serving requests", shape),
                 prices.usage("run.requests", region, "requests"),
             ]
-            return lines
-        why = (
-            "CPU always allocated: the container sets resources without cpuIdle, which the API"
-            " then takes as false (instance-based billing)"
-        )
-        if minimum:
-            lines += [
-                prices.charge(
-                    "run.instance_based.cpu",
-                    region,
-                    minimum * vcpus,
-                    f"minimum instances: {minimum} × {shape}, CPU",
-                    why,
-                ),
-                prices.charge(
-                    "run.instance_based.memory",
-                    region,
-                    minimum * memory,
-                    f"minimum instances: {minimum} × {shape}, memory",
-                ),
-            ]
-        lines += [
+        return [
+            *lines,
             prices.usage(
                 "run.instance_based.cpu",
                 region,
                 "CPU of instances above the minimum",
-                None if minimum else why,
+                None if minimum else f"{allocation}: {why}",
             ),
             prices.usage("run.instance_based.memory", region, "memory of instances above the minimum"),
         ]
-        return lines
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _services_client(self.ctx)
@@ -241,7 +242,7 @@ class RunService(Kind):
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         template = body.get("template") or {}
         if template.get("containers"):
-            template["containers"] = [_container(c) for c in template["containers"]]
+            template["containers"] = [_container(c, "service") for c in template["containers"]]
         return body
 
     def create(self, desired: Resource) -> Operation:
@@ -317,7 +318,7 @@ class RunJob(Kind):
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         task = (body.get("template") or {}).get("template") or {}
         if task.get("containers"):
-            task["containers"] = [_container(c) for c in task["containers"]]
+            task["containers"] = [_container(c, "job") for c in task["containers"]]
         return body
 
     def create(self, desired: Resource) -> Operation:
@@ -373,7 +374,11 @@ def service_body(ctx: Context, key: str, svc: Any) -> dict[str, Any]:
     container: dict[str, Any] = {
         "image": svc.image,
         "ports": [{"containerPort": svc.port}],
-        "resources": {"limits": {"cpu": svc.cpu, "memory": svc.memory}},
+        # Always sent: with resources set, leaving cpuIdle out means CPU always allocated.
+        "resources": {
+            "limits": {"cpu": svc.cpu, "memory": svc.memory},
+            "cpuIdle": not svc.cpu_always_allocated,
+        },
     }
     if svc.env or svc.secret_env:
         container["env"] = _env(svc)

@@ -39,6 +39,11 @@ class RunServiceSpec(StrictModel):
     """Requests (or open websockets) per instance."""
     cpu: str = "1"
     memory: str = "512Mi"
+    cpu_always_allocated: bool = False
+    """False: CPU only while serving requests (an open websocket is a request), idle minimum
+    instances billed at the idle rate. True: CPU for the instance's whole life, for work done
+    between requests, billed at the instance-based rate. Sent as the API's `cpuIdle`, always:
+    once a container sets resources, the API's own default is CPU always allocated."""
     timeout_seconds: int = Field(default=300, ge=1, le=3600)
     """Also the longest a websocket stays open."""
     session_affinity: bool = False
@@ -101,6 +106,12 @@ class RunServiceSpec(StrictModel):
                 ("concurrency",),
                 f"concurrency {self.concurrency} needs at least 1 cpu; with cpu {self.cpu} only"
                 " concurrency 1 is allowed",
+            )
+        if self.cpu_count < 1 and self.cpu_always_allocated:
+            problems.add(
+                ("cpu_always_allocated",),
+                f"cpu {self.cpu} (less than 1) is only available with CPU allocated during requests;"
+                " set cpu_always_allocated: false or cpu: '1'",
             )
         problems.raise_if_any()
         return self

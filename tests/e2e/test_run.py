@@ -14,6 +14,9 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import run_v2, storage
 
 from emulator.services._monitoring import SERIES
+from emulator.services._run import SERVICE
+from provisioner.pricing import load_price_table
+from reconcilers import PRICE_TABLE
 from tests.e2e.conftest import SPECS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -163,3 +166,73 @@ def test_tasks_of_a_sharded_job_split_the_environments(emulator, cli, monkeypatc
         taken.append(set(first["envs"]))
     assert taken[0] and taken[1] and not taken[0] & taken[1]
     assert taken[0] | taken[1] == {"dev", "staging", "prod"}
+
+
+STAGING_WEBSOCKET = (
+    "projects/digitwin-live-staging/locations/us-central1/services/digitwin-staging-websocket-server"
+)
+PRICES = load_price_table(PRICE_TABLE)
+
+
+def _sent(emulator, method_id: str) -> list[dict]:
+    """The JSON bodies the provisioner sent with one API method, from the emulator's request log."""
+    return [r.body for r in emulator.requests() if r.method_id == method_id]
+
+
+def _instance_month(kind: str, vcpus: float, gib: float) -> float:
+    """One instance running all month at a Cloud Run rate (`idle_min_instance` or `instance_based`)."""
+    per_second = vcpus * PRICES.price(f"run.{kind}.cpu", "us-central1")[1]
+    per_second += gib * PRICES.price(f"run.{kind}.memory", "us-central1")[1]
+    return per_second * 730 * 3600
+
+
+def _flip_websocket_server_cpu_allocation(specs: Path) -> None:
+    staging = specs / "staging.yaml"
+    text = staging.read_text()
+    flag = text.index("cpu_always_allocated: false", text.index("    websocket-server:\n"))
+    assert flag < text.index("    api-gateway:\n")
+    staging.write_text(
+        f"{text[:flag]}cpu_always_allocated: true{text[flag + len('cpu_always_allocated: false') :]}"
+    )
+
+
+def test_cpu_allocation_is_always_sent_and_flipping_it_changes_cpu_idle_and_the_bill(emulator, cli, specs):
+    assert cli("apply", "--env", "staging", "--auto-approve", "--specs", str(specs)).code == 0
+    created = _sent(emulator, "run.projects.locations.services.create")
+    assert [b["template"]["containers"][0]["resources"].get("cpuIdle") for b in created] == [True, True]
+    # A job's task has its CPU for as long as it runs: no allocation is sent for it.
+    (job,) = _sent(emulator, "run.projects.locations.jobs.create")
+    assert job["template"]["template"]["containers"][0]["resources"] == {
+        "limits": {"cpu": "1", "memory": "1Gi"}
+    }
+    revisions = _revisions(emulator, STAGING_WEBSOCKET)
+
+    _flip_websocket_server_cpu_allocation(specs)
+
+    planned = cli("plan", "--env", "staging", "--format", "json", "--specs", str(specs))
+    (change,) = [c for c in json.loads(planned.out)["changes"] if c["action"] != "noop"]
+    assert change["address"] == "run.service/us-central1/digitwin-staging-websocket-server"
+    (field,) = change["fields"]
+    assert field["path"] == "template.containers"  # lists are compared whole
+    before, after = field["before"][0], field["after"][0]
+    assert (before["resources"].pop("cpuIdle"), after["resources"].pop("cpuIdle")) == (True, False)
+    assert before == after
+
+    idle, always = _instance_month("idle_min_instance", 2, 2), _instance_month("instance_based", 2, 2)
+    cost = cli("cost", "--env", "staging", "--specs", str(specs))
+    assert cost.code == 0, cost.err
+    header = f"${idle:,.2f} → ${always:,.2f}  (+${always - idle:,.2f})"
+    assert f"~ {change['address']}  {header}" in cost.out
+    report = json.loads(cli("cost", "--env", "staging", "--specs", str(specs), "--format", "json").out)
+    priced = next(r for r in report["resources"] if r["address"] == change["address"])
+    now, then = priced["current"]["lines"][0]["item"], priced["after"]["lines"][0]["item"]
+    assert now == "minimum instances: 1 × 2 vCPU, 2 GiB, CPU only during requests"
+    assert then == "minimum instances: 1 × 2 vCPU, 2 GiB, CPU always allocated"
+
+    assert cli("apply", "--env", "staging", "--auto-approve", "--specs", str(specs)).code == 0
+
+    # The API leaves a false cpuIdle out of what it stores and answers: that is no difference.
+    stored = emulator.store.get(SERVICE, STAGING_WEBSOCKET)
+    assert stored["template"]["containers"][0]["resources"] == {"limits": {"cpu": "2", "memory": "2Gi"}}
+    assert len(_revisions(emulator, STAGING_WEBSOCKET)) == len(revisions) + 1
+    assert cli("plan", "--env", "staging", "--detailed-exitcode", "--specs", str(specs)).code == 0

@@ -56,9 +56,12 @@ def test_cloud_run_minimum_instances_are_billed_as_the_api_will_bill_them(prices
     seconds = 730 * 3600
     assert idle[0].monthly == pytest.approx(2 * 2 * _rate(prices, "run.idle_min_instance.cpu") * seconds)
     assert always[0].monthly == pytest.approx(2 * 2 * _rate(prices, "run.instance_based.cpu") * seconds)
-    assert "resources without cpuIdle" in (always[0].note or "")
+    # Resources without cpuIdle: the API's answer leaves the false field out.
+    assert always[0].item == "minimum instances: 2 × 2 vCPU, 2 GiB, CPU always allocated"
+    assert (always[0].note or "").startswith("cpuIdle false: every instance is billed")
+    assert idle[0].item == "minimum instances: 2 × 2 vCPU, 2 GiB, CPU only during requests"
     # No resources at all: the API's defaults, 1 vCPU and 512 MiB, with CPU idle between requests.
-    assert default[0].item == "minimum instances: 2 × 1 vCPU, 0.5 GiB, CPU"
+    assert default[0].item == "minimum instances: 2 × 1 vCPU, 0.5 GiB, CPU only during requests"
     assert default[0].monthly == pytest.approx(2 * _rate(prices, "run.idle_min_instance.cpu") * seconds)
 
 
