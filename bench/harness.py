@@ -65,20 +65,28 @@ def emulator(
             seed=7,
         )
     )
-    url = emu.start(port=0)
+    emu.url = emu.start(port=0)
+    try:
+        with _endpoints_at(emu.url):
+            yield emu
+    finally:
+        emu.close()
+
+
+@contextmanager
+def _endpoints_at(url: str) -> Iterator[None]:
+    """Every API endpoint of the engine pointed at `url` while inside; as it was afterwards."""
     saved = {k: os.environ.get(k) for k in ("PROVISIONER_ENDPOINT", "STORAGE_EMULATOR_HOST")}
     os.environ["PROVISIONER_ENDPOINT"] = url
     os.environ.pop("STORAGE_EMULATOR_HOST", None)
-    emu.url = url
     try:
-        yield emu
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        emu.close()
 
 
 class EmulatorProcess:
@@ -132,21 +140,14 @@ def emulator_process(
         for project in projects or PROJECTS:
             command += ["--project", project]
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        saved = {k: os.environ.get(k) for k in ("PROVISIONER_ENDPOINT", "STORAGE_EMULATOR_HOST")}
         try:
             assert process.stdout is not None
             url = process.stdout.readline().strip()
             if not url.startswith("http"):
                 raise RuntimeError(f"the emulator did not start (exit code {process.poll()})")
-            os.environ["PROVISIONER_ENDPOINT"] = url
-            os.environ.pop("STORAGE_EMULATOR_HOST", None)
-            yield EmulatorProcess(url)
+            with _endpoints_at(url):
+                yield EmulatorProcess(url)
         finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
             process.terminate()
             process.wait(timeout=30)
 
