@@ -472,17 +472,12 @@ def _reporter(args: argparse.Namespace, total: int) -> Any:
 
 def _lock(session: Session, args: argparse.Namespace) -> Any:
     """Take the environment's lock, or say plainly why this apply runs without one."""
-    from provisioner.lock import LeaseLock, LockError
+    from provisioner.lock import LockError, environment_lock
 
     if args.no_lock:
         print("warning: --no-lock: another apply could write at the same time", file=sys.stderr)
         return None
-    lock = LeaseLock(
-        session.ctx.clients.storage(session.ctx.project),
-        session.spec.bucket_name("state"),
-        session.ctx.env,
-        retry=session.ctx.retry,
-    )
+    lock = environment_lock(session.ctx)
     try:
         lock.acquire("apply", timeout=args.lock_timeout)
     except LockError as exc:
@@ -493,17 +488,11 @@ def _lock(session: Session, args: argparse.Namespace) -> Any:
 
 
 def cmd_force_unlock(args: argparse.Namespace) -> int:
-    from provisioner.lock import LeaseLock, LockError
+    from provisioner.lock import LockError, environment_lock
 
     session = Session(args, args.env)
     try:
-        lock = LeaseLock(
-            session.ctx.clients.storage(session.ctx.project),
-            session.spec.bucket_name("state"),
-            args.env,
-            retry=session.ctx.retry,
-        )
-        info = lock.force_unlock(args.lock_id)
+        info = environment_lock(session.ctx).force_unlock(args.lock_id)
     except LockError as exc:
         raise UsageError(str(exc)) from exc
     finally:

@@ -90,6 +90,12 @@ def _status(exc: BaseException) -> int | None:
     return err.status if err else None
 
 
+def environment_lock(ctx: Any) -> LeaseLock:
+    """The one lock of the environment `ctx` works on, kept in that environment's state bucket."""
+    bucket = ctx.spec.bucket_name("state")
+    return LeaseLock(ctx.clients.storage(ctx.project), bucket, ctx.env, retry=ctx.retry)
+
+
 class LeaseLock:
     def __init__(
         self,

@@ -207,14 +207,9 @@ def _refuse_if_busy(target: Target, verb: str) -> None:
 
 def _lock(session: Session, timeout: float) -> Any:
     """The environment's lock, as apply takes it, so a restore never races an apply."""
-    from provisioner.lock import LeaseLock, LockError
+    from provisioner.lock import LockError, environment_lock
 
-    lock = LeaseLock(
-        session.ctx.clients.storage(session.ctx.project),
-        session.spec.bucket_name("state"),
-        session.ctx.env,
-        retry=session.ctx.retry,
-    )
+    lock = environment_lock(session.ctx)
     try:
         lock.acquire("restore", timeout=timeout)
     except LockError as exc:
