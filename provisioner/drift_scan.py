@@ -16,7 +16,7 @@ from typing import Any
 from provisioner.diff import field_changes, ignored_fields
 from provisioner.ignore import IgnoredField
 from provisioner.planner import Observation
-from provisioner.render import ignored_text, mask, show
+from provisioner.render import ignored_text, leaf_differences, mask, show
 
 EXIT_CLEAN, EXIT_DRIFT = 0, 2
 
@@ -165,9 +165,10 @@ def render_text(result: DriftScan, verbose: bool = False) -> str:
         for item in result.drifted:
             lines.append(f"  ~ {item.address}")
             for f in item.fields:
-                lines.append(f"      {f.path}:")
-                lines.append(f"        live:    {show(mask(f.live, f.path))}")
-                lines.append(f"        desired: {show(mask(f.desired, f.path))}")
+                for path, live, desired in leaf_differences(f.path, f.live, f.desired):
+                    lines.append(f"      {path}:")
+                    lines.append(f"        live:    {show(live)}")
+                    lines.append(f"        desired: {show(desired)}")
         lines.append("")
     if result.missing:
         lines.append("Missing (in the spec, not in the project):")
@@ -202,8 +203,8 @@ def render_markdown(result: DriftScan) -> str:
         lines.append("| --- | --- | --- | --- |")
         for item in result.drifted:
             for f in item.fields:
-                live, want = _cell(mask(f.live, f.path)), _cell(mask(f.desired, f.path))
-                lines.append(f"| `{item.address}` | `{f.path}` | {live} | {want} |")
+                for path, live, desired in leaf_differences(f.path, f.live, f.desired):
+                    lines.append(f"| `{item.address}` | `{path}` | {_cell(live)} | {_cell(desired)} |")
         lines.append("")
     for title, addresses in (
         ("Missing", result.missing),

@@ -20,11 +20,18 @@ SECRET_WORDS = ("password", "secret_value", "secretvalue", "privatekey", "privat
 MASK = "(sensitive)"
 
 
-def mask(value: Any, key: str = "") -> Any:
+def _says_secret(key: str) -> bool:
     lowered = key.lower().replace("-", "_")
-    if any(word in lowered for word in SECRET_WORDS):
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def mask(value: Any, key: str = "") -> Any:
+    if _says_secret(key):
         return MASK
     if isinstance(value, dict):
+        # An environment variable names its secret beside the value: {name: DB_PASSWORD, value: …}.
+        if isinstance(value.get("name"), str) and _says_secret(value["name"]) and "value" in value:
+            return {k: MASK if k == "value" else mask(v, k) for k, v in value.items()}
         return {k: mask(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [mask(v, key) for v in value]
@@ -62,13 +69,52 @@ def _change_header(change: Change) -> str:
     return head
 
 
+def leaf_differences(path: str, before: Any, after: Any) -> list[tuple[str, Any, Any]]:
+    """Where two values really differ, for a reader, masked: maps key by key, lists of maps of
+    the same length item by item (`template.containers[0].resources.cpuIdle`), anything else
+    whole.
+
+    A change is compared (and written) as a whole field; showing only its differing leaves
+    keeps a one-flag change to a long list of containers a one-line change in the plan.
+    """
+    return _leaves(path, before, after, mask(before, path), mask(after, path))
+
+
+def _leaves(
+    path: str, before: Any, after: Any, shown_before: Any, shown_after: Any
+) -> list[tuple[str, Any, Any]]:
+    # Descend the values and their masked copies together: where masking replaced a value,
+    # the copies stop being maps or lists, and that leaf is shown masked, whole.
+    pairs: list[tuple[str, Any, Any, Any, Any]] = []
+    if all(isinstance(v, dict) for v in (before, after, shown_before, shown_after)):
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                child = f"{path}.{key}" if path else key
+                pairs.append(
+                    (child, before.get(key), after.get(key), shown_before.get(key), shown_after.get(key))
+                )
+    elif _same_length_lists_of_maps(before, after, shown_before, shown_after):
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
+            if b != a:
+                pairs.append((f"{path}[{i}]", b, a, shown_before[i], shown_after[i]))
+    out = [leaf for pair in pairs for leaf in _leaves(*pair)]
+    return out or [(path, shown_before, shown_after)]
+
+
+def _same_length_lists_of_maps(*values: Any) -> bool:
+    if not all(isinstance(v, list) and len(v) == len(values[0]) for v in values):
+        return False
+    return all(isinstance(item, dict) for v in values[:2] for item in v)
+
+
 def _field_lines(change: Change) -> list[str]:
     lines = []
     if change.action == "create" and change.desired:
         for key, value in sorted(mask(change.desired["body"]).items()):
             lines.append(f"      {key}: {show(value)}")
     for f in change.fields:
-        lines.append(f"      {f.path}: {show(mask(f.before, f.path))} → {show(mask(f.after, f.path))}")
+        for path, before, after in leaf_differences(f.path, f.before, f.after):
+            lines.append(f"      {path}: {show(before)} → {show(after)}")
     if change.note:
         lines.append(f"      note: {change.note}")
     if change.blocked:
@@ -239,13 +285,10 @@ def _md_sections(plan: Plan, cell_limit: int | None = None) -> list[_Section]:
             intro.append(f"**Held back:** {_md_text(change.blocked)}")
         if change.action == "delete" and change.references:
             intro.append("Points at: " + ", ".join(f"`{r}`" for r in change.references))
-        values = [(f.path, f.before, f.after) for f in change.fields]
+        values = [leaf for f in change.fields for leaf in leaf_differences(f.path, f.before, f.after)]
         if change.action == "create" and change.desired:
-            values = [(k, None, v) for k, v in sorted(change.desired["body"].items())]
-        rows = [
-            f"| `{p}` | {_md_cell(mask(b, p), cell_limit)} | {_md_cell(mask(a, p), cell_limit)} |"
-            for p, b, a in values
-        ]
+            values = [(k, None, mask(v, k)) for k, v in sorted(change.desired["body"].items())]
+        rows = [f"| `{p}` | {_md_cell(b, cell_limit)} | {_md_cell(a, cell_limit)} |" for p, b, a in values]
         sections.append(_Section(change.address, title, intro, rows))
     return sections
 

@@ -219,3 +219,41 @@ def test_log_format_json_lines_parse(emulator, cli, tmp_path):
     lines = [json.loads(line) for line in run.err.splitlines()]
     assert any("logger" in entry for entry in lines)
     assert "+ storage.bucket/" in run.out  # the plan itself stays readable on stdout
+
+
+def test_a_one_flag_change_in_a_list_of_containers_reads_as_one_line():
+    before = [
+        {"name": "app", "image": "gcr.io/p/app:1", "resources": {"cpuIdle": True, "limits": {"cpu": "2"}}},
+        {
+            "name": "sidecar",
+            "image": "gcr.io/p/proxy:1",
+            "env": [{"name": "DB_PASSWORD", "value": "hunter2"}],
+        },
+    ]
+    after = [
+        {"name": "app", "image": "gcr.io/p/app:1", "resources": {"cpuIdle": False, "limits": {"cpu": "2"}}},
+        {
+            "name": "sidecar",
+            "image": "gcr.io/p/proxy:2",
+            "env": [{"name": "DB_PASSWORD", "value": "hunter3"}],
+        },
+    ]
+    fields = [
+        FieldChange("template.containers", before, after),
+        FieldChange("scaling.zones", ["a"], ["a", "b"]),
+    ]
+    plan = Plan("dev", "p", [Change("run.service/s", "run.service", "s", "update", fields)], {})
+
+    text, markdown = plan_text(plan), plan_markdown(plan)
+
+    assert "template.containers[0].resources.cpuIdle: true → false" in text
+    assert 'template.containers[1].image: "gcr.io/p/proxy:1" → "gcr.io/p/proxy:2"' in text
+    assert 'scaling.zones: ["a"] → ["a", "b"]' in text  # a list of plain values reads whole
+    assert "gcr.io/p/app:1" not in text  # what did not change is not repeated
+    assert "| `template.containers[0].resources.cpuIdle` | true | false |" in markdown
+    for rendered in (text, markdown):
+        # An environment variable named for a secret keeps its value masked, even as one leaf.
+        assert "hunter" not in rendered
+        assert "template.containers[1].env[0].value" in rendered and "(sensitive)" in rendered
+    # The JSON plan keeps the field as compared and written: the whole list.
+    assert json.loads(render_plan(plan, "json"))["changes"][0]["fields"][0]["path"] == "template.containers"
