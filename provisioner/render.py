@@ -26,7 +26,9 @@ def _says_secret(key: str) -> bool:
 
 
 def mask(value: Any, key: str = "") -> Any:
-    if _says_secret(key):
+    # A map named like a secret is a container (a scheduler job's `oauthToken` holds an account
+    # e-mail and a scope): its values are masked by their own names.
+    if _says_secret(key) and not isinstance(value, dict):
         return MASK
     if isinstance(value, dict):
         # An environment variable names its secret beside the value: {name: DB_PASSWORD, value: …}.

@@ -257,3 +257,18 @@ def test_a_one_flag_change_in_a_list_of_containers_reads_as_one_line():
         assert "template.containers[1].env[0].value" in rendered and "(sensitive)" in rendered
     # The JSON plan keeps the field as compared and written: the whole list.
     assert json.loads(render_plan(plan, "json"))["changes"][0]["fields"][0]["path"] == "template.containers"
+
+
+def test_a_map_named_like_a_secret_shows_what_is_not_secret_in_it():
+    fields = [
+        FieldChange(
+            "httpTarget.oauthToken",
+            {"serviceAccountEmail": "old@p.iam.gserviceaccount.com", "scope": "s"},
+            {"serviceAccountEmail": "new@p.iam.gserviceaccount.com", "scope": "s"},
+        ),
+        FieldChange("httpTarget.headers.tokenValue", "abc123", "def456"),
+    ]
+    plan = Plan("dev", "p", [Change("scheduler.job/j", "scheduler.job", "j", "update", fields)], {})
+    text = plan_text(plan)
+    assert "new@p.iam.gserviceaccount.com" in text
+    assert "abc123" not in text and "def456" not in text
