@@ -19,6 +19,7 @@ from provisioner.drift_mode import EnvList
 from provisioner.drift_mode import add_options as add_drift_options
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+DEFAULT_PARALLELISM = 8
 
 
 class UsageError(Exception):
@@ -62,6 +63,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
+    _connection_options(parser)
+    _consent_options(parser)
+
+
+def _connection_options(parser: argparse.ArgumentParser, parallelism: bool = True) -> None:
+    """Where the APIs are and as whom: every command that calls them takes these.
+
+    Commands that act on one resource at a time leave out --parallelism, which would change nothing.
+    """
+    if not parallelism:
+        parser.set_defaults(parallelism=DEFAULT_PARALLELISM)
     parser.add_argument(
         "--local",
         action="store_true",
@@ -82,10 +94,18 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         default=0.01,
         help="realistic durations times this (default 0.01)",
     )
-    parser.add_argument(
-        "--parallelism", type=_positive_int, default=8, help="API operations in flight at once (default 8)"
-    )
+    if parallelism:
+        parser.add_argument(
+            "--parallelism",
+            type=_positive_int,
+            default=DEFAULT_PARALLELISM,
+            help=f"API operations in flight at once (default {DEFAULT_PARALLELISM})",
+        )
     parser.add_argument("--impersonate", metavar="SERVICE_ACCOUNT", help="act as this service account")
+
+
+def _consent_options(parser: argparse.ArgumentParser) -> None:
+    """What a plan holds back until asked: only commands that plan and apply take these."""
     parser.add_argument(
         "--adopt", action="store_true", help="take over existing resources without our labels"
     )
@@ -161,13 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.add_argument("lock_id", metavar="LOCK_ID")
     unlock.add_argument("--env", required=True)
     _common(unlock)
-    _engine_options(unlock)
+    _connection_options(unlock, parallelism=False)
 
     drift = sub.add_parser("drift", help="report drift, unmanaged resources and coverage (read-only)")
     drift.add_argument("--env", required=True)
     drift.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     _common(drift)
-    _engine_options(drift)
+    _connection_options(drift)
 
     graph = sub.add_parser("graph", help="draw the dependency graph, marking what a plan would change")
     graph.add_argument("--env", required=True)
@@ -175,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", type=Path, help="write to this file (.svg renders with Graphviz)")
     graph.add_argument("--no-plan", action="store_true", help="draw without a plan, calling no API")
     _common(graph)
-    _engine_options(graph)
+    _connection_options(graph)
 
     cost = sub.add_parser("cost", help="monthly cost at list prices, now and after what a plan would change")
     cost.add_argument("--env", required=True)
@@ -229,7 +249,7 @@ def _recovery_parsers(sub: Any) -> None:
             help="which resource, when the environment has several with backups",
         )
         _common(parser)
-        _engine_options(parser)
+        _connection_options(parser, parallelism=False)
 
 
 def _log_level(args: argparse.Namespace) -> int:

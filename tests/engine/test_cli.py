@@ -59,3 +59,38 @@ def test_unknown_target_is_refused_with_the_known_kinds(tmp_path, capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert "storage.bukket" in err and "storage.bucket" in err
+
+
+def _help(capsys, *command: str) -> str:
+    try:
+        main([*command, "--help"])
+    except SystemExit as exc:
+        assert exc.code == 0
+    return capsys.readouterr().out
+
+
+CONSENT = ("--adopt", "--prune", "--allow-destroy", "--allow-prod-destroy")
+
+
+def test_commands_that_plan_nothing_offer_no_plan_consent_flags(capsys):
+    for command in (("restore",), ("backups", "list"), ("backups", "create"), ("force-unlock",)):
+        text = _help(capsys, *command)
+        assert "--local" in text and "--impersonate" in text, command
+        for flag in (*CONSENT, "--parallelism"):
+            assert flag not in text, (command, flag)
+    for command in (("drift",), ("graph",)):
+        text = _help(capsys, *command)
+        assert "--parallelism" in text and not any(flag in text for flag in CONSENT), command
+    for command in (("plan",), ("apply",), ("cost",)):
+        text = _help(capsys, *command)
+        assert all(flag in text for flag in CONSENT), command
+
+
+def test_restore_refuses_a_flag_it_would_ignore(capsys):
+    try:
+        main(["restore", "--env", "dev", "--backup-id", "1", "--prune"])
+    except SystemExit as exc:
+        assert exc.code == 2
+    else:
+        raise AssertionError("restore --prune was accepted")
+    assert "unrecognized arguments: --prune" in capsys.readouterr().err

@@ -19,11 +19,13 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from provisioner.plan import PLAN_FORMAT_VERSION, Plan
+from tests.cli_commands import top_level_commands
 
 from .conftest import assert_refused, run_cli, specs_copy
 from .strategies import bad_input_settings
 
-COMMANDS = ("validate", "plan", "apply", "force-unlock")
+#: Read from the parser, so a new command is never mistaken for an unknown one.
+COMMANDS = top_level_commands()
 ENV_NAME = re.compile(r"[a-z][a-z0-9-]{1,14}")
 SHIPPED_ENVS = {"dev", "staging", "prod"}
 USAGE = 2
