@@ -13,6 +13,7 @@ Each environment's run leaves a report in its state bucket and a metric point (s
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from provisioner.job_logging import Events, in_cloud_run_job, structured_output
@@ -20,10 +21,15 @@ from provisioner.sharding import ShardError, share, task_position
 
 if TYPE_CHECKING:
     from provisioner.drift_report import DriftRun
+    from provisioner.kind import Kind
     from provisioner.plan import Plan
 
 HELD_BACK = "drift-only runs correct existing resources in place; a reviewed apply must {verb} it"
 VERBS = {"create": "create", "replace": "replace", "delete": "delete", "abandon": "release"}
+ACCESS_HELD_BACK = (
+    "drift-only runs never change who may do what (the job holds no right to grant roles); "
+    "a reviewed apply must put it back"
+)
 
 
 class EnvList(argparse.Action):
@@ -48,11 +54,16 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(envs=[])
 
 
-def keep_drift_corrections(plan: Plan) -> Plan:
-    """Hold back every change that is not an in-place update of a managed resource."""
+def keep_drift_corrections(plan: Plan, kinds: Mapping[str, Kind]) -> Plan:
+    """Hold back every change that is not an in-place update of a managed resource, and any
+    change to who may do what."""
     for change in plan.changes:
-        if change.action in VERBS and change.blocked is None:
+        if change.blocked is not None:
+            continue
+        if change.action in VERBS:
             change.blocked = HELD_BACK.format(verb=VERBS[change.action])
+        elif kinds[change.kind].grants_access:
+            change.blocked = ACCESS_HELD_BACK
     return plan
 
 
@@ -121,7 +132,7 @@ def _correct(args: argparse.Namespace, session: Any, drift: DriftRun, events: Ev
     from provisioner.render import plan_text
 
     observation = session.planner.snapshot()
-    plan = keep_drift_corrections(session.planner.plan(PlanOptions(), observation))
+    plan = keep_drift_corrections(session.planner.plan(PlanOptions(), observation), session.planner.kinds)
     drift.plan = plan
     for change in (c for c in plan.changes if c.action != "noop"):
         events.emit(

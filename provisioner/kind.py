@@ -39,6 +39,9 @@ class Kind(ABC):
     api_defaults: ClassVar[dict[str, Any]] = {}
     #: Deleting or replacing it can lose data (a bucket with objects, a database).
     stateful: ClassVar[bool] = False
+    #: Changing it changes who may do what (IAM bindings): the scheduled drift job reports such
+    #: drift for a reviewed apply instead of correcting it, so it never needs to grant roles.
+    grants_access: ClassVar[bool] = False
     #: Where the body keeps its labels (dotted path); None for kinds the API gives no labels.
     labels_path: ClassVar[str | None] = "labels"
     #: Replace by creating the new one first, then deleting the old (the kind gives them distinct

@@ -104,6 +104,7 @@ class ProjectRoles(Kind):
     """
 
     kind = "iam.project_roles"
+    grants_access = True
     no_charge = "IAM bindings are free"
     unordered = ("roles",)
 

@@ -236,6 +236,7 @@ class KeyIamMembers(Kind):
     """
 
     kind = "kms.key_iam"
+    grants_access = True
     labels_path = None
     no_charge = "IAM bindings are free"
 

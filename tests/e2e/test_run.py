@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import run_v2, storage
 
@@ -236,3 +237,26 @@ def test_cpu_allocation_is_always_sent_and_flipping_it_changes_cpu_idle_and_the_
     assert stored["template"]["containers"][0]["resources"] == {"limits": {"cpu": "2", "memory": "2Gi"}}
     assert len(_revisions(emulator, STAGING_WEBSOCKET)) == len(revisions) + 1
     assert cli("plan", "--env", "staging", "--detailed-exitcode", "--specs", str(specs)).code == 0
+
+
+def test_drift_only_reports_a_changed_role_grant_and_grants_nothing(emulator, cli):
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    crm = f"{emulator.url}/v3/projects/digitwin-live-dev"
+    policy = requests.post(f"{crm}:getIamPolicy", json={}, timeout=10).json()
+    member = "serviceAccount:api-gateway@digitwin-live-dev.iam.gserviceaccount.com"
+    # One role of the account's four taken away by hand.
+    granted = next(b for b in policy["bindings"] if member in b["members"])
+    granted["members"].remove(member)
+    policy["bindings"] = [b for b in policy["bindings"] if b["members"]]
+    assert requests.post(f"{crm}:setIamPolicy", json={"policy": policy}, timeout=10).status_code == 200
+    emulator.clear_requests()
+
+    run = cli("apply", "--env", "dev", "--auto-approve", "--drift-only")
+
+    assert run.code == 0, run.out + run.err
+    assert "iam.project_roles/api-gateway" in run.out
+    assert "never change who may do what" in run.out
+    assert not [r for r in emulator.requests() if r.path.endswith(":setIamPolicy")]
+    # A reviewed apply puts the roles back.
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
