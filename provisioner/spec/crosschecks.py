@@ -30,6 +30,7 @@ def check_environment(spec: EnvSpec) -> ViolationCollector:
         _cmek_locations,
         _lb_routes,
         _connector_name,
+        _names_without_labels,
     ):
         check(spec, problems)
     return problems
@@ -159,3 +160,27 @@ def _connector_name(spec: EnvSpec, problems: ViolationCollector) -> None:
             " characters of lowercase letters, digits and '-'"
             + ("" if explicit else "; set vpc_connector.name explicitly"),
         )
+
+
+def _names_without_labels(spec: EnvSpec, problems: ViolationCollector) -> None:
+    """The APIs keep no labels on these: the provisioner knows its own by the name's prefix.
+
+    A name without it could never be told apart from someone else's resource: every plan
+    would hold it back as not ours, and no `--adopt` could change that.
+    """
+    prefix = f"{spec.name_prefix}-"
+    named: list[tuple[Path, str | None, str]] = [
+        (("kms", "key_ring"), spec.kms.key_ring, "key rings"),
+        (("network", "vpc_name"), spec.network.vpc_name, "networks"),
+        (("network", "subnet", "name"), spec.network.subnet.name, "subnetworks"),
+        (("network", "router", "name"), spec.network.router.name, "routers"),
+        (("network", "vpc_connector", "name"), spec.network.vpc_connector.name, "VPC Access connectors"),
+    ]
+    for path, name, what in named:
+        if name is not None and not name.startswith(prefix):
+            problems.add(
+                path,
+                f"{name!r} must start with {prefix!r}: the API keeps no labels on {what}, so the"
+                f" provisioner tells its own apart by that prefix; rename it (e.g. {prefix + name!r}),"
+                " or leave the key out for the default name",
+            )

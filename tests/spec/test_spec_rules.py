@@ -193,3 +193,15 @@ def test_reserved_ownership_labels(specs: Path) -> None:
     problem = only_problem(specs, "dev")
     assert problem.field == "labels"
     assert "set by the provisioner" in problem.message
+
+
+def test_a_network_named_without_the_environment_prefix_is_refused_with_the_fix(specs: Path) -> None:
+    # The API keeps no labels on networks: a name without the prefix could never be told ours.
+    env_file = override(specs, "prod", "network:\n  vpc_name: prod-vpc\n")
+    problem = only_problem(specs, "prod")
+    assert (problem.file, problem.line, problem.field) == (env_file, 3, "network.vpc_name")
+    assert "must start with 'digitwin-prod-'" in problem.message
+    assert "'digitwin-prod-prod-vpc'" in problem.message
+
+    env_file.write_text(env_file.read_text().replace("vpc_name: prod-vpc", "vpc_name: digitwin-prod-core"))
+    assert load_env_spec(specs, "prod").vpc_name == "digitwin-prod-core"
