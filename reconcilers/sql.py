@@ -25,7 +25,7 @@ from provisioner.kind import Kind, Reconciler
 from provisioner.operations import Operation, OperationChain
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable
-from provisioner.resource import LiveResource, Resource, without_ownership
+from provisioner.resource import DELETION_POLICY_LABEL, LiveResource, Resource, without_ownership
 from reconcilers._compute import list_all, network_path
 from reconcilers._operations import SqlOperation
 from reconcilers._sql_backups import SqlBackups
@@ -78,10 +78,17 @@ class SqlInstance(SqlBackups, Kind):
         return None
 
     def replace_blocker(self, live: LiveResource) -> str | None:
+        released = self.labels(live.body).get(DELETION_POLICY_LABEL) == "abandon"
+        retire = (
+            "then --prune releases the old one (sql.deletion_policy is abandon): delete it with"
+            f" `gcloud sql instances delete {live.name}` once nothing needs it"
+            if released
+            else "then delete the old one with --prune --allow-destroy"
+        )
         return (
             f"Cloud SQL keeps the name {live.name!r} reserved for up to a week after deletion, so a"
             " replacement cannot reuse it: set sql.instance_name to a new name to create the replacement"
-            " beside it, move the data, then delete the old one with --prune --allow-destroy"
+            f" beside it, move the data, {retire}"
         )
 
     def update_note(self, changes: Sequence[FieldChange]) -> str | None:

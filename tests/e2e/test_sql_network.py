@@ -139,3 +139,23 @@ def test_the_database_password_never_appears_in_any_output(emulator, cli, tmp_pa
         assert base64.b64encode(password.encode()).decode() not in text
     users = _client(emulator, "sqladmin", "v1").users().list(project=PROJECT, instance=INSTANCE).execute()
     assert "digitwin_app" in [u["name"] for u in users["items"]]
+
+
+def test_a_database_version_change_is_held_back_with_how_to_replace_it(emulator, cli, tmp_path):
+    import shutil
+
+    from tests.e2e.conftest import SPECS
+
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS, specs)
+    dev = specs / "dev.yaml"
+    dev.write_text(dev.read_text().replace("\nsql:\n", "\nsql:\n  database_version: POSTGRES_16\n", 1))
+
+    plan = cli("plan", "--env", "dev", "--specs", str(specs))
+
+    assert plan.code == 0, plan.err
+    assert "databaseVersion cannot be changed in place" in plan.out
+    # The instance's deletion policy is abandon: --prune only lets it go, and the plan says so.
+    assert f"gcloud sql instances delete {INSTANCE}" in plan.out
+    assert "--prune --allow-destroy" not in plan.out
