@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--project", action="append", default=[])
+    parser.add_argument(
+        "--enforce-enabled-apis",
+        action="store_true",
+        help="answer calls to an API the project has not enabled with 403 SERVICE_DISABLED",
+    )
     args = parser.parse_args(argv)
     emu = Emulator(
         EmulatorConfig(
@@ -44,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             projects=args.project,
             host=args.host,
+            enforce_enabled_apis=args.enforce_enabled_apis,
         )
     )
     emu.start(port=args.port)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 
+from emulator import service_catalog
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.context import Context
@@ -81,6 +83,19 @@ class Emulator:
     def register_project(self, project_id: str) -> str:
         """Make a project exist; returns its number."""
         return self.ctx.projects.register(project_id)
+
+    def set_services(self, project: str, enable: Iterable[str] = (), disable: Iterable[str] = ()) -> None:
+        """Turn APIs on or off in a project at once, as if done by hand long ago."""
+        project_id, number = self.ctx.projects.require(project)
+        known = service_catalog.catalog()
+        for service, on in [*((s, True) for s in enable), *((s, False) for s in disable)]:
+            if service not in known:
+                raise ValueError(f"unknown service {service!r} for project {project_id}")
+            service_catalog.set_state(self.store, number, service, on)
+
+    def enabled_services(self, project: str) -> list[str]:
+        _, number = self.ctx.projects.require(project)
+        return [s for s in service_catalog.catalog() if service_catalog.is_enabled(self.store, number, s)]
 
     def requests(self) -> list[RequestRecord]:
         return [

@@ -20,4 +20,7 @@ class EmulatorConfig:
     operation_wait_cap_s: float = 5.0
     seed: int = 0
     projects: list[str] = field(default_factory=list)
+    # Answer calls to an API the project has not enabled with 403 SERVICE_DISABLED, as Google
+    # does; off by default so a test of one API need not enable it first.
+    enforce_enabled_apis: bool = False
     host: str = "127.0.0.1"

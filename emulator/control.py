@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from emulator.dispatch import Outcome, json_outcome
+from emulator.errors import ApiError
 from emulator.faults import FaultRule
 
 if TYPE_CHECKING:
@@ -55,6 +56,16 @@ def handle_control(emu: Emulator, http_method: str, path: str, body: bytes) -> O
         if not all(isinstance(i, str) and i for i in ids):
             return json_outcome(400, {"error": "give projectId or projects"})
         return json_outcome(200, {"projects": {i: emu.register_project(i) for i in ids}})
+    if (http_method, route) == ("POST", "services"):
+        project, enable = payload.get("project"), payload.get("enable", [])
+        disable = payload.get("disable", [])
+        if not isinstance(project, str) or not all(isinstance(s, str) for s in [*enable, *disable]):
+            return json_outcome(400, {"error": "give project, and enable and/or disable as service lists"})
+        try:
+            emu.set_services(project, enable, disable)
+        except (ValueError, ApiError) as exc:
+            return json_outcome(400, {"error": str(exc)})
+        return json_outcome(200, {"enabled": emu.enabled_services(project)})
     if (http_method, route) == ("POST", "time"):
         emu.clock.advance(float(payload.get("advance_s", 0)))
         return json_outcome(200, {"now": emu.clock.rfc3339()})

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, unquote
 from emulator import enums
 from emulator.context import Context
 from emulator.discovery import RouteTable
+from emulator.enablement import require_enabled
 from emulator.errors import ApiError, invalid, unimplemented
 from emulator.records import is_write, loggable_body
 from emulator.registry import Api, Call, Handler, Reply
@@ -78,6 +79,8 @@ class Dispatcher:
                 return Outcome(drop=True)
             if decision.error is not None:
                 raise decision.error
+            if self.ctx.config.enforce_enabled_apis:
+                require_enabled(self.ctx, route, raw_path, query_string)
             outcome = self._run(route, raw_path, query_string, headers, body)
         except ApiError as error:
             outcome = error_outcome(error)

@@ -1,0 +1,40 @@
+"""Refusing calls to an API the project has not enabled (`EmulatorConfig.enforce_enabled_apis`).
+
+The project is the one the request names: a `project` path or query parameter, or the
+`projects/...` prefix of a resource name. A request that names no project (an operation
+polled by its global name, an object in a bucket) is accounted to a project the emulator
+cannot see from the request alone and passes, as do projects it does not know (the handler
+refuses those itself).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from emulator import service_catalog as sc
+from emulator.context import Context
+
+
+def project_of(params: dict[str, str], query_string: str) -> str | None:
+    """The project id or number a request names, if it names one."""
+    if params.get("project"):
+        return params["project"]
+    for value in params.values():
+        parts = value.split("/")
+        if len(parts) >= 2 and parts[0] == "projects" and parts[1]:
+            return parts[1]
+    values = parse_qs(query_string).get("project")
+    return values[-1] if values else None
+
+
+def require_enabled(ctx: Context, route: Any, raw_path: str, query_string: str) -> None:
+    """Raise Google's SERVICE_DISABLED 403 when the request's API is off in its project."""
+    params = {k: unquote(v) for k, v in route.path_params(raw_path).items()}
+    project = project_of(params, query_string)
+    found = ctx.projects.lookup(project) if project else None
+    if found is None:
+        return
+    service = sc.service_of(route.method.api.name)
+    if not sc.is_enabled(ctx.store, found[1], service):
+        raise sc.service_disabled(found[1], service)
