@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from provisioner.drift_mode import EnvList
 from provisioner.drift_mode import add_options as add_drift_options
@@ -122,8 +122,18 @@ def _consent_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits 1, as every other refusal does (and as Terraform's do):
+    exit 2 means "changes" from `plan --detailed-exitcode` and "drift found" from `drift`, and a
+    CI step that treats 2 as a finding must never read a mistyped option as one."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="provisioner",
         description="Provision and correct the digitwin Google Cloud infrastructure from a typed spec.",
     )

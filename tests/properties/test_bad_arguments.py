@@ -1,7 +1,8 @@
 """Bad input, property 7, for the command line: junk arguments get a clear message, no traceback.
 
-argparse refuses what it can parse itself (unknown commands and options, numbers out of
-range) with its usage message and exit 2; everything else the CLI refuses with exit 1.
+The parser refuses what it can parse itself (unknown commands and options, numbers out of
+range) with its usage message, everything else the CLI refuses with a message; both exit 1,
+never 2, which `plan --detailed-exitcode` and `drift` keep for "changes found".
 None of it may reach the API.
 """
 
@@ -28,7 +29,7 @@ from .strategies import bad_input_settings
 COMMANDS = top_level_commands()
 ENV_NAME = re.compile(r"[a-z][a-z0-9-]{1,14}")
 SHIPPED_ENVS = {"dev", "staging", "prod"}
-USAGE = 2
+USAGE = 1
 
 
 def words(alphabet: str = "abcdefghijklmnopqrstuvwxyz-_0123456789", size: int = 12) -> st.SearchStrategy[str]:
