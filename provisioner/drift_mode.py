@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         envs = environments(args)
         events.emit("INFO", f"drift run over {', '.join(envs) or 'no environments'}", envs=envs)
         runs = [_one(args, env, events) for env in envs]
-    return EXIT_ERROR if any(r.outcome == "failed" for r in runs) else EXIT_OK
+    # A run whose report or metric point was lost failed too: nobody would see what it found.
+    return EXIT_ERROR if any(r.outcome == "failed" or r.unrecorded for r in runs) else EXIT_OK
 
 
 def _one(args: argparse.Namespace, env: str, events: Events) -> DriftRun:
@@ -194,16 +195,26 @@ def _record(session: Any, drift: DriftRun, events: Events) -> None:
         names = write_report(session.ctx, drift)
         fields["report"] = names
     except Exception as exc:
-        events.emit("ERROR", f"{drift.env}: the report could not be written: {exc}", **fields)
+        drift.unrecorded.append(f"the report could not be written: {_one_line(exc)}")
+        events.emit("ERROR", f"{drift.env}: {drift.unrecorded[-1]}", **fields)
     try:
         write_metric(session.ctx, drift)
     except Exception as exc:
-        events.emit("ERROR", f"{drift.env}: the metric point could not be written: {exc}", **fields)
+        drift.unrecorded.append(f"the metric point could not be written: {_one_line(exc)}")
+        events.emit("ERROR", f"{drift.env}: {drift.unrecorded[-1]}", **fields)
     severity = "ERROR" if drift.outcome == "failed" else "INFO"
     message = f"{drift.env}: {drift.outcome}, {drift.drifted} resource(s) drifted"
     if drift.error:
         message += f": {drift.error}"
     events.emit(severity, message, **fields)
+
+
+def _one_line(exc: BaseException) -> str:
+    """An API error as its one-line summary (status, reason, message), anything else as itself."""
+    from provisioner.errors import classify
+
+    err = classify(exc)
+    return " ".join(str(err if err else f"{type(exc).__name__}: {exc}").split())
 
 
 class _JsonReporter:

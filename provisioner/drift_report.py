@@ -31,6 +31,8 @@ class DriftRun:
     result: ApplyResult | None = None
     error: str | None = None
     report_only: bool = False
+    #: What could not be left behind (the report, the metric point), each said in one line.
+    unrecorded: list[str] = field(default_factory=list)
 
     @property
     def drifted(self) -> int:

@@ -260,3 +260,16 @@ def test_drift_only_reports_a_changed_role_grant_and_grants_nothing(emulator, cl
     # A reviewed apply puts the roles back.
     assert cli("apply", "--env", "dev", "--auto-approve").code == 0
     assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
+
+
+def test_a_drift_run_whose_report_cannot_be_written_fails_in_one_line(emulator, cli):
+    from emulator import FaultRule
+
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    emulator.faults.add_rule(FaultRule(method="storage.objects.insert", status=403, times=10))
+
+    run = cli("apply", "--env", "dev", "--auto-approve", "--drift-only")
+
+    assert run.code == 1
+    said = [line for line in (run.out + run.err).splitlines() if "report could not be written" in line]
+    assert len(said) == 1 and "HTTP 403" in said[0]
