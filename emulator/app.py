@@ -23,8 +23,8 @@ from emulator.state import Store
 class Emulator:
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
-        self.clock = Clock()
         self.store = Store(self.config.state_path)
+        self.clock = Clock(self.store)
         self.faults = Faults(seed=self.config.seed, latency_ms=self.config.latency_ms)
         self.ctx = Context(
             config=self.config,

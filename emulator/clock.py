@@ -5,11 +5,21 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from emulator.state import Store
+
+_OFFSET = "clock_offset_s"
 
 
 class Clock:
-    def __init__(self) -> None:
-        self._offset = 0.0
+    """Real time plus how far tests have moved it; with a store, the offset is kept in the state
+    file, so a restarted emulator does not go back in time before operations it scheduled."""
+
+    def __init__(self, store: Store | None = None) -> None:
+        self._store = store
+        self._offset = float(store.setting(_OFFSET, "0")) if store is not None else 0.0
         self._lock = threading.Lock()
 
     def now(self) -> float:
@@ -19,6 +29,8 @@ class Clock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._offset += seconds
+            if self._store is not None:
+                self._store.set_setting(_OFFSET, repr(self._offset))
 
     def datetime(self) -> datetime:
         return datetime.fromtimestamp(self.now(), UTC)

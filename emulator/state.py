@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS operation_schedule (
 CREATE INDEX IF NOT EXISTS operation_schedule_due ON operation_schedule (done_at);
 CREATE INDEX IF NOT EXISTS operation_schedule_target ON operation_schedule (target);
 CREATE TABLE IF NOT EXISTS projects (project_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS requests (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, method_id TEXT, http_method TEXT NOT NULL,
     path TEXT NOT NULL, query TEXT NOT NULL, status INTEGER NOT NULL, ts REAL NOT NULL, body TEXT);
@@ -190,6 +191,16 @@ class Store:
     def clear_requests(self) -> None:
         with self.lock:
             self._db.execute("DELETE FROM requests")
+
+    # settings that outlive a process: how far tests moved the clock forward
+    def setting(self, key: str, default: str) -> str:
+        with self.lock:
+            row = self._db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.lock:
+            self._db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
 
     def reset(self) -> None:
         """Forget every resource, operation and logged request; projects stay registered."""

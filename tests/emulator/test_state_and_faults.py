@@ -172,3 +172,18 @@ def test_control_endpoint_lists_operations_with_when_they_finish(emu: Emulator) 
         listed = json.load(resp)["operations"]
     mine = [o for o in listed if o["name"].endswith(op.json()["name"])]
     assert len(mine) == 1 and mine[0]["done_at"] >= mine[0]["created"]
+
+
+def test_a_clock_moved_forward_stays_forward_after_a_restart(tmp_path: Path) -> None:
+    # Operations scheduled in moved-forward time must not lie in the future of a restarted emulator.
+    state = tmp_path / "clock.sqlite"
+    first = Emulator(EmulatorConfig(state_path=state, projects=[PROJECT]))
+    first.advance_time(86400)
+    moved = first.clock.now()
+    first.close()
+
+    second = Emulator(EmulatorConfig(state_path=state, projects=[PROJECT]))
+    try:
+        assert second.clock.now() >= moved
+    finally:
+        second.close()
