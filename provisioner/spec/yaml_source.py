@@ -340,10 +340,16 @@ def _merge_into(
     positions: dict[KeyPath, Position],
     override_positions: dict[KeyPath, Position],
 ) -> None:
-    """Maps merge key by key; anything else (lists, scalars, null) replaces the base value,
-    except the lists in :data:`ADDED_LISTS`, where the extending file's items follow the base's."""
+    """Maps merge key by key; anything else (lists, scalars) replaces the base value, except the
+    lists in :data:`ADDED_LISTS`, where the extending file's items follow the base's. A key set
+    to null removes what the base says for it (a bucket, a firewall rule, an override), so the
+    field falls back to its default, or the entry is gone."""
     for key, value in override.items():
         child = (*path, key)
+        if value is None:
+            base.pop(key, None)
+            _drop_subtree(positions, child)
+            continue
         if child in ADDED_LISTS and isinstance(value, list) and isinstance(base.get(key), list):
             offset = len(base[key])
             base[key] = [*base[key], *value]

@@ -205,3 +205,12 @@ def test_a_network_named_without_the_environment_prefix_is_refused_with_the_fix(
 
     env_file.write_text(env_file.read_text().replace("vpc_name: prod-vpc", "vpc_name: digitwin-prod-core"))
     assert load_env_spec(specs, "prod").vpc_name == "digitwin-prod-core"
+
+
+def test_an_environment_removes_an_inherited_entry_with_null(specs: Path) -> None:
+    # Maps merge key by key; null is how an environment says "not here" to what the base has.
+    text = "network:\n  vpc_name: null\n  firewall_rules:\n    allow-iap-ssh: null\n"
+    override(specs, "prod", text)
+    spec = load_env_spec(specs, "prod")
+    assert set(spec.network.firewall_rules) == {"allow-health-checks", "allow-internal"}
+    assert spec.vpc_name == "digitwin-prod-vpc"
