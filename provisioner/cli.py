@@ -714,12 +714,12 @@ def _run(args: argparse.Namespace) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from provisioner.errors import classify
+        from provisioner.errors import ServiceDisabled, classify
         from provisioner.lock import LockHeld
         from provisioner.spec.loader import SpecError
 
-        if isinstance(exc, SpecError | LockHeld):
-            print(f"error: {exc}" if isinstance(exc, LockHeld) else str(exc), file=sys.stderr)
+        if isinstance(exc, SpecError | LockHeld | ServiceDisabled):
+            print(str(exc) if isinstance(exc, SpecError) else f"error: {exc}", file=sys.stderr)
             return EXIT_ERROR
         err = classify(exc)
         if err is None:

@@ -25,6 +25,7 @@ STYLES: dict[str, Style] = {
     "run": "longrunning",
     "servicenetworking": "longrunning",
     "vpcaccess": "longrunning",
+    "serviceusage": "longrunning",
 }
 #: APIs whose list responses keep their resources under `items` (the others use the
 #: collection's own name, as AIP-132 has it: `keyRings`, `notificationChannels`, ...).

@@ -26,6 +26,10 @@ class ApiError:
     message: str
     retry_after: float | None = None
     connection_error: bool = False
+    #: The machine-readable reason of the google.rpc.ErrorInfo detail, when there is one.
+    info_reason: str | None = None
+    #: The service the ErrorInfo names (`metadata.service`): for SERVICE_DISABLED, the API that is off.
+    service: str | None = None
 
     @property
     def transient(self) -> bool:
@@ -35,6 +39,13 @@ class ApiError:
             return True
         # Compute answers quota exhaustion with 403 rather than 429.
         return self.status == 403 and self.reason in RATE_LIMIT_REASONS
+
+    @property
+    def service_disabled(self) -> bool:
+        """The API is not enabled in the project (403 SERVICE_DISABLED, `accessNotConfigured`)."""
+        return self.status == 403 and (
+            self.info_reason == "SERVICE_DISABLED" or self.reason == "accessNotConfigured"
+        )
 
     @property
     def not_found(self) -> bool:
@@ -48,6 +59,10 @@ class ApiError:
         where = f"HTTP {self.status}" if self.status else "connection"
         why = f" ({self.reason})" if self.reason else ""
         return f"{where}{why}: {self.message}"
+
+
+class ServiceDisabled(Exception):
+    """A kind's API is disabled in the project and the spec does not enable it."""
 
 
 class OperationFailed(Exception):
@@ -87,14 +102,17 @@ def _from_error_body(status: int | None, raw: bytes | str | None, headers: Any) 
     if errors and isinstance(errors[0], dict):
         reason = errors[0].get("reason")
     retry_after = None
+    info_reason = service = None
     for detail in err.get("details") or []:
         if not isinstance(detail, dict):
             continue
         kind = str(detail.get("@type", ""))
         if kind.endswith("google.rpc.RetryInfo"):
             retry_after = _parse_duration(detail.get("retryDelay"))
-        elif kind.endswith("google.rpc.ErrorInfo") and reason is None:
-            reason = detail.get("reason")
+        elif kind.endswith("google.rpc.ErrorInfo"):
+            info_reason = detail.get("reason")
+            service = (detail.get("metadata") or {}).get("service")
+            reason = reason or info_reason
     if retry_after is None:
         retry_after = _retry_after_header(headers)
     return ApiError(
@@ -102,6 +120,8 @@ def _from_error_body(status: int | None, raw: bytes | str | None, headers: Any) 
         reason=reason or err.get("status"),
         message=str(err.get("message", "")),
         retry_after=retry_after,
+        info_reason=info_reason,
+        service=service,
     )
 
 

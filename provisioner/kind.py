@@ -44,6 +44,11 @@ class Kind(ABC):
     grants_access: ClassVar[bool] = False
     #: Where the body keeps its labels (dotted path); None for kinds the API gives no labels.
     labels_path: ClassVar[str | None] = "labels"
+    #: The service its calls go to ("compute.googleapis.com"); a resource of this kind waits
+    #: for that API to be enabled when the spec enables it.
+    api: ClassVar[str | None] = None
+    #: Its resources are APIs enabled on the project, each named by its service.
+    enables_api: ClassVar[bool] = False
     #: Replace by creating the new one first, then deleting the old (the kind gives them distinct
     #: API names, e.g. a suffix derived from the immutable fields), so there is no gap in service.
     create_before_destroy: ClassVar[bool] = False

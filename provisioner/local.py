@@ -23,6 +23,8 @@ def start_local_emulator(
         projects=[project],
         operation_profile=profile,
         profile_scale=scale,
+        # As on a real project: nothing but the default APIs answers until the spec enables it.
+        enforce_enabled_apis=True,
     )
     emulator = Emulator(config)
     url = emulator.start(port=0)

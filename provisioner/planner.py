@@ -15,6 +15,7 @@ from typing import Any
 
 from provisioner.context import Context
 from provisioner.diff import field_changes, ignored_fields, live_token, with_live_ignored
+from provisioner.errors import ServiceDisabled, classify
 from provisioner.graph import ResourceGraph
 from provisioner.ignore import IgnoredField
 from provisioner.ignore import attach as attach_ignore_rules
@@ -50,6 +51,8 @@ class Observation:
     live: dict[str, LiveResource]
     graph: ResourceGraph
     kinds: dict[str, Kind] = field(default_factory=dict)
+    #: Worth telling the reviewer about what was read (an API not enabled yet), by address.
+    notices: dict[str, str] = field(default_factory=dict)
 
 
 class Planner:
@@ -76,11 +79,56 @@ class Planner:
 
     def _checked(self, resources: list[Resource]) -> list[Resource]:
         resources = attach_ignore_rules(resources, getattr(self.ctx.spec, "ignore", None))
+        resources = self._after_their_apis(resources)
         ResourceGraph(resources)  # validates unique addresses, known kinds of deps, no cycles
         for resource in resources:
             if resource.kind not in self.kinds:
                 raise ValueError(f"{resource.address}: no kind {resource.kind!r} is registered")
         return resources
+
+    def _apis_enabled_by(self, resources: Sequence[Resource]) -> dict[str, str]:
+        """The APIs these resources enable (by a kind that enables APIs), to their addresses."""
+        return {r.name: r.address for r in resources if self.kinds[r.kind].enables_api}
+
+    def _after_their_apis(self, resources: list[Resource]) -> list[Resource]:
+        """Each resource waits for the API its kind calls, when the same plan enables that API."""
+        known = [r for r in resources if r.kind in self.kinds]
+        enabling = self._apis_enabled_by(known)
+        out = []
+        for resource in resources:
+            kind = self.kinds.get(resource.kind)
+            needed = enabling.get(kind.api) if kind is not None and kind.api else None
+            if needed is None or needed == resource.address or needed in resource.deps:
+                out.append(resource)
+            else:
+                out.append(replace(resource, deps=(*resource.deps, needed)))
+        return out
+
+    def _observed(
+        self,
+        name: str,
+        future: Future[list[LiveResource]],
+        desired: Sequence[Resource],
+        notices: dict[str, str],
+    ) -> list[LiveResource]:
+        """A kind's observation; nothing there when its API is still disabled and this plan enables it."""
+        try:
+            return future.result()
+        except Exception as exc:
+            err = classify(exc)
+            if err is None or not err.service_disabled:
+                raise
+            api = err.service or self.kinds[name].api
+            if api is None:
+                raise
+            address = self._apis_enabled_by(desired).get(api)
+            if address is None:
+                raise ServiceDisabled(
+                    f"{api} is not enabled in project {self.ctx.project}, and the spec does not enable it: "
+                    f"add {api} to `apis:` in the spec, or enable it (gcloud services enable {api})"
+                ) from exc
+            notices[address] = f"{api} is not enabled yet: its resources are shown as to create"
+            return []
 
     def _mark_policy(self, resource: Resource) -> Resource:
         """Record `deletion_policy: abandon` on the resource itself, in a label."""
@@ -97,7 +145,10 @@ class Planner:
         return replace(resource, body=body)
 
     def observe(
-        self, desired: Sequence[Resource], kinds: Sequence[str] | None = None
+        self,
+        desired: Sequence[Resource],
+        kinds: Sequence[str] | None = None,
+        notices: dict[str, str] | None = None,
     ) -> dict[str, LiveResource]:
         by_kind: dict[str, list[Resource]] = {name: [] for name in (kinds or self.kinds)}
         for resource in desired:
@@ -111,7 +162,7 @@ class Planner:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = {name: pool.submit(self.kinds[name].observe, items) for name, items in by_kind.items()}
             for name in by_kind:
-                for item in futures[name].result():
+                for item in self._observed(name, futures[name], desired, {} if notices is None else notices):
                     live[item.address] = item
         return live
 
@@ -126,8 +177,9 @@ class Planner:
                 {r.kind for r in desired}
                 | {t.split("/", 1)[0] for t in targets if t.split("/", 1)[0] in self.kinds}
             )
-            live = self.observe(desired, kinds)
-            return Observation(desired=desired, live=live, graph=graph, kinds=self.kinds)
+            notices: dict[str, str] = {}
+            live = self.observe(desired, kinds, notices)
+            return Observation(desired=desired, live=live, graph=graph, kinds=self.kinds, notices=notices)
 
     def _observe_as_desired_arrives(self) -> Observation:
         """Start each kind's lists as soon as the families that declare the kind know what they want.
@@ -162,10 +214,12 @@ class Planner:
                 start_ready()
             desired = self._checked([r for family in by_family for r in family])
             live: dict[str, LiveResource] = {}
+            notices: dict[str, str] = {}
             for name in self.kinds:
-                for item in observing[name].result():
+                for item in self._observed(name, observing[name], desired, notices):
                     live[item.address] = item
-        return Observation(desired=desired, live=live, graph=ResourceGraph(desired), kinds=self.kinds)
+        graph = ResourceGraph(desired)
+        return Observation(desired=desired, live=live, graph=graph, kinds=self.kinds, notices=notices)
 
     def plan(self, options: PlanOptions | None = None, observation: Observation | None = None) -> Plan:
         options = options or PlanOptions()
@@ -192,6 +246,7 @@ class Planner:
         unchanged = len(proposed) - len(changes)
         # Unchanged resources with a state worth knowing (a certificate still provisioning).
         notices = {c.address: c.note for c in proposed if c.action == "noop" and c.blocked is None and c.note}
+        notices.update(obs.notices)
         deletions: list[Change] = []
         for address, live in sorted(obs.live.items()):
             if address in desired_by_address or not live.managed:

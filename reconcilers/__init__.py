@@ -19,10 +19,12 @@ def all_reconcilers() -> list[Reconciler]:
     from reconcilers.run import RunReconciler
     from reconcilers.scheduler import SchedulerReconciler
     from reconcilers.secrets import SecretsReconciler
+    from reconcilers.services import ServicesReconciler
     from reconcilers.sql import SqlReconciler
     from reconcilers.storage import StorageReconciler
 
     return [
+        ServicesReconciler(),
         KmsReconciler(),
         NetworkReconciler(),
         SecretsReconciler(),

@@ -62,7 +62,7 @@ class GlobalComputeKind(Kind):
     #: ownership follows from the `digitwin-<env>-` name.
     labels_path: ClassVar[str | None] = None
 
-    def api(self) -> Any:
+    def resources(self) -> Any:
         return getattr(compute(self.ctx), self.collection)()
 
     def api_name(self, resource: Resource) -> str:
@@ -75,7 +75,7 @@ class GlobalComputeKind(Kind):
         return relative_links(body)
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        api = self.api()
+        api = self.resources()
         items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
         return [self.live(item) for item in items]
 
@@ -89,11 +89,11 @@ class GlobalComputeKind(Kind):
 
     def create(self, desired: Resource) -> Operation:
         body = {"name": self.api_name(desired), "description": description(self.ctx), **desired.body}
-        request = self.api().insert(project=self.ctx.project, body=body)
+        request = self.resources().insert(project=self.ctx.project, body=body)
         return self.operation(request, f"create {self.noun} {body['name']}")
 
     def delete(self, live: LiveResource) -> Operation:
-        request = self.api().delete(project=self.ctx.project, **{self.param: live.body["name"]})
+        request = self.resources().delete(project=self.ctx.project, **{self.param: live.body["name"]})
         return self.operation(request, f"delete {self.noun} {live.body['name']}")
 
     # -- helpers for the kinds ---------------------------------------------------------
@@ -102,7 +102,7 @@ class GlobalComputeKind(Kind):
 
     def setter(self, method: str, name: str, body: dict[str, Any], what: str) -> Operation:
         """A dedicated set method (setUrlMap, setTarget, setSecurityPolicy...)."""
-        request = getattr(self.api(), method)(project=self.ctx.project, **{self.param: name}, body=body)
+        request = getattr(self.resources(), method)(project=self.ctx.project, **{self.param: name}, body=body)
         return self.operation(request, f"{what} of {self.noun} {name}")
 
     def fingerprinted(
@@ -111,7 +111,7 @@ class GlobalComputeKind(Kind):
         """A write guarded by the fingerprint read just before it; a stale one is read again."""
 
         def attempt() -> dict[str, Any]:
-            current = self.api().get(project=self.ctx.project, **{self.param: name}).execute()
+            current = self.resources().get(project=self.ctx.project, **{self.param: name}).execute()
             return write(current).execute()
 
         what = f"{what} {self.noun} {name}"
@@ -126,7 +126,7 @@ class GlobalComputeKind(Kind):
                 "labels": {**(current.get("labels") or {}), **labels},
                 "labelFingerprint": current["labelFingerprint"],
             }
-            return self.api().setLabels(project=self.ctx.project, resource=name, body=body)
+            return self.resources().setLabels(project=self.ctx.project, resource=name, body=body)
 
         return self.fingerprinted(name, write, "label")
 
@@ -138,6 +138,6 @@ class GlobalComputeKind(Kind):
         def write(current: dict[str, Any]) -> Any:
             kept = without_ownership(current.get("labels"))
             body = {"labels": kept, "labelFingerprint": current["labelFingerprint"]}
-            return self.api().setLabels(project=self.ctx.project, resource=name, body=body)
+            return self.resources().setLabels(project=self.ctx.project, resource=name, body=body)
 
         return self.fingerprinted(name, write, "release")

@@ -63,6 +63,7 @@ class ManagedCertificate(GlobalComputeKind):
     """
 
     kind = "compute.ssl_certificate"
+    api = "compute.googleapis.com"
     no_charge = "Google-managed certificates are free"
     collection, param, noun = "sslCertificates", "sslCertificate", "certificate"
     immutable = ("name", "type", "managed")
@@ -122,13 +123,14 @@ class ServerlessNeg(GlobalComputeKind):
     """A serverless network endpoint group naming one Cloud Run service; fixed at creation."""
 
     kind = "compute.region_network_endpoint_group"
+    api = "compute.googleapis.com"
     no_charge = "serverless network endpoint groups are free"
     collection, param, noun = "regionNetworkEndpointGroups", "networkEndpointGroup", "network endpoint group"
     immutable = ("networkEndpointType", "cloudRun")
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         region = self.ctx.spec.region
-        api = self.api()
+        api = self.resources()
         items = self.call(
             list_all, lambda token: api.list(project=self.ctx.project, region=region, pageToken=token)
         )
@@ -139,7 +141,7 @@ class ServerlessNeg(GlobalComputeKind):
     def create(self, desired: Resource) -> Operation:
         region, name = desired.name.split("/")
         body = {"name": name, **desired.body}
-        request = self.api().insert(project=self.ctx.project, region=region, body=body)
+        request = self.resources().insert(project=self.ctx.project, region=region, body=body)
         return self.operation(request, f"create network endpoint group {name}", region)
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -147,7 +149,7 @@ class ServerlessNeg(GlobalComputeKind):
 
     def delete(self, live: LiveResource) -> Operation:
         region, name = live.name.split("/")
-        request = self.api().delete(project=self.ctx.project, region=region, networkEndpointGroup=name)
+        request = self.resources().delete(project=self.ctx.project, region=region, networkEndpointGroup=name)
         return self.operation(request, f"delete network endpoint group {name}", region)
 
 
@@ -155,6 +157,7 @@ class SecurityPolicy(GlobalComputeKind):
     """Cloud Armor: rules keyed by priority, each added, patched or removed on its own."""
 
     kind = "compute.security_policy"
+    api = "compute.googleapis.com"
     collection, param, noun = "securityPolicies", "securityPolicy", "security policy"
     labels_path = "labels"
     immutable = ("type",)
@@ -193,13 +196,15 @@ class SecurityPolicy(GlobalComputeKind):
         return OperationChain(f"update security policy {name}", steps)
 
     def _patch_rule(self, name: str, priority: int, rule: dict[str, Any]) -> Operation:
-        request = self.api().patchRule(
+        request = self.resources().patchRule(
             project=self.ctx.project, securityPolicy=name, priority=priority, body=rule
         )
         return self.operation(request, f"patch rule {priority} of security policy {name}")
 
     def _remove_rule(self, name: str, priority: int) -> Operation:
-        request = self.api().removeRule(project=self.ctx.project, securityPolicy=name, priority=priority)
+        request = self.resources().removeRule(
+            project=self.ctx.project, securityPolicy=name, priority=priority
+        )
         return self.operation(request, f"remove rule {priority} of security policy {name}")
 
 
@@ -207,6 +212,7 @@ class BackendService(GlobalComputeKind):
     """A backend service: patched with its fingerprint; its policy attached with setSecurityPolicy."""
 
     kind = "compute.backend_service"
+    api = "compute.googleapis.com"
     collection, param, noun = "backendServices", "backendService", "backend service"
     # Compute moves a backend service between schemes only through a staged migration.
     immutable = ("loadBalancingScheme",)
@@ -249,7 +255,7 @@ class BackendService(GlobalComputeKind):
             steps.append(
                 lambda: self.fingerprinted(
                     name,
-                    lambda cur: self.api().patch(
+                    lambda cur: self.resources().patch(
                         project=self.ctx.project,
                         backendService=name,
                         body={**patch, "fingerprint": cur["fingerprint"]},
@@ -269,6 +275,7 @@ class UrlMap(GlobalComputeKind):
     """A URL map: rewritten whole (PUT) with its current fingerprint."""
 
     kind = "compute.url_map"
+    api = "compute.googleapis.com"
     no_charge = "URL maps are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "urlMaps", "urlMap", "URL map"
 
@@ -290,7 +297,7 @@ class UrlMap(GlobalComputeKind):
                 **desired.body,
                 "fingerprint": current["fingerprint"],
             }
-            return self.api().update(project=self.ctx.project, urlMap=name, body=body)
+            return self.resources().update(project=self.ctx.project, urlMap=name, body=body)
 
         return self.fingerprinted(name, write, "rewrite")
 
@@ -299,6 +306,7 @@ class HttpsProxy(GlobalComputeKind):
     """The HTTPS proxy: URL map and certificates each change through their own setter."""
 
     kind = "compute.target_https_proxy"
+    api = "compute.googleapis.com"
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "targetHttpsProxies", "targetHttpsProxy", "target HTTPS proxy"
     api_defaults = {"quicOverride": "NONE"}
@@ -327,6 +335,7 @@ class HttpProxy(GlobalComputeKind):
     """The HTTP proxy of the redirect: only its URL map can change (setUrlMap)."""
 
     kind = "compute.target_http_proxy"
+    api = "compute.googleapis.com"
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "targetHttpProxies", "targetHttpProxy", "target HTTP proxy"
 
@@ -345,6 +354,7 @@ class ForwardingRule(GlobalComputeKind):
     """
 
     kind = "compute.global_forwarding_rule"
+    api = "compute.googleapis.com"
     collection, param, noun = "globalForwardingRules", "forwardingRule", "forwarding rule"
     labels_path = "labels"
     immutable = ("IPAddress", "IPProtocol", "portRange", "loadBalancingScheme", "networkTier")

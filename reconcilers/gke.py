@@ -102,6 +102,7 @@ class Cluster(Kind):
     change in place, one `update` per field as the API requires."""
 
     kind = "gke.cluster"
+    api = "container.googleapis.com"
     labels_path = "resourceLabels"
     immutable = (
         "autopilot",
@@ -230,6 +231,7 @@ class NodePool(Kind):
     """A node pool, addressed by the spec's pool name and found through its label."""
 
     kind = "gke.node_pool"
+    api = "container.googleapis.com"
     labels_path = "config.resourceLabels"
     immutable = tuple(f"config.{field}" for field in NODE_SHAPE)
     unordered = ("locations",)

@@ -60,6 +60,7 @@ class ServiceAccount(Kind):
     """A user-managed service account; only its display name and description can change."""
 
     kind = "iam.service_account"
+    api = "iam.googleapis.com"
     no_charge = "service accounts are free"
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
@@ -104,6 +105,7 @@ class ProjectRoles(Kind):
     """
 
     kind = "iam.project_roles"
+    api = "cloudresourcemanager.googleapis.com"
     grants_access = True
     no_charge = "IAM bindings are free"
     unordered = ("roles",)

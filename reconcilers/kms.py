@@ -73,6 +73,7 @@ class KeyRing(Kind):
     """A key ring: a name and a location, nothing to update, never deletable."""
 
     kind = "kms.key_ring"
+    api = "cloudkms.googleapis.com"
     labels_path = None
     no_charge = "key rings are free; their keys are priced"
 
@@ -113,6 +114,7 @@ class CryptoKey(Kind):
     """A symmetric key with automatic rotation; purpose and protection level are fixed."""
 
     kind = "kms.crypto_key"
+    api = "cloudkms.googleapis.com"
     immutable = ("purpose", "versionTemplate.protectionLevel", "importOnly", "destroyScheduledDuration")
     api_defaults = {"versionTemplate": {"protectionLevel": "SOFTWARE"}}
     stateful = True
@@ -236,6 +238,7 @@ class KeyIamMembers(Kind):
     """
 
     kind = "kms.key_iam"
+    api = "cloudkms.googleapis.com"
     grants_access = True
     labels_path = None
     no_charge = "IAM bindings are free"

@@ -72,6 +72,7 @@ class NotificationChannel(KeyedKind):
     """An email channel; its address is its identity, so the key is derived from it."""
 
     kind = "monitoring.notification_channel"
+    api = "monitoring.googleapis.com"
     no_charge = "email notification channels are free"
     immutable = ("type",)
     labels_field = "userLabels"
@@ -131,6 +132,7 @@ class AlertPolicy(KeyedKind):
     """An alert policy; its desired body names notification channels by their keys."""
 
     kind = "monitoring.alert_policy"
+    api = "monitoring.googleapis.com"
     labels_field = "userLabels"
     api_defaults = {"enabled": True}
 
@@ -213,6 +215,7 @@ class Dashboard(KeyedKind):
     """A dashboard, written whole; an update carries the etag of the version it replaces."""
 
     kind = "monitoring.dashboard"
+    api = "monitoring.googleapis.com"
     no_charge = "dashboards are free"
     labels_field = "labels"
 
@@ -250,6 +253,7 @@ class MetricDescriptor(Kind):
     """A user-defined metric type; `create` on an existing type updates its description."""
 
     kind = "monitoring.metric_descriptor"
+    api = "monitoring.googleapis.com"
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         why = "the descriptor is free; the points written to it are billed by volume"

@@ -44,6 +44,7 @@ def _top_level(changes: Sequence[FieldChange]) -> set[str]:
 
 class Network(Kind):
     kind = "compute.network"
+    api = "compute.googleapis.com"
     labels_path = None
     no_charge = "VPC networks are free; traffic leaving a zone or region is billed as data transfer"
     immutable = ("autoCreateSubnetworks",)
@@ -79,6 +80,7 @@ class Network(Kind):
 
 class Subnetwork(Kind):
     kind = "compute.subnetwork"
+    api = "compute.googleapis.com"
     labels_path = None
     immutable = ("network",)
     unordered = ("secondaryIpRanges",)
@@ -204,6 +206,7 @@ class Router(Kind):
     """A Cloud Router; Cloud NAT is an element of its `nats` list, written as a whole."""
 
     kind = "compute.router"
+    api = "compute.googleapis.com"
     labels_path = None
     immutable = ("network",)
 
@@ -279,6 +282,7 @@ class GlobalAddress(Kind):
     """A reserved global range or address: everything but labels is fixed at creation."""
 
     kind = "compute.global_address"
+    api = "compute.googleapis.com"
     immutable = ("address", "addressType", "purpose", "prefixLength", "network", "ipVersion")
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
@@ -345,6 +349,7 @@ class GlobalAddress(Kind):
 
 class Firewall(Kind):
     kind = "compute.firewall"
+    api = "compute.googleapis.com"
     labels_path = None
     immutable = ("network", "direction")
     unordered = ("sourceRanges", "destinationRanges", "targetTags")
@@ -403,6 +408,7 @@ class PeeringConnection(Kind):
     """
 
     kind = "servicenetworking.connection"
+    api = "servicenetworking.googleapis.com"
     labels_path = None
     no_charge = "the peering is free; traffic over it is billed as VPC data transfer"
     unordered = ("reservedPeeringRanges",)
@@ -448,6 +454,7 @@ class VpcConnector(Kind):
     """Serverless VPC Access: how Cloud Run reaches private addresses. Instances only grow."""
 
     kind = "vpcaccess.connector"
+    api = "vpcaccess.googleapis.com"
     labels_path = None
     immutable = ("network", "ipCidrRange")
     api_defaults = {"machineType": "e2-micro"}

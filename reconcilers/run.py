@@ -188,6 +188,7 @@ class RunService(Kind):
     """A Cloud Run service; labels, ingress and the revision template are updated in place."""
 
     kind = "run.service"
+    api = "run.googleapis.com"
     api_defaults = {"template": {"scaling": {"minInstanceCount": 0}, "sessionAffinity": False}}
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
@@ -297,6 +298,7 @@ class RunJob(Kind):
     """A Cloud Run job; its API has no update mask, so an update sends the whole job back."""
 
     kind = "run.job"
+    api = "run.googleapis.com"
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """A job costs only while its tasks run, at the instance-based rates."""

@@ -40,6 +40,7 @@ class SchedulerJob(Kind):
     """A cron-triggered HTTP call; everything but its name and region can be patched."""
 
     kind = "scheduler.job"
+    api = "cloudscheduler.googleapis.com"
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         note = "the billing account's 3 free jobs are not applied"

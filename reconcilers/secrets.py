@@ -40,6 +40,7 @@ def _is_not_found(exc: BaseException) -> bool:
 
 class Secret(Kind):
     kind = "secrets.secret"
+    api = "secretmanager.googleapis.com"
     immutable = ("replication",)
     stateful = True  # deleting a secret deletes the only copy of a generated credential
 
@@ -107,6 +108,7 @@ class GeneratedValue(Kind):
     """An enabled version holding a value generated here; its content is never compared."""
 
     kind = "secrets.generated_value"
+    api = "secretmanager.googleapis.com"
     labels_path = None
     no_charge = "a version of its secret, billed with the secret"
 

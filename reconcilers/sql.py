@@ -54,6 +54,7 @@ class SqlInstance(SqlBackups, Kind):
     """The environment's database server; its backups can be listed, taken and restored."""
 
     kind = "sql.instance"
+    api = "sqladmin.googleapis.com"
     labels_path = "settings.userLabels"
     immutable = (
         "region",
@@ -260,6 +261,7 @@ class _InstanceChild(Kind):
 
 class SqlDatabase(_InstanceChild):
     kind = "sql.database"
+    api = "sqladmin.googleapis.com"
     no_charge = "part of its instance, which is priced"
     collection = "databases"
     immutable = ("charset", "collation")
@@ -288,6 +290,7 @@ class SqlUser(_InstanceChild):
     """A built-in user whose password lives in Secret Manager and nowhere else."""
 
     kind = "sql.user"
+    api = "sqladmin.googleapis.com"
     no_charge = "part of its instance, which is priced"
     collection = "users"
     immutable = ("type",)

@@ -27,6 +27,7 @@ from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
 
 class Bucket(Kind):
     kind = "storage.bucket"
+    api = "storage.googleapis.com"
     immutable = ("location", "customPlacementConfig")
     stateful = True
     api_defaults = {

@@ -22,7 +22,10 @@ class Run:
 
 @pytest.fixture
 def emulator(tmp_path, monkeypatch):
-    emu = Emulator(EmulatorConfig(state_path=tmp_path / "emulator.sqlite", projects=PROJECTS, seed=7))
+    config = EmulatorConfig(
+        state_path=tmp_path / "emulator.sqlite", projects=PROJECTS, seed=7, enforce_enabled_apis=True
+    )
+    emu = Emulator(config)
     url = emu.start(port=0)
     monkeypatch.setenv("PROVISIONER_ENDPOINT", url)
     for name in ("STORAGE_EMULATOR_HOST",):

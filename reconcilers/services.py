@@ -1,0 +1,122 @@
+"""The Google APIs an environment's project has enabled (`apis:` in the spec).
+
+One resource per API, named by its service (`serviceusage.service/compute.googleapis.com`).
+Every other kind names the API its calls go to (`Kind.api`), and the planner makes each
+resource wait for that API, so a fresh project gets its APIs enabled before anything else.
+
+Enabling is batched: the engine creates resources one change at a time, in parallel, and
+the enables that arrive while one `batchEnable` is under way go out together in the next
+(at most 20 services per call, the API's limit), so fifteen APIs take a few calls instead of
+fifteen operations.
+
+An API is never disabled. Disabling one breaks every resource that uses it and can lose
+their data, so an API dropped from the spec is left enabled, and the plan says so. APIs
+carry no labels: one is ours when this tool's kinds call it; any other enabled API (a
+default, or one enabled by hand) is not ours and never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, ClassVar
+
+from provisioner.context import Context
+from provisioner.group_commit import GroupCommit
+from provisioner.kind import Kind, Reconciler
+from provisioner.operations import DoneOperation, Operation, wait_for
+from provisioner.plan import FieldChange
+from provisioner.resource import LiveResource, Resource
+from reconcilers._compute import list_all
+from reconcilers._operations import LongRunningOperation
+
+#: Most services one `batchEnable` call may name.
+BATCH_LIMIT = 20
+LEFT_ENABLED = (
+    "left enabled: an API is never disabled, since that breaks every resource using it "
+    "(disable it by hand with `gcloud services disable` if nothing needs it)"
+)
+
+
+def _services(ctx: Context) -> Any:
+    return ctx.clients.discovery("serviceusage", "v1").services()
+
+
+@cache
+def _called_by_our_kinds() -> frozenset[str]:
+    """The APIs this tool's kinds call: an enabled one of these that the spec dropped was ours."""
+    from reconcilers import all_reconcilers
+
+    return frozenset(
+        kind.api for reconciler in all_reconcilers() for kind in reconciler.kinds if kind.api is not None
+    )
+
+
+class ProjectService(Kind):
+    """One API enabled on the project; there is nothing to update, only to enable."""
+
+    kind = "serviceusage.service"
+    api: ClassVar[str | None] = "serviceusage.googleapis.com"
+    labels_path = None
+    enables_api = True
+    no_charge = "enabling an API costs nothing; what it serves is billed on its own lines"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._enables: GroupCommit[str] = GroupCommit(self._batch_enable)
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        api = _services(self.ctx)
+        parent = f"projects/{self.ctx.project}"
+        enabled = self.call(
+            list_all,
+            lambda token: api.list(parent=parent, filter="state:ENABLED", pageSize=200, pageToken=token),
+            key="services",
+        )
+        ours = _called_by_our_kinds() | {r.name for r in desired}
+        return [
+            LiveResource(self.kind, s["config"]["name"], s, managed=s["config"]["name"] in ours)
+            for s in enabled
+        ]
+
+    def create(self, desired: Resource) -> Operation:
+        self._enables.submit(desired.name)
+        return DoneOperation(f"enable {desired.name}")
+
+    def _batch_enable(self, services: list[str]) -> None:
+        """Enable `services` in calls of at most twenty, each waited on before the next."""
+        api = _services(self.ctx)
+        parent = f"projects/{self.ctx.project}"
+        wanted = sorted(set(services))
+        for start in range(0, len(wanted), BATCH_LIMIT):
+            chunk = wanted[start : start + BATCH_LIMIT]
+            if len(chunk) == 1:
+                request = api.enable(name=f"{parent}/services/{chunk[0]}", body={})
+            else:
+                request = api.batchEnable(parent=parent, body={"serviceIds": chunk})
+            body = self.call(request.execute)
+            operation = LongRunningOperation(
+                self.ctx, "serviceusage", "v1", body, f"enable {', '.join(chunk)}"
+            )
+            wait_for(operation, self.ctx.retry, self.poll_schedule.scaled(self.ctx.poll_scale))
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        return self.create(desired)
+
+    def delete(self, live: LiveResource) -> Operation:
+        return DoneOperation(f"leave {live.name} enabled")
+
+    def delete_effect(self, live: LiveResource) -> str | None:
+        return LEFT_ENABLED
+
+
+class ServicesReconciler(Reconciler):
+    family = "services"
+    kinds = (ProjectService,)
+
+    def desired(self, ctx: Context) -> list[Resource]:
+        policy = ctx.spec.apis_deletion_policy
+        return [
+            Resource(kind=ProjectService.kind, name=api, body={"state": "ENABLED"}, deletion_policy=policy)
+            for api in ctx.spec.apis
+        ]

@@ -1,0 +1,100 @@
+"""The APIs an environment needs: enabled first on a fresh project, never disabled.
+
+The emulator of these tests answers a call to an API the project has not enabled with
+403 SERVICE_DISABLED, as Google does, so every apply from empty goes through enabling.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from emulator.records import is_write
+from tests.e2e.conftest import SPECS
+
+ENABLES = ("serviceusage.services.enable", "serviceusage.services.batchEnable")
+
+
+def _writes(emulator, prefix: str) -> list:
+    return [
+        r
+        for r in emulator.requests()
+        if (r.method_id or "").startswith(prefix) and is_write(r.http_method, r.method_id) and r.status < 400
+    ]
+
+
+def _spec_copy(tmp_path: Path, drop: str = "", add: str = "") -> Path:
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS, specs)
+    base = specs / "base.yaml"
+    text = base.read_text()
+    if drop:
+        text = text.replace(f"  - {drop}\n", "", 1)
+    if add:
+        text = text.replace("apis:\n", f"apis:\n  - {add}\n", 1)
+    base.write_text(text)
+    return specs
+
+
+def test_plan_of_a_fresh_project_enables_apis_and_shows_the_rest_as_to_create(emulator, cli):
+    result = cli("plan", "--env", "dev")
+    assert result.code == 0, result.err
+    assert "+ serviceusage.service/compute.googleapis.com" in result.out
+    assert "+ serviceusage.service/sqladmin.googleapis.com" in result.out
+    assert (
+        "= serviceusage.service/compute.googleapis.com: compute.googleapis.com is not enabled yet: "
+        "its resources are shown as to create" in result.out
+    )
+    assert "+ compute.network/digitwin-dev-vpc" in result.out
+    assert "+ sql.instance/digitwin-dev-pg" in result.out
+    # On by default in a new project, so nothing to do for them.
+    assert "serviceusage.service/storage.googleapis.com" not in result.out
+    assert "serviceusage.service/monitoring.googleapis.com" not in result.out
+
+
+def test_apply_enables_apis_before_anything_uses_them_then_converges(emulator, cli):
+    result = cli("apply", "--env", "dev", "--auto-approve")
+    assert result.code == 0, result.err
+    requests = emulator.requests()
+    enables = [r.seq for r in requests if r.method_id in ENABLES and r.status == 200]
+    compute_ok = [r.seq for r in requests if (r.method_id or "").startswith("compute.") and r.status < 400]
+    sql_ok = [r.seq for r in requests if (r.method_id or "").startswith("sql.") and r.status < 400]
+    assert enables and compute_ok and sql_ok
+    assert min(enables) < min(compute_ok) and min(enables) < min(sql_ok)
+    assert not [r for r in requests if r.method_id == "serviceusage.services.disable"]
+    on = set(emulator.enabled_services("digitwin-live-dev"))
+    assert {"compute.googleapis.com", "sqladmin.googleapis.com", "container.googleapis.com"} <= on
+    again = cli("plan", "--env", "dev")
+    assert again.code == 0, again.out
+    assert "No changes" in again.out
+
+
+def test_an_api_dropped_from_the_spec_is_left_enabled(emulator, cli, tmp_path):
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    specs = _spec_copy(tmp_path, drop="cloudscheduler.googleapis.com")
+    plan = cli("plan", "--env", "dev", "--specs", str(specs))
+    assert "serviceusage.service/cloudscheduler.googleapis.com" in plan.out
+    assert "left enabled" in plan.out
+    emulator.clear_requests()
+    result = cli("apply", "--env", "dev", "--specs", str(specs), "--auto-approve", "--prune")
+    assert result.code == 0, result.err
+    assert not _writes(emulator, "serviceusage.")
+    assert "cloudscheduler.googleapis.com" in emulator.enabled_services("digitwin-live-dev")
+
+
+def test_an_api_enabled_by_hand_is_not_ours(emulator, cli):
+    emulator.set_services("digitwin-live-dev", enable=["pubsub.googleapis.com"])
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    plan = cli("plan", "--env", "dev", "--prune")
+    assert plan.code == 0, plan.out
+    assert "pubsub" not in plan.out
+    assert "pubsub.googleapis.com" in emulator.enabled_services("digitwin-live-dev")
+
+
+def test_a_disabled_api_the_spec_does_not_enable_stops_the_plan_with_the_fix(emulator, cli, tmp_path):
+    specs = _spec_copy(tmp_path, drop="compute.googleapis.com")
+    result = cli("plan", "--env", "dev", "--specs", str(specs))
+    assert result.code == 1
+    assert "compute.googleapis.com is not enabled in project digitwin-live-dev" in result.err
+    assert "add compute.googleapis.com to `apis:`" in result.err
+    assert not _writes(emulator, "")
