@@ -3,40 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import kms_v1
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from emulator import Emulator, EmulatorConfig
-from tests.emulator.conftest import PROJECT
+from emulator import Emulator
+from tests.emulator.conftest import PROJECT, SLOW_OPERATION_S
+from tests.emulator.conftest import sqladmin as _client
 
-DELAY_S = 60.0
+DELAY_S = SLOW_OPERATION_S
 NETWORK = f"projects/{PROJECT}/global/networks/vpc"
-
-
-@pytest.fixture
-def slow() -> Iterator[Emulator]:
-    """Operations take a minute of emulator time; tests move the clock instead of waiting."""
-    emulator = Emulator(EmulatorConfig(projects=[PROJECT], operation_delay_s=DELAY_S))
-    emulator.start()
-    yield emulator
-    emulator.close()
-
-
-def _client(emu: Emulator, version: str = "v1") -> Any:
-    return build(
-        "sqladmin",
-        version,
-        credentials=AnonymousCredentials(),
-        static_discovery=True,
-        client_options={"api_endpoint": emu.base_url + "/"},
-    )
 
 
 def _body(name: str = "pg", **settings: Any) -> dict[str, Any]:

@@ -3,40 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from google.auth.credentials import AnonymousCredentials
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from emulator import Emulator, EmulatorConfig
+from emulator import Emulator
 from emulator.clock import parse_rfc3339
-from tests.emulator.conftest import PROJECT
+from tests.emulator.conftest import PROJECT, SLOW_OPERATION_S
+from tests.emulator.conftest import sqladmin as _client
 
-DELAY_S = 60.0
+DELAY_S = SLOW_OPERATION_S
 DAY_S = 86_400.0
-
-
-@pytest.fixture
-def slow() -> Iterator[Emulator]:
-    """Operations take a minute of emulator time; tests move the clock instead of waiting."""
-    emulator = Emulator(EmulatorConfig(projects=[PROJECT], operation_delay_s=DELAY_S))
-    emulator.start()
-    yield emulator
-    emulator.close()
-
-
-def _client(emu: Emulator, version: str = "v1") -> Any:
-    return build(
-        "sqladmin",
-        version,
-        credentials=AnonymousCredentials(),
-        static_discovery=True,
-        client_options={"api_endpoint": emu.base_url + "/"},
-    )
 
 
 def _error(exc: pytest.ExceptionInfo[HttpError]) -> tuple[int, str, str]:
