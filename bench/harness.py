@@ -63,6 +63,7 @@ def emulator(
             operation_profile=profile,
             profile_scale=scale,
             seed=7,
+            enforce_enabled_apis=True,
         )
     )
     emu.url = emu.start(port=0)
@@ -135,7 +136,7 @@ def emulator_process(
 
     with tempfile.TemporaryDirectory() as folder:
         command = [sys.executable, "-m", "emulator", "--port", "0", "--state", f"{folder}/emulator.sqlite"]
-        command += ["--latency-ms", str(latency_ms), "--seed", "7"]
+        command += ["--enforce-enabled-apis", "--latency-ms", str(latency_ms), "--seed", "7"]
         command += ["--operation-profile", profile, "--profile-scale", str(scale)]
         for project in projects or PROJECTS:
             command += ["--project", project]

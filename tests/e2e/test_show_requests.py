@@ -15,6 +15,9 @@ differs between two runs by nature is set aside, and only that:
   remove all together; one the API refused because someone else's write got in between
   (409, the etag moved) is sent again after a fresh read, and only the one that went
   through counts;
+- APIs are enabled several at a time: the listing shows one enable per API, while apply
+  sends the enables that arrive together in one `batchEnable` (how they group depends on
+  timing), so those writes are compared by the APIs they enable all together;
 - the environment's lock, which `apply` takes and `plan` never does, is not a change.
 
 Changes run side by side, so requests are compared as a collection, not as a sequence.
@@ -85,9 +88,14 @@ def _comparable(writes: list[tuple[str, str, str, Any]]) -> Counter[str]:
     adds: set[tuple[str, str]] = set()
     removes: set[tuple[str, str]] = set()
     policy_path = None
+    enabled: list[str] = []
     for method, path, query, body in writes:
         body = _normalised(body)
         params = sorted(parse_qsl(query, keep_blank_values=True))
+        single = re.fullmatch(r"/v1/projects/[^/]+/services/([^/:]+):enable", path)
+        if single or re.fullmatch(r"/v1/projects/[^/]+/services:batchEnable", path):
+            enabled += [single.group(1)] if single else body["serviceIds"]
+            continue
         if re.fullmatch(r"/v3/projects/[^/]+:setIamPolicy", path):
             now = _bindings(body)
             adds |= now - granted
@@ -99,6 +107,8 @@ def _comparable(writes: list[tuple[str, str, str, Any]]) -> Counter[str]:
     if policy_path is not None:
         together = {"adds": sorted(adds - removes), "removes": sorted(removes - adds)}
         keys[json.dumps([*policy_path, together], sort_keys=True)] += 1
+    if enabled:
+        keys[json.dumps(["enable", sorted(enabled)])] += 1
     return keys
 
 
