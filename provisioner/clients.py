@@ -13,6 +13,7 @@ call no API (`validate`, `--help`) start fast.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -183,6 +184,9 @@ class ClientFactory:
         from provisioner import discovery_methods
 
         discovery_methods.install()
+        # Every error is classified and reported by the engine; googleapiclient's own warning
+        # for each 403 (an API not enabled yet, read on purpose while planning) only repeats it.
+        logging.getLogger("googleapiclient.http").setLevel(logging.ERROR)
         service = _DISCOVERY_SERVICE.get(api, api)
         document = _discovery_document(api, version)
         endpoint = self.endpoints.for_service(service)

@@ -73,10 +73,13 @@ class ProjectService(Kind):
             lambda token: api.list(parent=parent, filter="state:ENABLED", pageSize=200, pageToken=token),
             key="services",
         )
+        # Only the APIs that are ours: the defaults of every project and APIs others enabled are
+        # not resources of this environment (they would read as unmanaged in every drift report).
         ours = _called_by_our_kinds() | {r.name for r in desired}
         return [
-            LiveResource(self.kind, s["config"]["name"], s, managed=s["config"]["name"] in ours)
+            LiveResource(self.kind, s["config"]["name"], s, managed=True)
             for s in enabled
+            if s["config"]["name"] in ours
         ]
 
     def create(self, desired: Resource) -> Operation:

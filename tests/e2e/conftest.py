@@ -36,6 +36,18 @@ def emulator(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def apis_on(emulator):
+    """The emulator with every API of the shipped specs already enabled, as on a project set
+    up long ago: for tests that run only some reconcilers, or make resources by hand."""
+    from provisioner.spec.loader import load_env_spec
+
+    for env in ("dev", "staging", "prod"):
+        spec = load_env_spec(SPECS, env)
+        emulator.set_services(spec.project, enable=spec.apis)
+    return emulator
+
+
+@pytest.fixture
 def cli(capsys):
     from provisioner.cli import main
 

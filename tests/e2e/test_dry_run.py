@@ -22,7 +22,8 @@ LOCATION = f"projects/{PROJECT}/locations/us-central1"
 
 
 @pytest.fixture
-def dry(emulator):
+def dry(apis_on):
+    emulator = apis_on
     dry_run = DryRun()
     return dry_run, ClientFactory(Endpoints(default=emulator.url), interceptor=dry_run)
 

@@ -67,7 +67,7 @@ class WithoutLoadBalancer(LoadBalancerReconciler):
 
 
 @pytest.fixture
-def lb_only(monkeypatch):
+def lb_only(monkeypatch, apis_on):
     monkeypatch.setattr("reconcilers.all_reconcilers", lambda: [LoadBalancerReconciler(), RunServices()])
 
 
