@@ -30,6 +30,7 @@ _NAME_PREFIX = {
     "run.": "/v2/",
     "scheduler.": "/v1/",
     "secrets.": "/v1/",
+    "serviceusage.": "/v1/",
     "vpcaccess.": "/v1/",
 }
 

@@ -80,7 +80,7 @@ class Dispatcher:
             if decision.error is not None:
                 raise decision.error
             if self.ctx.config.enforce_enabled_apis:
-                require_enabled(self.ctx, route, raw_path, query_string)
+                require_enabled(self.ctx, route, candidates, raw_path, query_string)
             outcome = self._run(route, raw_path, query_string, headers, body)
         except ApiError as error:
             outcome = error_outcome(error)

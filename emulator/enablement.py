@@ -9,6 +9,7 @@ refuses those itself).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -28,13 +29,20 @@ def project_of(params: dict[str, str], query_string: str) -> str | None:
     return values[-1] if values else None
 
 
-def require_enabled(ctx: Context, route: Any, raw_path: str, query_string: str) -> None:
-    """Raise Google's SERVICE_DISABLED 403 when the request's API is off in its project."""
+def require_enabled(
+    ctx: Context, route: Any, candidates: Sequence[Any], raw_path: str, query_string: str
+) -> None:
+    """Raise Google's SERVICE_DISABLED 403 when the request's API is off in its project.
+
+    Paths several APIs share on this one host (`v1/projects/*/locations/*/operations/*`) are
+    told apart by the host in reality; here such a request passes when any API it may belong
+    to is enabled.
+    """
     params = {k: unquote(v) for k, v in route.path_params(raw_path).items()}
     project = project_of(params, query_string)
     found = ctx.projects.lookup(project) if project else None
     if found is None:
         return
-    service = sc.service_of(route.method.api.name)
-    if not sc.is_enabled(ctx.store, found[1], service):
-        raise sc.service_disabled(found[1], service)
+    possible = {sc.service_of(r.method.api.name) for r in candidates} | {sc.service_of(route.method.api.name)}
+    if not any(sc.is_enabled(ctx.store, found[1], s) for s in possible):
+        raise sc.service_disabled(found[1], sc.service_of(route.method.api.name))
