@@ -227,7 +227,7 @@ def test_unknown_or_unusable_backups_are_refused_plainly(converged, cli, capsys)
     assert unknown.err.strip() == (
         f"error: {ADDRESS} has no backup 999 (newest: {backup_id}); `backups list --env dev` shows them all"
     )
-    assert junk.value.code == 2
+    assert junk.value.code == 1  # a usage error
     expected = "argument --backup-id: expected a backup id (a whole number, see `backups list`), got 'latest'"
     assert expected in junk_err
     assert elsewhere.code == 1

@@ -155,6 +155,14 @@ def test_drift_only_creates_and_deletes_nothing(emulator, cli):
 
 
 def test_tasks_of_a_sharded_job_split_the_environments(emulator, cli, monkeypatch):
+    # Each environment's state bucket, where its run leaves the report (an apply made it).
+    for env in ("dev", "staging", "prod"):
+        gcs = storage.Client(
+            project=f"digitwin-live-{env}",
+            credentials=AnonymousCredentials(),
+            client_options={"api_endpoint": emulator.url},
+        )
+        gcs.create_bucket(f"digitwin-live-{env}-provisioner-state")
     monkeypatch.setenv("CLOUD_RUN_JOB", "digitwin-drift")
     monkeypatch.setenv("CLOUD_RUN_TASK_COUNT", "2")
     taken = []
