@@ -714,11 +714,11 @@ def _run(args: argparse.Namespace) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from provisioner.errors import ServiceDisabled, classify
+        from provisioner.errors import ReadFailed, ServiceDisabled, classify
         from provisioner.lock import LockHeld
         from provisioner.spec.loader import SpecError
 
-        if isinstance(exc, SpecError | LockHeld | ServiceDisabled):
+        if isinstance(exc, SpecError | LockHeld | ServiceDisabled | ReadFailed):
             print(str(exc) if isinstance(exc, SpecError) else f"error: {exc}", file=sys.stderr)
             return EXIT_ERROR
         err = classify(exc)

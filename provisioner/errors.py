@@ -65,6 +65,16 @@ class ServiceDisabled(Exception):
     """A kind's API is disabled in the project and the spec does not enable it."""
 
 
+class ReadFailed(Exception):
+    """The live side of one kind could not be read: says which, so a 403 names what it refused."""
+
+    def __init__(self, kind: str, api: str | None, err: ApiError) -> None:
+        where = f"{kind} ({api})" if api else kind
+        super().__init__(f"could not read the live {where} resources: {err}")
+        self.kind = kind
+        self.error = err
+
+
 class OperationFailed(Exception):
     """A long-running operation finished with an error."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from provisioner.context import Context
 from provisioner.diff import field_changes, ignored_fields, live_token, with_live_ignored
-from provisioner.errors import ServiceDisabled, classify
+from provisioner.errors import ReadFailed, ServiceDisabled, classify
 from provisioner.graph import ResourceGraph
 from provisioner.ignore import IgnoredField
 from provisioner.ignore import attach as attach_ignore_rules
@@ -116,8 +116,10 @@ class Planner:
             return future.result()
         except Exception as exc:
             err = classify(exc)
-            if err is None or not err.service_disabled:
+            if err is None:
                 raise
+            if not err.service_disabled:
+                raise ReadFailed(name, self.kinds[name].api, err) from exc
             api = err.service or self.kinds[name].api
             if api is None:
                 raise

@@ -81,3 +81,15 @@ def test_a_cloud_run_operation_is_polled_when_the_server_offers_no_wait(tmp_path
         assert ("run.projects.locations.operations.wait", 501) in run_polls
         assert ("run.projects.locations.operations.get", 200) in run_polls
         assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
+
+
+def test_a_refused_read_names_what_it_could_not_read_and_writes_nothing(emulator, cli):
+    emulator.faults.add_rule(FaultRule(method="sql.instances.list", status=403, times=10))
+
+    plan = cli("plan", "--env", "dev")
+
+    assert plan.code == 1
+    assert plan.err.strip().splitlines()[-1].startswith(
+        "error: could not read the live sql.instance (sqladmin.googleapis.com) resources: HTTP 403"
+    )
+    assert not [r for r in emulator.requests() if r.is_write]
