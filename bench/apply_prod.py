@@ -68,6 +68,8 @@ def duration_key(resource: Any, inline: set[str]) -> tuple[str, ...] | None:
         return ("container", "CREATE_NODE_POOL")
     if family == "run":
         return ("run", "create", what + "s")
+    if kind == "serviceusage.service":
+        return ("serviceusage", "enable")
     return None  # KMS, storage, Secret Manager, monitoring, IAM, scheduler: synchronous
 
 

@@ -10,6 +10,7 @@ among ourselves.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Generic, TypeVar
@@ -20,8 +21,11 @@ E = TypeVar("E")
 class GroupCommit(Generic[E]):
     """Applies edits in batches through `write`, which must apply all it is given or none."""
 
-    def __init__(self, write: Callable[[list[E]], None]) -> None:
+    def __init__(self, write: Callable[[list[E]], None], linger: float = 0.0) -> None:
         self._write = write
+        #: How long a writer waits for its peers before taking the batch: changes started in the
+        #: same instant (every API enable of a fresh project) then go out in one write, not two.
+        self._linger = linger
         self._queue_lock = threading.Lock()
         self._writer = threading.Lock()
         self._pending: list[tuple[E, Future[None]]] = []
@@ -33,6 +37,8 @@ class GroupCommit(Generic[E]):
             self._pending.append((edit, done))
         with self._writer:
             if not done.done():
+                if self._linger:
+                    time.sleep(self._linger)
                 with self._queue_lock:
                     batch, self._pending = self._pending, []
                 self._commit(batch)

@@ -63,7 +63,8 @@ class ProjectService(Kind):
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
-        self._enables: GroupCommit[str] = GroupCommit(self._batch_enable)
+        # The enables of a fresh project all start at once: wait a moment to send them together.
+        self._enables: GroupCommit[str] = GroupCommit(self._batch_enable, linger=0.02)
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         api = _services(self.ctx)
