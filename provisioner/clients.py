@@ -186,7 +186,7 @@ class ClientFactory:
         discovery_methods.install()
         # Every error is classified and reported by the engine; googleapiclient's own warning
         # for each 403 (an API not enabled yet, read on purpose while planning) only repeats it.
-        logging.getLogger("googleapiclient.http").setLevel(logging.ERROR)
+        _quiet_forbidden_warnings()
         service = _DISCOVERY_SERVICE.get(api, api)
         document = _discovery_document(api, version)
         endpoint = self.endpoints.for_service(service)
@@ -205,6 +205,18 @@ class ClientFactory:
         client = build_from_document(document, http=http, client_options=options or None)
         with self._lock:
             return self._shared.setdefault(key, client)
+
+
+class _NotTheForbiddenWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Encountered 403 Forbidden")
+
+
+def _quiet_forbidden_warnings() -> None:
+    """Drop googleapiclient's warning for a 403, and only that one; its others still reach the log."""
+    logger = logging.getLogger("googleapiclient.http")
+    if not any(isinstance(f, _NotTheForbiddenWarning) for f in logger.filters):
+        logger.addFilter(_NotTheForbiddenWarning())
 
 
 class ThreadLocalHttp:
