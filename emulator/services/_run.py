@@ -14,8 +14,9 @@ import re
 import uuid
 from typing import Any
 
+from emulator import standard
 from emulator.effects import Effect
-from emulator.errors import ApiError, invalid, not_found
+from emulator.errors import ApiError, already_exists, invalid, not_found
 from emulator.locations import is_region
 from emulator.registry import Call, Reply
 from emulator.services import _iam_accounts
@@ -34,6 +35,7 @@ RESERVED_PREFIXES = (
     "serving.knative.dev",
     "autoscaling.knative.dev",
 )
+CALLER = "anonymous@emulator.invalid"
 DEFAULT_LIMITS = {"cpu": "1000m", "memory": "512Mi"}
 _PARENT = re.compile(r"^projects/([^/]+)/locations/([^/]+)$")
 _CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
@@ -292,8 +294,6 @@ def start_operation(
 
 
 def page(call: Call, items: list[dict[str, Any]], key: str) -> dict[str, Any]:
-    from emulator import standard
-
     chunk, token = standard.paginate(
         items, call.query.get("pageSize"), call.query.get("pageToken"), default_size=100, max_size=1000
     )
@@ -315,3 +315,129 @@ def list_in(call: Call, store_kind: str, key: str, permission: str) -> dict[str,
     else:
         items = call.ctx.store.list(store_kind, f"projects/{project_id}/locations/{location}")
     return page(call, sorted(items, key=lambda i: i["name"]), key)
+
+
+# the request steps services and jobs take alike
+
+
+def _scope(name: str) -> tuple[str, str, str]:
+    """(project id, location, parent) of a canonical `projects/*/locations/*/<collection>/*`."""
+    parts = name.split("/")
+    return parts[1], parts[3], f"projects/{parts[1]}/locations/{parts[3]}"
+
+
+def create_target(call: Call, noun: str, id_param: str, permission: str) -> tuple[str, str, str, str]:
+    """(project id, number, location, id) of a `create`: one concrete location, a well-formed id."""
+    project_id, number, location = parent_of(call, call.param("parent"), permission)
+    if location == "-":
+        raise invalid(f"A location is required to create a {noun}.", field="parent")
+    resource_id = standard.check_id(call.query.get(id_param), id_param, ID_PATTERN)
+    return project_id, number, location, resource_id
+
+
+def created(call: Call, store_kind: str, name: str) -> dict[str, Any]:
+    """The output-only fields of a new resource, refusing a name already taken."""
+    if call.ctx.store.get(store_kind, name) is not None:
+        raise already_exists(f"Resource '{name.rsplit('/', 1)[1]}' already exists.")
+    now = call.ctx.clock.rfc3339()
+    return {
+        "name": name,
+        "uid": str(uuid.uuid4()),
+        "generation": "1",
+        "createTime": now,
+        "updateTime": now,
+        "creator": CALLER,
+        "lastModifier": CALLER,
+        "etag": new_etag(name),
+    }
+
+
+def next_generation(call: Call, current: dict[str, Any]) -> dict[str, Any]:
+    """The output-only fields a real change moves on: generation, update time, modifier, etag."""
+    generation = str(int(current["generation"]) + 1)
+    return {
+        "generation": generation,
+        "updateTime": call.ctx.clock.rfc3339(),
+        "lastModifier": CALLER,
+        "etag": new_etag(current["name"], generation),
+    }
+
+
+def get_one(call: Call, store_kind: str, collection: str, permission: str) -> dict[str, Any]:
+    """`get` of a service or job by its name."""
+    shown = call.param("name")
+    _, _, _, name = name_of(call, shown, collection, permission)
+    return fetch(call, store_kind, name, shown)
+
+
+def get_child(call: Call, store_kind: str, collection: str, children: str, permission: str) -> dict[str, Any]:
+    """`get` of a revision or execution, named under its service or job."""
+    shown = call.param("name")
+    owner, _, child_id = shown.partition(f"/{children}/")
+    _, _, _, owner_name = name_of(call, owner, collection, permission)
+    return fetch(call, store_kind, f"{owner_name}/{children}/{child_id}", shown)
+
+
+def list_children(
+    call: Call, owner_kind: str, store_kind: str, collection: str, key: str, permission: str, order_by: str
+) -> dict[str, Any]:
+    """`list` of the revisions or executions of an existing service or job, newest first."""
+    shown = call.param("parent")
+    _, _, _, owner_name = name_of(call, shown, collection, permission)
+    fetch(call, owner_kind, owner_name, shown)
+    items = sorted(call.ctx.store.list(store_kind, owner_name), key=lambda i: i[order_by], reverse=True)
+    return page(call, items, key)
+
+
+def update_target(
+    call: Call, store_kind: str, collection: str, permission: str
+) -> tuple[str, str, str, str, dict[str, Any], dict[str, Any] | None]:
+    """(project id, number, location, name, body, current) of a `patch`.
+
+    `current` is None only for a missing resource the caller allows to be created; an existing
+    one must be idle and match the etag the body carries.
+    """
+    shown = call.param("name")
+    project_id, number, location, name = name_of(call, shown, collection, permission)
+    body = standard.drop_none(call.body or {})
+    if call.ctx.store.get(store_kind, name) is None and call.query.get("allowMissing"):
+        return project_id, number, location, name, body, None
+    current = fetch(call, store_kind, name, shown)
+    in_flight(call, name)
+    check_etag(body.get("etag"), current)
+    return project_id, number, location, name, body, current
+
+
+def delete_target(call: Call, store_kind: str, collection: str, permission: str) -> dict[str, Any]:
+    """The resource a `delete` names: it must exist, match the etag given and be idle."""
+    shown = call.param("name")
+    _, _, _, name = name_of(call, shown, collection, permission)
+    current = fetch(call, store_kind, name, shown)
+    check_etag(call.query.get("etag"), current)
+    in_flight(call, name)
+    return current
+
+
+def start_delete(
+    call: Call, store_kind: str, child_kind: str, deleting: dict[str, Any], collection: str, message_type: str
+) -> Reply:
+    """Store the resource as being deleted; the operation removes it and its children."""
+    name = deleting["name"]
+    project_id, location, parent = _scope(name)
+    call.ctx.store.put(store_kind, name, deleting, parent)
+    effects = [Effect.delete(child_kind, c["name"]) for c in call.ctx.store.list(child_kind, name)]
+    effects.append(Effect.delete(store_kind, name))
+    return start_operation(
+        call, project_id, location, name, "delete", collection,
+        message_type=message_type, shown=deleting, response=deleting, effects=effects,
+        failure_effects=[Effect.set(store_kind, name, {"reconciling": False, "deleteTime": None})],
+    )  # fmt: skip
+
+
+def validated(call: Call, resource: dict[str, Any], collection: str, message_type: str) -> Reply:
+    """The answer to `validateOnly`: a done-at-once operation showing what would be, changing nothing."""
+    project_id, location, _ = _scope(resource["name"])
+    return start_operation(
+        call, project_id, location, resource["name"], "validate", collection,
+        message_type=message_type, shown=resource, response=resource, effects=[],
+    )  # fmt: skip

@@ -16,10 +16,11 @@ from typing import Any
 
 from emulator import standard
 from emulator.effects import Effect
-from emulator.errors import already_exists, failed_precondition, invalid
+from emulator.errors import failed_precondition, invalid
 from emulator.registry import Api, Call, Reply
 from emulator.services import _iam_accounts
 from emulator.services._run import (
+    CALLER,
     EXECUTION,
     JOB,
     check_containers,
@@ -29,20 +30,25 @@ from emulator.services._run import (
     check_vpc_access,
     condition,
     container_defaults,
+    create_target,
+    created,
+    delete_target,
     fetch,
-    in_flight,
+    get_child,
+    get_one,
+    list_children,
     list_in,
     name_of,
     new_etag,
-    page,
-    parent_of,
+    next_generation,
+    start_delete,
     start_operation,
+    update_target,
     vpc_defaults,
 )
 
 API = Api("run", "v2")
 
-CALLER = "anonymous@emulator.invalid"
 OUTPUT = {
     "name", "uid", "generation", "createTime", "updateTime", "deleteTime", "expireTime", "creator",
     "lastModifier", "observedGeneration", "terminalCondition", "conditions", "executionCount",
@@ -114,39 +120,20 @@ def _write(call: Call, job: dict[str, Any], verb: str) -> Reply:
 def _create(
     call: Call, project_id: str, number: str, location: str, job_id: str, body: dict[str, Any]
 ) -> Reply:
-    name = f"projects/{project_id}/locations/{location}/jobs/{job_id}"
-    if call.ctx.store.get(JOB, name) is not None:
-        raise already_exists(f"Resource '{job_id}' already exists.")
+    fields = created(call, JOB, f"projects/{project_id}/locations/{location}/jobs/{job_id}")
     body = {k: v for k, v in body.items() if k not in ("name", "etag")}
-    now = call.ctx.clock.rfc3339()
-    job = {
-        **_desired(call, body, project_id, number, location),
-        "name": name,
-        "uid": str(uuid.uuid4()),
-        "generation": "1",
-        "createTime": now,
-        "updateTime": now,
-        "creator": CALLER,
-        "lastModifier": CALLER,
-        "etag": new_etag(name),
-    }
-    return _write(call, job, "create")
+    return _write(call, {**_desired(call, body, project_id, number, location), **fields}, "create")
 
 
 @API.handles("run.projects.locations.jobs.create")
 def create_job(call: Call) -> Reply:
-    project_id, number, location = parent_of(call, call.param("parent"), "run.jobs.create")
-    if location == "-":
-        raise invalid("A location is required to create a job.", field="parent")
-    job_id = standard.check_id(call.query.get("jobId"), "jobId", r"[a-z]([-a-z0-9]{0,47}[a-z0-9])?")
+    project_id, number, location, job_id = create_target(call, "job", "jobId", "run.jobs.create")
     return _create(call, project_id, number, location, job_id, standard.drop_none(call.body or {}))
 
 
 @API.handles("run.projects.locations.jobs.get")
 def get_job(call: Call) -> dict[str, Any]:
-    shown = call.param("name")
-    _, _, _, name = name_of(call, shown, "jobs", "run.jobs.get")
-    return fetch(call, JOB, name, shown)
+    return get_one(call, JOB, "jobs", "run.jobs.get")
 
 
 @API.handles("run.projects.locations.jobs.list")
@@ -156,43 +143,22 @@ def list_jobs(call: Call) -> dict[str, Any]:
 
 @API.handles("run.projects.locations.jobs.patch")
 def update_job(call: Call) -> Reply:
-    shown = call.param("name")
-    project_id, number, location, name = name_of(call, shown, "jobs", "run.jobs.update")
-    body = standard.drop_none(call.body or {})
-    if call.ctx.store.get(JOB, name) is None and call.query.get("allowMissing"):
+    project_id, number, location, name, body, current = update_target(call, JOB, "jobs", "run.jobs.update")
+    if current is None:
         return _create(call, project_id, number, location, name.rsplit("/", 1)[1], body)
-    current = fetch(call, JOB, name, shown)
-    in_flight(call, name)
-    check_etag(body.get("etag"), current)
     user = {k: v for k, v in body.items() if k in MUTABLE}
     desired = _desired(call, user, project_id, number, location)
     job = {**{k: v for k, v in current.items() if k in OUTPUT}, **desired}
     if desired != {k: v for k, v in current.items() if k not in OUTPUT}:
-        job.update(
-            generation=str(int(current["generation"]) + 1),
-            updateTime=call.ctx.clock.rfc3339(),
-            lastModifier=CALLER,
-            etag=new_etag(name, current["generation"]),
-        )
+        job.update(next_generation(call, current))
     return _write(call, job, "update")
 
 
 @API.handles("run.projects.locations.jobs.delete")
 def delete_job(call: Call) -> Reply:
-    shown = call.param("name")
-    project_id, _, location, name = name_of(call, shown, "jobs", "run.jobs.delete")
-    current = fetch(call, JOB, name, shown)
-    check_etag(call.query.get("etag"), current)
-    in_flight(call, name)
+    current = delete_target(call, JOB, "jobs", "run.jobs.delete")
     deleting = {**current, "reconciling": True, "deleteTime": call.ctx.clock.rfc3339()}
-    call.ctx.store.put(JOB, name, deleting, f"projects/{project_id}/locations/{location}")
-    effects = [Effect.delete(EXECUTION, e["name"]) for e in call.ctx.store.list(EXECUTION, name)]
-    effects.append(Effect.delete(JOB, name))
-    return start_operation(
-        call, project_id, location, name, "delete", "jobs",
-        message_type="Job", shown=deleting, response=deleting, effects=effects,
-        failure_effects=[Effect.set(JOB, name, {"reconciling": False, "deleteTime": None})],
-    )  # fmt: skip
+    return start_delete(call, JOB, EXECUTION, deleting, "jobs", "Job")
 
 
 @API.handles("run.projects.locations.jobs.run")
@@ -269,16 +235,9 @@ def run_job(call: Call) -> Reply:
 
 @API.handles("run.projects.locations.jobs.executions.get")
 def get_execution(call: Call) -> dict[str, Any]:
-    shown = call.param("name")
-    job, _, execution_id = shown.partition("/executions/")
-    _, _, _, job_name = name_of(call, job, "jobs", "run.executions.get")
-    return fetch(call, EXECUTION, f"{job_name}/executions/{execution_id}", shown)
+    return get_child(call, EXECUTION, "jobs", "executions", "run.executions.get")
 
 
 @API.handles("run.projects.locations.jobs.executions.list")
 def list_executions(call: Call) -> dict[str, Any]:
-    shown = call.param("parent")
-    _, _, _, job_name = name_of(call, shown, "jobs", "run.executions.list")
-    fetch(call, JOB, job_name, shown)
-    items = sorted(call.ctx.store.list(EXECUTION, job_name), key=lambda e: e["createTime"], reverse=True)
-    return page(call, items, "executions")
+    return list_children(call, JOB, EXECUTION, "jobs", "executions", "run.executions.list", "createTime")

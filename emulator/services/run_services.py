@@ -26,7 +26,6 @@ from emulator.services._run import (
     REVISION,
     SERVICE,
     check_containers,
-    check_etag,
     check_metadata,
     check_service_account,
     check_vpc_access,
@@ -34,20 +33,24 @@ from emulator.services._run import (
     container_defaults,
     cpu_count,
     cpu_idle,
-    fetch,
-    in_flight,
+    create_target,
+    created,
+    delete_target,
+    get_child,
+    get_one,
+    list_children,
     list_in,
-    name_of,
     new_etag,
-    page,
-    parent_of,
+    next_generation,
+    start_delete,
     start_operation,
+    update_target,
+    validated,
     vpc_defaults,
 )
 
 API = Api("run", "v2")
 
-CALLER = "anonymous@emulator.invalid"
 OUTPUT = {
     "name",
     "uid",
@@ -245,50 +248,26 @@ def _roll_out(call: Call, service: dict[str, Any], new_revision: bool, verb: str
 def _create(
     call: Call, project_id: str, number: str, location: str, service_id: str, body: dict[str, Any]
 ) -> Reply:
-    name = f"projects/{project_id}/locations/{location}/services/{service_id}"
-    if call.ctx.store.get(SERVICE, name) is not None:
-        raise already_exists(f"Resource '{service_id}' already exists.")
+    fields = created(call, SERVICE, f"projects/{project_id}/locations/{location}/services/{service_id}")
     body = {k: v for k, v in body.items() if k not in ("name", "etag")}
-    desired = _desired(call, body, project_id, number, location)
-    now = call.ctx.clock.rfc3339()
     uri = _uri(service_id, number, location)
-    service = {
-        **desired,
-        "name": name,
-        "uid": str(uuid.uuid4()),
-        "generation": "1",
-        "createTime": now,
-        "updateTime": now,
-        "creator": CALLER,
-        "lastModifier": CALLER,
-        "uri": uri,
-        "urls": [uri],
-        "etag": new_etag(name),
-    }
+    service = {**_desired(call, body, project_id, number, location), **fields, "uri": uri, "urls": [uri]}
     if call.query.get("validateOnly"):
-        return start_operation(
-            call, project_id, location, name, "validate", "services",
-            message_type="Service", shown=service, response=service, effects=[],
-        )  # fmt: skip
+        return validated(call, service, "services", "Service")
     return _roll_out(call, service, True, "create")
 
 
 @API.handles("run.projects.locations.services.create")
 def create_service(call: Call) -> Reply:
-    project_id, number, location = parent_of(call, call.param("parent"), "run.services.create")
-    if location == "-":
-        raise invalid("A location is required to create a service.", field="parent")
-    service_id = standard.check_id(
-        call.query.get("serviceId"), "serviceId", r"[a-z]([-a-z0-9]{0,47}[a-z0-9])?"
+    project_id, number, location, service_id = create_target(
+        call, "service", "serviceId", "run.services.create"
     )
     return _create(call, project_id, number, location, service_id, standard.drop_none(call.body or {}))
 
 
 @API.handles("run.projects.locations.services.get")
 def get_service(call: Call) -> dict[str, Any]:
-    shown = call.param("name")
-    _, _, _, name = name_of(call, shown, "services", "run.services.get")
-    return fetch(call, SERVICE, name, shown)
+    return get_one(call, SERVICE, "services", "run.services.get")
 
 
 @API.handles("run.projects.locations.services.list")
@@ -298,15 +277,11 @@ def list_services(call: Call) -> dict[str, Any]:
 
 @API.handles("run.projects.locations.services.patch")
 def update_service(call: Call) -> Reply:
-    shown = call.param("name")
-    project_id, number, location, name = name_of(call, shown, "services", "run.services.update")
-    body = standard.drop_none(call.body or {})
-    current = call.ctx.store.get(SERVICE, name)
-    if current is None and call.query.get("allowMissing"):
+    project_id, number, location, name, body, current = update_target(
+        call, SERVICE, "services", "run.services.update"
+    )
+    if current is None:
         return _create(call, project_id, number, location, name.rsplit("/", 1)[1], body)
-    current = fetch(call, SERVICE, name, shown)
-    in_flight(call, name)
-    check_etag(body.get("etag"), current)
     mask = call.query.get("updateMask")
     user = {k: v for k, v in current.items() if k not in OUTPUT}
     if mask:
@@ -319,62 +294,27 @@ def update_service(call: Call) -> Reply:
     )
     service = {**{k: v for k, v in current.items() if k in OUTPUT}, **desired}
     if desired != {k: v for k, v in current.items() if k not in OUTPUT} or new_revision:
-        service["generation"] = str(int(current["generation"]) + 1)
-        service["updateTime"] = call.ctx.clock.rfc3339()
-        service["lastModifier"] = CALLER
-        service["etag"] = new_etag(name, service["generation"])
+        service.update(next_generation(call, current))
     if call.query.get("validateOnly"):
-        return start_operation(
-            call, project_id, location, name, "validate", "services",
-            message_type="Service", shown=service, response=service, effects=[],
-        )  # fmt: skip
+        return validated(call, service, "services", "Service")
     return _roll_out(call, service, new_revision, "update")
 
 
 @API.handles("run.projects.locations.services.delete")
 def delete_service(call: Call) -> Reply:
-    shown = call.param("name")
-    project_id, _, location, name = name_of(call, shown, "services", "run.services.delete")
-    current = fetch(call, SERVICE, name, shown)
-    check_etag(call.query.get("etag"), current)
-    in_flight(call, name)
-    now = call.ctx.clock.rfc3339()
-    deleting = {**current, "reconciling": True, "deleteTime": now, "etag": new_etag(name, "delete")}
+    current = delete_target(call, SERVICE, "services", "run.services.delete")
+    etag = new_etag(current["name"], "delete")
+    deleting = {**current, "reconciling": True, "deleteTime": call.ctx.clock.rfc3339(), "etag": etag}
     if call.query.get("validateOnly"):
-        return start_operation(
-            call, project_id, location, name, "validate", "services",
-            message_type="Service", shown=deleting, response=deleting, effects=[],
-        )  # fmt: skip
-    call.ctx.store.put(SERVICE, name, deleting, f"projects/{project_id}/locations/{location}")
-    effects = [Effect.delete(REVISION, r["name"]) for r in call.ctx.store.list(REVISION, name)]
-    effects.append(Effect.delete(SERVICE, name))
-    return start_operation(
-        call,
-        project_id,
-        location,
-        name,
-        "delete",
-        "services",
-        message_type="Service",
-        shown=deleting,
-        response=deleting,
-        effects=effects,
-        failure_effects=[Effect.set(SERVICE, name, {"reconciling": False, "deleteTime": None})],
-    )
+        return validated(call, deleting, "services", "Service")
+    return start_delete(call, SERVICE, REVISION, deleting, "services", "Service")
 
 
 @API.handles("run.projects.locations.services.revisions.get")
 def get_revision(call: Call) -> dict[str, Any]:
-    shown = call.param("name")
-    service, _, revision_id = shown.partition("/revisions/")
-    _, _, _, service_name = name_of(call, service, "services", "run.revisions.get")
-    return fetch(call, REVISION, f"{service_name}/revisions/{revision_id}", shown)
+    return get_child(call, REVISION, "services", "revisions", "run.revisions.get")
 
 
 @API.handles("run.projects.locations.services.revisions.list")
 def list_revisions(call: Call) -> dict[str, Any]:
-    shown = call.param("parent")
-    _, _, _, service_name = name_of(call, shown, "services", "run.revisions.list")
-    fetch(call, SERVICE, service_name, shown)
-    items = sorted(call.ctx.store.list(REVISION, service_name), key=lambda r: r["name"], reverse=True)
-    return page(call, items, "revisions")
+    return list_children(call, SERVICE, REVISION, "services", "revisions", "run.revisions.list", "name")
