@@ -34,10 +34,7 @@ CDN_ON_DEFAULTS: dict[str, Any] = {
     "cacheKeyPolicy": {"includeHost": True, "includeProtocol": True, "includeQueryString": True},
 }
 TTL_DEFAULTS = {"defaultTtl": 3600, "maxTtl": 86400, "clientTtl": 3600}
-
-
-def _path(call: Call) -> str:
-    return c.global_path(c.project(call), "backendServices", call.param("backendService"))
+KIND = lb.Collection("backendServices", lb.BACKEND_SERVICE, "compute#backendService", "backendService")
 
 
 def _cdn_policy(enabled: bool, given: dict[str, Any] | None) -> dict[str, Any]:
@@ -146,53 +143,22 @@ def render(call: Call, service: dict[str, Any]) -> dict[str, Any]:
 def insert_service(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    body = standard.drop_none(call.body or {})
-    name = c.check_name(body.get("name"))
-    path = c.global_path(project_id, "backendServices", name)
-    c.check_free(call, lb.BACKEND_SERVICE, path)
-    base = {
-        "kind": "compute#backendService",
-        "id": c.new_id(),
-        "creationTimestamp": c.timestamp(call),
-        "name": name,
-        "selfLink": c.link(path),
-    }
+    _, body, _, base = lb.inserting(call, KIND)
     service, refs = _build(call, body, base)
-    effects = [
-        Effect.hook("compute.lb.present", paths=refs),
-        Effect.put(lb.BACKEND_SERVICE, path, service, f"projects/{project_id}"),
-    ]
-    return _operation(call, "insert", path, service["id"], effects)
-
-
-def _operation(call: Call, op_type: str, path: str, target_id: str, effects: list[Effect]) -> Reply:
-    return c.operation(
-        call,
-        op_type=op_type,
-        collection="backendServices",
-        target_path=path,
-        target_id=target_id,
-        effects=effects,
-    )
+    return lb.write(call, KIND, "insert", service, refs)
 
 
 @API.handles("compute.backendServices.get")
 def get_service(call: Call) -> dict[str, Any]:
-    return render(call, c.fetch(call, lb.BACKEND_SERVICE, _path(call)))
+    return lb.get(call, KIND, lambda s: render(call, s))
 
 
 @API.handles("compute.backendServices.list")
 def list_services(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [render(call, s) for s in call.ctx.store.list(lb.BACKEND_SERVICE, f"projects/{project_id}")]
-    return c.list_reply(
-        call, "compute#backendServiceList", items, f"projects/{project_id}/global/backendServices"
-    )
+    return lb.list_global(call, KIND, lambda s: render(call, s))
 
 
 def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_type: str) -> Reply:
-    path = c.relative(current["selfLink"])
     if merged.get("name", current["name"]) != current["name"]:
         raise c.field_error("resource.name", merged["name"], "The name cannot be changed.")
     scheme = merged.get("loadBalancingScheme", "EXTERNAL")
@@ -205,22 +171,14 @@ def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_typ
     base = {k: current[k] for k in KEPT if k in current}
     body = {k: v for k, v in merged.items() if k not in KEPT and k not in ("fingerprint", "usedBy")}
     service, refs = _build(call, body, base)
-    effects = [
-        Effect.hook("compute.lb.present", paths=refs),
-        Effect.put(lb.BACKEND_SERVICE, path, service, f"projects/{path.split('/')[1]}"),
-    ]
-    return _operation(call, op_type, path, current["id"], effects)
+    return lb.write(call, KIND, op_type, service, refs)
 
 
 @API.handles("compute.backendServices.update")
 def update_service(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    path = _path(call)
-    current = c.fetch(call, lb.BACKEND_SERVICE, path)
-    c.check_idle(call, path)
-    body = standard.drop_none(call.body or {})
-    lb.check_fingerprint(body, current)
+    _, current, body = lb.fingerprinted(call, KIND)
     return _rewrite(call, body, current, "update")
 
 
@@ -228,11 +186,7 @@ def update_service(call: Call) -> Reply:
 def patch_service(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    path = _path(call)
-    current = c.fetch(call, lb.BACKEND_SERVICE, path)
-    c.check_idle(call, path)
-    body = standard.drop_none(call.body or {})
-    lb.check_fingerprint(body, current)
+    _, current, body = lb.fingerprinted(call, KIND)
     merged = standard.merge_patch(copy.deepcopy(c.public(current)), body)
     return _rewrite(call, merged, current, "patch")
 
@@ -241,9 +195,7 @@ def patch_service(call: Call) -> Reply:
 def set_security_policy(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    path = _path(call)
-    current = c.fetch(call, lb.BACKEND_SERVICE, path)
-    c.check_idle(call, path)
+    path, current = lb.changing(call, KIND)
     given = (call.body or {}).get("securityPolicy")
     refs: list[str] = []
     value = None
@@ -256,25 +208,14 @@ def set_security_policy(call: Call) -> Reply:
         refs, value = [policy_path], c.link(policy_path)
     fields = {"securityPolicy": value, "fingerprint": c.fingerprint()}
     effects = [Effect.hook("compute.lb.present", paths=refs), Effect.set(lb.BACKEND_SERVICE, path, fields)]
-    return _operation(call, "setSecurityPolicy", path, current["id"], effects)
+    return lb.operation(call, KIND, "setSecurityPolicy", path, current["id"], effects)
 
 
 @API.handles("compute.backendServices.delete")
 def delete_service(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
-        return known
-    path = _path(call)
-    current = c.fetch(call, lb.BACKEND_SERVICE, path)
-    c.check_idle(call, path)
-    lb.refuse_if_used(call, path)
-    effects = [Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.BACKEND_SERVICE, path)]
-    return _operation(call, "delete", path, current["id"], effects)
+    return lb.delete(call, KIND)
 
 
 @API.handles("compute.backendServices.aggregatedList")
 def aggregated_services(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [render(call, s) for s in call.ctx.store.list(lb.BACKEND_SERVICE, f"projects/{project_id}")]
-    return lb.aggregated(
-        call, "compute#backendServiceAggregatedList", "backendServices", items, "backendServices"
-    )
+    return lb.aggregated_list(call, KIND, "compute#backendServiceAggregatedList", lambda s: render(call, s))

@@ -14,7 +14,6 @@ import ipaddress
 import re
 from typing import Any
 
-from emulator import standard
 from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
@@ -25,10 +24,9 @@ API = Api("compute", "v1")
 TARGETS = ("targetHttpProxies", "targetHttpsProxies")
 SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED")
 _PORTS = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
-
-
-def _path(call: Call) -> str:
-    return c.global_path(c.project(call), "forwardingRules", call.param("forwardingRule"))
+KIND = lb.Collection(
+    "forwardingRules", lb.FORWARDING_RULE, "compute#forwardingRule", "forwardingRule", "globalForwardingRules"
+)
 
 
 def _ports(value: Any) -> tuple[int, int]:
@@ -109,26 +107,11 @@ def _clash(call: Call, project_id: str, ip: str, ports: tuple[int, int]) -> None
             )
 
 
-def _operation(call: Call, op_type: str, path: str, target_id: str, effects: list[Effect]) -> Reply:
-    return c.operation(
-        call,
-        op_type=op_type,
-        collection="globalForwardingRules",
-        target_path=path,
-        target_id=target_id,
-        effects=effects,
-    )
-
-
 @API.handles("compute.globalForwardingRules.insert")
 def insert_rule(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    body = standard.drop_none(call.body or {})
-    name = c.check_name(body.get("name"))
-    path = c.global_path(project_id, "forwardingRules", name)
-    c.check_free(call, lb.FORWARDING_RULE, path)
+    project_id, body, path, base = lb.inserting(call, KIND)
     scheme = body.get("loadBalancingScheme", "EXTERNAL")
     if scheme not in SCHEMES:
         raise c.field_error(
@@ -147,16 +130,13 @@ def insert_rule(call: Call) -> Reply:
     ports = _ports(body.get("portRange"))
     target = _target(call, body.get("target"), "resource.target", scheme)
     c.check_labels(body.get("labels"))
-    resource_id = c.new_id()
-    ip, address_path = _address(call, project_id, body.get("IPAddress"), resource_id)
+    ip, address_path = _address(call, project_id, body.get("IPAddress"), base["id"])
     _clash(call, project_id, ip, ports)
     labels = body.get("labels") or {}
     rule: dict[str, Any] = {
-        "kind": "compute#forwardingRule",
-        "id": resource_id,
-        "creationTimestamp": c.timestamp(call),
+        **base,
         **body,
-        "name": name,
+        "name": base["name"],
         "IPAddress": ip,
         "IPProtocol": "TCP",
         "portRange": f"{ports[0]}-{ports[1]}",
@@ -167,69 +147,47 @@ def insert_rule(call: Call) -> Reply:
         "fingerprint": c.fingerprint(),
         "labelFingerprint": c.fingerprint(labels),
     }
-    rule["selfLinkWithId"] = c.link(c.global_path(project_id, "forwardingRules", resource_id))
+    rule["selfLinkWithId"] = c.link(c.global_path(project_id, "forwardingRules", base["id"]))
     refs = [target]
     if address_path:
         rule["_address"] = address_path
         refs.append(address_path)
-    effects = [
-        Effect.hook("compute.lb.present", paths=refs),
-        Effect.put(lb.FORWARDING_RULE, path, rule, f"projects/{project_id}"),
-    ]
-    return _operation(call, "insert", path, resource_id, effects)
+    return lb.write(call, KIND, "insert", rule, refs)
 
 
 @API.handles("compute.globalForwardingRules.get")
 def get_rule(call: Call) -> dict[str, Any]:
-    return c.public(c.fetch(call, lb.FORWARDING_RULE, _path(call)))
+    return lb.get(call, KIND)
 
 
 @API.handles("compute.globalForwardingRules.list")
 def list_rules(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [c.public(r) for r in call.ctx.store.list(lb.FORWARDING_RULE, f"projects/{project_id}")]
-    return c.list_reply(
-        call, "compute#forwardingRuleList", items, f"projects/{project_id}/global/forwardingRules"
-    )
+    return lb.list_global(call, KIND)
 
 
 @API.handles("compute.globalForwardingRules.setTarget")
 def set_target(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    path = _path(call)
-    current = c.fetch(call, lb.FORWARDING_RULE, path)
-    c.check_idle(call, path)
+    path, current = lb.changing(call, KIND)
     target = _target(call, (call.body or {}).get("target"), "target", current["loadBalancingScheme"])
     effects = [
         Effect.hook("compute.lb.present", paths=[target]),
         Effect.set(lb.FORWARDING_RULE, path, {"target": c.link(target), "fingerprint": c.fingerprint()}),
     ]
-    return _operation(call, "setTarget", path, current["id"], effects)
+    return lb.operation(call, KIND, "setTarget", path, current["id"], effects)
 
 
 @API.handles("compute.globalForwardingRules.setLabels")
 def set_labels(call: Call) -> Reply:
-    path = c.global_path(c.project(call), "forwardingRules", call.param("resource"))
-    current = c.fetch(call, lb.FORWARDING_RULE, path)
-    c.check_idle(call, path)
-    body = dict(call.body or {})
-    lb.check_fingerprint(body, current, "labelFingerprint")
-    labels = body.get("labels") or {}
-    c.check_labels(labels)
-    fields = {"labels": labels or None, "labelFingerprint": c.fingerprint(labels)}
-    return _operation(call, "setLabels", path, current["id"], [Effect.set(lb.FORWARDING_RULE, path, fields)])
+    return lb.set_labels(call, KIND)
 
 
 @API.handles("compute.globalForwardingRules.patch")
 def patch_rule(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    path = _path(call)
-    current = c.fetch(call, lb.FORWARDING_RULE, path)
-    c.check_idle(call, path)
-    body = standard.drop_none(call.body or {})
-    lb.check_fingerprint(body, current)
+    path, current, body = lb.fingerprinted(call, KIND)
     changes: dict[str, Any] = {}
     for key, value in body.items():
         migrating = key.startswith("externalManagedBackendBucketMigration")
@@ -237,30 +195,15 @@ def patch_rule(call: Call) -> Reply:
             changes[key] = value
         elif c.relative(str(value)) != c.relative(str(current.get(key))):
             raise c.field_error(f"resource.{key}", value, "This field cannot be changed after creation.")
-    return _operation(
-        call,
-        "patch",
-        path,
-        current["id"],
-        [Effect.set(lb.FORWARDING_RULE, path, {**changes, "fingerprint": c.fingerprint()})],
-    )
+    return lb.set_fields(call, KIND, "patch", path, current, changes)
 
 
 @API.handles("compute.globalForwardingRules.delete")
 def delete_rule(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
-        return known
-    path = _path(call)
-    current = c.fetch(call, lb.FORWARDING_RULE, path)
-    c.check_idle(call, path)
-    return _operation(call, "delete", path, current["id"], [Effect.delete(lb.FORWARDING_RULE, path)])
+    return lb.delete(call, KIND, referenced=False)
 
 
 @API.handles("compute.forwardingRules.aggregatedList")
 def aggregated_rules(call: Call) -> dict[str, Any]:
     """Every forwarding rule of the project; the global ones are listed under `global`."""
-    project_id = c.project(call)
-    items = [c.public(r) for r in call.ctx.store.list(lb.FORWARDING_RULE, f"projects/{project_id}")]
-    return lb.aggregated(
-        call, "compute#forwardingRuleAggregatedList", "forwardingRules", items, "forwardingRules"
-    )
+    return lb.aggregated_list(call, KIND, "compute#forwardingRuleAggregatedList")

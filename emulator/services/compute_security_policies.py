@@ -16,7 +16,6 @@ import re
 from typing import Any
 
 from emulator import standard
-from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _lb as lb
@@ -46,8 +45,7 @@ DEFAULT_RULE: dict[str, Any] = {
 }
 
 
-def _path(call: Call) -> str:
-    return c.global_path(c.project(call), "securityPolicies", call.param("securityPolicy"))
+KIND = lb.Collection("securityPolicies", lb.SECURITY_POLICY, "compute#securityPolicy", "securityPolicy")
 
 
 def _match(rule: dict[str, Any], field: str) -> None:
@@ -151,11 +149,7 @@ def _rules(body: dict[str, Any]) -> list[dict[str, Any]]:
 def insert_policy(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    body = standard.drop_none(call.body or {})
-    name = c.check_name(body.get("name"))
-    path = c.global_path(project_id, "securityPolicies", name)
-    c.check_free(call, lb.SECURITY_POLICY, path)
+    _, body, path, base = lb.inserting(call, KIND)
     policy_type = body.get("type", "CLOUD_ARMOR")
     if policy_type not in ("CLOUD_ARMOR", "CLOUD_ARMOR_EDGE"):
         raise c.field_error(
@@ -164,60 +158,33 @@ def insert_policy(call: Call) -> Reply:
     c.check_labels(body.get("labels"))
     labels = body.get("labels") or {}
     policy = {
-        "kind": "compute#securityPolicy",
-        "id": c.new_id(),
-        "creationTimestamp": c.timestamp(call),
+        **base,
         **body,
-        "name": name,
+        "name": base["name"],
         "type": policy_type,
         "rules": _rules(body),
         "selfLink": c.link(path),
         "fingerprint": c.fingerprint(),
         "labelFingerprint": c.fingerprint(labels),
     }
-    return _operation(
-        call,
-        "insert",
-        path,
-        policy["id"],
-        [Effect.put(lb.SECURITY_POLICY, path, policy, f"projects/{project_id}")],
-    )
-
-
-def _operation(call: Call, op_type: str, path: str, target_id: str, effects: list[Effect]) -> Reply:
-    return c.operation(
-        call,
-        op_type=op_type,
-        collection="securityPolicies",
-        target_path=path,
-        target_id=target_id,
-        effects=effects,
-    )
+    return lb.write(call, KIND, "insert", policy, None)
 
 
 @API.handles("compute.securityPolicies.get")
 def get_policy(call: Call) -> dict[str, Any]:
-    return c.public(c.fetch(call, lb.SECURITY_POLICY, _path(call)))
+    return lb.get(call, KIND)
 
 
 @API.handles("compute.securityPolicies.list")
 def list_policies(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [c.public(p) for p in call.ctx.store.list(lb.SECURITY_POLICY, f"projects/{project_id}")]
-    return c.list_reply(
-        call, "compute#securityPolicyList", items, f"projects/{project_id}/global/securityPolicies"
-    )
+    return lb.list_global(call, KIND)
 
 
 @API.handles("compute.securityPolicies.patch")
 def patch_policy(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    path = _path(call)
-    current = c.fetch(call, lb.SECURITY_POLICY, path)
-    c.check_idle(call, path)
-    body = standard.drop_none(call.body or {})
-    lb.check_fingerprint(body, current)
+    path, current, body = lb.fingerprinted(call, KIND)
     if "rules" in body:
         raise c.field_error(
             "resource.rules", "", "Rules cannot be changed with patch; use addRule, patchRule or removeRule."
@@ -233,13 +200,7 @@ def patch_policy(call: Call) -> Reply:
             raise c.field_error("updateMask", key, "This field cannot be updated with patch.")
         if key:
             changes[key] = standard.get_path(body, key)
-    return _operation(
-        call,
-        "patch",
-        path,
-        current["id"],
-        [Effect.set(lb.SECURITY_POLICY, path, {**changes, "fingerprint": c.fingerprint()})],
-    )
+    return lb.set_fields(call, KIND, "patch", path, current, changes)
 
 
 def _priority(call: Call, current: dict[str, Any], *, present: bool) -> int:
@@ -256,13 +217,13 @@ def _priority(call: Call, current: dict[str, Any], *, present: bool) -> int:
 def _with_rules(
     call: Call, path: str, current: dict[str, Any], rules: list[dict[str, Any]], op_type: str
 ) -> Reply:
-    fields = {"rules": sorted(rules, key=lambda r: r["priority"]), "fingerprint": c.fingerprint()}
-    return _operation(call, op_type, path, current["id"], [Effect.set(lb.SECURITY_POLICY, path, fields)])
+    rules = sorted(rules, key=lambda r: r["priority"])
+    return lb.set_fields(call, KIND, op_type, path, current, {"rules": rules})
 
 
 @API.handles("compute.securityPolicies.getRule")
 def get_rule(call: Call) -> dict[str, Any]:
-    current = c.fetch(call, lb.SECURITY_POLICY, _path(call))
+    current = c.fetch(call, lb.SECURITY_POLICY, KIND.path(call))
     raw = call.query.get("priority")
     priority = int(raw) if raw is not None else 0
     for rule in current.get("rules", []):
@@ -273,9 +234,7 @@ def get_rule(call: Call) -> dict[str, Any]:
 
 @API.handles("compute.securityPolicies.addRule")
 def add_rule(call: Call) -> Reply:
-    path = _path(call)
-    current = c.fetch(call, lb.SECURITY_POLICY, path)
-    c.check_idle(call, path)
+    path, current = lb.changing(call, KIND)
     rule = checked_rule(standard.drop_none(call.body or {}), "resource")
     if any(r["priority"] == rule["priority"] for r in current.get("rules", [])):
         raise c.field_error(
@@ -286,9 +245,7 @@ def add_rule(call: Call) -> Reply:
 
 @API.handles("compute.securityPolicies.patchRule")
 def patch_rule(call: Call) -> Reply:
-    path = _path(call)
-    current = c.fetch(call, lb.SECURITY_POLICY, path)
-    c.check_idle(call, path)
+    path, current = lb.changing(call, KIND)
     priority = _priority(call, current, present=True)
     body = standard.drop_none(call.body or {})
     old = next(r for r in current["rules"] if r["priority"] == priority)
@@ -311,9 +268,7 @@ def patch_rule(call: Call) -> Reply:
 
 @API.handles("compute.securityPolicies.removeRule")
 def remove_rule(call: Call) -> Reply:
-    path = _path(call)
-    current = c.fetch(call, lb.SECURITY_POLICY, path)
-    c.check_idle(call, path)
+    path, current = lb.changing(call, KIND)
     priority = _priority(call, current, present=True)
     if priority == DEFAULT_PRIORITY:
         raise c.field_error("priority", priority, "The default rule of a security policy cannot be removed.")
@@ -323,38 +278,14 @@ def remove_rule(call: Call) -> Reply:
 
 @API.handles("compute.securityPolicies.setLabels")
 def set_labels(call: Call) -> Reply:
-    path = c.global_path(c.project(call), "securityPolicies", call.param("resource"))
-    current = c.fetch(call, lb.SECURITY_POLICY, path)
-    c.check_idle(call, path)
-    body = call.body or {}
-    lb.check_fingerprint(dict(body), current, "labelFingerprint")
-    labels = body.get("labels") or {}
-    c.check_labels(labels)
-    fields = {"labels": labels or None, "labelFingerprint": c.fingerprint(labels)}
-    return _operation(call, "setLabels", path, current["id"], [Effect.set(lb.SECURITY_POLICY, path, fields)])
+    return lb.set_labels(call, KIND)
 
 
 @API.handles("compute.securityPolicies.delete")
 def delete_policy(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
-        return known
-    path = _path(call)
-    current = c.fetch(call, lb.SECURITY_POLICY, path)
-    c.check_idle(call, path)
-    lb.refuse_if_used(call, path)
-    return _operation(
-        call,
-        "delete",
-        path,
-        current["id"],
-        [Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.SECURITY_POLICY, path)],
-    )
+    return lb.delete(call, KIND)
 
 
 @API.handles("compute.securityPolicies.aggregatedList")
 def aggregated_policies(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [c.public(p) for p in call.ctx.store.list(lb.SECURITY_POLICY, f"projects/{project_id}")]
-    return lb.aggregated(
-        call, "compute#securityPoliciesAggregatedList", "securityPolicies", items, "securityPolicies"
-    )
+    return lb.aggregated_list(call, KIND, "compute#securityPoliciesAggregatedList")

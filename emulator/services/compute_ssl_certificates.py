@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from emulator import standard
-from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _lb as lb
@@ -21,6 +19,7 @@ from emulator.services import _lb as lb
 API = Api("compute", "v1")
 
 MAX_DOMAINS = 100
+KIND = lb.Collection("sslCertificates", lb.CERTIFICATE, "compute#sslCertificate", "sslCertificate")
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z][-a-z0-9]{0,61}[a-z0-9]$"
 )
@@ -81,68 +80,31 @@ def _self_managed(body: dict[str, Any]) -> dict[str, Any]:
 def insert_certificate(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    body = standard.drop_none(call.body or {})
-    name = c.check_name(body.get("name"))
-    path = c.global_path(project_id, "sslCertificates", name)
-    c.check_free(call, lb.CERTIFICATE, path)
+    _, body, _, base = lb.inserting(call, KIND)
     kind_fields = _managed(body) if body.get("type") == "MANAGED" else _self_managed(body)
     certificate: dict[str, Any] = {
-        "kind": "compute#sslCertificate",
-        "id": c.new_id(),
-        "creationTimestamp": c.timestamp(call),
-        "name": name,
+        **base,
         **({"description": body["description"]} if "description" in body else {}),
         **kind_fields,
-        "selfLink": c.link(path),
     }
-    return c.operation(
-        call,
-        op_type="insert",
-        collection="sslCertificates",
-        target_path=path,
-        target_id=certificate["id"],
-        effects=[Effect.put(lb.CERTIFICATE, path, certificate, f"projects/{project_id}")],
-    )
+    return lb.write(call, KIND, "insert", certificate, None)
 
 
 @API.handles("compute.sslCertificates.get")
 def get_certificate(call: Call) -> dict[str, Any]:
-    path = c.global_path(c.project(call), "sslCertificates", call.param("sslCertificate"))
-    return c.public(c.fetch(call, lb.CERTIFICATE, path))
+    return lb.get(call, KIND)
 
 
 @API.handles("compute.sslCertificates.list")
 def list_certificates(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [c.public(i) for i in call.ctx.store.list(lb.CERTIFICATE, f"projects/{project_id}")]
-    return c.list_reply(
-        call, "compute#sslCertificateList", items, f"projects/{project_id}/global/sslCertificates"
-    )
+    return lb.list_global(call, KIND)
 
 
 @API.handles("compute.sslCertificates.aggregatedList")
 def aggregated_certificates(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [c.public(i) for i in call.ctx.store.list(lb.CERTIFICATE, f"projects/{project_id}")]
-    return lb.aggregated(
-        call, "compute#sslCertificateAggregatedList", "sslCertificates", items, "sslCertificates"
-    )
+    return lb.aggregated_list(call, KIND, "compute#sslCertificateAggregatedList")
 
 
 @API.handles("compute.sslCertificates.delete")
 def delete_certificate(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
-        return known
-    path = c.global_path(c.project(call), "sslCertificates", call.param("sslCertificate"))
-    current = c.fetch(call, lb.CERTIFICATE, path)
-    c.check_idle(call, path)
-    lb.refuse_if_used(call, path)
-    return c.operation(
-        call,
-        op_type="delete",
-        collection="sslCertificates",
-        target_path=path,
-        target_id=current["id"],
-        effects=[Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.CERTIFICATE, path)],
-    )
+    return lb.delete(call, KIND)

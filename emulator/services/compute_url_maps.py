@@ -14,7 +14,6 @@ import re
 from typing import Any
 
 from emulator import standard
-from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _lb as lb
@@ -24,10 +23,7 @@ API = Api("compute", "v1")
 KEPT = ("kind", "id", "creationTimestamp", "name", "selfLink")
 _PATH = re.compile(r"^/[^*?#]*(/\*)?$|^/\*$")
 REDIRECT_DEFAULTS = {"redirectResponseCode": "MOVED_PERMANENTLY_DEFAULT", "stripQuery": False}
-
-
-def _path(call: Call) -> str:
-    return c.global_path(c.project(call), "urlMaps", call.param("urlMap"))
+KIND = lb.Collection("urlMaps", lb.URL_MAP, "compute#urlMap", "urlMap")
 
 
 def _one_default(holder: dict[str, Any], field: str) -> None:
@@ -160,71 +156,39 @@ def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict
     return url_map, services
 
 
-def _operation(call: Call, op_type: str, path: str, target_id: str, effects: list[Effect]) -> Reply:
-    return c.operation(
-        call, op_type=op_type, collection="urlMaps", target_path=path, target_id=target_id, effects=effects
-    )
-
-
 @API.handles("compute.urlMaps.insert")
 def insert_url_map(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    body = standard.drop_none(call.body or {})
-    name = c.check_name(body.get("name"))
-    path = c.global_path(project_id, "urlMaps", name)
-    c.check_free(call, lb.URL_MAP, path)
-    base = {
-        "kind": "compute#urlMap",
-        "id": c.new_id(),
-        "creationTimestamp": c.timestamp(call),
-        "name": name,
-        "selfLink": c.link(path),
-    }
+    _, body, _, base = lb.inserting(call, KIND)
     url_map, refs = _build(call, body, base)
-    effects = [
-        Effect.hook("compute.lb.present", paths=refs),
-        Effect.put(lb.URL_MAP, path, url_map, f"projects/{project_id}"),
-    ]
-    return _operation(call, "insert", path, url_map["id"], effects)
+    return lb.write(call, KIND, "insert", url_map, refs)
 
 
 @API.handles("compute.urlMaps.get")
 def get_url_map(call: Call) -> dict[str, Any]:
-    return c.public(c.fetch(call, lb.URL_MAP, _path(call)))
+    return lb.get(call, KIND)
 
 
 @API.handles("compute.urlMaps.list")
 def list_url_maps(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [c.public(m) for m in call.ctx.store.list(lb.URL_MAP, f"projects/{project_id}")]
-    return c.list_reply(call, "compute#urlMapList", items, f"projects/{project_id}/global/urlMaps")
+    return lb.list_global(call, KIND)
 
 
 def _rewrite(call: Call, body: dict[str, Any], current: dict[str, Any], op_type: str) -> Reply:
-    path = c.relative(current["selfLink"])
     if body.get("name", current["name"]) != current["name"]:
         raise c.field_error("resource.name", body["name"], "The name cannot be changed.")
     base = {k: current[k] for k in KEPT if k in current}
     fields = {k: v for k, v in body.items() if k not in KEPT and k != "fingerprint"}
     url_map, refs = _build(call, fields, base)
-    effects = [
-        Effect.hook("compute.lb.present", paths=refs),
-        Effect.put(lb.URL_MAP, path, url_map, f"projects/{path.split('/')[1]}"),
-    ]
-    return _operation(call, op_type, path, current["id"], effects)
+    return lb.write(call, KIND, op_type, url_map, refs)
 
 
 @API.handles("compute.urlMaps.update")
 def update_url_map(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    path = _path(call)
-    current = c.fetch(call, lb.URL_MAP, path)
-    c.check_idle(call, path)
-    body = standard.drop_none(call.body or {})
-    lb.check_fingerprint(body, current)
+    _, current, body = lb.fingerprinted(call, KIND)
     return _rewrite(call, body, current, "update")
 
 
@@ -232,37 +196,24 @@ def update_url_map(call: Call) -> Reply:
 def patch_url_map(call: Call) -> Reply:
     if (known := lb.replay(call)) is not None:
         return known
-    path = _path(call)
-    current = c.fetch(call, lb.URL_MAP, path)
-    c.check_idle(call, path)
-    body = standard.drop_none(call.body or {})
-    lb.check_fingerprint(body, current)
+    _, current, body = lb.fingerprinted(call, KIND)
     return _rewrite(call, standard.merge_patch(c.public(current), body), current, "patch")
 
 
 @API.handles("compute.urlMaps.invalidateCache")
 def invalidate_cache(call: Call) -> Reply:
-    path = _path(call)
+    path = KIND.path(call)
     current = c.fetch(call, lb.URL_MAP, path)
     if not (call.body or {}).get("path"):
         raise c.required_error("path")
-    return _operation(call, "invalidateCache", path, current["id"], [])
+    return lb.operation(call, KIND, "invalidateCache", path, current["id"], [])
 
 
 @API.handles("compute.urlMaps.delete")
 def delete_url_map(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
-        return known
-    path = _path(call)
-    current = c.fetch(call, lb.URL_MAP, path)
-    c.check_idle(call, path)
-    lb.refuse_if_used(call, path)
-    effects = [Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.URL_MAP, path)]
-    return _operation(call, "delete", path, current["id"], effects)
+    return lb.delete(call, KIND)
 
 
 @API.handles("compute.urlMaps.aggregatedList")
 def aggregated_url_maps(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [c.public(m) for m in call.ctx.store.list(lb.URL_MAP, f"projects/{project_id}")]
-    return lb.aggregated(call, "compute#urlMapsAggregatedList", "urlMaps", items, "urlMaps")
+    return lb.aggregated_list(call, KIND, "compute#urlMapsAggregatedList")
