@@ -11,6 +11,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from emulator import standard
@@ -330,6 +331,12 @@ def operation(
     return Reply(body=ops.view(record), response_ref="Operation")
 
 
+def replay(call: Call) -> Reply | None:
+    """The earlier operation of a retried request with the same requestId."""
+    request_id = call.query.get("requestId")
+    return replayed(call, project(call), request_id) if request_id else None
+
+
 def replayed(call: Call, project_id: str, request_id: str) -> Reply | None:
     """The earlier operation of a retried request, or None (and a 400 for a bad id)."""
     if not _UUID.match(request_id) or uuid.UUID(request_id).int == 0:
@@ -352,6 +359,75 @@ def find_operation(call: Call, region_name: str | None) -> dict[str, Any]:
     if record is None or record.get("style") != "compute" or record["extra"].get("selfLink") != expected:
         raise missing_error(f"projects/{call.param('project')}/{scope}/operations/{name}")
     return record
+
+
+# the steps every regional collection takes alike
+
+
+@dataclass(frozen=True)
+class Regional:
+    """A regional collection: its path segment, store kind, API kind and path parameter."""
+
+    collection: str
+    store_kind: str
+    api_kind: str
+    param: str
+
+    def paths(self, call: Call) -> tuple[str, str, str]:
+        """(project id, region, path) of the resource a request names."""
+        project_id = project(call)
+        region_name = region(call)
+        return (
+            project_id,
+            region_name,
+            regional_path(project_id, region_name, self.collection, call.param(self.param)),
+        )
+
+
+def regional_insert(call: Call, kind: Regional) -> tuple[str, str, dict[str, Any], str, dict[str, Any]]:
+    """An insert's (project id, region, body, path, kind/id/creation time); the name is not yet taken."""
+    project_id = project(call)
+    region_name = region(call)
+    body = standard.drop_none(call.body or {})
+    name = check_name(body.get("name"))
+    path = regional_path(project_id, region_name, kind.collection, name)
+    check_free(call, kind.store_kind, path)
+    base = {"kind": kind.api_kind, "id": new_id(), "creationTimestamp": timestamp(call)}
+    return project_id, region_name, body, path, base
+
+
+def regional_target(call: Call, kind: Regional) -> tuple[str, str, str, dict[str, Any]]:
+    """(project id, region, path, resource) of a change: it must exist with no operation under way."""
+    project_id, region_name, path = kind.paths(call)
+    current = fetch(call, kind.store_kind, path)
+    check_idle(call, path)
+    return project_id, region_name, path, current
+
+
+def regional_operation(
+    call: Call, kind: Regional, op_type: str, path: str, target_id: str, effect: Effect
+) -> Reply:
+    """A regional operation whose one effect lands on the resource at `path` when it is done."""
+    return operation(
+        call,
+        op_type=op_type,
+        collection=kind.collection,
+        target_path=path,
+        target_id=target_id,
+        effects=[effect],
+        region_name=path.split("/")[3],
+    )
+
+
+def regional_write(call: Call, kind: Regional, op_type: str, resource: dict[str, Any]) -> Reply:
+    """Store a whole regional resource (insert, update) when the operation is done."""
+    path = relative(resource["selfLink"])
+    effect = Effect.put(kind.store_kind, path, resource, "/".join(path.split("/")[:4]))
+    return regional_operation(call, kind, op_type, path, resource["id"], effect)
+
+
+def regional_delete(call: Call, kind: Regional, path: str, current: dict[str, Any]) -> Reply:
+    return regional_operation(call, kind, "delete", path, current["id"], Effect.delete(kind.store_kind, path))
 
 
 # lists

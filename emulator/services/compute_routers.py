@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 from emulator import standard
-from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 
@@ -29,15 +28,7 @@ NAT_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _paths(call: Call) -> tuple[str, str, str]:
-    project_id = c.project(call)
-    region_name = c.region(call)
-    return project_id, region_name, c.regional_path(project_id, region_name, "routers", call.param("router"))
-
-
-def replay(call: Call) -> Reply | None:
-    request_id = call.query.get("requestId")
-    return c.replayed(call, c.project(call), request_id) if request_id else None
+KIND = c.Regional("routers", c.ROUTER, "compute#router", "router")
 
 
 def _nat(call: Call, nat: dict[str, Any], i: int, network_path: str, region_name: str) -> dict[str, Any]:
@@ -128,40 +119,25 @@ def _router(call: Call, body: dict[str, Any], network_path: str, region_name: st
 
 @API.handles("compute.routers.insert")
 def insert_router(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    region_name = c.region(call)
-    body = standard.drop_none(call.body or {})
-    name = c.check_name(body.get("name"))
-    path = c.regional_path(project_id, region_name, "routers", name)
-    c.check_free(call, c.ROUTER, path)
+    project_id, region_name, body, path, base = c.regional_insert(call, KIND)
     network_path = c.parse_ref(call, body.get("network"), "resource.network", "networks")
     c.require_existing(call, c.NETWORK, network_path)
     router = {
-        "kind": "compute#router",
-        "id": c.new_id(),
-        "creationTimestamp": c.timestamp(call),
+        **base,
         **_router(call, body, network_path, region_name),
-        "name": name,
+        "name": body["name"],
         "network": c.link(network_path),
         "region": c.link(f"projects/{project_id}/regions/{region_name}"),
         "selfLink": c.link(path),
     }
-    return c.operation(
-        call,
-        op_type="insert",
-        collection="routers",
-        target_path=path,
-        target_id=router["id"],
-        effects=[Effect.put(c.ROUTER, path, router, f"projects/{project_id}/regions/{region_name}")],
-        region_name=region_name,
-    )
+    return c.regional_write(call, KIND, "insert", router)
 
 
 @API.handles("compute.routers.get")
 def get_router(call: Call) -> dict[str, Any]:
-    _, _, path = _paths(call)
+    _, _, path = KIND.paths(call)
     return c.fetch(call, c.ROUTER, path)
 
 
@@ -176,7 +152,6 @@ def aggregated_routers(call: Call) -> dict[str, Any]:
 
 
 def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any], op_type: str) -> Reply:
-    path = c.relative(current["selfLink"])
     region_name = current["region"].rsplit("/", 1)[1]
     for key in FIXED:
         if key not in wanted or key not in current:
@@ -198,24 +173,14 @@ def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any], op_typ
         **_router(call, {k: v for k, v in wanted.items() if k not in kept}, network_path, region_name),
         **kept,
     }
-    return c.operation(
-        call,
-        op_type=op_type,
-        collection="routers",
-        target_path=path,
-        target_id=current["id"],
-        effects=[Effect.put(c.ROUTER, path, router, "/".join(path.split("/")[:4]))],
-        region_name=region_name,
-    )
+    return c.regional_write(call, KIND, op_type, router)
 
 
 @API.handles("compute.routers.patch")
 def patch_router(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    _, _, path = _paths(call)
-    current = c.fetch(call, c.ROUTER, path)
-    c.check_idle(call, path)
+    _, _, _, current = c.regional_target(call, KIND)
     body = standard.drop_none(call.body or {})
     wanted = {**current, **{k: v for k, v in body.items()}}
     for key, value in body.items():
@@ -226,11 +191,9 @@ def patch_router(call: Call) -> Reply:
 
 @API.handles("compute.routers.update")
 def update_router(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    _, _, path = _paths(call)
-    current = c.fetch(call, c.ROUTER, path)
-    c.check_idle(call, path)
+    _, _, _, current = c.regional_target(call, KIND)
     body = standard.drop_none(call.body or {})
     if "network" not in body:
         raise c.required_error("resource.network")
@@ -239,17 +202,7 @@ def update_router(call: Call) -> Reply:
 
 @API.handles("compute.routers.delete")
 def delete_router(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    _, region_name, path = _paths(call)
-    current = c.fetch(call, c.ROUTER, path)
-    c.check_idle(call, path)
-    return c.operation(
-        call,
-        op_type="delete",
-        collection="routers",
-        target_path=path,
-        target_id=current["id"],
-        effects=[Effect.delete(c.ROUTER, path)],
-        region_name=region_name,
-    )
+    _, _, path, current = c.regional_target(call, KIND)
+    return c.regional_delete(call, KIND, path, current)

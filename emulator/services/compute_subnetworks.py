@@ -41,19 +41,7 @@ LOG_DEFAULTS = {
 }
 
 
-def _paths(call: Call) -> tuple[str, str, str]:
-    project_id = c.project(call)
-    region_name = c.region(call)
-    return (
-        project_id,
-        region_name,
-        c.regional_path(project_id, region_name, "subnetworks", call.param("subnetwork")),
-    )
-
-
-def replay(call: Call) -> Reply | None:
-    request_id = call.query.get("requestId")
-    return c.replayed(call, c.project(call), request_id) if request_id else None
+KIND = c.Regional("subnetworks", c.SUBNETWORK, "compute#subnetwork", "subnetwork")
 
 
 def _log_config(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -112,14 +100,10 @@ def _check_ranges(
 
 @API.handles("compute.subnetworks.insert")
 def insert_subnetwork(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    region_name = c.region(call)
-    body = standard.drop_none(call.body or {})
-    name = c.check_name(body.get("name"))
-    path = c.regional_path(project_id, region_name, "subnetworks", name)
-    c.check_free(call, c.SUBNETWORK, path)
+    project_id, region_name, body, path, base = c.regional_insert(call, KIND)
+    name = body["name"]
     network_path = c.parse_ref(call, body.get("network"), "resource.network", "networks")
     c.require_existing(call, c.NETWORK, network_path)
     if "region" in body and c.relative(str(body["region"])).rsplit("/", 1)[-1] != region_name:
@@ -128,9 +112,7 @@ def insert_subnetwork(call: Call) -> Reply:
     secondary = _secondary(body.get("secondaryIpRanges", []))
     _check_ranges(call, network_path, [(primary, f"the primary range of '{name}'"), *secondary])
     subnet: dict[str, Any] = {
-        "kind": "compute#subnetwork",
-        "id": c.new_id(),
-        "creationTimestamp": c.timestamp(call),
+        **base,
         "privateIpGoogleAccess": False,
         "purpose": "PRIVATE",
         "stackType": "IPV4_ONLY",
@@ -148,20 +130,12 @@ def insert_subnetwork(call: Call) -> Reply:
         subnet["logConfig"] = _log_config(body["logConfig"])
     if not subnet.get("secondaryIpRanges"):
         subnet.pop("secondaryIpRanges", None)
-    return c.operation(
-        call,
-        op_type="insert",
-        collection="subnetworks",
-        target_path=path,
-        target_id=subnet["id"],
-        effects=[Effect.put(c.SUBNETWORK, path, subnet, f"projects/{project_id}/regions/{region_name}")],
-        region_name=region_name,
-    )
+    return c.regional_write(call, KIND, "insert", subnet)
 
 
 @API.handles("compute.subnetworks.get")
 def get_subnetwork(call: Call) -> dict[str, Any]:
-    _, _, path = _paths(call)
+    _, _, path = KIND.paths(call)
     return c.public(c.fetch(call, c.SUBNETWORK, path))
 
 
@@ -187,11 +161,9 @@ def _same(call: Call, key: str, value: Any, current: dict[str, Any]) -> bool:
 
 @API.handles("compute.subnetworks.patch")
 def patch_subnetwork(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    _, region_name, path = _paths(call)
-    current = c.fetch(call, c.SUBNETWORK, path)
-    c.check_idle(call, path)
+    _, _, path, current = c.regional_target(call, KIND)
     body = standard.drop_none(call.body or {})
     supplied = body.pop("fingerprint", None)
     if not supplied:
@@ -217,44 +189,31 @@ def patch_subnetwork(call: Call) -> Reply:
         network_path = c.relative(current["network"])
         _check_ranges(call, network_path, [(primary, "the primary range"), *secondary], skip=path)
         changes["secondaryIpRanges"] = changes["secondaryIpRanges"] or None
-    return _update(call, path, current, changes, "patch", region_name)
+    return _update(call, path, current, changes, "patch")
 
 
-def _update(
-    call: Call, path: str, current: dict[str, Any], changes: dict[str, Any], op_type: str, region_name: str
-) -> Reply:
+def _update(call: Call, path: str, current: dict[str, Any], changes: dict[str, Any], op_type: str) -> Reply:
+    """Change some fields when the operation is done; the subnetwork gets a new fingerprint."""
     fields = {**changes, "fingerprint": c.fingerprint()}
-    return c.operation(
-        call,
-        op_type=op_type,
-        collection="subnetworks",
-        target_path=path,
-        target_id=current["id"],
-        effects=[Effect.set(c.SUBNETWORK, path, fields)],
-        region_name=region_name,
+    return c.regional_operation(
+        call, KIND, op_type, path, current["id"], Effect.set(c.SUBNETWORK, path, fields)
     )
 
 
 @API.handles("compute.subnetworks.setPrivateIpGoogleAccess")
 def set_private_ip_google_access(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    _, region_name, path = _paths(call)
-    current = c.fetch(call, c.SUBNETWORK, path)
-    c.check_idle(call, path)
+    _, _, path, current = c.regional_target(call, KIND)
     enabled = bool((call.body or {}).get("privateIpGoogleAccess", False))
-    return _update(
-        call, path, current, {"privateIpGoogleAccess": enabled}, "setPrivateIpGoogleAccess", region_name
-    )
+    return _update(call, path, current, {"privateIpGoogleAccess": enabled}, "setPrivateIpGoogleAccess")
 
 
 @API.handles("compute.subnetworks.expandIpCidrRange")
 def expand_ip_cidr_range(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    _, region_name, path = _paths(call)
-    current = c.fetch(call, c.SUBNETWORK, path)
-    c.check_idle(call, path)
+    _, _, path, current = c.regional_target(call, KIND)
     old = ipaddress.IPv4Network(current["ipCidrRange"])
     new = c.cidr((call.body or {}).get("ipCidrRange"), "ipCidrRange")
     if not (new.prefixlen < old.prefixlen and old.subnet_of(new)):
@@ -270,16 +229,14 @@ def expand_ip_cidr_range(call: Call) -> Reply:
     ]
     _check_ranges(call, c.relative(current["network"]), [(new, "the expanded range"), *own], skip=path)
     changes = {"ipCidrRange": str(new), "gatewayAddress": str(new.network_address + 1)}
-    return _update(call, path, current, changes, "expandIpCidrRange", region_name)
+    return _update(call, path, current, changes, "expandIpCidrRange")
 
 
 @API.handles("compute.subnetworks.delete")
 def delete_subnetwork(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    project_id, region_name, path = _paths(call)
-    current = c.fetch(call, c.SUBNETWORK, path)
-    c.check_idle(call, path)
+    project_id, region_name, path, current = c.regional_target(call, KIND)
     if current.get("_auto"):
         raise c.field_error(
             "subnetwork", current["name"], "Cannot delete an auto subnetwork of an auto subnet mode network."
@@ -302,12 +259,4 @@ def delete_subnetwork(call: Call) -> Reply:
         for nat in router.get("nats", []):
             if any(c.relative(s.get("name", "")) == path for s in nat.get("subnetworks", [])):
                 raise c.in_use_error("subnetwork", path, c.relative(router["selfLink"]))
-    return c.operation(
-        call,
-        op_type="delete",
-        collection="subnetworks",
-        target_path=path,
-        target_id=current["id"],
-        effects=[Effect.delete(c.SUBNETWORK, path)],
-        region_name=region_name,
-    )
+    return c.regional_delete(call, KIND, path, current)
