@@ -80,6 +80,11 @@ class Context:
             with self._lock:
                 self._shared_reads = outer
 
+    @property
+    def observing(self) -> bool:
+        """Inside an observation pass (reading the live side), rather than applying."""
+        return self._shared_reads is not None
+
     def shared(self, key: Hashable, read: Callable[[], T]) -> T:
         """The result of `read`, made once per observation pass for everyone asking with `key`.
 

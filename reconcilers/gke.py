@@ -83,7 +83,9 @@ NODE_ROLES = (
     "roles/stackdriver.resourceMetadata.writer",
 )
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
-GKE_POLLING = PollSchedule(initial=1.0, factor=1.5, maximum=20.0, timeout=7200.0)
+#: Cluster and node-pool operations run minutes (a create, ten or more): the first look after
+#: 2 s, then at most every 20 s.
+GKE_POLLING = PollSchedule(initial=2.0, factor=1.5, maximum=20.0, timeout=7200.0)
 #: `ctx.facts` key: API paths of the node pools made by a cluster create in this run.
 POOLS_MADE_WITH_CLUSTER = "gke.pools_made_with_cluster"
 

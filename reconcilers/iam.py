@@ -114,7 +114,7 @@ class ProjectRoles(Kind):
         super().__init__(ctx)
         # Every account's roles live in the one project policy: grants made together are
         # written together, in one read-modify-write.
-        self._edits: GroupCommit[tuple[str, set[str]]] = GroupCommit(self._write_roles)
+        self._edits: GroupCommit[tuple[str, set[str]]] = GroupCommit(self._write_roles, linger=0.02)
 
     def _crm(self) -> Any:
         return self.ctx.clients.discovery("cloudresourcemanager", "v3").projects()

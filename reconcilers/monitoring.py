@@ -68,6 +68,10 @@ def channel_key(email: str) -> str:
     return slug[:63]
 
 
+#: `ctx.facts` key: our channels' server names by key, as read and as created since.
+CHANNEL_NAMES = "monitoring.channel_names"
+
+
 class NotificationChannel(KeyedKind):
     """An email channel; its address is its identity, so the key is derived from it."""
 
@@ -93,14 +97,26 @@ class NotificationChannel(KeyedKind):
         return records[-1].get("mutateTime")
 
     def names_by_key(self) -> dict[str, str]:
-        """Server names of our channels by key, for the policies that notify them."""
-        return {
+        """Server names of our channels by key, for the policies that notify them.
+
+        Read with the live side; while applying, the names read then plus those of channels
+        created since (each alert policy written would otherwise list every channel again).
+        """
+        known = self.ctx.facts.get(CHANNEL_NAMES)
+        if known is not None and not self.ctx.observing:
+            return dict(known)
+        names = {
             live.name: live.body["name"] for live in self.observe([]) if live.managed and not is_copy(live)
         }
+        self.ctx.facts[CHANNEL_NAMES] = names
+        return dict(names)
 
     def create(self, desired: Resource) -> Operation:
         request = _v3(self.ctx).notificationChannels().create(name=_parent(self.ctx), body=desired.body)
-        self.call(request.execute)
+        created = self.call(request.execute)
+        known = self.ctx.facts.get(CHANNEL_NAMES)
+        if known is not None:  # without a reading to add to, the next asker lists them all
+            known[desired.name] = created["name"]
         return DoneOperation(f"create notification channel {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -121,6 +137,8 @@ class NotificationChannel(KeyedKind):
         # (the policies' own updates, which no longer name it, may not have run yet).
         request = _v3(self.ctx).notificationChannels().delete(name=live.body["name"], force=True)
         self.call(request.execute)
+        if not is_copy(live):
+            self.ctx.facts.get(CHANNEL_NAMES, {}).pop(live.name, None)
         return DoneOperation(f"delete notification channel {live.name}")
 
     def delete_note(self, live: LiveResource) -> str | None:
