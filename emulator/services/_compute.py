@@ -361,6 +361,62 @@ def find_operation(call: Call, region_name: str | None) -> dict[str, Any]:
     return record
 
 
+# the steps every global collection takes alike
+
+
+@dataclass(frozen=True)
+class Global:
+    """A global collection: its path segment, store kind, API kind and path parameter."""
+
+    collection: str
+    store_kind: str
+    api_kind: str
+    param: str
+    #: The name its operations are timed under, where the API's resource name differs from the path's.
+    operations: str = ""
+
+    def path(self, call: Call, param: str | None = None) -> str:
+        return global_path(project(call), self.collection, call.param(param or self.param))
+
+
+def global_operation(
+    call: Call, kind: Global, op_type: str, path: str, target_id: str, effects: list[Effect]
+) -> Reply:
+    return operation(
+        call,
+        op_type=op_type,
+        collection=kind.operations or kind.collection,
+        target_path=path,
+        target_id=target_id,
+        effects=effects,
+    )
+
+
+def global_insert(call: Call, kind: Global) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
+    """An insert's (project id, body, path, output-only fields): the name checked and not yet taken."""
+    project_id = project(call)
+    body = standard.drop_none(call.body or {})
+    name = check_name(body.get("name"))
+    path = global_path(project_id, kind.collection, name)
+    check_free(call, kind.store_kind, path)
+    base = {
+        "kind": kind.api_kind,
+        "id": new_id(),
+        "creationTimestamp": timestamp(call),
+        "name": name,
+        "selfLink": link(path),
+    }
+    return project_id, body, path, base
+
+
+def global_target(call: Call, kind: Global, param: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The (path, resource) a change names: it must exist and have no other operation under way."""
+    path = kind.path(call, param)
+    current = fetch(call, kind.store_kind, path)
+    check_idle(call, path)
+    return path, current
+
+
 # the steps every regional collection takes alike
 
 

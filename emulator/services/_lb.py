@@ -10,7 +10,6 @@ those rules live here once, for every module of the chain.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from emulator import standard
@@ -55,12 +54,6 @@ NOUNS = {
 }
 
 USING_KINDS = (BACKEND_SERVICE, URL_MAP, HTTPS_PROXY, HTTP_PROXY, FORWARDING_RULE)
-
-
-def replay(call: Call) -> Reply | None:
-    """The earlier operation of a retried request with the same requestId."""
-    request_id = call.query.get("requestId")
-    return c.replayed(call, c.project(call), request_id) if request_id else None
 
 
 def references(kind: str, resource: dict[str, Any]) -> list[str]:
@@ -179,123 +172,72 @@ def aggregated(
 # the steps every global collection of the chain takes alike
 
 
-@dataclass(frozen=True)
-class Collection:
-    """A global collection of the chain: its path segment, store kind, API kind and path parameter."""
-
-    collection: str
-    store_kind: str
-    api_kind: str
-    param: str
-    #: The name its operations are timed under, where the API's resource name differs from the path's.
-    operations: str = ""
-
-    def path(self, call: Call, param: str | None = None) -> str:
-        return c.global_path(c.project(call), self.collection, call.param(param or self.param))
-
-
-def operation(
-    call: Call, kind: Collection, op_type: str, path: str, target_id: str, effects: list[Effect]
-) -> Reply:
-    return c.operation(
-        call,
-        op_type=op_type,
-        collection=kind.operations or kind.collection,
-        target_path=path,
-        target_id=target_id,
-        effects=effects,
-    )
-
-
-def inserting(call: Call, kind: Collection) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
-    """An insert's (project id, body, path, output-only fields): the name checked and not yet taken."""
-    project_id = c.project(call)
-    body = standard.drop_none(call.body or {})
-    name = c.check_name(body.get("name"))
-    path = c.global_path(project_id, kind.collection, name)
-    c.check_free(call, kind.store_kind, path)
-    base = {
-        "kind": kind.api_kind,
-        "id": c.new_id(),
-        "creationTimestamp": c.timestamp(call),
-        "name": name,
-        "selfLink": c.link(path),
-    }
-    return project_id, body, path, base
-
-
-def changing(call: Call, kind: Collection, param: str | None = None) -> tuple[str, dict[str, Any]]:
-    """The (path, resource) a change names: it must exist and have no other operation under way."""
-    path = kind.path(call, param)
-    current = c.fetch(call, kind.store_kind, path)
-    c.check_idle(call, path)
-    return path, current
-
-
-def fingerprinted(call: Call, kind: Collection) -> tuple[str, dict[str, Any], dict[str, Any]]:
+def fingerprinted(call: Call, kind: c.Global) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """The (path, resource, body) of an update or patch, which must carry the current fingerprint."""
-    path, current = changing(call, kind)
+    path, current = c.global_target(call, kind)
     body = standard.drop_none(call.body or {})
     check_fingerprint(body, current)
     return path, current, body
 
 
 def write(
-    call: Call, kind: Collection, op_type: str, resource: dict[str, Any], refs: Sequence[str] | None
+    call: Call, kind: c.Global, op_type: str, resource: dict[str, Any], refs: Sequence[str] | None
 ) -> Reply:
     """Store a whole resource when the operation is done; with `refs`, only if they still exist then."""
     path = c.relative(resource["selfLink"])
     effects = [Effect.put(kind.store_kind, path, resource, f"projects/{path.split('/')[1]}")]
     if refs is not None:
         effects.insert(0, Effect.hook("compute.lb.present", paths=list(refs)))
-    return operation(call, kind, op_type, path, resource["id"], effects)
+    return c.global_operation(call, kind, op_type, path, resource["id"], effects)
 
 
 def set_fields(
-    call: Call, kind: Collection, op_type: str, path: str, current: dict[str, Any], fields: dict[str, Any]
+    call: Call, kind: c.Global, op_type: str, path: str, current: dict[str, Any], fields: dict[str, Any]
 ) -> Reply:
     """Change some fields when the operation is done; the resource gets a new fingerprint."""
     changes = {**fields, "fingerprint": c.fingerprint()}
-    return operation(call, kind, op_type, path, current["id"], [Effect.set(kind.store_kind, path, changes)])
+    return c.global_operation(
+        call, kind, op_type, path, current["id"], [Effect.set(kind.store_kind, path, changes)]
+    )
 
 
-def set_labels(call: Call, kind: Collection) -> Reply:
+def set_labels(call: Call, kind: c.Global) -> Reply:
     """`setLabels`: the whole label set, guarded by the label fingerprint, which it renews."""
-    path, current = changing(call, kind, "resource")
+    path, current = c.global_target(call, kind, "resource")
     body = dict(call.body or {})
     check_fingerprint(body, current, "labelFingerprint")
     labels = body.get("labels") or {}
     c.check_labels(labels)
     fields = {"labels": labels or None, "labelFingerprint": c.fingerprint(labels)}
     effects = [Effect.set(kind.store_kind, path, fields)]
-    return operation(call, kind, "setLabels", path, current["id"], effects)
+    return c.global_operation(call, kind, "setLabels", path, current["id"], effects)
 
 
-def delete(call: Call, kind: Collection, *, referenced: bool = True) -> Reply:
+def delete(call: Call, kind: c.Global, *, referenced: bool = True) -> Reply:
     """`delete`; a resource others can point at is refused while they do, and again at completion."""
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    path, current = changing(call, kind)
+    path, current = c.global_target(call, kind)
     effects = [Effect.delete(kind.store_kind, path)]
     if referenced:
         refuse_if_used(call, path)
         effects.insert(0, Effect.hook("compute.lb.unused", path=path))
-    return operation(call, kind, "delete", path, current["id"], effects)
+    return c.global_operation(call, kind, "delete", path, current["id"], effects)
 
 
 Render = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def get(call: Call, kind: Collection, render: Render = c.public) -> dict[str, Any]:
+def get(call: Call, kind: c.Global, render: Render = c.public) -> dict[str, Any]:
     return render(c.fetch(call, kind.store_kind, kind.path(call)))
 
 
-def project_items(call: Call, kind: Collection, project_id: str, render: Render) -> list[dict[str, Any]]:
+def project_items(call: Call, kind: c.Global, project_id: str, render: Render) -> list[dict[str, Any]]:
     """Every resource of the collection in a project, as the API shows it."""
     return [render(i) for i in call.ctx.store.list(kind.store_kind, f"projects/{project_id}")]
 
 
-def list_global(call: Call, kind: Collection, render: Render = c.public) -> dict[str, Any]:
+def list_global(call: Call, kind: c.Global, render: Render = c.public) -> dict[str, Any]:
     """`list` of the collection in the caller's project."""
     project_id = c.project(call)
     items = project_items(call, kind, project_id, render)
@@ -303,7 +245,7 @@ def list_global(call: Call, kind: Collection, render: Render = c.public) -> dict
     return c.list_reply(call, f"{kind.api_kind}List", items, list_path)
 
 
-def aggregated_list(call: Call, kind: Collection, api_kind: str, render: Render = c.public) -> dict[str, Any]:
+def aggregated_list(call: Call, kind: c.Global, api_kind: str, render: Render = c.public) -> dict[str, Any]:
     """`aggregatedList` of the collection: the project's resources, under `global`."""
     items = project_items(call, kind, c.project(call), render)
     return aggregated(call, api_kind, kind.collection, items, kind.collection)

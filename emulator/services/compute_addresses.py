@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from emulator import standard
 from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
@@ -20,9 +19,7 @@ API = Api("compute", "v1")
 PRIVATE_POOL = ipaddress.IPv4Network("10.0.0.0/8")
 
 
-def replay(call: Call) -> Reply | None:
-    request_id = call.query.get("requestId")
-    return c.replayed(call, c.project(call), request_id) if request_id else None
+KIND = c.Global("addresses", c.ADDRESS, "compute#address", "address", "globalAddresses")
 
 
 def _external_address(resource_id: str) -> str:
@@ -73,15 +70,11 @@ def _peering_range(call: Call, body: dict[str, Any]) -> tuple[str, dict[str, Any
 
 @API.handles("compute.globalAddresses.insert")
 def insert_address(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    body = standard.drop_none(call.body or {})
-    name = c.check_name(body.get("name"))
-    path = c.global_path(project_id, "addresses", name)
-    c.check_free(call, c.ADDRESS, path)
+    _, body, path, base = c.global_insert(call, KIND)
     c.check_labels(body.get("labels"))
-    resource_id = c.new_id()
+    resource_id = base["id"]
     purpose = body.get("purpose")
     address_type = body.get("addressType", "EXTERNAL")
     placed: dict[str, Any]
@@ -108,25 +101,17 @@ def insert_address(call: Call) -> Reply:
         placed = {"address": body.get("address") or _external_address(resource_id), "networkTier": "PREMIUM"}
     labels = body.get("labels") or {}
     address = {
-        "kind": "compute#address",
-        "id": resource_id,
-        "creationTimestamp": c.timestamp(call),
+        **base,
         **body,
         **placed,
-        "name": name,
+        "name": base["name"],
         "addressType": address_type,
         "status": "RESERVED",
         "selfLink": c.link(path),
         "labelFingerprint": c.fingerprint(labels),
     }
-    return c.operation(
-        call,
-        op_type="insert",
-        collection="globalAddresses",
-        target_path=path,
-        target_id=resource_id,
-        effects=[Effect.put(c.ADDRESS, path, address, f"projects/{project_id}")],
-    )
+    effects = [Effect.put(c.ADDRESS, path, address, "/".join(path.split("/")[:2]))]
+    return c.global_operation(call, KIND, "insert", path, resource_id, effects)
 
 
 def _with_users(call: Call, project_id: str, address: dict[str, Any]) -> dict[str, Any]:
@@ -160,10 +145,7 @@ def list_addresses(call: Call) -> dict[str, Any]:
 
 @API.handles("compute.globalAddresses.setLabels")
 def set_labels(call: Call) -> Reply:
-    project_id = c.project(call)
-    path = c.global_path(project_id, "addresses", call.param("resource"))
-    current = c.fetch(call, c.ADDRESS, path)
-    c.check_idle(call, path)
+    path, current = c.global_target(call, KIND, "resource")
     body = call.body or {}
     supplied = body.get("labelFingerprint")
     if not supplied:
@@ -172,26 +154,17 @@ def set_labels(call: Call) -> Reply:
         raise c.fingerprint_error()
     labels = body.get("labels") or {}
     c.check_labels(labels)
-    return c.operation(
-        call,
-        op_type="setLabels",
-        collection="globalAddresses",
-        target_path=path,
-        target_id=current["id"],
-        effects=[
-            Effect.set(c.ADDRESS, path, {"labels": labels or None, "labelFingerprint": c.fingerprint(labels)})
-        ],
+    fields = {"labels": labels or None, "labelFingerprint": c.fingerprint(labels)}
+    return c.global_operation(
+        call, KIND, "setLabels", path, current["id"], [Effect.set(c.ADDRESS, path, fields)]
     )
 
 
 @API.handles("compute.globalAddresses.delete")
 def delete_address(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    path = c.global_path(project_id, "addresses", call.param("address"))
-    current = c.fetch(call, c.ADDRESS, path)
-    c.check_idle(call, path)
+    path, current = c.global_target(call, KIND)
     network = c.relative(current.get("network", ""))
     for connection in call.ctx.store.list(c.CONNECTION):
         if connection.get("_networkPath") == network and current["name"] in connection.get(
@@ -199,11 +172,5 @@ def delete_address(call: Call) -> Reply:
         ):
             raise c.in_use_error("address", path, f"{network}/peerings/{connection['peering']}")
     lb.refuse_if_used(call, path)
-    return c.operation(
-        call,
-        op_type="delete",
-        collection="globalAddresses",
-        target_path=path,
-        target_id=current["id"],
-        effects=[Effect.hook("compute.lb.unused", path=path), Effect.delete(c.ADDRESS, path)],
-    )
+    effects = [Effect.hook("compute.lb.unused", path=path), Effect.delete(c.ADDRESS, path)]
+    return c.global_operation(call, KIND, "delete", path, current["id"], effects)

@@ -34,7 +34,7 @@ CDN_ON_DEFAULTS: dict[str, Any] = {
     "cacheKeyPolicy": {"includeHost": True, "includeProtocol": True, "includeQueryString": True},
 }
 TTL_DEFAULTS = {"defaultTtl": 3600, "maxTtl": 86400, "clientTtl": 3600}
-KIND = lb.Collection("backendServices", lb.BACKEND_SERVICE, "compute#backendService", "backendService")
+KIND = c.Global("backendServices", lb.BACKEND_SERVICE, "compute#backendService", "backendService")
 
 
 def _cdn_policy(enabled: bool, given: dict[str, Any] | None) -> dict[str, Any]:
@@ -141,9 +141,9 @@ def render(call: Call, service: dict[str, Any]) -> dict[str, Any]:
 
 @API.handles("compute.backendServices.insert")
 def insert_service(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    _, body, _, base = lb.inserting(call, KIND)
+    _, body, _, base = c.global_insert(call, KIND)
     service, refs = _build(call, body, base)
     return lb.write(call, KIND, "insert", service, refs)
 
@@ -176,7 +176,7 @@ def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_typ
 
 @API.handles("compute.backendServices.update")
 def update_service(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
     _, current, body = lb.fingerprinted(call, KIND)
     return _rewrite(call, body, current, "update")
@@ -184,7 +184,7 @@ def update_service(call: Call) -> Reply:
 
 @API.handles("compute.backendServices.patch")
 def patch_service(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
     _, current, body = lb.fingerprinted(call, KIND)
     merged = standard.merge_patch(copy.deepcopy(c.public(current)), body)
@@ -193,9 +193,9 @@ def patch_service(call: Call) -> Reply:
 
 @API.handles("compute.backendServices.setSecurityPolicy")
 def set_security_policy(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    path, current = lb.changing(call, KIND)
+    path, current = c.global_target(call, KIND)
     given = (call.body or {}).get("securityPolicy")
     refs: list[str] = []
     value = None
@@ -208,7 +208,7 @@ def set_security_policy(call: Call) -> Reply:
         refs, value = [policy_path], c.link(policy_path)
     fields = {"securityPolicy": value, "fingerprint": c.fingerprint()}
     effects = [Effect.hook("compute.lb.present", paths=refs), Effect.set(lb.BACKEND_SERVICE, path, fields)]
-    return lb.operation(call, KIND, "setSecurityPolicy", path, current["id"], effects)
+    return c.global_operation(call, KIND, "setSecurityPolicy", path, current["id"], effects)
 
 
 @API.handles("compute.backendServices.delete")

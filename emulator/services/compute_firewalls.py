@@ -23,11 +23,7 @@ PROTOCOLS = {"tcp", "udp", "icmp", "esp", "ah", "sctp", "ipip", "all"}
 PORTED = {"tcp", "udp", "sctp"}
 FIXED = ("name", "network", "direction")
 _PORTS = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
-
-
-def replay(call: Call) -> Reply | None:
-    request_id = call.query.get("requestId")
-    return c.replayed(call, c.project(call), request_id) if request_id else None
+KIND = c.Global("firewalls", c.FIREWALL, "compute#firewall", "firewall")
 
 
 def _entries(entries: list[dict[str, Any]], field: str) -> None:
@@ -93,39 +89,32 @@ def _check(body: dict[str, Any]) -> dict[str, Any]:
 
 @API.handles("compute.firewalls.insert")
 def insert_firewall(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    body = standard.drop_none(call.body or {})
-    name = c.check_name(body.get("name"))
-    path = c.global_path(project_id, "firewalls", name)
-    c.check_free(call, c.FIREWALL, path)
+    _, body, path, base = c.global_insert(call, KIND)
     network_path = c.parse_ref(
         call, body.get("network", "global/networks/default"), "resource.network", "networks"
     )
     c.require_existing(call, c.NETWORK, network_path)
     rule = {
-        "kind": "compute#firewall",
-        "id": c.new_id(),
-        "creationTimestamp": c.timestamp(call),
+        **base,
         **_check(body),
-        "name": name,
+        "name": base["name"],
         "network": c.link(network_path),
         "selfLink": c.link(path),
     }
-    return c.operation(
-        call,
-        op_type="insert",
-        collection="firewalls",
-        target_path=path,
-        target_id=rule["id"],
-        effects=[Effect.put(c.FIREWALL, path, rule, f"projects/{project_id}")],
-    )
+    return _write(call, "insert", rule)
+
+
+def _write(call: Call, op_type: str, rule: dict[str, Any]) -> Reply:
+    path = c.relative(rule["selfLink"])
+    effects = [Effect.put(c.FIREWALL, path, rule, "/".join(path.split("/")[:2]))]
+    return c.global_operation(call, KIND, op_type, path, rule["id"], effects)
 
 
 @API.handles("compute.firewalls.get")
 def get_firewall(call: Call) -> dict[str, Any]:
-    return c.fetch(call, c.FIREWALL, c.global_path(c.project(call), "firewalls", call.param("firewall")))
+    return c.fetch(call, c.FIREWALL, KIND.path(call))
 
 
 @API.handles("compute.firewalls.list")
@@ -136,7 +125,6 @@ def list_firewalls(call: Call) -> dict[str, Any]:
 
 
 def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any], op_type: str) -> Reply:
-    path = c.relative(current["selfLink"])
     for key in FIXED:
         if key not in wanted:
             continue
@@ -149,23 +137,14 @@ def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any], op_typ
             )
     kept = {k: current[k] for k in ("kind", "id", "creationTimestamp", "name", "network", "selfLink")}
     rule = {**_check({k: v for k, v in wanted.items() if k not in kept}), **kept}
-    return c.operation(
-        call,
-        op_type=op_type,
-        collection="firewalls",
-        target_path=path,
-        target_id=current["id"],
-        effects=[Effect.put(c.FIREWALL, path, rule, "/".join(path.split("/")[:2]))],
-    )
+    return _write(call, op_type, rule)
 
 
 @API.handles("compute.firewalls.patch")
 def patch_firewall(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    path = c.global_path(c.project(call), "firewalls", call.param("firewall"))
-    current = c.fetch(call, c.FIREWALL, path)
-    c.check_idle(call, path)
+    _, current = c.global_target(call, KIND)
     body = standard.drop_none(call.body or {})
     wanted = {**current, **body}
     if "allowed" in body and "denied" not in body:
@@ -177,11 +156,9 @@ def patch_firewall(call: Call) -> Reply:
 
 @API.handles("compute.firewalls.update")
 def update_firewall(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    path = c.global_path(c.project(call), "firewalls", call.param("firewall"))
-    current = c.fetch(call, c.FIREWALL, path)
-    c.check_idle(call, path)
+    _, current = c.global_target(call, KIND)
     body = standard.drop_none(call.body or {})
     body.setdefault("network", current["network"])
     return _replace(call, current, body, "update")
@@ -189,16 +166,7 @@ def update_firewall(call: Call) -> Reply:
 
 @API.handles("compute.firewalls.delete")
 def delete_firewall(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    path = c.global_path(c.project(call), "firewalls", call.param("firewall"))
-    current = c.fetch(call, c.FIREWALL, path)
-    c.check_idle(call, path)
-    return c.operation(
-        call,
-        op_type="delete",
-        collection="firewalls",
-        target_path=path,
-        target_id=current["id"],
-        effects=[Effect.delete(c.FIREWALL, path)],
-    )
+    path, current = c.global_target(call, KIND)
+    return c.global_operation(call, KIND, "delete", path, current["id"], [Effect.delete(c.FIREWALL, path)])

@@ -24,7 +24,7 @@ API = Api("compute", "v1")
 TARGETS = ("targetHttpProxies", "targetHttpsProxies")
 SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED")
 _PORTS = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
-KIND = lb.Collection(
+KIND = c.Global(
     "forwardingRules", lb.FORWARDING_RULE, "compute#forwardingRule", "forwardingRule", "globalForwardingRules"
 )
 
@@ -109,9 +109,9 @@ def _clash(call: Call, project_id: str, ip: str, ports: tuple[int, int]) -> None
 
 @API.handles("compute.globalForwardingRules.insert")
 def insert_rule(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    project_id, body, path, base = lb.inserting(call, KIND)
+    project_id, body, path, base = c.global_insert(call, KIND)
     scheme = body.get("loadBalancingScheme", "EXTERNAL")
     if scheme not in SCHEMES:
         raise c.field_error(
@@ -167,15 +167,15 @@ def list_rules(call: Call) -> dict[str, Any]:
 
 @API.handles("compute.globalForwardingRules.setTarget")
 def set_target(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    path, current = lb.changing(call, KIND)
+    path, current = c.global_target(call, KIND)
     target = _target(call, (call.body or {}).get("target"), "target", current["loadBalancingScheme"])
     effects = [
         Effect.hook("compute.lb.present", paths=[target]),
         Effect.set(lb.FORWARDING_RULE, path, {"target": c.link(target), "fingerprint": c.fingerprint()}),
     ]
-    return lb.operation(call, KIND, "setTarget", path, current["id"], effects)
+    return c.global_operation(call, KIND, "setTarget", path, current["id"], effects)
 
 
 @API.handles("compute.globalForwardingRules.setLabels")
@@ -185,7 +185,7 @@ def set_labels(call: Call) -> Reply:
 
 @API.handles("compute.globalForwardingRules.patch")
 def patch_rule(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
     path, current, body = lb.fingerprinted(call, KIND)
     changes: dict[str, Any] = {}

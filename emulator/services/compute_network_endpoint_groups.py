@@ -54,7 +54,7 @@ def _serverless(body: dict[str, Any]) -> None:
 
 @API.handles("compute.regionNetworkEndpointGroups.insert")
 def insert_group(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
     project_id = c.project(call)
     region_name = c.region(call)
@@ -127,7 +127,7 @@ def list_endpoints(call: Call) -> dict[str, Any]:
 
 @API.handles("compute.regionNetworkEndpointGroups.delete")
 def delete_group(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
     region_name, path = _path(call)
     current = c.fetch(call, lb.NEG, path)

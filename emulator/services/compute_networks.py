@@ -68,20 +68,14 @@ def _auto_subnets(call: Call, network: dict[str, Any], project_id: str) -> list[
     return subnets
 
 
-def replay(call: Call) -> Reply | None:
-    request_id = call.query.get("requestId")
-    return c.replayed(call, c.project(call), request_id) if request_id else None
+KIND = c.Global("networks", c.NETWORK, "compute#network", "network")
 
 
 @API.handles("compute.networks.insert")
 def insert_network(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    body = standard.drop_none(call.body or {})
-    name = c.check_name(body.get("name"))
-    path = c.global_path(project_id, "networks", name)
-    c.check_free(call, c.NETWORK, path)
+    project_id, body, path, base = c.global_insert(call, KIND)
     if "IPv4Range" in body:
         raise c.field_error(
             "resource.IPv4Range", body["IPv4Range"], "Legacy networks can no longer be created."
@@ -95,11 +89,9 @@ def insert_network(call: Call) -> Reply:
         **body.get("routingConfig", {}),
     }
     network: dict[str, Any] = {
-        "kind": "compute#network",
-        "id": c.new_id(),
-        "creationTimestamp": c.timestamp(call),
+        **base,
         **body,
-        "name": name,
+        "name": base["name"],
         "selfLink": c.link(path),
         "autoCreateSubnetworks": auto,
         "routingConfig": routing,
@@ -114,20 +106,12 @@ def insert_network(call: Call) -> Reply:
         for subnet in _auto_subnets(call, network, project_id):
             parent = "/".join(c.relative(subnet["selfLink"]).split("/")[:4])
             effects.append(Effect.put(c.SUBNETWORK, c.relative(subnet["selfLink"]), subnet, parent))
-    return c.operation(
-        call,
-        op_type="insert",
-        collection="networks",
-        target_path=path,
-        target_id=network["id"],
-        effects=effects,
-    )
+    return c.global_operation(call, KIND, "insert", path, network["id"], effects)
 
 
 @API.handles("compute.networks.get")
 def get_network(call: Call) -> dict[str, Any]:
-    path = c.global_path(c.project(call), "networks", call.param("network"))
-    return render(call, c.fetch(call, c.NETWORK, path))
+    return render(call, c.fetch(call, c.NETWORK, KIND.path(call)))
 
 
 @API.handles("compute.networks.list")
@@ -139,12 +123,9 @@ def list_networks(call: Call) -> dict[str, Any]:
 
 @API.handles("compute.networks.patch")
 def patch_network(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    path = c.global_path(project_id, "networks", call.param("network"))
-    current = c.fetch(call, c.NETWORK, path)
-    c.check_idle(call, path)
+    path, current = c.global_target(call, KIND)
     body = standard.drop_none(call.body or {})
     for key, value in body.items():
         if key not in PATCHABLE and current.get(key) != value:
@@ -152,14 +133,8 @@ def patch_network(call: Call) -> Reply:
     if "mtu" in body:
         _check_mtu(body["mtu"])
     updated = standard.merge_patch(current, {k: v for k, v in body.items() if k in PATCHABLE})
-    return c.operation(
-        call,
-        op_type="patch",
-        collection="networks",
-        target_path=path,
-        target_id=current["id"],
-        effects=[Effect.set(c.NETWORK, path, {k: updated.get(k) for k in PATCHABLE})],
-    )
+    effects = [Effect.set(c.NETWORK, path, {k: updated.get(k) for k in PATCHABLE})]
+    return c.global_operation(call, KIND, "patch", path, current["id"], effects)
 
 
 def users(call: Call, path: str) -> list[str]:
@@ -182,12 +157,9 @@ def users(call: Call, path: str) -> list[str]:
 
 @API.handles("compute.networks.delete")
 def delete_network(call: Call) -> Reply:
-    if (known := replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    project_id = c.project(call)
-    path = c.global_path(project_id, "networks", call.param("network"))
-    current = c.fetch(call, c.NETWORK, path)
-    c.check_idle(call, path)
+    path, current = c.global_target(call, KIND)
     blocking = users(call, path)
     if blocking:
         raise c.in_use_error("network", path, blocking[0])
@@ -195,11 +167,4 @@ def delete_network(call: Call) -> Reply:
     for subnet in call.ctx.store.list(c.SUBNETWORK):
         if c.relative(subnet["network"]) == path and subnet.get("_auto"):
             effects.append(Effect.delete(c.SUBNETWORK, c.relative(subnet["selfLink"])))
-    return c.operation(
-        call,
-        op_type="delete",
-        collection="networks",
-        target_path=path,
-        target_id=current["id"],
-        effects=effects,
-    )
+    return c.global_operation(call, KIND, "delete", path, current["id"], effects)

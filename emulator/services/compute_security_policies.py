@@ -45,7 +45,7 @@ DEFAULT_RULE: dict[str, Any] = {
 }
 
 
-KIND = lb.Collection("securityPolicies", lb.SECURITY_POLICY, "compute#securityPolicy", "securityPolicy")
+KIND = c.Global("securityPolicies", lb.SECURITY_POLICY, "compute#securityPolicy", "securityPolicy")
 
 
 def _match(rule: dict[str, Any], field: str) -> None:
@@ -147,9 +147,9 @@ def _rules(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 @API.handles("compute.securityPolicies.insert")
 def insert_policy(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    _, body, path, base = lb.inserting(call, KIND)
+    _, body, path, base = c.global_insert(call, KIND)
     policy_type = body.get("type", "CLOUD_ARMOR")
     if policy_type not in ("CLOUD_ARMOR", "CLOUD_ARMOR_EDGE"):
         raise c.field_error(
@@ -182,7 +182,7 @@ def list_policies(call: Call) -> dict[str, Any]:
 
 @API.handles("compute.securityPolicies.patch")
 def patch_policy(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
     path, current, body = lb.fingerprinted(call, KIND)
     if "rules" in body:
@@ -234,7 +234,7 @@ def get_rule(call: Call) -> dict[str, Any]:
 
 @API.handles("compute.securityPolicies.addRule")
 def add_rule(call: Call) -> Reply:
-    path, current = lb.changing(call, KIND)
+    path, current = c.global_target(call, KIND)
     rule = checked_rule(standard.drop_none(call.body or {}), "resource")
     if any(r["priority"] == rule["priority"] for r in current.get("rules", [])):
         raise c.field_error(
@@ -245,7 +245,7 @@ def add_rule(call: Call) -> Reply:
 
 @API.handles("compute.securityPolicies.patchRule")
 def patch_rule(call: Call) -> Reply:
-    path, current = lb.changing(call, KIND)
+    path, current = c.global_target(call, KIND)
     priority = _priority(call, current, present=True)
     body = standard.drop_none(call.body or {})
     old = next(r for r in current["rules"] if r["priority"] == priority)
@@ -268,7 +268,7 @@ def patch_rule(call: Call) -> Reply:
 
 @API.handles("compute.securityPolicies.removeRule")
 def remove_rule(call: Call) -> Reply:
-    path, current = lb.changing(call, KIND)
+    path, current = c.global_target(call, KIND)
     priority = _priority(call, current, present=True)
     if priority == DEFAULT_PRIORITY:
         raise c.field_error("priority", priority, "The default rule of a security policy cannot be removed.")

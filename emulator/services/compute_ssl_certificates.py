@@ -19,7 +19,7 @@ from emulator.services import _lb as lb
 API = Api("compute", "v1")
 
 MAX_DOMAINS = 100
-KIND = lb.Collection("sslCertificates", lb.CERTIFICATE, "compute#sslCertificate", "sslCertificate")
+KIND = c.Global("sslCertificates", lb.CERTIFICATE, "compute#sslCertificate", "sslCertificate")
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z][-a-z0-9]{0,61}[a-z0-9]$"
 )
@@ -78,9 +78,9 @@ def _self_managed(body: dict[str, Any]) -> dict[str, Any]:
 
 @API.handles("compute.sslCertificates.insert")
 def insert_certificate(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    _, body, _, base = lb.inserting(call, KIND)
+    _, body, _, base = c.global_insert(call, KIND)
     kind_fields = _managed(body) if body.get("type") == "MANAGED" else _self_managed(body)
     certificate: dict[str, Any] = {
         **base,

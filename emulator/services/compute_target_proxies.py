@@ -28,7 +28,7 @@ FIXED = ("name", "description", "httpKeepAliveTimeoutSec", "proxyBind", "tlsEarl
 
 
 @dataclass(frozen=True)
-class ProxyKind(lb.Collection):
+class ProxyKind(c.Global):
     https: bool = False
 
 
@@ -48,9 +48,9 @@ def _certificates(call: Call, values: Any, field: str) -> tuple[list[str], list[
 
 
 def _insert(call: Call, kind: ProxyKind) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    _, body, path, base = lb.inserting(call, kind)
+    _, body, path, base = c.global_insert(call, kind)
     map_path, _ = lb.reference(call, body.get("urlMap"), "resource.urlMap", "urlMaps")
     refs = [map_path]
     proxy: dict[str, Any] = {
@@ -88,7 +88,7 @@ def _aggregated(call: Call, kind: ProxyKind) -> dict[str, Any]:
 
 
 def _patch(call: Call, kind: ProxyKind) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
     path, current, body = lb.fingerprinted(call, kind)
     for key, value in body.items():
@@ -102,15 +102,15 @@ def _patch(call: Call, kind: ProxyKind) -> Reply:
 
 
 def _set_url_map(call: Call, kind: ProxyKind) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    path, current = lb.changing(call, kind)
+    path, current = c.global_target(call, kind)
     map_path, _ = lb.reference(call, (call.body or {}).get("urlMap"), "urlMap", "urlMaps")
     effects = [
         Effect.hook("compute.lb.present", paths=[map_path]),
         Effect.set(kind.store_kind, path, {"urlMap": c.link(map_path), "fingerprint": c.fingerprint()}),
     ]
-    return lb.operation(call, kind, "setUrlMap", path, current["id"], effects)
+    return c.global_operation(call, kind, "setUrlMap", path, current["id"], effects)
 
 
 # HTTPS
@@ -148,20 +148,20 @@ def set_https_url_map(call: Call) -> Reply:
 
 @API.handles("compute.targetHttpsProxies.setSslCertificates")
 def set_certificates(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    path, current = lb.changing(call, HTTPS)
+    path, current = c.global_target(call, HTTPS)
     paths, links = _certificates(call, (call.body or {}).get("sslCertificates"), "sslCertificates")
     effects = [
         Effect.hook("compute.lb.present", paths=paths),
         Effect.set(HTTPS.store_kind, path, {"sslCertificates": links, "fingerprint": c.fingerprint()}),
     ]
-    return lb.operation(call, HTTPS, "setSslCertificates", path, current["id"], effects)
+    return c.global_operation(call, HTTPS, "setSslCertificates", path, current["id"], effects)
 
 
 @API.handles("compute.targetHttpsProxies.setQuicOverride")
 def set_quic_override(call: Call) -> Reply:
-    path, current = lb.changing(call, HTTPS)
+    path, current = c.global_target(call, HTTPS)
     value = (call.body or {}).get("quicOverride") or "NONE"
     return lb.set_fields(call, HTTPS, "setQuicOverride", path, current, {"quicOverride": value})
 

@@ -23,7 +23,7 @@ API = Api("compute", "v1")
 KEPT = ("kind", "id", "creationTimestamp", "name", "selfLink")
 _PATH = re.compile(r"^/[^*?#]*(/\*)?$|^/\*$")
 REDIRECT_DEFAULTS = {"redirectResponseCode": "MOVED_PERMANENTLY_DEFAULT", "stripQuery": False}
-KIND = lb.Collection("urlMaps", lb.URL_MAP, "compute#urlMap", "urlMap")
+KIND = c.Global("urlMaps", lb.URL_MAP, "compute#urlMap", "urlMap")
 
 
 def _one_default(holder: dict[str, Any], field: str) -> None:
@@ -158,9 +158,9 @@ def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict
 
 @API.handles("compute.urlMaps.insert")
 def insert_url_map(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
-    _, body, _, base = lb.inserting(call, KIND)
+    _, body, _, base = c.global_insert(call, KIND)
     url_map, refs = _build(call, body, base)
     return lb.write(call, KIND, "insert", url_map, refs)
 
@@ -186,7 +186,7 @@ def _rewrite(call: Call, body: dict[str, Any], current: dict[str, Any], op_type:
 
 @API.handles("compute.urlMaps.update")
 def update_url_map(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
     _, current, body = lb.fingerprinted(call, KIND)
     return _rewrite(call, body, current, "update")
@@ -194,7 +194,7 @@ def update_url_map(call: Call) -> Reply:
 
 @API.handles("compute.urlMaps.patch")
 def patch_url_map(call: Call) -> Reply:
-    if (known := lb.replay(call)) is not None:
+    if (known := c.replay(call)) is not None:
         return known
     _, current, body = lb.fingerprinted(call, KIND)
     return _rewrite(call, standard.merge_patch(c.public(current), body), current, "patch")
@@ -206,7 +206,7 @@ def invalidate_cache(call: Call) -> Reply:
     current = c.fetch(call, lb.URL_MAP, path)
     if not (call.body or {}).get("path"):
         raise c.required_error("path")
-    return lb.operation(call, KIND, "invalidateCache", path, current["id"], [])
+    return c.global_operation(call, KIND, "invalidateCache", path, current["id"], [])
 
 
 @API.handles("compute.urlMaps.delete")
