@@ -84,6 +84,8 @@ class Executor:
 
     def run(self, plan: Plan) -> ApplyResult:
         changes = {c.address: c for c in plan.pending}
+        for name, kind in self.kinds.items():
+            kind.planned([c for c in plan.pending if c.kind == name])
         waits = schedule(plan.pending, self.kinds)
         remaining = {step: set(deps) for step, deps in waits.items()}
         steps_left = {address: {s for s in waits if s.address == address} for address in changes}

@@ -23,7 +23,7 @@ R = TypeVar("R")
 
 if TYPE_CHECKING:
     from provisioner.context import Context
-    from provisioner.plan import FieldChange
+    from provisioner.plan import Change, FieldChange
     from provisioner.pricing import CostLine, PriceTable
 
 
@@ -139,6 +139,11 @@ class Kind(ABC):
     def holds_data(self, live: LiveResource) -> bool:
         """Whether deleting this live resource now would destroy data."""
         return self.stateful
+
+    def planned(self, changes: Sequence[Change]) -> None:
+        """The changes of this kind an apply is about to make, before it makes any: a kind whose
+        API takes several in one call (enabling APIs) can then send them all in the first."""
+        return None
 
     def retryable(self, err: ApiError) -> bool:
         """Extra API answers that mean 'busy, try again' for this kind."""

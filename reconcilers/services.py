@@ -25,7 +25,7 @@ from provisioner.context import Context
 from provisioner.group_commit import GroupCommit
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import DoneOperation, Operation, wait_for
-from provisioner.plan import FieldChange
+from provisioner.plan import Change, FieldChange
 from provisioner.resource import LiveResource, Resource
 from reconcilers._compute import list_all
 from reconcilers._operations import LongRunningOperation
@@ -63,6 +63,9 @@ class ProjectService(Kind):
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
+        #: APIs this apply enables, told before it starts; those already asked for in a call.
+        self._to_enable: set[str] = set()
+        self._asked: set[str] = set()
         # The enables of a fresh project all start at once: wait a moment to send them together.
         self._enables: GroupCommit[str] = GroupCommit(self._batch_enable, linger=0.02)
 
@@ -87,11 +90,26 @@ class ProjectService(Kind):
         self._enables.submit(desired.name)
         return DoneOperation(f"enable {desired.name}")
 
+    def planned(self, changes: Sequence[Change]) -> None:
+        self._to_enable = {c.name for c in changes if c.action in ("create", "update")}
+
     def _batch_enable(self, services: list[str]) -> None:
-        """Enable `services` in calls of at most twenty, each waited on before the next."""
+        """Enable `services`, and every other API this apply enables, in calls of at most twenty,
+        each waited on before the next: a fresh project's APIs go out in one call, not one per
+        worker that happened to be free. One already asked for (and waited on) is not again."""
         api = _services(self.ctx)
         parent = f"projects/{self.ctx.project}"
-        wanted = sorted(set(services))
+        wanted = sorted((set(services) | self._to_enable) - self._asked)
+        self._asked |= set(wanted)
+        try:
+            self._enable(api, parent, wanted)
+        except Exception:
+            # From now on each API on its own: the next asker sends its own again, and hears why.
+            self._asked -= set(wanted)
+            self._to_enable = set()
+            raise
+
+    def _enable(self, api: Any, parent: str, wanted: list[str]) -> None:
         for start in range(0, len(wanted), BATCH_LIMIT):
             chunk = wanted[start : start + BATCH_LIMIT]
             if len(chunk) == 1:
