@@ -18,6 +18,15 @@ from emulator.registry import Call
 _MISSING = object()
 
 
+def operation_named(call: Call, not_found_text: str = "Operation '{name}' not found.") -> dict[str, Any]:
+    """`operations.get` of a google.longrunning API: the shared operation table, by full name."""
+    name = call.param("name")
+    record = call.ctx.operations.record(name)
+    if record is None:
+        raise not_found(not_found_text.format(name=name))
+    return call.ctx.operations.view(record)
+
+
 def fetch(call: Call, kind: str, name: str, label: str) -> dict[str, Any]:
     found = call.ctx.store.get(kind, name)
     if found is None:

@@ -7,17 +7,14 @@ from typing import Any
 from emulator.errors import not_found
 from emulator.locations import KMS_MULTI_REGIONS, REGIONS
 from emulator.registry import Api, Call
+from emulator.standard import operation_named
 
 API = Api("cloudkms", "v1")
 
 
 @API.handles("cloudkms.projects.locations.operations.get")
 def get_operation(call: Call) -> dict[str, Any]:
-    name = call.param("name")
-    record = call.ctx.operations.record(name)
-    if record is None:
-        raise not_found(f"Operation {name} not found.")
-    return call.ctx.operations.view(record)
+    return operation_named(call, "Operation {name} not found.")
 
 
 def _location(project: str, location_id: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from emulator.effects import Effect
 from emulator.errors import ApiError, aborted, failed_precondition, invalid, not_found
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.standard import operation_named
 
 API = Api("servicenetworking", "v1")
 
@@ -235,8 +236,4 @@ def delete_connection(call: Call) -> Reply:
 
 @API.handles("servicenetworking.operations.get")
 def get_operation(call: Call) -> dict[str, Any]:
-    name = call.param("name")
-    record = call.ctx.operations.record(name)
-    if record is None:
-        raise not_found(f"Operation '{name}' not found.")
-    return call.ctx.operations.view(record)
+    return operation_named(call)

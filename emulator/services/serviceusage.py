@@ -14,9 +14,9 @@ from typing import Any
 
 from emulator import service_catalog as sc
 from emulator.effects import Effect
-from emulator.errors import ApiError, failed_precondition, invalid, not_found, permission_denied
+from emulator.errors import ApiError, failed_precondition, invalid, permission_denied
 from emulator.registry import Api, Call, Reply
-from emulator.standard import paginate
+from emulator.standard import operation_named, paginate
 
 API = Api("serviceusage", "v1")
 
@@ -192,8 +192,4 @@ def disable(call: Call) -> Reply:
 
 @API.handles("serviceusage.operations.get")
 def get_operation(call: Call) -> dict[str, Any]:
-    name = call.param("name")
-    record = call.ctx.operations.record(name)
-    if record is None:
-        raise not_found(f"Operation '{name}' not found.")
-    return call.ctx.operations.view(record)
+    return operation_named(call)

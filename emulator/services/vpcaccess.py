@@ -284,8 +284,4 @@ def delete_connector(call: Call) -> Reply:
 
 @API.handles("vpcaccess.projects.locations.operations.get")
 def get_operation(call: Call) -> dict[str, Any]:
-    name = call.param("name")
-    record = call.ctx.operations.record(name)
-    if record is None:
-        raise not_found(f"Operation '{name}' not found.")
-    return call.ctx.operations.view(record)
+    return standard.operation_named(call)
