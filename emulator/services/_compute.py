@@ -392,10 +392,18 @@ def global_operation(
     )
 
 
+#: Fields the API sets on every resource; a request that sends them is not heard on them.
+OUTPUT_ONLY = frozenset({"kind", "id", "creationTimestamp", "selfLink"})
+
+
+def _without_output_only(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in OUTPUT_ONLY}
+
+
 def global_insert(call: Call, kind: Global) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
     """An insert's (project id, body, path, output-only fields): the name checked and not yet taken."""
     project_id = project(call)
-    body = standard.drop_none(call.body or {})
+    body = _without_output_only(standard.drop_none(call.body or {}))
     name = check_name(body.get("name"))
     path = global_path(project_id, kind.collection, name)
     check_free(call, kind.store_kind, path)
@@ -444,7 +452,7 @@ def regional_insert(call: Call, kind: Regional) -> tuple[str, str, dict[str, Any
     """An insert's (project id, region, body, path, kind/id/creation time); the name is not yet taken."""
     project_id = project(call)
     region_name = region(call)
-    body = standard.drop_none(call.body or {})
+    body = _without_output_only(standard.drop_none(call.body or {}))
     name = check_name(body.get("name"))
     path = regional_path(project_id, region_name, kind.collection, name)
     check_free(call, kind.store_kind, path)

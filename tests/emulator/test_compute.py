@@ -397,3 +397,15 @@ def test_realistic_profile_router_before_network(realistic: Emulator) -> None:
 
     assert span(router) == pytest.approx(0.11, abs=0.01)
     assert span(network) == pytest.approx(0.22, abs=0.01)
+
+
+def test_output_only_fields_sent_on_insert_are_not_heard(compute) -> None:
+    body = {
+        "name": "heard-net",
+        "autoCreateSubnetworks": False,
+        "id": "42",
+        "creationTimestamp": "1999-01-01",
+    }
+    wait(compute, compute.networks().insert(project=PROJECT, body=body).execute())
+    network = compute.networks().get(project=PROJECT, network="heard-net").execute()
+    assert network["id"] != "42" and not network["creationTimestamp"].startswith("1999")
