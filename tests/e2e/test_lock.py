@@ -118,7 +118,9 @@ def test_two_applies_started_together_exactly_one_writes(emulator, cli):
     codes = sorted(code for _, _, code in results)
     assert codes == [0, 1], results
     loser_err = next(err for _, err, code in results if code == 1)
-    assert "holds the lock" in loser_err
+    # The other one either met the lock, or took it after the first was done and found the
+    # drift it had planned to correct already gone: either way it wrote nothing.
+    assert "holds the lock" in loser_err or "plan shown is stale" in loser_err, loser_err
     patches = [r for r in emulator.requests() if r.method_id == "storage.buckets.patch"]
     assert len(patches) == 1, "the drift is corrected once, by the one writer"
 
