@@ -21,16 +21,22 @@ class Clock:
         self._store = store
         self._offset = float(store.setting(_OFFSET, "0")) if store is not None else 0.0
         self._lock = threading.Lock()
+        self._persisting = threading.Lock()
 
     def now(self) -> float:
         with self._lock:
             return time.time() + self._offset
 
     def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._offset += seconds
+        # Written outside the clock's lock: a request holds the store's lock while it reads the
+        # clock, and the two locks must never be taken in the other order. One writer at a time,
+        # so the last offset written is the latest.
+        with self._persisting:
+            with self._lock:
+                self._offset += seconds
+                offset = self._offset
             if self._store is not None:
-                self._store.set_setting(_OFFSET, repr(self._offset))
+                self._store.set_setting(_OFFSET, repr(offset))
 
     def datetime(self) -> datetime:
         return datetime.fromtimestamp(self.now(), UTC)
