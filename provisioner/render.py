@@ -257,7 +257,7 @@ def _md_sections(plan: Plan, cell_limit: int | None = None) -> list[_Section]:
         notices = sorted(plan.notices.items())
         rows = [f"| `{address}` | {_md_cell(notice, cell_limit)} |" for address, notice in notices]
         head = ["| resource | notice |", "| --- | --- |"]
-        sections.append(_Section("notices", f"ℹ️ {len(rows)} unchanged, worth knowing", [], rows, head))
+        sections.append(_Section("notices", f"ℹ️ {len(rows)} worth knowing", [], rows, head))
     if plan.ignored:
         rows = [
             f"| `{address}` | `{f.path}` | {_md_cell(mask(f.live, f.path), cell_limit)}"
