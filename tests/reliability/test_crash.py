@@ -38,9 +38,14 @@ def _writes_of_a_clean_run(tmp_path_factory) -> int:
         emu.stop()
 
 
+#: Writes that go out together (project role grants, API enables) are gathered by timing, so
+#: two clean runs may differ by a write or two: kill points stay clear of the last few.
+WRITES_THAT_MAY_MERGE = 3
+
+
 @pytest.fixture(scope="module")
 def kill_points(tmp_path_factory) -> list[int]:
-    total = _writes_of_a_clean_run(tmp_path_factory)
+    total = _writes_of_a_clean_run(tmp_path_factory) - WRITES_THAT_MAY_MERGE
     return sorted({1 + round(i * (total - 1) / (KILLS - 1)) for i in range(KILLS)})
 
 
