@@ -205,20 +205,20 @@ def check_idle(call: Call, cluster: str) -> None:
 def operation(
     call: Call,
     *,
-    project_id: str,
-    number: str,
-    location: str,
     cluster: str,
     op_type: str,
     target: str,
     effects: Iterable[Effect] = (),
     failure_effects: Iterable[Effect] = (),
 ) -> Reply:
-    """Start a container Operation on `cluster`; its effects land when it is DONE.
+    """Start a container Operation on `cluster` (its canonical path); its effects land when it
+    is DONE.
 
     `target` is the path of what it acts on (the cluster or one of its pools); links
     name the project by number, as GKE's operation links do.
     """
+    _, project_id, _, location = cluster.split("/")[:4]
+    _, number = call.ctx.projects.require(project_id)
     short = f"operation-{int(call.ctx.clock.now() * 1000)}-{secrets.token_hex(4)}"
     by_number = target.replace(f"projects/{project_id}/", f"projects/{number}/", 1)
     extra = {

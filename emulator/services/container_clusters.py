@@ -233,7 +233,7 @@ def _pools_requested(body: dict[str, Any], autopilot: bool) -> list[dict[str, An
 
 @API.handles("container.projects.locations.clusters.create")
 def create_cluster(call: Call) -> Reply:
-    project_id, number, location = k.parent(call, call.param("parent"), "container.clusters.create")
+    project_id, _, location = k.parent(call, call.param("parent"), "container.clusters.create")
     body = dict((call.body or {}).get("cluster") or {})
     if not body:
         raise invalid('Required field "cluster" is missing.', field="cluster")
@@ -334,9 +334,6 @@ def create_cluster(call: Call) -> Reply:
     pool_paths = [f"{path}/nodePools/{p['name']}" for p in pools]
     return k.operation(
         call,
-        project_id=project_id,
-        number=number,
-        location=location,
         cluster=path,
         op_type="CREATE_CLUSTER",
         target=path,
@@ -451,9 +448,7 @@ def _pool_autoscaling(call: Call, path: str, update: dict[str, Any]) -> tuple[st
 
 @API.handles("container.projects.locations.clusters.update")
 def update_cluster(call: Call) -> Reply:
-    project_id, number, location, path = k.split_cluster(
-        call, call.param("name"), "container.clusters.update"
-    )
+    project_id, _, location, path = k.split_cluster(call, call.param("name"), "container.clusters.update")
     current = k.fetch_cluster(call, path)
     k.check_idle(call, path)
     update = dict((call.body or {}).get("update") or {})
@@ -469,9 +464,6 @@ def update_cluster(call: Call) -> Reply:
         pool_path, fields = _pool_autoscaling(call, path, update)
         return k.operation(
             call,
-            project_id=project_id,
-            number=number,
-            location=location,
             cluster=path,
             op_type="UPDATE_CLUSTER",
             target=pool_path,
@@ -484,9 +476,6 @@ def update_cluster(call: Call) -> Reply:
     op_type = "UPGRADE_MASTER" if "currentMasterVersion" in fields else "UPDATE_CLUSTER"
     return k.operation(
         call,
-        project_id=project_id,
-        number=number,
-        location=location,
         cluster=path,
         op_type=op_type,
         target=path,
@@ -497,9 +486,7 @@ def update_cluster(call: Call) -> Reply:
 
 @API.handles("container.projects.locations.clusters.setResourceLabels")
 def set_resource_labels(call: Call) -> Reply:
-    project_id, number, location, path = k.split_cluster(
-        call, call.param("name"), "container.clusters.update"
-    )
+    *_, path = k.split_cluster(call, call.param("name"), "container.clusters.update")
     current = k.fetch_cluster(call, path)
     k.check_idle(call, path)
     body = call.body or {}
@@ -514,9 +501,6 @@ def set_resource_labels(call: Call) -> Reply:
     labels = k.check_labels(body.get("resourceLabels"), "resource_labels")
     return k.operation(
         call,
-        project_id=project_id,
-        number=number,
-        location=location,
         cluster=path,
         op_type="SET_LABELS",
         target=path,
@@ -536,9 +520,7 @@ def set_resource_labels(call: Call) -> Reply:
 
 @API.handles("container.projects.locations.clusters.delete")
 def delete_cluster(call: Call) -> Reply:
-    project_id, number, location, path = k.split_cluster(
-        call, call.param("name"), "container.clusters.delete"
-    )
+    project_id, _, location, path = k.split_cluster(call, call.param("name"), "container.clusters.delete")
     current = k.fetch_cluster(call, path)
     k.check_idle(call, path)
     pools = [f"{path}/nodePools/{p['name']}" for p in k.pools_of(call, path)]
@@ -547,9 +529,6 @@ def delete_cluster(call: Call) -> Reply:
     )
     return k.operation(
         call,
-        project_id=project_id,
-        number=number,
-        location=location,
         cluster=path,
         op_type="DELETE_CLUSTER",
         target=path,

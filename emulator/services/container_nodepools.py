@@ -41,29 +41,24 @@ UPDATABLE = {
 }
 
 
-def _cluster_for_write(
-    call: Call, name: str, permission: str
-) -> tuple[str, str, str, str, str, dict[str, Any]]:
-    project_id, number, location, cluster, pool = k.split_pool(call, name, permission)
+def _cluster_for_write(call: Call, name: str, permission: str) -> tuple[str, str, dict[str, Any]]:
+    """(cluster path, pool path, cluster) of a pool a request changes."""
+    *_, cluster, pool = k.split_pool(call, name, permission)
     current = k.fetch_cluster(call, cluster)
     k.refuse_autopilot(current)
-    return project_id, number, location, cluster, pool, current
+    return cluster, pool, current
 
 
 def _start(
     call: Call,
-    ids: tuple[str, str, str, str],
+    cluster: str,
     op_type: str,
     target: str,
     effects: list[Effect],
     failure_effects: list[Effect] | None = None,
 ) -> Reply:
-    project_id, number, location, cluster = ids
     return k.operation(
         call,
-        project_id=project_id,
-        number=number,
-        location=location,
         cluster=cluster,
         op_type=op_type,
         target=target,
@@ -74,9 +69,7 @@ def _start(
 
 @API.handles("container.projects.locations.clusters.nodePools.create")
 def create_node_pool(call: Call) -> Reply:
-    project_id, number, location, cluster = k.split_cluster(
-        call, call.param("parent"), "container.clusters.update"
-    )
+    *_, cluster = k.split_cluster(call, call.param("parent"), "container.clusters.update")
     current = k.fetch_cluster(call, cluster)
     k.refuse_autopilot(current)
     k.check_idle(call, cluster)
@@ -90,7 +83,7 @@ def create_node_pool(call: Call) -> Reply:
     call.ctx.store.put(k.NODE_POOL, path, pool, cluster)
     return _start(
         call,
-        (project_id, number, location, cluster),
+        cluster,
         "CREATE_NODE_POOL",
         path,
         [Effect.set(k.NODE_POOL, path, {"status": "RUNNING"})],
@@ -114,15 +107,13 @@ def list_node_pools(call: Call) -> dict[str, Any]:
 
 @API.handles("container.projects.locations.clusters.nodePools.delete")
 def delete_node_pool(call: Call) -> Reply:
-    project_id, number, location, cluster, path, _ = _cluster_for_write(
-        call, call.param("name"), "container.clusters.update"
-    )
+    cluster, path, _ = _cluster_for_write(call, call.param("name"), "container.clusters.update")
     current = k.fetch_pool(call, path)
     k.check_idle(call, cluster)
     call.ctx.store.put(k.NODE_POOL, path, {**current, "status": "STOPPING"}, cluster)
     return _start(
         call,
-        (project_id, number, location, cluster),
+        cluster,
         "DELETE_NODE_POOL",
         path,
         [Effect.delete(k.NODE_POOL, path)],
@@ -132,15 +123,13 @@ def delete_node_pool(call: Call) -> Reply:
 
 @API.handles("container.projects.locations.clusters.nodePools.setAutoscaling")
 def set_autoscaling(call: Call) -> Reply:
-    project_id, number, location, cluster, path, _ = _cluster_for_write(
-        call, call.param("name"), "container.clusters.update"
-    )
+    cluster, path, _ = _cluster_for_write(call, call.param("name"), "container.clusters.update")
     k.fetch_pool(call, path)
     k.check_idle(call, cluster)
     autoscaling = nodes.check_autoscaling((call.body or {}).get("autoscaling"), "autoscaling")
     return _start(
         call,
-        (project_id, number, location, cluster),
+        cluster,
         "UPDATE_CLUSTER",
         path,
         [Effect.set(k.NODE_POOL, path, {"autoscaling": autoscaling, "etag": k.new_etag()})],
@@ -149,9 +138,7 @@ def set_autoscaling(call: Call) -> Reply:
 
 @API.handles("container.projects.locations.clusters.nodePools.setSize")
 def set_size(call: Call) -> Reply:
-    project_id, number, location, cluster, path, _ = _cluster_for_write(
-        call, call.param("name"), "container.clusters.update"
-    )
+    cluster, path, _ = _cluster_for_write(call, call.param("name"), "container.clusters.update")
     current = k.fetch_pool(call, path)
     k.check_idle(call, cluster)
     count = (call.body or {}).get("nodeCount")
@@ -160,7 +147,7 @@ def set_size(call: Call) -> Reply:
     total = int(count) * len(current.get("locations") or [None])
     return _start(
         call,
-        (project_id, number, location, cluster),
+        cluster,
         "SET_NODE_POOL_SIZE",
         path,
         [Effect.set(k.NODE_POOL, path, {"_nodeCount": total, "etag": k.new_etag()})],
@@ -169,9 +156,7 @@ def set_size(call: Call) -> Reply:
 
 @API.handles("container.projects.locations.clusters.nodePools.setManagement")
 def set_management(call: Call) -> Reply:
-    project_id, number, location, cluster, path, _ = _cluster_for_write(
-        call, call.param("name"), "container.clusters.update"
-    )
+    cluster, path, _ = _cluster_for_write(call, call.param("name"), "container.clusters.update")
     k.fetch_pool(call, path)
     k.check_idle(call, cluster)
     management = (call.body or {}).get("management")
@@ -179,7 +164,7 @@ def set_management(call: Call) -> Reply:
         raise invalid('Required field "management" is missing.', field="management")
     return _start(
         call,
-        (project_id, number, location, cluster),
+        cluster,
         "SET_NODE_POOL_MANAGEMENT",
         path,
         [Effect.set(k.NODE_POOL, path, {"management": management, "etag": k.new_etag()})],
@@ -241,9 +226,7 @@ def _updated_fields(current: dict[str, Any], cluster: dict[str, Any], body: dict
 
 @API.handles("container.projects.locations.clusters.nodePools.update")
 def update_node_pool(call: Call) -> Reply:
-    project_id, number, location, cluster_path, path, cluster = _cluster_for_write(
-        call, call.param("name"), "container.clusters.update"
-    )
+    cluster_path, path, cluster = _cluster_for_write(call, call.param("name"), "container.clusters.update")
     current = k.fetch_pool(call, path)
     k.check_idle(call, cluster_path)
     body = call.body or {}
@@ -256,7 +239,7 @@ def update_node_pool(call: Call) -> Reply:
     call.ctx.store.put(k.NODE_POOL, path, {**current, "status": "RECONCILING"}, cluster_path)
     return _start(
         call,
-        (project_id, number, location, cluster_path),
+        cluster_path,
         "UPGRADE_NODES",
         path,
         [Effect.set(k.NODE_POOL, path, changes)],
