@@ -132,3 +132,15 @@ def linked(name: str, ref: str | None = None, **body: Any) -> Resource:
         body["ref"] = ref
     deps = (f"fake.linked/{ref}",) if ref else ()
     return Resource(kind=Linked.kind, name=name, body=body, deps=deps)
+
+
+def plan_and_apply(reconciler: Reconciler, **options: Any) -> tuple[Any, Any]:
+    """Plan with `options` and apply, as `apply --auto-approve` does, on the in-memory store."""
+    from provisioner.apply import Executor
+    from provisioner.planner import Planner, PlanOptions
+
+    ctx = fake_context()
+    planner = Planner(ctx, [reconciler])
+    obs = planner.snapshot()
+    plan = planner.plan(PlanOptions(**options), obs)
+    return plan, Executor(ctx, planner.kinds, obs.live, parallelism=4).run(plan)

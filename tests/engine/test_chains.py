@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
-from provisioner.apply import Executor
-from provisioner.planner import Planner, PlanOptions
-from tests.engine.fakes import STORE, Links, fake_context, linked
-
-
-@pytest.fixture(autouse=True)
-def clean_store():
-    STORE.items.clear()
-    STORE.calls.clear()
-    STORE.fail.clear()
-    yield
+from tests.engine.fakes import STORE, Links, linked, plan_and_apply
 
 
 def run(resources, **options):
-    ctx = fake_context()
-    planner = Planner(ctx, [Links(resources)])
-    obs = planner.snapshot()
-    plan = planner.plan(PlanOptions(**options), obs)
-    result = Executor(ctx, planner.kinds, obs.live, parallelism=4).run(plan)
-    return plan, result
+    return plan_and_apply(Links(resources), **options)
 
 
 CHAIN = [

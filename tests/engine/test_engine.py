@@ -8,24 +8,11 @@ from provisioner.apply import Executor
 from provisioner.errors import ApiError
 from provisioner.graph import GraphError
 from provisioner.planner import Planner, PlanOptions
-from tests.engine.fakes import STORE, Things, fake_context, thing
-
-
-@pytest.fixture(autouse=True)
-def clean_store():
-    STORE.items.clear()
-    STORE.calls.clear()
-    STORE.fail.clear()
-    yield
+from tests.engine.fakes import STORE, Things, fake_context, plan_and_apply, thing
 
 
 def run(resources, **options):
-    ctx = fake_context()
-    planner = Planner(ctx, [Things(resources)])
-    obs = planner.snapshot()
-    plan = planner.plan(PlanOptions(**options), obs)
-    result = Executor(ctx, planner.kinds, obs.live, parallelism=4).run(plan)
-    return plan, result
+    return plan_and_apply(Things(resources), **options)
 
 
 def test_creates_dependencies_before_dependents_and_converges():
