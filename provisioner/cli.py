@@ -413,7 +413,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
             plan, listing = plan_with_requests(session, _plan_options(args))
         else:
-            plan = session.planner.plan(_plan_options(args))
+            options = _plan_options(args)
+            observation = session.planner.snapshot(options.targets)
+            plan = session.planner.plan(options, observation)
+            if not options.targets:  # a targeted plan prices part of the environment only
+                _warn(*_budget_warnings(session, observation, plan))
     finally:
         session.close()
     if args.out:
@@ -436,6 +440,21 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return EXIT_OK
+
+
+def _budget_warnings(session: Session, observation: Any, plan: Any) -> list[str]:
+    """A warning when applying the plan would leave the environment above its spec's budget."""
+    if session.spec.budget is None:
+        return []
+    from provisioner.cost import budget_warning, load_prices, plan_estimate
+    from provisioner.pricing import PriceTableError
+
+    try:
+        report = plan_estimate(session, load_prices(None), observation, plan)
+    except PriceTableError as exc:
+        return [f"warning: the budget was not checked: {exc}"]
+    warning = budget_warning(report)
+    return [warning] if warning else []
 
 
 def _write_markdown_parts(plan: Any, folder: Path) -> None:
