@@ -54,20 +54,16 @@ def test_prod_costs_more_than_dev_and_prices_its_database_as_regional(emulator, 
     assert prod["totals"]["after"] > dev["totals"]["after"] > 0
     database = _resource(prod, "sql.instance/digitwin-prod-pg")["after"]["lines"]
     vcpu = next(line for line in database if line["item"].startswith("vCPU"))
-    assert vcpu["item"] == "vCPU: 8 × 2, REGIONAL (HA): primary and standby"
-    assert vcpu["quantity"] == 16
-    assert vcpu["monthly"] == round(16 * _rate("sql.enterprise.vcpu") * 730, 2)
+    assert vcpu["item"] == "vCPU: 4 × 2, REGIONAL (HA): primary and standby"
+    assert vcpu["quantity"] == 8
+    assert vcpu["monthly"] == round(8 * _rate("sql.enterprise.vcpu") * 730, 2)
     storage = next(line for line in database if line["item"].startswith("storage"))
     assert storage["quantity"] == 200  # 100 GiB, twice
-    dev_vcpu = next(
-        line
-        for line in _resource(dev, "sql.instance/digitwin-dev-pg")["after"]["lines"]
-        if "vCPU" in line["item"]
-    )
-    assert dev_vcpu["item"] == "vCPU: 1" and dev_vcpu["quantity"] == 1
+    dev_instance = _resource(dev, "sql.instance/digitwin-dev-pg")["after"]["lines"][0]
+    assert dev_instance["item"] == "instance: db-f1-micro" and dev_instance["quantity"] == 1
 
     text = cli("cost", "--env", "prod", "--no-plan").out
-    assert "vCPU: 8 × 2, REGIONAL (HA): primary and standby" in text
+    assert "vCPU: 4 × 2, REGIONAL (HA): primary and standby" in text
     # GPU pools: priced at the autoscaling minimum, the maximum alongside.
     gpus = 20 * _rate("compute.gpu.nvidia-tesla-t4") * 730
     assert re.search(rf"GPUs: 1 × nvidia-tesla-t4 a node .* \(up to {re.escape(_money(gpus))}\)", text)
@@ -99,40 +95,40 @@ def test_a_bigger_database_and_pool_show_their_delta_against_a_converged_environ
     )
     assert total and total[1] == total[2], converged.out
     database = _header(converged.out, "sql.instance/digitwin-dev-pg")
-    before = (
-        _rate("sql.enterprise.vcpu") * 730
-        + 3.75 * _rate("sql.enterprise.memory") * 730
-        + 20 * _rate("sql.storage.PD_SSD")
-    )
+    before = _rate("sql.tier.db-f1-micro") * 730 + 10 * _rate("sql.storage.PD_SSD")
     assert database == f"sql.instance/digitwin-dev-pg  {_money(before)} → {_money(before)}  ($0.00)"
 
     specs = tmp_path / "specs"
     shutil.copytree(SPECS, specs)
     dev = specs / "dev.yaml"
     text = dev.read_text()
-    text = text.replace("  tier: db-custom-1-3840", "  tier: db-custom-2-7680")
+    text = text.replace("  tier: db-f1-micro", "  tier: db-custom-1-3840")
     text = text.replace(
-        "    general-pool:\n      autoscaling: {min_nodes: 1, max_nodes: 2}",
-        "    general-pool:\n      autoscaling: {min_nodes: 1, max_nodes: 4}",
+        "      autoscaling: {min_nodes: 1, max_nodes: 2}\n    tts-gpu-pool:",
+        "      autoscaling: {min_nodes: 1, max_nodes: 4}\n    tts-gpu-pool:",
     )
     dev.write_text(text)
 
     changed = cli("cost", "--env", "dev", "--specs", str(specs))
 
     assert changed.code == 0, changed.err
-    delta = _rate("sql.enterprise.vcpu") * 730 + 3.75 * _rate("sql.enterprise.memory") * 730
+    delta = (
+        _rate("sql.enterprise.vcpu") * 730
+        + 3.75 * _rate("sql.enterprise.memory") * 730
+        - _rate("sql.tier.db-f1-micro") * 730
+    )
     assert _header(changed.out, "sql.instance/digitwin-dev-pg") == (
         f"~ sql.instance/digitwin-dev-pg  {_money(before)} → {_money(before + delta)}  (+{_money(delta)})"
     )
-    node = _rate("compute.machine.e2-standard-4") * 730 + 100 * _rate("compute.disk.pd-balanced")
-    pool = _header(changed.out, "gke.node_pool/us-central1/digitwin-dev-gke/general-pool")
+    node = _rate("compute.machine.e2-medium") * 730 + 50 * _rate("compute.disk.pd-balanced")
+    pool = _header(changed.out, "gke.node_pool/us-central1-a/digitwin-dev-gke/general-pool")
     assert pool.endswith(f"($0.00); at the autoscaling maximum {_money(2 * node)} → {_money(4 * node)}")
     assert re.search(rf"after apply \(\+{re.escape(_money(delta))}\)$", changed.out, re.M)
     # Changed resources lead the report.
     first = [line for line in changed.out.splitlines() if line.startswith("~ ")][:2]
     assert {line.split()[1] for line in first} == {
         "sql.instance/digitwin-dev-pg",
-        "gke.node_pool/us-central1/digitwin-dev-gke/general-pool",
+        "gke.node_pool/us-central1-a/digitwin-dev-gke/general-pool",
     }
 
     markdown = cli("cost", "--env", "dev", "--specs", str(specs), "--format", "markdown").out

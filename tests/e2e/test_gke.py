@@ -17,7 +17,7 @@ from google.cloud import container_v1
 from tests.e2e.conftest import SPECS
 
 PROJECT = "digitwin-live-dev"
-CLUSTER = f"projects/{PROJECT}/locations/us-central1/clusters/digitwin-dev-gke"
+CLUSTER = f"projects/{PROJECT}/locations/us-central1-a/clusters/digitwin-dev-gke"
 POOL_METHODS = "container.projects.locations.clusters.nodePools."
 #: The GKE resources and what they stand on (network, subnet, node service account) only.
 GKE = ("--target", "gke.node_pool", "--target", "gke.cluster")
@@ -90,7 +90,7 @@ def test_autoscaling_drift_is_put_back_through_set_autoscaling(emulator, cli):
 
     assert planned.code == 2
     (change,) = json.loads(planned.out)["changes"]
-    assert change["address"] == "gke.node_pool/us-central1/digitwin-dev-gke/tts-gpu-pool"
+    assert change["address"] == "gke.node_pool/us-central1-a/digitwin-dev-gke/tts-gpu-pool"
     assert change["action"] == "update"
     assert [(f["path"], f["before"], f["after"]) for f in change["fields"]] == [
         ("autoscaling.totalMaxNodeCount", 9, 2)
@@ -108,9 +108,7 @@ def test_a_machine_type_change_replaces_the_pool_before_removing_the_old_one(emu
     bigger = _specs(
         tmp_path,
         {
-            "dev.yaml": lambda t: t.replace(
-                "    general-pool:\n", "    general-pool:\n      machine_type: e2-standard-8\n"
-            )
+            "dev.yaml": lambda t: t.replace("machine_type: e2-medium", "machine_type: e2-standard-8", 1)
         },
     )
     emulator.clear_requests()
@@ -121,7 +119,7 @@ def test_a_machine_type_change_replaces_the_pool_before_removing_the_old_one(emu
 
     assert planned.code == 2
     (change,) = json.loads(planned.out)["changes"]
-    assert change["address"] == "gke.node_pool/us-central1/digitwin-dev-gke/general-pool"
+    assert change["address"] == "gke.node_pool/us-central1-a/digitwin-dev-gke/general-pool"
     assert change["action"] == "replace" and not change["blocked"]
     assert "config.machineType" in change["reason"] and "beside" in change["reason"]
     assert "replace: config.machineType" in shown.out
@@ -177,14 +175,15 @@ def test_an_autopilot_cluster_converges_without_pools_of_ours(emulator, cli, tmp
         tmp_path,
         {
             "base.yaml": lambda t: _without_node_pools(t).replace("autopilot: false", "autopilot: true"),
-            "dev.yaml": lambda t: _without_node_pools(t).replace("gke:\n", ""),
+            # Autopilot clusters are regional: dev's zonal cluster goes with its pools.
+            "dev.yaml": lambda t: re.sub(r"^gke:\n(?:(?:  .*)?\n)*", "", t, flags=re.MULTILINE),
         },
     )
 
     applied = cli("apply", "--env", "dev", "--specs", specs, *GKE, "--auto-approve")
 
     assert applied.code == 0, applied.out + applied.err
-    live = _gke(emulator).get_cluster(name=CLUSTER)
+    live = _gke(emulator).get_cluster(name=CLUSTER.replace("/us-central1-a/", "/us-central1/"))
     assert live.autopilot.enabled and not live.node_pools
     assert live.workload_identity_config.workload_pool == f"{PROJECT}.svc.id.goog"
     assert cli("plan", "--env", "dev", "--specs", specs, *GKE, "--detailed-exitcode").code == 0

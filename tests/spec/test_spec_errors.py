@@ -91,12 +91,12 @@ def test_a_secret_value_cannot_be_written_inline(specs: Path) -> None:
 
 def test_error_in_a_value_inherited_from_base_names_base_yaml(specs: Path) -> None:
     base = specs / "base.yaml"
-    base.write_text(base.read_text().replace("retention_days: 30 ", "retention_days: thirty "))
+    base.write_text(base.read_text().replace('start_time: "03:00" ', "start_time: three "))
     for env in ("dev", "prod"):
         problem = only_problem(specs, env)
         assert problem.file == base
-        assert problem.line == line_of(base, "retention_days: thirty")
-        assert problem.field == "sql.backups.retention_days"
+        assert problem.line == line_of(base, "start_time: three")
+        assert problem.field == "sql.backups.start_time"
 
 
 def test_an_override_is_reported_where_it_is_written_not_in_base(specs: Path) -> None:
