@@ -168,3 +168,88 @@ def test_the_shipped_price_table_covers_every_chargeable_part_of_every_environme
         report = _estimate(cli, "--env", env, "--no-plan")
         assert report["totals"]["not_priced"] == [], env
         assert Path(report["price_table"]["path"]) == Path("reconcilers/prices.yaml")
+
+
+#: The monthly budgets the environments were designed with, at list prices (baseline).
+BUDGET_RANGES = {"dev": (50, 100), "staging": (200, 400), "prod": (1000, 2000)}
+
+
+@pytest.mark.parametrize("env", sorted(BUDGET_RANGES))
+def test_each_environment_costs_what_it_was_designed_to_and_shows_its_budget(emulator, cli, env):
+    low, high = BUDGET_RANGES[env]
+
+    report = _estimate(cli, "--env", env, "--no-plan")
+    text = cli("cost", "--env", env, "--no-plan").out
+
+    assert low <= report["totals"]["after"] <= high, report["totals"]
+    assert report["totals"]["budget"] == high and report["totals"]["over_budget"] is False
+    assert re.search(
+        rf"^  budget: {re.escape(_money(high))} a month; the estimate uses \d+% of it, \$[\d,.]+ to spare$",
+        text,
+        re.M,
+    ), text
+    assert "OVER BUDGET" not in text
+
+
+def test_only_dev_s_zonal_cluster_takes_the_gke_free_tier_credit(emulator, cli):
+    fee = _rate("gke.cluster_management") * 730
+    dev = _resource(_estimate(cli, "--env", "dev", "--no-plan"), "gke.cluster/us-central1-a/digitwin-dev-gke")
+    staging = _resource(
+        _estimate(cli, "--env", "staging", "--no-plan"), "gke.cluster/us-central1/digitwin-staging-gke"
+    )
+
+    items = {line["item"]: line["monthly"] for line in dev["after"]["lines"]}
+    assert items == {
+        "cluster management fee": round(fee, 2),
+        "free-tier credit of the billing account": -round(min(fee, _rate("gke.free_tier_credit")), 2),
+    }
+    assert dev["after"]["monthly"] == 0
+    (fee_line,) = staging["after"]["lines"]
+    assert fee_line["monthly"] == round(fee, 2) and "this cluster is regional" in fee_line["note"]
+
+
+def test_an_estimate_above_the_budget_is_flagged_in_every_format(emulator, cli, tmp_path):
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS, specs)
+    dev = specs / "dev.yaml"
+    dev.write_text(dev.read_text().replace("  monthly_usd: 100", "  monthly_usd: 60"))
+
+    report = _estimate(cli, "--env", "dev", "--no-plan", "--specs", str(specs))
+    text = cli("cost", "--env", "dev", "--no-plan", "--specs", str(specs))
+    markdown = cli("cost", "--env", "dev", "--no-plan", "--specs", str(specs), "--format", "markdown")
+
+    total = report["totals"]["after"]
+    assert total > 60 and report["totals"]["budget"] == 60 and report["totals"]["over_budget"] is True
+    assert text.code == 0  # a cost is not an error; the flag is for the reader
+    assert (
+        f"  OVER BUDGET: {_money(total)} (estimate) against a budget of $60.00 a month,"
+        f" +{_money(total - 60)} (budget.monthly_usd in the spec)"
+    ) in text.out
+    flag = f"⚠️ **Over budget**: {_money(total)} against $60.00 a month (+{_money(total - 60)})."
+    assert flag in markdown.out
+
+
+def test_plan_warns_when_a_change_would_take_the_environment_over_its_budget(emulator, cli, tmp_path):
+    within = cli("plan", "--env", "dev")
+    assert within.code == 0, within.err
+    assert "budget" not in within.err
+
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS, specs)
+    dev = specs / "dev.yaml"
+    dev.write_text(dev.read_text().replace("  tier: db-f1-micro", "  tier: db-custom-4-16384"))
+    after = _estimate(cli, "--env", "dev", "--no-plan", "--specs", str(specs))["totals"]["after"]
+    assert after > 100
+
+    over = cli("plan", "--env", "dev", "--specs", str(specs))
+
+    assert over.code == 0, over.err
+    assert "sql.instance/digitwin-dev-pg" in over.out
+    assert (
+        f"warning: applying this plan would take dev above its budget: {_money(after)} a month at"
+        " list prices (now $0.00), budget $100.00 (budget.monthly_usd in its spec);"
+        " `cost --env dev` itemises it"
+    ) in over.err
+    # A targeted plan covers part of the environment: it is not held to the whole's budget.
+    targeted = cli("plan", "--env", "dev", "--specs", str(specs), "--target", "sql.instance")
+    assert targeted.code == 0 and "budget" not in targeted.err

@@ -107,9 +107,7 @@ def test_a_machine_type_change_replaces_the_pool_before_removing_the_old_one(emu
     old = _pool(gke, "general-pool").name
     bigger = _specs(
         tmp_path,
-        {
-            "dev.yaml": lambda t: t.replace("machine_type: e2-medium", "machine_type: e2-standard-8", 1)
-        },
+        {"dev.yaml": lambda t: t.replace("machine_type: e2-medium", "machine_type: e2-standard-8", 1)},
     )
     emulator.clear_requests()
 
@@ -187,3 +185,26 @@ def test_an_autopilot_cluster_converges_without_pools_of_ours(emulator, cli, tmp
     assert live.autopilot.enabled and not live.node_pools
     assert live.workload_identity_config.workload_pool == f"{PROJECT}.svc.id.goog"
     assert cli("plan", "--env", "dev", "--specs", specs, *GKE, "--detailed-exitcode").code == 0
+
+
+def test_every_pool_starts_at_its_minimum_in_all_its_zones_together(emulator, cli):
+    # GKE counts initialNodeCount per zone: the provisioner sends the minimum shared over the
+    # pool's zones, so dev's zonal pools and prod's three-zone and one-zone pools all start at
+    # exactly their spec minimum.
+    gke = _gke(emulator)
+    starts = {
+        "dev": (CLUSTER, {"general-pool": (1, 1), "tts-gpu-pool": (0, 1), "lipsync-gpu-pool": (0, 1)}),
+        "prod": (
+            "projects/digitwin-live-prod/locations/us-central1/clusters/digitwin-prod-gke",
+            {"general-pool": (1, 3), "tts-gpu-pool": (1, 1), "lipsync-gpu-pool": (1, 1)},
+        ),
+    }
+    for env, (cluster, pools) in starts.items():
+        assert cli("apply", "--env", env, *GKE, "--auto-approve").code == 0
+
+        live = gke.get_cluster(name=cluster)
+        by_key = {p.config.resource_labels["digitwin-node-pool"]: p for p in live.node_pools}
+        assert {key: (p.initial_node_count, len(p.locations)) for key, p in by_key.items()} == pools
+        minimums = {key: p.autoscaling.total_min_node_count for key, p in by_key.items()}
+        assert all(count * zones == minimums[key] for key, (count, zones) in pools.items())
+        assert live.current_node_count == sum(minimums.values())
