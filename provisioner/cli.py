@@ -580,6 +580,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
             observation = session.planner.snapshot(tuple(args.target))
             plan = session.planner.plan(_plan_options(args), observation)
             live = observation.live
+            if not args.target and plan.pending:  # shown before the question, as plan shows it
+                _warn(*_budget_warnings(session, observation, plan))
         if not args.quiet:
             print(plan_text(plan, colour=use_colour(sys.stdout), verbose=args.verbose > 0))
         if not plan.pending:
