@@ -160,3 +160,18 @@ def test_labels_combine_env_labels_and_ownership(loaded: dict[str, EnvSpec]) -> 
     assert labels["managed-by"] == "digitwin-provisioner"
     assert labels["digitwin-env"] == "prod"
     assert labels["app"] == "digitwin" and labels["component"] == "db"
+
+
+def test_one_environment_claims_the_billing_account_s_gke_free_tier_credit(
+    loaded: dict[str, EnvSpec],
+) -> None:
+    # The credit covers one zonal or Autopilot cluster per billing account: dev's zonal cluster.
+    claims = [env for env, spec in loaded.items() if spec.gke.free_tier_credit]
+    assert claims == ["dev"]
+    assert loaded["dev"].gke_location == "us-central1-a"
+    assert {loaded[env].gke_location for env in ("staging", "prod")} == {"us-central1"}
+
+
+def test_budgets_are_declared_as_designed(loaded: dict[str, EnvSpec]) -> None:
+    budgets = {env: spec.budget.monthly_usd for env, spec in loaded.items() if spec.budget}
+    assert budgets == {"dev": 100, "staging": 400, "prod": 2000}
