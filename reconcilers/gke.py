@@ -282,7 +282,8 @@ class NodePool(Kind):
         scale = f"{low}–{high}" if high != low else f"{low}"
         spot_note = "Spot price, which changes up to once a day" if spot else None
         machine = config.get("machineType", "e2-medium")
-        sizing = "priced at the autoscaling minimum" if high != low else None
+        where = f"its {zones} zones together" if zones > 1 else "its one zone"
+        sizing = f"priced at the autoscaling minimum, counted over {where}" if high != low else None
         lines = [
             prices.charge(
                 f"compute.machine.{machine}{suffix}",
