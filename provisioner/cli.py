@@ -446,7 +446,8 @@ def _budget_warnings(session: Session, observation: Any, plan: Any) -> list[str]
     """A warning when applying the plan would leave the environment above its spec's budget."""
     if session.spec.budget is None:
         return []
-    from provisioner.cost import budget_warning, load_prices, plan_estimate
+    from provisioner.cost import load_prices, plan_estimate
+    from provisioner.cost_render import budget_warning
     from provisioner.pricing import PriceTableError
 
     try:

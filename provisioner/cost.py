@@ -177,24 +177,6 @@ def plan_estimate(session: Any, prices: PriceTable, obs: Any, plan: Any) -> Cost
     return _priced_plan(session.planner, prices, obs, plan, report)
 
 
-def budget_warning(report: CostReport) -> str | None:
-    """One sentence when applying the plan would leave the environment above its budget."""
-    if not report.over_budget or report.budget is None:
-        return None
-    from provisioner.cost_render import money
-
-    head = (
-        f"applying this plan would take {report.env} above its budget"
-        if report.current <= report.budget + 0.005
-        else f"{report.env} is above its budget and stays so after this plan"
-    )
-    return (
-        f"warning: {head}: {money(report.after)} a month at list prices (now {money(report.current)}),"
-        f" budget {money(report.budget)} (budget.monthly_usd in its spec); `cost --env {report.env}`"
-        " itemises it"
-    )
-
-
 def without_api(session: Any) -> None:
     """Let the desired bodies be built without the one read they may need (the project number)."""
     session.ctx.__dict__.setdefault("project_number", PLACEHOLDER_PROJECT_NUMBER)

@@ -239,6 +239,22 @@ def budget_text(report: CostReport) -> list[str]:
     ]
 
 
+def budget_warning(report: CostReport) -> str | None:
+    """One sentence when applying the plan would leave the environment above its budget."""
+    if not report.over_budget or report.budget is None:
+        return None
+    head = (
+        f"applying this plan would take {report.env} above its budget"
+        if report.current <= report.budget + 0.005
+        else f"{report.env} is above its budget and stays so after this plan"
+    )
+    return (
+        f"warning: {head}: {money(report.after)} a month at list prices (now {money(report.current)}),"
+        f" budget {money(report.budget)} (budget.monthly_usd in its spec); `cost --env {report.env}`"
+        " itemises it"
+    )
+
+
 # -- markdown ------------------------------------------------------------------------------
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
