@@ -260,8 +260,9 @@ def _insights(wanted: dict[str, Any]) -> dict[str, Any]:
     """Query Insights as Cloud SQL stores it: the plan sampling rate and query length filled in
     (5 plans a minute, 1024 characters), false switches left out of the answer. Source: the
     recorded create and reads in kcc-golden/sql/v1beta1/sqlinstance/
-    sqlinstance-insightsconfig-qpm-default/_http.log; limits (query length 256 to 4500, plans per
-    minute 0 to 20) from the API's insights_config as the Terraform provider documents it,
+    sqlinstance-insightsconfig-qpm-default/_http.log. Query length 256 to 4500 bytes:
+    https://cloud.google.com/python/docs/reference/google-cloud-sql/latest/google.cloud.sqladmin_v1.types.InsightsConfig;
+    plans per minute 0 to 20, as the Terraform provider documents insights_config:
     https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/sql_database_instance."""
     length = int(wanted.get("queryStringLength") or 1024)
     if not 256 <= length <= 4500:
