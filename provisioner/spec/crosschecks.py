@@ -10,6 +10,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING
 
+from .gke import is_zone
 from .rules import Path, ViolationCollector
 from .storage import bucket_name_problem
 
@@ -31,6 +32,7 @@ def check_environment(spec: EnvSpec) -> ViolationCollector:
         _lb_routes,
         _connector_name,
         _names_without_labels,
+        _gke_locations,
     ):
         check(spec, problems)
     return problems
@@ -184,3 +186,27 @@ def _names_without_labels(spec: EnvSpec, problems: ViolationCollector) -> None:
                 f" provisioner tells its own apart by that prefix; rename it (e.g. {prefix + name!r}),"
                 " or leave the key out for the default name",
             )
+
+
+def _gke_locations(spec: EnvSpec, problems: ViolationCollector) -> None:
+    """The cluster sits on the environment's subnet, so it and its pools are in its region."""
+    region = spec.region
+    location = spec.gke.location
+    if (
+        location is not None
+        and location != region
+        and not (is_zone(location) and location.rsplit("-", 1)[0] == region)
+    ):
+        problems.add(
+            ("gke", "location"),
+            f"location {location!r} is neither the region {region!r} (a regional cluster) nor one of"
+            f" its zones (a zonal cluster, e.g. '{region}-a'); the cluster uses the subnet in {region}",
+        )
+    for key, pool in spec.gke.node_pools.items():
+        for i, zone in enumerate(pool.node_locations or ()):
+            if not is_zone(zone) or zone.rsplit("-", 1)[0] != region:
+                problems.add(
+                    ("gke", "node_pools", key, "node_locations", i),
+                    f"{zone!r} is not a zone of {region!r}; a pool's nodes are in its cluster's region"
+                    f" (e.g. '{region}-a')",
+                )

@@ -258,3 +258,15 @@ def test_the_gke_free_tier_credit_is_refused_for_a_regional_cluster(specs: Path)
     assert problem.field == "gke.free_tier_credit"
     assert "only to zonal and Autopilot clusters" in problem.message
     assert "set location to a zone" in problem.message
+
+
+def test_the_cluster_and_its_pools_stay_in_the_environment_s_region(specs: Path) -> None:
+    override(specs, "dev", "gke:\n  location: europe-west1-b\n")
+    problem = only_problem(specs, "dev")
+    assert problem.field == "gke.location"
+    assert "neither the region 'us-central1'" in problem.message and "'us-central1-a'" in problem.message
+
+    override(specs, "prod", "gke:\n  node_pools:\n    tts-gpu-pool:\n      node_locations: [us-east1-b]\n")
+    problem = only_problem(specs, "prod")
+    assert problem.field == "gke.node_pools.tts-gpu-pool.node_locations[0]"
+    assert "'us-east1-b' is not a zone of 'us-central1'" in problem.message
