@@ -208,3 +208,39 @@ def test_every_pool_starts_at_its_minimum_in_all_its_zones_together(emulator, cl
         minimums = {key: p.autoscaling.total_min_node_count for key, p in by_key.items()}
         assert all(count * zones == minimums[key] for key, (count, zones) in pools.items())
         assert live.current_node_count == sum(minimums.values())
+
+
+def test_an_existing_regional_dev_cluster_gives_way_to_the_zonal_one_with_prune(emulator, cli, tmp_path):
+    # Dev as it was before its cluster became zonal: regional, one general node a zone.
+    regional = _specs(
+        tmp_path,
+        {
+            "dev.yaml": lambda t: (
+                t.replace("  location: us-central1-a        # offers T4 GPUs\n", "")
+                .replace("  free_tier_credit: true\n", "")
+                .replace(
+                    "{min_nodes: 1, max_nodes: 2}\n    tts-gpu-pool",
+                    "{min_nodes: 3, max_nodes: 3}\n    tts-gpu-pool",
+                )
+            )
+        },
+    )
+    assert cli("apply", "--env", "dev", "--specs", regional, *GKE, "--auto-approve").code == 0
+    gke = _gke(emulator)
+    old = CLUSTER.replace("/us-central1-a/", "/us-central1/")
+    assert gke.get_cluster(name=old).current_node_count == 3
+
+    # Without --allow-destroy the old cluster is held back, and the plan says so.
+    held = cli("plan", "--env", "dev", *GKE, "--prune")
+    assert re.search(r"- gke\.cluster/us-central1/digitwin-dev-gke .*\n(?:.*\n)*?\s+held back: ", held.out)
+
+    # Both clusters want the same control-plane range, so the new one can only be made once the
+    # old one is gone: the first pruning apply removes it (and makes the new one if the old was
+    # already gone by then); a second makes whatever is left.
+    cli("apply", "--env", "dev", *GKE, "--prune", "--allow-destroy", "--auto-approve")
+    assert cli("apply", "--env", "dev", *GKE, "--prune", "--allow-destroy", "--auto-approve").code == 0
+
+    clusters = gke.list_clusters(parent=f"projects/{PROJECT}/locations/-").clusters
+    assert [(c.name, c.location) for c in clusters] == [("digitwin-dev-gke", "us-central1-a")]
+    assert gke.get_cluster(name=CLUSTER).current_node_count == 1
+    assert cli("plan", "--env", "dev", *GKE, "--prune", "--detailed-exitcode").code == 0
