@@ -233,9 +233,13 @@ def budget_text(report: CostReport) -> list[str]:
             f" a month, {change(report.after - report.budget)} (budget.monthly_usd in the spec)"
         ]
     share = report.after / report.budget * 100
+    used = (
+        f"after apply {share:.0f}% of it is used"
+        if report.with_plan
+        else f"the estimate uses {share:.0f}% of it"
+    )
     return [
-        f"  budget: {money(report.budget)} a month; the {when} uses {share:.0f}% of it,"
-        f" {money(report.budget - report.after)} to spare"
+        f"  budget: {money(report.budget)} a month; {used}, {money(report.budget - report.after)} to spare"
     ]
 
 

@@ -94,6 +94,11 @@ def test_a_bigger_database_and_pool_show_their_delta_against_a_converged_environ
         r"^Total a month: (\$[\d,.]+) now → (\$[\d,.]+) after apply \(\$0\.00\)$", converged.out, re.M
     )
     assert total and total[1] == total[2], converged.out
+    assert re.search(
+        r"^  budget: \$100\.00 a month; after apply \d+% of it is used, \$[\d.]+ to spare$",
+        converged.out,
+        re.M,
+    )
     database = _header(converged.out, "sql.instance/digitwin-dev-pg")
     before = _rate("sql.tier.db-f1-micro") * 730 + 10 * _rate("sql.storage.PD_SSD")
     assert database == f"sql.instance/digitwin-dev-pg  {_money(before)} → {_money(before)}  ($0.00)"
@@ -124,6 +129,10 @@ def test_a_bigger_database_and_pool_show_their_delta_against_a_converged_environ
     pool = _header(changed.out, "gke.node_pool/us-central1-a/digitwin-dev-gke/general-pool")
     assert pool.endswith(f"($0.00); at the autoscaling maximum {_money(2 * node)} → {_money(4 * node)}")
     assert re.search(rf"after apply \(\+{re.escape(_money(delta))}\)$", changed.out, re.M)
+    # The bigger database takes dev over its budget: flagged against what apply would leave.
+    assert re.search(
+        r"^  OVER BUDGET: \$[\d,.]+ \(after apply\) against a budget of \$100\.00", changed.out, re.M
+    )
     # Changed resources lead the report.
     first = [line for line in changed.out.splitlines() if line.startswith("~ ")][:2]
     assert {line.split()[1] for line in first} == {
