@@ -408,16 +408,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
     listing = None
     try:
         _check_targets(session, args.target)
+        options = _plan_options(args)
+        observation = session.planner.snapshot(options.targets)
+        plan = session.planner.plan(options, observation)
         if args.show_requests:
-            from provisioner.show_requests import plan_with_requests
+            from provisioner.show_requests import requests_of
 
-            plan, listing = plan_with_requests(session, _plan_options(args))
-        else:
-            options = _plan_options(args)
-            observation = session.planner.snapshot(options.targets)
-            plan = session.planner.plan(options, observation)
-            if not options.targets:  # a targeted plan prices part of the environment only
-                _warn(*_budget_warnings(session, observation, plan))
+            listing = requests_of(session, plan, observation)
+        if not options.targets:  # a targeted plan prices part of the environment only
+            _warn(*_budget_warnings(session, observation, plan))
     finally:
         session.close()
     if args.out:

@@ -55,6 +55,11 @@ def plan_with_requests(session: Any, options: PlanOptions) -> tuple[Plan, Reques
     """Plan as `plan` does, then dry-run the plan's changes; `session` is the CLI's."""
     observation = session.planner.snapshot(options.targets)
     plan = session.planner.plan(options, observation)
+    return plan, requests_of(session, plan, observation)
+
+
+def requests_of(session: Any, plan: Plan, observation: Any) -> RequestListing:
+    """Dry-run the changes of a plan made from `observation`; `session` is the CLI's."""
     emulator = getattr(session, "emulator", None)
     listing = collect(
         session.ctx,
@@ -63,7 +68,7 @@ def plan_with_requests(session: Any, options: PlanOptions) -> tuple[Plan, Reques
         observation.live,
         local_base=emulator.base_url if emulator is not None else None,
     )
-    return plan, listing
+    return listing
 
 
 def collect(

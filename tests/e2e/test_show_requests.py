@@ -227,7 +227,7 @@ def test_drifted_prod_lists_the_corrections_apply_sends_and_never_the_password(e
     assert relabel["method"] == "PATCH" and "updateMask=labels" in relabel["url"]
     assert relabel["body"]["labels"]["team"] == "platform"
     tier = by_address[f"sql.instance/{INSTANCE}"]
-    assert tier["method"] == "PATCH" and tier["body"]["settings"]["tier"] == "db-custom-8-32768"
+    assert tier["method"] == "PATCH" and tier["body"]["settings"]["tier"] == "db-custom-4-16384"
     lifecycle = by_address["storage.bucket/digitwin-live-prod-conversation-history"]
     assert "ifMetagenerationMatch=" in lifecycle["url"] and list(lifecycle["body"]) == ["lifecycle"]
     assert by_address[f"sql.user/{INSTANCE}/digitwin_app"]["body"]["password"] == "(sensitive)"
@@ -235,7 +235,7 @@ def test_drifted_prod_lists_the_corrections_apply_sends_and_never_the_password(e
     text = outputs[0].out
     assert "Requests apply would send:" in text
     assert f"PATCH {emulator.url}/v1/projects/{PROJECT}/instances/{INSTANCE}?alt=json" in text
-    assert '"tier": "db-custom-8-32768"' in text and "then waits on the operation" in text
+    assert '"tier": "db-custom-4-16384"' in text and "then waits on the operation" in text
     assert "<summary><code>sql.instance/digitwin-prod-pg</code>: 1 request</summary>" in outputs[1].out
     encoded = base64.b64encode(password.encode()).decode()
     for haystack in [o.out + o.err for o in outputs] + [json.dumps(plan)]:
