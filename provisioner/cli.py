@@ -297,9 +297,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise UsageError(f"no environment specs found in {args.specs}")
     failed = 0
     checks = []
+    loaded = []
     for env in envs:
         try:
-            checks.append(ignore_check.enforce(load_env_spec(args.specs, env)))
+            loaded.append(load_env_spec(args.specs, env))
+            checks.append(ignore_check.enforce(loaded[-1]))
         except SpecError as exc:
             failed += 1
             print(str(exc), file=sys.stderr)
@@ -311,6 +313,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     elif not failed and (nowhere := ignore_check.across_environments(checks)):
         print(str(SpecError(nowhere)), file=sys.stderr)
         failed += 1
+    if args.env is None:
+        from provisioner.spec.crosschecks import across_environments
+
+        _warn(*across_environments(loaded))
     return EXIT_ERROR if failed else EXIT_OK
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .gke import is_zone
@@ -210,3 +211,18 @@ def _gke_locations(spec: EnvSpec, problems: ViolationCollector) -> None:
                     f"{zone!r} is not a zone of {region!r}; a pool's nodes are in its cluster's region"
                     f" (e.g. '{region}-a')",
                 )
+
+
+def across_environments(specs: Sequence[EnvSpec]) -> list[str]:
+    """Warnings about what environments validated together claim between them: the billing
+    account's GKE free-tier credit covers one zonal or Autopilot cluster. Only warnings, since
+    environments may be billed to different accounts, which the specs do not say."""
+    claims = [spec.env for spec in specs if spec.gke.free_tier_credit]
+    if len(claims) < 2:
+        return []
+    names = f"{', '.join(claims[:-1])} and {claims[-1]} {'both' if len(claims) == 2 else 'all'}"
+    return [
+        f"warning: {names} claim the GKE free-tier credit (gke.free_tier_credit),"
+        " which covers one zonal or Autopilot cluster per billing account: unless they are billed"
+        " to different accounts, `cost` counts the credit more than once; keep it on one of them"
+    ]

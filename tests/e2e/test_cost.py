@@ -262,3 +262,28 @@ def test_plan_warns_when_a_change_would_take_the_environment_over_its_budget(emu
     # A targeted plan covers part of the environment: it is not held to the whole's budget.
     targeted = cli("plan", "--env", "dev", "--specs", str(specs), "--target", "sql.instance")
     assert targeted.code == 0 and "budget" not in targeted.err
+
+
+def test_validate_warns_when_two_environments_claim_the_one_free_tier_credit(emulator, cli, tmp_path):
+    assert "free-tier credit" not in cli("validate").err
+
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS, specs)
+    staging = specs / "staging.yaml"
+    staging.write_text(
+        staging.read_text().replace(
+            "gke:\n", "gke:\n  location: us-central1-b\n  free_tier_credit: true\n", 1
+        )
+    )
+    staging.write_text(
+        staging.read_text().replace("{min_nodes: 3, max_nodes: 6}", "{min_nodes: 1, max_nodes: 2}")
+    )
+
+    validated = cli("validate", "--specs", str(specs))
+
+    assert validated.code == 0, validated.err
+    assert (
+        "warning: dev and staging both claim the GKE free-tier credit (gke.free_tier_credit), which covers"
+        " one zonal or Autopilot cluster per billing account"
+    ) in validated.err
+    assert not emulator.requests()
