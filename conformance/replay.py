@@ -32,8 +32,16 @@ _REBOUND = {"operationID"}
 _NORMALISED_TAG = "abcdef0123A="
 _TAG_KEYS = ("fingerprint", "Fingerprint", "etag")
 #: Values of `status`/`state` that say a resource is still on its way.
-_TRANSITIONAL = {"PROVISIONING", "PENDING", "PENDING_CREATE", "CREATING", "RECONCILING", "STOPPING",
-                 "DELETING", "UPDATING"}
+_TRANSITIONAL = {
+    "PROVISIONING",
+    "PENDING",
+    "PENDING_CREATE",
+    "CREATING",
+    "RECONCILING",
+    "STOPPING",
+    "DELETING",
+    "UPDATING",
+}
 
 
 @dataclass
@@ -87,6 +95,11 @@ class Replay:
         self.log = log
         self.emu = Emulator(EmulatorConfig(projects=[PROJECT], operation_delay_s=OPERATION_DELAY_S))
         number = self.emu.ctx.projects.require(PROJECT)[1]
+        # Other projects a log names outright (a reference across projects) exist too.
+        for exchange in log.exchanges:
+            for other in re.findall(r"/projects/([a-z][-a-z0-9]{4,28}[a-z0-9])/", exchange.url):
+                self.emu.register_project(other)
+        self._default_network()
         rng = random.Random(f"{seed}:{log.name}")
         self.unique = "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(6))
         self.bound: dict[str, str] = {"projectId": PROJECT, "projectNumber": number, "uniqueId": self.unique}
@@ -94,7 +107,15 @@ class Replay:
         self.failed: set[str] = set()
         self.last_write_failed = False
         self.seen: set[str] = set()
+        self.absent: set[str] = set()
         self.seeded: list[str] = []
+
+    def _default_network(self) -> None:
+        """The project has its `default` network, as every project Config Connector's tests run
+        in (GKE clusters of the corpus name it without creating it)."""
+        body = json.dumps({"name": "default", "autoCreateSubnetworks": True}).encode()
+        self.send("POST", f"/compute/v1/projects/{PROJECT}/global/networks", "", body)
+        self.finish_operations()
 
     # placeholders
     def _made_up(self, name: str) -> str:
@@ -189,6 +210,11 @@ class Replay:
         if _NORMALISED_TAG not in text and '"settingsVersion": "123"' not in text:
             return body
         live = None
+        if path.endswith(":setIamPolicy"):
+            for verb in ("GET", "POST"):
+                status, answer, _ = self.send(verb, path[: -len(":setIamPolicy")] + ":getIamPolicy", "", b"")
+                if status == 200 and isinstance(answer, dict):
+                    return _retag(copy.deepcopy(body), answer, answer)
         probe = path
         for _ in range(2):
             status, answer, _ = self.send("GET", probe, "", b"")
@@ -209,45 +235,101 @@ class Replay:
             self.emu.close()
         return results
 
+    def _name_in_url(self, exchange: Exchange) -> None:
+        """The recorder writes one placeholder for every resource of a type (`${urlMapID}` for
+        two URL maps of one log); the real answer names which one, and that name wins."""
+        real = exchange.response
+        named = None
+        if isinstance(real, dict) and exchange.method == "GET" and isinstance(real.get("name"), str):
+            named = real["name"]
+        elif isinstance(real, dict) and isinstance(real.get("error"), dict):
+            found = re.search(r"'([^']+)' was not found", str(real["error"].get("message", "")))
+            named = found.group(1) if found else None
+        if not named:
+            return
+        last = named.rsplit("/", 1)[-1]
+        if any(m.group(1) not in self.bound for m in _PLACEHOLDER.finditer(last)):
+            return
+        segments = [m.group(1) for m in re.finditer(r"/\$\{([A-Za-z]+)\}(?=/|$)", exchange.path)]
+        if segments and segments[-1] not in ("projectId", "operationID") and _PLACEHOLDER.search(last):
+            self.bound[segments[-1]] = self.fill(last)
+
     def step(self, exchange: Exchange) -> Result:
+        self._name_in_url(exchange)
         url = urlsplit(self.fill(exchange.url))
         path, query = url.path, url.query
-        if path.startswith("/") and exchange.host == "storage.googleapis.com" and not path.startswith(
-            ("/storage/", "/upload/", "/download/")
+        if exchange.status < 400 or exchange.status == 404:
+            # A project the log names (made outside the test) exists.
+            for other in re.findall(r"/projects/([a-z][-a-z0-9]{4,28}[a-z0-9])(?=/|$)", path):
+                if other not in self.emu.store.projects():
+                    self.emu.register_project(other)
+        if (
+            path.startswith("/")
+            and exchange.host == "storage.googleapis.com"
+            and not path.startswith(("/storage/", "/upload/", "/download/"))
         ):
             path = "/storage/v1" + path
         request = exchange.request
         body_obj = json.loads(self.fill(exchange.request_text)) if isinstance(request, (dict, list)) else None
         real = exchange.response
-        real_done = not (isinstance(real, dict) and (
-            real.get("done") is False
-            or str(real.get("status")) in _TRANSITIONAL
-            or str(real.get("state")) in _TRANSITIONAL
-            or (real.get("status") == "RUNNING" and "/operations/" in path)
-        ))
+        real_done = not (
+            isinstance(real, dict)
+            and (
+                real.get("done") is False
+                or str(real.get("status")) in _TRANSITIONAL
+                or str(real.get("state")) in _TRANSITIONAL
+                or (real.get("status") == "RUNNING" and "/operations/" in path)
+            )
+        )
         if real_done:
             self.finish_operations()
+        elif "/operations/" in path:
+            # A poll comes a few seconds after the answer that started the operation.
+            self.emu.advance_time(OPERATION_DELAY_S / 5)
         if exchange.method == "GET" and exchange.status == 200 and "/operations/" not in path:
             self.seed_if_missing(path, real)
         if body_obj is not None:
-            body_obj = self.current_tags(body_obj, path, query)
+            body_obj = self.current_tags(_without_normalised_addresses(body_obj), path, query)
         text = json.dumps(body_obj) if body_obj is not None else self.fill(exchange.request_text)
         raw = text.encode()
         status, answer, method_id = self.send(exchange.method, path, query, raw)
+        if exchange.status == 404 and status == 200 and _relative(path) in self.seeded:
+            # The recorder wrote one placeholder for a dependency made outside the log and for a
+            # resource the log makes itself: from here on the placeholder is the second one.
+            ambiguous = re.findall(r"/\$\{([A-Za-z]+)\}(?=/|$)", exchange.path)
+            if ambiguous and ambiguous[-1] not in ("projectId", "uniqueId"):
+                self.bound[ambiguous[-1]] = self._made_up(ambiguous[-1]) + "-2"
+                return self.step(exchange)
         where = f"{self.log.name}#{exchange.index} {exchange.method} {exchange.url}"
-        result = Result(self.log.name, self.log.kind, exchange.index, exchange.method, exchange.url,
-                        method_id, "scored", exchange.status, status)
+        result = Result(
+            self.log.name,
+            self.log.kind,
+            exchange.index,
+            exchange.method,
+            exchange.url,
+            method_id,
+            "scored",
+            exchange.status,
+            status,
+        )
         created = _resource_of(exchange, path, body_obj, query)
+        if created is None and exchange.method == "PUT" and _relative(path) in self.absent:
+            created = path  # a PUT where the log found nothing makes it (Pub/Sub topics)
+        if exchange.method == "GET":
+            (self.absent.add if exchange.status == 404 else self.absent.discard)(_relative(path))
+        stale_operation = "/operations/" in path and self.last_write_failed
+        if exchange.method != "GET":
+            self.last_write_failed = exchange.status < 400 and (status >= 400 or method_id is None)
         if status == 501 or method_id is None:
             result.category = "unimplemented"
             if created:
                 self.failed.add(_relative(created))
             result.score = Score(unimplemented=1)
             return result
-        if status != exchange.status and (
-            self._cascade(path, raw) or ("/operations/" in path and self.last_write_failed)
-        ):
+        if stale_operation or (status != exchange.status and self._cascade(path, raw)):
             result.category = "cascade"
+            if created:
+                self.failed.add(_relative(created))
             result.score = Score(cascades=1, diffs=[{"at": where, "status": [exchange.status, status]}])
             return result
         if created:
@@ -255,8 +337,6 @@ class Replay:
                 self.failed.add(_relative(created))
             elif status < 400:
                 self.created.add(_relative(created))
-        if exchange.method != "GET" and exchange.status < 400:
-            self.last_write_failed = status >= 400
         if status < 400:
             self.seen.add(_relative(path))
         if status < 400 and isinstance(real, (dict, list)):
@@ -327,8 +407,10 @@ def _retag(node: Any, live_here: Any, live_root: dict[str, Any]) -> Any:
             else:
                 node[key] = _retag(value, here, live_root)
     elif isinstance(node, list):
-        return [_retag(v, live_here[i] if isinstance(live_here, list) and i < len(live_here) else None,
-                       live_root) for i, v in enumerate(node)]
+        return [
+            _retag(v, live_here[i] if isinstance(live_here, list) and i < len(live_here) else None, live_root)
+            for i, v in enumerate(node)
+        ]
     return node
 
 
@@ -371,3 +453,13 @@ def _writable(schemas: dict[str, Any], ref: str, value: Any) -> Any:
         else:
             out[key] = child
     return out
+
+
+def _without_normalised_addresses(body: Any) -> Any:
+    """The recorder writes every IP address as 8.8.8.8; a request naming one lets the emulator
+    choose instead, as the real request chose one the recorder hid."""
+    if isinstance(body, dict):
+        return {k: _without_normalised_addresses(v) for k, v in body.items() if v != "8.8.8.8"}
+    if isinstance(body, list):
+        return [_without_normalised_addresses(v) for v in body]
+    return body

@@ -78,8 +78,11 @@ def table(run: Run) -> str:
     rows = []
     for kind, s in [*run.by_kind.items(), ("**total**", run.total)]:
         r = s.rates()
-        target = "n/a" if kind in UNMANAGED or kind.startswith("**") else (
-            "met" if meets_targets(s) else "not yet")
+        target = (
+            "n/a"
+            if kind in UNMANAGED or kind.startswith("**")
+            else ("met" if meets_targets(s) else "not yet")
+        )
         rows.append(
             f"| {kind} | {s.exchanges} | {r['status']} | {r['recall']} | {r['values']} | {s.extra} | "
             f"{r['extra']} | {s.unimplemented} | {s.cascades} | {target} |"
@@ -89,7 +92,9 @@ def table(run: Run) -> str:
 
 def write_diffs(run: Run, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([d for r in run.results for d in r.score.diffs], indent=1))
+    path.write_text(
+        json.dumps([{**d, "category": r.category} for r in run.results for d in r.score.diffs], indent=1)
+    )
 
 
 def write(run: Run) -> None:
@@ -106,12 +111,12 @@ def write(run: Run) -> None:
     RESULTS_JSON.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     RESULTS_MD.write_text(
         "# Conformance against recorded real Google Cloud traffic\n\n"
-        "Written by `make conformance` (`python -m conformance`); see conformance/README.md.\n\n"
-        + table(run)
+        "Written by `make conformance` (`python -m conformance`); see conformance/README.md.\n\n" + table(run)
     )
 
 
 # floors: each kind's scores may only go up
+
 
 def floors_of(run: Run) -> dict[str, dict[str, float]]:
     out = {}

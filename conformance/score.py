@@ -15,11 +15,12 @@ from typing import Any
 
 #: Values the recorder writes in place of what changes between runs (see the corpus README).
 NORMALISED = re.compile(
-    r"^(2024-04-01T12:34:56\.123456Z|0{21}|abcdef0123A=|user@example\.com|\$\{[A-Za-z]+\})$"
+    r"^(2024-04-01T12:34:56\.123456Z|0{21}|abcdef0123A=|user@example\.com|8\.8\.8\.8|\$\{[A-Za-z]+\})$"
 )
 #: Keys whose value the recorder rewrites: Cloud SQL's settingsVersion is `123`; compute's
 #: numeric `targetId` and the id in `selfLinkWithId` become the resource's placeholder.
-NORMALISED_KEYS = {"settingsVersion", "targetId", "selfLinkWithId"}
+#: The gateway of a subnetwork is written `10.0.0.1` whatever its range.
+NORMALISED_KEYS = {"settingsVersion", "targetId", "selfLinkWithId", "gatewayAddress"}
 
 
 def leaves(value: Any, prefix: str = "") -> dict[str, list[Any]]:
@@ -81,8 +82,17 @@ class Score:
     diffs: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
-        for name in ("exchanges", "status_ok", "fields", "recalled", "values", "agreed", "extra",
-                     "unimplemented", "cascades"):
+        for name in (
+            "exchanges",
+            "status_ok",
+            "fields",
+            "recalled",
+            "values",
+            "agreed",
+            "extra",
+            "unimplemented",
+            "cascades",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.diffs.extend(other.diffs)
 
@@ -112,9 +122,7 @@ class Score:
         }
 
 
-def compare(
-    real_status: int, recorded: Any, real: Any, emu_status: int, emu: Any, where: str
-) -> Score:
+def compare(real_status: int, recorded: Any, real: Any, emu_status: int, emu: Any, where: str) -> Score:
     """Score one exchange: the status always; the fields when both answers are successes.
 
     `recorded` is the real answer as written (to tell placeholders and normalised values),
@@ -122,7 +130,12 @@ def compare(
     """
     score = Score(exchanges=1, status_ok=int(real_status == emu_status))
     if real_status != emu_status:
-        score.diffs.append({"at": where, "status": [real_status, emu_status]})
+        said = (
+            emu.get("error", {}).get("message")
+            if isinstance(emu, dict) and isinstance(emu.get("error"), dict)
+            else None
+        )
+        score.diffs.append({"at": where, "status": [real_status, emu_status], "message": said})
     if real_status >= 400 or emu_status >= 400:
         return score
     real_leaves = leaves(real) if isinstance(real, (dict, list)) else {}

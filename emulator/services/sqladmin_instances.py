@@ -455,9 +455,10 @@ def list_flags(call: Call) -> dict[str, Any]:
         flag: dict[str, Any] = {
             "kind": "sql#flag",
             "name": name,
-            "type": {"bool": "BOOLEAN", "int": "INTEGER", "enum": "STRING"}[kind],
+            "type": {"bool": "BOOLEAN", "int": "INTEGER", "enum": "STRING", "text": "STRING"}[kind],
             "appliesTo": sorted(INSTALLED),
-            "requiresRestart": name in ("max_connections", "cloudsql.logical_decoding"),
+            "requiresRestart": name
+            in ("max_connections", "cloudsql.logical_decoding", "max_worker_processes"),
         }
         if kind == "int":
             flag["minValue"], flag["maxValue"] = str(bounds[0]), str(bounds[1])

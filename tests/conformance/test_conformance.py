@@ -27,10 +27,19 @@ def test_the_vendored_corpus_is_whole_and_credited() -> None:
 
 
 def test_a_lost_field_a_wrong_value_and_an_extra_field_each_count() -> None:
-    real = {"name": "a", "priority": 1000, "selfLink": "https://www.googleapis.com/compute/v1/projects/p/x/a",
-            "id": "000000000000000000000"}
-    emu = {"name": "a", "priority": 65534, "selfLink": "https://compute.googleapis.com/compute/v1/projects/p/x/a",
-           "id": "12", "mtu": 1460}
+    real = {
+        "name": "a",
+        "priority": 1000,
+        "selfLink": "https://www.googleapis.com/compute/v1/projects/p/x/a",
+        "id": "000000000000000000000",
+    }
+    emu = {
+        "name": "a",
+        "priority": 65534,
+        "selfLink": "https://compute.googleapis.com/compute/v1/projects/p/x/a",
+        "id": "12",
+        "mtu": 1460,
+    }
     score = compare(200, real, real, 200, emu, "here")
     assert (score.fields, score.recalled) == (4, 4)
     # `id` is normalised in the recording: present, not compared; the link is compared by path.
