@@ -14,7 +14,6 @@ from emulator.services import container_clusters, container_nodepools, container
 
 API = Api("container", "v1beta1")
 
-_KNOWN = set(API.handlers)
 for _module in (container_clusters, container_nodepools, container_operations):
     for _method_id, _handler in _module.API.handlers.items():
         try:
