@@ -15,12 +15,22 @@ from typing import Any
 
 #: Values the recorder writes in place of what changes between runs (see the corpus README).
 NORMALISED = re.compile(
-    r"^(2024-04-01T12:34:56\.123456Z|0{21}|abcdef0123A=|user@example\.com|8\.8\.8\.8|\$\{[A-Za-z]+\})$"
+    r"^(2024-04-01T12:34:56\.123456Z|0{21}|abcdef0123A=?|12345678901234|user@example\.com|8\.8\.8\.8|\$\{[A-Za-z]+\})$"
 )
 #: Keys whose value the recorder rewrites: Cloud SQL's settingsVersion is `123`; compute's
 #: numeric `targetId` and the id in `selfLinkWithId` become the resource's placeholder.
 #: The gateway of a subnetwork is written `10.0.0.1` whatever its range.
-NORMALISED_KEYS = {"settingsVersion", "targetId", "selfLinkWithId", "gatewayAddress"}
+NORMALISED_KEYS = {
+    "settingsVersion",
+    "targetId",
+    "selfLinkWithId",
+    "gatewayAddress",
+    # a Cloud SQL server certificate is written as an empty one
+    "cert",
+    "certSerialNumber",
+    "commonName",
+    "sha1Fingerprint",
+}
 
 
 def leaves(value: Any, prefix: str = "") -> dict[str, list[Any]]:
