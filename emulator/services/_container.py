@@ -158,6 +158,26 @@ def public(resource: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in resource.items() if not k.startswith("_")}
 
 
+def show_pool(pool: dict[str, Any]) -> dict[str, Any]:
+    """A node pool as GKE shows it: its config also gives the boot disk, the cgroup mode and the
+    kubelet settings GKE chose, as every pool read of conformance/kcc-golden/container/v1beta1/
+    containercluster/containercluster-minimal/_http.log shows them."""
+    out = public(pool)
+    config = out.get("config")
+    if isinstance(config, dict):
+        config = out["config"] = copy.deepcopy(config)
+        if "diskSizeGb" in config and "diskType" in config:
+            config.setdefault(
+                "bootDisk", {"diskType": config["diskType"], "sizeGb": str(config["diskSizeGb"])}
+            )
+        config.setdefault("effectiveCgroupMode", "EFFECTIVE_CGROUP_MODE_V2")
+        kubelet = config.setdefault("kubeletConfig", {})
+        kubelet.setdefault("insecureKubeletReadonlyPortEnabled", False)
+        kubelet.setdefault("maxParallelImagePulls", 2)
+        config.setdefault("windowsNodeConfig", {})
+    return out
+
+
 #: What GKE shows on a cluster that did not ask for these: the settings of a new Standard
 #: cluster, as every read of a running cluster in conformance/kcc-golden/container/v1beta1/
 #: containercluster/containercluster-minimal/_http.log shows them.
@@ -236,7 +256,14 @@ def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any
             out[key] = {}
     _fill(out, CLUSTER_SHOWN_DEFAULTS)
     if pools:
-        out["nodePools"] = [public(p) for p in pools]
+        out["nodePools"] = [show_pool(p) for p in pools]
+        # The cluster-level nodeConfig and initialNodeCount are those of its first pool
+        # (conformance/kcc-golden/container/v1beta1/containercluster/containercluster-minimal/).
+        first = out["nodePools"][0]
+        if "config" in first:
+            out.setdefault("nodeConfig", copy.deepcopy(first["config"]))
+        if "initialNodeCount" in first:
+            out.setdefault("initialNodeCount", first["initialNodeCount"])
         urls = [u for p in pools for u in p.get("instanceGroupUrls", [])]
         if urls:
             out["instanceGroupUrls"] = urls
