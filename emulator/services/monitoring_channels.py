@@ -48,6 +48,9 @@ TYPES = {
     "pagerduty": ChannelType(frozenset({"service_key"}), frozenset({"service_key"})),
     "pubsub": ChannelType(frozenset({"topic"}), frozenset({"topic"})),
     "webhook_tokenauth": ChannelType(frozenset({"url"}), frozenset({"url"})),
+    # conformance/kcc-golden/monitoring/v1beta1/monitoringnotificationchannel/
+    # monitoringnotificationchannel/_http.log, exchange 0.
+    "webhook_basicauth": ChannelType(frozenset({"url", "username", "password"}), frozenset({"url"})),
 }
 #: Labels the API never returns in clear.
 SECRET_LABELS = frozenset({"auth_token", "password", "service_key"})
