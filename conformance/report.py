@@ -129,6 +129,7 @@ def floors_of(run: Run) -> dict[str, dict[str, float]]:
             "extra": r["extra"],
             "cascades": s.cascades,
             "exchanges": s.exchanges,
+            "fields": s.fields,
         }
     return out
 
@@ -162,15 +163,21 @@ def load_floors() -> dict[str, dict[str, float]]:
 
 def raise_floors(run: Run) -> dict[str, dict[str, float]]:
     """New floors: the better of the old floor and this run, per score. A kind whose scored
-    exchanges grew (surface the emulator did not serve before, now measured) starts again from
-    this run: its rates are over other exchanges than the old floor's."""
+    exchanges or compared fields grew (surface the emulator did not serve or answered with an
+    error before, now measured) starts again from this run: its rates are over other exchanges
+    than the old floor's."""
     old = load_floors()
     new = floors_of(run)
     for kind, floor in new.items():
         prev = old.get(kind)
-        if prev and floor["exchanges"] <= prev["exchanges"]:
-            for key in ("status", "recall", "values", "exchanges"):
-                floor[key] = max(floor[key], prev[key])
+        grew = (
+            floor["exchanges"] > prev["exchanges"] or floor["fields"] > prev.get("fields", 0)
+            if prev
+            else True
+        )
+        if prev and not grew:
+            for key in ("status", "recall", "values", "exchanges", "fields"):
+                floor[key] = max(floor[key], prev.get(key, 0))
             for key in ("extra", "cascades"):
                 floor[key] = min(floor[key], prev[key])
     FLOORS.write_text(json.dumps(new, indent=1, sort_keys=True) + "\n")
