@@ -108,6 +108,7 @@ class Replay:
         self.last_write_failed = False
         self.seen: set[str] = set()
         self.absent: set[str] = set()
+        self.assigned: dict[str, dict[str, str]] = {}
         self.seeded: list[str] = []
 
     def _default_network(self) -> None:
@@ -235,10 +236,29 @@ class Replay:
             self.emu.close()
         return results
 
+    def _remember_assigned(self, exchange: Exchange, real: Any) -> None:
+        """An id the emulator assigned in a create's answer, kept with the real answer's display
+        name: one placeholder stands for every channel or policy the log makes, and a later
+        read names which one by its display name."""
+        found = (
+            re.search(r"/\$\{([A-Za-z]+)\}$", str(real.get("name", ""))) if isinstance(real, dict) else None
+        )
+        if exchange.method != "POST" or not found or not real.get("displayName"):
+            return
+        name = found.group(1)
+        if name in self.bound:
+            self.assigned.setdefault(name, {})[str(real["displayName"])] = self.bound[name]
+
     def _name_in_url(self, exchange: Exchange) -> None:
         """The recorder writes one placeholder for every resource of a type (`${urlMapID}` for
         two URL maps of one log); the real answer names which one, and that name wins."""
         real = exchange.response
+        segments_here = [m.group(1) for m in re.finditer(r"/\$\{([A-Za-z]+)\}(?=/|$)", exchange.path)]
+        if isinstance(real, dict) and segments_here and real.get("displayName"):
+            known = self.assigned.get(segments_here[-1], {}).get(str(real["displayName"]))
+            if known:
+                self.bound[segments_here[-1]] = known
+                return
         named = None
         if isinstance(real, dict) and exchange.method == "GET" and isinstance(real.get("name"), str):
             named = real["name"]
@@ -340,7 +360,15 @@ class Replay:
         if status < 400:
             self.seen.add(_relative(path))
         if status < 400 and isinstance(real, (dict, list)):
+            again = (
+                re.search(r"/\$\{([A-Za-z]+)\}$", str(real.get("name", "")))
+                if isinstance(real, dict)
+                else None
+            )
+            if exchange.method == "POST" and again and again.group(1) in self.assigned:
+                self.bound.pop(again.group(1), None)  # a second resource of the same placeholder
             self.bind(real, answer)
+            self._remember_assigned(exchange, real)
         result.score = compare(exchange.status, real, self.fill_known(real), status, answer, where)
         return result
 
