@@ -15,7 +15,8 @@ from typing import Any
 
 #: Values the recorder writes in place of what changes between runs (see the corpus README).
 NORMALISED = re.compile(
-    r"^(2024-04-01T12:34:56\.123456Z|0{21}|1{21}|8{21}|abcdef0123A=?|12345678901234|user@example\.com|8\.8\.8\.8|\$\{[A-Za-z]+\})$"
+    r"^(2024-04-01T12:34:56\.123456Z|2025-01-01T00:00:00Z|0{21}|1{21}|8{21}|abcdef0123A=?|12345678901234"
+    r"|user@example\.com|test@google\.com|8\.8\.8\.8|\$\{[A-Za-z]+\})$"
 )
 #: Keys whose value the recorder rewrites: Cloud SQL's settingsVersion is `123`; compute's
 #: numeric `targetId` and the id in `selfLinkWithId` become the resource's placeholder.
