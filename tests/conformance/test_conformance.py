@@ -98,3 +98,23 @@ def test_a_failed_create_makes_what_follows_a_cascade_not_a_miss() -> None:
     results = Replay(corpus.Log(corpus.CORPUS / "x", "compute/test", "test", parse(broken))).run()
     assert results[1].real_status == 200 and results[1].emu_status == 400
     assert [r.category for r in results] == ["scored", "scored", "cascade", "cascade"]
+
+
+def test_a_dependency_made_outside_the_log_is_seeded_from_its_real_answer() -> None:
+    (log,) = [x for x in corpus.logs() if x.name == "compute/computefirewall/computefirewall"]
+    replay = Replay(log)
+    results = replay.run()
+    # The log reads a network it never creates: it is made from its real answer first.
+    assert replay.seeded and "/global/networks/" in replay.seeded[0]
+    assert (results[0].real_status, results[0].emu_status, results[0].category) == (200, 200, "scored")
+    assert all(r.category == "scored" and r.emu_status == r.real_status for r in results)
+
+
+def test_surface_the_emulator_does_not_serve_is_counted_apart() -> None:
+    text = LOG.split("---")[0].replace(
+        "compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}",
+        "pubsub.googleapis.com/v1/projects/${projectId}/topics/t",
+    )
+    (result,) = Replay(corpus.Log(corpus.CORPUS / "x", "pubsub/test", "test", parse(text))).run()
+    assert result.category == "unimplemented" and result.score.exchanges == 0
+    assert result.score.unimplemented == 1
