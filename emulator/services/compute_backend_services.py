@@ -1,9 +1,10 @@
 """Compute Engine global backend services, here with serverless NEG backends.
 
 The API fills in its defaults (HTTP, a 30 s timeout, UTILIZATION balancing, a CDN policy
-even with CDN off), checks every backend group exists, refuses health checks on serverless
-backends and CDN on internal schemes, and validates the CDN policy's TTLs against its cache
-mode. `update` (PUT) and `patch` need the current fingerprint; the scheme is fixed after
+even with CDN off), checks every backend group exists, refuses CDN on internal schemes, and
+validates the CDN policy's TTLs against its cache mode. A backend service whose backends are
+serverless NEGs (Cloud Run) refuses what serverless backends cannot have: health checks, a
+timeout (the request lasts as long as Cloud Run lets it) and a maximum utilization. `update` (PUT) and `patch` need the current fingerprint; the scheme is fixed after
 creation. `securityPolicy` is output only in the body: it is attached with
 setSecurityPolicy. A backend service that a URL map uses cannot be deleted.
 """
@@ -70,15 +71,25 @@ def _cdn_policy(enabled: bool, given: dict[str, Any] | None) -> dict[str, Any]:
     return {**CDN_ON_DEFAULTS, **given, **ttls, "cacheMode": mode}
 
 
-def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    out, paths = [], []
+def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str], bool]:
+    """The backends as stored, the groups they reference, and whether those are serverless NEGs."""
+    out, paths, serverless = [], [], False
     for i, backend in enumerate(body.get("backends", [])):
         field = f"resource.backends[{i}].group"
-        path, _ = lb.reference(call, backend.get("group"), field, "networkEndpointGroups")
+        path, group = lb.reference(call, backend.get("group"), field, "networkEndpointGroups")
         if path in paths:
             raise c.field_error(
                 field, backend.get("group"), "A group may appear only once among the backends."
             )
+        if group.get("networkEndpointType") == "SERVERLESS":
+            serverless = True
+            if "maxUtilization" in backend:
+                # Real answer quoted in terraform-google-modules/terraform-google-lb-http#110.
+                raise c.field_error(
+                    f"resource.backends[{i}].maxUtilization",
+                    backend["maxUtilization"],
+                    "Max utilization is not supported for Serverless network endpoint groups.",
+                )
         scaler = backend.get("capacityScaler", 1.0)
         if not (scaler == 0 or 0.1 <= scaler <= 1):
             raise c.field_error(
@@ -86,13 +97,23 @@ def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], l
             )
         paths.append(path)
         out.append({"balancingMode": "UTILIZATION", "capacityScaler": 1.0, **backend, "group": c.link(path)})
-    if out and body.get("healthChecks"):
+    if serverless and body.get("healthChecks"):
+        # Serverless NEGs take no health checks: hashicorp/terraform-provider-google#7433 made
+        # them optional because the API refuses them; https://cloud.google.com/load-balancing/docs/negs/serverless-neg-concepts
         raise c.field_error(
             "resource.healthChecks",
             body["healthChecks"],
             "A backend service with serverless network endpoint group backends cannot have a health check.",
         )
-    return out, paths
+    if serverless and "timeoutSec" in body:
+        # Any value, the default included: the real 400 quoted in
+        # terraform-google-modules/terraform-google-lb-http#355 and #358 (sent 120).
+        raise c.field_error(
+            "resource.timeoutSec",
+            body["timeoutSec"],
+            "Timeout sec is not supported for a backend service with Serverless network endpoint groups.",
+        )
+    return out, paths, serverless
 
 
 def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -105,10 +126,10 @@ def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict
     enabled = bool(body.get("enableCDN", False))
     if enabled and scheme not in CDN_SCHEMES:
         raise c.field_error("resource.enableCDN", True, f"Cloud CDN is not available with scheme {scheme}.")
+    backends, refs, serverless = _backends(call, body)
     timeout = body.get("timeoutSec", 30)
     if not 1 <= timeout <= 2147483647:
         raise c.field_error("resource.timeoutSec", timeout, "Must be at least 1.")
-    backends, refs = _backends(call, body)
     service = {
         "protocol": "HTTP",
         "portName": "http",
@@ -123,6 +144,10 @@ def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict
         "cdnPolicy": _cdn_policy(enabled, body.get("cdnPolicy")),
         "fingerprint": c.fingerprint(),
     }
+    if serverless:
+        # No timeout is kept for serverless backends, so reading the service and writing it
+        # back whole (update) does not send the field the API refuses.
+        del service["timeoutSec"]
     if backends:
         service["backends"] = backends
     else:

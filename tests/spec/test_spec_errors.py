@@ -193,3 +193,22 @@ def test_misspelt_extends_is_caught_as_an_unknown_key(specs: Path) -> None:
     problems = {p.field: p for p in problems_of(specs, "dev")}
     assert "did you mean 'extends'?" in problems["extend"].message
     assert problems["extend"].line == line_of(env_file, "extend: base.yaml")
+
+
+def test_a_route_timeout_is_refused_and_names_the_cloud_run_timeout_that_governs_it(specs: Path) -> None:
+    """Serverless NEG backend services take no timeout: the spec cannot promise one."""
+    env_file = override(
+        specs,
+        "dev",
+        """
+        lb:
+          routes:
+            websocket:
+              timeout_seconds: 3600
+        """,
+    )
+    problem = only_problem(specs, "dev")
+    assert problem.line == line_of(env_file, "timeout_seconds")
+    assert problem.field == "lb.routes.websocket.timeout_seconds"
+    assert "cannot be honoured" in problem.message
+    assert "timeout_seconds on the route's service under run.services" in problem.message
