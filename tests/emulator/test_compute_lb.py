@@ -192,7 +192,8 @@ def test_serverless_backends_refuse_a_timeout_health_checks_and_max_utilization(
     assert status_of(request) == (400, "invalid")
     # without backends there is nothing serverless about it: the timeout is the API's default
     done(compute, compute.backendServices().insert(project=PROJECT, body={"name": "empty", "timeoutSec": 60}))
-    assert compute.backendServices().get(project=PROJECT, backendService="empty").execute()["timeoutSec"] == 60
+    empty = compute.backendServices().get(project=PROJECT, backendService="empty").execute()
+    assert empty["timeoutSec"] == 60
 
 
 def test_cloud_armor_rules(compute: Any) -> None:
