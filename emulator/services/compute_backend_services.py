@@ -5,8 +5,9 @@ even with CDN off), checks every backend group exists, refuses CDN on internal s
 validates the CDN policy's TTLs against its cache mode. A backend service whose backends are
 serverless NEGs (Cloud Run) refuses what serverless backends cannot have: health checks, a
 timeout (the request lasts as long as Cloud Run lets it) and a maximum utilization.
-`update` (PUT) and `patch` need the current fingerprint; the scheme is fixed after creation. `securityPolicy` is output only in the body: it is attached with
-setSecurityPolicy. A backend service that a URL map uses cannot be deleted.
+`update` (PUT) and `patch` need the current fingerprint; the scheme is fixed after creation.
+`securityPolicy` is output only in the body: it is attached with setSecurityPolicy. A backend
+service that a URL map uses cannot be deleted.
 """
 
 from __future__ import annotations
