@@ -107,9 +107,7 @@ def test_load_balancer_converges_and_is_idempotent(emulator, cli, lb_only, compu
     _converged(cli)
     # Serverless NEG backends take no timeout; the API refuses one (see the emulator's source).
     inserts = [
-        r.body
-        for r in emulator.requests()
-        if r.method_id == "compute.backendServices.insert" and r.body
+        r.body for r in emulator.requests() if r.method_id == "compute.backendServices.insert" and r.body
     ]
     assert len(inserts) == 3 and not [b for b in inserts if "timeoutSec" in b]
 
