@@ -44,6 +44,12 @@ EGRESS = {"private-ranges-only": "PRIVATE_RANGES_ONLY", "all-traffic": "ALL_TRAF
 DRIFT_JOB_LIMITS = {"cpu": "1", "memory": "1Gi"}
 #: Container fields the API fills in that the spec never sets.
 _API_FILLED = ("name",)
+#: The startup probe Cloud Run gives a new service's container that names none ("The default
+#: TCP startup probe", https://cloud.google.com/run/docs/configuring/healthchecks), on the
+#: container's port; the Terraform provider marks `startupProbe` as filled in by the API. The
+#: spec sets no probe, so a live container carrying exactly this one matches it.
+DEFAULT_STARTUP_PROBE = {"timeoutSeconds": 240, "periodSeconds": 240, "failureThreshold": 1}
+DEFAULT_PORT = 8080
 #: Resource fields the spec leaves to others: startup CPU boost, which it does not set, and,
 #: for jobs, CPU allocation, which only means something for a container serving requests.
 _NOT_OWNED_RESOURCES = {"service": ("startupCpuBoost",), "job": ("cpuIdle", "startupCpuBoost")}
@@ -84,6 +90,8 @@ def _operation(ctx: Context, op: Any, description: str) -> Operation:
 def _container(live: dict[str, Any], owner: str) -> dict[str, Any]:
     """A live container in the spec's spelling: API-filled fields gone, env sorted, short secret names.
 
+    The API's defaults are taken off: the `http1` port name and the default TCP startup probe.
+
     A service container's `cpuIdle` is spelled out: the API leaves a false bool out of its
     answer, and with resources set, absent means CPU always allocated.
     """
@@ -96,6 +104,9 @@ def _container(live: dict[str, Any], owner: str) -> dict[str, Any]:
         out["resources"] = resources
     if "ports" in out:
         out["ports"] = [{k: v for k, v in p.items() if (k, v) != ("name", "http1")} for p in out["ports"]]
+    port = ((out.get("ports") or [{}])[0]).get("containerPort") or DEFAULT_PORT
+    if out.get("startupProbe") == {**DEFAULT_STARTUP_PROBE, "tcpSocket": {"port": port}}:
+        del out["startupProbe"]
     env = []
     for var in out.get("env") or []:
         ref = (var.get("valueSource") or {}).get("secretKeyRef")

@@ -42,6 +42,7 @@ from emulator.services._run import (
     list_in,
     new_etag,
     next_generation,
+    revision_containers,
     start_delete,
     start_operation,
     update_target,
@@ -84,13 +85,17 @@ LATEST = [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}]
 
 
 def template_defaults(template: dict[str, Any], project_number: str) -> dict[str, Any]:
-    """The revision template as the API stores it: every default it fills in, filled in."""
+    """The revision template as the API stores it: every default it fills in, filled in.
+
+    As recorded (kcc-golden run/v1beta1/runservice, every case): the timeout (300s), the default
+    compute service account, the concurrency (80) and the GEN2 execution environment are
+    filled in; `scaling` is not (runserviceprobes sends none and gets none back).
+    """
     out = copy.deepcopy(template)
-    out["containers"] = [container_defaults(c, serving=True) for c in out.get("containers") or []]
-    scaling = out.setdefault("scaling", {})
-    scaling.setdefault("maxInstanceCount", 100)
+    out["containers"] = [container_defaults(c) for c in out.get("containers") or []]
     out.setdefault("timeout", "300s")
     out.setdefault("serviceAccount", _iam_accounts.default_compute_account(project_number))
+    out.setdefault("executionEnvironment", "EXECUTION_ENVIRONMENT_GEN2")
     cpu = cpu_count(str(out["containers"][0]["resources"]["limits"]["cpu"])) if out["containers"] else 1.0
     if not out.get("maxInstanceRequestConcurrency"):
         out["maxInstanceRequestConcurrency"] = 80 if cpu >= 1 else 1
@@ -113,8 +118,8 @@ def _desired(call: Call, body: dict[str, Any], project_id: str, number: str, loc
     template = template_defaults(template, number)
     check_service_account(call, template.get("serviceAccount"), "service.template")
     check_vpc_access(call, template, project_id, location, "service.template")
-    scaling = template["scaling"]
-    if scaling.get("minInstanceCount", 0) > scaling["maxInstanceCount"]:
+    scaling = template.get("scaling") or {}
+    if scaling.get("minInstanceCount", 0) > scaling.get("maxInstanceCount", 100):
         raise invalid(
             "min_instance_count must be less than or equal to max_instance_count.",
             field="service.template.scaling.min_instance_count",
@@ -174,9 +179,10 @@ def _new_revision(call: Call, service: dict[str, Any], now: str) -> dict[str, An
                 k: template.get(k)
                 for k in (
                     "scaling", "vpcAccess", "maxInstanceRequestConcurrency", "timeout", "serviceAccount",
-                    "containers", "volumes", "executionEnvironment", "encryptionKey", "sessionAffinity",
+                    "volumes", "executionEnvironment", "encryptionKey", "sessionAffinity",
                 )
             },
+            "containers": revision_containers(template.get("containers") or []),
             "reconciling": True,
             "conditions": [condition("Ready", "CONDITION_RECONCILING", now)],
             "observedGeneration": "1",
