@@ -17,7 +17,7 @@ import string
 import uuid
 from typing import Any
 
-from emulator import standard
+from emulator import iam, org_policies, standard
 from emulator.effects import Effect
 from emulator.errors import already_exists, invalid
 from emulator.registry import Api, Call, Reply
@@ -36,10 +36,12 @@ from emulator.services._run import (
     create_target,
     created,
     delete_target,
+    fetch,
     get_child,
     get_one,
     list_children,
     list_in,
+    name_of,
     new_etag,
     next_generation,
     revision_containers,
@@ -324,3 +326,45 @@ def get_revision(call: Call) -> dict[str, Any]:
 @API.handles("run.projects.locations.services.revisions.list")
 def list_revisions(call: Call) -> dict[str, Any]:
     return list_children(call, SERVICE, REVISION, "services", "revisions", "run.revisions.list", "name")
+
+
+# IAM: who may invoke the service. Private by default: the policy starts empty
+# (https://cloud.google.com/run/docs/authenticating/public). A policy naming allUsers is
+# refused where domain restricted sharing is enforced (see emulator/org_policies.py).
+
+
+def _iam_target(call: Call, permission: str) -> tuple[str, str]:
+    """(project id, canonical service name) of an existing service."""
+    shown = call.param("resource")
+    project_id, _, _, name = name_of(call, shown, "services", permission)
+    fetch(call, SERVICE, name, shown)
+    return project_id, name
+
+
+@API.handles("run.projects.locations.services.getIamPolicy")
+def get_iam_policy(call: Call) -> dict[str, Any]:
+    requested = call.query.get("options.requestedPolicyVersion")
+    if requested not in (None, 0, 1, 3, "0", "1", "3"):
+        raise invalid(
+            f"Invalid requested policy version {requested}; valid values are 0, 1 and 3.",
+            field="options.requested_policy_version",
+        )
+    _, name = _iam_target(call, "run.services.getIamPolicy")
+    return iam.get_policy(call.ctx.store, name)
+
+
+@API.handles("run.projects.locations.services.setIamPolicy")
+def set_iam_policy(call: Call) -> dict[str, Any]:
+    project_id, name = _iam_target(call, "run.services.setIamPolicy")
+    policy = (call.body or {}).get("policy")
+    if policy is None:
+        raise invalid("The request must contain a policy.", field="policy")
+    org_policies.check_members(call.ctx.store, project_id, policy)
+    return iam.set_policy(call.ctx.store, name, policy)
+
+
+@API.handles("run.projects.locations.services.testIamPermissions")
+def test_iam_permissions(call: Call) -> dict[str, Any]:
+    _iam_target(call, "run.services.getIamPolicy")
+    permissions = (call.body or {}).get("permissions") or []
+    return {"permissions": permissions} if permissions else {}
