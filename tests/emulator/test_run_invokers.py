@@ -27,7 +27,8 @@ def services(emu):
 
 @pytest.fixture
 def service(services) -> str:
-    body = run_v2.Service(template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="gcr.io/p/a:1")]))
+    container = run_v2.Container(image="gcr.io/p/a:1")
+    body = run_v2.Service(template=run_v2.RevisionTemplate(containers=[container]))
     return services.create_service(parent=PARENT, service_id="app", service=body).result().name
 
 
