@@ -29,6 +29,7 @@ from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import LiveResource, Resource
 from reconcilers._operations import LongRunningOperation
 from reconcilers._proto import from_json_dict, to_json_dict
+from reconcilers._run_invokers import PUBLIC, RunInvokers
 from reconcilers.iam import ProjectRoles, ServiceAccount, account_email, service_account
 from reconcilers.monitoring import MetricDescriptor
 from reconcilers.network import VpcConnector
@@ -463,7 +464,7 @@ def drift_metric() -> Resource:
 class RunReconciler(Reconciler):
     family = "run"
     #: The drift job reports to a custom metric, which this family declares.
-    kinds = (RunService, RunJob, ServiceAccount, ProjectRoles, MetricDescriptor)
+    kinds = (RunService, RunInvokers, RunJob, ServiceAccount, ProjectRoles, MetricDescriptor)
 
     def desired(self, ctx: Context) -> list[Resource]:
         spec = ctx.spec
@@ -485,7 +486,14 @@ class RunReconciler(Reconciler):
                 deps=tuple(deps),
                 deletion_policy=svc.deletion_policy,
             )
-            resources += [account, roles, service]
+            invokers = Resource(
+                kind=RunInvokers.kind,
+                name=service.name,
+                body={"members": [PUBLIC] if svc.public else []},
+                deps=(service.address,),
+                deletion_policy=svc.deletion_policy,
+            )
+            resources += [account, roles, service, invokers]
         job = spec.drift_job
         account, roles = service_account(ctx, job.service_account, "drift-correction", job.roles)
         drift = Resource(
