@@ -146,7 +146,8 @@ def test_drift_only_creates_and_deletes_nothing(emulator, cli):
     run = cli("apply", "--env", "dev", "--auto-approve", "--drift-only")
 
     assert run.code == 0
-    assert "drifted, 1 resource(s) drifted" in run.out
+    # the service, and the invoker grant that went with it
+    assert "drifted, 2 resource(s) drifted" in run.out
     assert "a reviewed apply must create it" in run.out
     writes = sorted(r.path for r in emulator.requests() if r.is_write)
     # The report (JSON and Markdown) and the metric point, nothing else.
