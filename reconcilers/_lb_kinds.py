@@ -217,7 +217,7 @@ class BackendService(GlobalComputeKind):
     # Compute moves a backend service between schemes only through a staged migration.
     immutable = ("loadBalancingScheme",)
     unordered = ("backends",)
-    api_defaults = {"enableCDN": False}
+    api_defaults = {"timeoutSec": 30, "enableCDN": False}
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """The service is free; the load balancer bills the data it carries, and CDN what it serves."""

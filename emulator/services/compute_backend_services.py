@@ -4,7 +4,8 @@ The API fills in its defaults (HTTP, a 30 s timeout, UTILIZATION balancing, a CD
 even with CDN off), checks every backend group exists, refuses CDN on internal schemes, and
 validates the CDN policy's TTLs against its cache mode. A backend service whose backends are
 serverless NEGs (Cloud Run) refuses what serverless backends cannot have: health checks, a
-timeout (the request lasts as long as Cloud Run lets it) and a maximum utilization.
+timeout other than the default (the request lasts as long as Cloud Run lets it) and a maximum
+utilization.
 `update` (PUT) and `patch` need the current fingerprint; the scheme is fixed after creation.
 `securityPolicy` is output only in the body: it is attached with setSecurityPolicy. A backend
 service that a URL map uses cannot be deleted.
@@ -26,6 +27,7 @@ API = Api("compute", "v1")
 SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL_SELF_MANAGED", "INTERNAL_MANAGED")
 CDN_SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED")
 MAX_TTL = 31622400
+DEFAULT_TIMEOUT_S = 30
 KEPT = ("kind", "id", "creationTimestamp", "name", "selfLink", "securityPolicy", "edgeSecurityPolicy")
 CDN_ON_DEFAULTS: dict[str, Any] = {
     "cacheMode": "CACHE_ALL_STATIC",
@@ -72,8 +74,8 @@ def _cdn_policy(enabled: bool, given: dict[str, Any] | None) -> dict[str, Any]:
     return {**CDN_ON_DEFAULTS, **given, **ttls, "cacheMode": mode}
 
 
-def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str], bool]:
-    """The backends as stored, the groups they reference, and whether those are serverless NEGs."""
+def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The backends as stored and the groups they reference; serverless NEGs' limits checked."""
     out, paths, serverless = [], [], False
     for i, backend in enumerate(body.get("backends", [])):
         field = f"resource.backends[{i}].group"
@@ -106,15 +108,17 @@ def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], l
             body["healthChecks"],
             "A backend service with serverless network endpoint group backends cannot have a health check.",
         )
-    if serverless and "timeoutSec" in body:
-        # Any value, the default included: the real 400 quoted in
-        # terraform-google-modules/terraform-google-lb-http#355 and #358 (sent 120).
+    if serverless and body.get("timeoutSec", DEFAULT_TIMEOUT_S) != DEFAULT_TIMEOUT_S:
+        # Only the default stands ("timeout has to be 30 seconds", backend service limitations of
+        # https://cloud.google.com/load-balancing/docs/negs/serverless-neg-concepts, as reported in
+        # ahmetb/cloud-run-faq#108), so a service read and written back whole still goes through;
+        # the real 400 for another value is quoted in terraform-google-modules/terraform-google-lb-http#358.
         raise c.field_error(
             "resource.timeoutSec",
             body["timeoutSec"],
             "Timeout sec is not supported for a backend service with Serverless network endpoint groups.",
         )
-    return out, paths, serverless
+    return out, paths
 
 
 def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -127,8 +131,8 @@ def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict
     enabled = bool(body.get("enableCDN", False))
     if enabled and scheme not in CDN_SCHEMES:
         raise c.field_error("resource.enableCDN", True, f"Cloud CDN is not available with scheme {scheme}.")
-    backends, refs, serverless = _backends(call, body)
-    timeout = body.get("timeoutSec", 30)
+    backends, refs = _backends(call, body)
+    timeout = body.get("timeoutSec", DEFAULT_TIMEOUT_S)
     if not 1 <= timeout <= 2147483647:
         raise c.field_error("resource.timeoutSec", timeout, "Must be at least 1.")
     service = {
@@ -145,10 +149,6 @@ def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict
         "cdnPolicy": _cdn_policy(enabled, body.get("cdnPolicy")),
         "fingerprint": c.fingerprint(),
     }
-    if serverless:
-        # No timeout is kept for serverless backends, so reading the service and writing it
-        # back whole (update) does not send the field the API refuses.
-        del service["timeoutSec"]
     if backends:
         service["backends"] = backends
     else:

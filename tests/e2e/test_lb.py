@@ -127,7 +127,7 @@ def test_load_balancer_converges_and_is_idempotent(emulator, cli, lb_only, compu
     static = (
         compute.backendServices().get(project=PROJECT, backendService="digitwin-dev-static-backend").execute()
     )
-    assert "timeoutSec" not in websocket and not websocket["enableCDN"]
+    assert websocket["timeoutSec"] == 30 and not websocket["enableCDN"]  # the API's, unchangeable
     assert static["enableCDN"] and static["cdnPolicy"]["cacheMode"] == "CACHE_ALL_STATIC"
     assert websocket["securityPolicy"].endswith("/securityPolicies/digitwin-dev-armor")
     armor = compute.securityPolicies().get(project=PROJECT, securityPolicy="digitwin-dev-armor").execute()

@@ -142,7 +142,7 @@ def test_an_address_is_in_use_while_a_forwarding_rule_serves_on_it(compute: Any)
 def test_backend_service_defaults_references_and_fingerprint(compute: Any) -> None:
     make_backend(compute, securityPolicy=f"{GLOBAL}/securityPolicies/ignored")
     service = compute.backendServices().get(project=PROJECT, backendService="api").execute()
-    assert "timeoutSec" not in service and service["protocol"] == "HTTP"
+    assert service["timeoutSec"] == 30 and service["protocol"] == "HTTP"
     assert "securityPolicy" not in service  # output only: attached with setSecurityPolicy
     assert service["backends"][0]["balancingMode"] == "UTILIZATION"
 
@@ -169,13 +169,14 @@ def test_backend_service_defaults_references_and_fingerprint(compute: Any) -> No
 
 
 def test_serverless_backends_refuse_a_timeout_health_checks_and_max_utilization(compute: Any) -> None:
-    """Serverless NEG backends take no timeout (the request lasts as long as Cloud Run lets it).
+    """Serverless NEG backends keep the default timeout (the request lasts as long as Cloud Run
+    lets it).
 
     Real answers quoted in terraform-google-modules/terraform-google-lb-http#358 (timeoutSec)
     and #110 (maxUtilization).
     """
     make_backend(compute)
-    for timeout in (3600, 30):
+    for timeout in (3600, 120):
         body = {"name": "ws", "backends": [{"group": NEG}], "timeoutSec": timeout}
         assert _message(compute.backendServices().insert(project=PROJECT, body=body)) == (
             f"Invalid value for field 'resource.timeoutSec': '{timeout}'. Timeout sec is not supported"
