@@ -51,9 +51,10 @@ class LbRouteSpec(StrictModel):
     def _no_backend_timeout(cls, value: int | None) -> int | None:
         if value is not None:
             raise ValueError(
-                f"timeout_seconds ({value}) cannot be honoured: a backend service in front of Cloud Run"
-                " (a serverless NEG) takes no timeout of its own; remove it and set timeout_seconds on the route's"
-                " service under run.services instead (at most 3600 s, long enough for a websocket)"
+                f"timeout_seconds ({value}) cannot be honoured: a backend service in front of Cloud"
+                " Run (a serverless NEG) takes no timeout of its own; remove it and set"
+                " timeout_seconds on the route's service under run.services instead (at most 3600 s,"
+                " long enough for a websocket)"
             )
         return value
 
