@@ -3,7 +3,9 @@
 Each service runs its image as its own service account with only the project roles it
 needs, reaches Cloud SQL's private IP through the VPC Access connector, accepts traffic
 only from inside the VPC and from the load balancer, and reads its secrets from Secret
-Manager at start-up (the spec names the secret, never its value). The websocket server
+Manager at start-up (the spec names the secret, never its value). A service the spec makes
+public lets anyone invoke it (`reconcilers/_run_invokers.py`): the load balancer forwards
+requests without identity tokens. The websocket server
 keeps a websocket open for up to an hour and sends a client back to the same instance.
 
 The drift job is this provisioner, run as a Cloud Run Job: `apply --drift-only` against its
