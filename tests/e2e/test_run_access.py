@@ -27,6 +27,9 @@ def test_services_behind_the_load_balancer_are_public_and_reachable_only_through
         ]
         live = requests.get(f"{emulator.url}/v2/{service}", timeout=10).json()
         assert live["ingress"] == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+    # with no timeout on the load balancer's side, an open websocket lasts Cloud Run's longest
+    websocket = requests.get(f"{emulator.url}/v2/{SERVICES[0]}", timeout=10).json()
+    assert websocket["template"]["timeout"] == "3600s"
     grants = [
         r.body for r in emulator.requests() if r.method_id == "run.projects.locations.services.setIamPolicy"
     ]
