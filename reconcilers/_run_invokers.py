@@ -71,9 +71,10 @@ class RunInvokers(Kind):
             raise
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        """One policy read per service, side by side: IAM policies have no list call."""
         found = []
-        for resource in desired:
-            policy = self._policy(resource.name)
+        policies = self.map(lambda r: self._policy(r.name), list(desired))
+        for resource, policy in zip(desired, policies, strict=True):
             if policy is not None:
                 body = {"members": invokers(policy)}
                 found.append(LiveResource(self.kind, resource.name, body, managed=True, version=policy.etag))
