@@ -78,8 +78,6 @@ def _desired(call: Call, body: dict[str, Any], project_id: str, number: str, loc
     task.setdefault("maxRetries", 3)
     task.setdefault("timeout", "600s")
     task.setdefault("serviceAccount", _iam_accounts.default_compute_account(number))
-    # Recorded: kcc-golden run/v1beta1/runjob/runjob-with-port ("executionEnvironment": 2).
-    task.setdefault("executionEnvironment", "EXECUTION_ENVIRONMENT_GEN2")
     vpc_defaults(task)
     check_service_account(call, task["serviceAccount"], "job.template.template")
     check_vpc_access(call, task, project_id, location, "job.template.template")

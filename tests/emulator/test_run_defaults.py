@@ -75,16 +75,3 @@ def test_a_probe_given_in_part_gets_the_apis_defaults_for_the_rest(run: Any) -> 
         "periodSeconds": 10,
         "timeoutSeconds": 1,
     }
-
-
-def test_a_job_runs_in_the_second_generation_environment(run: Any) -> None:
-    jobs = run.projects().locations().jobs()
-    body = {"template": {"template": {"containers": [{"image": "gcr.io/cloudrun/hello"}]}}}
-    jobs.create(parent=PARENT, jobId="job", body=body).execute()
-    job = jobs.get(name=f"projects/{PROJECT}/locations/us-central1/jobs/job").execute()
-    task = job["template"]["template"]
-    assert task["executionEnvironment"] == "EXECUTION_ENVIRONMENT_GEN2"
-    assert task["containers"][0] == {
-        "image": "gcr.io/cloudrun/hello",
-        "resources": {"limits": {"cpu": "1000m", "memory": "512Mi"}},
-    }
