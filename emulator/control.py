@@ -66,6 +66,16 @@ def handle_control(emu: Emulator, http_method: str, path: str, body: bytes) -> O
         except (ValueError, ApiError) as exc:
             return json_outcome(400, {"error": str(exc)})
         return json_outcome(200, {"enabled": emu.enabled_services(project)})
+    if (http_method, route) == ("POST", "org-policies"):
+        project, constraint = payload.get("project"), payload.get("constraint")
+        allowed = payload.get("allowedValues")
+        if not isinstance(project, str) or not isinstance(constraint, str):
+            return json_outcome(400, {"error": "give project, constraint and allowedValues (null lifts it)"})
+        try:
+            emu.set_org_policy(project, constraint, allowed)
+        except (ValueError, ApiError) as exc:
+            return json_outcome(400, {"error": str(exc)})
+        return json_outcome(200, {})
     if (http_method, route) == ("POST", "time"):
         emu.clock.advance(float(payload.get("advance_s", 0)))
         return json_outcome(200, {"now": emu.clock.rfc3339()})

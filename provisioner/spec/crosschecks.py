@@ -151,6 +151,16 @@ def _lb_routes(spec: EnvSpec, problems: ViolationCollector) -> None:
                 ("lb", "routes", name, "service"),
                 f"service {route.service!r} is not defined in run.services; valid services: {valid}",
             )
+    behind = sorted({getattr(routes, n).service for n in ("websocket", "api", "static")})
+    for key in behind:
+        service = spec.run.services.get(key)
+        if service is not None and not service.public:
+            problems.add(
+                ("run", "services", key, "public"),
+                f"service {key!r} is behind the load balancer but not public: the load balancer"
+                " forwards requests without identity tokens, so Cloud Run would refuse them with 403;"
+                " set public: true",
+            )
 
 
 def _connector_name(spec: EnvSpec, problems: ViolationCollector) -> None:

@@ -193,3 +193,55 @@ def test_misspelt_extends_is_caught_as_an_unknown_key(specs: Path) -> None:
     problems = {p.field: p for p in problems_of(specs, "dev")}
     assert "did you mean 'extends'?" in problems["extend"].message
     assert problems["extend"].line == line_of(env_file, "extend: base.yaml")
+
+
+def test_a_route_timeout_is_refused_and_names_the_cloud_run_timeout_that_governs_it(specs: Path) -> None:
+    """Serverless NEG backend services take no timeout: the spec cannot promise one."""
+    env_file = override(
+        specs,
+        "dev",
+        """
+        lb:
+          routes:
+            websocket:
+              timeout_seconds: 3600
+        """,
+    )
+    problem = only_problem(specs, "dev")
+    assert problem.line == line_of(env_file, "timeout_seconds")
+    assert problem.field == "lb.routes.websocket.timeout_seconds"
+    assert "cannot be honoured" in problem.message
+    assert "timeout_seconds on the route's service under run.services" in problem.message
+
+
+def test_a_service_behind_the_load_balancer_must_be_public(specs: Path) -> None:
+    env_file = override(
+        specs,
+        "dev",
+        """
+        run:
+          services:
+            api-gateway:
+              public: false
+        """,
+    )
+    problem = only_problem(specs, "dev")
+    assert problem.field == "run.services.api-gateway.public"
+    assert problem.line == line_of(env_file, "public")
+    assert "Cloud Run would refuse them with 403; set public: true" in problem.message
+
+
+def test_a_public_service_open_to_all_ingress_is_refused(specs: Path) -> None:
+    override(
+        specs,
+        "dev",
+        """
+        run:
+          services:
+            websocket-server:
+              ingress: all
+        """,
+    )
+    problem = only_problem(specs, "dev")
+    assert problem.field == "run.services.websocket-server.ingress"
+    assert "around the load balancer and Cloud Armor" in problem.message
