@@ -190,9 +190,7 @@ def test_a_clock_moved_forward_stays_forward_after_a_restart(tmp_path: Path) -> 
 
 
 def _insert_bucket(emu: Emulator, name: str) -> requests.Response:
-    return requests.post(
-        f"{emu.base_url}/storage/v1/b?project={PROJECT}", json={"name": name}, timeout=5
-    )
+    return requests.post(f"{emu.base_url}/storage/v1/b?project={PROJECT}", json={"name": name}, timeout=5)
 
 
 def test_a_lost_answer_rule_acts_then_fails_the_answer(emu: Emulator) -> None:
