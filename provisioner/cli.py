@@ -501,19 +501,18 @@ def _reporter(args: argparse.Namespace, total: int) -> Any:
 
 
 def _lock(session: Session, args: argparse.Namespace) -> Any:
-    """Take the environment's lock, or say plainly why this apply runs without one."""
+    """Take the environment's lock (making the bucket it lives in, on a first apply), or say
+    plainly why this apply runs without one."""
     from provisioner.lock import LockError, environment_lock
 
     if args.no_lock:
         print("warning: --no-lock: another apply could write at the same time", file=sys.stderr)
         return None
-    lock = environment_lock(session.ctx)
+    lock = environment_lock(session.ctx, home=session.planner.lock_home)
     try:
         lock.acquire("apply", timeout=args.lock_timeout)
     except LockError as exc:
-        # The very first apply creates the bucket the lock lives in.
-        print(f"warning: {exc}; this first apply runs without a lock", file=sys.stderr)
-        return None
+        raise UsageError(f"{exc}, and this spec does not say how to make it; nothing was applied") from exc
     return lock
 
 
@@ -533,6 +532,7 @@ def cmd_force_unlock(args: argparse.Namespace) -> int:
 
 def cmd_apply(args: argparse.Namespace) -> int:
     from provisioner.apply import Executor
+    from provisioner.consent import protected_refusal
     from provisioner.plan import Plan
     from provisioner.render import apply_summary, plan_text, use_colour
 
@@ -563,6 +563,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
             live = observation.live
         if not args.quiet:
             print(plan_text(plan, colour=use_colour(sys.stdout), verbose=args.verbose > 0))
+        refusal = protected_refusal(plan, session.ctx.protected)
+        if refusal:
+            print(f"error: {refusal}", file=sys.stderr)
+            return EXIT_ERROR
         if not plan.pending:
             return EXIT_OK  # nothing to write, so no lock to take: a converged run stays read-only
         if not _confirm(plan, args.auto_approve):
@@ -571,10 +575,15 @@ def cmd_apply(args: argparse.Namespace) -> int:
         lock = _lock(session, args)
         if lock is not None:
             # Another writer may have finished between our reading and our lock: what was
-            # shown must still be what is there, or we stop.
-            if _refuse_if_moved(session, plan, args.planfile):
+            # shown must still be what is there, or we stop. The lock's own bucket, made just
+            # now for a first apply, is the one thing allowed to have appeared.
+            home = session.planner.lock_home() if lock.made_home else None
+            made = [home[1].address] if home else []
+            if _refuse_if_moved(session, plan, args.planfile, made):
                 return EXIT_ERROR
             live = session.live
+            if made:
+                plan = session.planner.rediff(plan, live, made)
         reporter = _reporter(args, len(plan.pending))
         executor = Executor(
             ctx=session.ctx,
@@ -614,8 +623,8 @@ def _load_plan(plan_type: Any, path: Path) -> Any:
     return plan
 
 
-def _refuse_if_moved(session: Session, plan: Any, planfile: Path | None) -> bool:
-    moved = _stale(session, plan)
+def _refuse_if_moved(session: Session, plan: Any, planfile: Path | None, made: Sequence[str] = ()) -> bool:
+    moved = [line for line in _stale(session, plan) if line.split(":", 1)[0] not in made]
     if not moved:
         return False
     what = f"The plan {planfile}" if planfile else "The plan shown"
