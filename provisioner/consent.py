@@ -26,8 +26,10 @@ def protected_refusal(plan: Plan, protected: bool) -> str | None:
     held = removals_held_back(plan)
     if not protected or not held:
         return None
-    flags = sorted({flag for c in held for flag in _FLAG.findall(c.blocked or "")})
-    words = ", ".join(flags) if flags else "none: change the spec instead"
+    named = {flag for c in held for flag in _FLAG.findall(c.blocked or "")}
+    if not plan.options.get("allow_prod_destroy"):
+        named.add("--allow-prod-destroy")  # every deletion there needs it, whatever else it needs
+    words = ", ".join(sorted(named)) if named else "none: change the spec instead"
     count = (
         f"{len(held)} replacement{'s' if len(held) != 1 else ''} or deletion{'s' if len(held) != 1 else ''}"
     )

@@ -51,7 +51,9 @@ def test_a_bucket_holding_objects_is_never_deleted_without_every_flag(emulator, 
     with_prune = _change(cli, "prod", address, "--prune")
     with_destroy = _change(cli, "prod", address, "--prune", "--allow-destroy")
     for flags in ([], ["--prune"], ["--prune", "--allow-destroy"]):
-        assert cli("apply", "--env", "prod", "--auto-approve", *flags).code == 0
+        refused = cli("apply", "--env", "prod", "--auto-approve", *flags)
+        # prod: a plan holding back a deletion is not applied in part; it names the flags
+        assert refused.code == 1 and "--allow-prod-destroy" in refused.err, refused.err
 
     assert "--prune" in without_prune["blocked"]
     assert with_prune["destructive"] and "--allow-destroy" in with_prune["blocked"]
