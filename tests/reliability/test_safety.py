@@ -157,7 +157,9 @@ def test_a_region_move_of_prod_without_flags_writes_nothing_and_names_the_flags(
     log = emulator.requests()
     deletes = [r for r in log if r.http_method == "DELETE"]
     writes = [r for r in log if r.is_write]
-    print(f"region move of prod without flags: {len(log)} requests, {len(writes)} writes, {len(deletes)} DELETE")
+    print(
+        f"region move of prod without flags: {len(log)} requests, {len(writes)} writes, {len(deletes)} DELETE"
+    )
     assert moved.code == 1, moved.out + moved.err
     assert deletes == [] and writes == [], [(r.method_id, r.path) for r in writes]
     assert "Nothing was written" in moved.err
@@ -184,9 +186,13 @@ def test_prod_never_replaces_the_state_bucket_and_deletes_nothing_without_allow_
     applied = cli("apply", "--env", "prod", "--auto-approve", "--specs", specs, *everything)
 
     assert destroy_only["action"] == "replace" and not destroy_only["destructive"]
-    assert "--allow-prod-destroy" in destroy_only["blocked"], "an empty prod bucket is not replaced without it"
+    assert "--allow-prod-destroy" in destroy_only["blocked"], (
+        "an empty prod bucket is not replaced without it"
+    )
     assert held_state["action"] == "replace" and "holds the environment's lock" in held_state["blocked"]
-    assert applied.code == 1 and state in applied.err, "with every flag, the lock's bucket still holds it back"
+    assert applied.code == 1 and state in applied.err, (
+        "with every flag, the lock's bucket still holds it back"
+    )
     assert [r for r in emulator.requests() if r.is_write] == []
     assert _storage(emulator, "digitwin-live-prod").get_bucket("digitwin-live-prod-provisioner-state")
 
