@@ -516,6 +516,10 @@ def _lock(session: Session, args: argparse.Namespace) -> Any:
     return lock
 
 
+def _holds_lock(session: Session, change: Any) -> bool:
+    return bool(session.planner.kinds[change.kind].holds_lock(change.name))
+
+
 def cmd_force_unlock(args: argparse.Namespace) -> int:
     from provisioner.lock import LockError, environment_lock
 
@@ -575,10 +579,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
         lock = _lock(session, args)
         if lock is not None:
             # Another writer may have finished between our reading and our lock: what was
-            # shown must still be what is there, or we stop. The lock's own bucket, made just
-            # now for a first apply, is the one thing allowed to have appeared.
-            home = session.planner.lock_home() if lock.made_home else None
-            made = [home[1].address] if home else []
+            # shown must still be what is there, or we stop. The lock's own bucket, planned as
+            # a create and made by whichever first apply took a lock first, is the one thing
+            # allowed to have appeared: its change is worked out again.
+            made = [c.address for c in plan.pending if c.action == "create" and _holds_lock(session, c)]
             if _refuse_if_moved(session, plan, args.planfile, made):
                 return EXIT_ERROR
             live = session.live

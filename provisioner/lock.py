@@ -164,9 +164,7 @@ class LeaseLock:
         self._renewer: threading.Thread | None = None
         self._lock = threading.Lock()
         self._make_home = make_home
-        #: The bucket was missing when the lock was taken, and was made (by us, or by another
-        #: writer racing us) for it: the plan's view of that bucket is out of date.
-        self.made_home = False
+        self._made_home = False
 
     def _blob(self) -> Any:
         return self.client.bucket(self.bucket_name).blob(self.name)
@@ -201,10 +199,10 @@ class LeaseLock:
             try:
                 created = self._create(mine)
             except LockError:
-                if self._make_home is None or self.made_home:
+                if self._make_home is None or self._made_home:
                     raise
                 self._make_home()
-                self.made_home = True
+                self._made_home = True
                 continue
             if created:
                 self.info = mine
