@@ -500,24 +500,23 @@ def _reporter(args: argparse.Namespace, total: int) -> Any:
     return LineReporter(quiet=args.quiet)
 
 
-def _lock(session: Session, args: argparse.Namespace) -> Any:
-    """Take the environment's lock (making the bucket it lives in, on a first apply), or say
-    plainly why this apply runs without one."""
+def _lock(session: Session, args: argparse.Namespace, make_home: bool = False) -> Any:
+    """Take the environment's lock, or say plainly why this apply runs without one.
+
+    With `make_home` (a full apply), a missing state bucket is made first to hold it; a
+    `--drift-only` run creates nothing, so it runs unlocked there as it always did.
+    """
     from provisioner.lock import LockError, environment_lock
 
     if args.no_lock:
         print("warning: --no-lock: another apply could write at the same time", file=sys.stderr)
         return None
-    lock = environment_lock(session.ctx, home=session.planner.lock_home)
+    lock = environment_lock(session.ctx, home=session.planner.lock_home if make_home else None)
     try:
         lock.acquire("apply", timeout=args.lock_timeout)
     except LockError as exc:
-        # Only when no kind in play holds the lock (reconcilers without the storage family):
-        # there is nowhere to take it.
-        print(
-            f"warning: {exc}, and no resource here can hold it; this apply runs without a lock",
-            file=sys.stderr,
-        )
+        # A drift-only run, or no kind in play that holds the lock: nowhere to take it.
+        print(f"warning: {exc}; this apply runs without a lock", file=sys.stderr)
         return None
     return lock
 
@@ -582,7 +581,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         if not _confirm(plan, args.auto_approve):
             print("Apply cancelled.")
             return EXIT_ERROR
-        lock = _lock(session, args)
+        lock = _lock(session, args, make_home=True)
         if lock is not None:
             # Another writer may have finished between our reading and our lock: what was
             # shown must still be what is there, or we stop. The lock's own bucket, planned as
