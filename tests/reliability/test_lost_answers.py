@@ -95,3 +95,17 @@ def test_names_we_choose_recognise_their_own_create_after_a_lost_answer(emulator
     assert len(inserts) == len(services) + 1 and all(r.status != 409 for r in inserts)
     assert len({s["name"] for s in services}) == len(services)
     assert cli("plan", "--env", "staging", "--detailed-exitcode").code == 0
+
+
+def test_with_answers_lost_at_random_one_apply_converges_with_one_copy_of_everything(emulator, cli):
+    emulator.faults.configure(lost_answer_rate=0.15, seed=2)
+
+    applied = cli("apply", "--env", "staging", "--auto-approve")
+
+    lost = [r for r in emulator.requests() if r.is_write and r.status in (0, 503)]
+    emulator.faults.clear()
+    assert len(lost) >= 5, "the seed loses the answers of several writes"
+    assert applied.code == 0 and "0 failed, 0 skipped" in applied.out, applied.out + applied.err
+    policies = _get(emulator, f"v3/projects/{PROJECT}/alertPolicies").get("alertPolicies", [])
+    assert len(policies) == 4
+    assert cli("plan", "--env", "staging", "--detailed-exitcode").code == 0, "nothing left over, no copy"
