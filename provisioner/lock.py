@@ -9,7 +9,8 @@ processes can never both believe they hold it. `force-unlock LOCK_ID` exists for
 The lock lives in the environment's state bucket, which the very first apply has to make:
 an apply creates that bucket as the first thing it writes (a create is atomic: whoever
 loses the race gets 409 and uses the bucket the winner made) and takes the lock in it
-before anything else, so even two first applies started together never both write.
+before anything else, so of first applies started together only the one holding the lock
+writes anything beyond that bucket.
 """
 
 from __future__ import annotations
