@@ -5,7 +5,9 @@ A lost answer is the hardest of them for a client: the server acted (the resourc
 created), then the answer never arrived intact (a 5xx from a proxy or load balancer in
 between, a timeout, a dropped connection). Google's retry guidance calls such a failure
 ambiguous for non-idempotent requests (https://cloud.google.com/storage/docs/retry-strategy,
-"Idempotency of operations"; https://google.aip.dev/194 on retrying only idempotent calls).
+"Idempotency of operations"; https://google.aip.dev/194 on retrying only idempotent calls;
+gRPC's status codes on UNAVAILABLE: "there is NOT A GUARANTEE that the server has not seen
+anything", https://grpc.github.io/grpc/core/md_doc_statuscodes.html).
 
 Every random choice comes from a seeded generator and each decision draws the same count of
 numbers, so a run with the same seed and the same call order fails in the same places. Lost

@@ -213,7 +213,8 @@ def send_once_http(timeout: float) -> Any:
     (taking it for a stale kept-alive connection), whatever the method. For a POST that
     created something the server names, that is a second copy made behind the retry policy's
     back; here the lost connection is raised instead, and the caller, which knows whether the
-    request may have acted, decides (`RetryPolicy.create`).
+    request may have acted, decides (`RetryPolicy.create`). HTTP itself says a client must not
+    resend a non-idempotent request on its own (RFC 9112, section 9.3.1, "Retrying Requests").
     """
     import httplib2
 
