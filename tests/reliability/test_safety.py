@@ -235,3 +235,22 @@ def test_a_prod_plan_of_deletions_alone_is_refused_before_any_write_and_passes_w
     assert refused_writes == [], "not even the lock is taken"
     assert allowed.code == 0, allowed.err
     assert client.lookup_bucket("digitwin-live-prod-old-exports") is None
+
+
+def test_a_drift_only_run_of_prod_still_corrects_drift_beside_a_held_back_deletion(emulator, cli):
+    assert cli("apply", "--env", "prod", "--auto-approve").code == 0
+    client = _storage(emulator, "digitwin-live-prod")
+    orphan = client.bucket("digitwin-live-prod-old-exports")
+    orphan.labels = {**OURS, "digitwin-env": "prod"}
+    client.create_bucket(orphan, location="US-CENTRAL1")
+    documents = client.get_bucket("digitwin-live-prod-documents")
+    documents.versioning_enabled = False
+    documents.patch()
+    emulator.clear_requests()
+
+    drift = cli("apply", "--env", "prod", "--auto-approve", "--drift-only")
+
+    assert "refusing to apply" not in drift.err, "the drift job is not stopped by what it holds back anyway"
+    assert client.get_bucket("digitwin-live-prod-documents").versioning_enabled
+    assert client.lookup_bucket("digitwin-live-prod-old-exports") is not None
+    assert not [r for r in emulator.requests() if r.http_method == "DELETE" and "/o/" not in r.path]
