@@ -500,7 +500,9 @@ def _reporter(args: argparse.Namespace, total: int) -> Any:
     return LineReporter(quiet=args.quiet)
 
 
-def _lock(session: Session, args: argparse.Namespace, make_home: bool = False) -> Any:
+def _lock(
+    session: Session, args: argparse.Namespace, make_home: bool = False, home_first: bool = False
+) -> Any:
     """Take the environment's lock, or say plainly why this apply runs without one.
 
     With `make_home` (a full apply), a missing state bucket is made first to hold it; a
@@ -513,7 +515,7 @@ def _lock(session: Session, args: argparse.Namespace, make_home: bool = False) -
         return None
     lock = environment_lock(session.ctx, home=session.planner.lock_home if make_home else None)
     try:
-        lock.acquire("apply", timeout=args.lock_timeout)
+        lock.acquire("apply", timeout=args.lock_timeout, home_first=home_first)
     except LockError as exc:
         # A drift-only run, or no kind in play that holds the lock: nowhere to take it.
         print(f"warning: {exc}; this apply runs without a lock", file=sys.stderr)
@@ -581,13 +583,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
         if not _confirm(plan, args.auto_approve):
             print("Apply cancelled.")
             return EXIT_ERROR
-        lock = _lock(session, args, make_home=True)
+        home = [c for c in plan.pending if c.action == "create" and _holds_lock(session, c)]
+        lock = _lock(session, args, make_home=True, home_first=bool(home))
+        made = [c.address for c in home]
         if lock is not None:
             # Another writer may have finished between our reading and our lock: what was
             # shown must still be what is there, or we stop. The lock's own bucket, planned as
             # a create and made by whichever first apply took a lock first, is the one thing
             # allowed to have appeared: its change is worked out again.
-            made = [c.address for c in plan.pending if c.action == "create" and _holds_lock(session, c)]
             if _refuse_if_moved(session, plan, args.planfile, made):
                 return EXIT_ERROR
             live = session.live

@@ -165,7 +165,7 @@ class LeaseLock:
         self._renewer: threading.Thread | None = None
         self._lock = threading.Lock()
         self._make_home = make_home
-        self._made_home = False
+        self._home_tried = False
 
     def _blob(self) -> Any:
         return self.client.bucket(self.bucket_name).blob(self.name)
@@ -184,7 +184,11 @@ class LeaseLock:
         return info, int(blob.generation)
 
     # -- taking ----------------------------------------------------------------------
-    def acquire(self, operation: str, timeout: float = 0.0, poll: float = 2.0) -> LockInfo:
+    def acquire(
+        self, operation: str, timeout: float = 0.0, poll: float = 2.0, home_first: bool = False
+    ) -> LockInfo:
+        """Take the lock; with `home_first` (the caller saw no bucket), make the bucket before
+        trying, rather than after a first try answered 404."""
         deadline = time.monotonic() + timeout
         now = datetime.now(UTC)
         mine = LockInfo(
@@ -196,14 +200,17 @@ class LeaseLock:
             host=socket.gethostname(),
             pid=os.getpid(),
         )
+        if home_first and self._make_home is not None:
+            self._home_tried = True
+            self._make_home()
         while True:
             try:
                 created = self._create(mine)
             except LockError:
-                if self._make_home is None or self._made_home:
+                if self._make_home is None or self._home_tried:
                     raise
+                self._home_tried = True
                 self._make_home()
-                self._made_home = True
                 continue
             if created:
                 self.info = mine
