@@ -35,7 +35,13 @@ def handle_control(emu: Emulator, http_method: str, path: str, body: bytes) -> O
     if (http_method, route) == ("POST", "faults"):
         for rule in payload.get("rules", []):
             emu.faults.add_rule(
-                FaultRule(rule["method"], int(rule["status"]), int(rule.get("times", 1)), rule.get("message"))
+                FaultRule(
+                    rule["method"],
+                    int(rule["status"]),
+                    int(rule.get("times", 1)),
+                    rule.get("message"),
+                    after_acting=bool(rule.get("after_acting", False)),
+                )
             )
         emu.faults.configure(
             error_rate=payload.get("error_rate"),
@@ -43,6 +49,7 @@ def handle_control(emu: Emulator, http_method: str, path: str, body: bytes) -> O
             operation_failure_rate=payload.get("operation_failure_rate"),
             latency_ms=payload.get("latency_ms"),
             seed=payload.get("seed"),
+            lost_answer_rate=payload.get("lost_answer_rate"),
         )
         return json_outcome(200, emu.faults.to_json())
     if (http_method, route) == ("DELETE", "faults"):
