@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_STATE := .provisioner/demo
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 # Benchmarks against the emulator: prints a table of ratios, writes bench/results.json.
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Rewrite tests/golden/<kind>/<phase>/_http.log from what the provisioner sends now; review with git diff.
+golden: $(STAMP)
+	$(PY) -m tests.golden.record
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -37,7 +37,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlsplit
 
 from provisioner.request_secrets import KnownSecrets
 
@@ -378,7 +377,3 @@ def decode_body(raw: bytes | str | None) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw
-
-
-def path_of(url: str) -> str:
-    return urlsplit(url).path

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import shutil
 import sys
 import tempfile
@@ -35,7 +36,7 @@ from provisioner.attribution import AttributedKind
 from provisioner.clients import ClientFactory, Endpoints
 from provisioner.context import Context
 from provisioner.diff import field_changes
-from provisioner.http_log import Exchange, Normaliser, render
+from provisioner.http_log import Exchange, Normaliser, parse, render
 from provisioner.http_record import LOG_NAME, HttpRecorder
 from provisioner.kind import Reconciler
 from provisioner.operations import wait_for
@@ -242,13 +243,36 @@ def write(files: dict[str, str], folder: Path = GOLDEN) -> None:
         path.write_text(text)
 
 
-def differences(recorded: dict[str, str], checked_in: dict[str, str]) -> list[str]:
-    """A unified diff per file that differs, is new or is gone."""
+def requests_of(text: str) -> str:
+    """What a log says we sent: each request line, its headers and body, answers left out.
+
+    The answers in the logs are the emulator's, kept for the reader; a change in them is the
+    emulator's business, refreshed by the same command, not a change in what we send.
+    """
+    if not text.strip() or not text.lstrip().startswith(tuple(_METHODS)):
+        return text  # index.txt
+    out = []
+    for e in parse(text):
+        lines = [f"{e.method} {e.url}", *(f"{k}: {v}" for k, v in e.request_headers)]
+        if e.request_body is not None:
+            lines += ["", json.dumps(e.request_body, indent=2, sort_keys=True, ensure_ascii=False)]
+        out.append("\n".join(lines))
+    return "\n\n---\n\n".join(out) + "\n"
+
+
+_METHODS = ("GET ", "POST ", "PUT ", "PATCH ", "DELETE ")
+
+
+def differences(
+    recorded: dict[str, str], checked_in: dict[str, str], requests_only: bool = False
+) -> list[str]:
+    """A unified diff per file that differs, is new or is gone (of the requests alone, if asked)."""
     import difflib
 
+    view = requests_of if requests_only else (lambda text: text)
     out = []
     for relative in sorted(set(recorded) | set(checked_in)):
-        before, after = checked_in.get(relative, ""), recorded.get(relative, "")
+        before, after = view(checked_in.get(relative, "")), view(recorded.get(relative, ""))
         if before != after:
             diff = difflib.unified_diff(
                 before.splitlines(keepends=True),
@@ -265,9 +289,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="only compare; exit 1 with the diff if they differ"
     )
+    parser.add_argument(
+        "--requests-only", action="store_true", help="with --check: compare what we send, not the answers"
+    )
     args = parser.parse_args(argv)
     files = record()
-    diffs = differences(files, on_disk())
+    diffs = differences(files, on_disk(), requests_only=args.requests_only)
     if args.check:
         sys.stdout.writelines(diffs)
         return 1 if diffs else 0
