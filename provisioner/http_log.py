@@ -142,6 +142,8 @@ class LogFormatError(ValueError):
 
 def parse(text: str) -> list[Exchange]:
     """The exchanges of an `_http.log` (the corpus's or one written here), bodies as JSON."""
+    if not text.strip():
+        return []  # a run that called no API
     out = []
     for number, chunk in enumerate(text.strip("\n").split(SEPARATOR), 1):
         blocks = chunk.strip("\n").split("\n\n")
@@ -215,6 +217,7 @@ class Normaliser:
     def _learn(self, e: Exchange) -> None:
         self.secrets.learn_from(e.request_body)
         self.secrets.learn_from(e.response_body)
+        self._learn_number(e)
         created = e.method == "POST" and 200 <= e.status < 300
         sent = e.url + json.dumps(e.request_body)
         for obj in _objects(e.response_body):
@@ -224,6 +227,15 @@ class Normaliser:
                 # Numeric names are always the API's; others only when a create's answer
                 # brings a name the request did not hold.
                 self._learn_assigned(name, sent, created)
+
+    def _learn_number(self, e: Exchange) -> None:
+        """A resource asked for by project id and named back by number names our number
+        (Secret Manager, Service Usage): `projects/digitwin-live-dev/secrets/s` → `projects/123/...`."""
+        name = e.response_body.get("name") if isinstance(e.response_body, dict) else None
+        if isinstance(name, str) and f"/projects/{self.project}" in e.url:
+            match = re.match(r"^projects/(\d+)(/|$)", name)
+            if match:
+                self._numbers[match.group(1)] = "${projectNumber}"
 
     def _learn_object(self, obj: dict[str, Any]) -> None:
         number = obj.get("projectNumber")
@@ -337,14 +349,15 @@ class Normaliser:
 
 
 def _is_operation(obj: dict[str, Any]) -> bool:
+    """Compute's and Cloud SQL's (`kind`), GKE's (a link under `/operations/`), and every
+    `google.longrunning.Operation` (named `.../operations/ID`, even before it has metadata)."""
     kind = obj.get("kind")
     if isinstance(kind, str) and kind.endswith("#operation"):
         return True
     name, link = obj.get("name"), obj.get("selfLink")
     if isinstance(link, str) and "/operations/" in link and "operationType" in obj:
-        return True  # GKE's operations
-    longrunning = "done" in obj or "metadata" in obj
-    return isinstance(name, str) and bool(_OPERATION_NAME.search(name)) and longrunning
+        return True
+    return isinstance(name, str) and bool(_OPERATION_NAME.search(name))
 
 
 def _objects(value: Any) -> Iterable[dict[str, Any]]:

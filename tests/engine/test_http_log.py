@@ -209,3 +209,31 @@ def test_the_recorder_keeps_every_exchange_of_many_threads():
     exchanges = recorder.exchanges()
     assert len(exchanges) == 400
     assert all(e.url.startswith(f"https://x/{e.address.rsplit('-', 1)[1]}/") for e in exchanges)
+
+
+def test_a_longrunning_operation_and_a_name_by_number_are_recognised_without_other_clues():
+    connect = _raw(
+        url="https://servicenetworking.googleapis.com/v1/services/servicenetworking.googleapis.com/connections",
+        request_body={"network": f"projects/{PROJECT}/global/networks/vpc"},
+        response_body={"name": "operations/pssn.p24-330987160757-5f0a6b4c"},
+        service="servicenetworking",
+    )
+    poll = _raw(
+        method="GET",
+        url="https://servicenetworking.googleapis.com/v1/operations/pssn.p24-330987160757-5f0a6b4c",
+        request_body=None,
+        response_body={"name": "operations/pssn.p24-330987160757-5f0a6b4c", "done": True},
+        service="servicenetworking",
+    )
+    secret = _raw(
+        method="GET",
+        url=f"https://secretmanager.googleapis.com/v1/projects/{PROJECT}/secrets/db",
+        request_body=None,
+        response_body={"name": "projects/330987160757/secrets/db"},
+        service="secretmanager",
+    )
+    out = Normaliser(PROJECT).normalise([connect, poll, secret])
+
+    assert out[0].response_body == {"name": "operations/${operationID}"}
+    assert out[1].url.endswith("/v1/operations/${operationID}")
+    assert out[2].response_body == {"name": "projects/${projectNumber}/secrets/db"}
