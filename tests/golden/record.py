@@ -299,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.writelines(diffs)
         return 1 if diffs else 0
     write(files)
-    print(f"{len(diffs)} golden file(s) rewritten in {GOLDEN}; review them with `git diff tests/golden`")
+    print(f"{len(diffs)} golden file(s) changed in {GOLDEN}; review them with `git diff tests/golden`")
     return 0
 
 
