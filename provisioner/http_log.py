@@ -104,6 +104,8 @@ class Exchange:
     address: str | None = None
     #: The API it went to, as the client factory names them; not written to the log.
     service: str = ""
+    #: A gRPC exchange's status as written (`OK`, `NOT_FOUND`); the corpus has a few.
+    grpc_status: str | None = None
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -114,7 +116,8 @@ def render(exchanges: Iterable[Exchange]) -> str:
 
 def _render_one(e: Exchange) -> str:
     request = [f"{e.method} {e.url}", *(f"{k}: {v}" for k, v in e.request_headers)]
-    response = [_status_line(e.status), *(f"{k}: {v}" for k, v in e.response_headers)]
+    status = e.grpc_status if e.grpc_status is not None else _status_line(e.status)
+    response = [status, *(f"{k}: {v}" for k, v in e.response_headers)]
     blocks = ["\n".join(request)]
     if e.request_body is not None:
         blocks.append(_json(e.request_body))
@@ -165,7 +168,9 @@ def _parse_one(blocks: list[str]) -> Exchange:
     if not blocks:
         raise ValueError("no answer")
     status_lines = blocks.pop(0).split("\n")
-    status = int(status_lines[0].split(" ", 1)[0])
+    code = status_lines[0].split(" ", 1)[0]
+    grpc_status = None if code.isdigit() else code
+    status = int(code) if grpc_status is None else _GRPC_STATUS.get(code, 500)
     response_body = json.loads("\n\n".join(blocks)) if blocks else None
     return Exchange(
         method=method,
@@ -175,7 +180,27 @@ def _parse_one(blocks: list[str]) -> Exchange:
         status=status,
         response_headers=_headers(status_lines[1:]),
         response_body=response_body,
+        grpc_status=grpc_status,
     )
+
+
+#: gRPC status names as HTTP codes (google.rpc.Code's mapping), for the corpus's GRPC exchanges.
+_GRPC_STATUS = {
+    "OK": 200,
+    "INVALID_ARGUMENT": 400,
+    "FAILED_PRECONDITION": 400,
+    "OUT_OF_RANGE": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "ABORTED": 409,
+    "ALREADY_EXISTS": 409,
+    "RESOURCE_EXHAUSTED": 429,
+    "CANCELLED": 499,
+    "UNIMPLEMENTED": 501,
+    "UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
+}
 
 
 def _headers(lines: Sequence[str]) -> tuple[tuple[str, str], ...]:

@@ -58,6 +58,18 @@ def test_a_corpus_log_parses_and_renders_back_byte_for_byte():
     assert render(exchanges) == CORPUS
 
 
+def test_the_corpus_grpc_exchanges_parse_with_their_status_as_http():
+    text = 'GRPC /google.monitoring.v3.AlertPolicyService/GetAlertPolicy\n\n{\n  "name": "p"\n}\n\nNOT_FOUND'
+    (exchange,) = parse(text)
+
+    assert (exchange.method, exchange.url, exchange.status) == (
+        "GRPC",
+        "/google.monitoring.v3.AlertPolicyService/GetAlertPolicy",
+        404,
+    )
+    assert render([exchange]) == text
+
+
 def _raw(**overrides):
     base = dict(
         method="POST",
