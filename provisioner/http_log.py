@@ -62,8 +62,18 @@ _FIXED = {
     "oauth2ClientId": CLIENT_ID,
     "user": USER,
     "mutatedBy": USER,
+    "creator": "test@google.com",
+    "lastModifier": "test@google.com",
     # The checksum of a secret's payload (which is masked) says something about the secret.
     "dataCrc32c": "98593831",
+    # Certificates the API makes (Cloud SQL's server CA, GKE's cluster CA).
+    "cert": "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+    "certSerialNumber": "0",
+    "commonName": "common-name",
+    "sha1Fingerprint": "12345678",
+    "clusterCaCertificate": "1234567890abcdefghijklmn",
+    "privateEndpoint": "${privateEndpointIPV4}",
+    "publicEndpoint": "${publicEndpointIPV4}",
 }
 #: Addresses the API assigns (a global address, a forwarding rule's), when public.
 _ASSIGNED_ADDRESS = frozenset({"address", "IPAddress"})
@@ -78,6 +88,12 @@ _ASSIGNED_ID = re.compile(r"^[0-9a-fA-F-]{6,}$")
 _NUMBER_ID = re.compile(r"^\d{6,}$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _PRIVATE_IPV4 = re.compile(r"^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|127\.)")
+#: Cloud SQL's service agent is `p<project number>-<random>@gcp-sa-cloud-sql...`.
+_SQL_AGENT = re.compile(
+    r"(?<![A-Za-z0-9-])(p(?:\d+|\$\{projectNumber\}))-[a-z0-9]+(@gcp-sa-cloud-sql\.iam\.gserviceaccount\.com)"
+)
+#: Private addresses the API assigns (Cloud SQL's), written one after another as the corpus has them.
+PRIVATE_ADDRESSES = ("10.10.10.10", "10.10.10.11", "10.10.10.12", "10.10.10.13")
 #: Cloud Run names revisions `<service>-<5 digits>-<3 random characters>`.
 _REVISION = re.compile(r"\b([a-z][a-z0-9-]*-\d{5})-[a-z0-9]{3}\b")
 _MULTIPART_BOUNDARY = re.compile(r"={5,}\d+==")
@@ -285,6 +301,13 @@ class Normaliser:
             value = obj.get(key)
             if isinstance(value, str) and _IPV4.match(value) and not _PRIVATE_IPV4.match(value):
                 self._values[value] = PUBLIC_ADDRESS
+        endpoint = obj.get("endpoint")  # a GKE cluster's control plane
+        if isinstance(endpoint, str) and _IPV4.match(endpoint):
+            self._values[endpoint] = "${publicEndpointIPV4}"
+        assigned = obj.get("ipAddress")  # a Cloud SQL instance's
+        if isinstance(assigned, str) and _IPV4.match(assigned) and assigned not in self._values:
+            taken = sum(1 for v in self._values.values() if v in PRIVATE_ADDRESSES)
+            self._values[assigned] = PRIVATE_ADDRESSES[min(taken, len(PRIVATE_ADDRESSES) - 1)]
 
     def _learn_assigned(self, name: str, sent: str, created: bool) -> None:
         match = _ASSIGNED_NAME.match(name)
@@ -360,6 +383,7 @@ class Normaliser:
         text = self._unlocal(self.secrets.mask_text(text))
         text = _MULTIPART_BOUNDARY.sub("===============0000000000000000000==", text)
         text = _REVISION.sub(r"\1-abc", text)
+        text = _SQL_AGENT.sub(r"\1-abcdef\2", text)
         for value, placeholder in self._plain.items():
             text = text.replace(value, placeholder)
         for value in sorted(self._values, key=len, reverse=True):

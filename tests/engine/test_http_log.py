@@ -249,3 +249,39 @@ def test_a_longrunning_operation_and_a_name_by_number_are_recognised_without_oth
     assert out[0].response_body == {"name": "operations/${operationID}"}
     assert out[1].url.endswith("/v1/operations/${operationID}")
     assert out[2].response_body == {"name": "projects/${projectNumber}/secrets/db"}
+
+
+def test_what_cloud_sql_and_gke_make_for_themselves_is_written_as_the_corpus_has_it():
+    instance = _raw(
+        method="GET",
+        url=f"https://sqladmin.googleapis.com/v1/projects/{PROJECT}/instances/pg",
+        request_body=None,
+        response_body={
+            "ipAddresses": [{"type": "PRIVATE", "ipAddress": "10.23.0.5"}],
+            "serverCaCert": {"cert": "-----BEGIN CERTIFICATE-----\nMIIB\n", "sha1Fingerprint": "9f8e"},
+            "serviceAccountEmailAddress": "p330987160757-x1y2z3@gcp-sa-cloud-sql.iam.gserviceaccount.com",
+            "projectNumber": "330987160757",
+        },
+        service="sqladmin",
+    )
+    cluster = _raw(
+        method="GET",
+        url=f"https://container.googleapis.com/v1/projects/{PROJECT}/locations/us-central1/clusters/gke",
+        request_body=None,
+        response_body={"endpoint": "34.57.1.2", "masterAuth": {"clusterCaCertificate": "LS0tLS1CRUdJTg=="}},
+        service="container",
+    )
+    sql, gke = Normaliser(PROJECT).normalise([instance, cluster])
+
+    assert sql.response_body["ipAddresses"] == [{"type": "PRIVATE", "ipAddress": "10.10.10.10"}]
+    assert sql.response_body["serverCaCert"] == {
+        "cert": "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+        "sha1Fingerprint": "12345678",
+    }
+    assert sql.response_body["serviceAccountEmailAddress"] == (
+        "p${projectNumber}-abcdef@gcp-sa-cloud-sql.iam.gserviceaccount.com"
+    )
+    assert gke.response_body == {
+        "endpoint": "${publicEndpointIPV4}",
+        "masterAuth": {"clusterCaCertificate": "1234567890abcdefghijklmn"},
+    }
