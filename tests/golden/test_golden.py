@@ -37,9 +37,11 @@ def test_every_kind_has_golden_logs_and_a_line_in_the_index(checked_in):
     recorded = checked_in
     kinds = {kind.kind for reconciler in all_reconcilers() for kind in reconciler.kinds}
     logged = {path.split("/", 1)[0] for path in recorded if path.endswith(LOG_NAME)}
-    assert kinds == logged
+    assert kinds == logged, f"kinds without golden logs: {sorted(kinds - logged)}; run `make golden`"
     index = recorded[golden.INDEX]
     assert all(f"\n{kind}: create " in index for kind in kinds)
+    problems = [line for line in index.splitlines() if golden.MISSING_DRIFT in line]
+    assert not problems, "drifts that could not be made (see tests/golden/drifts.py):\n" + "\n".join(problems)
     # Made by another change's request (the node pools by their cluster's create): no log, said so.
     assert "gke.node_pool: create -;" in index
     # What was changed by hand is put back by the drift logs, one per kind that can drift.
