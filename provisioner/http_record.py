@@ -9,7 +9,9 @@ remembers the change that sent it (see `attributed`), so a log can be split per 
 One log per command run, `DIR/<command>-<env>-<UTC time>/_http.log`: a run is the unit the
 corpus's logs are (one test case each, replayed in order from an empty project), and
 everything a change needs was made or read earlier in the same run. The log is written when
-the command ends, normalised as `http_log` describes, secrets masked.
+the command ends, normalised as `http_log` describes, secrets masked. A request that got no
+answer at all (a dropped connection) has nothing to write and is not in the log; every retry
+that did get one (a 429, a 503) is.
 """
 
 from __future__ import annotations
