@@ -81,6 +81,8 @@ PUBLIC_ADDRESS = "8.8.8.8"
 #: Fields written as NUMERIC_ID when they hold a number (compute's ids and operation targets).
 _NUMERIC = frozenset({"id", "targetId"})
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+#: A date-time inside a longer text (a multipart upload's JSON part, say).
+_DATETIME_IN_TEXT = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 _LONG_NUMBER = re.compile(r"^\d{10,}$")
 _OPERATION_NAME = re.compile(r"(?:^|/)operations/([^/]+)$")
 _ASSIGNED_NAME = re.compile(r"^(?:.*/)?([a-z][A-Za-z]*)/([^/]+)$")
@@ -376,7 +378,7 @@ class Normaliser:
         if isinstance(value, str):
             if _DATETIME.match(value):
                 return TIMESTAMP
-            return self._text(value)
+            return _DATETIME_IN_TEXT.sub(TIMESTAMP, self._text(value))
         return value
 
     def _text(self, text: str) -> str:

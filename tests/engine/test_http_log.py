@@ -285,3 +285,18 @@ def test_what_cloud_sql_and_gke_make_for_themselves_is_written_as_the_corpus_has
         "endpoint": "${publicEndpointIPV4}",
         "masterAuth": {"clusterCaCertificate": "1234567890abcdefghijklmn"},
     }
+
+
+def test_a_body_that_is_not_json_is_kept_as_one_json_string_with_its_times_and_boundary_normalised():
+    upload = _raw(
+        url="https://storage.googleapis.com/upload/storage/v1/b/state/o?uploadType=multipart",
+        request_body='--===============4913067014921750751==\r\n{"created": "2026-12-04T17:07:25+00:00"}',
+        response_body=None,
+        service="storage",
+    )
+    (out,) = Normaliser(PROJECT).normalise([upload])
+
+    assert out.request_body == (
+        '--===============0000000000000000000==\r\n{"created": "2024-04-01T12:34:56.123456Z"}'
+    )
+    assert parse(render([out]))[0].request_body == out.request_body
