@@ -86,6 +86,8 @@ _DATETIME_IN_TEXT = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z
 _LONG_NUMBER = re.compile(r"^\d{10,}$")
 _OPERATION_NAME = re.compile(r"(?:^|/)operations/([^/]+)$")
 _ASSIGNED_NAME = re.compile(r"^(?:.*/)?([a-z][A-Za-z]*)/([^/]+)$")
+#: Collections whose numbers name a project or its parents, never an id the API assigned to ours.
+_CONTAINERS = frozenset({"projects", "folders", "organizations", "billingAccounts"})
 _ASSIGNED_ID = re.compile(r"^[0-9a-fA-F-]{6,}$")
 _NUMBER_ID = re.compile(r"^\d{6,}$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
@@ -316,7 +318,7 @@ class Normaliser:
         if match is None:
             return
         collection, value = match.groups()
-        if value in self._values:
+        if value in self._values or value in self._numbers or collection in _CONTAINERS:
             return
         # Assigned ids are numbers or hex (uuids); a short one ("1", a version) would match too much.
         if not (_NUMBER_ID.match(value) or (created and _ASSIGNED_ID.match(value) and value not in sent)):

@@ -166,7 +166,14 @@ def test_ids_the_api_assigns_become_numbered_placeholders_and_the_project_number
         response_body={"note": "service-330987160757@gcp-sa-cloud-sql.iam.gserviceaccount.com"},
         service="monitoring",
     )
-    out = Normaliser(PROJECT).normalise([channel, other, bucket, delete])
+    project = _raw(
+        method="GET",
+        url=f"https://cloudresourcemanager.googleapis.com/v3/projects/{PROJECT}",
+        request_body=None,
+        response_body={"name": "projects/330987160757", "projectId": PROJECT},
+        service="cloudresourcemanager",
+    )
+    out = Normaliser(PROJECT).normalise([channel, other, bucket, delete, project])
 
     assert (
         out[0].response_body["name"] == "projects/${projectId}/notificationChannels/${notificationChannelID}"
@@ -178,6 +185,7 @@ def test_ids_the_api_assigns_become_numbered_placeholders_and_the_project_number
     assert out[2].response_body["generation"] == "12345678901234"
     assert out[3].url.endswith("/notificationChannels/${notificationChannelID2}")
     assert out[3].response_body["note"] == "service-${projectNumber}@gcp-sa-cloud-sql.iam.gserviceaccount.com"
+    assert out[4].response_body == {"name": "projects/${projectNumber}", "projectId": "${projectId}"}
 
 
 def test_secrets_are_masked_wherever_they_recur():
