@@ -37,7 +37,10 @@ def test_every_kind_has_golden_logs_and_a_line_in_the_index(checked_in):
     recorded = checked_in
     kinds = {kind.kind for reconciler in all_reconcilers() for kind in reconciler.kinds}
     logged = {path.split("/", 1)[0] for path in recorded if path.endswith(LOG_NAME)}
-    assert kinds == logged, f"kinds without golden logs: {sorted(kinds - logged)}; run `make golden`"
+    assert kinds == logged, (
+        f"kinds without golden logs: {sorted(kinds - logged)} (run `make golden`; a kind the recorded"
+        f" environment, {golden.ENV}, does not have needs it added there)"
+    )
     index = recorded[golden.INDEX]
     assert all(f"\n{kind}: create " in index for kind in kinds)
     problems = [line for line in index.splitlines() if golden.MISSING_DRIFT in line]
