@@ -100,3 +100,18 @@ def test_every_command_that_calls_an_api_takes_record_http():
         ["restore", "--env", "dev", "--backup-id", "1"],
     ):
         assert str(parser.parse_args([*argv, "--record-http", "out"]).record_http) == "out"
+
+
+def test_with_the_embedded_emulator_its_address_is_written_as_google_hosts(cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("PROVISIONER_ENDPOINT", raising=False)
+    logs = tmp_path / "http"
+
+    planned = cli(
+        "plan", "--env", "dev", "--local", "--state-dir", str(tmp_path / "state"), "--record-http", str(logs)
+    )
+
+    assert planned.code == 0, planned.err
+    (text,) = _logs(logs, "plan-dev-")
+    exchanges = parse(text)
+    assert exchanges and "127.0.0.1" not in text and "localhost" not in text
+    assert all(e.url.startswith("https://") and ".googleapis.com/" in e.url for e in exchanges)
