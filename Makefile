@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_STATE := .provisioner/demo
 
-.PHONY: install demo test lint bench conformance clean
+.PHONY: install demo test lint bench conformance golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench: $(STAMP)
 # conformance/results.json and results.md, fails when a kind falls below its floor.
 conformance: $(STAMP)
 	$(PY) -m conformance
+
+# Rewrite tests/golden/<kind>/<phase>/_http.log from what the provisioner sends now; review with git diff.
+golden: $(STAMP)
+	$(PY) -m tests.golden.record
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -102,6 +102,13 @@ def _connection_options(parser: argparse.ArgumentParser, parallelism: bool = Tru
             help=f"API operations in flight at once (default {DEFAULT_PARALLELISM})",
         )
     parser.add_argument("--impersonate", metavar="SERVICE_ACCOUNT", help="act as this service account")
+    parser.add_argument(
+        "--record-http",
+        type=Path,
+        metavar="DIR",
+        help="write every API exchange of this run to DIR/<command>-<env>-<time>/_http.log, normalised"
+        " as the recorded real-GCP corpus is, secrets masked",
+    )
 
 
 def _consent_options(parser: argparse.ArgumentParser) -> None:
@@ -340,6 +347,8 @@ class Session:
 
         _warn(*check_ignore_rules(self.spec).warnings)
         self.emulator = None
+        # Before anything starts: a folder that cannot be made is refused with nothing to undo.
+        self.recording = _Recording.start(args, env) if args.record_http else None
         endpoints = Endpoints.from_environment()
         if args.local:
             from provisioner.local import start_local_emulator
@@ -350,17 +359,63 @@ class Session:
             endpoints = Endpoints(default=url)
         from provisioner.retry import RetryPolicy
 
+        if self.recording is not None:
+            bases = [endpoints.default, *endpoints.per_service.values()]
+            self.recording.local_bases = [b for b in bases if b]
         self.ctx = Context(
             spec=self.spec,
-            clients=ClientFactory(endpoints, impersonate=args.impersonate),
+            clients=ClientFactory(
+                endpoints,
+                impersonate=args.impersonate,
+                interceptor=self.recording.recorder if self.recording else None,
+            ),
             retry=RetryPolicy.from_environment(),
             poll_scale=args.local_scale if args.local and args.local_profile == "realistic" else 1.0,
         )
         self.planner = Planner(self.ctx, all_reconcilers(), parallelism=args.parallelism)
 
     def close(self) -> None:
+        if self.recording is not None:
+            self.recording.finish(self.spec.project)
         if self.emulator is not None:
             self.emulator.stop()
+
+
+class _Recording:
+    """`--record-http DIR`: this run's exchanges, written to a folder of its own when it ends."""
+
+    def __init__(self, recorder: Any, folder: Path, quiet: bool) -> None:
+        self.recorder = recorder
+        self.folder = folder
+        #: Emulators' addresses, written as the Google hosts they stand in for.
+        self.local_bases: list[str] = []
+        self.quiet = quiet
+
+    @classmethod
+    def start(cls, args: argparse.Namespace, env: str) -> _Recording:
+        from provisioner.http_record import HttpRecorder, run_folder
+
+        root: Path = args.record_http
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"--record-http {root}: not a folder")
+        command = "-".join(c for c in (args.command, getattr(args, "backups_command", None)) if c)
+        folder = run_folder(root, command, env)
+        try:
+            folder.mkdir(parents=True)
+        except OSError as exc:
+            raise UsageError(f"--record-http {root}: cannot create {folder}: {exc.strerror or exc}") from exc
+        return cls(HttpRecorder(), folder, args.quiet)
+
+    def finish(self, project: str) -> None:
+        try:
+            path = self.recorder.write(self.folder, project, self.local_bases)
+        except OSError as exc:
+            reason = exc.strerror or exc
+            print(f"error: cannot write the HTTP log to {self.folder}: {reason}", file=sys.stderr)
+            return
+        if not self.quiet:
+            count = len(self.recorder.exchanges())
+            print(f"Recorded {count} HTTP exchange(s) in {path}", file=sys.stderr)
 
 
 def _plan_options(args: argparse.Namespace) -> Any:

@@ -85,6 +85,22 @@ class RequestInterceptor(Protocol):
     def attach_session(self, session: Any, service: str) -> None: ...
 
 
+class Interceptors:
+    """Several interceptors, the first nearest the network: a recording under a dry run."""
+
+    def __init__(self, *layers: RequestInterceptor) -> None:
+        self.layers = layers
+
+    def wrap_httplib2(self, http: Any, service: str) -> Any:
+        for layer in self.layers:
+            http = layer.wrap_httplib2(http, service)
+        return http
+
+    def attach_session(self, session: Any, service: str) -> None:
+        for layer in self.layers:
+            layer.attach_session(session, service)
+
+
 class ClientFactory:
     """Builds and caches clients; each thread sends over its own connection (httplib2 is not thread-safe)."""
 
