@@ -1,0 +1,235 @@
+"""`python -m tests.mutation` (`make mutation`): how many small breakages of the engine the tests catch.
+
+mutmut changes the modules that decide what changes and when (the diff, the ignore rules,
+retries, the planner, the plan file, the lock, the stale-plan check) one small edit at a
+time (a flipped comparison, a dropped condition, a constant returned) and reruns the tests
+that reach the edited function. A mutant the tests notice is killed; one they don't
+survives. Modules run one after another with one worker: the machine is shared.
+
+Prints a score per module and every surviving mutant, writes tests/mutation/results.md, and
+exits 1 when a module is under the threshold or a mutant is reached by no test. A survivor
+that no behaviour can tell apart from the original (an equivalent mutant) is listed in
+EQUIVALENT below with the reason, and shown as such instead of as a gap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = Path(__file__).resolve().parent / "results.md"
+THRESHOLD = 0.90
+
+
+@dataclass(frozen=True)
+class Module:
+    """A module under mutation; `functions` narrows it to the functions named (globs)."""
+
+    label: str
+    path: str
+    functions: tuple[str, ...] = ()
+
+    @property
+    def dotted(self) -> str:
+        return self.path.removesuffix(".py").replace("/", ".")
+
+    def globs(self) -> list[str]:
+        if not self.functions:
+            return [f"{self.dotted}.*"]
+        return [f"{self.dotted}.x_{name}__mutmut_*" for name in self.functions] + [
+            f"{self.dotted}.xǁ*ǁ{name}__mutmut_*" for name in self.functions
+        ]
+
+    def owns(self, mutant: str) -> bool:
+        return any(fnmatch.fnmatchcase(mutant, g) for g in self.globs())
+
+
+MODULES = (
+    Module("diff", "provisioner/diff.py"),
+    Module("ignore", "provisioner/ignore.py"),
+    Module("retry", "provisioner/retry.py"),
+    Module("planner", "provisioner/planner.py"),
+    Module("plan", "provisioner/plan.py"),
+    Module("lock", "provisioner/lock.py"),
+    # The stale-plan check lives with `apply PLANFILE` in the CLI; only it is mutated there.
+    Module("stale-plan check", "provisioner/cli.py", ("_stale", "_refuse_if_moved")),
+)
+
+#: Survivors no test can kill, by (function, line removed, line added), with the reason.
+#: Keyed by the edit rather than mutmut's number, which shifts when the function changes.
+EQUIVALENT: dict[tuple[str, str, str], str] = {}
+
+KILLED = {1, 3}
+TIMEOUT = {24, -24, 152, 255, 36}
+NO_TESTS = {5, 33}
+
+
+@dataclass
+class Tally:
+    module: Module
+    total: int = 0
+    killed: int = 0
+    timeout: int = 0
+    no_tests: list[str] = field(default_factory=list)
+    survived: list[tuple[str, str]] = field(default_factory=list)  # (mutant, diff)
+    equivalent: list[tuple[str, str, str]] = field(default_factory=list)  # (mutant, diff, reason)
+    other: list[tuple[str, int | None]] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return (self.killed + self.timeout) / self.total if self.total else 1.0
+
+    @property
+    def score_without_equivalent(self) -> float:
+        real = self.total - len(self.equivalent)
+        return (self.killed + self.timeout) / real if real else 1.0
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= THRESHOLD and not self.no_tests
+
+
+def _mutmut() -> str:
+    beside = Path(sys.executable).parent / "mutmut"
+    return str(beside) if beside.exists() else "mutmut"
+
+
+def _run(module: Module, log: Path) -> None:
+    cmd = [_mutmut(), "run", "--max-children", "1", *module.globs()]
+    print(f"-- {module.label}: {' '.join(cmd[1:])}", flush=True)
+    with log.open("w") as out:
+        done = subprocess.run(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise SystemExit(f"mutmut failed on {module.path} (exit {done.returncode}); its output ends:\n{tail}")
+
+
+def _diff(mutant: str) -> str:
+    shown = subprocess.run(
+        [_mutmut(), "show", mutant], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout
+    return "\n".join(line for line in shown.splitlines()[1:] if line.strip())
+
+
+def _edit(mutant: str, diff: str) -> tuple[str, str, str]:
+    function = mutant.rsplit(".", 1)[-1].split("__mutmut_")[0].removeprefix("x").replace("ǁ", ".").strip(".")
+    removed = " ".join(
+        line[1:].strip() for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")
+    )
+    added = " ".join(
+        line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")
+    )
+    return function, removed, added
+
+
+def _tally(module: Module) -> Tally:
+    meta = ROOT / "mutants" / f"{module.path}.meta"
+    codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+    tally = Tally(module)
+    for mutant, code in sorted(codes.items(), key=lambda kv: _natural(kv[0])):
+        if not module.owns(mutant):
+            continue
+        tally.total += 1
+        if code in KILLED:
+            tally.killed += 1
+        elif code in TIMEOUT:
+            tally.timeout += 1
+        elif code in NO_TESTS:
+            tally.no_tests.append(mutant)
+        elif code == 0:
+            diff = _diff(mutant)
+            reason = EQUIVALENT.get(_edit(mutant, diff))
+            if reason:
+                tally.equivalent.append((mutant, diff, reason))
+            else:
+                tally.survived.append((mutant, diff))
+        else:
+            tally.other.append((mutant, code))
+    return tally
+
+
+def _natural(name: str) -> tuple[str, int]:
+    head, _, number = name.rpartition("__mutmut_")
+    return head, int(number) if number.isdigit() else 0
+
+
+def _table(tallies: list[Tally]) -> list[str]:
+    columns = ("module", "mutants", "killed", "timeout", "survived", "equivalent", "no test", "score")
+    rows = ["| " + " | ".join((*columns, "without equivalent")) + " |", "|" + " --- |" * 9]
+    for t in tallies:
+        rows.append(
+            f"| {t.module.label} ({t.module.path}) | {t.total} | {t.killed} | {t.timeout}"
+            f" | {len(t.survived)} | {len(t.equivalent)} | {len(t.no_tests)}"
+            f" | {t.score:.1%} | {t.score_without_equivalent:.1%} |"
+        )
+    return rows
+
+
+def _report(tallies: list[Tally], when: str) -> str:
+    lines = [
+        "# Mutation score of the engine",
+        "",
+        f"Last run: {when}, `make mutation` (mutmut, one worker, tests selected in pyproject's"
+        " `[tool.mutmut]`). Score: killed (or timed out) over all mutants; the threshold is"
+        f" {THRESHOLD:.0%} per module, with no mutant reached by no test.",
+        "",
+        *_table(tallies),
+        "",
+    ]
+    for t in tallies:
+        if not (t.survived or t.equivalent or t.no_tests or t.other):
+            continue
+        lines += [f"## {t.module.label}", ""]
+        for mutant, diff in t.survived:
+            lines += [f"Survived: `{mutant}`", "", "```diff", diff, "```", ""]
+        for mutant, diff, reason in t.equivalent:
+            lines += [f"Equivalent: `{mutant}`: {reason}", "", "```diff", diff, "```", ""]
+        lines += [f"Reached by no test: `{m}`" for m in t.no_tests]
+        lines += [f"Other outcome (exit {code}): `{m}`" for m, code in t.other]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only", action="append", choices=[m.label for m in MODULES], help="run only these (repeatable)"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="reuse mutants/ (and its test-to-function map) from the last run"
+    )
+    parser.add_argument(
+        "--report-only", action="store_true", help="tally the last run's results without running anything"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the results (Markdown)")
+    args = parser.parse_args(argv)
+    modules = [m for m in MODULES if not args.only or m.label in args.only]
+    if not args.report_only:
+        if not args.keep:
+            shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+        (ROOT / "mutants").mkdir(exist_ok=True)
+        for module in modules:
+            _run(module, ROOT / "mutants" / f"run-{module.label.replace(' ', '-')}.log")
+    tallies = [_tally(m) for m in modules]
+    print("\n".join(_table(tallies)))
+    for t in tallies:
+        for mutant, diff in t.survived:
+            print(f"\nsurvived: {mutant}\n{diff}")
+        for mutant in t.no_tests:
+            print(f"\nreached by no test: {mutant}")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    args.out.write_text(_report(tallies, when))
+    print(f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    return 0 if all(t.passed for t in tallies) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
