@@ -294,7 +294,8 @@ def test_unordered_paths_are_kind_specific_and_exact():
     live = {"members": ["b", "a"], "rules": {"sources": ["y", "x"], "targets": ["2", "1"]}, "other": [2, 1]}
     body = {"members": ["a", "b"], "rules": {"sources": ["x", "y"], "targets": ["1", "2"]}, "other": [1, 2]}
     assert [c.path for c in changes(body, live, Ordered)] == ["other", "rules.targets"]
-    assert [c.path for c in changes(body, live, Plain)] == ["members", "other", "rules.sources", "rules.targets"]
+    expected = ["members", "other", "rules.sources", "rules.targets"]
+    assert [c.path for c in changes(body, live, Plain)] == expected
 
 
 # -- the live side as the diff sees it -----------------------------------------------------------
