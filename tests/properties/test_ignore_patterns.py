@@ -21,8 +21,12 @@ SETTINGS = settings(max_examples=150, derandomize=True, database=None, deadline=
 
 segments = st.text(alphabet="abcAB", min_size=1, max_size=3)
 paths = st.lists(segments, min_size=1, max_size=4).map(".".join)
-leaves = st.none() | st.booleans() | st.integers(-5, 5) | st.text(alphabet="xyz", max_size=3) | st.lists(
-    st.integers(0, 3), max_size=2
+leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.text(alphabet="xyz", max_size=3)
+    | st.lists(st.integers(0, 3), max_size=2)
 )
 bodies = st.recursive(
     st.dictionaries(segments, leaves, max_size=3),
