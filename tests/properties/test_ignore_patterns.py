@@ -97,6 +97,12 @@ def test_the_widest_ignored_parent_is_the_one_named(path):
     assert matching_pattern(path, patterns) == parts[0]
 
 
+def test_a_pattern_on_the_field_beats_a_star_listed_after_it():
+    """Paths are matched from the top segment down; no empty path comes first for `*` to match."""
+    assert matching_pattern("labels.team", {"labels": "data", "*": "everything"}) == "labels"
+    assert matching_pattern("labels", ["labels.*", "*"]) == "*"
+
+
 def test_matching_in_examples():
     assert matching_pattern("labels.team", ["labels.team"]) == "labels.team"
     assert matching_pattern("labels.team", ["labels"]) == "labels"
@@ -177,6 +183,10 @@ def test_keep_live_in_examples():
     assert whole["autoscaling"] == {"min": 2, "max": 9}
     whole["autoscaling"]["max"] = 0
     assert live["autoscaling"]["max"] == 9
+    nested_live = {"template": {"scaling": {"limits": {"max": 5}}}}
+    nested = keep_live({"template": {"scaling": {}}}, nested_live, {"template.scaling": "ops"})
+    nested["template"]["scaling"]["limits"]["max"] = 0
+    assert nested_live["template"]["scaling"]["limits"]["max"] == 5
 
 
 def test_body_paths_go_down_through_maps_and_stop_at_lists():
