@@ -197,6 +197,23 @@ def test_each_retry_is_logged_with_its_cause_attempt_and_wait(clock, caplog):
     ]
 
 
+def test_a_dropped_connection_is_logged_as_what_it_means(clock, caplog):
+    """The log names the failure as classified ("connection: ..."), not the client's bare text."""
+    calls = []
+
+    def drops():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionResetError("peer reset")
+        return "ok"
+
+    with caplog.at_level(logging.INFO, logger="provisioner.retry"):
+        assert RetryPolicy(initial=2, maximum=2, rng=Jitter("top")).call(drops) == "ok"
+    assert [r.getMessage() for r in caplog.records if r.name == "provisioner.retry"] == [
+        "retrying after connection: peer reset (attempt 1, waiting 2.00s)"
+    ]
+
+
 def test_backoff_settings_come_from_the_environment():
     policy = RetryPolicy.from_environment(
         {

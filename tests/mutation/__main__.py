@@ -65,13 +65,49 @@ MODULES = (
 
 #: Survivors no test can kill, by (function, line removed, line added), with the reason.
 #: Keyed by the edit rather than mutmut's number, which shifts when the function changes.
-EQUIVALENT: dict[tuple[str, str, str], str] = {
-    (
-        "_prefixes",
-        "for end in range(1, len(parts) + 1):",
-        "for end in range(1, len(parts) + 2):",
-    ): "the extra prefix slices past the end: it is the whole path again, matched as before",
-}
+EQUIVALENT: dict[tuple[str, str, str], str] = {}
+
+
+def _equivalent(function: str, removed: str, added: str, reason: str) -> None:
+    EQUIVALENT[(function, removed, added)] = reason
+
+
+_equivalent(
+    "_prefixes",
+    "for end in range(1, len(parts) + 1):",
+    "for end in range(1, len(parts) + 2):",
+    "the extra prefix slices past the end: it is the whole path again, matched as before",
+)
+_OUTCOME = "exc = state.outcome.exception() if state.outcome else None"
+_OUTCOME_ALWAYS = "exc = state.outcome.exception() if (state.outcome) or True else None"
+_CLASSIFY = "err = classify(exc) if exc else None"
+_CLASSIFY_ALWAYS = "err = classify(exc) if (exc) or True else None"
+_NEXT = "wait = state.next_action.sleep if state.next_action else 0.0"
+for _function in ("_log_retry", "RetryPolicy._wait"):
+    _equivalent(
+        _function,
+        _OUTCOME,
+        _OUTCOME_ALWAYS,
+        "tenacity calls the wait and before_sleep only after an attempt, so the outcome is always set",
+    )
+    _equivalent(
+        _function,
+        _CLASSIFY,
+        _CLASSIFY_ALWAYS,
+        "only exceptions are retried, so exc is never None there (and classify(None) is None anyway)",
+    )
+_equivalent(
+    "_log_retry",
+    _NEXT,
+    "wait = state.next_action.sleep if (state.next_action) or True else 0.0",
+    "tenacity sets next_action before it calls before_sleep",
+)
+_equivalent(
+    "_log_retry",
+    _NEXT,
+    "wait = state.next_action.sleep if state.next_action else 1.0",
+    "tenacity sets next_action before it calls before_sleep: the fallback is never used",
+)
 
 KILLED = {1, 3}
 TIMEOUT = {24, -24, 152, 255, 36}
