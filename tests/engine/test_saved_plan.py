@@ -10,6 +10,7 @@ ignore rule leaves to others) must not.
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 from collections.abc import Sequence
 from types import SimpleNamespace
@@ -314,6 +315,27 @@ def test_a_resource_to_delete_is_stale_on_any_live_change():
     ]
     assert _moved_after([], lambda items: None) == []
     assert _moved_after([], lambda items: items.pop("old")) == ["fake.thing/old: was as planned, now absent"]
+
+
+def test_a_resource_to_delete_is_not_stale_because_its_fields_came_back_in_another_order():
+    STORE.items["old"] = {"size": 1, "labels": dict(MANAGED), "limits": {"cpu": 1, "memory": 2}}
+
+    def reorder(items):
+        body = items["old"]
+        items["old"] = {"limits": {"memory": 2, "cpu": 1}, "labels": body["labels"], "size": 1}
+
+    assert _moved_after([], reorder) == []
+
+
+def test_a_live_value_json_cannot_spell_still_makes_a_token():
+    """Client libraries hand back timestamps as datetimes; the token reads them as text."""
+    when = datetime.datetime(2026, 12, 4, 10, 0, tzinfo=datetime.UTC)
+    STORE.items["old"] = {"size": 1, "labels": dict(MANAGED), "updated": when}
+    assert _moved_after([], lambda items: None) == []
+    later = when + datetime.timedelta(seconds=1)
+    assert _moved_after([], lambda items: items["old"].update(updated=later)) == [
+        "fake.thing/old: was as planned, now changed"
+    ]
 
 
 def test_the_plan_s_own_bodies_decide_what_it_owns():

@@ -78,6 +78,44 @@ _equivalent(
     "for end in range(1, len(parts) + 2):",
     "the extra prefix slices past the end: it is the whole path again, matched as before",
 )
+_equivalent(
+    "_all_changes",
+    '_compare(desired.body, view, "", frozenset(kind.unordered), out)',
+    "_compare(desired.body, view, None, frozenset(kind.unordered), out)",
+    "the root path is only joined (None and '' are both falsy there) and looked up among"
+    " the unordered paths (neither is one)",
+)
+_equivalent(
+    "live_token",
+    "owned = without_ignored(desired.body, desired.ignore) if desired.ignore else desired.body",
+    "owned = without_ignored(desired.body, desired.ignore) if (desired.ignore) or True else desired.body",
+    "with no ignore rules without_ignored returns a copy of the whole body: the same projection",
+)
+_SHORTCUT = "if want == have and type(want) is type(have):"
+for _mutated in (
+    "if want == have and type(None) is type(have):",
+    "if want == have and type(want) is type(None):",
+):
+    _equivalent(
+        "scalars_equal",
+        _SHORTCUT,
+        _mutated,
+        "a shortcut: for two equal values of one type every later branch answers True as well",
+    )
+_equivalent(
+    "scalars_equal",
+    "return want is have or (want == have and isinstance(want, bool) and isinstance(have, bool))",
+    "return want is have and (want == have and isinstance(want, bool) and isinstance(have, bool))",
+    "True and False are singletons: two equal bools are the same object, so both halves agree",
+)
+_ZIP = "return all(values_equal(w, h) for w, h in zip(want, have, strict=True))"
+for _mutated in ("strict=None))", "strict=False))", "))"):
+    _equivalent(
+        "values_equal",
+        _ZIP,
+        _ZIP.replace("strict=True))", _mutated),
+        "the lengths were compared just before, so zip never meets lists of different lengths",
+    )
 _OUTCOME = "exc = state.outcome.exception() if state.outcome else None"
 _OUTCOME_ALWAYS = "exc = state.outcome.exception() if (state.outcome) or True else None"
 _CLASSIFY = "err = classify(exc) if exc else None"

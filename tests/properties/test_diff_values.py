@@ -338,3 +338,16 @@ def test_a_merge_keeps_the_base_and_lets_the_override_win(base, override):
     for key, value in merged.items():
         if isinstance(value, (dict, list)):
             assert value is not base.get(key) and value is not override.get(key)
+
+
+def test_a_merge_shares_nothing_with_what_it_merged():
+    """Lists of maps too: editing the merged view must never edit the API's defaults or the live body."""
+    base = {"rules": [{"port": 80}], "meta": {"tags": ["a"]}}
+    override = {"sources": [{"range": "10.0.0.0/8"}], "meta": {"more": [{"x": 1}]}}
+    merged = deep_merge(base, override)
+    merged["rules"][0]["port"] = 1
+    merged["sources"][0]["range"] = "0.0.0.0/0"
+    merged["meta"]["tags"].append("b")
+    merged["meta"]["more"][0]["x"] = 2
+    assert base == {"rules": [{"port": 80}], "meta": {"tags": ["a"]}}
+    assert override == {"sources": [{"range": "10.0.0.0/8"}], "meta": {"more": [{"x": 1}]}}
