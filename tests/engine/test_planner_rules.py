@@ -18,6 +18,7 @@ from provisioner.errors import ApiError, ApiErrorException, ReadFailed, ServiceD
 from provisioner.ignore import IgnoredField
 from provisioner.kind import Kind, Reconciler
 from provisioner.operations import DoneOperation
+from provisioner.plan import FieldChange
 from provisioner.planner import Planner, PlanOptions, _join, _matches
 from provisioner.resource import DELETION_POLICY_LABEL, LiveResource, Resource
 from tests.engine.fakes import fake_context
@@ -34,8 +35,11 @@ class Box(Kind):
     LIVE: ClassVar[dict[str, dict[str, dict[str, Any]]]] = {}
     FAIL: ClassVar[dict[str, BaseException]] = {}
     notes: ClassVar[dict[str, Any]] = {}
+    #: Per kind, the names of the desired resources each observation was handed.
+    SEEN: ClassVar[dict[str, list[list[str]]]] = {}
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        self.SEEN.setdefault(self.kind, []).append([r.name for r in desired])
         if self.kind in self.FAIL:
             raise self.FAIL[self.kind]
         return [
@@ -59,7 +63,8 @@ class Box(Kind):
         return self.notes.get(("status", None if live is None else live.name))
 
     def update_note(self, changes):
-        return self.notes.get("update")
+        note = self.notes.get("update")
+        return note.format(paths=", ".join(c.path for c in changes)) if note else None
 
     def delete_effect(self, live):
         return self.notes.get(("delete_effect", live.name))
@@ -80,6 +85,13 @@ class Crate(Box):
     create_before_destroy = True
 
 
+class Kept(Box):
+    """Keeps labels but cannot abandon: it has no way to release a resource."""
+
+    kind = "t.kept"
+    abandon = Kind.abandon
+
+
 class Api(Box):
     kind = "t.api"
     api = None
@@ -95,7 +107,7 @@ class Unlabelled(Box):
 
 class Family(Reconciler):
     family = "test"
-    kinds = (Box, Crate, Api, Unlabelled)
+    kinds = (Box, Crate, Api, Unlabelled, Kept)
 
     def __init__(self, resources: list[Resource]) -> None:
         self.resources = resources
@@ -109,6 +121,7 @@ def _clean():
     Box.LIVE.clear()
     Box.FAIL.clear()
     Box.notes.clear()
+    Box.SEEN.clear()
     yield
 
 
@@ -247,10 +260,10 @@ def test_changes_carry_what_the_reviewer_reads():
     live("diff", size=1)
     Box.notes[("status", "same")] = "certificate provisioning"
     Box.notes[("status", None)] = "will take a while"
-    Box.notes["update"] = "restarts it"
+    Box.notes["update"] = "restarts it for {paths}"
     p = plan([box("same", size=1), box("diff", size=2), box("new", size=1)])
     assert [c.address for c in p.changes] == ["t.box/diff", "t.box/new"]
-    assert only(p, "t.box/diff").note == "restarts it" and only(p, "t.box/diff").action == "update"
+    assert only(p, "t.box/diff").note == "restarts it for size" and only(p, "t.box/diff").action == "update"
     assert only(p, "t.box/new").note == "will take a while" and only(p, "t.box/new").action == "create"
     assert p.notices == {"t.box/same": "certificate provisioning"}
     assert p.unchanged == 1
@@ -462,3 +475,182 @@ def test_small_helpers():
     assert _matches("t.box/a", ["t.box"]) and _matches("t.box/a", ["t.box/a"])
     assert not _matches("t.box/a", ["t.box/b", "t.bo", "t.crate"])
     assert not _matches("t.box/a/b", ["t.box/a"])
+
+
+# -- more of the same, each for one decision -------------------------------------------------------
+def test_the_default_parallelism_is_eight():
+    assert Planner(fake_context(), []).parallelism == 8
+
+
+def test_a_replacement_lists_its_fields_and_keeps_its_note():
+    Box.LIVE["t.box"] = {"a": {"zone": "z1"}}
+    p = plan([Resource("t.box", "a", {"zone": "z2"})], adopt=True)
+    change = only(p, "t.box/a")
+    assert change.action == "replace" and change.fields == [FieldChange("zone", "z1", "z2")]
+    assert change.note == "exists without our ownership labels"
+    live("b", zone="z1")
+    assert only(plan([box("b", zone="z2")]), "t.box/b").note is None
+
+
+def test_a_replacement_with_ignored_fields_adds_to_its_note_naming_each_field():
+    Box.LIVE["t.box"] = {"a": {"zone": "z1", "team": "data", "owner": "x"}}
+    resource = Resource(
+        "t.box", "a", {"zone": "z2", "team": "ml", "owner": "y"}, ignore={"team": "r", "owner": "r"}
+    )
+    change = only(plan([resource], adopt=True), "t.box/a")
+    assert change.note == (
+        "exists without our ownership labels; the new one takes the spec's values of owner, team"
+    )
+
+
+def test_a_resource_to_create_with_ignore_rules_lists_nothing_ignored():
+    resource = Resource("t.box", "new", {"team": "ml", "labels": dict(MANAGED)}, ignore={"team": "r"})
+    p = plan([resource])
+    assert only(p, "t.box/new").action == "create" and p.ignored == {}
+
+
+def test_a_cascading_replacement_is_blocked_by_what_deleting_would_do():
+    live("net", zone="z1")
+    live("sub", ref="t.box/net", size=1)
+    Box.notes[("delete_effect", "sub")] = "its address is released"
+    p = plan([box("net", zone="z2"), box("sub", deps=("t.box/net",), ref="t.box/net", size=1)])
+    assert (
+        only(p, "t.box/sub").blocked
+        == "it points at t.box/net, which is replaced, and its address is released"
+    )
+
+
+def test_a_create_before_destroy_replacement_does_not_stop_the_others_cascading():
+    live("net", zone="z1")
+    live("user", ref="t.box/net", size=1)
+    live("zz", "t.crate", zone="z1")
+    resources = [
+        box("net", zone="z2"),
+        box("user", deps=("t.box/net",), ref="t.box/net", size=1),
+        box("zz", "t.crate", zone="z2"),
+    ]
+    p = plan(resources)
+    # the crate comes after the net in the plan, so its replacement is looked at first
+    assert [c.address for c in p.changes] == ["t.box/net", "t.crate/zz", "t.box/user"]
+    assert only(p, "t.box/user").action == "replace"
+
+
+def test_a_kind_that_cannot_abandon_gets_no_abandon_label():
+    kept = Resource("t.kept", "k", {"labels": {}}, deletion_policy="abandon")
+    flat = Resource("t.crate", "flat", {"metadata": "flat"}, deletion_policy="abandon")
+    out = {r.address: r for r in planner([kept, flat]).desired()}
+    assert out["t.kept/k"].body == {"labels": {}}
+    assert out["t.crate/flat"].body == {"metadata": "flat"}
+
+
+def test_deletions_are_looked_for_among_all_live_resources():
+    live("a", size=1)
+    live("b", size=1)
+    live("c", size=1)
+    p = plan([box("b", size=1)], prune=True)
+    assert [c.address for c in p.changes] == ["t.box/c", "t.box/a"]
+
+
+def test_each_kind_observes_the_resources_desired_of_it():
+    live("x", size=1)
+    p = planner([box("a"), box("b"), box("k", "t.crate")])
+    obs = p.snapshot()
+    assert (
+        Box.SEEN["t.box"] == [["a", "b"]] and Box.SEEN["t.crate"] == [["k"]] and Box.SEEN["t.plain"] == [[]]
+    )
+    assert obs.kinds is p.kinds and sorted(obs.live) == ["t.box/x"]
+    Box.SEEN.clear()
+    assert sorted(p.observe([box("a"), box("k", "t.crate")], kinds=["t.box"])) == ["t.box/x"]
+    assert Box.SEEN == {"t.box": [["a"]]}
+
+
+def test_a_targeted_plan_reads_only_the_kinds_it_needs():
+    live("k", "t.crate", size=1)
+    live("far", "t.kept", size=1)
+    resources = [box("net", size=1), box("app", deps=("t.box/net",), size=1)]
+    p = planner(resources)
+    obs = p.snapshot(("t.box/app", "t.crate/k"))
+    assert sorted(Box.SEEN) == ["t.box", "t.crate"]
+    assert Box.SEEN["t.box"] == [["net", "app"]] or Box.SEEN["t.box"] == [["app", "net"]]
+    assert sorted(obs.live) == ["t.crate/k"] and obs.kinds is p.kinds
+    assert [r.address for r in obs.desired] == ["t.box/net", "t.box/app"]
+    pruned = p.plan(PlanOptions(targets=("t.box/app", "t.crate/k"), prune=True))
+    assert sorted(c.address for c in pruned.changes) == ["t.box/app", "t.box/net", "t.crate/k"]
+
+
+def test_a_target_address_with_slashes_names_its_kind_by_the_first():
+    live("r/c/pool", "t.crate", size=1)
+    p = plan([box("a", size=1)], targets=("t.box/a", "t.crate/r/c/pool"), prune=True)
+    assert sorted(c.address for c in p.changes) == ["t.box/a", "t.crate/r/c/pool"]
+
+
+def test_a_targeted_plan_still_tells_of_apis_not_enabled_yet():
+    Box.FAIL["t.box"] = _disabled("box.googleapis.com")
+    resources = [box("a"), Resource("t.api", "box.googleapis.com", {})]
+    p = plan(resources, targets=("t.box/a",))
+    assert p.notices == {
+        "t.api/box.googleapis.com": "box.googleapis.com is not enabled yet: "
+        "its resources are shown as to create"
+    }
+
+
+def test_observe_fills_the_notices_it_is_given_and_needs_none():
+    Box.FAIL["t.box"] = _disabled("box.googleapis.com")
+    p = planner([])
+    desired = [box("a"), Resource("t.api", "box.googleapis.com", {})]
+    notices: dict[str, str] = {}
+    assert p.observe(desired, kinds=["t.box"], notices=notices) == {}
+    assert list(notices) == ["t.api/box.googleapis.com"]
+    assert p.observe(desired, kinds=["t.box"]) == {}
+
+
+def test_a_failed_read_in_observe_names_its_kind_and_api():
+    Box.FAIL["t.box"] = ApiErrorException(ApiError(403, "forbidden", "denied"))
+    with pytest.raises(ReadFailed) as failed:
+        planner([]).observe([], kinds=["t.box"])
+    assert str(failed.value) == (
+        "could not read the live t.box (box.googleapis.com) resources: HTTP 403 (forbidden): denied"
+    )
+    assert failed.value.kind == "t.box" and failed.value.error.reason == "forbidden"
+
+
+def test_kinds_start_reading_once_the_families_declaring_them_are_done():
+    """A family still looking something up holds back its own kinds only, never another's."""
+    import threading
+
+    crate_listing = threading.Event()
+    first_done = threading.Event()
+    waited = {}
+
+    class Slow(Family):
+        family = "slow"
+        kinds = (Box,)
+
+        def desired(self, ctx):
+            waited["crate listed first"] = crate_listing.wait(timeout=5)
+            first_done.set()
+            return [box("a")]
+
+    class Quick(Family):
+        family = "quick"
+        kinds = (Crate,)
+
+        def desired(self, ctx):
+            return [box("k", "t.crate")]
+
+    class Early(Crate):
+        def observe(self, desired):
+            crate_listing.set()
+            return super().observe(desired)
+
+    class Late(Box):
+        def observe(self, desired):
+            waited["family done before box listed"] = first_done.is_set()
+            return super().observe(desired)
+
+    Slow.kinds, Quick.kinds = (Late,), (Early,)
+    p = Planner(fake_context(), [Slow([]), Quick([])])
+    obs = p.snapshot()
+    assert waited == {"crate listed first": True, "family done before box listed": True}
+    assert Box.SEEN == {"t.box": [["a"]], "t.crate": [["k"]]}
+    assert [r.address for r in obs.desired] == ["t.box/a", "t.crate/k"]
