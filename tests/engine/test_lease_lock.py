@@ -27,6 +27,10 @@ BUCKET = "digitwin-live-dev-provisioner-state"
 NAME = "locks/dev.json"
 
 
+#: What a client library call retries with unless told otherwise: the lock must always say None.
+LIBRARY_RETRY = "the library's own retry"
+
+
 def _fail(status: int) -> ApiErrorException:
     return ApiErrorException(ApiError(status, None, f"HTTP {status}"))
 
@@ -60,7 +64,7 @@ class Blob:
     def __init__(self, bucket: Bucket, name: str) -> None:
         self.bucket, self.name, self.generation = bucket, name, None
 
-    def download_as_bytes(self, retry=None) -> bytes:
+    def download_as_bytes(self, retry=LIBRARY_RETRY) -> bytes:
         self.bucket.calls.append(("download", {"retry": retry}))
         self.bucket.hook("download")
         if not self.bucket.exists or self.name not in self.bucket.objects:
@@ -68,7 +72,9 @@ class Blob:
         data, self.generation = self.bucket.objects[self.name]
         return data
 
-    def upload_from_string(self, payload, content_type=None, if_generation_match=None, retry=None) -> None:
+    def upload_from_string(
+        self, payload, content_type=None, if_generation_match=None, retry=LIBRARY_RETRY
+    ) -> None:
         self.bucket.calls.append(
             (
                 "upload",
@@ -86,7 +92,7 @@ class Blob:
             self.bucket.drop_next_answer = False
             raise _fail(503)
 
-    def delete(self, if_generation_match=None, retry=None) -> None:
+    def delete(self, if_generation_match=None, retry=LIBRARY_RETRY) -> None:
         self.bucket.calls.append(("delete", {"if_generation_match": if_generation_match, "retry": retry}))
         self.bucket.hook("delete")
         if self.name not in self.bucket.objects:
@@ -208,6 +214,7 @@ def test_a_held_lock_is_refused_naming_its_holder_and_how_to_remove_it(bucket, c
     assert "Wait for it (--lock-timeout SECONDS)" in message
     assert refused.value.info.id == "theirs000001"
     assert bucket.read(NAME)["id"] == "theirs000001"
+    assert bucket.calls[1] == ("download", {"retry": None})
     assert [verb for verb, _ in bucket.calls] == ["upload", "download"]
     assert lease.info is None and clock.sleeps == []
 
@@ -216,8 +223,8 @@ def test_a_lock_held_until_the_timeout_is_waited_for_in_polls(bucket, clock):
     bucket.put(NAME, _other())
     lease = _lease(bucket)
     with pytest.raises(LockHeld):
-        lease.acquire("apply", timeout=5, poll=2)
-    assert clock.sleeps == [2, 2, 1]  # never past the deadline
+        lease.acquire("apply", timeout=4.5)
+    assert clock.sleeps == [2, 2, 0.5]  # every 2 seconds, never past the deadline
 
 
 def test_a_lock_released_while_waiting_is_taken(bucket, clock):
@@ -240,7 +247,8 @@ def test_an_expired_lease_is_taken_over_by_deleting_exactly_what_was_read(bucket
     try:
         assert ("delete", {"if_generation_match": generation, "retry": None}) in bucket.calls
         assert bucket.read(NAME)["id"] == info.id
-        assert "taking over a lease expired: lock theirs000001 held by ops@laptop" in caplog.text
+        (message,) = [r.getMessage() for r in caplog.records if r.name == "provisioner.lock"]
+        assert message.startswith("taking over a lease expired: lock theirs000001 held by ops@laptop")
     finally:
         lease.release()
 
@@ -304,6 +312,12 @@ def test_a_missing_state_bucket_is_named(clock):
 def test_other_failures_to_create_are_raised(bucket, clock):
     bucket.before["upload"].append(lambda: (_ for _ in ()).throw(_fail(403)))
     with pytest.raises(ApiErrorException, match="403"):
+        _lease(bucket).acquire("apply")
+
+
+def test_a_failure_that_is_no_api_answer_is_raised_as_it_is(bucket, clock):
+    bucket.before["upload"].append(lambda: (_ for _ in ()).throw(RuntimeError("client bug")))
+    with pytest.raises(RuntimeError, match="client bug"):
         _lease(bucket).acquire("apply")
 
 
@@ -390,14 +404,19 @@ def test_the_renewer_renews_every_third_of_the_lease_until_stopped(bucket, caplo
         renewals.append(1)
         if len(renewals) == 2:
             raise _fail(503)
+        if len(renewals) == 3:
+            raise ConnectionResetError("peer reset")
 
     lease.renew = renew
-    lease._stop = Stop([False, False, False, True])
+    lease._stop = Stop([False, False, False, False, True])
     with caplog.at_level(logging.WARNING, logger="provisioner.lock"):
         lease._renew_loop()
-    assert lease._stop.waits == [180.0] * 4
-    assert len(renewals) == 3  # a failed renewal is retried at the next turn
-    assert "could not renew the lock: HTTP 503: HTTP 503" in caplog.text
+    assert lease._stop.waits == [180.0] * 5
+    assert len(renewals) == 4  # a failed renewal is retried at the next turn
+    assert [r.getMessage() for r in caplog.records if r.name == "provisioner.lock"] == [
+        "could not renew the lock: HTTP 503: HTTP 503",
+        "could not renew the lock: connection: peer reset",
+    ]
 
 
 # -- removing someone else's ---------------------------------------------------------------------

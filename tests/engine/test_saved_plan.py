@@ -19,7 +19,7 @@ import pytest
 
 from provisioner.cli import _refuse_if_moved, _stale
 from provisioner.ignore import IgnoredField
-from provisioner.plan import PLAN_FORMAT_VERSION, Change, FieldChange, Plan
+from provisioner.plan import PLAN_FORMAT_VERSION, Change, FieldChange, Plan, resource_to_dict
 from provisioner.planner import Planner, PlanOptions
 from provisioner.resource import LiveResource, Resource
 from tests.engine.fakes import STORE, Thing, Things, fake_context, thing
@@ -126,6 +126,80 @@ def test_a_saved_plan_with_ignored_fields_reads_back_as_it_was_written(tmp_path)
         "desired": 3,
         "reason": "the on-call team raises the ceiling",
     }
+
+
+def test_every_field_of_a_saved_plan_is_written_as_documented_and_read_back(tmp_path):
+    resource = Resource(
+        "fake.thing",
+        "full",
+        {"size": 2},
+        deps=("fake.thing/base",),
+        deletion_policy="abandon",
+        create_only={"rotation": "2026-12-05"},
+        display_name="the full one",
+        ignore={"team": "data team"},
+    )
+    change = Change(
+        resource.address,
+        resource.kind,
+        resource.name,
+        "update",
+        fields=[FieldChange("size", 1, 2)],
+        note="restarts it",
+        desired=resource_to_dict(resource),
+    )
+    plan = Plan(
+        "dev",
+        "p-dev",
+        [change],
+        {resource.address: "0123456789abcdef"},
+        unchanged=3,
+        options={"prune": True},
+        notices={"fake.thing/cert": "certificate provisioning"},
+        ignored={resource.address: [IgnoredField("team", "data", "ml", "data team")]},
+        created_at="2026-12-04T10:00:00+00:00",
+    )
+    path = tmp_path / "plan.json"
+    plan.save(path)
+    text = path.read_text()
+    assert text.startswith('{\n  "format_version": 1,\n  "env": "dev",\n') and text.endswith("}\n")
+    saved = json.loads(text)
+    assert list(saved) == [
+        "format_version",
+        "env",
+        "project",
+        "created_at",
+        "options",
+        "summary",
+        "changes",
+        "notices",
+        "observed",
+        "ignored",
+    ]
+    assert saved["notices"] == {"fake.thing/cert": "certificate provisioning"}
+    assert saved["summary"]["unchanged"] == 3
+    assert saved["changes"][0]["desired"] == {
+        "kind": "fake.thing",
+        "name": "full",
+        "body": {"size": 2},
+        "deps": ["fake.thing/base"],
+        "deletion_policy": "abandon",
+        "create_only": {"rotation": "2026-12-05"},
+        "display_name": "the full one",
+        "ignore": {"team": "data team"},
+    }
+    loaded = Plan.load(path)
+    assert loaded.to_dict() == plan.to_dict()
+    assert loaded.notices == plan.notices and loaded.unchanged == 3
+    assert loaded.changes[0].resource() == resource
+
+
+def test_a_plan_holding_values_json_cannot_spell_is_still_saved(tmp_path):
+    when = datetime.datetime(2026, 12, 4, 10, 0, tzinfo=datetime.UTC)
+    change = Change("fake.thing/a", "fake.thing", "a", "update", fields=[FieldChange("updated", when, None)])
+    Plan("dev", "p", [change], {}).save(tmp_path / "plan.json")
+    saved = json.loads((tmp_path / "plan.json").read_text())
+    assert saved["changes"][0]["fields"] == [{"path": "updated", "before": str(when), "after": None}]
 
 
 def test_a_plan_without_ignored_differences_reads_as_plans_always_did(tmp_path):

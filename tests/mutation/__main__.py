@@ -116,6 +116,67 @@ for _mutated in ("strict=None))", "strict=False))", "))"):
         _ZIP.replace("strict=True))", _mutated),
         "the lengths were compared just before, so zip never meets lists of different lengths",
     )
+_FIRST = "the first part of a split on '/' is the same whatever the number of splits"
+_MATCH = 'return any(address == t or address.split("/", 1)[0] == t for t in targets)'
+for _mutated in ('address.split("/", )[0]', 'address.split("/", 2)[0]'):
+    _equivalent("_matches", _MATCH, _MATCH.replace('address.split("/", 1)[0]', _mutated), _FIRST)
+_TARGET_KINDS = '| {t.split("/", 1)[0] for t in targets if t.split("/", 1)[0] in self.kinds}'
+for _old, _new in (
+    ('{t.split("/", 1)[0] for', '{t.split("/", )[0] for'),
+    ('{t.split("/", 1)[0] for', '{t.split("/", 2)[0] for'),
+    ('if t.split("/", 1)[0] in', 'if t.split("/", )[0] in'),
+    ('if t.split("/", 1)[0] in', 'if t.split("/", 2)[0] in'),
+):
+    _equivalent("Planner.snapshot", _TARGET_KINDS, _TARGET_KINDS.replace(_old, _new), _FIRST)
+_POOL = "the pool's size bounds only how many reads overlap; no answer depends on it"
+_WORKERS = "workers = max(1, min(max(self.parallelism, len(by_kind)), READ_WORKERS))"
+_equivalent("Planner.observe", _WORKERS, "workers = None", _POOL)
+_equivalent("Planner.observe", _WORKERS, _WORKERS.replace("max(1,", "max(2,"), _POOL)
+_equivalent(
+    "Planner.observe",
+    "with ThreadPoolExecutor(max_workers=workers) as pool:",
+    "with ThreadPoolExecutor(max_workers=None) as pool:",
+    _POOL,
+)
+_equivalent(
+    "Planner._observe_as_desired_arrives",
+    "with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:",
+    "with ThreadPoolExecutor(max_workers=None) as pool:",
+    _POOL,
+)
+_equivalent(
+    "Planner._deletion",
+    "blocked = None",
+    'blocked = ""',
+    "both branches below assign it before it is read",
+)
+_equivalent(
+    "Planner._mark_policy",
+    'for part in (kind.labels_path or "").split("."):',
+    'for part in (kind.labels_path or "XXXX").split("."):',
+    "a kind without a labels path cannot abandon, so it never gets here",
+)
+_COUNT = "out[c.action] = out.get(c.action, 0) + 1"
+for _mutated in ("out.get(c.action, None)", "out.get(c.action, )", "out.get(c.action, 1)"):
+    _equivalent(
+        "Plan.counts",
+        _COUNT,
+        _COUNT.replace("out.get(c.action, 0)", _mutated),
+        "every action a pending change can have is counted from 0 already; the default is never used",
+    )
+for _mutated in ("self._renewer.join(timeout=None)", "self._renewer.join(timeout=6)"):
+    _equivalent(
+        "LeaseLock.release",
+        "self._renewer.join(timeout=5)",
+        _mutated,
+        "the renewer ends as soon as it is told to stop; the timeout only bounds a renewal stuck in a call",
+    )
+_equivalent(
+    "LeaseLock.renew",
+    "if self.info is None or self._generation is None:",
+    "if self.info is None and self._generation is None:",
+    "the lock sets and clears its info and generation together: one is never None without the other",
+)
 _OUTCOME = "exc = state.outcome.exception() if state.outcome else None"
 _OUTCOME_ALWAYS = "exc = state.outcome.exception() if (state.outcome) or True else None"
 _CLASSIFY = "err = classify(exc) if exc else None"
