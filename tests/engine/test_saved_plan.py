@@ -421,11 +421,15 @@ def test_the_plan_s_own_bodies_decide_what_it_owns():
     assert _stale(_session(edited), plan) == []
 
 
-def test_a_kind_no_longer_known_makes_the_plan_stale():
-    resources = [thing("a", size=1)]
+def test_a_kind_no_longer_known_makes_the_plan_stale_and_the_rest_is_still_checked():
+    resources = [thing("a", size=1), thing("r/c/pool", size=1)]
     _, plan = _plan(resources)
-    plan.observed["fake.gone/x"] = "0123456789abcdef"
-    assert _stale(_session(resources), plan) == ["fake.gone/x: kind no longer known"]
+    plan.observed = {"fake.gone/x": "0123456789abcdef", **plan.observed}
+    STORE.items["r/c/pool"] = {"size": 3}
+    assert _stale(_session(resources), plan) == [
+        "fake.gone/x: kind no longer known",
+        "fake.thing/r/c/pool: was absent, now changed",
+    ]
 
 
 def test_a_stale_plan_is_refused_naming_what_moved(capsys, tmp_path):

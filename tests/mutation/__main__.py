@@ -128,6 +128,9 @@ for _old, _new in (
     ('if t.split("/", 1)[0] in', 'if t.split("/", 2)[0] in'),
 ):
     _equivalent("Planner.snapshot", _TARGET_KINDS, _TARGET_KINDS.replace(_old, _new), _FIRST)
+_KIND = 'kind = session.planner.kinds.get(address.split("/", 1)[0])'
+for _mutated in ('address.split("/", )[0]', 'address.split("/", 2)[0]'):
+    _equivalent("_stale", _KIND, _KIND.replace('address.split("/", 1)[0]', _mutated), _FIRST)
 _POOL = "the pool's size bounds only how many reads overlap; no answer depends on it"
 _WORKERS = "workers = max(1, min(max(self.parallelism, len(by_kind)), READ_WORKERS))"
 _equivalent("Planner.observe", _WORKERS, "workers = None", _POOL)
