@@ -180,6 +180,14 @@ _equivalent(
     "if self.info is None and self._generation is None:",
     "the lock sets and clears its info and generation together: one is never None without the other",
 )
+_JSON = "return json.dumps(self.to_dict(), indent=2, sort_keys=False, default=str)"
+for _mutated in ("sort_keys=None, ", ""):
+    _equivalent(
+        "Plan.to_json",
+        _JSON,
+        _JSON.replace("sort_keys=False, ", _mutated),
+        "json.dumps leaves keys in their order unless told otherwise: False is its default",
+    )
 _OUTCOME = "exc = state.outcome.exception() if state.outcome else None"
 _OUTCOME_ALWAYS = "exc = state.outcome.exception() if (state.outcome) or True else None"
 _CLASSIFY = "err = classify(exc) if exc else None"
