@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_STATE := .provisioner/demo
 
-.PHONY: install demo test lint bench conformance golden clean
+.PHONY: install demo test lint bench conformance golden mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,4 +44,9 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check provisioner reconcilers
 
 clean:
-	rm -rf $(VENV) .provisioner .pytest_cache .ruff_cache
+	rm -rf $(VENV) .provisioner .pytest_cache .ruff_cache mutants
+
+# Mutation testing of the engine modules that decide what changes (minutes; not part of `make test`):
+# prints a score per module and the surviving mutants, writes tests/mutation/results.md.
+mutation: $(STAMP)
+	$(PY) -m tests.mutation
