@@ -41,17 +41,19 @@ class Dispatcher:
     def __init__(self, ctx: Context, apis: list[Api]) -> None:
         self.ctx = ctx
         self.routes = RouteTable()
-        self.handlers: dict[str, Handler] = {}
+        # Keyed by version and method id: versions of one API share method ids
+        # (Cloud Resource Manager's v1 and v3 both have `cloudresourcemanager.projects.get`).
+        self.handlers: dict[tuple[str, str], Handler] = {}
         self.validators: dict[str, BodyValidator] = {}
-        self.unlocked: set[str] = set()
+        self.unlocked: set[tuple[str, str]] = set()
         for api in apis:
             doc = api.document
             key = f"{doc.name}.{doc.version}"
             if key not in self.validators:
                 self.routes.add_document(doc)
                 self.validators[key] = BodyValidator(doc)
-            self.handlers.update(api.handlers)
-            self.unlocked |= api.unlocked
+            self.handlers.update({(api.version, m): h for m, h in api.handlers.items()})
+            self.unlocked |= {(api.version, m) for m in api.unlocked}
 
     def handle(
         self, http_method: str, raw_path: str, query_string: str, headers: Any, body: bytes
@@ -69,7 +71,7 @@ class Dispatcher:
                 outcome = error_outcome(ApiError(status, message))
                 self._log(None, http_method, raw_path, query_string, outcome.status, body)
                 return outcome
-            route = next((r for r in candidates if r.method.id in self.handlers), candidates[0])
+            route = next((r for r in candidates if _key(r.method) in self.handlers), candidates[0])
             method_id = route.method.id
             decision = self.ctx.faults.decide(method_id)
             if decision.latency_ms:
@@ -97,11 +99,11 @@ class Dispatcher:
         if method.request_ref and not route.upload:
             parsed = validator.validate(method.request_ref, _parse_json(body))
         params = {k: unquote(v) for k, v in route.path_params(raw_path).items()}
-        handler = self.handlers.get(method.id)
+        handler = self.handlers.get(_key(method))
         if handler is None:
             raise unimplemented(f"Method {method.id} is not implemented by the emulator.")
         call = Call(method, params, query, parsed, body, headers, self.ctx, upload=route.upload)
-        if method.id in self.unlocked:
+        if _key(method) in self.unlocked:
             reply = handler(call)
         else:
             with self.ctx.store.lock:
@@ -128,6 +130,10 @@ class Dispatcher:
         self.ctx.store.log_request(
             method_id, http_method, path, query, status, self.ctx.clock.now(), loggable_body(body)
         )
+
+
+def _key(method: Any) -> tuple[str, str]:
+    return (method.api.version, method.id)
 
 
 def _parse_json(body: bytes) -> Any:

@@ -26,6 +26,9 @@ from provisioner.retry import RetryPolicy
 
 log = logging.getLogger("provisioner.lock")
 
+#: What taking, renewing (an overwrite) and releasing the lock call on its object.
+PERMISSIONS = ("storage.objects.create", "storage.objects.get", "storage.objects.delete")
+
 
 @dataclass(frozen=True)
 class LockInfo:
