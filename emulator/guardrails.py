@@ -91,6 +91,55 @@ def billing(store: Store, project_id: str) -> dict[str, Any]:
     return info
 
 
+#: Paid services, which Service Usage enables only on a project with billing; their
+#: documentation lists a linked billing account as a prerequisite.
+BILLED_SERVICES = frozenset(
+    {
+        "compute.googleapis.com",
+        "container.googleapis.com",
+        "sqladmin.googleapis.com",
+        "run.googleapis.com",
+        "vpcaccess.googleapis.com",
+        "cloudkms.googleapis.com",
+        "secretmanager.googleapis.com",
+        "cloudscheduler.googleapis.com",
+    }
+)
+
+
+def refuse_unbilled_enable(store: Store, project_id: str, number: str, services: Iterable[str]) -> None:
+    """Service Usage's answer to enabling paid services on a project without billing
+    (recorded from gcloud in kyegomez/zeta#71): 400 FAILED_PRECONDITION, naming every service."""
+    billed = [s for s in services if s in BILLED_SERVICES]
+    if not billed or billing(store, project_id)["billingEnabled"]:
+        return
+    listed = ",".join(billed)
+    raise ApiError(
+        400,
+        f"Billing account for project '{number}' is not found. Billing must be enabled for activation "
+        f"of service(s) '{listed}' to proceed.",
+        status="FAILED_PRECONDITION",
+        reason="failedPrecondition",
+        details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.PreconditionFailure",
+                "violations": [
+                    {
+                        "type": "googleapis.com/billing-enabled",
+                        "subject": f"?error_code=390001&project={number}&services={listed}",
+                    }
+                ],
+            },
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "UREQ_PROJECT_BILLING_NOT_FOUND",
+                "domain": "serviceusage.googleapis.com/billing-enabled",
+                "metadata": {"project": number, "services": listed},
+            },
+        ],
+    )
+
+
 def set_billing(store: Store, project_id: str, enabled: bool) -> None:
     record = _record(store, project_id)
     record["billing"] = bool(enabled)
