@@ -766,9 +766,15 @@ def _run(args: argparse.Namespace) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        from provisioner.clients import credentials_problem
         from provisioner.errors import ReadFailed, ServiceDisabled, classify
         from provisioner.lock import LockHeld
         from provisioner.spec.loader import SpecError
+
+        problem = credentials_problem(exc, getattr(args, "impersonate", None))
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_ERROR
 
         if isinstance(exc, SpecError | LockHeld | ServiceDisabled | ReadFailed):
             print(str(exc) if isinstance(exc, SpecError) else f"error: {exc}", file=sys.stderr)
