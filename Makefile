@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_STATE := .provisioner/demo
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench readme clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 # Benchmarks against the emulator: prints a table of ratios, writes bench/results.json.
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Run the README's marked examples against the embedded emulator and rewrite their outputs.
+readme: $(STAMP)
+	$(PY) -m tests.readme_outputs --write
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
