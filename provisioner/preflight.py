@@ -437,10 +437,12 @@ def _n(value: float) -> str:
 def _unreadable(check: str, exc: Exception, ctx: Context) -> Finding:
     """A check that could not be read: a disabled API is no reason to stop (apply enables it),
     anything else is reported as a failure with what was answered."""
-    from provisioner.errors import ServiceDisabled
+    from provisioner.errors import ReadFailed, ServiceDisabled
 
     if isinstance(exc, ServiceDisabled):
         return Finding(check, "unchecked", str(exc))
+    if isinstance(exc, ReadFailed):
+        return Finding(check, "failed", str(exc), "see the permissions check above")
     err = classify(exc)
     if err is None:
         raise exc
