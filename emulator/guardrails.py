@@ -302,3 +302,62 @@ def _project_id(store: Store, id_or_number: str) -> str | None:
         if id_or_number in (project_id, number):
             return project_id
     return None
+
+
+# -- GKE nodes against the region's quotas ---------------------------------------------------
+def _vcpus(machine: str) -> int:
+    shared = {"e2-micro": 2, "e2-small": 2, "e2-medium": 2, "f1-micro": 1, "g1-small": 1}
+    if machine in shared:
+        return shared[machine]
+    custom = re.search(r"custom-(\d+)-\d+", machine)
+    if custom:
+        return int(custom.group(1))
+    last = machine.rsplit("-", 1)[-1]
+    return int(last) if last.isdigit() else 1
+
+
+def refuse_short_node_quota(
+    store: Store, project_id: str, region: str, pools: Iterable[dict[str, Any]]
+) -> None:
+    """GKE refuses to create node pools whose first nodes the region's quota cannot hold, with 403
+    and one line per short quota (vanvalenlab/kiosk-console#367, m-lab/etl#798, and the numbered
+    form for several in kaiwaehner/hivemq-mqtt-tensorflow-kafka-realtime-iot-machine-learning-
+    training-inference#48). Vcpus of N1 and E2 machines count against CPUS; GPUs of Spot nodes
+    against the preemptible quota when the project has one
+    (https://cloud.google.com/compute/docs/instances/spot#quotas)."""
+    quota = {q["metric"]: q for q in quotas(store, project_id, region)}
+    needs: dict[str, float] = {}
+    for pool in pools:
+        count = int(pool.get("_nodeCount") or 0)
+        if not count:
+            continue
+        config = pool.get("config") or {}
+        machine = str(config.get("machineType") or "e2-medium")
+        family = machine.split("-", 1)[0]
+        if family in ("n1", "e2", "f1", "g1"):
+            needs["CPUS"] = needs.get("CPUS", 0) + count * _vcpus(machine)
+        for accelerator in config.get("accelerators") or []:
+            model = re.sub(r"^nvidia-(tesla-)?", "", str(accelerator.get("acceleratorType", "")))
+            metric = f"NVIDIA_{model.upper().replace('-', '_')}_GPUS"
+            spot = bool(config.get("spot") or config.get("preemptible"))
+            if spot and float((quota.get(f"PREEMPTIBLE_{metric}") or {}).get("limit", 0)) > 0:
+                metric = f"PREEMPTIBLE_{metric}"
+            needs[metric] = needs.get(metric, 0) + count * int(accelerator.get("acceleratorCount", 1))
+    short = []
+    for metric, need in sorted(needs.items()):
+        limit = float((quota.get(metric) or {}).get("limit", 0))
+        free = max(limit - float((quota.get(metric) or {}).get("usage", 0)), 0.0)
+        if need > free:
+            short.append(
+                f'insufficient regional quota to satisfy request: resource "{metric}": request requires'
+                f" '{need:.1f}' and is short '{need - free:.1f}'. project has a quota of '{limit:.1f}' with"
+                f" '{free:.1f}' available. View and manage quotas at"
+                f" https://console.cloud.google.com/iam-admin/quotas?usage=USED&project={project_id}"
+            )
+    if not short:
+        return
+    if len(short) == 1:
+        message = short[0][0].upper() + short[0][1:] + "."
+    else:
+        message = "\n" + "\n".join(f"({i}) {line}" for i, line in enumerate(short, 1)) + "."
+    raise ApiError(403, message, reason="forbidden")

@@ -200,3 +200,32 @@ def test_gcloud_describes_the_project(emu: Emulator, tmp_path: Path) -> None:
     assert project["lifecycleState"] == "ACTIVE"
     assert project["projectNumber"] == emu.ctx.projects.require(PROJECT)[1]
     assert [r.method_id for r in emu.requests()] == ["cloudresourcemanager.projects.get"]
+
+
+def test_gke_refuses_node_pools_whose_first_nodes_the_quota_cannot_hold(emu: Emulator) -> None:
+    from tests.emulator.test_compute import REGION
+    from tests.emulator.test_container import CLUSTER, PARENT, T4, cluster, gke, refused
+
+    client_ = gke.__wrapped__(emu)
+    client_.create_cluster(parent=PARENT, cluster=cluster())
+    emu.set_quota(PROJECT, REGION, "NVIDIA_T4_GPUS", 2)
+    three_zones_one_each = {
+        "name": "gpu",
+        "initial_node_count": 1,
+        "config": {"machine_type": "n1-standard-4", "accelerators": T4},
+        "autoscaling": {"enabled": True, "total_min_node_count": 3, "total_max_node_count": 6},
+    }
+    from_zero = {
+        **three_zones_one_each,
+        "initial_node_count": 0,
+        "autoscaling": {"enabled": True, "total_min_node_count": 0, "total_max_node_count": 6},
+    }
+
+    error = refused(client_.create_node_pool, parent=CLUSTER, node_pool=three_zones_one_each)
+    client_.create_node_pool(parent=CLUSTER, node_pool=from_zero)
+
+    assert error.code == 403
+    assert (
+        "Insufficient regional quota to satisfy request: resource \"NVIDIA_T4_GPUS\": request requires '3.0'"
+        " and is short '1.0'. project has a quota of '2.0' with '2.0' available."
+    ) in error.message
