@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -35,6 +36,9 @@ class Scenario:
     commands: tuple[str, ...]
     #: Run once on the scenario's emulator state before the commands.
     setup: Callable[[Path], None] | None = None
+    #: Commands run first and not shown (with --local and the scenario's state), then `between`.
+    before: tuple[str, ...] = ()
+    between: Callable[[Path], None] | None = None
     #: Lines of output to keep, as regular expressions (None: all).
     keep: tuple[str, ...] | None = None
     env: dict[str, str] = field(default_factory=dict)
@@ -61,6 +65,41 @@ def _apis_enabled(state: Path, gpus: float | None = None) -> None:
         emu.close()  # type: ignore[attr-defined]
 
 
+def _changed_by_hand(state: Path) -> None:
+    """Someone opens SSH to the world, turns off a bucket's versioning and makes a bucket of their
+    own, through the APIs as the console would."""
+    from google.auth.credentials import AnonymousCredentials
+    from googleapiclient.discovery import build_from_document
+
+    from provisioner.clients import _discovery_document
+
+    emu = _emulator(state, "digitwin-live-dev")
+    url = emu.start()  # type: ignore[attr-defined]
+    try:
+
+        def client(api: str, version: str) -> Any:
+            document = _discovery_document(api, version)
+            endpoint = f"{url}/{document.get('servicePath', '')}"
+            return build_from_document(
+                document, credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint}
+            )
+
+        compute, storage = client("compute", "v1"), client("storage", "v1")
+        project = "digitwin-live-dev"
+        rule = compute.firewalls().get(project=project, firewall="digitwin-dev-allow-iap-ssh").execute()
+        ranges = [*rule["sourceRanges"], "0.0.0.0/0"]
+        compute.firewalls().patch(
+            project=project, firewall=rule["name"], body={"sourceRanges": ranges}
+        ).execute()
+        buckets = storage.buckets()
+        buckets.patch(bucket=f"{project}-documents", body={"versioning": {"enabled": False}}).execute()
+        buckets.insert(
+            project=project, body={"name": f"{project}-ml-scratch", "location": "US-CENTRAL1"}
+        ).execute()
+    finally:
+        emu.close()  # type: ignore[attr-defined]
+
+
 LOCAL = f"--local --state-dir {SHOWN_STATE}"
 SCENARIOS: dict[str, Scenario] = {
     "first-apply": Scenario(
@@ -77,6 +116,11 @@ SCENARIOS: dict[str, Scenario] = {
         (f"python -m provisioner preflight --env dev {LOCAL}",),
         setup=lambda state: _apis_enabled(state, gpus=4),
     ),
+    "drift": Scenario(
+        ("python -m provisioner drift --env dev",),
+        before=(f"python -m provisioner apply --env dev {LOCAL} --auto-approve -q",),
+        between=_changed_by_hand,
+    ),
     "graph-dot": Scenario(("python -m provisioner graph --env dev --format dot --no-plan --out graph.dot",)),
 }
 
@@ -91,11 +135,13 @@ def run(name: str) -> str:
             scenario.setup(state)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PROVISIONER_", "GOOGLE_"))}
         env.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT), **scenario.env})
-        lines: list[str] = []
-        for command in scenario.commands:
+
+        def execute(command: str, local: bool) -> str:
             argv = shlex.split(command.replace(SHOWN_STATE, str(state)))
             argv[:3] = [sys.executable, "-m", "provisioner"]
             argv += ["--specs", str(ROOT / "specs")]
+            if local and "--local" not in argv:
+                argv += ["--local", "--state-dir", str(state)]
             done = subprocess.run(
                 argv,
                 cwd=work,
@@ -105,7 +151,15 @@ def run(name: str) -> str:
                 text=True,
                 timeout=600,
             )
-            output = done.stdout.replace(str(state), SHOWN_STATE).replace(str(work), ".")
+            return done.stdout.replace(str(state), SHOWN_STATE).replace(str(work), ".")
+
+        for command in scenario.before:
+            execute(command, local=True)
+        if scenario.between is not None:
+            scenario.between(state)
+        lines: list[str] = []
+        for command in scenario.commands:
+            output = execute(command, local=bool(scenario.before))
             lines.append(f"$ {command}")
             lines += [line.rstrip() for line in output.splitlines() if _kept(scenario, line)]
         return "\n".join(lines) + "\n"

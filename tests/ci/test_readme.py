@@ -167,7 +167,7 @@ def test_the_readme_outputs_are_what_the_examples_print_today() -> None:
 
     markdown = README.read_text(encoding="utf-8")
     names = readme_outputs.generated_names(markdown)
-    assert {"first-apply", "preflight-refused", "preflight-passed"} <= set(names)
+    assert {"first-apply", "preflight-refused", "preflight-passed", "drift", "graph-dot"} <= set(names)
     regenerated = readme_outputs.render(markdown, {name: readme_outputs.run(name) for name in names})
     stale = [
         name
