@@ -162,6 +162,12 @@ def quotas(store: Store, project_id: str, region: str | None) -> list[dict[str, 
     merged = {metric: {"limit": limit, "usage": 0.0} for metric, limit in defaults.items()}
     for metric, value in overrides.items():
         merged[metric] = {**merged.get(metric, {"limit": 0.0, "usage": 0.0}), **value}
+    if region:
+        # What the project's GKE nodes use counts, as it does on Compute Engine.
+        limits = {m: {"limit": v["limit"]} for m, v in merged.items()}
+        for metric, used in _node_needs(_pools_in(store, project_id, region), limits).items():
+            entry = merged.setdefault(metric, {"limit": 0.0, "usage": 0.0})
+            entry["usage"] = float(entry.get("usage", 0.0)) + used
     return [
         {"metric": metric, "limit": float(v["limit"]), "usage": float(v["usage"])}
         for metric, v in sorted(merged.items())
@@ -316,16 +322,8 @@ def _vcpus(machine: str) -> int:
     return int(last) if last.isdigit() else 1
 
 
-def refuse_short_node_quota(
-    store: Store, project_id: str, region: str, pools: Iterable[dict[str, Any]]
-) -> None:
-    """GKE refuses to create node pools whose first nodes the region's quota cannot hold, with 403
-    and one line per short quota (vanvalenlab/kiosk-console#367, m-lab/etl#798, and the numbered
-    form for several in kaiwaehner/hivemq-mqtt-tensorflow-kafka-realtime-iot-machine-learning-
-    training-inference#48). Vcpus of N1 and E2 machines count against CPUS; GPUs of Spot nodes
-    against the preemptible quota when the project has one
-    (https://cloud.google.com/compute/docs/instances/spot#quotas)."""
-    quota = {q["metric"]: q for q in quotas(store, project_id, region)}
+def _node_needs(pools: Iterable[dict[str, Any]], quota: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The regional quotas these GKE pools' nodes draw on, by metric."""
     needs: dict[str, float] = {}
     for pool in pools:
         count = int(pool.get("_nodeCount") or 0)
@@ -343,6 +341,34 @@ def refuse_short_node_quota(
             if spot and float((quota.get(f"PREEMPTIBLE_{metric}") or {}).get("limit", 0)) > 0:
                 metric = f"PREEMPTIBLE_{metric}"
             needs[metric] = needs.get(metric, 0) + count * int(accelerator.get("acceleratorCount", 1))
+    return needs
+
+
+def _pools_in(store: Store, project_id: str, region: str) -> list[dict[str, Any]]:
+    """The GKE node pools of the project whose nodes are in `region`."""
+    found = []
+    for pool in store.list("container.nodePool"):
+        parts = str(pool.get("selfLink", "")).split("/projects/", 1)[-1].split("/")
+        if len(parts) > 2 and parts[0] == project_id and _region_of(parts[2]) == region:
+            found.append(pool)
+    return found
+
+
+def _region_of(location: str) -> str:
+    return location.rsplit("-", 1)[0] if re.fullmatch(r".+\d-[a-z]", location) else location
+
+
+def refuse_short_node_quota(
+    store: Store, project_id: str, region: str, pools: Iterable[dict[str, Any]]
+) -> None:
+    """GKE refuses to create node pools whose first nodes the region's quota cannot hold, with 403
+    and one line per short quota (vanvalenlab/kiosk-console#367, m-lab/etl#798, and the numbered
+    form for several in kaiwaehner/hivemq-mqtt-tensorflow-kafka-realtime-iot-machine-learning-
+    training-inference#48). Vcpus of N1 and E2 machines count against CPUS; GPUs of Spot nodes
+    against the preemptible quota when the project has one
+    (https://cloud.google.com/compute/docs/instances/spot#quotas)."""
+    quota = {q["metric"]: q for q in quotas(store, project_id, region)}
+    needs = _node_needs(pools, quota)
     short = []
     for metric, need in sorted(needs.items()):
         limit = float((quota.get(metric) or {}).get("limit", 0))

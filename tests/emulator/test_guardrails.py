@@ -229,3 +229,21 @@ def test_gke_refuses_node_pools_whose_first_nodes_the_quota_cannot_hold(emu: Emu
         "Insufficient regional quota to satisfy request: resource \"NVIDIA_T4_GPUS\": request requires '3.0'"
         " and is short '1.0'. project has a quota of '2.0' with '2.0' available."
     ) in error.message
+
+
+def test_gke_nodes_count_as_usage_of_the_region_s_quotas(emu: Emulator) -> None:
+    from tests.emulator.test_compute import REGION
+    from tests.emulator.test_container import CLUSTER, PARENT, cluster, gke
+
+    client_ = gke.__wrapped__(emu)
+    client_.create_cluster(parent=PARENT, cluster=cluster())
+    before = _usage(emu, REGION)
+    one_a_zone = {"name": "cpu", "initial_node_count": 1, "config": {"machine_type": "e2-standard-4"}}
+    client_.create_node_pool(parent=CLUSTER, node_pool=one_a_zone)
+
+    assert _usage(emu, REGION)["CPUS"] - before["CPUS"] == 3 * 4  # a node in each of three zones
+
+
+def _usage(emu: Emulator, region: str) -> dict[str, float]:
+    found = client(emu, "compute", "v1").regions().get(project=PROJECT, region=region).execute()
+    return {q["metric"]: q["usage"] for q in found["quotas"]}
