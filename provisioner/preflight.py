@@ -408,7 +408,7 @@ def _quota_finding(
     free = max(limit - usage, 0.0)
     names = ", ".join(a.rsplit("/", 1)[-1] for a in who)
     fix = (
-        f"request at least {_n(high)} for {where}: https://console.cloud.google.com/iam-admin/quotas?project={ctx.project}"
+        f"request a limit of at least {_n(usage + high)} for {where}: https://console.cloud.google.com/iam-admin/quotas?project={ctx.project}"
         f" (filter on {metric}); increases for GPUs can take a day or two"
     )
     state = f"limit {_n(limit)}, {_n(usage)} in use" if quota is not None else "the project has no such quota"
