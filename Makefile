@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_STATE := .provisioner/demo
 
-.PHONY: install demo test lint bench conformance golden mutation clean
+.PHONY: install demo test lint bench conformance golden mutation readme clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ conformance: $(STAMP)
 # Rewrite tests/golden/<kind>/<phase>/_http.log from what the provisioner sends now; review with git diff.
 golden: $(STAMP)
 	$(PY) -m tests.golden.record
+
+# Run the README's marked examples against the embedded emulator and rewrite their outputs.
+readme: $(STAMP)
+	$(PY) -m tests.readme_outputs --write
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

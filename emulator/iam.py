@@ -7,6 +7,7 @@ import os
 import re
 from typing import Any
 
+from emulator import guardrails
 from emulator.errors import aborted, invalid
 from emulator.state import Store
 
@@ -54,6 +55,7 @@ def set_policy(store: Store, resource: str, policy: dict[str, Any]) -> dict[str,
                     "(user:, serviceAccount:, group:, domain:, principal:, ...).",
                     field=f"policy.bindings[{index}].members",
                 )
+    guardrails.refuse_policy_members(store, resource, [m for b in bindings for m in b.get("members") or []])
     conditional = any(b.get("condition") for b in bindings)
     stored: dict[str, Any] = {"version": 3 if conditional else 1, "etag": _new_etag()}
     kept = [b for b in bindings if b.get("members")]

@@ -190,9 +190,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.add_argument("--no-lock", action="store_true", help="apply without taking the environment's lock")
     apply.add_argument("--target", action="append", default=[], metavar="ADDRESS_OR_KIND")
+    apply.add_argument(
+        "--skip-preflight",
+        action="store_true",
+        help="do not check billing, quotas, permissions and organisation policies first",
+    )
     _common(apply)
     _engine_options(apply)
     add_drift_options(apply)
+
+    preflight = sub.add_parser(
+        "preflight",
+        help="check billing, quotas, permissions and organisation policies before the first apply",
+    )
+    preflight.add_argument("--env", required=True)
+    preflight.add_argument(
+        "--list-permissions",
+        action="store_true",
+        help="print the permissions an apply of the spec may use, one a line, and call no API",
+    )
+    _common(preflight)
+    _connection_options(preflight, parallelism=False)
 
     unlock = sub.add_parser("force-unlock", help="remove a lock left by a process that is gone")
     unlock.add_argument("lock_id", metavar="LOCK_ID")
@@ -607,6 +625,37 @@ def _holds_lock(session: Session, change: Any) -> bool:
     return bool(session.planner.kinds[change.kind].holds_lock(change.name))
 
 
+def cmd_preflight(args: argparse.Namespace) -> int:
+    from provisioner import preflight
+
+    if args.list_permissions:
+        _load_spec(args.specs, args.env)  # a broken spec is refused as everywhere else
+        from reconcilers import all_reconcilers
+
+        print("\n".join(preflight.all_permissions(all_reconcilers())))
+        return EXIT_OK
+    session = Session(args, args.env)
+    try:
+        report = preflight.run(session.planner)
+    finally:
+        session.close()
+    print(report.render(quiet=args.quiet))
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _preflight_refuses(session: Session, args: argparse.Namespace) -> bool:
+    """apply's first step: a project that would refuse part of the spec is refused before any write."""
+    if args.skip_preflight:
+        return False
+    from provisioner import preflight
+
+    report = preflight.run(session.planner)
+    text = report.render(quiet=True)
+    if text:
+        print(text, file=sys.stderr)
+    return not report.ok
+
+
 def cmd_force_unlock(args: argparse.Namespace) -> int:
     from provisioner.lock import LockError, environment_lock
 
@@ -643,6 +692,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     session = Session(args, env)
     lock = None
     try:
+        if _preflight_refuses(session, args):
+            return EXIT_ERROR
         if saved is not None:
             if _refuse_if_moved(session, saved, args.planfile):
                 return EXIT_ERROR
@@ -796,6 +847,7 @@ COMMANDS = {
     "validate": cmd_validate,
     "plan": cmd_plan,
     "apply": cmd_apply,
+    "preflight": cmd_preflight,
     "force-unlock": cmd_force_unlock,
     "drift": cmd_drift,
     "graph": cmd_graph,
@@ -826,9 +878,15 @@ def _run(args: argparse.Namespace) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        from provisioner.clients import credentials_problem
         from provisioner.errors import ReadFailed, ServiceDisabled, classify
         from provisioner.lock import LockHeld
         from provisioner.spec.loader import SpecError
+
+        problem = credentials_problem(exc, getattr(args, "impersonate", None))
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_ERROR
 
         if isinstance(exc, SpecError | LockHeld | ServiceDisabled | ReadFailed):
             print(str(exc) if isinstance(exc, SpecError) else f"error: {exc}", file=sys.stderr)

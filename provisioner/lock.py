@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("provisioner.lock")
 
+#: What taking, renewing (an overwrite) and releasing the lock call on its object.
+PERMISSIONS = ("storage.objects.create", "storage.objects.get", "storage.objects.delete")
+
 
 @dataclass(frozen=True)
 class LockInfo:

@@ -17,7 +17,7 @@ from typing import Any
 
 from provisioner.context import Context
 from provisioner.errors import ApiError, classify
-from provisioner.kind import Kind, Reconciler
+from provisioner.kind import Kind, Reconciler, permissions_of
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable
@@ -74,6 +74,7 @@ class KeyRing(Kind):
 
     kind = "kms.key_ring"
     api = "cloudkms.googleapis.com"
+    permissions = permissions_of("cloudkms.keyRings", update=(), delete=())
     labels_path = None
     no_charge = "key rings are free; their keys are priced"
 
@@ -115,6 +116,12 @@ class CryptoKey(Kind):
 
     kind = "kms.crypto_key"
     api = "cloudkms.googleapis.com"
+    permissions = permissions_of(
+        "cloudkms.cryptoKeys",
+        # A key is never deleted: its versions are scheduled for destruction.
+        delete=(),
+        also={"delete": ("cloudkms.cryptoKeyVersions.list", "cloudkms.cryptoKeyVersions.destroy")},
+    )
     immutable = ("purpose", "versionTemplate.protectionLevel", "importOnly", "destroyScheduledDuration")
     api_defaults = {"versionTemplate": {"protectionLevel": "SOFTWARE"}}
     stateful = True
@@ -239,6 +246,13 @@ class KeyIamMembers(Kind):
 
     kind = "kms.key_iam"
     api = "cloudkms.googleapis.com"
+    permissions = permissions_of(
+        "cloudkms.cryptoKeys",
+        read=("getIamPolicy",),
+        create=("setIamPolicy",),
+        update=("setIamPolicy",),
+        delete=("setIamPolicy",),
+    )
     grants_access = True
     labels_path = None
     no_charge = "IAM bindings are free"

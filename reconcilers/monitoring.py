@@ -23,7 +23,7 @@ from typing import Any
 
 from provisioner.context import Context
 from provisioner.errors import ApiError
-from provisioner.kind import Kind, Reconciler
+from provisioner.kind import Kind, Reconciler, permissions_of
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable
@@ -77,6 +77,7 @@ class NotificationChannel(KeyedKind):
 
     kind = "monitoring.notification_channel"
     api = "monitoring.googleapis.com"
+    permissions = permissions_of("monitoring.notificationChannels")
     no_charge = "email notification channels are free"
     immutable = ("type",)
     labels_field = "userLabels"
@@ -151,6 +152,7 @@ class AlertPolicy(KeyedKind):
 
     kind = "monitoring.alert_policy"
     api = "monitoring.googleapis.com"
+    permissions = permissions_of("monitoring.alertPolicies")
     labels_field = "userLabels"
     api_defaults = {"enabled": True}
 
@@ -236,6 +238,7 @@ class Dashboard(KeyedKind):
 
     kind = "monitoring.dashboard"
     api = "monitoring.googleapis.com"
+    permissions = permissions_of("monitoring.dashboards")
     no_charge = "dashboards are free"
     labels_field = "labels"
 
@@ -276,6 +279,7 @@ class MetricDescriptor(Kind):
 
     kind = "monitoring.metric_descriptor"
     api = "monitoring.googleapis.com"
+    permissions = permissions_of("monitoring.metricDescriptors", update=("create",))
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         why = "the descriptor is free; the points written to it are billed by volume"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator import iam
+from emulator import guardrails, iam
 from emulator.errors import invalid
+from emulator.projects import permission_denied_for
 from emulator.registry import Api, Call
 from emulator.services import _iam_accounts
 
@@ -44,3 +45,19 @@ def set_policy(call: Call) -> dict[str, Any]:
                     f"Service account {email} does not exist.", field=f"policy.bindings[{index}].members"
                 )
     return iam.set_policy(call.ctx.store, resource, policy)
+
+
+@API.handles("cloudresourcemanager.projects.testIamPermissions")
+def test_permissions(call: Call) -> dict[str, Any]:
+    """The permissions of those asked that the caller holds on the project.
+
+    "There are no permissions required for making this API call"
+    (https://cloud.google.com/resource-manager/reference/rest/v3/projects/testIamPermissions).
+    """
+    wanted = call.param("resource").removeprefix("projects/")
+    found = call.ctx.projects.lookup(wanted)
+    if found is None:
+        raise permission_denied_for(wanted, "resourcemanager.projects.get")
+    asked = [str(p) for p in (call.body or {}).get("permissions") or []]
+    held = guardrails.test_permissions(call.ctx.store, found[0], asked)
+    return {"permissions": held} if held else {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from emulator import guardrails
 from emulator import service_catalog as sc
 from emulator.effects import Effect
 from emulator.errors import ApiError, failed_precondition, invalid, permission_denied
@@ -146,6 +147,7 @@ def enable(call: Call) -> Reply:
     }
     if sc.is_enabled(call.ctx.store, number, service):
         return Reply(body=_done(response), response_ref="Operation")
+    _refuse_without_billing(call, number, [service])
     return _operation(call, number, [service], response, enable=True)
 
 
@@ -172,7 +174,14 @@ def batch_enable(call: Call) -> Reply:
     pending = [s for s in services if not sc.is_enabled(call.ctx.store, number, s)]
     if not pending:
         return Reply(body=_done(response), response_ref="Operation")
+    _refuse_without_billing(call, number, pending)
     return _operation(call, number, pending, response, enable=True)
+
+
+def _refuse_without_billing(call: Call, number: str, services: list[str]) -> None:
+    found = call.ctx.projects.lookup(number)
+    if found is not None:
+        guardrails.refuse_unbilled_enable(call.ctx.store, found[0], number, services)
 
 
 @API.handles("serviceusage.services.disable")
