@@ -120,3 +120,50 @@ def test_a_disabled_api_the_spec_does_not_enable_stops_the_plan_with_the_fix(emu
     assert "compute.googleapis.com is not enabled in project digitwin-live-dev" in result.err
     assert "add compute.googleapis.com to `apis:`" in result.err
     assert not _writes(emulator, "")
+
+
+def test_service_agents_are_asked_for_before_their_keys_are_granted_to_them(emulator, cli):
+    result = cli("apply", "--env", "dev", "--auto-approve")
+    assert result.code == 0, result.err
+    requests = emulator.requests()
+    generated = {
+        r.path.rsplit("/services/", 1)[1].split(":")[0]: r.seq
+        for r in requests
+        if r.method_id == "serviceusage.services.generateServiceIdentity" and r.status == 200
+    }
+    storage_agent = [r.seq for r in requests if r.method_id == "storage.projects.serviceAccount.get"]
+    assert set(generated) == {"sqladmin.googleapis.com", "secretmanager.googleapis.com"} and storage_agent
+    grants = {
+        r.path.split("/cryptoKeys/")[1].split(":")[0]: r
+        for r in requests
+        if r.method_id == "cloudkms.projects.locations.keyRings.cryptoKeys.setIamPolicy"
+    }
+    assert all(r.status == 200 for r in grants.values())
+    assert generated["sqladmin.googleapis.com"] < grants["database"].seq
+    assert generated["secretmanager.googleapis.com"] < grants["secrets"].seq
+    assert min(storage_agent) < grants["storage"].seq
+    emulator.clear_requests()
+    plan = cli("plan", "--env", "dev", "--detailed-exitcode")
+    assert plan.code == 0, plan.out
+    assert not [r for r in emulator.requests() if r.is_write]
+
+
+def test_an_agent_whose_grant_was_removed_is_asked_for_again_and_granted_again(emulator, cli):
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import kms_v1
+
+    kms = kms_v1.KeyManagementServiceClient(
+        transport="rest",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=emulator.url),
+    )
+    key = "projects/digitwin-live-dev/locations/us-central1/keyRings/digitwin-dev-keyring/cryptoKeys/database"
+    policy = kms.get_iam_policy(request={"resource": key})
+    del policy.bindings[:]
+    kms.set_iam_policy(request={"resource": key, "policy": policy})
+    plan = cli("plan", "--env", "dev")
+    assert "+ serviceusage.service_identity/sqladmin.googleapis.com" in plan.out
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
