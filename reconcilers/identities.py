@@ -68,11 +68,11 @@ class ServiceIdentity(Kind):
             )
             wait_for(operation, self.ctx.retry, self.poll_schedule.scaled(self.ctx.poll_scale))
             email = str((operation.body.get("response") or {}).get("email", ""))
-        if email != desired.body["email"]:
+        if email and email != desired.body["email"]:
             raise RuntimeError(
                 f"{service}'s service agent is {email}, not {desired.body['email']} as expected"
             )
-        return DoneOperation(f"generated {email}")
+        return DoneOperation(f"generated {desired.body['email']}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         return self.create(desired)
