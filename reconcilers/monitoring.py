@@ -228,6 +228,14 @@ class AlertPolicy(KeyedKind):
         self.call(_v3(self.ctx).alertPolicies().delete(name=live.body["name"]).execute)
         return DoneOperation(f"delete alert policy {live.name}")
 
+    def settling(self, err: ApiError) -> str | None:
+        """A metric made moments ago (a log-based one) is unknown to alerting for up to ten minutes:
+        404 "Cannot find metric(s) that match type = ... If a metric was created recently, it could
+        take up to 10 minutes to become available" (hashicorp/terraform-provider-google#11102)."""
+        if err.status == 404 and "Cannot find metric(s) that match type" in err.message:
+            return "a metric it watches was created moments ago and is not known to alerting yet"
+        return None
+
 
 class Dashboard(KeyedKind):
     """A dashboard, written whole; an update carries the etag of the version it replaces."""

@@ -7,12 +7,18 @@ The emulator of these tests answers a call to an API the project has not enabled
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
+import pytest
+
+from emulator import Emulator, EmulatorConfig
 from emulator.records import is_write
-from tests.e2e.conftest import SPECS
+from tests.e2e.conftest import PROJECTS, SPECS
 
 ENABLES = ("serviceusage.services.enable", "serviceusage.services.batchEnable")
+#: Seconds of emulator time a freshly enabled API keeps answering SERVICE_DISABLED.
+PROPAGATION_S = 20.0
 
 
 def _writes(emulator, prefix: str) -> list:
@@ -167,3 +173,44 @@ def test_an_agent_whose_grant_was_removed_is_asked_for_again_and_granted_again(e
     assert "+ serviceusage.service_identity/sqladmin.googleapis.com" in plan.out
     assert cli("apply", "--env", "dev", "--auto-approve").code == 0
     assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0
+
+
+@pytest.fixture
+def waking_emulator(tmp_path, monkeypatch):
+    """APIs answer SERVICE_DISABLED for 20 s of emulator time after their enable is done, as on a
+    brand-new project; a thread moves the emulator's clock while the test runs, so nothing sleeps
+    through the window."""
+    config = EmulatorConfig(
+        state_path=tmp_path / "emulator.sqlite",
+        projects=PROJECTS,
+        seed=7,
+        enforce_enabled_apis=True,
+        api_propagation_s=PROPAGATION_S,
+    )
+    emu = Emulator(config)
+    emu.url = emu.start(port=0)
+    monkeypatch.setenv("PROVISIONER_ENDPOINT", emu.url)
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    stop = threading.Event()
+
+    def move_clock() -> None:
+        while not stop.wait(0.05):
+            emu.advance_time(1.0)
+
+    mover = threading.Thread(target=move_clock, daemon=True)
+    mover.start()
+    yield emu
+    stop.set()
+    mover.join()
+    emu.stop()
+
+
+def test_the_first_prod_apply_waits_for_its_freshly_enabled_apis_and_completes(waking_emulator, cli):
+    result = cli("apply", "--env", "prod", "--auto-approve")
+    assert result.code == 0, result.err
+    assert "0 failed, 0 skipped" in result.out + result.err
+    refused = [r for r in waking_emulator.requests() if r.status == 403]
+    assert refused, "the propagation window was never hit: the test proves nothing"
+    assert "was enabled moments ago and does not answer yet (SERVICE_DISABLED)" in result.err
+    assert "retrying for up to 15 min" in result.err
+    assert cli("plan", "--env", "prod", "--detailed-exitcode").code == 0
