@@ -17,8 +17,10 @@ from emulator.records import is_write
 from tests.e2e.conftest import PROJECTS, SPECS
 
 ENABLES = ("serviceusage.services.enable", "serviceusage.services.batchEnable")
-#: Seconds of emulator time a freshly enabled API keeps answering SERVICE_DISABLED.
+#: Seconds of emulator time a freshly enabled API keeps answering SERVICE_DISABLED, and a new
+#: log-based metric stays unknown to alert policies.
 PROPAGATION_S = 20.0
+METRIC_PROPAGATION_S = 60.0
 
 
 def _writes(emulator, prefix: str) -> list:
@@ -177,15 +179,16 @@ def test_an_agent_whose_grant_was_removed_is_asked_for_again_and_granted_again(e
 
 @pytest.fixture
 def waking_emulator(tmp_path, monkeypatch):
-    """APIs answer SERVICE_DISABLED for 20 s of emulator time after their enable is done, as on a
-    brand-new project; a thread moves the emulator's clock while the test runs, so nothing sleeps
-    through the window."""
+    """APIs answer SERVICE_DISABLED for 20 s of emulator time after their enable is done, and new
+    metrics are unknown to alerting for a minute, as on a brand-new project; a thread moves the
+    emulator's clock while the test runs, so nothing sleeps through the windows."""
     config = EmulatorConfig(
         state_path=tmp_path / "emulator.sqlite",
         projects=PROJECTS,
         seed=7,
         enforce_enabled_apis=True,
         api_propagation_s=PROPAGATION_S,
+        metric_propagation_s=METRIC_PROPAGATION_S,
     )
     emu = Emulator(config)
     emu.url = emu.start(port=0)
@@ -209,8 +212,16 @@ def test_the_first_prod_apply_waits_for_its_freshly_enabled_apis_and_completes(w
     result = cli("apply", "--env", "prod", "--auto-approve")
     assert result.code == 0, result.err
     assert "0 failed, 0 skipped" in result.out + result.err
-    refused = [r for r in waking_emulator.requests() if r.status == 403]
-    assert refused, "the propagation window was never hit: the test proves nothing"
+    requests = waking_emulator.requests()
+    assert [r for r in requests if r.status == 403], "the API window was never hit: the test proves nothing"
+    unknown_metric = [
+        r for r in requests if r.method_id == "monitoring.projects.alertPolicies.create" and r.status == 404
+    ]
+    assert unknown_metric, "the metric window was never hit: the test proves nothing"
     assert "was enabled moments ago and does not answer yet (SERVICE_DISABLED)" in result.err
+    assert (
+        "monitoring.alert_policy/db-connection-failures: waiting: a metric it watches was created moments ago"
+        in result.err
+    )
     assert "retrying for up to 15 min" in result.err
     assert cli("plan", "--env", "prod", "--detailed-exitcode").code == 0
