@@ -104,3 +104,31 @@ def test_agents_google_makes_on_enablement_are_taken_as_existing(emu, kms):
     key = _key(kms)
     _grant(kms, key, f"service-{NUMBER}@container-engine-robot.iam.gserviceaccount.com")
     _grant(kms, key, f"service-{NUMBER}@serverless-robot-prod.iam.gserviceaccount.com")
+
+
+def test_a_secret_policy_refuses_an_agent_never_generated(emu):
+
+    secrets = (
+        build_from_document(
+            load_document("secretmanager", "v1").raw,
+            http=httplib2.Http(timeout=30),
+            client_options={"api_endpoint": emu.base_url + "/"},
+        )
+        .projects()
+        .secrets()
+    )
+    secrets.create(
+        parent=f"projects/{PROJECT}", secretId="db-password", body={"replication": {"automatic": {}}}
+    ).execute()
+    body = {
+        "policy": {
+            "bindings": [
+                {"role": "roles/secretmanager.secretAccessor", "members": [f"serviceAccount:{SQL_AGENT}"]}
+            ]
+        }
+    }
+    with pytest.raises(HttpError) as exc:
+        secrets.setIamPolicy(resource=f"projects/{PROJECT}/secrets/db-password", body=body).execute()
+    assert exc.value.status_code == 400 and f"Service account {SQL_AGENT} does not exist." in str(exc.value)
+    emu.generate_service_agent(PROJECT, "sqladmin.googleapis.com")
+    secrets.setIamPolicy(resource=f"projects/{PROJECT}/secrets/db-password", body=body).execute()
