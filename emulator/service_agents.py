@@ -37,6 +37,18 @@ GENERATED_ON_REQUEST: dict[str, str] = {
     "gcp-sa-secretmanager": "secretmanager.googleapis.com",
     "gs-project-accounts": "storage.googleapis.com",
 }
+#: The agents of the other services this deployment enables, by the domains the service agents
+#: page lists (https://cloud.google.com/iam/docs/service-agents); any other service's agent is
+#: named by the common `gcp-sa-<service>` pattern.
+OTHER_DOMAINS: dict[str, str] = {
+    "compute.googleapis.com": "compute-system",
+    "container.googleapis.com": "container-engine-robot",
+    "run.googleapis.com": "serverless-robot-prod",
+    "vpcaccess.googleapis.com": "gcp-sa-vpcaccess",
+    "servicenetworking.googleapis.com": "service-networking",
+    "cloudscheduler.googleapis.com": "gcp-sa-cloudscheduler",
+    "monitoring.googleapis.com": "gcp-sa-monitoring-notification",
+}
 _DOMAIN_OF = {service: domain for domain, service in GENERATED_ON_REQUEST.items()}
 _AGENT = re.compile(r"^service-(\d+)@([-a-z0-9]+)\.iam\.gserviceaccount\.com$")
 
@@ -45,6 +57,12 @@ def email(number: str, service: str) -> str | None:
     """The agent of `service` in project `number`, if it is one this emulator models."""
     domain = _DOMAIN_OF.get(service)
     return f"service-{number}@{domain}.iam.gserviceaccount.com" if domain else None
+
+
+def any_email(number: str, service: str) -> str:
+    """The agent `generateServiceIdentity` answers for `service`, modelled or not."""
+    domain = _DOMAIN_OF.get(service) or OTHER_DOMAINS.get(service) or f"gcp-sa-{service.split('.')[0]}"
+    return f"service-{number}@{domain}.iam.gserviceaccount.com"
 
 
 def generate(store: Store, number: str, service: str) -> str | None:

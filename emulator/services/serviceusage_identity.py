@@ -38,10 +38,7 @@ def generate_service_identity(call: Call) -> Reply:
     _, number = call.ctx.projects.require(project, "serviceusage.services.generateServiceIdentity")
     if service not in sc.catalog():
         raise permission_denied(f"Permission denied to generate service identity for service [{service}]")
-    address = (
-        service_agents.email(number, service)
-        or f"service-{number}@gcp-sa-{service.split('.')[0]}.iam.gserviceaccount.com"
-    )
+    address = service_agents.any_email(number, service)
     identity = {"@type": f"{TYPES}ServiceIdentity", "email": address, "uniqueId": _unique_id(address)}
     effects = []
     if service_agents.email(number, service) is not None:

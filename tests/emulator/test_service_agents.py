@@ -132,3 +132,12 @@ def test_a_secret_policy_refuses_an_agent_never_generated(emu):
     assert exc.value.status_code == 400 and f"Service account {SQL_AGENT} does not exist." in str(exc.value)
     emu.generate_service_agent(PROJECT, "sqladmin.googleapis.com")
     secrets.setIamPolicy(resource=f"projects/{PROJECT}/secrets/db-password", body=body).execute()
+
+
+def test_generating_another_services_agent_names_it_by_its_documented_domain(emu):
+    beta = _beta(emu)
+    op = beta.services().generateServiceIdentity(
+        parent=f"projects/{PROJECT}/services/container.googleapis.com"
+    )
+    done = finish(beta.operations(), op.execute())
+    assert done["response"]["email"] == f"service-{NUMBER}@container-engine-robot.iam.gserviceaccount.com"
