@@ -155,10 +155,12 @@ def db_connection_failures(ctx: Context) -> Alert:
     """Failed connections as the database itself logs them.
 
     The services reach Cloud SQL over private IP with a PostgreSQL driver, not through the Cloud
-    SQL connectors or the Auth Proxy, so `cloudsql.googleapis.com/client/connector/*` (which only
-    those report) would stay empty. PostgreSQL logs every connection it refuses at FATAL in the
-    instance's `postgres.log`; a log-based metric counts those entries
-    (https://cloud.google.com/logging/docs/logs-based-metrics) and the alert watches it.
+    SQL connectors or the Auth Proxy, so `cloudsql.googleapis.com/client/connector/*` ("Connectors
+    Closed Connections", on the connectors' own `cloudsql.googleapis.com/InstanceClient` resource,
+    https://cloud.google.com/sql/docs/postgres/admin-api/metrics) would stay empty. PostgreSQL
+    logs every connection it refuses at FATAL in the instance's `postgres.log`; a log-based
+    metric counts those entries (https://cloud.google.com/logging/docs/logs-based-metrics) and
+    the alert watches it.
     """
     t = ctx.spec.monitoring.thresholds
     database = sql_database(ctx)
