@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_STATE := .provisioner/demo
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench conformance clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: $(STAMP)
 # Benchmarks against the emulator: prints a table of ratios, writes bench/results.json.
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Replays real Google Cloud traffic against the emulator: prints the table per kind, writes
+# conformance/results.json and results.md, fails when a kind falls below its floor.
+conformance: $(STAMP)
+	$(PY) -m conformance
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

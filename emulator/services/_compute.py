@@ -278,6 +278,24 @@ def overlap(
 # operations
 
 
+#: (collection, operation type) Google finishes in the answer that starts it, an answer with
+#: status DONE and without operationType, targetId, targetLink and user: every insert, update
+#: and delete of a global URL map, insert, delete and setUrlMap of a global target HTTP proxy,
+#: and setLabels of a global address in conformance/kcc-golden/compute/ (e.g. computeurlmap/
+#: globalcomputeurlmap/_http.log, computetargethttpproxy/globaltargethttpproxy/_http.log,
+#: computeaddress/globalcomputeaddress/_http.log). `None` stands for every type.
+SYNCHRONOUS: dict[str, set[str] | None] = {
+    "urlMaps": None,
+    "targetHttpProxies": None,
+    "globalAddresses": {"setLabels"},
+}
+
+
+def _synchronous(collection: str, op_type: str, region_name: str | None) -> bool:
+    types = SYNCHRONOUS.get(collection, set())
+    return region_name is None and collection in SYNCHRONOUS and (types is None or op_type in types)
+
+
 def operation(
     call: Call,
     *,
@@ -316,10 +334,15 @@ def operation(
         extra["region"] = link(f"projects/{project_id}/regions/{region_name}")
     if request_id:
         extra["clientOperationId"] = request_id
+    synchronous = _synchronous(collection, op_type, region_name)
+    if synchronous:
+        for key in ("operationType", "targetLink", "targetId", "user"):
+            extra.pop(key)
     record = ops.start(
         name=name,
         style="compute",
         extra=extra,
+        duration_s=0.0 if synchronous else None,
         duration_key=("compute", op_type, collection),
         effects=effects,
         failure_effects=failure_effects,

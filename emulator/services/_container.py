@@ -8,6 +8,7 @@ cluster is shown with its pools embedded, as the API shows it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -157,12 +158,112 @@ def public(resource: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in resource.items() if not k.startswith("_")}
 
 
+def show_pool(pool: dict[str, Any]) -> dict[str, Any]:
+    """A node pool as GKE shows it: its config also gives the boot disk, the cgroup mode and the
+    kubelet settings GKE chose, as every pool read of conformance/kcc-golden/container/v1beta1/
+    containercluster/containercluster-minimal/_http.log shows them."""
+    out = public(pool)
+    config = out.get("config")
+    if isinstance(config, dict):
+        config = out["config"] = copy.deepcopy(config)
+        if "diskSizeGb" in config and "diskType" in config:
+            config.setdefault(
+                "bootDisk", {"diskType": config["diskType"], "sizeGb": str(config["diskSizeGb"])}
+            )
+        config.setdefault("effectiveCgroupMode", "EFFECTIVE_CGROUP_MODE_V2")
+        kubelet = config.setdefault("kubeletConfig", {})
+        kubelet.setdefault("insecureKubeletReadonlyPortEnabled", False)
+        kubelet.setdefault("maxParallelImagePulls", 2)
+        config.setdefault("windowsNodeConfig", {})
+    return out
+
+
+#: What GKE shows on a cluster that did not ask for these: the settings of a new Standard
+#: cluster, as every read of a running cluster in conformance/kcc-golden/container/v1beta1/
+#: containercluster/containercluster-minimal/_http.log shows them.
+CLUSTER_SHOWN_DEFAULTS: dict[str, Any] = {
+    "addonsConfig": {
+        "gcePersistentDiskCsiDriverConfig": {"enabled": True},
+        "kubernetesDashboard": {"disabled": True},
+        "networkPolicyConfig": {"disabled": True},
+    },
+    "anonymousAuthenticationConfig": {"mode": "ENABLED"},
+    "autopilot": {},
+    "binaryAuthorization": {},
+    "clusterTelemetry": {"type": "ENABLED"},
+    "databaseEncryption": {"currentState": "CURRENT_STATE_DECRYPTED", "state": "DECRYPTED"},
+    "enterpriseConfig": {"clusterTier": "STANDARD"},
+    "legacyAbac": {},
+    "nodePoolAutoConfig": {"nodeKubeletConfig": {"insecureKubeletReadonlyPortEnabled": False}},
+    "nodePoolDefaults": {
+        "nodeConfigDefaults": {
+            "loggingConfig": {"variantConfig": {"variant": "DEFAULT"}},
+            "nodeKubeletConfig": {"insecureKubeletReadonlyPortEnabled": False},
+        }
+    },
+    "podAutoscaling": {"hpaProfile": "PERFORMANCE"},
+    "protectConfig": {
+        "workloadConfig": {"auditMode": "BASIC"},
+        "workloadVulnerabilityMode": "WORKLOAD_VULNERABILITY_MODE_UNSPECIFIED",
+    },
+    "rbacBindingConfig": {
+        "enableInsecureBindingSystemAuthenticated": True,
+        "enableInsecureBindingSystemUnauthenticated": True,
+    },
+    "securityPostureConfig": {"mode": "BASIC", "vulnerabilityMode": "VULNERABILITY_MODE_UNSPECIFIED"},
+    "userManagedKeysConfig": {},
+    "networkConfig": {"serviceExternalIpsConfig": {}},
+    "monitoringConfig": {
+        "advancedDatapathObservabilityConfig": {},
+        "componentConfig": {
+            "enableComponents": [
+                "SYSTEM_COMPONENTS",
+                "DAEMONSET",
+                "DEPLOYMENT",
+                "STATEFULSET",
+                "JOBSET",
+                "STORAGE",
+                "HPA",
+                "POD",
+                "CADVISOR",
+                "KUBELET",
+                "DCGM",
+            ]
+        },
+        "managedPrometheusConfig": {"enabled": True},
+    },
+    "loggingConfig": {"componentConfig": {"enableComponents": ["SYSTEM_COMPONENTS", "WORKLOADS"]}},
+    "masterAuth": {"clientCertificateConfig": {}},
+}
+#: Messages whose only field is a false `enabled`: proto3 JSON shows them empty.
+_EMPTY_WHEN_OFF = ("autopilot", "binaryAuthorization", "legacyAbac")
+
+
+def _fill(out: dict[str, Any], defaults: dict[str, Any]) -> None:
+    for key, value in defaults.items():
+        if key not in out:
+            out[key] = copy.deepcopy(value)
+        elif isinstance(value, dict) and value and isinstance(out[key], dict):
+            _fill(out[key], value)
+
+
 def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any]:
     """The cluster as the API returns it: its pools embedded, node counts summed."""
     pools = pools_of(call, path)
     out = public(record)
+    for key in _EMPTY_WHEN_OFF:
+        if out.get(key) == {"enabled": False}:
+            out[key] = {}
+    _fill(out, CLUSTER_SHOWN_DEFAULTS)
     if pools:
-        out["nodePools"] = [public(p) for p in pools]
+        out["nodePools"] = [show_pool(p) for p in pools]
+        # The cluster-level nodeConfig and initialNodeCount are those of its first pool
+        # (conformance/kcc-golden/container/v1beta1/containercluster/containercluster-minimal/).
+        first = out["nodePools"][0]
+        if "config" in first:
+            out.setdefault("nodeConfig", copy.deepcopy(first["config"]))
+        if "initialNodeCount" in first:
+            out.setdefault("initialNodeCount", first["initialNodeCount"])
         urls = [u for p in pools for u in p.get("instanceGroupUrls", [])]
         if urls:
             out["instanceGroupUrls"] = urls

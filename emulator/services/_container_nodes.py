@@ -109,6 +109,14 @@ def check_autoscaling(autoscaling: Any, field: str) -> dict[str, Any] | None:
     """The autoscaling block as stored, or None when it is off."""
     if not autoscaling or not autoscaling.get("enabled"):
         return None
+    # Zero is proto3's unset: Config Connector sends totalMin/MaxNodeCount 0 beside per-zone limits
+    # and GKE takes the per-zone ones, answering without the totals (exchange 8 and the reads after
+    # it in conformance/kcc-golden/container/v1beta1/containernodepool/containernodepool/_http.log).
+    autoscaling = {
+        k2: v
+        for k2, v in autoscaling.items()
+        if not (k2 in ("totalMinNodeCount", "totalMaxNodeCount") and not v)
+    }
     zonal = [autoscaling.get(n) for n in ("minNodeCount", "maxNodeCount")]
     total = [autoscaling.get(n) for n in ("totalMinNodeCount", "totalMaxNodeCount")]
     if any(v is not None for v in zonal) and any(v is not None for v in total):

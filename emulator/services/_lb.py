@@ -140,9 +140,14 @@ def reference(
     return path, c.require_existing(call, COLLECTIONS[collection], path)
 
 
-def check_fingerprint(body: dict[str, Any], current: dict[str, Any], field: str = "fingerprint") -> None:
-    """Updates carry the fingerprint they read; a stale one is a 412, a missing one a 400."""
+def check_fingerprint(
+    body: dict[str, Any], current: dict[str, Any], field: str = "fingerprint", *, required: bool = True
+) -> None:
+    """Updates carry the fingerprint they read; a stale one is a 412, a missing one a 400
+    unless `required` is False."""
     supplied = body.pop(field, None)
+    if not supplied and not required:
+        return
     if not supplied:
         raise c.required_error(f"resource.{field}")
     if supplied != current.get(field):
@@ -172,11 +177,14 @@ def aggregated(
 # the steps every global collection of the chain takes alike
 
 
-def fingerprinted(call: Call, kind: c.Global) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """The (path, resource, body) of an update or patch, which must carry the current fingerprint."""
+def fingerprinted(
+    call: Call, kind: c.Global, *, required: bool = True
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The (path, resource, body) of an update or patch, which must carry the current fingerprint
+    (or, where `required` is False, a current one if any)."""
     path, current = c.global_target(call, kind)
     body = standard.drop_none(call.body or {})
-    check_fingerprint(body, current)
+    check_fingerprint(body, current, required=required)
     return path, current, body
 
 

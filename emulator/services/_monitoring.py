@@ -61,8 +61,13 @@ def new_id(call: Call, kind: str, parent: str, collection: str) -> str:
             return candidate
 
 
-def mutation_record(call: Call) -> dict[str, str]:
-    return {"mutateTime": call.ctx.clock.rfc3339(), "mutatedBy": "anonymous@emulator.invalid"}
+def mutation_record(call: Call, *, by: bool = True) -> dict[str, str]:
+    """When and by whom; notification channels record no author (every channel answer of
+    conformance/kcc-golden/monitoring/ has `mutateTime` alone, alert policies both)."""
+    record = {"mutateTime": call.ctx.clock.rfc3339()}
+    if by:
+        record["mutatedBy"] = "anonymous@emulator.invalid"
+    return record
 
 
 def new_etag(*parts: str) -> str:

@@ -64,7 +64,16 @@ _CUSTOM = re.compile(r"^db-custom-(\d+)-(\d+)$")
 _PERF = re.compile(r"^db-perf-optimized-N-(\d+)$")
 
 # A documented subset of the Cloud SQL for PostgreSQL flags: (type, bounds or choices).
+# Flags Google accepted in recorded traffic are here with the log that shows it; the whole list
+# is https://cloud.google.com/sql/docs/postgres/flags.
 POSTGRES_FLAGS: dict[str, tuple[str, Any]] = {
+    # conformance/kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-databaseflags-direct/_http.log
+    "log_timezone": ("text", None),
+    # conformance/kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-postgres-direct/_http.log
+    "max_worker_processes": ("int", (8, 262_143)),
+    # conformance/kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-postgres-replication/_http.log
+    "max_standby_archive_delay": ("int", (-1, 2_147_483_647)),
+    "max_standby_streaming_delay": ("int", (-1, 2_147_483_647)),
     "autovacuum": ("bool", None),
     "cloudsql.enable_pgaudit": ("bool", None),
     "cloudsql.iam_authentication": ("bool", None),

@@ -81,8 +81,12 @@ def insert_network(call: Call) -> Reply:
             "resource.IPv4Range", body["IPv4Range"], "Legacy networks can no longer be created."
         )
     auto = body.get("autoCreateSubnetworks", True)
-    mtu = body.get("mtu", 1460)
-    _check_mtu(mtu)
+    # Google answers without `mtu` when the request gave none (it uses 1460), and without
+    # `enableUlaInternalIpv6` while it is false (exchanges 1 and 3 of conformance/kcc-golden/
+    # compute/v1beta1/computenetwork/computenetworkbasic/_http.log).
+    mtu = body.get("mtu")
+    if mtu is not None:
+        _check_mtu(mtu)
     routing = {
         "routingMode": "REGIONAL",
         "bgpBestPathSelectionMode": "LEGACY",
@@ -95,11 +99,12 @@ def insert_network(call: Call) -> Reply:
         "selfLink": c.link(path),
         "autoCreateSubnetworks": auto,
         "routingConfig": routing,
-        "mtu": mtu,
         "networkFirewallPolicyEnforcementOrder": body.get(
             "networkFirewallPolicyEnforcementOrder", "AFTER_CLASSIC_FIREWALL"
         ),
     }
+    if not network.get("enableUlaInternalIpv6"):
+        network.pop("enableUlaInternalIpv6", None)
     network["selfLinkWithId"] = c.link(f"projects/{project_id}/global/networks/{network['id']}")
     effects = [Effect.put(c.NETWORK, path, network, f"projects/{project_id}")]
     if auto:
@@ -134,7 +139,9 @@ def patch_network(call: Call) -> Reply:
         _check_mtu(body["mtu"])
     updated = standard.merge_patch(current, {k: v for k, v in body.items() if k in PATCHABLE})
     effects = [Effect.set(c.NETWORK, path, {k: updated.get(k) for k in PATCHABLE})]
-    return c.global_operation(call, KIND, "patch", path, current["id"], effects)
+    # A network patch is an `updateNetwork` operation (exchange 4 of conformance/kcc-golden/
+    # compute/v1beta1/computenetwork/computenetworkbasic/_http.log).
+    return c.global_operation(call, KIND, "updateNetwork", path, current["id"], effects)
 
 
 def users(call: Call, path: str) -> list[str]:

@@ -34,7 +34,10 @@ def _one_default(holder: dict[str, Any], field: str) -> None:
             "",
             "Only one of defaultService, defaultUrlRedirect, defaultRouteAction may be set.",
         )
-    if not given and field == "resource":
+    # None at the top is accepted when path matchers route the traffic: a URL map of host rules
+    # and path matchers only, with a default custom error policy, is made (exchange 16 of
+    # conformance/kcc-golden/compute/v1beta1/computeurlmap/globalcomputeurlmap/_http.log).
+    if not given and field == "resource" and not holder.get("pathMatchers"):
         raise c.field_error(
             "resource.defaultService",
             "",

@@ -378,6 +378,13 @@ def _update_fields(call: Call, current: dict[str, Any], update: dict[str, Any]) 
     given = {key for key, value in update.items() if value is not None and key not in COMPANIONS}
     if not given:
         raise invalid("At least one field must be specified in the update.", field="update")
+    if given == {"desiredLoggingService", "desiredMonitoringService"}:
+        # The two services travel together: GKE applies both in one update (exchange 27 of
+        # conformance/kcc-golden/container/v1beta1/containercluster/containercluster/_http.log).
+        return {
+            "loggingService": update["desiredLoggingService"],
+            "monitoringService": update["desiredMonitoringService"],
+        }
     if len(given) > 1:
         raise invalid(
             "Exactly one update can be applied to a cluster with each request; got"

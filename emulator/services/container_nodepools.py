@@ -94,14 +94,14 @@ def create_node_pool(call: Call) -> Reply:
 @API.handles("container.projects.locations.clusters.nodePools.get")
 def get_node_pool(call: Call) -> dict[str, Any]:
     _, _, _, _, path = k.split_pool(call, call.param("name"), "container.clusters.get")
-    return k.public(k.fetch_pool(call, path))
+    return k.show_pool(k.fetch_pool(call, path))
 
 
 @API.handles("container.projects.locations.clusters.nodePools.list")
 def list_node_pools(call: Call) -> dict[str, Any]:
     _, _, _, cluster = k.split_cluster(call, call.param("parent"), "container.clusters.get")
     k.fetch_cluster(call, cluster)
-    pools = [k.public(p) for p in k.pools_of(call, cluster)]
+    pools = [k.show_pool(p) for p in k.pools_of(call, cluster)]
     return {"nodePools": pools} if pools else {}
 
 

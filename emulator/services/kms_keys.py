@@ -51,15 +51,14 @@ def _check_rules(key: dict[str, Any]) -> None:
                 field="crypto_key.rotation_period",
             )
         seconds = parse_duration(period)
-        if seconds < MIN_ROTATION_S or seconds > MAX_ROTATION_S:
+        # "0s" is accepted and kept as it is (a PATCH of conformance/kcc-golden/kms/v1beta1/
+        # kmscryptokey/kmscryptokey/_http.log); a key with a rotation period and no
+        # next_rotation_time is accepted too (the create of the same log): Google then
+        # schedules no rotation, so neither is refused here.
+        if seconds != 0 and (seconds < MIN_ROTATION_S or seconds > MAX_ROTATION_S):
             raise invalid(
                 f"The rotation_period must be at least {MIN_ROTATION_S}s (one day) and at most 100 years.",
                 field="crypto_key.rotation_period",
-            )
-        if not key.get("nextRotationTime"):
-            raise invalid(
-                "next_rotation_time must be set when rotation_period is set.",
-                field="crypto_key.next_rotation_time",
             )
     destroy = parse_duration(key.get("destroyScheduledDuration", DEFAULT_DESTROY))
     if not MIN_DESTROY_S <= destroy <= MAX_DESTROY_S:

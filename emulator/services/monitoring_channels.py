@@ -48,6 +48,9 @@ TYPES = {
     "pagerduty": ChannelType(frozenset({"service_key"}), frozenset({"service_key"})),
     "pubsub": ChannelType(frozenset({"topic"}), frozenset({"topic"})),
     "webhook_tokenauth": ChannelType(frozenset({"url"}), frozenset({"url"})),
+    # conformance/kcc-golden/monitoring/v1beta1/monitoringnotificationchannel/
+    # monitoringnotificationchannel/_http.log, exchange 0.
+    "webhook_basicauth": ChannelType(frozenset({"url", "username", "password"}), frozenset({"url"})),
 }
 #: Labels the API never returns in clear.
 SECRET_LABELS = frozenset({"auth_token", "password", "service_key"})
@@ -107,7 +110,7 @@ def create_channel(call: Call) -> dict[str, Any]:
     spec = _check(body)
     parent = f"projects/{project}"
     name = f"{parent}/notificationChannels/{new_id(call, CHANNEL, parent, 'notificationChannels')}"
-    record = mutation_record(call)
+    record = mutation_record(call, by=False)
     channel = {
         **{k: v for k, v in body.items() if k in MUTABLE | {"type"}},
         "name": name,
@@ -156,7 +159,7 @@ def patch_channel(call: Call) -> dict[str, Any]:
     spec = _check(updated)
     if spec.verified and updated.get("labels") != current.get("labels"):
         updated["verificationStatus"] = "UNVERIFIED"  # a new address must be verified again
-    updated["mutationRecords"] = [*current.get("mutationRecords", []), mutation_record(call)]
+    updated["mutationRecords"] = [*current.get("mutationRecords", []), mutation_record(call, by=False)]
     call.ctx.store.put(CHANNEL, name, updated, name.split("/notificationChannels/")[0])
     return _shown(updated)
 

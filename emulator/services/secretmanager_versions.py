@@ -95,8 +95,12 @@ def add_version(call: Call) -> dict[str, Any]:
         "state": "ENABLED",
         "replicationStatus": status,
         "etag": new_etag(name, now, "ENABLED"),
-        "clientSpecifiedPayloadChecksum": given_crc is not None,
     }
+    if given_crc is not None:
+        # Shown only when true: a version added without a checksum has no such field
+        # (conformance/kcc-golden/secretmanager/v1beta1/secretmanagersecretversion/
+        # secretmanagersecretversion/_http.log); proto3 JSON omits a false bool.
+        version["clientSpecifiedPayloadChecksum"] = True
     encryption = (status.get("automatic") or {}).get("customerManagedEncryption")
     if encryption:
         version["customerManagedEncryption"] = encryption

@@ -129,7 +129,7 @@ def _connection(path: str, number_path: str, ranges: list[str]) -> dict[str, Any
 
 @API.handles("servicenetworking.services.connections.create")
 def create_connection(call: Call) -> Reply:
-    _service(call.param("parent"))
+    _service(call.params.get("parent") or call.param("name").partition("/connections/")[0])
     body = call.body or {}
     path, number_path = _network(call, body.get("network"))
     ranges = list(body.get("reservedPeeringRanges") or [])
@@ -174,7 +174,7 @@ def _existing(call: Call, name: str, network: Any) -> tuple[str, str, dict[str, 
     _service(service)
     path, number_path = _network(call, network)
     found = call.ctx.store.get(c.CONNECTION, path)
-    if found is None or found.get("peering") != peering:
+    if found is None or (found.get("peering") != peering and peering != "-"):
         raise not_found(f"Connection '{name}' for network '{number_path}' not found.")
     return path, number_path, found
 
@@ -182,6 +182,16 @@ def _existing(call: Call, name: str, network: Any) -> tuple[str, str, dict[str, 
 @API.handles("servicenetworking.services.connections.patch")
 def patch_connection(call: Call) -> Reply:
     body = call.body or {}
+    service, _, peering = call.param("name").partition("/connections/")
+    _service(service)
+    if peering == "-" and call.query.get("force"):
+        path, _ = _network(call, body.get("network"))
+        if call.ctx.store.get(c.CONNECTION, path) is None:
+            # `connections/-` with force=true makes the network's connection when it has none:
+            # Config Connector creates every connection so, and Google answers 200 with an
+            # operation (conformance/kcc-golden/servicenetworking/v1beta1/
+            # servicenetworkingconnection/_http.log, exchange 19, after an empty list at 17).
+            return create_connection(call)
     path, number_path, current = _existing(call, call.param("name"), body.get("network"))
     mask = {m.strip() for m in str(call.query.get("updateMask") or "").split(",") if m.strip()}
     if not mask:

@@ -95,6 +95,22 @@ TOMBSTONE_TEXT = (
 )
 
 
+def _server_ca_cert(call: Call, name: str) -> dict[str, Any]:
+    """The instance's server CA certificate as Google lists it (a self-signed CA, ten years)."""
+    now = call.ctx.clock.rfc3339()
+    serial = str(int(hashlib.sha1(name.encode()).hexdigest()[:8], 16))
+    return {
+        "kind": "sql#sslCert",
+        "certSerialNumber": serial,
+        "cert": "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+        "commonName": f"C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA,dnQualifier={serial}",
+        "sha1Fingerprint": hashlib.sha1(f"ca:{name}".encode()).hexdigest(),
+        "instance": name,
+        "createTime": now,
+        "expirationTime": call.ctx.clock.rfc3339(10 * 365 * 86_400),
+    }
+
+
 def view(call: Call, instance: dict[str, Any]) -> dict[str, Any]:
     """The stored instance as the API shows it; links follow the caller's API version."""
     out = copy.deepcopy(instance)
@@ -192,6 +208,17 @@ def insert_instance(call: Call) -> dict[str, Any]:
         "serviceAccountEmailAddress": instance_service_account(number, name),
         "createTime": call.ctx.clock.rfc3339(),
         "sqlNetworkArchitecture": "NEW_NETWORK_ARCHITECTURE",
+        # Shown on every instance read of conformance/kcc-golden/sql/v1beta1/sqlinstance/
+        # sqlinstance-postgres-minimal-direct/_http.log: Gemini features off, the server CA.
+        "geminiConfig": {
+            "entitled": False,
+            "activeQueryEnabled": False,
+            "googleVacuumMgmtEnabled": False,
+            "indexAdvisorEnabled": False,
+            "oomSessionCancelEnabled": False,
+        },
+        "satisfiesPzi": True,
+        "serverCaCert": _server_ca_cert(call, name),
         "settings": settings,
         "ipAddresses": _ip_addresses(settings, private_ip, name),
     }
@@ -455,9 +482,10 @@ def list_flags(call: Call) -> dict[str, Any]:
         flag: dict[str, Any] = {
             "kind": "sql#flag",
             "name": name,
-            "type": {"bool": "BOOLEAN", "int": "INTEGER", "enum": "STRING"}[kind],
+            "type": {"bool": "BOOLEAN", "int": "INTEGER", "enum": "STRING", "text": "STRING"}[kind],
             "appliesTo": sorted(INSTALLED),
-            "requiresRestart": name in ("max_connections", "cloudsql.logical_decoding"),
+            "requiresRestart": name
+            in ("max_connections", "cloudsql.logical_decoding", "max_worker_processes"),
         }
         if kind == "int":
             flag["minValue"], flag["maxValue"] = str(bounds[0]), str(bounds[1])

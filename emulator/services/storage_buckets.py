@@ -15,6 +15,7 @@ from emulator.services._storage import (
     check_bucket_name,
     check_rules,
     service_agent,
+    with_projection,
 )
 
 API = Api("storage", "v1")
@@ -63,14 +64,16 @@ def insert_bucket(call: Call) -> dict[str, Any]:
     bucket = apply_defaults(call, {**body, "projectNumber": number}, None)
     check_rules(call, bucket)
     call.ctx.store.put(BUCKET, name, bucket, number)
-    return bucket
+    return with_projection(
+        call, bucket, "full" if body.get("acl") or body.get("defaultObjectAcl") else "noAcl"
+    )
 
 
 @API.handles("storage.buckets.get")
 def get_bucket(call: Call) -> dict[str, Any]:
     bucket = _bucket(call, call.param("bucket"))
     check_metageneration(call, bucket)
-    return bucket
+    return with_projection(call, bucket)
 
 
 @API.handles("storage.buckets.list")
@@ -103,14 +106,16 @@ def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any]) -> dic
 def patch_bucket(call: Call) -> dict[str, Any]:
     current = _bucket(call, call.param("bucket"))
     check_metageneration(call, current)
-    return _replace(call, current, standard.merge_patch(current, call.body or {}))
+    return with_projection(
+        call, _replace(call, current, standard.merge_patch(current, call.body or {})), "full"
+    )
 
 
 @API.handles("storage.buckets.update")
 def update_bucket(call: Call) -> dict[str, Any]:
     current = _bucket(call, call.param("bucket"))
     check_metageneration(call, current)
-    return _replace(call, current, standard.drop_none(call.body or {}))
+    return with_projection(call, _replace(call, current, standard.drop_none(call.body or {})), "full")
 
 
 @API.handles("storage.buckets.delete")

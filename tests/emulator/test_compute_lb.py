@@ -317,7 +317,8 @@ def test_https_proxy_setters(compute: Any) -> None:
     proxy = compute.targetHttpsProxies().get(project=PROJECT, targetHttpsProxy="https").execute()
     patch = {"urlMap": f"{GLOBAL}/urlMaps/other", "fingerprint": proxy["fingerprint"]}
     request = compute.targetHttpsProxies().patch(project=PROJECT, targetHttpsProxy="https", body=patch)
-    assert status_of(request) == (400, "invalid")  # the URL map changes only through setUrlMap
+    # A patch may move the proxy to another URL map, as Google lets it (recorded), if it exists.
+    assert status_of(request)[0] == 404
 
     swap = {"sslCertificates": [f"{GLOBAL}/sslCertificates/cert2"]}
     done(

@@ -143,9 +143,13 @@ def test_in_flight_and_compute_status_phases() -> None:
     with emu:
         record = ops.start("", name="operation-2", style="compute", target="projects/p/global/networks/n")
         assert [r["name"] for r in ops.in_flight("projects/p/global/networks/n")] == ["operation-2"]
-        assert ops.view(record)["status"] == "PENDING"
+        # Compute answers RUNNING, progress 0, from the start (as real Google does in every
+        # recorded insert); the progress moves with the clock.
+        started = ops.view(record)
+        assert (started["status"], started["progress"]) == ("RUNNING", 0)
+        assert started["startTime"] == started["insertTime"]
         emu.advance_time(50)
-        assert ops.view(record)["status"] == "RUNNING"
+        assert (ops.view(record)["status"], ops.view(record)["progress"]) == ("RUNNING", 50)
         emu.advance_time(51)
         assert ops.view(record)["status"] == "DONE"
         assert ops.in_flight("projects/p/global/networks/n") == []

@@ -1,0 +1,19 @@
+"""Serverless VPC Access under its `v1beta1/` paths, which Config Connector uses.
+
+The two documents share method ids and resource shapes; the v1beta1 routes lead to the very
+handlers (and state) of the v1 module, so the real traffic recorded through v1beta1
+(conformance/kcc-golden/vpcaccess/) measures the connectors the provisioner makes through v1.
+"""
+
+from __future__ import annotations
+
+from emulator.registry import Api
+from emulator.services import vpcaccess
+
+API = Api("vpcaccess", "v1beta1")
+
+for _method_id, _handler in vpcaccess.API.handlers.items():
+    try:
+        API.handles(_method_id)(_handler)
+    except ValueError:  # a v1 method v1beta1 does not have
+        continue
