@@ -1,9 +1,9 @@
 """Service Usage v1beta1: `services.generateServiceIdentity`, asking Google for a service agent.
 
-The answer is a long-running operation whose response is the `ServiceIdentity` (email and
-unique id), as the Terraform provider reads it (`google_project_service_identity`); calling it
-again for an agent that exists answers the same identity. The agent exists once the operation
-is done, and only then may IAM policies name it (`emulator.service_agents`). A service whose
+The answer is a long-running operation, already done, whose response is the `ServiceIdentity`
+(email and unique id), as recorded on real GCP and as the Terraform provider reads it
+(`google_project_service_identity`); calling it again answers the same identity. From then on
+IAM policies may name the agent (`emulator.service_agents`). A service whose
 agent this emulator does not model answers an identity that it takes as existing already.
 """
 
@@ -15,7 +15,6 @@ from typing import Any
 
 from emulator import service_agents
 from emulator import service_catalog as sc
-from emulator.effects import Effect
 from emulator.errors import invalid, permission_denied
 from emulator.registry import Api, Call, Reply
 from emulator.standard import operation_named
@@ -40,19 +39,12 @@ def generate_service_identity(call: Call) -> Reply:
         raise permission_denied(f"Permission denied to generate service identity for service [{service}]")
     address = service_agents.any_email(number, service)
     identity = {"@type": f"{TYPES}ServiceIdentity", "email": address, "uniqueId": _unique_id(address)}
-    effects = []
-    if service_agents.email(number, service) is not None:
-        effects.append(
-            Effect.put(
-                service_agents.KIND, address, {"email": address, "service": service}, f"projects/{number}"
-            )
-        )
+    # Answered done, the identity in the response, as recorded on real GCP
+    # (conformance/kcc-golden/secretmanager/v1beta1/secretmanagersecret/
+    # fullsecretmanagersecret-auto-direct/_http.log, the generateServiceIdentity exchange).
+    service_agents.generate(call.ctx.store, number, service)
     record = call.ctx.operations.start(
-        name=f"operations/sip.p2-{number}-{uuid.uuid4()}",
-        duration_key=("serviceusage", "generateServiceIdentity"),
-        metadata={"@type": "type.googleapis.com/google.protobuf.Empty"},
-        response=identity,
-        effects=effects,
+        name=f"operations/sip.p2-{number}-{uuid.uuid4()}", duration_s=0.0, response=identity
     )
     return Reply(body=call.ctx.operations.view(record), response_ref="Operation")
 
