@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from emulator import guardrails, service_catalog
+from emulator import guardrails, service_agents, service_catalog
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.context import Context
@@ -94,6 +94,11 @@ class Emulator:
             if service not in known:
                 raise ValueError(f"unknown service {service!r} for project {project_id}")
             service_catalog.set_state(self.store, number, service, on)
+
+    def generate_service_agent(self, project: str, service: str) -> str | None:
+        """Make `service`'s service agent exist in a project, as if asked for long ago; its email."""
+        _, number = self.ctx.projects.require(project)
+        return service_agents.generate(self.store, number, service)
 
     def enabled_services(self, project: str) -> list[str]:
         _, number = self.ctx.projects.require(project)

@@ -50,5 +50,8 @@ def require_enabled(
     if found is None:
         return
     possible = {sc.service_of(r.method.api.name) for r in candidates} | {sc.service_of(route.method.api.name)}
-    if not any(sc.is_enabled(ctx.store, found[1], s) for s in possible):
+    # An API enabled moments ago still answers SERVICE_DISABLED until its enable has propagated
+    # (the answer's own text: "If you enabled this API recently, wait a few minutes").
+    now = ctx.clock.now()
+    if not any(sc.is_usable(ctx.store, found[1], s, now) for s in possible):
         raise sc.service_disabled(found[1], sc.service_of(route.method.api.name))

@@ -98,6 +98,14 @@ def is_enabled(store: Store, number: str, service: str) -> bool:
     return service in DEFAULT_ENABLED
 
 
+def is_usable(store: Store, number: str, service: str, now: float) -> bool:
+    """Enabled, and past the propagation window of its enable (`usableAt`, emulator time)."""
+    record = store.get(KIND, record_name(number, service))
+    if record is not None:
+        return record.get("state") == "ENABLED" and now >= float(record.get("usableAt", 0.0))
+    return service in DEFAULT_ENABLED
+
+
 def set_state(store: Store, number: str, service: str, enabled: bool) -> None:
     store.put(
         KIND,

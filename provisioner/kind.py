@@ -187,6 +187,12 @@ class Kind(ABC):
         preflight adds them up for what an apply would create."""
         return []
 
+    def settling(self, err: ApiError) -> str | None:
+        """Why an answer means 'what this needs was made moments ago and is not usable yet' (a
+        metric the API takes minutes to know), waited out under the longer deadline; None: it
+        does not."""
+        return None
+
     # -- cost --------------------------------------------------------------------------
     #: Why a resource of this kind costs nothing by itself; kinds that charge override
     #: `monthly_cost` instead. Neither: the estimate lists the kind as not priced.
@@ -217,7 +223,7 @@ class Kind(ABC):
     # -- helpers for subclasses --------------------------------------------------------
     def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run one API call under the shared retry policy and this kind's extra rules."""
-        return self.ctx.retry.call(fn, *args, extra=self.retryable, **kwargs)
+        return self.ctx.retry.call(fn, *args, extra=self.retryable, settling=self.settling, **kwargs)
 
     def side_by_side(self, *reads: Callable[[], Any]) -> list[Any]:
         """Independent reads one observation needs (a policy and the accounts it names), at once."""

@@ -1,7 +1,8 @@
 """Cloud Resource Manager v3: the project's IAM policy, read and replaced under its etag.
 
 Policies are stored by project id whatever form the caller used. A binding naming a
-service account of a known project that does not exist is refused, as the real API does.
+service account of a known project that does not exist is refused (`emulator.iam`), as the
+real API does.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from emulator import guardrails, iam
 from emulator.errors import invalid
 from emulator.projects import permission_denied_for
 from emulator.registry import Api, Call
-from emulator.services import _iam_accounts
 
 API = Api("cloudresourcemanager", "v3")
 
@@ -37,13 +37,6 @@ def set_policy(call: Call) -> dict[str, Any]:
     mask = str(body.get("updateMask") or "bindings,etag")
     if {p.strip() for p in mask.split(",") if p.strip()} - {"bindings", "etag", "auditConfigs", "version"}:
         raise invalid(f"Invalid update mask '{mask}'.", field="update_mask")
-    for index, binding in enumerate(policy.get("bindings") or []):
-        for member in binding.get("members") or []:
-            kind, _, email = member.partition(":")
-            if kind == "serviceAccount" and _iam_accounts.missing(call.ctx.store, email):
-                raise invalid(
-                    f"Service account {email} does not exist.", field=f"policy.bindings[{index}].members"
-                )
     return iam.set_policy(call.ctx.store, resource, policy)
 
 
