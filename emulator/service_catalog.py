@@ -64,6 +64,8 @@ OTHER_SERVICES: dict[str, str] = {
     "iap.googleapis.com": "Cloud Identity-Aware Proxy API",
     "networkmanagement.googleapis.com": "Network Management API",
     "osconfig.googleapis.com": "OS Config API",
+    # enabled and disabled by conformance/kcc-golden/serviceusage/v1beta1/service/service
+    "runtimeconfig.googleapis.com": "Cloud Runtime Configuration API",
     "binaryauthorization.googleapis.com": "Binary Authorization API",
 }
 

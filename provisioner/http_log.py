@@ -10,6 +10,7 @@ against the emulator. The same normalisation is applied here, to what this tool 
 | --- | --- |
 | the project id, the project number | `${projectId}`, `${projectNumber}` |
 | operation names | `${operationID}` (every operation of a log alike, as in the corpus) |
+| Compute's `requestId` (and the `clientOperationId` that echoes it) | `${requestId}` |
 | ids the API assigns on create (channels, alert policies, ...) | `${notificationChannelID}`, ... |
 | numeric `id`s and numeric `targetId`s | `000000000000000000000` |
 | `uid`, `uniqueId` / `oauth2ClientId` | `111111111111111111111` / `888888888888888888888` |
@@ -50,6 +51,8 @@ GENERATION = "12345678901234"
 SETTINGS_VERSION = "123"
 USER = "user@example.com"
 OPERATION = "${operationID}"
+REQUEST_ID = "${requestId}"
+_REQUEST_ID = re.compile(r"[?&]requestId=([0-9a-fA-F-]{8,})")
 
 #: Field name → the value it is always written as (when it holds a value at all).
 _FIXED = {
@@ -263,6 +266,9 @@ class Normaliser:
         self.secrets.learn_from(e.request_body)
         self.secrets.learn_from(e.response_body)
         self._learn_number(e)
+        for request_id in _REQUEST_ID.findall(e.url):
+            # Compute's idempotency key, a fresh uuid per create (echoed as clientOperationId).
+            self._values[request_id] = REQUEST_ID
         created = e.method == "POST" and 200 <= e.status < 300
         sent = e.url + json.dumps(e.request_body)
         for obj in _objects(e.response_body):
