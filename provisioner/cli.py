@@ -722,12 +722,11 @@ def cmd_apply(args: argparse.Namespace) -> int:
         if lock is not None and lock.first_writer:
             # This apply made the lock's bucket and took the lock at once: every other writer
             # needs that lock, so nothing moved since the plan was read. Only the bucket itself
-            # is read again, to work out what is left of its create.
-            live = {
-                **live,
-                **session.planner.observe([c.resource() for c in home], kinds=[c.kind for c in home]),
-            }
-            plan = session.planner.rediff(plan, live, made)
+            # is read again (when the plan has it), to work out what is left of its create.
+            if home:
+                found = session.planner.observe([c.resource() for c in home], kinds=[c.kind for c in home])
+                live = {**live, **found}
+                plan = session.planner.rediff(plan, live, made)
         elif lock is not None:
             # Another writer may have finished between our reading and our lock: what was
             # shown must still be what is there, or we stop. The lock's own bucket, planned as

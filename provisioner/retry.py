@@ -161,6 +161,7 @@ class RetryPolicy:
         fn: Callable[[], T],
         find: Callable[[], T | None],
         extra: ExtraRetryable | None = None,
+        settling: Settling | None = None,
     ) -> T:
         """Send a create that is not idempotent, never twice for one resource.
 
@@ -186,7 +187,7 @@ class RetryPolicy:
                 unsure = bool(err and err.ambiguous)
                 raise
 
-        return self.call(attempt, extra=extra)
+        return self.call(attempt, extra=extra, settling=settling)
 
 
 def _span(seconds: float) -> str:

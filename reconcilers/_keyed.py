@@ -90,7 +90,7 @@ class KeyedKind(Kind):
                     return body
             return None
 
-        return self.ctx.retry.create(send, find, extra=self.retryable)
+        return self.ctx.retry.create(send, find, extra=self.retryable, settling=self.settling)
 
     def _ours(self, body: dict[str, Any]) -> bool:
         return self.ctx.is_ours(body.get(self.labels_field))

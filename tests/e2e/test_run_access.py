@@ -40,7 +40,14 @@ def test_services_behind_the_load_balancer_are_public_and_reachable_only_through
 def test_domain_restricted_sharing_is_named_with_its_fix_and_the_rest_is_applied(emulator, cli):
     emulator.set_org_policy("digitwin-live-dev", "iam.allowedPolicyMemberDomains", ["C0abc123"])
 
-    applied = cli("apply", "--env", "dev", "--auto-approve")
+    # preflight sees the policy first: nothing is written at all
+    checked = cli("apply", "--env", "dev", "--auto-approve")
+    assert checked.code == 1
+    assert "iam.allowedPolicyMemberDomains" in checked.out + checked.err
+    assert [r.method_id for r in emulator.requests() if r.is_write] == []
+
+    # past preflight, Google's own refusal is named with its fix, and the rest is applied
+    applied = cli("apply", "--env", "dev", "--auto-approve", "--skip-preflight")
 
     assert applied.code == 1
     out = applied.out

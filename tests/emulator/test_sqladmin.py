@@ -328,11 +328,11 @@ def test_v1beta4_paths_reach_the_same_instances(emu: Emulator) -> None:
 
 
 def test_query_insights_is_stored_as_cloud_sql_shows_it(emu: Emulator) -> None:
-    # kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-insightsconfig-qpm-default: the sampling rate
-    # and query length come back filled in; false switches are left out.
+    # kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-backupconfiguration-diff: the sampling rate
+    # comes back filled in, the query length only when it was asked for; false switches are left out.
     sql = _client(emu)
     _create(emu, sql, insightsConfig={"queryInsightsEnabled": True, "recordClientAddress": False})
 
     shown = sql.instances().get(project=PROJECT, instance="pg").execute()["settings"]["insightsConfig"]
 
-    assert shown == {"queryInsightsEnabled": True, "queryPlansPerMinute": 5, "queryStringLength": 1024}
+    assert shown == {"queryInsightsEnabled": True, "queryPlansPerMinute": 5}
