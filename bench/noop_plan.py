@@ -51,6 +51,9 @@ def get_path(kind: str, live: Any, project: str) -> tuple[str, str]:
         return "GET", f"/v1/{_kms_key(project, live.name)}:getIamPolicy"
     if kind == "iam.project_roles":
         return "POST", f"/v3/projects/{project}:getIamPolicy"
+    if kind == "run.invokers":
+        region, service = live.name.split("/")
+        return "GET", f"/v2/projects/{project}/locations/{region}/services/{service}:getIamPolicy"
     if kind == "servicenetworking.connection":
         return "GET", "/v1/services/servicenetworking.googleapis.com/connections?network=" + quote(
             str(body.get("network", "")), safe=""

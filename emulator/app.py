@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Iterable
 
-from emulator import service_catalog
+from emulator import org_policies, service_catalog
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.context import Context
@@ -92,6 +92,11 @@ class Emulator:
             if service not in known:
                 raise ValueError(f"unknown service {service!r} for project {project_id}")
             service_catalog.set_state(self.store, number, service, on)
+
+    def set_org_policy(self, project: str, constraint: str, allowed_values: list[str] | None) -> None:
+        """Enforce an organisation policy constraint on a project (None lifts it)."""
+        project_id, _ = self.ctx.projects.require(project)
+        org_policies.set_policy(self.store, project_id, constraint, allowed_values)
 
     def enabled_services(self, project: str) -> list[str]:
         _, number = self.ctx.projects.require(project)

@@ -35,7 +35,13 @@ def handle_control(emu: Emulator, http_method: str, path: str, body: bytes) -> O
     if (http_method, route) == ("POST", "faults"):
         for rule in payload.get("rules", []):
             emu.faults.add_rule(
-                FaultRule(rule["method"], int(rule["status"]), int(rule.get("times", 1)), rule.get("message"))
+                FaultRule(
+                    rule["method"],
+                    int(rule["status"]),
+                    int(rule.get("times", 1)),
+                    rule.get("message"),
+                    after_acting=bool(rule.get("after_acting", False)),
+                )
             )
         emu.faults.configure(
             error_rate=payload.get("error_rate"),
@@ -43,6 +49,7 @@ def handle_control(emu: Emulator, http_method: str, path: str, body: bytes) -> O
             operation_failure_rate=payload.get("operation_failure_rate"),
             latency_ms=payload.get("latency_ms"),
             seed=payload.get("seed"),
+            lost_answer_rate=payload.get("lost_answer_rate"),
         )
         return json_outcome(200, emu.faults.to_json())
     if (http_method, route) == ("DELETE", "faults"):
@@ -66,6 +73,16 @@ def handle_control(emu: Emulator, http_method: str, path: str, body: bytes) -> O
         except (ValueError, ApiError) as exc:
             return json_outcome(400, {"error": str(exc)})
         return json_outcome(200, {"enabled": emu.enabled_services(project)})
+    if (http_method, route) == ("POST", "org-policies"):
+        project, constraint = payload.get("project"), payload.get("constraint")
+        allowed = payload.get("allowedValues")
+        if not isinstance(project, str) or not isinstance(constraint, str):
+            return json_outcome(400, {"error": "give project, constraint and allowedValues (null lifts it)"})
+        try:
+            emu.set_org_policy(project, constraint, allowed)
+        except (ValueError, ApiError) as exc:
+            return json_outcome(400, {"error": str(exc)})
+        return json_outcome(200, {})
     if (http_method, route) == ("POST", "time"):
         emu.clock.advance(float(payload.get("advance_s", 0)))
         return json_outcome(200, {"now": emu.clock.rfc3339()})

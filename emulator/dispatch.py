@@ -57,6 +57,7 @@ class Dispatcher:
         self, http_method: str, raw_path: str, query_string: str, headers: Any, body: bytes
     ) -> Outcome:
         method_id: str | None = None
+        acted = False  # a write that took effect although its answer says otherwise
         # Operations that finished since the last request land before anything is read.
         self.ctx.operations.settle()
         try:
@@ -84,8 +85,13 @@ class Dispatcher:
             outcome = self._run(route, raw_path, query_string, headers, body)
         except ApiError as error:
             outcome = error_outcome(error)
-        self._log(method_id, http_method, raw_path, query_string, outcome.status, body)
         if is_write(http_method, method_id) and outcome.status < 400:
+            lost = self.ctx.faults.lost_answer(method_id)
+            if lost is not None:  # it took effect; the client hears only of a failure
+                outcome = Outcome(0, drop=True) if lost.error is None else error_outcome(lost.error)
+                acted = True
+        self._log(method_id, http_method, raw_path, query_string, outcome.status, body)
+        if is_write(http_method, method_id) and (outcome.status < 400 or acted):
             self.ctx.faults.after_write()
         return outcome
 

@@ -1,8 +1,18 @@
-"""Injected failures: latency, transient errors, dropped connections, failed operations.
+"""Injected failures: latency, transient errors, dropped connections, failed operations,
+and lost answers.
 
-Every random choice comes from one seeded generator and each decision draws
-the same count of numbers, so a run with the same seed and the same call
-order fails in the same places.
+A lost answer is the hardest of them for a client: the server acted (the resource was
+created), then the answer never arrived intact (a 5xx from a proxy or load balancer in
+between, a timeout, a dropped connection). Google's retry guidance calls such a failure
+ambiguous for non-idempotent requests (https://cloud.google.com/storage/docs/retry-strategy,
+"Idempotency of operations"; https://google.aip.dev/194 on retrying only idempotent calls;
+gRPC's status codes on UNAVAILABLE: "there is NOT A GUARANTEE that the server has not seen
+anything", https://grpc.github.io/grpc/core/md_doc_statuscodes.html).
+
+Every random choice comes from a seeded generator and each decision draws the same count of
+numbers, so a run with the same seed and the same call order fails in the same places. Lost
+answers draw from a generator of their own, seeded from the same seed, so switching them on
+does not move where the other faults land.
 """
 
 from __future__ import annotations
@@ -18,12 +28,18 @@ from emulator.errors import ApiError, error_info
 
 @dataclass
 class FaultRule:
-    """The first `times` calls whose method id matches the glob `method` answer `status`."""
+    """The first `times` calls whose method id matches the glob `method` answer `status`.
+
+    With `after_acting`, the call is carried out first and only its answer is replaced: the
+    first `times` matching calls that succeed take effect, then answer `status` (0 drops the
+    connection instead), as when a proxy loses the reply of a create that went through.
+    """
 
     method: str
     status: int
     times: int = 1
     message: str | None = None
+    after_acting: bool = False
     fired: int = field(default=0, compare=False)
 
 
@@ -75,6 +91,9 @@ class Faults:
         # Operation keys (globs over "service.TYPE...") never failed at random.
         self.operation_failure_spared: tuple[str, ...] = ()
         self._rng = random.Random(seed)
+        #: Share of successful writes whose answer is lost after they took effect.
+        self.lost_answer_rate = 0.0
+        self._lost_rng = random.Random(f"lost-answer:{seed}")
         self._writes = 0
         self._hold_at: int | None = None
         self.hold_reached = threading.Event()
@@ -90,8 +109,11 @@ class Faults:
         seed: int | None = None,
         retry_after_s: float | None = None,
         operation_failure_spared: tuple[str, ...] | None = None,
+        lost_answer_rate: float | None = None,
     ) -> None:
         with self._lock:
+            if lost_answer_rate is not None:
+                self.lost_answer_rate = lost_answer_rate
             if operation_failure_spared is not None:
                 self.operation_failure_spared = tuple(operation_failure_spared)
             if retry_after_s is not None:
@@ -106,6 +128,7 @@ class Faults:
                 self.latency_ms = latency_ms
             if seed is not None:
                 self._rng = random.Random(seed)
+                self._lost_rng = random.Random(f"lost-answer:{seed}")
 
     def add_rule(self, rule: FaultRule) -> None:
         with self._lock:
@@ -116,6 +139,7 @@ class Faults:
         with self._lock:
             self.rules.clear()
             self.error_rate = self.drop_rate = self.operation_failure_rate = 0.0
+            self.lost_answer_rate = 0.0
             self._hold_at = None
         self.hold_release.set()
 
@@ -124,7 +148,8 @@ class Faults:
             drop_draw, error_draw, kind_draw = self._rng.random(), self._rng.random(), self._rng.random()
             for rule in self.rules:
                 if (
-                    rule.fired < rule.times
+                    not rule.after_acting
+                    and rule.fired < rule.times
                     and method_id is not None
                     and fnmatch.fnmatchcase(method_id, rule.method)
                 ):
@@ -140,6 +165,31 @@ class Faults:
                 error = transient_error(status, retry_after_s=self.retry_after_s)
                 return Decision(self.latency_ms, error=error)
             return Decision(self.latency_ms)
+
+    def lost_answer(self, method_id: str | None) -> Decision | None:
+        """For a write that has just taken effect: the answer the client gets instead, if any.
+
+        A matching `after_acting` rule decides first; otherwise `lost_answer_rate` does, and
+        half of those lost answers are a 503, the other half a dropped connection.
+        """
+        with self._lock:
+            loss_draw, kind_draw = self._lost_rng.random(), self._lost_rng.random()
+            for rule in self.rules:
+                if (
+                    rule.after_acting
+                    and rule.fired < rule.times
+                    and method_id is not None
+                    and fnmatch.fnmatchcase(method_id, rule.method)
+                ):
+                    rule.fired += 1
+                    if rule.status == 0:
+                        return Decision(drop=True)
+                    return Decision(error=transient_error(rule.status, rule.message, self.retry_after_s))
+            if loss_draw < self.lost_answer_rate:
+                if kind_draw < 0.5:
+                    return Decision(drop=True)
+                return Decision(error=transient_error(503, retry_after_s=self.retry_after_s))
+            return None
 
     def hold_after_write(self, n: int) -> None:
         """Hold the answer to the n-th write (counted from now) after it has taken effect.
@@ -177,9 +227,16 @@ class Faults:
                 "error_rate": self.error_rate,
                 "drop_rate": self.drop_rate,
                 "operation_failure_rate": self.operation_failure_rate,
+                "lost_answer_rate": self.lost_answer_rate,
                 "latency_ms": self.latency_ms,
                 "rules": [
-                    {"method": r.method, "status": r.status, "times": r.times, "fired": r.fired}
+                    {
+                        "method": r.method,
+                        "status": r.status,
+                        "times": r.times,
+                        "after_acting": r.after_acting,
+                        "fired": r.fired,
+                    }
                     for r in self.rules
                 ],
             }

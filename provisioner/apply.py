@@ -188,7 +188,9 @@ class Executor:
     def _create(self, change: Change, kind: Kind) -> str:
         resource = change.resource()
         try:
-            op = kind.create(resource)
+            # A create that starts its request only once waited on (a chain of steps) meets
+            # its conflict while waiting, so the wait is inside.
+            self._wait(change, kind, kind.create(resource))
         except Exception as exc:
             err = classify(exc)
             if err is None or not err.conflict:
@@ -204,7 +206,6 @@ class Executor:
                 self._wait(change, kind, kind.update(with_live_ignored(kind, resource, live), live, fields))
                 return "already existed; updated to match"
             return "already existed and matches"
-        self._wait(change, kind, op)
         return "created"
 
 

@@ -297,9 +297,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise UsageError(f"no environment specs found in {args.specs}")
     failed = 0
     checks = []
+    loaded = []
     for env in envs:
         try:
-            checks.append(ignore_check.enforce(load_env_spec(args.specs, env)))
+            loaded.append(load_env_spec(args.specs, env))
+            checks.append(ignore_check.enforce(loaded[-1]))
         except SpecError as exc:
             failed += 1
             print(str(exc), file=sys.stderr)
@@ -311,6 +313,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     elif not failed and (nowhere := ignore_check.across_environments(checks)):
         print(str(SpecError(nowhere)), file=sys.stderr)
         failed += 1
+    if args.env is None:
+        from provisioner.spec.crosschecks import across_environments
+
+        _warn(*across_environments(loaded))
     return EXIT_ERROR if failed else EXIT_OK
 
 
@@ -408,12 +414,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
     listing = None
     try:
         _check_targets(session, args.target)
+        options = _plan_options(args)
+        observation = session.planner.snapshot(options.targets)
+        plan = session.planner.plan(options, observation)
         if args.show_requests:
-            from provisioner.show_requests import plan_with_requests
+            from provisioner.show_requests import requests_of
 
-            plan, listing = plan_with_requests(session, _plan_options(args))
-        else:
-            plan = session.planner.plan(_plan_options(args))
+            listing = requests_of(session, plan, observation)
+        if not options.targets:  # a targeted plan prices part of the environment only
+            _warn(*_budget_warnings(session, observation, plan))
     finally:
         session.close()
     if args.out:
@@ -436,6 +445,22 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return EXIT_OK
+
+
+def _budget_warnings(session: Session, observation: Any, plan: Any) -> list[str]:
+    """A warning when applying the plan would leave the environment above its spec's budget."""
+    if session.spec.budget is None:
+        return []
+    from provisioner.cost import load_prices, plan_estimate
+    from provisioner.cost_render import budget_warning
+    from provisioner.pricing import PriceTableError
+
+    try:
+        report = plan_estimate(session, load_prices(None), observation, plan)
+    except PriceTableError as exc:
+        return [f"warning: the budget was not checked: {exc}"]
+    warning = budget_warning(report)
+    return [warning] if warning else []
 
 
 def _write_markdown_parts(plan: Any, folder: Path) -> None:
@@ -500,21 +525,31 @@ def _reporter(args: argparse.Namespace, total: int) -> Any:
     return LineReporter(quiet=args.quiet)
 
 
-def _lock(session: Session, args: argparse.Namespace) -> Any:
-    """Take the environment's lock, or say plainly why this apply runs without one."""
+def _lock(
+    session: Session, args: argparse.Namespace, make_home: bool = False, home_first: bool = False
+) -> Any:
+    """Take the environment's lock, or say plainly why this apply runs without one.
+
+    With `make_home` (a full apply), a missing state bucket is made first to hold it; a
+    `--drift-only` run creates nothing, so it runs unlocked there as it always did.
+    """
     from provisioner.lock import LockError, environment_lock
 
     if args.no_lock:
         print("warning: --no-lock: another apply could write at the same time", file=sys.stderr)
         return None
-    lock = environment_lock(session.ctx)
+    lock = environment_lock(session.ctx, home=session.planner.lock_home if make_home else None)
     try:
-        lock.acquire("apply", timeout=args.lock_timeout)
+        lock.acquire("apply", timeout=args.lock_timeout, home_first=home_first)
     except LockError as exc:
-        # The very first apply creates the bucket the lock lives in.
-        print(f"warning: {exc}; this first apply runs without a lock", file=sys.stderr)
+        # A drift-only run, or no kind in play that holds the lock: nowhere to take it.
+        print(f"warning: {exc}; this apply runs without a lock", file=sys.stderr)
         return None
     return lock
+
+
+def _holds_lock(session: Session, change: Any) -> bool:
+    return bool(session.planner.kinds[change.kind].holds_lock(change.name))
 
 
 def cmd_force_unlock(args: argparse.Namespace) -> int:
@@ -533,6 +568,7 @@ def cmd_force_unlock(args: argparse.Namespace) -> int:
 
 def cmd_apply(args: argparse.Namespace) -> int:
     from provisioner.apply import Executor
+    from provisioner.consent import protected_refusal
     from provisioner.plan import Plan
     from provisioner.render import apply_summary, plan_text, use_colour
 
@@ -561,20 +597,32 @@ def cmd_apply(args: argparse.Namespace) -> int:
             observation = session.planner.snapshot(tuple(args.target))
             plan = session.planner.plan(_plan_options(args), observation)
             live = observation.live
+            if not args.target and plan.pending:  # shown before the question, as plan shows it
+                _warn(*_budget_warnings(session, observation, plan))
         if not args.quiet:
             print(plan_text(plan, colour=use_colour(sys.stdout), verbose=args.verbose > 0))
+        refusal = protected_refusal(plan, session.ctx.protected)
+        if refusal:
+            print(f"error: {refusal}", file=sys.stderr)
+            return EXIT_ERROR
         if not plan.pending:
             return EXIT_OK  # nothing to write, so no lock to take: a converged run stays read-only
         if not _confirm(plan, args.auto_approve):
             print("Apply cancelled.")
             return EXIT_ERROR
-        lock = _lock(session, args)
+        home = [c for c in plan.pending if c.action == "create" and _holds_lock(session, c)]
+        lock = _lock(session, args, make_home=True, home_first=bool(home))
+        made = [c.address for c in home]
         if lock is not None:
             # Another writer may have finished between our reading and our lock: what was
-            # shown must still be what is there, or we stop.
-            if _refuse_if_moved(session, plan, args.planfile):
+            # shown must still be what is there, or we stop. The lock's own bucket, planned as
+            # a create and made by whichever first apply took a lock first, is the one thing
+            # allowed to have appeared: its change is worked out again.
+            if _refuse_if_moved(session, plan, args.planfile, made):
                 return EXIT_ERROR
             live = session.live
+            if made:
+                plan = session.planner.rediff(plan, live, made)
         reporter = _reporter(args, len(plan.pending))
         executor = Executor(
             ctx=session.ctx,
@@ -614,8 +662,8 @@ def _load_plan(plan_type: Any, path: Path) -> Any:
     return plan
 
 
-def _refuse_if_moved(session: Session, plan: Any, planfile: Path | None) -> bool:
-    moved = _stale(session, plan)
+def _refuse_if_moved(session: Session, plan: Any, planfile: Path | None, made: Sequence[str] = ()) -> bool:
+    moved = [line for line in _stale(session, plan) if line.split(":", 1)[0] not in made]
     if not moved:
         return False
     what = f"The plan {planfile}" if planfile else "The plan shown"

@@ -178,7 +178,6 @@ class ClientFactory:
         if client is not None:
             return client
         import google_auth_httplib2
-        import httplib2
         from googleapiclient.discovery import build_from_document
 
         from provisioner import discovery_methods
@@ -197,7 +196,7 @@ class ClientFactory:
         credentials = self.credentials(service)
         # Long enough for compute's operations.wait, which may hold its answer for two minutes.
         http = ThreadLocalHttp(
-            lambda: google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=130)),
+            lambda: google_auth_httplib2.AuthorizedHttp(credentials, http=send_once_http(timeout=130)),
             credentials,
         )
         if self.interceptor is not None:
@@ -205,6 +204,44 @@ class ClientFactory:
         client = build_from_document(document, http=http, client_options=options or None)
         with self._lock:
             return self._shared.setdefault(key, client)
+
+
+def send_once_http(timeout: float) -> Any:
+    """An httplib2.Http that never sends a POST a second time by itself.
+
+    httplib2 quietly sends a request again when the connection drops before the answer comes
+    (taking it for a stale kept-alive connection), whatever the method. For a POST that
+    created something the server names, that is a second copy made behind the retry policy's
+    back; here the lost connection is raised instead, and the caller, which knows whether the
+    request may have acted, decides (`RetryPolicy.create`). HTTP itself says a client must not
+    resend a non-idempotent request on its own (RFC 9112, section 9.3.1, "Retrying Requests").
+    """
+    import httplib2
+
+    class SendOnceHttp(httplib2.Http):  # type: ignore[misc]
+        def _conn_request(self, conn: Any, request_uri: str, method: str, body: Any, headers: Any) -> Any:
+            if method != "POST":
+                return super()._conn_request(conn, request_uri, method, body, headers)
+            return super()._conn_request(_SendOnce(conn), request_uri, method, body, headers)
+
+    return SendOnceHttp(timeout=timeout)
+
+
+class _SendOnce:
+    """A connection that refuses to send a second request: httplib2's quiet resend fails loudly."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._sent = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        if self._sent:
+            raise ConnectionResetError("the connection was lost after the request was sent")
+        self._sent = True
+        return self._conn.request(*args, **kwargs)
 
 
 class _NotTheForbiddenWarning(logging.Filter):

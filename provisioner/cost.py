@@ -112,6 +112,8 @@ class CostReport:
     prices: PriceTable
     with_plan: bool
     resources: list[ResourceCost] = field(default_factory=list)
+    #: The environment's monthly budget from its spec (list prices, autoscalers at their minimum).
+    budget: float | None = None
 
     def total(self, side: str) -> float:
         return sum(getattr(r, side).monthly for r in self.resources if getattr(r, side) is not None)
@@ -132,6 +134,11 @@ class CostReport:
         return self.after - self.current
 
     @property
+    def over_budget(self) -> bool:
+        """What the environment will cost (after apply, or the spec alone) is above its budget."""
+        return self.budget is not None and self.after - self.budget >= 0.005
+
+    @property
     def usage_lines(self) -> list[tuple[str, CostLine]]:
         return [(r.address, line) for r in self.resources for line in r.lines if line.status == "usage"]
 
@@ -150,10 +157,24 @@ class CostReport:
 def estimate(session: Any, prices: PriceTable, options: PlanOptions, with_plan: bool = True) -> CostReport:
     """Price the environment: now and after the plan these options make (--prune prices
     deletions, --adopt adoptions), or without a plan the spec alone, calling no API."""
-    report = CostReport(session.ctx.env, session.ctx.project, prices, with_plan=with_plan)
+    # A targeted estimate covers part of the environment: it is not held to the whole's budget.
+    budget = None if options.targets else _budget(session.ctx.spec)
+    report = CostReport(session.ctx.env, session.ctx.project, prices, with_plan=with_plan, budget=budget)
     if not with_plan:
         return _spec_alone(session, prices, options, report)
     return _with_plan(session, prices, options, report)
+
+
+def _budget(spec: Any) -> float | None:
+    return spec.budget.monthly_usd if spec.budget is not None else None
+
+
+def plan_estimate(session: Any, prices: PriceTable, obs: Any, plan: Any) -> CostReport:
+    """The estimate of a plan already made from `obs`: no further API call."""
+    report = CostReport(
+        session.ctx.env, session.ctx.project, prices, with_plan=True, budget=_budget(session.ctx.spec)
+    )
+    return _priced_plan(session.planner, prices, obs, plan, report)
 
 
 def without_api(session: Any) -> None:
@@ -181,6 +202,10 @@ def _with_plan(session: Any, prices: PriceTable, options: PlanOptions, report: C
     planner = session.planner
     obs = planner.snapshot(options.targets)
     plan = planner.plan(options, obs)
+    return _priced_plan(planner, prices, obs, plan, report)
+
+
+def _priced_plan(planner: Any, prices: PriceTable, obs: Any, plan: Any, report: CostReport) -> CostReport:
     changes = {c.address: c for c in plan.changes}
     now: dict[str, tuple[str, dict[str, Any]]] = {}
     after: dict[str, tuple[str, dict[str, Any]]] = {}

@@ -132,7 +132,7 @@ def to_text(report: CostReport) -> str:
     out = [
         f"Monthly cost of {report.env} ({report.project}), list prices in {table.currency}",
         f"Price table {table_path(report)}, as of {table.as_of.isoformat()}; "
-        f"{table.hours_per_month:g} hours a month; no discounts, no free tiers.",
+        f"{table.hours_per_month:g} hours a month; no discounts; free tiers as the price notes say.",
         "",
     ]
     charged, usage, free = _groups(report)
@@ -204,6 +204,7 @@ def _text_totals(report: CostReport) -> list[str]:
         ceiling = report.ceiling("after")
         if ceiling - report.after >= 0.005:
             out.append(f"  up to {money(ceiling)} with every autoscaler at its maximum")
+    out += budget_text(report)
     usage, unpriced = report.usage_lines, report.unpriced
     out.append(
         f"  not in the total: {len(usage)} usage-dependent charge{'s' if len(usage) != 1 else ''}"
@@ -219,6 +220,43 @@ def _text_totals(report: CostReport) -> list[str]:
     out.append("Sources:")
     out += [f"  {source}" for source in report.prices.sources]
     return out
+
+
+def budget_text(report: CostReport) -> list[str]:
+    """The budget beside the estimate, and a flag when the estimate is above it."""
+    if report.budget is None:
+        return []
+    when = "after apply" if report.with_plan else "estimate"
+    if report.over_budget:
+        return [
+            f"  OVER BUDGET: {money(report.after)} ({when}) against a budget of {money(report.budget)}"
+            f" a month, {change(report.after - report.budget)} (budget.monthly_usd in the spec)"
+        ]
+    share = report.after / report.budget * 100
+    used = (
+        f"after apply {share:.0f}% of it is used"
+        if report.with_plan
+        else f"the estimate uses {share:.0f}% of it"
+    )
+    return [
+        f"  budget: {money(report.budget)} a month; {used}, {money(report.budget - report.after)} to spare"
+    ]
+
+
+def budget_warning(report: CostReport) -> str | None:
+    """One sentence when applying the plan would leave the environment above its budget."""
+    if not report.over_budget or report.budget is None:
+        return None
+    head = (
+        f"applying this plan would take {report.env} above its budget"
+        if report.current <= report.budget + 0.005
+        else f"{report.env} is above its budget and stays so after this plan"
+    )
+    return (
+        f"warning: {head}: {money(report.after)} a month at list prices (now {money(report.current)}),"
+        f" budget {money(report.budget)} (budget.monthly_usd in its spec); `cost --env {report.env}`"
+        " itemises it"
+    )
 
 
 # -- markdown ------------------------------------------------------------------------------
@@ -246,6 +284,13 @@ def to_markdown(report: CostReport) -> str:
         )
     elif not report.with_plan and high - report.after >= 0.005:
         out.append(f"Up to {money(high)} with every autoscaler at its maximum.")
+    if report.budget is not None:
+        out.append(
+            f"⚠️ **Over budget**: {money(report.after)} against {money(report.budget)} a month"
+            f" ({change(report.after - report.budget)})."
+            if report.over_budget
+            else f"Budget {money(report.budget)} a month: {money(report.budget - report.after)} to spare."
+        )
     out.append(
         f"Not in the total: {len(report.usage_lines)} usage-dependent charges"
         + (f", {len(report.unpriced)} items not priced" if report.unpriced else "")
@@ -293,7 +338,7 @@ def to_markdown(report: CostReport) -> str:
         out.append(f"- Not priced: `{address}`: {_cell(why)}")
     out += [
         f"Prices: `{table_path(report)}` as of {table.as_of.isoformat()}, {table.hours_per_month:g} hours"
-        " a month, list prices without discounts or free tiers.",
+        " a month, list prices without discounts; free tiers as the price notes say.",
         "",
         "<details><summary>Price notes and sources</summary>",
         "",
@@ -336,6 +381,8 @@ def to_dict(report: CostReport) -> dict[str, Any]:
             "after": round(report.after, 2),
             "delta": round(report.delta, 2) if report.with_plan else None,
             "after_max": round(report.ceiling("after"), 2),
+            "budget": round(report.budget, 2) if report.budget is not None else None,
+            "over_budget": report.over_budget,
             "usage_dependent_charges": len(report.usage_lines),
             "not_priced": [{"address": a, "why": why} for a, why in report.unpriced],
         },

@@ -41,6 +41,16 @@ class ApiError:
         return self.status == 403 and self.reason in RATE_LIMIT_REASONS
 
     @property
+    def ambiguous(self) -> bool:
+        """The request may have taken effect although it failed: a 5xx or a lost connection.
+
+        A 429 or any 4xx is an answer given before acting; these are not. A create that failed
+        this way is looked for before it is sent again (Google's retry strategy on
+        non-idempotent calls: https://cloud.google.com/storage/docs/retry-strategy).
+        """
+        return self.connection_error or (self.status is not None and self.status >= 500)
+
+    @property
     def service_disabled(self) -> bool:
         """The API is not enabled in the project (403 SERVICE_DISABLED, `accessNotConfigured`)."""
         return self.status == 403 and (

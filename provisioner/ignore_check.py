@@ -1,7 +1,7 @@
 """Ignore rules checked against the resources an environment really has, before any API call.
 
 A rule that matches nothing is a trap: a typo in `gke.node_pool/tts-gpu-pool` (the address
-is `gke.node_pool/us-central1/digitwin-dev-gke/tts-gpu-pool`) would silently ignore
+is `gke.node_pool/us-central1-a/digitwin-dev-gke/tts-gpu-pool`) would silently ignore
 nothing, and the drift it was meant to tolerate would be reverted at the next apply. So
 the resources are built (as `plan` would build them, without reading anything) and every
 rule must name some, and every field pattern some field the spec sets on them. Rules may

@@ -128,6 +128,16 @@ class Kind(ABC):
         return None
 
     # -- safety ----------------------------------------------------------------------
+    def holds_lock(self, name: str) -> bool:
+        """Whether the resource of this name is where the environment's lock lives: an apply
+        makes it before its first write and never replaces or deletes it."""
+        return False
+
+    def standalone(self, desired: Resource) -> Resource:
+        """The resource as it can be made before anything it depends on exists: for the lock's
+        home, made first; the plan's own change then brings it to the spec."""
+        return desired
+
     def delete_effect(self, live: LiveResource) -> str | None:
         """What a delete really does, when the API cannot simply delete (None: it deletes)."""
         return None

@@ -5,6 +5,12 @@ when, and until when. A holder renews its lease while it works, so a long apply 
 a crashed holder stops renewing and its lease expires, so it blocks nobody for long. An
 expired lease is taken over by deleting exactly the generation that was read, so two
 processes can never both believe they hold it. `force-unlock LOCK_ID` exists for the rest.
+
+The lock lives in the environment's state bucket, which the very first apply has to make:
+an apply creates that bucket as the first thing it writes (a create is atomic: whoever
+loses the race gets 409 and uses the bucket the winner made) and takes the lock in it
+before anything else, so of first applies started together only the one holding the lock
+writes anything beyond that bucket.
 """
 
 from __future__ import annotations
@@ -17,12 +23,17 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import classify
 from provisioner.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from provisioner.kind import Kind
+    from provisioner.resource import Resource
 
 log = logging.getLogger("provisioner.lock")
 
@@ -90,10 +101,45 @@ def _status(exc: BaseException) -> int | None:
     return err.status if err else None
 
 
-def environment_lock(ctx: Any) -> LeaseLock:
-    """The one lock of the environment `ctx` works on, kept in that environment's state bucket."""
-    bucket = ctx.spec.bucket_name("state")
-    return LeaseLock(ctx.clients.storage(ctx.project), bucket, ctx.env, retry=ctx.retry)
+def lock_bucket(ctx: Any) -> str:
+    """The bucket the environment's lock lives in: its state bucket."""
+    return str(ctx.spec.bucket_name("state"))
+
+
+def environment_lock(ctx: Any, home: Callable[[], tuple[Kind, Resource] | None] | None = None) -> LeaseLock:
+    """The one lock of the environment `ctx` works on, kept in that environment's state bucket.
+
+    With `home` (which finds the kind and desired resource of that bucket), a missing bucket
+    is created before the lock is taken in it, as `Kind.standalone` allows it to be made before
+    what it depends on; without, or when the spec has no such bucket, a `LockError`.
+    """
+    make_home = None
+    if home is not None:
+        find_home = home
+
+        def make_home() -> None:
+            found = find_home()
+            if found is None:
+                raise LockError(f"the state bucket gs://{lock_bucket(ctx)} does not exist")
+            _make_home(ctx, *found)
+
+    return LeaseLock(
+        ctx.clients.storage(ctx.project), lock_bucket(ctx), ctx.env, retry=ctx.retry, make_home=make_home
+    )
+
+
+def _make_home(ctx: Any, kind: Kind, resource: Resource) -> None:
+    """Create the lock's bucket; a 409 means another writer made it first, which is as good."""
+    from provisioner.operations import wait_for
+
+    try:
+        wait_for(kind.create(kind.standalone(resource)), ctx.retry, kind.poll_schedule.scaled(ctx.poll_scale))
+    except Exception as exc:
+        err = classify(exc)
+        if err is None or not err.conflict:
+            raise
+        return
+    log.warning("created the state bucket gs://%s to hold the lock of this first apply", resource.name)
 
 
 class LeaseLock:
@@ -105,6 +151,7 @@ class LeaseLock:
         retry: RetryPolicy | None = None,
         ttl: timedelta = timedelta(minutes=15),
         holder: str | None = None,
+        make_home: Callable[[], None] | None = None,
     ) -> None:
         self.client = storage_client
         self.bucket_name = bucket
@@ -117,6 +164,8 @@ class LeaseLock:
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._make_home = make_home
+        self._home_tried = False
 
     def _blob(self) -> Any:
         return self.client.bucket(self.bucket_name).blob(self.name)
@@ -135,7 +184,11 @@ class LeaseLock:
         return info, int(blob.generation)
 
     # -- taking ----------------------------------------------------------------------
-    def acquire(self, operation: str, timeout: float = 0.0, poll: float = 2.0) -> LockInfo:
+    def acquire(
+        self, operation: str, timeout: float = 0.0, poll: float = 2.0, home_first: bool = False
+    ) -> LockInfo:
+        """Take the lock; with `home_first` (the caller saw no bucket), make the bucket before
+        trying, rather than after a first try answered 404."""
         deadline = time.monotonic() + timeout
         now = datetime.now(UTC)
         mine = LockInfo(
@@ -147,8 +200,19 @@ class LeaseLock:
             host=socket.gethostname(),
             pid=os.getpid(),
         )
+        if home_first and self._make_home is not None:
+            self._home_tried = True
+            self._make_home()
         while True:
-            if self._create(mine):
+            try:
+                created = self._create(mine)
+            except LockError:
+                if self._make_home is None or self._home_tried:
+                    raise
+                self._home_tried = True
+                self._make_home()
+                continue
+            if created:
                 self.info = mine
                 self._start_renewing()
                 return mine

@@ -25,6 +25,8 @@ from provisioner.resource import DELETION_POLICY_LABEL, LiveResource, Resource
 
 #: Most kinds observed side by side; each observation is one or a few list calls.
 READ_WORKERS = 32
+#: Why the resource holding the environment's lock is never replaced or deleted by an apply.
+LOCK_HOME = "it holds the environment's lock, so no apply replaces or deletes it; no flag changes that"
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,37 @@ class Planner:
             ignored={address: fields for address, fields in ignored.items() if fields},
         )
 
+    def lock_home(self) -> tuple[Kind, Resource] | None:
+        """The kind and desired resource where the environment's lock lives, if the spec has it."""
+        for resource in self.desired():
+            kind = self.kinds[resource.kind]
+            if kind.holds_lock(resource.name):
+                return kind, resource
+        return None
+
+    def rediff(self, plan: Plan, live: dict[str, LiveResource], addresses: Sequence[str]) -> Plan:
+        """`plan` with the changes of `addresses` worked out again against `live`.
+
+        For what an apply itself made before its first change (the bucket its lock lives in,
+        made when the lock was taken): the plan said create, and it is now an update or nothing.
+        """
+        options = PlanOptions(**{**plan.options, "targets": tuple(plan.options.get("targets", ()))})
+        changes: list[Change] = []
+        unchanged = plan.unchanged
+        for change in plan.changes:
+            if change.address not in addresses or change.desired is None:
+                changes.append(change)
+                continue
+            kind, resource = self.kinds[change.kind], change.resource()
+            now = live.get(change.address)
+            plan.observed[change.address] = live_token(kind, resource, now)
+            again = self._change_for(kind, resource, now, options)
+            if again.action == "noop" and again.blocked is None:
+                unchanged += 1
+            else:
+                changes.append(again)
+        return replace(plan, changes=changes, unchanged=unchanged)
+
     def _cascade(self, proposed: list[Change], obs: Observation, options: PlanOptions) -> None:
         """Replace what points at a replaced resource: the API will not delete it while in use.
 
@@ -341,13 +374,17 @@ class Planner:
     def _replacement_blocked(
         self, kind: Kind, live: LiveResource, reason: str, destructive: bool, options: PlanOptions
     ) -> str | None:
+        if kind.holds_lock(live.name):
+            return f"{reason}, and {LOCK_HOME}"
         effect = kind.delete_effect(live)
         if effect:
             return f"{reason}, and {effect}"
         blocker = kind.replace_blocker(live)
         if blocker:
             return blocker
-        return self._destroy_gate(destructive, options, "replacing")
+        return self._destroy_gate(destructive, options, "replacing") or self._protected_gate(
+            options, "replacing it deletes the old one"
+        )
 
     def _destroy_gate(self, destructive: bool, options: PlanOptions, verb: str) -> str | None:
         """Destructive changes need --allow-destroy, and in production --allow-prod-destroy too."""
@@ -359,19 +396,37 @@ class Planner:
             return f"{verb} it destroys data in a protected environment; pass --allow-prod-destroy as well"
         return None
 
+    def _protected_gate(self, options: PlanOptions, what: str) -> str | None:
+        """In production nothing is deleted or released without --allow-prod-destroy, data or not:
+        an empty bucket's name, IAM and settings are what other systems point at."""
+        if self.ctx.protected and not options.allow_prod_destroy:
+            return f"{what} in a protected environment; pass --allow-prod-destroy as well"
+        return None
+
     def _deletion(self, kind: Kind, live: LiveResource, options: PlanOptions) -> Change:
         base = {"address": live.address, "kind": live.kind, "name": live.name}
+        prod = ""
+        if self.ctx.protected and not options.allow_prod_destroy:
+            prod = " (and --allow-prod-destroy: a protected environment)"
         if kind.can_abandon and kind.labels(live.body).get(DELETION_POLICY_LABEL) == "abandon":
-            blocked = None if options.prune else "no longer in the spec; pass --prune to release it"
+            blocked = (
+                self._protected_gate(options, "releasing it")
+                if options.prune
+                else f"no longer in the spec; pass --prune to release it{prod}"
+            )
             note = "deletion_policy abandon: left in place, only our labels are removed"
             return Change(**base, action="abandon", blocked=blocked, note=note)
         effect = kind.delete_effect(live) or kind.delete_note(live)
         destructive = kind.holds_data(live)
         blocked = None
-        if not options.prune:
-            blocked = "no longer in the spec; pass --prune to delete it"
+        if kind.holds_lock(live.name):
+            blocked = LOCK_HOME
+        elif not options.prune:
+            blocked = f"no longer in the spec; pass --prune to delete it{prod}"
         else:
-            blocked = self._destroy_gate(destructive, options, "deleting")
+            blocked = self._destroy_gate(destructive, options, "deleting") or self._protected_gate(
+                options, "deleting it"
+            )
         return Change(
             **base,
             action="delete",

@@ -148,6 +148,22 @@ class PriceTable:
             monthly_max=ceiling,
         )
 
+    def credit(self, key: str, location: str, against: float, item: str, note: str | None = None) -> CostLine:
+        """A monthly credit, taken off the total up to `against` (the charge it offsets): a
+        credit never pays out more than the charge it is for."""
+        try:
+            entry, amount = self.price(key, location)
+        except MissingPrice as exc:
+            return CostLine(item=item, status="unpriced", note=str(exc))
+        if entry.per == "use":
+            raise ValueError(f"prices.{key} is a usage price, not a credit")
+        return CostLine(
+            item=item,
+            monthly=-min(amount * self.factor(entry.per), max(against, 0.0)),
+            source=entry.source,
+            note=note,
+        )
+
     def usage(self, key: str, location: str, item: str, note: str | None = None) -> CostLine:
         """A charge that depends on use (data stored, requests, traffic): its unit price, no guess."""
         try:

@@ -84,6 +84,38 @@ class RetryPolicy:
         )
         return retrying(fn, *args, **kwargs)
 
+    def create(
+        self,
+        fn: Callable[[], T],
+        find: Callable[[], T | None],
+        extra: ExtraRetryable | None = None,
+    ) -> T:
+        """Send a create that is not idempotent, never twice for one resource.
+
+        After an ambiguous failure (a 5xx, a timeout, a dropped connection: the server may
+        have acted and the answer been lost), `find` looks for what the create would have
+        made before it is sent again; what it finds is the answer. Creates of resources
+        whose names the server assigns need this: a blind retry makes a second copy.
+        """
+        unsure = False
+
+        def attempt() -> T:
+            nonlocal unsure
+            if unsure:
+                found = find()  # a failure here leaves us unsure: the next attempt looks again
+                if found is not None:
+                    log.info("the create had taken effect although its answer was lost")
+                    return found
+                unsure = False  # it did not land: this attempt is the only one that can
+            try:
+                return fn()
+            except Exception as exc:
+                err = classify(exc)
+                unsure = bool(err and err.ambiguous)
+                raise
+
+        return self.call(attempt, extra=extra)
+
 
 def _log_retry(state: tenacity.RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None

@@ -10,6 +10,7 @@ written: reads go to the API, writes stay in this process.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,9 @@ from provisioner.plan import Plan
 from provisioner.planner import PlanOptions
 from provisioner.resource import LiveResource, Resource
 
+#: Compute's idempotency token (`requestId=<uuid>`): each apply sends a fresh one.
+_REQUEST_ID = re.compile(r"([?&]requestId=)[0-9a-fA-F-]{36}")
+
 
 @dataclass
 class RequestListing:
@@ -39,9 +43,10 @@ class RequestListing:
     silent: list[str] = field(default_factory=list)
 
     def url(self, request: HeldRequest) -> str:
-        if self.local_base and request.url.startswith(self.local_base + "/"):
-            return f"https://{google_host(request.service)}{request.url[len(self.local_base) :]}"
-        return request.url
+        url = _REQUEST_ID.sub(r"\1{uuid}", request.url)  # a fresh one each run: shown as what it is
+        if self.local_base and url.startswith(self.local_base + "/"):
+            return f"https://{google_host(request.service)}{url[len(self.local_base) :]}"
+        return url
 
     def by_address(self) -> list[tuple[str, list[HeldRequest]]]:
         """Requests grouped per change, groups in the order of their first request."""
@@ -55,6 +60,11 @@ def plan_with_requests(session: Any, options: PlanOptions) -> tuple[Plan, Reques
     """Plan as `plan` does, then dry-run the plan's changes; `session` is the CLI's."""
     observation = session.planner.snapshot(options.targets)
     plan = session.planner.plan(options, observation)
+    return plan, requests_of(session, plan, observation)
+
+
+def requests_of(session: Any, plan: Plan, observation: Any) -> RequestListing:
+    """Dry-run the changes of a plan made from `observation`; `session` is the CLI's."""
     emulator = getattr(session, "emulator", None)
     listing = collect(
         session.ctx,
@@ -63,7 +73,7 @@ def plan_with_requests(session: Any, options: PlanOptions) -> tuple[Plan, Reques
         observation.live,
         local_base=emulator.base_url if emulator is not None else None,
     )
-    return plan, listing
+    return listing
 
 
 def collect(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from provisioner.context import Context
@@ -30,6 +31,18 @@ def relative_links(body: Any) -> Any:
     if isinstance(body, list):
         return [relative_links(v) for v in body]
     return relative(body)
+
+
+def request_id() -> str:
+    """A fresh `requestId` for one Compute mutation.
+
+    Build it into the request once: every retry of that request then carries the same id, and
+    Compute answers a repeated id with the operation the first one started instead of acting
+    twice (https://cloud.google.com/compute/docs/reference/rest/v1/backendServices/insert,
+    `requestId`), so a retried insert whose first answer was lost does not fail on its own
+    resource with 409.
+    """
+    return str(uuid.uuid4())
 
 
 def network_path(ctx: Context, name: str | None = None) -> str:

@@ -15,7 +15,15 @@ from provisioner.errors import ApiError, OperationFailed
 from provisioner.kind import Kind
 from provisioner.operations import Operation
 from provisioner.resource import LiveResource, Resource, without_ownership
-from reconcilers._compute import compute, description, list_all, operation, owned_by_name, relative_links
+from reconcilers._compute import (
+    compute,
+    description,
+    list_all,
+    operation,
+    owned_by_name,
+    relative_links,
+    request_id,
+)
 
 #: Answers that mean "try again": a resource we point at still has an operation running,
 #: or someone wrote between our read of the fingerprint and our write (we read it again).
@@ -89,8 +97,10 @@ class GlobalComputeKind(Kind):
 
     def create(self, desired: Resource) -> Operation:
         body = {"name": self.api_name(desired), "description": description(self.ctx), **desired.body}
-        request = self.resources().insert(project=self.ctx.project, body=body)
-        return self.operation(request, f"create {self.noun} {body['name']}")
+        return self.inserted(
+            lambda rid: self.resources().insert(project=self.ctx.project, body=body, requestId=rid),
+            f"create {self.noun} {body['name']}",
+        )
 
     def delete(self, live: LiveResource) -> Operation:
         request = self.resources().delete(project=self.ctx.project, **{self.param: live.body["name"]})
@@ -99,6 +109,16 @@ class GlobalComputeKind(Kind):
     # -- helpers for the kinds ---------------------------------------------------------
     def operation(self, request: Any, what: str, region: str | None = None) -> Operation:
         return Restarting(what, lambda: operation(self.ctx, self.call(request.execute), what, region))
+
+    def inserted(self, make: Callable[[str], Any], what: str, region: str | None = None) -> Operation:
+        """An insert Compute recognises when it is sent again: `make` builds it with a requestId.
+
+        Retries of one request carry its id, so a retry after a lost answer gets the operation
+        the first one started; a restart after a failed operation is a new request, with a new id.
+        """
+        return Restarting(
+            what, lambda: operation(self.ctx, self.call(make(request_id()).execute), what, region)
+        )
 
     def setter(self, method: str, name: str, body: dict[str, Any], what: str) -> Operation:
         """A dedicated set method (setUrlMap, setTarget, setSecurityPolicy...)."""

@@ -13,7 +13,7 @@ of silently keeping two.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from provisioner.errors import ApiError
@@ -79,6 +79,18 @@ class KeyedKind(Kind):
                     )
                 )
         return found
+
+    def create_once(self, desired: Resource, send: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Send the create of `desired`; after an ambiguous failure, look for it by its key
+        before sending again, so a create whose answer was lost makes no second copy."""
+
+        def find() -> dict[str, Any] | None:
+            for body in self.list_live():
+                if (body.get(self.labels_field) or {}).get(KEY_LABEL) == desired.name and self._ours(body):
+                    return body
+            return None
+
+        return self.ctx.retry.create(send, find, extra=self.retryable)
 
     def _ours(self, body: dict[str, Any]) -> bool:
         return self.ctx.is_ours(body.get(self.labels_field))

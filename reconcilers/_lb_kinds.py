@@ -141,8 +141,13 @@ class ServerlessNeg(GlobalComputeKind):
     def create(self, desired: Resource) -> Operation:
         region, name = desired.name.split("/")
         body = {"name": name, **desired.body}
-        request = self.resources().insert(project=self.ctx.project, region=region, body=body)
-        return self.operation(request, f"create network endpoint group {name}", region)
+        return self.inserted(
+            lambda rid: self.resources().insert(
+                project=self.ctx.project, region=region, body=body, requestId=rid
+            ),
+            f"create network endpoint group {name}",
+            region,
+        )
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         raise RuntimeError("a network endpoint group has no update; every change replaces it")

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +41,7 @@ from provisioner.resource import (
     address_of,
     without_ownership,
 )
+from provisioner.spec.gke import DEFAULT_REGIONAL_ZONES, is_zone
 from reconcilers._container import (
     ContainerOperation,
     busy,
@@ -129,18 +129,38 @@ class Cluster(Kind):
         return busy(err)
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
-        """The management fee; nodes are priced with their pools (Autopilot: by Pod requests)."""
-        region = _region(name.split("/")[0])
-        lines = [
-            prices.charge(
-                "gke.cluster_management",
-                region,
-                1,
-                "cluster management fee",
-                "the billing account's free-tier credit (one zonal or Autopilot cluster) is not applied",
+        """The management fee, less the free-tier credit where the spec gives this cluster its
+        billing account's credit; nodes are priced with their pools (Autopilot: by Pod requests)."""
+        location = name.split("/")[0]
+        region = _region(location)
+        autopilot = bool((body.get("autopilot") or {}).get("enabled"))
+        # The credit covers zonal and Autopilot clusters only, never a regional Standard one
+        # (https://cloud.google.com/kubernetes-engine/pricing#cluster_management_fee_and_free_tier).
+        eligible = autopilot or is_zone(location)
+        claimed = self.ctx is not None and self.ctx.spec.gke.free_tier_credit and eligible
+        fee = prices.charge(
+            "gke.cluster_management",
+            region,
+            1,
+            "cluster management fee",
+            None
+            if claimed
+            else "the billing account's free-tier credit (one zonal or Autopilot cluster) is not applied"
+            + ("" if eligible else ": this cluster is regional"),
+        )
+        lines = [fee]
+        if claimed:
+            lines.append(
+                prices.credit(
+                    "gke.free_tier_credit",
+                    "global",
+                    fee.monthly,
+                    "free-tier credit of the billing account",
+                    "covers one zonal or Autopilot cluster's fee; this environment claims it"
+                    " (gke.free_tier_credit), so no other cluster billed to the account can",
+                )
             )
-        ]
-        if (body.get("autopilot") or {}).get("enabled"):
+        if autopilot:
             why = "Autopilot bills the Pods' resource requests"
             lines.append(prices.usage("gke.autopilot.vcpu", region, "Pod vCPU requests", why))
             lines.append(prices.usage("gke.autopilot.memory", region, "Pod memory requests", why))
@@ -254,7 +274,7 @@ class NodePool(Kind):
         priced at its minimum, with the cost at its maximum alongside."""
         location = name.split("/")[0]
         region = _region(location)
-        zones = len(body.get("locations") or ()) or (1 if _is_zone(location) else 3)
+        zones = len(body.get("locations") or ()) or (1 if is_zone(location) else DEFAULT_REGIONAL_ZONES)
         low, high = _node_range(body, zones)
         config = body.get("config") or {}
         spot = bool(config.get("spot"))
@@ -262,7 +282,8 @@ class NodePool(Kind):
         scale = f"{low}–{high}" if high != low else f"{low}"
         spot_note = "Spot price, which changes up to once a day" if spot else None
         machine = config.get("machineType", "e2-medium")
-        sizing = "priced at the autoscaling minimum" if high != low else None
+        where = f"its {zones} zones together" if zones > 1 else "its one zone"
+        sizing = f"priced at the autoscaling minimum, counted over {where}" if high != low else None
         lines = [
             prices.charge(
                 f"compute.machine.{machine}{suffix}",
@@ -533,8 +554,9 @@ def node_pool_body(ctx: Context, key: str, pool: Any) -> tuple[dict[str, Any], d
     }
     if pool.node_locations:
         body["locations"] = list(pool.node_locations)
-    zones = len(pool.node_locations or ()) or (1 if _is_zone(ctx.spec.gke_location) else 3)
-    create_only = {"initialNodeCount": -(-pool.autoscaling.min_nodes // zones)}
+    # Per zone: the pool starts at its minimum in all its zones together (the spec refuses a
+    # minimum that does not divide evenly among them).
+    create_only = {"initialNodeCount": gke.initial_node_count(pool)}
     return body, create_only
 
 
@@ -549,12 +571,8 @@ def _node_range(body: dict[str, Any], zones: int) -> tuple[int, int]:
     return fixed, fixed
 
 
-def _is_zone(location: str) -> bool:
-    return re.fullmatch(r".+\d-[a-z]", location) is not None
-
-
 def _region(location: str) -> str:
-    return location.rsplit("-", 1)[0] if _is_zone(location) else location
+    return location.rsplit("-", 1)[0] if is_zone(location) else location
 
 
 class GkeReconciler(Reconciler):

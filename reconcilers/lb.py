@@ -144,14 +144,20 @@ def _cdn_policy(cdn: Any) -> dict[str, Any]:
 
 
 def backend_service(ctx: Context, route_name: str) -> Resource:
-    """One backend per route, so each gets its own timeout (websockets stay open) and CDN."""
+    """One backend per route, so each gets its own CDN setting.
+
+    No `timeoutSec`: Compute refuses any but its default on a backend service with serverless
+    NEG backends (400 "Timeout sec is not supported for a backend service with Serverless
+    network endpoint groups"); a request, and an open websocket, lasts at most the Cloud Run
+    service's own request timeout. No health checks, port name or balancing limits either: serverless NEGs
+    take none (https://cloud.google.com/load-balancing/docs/negs/serverless-neg-concepts).
+    """
     spec, route = ctx.spec, getattr(ctx.spec.lb.routes, route_name)
     neg = serverless_neg(ctx, route.service)
     policy = security_policy(ctx)
     body: dict[str, Any] = {
         "loadBalancingScheme": spec.lb.load_balancing_scheme,
         "protocol": "HTTPS",
-        "timeoutSec": route.timeout_seconds,
         "backends": [
             {
                 "group": _regional(ctx, "networkEndpointGroups", neg.name),

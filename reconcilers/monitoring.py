@@ -113,7 +113,7 @@ class NotificationChannel(KeyedKind):
 
     def create(self, desired: Resource) -> Operation:
         request = _v3(self.ctx).notificationChannels().create(name=_parent(self.ctx), body=desired.body)
-        created = self.call(request.execute)
+        created = self.create_once(desired, request.execute)
         known = self.ctx.facts.get(CHANNEL_NAMES)
         if known is not None:  # without a reading to add to, the next asker lists them all
             known[desired.name] = created["name"]
@@ -207,7 +207,9 @@ class AlertPolicy(KeyedKind):
 
     def create(self, desired: Resource) -> Operation:
         body = self._with_channel_names(desired.body)
-        self.call(_v3(self.ctx).alertPolicies().create(name=_parent(self.ctx), body=body).execute)
+        self.create_once(
+            desired, _v3(self.ctx).alertPolicies().create(name=_parent(self.ctx), body=body).execute
+        )
         return DoneOperation(f"create alert policy {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -249,7 +251,9 @@ class Dashboard(KeyedKind):
         return body.get("etag")
 
     def create(self, desired: Resource) -> Operation:
-        self.call(_v1(self.ctx).dashboards().create(parent=_parent(self.ctx), body=desired.body).execute)
+        self.create_once(
+            desired, _v1(self.ctx).dashboards().create(parent=_parent(self.ctx), body=desired.body).execute
+        )
         return DoneOperation(f"create dashboard {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:

@@ -32,6 +32,7 @@ from reconcilers._compute import (
     operation,
     owned_by_name,
     relative_links,
+    request_id,
 )
 from reconcilers._operations import LongRunningOperation
 
@@ -63,7 +64,12 @@ class Network(Kind):
 
     def create(self, desired: Resource) -> Operation:
         body = {"name": desired.name, "description": description(self.ctx), **desired.body}
-        op = self.call(compute(self.ctx).networks().insert(project=self.ctx.project, body=body).execute)
+        op = self.call(
+            compute(self.ctx)
+            .networks()
+            .insert(project=self.ctx.project, body=body, requestId=request_id())
+            .execute
+        )
         return operation(self.ctx, op, f"create network {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -143,7 +149,10 @@ class Subnetwork(Kind):
         region, name = desired.name.split("/")
         body = {"name": name, "description": description(self.ctx), **desired.body}
         op = self.call(
-            compute(self.ctx).subnetworks().insert(project=self.ctx.project, region=region, body=body).execute
+            compute(self.ctx)
+            .subnetworks()
+            .insert(project=self.ctx.project, region=region, body=body, requestId=request_id())
+            .execute
         )
         return operation(self.ctx, op, f"create subnet {name}", region)
 
@@ -258,7 +267,10 @@ class Router(Kind):
         region, name = desired.name.split("/")
         body = {"name": name, "description": description(self.ctx), **desired.body}
         op = self.call(
-            compute(self.ctx).routers().insert(project=self.ctx.project, region=region, body=body).execute
+            compute(self.ctx)
+            .routers()
+            .insert(project=self.ctx.project, region=region, body=body, requestId=request_id())
+            .execute
         )
         return operation(self.ctx, op, f"create router {name}", region)
 
@@ -317,7 +329,10 @@ class GlobalAddress(Kind):
     def create(self, desired: Resource) -> Operation:
         body = {"name": desired.name, "description": description(self.ctx), **desired.body}
         op = self.call(
-            compute(self.ctx).globalAddresses().insert(project=self.ctx.project, body=body).execute
+            compute(self.ctx)
+            .globalAddresses()
+            .insert(project=self.ctx.project, body=body, requestId=request_id())
+            .execute
         )
         return operation(self.ctx, op, f"reserve address {desired.name}")
 
@@ -376,7 +391,12 @@ class Firewall(Kind):
 
     def create(self, desired: Resource) -> Operation:
         body = {"name": desired.name, **desired.body}
-        op = self.call(compute(self.ctx).firewalls().insert(project=self.ctx.project, body=body).execute)
+        op = self.call(
+            compute(self.ctx)
+            .firewalls()
+            .insert(project=self.ctx.project, body=body, requestId=request_id())
+            .execute
+        )
         return operation(self.ctx, op, f"create firewall rule {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:

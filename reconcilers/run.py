@@ -3,7 +3,9 @@
 Each service runs its image as its own service account with only the project roles it
 needs, reaches Cloud SQL's private IP through the VPC Access connector, accepts traffic
 only from inside the VPC and from the load balancer, and reads its secrets from Secret
-Manager at start-up (the spec names the secret, never its value). The websocket server
+Manager at start-up (the spec names the secret, never its value). A service the spec makes
+public lets anyone invoke it (`reconcilers/_run_invokers.py`): the load balancer forwards
+requests without identity tokens. The websocket server
 keeps a websocket open for up to an hour and sends a client back to the same instance.
 
 The drift job is this provisioner, run as a Cloud Run Job: `apply --drift-only` against its
@@ -29,6 +31,7 @@ from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import LiveResource, Resource
 from reconcilers._operations import LongRunningOperation
 from reconcilers._proto import from_json_dict, to_json_dict
+from reconcilers._run_invokers import PUBLIC, RunInvokers
 from reconcilers.iam import ProjectRoles, ServiceAccount, account_email, service_account
 from reconcilers.monitoring import MetricDescriptor
 from reconcilers.network import VpcConnector
@@ -44,6 +47,12 @@ EGRESS = {"private-ranges-only": "PRIVATE_RANGES_ONLY", "all-traffic": "ALL_TRAF
 DRIFT_JOB_LIMITS = {"cpu": "1", "memory": "1Gi"}
 #: Container fields the API fills in that the spec never sets.
 _API_FILLED = ("name",)
+#: The startup probe Cloud Run gives a new service's container that names none ("The default
+#: TCP startup probe", https://cloud.google.com/run/docs/configuring/healthchecks), on the
+#: container's port; the Terraform provider marks `startupProbe` as filled in by the API. The
+#: spec sets no probe, so a live container carrying exactly this one matches it.
+DEFAULT_STARTUP_PROBE = {"timeoutSeconds": 240, "periodSeconds": 240, "failureThreshold": 1}
+DEFAULT_PORT = 8080
 #: Resource fields the spec leaves to others: startup CPU boost, which it does not set, and,
 #: for jobs, CPU allocation, which only means something for a container serving requests.
 _NOT_OWNED_RESOURCES = {"service": ("startupCpuBoost",), "job": ("cpuIdle", "startupCpuBoost")}
@@ -84,6 +93,8 @@ def _operation(ctx: Context, op: Any, description: str) -> Operation:
 def _container(live: dict[str, Any], owner: str) -> dict[str, Any]:
     """A live container in the spec's spelling: API-filled fields gone, env sorted, short secret names.
 
+    The API's defaults are taken off: the `http1` port name and the default TCP startup probe.
+
     A service container's `cpuIdle` is spelled out: the API leaves a false bool out of its
     answer, and with resources set, absent means CPU always allocated.
     """
@@ -96,6 +107,9 @@ def _container(live: dict[str, Any], owner: str) -> dict[str, Any]:
         out["resources"] = resources
     if "ports" in out:
         out["ports"] = [{k: v for k, v in p.items() if (k, v) != ("name", "http1")} for p in out["ports"]]
+    port = ((out.get("ports") or [{}])[0]).get("containerPort") or DEFAULT_PORT
+    if out.get("startupProbe") == {**DEFAULT_STARTUP_PROBE, "tcpSocket": {"port": port}}:
+        del out["startupProbe"]
     env = []
     for var in out.get("env") or []:
         ref = (var.get("valueSource") or {}).get("secretKeyRef")
@@ -452,7 +466,7 @@ def drift_metric() -> Resource:
 class RunReconciler(Reconciler):
     family = "run"
     #: The drift job reports to a custom metric, which this family declares.
-    kinds = (RunService, RunJob, ServiceAccount, ProjectRoles, MetricDescriptor)
+    kinds = (RunService, RunInvokers, RunJob, ServiceAccount, ProjectRoles, MetricDescriptor)
 
     def desired(self, ctx: Context) -> list[Resource]:
         spec = ctx.spec
@@ -474,7 +488,14 @@ class RunReconciler(Reconciler):
                 deps=tuple(deps),
                 deletion_policy=svc.deletion_policy,
             )
-            resources += [account, roles, service]
+            invokers = Resource(
+                kind=RunInvokers.kind,
+                name=service.name,
+                body={"members": [PUBLIC] if svc.public else []},
+                deps=(service.address,),
+                deletion_policy=svc.deletion_policy,
+            )
+            resources += [account, roles, service, invokers]
         job = spec.drift_job
         account, roles = service_account(ctx, job.service_account, "drift-correction", job.roles)
         drift = Resource(

@@ -133,7 +133,16 @@ class GeneratedValue(Kind):
         length = int(desired.create_only.get("length", 32))
         value = random_source.token_urlsafe(length)
         payload = {"payload": {"data": base64.b64encode(value.encode()).decode()}}
-        self.call(_api(self.ctx).addVersion(parent=secret_path(self.ctx, desired.name), body=payload).execute)
+        parent = secret_path(self.ctx, desired.name)
+
+        def enabled_version() -> dict[str, Any] | None:
+            # The server numbers versions: after a lost answer, an enabled one is the one we added.
+            request = _api(self.ctx).versions().list(parent=parent, filter="state:ENABLED")
+            found = request.execute().get("versions", [])
+            return found[0] if found else None
+
+        add = _api(self.ctx).addVersion(parent=parent, body=payload)
+        self.ctx.retry.create(add.execute, enabled_version, extra=self.retryable)
         return DoneOperation(f"store a generated value in {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:

@@ -68,7 +68,19 @@ class SqlInstance(SqlBackups, Kind):
     )
     unordered = ("settings.databaseFlags",)
     stateful = True
-    api_defaults = {"settings": {"storageAutoResize": True, "ipConfiguration": {"ipv4Enabled": True}}}
+    # Cloud SQL leaves false switches out of insightsConfig (kcc-golden/sql/v1beta1/sqlinstance/
+    # sqlinstance-insightsconfig-qpm-default/_http.log).
+    api_defaults = {
+        "settings": {
+            "storageAutoResize": True,
+            "ipConfiguration": {"ipv4Enabled": True},
+            "insightsConfig": {
+                "queryInsightsEnabled": False,
+                "recordApplicationTags": False,
+                "recordClientAddress": False,
+            },
+        }
+    }
 
     def retryable(self, err: ApiError) -> bool:
         return _busy(err)
@@ -349,6 +361,12 @@ def instance_body(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
             "updateTrack": sql.maintenance_window.update_track,
         },
         "deletionProtectionEnabled": sql.deletion_protection,
+        "insightsConfig": {
+            "queryInsightsEnabled": sql.query_insights.enabled,
+            "queryStringLength": sql.query_insights.query_string_length,
+            "recordApplicationTags": sql.query_insights.record_application_tags,
+            "recordClientAddress": sql.query_insights.record_client_address,
+        },
         "userLabels": ctx.labels(dict(sql.labels)),
     }
     create_only: dict[str, Any] = {}

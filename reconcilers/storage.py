@@ -18,6 +18,7 @@ from typing import Any
 
 from provisioner.context import Context
 from provisioner.kind import Kind, Reconciler
+from provisioner.lock import lock_bucket
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable
@@ -103,6 +104,14 @@ class Bucket(Kind):
         patch = {"labels": dict.fromkeys(OWNERSHIP_KEYS)}
         self.call(self._client()._patch_resource, f"/b/{live.name}", patch, retry=None)
         return DoneOperation(f"release bucket {live.name}")
+
+    def holds_lock(self, name: str) -> bool:
+        return name == lock_bucket(self.ctx)
+
+    def standalone(self, desired: Resource) -> Resource:
+        """Without its default CMEK key, which may not exist yet; everything else as the spec says."""
+        body = {k: v for k, v in desired.body.items() if k != "encryption"}
+        return Resource(desired.kind, desired.name, body, deletion_policy=desired.deletion_policy)
 
     def holds_data(self, live: LiveResource) -> bool:
         client = self._client()

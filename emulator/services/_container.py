@@ -33,7 +33,8 @@ NAME = re.compile(r"^[a-z](?:[-a-z0-9]{0,38}[a-z0-9])?$")
 ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-([a-z])$")
 LABEL_KEY = re.compile(r"^[a-z][-_a-z0-9]{0,62}$")
 LABEL_VALUE = re.compile(r"^[-_a-z0-9]{0,63}$")
-#: The zones a regional cluster spreads over when none are named.
+#: The zones a regional cluster spreads over when none are named: three zones of the region
+#: (https://cloud.google.com/kubernetes-engine/docs/concepts/regional-clusters).
 DEFAULT_ZONE_LETTERS = ("a", "b", "c")
 #: Default version per release channel (what getServerConfig offers).
 CHANNEL_VERSIONS = {

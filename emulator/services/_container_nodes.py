@@ -264,6 +264,11 @@ def build_pool(
         ],
         "etag": k.new_etag(),
         "status": "PROVISIONING",
+        # initialNodeCount is per zone: a pool starts with that many nodes in each of its zones
+        # ("the number of nodes to create in each location",
+        # https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-autoscaler; a regional
+        # pool is replicated across three zones by default,
+        # https://cloud.google.com/kubernetes-engine/docs/concepts/regional-clusters).
         "_nodeCount": int(initial) * len(locations),
     }
     if autoscaling:

@@ -1,7 +1,8 @@
 """Names, defaults and checks shared by the Cloud Run v2 modules.
 
 What the real API does to every revision template and task template lives here: the
-defaults it fills in (ports, resources, timeout, scaling, service account, concurrency),
+defaults it fills in (resources, probes, timeout, service account, concurrency, execution
+environment),
 the references it checks (service account, VPC Access connector, Secret Manager secrets)
 and the metadata keys it reserves for itself.
 """
@@ -117,31 +118,60 @@ def cpu_count(value: str) -> float:
     return int(value[:-1]) / 1000 if value.endswith("m") else float(value)
 
 
-def container_defaults(container: dict[str, Any], *, serving: bool) -> dict[str, Any]:
-    """A container as the API stores it, CPU allocation included.
+#: What the API fills into a probe the caller gives without them (recorded: a job's startup probe
+#: sent with only `httpGet` comes back with these, kcc-golden run/v1beta1/runjob/runjob-with-port;
+#: a fully given one comes back as sent, runservice/runserviceprobes). The initial delay's
+#: default, 0, is a proto3 zero and never shown.
+PROBE_DEFAULTS = {"failureThreshold": 3, "periodSeconds": 10, "timeoutSeconds": 1}
+#: The startup probe a new service's revision runs when its container names none, "equivalent
+#: to" this, on the container's port (https://cloud.google.com/run/docs/configuring/healthchecks,
+#: "The default TCP startup probe"). It is the revision's: the service's own template comes back
+#: without it (kcc-golden run/v1beta1/runservice/runservicebasic, every answer).
+DEFAULT_STARTUP_PROBE = {"timeoutSeconds": 240, "periodSeconds": 240, "failureThreshold": 1}
+DEFAULT_PORT = 8080
 
-    `cpuIdle` is a plain proto3 bool: "true by default", but "if ResourceRequirements is
-    set, the caller must explicitly set this field to true" (ResourceRequirements in the
-    Cloud Run Admin API v2 reference). So only a serving container that sends no `resources`
-    at all gets true; one that sends resources without it has CPU always allocated, and a
-    false bool is left out of the JSON the API returns, as proto3's JSON mapping does.
+
+def container_defaults(container: dict[str, Any]) -> dict[str, Any]:
+    """A container as the API stores it in a service's or job's template.
+
+    What it fills in, as recorded (kcc-golden run/v1beta1/runservice and runjob): the resource
+    limits (1000m, 512Mi) and the missing fields of a given probe. What it does not: no `ports`
+    (runservicebasic sends none and gets none back; runservicemulticontainer's second container
+    neither; a port sent without a name keeps none), and no `cpuIdle` (runservicebasic sends no
+    resources and gets limits without it). `cpuIdle` and `startupCpuBoost` are proto3 bools: a
+    false one is left out of the JSON the API returns; a true one is kept as sent.
     """
     out = copy.deepcopy(container)
-    if serving:
-        ports = out.get("ports") or [{"containerPort": 8080}]
-        out["ports"] = [
-            {"name": p.get("name") or "http1", "containerPort": p.get("containerPort") or 8080} for p in ports
-        ]
-    given = "resources" in out
     resources = out.setdefault("resources", {})
     limits = resources.setdefault("limits", {})
     for key, value in DEFAULT_LIMITS.items():
         limits.setdefault(key, value)
-    if serving and not given:
-        resources["cpuIdle"] = True
     for flag in ("cpuIdle", "startupCpuBoost"):
         if resources.get(flag) is False:
             del resources[flag]
+    for probe in ("startupProbe", "livenessProbe"):
+        if isinstance(out.get(probe), dict):
+            out[probe] = {**PROBE_DEFAULTS, **{k: v for k, v in out[probe].items() if v is not None}}
+    return out
+
+
+def container_port(container: dict[str, Any]) -> int:
+    """The port the container listens on: the one it names, or the API's default."""
+    ports = container.get("ports") or [{}]
+    return int(ports[0].get("containerPort") or DEFAULT_PORT)
+
+
+def revision_containers(containers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The containers as a new revision runs them: the serving one gets the default startup probe.
+
+    The serving container is the one that names a port, or the only one.
+    """
+    serving = [i for i, c in enumerate(containers) if c.get("ports")] or ([0] if len(containers) == 1 else [])
+    out = copy.deepcopy(containers)
+    for index in serving:
+        if "startupProbe" not in out[index]:
+            port = container_port(out[index])
+            out[index]["startupProbe"] = {**DEFAULT_STARTUP_PROBE, "tcpSocket": {"port": port}}
     return out
 
 

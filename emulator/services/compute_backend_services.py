@@ -1,11 +1,14 @@
 """Compute Engine global backend services, here with serverless NEG backends.
 
 The API fills in its defaults (HTTP, a 30 s timeout, UTILIZATION balancing, a CDN policy
-even with CDN off), checks every backend group exists, refuses health checks on serverless
-backends and CDN on internal schemes, and validates the CDN policy's TTLs against its cache
-mode. `update` (PUT) and `patch` need the current fingerprint; the scheme is fixed after
-creation. `securityPolicy` is output only in the body: it is attached with
-setSecurityPolicy. A backend service that a URL map uses cannot be deleted.
+even with CDN off), checks every backend group exists, refuses CDN on internal schemes, and
+validates the CDN policy's TTLs against its cache mode. A backend service whose backends are
+serverless NEGs (Cloud Run) refuses what serverless backends cannot have: health checks, a
+timeout other than the default (the request lasts as long as Cloud Run lets it) and a maximum
+utilization.
+`update` (PUT) and `patch` need the current fingerprint; the scheme is fixed after creation.
+`securityPolicy` is output only in the body: it is attached with setSecurityPolicy. A backend
+service that a URL map uses cannot be deleted.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ API = Api("compute", "v1")
 SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL_SELF_MANAGED", "INTERNAL_MANAGED")
 CDN_SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED")
 MAX_TTL = 31622400
+DEFAULT_TIMEOUT_S = 30
 KEPT = ("kind", "id", "creationTimestamp", "name", "selfLink", "securityPolicy", "edgeSecurityPolicy")
 CDN_ON_DEFAULTS: dict[str, Any] = {
     "cacheMode": "CACHE_ALL_STATIC",
@@ -71,14 +75,24 @@ def _cdn_policy(enabled: bool, given: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    out, paths = [], []
+    """The backends as stored and the groups they reference; serverless NEGs' limits checked."""
+    out, paths, serverless = [], [], False
     for i, backend in enumerate(body.get("backends", [])):
         field = f"resource.backends[{i}].group"
-        path, _ = lb.reference(call, backend.get("group"), field, "networkEndpointGroups")
+        path, group = lb.reference(call, backend.get("group"), field, "networkEndpointGroups")
         if path in paths:
             raise c.field_error(
                 field, backend.get("group"), "A group may appear only once among the backends."
             )
+        if group.get("networkEndpointType") == "SERVERLESS":
+            serverless = True
+            if "maxUtilization" in backend:
+                # Real answer quoted in terraform-google-modules/terraform-google-lb-http#110.
+                raise c.field_error(
+                    f"resource.backends[{i}].maxUtilization",
+                    backend["maxUtilization"],
+                    "Max utilization is not supported for Serverless network endpoint groups.",
+                )
         scaler = backend.get("capacityScaler", 1.0)
         if not (scaler == 0 or 0.1 <= scaler <= 1):
             raise c.field_error(
@@ -86,11 +100,23 @@ def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], l
             )
         paths.append(path)
         out.append({"balancingMode": "UTILIZATION", "capacityScaler": 1.0, **backend, "group": c.link(path)})
-    if out and body.get("healthChecks"):
+    if serverless and body.get("healthChecks"):
+        # Serverless NEGs take no health checks: hashicorp/terraform-provider-google#7433 made
+        # them optional because the API refuses them; https://cloud.google.com/load-balancing/docs/negs/serverless-neg-concepts
         raise c.field_error(
             "resource.healthChecks",
             body["healthChecks"],
             "A backend service with serverless network endpoint group backends cannot have a health check.",
+        )
+    if serverless and body.get("timeoutSec", DEFAULT_TIMEOUT_S) != DEFAULT_TIMEOUT_S:
+        # Only the default stands ("timeout has to be 30 seconds", backend service limitations of
+        # https://cloud.google.com/load-balancing/docs/negs/serverless-neg-concepts, as reported in
+        # ahmetb/cloud-run-faq#108), so a service read and written back whole still goes through;
+        # the real 400 for another value is quoted in terraform-google-modules/terraform-google-lb-http#358.
+        raise c.field_error(
+            "resource.timeoutSec",
+            body["timeoutSec"],
+            "Timeout sec is not supported for a backend service with Serverless network endpoint groups.",
         )
     return out, paths
 
@@ -105,10 +131,10 @@ def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict
     enabled = bool(body.get("enableCDN", False))
     if enabled and scheme not in CDN_SCHEMES:
         raise c.field_error("resource.enableCDN", True, f"Cloud CDN is not available with scheme {scheme}.")
-    timeout = body.get("timeoutSec", 30)
+    backends, refs = _backends(call, body)
+    timeout = body.get("timeoutSec", DEFAULT_TIMEOUT_S)
     if not 1 <= timeout <= 2147483647:
         raise c.field_error("resource.timeoutSec", timeout, "Must be at least 1.")
-    backends, refs = _backends(call, body)
     service = {
         "protocol": "HTTP",
         "portName": "http",

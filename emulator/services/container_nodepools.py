@@ -144,6 +144,8 @@ def set_size(call: Call) -> Reply:
     count = (call.body or {}).get("nodeCount")
     if count is None or int(count) < 0:
         raise invalid('Required field "node_count" must be zero or more.', field="node_count")
+    # nodeCount is per zone too ("the desired node count for the pool" in each of its zones,
+    # as `gcloud container clusters resize --num-nodes` documents).
     total = int(count) * len(current.get("locations") or [None])
     return _start(
         call,

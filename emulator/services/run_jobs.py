@@ -74,7 +74,7 @@ def _desired(call: Call, body: dict[str, Any], project_id: str, number: str, loc
         raise invalid("template.template is required.", field="job.template.template")
     check_metadata(execution, "job.template")
     check_containers(call, task.get("containers") or [], "job.template.template", number)
-    task["containers"] = [container_defaults(c, serving=False) for c in task["containers"]]
+    task["containers"] = [container_defaults(c) for c in task["containers"]]
     task.setdefault("maxRetries", 3)
     task.setdefault("timeout", "600s")
     task.setdefault("serviceAccount", _iam_accounts.default_compute_account(number))

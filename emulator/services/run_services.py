@@ -17,7 +17,7 @@ import string
 import uuid
 from typing import Any
 
-from emulator import standard
+from emulator import iam, org_policies, standard
 from emulator.effects import Effect
 from emulator.errors import already_exists, invalid
 from emulator.registry import Api, Call, Reply
@@ -36,12 +36,15 @@ from emulator.services._run import (
     create_target,
     created,
     delete_target,
+    fetch,
     get_child,
     get_one,
     list_children,
     list_in,
+    name_of,
     new_etag,
     next_generation,
+    revision_containers,
     start_delete,
     start_operation,
     update_target,
@@ -84,13 +87,17 @@ LATEST = [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}]
 
 
 def template_defaults(template: dict[str, Any], project_number: str) -> dict[str, Any]:
-    """The revision template as the API stores it: every default it fills in, filled in."""
+    """The revision template as the API stores it: every default it fills in, filled in.
+
+    As recorded (kcc-golden run/v1beta1/runservice, every case): the timeout (300s), the default
+    compute service account, the concurrency (80) and the GEN2 execution environment are
+    filled in; `scaling` is not (runserviceprobes sends none and gets none back).
+    """
     out = copy.deepcopy(template)
-    out["containers"] = [container_defaults(c, serving=True) for c in out.get("containers") or []]
-    scaling = out.setdefault("scaling", {})
-    scaling.setdefault("maxInstanceCount", 100)
+    out["containers"] = [container_defaults(c) for c in out.get("containers") or []]
     out.setdefault("timeout", "300s")
     out.setdefault("serviceAccount", _iam_accounts.default_compute_account(project_number))
+    out.setdefault("executionEnvironment", "EXECUTION_ENVIRONMENT_GEN2")
     cpu = cpu_count(str(out["containers"][0]["resources"]["limits"]["cpu"])) if out["containers"] else 1.0
     if not out.get("maxInstanceRequestConcurrency"):
         out["maxInstanceRequestConcurrency"] = 80 if cpu >= 1 else 1
@@ -113,8 +120,8 @@ def _desired(call: Call, body: dict[str, Any], project_id: str, number: str, loc
     template = template_defaults(template, number)
     check_service_account(call, template.get("serviceAccount"), "service.template")
     check_vpc_access(call, template, project_id, location, "service.template")
-    scaling = template["scaling"]
-    if scaling.get("minInstanceCount", 0) > scaling["maxInstanceCount"]:
+    scaling = template.get("scaling") or {}
+    if scaling.get("minInstanceCount", 0) > scaling.get("maxInstanceCount", 100):
         raise invalid(
             "min_instance_count must be less than or equal to max_instance_count.",
             field="service.template.scaling.min_instance_count",
@@ -174,9 +181,10 @@ def _new_revision(call: Call, service: dict[str, Any], now: str) -> dict[str, An
                 k: template.get(k)
                 for k in (
                     "scaling", "vpcAccess", "maxInstanceRequestConcurrency", "timeout", "serviceAccount",
-                    "containers", "volumes", "executionEnvironment", "encryptionKey", "sessionAffinity",
+                    "volumes", "executionEnvironment", "encryptionKey", "sessionAffinity",
                 )
             },
+            "containers": revision_containers(template.get("containers") or []),
             "reconciling": True,
             "conditions": [condition("Ready", "CONDITION_RECONCILING", now)],
             "observedGeneration": "1",
@@ -318,3 +326,45 @@ def get_revision(call: Call) -> dict[str, Any]:
 @API.handles("run.projects.locations.services.revisions.list")
 def list_revisions(call: Call) -> dict[str, Any]:
     return list_children(call, SERVICE, REVISION, "services", "revisions", "run.revisions.list", "name")
+
+
+# IAM: who may invoke the service. Private by default: the policy starts empty
+# (https://cloud.google.com/run/docs/authenticating/public). A policy naming allUsers is
+# refused where domain restricted sharing is enforced (see emulator/org_policies.py).
+
+
+def _iam_target(call: Call, permission: str) -> tuple[str, str]:
+    """(project id, canonical service name) of an existing service."""
+    shown = call.param("resource")
+    project_id, _, _, name = name_of(call, shown, "services", permission)
+    fetch(call, SERVICE, name, shown)
+    return project_id, name
+
+
+@API.handles("run.projects.locations.services.getIamPolicy")
+def get_iam_policy(call: Call) -> dict[str, Any]:
+    requested = call.query.get("options.requestedPolicyVersion")
+    if requested not in (None, 0, 1, 3, "0", "1", "3"):
+        raise invalid(
+            f"Invalid requested policy version {requested}; valid values are 0, 1 and 3.",
+            field="options.requested_policy_version",
+        )
+    _, name = _iam_target(call, "run.services.getIamPolicy")
+    return iam.get_policy(call.ctx.store, name)
+
+
+@API.handles("run.projects.locations.services.setIamPolicy")
+def set_iam_policy(call: Call) -> dict[str, Any]:
+    project_id, name = _iam_target(call, "run.services.setIamPolicy")
+    policy = (call.body or {}).get("policy")
+    if policy is None:
+        raise invalid("The request must contain a policy.", field="policy")
+    org_policies.check_members(call.ctx.store, project_id, policy)
+    return iam.set_policy(call.ctx.store, name, policy)
+
+
+@API.handles("run.projects.locations.services.testIamPermissions")
+def test_iam_permissions(call: Call) -> dict[str, Any]:
+    _iam_target(call, "run.services.getIamPolicy")
+    permissions = (call.body or {}).get("permissions") or []
+    return {"permissions": permissions} if permissions else {}

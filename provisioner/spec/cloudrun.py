@@ -50,6 +50,12 @@ class RunServiceSpec(StrictModel):
     ingress: Literal["all", "internal", "internal-and-cloud-load-balancing"] = (
         "internal-and-cloud-load-balancing"
     )
+    public: bool = False
+    """Anyone may invoke it (``roles/run.invoker`` for ``allUsers``). Cloud Run services are
+    private by default, and the load balancer forwards browser requests without identity
+    tokens: a service behind it must be public, with ingress
+    ``internal-and-cloud-load-balancing`` so the load balancer and Cloud Armor stay the only
+    way in from the internet."""
     vpc_egress: Literal["private-ranges-only", "all-traffic"] | None = "private-ranges-only"
     """Through the VPC connector; None means no VPC access at all."""
     port: int = Field(default=8080, ge=1, le=65535)
@@ -106,6 +112,12 @@ class RunServiceSpec(StrictModel):
                 ("concurrency",),
                 f"concurrency {self.concurrency} needs at least 1 cpu; with cpu {self.cpu} only"
                 " concurrency 1 is allowed",
+            )
+        if self.public and self.ingress == "all":
+            problems.add(
+                ("ingress",),
+                "ingress 'all' with public: true lets anyone call the service's own run.app URL,"
+                " around the load balancer and Cloud Armor; use ingress internal-and-cloud-load-balancing",
             )
         if self.cpu_count < 1 and self.cpu_always_allocated:
             problems.add(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .gke import is_zone
 from .rules import Path, ViolationCollector
 from .storage import bucket_name_problem
 
@@ -31,6 +33,7 @@ def check_environment(spec: EnvSpec) -> ViolationCollector:
         _lb_routes,
         _connector_name,
         _names_without_labels,
+        _gke_locations,
     ):
         check(spec, problems)
     return problems
@@ -148,6 +151,16 @@ def _lb_routes(spec: EnvSpec, problems: ViolationCollector) -> None:
                 ("lb", "routes", name, "service"),
                 f"service {route.service!r} is not defined in run.services; valid services: {valid}",
             )
+    behind = sorted({getattr(routes, n).service for n in ("websocket", "api", "static")})
+    for key in behind:
+        service = spec.run.services.get(key)
+        if service is not None and not service.public:
+            problems.add(
+                ("run", "services", key, "public"),
+                f"service {key!r} is behind the load balancer but not public: the load balancer"
+                " forwards requests without identity tokens, so Cloud Run would refuse them with 403;"
+                " set public: true",
+            )
 
 
 def _connector_name(spec: EnvSpec, problems: ViolationCollector) -> None:
@@ -184,3 +197,42 @@ def _names_without_labels(spec: EnvSpec, problems: ViolationCollector) -> None:
                 f" provisioner tells its own apart by that prefix; rename it (e.g. {prefix + name!r}),"
                 " or leave the key out for the default name",
             )
+
+
+def _gke_locations(spec: EnvSpec, problems: ViolationCollector) -> None:
+    """The cluster sits on the environment's subnet, so it and its pools are in its region."""
+    region = spec.region
+    location = spec.gke.location
+    if (
+        location is not None
+        and location != region
+        and not (is_zone(location) and location.rsplit("-", 1)[0] == region)
+    ):
+        problems.add(
+            ("gke", "location"),
+            f"location {location!r} is neither the region {region!r} (a regional cluster) nor one of"
+            f" its zones (a zonal cluster, e.g. '{region}-a'); the cluster uses the subnet in {region}",
+        )
+    for key, pool in spec.gke.node_pools.items():
+        for i, zone in enumerate(pool.node_locations or ()):
+            if not is_zone(zone) or zone.rsplit("-", 1)[0] != region:
+                problems.add(
+                    ("gke", "node_pools", key, "node_locations", i),
+                    f"{zone!r} is not a zone of {region!r}; a pool's nodes are in its cluster's region"
+                    f" (e.g. '{region}-a')",
+                )
+
+
+def across_environments(specs: Sequence[EnvSpec]) -> list[str]:
+    """Warnings about what environments validated together claim between them: the billing
+    account's GKE free-tier credit covers one zonal or Autopilot cluster. Only warnings, since
+    environments may be billed to different accounts, which the specs do not say."""
+    claims = [spec.env for spec in specs if spec.gke.free_tier_credit]
+    if len(claims) < 2:
+        return []
+    names = f"{', '.join(claims[:-1])} and {claims[-1]} {'both' if len(claims) == 2 else 'all'}"
+    return [
+        f"warning: {names} claim the GKE free-tier credit (gke.free_tier_credit),"
+        " which covers one zonal or Autopilot cluster per billing account: unless they are billed"
+        " to different accounts, `cost` counts the credit more than once; keep it on one of them"
+    ]

@@ -38,9 +38,25 @@ class LbRouteSpec(StrictModel):
     """URL-map path patterns, e.g. ``/api/*``."""
     service: str
     """Key of a service in ``run.services``."""
-    timeout_seconds: int = Field(default=30, ge=1, le=86400)
-    """Backend timeout; for websockets it is the longest a connection may stay open."""
+    timeout_seconds: int | None = None
+    """Refused when set. The routes reach Cloud Run through serverless NEGs, whose backend
+    services keep the API's default timeout (Compute answers 400 "Timeout sec is not supported
+    for a backend service with Serverless network endpoint groups" to any other): how long a
+    request, or an open websocket, may last is the Cloud Run service's own
+    ``run.services.<key>.timeout_seconds``."""
     cdn: CdnSpec | None = None
+
+    @field_validator("timeout_seconds")
+    @classmethod
+    def _no_backend_timeout(cls, value: int | None) -> int | None:
+        if value is not None:
+            raise ValueError(
+                f"timeout_seconds ({value}) cannot be honoured: a backend service in front of Cloud"
+                " Run (a serverless NEG) takes no timeout of its own; remove it and set"
+                " timeout_seconds on the route's service under run.services instead (at most 3600 s,"
+                " long enough for a websocket)"
+            )
+        return value
 
     @field_validator("paths")
     @classmethod

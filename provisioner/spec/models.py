@@ -11,6 +11,7 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from .base import DeletionPolicy, Labels, StrictModel
+from .budget import BudgetSpec
 from .cloudrun import RunServiceSpec, RunSpec, SecretEnvRef
 from .crosschecks import check_environment
 from .drift_job import DriftJobSpec
@@ -32,7 +33,15 @@ from .network import (
     VpcConnectorSpec,
 )
 from .secrets import SecretsSpec
-from .sql import MaintenanceWindowSpec, SqlBackupSpec, SqlDatabaseSpec, SqlDiskSpec, SqlSpec, SqlUserSpec
+from .sql import (
+    MaintenanceWindowSpec,
+    QueryInsightsSpec,
+    SqlBackupSpec,
+    SqlDatabaseSpec,
+    SqlDiskSpec,
+    SqlSpec,
+    SqlUserSpec,
+)
 from .storage import BucketSpec, LifecycleRule, StorageSpec
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
@@ -62,6 +71,8 @@ class EnvSpec(ResolvedNames, StrictModel):
     lb: LoadBalancerSpec
     monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec)
     drift_job: DriftJobSpec
+    budget: BudgetSpec | None = None
+    """The monthly list-price budget of the environment's baseline; None: no budget to hold to."""
     ignore: list[IgnoreRuleSpec] = Field(default_factory=list)
     """Fields of existing resources left to someone else; an environment's rules add to the base's."""
 
@@ -117,6 +128,7 @@ __all__ = [
     "ArmorSpec",
     "AutoscalingSpec",
     "BucketSpec",
+    "BudgetSpec",
     "CdnSpec",
     "CustomMetricSpec",
     "DeletionPolicy",
@@ -139,6 +151,7 @@ __all__ = [
     "NetworkSpec",
     "NodePoolSpec",
     "PrivateServiceAccessSpec",
+    "QueryInsightsSpec",
     "RateLimitSpec",
     "RouterSpec",
     "RunServiceSpec",

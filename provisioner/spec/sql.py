@@ -44,6 +44,20 @@ class SqlBackupSpec(StrictModel):
         return value
 
 
+class QueryInsightsSpec(StrictModel):
+    """Cloud SQL Query Insights: which queries load the instance, with their plans. Free for the
+    Enterprise edition (https://cloud.google.com/sql/docs/postgres/using-query-insights); the
+    CPU alert's runbook sends on-call to it."""
+
+    enabled: bool = True
+    query_string_length: int = Field(default=1024, ge=256, le=4500)
+    """Characters of each query kept; longer queries are cut."""
+    record_application_tags: bool = False
+    """Keep the tags applications add to queries (sqlcommenter)."""
+    record_client_address: bool = False
+    """Keep the client IP of each query; inside the VPC that is a connector or node address."""
+
+
 class MaintenanceWindowSpec(StrictModel):
     day: Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"] = "SUN"
     hour: int = Field(default=4, ge=0, le=23)
@@ -116,6 +130,7 @@ class SqlSpec(StrictModel):
     database_flags: dict[str, str] = Field(default_factory=dict)
     """Values are strings, as the API takes them; applied at restart."""
     maintenance_window: MaintenanceWindowSpec = Field(default_factory=MaintenanceWindowSpec)
+    query_insights: QueryInsightsSpec = Field(default_factory=QueryInsightsSpec)
     database: SqlDatabaseSpec
     user: SqlUserSpec
     labels: Labels = Field(default_factory=dict)

@@ -89,7 +89,11 @@ def test_a_refused_read_names_what_it_could_not_read_and_writes_nothing(emulator
     plan = cli("plan", "--env", "dev")
 
     assert plan.code == 1
-    assert plan.err.strip().splitlines()[-1].startswith(
-        "error: could not read the live sql.instance (sqladmin.googleapis.com) resources: HTTP 403"
+    assert (
+        plan.err.strip()
+        .splitlines()[-1]
+        .startswith(
+            "error: could not read the live sql.instance (sqladmin.googleapis.com) resources: HTTP 403"
+        )
     )
     assert not [r for r in emulator.requests() if r.is_write]

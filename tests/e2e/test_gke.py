@@ -17,7 +17,7 @@ from google.cloud import container_v1
 from tests.e2e.conftest import SPECS
 
 PROJECT = "digitwin-live-dev"
-CLUSTER = f"projects/{PROJECT}/locations/us-central1/clusters/digitwin-dev-gke"
+CLUSTER = f"projects/{PROJECT}/locations/us-central1-a/clusters/digitwin-dev-gke"
 POOL_METHODS = "container.projects.locations.clusters.nodePools."
 #: The GKE resources and what they stand on (network, subnet, node service account) only.
 GKE = ("--target", "gke.node_pool", "--target", "gke.cluster")
@@ -90,7 +90,7 @@ def test_autoscaling_drift_is_put_back_through_set_autoscaling(emulator, cli):
 
     assert planned.code == 2
     (change,) = json.loads(planned.out)["changes"]
-    assert change["address"] == "gke.node_pool/us-central1/digitwin-dev-gke/tts-gpu-pool"
+    assert change["address"] == "gke.node_pool/us-central1-a/digitwin-dev-gke/tts-gpu-pool"
     assert change["action"] == "update"
     assert [(f["path"], f["before"], f["after"]) for f in change["fields"]] == [
         ("autoscaling.totalMaxNodeCount", 9, 2)
@@ -107,11 +107,7 @@ def test_a_machine_type_change_replaces_the_pool_before_removing_the_old_one(emu
     old = _pool(gke, "general-pool").name
     bigger = _specs(
         tmp_path,
-        {
-            "dev.yaml": lambda t: t.replace(
-                "    general-pool:\n", "    general-pool:\n      machine_type: e2-standard-8\n"
-            )
-        },
+        {"dev.yaml": lambda t: t.replace("machine_type: e2-medium", "machine_type: e2-standard-8", 1)},
     )
     emulator.clear_requests()
 
@@ -121,7 +117,7 @@ def test_a_machine_type_change_replaces_the_pool_before_removing_the_old_one(emu
 
     assert planned.code == 2
     (change,) = json.loads(planned.out)["changes"]
-    assert change["address"] == "gke.node_pool/us-central1/digitwin-dev-gke/general-pool"
+    assert change["address"] == "gke.node_pool/us-central1-a/digitwin-dev-gke/general-pool"
     assert change["action"] == "replace" and not change["blocked"]
     assert "config.machineType" in change["reason"] and "beside" in change["reason"]
     assert "replace: config.machineType" in shown.out
@@ -177,14 +173,74 @@ def test_an_autopilot_cluster_converges_without_pools_of_ours(emulator, cli, tmp
         tmp_path,
         {
             "base.yaml": lambda t: _without_node_pools(t).replace("autopilot: false", "autopilot: true"),
-            "dev.yaml": lambda t: _without_node_pools(t).replace("gke:\n", ""),
+            # Autopilot clusters are regional: dev's zonal cluster goes with its pools.
+            "dev.yaml": lambda t: re.sub(r"^gke:\n(?:(?:  .*)?\n)*", "", t, flags=re.MULTILINE),
         },
     )
 
     applied = cli("apply", "--env", "dev", "--specs", specs, *GKE, "--auto-approve")
 
     assert applied.code == 0, applied.out + applied.err
-    live = _gke(emulator).get_cluster(name=CLUSTER)
+    live = _gke(emulator).get_cluster(name=CLUSTER.replace("/us-central1-a/", "/us-central1/"))
     assert live.autopilot.enabled and not live.node_pools
     assert live.workload_identity_config.workload_pool == f"{PROJECT}.svc.id.goog"
     assert cli("plan", "--env", "dev", "--specs", specs, *GKE, "--detailed-exitcode").code == 0
+
+
+def test_every_pool_starts_at_its_minimum_in_all_its_zones_together(emulator, cli):
+    # GKE counts initialNodeCount per zone: the provisioner sends the minimum shared over the
+    # pool's zones, so dev's zonal pools and prod's three-zone and one-zone pools all start at
+    # exactly their spec minimum.
+    gke = _gke(emulator)
+    starts = {
+        "dev": (CLUSTER, {"general-pool": (1, 1), "tts-gpu-pool": (0, 1), "lipsync-gpu-pool": (0, 1)}),
+        "prod": (
+            "projects/digitwin-live-prod/locations/us-central1/clusters/digitwin-prod-gke",
+            {"general-pool": (1, 3), "tts-gpu-pool": (1, 1), "lipsync-gpu-pool": (1, 1)},
+        ),
+    }
+    for env, (cluster, pools) in starts.items():
+        assert cli("apply", "--env", env, *GKE, "--auto-approve").code == 0
+
+        live = gke.get_cluster(name=cluster)
+        by_key = {p.config.resource_labels["digitwin-node-pool"]: p for p in live.node_pools}
+        assert {key: (p.initial_node_count, len(p.locations)) for key, p in by_key.items()} == pools
+        minimums = {key: p.autoscaling.total_min_node_count for key, p in by_key.items()}
+        assert all(count * zones == minimums[key] for key, (count, zones) in pools.items())
+        assert live.current_node_count == sum(minimums.values())
+
+
+def test_an_existing_regional_dev_cluster_gives_way_to_the_zonal_one_with_prune(emulator, cli, tmp_path):
+    # Dev as it was before its cluster became zonal: regional, one general node a zone.
+    regional = _specs(
+        tmp_path,
+        {
+            "dev.yaml": lambda t: (
+                t.replace("  location: us-central1-a        # offers T4 GPUs\n", "")
+                .replace("  free_tier_credit: true\n", "")
+                .replace(
+                    "{min_nodes: 1, max_nodes: 2}\n    tts-gpu-pool",
+                    "{min_nodes: 3, max_nodes: 3}\n    tts-gpu-pool",
+                )
+            )
+        },
+    )
+    assert cli("apply", "--env", "dev", "--specs", regional, *GKE, "--auto-approve").code == 0
+    gke = _gke(emulator)
+    old = CLUSTER.replace("/us-central1-a/", "/us-central1/")
+    assert gke.get_cluster(name=old).current_node_count == 3
+
+    # Without --allow-destroy the old cluster is held back, and the plan says so.
+    held = cli("plan", "--env", "dev", *GKE, "--prune")
+    assert re.search(r"- gke\.cluster/us-central1/digitwin-dev-gke .*\n(?:.*\n)*?\s+held back: ", held.out)
+
+    # Both clusters want the same control-plane range, so the new one can only be made once the
+    # old one is gone: the first pruning apply removes it (and makes the new one if the old was
+    # already gone by then); a second makes whatever is left.
+    cli("apply", "--env", "dev", *GKE, "--prune", "--allow-destroy", "--auto-approve")
+    assert cli("apply", "--env", "dev", *GKE, "--prune", "--allow-destroy", "--auto-approve").code == 0
+
+    clusters = gke.list_clusters(parent=f"projects/{PROJECT}/locations/-").clusters
+    assert [(c.name, c.location) for c in clusters] == [("digitwin-dev-gke", "us-central1-a")]
+    assert gke.get_cluster(name=CLUSTER).current_node_count == 1
+    assert cli("plan", "--env", "dev", *GKE, "--prune", "--detailed-exitcode").code == 0

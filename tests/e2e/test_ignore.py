@@ -20,8 +20,8 @@ from google.cloud import container_v1, run_v2, storage
 from tests.e2e.conftest import SPECS
 
 PROJECT = "digitwin-live-dev"
-CLUSTER = f"projects/{PROJECT}/locations/us-central1/clusters/digitwin-dev-gke"
-TTS_POOL = "gke.node_pool/us-central1/digitwin-dev-gke/tts-gpu-pool"
+CLUSTER = f"projects/{PROJECT}/locations/us-central1-a/clusters/digitwin-dev-gke"
+TTS_POOL = "gke.node_pool/us-central1-a/digitwin-dev-gke/tts-gpu-pool"
 GKE = ("--target", "gke.node_pool", "--target", "gke.cluster")
 DOCUMENTS = "digitwin-live-dev-documents"
 GATEWAY = f"projects/{PROJECT}/locations/us-central1/services/digitwin-dev-api-gateway"

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+import requests
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from emulator import FaultRule
 from tests.e2e.conftest import SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,3 +167,98 @@ def test_a_lock_left_by_a_killed_process_on_this_machine_is_taken_over(emulator,
 
     assert applied.code == 0, applied.err
     assert not _lock_exists(emulator)
+
+
+def _applies_started_together(emulator, *extras: tuple[str, ...]) -> list[tuple[str, str, int]]:
+    env = {**os.environ, "PROVISIONER_ENDPOINT": emulator.url}
+    base = [
+        sys.executable,
+        "-m",
+        "provisioner",
+        "apply",
+        "--env",
+        "dev",
+        "--auto-approve",
+        "--specs",
+        str(SPECS),
+    ]
+    procs = [
+        subprocess.Popen(
+            [*base, *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for extra in extras
+    ]
+    return [(*p.communicate(timeout=600), p.returncode) for p in procs]
+
+
+LOCK_OBJECT = "/b/digitwin-live-dev-provisioner-state/o"
+CREATE_VERBS = ("insert", "create", "addVersion")
+
+
+def _made(record) -> tuple[str, ...]:
+    """What a successful create made: its collection, query (but the requestId) and name or key."""
+    query = "&".join(sorted(p for p in record.query.split("&") if not p.startswith(("requestId=", "alt="))))
+    body = record.body if isinstance(record.body, dict) else {}
+    labels = body.get("userLabels") or body.get("labels")
+    key = labels.get("digitwin-key") if isinstance(labels, dict) else None
+    return (
+        record.method_id,
+        record.path,
+        query,
+        str(body.get("name") or body.get("accountId") or body.get("type") or key or ""),
+    )
+
+
+@pytest.mark.parametrize("faults", [False, True], ids=["clean", "with-faults"])
+def test_three_first_applies_started_together_one_writes_and_one_copy_of_everything(emulator, cli, faults):
+    emulator.faults.configure(latency_ms=20)
+    if faults:
+        # Transient refusals anywhere, and the lock's bucket, the lock and every server-named
+        # monitoring create acting once before losing its answer.
+        emulator.faults.configure(error_rate=0.05, seed=3)
+        for method in (
+            "storage.buckets.insert",
+            "storage.objects.insert",
+            "monitoring.projects.alertPolicies.create",
+            "monitoring.projects.notificationChannels.create",
+            "monitoring.projects.dashboards.create",
+        ):
+            emulator.faults.add_rule(FaultRule(method, 503, times=1, after_acting=True))
+
+    results = _applies_started_together(emulator, (), (), ("--lock-timeout", "600"))
+
+    assert sorted(code for *_, code in results) == [0, 1, 1], results
+    for out, err, code in results:
+        if code == 0:
+            assert "Apply complete" in out and "0 failed, 0 skipped" in out, out + err
+            continue
+        # It met the lock and named its holder, or (waiting with --lock-timeout) took it once
+        # the writer was done and found what it had planned already there.
+        assert ("holds the lock" in err and "force-unlock" in err) or "plan shown is stale" in err, err
+        began = re.findall(r": (?:create|update|replace|delete|abandon) started$", err, re.MULTILINE)
+        assert not began and "Apply complete" not in out, "it began no change"
+    writes = [r for r in emulator.requests() if r.is_write]
+    log = [r for r in writes if 200 <= r.status < 300]
+
+    def lock_machinery(r) -> bool:
+        return LOCK_OBJECT in r.path or (r.method_id == "storage.buckets.insert" and r.body["name"] == BUCKET)
+
+    # The lock's bucket, then the lock, then anything else (a lost answer is logged as the 503
+    # the client got, so the order is read from every write sent, whatever it was answered).
+    home = next(i for i, r in enumerate(writes) if lock_machinery(r) and LOCK_OBJECT not in r.path)
+    lock = next(i for i, r in enumerate(writes) if LOCK_OBJECT in r.path and i > home)
+    other = next(i for i, r in enumerate(writes) if 200 <= r.status < 300 and not lock_machinery(r))
+    assert home < lock < other, (home, lock, other)
+    if not faults:
+        assert (log[0].method_id, log[0].body["name"]) == ("storage.buckets.insert", BUCKET)
+    made = Counter(_made(r) for r in log if r.method_id.rsplit(".", 1)[-1] in CREATE_VERBS)
+    twice = {key: n for key, n in made.items() if n > 1 and LOCK_OBJECT not in key[1]}
+    assert not twice, twice
+    emulator.faults.clear()  # the reads below are the test's own
+    monitoring = emulator.url + "/v3/projects/digitwin-live-dev"
+    policies = requests.get(f"{monitoring}/alertPolicies", timeout=10).json()["alertPolicies"]
+    channels = requests.get(f"{monitoring}/notificationChannels", timeout=10).json()["notificationChannels"]
+    dashboards = requests.get(f"{emulator.url}/v1/projects/digitwin-live-dev/dashboards", timeout=10).json()
+    assert len(policies) == 4 and len(channels) == 1 and len(dashboards["dashboards"]) == 1
+    assert not _lock_exists(emulator), "every lock taken was released"
+    assert cli("plan", "--env", "dev", "--detailed-exitcode").code == 0, "converged, with no copy to prune"

@@ -146,7 +146,8 @@ def test_drift_only_creates_and_deletes_nothing(emulator, cli):
     run = cli("apply", "--env", "dev", "--auto-approve", "--drift-only")
 
     assert run.code == 0
-    assert "drifted, 1 resource(s) drifted" in run.out
+    # the service, and the invoker grant that went with it
+    assert "drifted, 2 resource(s) drifted" in run.out
     assert "a reviewed apply must create it" in run.out
     writes = sorted(r.path for r in emulator.requests() if r.is_write)
     # The report (JSON and Markdown) and the metric point, nothing else.
@@ -281,3 +282,49 @@ def test_a_drift_run_whose_report_cannot_be_written_fails_in_one_line(emulator, 
     assert run.code == 1
     said = [line for line in (run.out + run.err).splitlines() if "report could not be written" in line]
     assert len(said) == 1 and "HTTP 403" in said[0]
+
+
+def test_a_drift_run_on_a_converged_service_rolls_no_revision(emulator, cli):
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    revisions = {s: _revisions(emulator, s) for s in (WEBSOCKET, GATEWAY)}
+    emulator.clear_requests()
+
+    drift = cli("apply", "--env", "dev", "--auto-approve", "--drift-only")
+
+    assert drift.code == 0, drift.out + drift.err
+    assert "0 resource(s) drifted" in drift.out, drift.out
+    assert [r.path for r in emulator.requests() if r.is_write and r.path.startswith("/v2/")] == []
+    assert {s: _revisions(emulator, s) for s in (WEBSOCKET, GATEWAY)} == revisions
+
+
+def test_the_apis_default_startup_probe_and_port_name_show_no_change(emulator, cli):
+    """Cloud Run documents a default TCP startup probe (240 s, 240 s, 1, on the container port)
+    and the Terraform provider reads it back as set by the API: a live service carrying it, and
+    the `http1` port name, plans clean and a drift run leaves it alone."""
+    assert cli("apply", "--env", "dev", "--auto-approve").code == 0
+    services = _client(run_v2.ServicesClient, emulator)
+    service = services.get_service(name=WEBSOCKET)
+    container = service.template.containers[0]
+    port = container.ports[0].container_port
+    container.startup_probe = run_v2.Probe(
+        timeout_seconds=240,
+        period_seconds=240,
+        failure_threshold=1,
+        tcp_socket=run_v2.TCPSocketAction(port=port),
+    )
+    container.ports[0].name = "http1"
+    services.update_service(service=service).result()
+    revisions = _revisions(emulator, WEBSOCKET)
+
+    planned = cli("plan", "--env", "dev", "--detailed-exitcode")
+    assert planned.code == 0, planned.out
+    assert cli("apply", "--env", "dev", "--auto-approve", "--drift-only").code == 0
+    assert _revisions(emulator, WEBSOCKET) == revisions
+
+    # a probe that differs from the default is someone's change, and shows
+    service = services.get_service(name=WEBSOCKET)
+    service.template.containers[0].startup_probe.period_seconds = 10
+    service.template.containers[0].startup_probe.timeout_seconds = 1
+    services.update_service(service=service).result()
+    changed = cli("plan", "--env", "dev", "--detailed-exitcode")
+    assert changed.code == 2 and "template.containers" in changed.out

@@ -101,7 +101,7 @@ def test_secondary_range_moved_by_hand_forces_a_replacement_that_is_held_back(em
     assert planned.code == 2
     changes = {c["address"]: c for c in json.loads(planned.out)["changes"]}
     # The GKE cluster on the subnet cannot outlive it: it is replaced with it, and held back too.
-    cluster = changes.pop("gke.cluster/us-central1/digitwin-dev-gke")
+    cluster = changes.pop("gke.cluster/us-central1-a/digitwin-dev-gke")
     assert cluster["action"] == "replace" and "--allow-destroy" in cluster["blocked"]
     (change,) = changes.values()
     assert change["action"] == "replace"

@@ -157,13 +157,44 @@ def test_backend_service_defaults_references_and_fingerprint(compute: Any) -> No
     }
     assert status_of(compute.backendServices().insert(project=PROJECT, body=origin)) == (400, "invalid")
 
-    stale = {"timeoutSec": 3600, "fingerprint": "c3RhbGVzdGFsZQ=="}
+    stale = {"enableCDN": True, "fingerprint": "c3RhbGVzdGFsZQ=="}
     request = compute.backendServices().patch(project=PROJECT, backendService="api", body=stale)
     assert status_of(request) == (412, "conditionNotMet")
-    fresh = {"timeoutSec": 3600, "fingerprint": service["fingerprint"]}
+    fresh = {"enableCDN": True, "fingerprint": service["fingerprint"]}
     done(compute, compute.backendServices().patch(project=PROJECT, backendService="api", body=fresh))
     updated = compute.backendServices().get(project=PROJECT, backendService="api").execute()
-    assert updated["timeoutSec"] == 3600 and updated["fingerprint"] != service["fingerprint"]
+    assert updated["enableCDN"] and updated["fingerprint"] != service["fingerprint"]
+    # read whole, written back whole: nothing the API refuses comes back in the read
+    done(compute, compute.backendServices().update(project=PROJECT, backendService="api", body=updated))
+
+
+def test_serverless_backends_refuse_a_timeout_health_checks_and_max_utilization(compute: Any) -> None:
+    """Serverless NEG backends keep the default timeout (the request lasts as long as Cloud Run
+    lets it).
+
+    Real answers quoted in terraform-google-modules/terraform-google-lb-http#358 (timeoutSec)
+    and #110 (maxUtilization).
+    """
+    make_backend(compute)
+    for timeout in (3600, 120):
+        body = {"name": "ws", "backends": [{"group": NEG}], "timeoutSec": timeout}
+        assert _message(compute.backendServices().insert(project=PROJECT, body=body)) == (
+            f"Invalid value for field 'resource.timeoutSec': '{timeout}'. Timeout sec is not supported"
+            " for a backend service with Serverless network endpoint groups."
+        )
+    utilization = {"name": "ws", "backends": [{"group": NEG, "maxUtilization": 1.0}]}
+    assert _message(compute.backendServices().insert(project=PROJECT, body=utilization)) == (
+        "Invalid value for field 'resource.backends[0].maxUtilization': '1.0'. Max utilization is not"
+        " supported for Serverless network endpoint groups."
+    )
+    current = compute.backendServices().get(project=PROJECT, backendService="api").execute()
+    patch = {"timeoutSec": 3600, "fingerprint": current["fingerprint"]}
+    request = compute.backendServices().patch(project=PROJECT, backendService="api", body=patch)
+    assert status_of(request) == (400, "invalid")
+    # without backends there is nothing serverless about it: the timeout is the API's default
+    done(compute, compute.backendServices().insert(project=PROJECT, body={"name": "empty", "timeoutSec": 60}))
+    empty = compute.backendServices().get(project=PROJECT, backendService="empty").execute()
+    assert empty["timeoutSec"] == 60
 
 
 def _url_safe(fingerprint: str) -> str:

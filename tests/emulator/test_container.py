@@ -364,3 +364,35 @@ def test_the_subnet_of_a_cluster_cannot_be_deleted_until_the_cluster_is(emu: Emu
     gke.delete_cluster(name=CLUSTER)
     assert gke.list_clusters(parent=PARENT).clusters == []
     delete.execute()
+
+
+def test_node_counts_are_per_zone_as_gke_counts_them(gke: Any, emu: Emulator) -> None:
+    # A regional cluster's pool spans three zones: one initial node a zone is three nodes.
+    general = {
+        "name": "general",
+        "initial_node_count": 1,
+        "autoscaling": {"enabled": True, "total_min_node_count": 3, "total_max_node_count": 6},
+    }
+    gke.create_cluster(parent=PARENT, cluster=cluster(node_pools=[general]))
+    emu.advance_time(600)
+    regional = gke.get_cluster(name=CLUSTER)
+    assert len(regional.locations) == 3
+    assert regional.node_pools[0].initial_node_count == 1
+    assert regional.current_node_count == 3
+
+    # A pool in one zone: its initial count is its size.
+    one_zone = {
+        "name": "gpu",
+        "initial_node_count": 1,
+        "locations": [f"{REGION}-b"],
+        "config": {"machine_type": "n1-standard-4", "accelerators": T4},
+        "autoscaling": {"enabled": True, "total_min_node_count": 1, "total_max_node_count": 4},
+    }
+    gke.create_node_pool(parent=CLUSTER, node_pool=one_zone)
+    emu.advance_time(600)
+    assert gke.get_cluster(name=CLUSTER).current_node_count == 4
+
+    # setSize is per zone too: two a zone in the three-zone pool is six nodes.
+    gke.set_node_pool_size(request={"name": f"{CLUSTER}/nodePools/general", "node_count": 2})
+    emu.advance_time(600)
+    assert gke.get_cluster(name=CLUSTER).current_node_count == 7

@@ -48,9 +48,11 @@ def test_service_defaults_revisions_and_etags(emu, services, account):
     created = services.create_service(
         parent=PARENT, service_id="app", service=_service(service_account=account["email"])
     ).result()
-    assert created.template.scaling.max_instance_count == 100
+    # as recorded in kcc-golden run/v1beta1/runservice: no scaling, no ports filled in
+    assert "scaling" not in created.template
     assert created.template.containers[0].resources.limits == {"cpu": "1000m", "memory": "512Mi"}
-    assert created.template.containers[0].ports[0].container_port == 8080
+    assert not created.template.containers[0].ports
+    assert created.template.execution_environment == run_v2.ExecutionEnvironment.EXECUTION_ENVIRONMENT_GEN2
     assert created.observed_generation == created.generation == 1
     assert created.terminal_condition.state == run_v2.Condition.State.CONDITION_SUCCEEDED
     revision = created.latest_ready_revision.rsplit("/", 1)[1]

@@ -132,6 +132,8 @@ def test_stale_settings_version_is_refused(emu: Emulator) -> None:
         ({"backupConfiguration": {"enabled": True, "transactionLogRetentionDays": 9}}, "between 1 and 7"),
         ({"maintenanceWindow": {"day": 8, "hour": 3}}, "maintenanceWindow.day"),
         ({"ipConfiguration": {"privateNetwork": NETWORK}}, "does not exist"),
+        ({"insightsConfig": {"queryStringLength": 100}}, "queryStringLength"),
+        ({"insightsConfig": {"queryPlansPerMinute": 21}}, "queryPlansPerMinute"),
     ],
 )
 def test_invalid_settings_are_400(emu: Emulator, settings: dict[str, Any], needle: str) -> None:
@@ -322,3 +324,14 @@ def test_v1beta4_paths_reach_the_same_instances(emu: Emulator) -> None:
     assert "/sql/v1beta4/" in listed["items"][0]["selfLink"]
     filtered = beta.instances().list(project=PROJECT, filter="settings.tier:db-g1-small").execute()
     assert "items" not in filtered
+
+
+def test_query_insights_is_stored_as_cloud_sql_shows_it(emu: Emulator) -> None:
+    # kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-insightsconfig-qpm-default: the sampling rate
+    # and query length come back filled in; false switches are left out.
+    sql = _client(emu)
+    _create(emu, sql, insightsConfig={"queryInsightsEnabled": True, "recordClientAddress": False})
+
+    shown = sql.instances().get(project=PROJECT, instance="pg").execute()["settings"]["insightsConfig"]
+
+    assert shown == {"queryInsightsEnabled": True, "queryPlansPerMinute": 5, "queryStringLength": 1024}

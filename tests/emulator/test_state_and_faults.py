@@ -187,3 +187,60 @@ def test_a_clock_moved_forward_stays_forward_after_a_restart(tmp_path: Path) -> 
         assert second.clock.now() >= moved
     finally:
         second.close()
+
+
+def _insert_bucket(emu: Emulator, name: str) -> requests.Response:
+    return requests.post(f"{emu.base_url}/storage/v1/b?project={PROJECT}", json={"name": name}, timeout=5)
+
+
+def test_a_lost_answer_rule_acts_then_fails_the_answer(emu: Emulator) -> None:
+    requests.post(
+        f"{emu.base_url}/_emulator/faults",
+        json={"rules": [{"method": "storage.buckets.insert", "status": 503, "after_acting": True}]},
+        timeout=5,
+    )
+
+    first = _insert_bucket(emu, "digitwin-lost-answer")
+    again = _insert_bucket(emu, "digitwin-lost-answer")
+
+    assert first.status_code == 503 and first.json()["error"]["code"] == 503
+    assert again.status_code == 409, "the first insert took effect although it answered 503"
+    assert _client(emu).get_bucket("digitwin-lost-answer").name == "digitwin-lost-answer"
+    log = [(r.method_id, r.status) for r in emu.requests() if r.method_id == "storage.buckets.insert"]
+    assert log == [("storage.buckets.insert", 503), ("storage.buckets.insert", 409)]
+
+
+def test_a_lost_answer_is_not_spent_on_a_refused_write_and_can_drop_the_connection(emu: Emulator) -> None:
+    _client(emu).create_bucket("digitwin-taken")
+    emu.faults.add_rule(FaultRule("storage.buckets.insert", 0, times=1, after_acting=True))
+
+    refused = _insert_bucket(emu, "digitwin-taken")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        _insert_bucket(emu, "digitwin-dropped")
+
+    assert refused.status_code == 409, "a write that did nothing keeps its own answer"
+    assert _client(emu).lookup_bucket("digitwin-dropped") is not None
+    assert [r.status for r in emu.requests() if r.method_id == "storage.buckets.insert"][-2:] == [409, 0]
+
+
+def _run_lost_answers(seed: int) -> list[int]:
+    emu = Emulator(EmulatorConfig(projects=[PROJECT]))
+    emu.start()
+    try:
+        emu.faults.configure(lost_answer_rate=0.5, seed=seed)
+        statuses = []
+        for i in range(20):
+            try:
+                statuses.append(_insert_bucket(emu, f"digitwin-seeded-{i}").status_code)
+            except requests.exceptions.ConnectionError:
+                statuses.append(0)
+        assert len(list(_client(emu).list_buckets(prefix="digitwin-seeded-"))) == 20
+        return statuses
+    finally:
+        emu.close()
+
+
+def test_seeded_lost_answers_replay_identically_and_every_write_took_effect() -> None:
+    first = _run_lost_answers(11)
+    assert first == _run_lost_answers(11)
+    assert {0, 503, 200} <= set(first)

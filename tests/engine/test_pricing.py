@@ -79,3 +79,17 @@ def test_a_price_the_table_lacks_is_named_with_the_key_to_add_not_guessed(prices
         f"no price 'sql.enterprise.vcpu' for europe-west1 in {PRICE_TABLE};"
         " add it under prices.sql.enterprise.vcpu.usd.europe-west1"
     )
+
+
+def test_a_credit_comes_off_the_total_but_never_pays_out_more_than_its_charge(prices):
+    credit = _rate(prices, "gke.free_tier_credit")  # a month, per billing account
+    fee = _rate(prices, "gke.cluster_management") * prices.hours_per_month
+
+    covered = prices.credit("gke.free_tier_credit", "global", fee, "free-tier credit")
+    larger = prices.credit("gke.free_tier_credit", "global", 2 * credit, "free-tier credit")
+    nothing = prices.credit("gke.free_tier_credit", "global", 0.0, "free-tier credit")
+
+    assert fee < credit and covered.monthly == -fee  # a 730-hour month's fee is under the credit
+    assert larger.monthly == -credit
+    assert nothing.monthly == 0
+    assert covered.source == "https://cloud.google.com/kubernetes-engine/pricing"

@@ -17,7 +17,7 @@ from provisioner.spec import SpecError, load_env_spec
 
 from .conftest import line_of, override
 
-TTS_POOL = "gke.node_pool/us-central1/digitwin-dev-gke/tts-gpu-pool"
+TTS_POOL = "gke.node_pool/us-central1-a/digitwin-dev-gke/tts-gpu-pool"
 
 
 def _validate(capsys: pytest.CaptureFixture[str], specs: Path, *args: str) -> tuple[int, str, str]:

@@ -48,23 +48,30 @@ def test_cloud_run_scaling(loaded: dict[str, EnvSpec], env: str, minimum: int) -
 
 def test_cloud_sql_per_environment(loaded: dict[str, EnvSpec]) -> None:
     prod = loaded["prod"].sql
-    assert prod.tier == "db-custom-8-32768"
+    assert prod.tier == "db-custom-4-16384"
+    # Prod's availability promises: a standby in another zone, PITR, deletion protection.
     assert prod.availability == "REGIONAL"
     assert prod.backups.point_in_time_recovery is True
+    assert prod.backups.transaction_log_retention_days == 7
     assert prod.deletion_protection is True
     for env in ("dev", "staging"):
         sql = loaded[env].sql
         assert sql.availability == "ZONAL"
         assert sql.backups.point_in_time_recovery is False
         assert sql.deletion_protection is False
-    assert loaded["dev"].sql.tier == "db-custom-1-3840"
+    assert loaded["dev"].sql.tier == "db-f1-micro"
     assert loaded["staging"].sql.tier == "db-custom-2-7680"
+    # Backups: prod a month, staging a moderate two weeks, dev a week.
+    retention = {env: spec.sql.backups.retention_days for env, spec in loaded.items()}
+    assert retention == {"dev": 7, "staging": 14, "prod": 30}
     for spec in loaded.values():
         assert spec.sql.database_version == "POSTGRES_15"
         assert spec.sql.private_ip_only is True
-        assert spec.sql.backups.enabled and spec.sql.backups.retention_days == 30
+        assert spec.sql.backups.enabled
         assert spec.sql.kms_key == "database"
         assert spec.sql.user.password_secret == "digitwin-db-password"
+        # Every environment has the CPU alert, whose runbook sends on-call to Query Insights.
+        assert spec.sql.query_insights.enabled
 
 
 def test_gpu_node_pools(loaded: dict[str, EnvSpec]) -> None:
@@ -75,7 +82,9 @@ def test_gpu_node_pools(loaded: dict[str, EnvSpec]) -> None:
             assert pool.machine_type == "n1-standard-4"
             assert pool.accelerator is not None
             assert (pool.accelerator.type, pool.accelerator.count) == ("nvidia-tesla-t4", 1)
-            assert pool.spot is (env == "dev")
+            assert pool.spot is (env != "prod")
+            # Outside prod the GPU pools scale from zero; prod keeps one warm T4 per pool.
+            assert pool.autoscaling.min_nodes == (1 if env == "prod" else 0)
         assert "general-pool" in spec.gke.node_pools
     prod_tts = loaded["prod"].gke.node_pools["tts-gpu-pool"].autoscaling
     assert (prod_tts.min_nodes, prod_tts.max_nodes) == (1, 20)
@@ -83,7 +92,9 @@ def test_gpu_node_pools(loaded: dict[str, EnvSpec]) -> None:
         assert loaded[env].gke.node_pools["tts-gpu-pool"].autoscaling.max_nodes < 20
 
 
-def test_buckets_are_locked_down_and_retention_is_shorter_in_dev(loaded: dict[str, EnvSpec]) -> None:
+def test_buckets_are_locked_down_and_retention_shortens_from_prod_to_staging_to_dev(
+    loaded: dict[str, EnvSpec],
+) -> None:
     for spec in loaded.values():
         assert set(spec.storage.buckets) == {
             "voice-models",
@@ -109,8 +120,14 @@ def test_buckets_are_locked_down_and_retention_is_shorter_in_dev(loaded: dict[st
         rules = loaded[env].storage.buckets["voice-models"].lifecycle
         return next(r.days_since_noncurrent_time for r in rules if r.days_since_noncurrent_time)
 
-    assert (history_age("dev"), history_age("prod")) == (30, 365)
-    assert (noncurrent_days("dev"), noncurrent_days("prod")) == (7, 30)
+    def state_noncurrent_days(env: str) -> int:
+        rules = loaded[env].storage.state_bucket.lifecycle
+        return next(r.days_since_noncurrent_time for r in rules if r.days_since_noncurrent_time)
+
+    # Prod keeps data longest, staging a moderate while, dev briefly.
+    assert [history_age(env) for env in ENVS] == [30, 90, 365]
+    assert [noncurrent_days(env) for env in ENVS] == [7, 14, 30]
+    assert [state_noncurrent_days(env) for env in ENVS] == [7, 14, 30]
 
 
 def test_kms_keys_rotate_every_90_days(loaded: dict[str, EnvSpec]) -> None:
@@ -143,3 +160,18 @@ def test_labels_combine_env_labels_and_ownership(loaded: dict[str, EnvSpec]) -> 
     assert labels["managed-by"] == "digitwin-provisioner"
     assert labels["digitwin-env"] == "prod"
     assert labels["app"] == "digitwin" and labels["component"] == "db"
+
+
+def test_one_environment_claims_the_billing_account_s_gke_free_tier_credit(
+    loaded: dict[str, EnvSpec],
+) -> None:
+    # The credit covers one zonal or Autopilot cluster per billing account: dev's zonal cluster.
+    claims = [env for env, spec in loaded.items() if spec.gke.free_tier_credit]
+    assert claims == ["dev"]
+    assert loaded["dev"].gke_location == "us-central1-a"
+    assert {loaded[env].gke_location for env in ("staging", "prod")} == {"us-central1"}
+
+
+def test_budgets_are_declared_as_designed(loaded: dict[str, EnvSpec]) -> None:
+    budgets = {env: spec.budget.monthly_usd for env, spec in loaded.items() if spec.budget}
+    assert budgets == {"dev": 100, "staging": 400, "prod": 2000}

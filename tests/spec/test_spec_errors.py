@@ -91,12 +91,12 @@ def test_a_secret_value_cannot_be_written_inline(specs: Path) -> None:
 
 def test_error_in_a_value_inherited_from_base_names_base_yaml(specs: Path) -> None:
     base = specs / "base.yaml"
-    base.write_text(base.read_text().replace("retention_days: 30 ", "retention_days: thirty "))
+    base.write_text(base.read_text().replace('start_time: "03:00" ', "start_time: three "))
     for env in ("dev", "prod"):
         problem = only_problem(specs, env)
         assert problem.file == base
-        assert problem.line == line_of(base, "retention_days: thirty")
-        assert problem.field == "sql.backups.retention_days"
+        assert problem.line == line_of(base, "start_time: three")
+        assert problem.field == "sql.backups.start_time"
 
 
 def test_an_override_is_reported_where_it_is_written_not_in_base(specs: Path) -> None:
@@ -193,3 +193,55 @@ def test_misspelt_extends_is_caught_as_an_unknown_key(specs: Path) -> None:
     problems = {p.field: p for p in problems_of(specs, "dev")}
     assert "did you mean 'extends'?" in problems["extend"].message
     assert problems["extend"].line == line_of(env_file, "extend: base.yaml")
+
+
+def test_a_route_timeout_is_refused_and_names_the_cloud_run_timeout_that_governs_it(specs: Path) -> None:
+    """Serverless NEG backend services take no timeout: the spec cannot promise one."""
+    env_file = override(
+        specs,
+        "dev",
+        """
+        lb:
+          routes:
+            websocket:
+              timeout_seconds: 3600
+        """,
+    )
+    problem = only_problem(specs, "dev")
+    assert problem.line == line_of(env_file, "timeout_seconds")
+    assert problem.field == "lb.routes.websocket.timeout_seconds"
+    assert "cannot be honoured" in problem.message
+    assert "timeout_seconds on the route's service under run.services" in problem.message
+
+
+def test_a_service_behind_the_load_balancer_must_be_public(specs: Path) -> None:
+    env_file = override(
+        specs,
+        "dev",
+        """
+        run:
+          services:
+            api-gateway:
+              public: false
+        """,
+    )
+    problem = only_problem(specs, "dev")
+    assert problem.field == "run.services.api-gateway.public"
+    assert problem.line == line_of(env_file, "public")
+    assert "Cloud Run would refuse them with 403; set public: true" in problem.message
+
+
+def test_a_public_service_open_to_all_ingress_is_refused(specs: Path) -> None:
+    override(
+        specs,
+        "dev",
+        """
+        run:
+          services:
+            websocket-server:
+              ingress: all
+        """,
+    )
+    problem = only_problem(specs, "dev")
+    assert problem.field == "run.services.websocket-server.ingress"
+    assert "around the load balancer and Cloud Armor" in problem.message

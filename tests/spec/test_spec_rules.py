@@ -214,3 +214,59 @@ def test_an_environment_removes_an_inherited_entry_with_null(specs: Path) -> Non
     spec = load_env_spec(specs, "prod")
     assert set(spec.network.firewall_rules) == {"allow-health-checks", "allow-internal"}
     assert spec.vpc_name == "digitwin-prod-vpc"
+
+
+def test_a_pool_minimum_that_cannot_be_split_evenly_over_its_zones_is_refused_with_the_fixes(
+    specs: Path,
+) -> None:
+    # Staging's cluster is regional: a pool spans three zones and starts with the same number
+    # of nodes in each, so a total minimum of 1 would start the pool at 3 nodes.
+    env_file = override(
+        specs,
+        "staging",
+        "gke:\n  node_pools:\n    general-pool:\n      autoscaling: {min_nodes: 1, max_nodes: 2}\n",
+    )
+    problem = only_problem(specs, "staging")
+    assert problem.file == env_file
+    assert problem.field == "gke.node_pools.general-pool.autoscaling.min_nodes"
+    assert "min_nodes 1 is a total for the whole pool" in problem.message
+    assert "initialNodeCount is per zone" in problem.message
+    assert "would start at 3 nodes, above max_nodes 2" in problem.message
+    assert "make min_nodes a multiple of 3" in problem.message
+    assert "node_locations" in problem.message and "zonal" in problem.message
+
+    # One zone for the pool: it starts at exactly its minimum.
+    env_file.write_text(env_file.read_text() + "      node_locations: [us-central1-b]\n")
+    gke = load_env_spec(specs, "staging").gke
+    pool = gke.node_pools["general-pool"]
+    assert (gke.pool_zones(pool), gke.initial_node_count(pool)) == (1, 1)
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_every_shipped_pool_starts_at_its_minimum_and_never_above_its_maximum(env: str) -> None:
+    from .conftest import SHIPPED_SPECS
+
+    gke = load_env_spec(SHIPPED_SPECS, env).gke
+    for pool in gke.node_pools.values():
+        started = gke.initial_node_count(pool) * gke.pool_zones(pool)
+        assert started == pool.autoscaling.min_nodes <= pool.autoscaling.max_nodes
+
+
+def test_the_gke_free_tier_credit_is_refused_for_a_regional_cluster(specs: Path) -> None:
+    override(specs, "staging", "gke:\n  free_tier_credit: true\n")
+    problem = only_problem(specs, "staging")
+    assert problem.field == "gke.free_tier_credit"
+    assert "only to zonal and Autopilot clusters" in problem.message
+    assert "set location to a zone" in problem.message
+
+
+def test_the_cluster_and_its_pools_stay_in_the_environment_s_region(specs: Path) -> None:
+    override(specs, "dev", "gke:\n  location: europe-west1-b\n")
+    problem = only_problem(specs, "dev")
+    assert problem.field == "gke.location"
+    assert "neither the region 'us-central1'" in problem.message and "'us-central1-a'" in problem.message
+
+    override(specs, "prod", "gke:\n  node_pools:\n    tts-gpu-pool:\n      node_locations: [us-east1-b]\n")
+    problem = only_problem(specs, "prod")
+    assert problem.field == "gke.node_pools.tts-gpu-pool.node_locations[0]"
+    assert "'us-east1-b' is not a zone of 'us-central1'" in problem.message

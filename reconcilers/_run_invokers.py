@@ -1,0 +1,126 @@
+"""Who may invoke a Cloud Run service: the members of `roles/run.invoker` on it.
+
+Cloud Run services are private by default, and a global external load balancer forwards
+browser requests without identity tokens: a service behind it answers 403 unless it lets
+everyone invoke it. The spec says so per service (`public`), and public access is granted as
+`roles/run.invoker` for `allUsers` in the service's IAM policy rather than with the v2
+service's `invokerIamDisabled`: the grant is where reviewers and tools already look for who
+may call a service (`gcloud run services get-iam-policy`, policy analysers, the drift report),
+it works with every client library version that speaks v2, and an organisation that forbids
+public members (domain restricted sharing) refuses it openly instead of being bypassed. With
+ingress limited to internal traffic and Cloud Load Balancing, the load balancer and its Cloud
+Armor policy stay the only way in from the internet.
+
+The role is ours on our services: members someone else added to it show as drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from provisioner.errors import ApiError, ApiErrorException, classify
+from provisioner.kind import Kind
+from provisioner.operations import DoneOperation, Operation
+from provisioner.plan import FieldChange
+from provisioner.resource import LiveResource, Resource
+
+INVOKER = "roles/run.invoker"
+PUBLIC = "allUsers"
+#: The words of IAM's refusal under domain restricted sharing (400 FAILED_PRECONDITION).
+_NOT_PERMITTED = "do not belong to a permitted customer"
+
+
+def _client(ctx: Any) -> Any:
+    from google.cloud import run_v2
+
+    return ctx.clients.gapic("run", run_v2.ServicesClient)
+
+
+def invokers(policy: Any) -> list[str]:
+    """The unconditional members of the invoker role in a service's policy."""
+    return sorted(
+        {m for b in policy.bindings if b.role == INVOKER and not b.condition.expression for m in b.members}
+    )
+
+
+class RunInvokers(Kind):
+    """The members of `roles/run.invoker` on one service; `[]` keeps it private."""
+
+    kind = "run.invokers"
+    api = "run.googleapis.com"
+    grants_access = True
+    labels_path = None
+    no_charge = "IAM bindings are free"
+    unordered = ("members",)
+
+    def _full(self, name: str) -> str:
+        region, service = name.split("/")
+        return f"projects/{self.ctx.project}/locations/{region}/services/{service}"
+
+    def _policy(self, name: str) -> Any | None:
+        from google.iam.v1 import iam_policy_pb2
+
+        request = iam_policy_pb2.GetIamPolicyRequest(resource=self._full(name))
+        try:
+            return self.call(_client(self.ctx).get_iam_policy, request=request, retry=None)
+        except Exception as exc:
+            err = classify(exc)
+            if err is not None and err.not_found:
+                return None  # the service is not there (yet): nothing can be granted on it
+            raise
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        """One policy read per service, side by side: IAM policies have no list call."""
+        found = []
+        policies = self.map(lambda r: self._policy(r.name), list(desired))
+        for resource, policy in zip(desired, policies, strict=True):
+            if policy is not None:
+                body = {"members": invokers(policy)}
+                found.append(LiveResource(self.kind, resource.name, body, managed=True, version=policy.etag))
+        return found
+
+    def create(self, desired: Resource) -> Operation:
+        return self._write(desired.name, desired.body["members"])
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        return self._write(desired.name, desired.body["members"])
+
+    def delete(self, live: LiveResource) -> Operation:
+        if self._policy(live.name) is None:
+            return DoneOperation(f"service {live.name} is gone, and its policy with it")
+        return self._write(live.name, [])
+
+    def _write(self, name: str, members: list[str]) -> Operation:
+        """Read the service's policy, make the invoker role hold exactly `members`, write it back."""
+        from google.iam.v1 import iam_policy_pb2, policy_pb2
+
+        policy = self._policy(name)
+        if policy is None:
+            raise RuntimeError(f"Cloud Run service {name} does not exist; its invokers cannot be set")
+        kept = [b for b in policy.bindings if b.role != INVOKER or b.condition.expression]
+        del policy.bindings[:]
+        policy.bindings.extend(kept)
+        if members:
+            policy.bindings.append(policy_pb2.Binding(role=INVOKER, members=sorted(members)))
+        request = iam_policy_pb2.SetIamPolicyRequest(resource=self._full(name), policy=policy)
+        try:
+            self.call(_client(self.ctx).set_iam_policy, request=request, retry=None)
+        except Exception as exc:
+            err = classify(exc)
+            if err is not None and err.status == 400 and _NOT_PERMITTED in err.message and PUBLIC in members:
+                raise ApiErrorException(ApiError(400, "failedPrecondition", self._refused(name))) from exc
+            raise
+        return DoneOperation(f"set the invokers of {name}")
+
+    def _refused(self, name: str) -> str:
+        service = name.split("/")[1]
+        keys = [k for k in self.ctx.spec.run.services if self.ctx.spec.run_service_name(k) == service]
+        where = f"run.services.{keys[0]}.public" if keys else "public"
+        return (
+            f"the organisation policy iam.allowedPolicyMemberDomains (domain restricted sharing) refuses"
+            f" allUsers as invoker of Cloud Run service {service}, so the load balancer cannot reach it:"
+            f" exempt project {self.ctx.project} from that constraint (gcloud org-policies reset"
+            f" iam.allowedPolicyMemberDomains --project={self.ctx.project}, as an organisation policy"
+            f" administrator), or set {where}: false and serve it some other way"
+        )
