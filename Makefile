@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_STATE := .provisioner/demo
 
-.PHONY: install demo test lint bench conformance clean
+.PHONY: install demo test lint bench conformance golden mutation readme clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +35,22 @@ bench: $(STAMP)
 conformance: $(STAMP)
 	$(PY) -m conformance
 
+# Rewrite tests/golden/<kind>/<phase>/_http.log from what the provisioner sends now; review with git diff.
+golden: $(STAMP)
+	$(PY) -m tests.golden.record
+
+# Run the README's marked examples against the embedded emulator and rewrite their outputs.
+readme: $(STAMP)
+	$(PY) -m tests.readme_outputs --write
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check provisioner reconcilers
 
 clean:
-	rm -rf $(VENV) .provisioner .pytest_cache .ruff_cache
+	rm -rf $(VENV) .provisioner .pytest_cache .ruff_cache mutants
+
+# Mutation testing of the engine modules that decide what changes (minutes; not part of `make test`):
+# prints a score per module and the surviving mutants, writes tests/mutation/results.md.
+mutation: $(STAMP)
+	$(PY) -m tests.mutation

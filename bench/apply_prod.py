@@ -123,6 +123,9 @@ class CountingReporter:
         with self._lock:
             self.waits[change.address] = self.waits.get(change.address, 0) + 1
 
+    def note(self, change: Any, text: str) -> None:
+        pass
+
     def finished(self, outcome: Any) -> None:
         pass
 

@@ -58,6 +58,11 @@ def get_path(kind: str, live: Any, project: str) -> tuple[str, str]:
         return "GET", "/v1/services/servicenetworking.googleapis.com/connections?network=" + quote(
             str(body.get("network", "")), safe=""
         )
+    if kind == "serviceusage.service_identity":
+        # A service agent has no read of its own: the service it belongs to is read instead.
+        return "GET", f"/v1/projects/{project}/services/{live.name}"
+    if kind == "logging.metric":
+        return "GET", f"/v2/projects/{project}/metrics/{quote(live.name, safe='')}"
     if kind == "secrets.generated_value":
         return "GET", f"/v1/projects/{project}/secrets/{live.name}/versions/latest"
     if isinstance(name, str) and name.startswith("projects/"):

@@ -16,7 +16,9 @@ from typing import Any
 #: Values the recorder writes in place of what changes between runs (see the corpus README).
 NORMALISED = re.compile(
     r"^(2024-04-01T12:34:56\.123456Z|2025-01-01T00:00:00Z|0{21}|1{21}|8{21}|abcdef0123A=?|12345678901234"
-    r"|user@example\.com|test@google\.com|8\.8\.8\.8|\$\{[A-Za-z]+\})$"
+    r"|user@example\.com|test@google\.com|8\.8\.8\.8|\$\{[A-Za-z]+\}"
+    # a service identity's uniqueId
+    r"|12345678)$"
 )
 #: Keys whose value the recorder rewrites: Cloud SQL's settingsVersion is `123`; compute's
 #: numeric `targetId` and the id in `selfLinkWithId` become the resource's placeholder.
@@ -68,7 +70,15 @@ def comparable(path: str, value: Any) -> bool:
     return not (isinstance(value, str) and NORMALISED.match(value))
 
 
+#: The recorder writes Google's own protobuf packages in type URLs as mockgcp's
+#: (`type.googleapis.com/mockgcp.api.serviceusage.v1beta1.ServiceIdentity` for
+#: `google.api.serviceusage.v1beta1.ServiceIdentity`): both spellings mean the same type.
+_RECORDED_TYPE = "type.googleapis.com/mockgcp."
+
+
 def _canon(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_RECORDED_TYPE):
+        value = "type.googleapis.com/google." + value.removeprefix(_RECORDED_TYPE)
     value = _link(value)
     if isinstance(value, bool) or value is None:
         return value

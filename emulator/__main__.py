@@ -38,6 +38,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="answer calls to an API the project has not enabled with 403 SERVICE_DISABLED",
     )
+    parser.add_argument(
+        "--api-propagation",
+        type=float,
+        default=None,
+        help="seconds a freshly enabled API keeps answering SERVICE_DISABLED (default: the profile's)",
+    )
+    parser.add_argument(
+        "--metric-propagation",
+        type=float,
+        default=None,
+        help="seconds a new user-defined metric stays unknown to alert policies (default: the profile's)",
+    )
     args = parser.parse_args(argv)
     emu = Emulator(
         EmulatorConfig(
@@ -50,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             projects=args.project,
             host=args.host,
             enforce_enabled_apis=args.enforce_enabled_apis,
+            api_propagation_s=args.api_propagation,
+            metric_propagation_s=args.metric_propagation,
         )
     )
     emu.start(port=args.port)

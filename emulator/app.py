@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable
+from typing import Any
 
-from emulator import org_policies, service_catalog
+from emulator import guardrails, service_agents, service_catalog
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.context import Context
 from emulator.dispatch import Dispatcher
 from emulator.faults import Faults
+from emulator.locations import REGIONS
 from emulator.operations import Operations
 from emulator.projects import Projects
 from emulator.records import RequestRecord
@@ -93,14 +95,51 @@ class Emulator:
                 raise ValueError(f"unknown service {service!r} for project {project_id}")
             service_catalog.set_state(self.store, number, service, on)
 
-    def set_org_policy(self, project: str, constraint: str, allowed_values: list[str] | None) -> None:
-        """Enforce an organisation policy constraint on a project (None lifts it)."""
-        project_id, _ = self.ctx.projects.require(project)
-        org_policies.set_policy(self.store, project_id, constraint, allowed_values)
+    def generate_service_agent(self, project: str, service: str) -> str | None:
+        """Make `service`'s service agent exist in a project, as if asked for long ago; its email."""
+        _, number = self.ctx.projects.require(project)
+        return service_agents.generate(self.store, number, service)
 
     def enabled_services(self, project: str) -> list[str]:
         _, number = self.ctx.projects.require(project)
         return [s for s in service_catalog.catalog() if service_catalog.is_enabled(self.store, number, s)]
+
+    # -- what a project allows (billing, quotas, the caller's permissions, org policies) ----
+    def set_billing(self, project: str, enabled: bool) -> dict[str, Any]:
+        project_id, _ = self.ctx.projects.require(project)
+        guardrails.set_billing(self.store, project_id, enabled)
+        return guardrails.billing(self.store, project_id)
+
+    def set_quota(
+        self, project: str, region: str | None, metric: str, limit: float, usage: float | None = None
+    ) -> dict[str, Any]:
+        """Set one quota's limit (and usage): in `region`, or project-wide when None."""
+        project_id, _ = self.ctx.projects.require(project)
+        if region is not None and region not in REGIONS:
+            raise ValueError(f"unknown region {region!r}")
+        guardrails.set_quota(self.store, project_id, region, metric, limit, usage)
+        return {"quotas": guardrails.quotas(self.store, project_id, region)}
+
+    def set_caller_permissions(self, project: str, granted: Iterable[str] | None) -> dict[str, Any]:
+        """What the caller may do in the project; None: everything (an owner)."""
+        project_id, _ = self.ctx.projects.lookup(project) or (None, None)
+        if project_id is None:
+            raise ValueError(f"unknown project {project!r}")
+        guardrails.set_granted(self.store, project_id, granted)
+        held = guardrails.granted(self.store, project_id)
+        return {"granted": None if held is None else sorted(held)}
+
+    def set_org_policy(
+        self, project: str, constraint: str, policy: dict[str, Any] | list[str] | None
+    ) -> dict[str, Any]:
+        """Put a v1 OrgPolicy in force on the project (None lifts it); a list of values is short
+        for a list policy allowing them."""
+        project_id, _ = self.ctx.projects.require(project)
+        if isinstance(policy, list):
+            policy = {"listPolicy": {"allowedValues": list(policy)}}
+        guardrails.set_org_policy(self.store, project_id, constraint, policy)
+        name = constraint if constraint.startswith("constraints/") else f"constraints/{constraint}"
+        return guardrails.effective_org_policy(self.store, project_id, name)
 
     def requests(self) -> list[RequestRecord]:
         return [

@@ -16,6 +16,12 @@ class EmulatorConfig:
     operation_profile: str = "flat"
     # Multiplier of the realistic durations (0.01: a 10-minute create takes 6 s).
     profile_scale: float = 0.01
+    # Seconds, after an API's enable operation is done, that calls to it still answer 403
+    # SERVICE_DISABLED; and after a user-defined metric is created, that an alert policy naming
+    # it is refused with 404. None: the profile's (flat: none; realistic: see
+    # emulator.durations.PROPAGATION, times profile_scale).
+    api_propagation_s: float | None = None
+    metric_propagation_s: float | None = None
     # Longest time compute's operations.wait holds a request before answering.
     operation_wait_cap_s: float = 5.0
     seed: int = 0

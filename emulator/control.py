@@ -73,17 +73,66 @@ def handle_control(emu: Emulator, http_method: str, path: str, body: bytes) -> O
         except (ValueError, ApiError) as exc:
             return json_outcome(400, {"error": str(exc)})
         return json_outcome(200, {"enabled": emu.enabled_services(project)})
-    if (http_method, route) == ("POST", "org-policies"):
-        project, constraint = payload.get("project"), payload.get("constraint")
-        allowed = payload.get("allowedValues")
-        if not isinstance(project, str) or not isinstance(constraint, str):
-            return json_outcome(400, {"error": "give project, constraint and allowedValues (null lifts it)"})
+    if http_method == "POST" and route in _GUARDRAILS:
         try:
-            emu.set_org_policy(project, constraint, allowed)
-        except (ValueError, ApiError) as exc:
+            return json_outcome(200, _GUARDRAILS[route](emu, payload))
+        except (ValueError, TypeError, KeyError, ApiError) as exc:
             return json_outcome(400, {"error": str(exc)})
-        return json_outcome(200, {})
     if (http_method, route) == ("POST", "time"):
         emu.clock.advance(float(payload.get("advance_s", 0)))
         return json_outcome(200, {"now": emu.clock.rfc3339()})
     return json_outcome(404, {"error": f"no control endpoint {http_method} {path}"})
+
+
+def _billing(emu: Emulator, payload: dict[str, Any]) -> dict[str, Any]:
+    """{"project": ID, "enabled": false}: unlink (or link) the project's billing account."""
+    return emu.set_billing(_project(payload), bool(payload["enabled"]))
+
+
+def _quota(emu: Emulator, payload: dict[str, Any]) -> dict[str, Any]:
+    """{"project": ID, "region": "us-central1" or absent for project-wide, "metric": M,
+    "limit": N, "usage": N (optional)}."""
+    usage = payload.get("usage")
+    return emu.set_quota(
+        _project(payload),
+        payload.get("region"),
+        str(payload["metric"]),
+        float(payload["limit"]),
+        None if usage is None else float(usage),
+    )
+
+
+def _permissions(emu: Emulator, payload: dict[str, Any]) -> dict[str, Any]:
+    """{"project": ID, "granted": [permissions] or null for every permission}."""
+    granted = payload.get("granted")
+    if granted is not None and not all(isinstance(p, str) for p in granted):
+        raise ValueError("granted must be a list of permission names, or null")
+    return emu.set_caller_permissions(_project(payload), granted)
+
+
+def _org_policy(emu: Emulator, payload: dict[str, Any]) -> dict[str, Any]:
+    """{"project": ID, "constraint": "iam.allowedPolicyMemberDomains", "policy": {"listPolicy":
+    {...}} or null to clear}: the v1 OrgPolicy in force on the project. `"allowedValues": [...]`
+    in place of `policy` is short for a list policy allowing those values."""
+    policy = payload.get("policy")
+    if "allowedValues" in payload and "policy" not in payload:
+        allowed = payload["allowedValues"]
+        policy = None if allowed is None else {"listPolicy": {"allowedValues": list(allowed)}}
+    if policy is not None and not isinstance(policy, dict):
+        raise ValueError("policy must be an object (a v1 OrgPolicy) or null")
+    return emu.set_org_policy(_project(payload), str(payload["constraint"]), policy)
+
+
+def _project(payload: dict[str, Any]) -> str:
+    project = payload.get("project")
+    if not isinstance(project, str) or not project:
+        raise ValueError("give project")
+    return project
+
+
+_GUARDRAILS = {
+    "billing": _billing,
+    "quotas": _quota,
+    "permissions": _permissions,
+    "org-policies": _org_policy,
+}

@@ -41,17 +41,27 @@ class Dispatcher:
     def __init__(self, ctx: Context, apis: list[Api]) -> None:
         self.ctx = ctx
         self.routes = RouteTable()
+        # Keyed by version and method id: versions of one API share method ids
+        # (Cloud Resource Manager's v1 and v3 both have `cloudresourcemanager.projects.get`).
+        self.versioned: dict[tuple[str, str], Handler] = {}
+        # By method id alone, for a version that shares another's handlers without declaring them.
         self.handlers: dict[str, Handler] = {}
         self.validators: dict[str, BodyValidator] = {}
-        self.unlocked: set[str] = set()
+        self.unlocked: set[tuple[str, str]] = set()
+        self.unlocked_ids: set[str] = set()
         for api in apis:
             doc = api.document
             key = f"{doc.name}.{doc.version}"
             if key not in self.validators:
                 self.routes.add_document(doc)
                 self.validators[key] = BodyValidator(doc)
+            self.versioned.update({(api.version, m): h for m, h in api.handlers.items()})
             self.handlers.update(api.handlers)
-            self.unlocked |= api.unlocked
+            self.unlocked |= {(api.version, m) for m in api.unlocked}
+            self.unlocked_ids |= api.unlocked
+
+    def _handler(self, method: Any) -> Handler | None:
+        return self.versioned.get(_key(method)) or self.handlers.get(method.id)
 
     def handle(
         self, http_method: str, raw_path: str, query_string: str, headers: Any, body: bytes
@@ -70,7 +80,7 @@ class Dispatcher:
                 outcome = error_outcome(ApiError(status, message))
                 self._log(None, http_method, raw_path, query_string, outcome.status, body)
                 return outcome
-            route = next((r for r in candidates if r.method.id in self.handlers), candidates[0])
+            route = next((r for r in candidates if self._handler(r.method) is not None), candidates[0])
             method_id = route.method.id
             decision = self.ctx.faults.decide(method_id)
             if decision.latency_ms:
@@ -103,11 +113,13 @@ class Dispatcher:
         if method.request_ref and not route.upload:
             parsed = validator.validate(method.request_ref, _path_fields_dropped(method, _parse_json(body)))
         params = {k: unquote(v) for k, v in route.path_params(raw_path).items()}
-        handler = self.handlers.get(method.id)
+        handler = self._handler(method)
         if handler is None:
             raise unimplemented(f"Method {method.id} is not implemented by the emulator.")
         call = Call(method, params, query, parsed, body, headers, self.ctx, upload=route.upload)
-        if method.id in self.unlocked:
+        if _key(method) in self.unlocked or (
+            _key(method) not in self.versioned and method.id in self.unlocked_ids
+        ):
             reply = handler(call)
         else:
             with self.ctx.store.lock:
@@ -134,6 +146,10 @@ class Dispatcher:
         self.ctx.store.log_request(
             method_id, http_method, path, query, status, self.ctx.clock.now(), loggable_body(body)
         )
+
+
+def _key(method: Any) -> tuple[str, str]:
+    return (method.api.version, method.id)
 
 
 def _path_fields_dropped(method: Any, payload: Any) -> Any:

@@ -96,6 +96,24 @@ REALISTIC: dict[tuple[str, ...], float] = {
 }
 
 
+#: How long, unscaled, something Google says is done takes to become usable everywhere:
+#: - "api": calls to an API answer 403 SERVICE_DISABLED after its enable operation is done,
+#:   "If you enabled this API recently, wait a few minutes for the action to propagate to our
+#:   systems and retry." (the error's own text; emulator.service_catalog.service_disabled);
+#: - "metric": an alert policy on a user-defined metric is refused with 404 "If a metric was
+#:   created recently, it could take up to 10 minutes to become available." (the error's text,
+#:   hashicorp/terraform-provider-google#11102, GoogleCloudPlatform/cloud-foundation-fabric#3739).
+#: The realistic profile takes the worst case Google states, scaled like the operations.
+PROPAGATION: dict[str, float] = {"api": 180.0, "metric": 600.0}
+
+
+def propagation_seconds(what: str, *, profile: str, scale: float, override: float | None) -> float:
+    """Seconds until `what` ("api" or "metric") made just now is usable (0 under the flat profile)."""
+    if override is not None:
+        return override
+    return PROPAGATION[what] * scale if profile == "realistic" else 0.0
+
+
 def realistic_seconds(key: tuple[str, ...]) -> float:
     """Unscaled typical duration for an operation key (see the module table)."""
     for candidate in _candidates(key):

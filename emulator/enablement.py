@@ -16,6 +16,10 @@ from urllib.parse import parse_qs, unquote
 from emulator import service_catalog as sc
 from emulator.context import Context
 
+#: APIs whose calls are accounted to the caller's quota project rather than the project they
+#: name (https://cloud.google.com/docs/quotas/quota-project): the emulator cannot see that one.
+CALLER_ACCOUNTED = frozenset({"cloudbilling"})
+
 
 def project_of(params: dict[str, str], query_string: str) -> str | None:
     """The project id or number a request names, if it names one."""
@@ -38,11 +42,16 @@ def require_enabled(
     told apart by the host in reality; here such a request passes when any API it may belong
     to is enabled.
     """
+    if route.method.api.name in CALLER_ACCOUNTED:
+        return
     params = {k: unquote(v) for k, v in route.path_params(raw_path).items()}
     project = project_of(params, query_string)
     found = ctx.projects.lookup(project) if project else None
     if found is None:
         return
     possible = {sc.service_of(r.method.api.name) for r in candidates} | {sc.service_of(route.method.api.name)}
-    if not any(sc.is_enabled(ctx.store, found[1], s) for s in possible):
+    # An API enabled moments ago still answers SERVICE_DISABLED until its enable has propagated
+    # (the answer's own text: "If you enabled this API recently, wait a few minutes").
+    now = ctx.clock.now()
+    if not any(sc.is_usable(ctx.store, found[1], s, now) for s in possible):
         raise sc.service_disabled(found[1], sc.service_of(route.method.api.name))

@@ -7,7 +7,9 @@ import os
 import re
 from typing import Any
 
+from emulator import guardrails
 from emulator.errors import aborted, invalid
+from emulator.services import _iam_accounts
 from emulator.state import Store
 
 POLICY_KIND = "iam.policy"
@@ -54,6 +56,17 @@ def set_policy(store: Store, resource: str, policy: dict[str, Any]) -> dict[str,
                     "(user:, serviceAccount:, group:, domain:, principal:, ...).",
                     field=f"policy.bindings[{index}].members",
                 )
+            kind, _, email = member.partition(":")
+            # A binding naming a service account or service agent that does not exist (yet) is
+            # refused, on projects, keys and secrets alike: "Error 400: Service account
+            # service-<number>@gs-project-accounts.iam.gserviceaccount.com does not exist."
+            # (https://github.com/hashicorp/terraform-provider-google/issues/9969, a KMS key
+            # policy; terraform-google-modules/terraform-docs-samples#168, a secret's policy).
+            if kind == "serviceAccount" and _iam_accounts.missing(store, email):
+                raise invalid(
+                    f"Service account {email} does not exist.", field=f"policy.bindings[{index}].members"
+                )
+    guardrails.refuse_policy_members(store, resource, [m for b in bindings for m in b.get("members") or []])
     conditional = any(b.get("condition") for b in bindings)
     stored: dict[str, Any] = {"version": 3 if conditional else 1, "etag": _new_etag()}
     kept = [b for b in bindings if b.get("members")]

@@ -35,8 +35,12 @@ class Projects:
         return None
 
     def require(self, id_or_number: str, permission: str = "resourcemanager.projects.get") -> tuple[str, str]:
+        """The project, when it exists and the caller holds `permission` on it: Google answers
+        both cases with the same 403, so a caller cannot learn what exists."""
+        from emulator import guardrails
+
         found = self.lookup(id_or_number)
-        if found is None:
+        if found is None or not guardrails.allows(self.store, found[0], permission):
             raise permission_denied_for(id_or_number, permission)
         return found
 

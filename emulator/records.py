@@ -8,7 +8,7 @@ from typing import Any
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Methods sent as POST that read and change nothing (IAM reads, waiting on an operation).
-READ_VERBS = frozenset({"getIamPolicy", "testIamPermissions", "wait", "access"})
+READ_VERBS = frozenset({"getIamPolicy", "testIamPermissions", "getEffectiveOrgPolicy", "wait", "access"})
 
 
 #: Request fields that hold credentials: the log keeps a request's body without them, as Cloud

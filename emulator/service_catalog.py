@@ -64,6 +64,8 @@ OTHER_SERVICES: dict[str, str] = {
     "iap.googleapis.com": "Cloud Identity-Aware Proxy API",
     "networkmanagement.googleapis.com": "Network Management API",
     "osconfig.googleapis.com": "OS Config API",
+    # enabled and disabled by conformance/kcc-golden/serviceusage/v1beta1/service/service
+    "runtimeconfig.googleapis.com": "Cloud Runtime Configuration API",
     "binaryauthorization.googleapis.com": "Binary Authorization API",
 }
 
@@ -95,6 +97,14 @@ def is_enabled(store: Store, number: str, service: str) -> bool:
     record = store.get(KIND, record_name(number, service))
     if record is not None:
         return record.get("state") == "ENABLED"
+    return service in DEFAULT_ENABLED
+
+
+def is_usable(store: Store, number: str, service: str, now: float) -> bool:
+    """Enabled, and past the propagation window of its enable (`usableAt`, emulator time)."""
+    record = store.get(KIND, record_name(number, service))
+    if record is not None:
+        return record.get("state") == "ENABLED" and now >= float(record.get("usableAt", 0.0))
     return service in DEFAULT_ENABLED
 
 

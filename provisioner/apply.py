@@ -48,6 +48,9 @@ class ApplyResult:
 class Reporter(Protocol):
     def started(self, change: Change) -> None: ...
     def waiting(self, change: Change, op: Operation) -> None: ...
+    def note(self, change: Change, text: str) -> None:
+        """Something the change waits out (an API enabled moments ago), worth a line of its own."""
+
     def finished(self, outcome: Outcome) -> None: ...
 
 
@@ -56,6 +59,9 @@ class SilentReporter:
         pass
 
     def waiting(self, change: Change, op: Operation) -> None:
+        pass
+
+    def note(self, change: Change, text: str) -> None:
         pass
 
     def finished(self, outcome: Outcome) -> None:
@@ -86,6 +92,12 @@ class Executor:
         changes = {c.address: c for c in plan.pending}
         for name, kind in self.kinds.items():
             kind.planned([c for c in plan.pending if c.kind == name])
+        # APIs found enabled may still be propagating from a recent enable: wait out their 403s.
+        self.ctx.retry.expect_enabled(
+            live.name
+            for live in self.live.values()
+            if getattr(self.kinds.get(live.kind), "enables_api", False)
+        )
         waits = schedule(plan.pending, self.kinds)
         remaining = {step: set(deps) for step, deps in waits.items()}
         steps_left = {address: {s for s in waits if s.address == address} for address in changes}
@@ -145,7 +157,12 @@ class Executor:
     # -- one step of one change ------------------------------------------------------
     def _execute(self, change: Change, step: Step) -> tuple[Step, str | None, str]:
         try:
-            return step, None, self._perform(change, step)
+            with self.ctx.retry.reporting(lambda text: self.reporter.note(change, text)):
+                done = self._perform(change, step)
+            if self.kinds[change.kind].enables_api and step.phase == "put":
+                # Enabled now, usable in a few minutes: its 403s from here on are propagation.
+                self.ctx.retry.expect_enabled([change.name])
+            return step, None, done
         except Exception as exc:  # one change's failure must not stop its independent peers
             err = classify(exc)
             return step, str(err) if err else f"{type(exc).__name__}: {exc}", ""

@@ -102,6 +102,13 @@ def _connection_options(parser: argparse.ArgumentParser, parallelism: bool = Tru
             help=f"API operations in flight at once (default {DEFAULT_PARALLELISM})",
         )
     parser.add_argument("--impersonate", metavar="SERVICE_ACCOUNT", help="act as this service account")
+    parser.add_argument(
+        "--record-http",
+        type=Path,
+        metavar="DIR",
+        help="write every API exchange of this run to DIR/<command>-<env>-<time>/_http.log, normalised"
+        " as the recorded real-GCP corpus is, secrets masked",
+    )
 
 
 def _consent_options(parser: argparse.ArgumentParser) -> None:
@@ -183,9 +190,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.add_argument("--no-lock", action="store_true", help="apply without taking the environment's lock")
     apply.add_argument("--target", action="append", default=[], metavar="ADDRESS_OR_KIND")
+    apply.add_argument(
+        "--skip-preflight",
+        action="store_true",
+        help="do not check billing, quotas, permissions and organisation policies first",
+    )
     _common(apply)
     _engine_options(apply)
     add_drift_options(apply)
+
+    preflight = sub.add_parser(
+        "preflight",
+        help="check billing, quotas, permissions and organisation policies before the first apply",
+    )
+    preflight.add_argument("--env", required=True)
+    preflight.add_argument(
+        "--list-permissions",
+        action="store_true",
+        help="print the permissions an apply of the spec may use, one a line, and call no API",
+    )
+    _common(preflight)
+    _connection_options(preflight, parallelism=False)
 
     unlock = sub.add_parser("force-unlock", help="remove a lock left by a process that is gone")
     unlock.add_argument("lock_id", metavar="LOCK_ID")
@@ -340,6 +365,8 @@ class Session:
 
         _warn(*check_ignore_rules(self.spec).warnings)
         self.emulator = None
+        # Before anything starts: a folder that cannot be made is refused with nothing to undo.
+        self.recording = _Recording.start(args, env) if args.record_http else None
         endpoints = Endpoints.from_environment()
         if args.local:
             from provisioner.local import start_local_emulator
@@ -350,17 +377,63 @@ class Session:
             endpoints = Endpoints(default=url)
         from provisioner.retry import RetryPolicy
 
+        if self.recording is not None:
+            bases = [endpoints.default, *endpoints.per_service.values()]
+            self.recording.local_bases = [b for b in bases if b]
         self.ctx = Context(
             spec=self.spec,
-            clients=ClientFactory(endpoints, impersonate=args.impersonate),
+            clients=ClientFactory(
+                endpoints,
+                impersonate=args.impersonate,
+                interceptor=self.recording.recorder if self.recording else None,
+            ),
             retry=RetryPolicy.from_environment(),
             poll_scale=args.local_scale if args.local and args.local_profile == "realistic" else 1.0,
         )
         self.planner = Planner(self.ctx, all_reconcilers(), parallelism=args.parallelism)
 
     def close(self) -> None:
+        if self.recording is not None:
+            self.recording.finish(self.spec.project)
         if self.emulator is not None:
             self.emulator.stop()
+
+
+class _Recording:
+    """`--record-http DIR`: this run's exchanges, written to a folder of its own when it ends."""
+
+    def __init__(self, recorder: Any, folder: Path, quiet: bool) -> None:
+        self.recorder = recorder
+        self.folder = folder
+        #: Emulators' addresses, written as the Google hosts they stand in for.
+        self.local_bases: list[str] = []
+        self.quiet = quiet
+
+    @classmethod
+    def start(cls, args: argparse.Namespace, env: str) -> _Recording:
+        from provisioner.http_record import HttpRecorder, run_folder
+
+        root: Path = args.record_http
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"--record-http {root}: not a folder")
+        command = "-".join(c for c in (args.command, getattr(args, "backups_command", None)) if c)
+        folder = run_folder(root, command, env)
+        try:
+            folder.mkdir(parents=True)
+        except OSError as exc:
+            raise UsageError(f"--record-http {root}: cannot create {folder}: {exc.strerror or exc}") from exc
+        return cls(HttpRecorder(), folder, args.quiet)
+
+    def finish(self, project: str) -> None:
+        try:
+            path = self.recorder.write(self.folder, project, self.local_bases)
+        except OSError as exc:
+            reason = exc.strerror or exc
+            print(f"error: cannot write the HTTP log to {self.folder}: {reason}", file=sys.stderr)
+            return
+        if not self.quiet:
+            count = len(self.recorder.exchanges())
+            print(f"Recorded {count} HTTP exchange(s) in {path}", file=sys.stderr)
 
 
 def _plan_options(args: argparse.Namespace) -> Any:
@@ -552,6 +625,37 @@ def _holds_lock(session: Session, change: Any) -> bool:
     return bool(session.planner.kinds[change.kind].holds_lock(change.name))
 
 
+def cmd_preflight(args: argparse.Namespace) -> int:
+    from provisioner import preflight
+
+    if args.list_permissions:
+        _load_spec(args.specs, args.env)  # a broken spec is refused as everywhere else
+        from reconcilers import all_reconcilers
+
+        print("\n".join(preflight.all_permissions(all_reconcilers())))
+        return EXIT_OK
+    session = Session(args, args.env)
+    try:
+        report = preflight.run(session.planner)
+    finally:
+        session.close()
+    print(report.render(quiet=args.quiet))
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _preflight_refuses(session: Session, args: argparse.Namespace) -> bool:
+    """apply's first step: a project that would refuse part of the spec is refused before any write."""
+    if args.skip_preflight:
+        return False
+    from provisioner import preflight
+
+    report = preflight.run(session.planner)
+    text = report.render(quiet=True)
+    if text:
+        print(text, file=sys.stderr)
+    return not report.ok
+
+
 def cmd_force_unlock(args: argparse.Namespace) -> int:
     from provisioner.lock import LockError, environment_lock
 
@@ -588,6 +692,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     session = Session(args, env)
     lock = None
     try:
+        if _preflight_refuses(session, args):
+            return EXIT_ERROR
         if saved is not None:
             if _refuse_if_moved(session, saved, args.planfile):
                 return EXIT_ERROR
@@ -613,7 +719,16 @@ def cmd_apply(args: argparse.Namespace) -> int:
         home = [c for c in plan.pending if c.action == "create" and _holds_lock(session, c)]
         lock = _lock(session, args, make_home=True, home_first=bool(home))
         made = [c.address for c in home]
-        if lock is not None:
+        if lock is not None and lock.first_writer:
+            # This apply made the lock's bucket and took the lock at once: every other writer
+            # needs that lock, so nothing moved since the plan was read. Only the bucket itself
+            # is read again, to work out what is left of its create.
+            live = {
+                **live,
+                **session.planner.observe([c.resource() for c in home], kinds=[c.kind for c in home]),
+            }
+            plan = session.planner.rediff(plan, live, made)
+        elif lock is not None:
             # Another writer may have finished between our reading and our lock: what was
             # shown must still be what is there, or we stop. The lock's own bucket, planned as
             # a create and made by whichever first apply took a lock first, is the one thing
@@ -732,6 +847,7 @@ COMMANDS = {
     "validate": cmd_validate,
     "plan": cmd_plan,
     "apply": cmd_apply,
+    "preflight": cmd_preflight,
     "force-unlock": cmd_force_unlock,
     "drift": cmd_drift,
     "graph": cmd_graph,
@@ -762,9 +878,15 @@ def _run(args: argparse.Namespace) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        from provisioner.clients import credentials_problem
         from provisioner.errors import ReadFailed, ServiceDisabled, classify
         from provisioner.lock import LockHeld
         from provisioner.spec.loader import SpecError
+
+        problem = credentials_problem(exc, getattr(args, "impersonate", None))
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_ERROR
 
         if isinstance(exc, SpecError | LockHeld | ServiceDisabled | ReadFailed):
             print(str(exc) if isinstance(exc, SpecError) else f"error: {exc}", file=sys.stderr)

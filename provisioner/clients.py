@@ -37,6 +37,9 @@ SERVICES = (
     "serviceusage",
     "iam",
     "cloudscheduler",
+    "cloudbilling",
+    # Where impersonation asks for the service account's tokens.
+    "iamcredentials",
 )
 
 #: Discovery API name → the service name used for endpoint overrides.
@@ -85,6 +88,104 @@ class RequestInterceptor(Protocol):
     def attach_session(self, session: Any, service: str) -> None: ...
 
 
+class Interceptors:
+    """Several interceptors, the first nearest the network: a recording under a dry run."""
+
+    def __init__(self, *layers: RequestInterceptor) -> None:
+        self.layers = layers
+
+    def wrap_httplib2(self, http: Any, service: str) -> Any:
+        for layer in self.layers:
+            http = layer.wrap_httplib2(http, service)
+        return http
+
+    def attach_session(self, session: Any, service: str) -> None:
+        for layer in self.layers:
+            layer.attach_session(session, service)
+
+
+LOGIN = "run `gcloud auth application-default login`"
+LOCAL = "or add --local to use the embedded emulator instead of Google Cloud"
+
+
+class CredentialsError(Exception):
+    """Google credentials are missing or unusable: one sentence naming why, and the fix."""
+
+
+def no_credentials(exc: Exception) -> str:
+    """Why google.auth.default() found nothing usable, as the operator can act on it."""
+    path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if path:
+        first = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        why = first.split(" To set up", 1)[0].strip().rstrip(".") + "."
+        return (
+            f"GOOGLE_APPLICATION_CREDENTIALS={path} cannot be used: {why} Point it at a valid"
+            f" credentials file, or unset it and {LOGIN}; {LOCAL}"
+        )
+    return f"no Google credentials found: {LOGIN} (or set GOOGLE_APPLICATION_CREDENTIALS); {LOCAL}"
+
+
+def credentials_problem(exc: BaseException, impersonate: str | None = None) -> str | None:
+    """The one-line explanation of a credentials failure anywhere in `exc`'s chain, or None.
+
+    A refresh fails on the first request, deep inside whichever client made it: an expired or
+    revoked login (`invalid_grant`), or an impersonation target that does not exist or may not
+    be impersonated.
+    """
+    from google.auth.exceptions import DefaultCredentialsError, RefreshError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, CredentialsError):
+            return str(current)
+        if isinstance(current, DefaultCredentialsError):
+            return no_credentials(current)
+        if isinstance(current, RefreshError):
+            detail = _refresh_detail(current)
+            if impersonate and "impersonat" in detail.lower():
+                return (
+                    f"cannot act as {impersonate}: {_short(detail)}. Check the service account's"
+                    " email, and that you hold roles/iam.serviceAccountTokenCreator on it"
+                    f" (gcloud iam service-accounts add-iam-policy-binding {impersonate}"
+                    " --member=user:YOU --role=roles/iam.serviceAccountTokenCreator)"
+                )
+            return (
+                f"the Google credentials could not be refreshed ({_short(detail)}): the login has"
+                f" expired or been revoked; {LOGIN} again, {LOCAL}"
+            )
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _refresh_detail(exc: BaseException) -> str:
+    """What the token endpoint said: the message of Google's error JSON when it sent one."""
+    parts = []
+    for arg in exc.args:
+        if isinstance(arg, str | bytes) and str(arg).lstrip().startswith(("{", "b'{")):
+            try:
+                body = json.loads(arg)
+            except ValueError:
+                parts.append(str(arg))
+                continue
+            error = body.get("error") if isinstance(body, dict) else None
+            if isinstance(error, dict):
+                parts.append(f"{error.get('status') or error.get('code')}: {error.get('message')}")
+            elif isinstance(error, str):
+                parts.append(f"{error}: {body.get('error_description', '')}".strip(": "))
+        elif isinstance(arg, dict):
+            parts.append(f"{arg.get('error', '')}: {arg.get('error_description', '')}".strip(": "))
+        elif arg:
+            parts.append(str(arg))
+    return "; ".join(dict.fromkeys(p for p in parts if p)) or type(exc).__name__
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class ClientFactory:
     """Builds and caches clients; each thread sends over its own connection (httplib2 is not thread-safe)."""
 
@@ -101,6 +202,9 @@ class ClientFactory:
         self._shared: dict[Any, Any] = {}
         self._local = threading.local()
         self._credentials: Any = None
+        #: Why there are none: every client asks, and looking again (a metadata server probe
+        #: included) would only take seconds to fail the same way.
+        self._credentials_problem: CredentialsError | None = None
 
     # -- credentials -------------------------------------------------------------------
     def credentials(self, service: str) -> Any:
@@ -109,17 +213,30 @@ class ClientFactory:
 
             return AnonymousCredentials()
         with self._lock:
+            if self._credentials_problem is not None:
+                raise self._credentials_problem
             if self._credentials is None:
                 import google.auth
+                from google.auth.exceptions import DefaultCredentialsError
 
-                creds, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+                try:
+                    creds, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+                except DefaultCredentialsError as exc:
+                    self._credentials_problem = CredentialsError(no_credentials(exc))
+                    raise self._credentials_problem from exc
                 if self.impersonate:
                     from google.auth import impersonated_credentials
 
+                    iam = self.endpoints.for_service("iamcredentials")
                     creds = impersonated_credentials.Credentials(
                         source_credentials=creds,
                         target_principal=self.impersonate,
                         target_scopes=["https://www.googleapis.com/auth/cloud-platform"],
+                        iam_endpoint_override=(
+                            f"{iam}/v1/projects/-/serviceAccounts/{self.impersonate}:generateAccessToken"
+                            if iam
+                            else None
+                        ),
                     )
                 self._credentials = creds
             return self._credentials

@@ -232,6 +232,9 @@ class _JsonReporter:
     def waiting(self, change: Any, op: Any) -> None:
         pass
 
+    def note(self, change: Any, text: str) -> None:
+        self.events.emit("INFO", f"{change.address}: {text}", env=self.env, address=change.address)
+
     def finished(self, outcome: Any) -> None:
         severity = "INFO" if outcome.status == "done" else "ERROR"
         self.events.emit(

@@ -47,7 +47,7 @@ LRO_RESPONSE_TYPES = {
 #: (Secret Manager's `addVersion` makes the version that `versions/latest` names).
 CHILD_MAKING_VERBS = {"addVersion": "versions/latest"}
 #: Methods sent as POST that only read (an IAM policy, waiting on an operation).
-READ_VERBS = frozenset({"getIamPolicy", "testIamPermissions", "wait", "access"})
+READ_VERBS = frozenset({"getIamPolicy", "testIamPermissions", "getEffectiveOrgPolicy", "wait", "access"})
 #: The etag Google gives the empty IAM policy of a resource nobody has granted anything on.
 EMPTY_POLICY_ETAG = "ACAB"
 #: Where the host of each API differs from `<service>.googleapis.com`.

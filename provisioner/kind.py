@@ -10,8 +10,9 @@ turns the spec into desired resources. The engine sees only these two abstractio
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from provisioner.errors import ApiError
@@ -25,6 +26,21 @@ if TYPE_CHECKING:
     from provisioner.context import Context
     from provisioner.plan import Change, FieldChange
     from provisioner.pricing import CostLine, PriceTable
+
+
+@dataclass(frozen=True)
+class QuotaNeed:
+    """What one resource draws on a Compute Engine quota: at least `low` once made (its
+    autoscaling minimum), up to `high` at its maximum."""
+
+    metric: str
+    #: The region whose quota it draws on; None for a project-wide quota (`GPUS_ALL_REGIONS`).
+    region: str | None
+    low: float
+    high: float
+    #: Drawn on this metric instead when the project has none of `metric` (Spot VMs use the
+    #: preemptible quota when there is one, the standard one otherwise).
+    fallback: str | None = None
 
 
 class Kind(ABC):
@@ -54,6 +70,13 @@ class Kind(ABC):
     create_before_destroy: ClassVar[bool] = False
     #: How to wait on this kind's operations.
     poll_schedule: ClassVar[PollSchedule] = PollSchedule()
+    #: The IAM permissions its calls need, by what the call does (`read`, `create`, `update`,
+    #: `delete`; see `permissions_of`). Preflight tests them before an apply, and the deploy
+    #: account's least-privilege role is made of them.
+    permissions: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    #: Where a body names its customer-managed encryption key (dotted path); None: the kind
+    #: takes none. An organisation policy requiring CMEK for its API refuses it without one.
+    cmek_path: ClassVar[str | None] = None
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -159,6 +182,17 @@ class Kind(ABC):
         """Extra API answers that mean 'busy, try again' for this kind."""
         return False
 
+    def quota_needs(self, desired: Resource) -> list[QuotaNeed]:
+        """The Compute Engine quotas this resource draws on (CPUs and GPUs of a node pool);
+        preflight adds them up for what an apply would create."""
+        return []
+
+    def settling(self, err: ApiError) -> str | None:
+        """Why an answer means 'what this needs was made moments ago and is not usable yet' (a
+        metric the API takes minutes to know), waited out under the longer deadline; None: it
+        does not."""
+        return None
+
     # -- cost --------------------------------------------------------------------------
     #: Why a resource of this kind costs nothing by itself; kinds that charge override
     #: `monthly_cost` instead. Neither: the estimate lists the kind as not priced.
@@ -189,7 +223,7 @@ class Kind(ABC):
     # -- helpers for subclasses --------------------------------------------------------
     def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run one API call under the shared retry policy and this kind's extra rules."""
-        return self.ctx.retry.call(fn, *args, extra=self.retryable, **kwargs)
+        return self.ctx.retry.call(fn, *args, extra=self.retryable, settling=self.settling, **kwargs)
 
     def side_by_side(self, *reads: Callable[[], Any]) -> list[Any]:
         """Independent reads one observation needs (a policy and the accounts it names), at once."""
@@ -202,6 +236,30 @@ class Kind(ABC):
             return [fn(item) for item in items]
         with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
             return list(pool.map(fn, items))
+
+
+ACTIONS = ("read", "create", "update", "delete")
+
+
+def permissions_of(
+    collection: str,
+    *,
+    read: Sequence[str] = ("list", "get"),
+    create: Sequence[str] = ("create",),
+    update: Sequence[str] = ("update",),
+    delete: Sequence[str] = ("delete",),
+    also: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, tuple[str, ...]]:
+    """A kind's permissions, spelled the way IAM names them: `<collection>.<verb>` for the
+    verbs of each action (`compute.firewalls` + `create`), plus whole permissions `also` needs
+    (the service account a workload runs as: `iam.serviceAccounts.actAs`)."""
+    verbs = {"read": read, "create": create, "update": update, "delete": delete}
+    out: dict[str, tuple[str, ...]] = {}
+    for action in ACTIONS:
+        names = [f"{collection}.{verb}" for verb in verbs[action]]
+        names += list((also or {}).get(action, ()))
+        out[action] = tuple(dict.fromkeys(names))
+    return out
 
 
 class Reconciler(ABC):

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("provisioner.lock")
 
+#: What taking, renewing (an overwrite) and releasing the lock call on its object.
+PERMISSIONS = ("storage.objects.create", "storage.objects.get", "storage.objects.delete")
+
 
 @dataclass(frozen=True)
 class LockInfo:
@@ -117,19 +120,22 @@ def environment_lock(ctx: Any, home: Callable[[], tuple[Kind, Resource] | None] 
     if home is not None:
         find_home = home
 
-        def make_home() -> None:
+        def make_home() -> bool:
             found = find_home()
             if found is None:
                 raise LockError(f"the state bucket gs://{lock_bucket(ctx)} does not exist")
-            _make_home(ctx, *found)
+            return _make_home(ctx, *found)
 
     return LeaseLock(
         ctx.clients.storage(ctx.project), lock_bucket(ctx), ctx.env, retry=ctx.retry, make_home=make_home
     )
 
 
-def _make_home(ctx: Any, kind: Kind, resource: Resource) -> None:
-    """Create the lock's bucket; a 409 means another writer made it first, which is as good."""
+def _make_home(ctx: Any, kind: Kind, resource: Resource) -> bool:
+    """Create the lock's bucket; a 409 means another writer made it first, which is as good.
+
+    True when this call made it: then no other writer can have held a lock in it before us.
+    """
     from provisioner.operations import wait_for
 
     try:
@@ -138,8 +144,9 @@ def _make_home(ctx: Any, kind: Kind, resource: Resource) -> None:
         err = classify(exc)
         if err is None or not err.conflict:
             raise
-        return
+        return False
     log.warning("created the state bucket gs://%s to hold the lock of this first apply", resource.name)
+    return True
 
 
 class LeaseLock:
@@ -151,7 +158,7 @@ class LeaseLock:
         retry: RetryPolicy | None = None,
         ttl: timedelta = timedelta(minutes=15),
         holder: str | None = None,
-        make_home: Callable[[], None] | None = None,
+        make_home: Callable[[], bool] | None = None,
     ) -> None:
         self.client = storage_client
         self.bucket_name = bucket
@@ -166,6 +173,9 @@ class LeaseLock:
         self._lock = threading.Lock()
         self._make_home = make_home
         self._home_tried = False
+        #: This apply made the lock's bucket and took the lock at its first try: no other
+        #: writer can have held the lock, so nothing can have moved since this apply read.
+        self.first_writer = False
 
     def _blob(self) -> Any:
         return self.client.bucket(self.bucket_name).blob(self.name)
@@ -200,9 +210,11 @@ class LeaseLock:
             host=socket.gethostname(),
             pid=os.getpid(),
         )
+        made_home = False
         if home_first and self._make_home is not None:
             self._home_tried = True
-            self._make_home()
+            made_home = self._make_home()
+        attempts = 0
         while True:
             try:
                 created = self._create(mine)
@@ -210,10 +222,12 @@ class LeaseLock:
                 if self._make_home is None or self._home_tried:
                     raise
                 self._home_tried = True
-                self._make_home()
+                made_home = self._make_home()
                 continue
+            attempts += 1
             if created:
                 self.info = mine
+                self.first_writer = made_home and attempts == 1
                 self._start_renewing()
                 return mine
             found = self.current()
@@ -222,6 +236,7 @@ class LeaseLock:
             info, generation = found
             if info.id == mine.id:  # our create landed but its answer was lost
                 self.info, self._generation = mine, generation
+                self.first_writer = made_home and attempts == 1
                 self._start_renewing()
                 return mine
             if info.expired or info.holder_gone:

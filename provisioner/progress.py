@@ -34,6 +34,11 @@ class LineReporter:
     def waiting(self, change: Change, op: Operation) -> None:
         pass
 
+    def note(self, change: Change, text: str) -> None:
+        if not self.quiet:
+            with self._lock:
+                print(f"{change.symbol:>3} {change.address}: {text}", file=self.stream, flush=True)
+
     def finished(self, outcome: Outcome) -> None:
         if self.quiet and outcome.status == "done":
             return
@@ -94,6 +99,12 @@ class TerminalReporter:
 
     def waiting(self, change: Change, op: Operation) -> None:
         pass
+
+    def note(self, change: Change, text: str) -> None:
+        with self._lock:
+            self.console.print(
+                f"[yellow]{change.symbol:>3} {change.address}: {text}[/yellow]", highlight=False
+            )
 
     def finished(self, outcome: Outcome) -> None:
         colour = {"done": "green", "failed": "red", "skipped": "yellow"}[outcome.status]

@@ -6,13 +6,22 @@ with one backoff, one deadline and one notion of "transient": 429, 5xx, dropped
 connections and timeouts. A server's retry hint (RetryInfo, Retry-After) is a floor for
 the wait. Other 4xx are answers, not accidents, and are never retried, except the ones a
 kind declares (Cloud SQL's "operation in progress", GKE's "cluster busy").
+
+A second class of answers means "not usable yet": Google makes some things usable a while
+after saying they are done. An API this run enabled keeps answering 403 SERVICE_DISABLED for
+a few minutes ("If you enabled this API recently, wait a few minutes for the action to
+propagate to our systems and retry"), and a kind may declare its own (an alert policy on a
+metric created moments ago). Those are waited out under a longer deadline of their own, and
+whoever listens (the apply's progress lines) is told once per call what is being waited for.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -24,6 +33,8 @@ log = logging.getLogger("provisioner.retry")
 T = TypeVar("T")
 
 ExtraRetryable = Callable[[ApiError], bool]
+#: A kind's reading of an answer: why it means "not usable yet", or None when it does not.
+Settling = Callable[[ApiError], "str | None"]
 
 
 @dataclass
@@ -35,16 +46,41 @@ class RetryPolicy:
     multiplier: float = 2.0
     deadline: float = 300.0
     max_hint: float = 120.0
+    #: How long to wait out answers that mean "not usable yet": Google documents up to ten
+    #: minutes for a new metric, and a few for a newly enabled API.
+    settle_deadline: float = 900.0
     rng: random.Random = field(default_factory=random.Random)
+    _enabled: set[str] = field(default_factory=set, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    def expect_enabled(self, services: Iterable[str]) -> None:
+        """APIs that are (or were just) enabled: their SERVICE_DISABLED answers are propagation."""
+        self._enabled.update(services)
+
+    @contextmanager
+    def reporting(self, listener: Callable[[str], None]) -> Iterator[None]:
+        """Tell `listener` what the calls of this thread wait for while they wait it out."""
+        previous = getattr(self._local, "listener", None)
+        self._local.listener = listener
+        try:
+            yield
+        finally:
+            self._local.listener = previous
+
+    def settling(self, err: ApiError, extra: Settling | None = None) -> str | None:
+        """Why `err` means "not usable yet, try again", or None when it is an answer."""
+        if err.service_disabled and err.service in self._enabled:
+            return f"{err.service} was enabled moments ago and does not answer yet (SERVICE_DISABLED)"
+        return extra(err) if extra is not None else None
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> RetryPolicy:
-        """Backoff settings from PROVISIONER_RETRY_{INITIAL,MAXIMUM,DEADLINE} (seconds)."""
+        """Backoff settings from PROVISIONER_RETRY_{INITIAL,MAXIMUM,DEADLINE,SETTLE_DEADLINE} (seconds)."""
         import os
 
         env = os.environ if environ is None else environ
         values: dict[str, float] = {}
-        for name in ("initial", "maximum", "deadline"):
+        for name in ("initial", "maximum", "deadline", "settle_deadline"):
             raw = env.get(f"PROVISIONER_RETRY_{name.upper()}")
             if raw:
                 try:
@@ -55,14 +91,31 @@ class RetryPolicy:
                     ) from exc
         return cls(**values)
 
-    def _should_retry(self, extra: ExtraRetryable | None) -> Callable[[BaseException], bool]:
+    def _should_retry(
+        self, extra: ExtraRetryable | None, settling: Settling | None
+    ) -> Callable[[BaseException], bool]:
         def predicate(exc: BaseException) -> bool:
             err = classify(exc)
             if err is None:
                 return False
-            return err.transient or (extra is not None and extra(err))
+            if err.transient or (extra is not None and extra(err)):
+                return True
+            return self.settling(err, settling) is not None
 
         return predicate
+
+    def _stop(self, settling: Settling | None) -> Callable[[tuple[tenacity.RetryCallState]], bool]:
+        """The deadline of the answer last seen: "not usable yet" has the longer one."""
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            elapsed = state.seconds_since_start or 0.0
+            exc = state.outcome.exception() if state.outcome else None
+            err = classify(exc) if exc else None
+            if err is not None and not err.transient and self.settling(err, settling) is not None:
+                return elapsed >= self.settle_deadline
+            return elapsed >= self.deadline
+
+        return stop  # type: ignore[return-value]
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         attempt = state.attempt_number
@@ -74,13 +127,32 @@ class RetryPolicy:
             delay = max(delay, min(err.retry_after, self.max_hint))
         return delay
 
-    def call(self, fn: Callable[..., T], *args: Any, extra: ExtraRetryable | None = None, **kwargs: Any) -> T:
+    def call(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        extra: ExtraRetryable | None = None,
+        settling: Settling | None = None,
+        **kwargs: Any,
+    ) -> T:
+        told: set[str] = set()
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            _log_retry(state)
+            exc = state.outcome.exception() if state.outcome else None
+            err = classify(exc) if exc else None
+            why = self.settling(err, settling) if err is not None and not err.transient else None
+            listener = getattr(self._local, "listener", None)
+            if why and why not in told and listener is not None:
+                told.add(why)
+                listener(f"waiting: {why}; retrying for up to {_span(self.settle_deadline)}")
+
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(self._should_retry(extra)),
+            retry=tenacity.retry_if_exception(self._should_retry(extra, settling)),
             wait=self._wait,
-            stop=tenacity.stop_after_delay(self.deadline),
+            stop=self._stop(settling),
             reraise=True,
-            before_sleep=_log_retry,
+            before_sleep=before_sleep,
         )
         return retrying(fn, *args, **kwargs)
 
@@ -115,6 +187,10 @@ class RetryPolicy:
                 raise
 
         return self.call(attempt, extra=extra)
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
 
 
 def _log_retry(state: tenacity.RetryCallState) -> None:

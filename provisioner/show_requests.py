@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioner.apply import Executor
-from provisioner.clients import ClientFactory
+from provisioner.attribution import AttributedKind
+from provisioner.clients import ClientFactory, Interceptors
 from provisioner.context import Context
 from provisioner.dry_run import DryRun, HeldRequest
 from provisioner.dry_run_shapes import google_host
 from provisioner.kind import Kind
-from provisioner.operations import Operation
 from provisioner.plan import Plan
 from provisioner.planner import PlanOptions
-from provisioner.resource import LiveResource, Resource
+from provisioner.resource import LiveResource
 
 #: Compute's idempotency token (`requestId=<uuid>`): each apply sends a fresh one.
 _REQUEST_ID = re.compile(r"([?&]requestId=)[0-9a-fA-F-]{36}")
@@ -85,12 +85,17 @@ def collect(
 ) -> RequestListing:
     """Run `plan` with writes held back; what would have been sent, change by change."""
     dry_run = DryRun()
-    clients = ClientFactory(ctx.clients.endpoints, impersonate=ctx.clients.impersonate, interceptor=dry_run)
+    # Reads go over the wire: a recording (--record-http) under the dry run keeps them.
+    recording = ctx.clients.interceptor
+    interceptor = dry_run if recording is None else Interceptors(recording, dry_run)
+    clients = ClientFactory(
+        ctx.clients.endpoints, impersonate=ctx.clients.impersonate, interceptor=interceptor
+    )
     dry_ctx = dataclasses.replace(ctx, clients=clients)
     if "project_number" in vars(ctx):  # already read: no need to read it again
         vars(dry_ctx)["project_number"] = ctx.project_number
     attributed: dict[str, Any] = {
-        name: _AttributedKind(type(kind)(dry_ctx), dry_run) for name, kind in kinds.items()
+        name: AttributedKind(type(kind)(dry_ctx), dry_run) for name, kind in kinds.items()
     }
     result = Executor(ctx=dry_ctx, kinds=attributed, live=live, parallelism=1).run(plan)
     problems = [(o.change.address, o.detail) for o in result.outcomes if o.status != "done"]
@@ -100,55 +105,3 @@ def collect(
         o.change.address for o in result.outcomes if o.status == "done" and o.change.address not in sending
     )
     return RequestListing(requests, problems, local_base, silent)
-
-
-class _AttributedKind:
-    """A kind whose every call, and every poll of what it starts, is tagged with its change.
-
-    Only the four writing calls (and `read`, after a conflict) are wrapped; everything else
-    the engine asks of a kind is the kind's own.
-    """
-
-    def __init__(self, kind: Kind, dry_run: DryRun) -> None:
-        self._kind = kind
-        self._dry_run = dry_run
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._kind, name)
-
-    def create(self, desired: Resource) -> Operation:
-        return self._tagged(desired.address, lambda: self._kind.create(desired))
-
-    def update(self, desired: Resource, live: LiveResource, changes: Any) -> Operation:
-        return self._tagged(desired.address, lambda: self._kind.update(desired, live, changes))
-
-    def delete(self, live: LiveResource) -> Operation:
-        return self._tagged(live.address, lambda: self._kind.delete(live))
-
-    def abandon(self, live: LiveResource) -> Operation | None:
-        with self._dry_run.attributed(live.address):
-            op = self._kind.abandon(live)
-        return None if op is None else _AttributedOperation(op, live.address, self._dry_run)
-
-    def read(self, desired: Resource) -> LiveResource | None:
-        with self._dry_run.attributed(desired.address):
-            return self._kind.read(desired)
-
-    def _tagged(self, address: str, start: Any) -> Operation:
-        with self._dry_run.attributed(address):
-            op = start()
-        return _AttributedOperation(op, address, self._dry_run)
-
-
-class _AttributedOperation:
-    """An operation whose polls (which may send the next write of a chain) keep their change."""
-
-    def __init__(self, op: Operation, address: str, dry_run: DryRun) -> None:
-        self._op = op
-        self._address = address
-        self._dry_run = dry_run
-        self.description = op.description
-
-    def poll(self) -> bool:
-        with self._dry_run.attributed(self._address):
-            return self._op.poll()

@@ -17,9 +17,34 @@ RUN_REVISION = 'resource.type="cloud_run_revision"'
 REQUEST_COUNT = 'metric.type="run.googleapis.com/request_count"'
 REQUEST_LATENCIES = 'metric.type="run.googleapis.com/request_latencies"'
 SQL_CPU = 'metric.type="cloudsql.googleapis.com/database/cpu/utilization"'
-SQL_CONNECTOR_CLOSED = 'metric.type="cloudsql.googleapis.com/client/connector/closed_connection_count"'
+#: Cloud SQL's PostgreSQL log (https://cloud.google.com/sql/docs/postgres/logging), by log id.
+POSTGRES_LOG = "cloudsql.googleapis.com%2Fpostgres.log"
+#: What PostgreSQL logs, at FATAL, for a connection it refuses or cannot serve: bad credentials,
+#: no access rule, every slot taken, the server starting, stopping or recovering (a restart, a
+#: maintenance, a failover), an unknown role or database.
+CONNECTION_FATALS = (
+    "password authentication failed",
+    "no pg_hba.conf entry",
+    "sorry, too many clients already",
+    "remaining connection slots are reserved",
+    "the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)",
+    "(role|database) .* does not exist",
+)
 NODE_CPU = 'metric.type="kubernetes.io/node/cpu/allocatable_utilization"'
 BY_SERVICE = ["resource.labels.service_name"]
+
+
+@dataclass(frozen=True)
+class CountedLogs:
+    """A log-based counter metric an alert watches; it must exist before the alert."""
+
+    name: str
+    description: str
+    filter: str
+
+    @property
+    def metric_type(self) -> str:
+        return f"logging.googleapis.com/user/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -29,6 +54,7 @@ class Alert:
     severity: str
     conditions: list[dict[str, Any]]
     documentation: str
+    log_metrics: tuple[CountedLogs, ...] = ()
 
 
 def all_of(*terms: str) -> str:
@@ -126,7 +152,28 @@ def latency(ctx: Context) -> Alert:
 
 
 def db_connection_failures(ctx: Context) -> Alert:
+    """Failed connections as the database itself logs them.
+
+    The services reach Cloud SQL over private IP with a PostgreSQL driver, not through the Cloud
+    SQL connectors or the Auth Proxy, so `cloudsql.googleapis.com/client/connector/*` ("Connectors
+    Closed Connections", on the connectors' own `cloudsql.googleapis.com/InstanceClient` resource,
+    https://cloud.google.com/sql/docs/postgres/admin-api/metrics) would stay empty. PostgreSQL
+    logs every connection it refuses at FATAL in the instance's `postgres.log`; a log-based
+    metric counts those entries (https://cloud.google.com/logging/docs/logs-based-metrics) and
+    the alert watches it.
+    """
     t = ctx.spec.monitoring.thresholds
+    database = sql_database(ctx)
+    refused = CountedLogs(
+        name=f"{ctx.spec.name_prefix}-db-connection-failures",
+        description=f"Connections {ctx.spec.sql_instance_name} refused, as PostgreSQL logs them (FATAL)",
+        filter=all_of(
+            'resource.type="cloudsql_database"',
+            database,
+            f'logName="projects/{ctx.project}/logs/{POSTGRES_LOG}"',
+            f'textPayload=~"FATAL: +({"|".join(CONNECTION_FATALS)})"',
+        ),
+    )
     return Alert(
         key="db-connection-failures",
         display_name=f"{ctx.spec.name_prefix}: Cloud SQL connection failures",
@@ -135,7 +182,9 @@ def db_connection_failures(ctx: Context) -> Alert:
             _threshold(
                 f"{t.db_connection_failures} or more failed database connections",
                 0,
-                filter=all_of(SQL_CONNECTOR_CLOSED, 'metric.labels.status!="success"'),
+                filter=all_of(
+                    f'metric.type="{refused.metric_type}"', 'resource.type="cloudsql_database"', database
+                ),
                 aggregations=[aggregation("ALIGN_DELTA", "REDUCE_SUM", period=t.window_seconds)],
                 comparison="COMPARISON_GE",
                 thresholdValue=t.db_connection_failures,
@@ -143,15 +192,21 @@ def db_connection_failures(ctx: Context) -> Alert:
         ],
         documentation=(
             f"## Cloud SQL connection failures ({ctx.env})\n\n"
-            f"{t.db_connection_failures} or more connections to `{ctx.spec.sql_instance_name}` failed"
-            f" within {t.window_seconds // 60} minutes. The API gateway and the websocket server"
-            " cannot read or store conversations.\n\n"
+            f"PostgreSQL refused {t.db_connection_failures} or more connections to"
+            f" `{ctx.spec.sql_instance_name}` within {t.window_seconds // 60} minutes. The API gateway"
+            " and the websocket server cannot read or store conversations.\n\n"
             "**What to do**\n"
-            "1. Check the instance's state in Cloud SQL (maintenance, failover, restart).\n"
-            "2. Check the VPC Access connector and the private service access peering.\n"
-            "3. If connections are exhausted, look for a service that leaks them before raising"
+            "1. Read the refusals: Logs Explorer, resource Cloud SQL Database, log `postgres.log`,"
+            " `FATAL` (the metric counting them is"
+            f" `{refused.name}`).\n"
+            "2. Check the instance's state in Cloud SQL (maintenance, failover, restart).\n"
+            "3. Authentication failures: check the password the services read from Secret Manager.\n"
+            "4. If connections are exhausted, look for a service that leaks them before raising"
             " the limit.\n"
+            "5. No refusals logged but the services still cannot connect: check the VPC Access"
+            " connector and the private service access peering.\n"
         ),
+        log_metrics=(refused,),
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.context import Context
+from provisioner.kind import permissions_of
 from provisioner.operations import Operation, OperationChain
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable
@@ -64,6 +65,7 @@ class ManagedCertificate(GlobalComputeKind):
 
     kind = "compute.ssl_certificate"
     api = "compute.googleapis.com"
+    permissions = permissions_of("compute.sslCertificates", update=())
     no_charge = "Google-managed certificates are free"
     collection, param, noun = "sslCertificates", "sslCertificate", "certificate"
     immutable = ("name", "type", "managed")
@@ -124,6 +126,7 @@ class ServerlessNeg(GlobalComputeKind):
 
     kind = "compute.region_network_endpoint_group"
     api = "compute.googleapis.com"
+    permissions = permissions_of("compute.regionNetworkEndpointGroups", update=())
     no_charge = "serverless network endpoint groups are free"
     collection, param, noun = "regionNetworkEndpointGroups", "networkEndpointGroup", "network endpoint group"
     immutable = ("networkEndpointType", "cloudRun")
@@ -163,6 +166,7 @@ class SecurityPolicy(GlobalComputeKind):
 
     kind = "compute.security_policy"
     api = "compute.googleapis.com"
+    permissions = permissions_of("compute.securityPolicies")
     collection, param, noun = "securityPolicies", "securityPolicy", "security policy"
     labels_path = "labels"
     immutable = ("type",)
@@ -218,6 +222,13 @@ class BackendService(GlobalComputeKind):
 
     kind = "compute.backend_service"
     api = "compute.googleapis.com"
+    permissions = permissions_of(
+        "compute.backendServices",
+        also={
+            a: ("compute.securityPolicies.use", "compute.regionNetworkEndpointGroups.use")
+            for a in ("create", "update")
+        },
+    )
     collection, param, noun = "backendServices", "backendService", "backend service"
     # Compute moves a backend service between schemes only through a staged migration.
     immutable = ("loadBalancingScheme",)
@@ -281,6 +292,9 @@ class UrlMap(GlobalComputeKind):
 
     kind = "compute.url_map"
     api = "compute.googleapis.com"
+    permissions = permissions_of(
+        "compute.urlMaps", also={a: ("compute.backendServices.use",) for a in ("create", "update")}
+    )
     no_charge = "URL maps are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "urlMaps", "urlMap", "URL map"
 
@@ -312,6 +326,11 @@ class HttpsProxy(GlobalComputeKind):
 
     kind = "compute.target_https_proxy"
     api = "compute.googleapis.com"
+    permissions = permissions_of(
+        "compute.targetHttpsProxies",
+        update=("setUrlMap", "setSslCertificates"),
+        also={a: ("compute.urlMaps.use", "compute.sslCertificates.get") for a in ("create", "update")},
+    )
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "targetHttpsProxies", "targetHttpsProxy", "target HTTPS proxy"
     api_defaults = {"quicOverride": "NONE"}
@@ -341,6 +360,11 @@ class HttpProxy(GlobalComputeKind):
 
     kind = "compute.target_http_proxy"
     api = "compute.googleapis.com"
+    permissions = permissions_of(
+        "compute.targetHttpProxies",
+        update=("setUrlMap",),
+        also={a: ("compute.urlMaps.use",) for a in ("create", "update")},
+    )
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "targetHttpProxies", "targetHttpProxy", "target HTTP proxy"
 
@@ -360,6 +384,18 @@ class ForwardingRule(GlobalComputeKind):
 
     kind = "compute.global_forwarding_rule"
     api = "compute.googleapis.com"
+    permissions = permissions_of(
+        "compute.globalForwardingRules",
+        update=("setLabels", "setTarget"),
+        also={
+            a: (
+                "compute.targetHttpsProxies.use",
+                "compute.targetHttpProxies.use",
+                "compute.globalAddresses.use",
+            )
+            for a in ("create", "update")
+        },
+    )
     collection, param, noun = "globalForwardingRules", "forwardingRule", "forwarding rule"
     labels_path = "labels"
     immutable = ("IPAddress", "IPProtocol", "portRange", "loadBalancingScheme", "networkTier")

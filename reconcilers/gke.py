@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from provisioner.context import Context
 from provisioner.errors import ApiError, classify
-from provisioner.kind import Kind, Reconciler
+from provisioner.kind import Kind, QuotaNeed, Reconciler, permissions_of
 from provisioner.operations import DoneOperation, Operation, OperationChain, PollSchedule
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable
@@ -105,6 +106,7 @@ class Cluster(Kind):
 
     kind = "gke.cluster"
     api = "container.googleapis.com"
+    permissions = permissions_of("container.clusters", also={"create": ("iam.serviceAccounts.actAs",)})
     labels_path = "resourceLabels"
     immutable = (
         "autopilot",
@@ -254,6 +256,12 @@ class NodePool(Kind):
 
     kind = "gke.node_pool"
     api = "container.googleapis.com"
+    permissions = permissions_of(
+        "container.clusters",
+        create=("update",),
+        delete=("update",),
+        also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
+    )
     labels_path = "config.resourceLabels"
     immutable = tuple(f"config.{field}" for field in NODE_SHAPE)
     unordered = ("locations",)
@@ -319,6 +327,37 @@ class NodePool(Kind):
             )
         )
         return lines
+
+    def quota_needs(self, desired: Resource) -> list[QuotaNeed]:
+        """Each node is a VM: its vCPUs count against the region's CPU quota of its machine
+        family and CPUS_ALL_REGIONS, its GPUs against the region's quota of that GPU model
+        (the preemptible one for Spot nodes, when the project has it) and GPUS_ALL_REGIONS
+        (https://cloud.google.com/compute/resource-usage#cpu_quota,
+        https://cloud.google.com/compute/resource-usage#gpu_quota)."""
+        body = {**desired.body, **desired.create_only}
+        location = desired.name.split("/")[0]
+        region = _region(location)
+        zones = len(body.get("locations") or ()) or (1 if is_zone(location) else DEFAULT_REGIONAL_ZONES)
+        low, high = _node_range(body, zones)
+        config = body.get("config") or {}
+        spot = bool(config.get("spot"))
+        machine = str(config.get("machineType", "e2-medium"))
+        vcpus = _vcpus(machine)
+        family = machine.split("-", 1)[0]
+        needs = [
+            QuotaNeed(_CPU_QUOTA.get(family, f"{family.upper()}_CPUS"), region, low * vcpus, high * vcpus),
+            QuotaNeed("CPUS_ALL_REGIONS", None, low * vcpus, high * vcpus),
+        ]
+        for accelerator in config.get("accelerators") or []:
+            count = int(accelerator.get("acceleratorCount", 1))
+            model = re.sub(r"^nvidia-(tesla-)?", "", str(accelerator.get("acceleratorType", "")))
+            metric = f"NVIDIA_{model.upper().replace('-', '_')}_GPUS"
+            if spot:
+                needs.append(QuotaNeed(f"PREEMPTIBLE_{metric}", region, low * count, high * count, metric))
+            else:
+                needs.append(QuotaNeed(metric, region, low * count, high * count))
+            needs.append(QuotaNeed("GPUS_ALL_REGIONS", None, low * count, high * count))
+        return needs
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         config = body.get("config") or {}
@@ -569,6 +608,24 @@ def _node_range(body: dict[str, Any], zones: int) -> tuple[int, int]:
         return int(auto.get("minNodeCount") or 0) * zones, int(auto.get("maxNodeCount") or 0) * zones
     fixed = int(body.get("initialNodeCount") or body.get("nodeCount") or 0) * zones
     return fixed, fixed
+
+
+#: Machine families whose vCPUs count against the region's plain CPUS quota; the others have
+#: their own (N2_CPUS, C2_CPUS...): https://cloud.google.com/compute/resource-usage#cpu_quota
+_CPU_QUOTA = {"n1": "CPUS", "e2": "CPUS", "f1": "CPUS", "g1": "CPUS"}
+#: vCPUs of the shared-core machine types, whose names carry no count.
+_SHARED_CORE = {"e2-micro": 2, "e2-small": 2, "e2-medium": 2, "f1-micro": 1, "g1-small": 1}
+
+
+def _vcpus(machine: str) -> int:
+    """vCPUs of a predefined machine type (`n1-standard-4`: 4) or a custom one (`e2-custom-4-8192`)."""
+    if machine in _SHARED_CORE:
+        return _SHARED_CORE[machine]
+    custom = re.search(r"custom-(\d+)-\d+", machine)
+    if custom:
+        return int(custom.group(1))
+    last = machine.rsplit("-", 1)[-1]
+    return int(last) if last.isdigit() else 1
 
 
 def _region(location: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from provisioner.context import Context
 from provisioner.errors import classify
 from provisioner.group_commit import GroupCommit
-from provisioner.kind import Kind
+from provisioner.kind import Kind, permissions_of
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
 from provisioner.resource import LiveResource, Resource
@@ -61,6 +61,7 @@ class ServiceAccount(Kind):
 
     kind = "iam.service_account"
     api = "iam.googleapis.com"
+    permissions = permissions_of("iam.serviceAccounts")
     no_charge = "service accounts are free"
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
@@ -106,6 +107,13 @@ class ProjectRoles(Kind):
 
     kind = "iam.project_roles"
     api = "cloudresourcemanager.googleapis.com"
+    permissions = permissions_of(
+        "resourcemanager.projects",
+        read=("getIamPolicy",),
+        create=("setIamPolicy",),
+        update=("setIamPolicy",),
+        delete=("setIamPolicy",),
+    )
     grants_access = True
     no_charge = "IAM bindings are free"
     unordered = ("roles",)

@@ -2,7 +2,8 @@
 
 Keys `database`, `storage` and `secrets` encrypt Cloud SQL, the buckets and Secret Manager
 secrets (CMEK); each rotates on the spec's period. The Cloud SQL, Cloud Storage and Secret
-Manager service agents are granted encrypt/decrypt on their own key only.
+Manager service agents are granted encrypt/decrypt on their own key only, after they have been
+asked for (`reconcilers.identities`): on a new project they do not exist yet.
 
 KMS never deletes outright: a key ring cannot be deleted at all, and a key only once every
 version is destroyed and deleted. Removing a key from the spec therefore schedules its
@@ -17,20 +18,24 @@ from typing import Any
 
 from provisioner.context import Context
 from provisioner.errors import ApiError, classify
-from provisioner.kind import Kind, Reconciler
+from provisioner.kind import Kind, Reconciler, permissions_of
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable
 from provisioner.resource import LiveResource, Resource, without_ownership
 from reconcilers._proto import from_json_dict, to_json_dict
+from reconcilers.identities import ServiceIdentity, identity
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
-#: Which service agent uses which key, by the key's name in the spec.
+#: Which service's agent uses which key, by the key's name in the spec, and the agent's email.
 SERVICE_AGENTS = {
-    "database": "service-{number}@gcp-sa-cloud-sql.iam.gserviceaccount.com",
-    "storage": "service-{number}@gs-project-accounts.iam.gserviceaccount.com",
-    "secrets": "service-{number}@gcp-sa-secretmanager.iam.gserviceaccount.com",
+    "database": ("sqladmin.googleapis.com", "service-{number}@gcp-sa-cloud-sql.iam.gserviceaccount.com"),
+    "storage": ("storage.googleapis.com", "service-{number}@gs-project-accounts.iam.gserviceaccount.com"),
+    "secrets": (
+        "secretmanager.googleapis.com",
+        "service-{number}@gcp-sa-secretmanager.iam.gserviceaccount.com",
+    ),
 }
 
 
@@ -74,6 +79,7 @@ class KeyRing(Kind):
 
     kind = "kms.key_ring"
     api = "cloudkms.googleapis.com"
+    permissions = permissions_of("cloudkms.keyRings", update=(), delete=())
     labels_path = None
     no_charge = "key rings are free; their keys are priced"
 
@@ -115,6 +121,12 @@ class CryptoKey(Kind):
 
     kind = "kms.crypto_key"
     api = "cloudkms.googleapis.com"
+    permissions = permissions_of(
+        "cloudkms.cryptoKeys",
+        # A key is never deleted: its versions are scheduled for destruction.
+        delete=(),
+        also={"delete": ("cloudkms.cryptoKeyVersions.list", "cloudkms.cryptoKeyVersions.destroy")},
+    )
     immutable = ("purpose", "versionTemplate.protectionLevel", "importOnly", "destroyScheduledDuration")
     api_defaults = {"versionTemplate": {"protectionLevel": "SOFTWARE"}}
     stateful = True
@@ -239,6 +251,13 @@ class KeyIamMembers(Kind):
 
     kind = "kms.key_iam"
     api = "cloudkms.googleapis.com"
+    permissions = permissions_of(
+        "cloudkms.cryptoKeys",
+        read=("getIamPolicy",),
+        create=("setIamPolicy",),
+        update=("setIamPolicy",),
+        delete=("setIamPolicy",),
+    )
     grants_access = True
     labels_path = None
     no_charge = "IAM bindings are free"
@@ -264,12 +283,7 @@ class KeyIamMembers(Kind):
         return [live for live in self.map(read, desired) if live is not None]
 
     def _policy(self, client: Any, short: str) -> dict[str, Any]:
-        policy = self.call(
-            client.get_iam_policy,
-            request={"resource": _full(self.ctx, short), "options": {"requested_policy_version": 3}},
-            retry=None,
-        )
-        return to_json_dict(policy)
+        return _key_policy(self, client, short)
 
     def create(self, desired: Resource) -> Operation:
         return self._edit(desired.name, add=desired.body["members"], remove={})
@@ -322,6 +336,48 @@ class KeyIamMembers(Kind):
         raise AssertionError("unreachable")
 
 
+def _key_policy(kind: Kind, client: Any, short: str) -> dict[str, Any]:
+    """A key's IAM policy; read once per observation pass for the grants and the agents alike."""
+
+    def read() -> dict[str, Any]:
+        policy = kind.call(
+            client.get_iam_policy,
+            request={"resource": _full(kind.ctx, short), "options": {"requested_policy_version": 3}},
+            retry=None,
+        )
+        return to_json_dict(policy)
+
+    return kind.ctx.shared(("kms.key_policy", short), read)
+
+
+class KeyServiceAgent(ServiceIdentity):
+    """The agents our keys are granted to: one a key's live policy names exists."""
+
+    def granted(self, desired: Sequence[Resource]) -> set[str]:
+        client = _kms_client(self.ctx)
+        wanted = {r.body["email"] for r in desired}
+        keys = [
+            _short(crypto_key_path(self.ctx, key))
+            for key, (_, template) in SERVICE_AGENTS.items()
+            if key in self.ctx.spec.kms.keys and template.format(number=self.ctx.project_number) in wanted
+        ]
+
+        def members(short: str) -> set[str]:
+            try:
+                policy = _key_policy(self, client, short)
+            except Exception as exc:
+                if _not_found(exc):
+                    return set()  # the key does not exist yet
+                raise
+            return {
+                m.removeprefix("serviceAccount:")
+                for b in policy.get("bindings", [])
+                for m in b.get("members", [])
+            }
+
+        return set().union(*self.map(members, keys)) & wanted
+
+
 def _members(policy: dict[str, Any], role: str) -> list[str]:
     members: list[str] = []
     for binding in policy.get("bindings", []):
@@ -337,7 +393,7 @@ def _not_found(exc: BaseException) -> bool:
 
 class KmsReconciler(Reconciler):
     family = "kms"
-    kinds = (KeyRing, CryptoKey, KeyIamMembers)
+    kinds = (KeyRing, CryptoKey, KeyServiceAgent, KeyIamMembers)
 
     def desired(self, ctx: Context) -> list[Resource]:
         spec = ctx.spec.kms
@@ -360,15 +416,17 @@ class KmsReconciler(Reconciler):
                 deletion_policy=spec.deletion_policy,
             )
             resources.append(crypto_key)
-            agent = SERVICE_AGENTS.get(key_name)
-            if agent:
-                member = "serviceAccount:" + agent.format(number=ctx.project_number)
+            if key_name in SERVICE_AGENTS:
+                service, template = SERVICE_AGENTS[key_name]
+                email = template.format(number=ctx.project_number)
+                agent = identity(ctx, service, email)
+                resources.append(agent)
                 resources.append(
                     Resource(
                         kind=KeyIamMembers.kind,
                         name=short,
-                        body={"members": {ENCRYPTER_DECRYPTER: [member]}},
-                        deps=(crypto_key.address,),
+                        body={"members": {ENCRYPTER_DECRYPTER: ["serviceAccount:" + email]}},
+                        deps=(crypto_key.address, agent.address),
                     )
                 )
         return resources

@@ -2,8 +2,9 @@
 
 Per environment: an email notification channel for each address in the spec; four alert
 policies (Cloud Run error rate, Cloud Run p95 latency, Cloud SQL connection failures, CPU on
-the database and the GKE nodes) that notify those channels; an overview dashboard; and the
-metric descriptors of the business KPIs the services write.
+the database and the GKE nodes) that notify those channels, with the log-based metrics they
+watch (`reconcilers.log_metrics`); an overview dashboard; and the metric descriptors of the
+business KPIs the services write.
 
 Monitoring assigns the names of channels, policies and dashboards, so each carries a key
 label and is found again by it (`reconcilers._keyed`); a policy's desired body names its
@@ -23,7 +24,7 @@ from typing import Any
 
 from provisioner.context import Context
 from provisioner.errors import ApiError
-from provisioner.kind import Kind, Reconciler
+from provisioner.kind import Kind, Reconciler, permissions_of
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable
@@ -32,6 +33,7 @@ from reconcilers._alerts import alerts
 from reconcilers._compute import list_all
 from reconcilers._dashboard import overview
 from reconcilers._keyed import KEY_LABEL, KeyedKind, concurrent_edit, is_copy
+from reconcilers.log_metrics import LogMetric
 
 CUSTOM_METRICS = "custom.googleapis.com/digitwin/"
 
@@ -77,6 +79,7 @@ class NotificationChannel(KeyedKind):
 
     kind = "monitoring.notification_channel"
     api = "monitoring.googleapis.com"
+    permissions = permissions_of("monitoring.notificationChannels")
     no_charge = "email notification channels are free"
     immutable = ("type",)
     labels_field = "userLabels"
@@ -151,6 +154,7 @@ class AlertPolicy(KeyedKind):
 
     kind = "monitoring.alert_policy"
     api = "monitoring.googleapis.com"
+    permissions = permissions_of("monitoring.alertPolicies")
     labels_field = "userLabels"
     api_defaults = {"enabled": True}
 
@@ -230,12 +234,21 @@ class AlertPolicy(KeyedKind):
         self.call(_v3(self.ctx).alertPolicies().delete(name=live.body["name"]).execute)
         return DoneOperation(f"delete alert policy {live.name}")
 
+    def settling(self, err: ApiError) -> str | None:
+        """A metric made moments ago (a log-based one) is unknown to alerting for up to ten minutes:
+        404 "Cannot find metric(s) that match type = ... If a metric was created recently, it could
+        take up to 10 minutes to become available" (hashicorp/terraform-provider-google#11102)."""
+        if err.status == 404 and "Cannot find metric(s) that match type" in err.message:
+            return "a metric it watches was created moments ago and is not known to alerting yet"
+        return None
+
 
 class Dashboard(KeyedKind):
     """A dashboard, written whole; an update carries the etag of the version it replaces."""
 
     kind = "monitoring.dashboard"
     api = "monitoring.googleapis.com"
+    permissions = permissions_of("monitoring.dashboards")
     no_charge = "dashboards are free"
     labels_field = "labels"
 
@@ -276,6 +289,7 @@ class MetricDescriptor(Kind):
 
     kind = "monitoring.metric_descriptor"
     api = "monitoring.googleapis.com"
+    permissions = permissions_of("monitoring.metricDescriptors", update=("create",))
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         why = "the descriptor is free; the points written to it are billed by volume"
@@ -316,7 +330,7 @@ class MetricDescriptor(Kind):
 
 class MonitoringReconciler(Reconciler):
     family = "monitoring"
-    kinds = (NotificationChannel, AlertPolicy, Dashboard, MetricDescriptor)
+    kinds = (NotificationChannel, LogMetric, AlertPolicy, Dashboard, MetricDescriptor)
 
     def desired(self, ctx: Context) -> list[Resource]:
         spec = ctx.spec.monitoring
@@ -334,6 +348,19 @@ class MonitoringReconciler(Reconciler):
             )
             for channel in spec.notification_channels
         ]
+        counted = {
+            counter.name: Resource(
+                kind=LogMetric.kind,
+                name=counter.name,
+                body={
+                    "description": counter.description,
+                    "filter": counter.filter,
+                    "metricDescriptor": {"metricKind": "DELTA", "valueType": "INT64", "unit": "1"},
+                },
+            )
+            for alert in alerts(ctx)
+            for counter in alert.log_metrics
+        }
         policies = [
             Resource(
                 kind=AlertPolicy.kind,
@@ -348,7 +375,8 @@ class MonitoringReconciler(Reconciler):
                     "notificationChannels": [c.name for c in channels],
                     "userLabels": ctx.labels({KEY_LABEL: alert.key}),
                 },
-                deps=tuple(c.address for c in channels),
+                deps=tuple(c.address for c in channels)
+                + tuple(counted[counter.name].address for counter in alert.log_metrics),
             )
             for alert in alerts(ctx)
         ]
@@ -382,4 +410,4 @@ class MonitoringReconciler(Reconciler):
             )
             for metric in spec.custom_metrics
         ]
-        return [*channels, *policies, *dashboards, *descriptors]
+        return [*channels, *counted.values(), *policies, *dashboards, *descriptors]

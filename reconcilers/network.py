@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.context import Context
-from provisioner.kind import Kind, Reconciler
+from provisioner.kind import Kind, Reconciler, permissions_of
 from provisioner.operations import Operation, OperationChain
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable, free
@@ -46,6 +46,7 @@ def _top_level(changes: Sequence[FieldChange]) -> set[str]:
 class Network(Kind):
     kind = "compute.network"
     api = "compute.googleapis.com"
+    permissions = permissions_of("compute.networks")
     labels_path = None
     no_charge = "VPC networks are free; traffic leaving a zone or region is billed as data transfer"
     immutable = ("autoCreateSubnetworks",)
@@ -87,6 +88,7 @@ class Network(Kind):
 class Subnetwork(Kind):
     kind = "compute.subnetwork"
     api = "compute.googleapis.com"
+    permissions = permissions_of("compute.subnetworks", also={"create": ("compute.networks.use",)})
     labels_path = None
     immutable = ("network",)
     unordered = ("secondaryIpRanges",)
@@ -216,6 +218,7 @@ class Router(Kind):
 
     kind = "compute.router"
     api = "compute.googleapis.com"
+    permissions = permissions_of("compute.routers", also={"create": ("compute.networks.use",)})
     labels_path = None
     immutable = ("network",)
 
@@ -295,6 +298,7 @@ class GlobalAddress(Kind):
 
     kind = "compute.global_address"
     api = "compute.googleapis.com"
+    permissions = permissions_of("compute.globalAddresses", update=("setLabels",))
     immutable = ("address", "addressType", "purpose", "prefixLength", "network", "ipVersion")
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
@@ -365,6 +369,11 @@ class GlobalAddress(Kind):
 class Firewall(Kind):
     kind = "compute.firewall"
     api = "compute.googleapis.com"
+    permissions = permissions_of(
+        "compute.firewalls",
+        # Firewall rules change the network's policy: https://cloud.google.com/vpc/docs/firewalls#iam
+        also={a: ("compute.networks.updatePolicy",) for a in ("create", "update", "delete")},
+    )
     labels_path = None
     immutable = ("network", "direction")
     unordered = ("sourceRanges", "destinationRanges", "targetTags")
@@ -429,6 +438,14 @@ class PeeringConnection(Kind):
 
     kind = "servicenetworking.connection"
     api = "servicenetworking.googleapis.com"
+    permissions = permissions_of(
+        "servicenetworking.services",
+        read=("get",),
+        create=("addPeering",),
+        update=("addPeering",),
+        delete=("deleteConnection",),
+        also={"create": ("compute.networks.use",)},
+    )
     labels_path = None
     no_charge = "the peering is free; traffic over it is billed as VPC data transfer"
     unordered = ("reservedPeeringRanges",)
@@ -475,6 +492,7 @@ class VpcConnector(Kind):
 
     kind = "vpcaccess.connector"
     api = "vpcaccess.googleapis.com"
+    permissions = permissions_of("vpcaccess.connectors", also={"create": ("compute.networks.use",)})
     labels_path = None
     immutable = ("network", "ipCidrRange")
     api_defaults = {"machineType": "e2-micro"}

@@ -24,7 +24,7 @@ from typing import Any
 from provisioner.context import Context
 from provisioner.diff import deep_merge
 from provisioner.drift_report import DRIFT_METRIC
-from provisioner.kind import Kind, Reconciler
+from provisioner.kind import Kind, Reconciler, permissions_of
 from provisioner.operations import Operation
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable
@@ -203,6 +203,10 @@ class RunService(Kind):
 
     kind = "run.service"
     api = "run.googleapis.com"
+    permissions = permissions_of(
+        "run.services",
+        also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
+    )
     api_defaults = {"template": {"scaling": {"minInstanceCount": 0}, "sessionAffinity": False}}
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
@@ -313,6 +317,9 @@ class RunJob(Kind):
 
     kind = "run.job"
     api = "run.googleapis.com"
+    permissions = permissions_of(
+        "run.jobs", also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)}
+    )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """A job costs only while its tasks run, at the instance-based rates."""

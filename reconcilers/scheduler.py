@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.context import Context
-from provisioner.kind import Kind, Reconciler
+from provisioner.kind import Kind, Reconciler, permissions_of
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable
@@ -41,6 +41,10 @@ class SchedulerJob(Kind):
 
     kind = "scheduler.job"
     api = "cloudscheduler.googleapis.com"
+    permissions = permissions_of(
+        "cloudscheduler.jobs",
+        also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
+    )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         note = "the billing account's 3 free jobs are not applied"

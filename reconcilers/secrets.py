@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.context import Context
-from provisioner.kind import Kind, Reconciler
+from provisioner.kind import Kind, Reconciler, permissions_of
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable
@@ -41,6 +41,8 @@ def _is_not_found(exc: BaseException) -> bool:
 class Secret(Kind):
     kind = "secrets.secret"
     api = "secretmanager.googleapis.com"
+    permissions = permissions_of("secretmanager.secrets")
+    cmek_path = "replication.userManaged.replicas.customerManagedEncryption.kmsKeyName"
     immutable = ("replication",)
     stateful = True  # deleting a secret deletes the only copy of a generated credential
 
@@ -109,6 +111,13 @@ class GeneratedValue(Kind):
 
     kind = "secrets.generated_value"
     api = "secretmanager.googleapis.com"
+    permissions = permissions_of(
+        "secretmanager.versions",
+        read=("list", "access"),
+        create=("add",),
+        update=("add",),
+        delete=("destroy",),
+    )
     labels_path = None
     no_charge = "a version of its secret, billed with the secret"
 

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from provisioner.context import Context
 from provisioner.group_commit import GroupCommit
-from provisioner.kind import Kind, Reconciler
+from provisioner.kind import Kind, Reconciler, permissions_of
 from provisioner.operations import DoneOperation, Operation, wait_for
 from provisioner.plan import Change, FieldChange
 from provisioner.resource import LiveResource, Resource
@@ -57,6 +57,13 @@ class ProjectService(Kind):
 
     kind = "serviceusage.service"
     api: ClassVar[str | None] = "serviceusage.googleapis.com"
+    permissions = permissions_of(
+        "serviceusage.services",
+        create=("enable",),
+        update=("enable",),
+        # An API is never disabled.
+        delete=(),
+    )
     labels_path = None
     enables_api = True
     no_charge = "enabling an API costs nothing; what it serves is billed on its own lines"

@@ -21,7 +21,7 @@ from typing import Any
 
 from provisioner.context import Context
 from provisioner.errors import ApiError, classify
-from provisioner.kind import Kind, Reconciler
+from provisioner.kind import Kind, Reconciler, permissions_of
 from provisioner.operations import Operation, OperationChain, PollSchedule
 from provisioner.plan import FieldChange
 from provisioner.pricing import CostLine, PriceTable
@@ -59,6 +59,8 @@ class SqlInstance(SqlBackups, Kind):
     #: well within the Admin API's 180 queries a minute per user.
     poll_schedule = PollSchedule(initial=2.0, factor=1.5, maximum=15.0)
     api = "sqladmin.googleapis.com"
+    permissions = permissions_of("cloudsql.instances")
+    cmek_path = "diskEncryptionConfiguration.kmsKeyName"
     labels_path = "settings.userLabels"
     immutable = (
         "region",
@@ -278,6 +280,7 @@ class _InstanceChild(Kind):
 class SqlDatabase(_InstanceChild):
     kind = "sql.database"
     api = "sqladmin.googleapis.com"
+    permissions = permissions_of("cloudsql.databases")
     no_charge = "part of its instance, which is priced"
     collection = "databases"
     immutable = ("charset", "collation")
@@ -307,6 +310,7 @@ class SqlUser(_InstanceChild):
 
     kind = "sql.user"
     api = "sqladmin.googleapis.com"
+    permissions = permissions_of("cloudsql.users", read=("list",))
     no_charge = "part of its instance, which is priced"
     collection = "users"
     immutable = ("type",)

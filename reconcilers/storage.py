@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.context import Context
-from provisioner.kind import Kind, Reconciler
+from provisioner.kind import Kind, Reconciler, permissions_of
 from provisioner.lock import lock_bucket
 from provisioner.operations import DoneOperation, Operation
 from provisioner.plan import FieldChange
@@ -29,6 +29,12 @@ from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
 class Bucket(Kind):
     kind = "storage.bucket"
     api = "storage.googleapis.com"
+    permissions = permissions_of(
+        "storage.buckets",
+        # Deleting asks first whether the bucket still holds objects.
+        also={"delete": ("storage.objects.list",)},
+    )
+    cmek_path = "encryption.defaultKmsKeyName"
     immutable = ("location", "customPlacementConfig")
     stateful = True
     api_defaults = {

@@ -1,7 +1,7 @@
 """Service accounts as other services see them: a lookup by email.
 
-Cloud Run, Cloud Scheduler and project IAM policies refuse a service account that does
-not exist; they all ask here.
+Cloud Run, Cloud Scheduler and every IAM policy refuse a service account that does not
+exist; they all ask here.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from emulator import service_agents
 from emulator.state import Store
 
 SERVICE_ACCOUNT = "iam.serviceAccount"
@@ -43,9 +44,12 @@ def find(store: Store, email: str) -> dict[str, Any] | None:
 def missing(store: Store, email: str) -> bool:
     """Whether `email` names a user-managed account that does not exist.
 
-    Google-managed identities (the default compute account, service agents) always exist;
-    accounts of other, unknown projects cannot be checked and are taken on trust.
+    Google-managed identities (the default compute account, service agents) exist, except the
+    service agents that must be generated first (`emulator.service_agents`); accounts of other,
+    unknown projects cannot be checked and are taken on trust.
     """
+    if service_agents.missing(store, email):
+        return True
     if _GOOGLE_MANAGED.match(email):
         return False
     m = _PROJECT_ACCOUNT.match(email)

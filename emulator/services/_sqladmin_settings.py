@@ -279,7 +279,11 @@ def _insights(wanted: dict[str, Any]) -> dict[str, Any]:
     plans = int(wanted.get("queryPlansPerMinute", 5))
     if not 0 <= plans <= 20:
         raise sql_invalid(f"Invalid queryPlansPerMinute {plans}: it must be between 0 and 20.")
-    out: dict[str, Any] = {"queryPlansPerMinute": plans, "queryStringLength": length}
+    out: dict[str, Any] = {"queryPlansPerMinute": plans}
+    if wanted.get("queryStringLength") is not None:
+        # Shown only when asked for: an instance made without it answers without it
+        # (conformance/kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-backupconfiguration-diff).
+        out["queryStringLength"] = length
     for switch in ("queryInsightsEnabled", "recordApplicationTags", "recordClientAddress"):
         if wanted.get(switch):
             out[switch] = True

@@ -15,9 +15,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import re
 import secrets
 from typing import Any
 
+from emulator import guardrails
 from emulator.effects import Effect
 from emulator.errors import aborted, already_exists, failed_precondition, invalid, unimplemented
 from emulator.registry import Api, Call, Reply
@@ -327,6 +329,8 @@ def create_cluster(call: Call) -> Reply:
         nodes.build_pool(call, cluster, path, pool, f"cluster.node_pools[{i}]")
         for i, pool in enumerate(requested_pools)
     ]
+    region = location.rsplit("-", 1)[0] if re.fullmatch(r".+\d-[a-z]", location) else location
+    guardrails.refuse_short_node_quota(call.ctx.store, project_id, region, pools)
     parent = f"projects/{project_id}/locations/{location}"
     call.ctx.store.put(k.CLUSTER, path, cluster, parent)
     for pool in pools:

@@ -10,8 +10,10 @@ machine type, and a given etag must be current.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from emulator import guardrails
 from emulator.effects import Effect
 from emulator.errors import aborted, already_exists, invalid, unimplemented
 from emulator.registry import Api, Call, Reply
@@ -67,6 +69,11 @@ def _start(
     )
 
 
+def _region(cluster_path: str) -> str:
+    location = cluster_path.split("/")[3]
+    return location.rsplit("-", 1)[0] if re.fullmatch(r".+\d-[a-z]", location) else location
+
+
 @API.handles("container.projects.locations.clusters.nodePools.create")
 def create_node_pool(call: Call) -> Reply:
     *_, cluster = k.split_cluster(call, call.param("parent"), "container.clusters.update")
@@ -77,6 +84,7 @@ def create_node_pool(call: Call) -> Reply:
     if not body:
         raise invalid('Required field "node_pool" is missing.', field="node_pool")
     pool = nodes.build_pool(call, current, cluster, body, "node_pool")
+    guardrails.refuse_short_node_quota(call.ctx.store, cluster.split("/")[1], _region(cluster), [pool])
     path = f"{cluster}/nodePools/{pool['name']}"
     if call.ctx.store.get(k.NODE_POOL, path) is not None:
         raise already_exists(f"Already exists: {path}.")

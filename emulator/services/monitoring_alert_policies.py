@@ -11,11 +11,12 @@ are several conditions, and Markdown documentation.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from emulator import standard
 from emulator.clock import parse_duration
-from emulator.errors import invalid
+from emulator.errors import invalid, not_found
 from emulator.registry import Api, Call
 from emulator.services._monitoring import (
     CHANNEL,
@@ -28,6 +29,7 @@ from emulator.services._monitoring import (
     new_id,
     project_of,
 )
+from emulator.services.monitoring_metric_descriptors import usable
 
 API = Api("monitoring", "v3")
 
@@ -77,6 +79,36 @@ def _check_aggregations(aggregations: list[dict[str, Any]], field: str) -> None:
             )
         if agg.get("groupByFields") and reducer == "REDUCE_NONE":
             raise invalid(f"{where}.group_by_fields needs a cross-series reducer.", field=where)
+
+
+#: Metric types users define; the others are Google's and cannot be checked here.
+USER_DEFINED_TYPES = (
+    "custom.googleapis.com/",
+    "external.googleapis.com/",
+    "logging.googleapis.com/user/",
+    "workload.googleapis.com/",
+)
+_METRIC_TYPE = re.compile(r'metric\.type\s*=\s*"([^"]+)"')
+
+
+def _check_metrics_exist(call: Call, project: str, conditions: list[dict[str, Any]]) -> None:
+    """A filter naming a user-defined metric that does not exist, or was created moments ago, is
+    refused with 404, word for word as GCP answers it (hashicorp/terraform-provider-google#11102,
+    GoogleCloudPlatform/cloud-foundation-fabric#3739)."""
+    for condition in conditions:
+        for body in condition.values():
+            if not isinstance(body, dict):
+                continue
+            for text in (body.get("filter") or "", body.get("denominatorFilter") or ""):
+                for metric_type in _METRIC_TYPE.findall(text):
+                    if not metric_type.startswith(USER_DEFINED_TYPES):
+                        continue
+                    if not usable(call, f"projects/{project}/metricDescriptors/{metric_type}"):
+                        raise not_found(
+                            f'Cannot find metric(s) that match type = "{metric_type}". If a metric was'
+                            " created recently, it could take up to 10 minutes to become available."
+                            " Please try again soon."
+                        )
 
 
 def _check_threshold(threshold: dict[str, Any], field: str) -> None:
@@ -138,6 +170,7 @@ def _check_policy(call: Call, policy: dict[str, Any], project: str) -> None:
         )
     for i, condition in enumerate(conditions):
         _check_condition(condition, i)
+    _check_metrics_exist(call, project, conditions)
     if len(conditions) > 1 and policy.get("combiner", "COMBINE_UNSPECIFIED") == "COMBINE_UNSPECIFIED":
         raise invalid(
             "alert_policy.combiner is required when a policy has more than one condition.",

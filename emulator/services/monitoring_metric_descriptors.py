@@ -5,6 +5,10 @@ built-in types are Google's. A descriptor's name is `projects/<id>/metricDescrip
 so the last part of the name holds slashes. Creating a descriptor that already exists is how
 the API updates one: the description, unit and display name are replaced and labels may be
 added, but the kind and value type are fixed and labels are never removed.
+
+A new user-defined metric (custom, or a log-based metric's `logging.googleapis.com/user/`
+type) is not usable by alert policies at once: "If a metric was created recently, it could take
+up to 10 minutes to become available" (emulator.durations.PROPAGATION).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 from typing import Any
 
 from emulator import standard
+from emulator.durations import propagation_seconds
 from emulator.errors import already_exists, invalid
 from emulator.registry import Api, Call
 from emulator.services._monitoring import DESCRIPTOR, SERIES, canonical, fetch, listing, project_of
@@ -29,6 +34,8 @@ KINDS = {
     "CUMULATIVE": {"INT64", "DOUBLE", "DISTRIBUTION"},
 }
 FIXED = ("metricKind", "valueType")
+#: When a user-defined metric created moments ago becomes usable by alert policies.
+USABLE_AT = "monitoring.metricUsableAt"
 
 
 def check_type(metric_type: str | None, field: str) -> str:
@@ -72,8 +79,30 @@ def store(call: Call, project: str, descriptor: dict[str, Any]) -> dict[str, Any
     """Keep a checked descriptor (also used when a first write creates one)."""
     name = f"projects/{project}/metricDescriptors/{descriptor['type']}"
     stored = {**descriptor, "name": name}
+    if call.ctx.store.get(DESCRIPTOR, name) is None:
+        made_usable(call, name)
     call.ctx.store.put(DESCRIPTOR, name, stored, f"projects/{project}")
     return stored
+
+
+def made_usable(call: Call, name: str) -> None:
+    """Note when a metric created now can be named by an alert policy (`usable`)."""
+    config = call.ctx.config
+    wait = propagation_seconds(
+        "metric",
+        profile=config.operation_profile,
+        scale=config.profile_scale,
+        override=config.metric_propagation_s,
+    )
+    call.ctx.store.put(USABLE_AT, name, {"at": call.ctx.clock.now() + wait})
+
+
+def usable(call: Call, name: str) -> bool:
+    """Whether the metric descriptor `name` exists and has become usable by alert policies."""
+    if call.ctx.store.get(DESCRIPTOR, name) is None:
+        return False
+    noted = call.ctx.store.get(USABLE_AT, name)
+    return noted is None or call.ctx.clock.now() >= float(noted["at"])
 
 
 @API.handles("monitoring.projects.metricDescriptors.create")

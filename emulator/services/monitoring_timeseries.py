@@ -6,19 +6,27 @@ declared labels); a first write to a custom type without a descriptor creates on
 or CUMULATIVE only, with the labels of that write. Points must be newer than the series'
 last point, no older than 25 hours and no more than 5 minutes in the future. A rejected
 series rejects the whole request, as the API reports per-series errors in a 400.
+
+Every point written, and every point a log-based metric counts (`add_point`), is kept, so that
+`timeSeries.list` can read them back the way an alert condition does: a filter naming one
+metric type (and the resource and metric labels it selects), an interval, and optionally an
+alignment (ALIGN_NONE, ALIGN_DELTA, ALIGN_SUM per period) and REDUCE_SUM across series; other
+aligners and reducers answer 501 here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import uuid
 from datetime import timedelta
 from typing import Any
 
-from emulator.clock import parse_rfc3339
-from emulator.errors import invalid
+from emulator.clock import format_rfc3339, parse_duration, parse_rfc3339
+from emulator.errors import invalid, not_found, unimplemented
 from emulator.registry import Api, Call
-from emulator.services._monitoring import DESCRIPTOR, SERIES, project_of
+from emulator.services._monitoring import DESCRIPTOR, SERIES, matches, project_of
 from emulator.services.monitoring_metric_descriptors import check_kind, check_type, store
 
 API = Api("monitoring", "v3")
@@ -157,4 +165,129 @@ def create_time_series(call: Call) -> dict[str, Any]:
         if call.ctx.store.get(DESCRIPTOR, descriptor["name"]) is None:
             store(call, project, {k: v for k, v in descriptor.items() if k != "name"})
         call.ctx.store.put(SERIES, key, record, descriptor["name"])
+        point = record["series"]["points"][0]
+        _keep_point(
+            call, descriptor, record["series"].get("metric") or {}, record["series"]["resource"], point
+        )
     return {}
+
+
+POINT = "monitoring.point"
+_TYPE_TERM = re.compile(r'metric\.type\s*=\s*"([^"]+)"')
+
+
+def _keep_point(
+    call: Call,
+    descriptor: dict[str, Any],
+    metric: dict[str, Any],
+    resource: dict[str, Any],
+    point: dict[str, Any],
+) -> None:
+    call.ctx.store.put(
+        POINT,
+        f"{descriptor['name']}#{uuid.uuid4().hex}",
+        {
+            "metric": {
+                "type": descriptor["type"],
+                **({"labels": metric["labels"]} if metric.get("labels") else {}),
+            },
+            "resource": resource,
+            "metricKind": descriptor["metricKind"],
+            "valueType": descriptor["valueType"],
+            "point": point,
+        },
+        descriptor["name"],
+    )
+
+
+def add_point(
+    call: Call, project: str, descriptor: dict[str, Any], resource: dict[str, Any], end: str, count: int
+) -> None:
+    """One point of a log-based counter: `count` matching entries ending at `end`."""
+    start = format_rfc3339(parse_rfc3339(end) - timedelta(milliseconds=1))
+    point = {"interval": {"startTime": start, "endTime": end}, "value": {"int64Value": str(count)}}
+    _keep_point(call, descriptor, {}, resource, point)
+
+
+def _number(value: dict[str, Any]) -> float:
+    if "int64Value" in value:
+        return int(value["int64Value"])
+    if "doubleValue" in value:
+        return float(value["doubleValue"])
+    raise unimplemented("Only INT64 and DOUBLE points can be aligned by this emulator.")
+
+
+def _value(value_type: str, total: float) -> dict[str, Any]:
+    return {"int64Value": str(int(total))} if value_type == "INT64" else {"doubleValue": total}
+
+
+@API.handles("monitoring.projects.timeSeries.list")
+def list_time_series(call: Call) -> dict[str, Any]:
+    project = project_of(call, call.param("name"), "monitoring.timeSeries.list")
+    text = str(call.query.get("filter") or "")
+    types = _TYPE_TERM.findall(text)
+    if len(types) != 1:
+        raise invalid('The filter must name exactly one metric type: metric.type = "...".', field="filter")
+    if not call.query.get("interval.endTime"):
+        raise invalid("interval.end_time is required.", field="interval.end_time")
+    end = parse_rfc3339(str(call.query["interval.endTime"]))
+    start = parse_rfc3339(str(call.query.get("interval.startTime") or call.query["interval.endTime"]))
+    descriptor_name = f"projects/{project}/metricDescriptors/{types[0]}"
+    if call.ctx.store.get(DESCRIPTOR, descriptor_name) is None:
+        raise not_found(f'Cannot find metric(s) that match type = "{types[0]}".')
+    found = [
+        p
+        for p in call.ctx.store.list(POINT, descriptor_name)
+        if matches(p, text) and start <= parse_rfc3339(p["point"]["interval"]["endTime"]) <= end
+    ]
+    series: dict[str, dict[str, Any]] = {}
+    for p in sorted(found, key=lambda p: p["point"]["interval"]["endTime"], reverse=True):
+        key = json.dumps([p["metric"], p["resource"]], sort_keys=True)
+        entry = series.setdefault(key, {k: p[k] for k in ("metric", "resource", "metricKind", "valueType")})
+        entry.setdefault("points", []).append(p["point"])
+    aligner = call.query.get("aggregation.perSeriesAligner") or "ALIGN_NONE"
+    reducer = call.query.get("aggregation.crossSeriesReducer") or "REDUCE_NONE"
+    if aligner != "ALIGN_NONE":
+        if aligner not in ("ALIGN_DELTA", "ALIGN_SUM") or call.query.get("aggregation.groupByFields"):
+            raise unimplemented(f"{aligner} (or grouping) is not implemented by this emulator.")
+        period = parse_duration(str(call.query.get("aggregation.alignmentPeriod") or "60s"))
+        for entry in series.values():
+            buckets: dict[int, float] = {}
+            for point in entry["points"]:
+                age = (end - parse_rfc3339(point["interval"]["endTime"])).total_seconds()
+                buckets[int(age // period)] = buckets.get(int(age // period), 0) + _number(point["value"])
+            entry["points"] = [
+                {
+                    "interval": {
+                        "startTime": format_rfc3339(end - timedelta(seconds=(i + 1) * period)),
+                        "endTime": format_rfc3339(end - timedelta(seconds=i * period)),
+                    },
+                    "value": _value(entry["valueType"], total),
+                }
+                for i, total in sorted(buckets.items())
+            ]
+            entry["metricKind"] = "DELTA" if aligner == "ALIGN_DELTA" else "GAUGE"
+    if reducer != "REDUCE_NONE":
+        if reducer != "REDUCE_SUM" or aligner == "ALIGN_NONE":
+            raise unimplemented(
+                f"{reducer} is not implemented by this emulator (REDUCE_SUM after an aligner is)."
+            )
+        merged: dict[str, float] = {}
+        first = next(iter(series.values()), None)
+        for entry in series.values():
+            for point in entry["points"]:
+                at = json.dumps(point["interval"], sort_keys=True)
+                merged[at] = merged.get(at, 0) + _number(point["value"])
+        series = {}
+        if first is not None:
+            series["all"] = {
+                "metric": {"type": first["metric"]["type"]},
+                "resource": {"type": first["resource"]["type"]},
+                "metricKind": first["metricKind"],
+                "valueType": first["valueType"],
+                "points": [
+                    {"interval": json.loads(at), "value": _value(first["valueType"], total)}
+                    for at, total in sorted(merged.items(), reverse=True)
+                ],
+            }
+    return {"timeSeries": list(series.values())} if series else {}

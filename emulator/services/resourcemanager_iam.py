@@ -1,17 +1,18 @@
 """Cloud Resource Manager v3: the project's IAM policy, read and replaced under its etag.
 
 Policies are stored by project id whatever form the caller used. A binding naming a
-service account of a known project that does not exist is refused, as the real API does.
+service account of a known project that does not exist is refused (`emulator.iam`), as the
+real API does.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from emulator import iam
+from emulator import guardrails, iam
 from emulator.errors import invalid
+from emulator.projects import permission_denied_for
 from emulator.registry import Api, Call
-from emulator.services import _iam_accounts
 
 API = Api("cloudresourcemanager", "v3")
 
@@ -36,11 +37,20 @@ def set_policy(call: Call) -> dict[str, Any]:
     mask = str(body.get("updateMask") or "bindings,etag")
     if {p.strip() for p in mask.split(",") if p.strip()} - {"bindings", "etag", "auditConfigs", "version"}:
         raise invalid(f"Invalid update mask '{mask}'.", field="update_mask")
-    for index, binding in enumerate(policy.get("bindings") or []):
-        for member in binding.get("members") or []:
-            kind, _, email = member.partition(":")
-            if kind == "serviceAccount" and _iam_accounts.missing(call.ctx.store, email):
-                raise invalid(
-                    f"Service account {email} does not exist.", field=f"policy.bindings[{index}].members"
-                )
     return iam.set_policy(call.ctx.store, resource, policy)
+
+
+@API.handles("cloudresourcemanager.projects.testIamPermissions")
+def test_permissions(call: Call) -> dict[str, Any]:
+    """The permissions of those asked that the caller holds on the project.
+
+    "There are no permissions required for making this API call"
+    (https://cloud.google.com/resource-manager/reference/rest/v3/projects/testIamPermissions).
+    """
+    wanted = call.param("resource").removeprefix("projects/")
+    found = call.ctx.projects.lookup(wanted)
+    if found is None:
+        raise permission_denied_for(wanted, "resourcemanager.projects.get")
+    asked = [str(p) for p in (call.body or {}).get("permissions") or []]
+    held = guardrails.test_permissions(call.ctx.store, found[0], asked)
+    return {"permissions": held} if held else {}

@@ -17,7 +17,7 @@ import string
 import uuid
 from typing import Any
 
-from emulator import iam, org_policies, standard
+from emulator import iam, standard
 from emulator.effects import Effect
 from emulator.errors import already_exists, invalid
 from emulator.registry import Api, Call, Reply
@@ -330,7 +330,8 @@ def list_revisions(call: Call) -> dict[str, Any]:
 
 # IAM: who may invoke the service. Private by default: the policy starts empty
 # (https://cloud.google.com/run/docs/authenticating/public). A policy naming allUsers is
-# refused where domain restricted sharing is enforced (see emulator/org_policies.py).
+# refused where domain restricted sharing is enforced (emulator/guardrails.py, applied by
+# emulator/iam.py to every IAM policy).
 
 
 def _iam_target(call: Call, permission: str) -> tuple[str, str]:
@@ -355,11 +356,10 @@ def get_iam_policy(call: Call) -> dict[str, Any]:
 
 @API.handles("run.projects.locations.services.setIamPolicy")
 def set_iam_policy(call: Call) -> dict[str, Any]:
-    project_id, name = _iam_target(call, "run.services.setIamPolicy")
+    _, name = _iam_target(call, "run.services.setIamPolicy")
     policy = (call.body or {}).get("policy")
     if policy is None:
         raise invalid("The request must contain a policy.", field="policy")
-    org_policies.check_members(call.ctx.store, project_id, policy)
     return iam.set_policy(call.ctx.store, name, policy)
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from emulator import guardrails
 from emulator import service_catalog as sc
+from emulator.durations import propagation_seconds
 from emulator.effects import Effect
 from emulator.errors import ApiError, failed_precondition, invalid, permission_denied
 from emulator.registry import Api, Call, Reply
@@ -65,22 +67,33 @@ def view(store: Any, number: str, service: str, enabled: bool | None = None) -> 
 
 
 def _operation(call: Call, number: str, services: list[str], response: dict[str, Any], enable: bool) -> Reply:
+    key = ("serviceusage", "enable" if enable else "disable")
+    seconds = call.ctx.operations.duration(key)
+    state: dict[str, Any] = {"state": "ENABLED" if enable else "DISABLED"}
+    if enable:
+        # Listed as ENABLED once done, usable a while later (emulator.durations.PROPAGATION).
+        config = call.ctx.config
+        state["usableAt"] = (
+            call.ctx.clock.now()
+            + seconds
+            + propagation_seconds(
+                "api",
+                profile=config.operation_profile,
+                scale=config.profile_scale,
+                override=config.api_propagation_s,
+            )
+        )
     record = call.ctx.operations.start(
         name=f"operations/acat.p2-{number}-{uuid.uuid4()}",
-        duration_key=("serviceusage", "enable" if enable else "disable"),
+        duration_key=key,
+        duration_s=seconds,
         metadata={
             "@type": f"{TYPES}OperationMetadata",
             "resourceNames": [sc.record_name(number, s) for s in services],
         },
         response=response,
         effects=[
-            Effect.put(
-                sc.KIND,
-                sc.record_name(number, s),
-                {"state": "ENABLED" if enable else "DISABLED"},
-                f"projects/{number}",
-            )
-            for s in services
+            Effect.put(sc.KIND, sc.record_name(number, s), state, f"projects/{number}") for s in services
         ],
     )
     return Reply(body=call.ctx.operations.view(record), response_ref="Operation")
@@ -146,6 +159,7 @@ def enable(call: Call) -> Reply:
     }
     if sc.is_enabled(call.ctx.store, number, service):
         return Reply(body=_done(response), response_ref="Operation")
+    _refuse_without_billing(call, number, [service])
     return _operation(call, number, [service], response, enable=True)
 
 
@@ -172,7 +186,14 @@ def batch_enable(call: Call) -> Reply:
     pending = [s for s in services if not sc.is_enabled(call.ctx.store, number, s)]
     if not pending:
         return Reply(body=_done(response), response_ref="Operation")
+    _refuse_without_billing(call, number, pending)
     return _operation(call, number, pending, response, enable=True)
+
+
+def _refuse_without_billing(call: Call, number: str, services: list[str]) -> None:
+    found = call.ctx.projects.lookup(number)
+    if found is not None:
+        guardrails.refuse_unbilled_enable(call.ctx.store, found[0], number, services)
 
 
 @API.handles("serviceusage.services.disable")

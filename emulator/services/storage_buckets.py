@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator import standard
+from emulator import service_agents, standard
 from emulator.errors import ApiError, condition_not_met, not_found
 from emulator.registry import Api, Call, Reply
 from emulator.services._storage import (
@@ -136,4 +136,7 @@ def delete_bucket(call: Call) -> Reply:
 @API.handles("storage.projects.serviceAccount.get")
 def get_service_account(call: Call) -> dict[str, Any]:
     _, number = call.ctx.projects.require(call.param("projectId"), "resourcemanager.projects.get")
+    # The first call creates the project's Cloud Storage service agent
+    # (https://cloud.google.com/storage/docs/getting-service-agent).
+    service_agents.generate(call.ctx.store, number, "storage.googleapis.com")
     return {"email_address": service_agent(number), "kind": "storage#serviceAccount"}

@@ -142,6 +142,8 @@ def test_channels_dashboard_and_metrics_are_created_as_the_spec_says(emulator, c
     (channel,) = api.notificationChannels().list(name=PROJECT).execute()["notificationChannels"]
     policies = _policies(emulator)
     descriptors = api.metricDescriptors().list(name=PROJECT).execute()["metricDescriptors"]
+    counted = [d for d in descriptors if d["type"].startswith("logging.googleapis.com/user/")]
+    descriptors = [d for d in descriptors if d["type"].startswith("custom.googleapis.com/")]
     dashboards = (
         build(
             "monitoring",
@@ -168,6 +170,8 @@ def test_channels_dashboard_and_metrics_are_created_as_the_spec_says(emulator, c
         "response/first_audio_latency",
         "provisioner/drift",  # the drift job's own, declared with the job
     }
+    # The database alert's log-based metric, as Monitoring lists it.
+    assert [d["type"] for d in counted] == ["logging.googleapis.com/user/digitwin-dev-db-connection-failures"]
     (dashboard,) = dashboards
     titles = [t["widget"]["title"] for t in dashboard["mosaicLayout"]["tiles"]]
     assert len(titles) == 6 and "Database connections" in titles
@@ -203,3 +207,82 @@ def test_gcloud_lists_the_alert_policies(emulator, cli, tmp_path: Path):
     policies = json.loads(listed.stdout)
     assert sorted(p["userLabels"]["digitwin-key"] for p in policies) == KEYS
     assert all(p["displayName"].startswith("digitwin-dev: ") for p in policies)
+
+
+def _postgres_log(emulator: Any, *lines: str, instance: str = "digitwin-dev-pg") -> None:
+    """Entries as Cloud SQL writes them to the instance's postgres.log."""
+    project = PROJECT.removeprefix("projects/")
+    logging = build(
+        "logging",
+        "v2",
+        credentials=AnonymousCredentials(),
+        static_discovery=True,
+        client_options={"api_endpoint": emulator.url + "/"},
+    )
+    entries = [
+        {
+            "logName": f"projects/{project}/logs/cloudsql.googleapis.com%2Fpostgres.log",
+            "resource": {
+                "type": "cloudsql_database",
+                "labels": {
+                    "database_id": f"{project}:{instance}",
+                    "region": "us-central1",
+                    "project_id": project,
+                },
+            },
+            "severity": "ALERT" if "FATAL" in line else "INFO",
+            "textPayload": f"2026-12-04 10:00:00.{i:03d} UTC [{100 + i}]: [1-1] db=digitwin,user=app {line}",
+        }
+        for i, line in enumerate(lines)
+    ]
+    logging.entries().write(body={"entries": entries}).execute()
+
+
+def _condition_value(emulator: Any, condition: dict[str, Any]) -> int:
+    """What the condition sees over its window: its own filter and aggregation, as alerting reads it."""
+    threshold = condition["conditionThreshold"]
+    (agg,) = threshold["aggregations"]
+    end = emulator.clock.rfc3339(plus_seconds=1)
+    start = emulator.clock.rfc3339(plus_seconds=-float(agg["alignmentPeriod"].rstrip("s")))
+    found = (
+        _monitoring(emulator)
+        .timeSeries()
+        .list(
+            name=PROJECT,
+            filter=threshold["filter"],
+            interval_startTime=start,
+            interval_endTime=end,
+            aggregation_alignmentPeriod=agg["alignmentPeriod"],
+            aggregation_perSeriesAligner=agg["perSeriesAligner"],
+            aggregation_crossSeriesReducer=agg["crossSeriesReducer"],
+        )
+        .execute()
+    )
+    return sum(int(p["value"]["int64Value"]) for s in found.get("timeSeries", []) for p in s["points"])
+
+
+def test_the_database_alert_fires_on_the_connections_postgres_refuses(emulator, cli):
+    _apply(cli)
+    (db,) = _by_key(emulator)["db-connection-failures"]
+    (condition,) = db["conditions"]
+    threshold = condition["conditionThreshold"]
+    # It watches a metric that exists, fed by the database's own log, not the connectors' metric.
+    assert (
+        'metric.type="logging.googleapis.com/user/digitwin-dev-db-connection-failures"' in threshold["filter"]
+    )
+    assert "client/connector" not in threshold["filter"]
+    assert threshold["thresholdValue"] == 5 and threshold["comparison"] == "COMPARISON_GE"
+
+    _postgres_log(
+        emulator,
+        "LOG:  checkpoint starting: time",
+        'FATAL:  password authentication failed for user "digitwin_app"',
+        "FATAL:  sorry, too many clients already",
+        "FATAL:  remaining connection slots are reserved for non-replication superuser connections",
+        "FATAL:  the database system is shutting down",
+    )
+    _postgres_log(emulator, "FATAL:  sorry, too many clients already", instance="someone-elses-pg")
+    assert _condition_value(emulator, condition) == 4  # below dev's threshold of 5: quiet
+
+    _postgres_log(emulator, 'FATAL:  no pg_hba.conf entry for host "10.8.0.3", user "digitwin_app"')
+    assert _condition_value(emulator, condition) >= threshold["thresholdValue"]  # fires

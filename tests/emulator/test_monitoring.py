@@ -385,3 +385,30 @@ def test_invalid_dashboards_are_refused(v1: Any, body: dict[str, Any]) -> None:
     with pytest.raises(HttpError) as exc:
         v1.dashboards().create(parent=PARENT, body=body).execute()
     assert exc.value.status_code == 400
+
+
+def test_an_alert_on_a_metric_made_moments_ago_is_refused_until_alerting_knows_it() -> None:
+    from emulator import EmulatorConfig
+
+    emu = Emulator(EmulatorConfig(projects=[PROJECT], metric_propagation_s=600))
+    emu.start()
+    try:
+        v3 = _client(emu, "v3")
+        on_metric = _policy(conditions=[_condition(filter=f'metric.type="{METRIC}"')])
+        with pytest.raises(HttpError) as exc:  # no such metric at all
+            v3.alertPolicies().create(name=PARENT, body=on_metric).execute()
+        assert exc.value.resp.status == 404
+        v3.metricDescriptors().create(
+            name=PARENT, body={"type": METRIC, "metricKind": "GAUGE", "valueType": "INT64"}
+        ).execute()
+        with pytest.raises(HttpError) as exc:  # made moments ago
+            v3.alertPolicies().create(name=PARENT, body=on_metric).execute()
+        assert exc.value.resp.status == 404
+        assert _error(exc)["message"] == (
+            f'Cannot find metric(s) that match type = "{METRIC}". If a metric was created recently,'
+            " it could take up to 10 minutes to become available. Please try again soon."
+        )
+        emu.advance_time(600)
+        assert v3.alertPolicies().create(name=PARENT, body=on_metric).execute()["name"]
+    finally:
+        emu.close()

@@ -192,6 +192,7 @@ def test_cmek_secret_needs_the_service_agent_grant(sm: Any, emu: Emulator) -> No
         _secrets(sm).create(parent=f"projects/{PROJECT}", secretId="c", body=wrong_place).execute()
     assert exc.value.status_code == 400
     agent = f"serviceAccount:service-{number}@gcp-sa-secretmanager.iam.gserviceaccount.com"
+    emu.generate_service_agent(PROJECT, "secretmanager.googleapis.com")
     kms.set_iam_policy(
         request={
             "resource": key.name,

@@ -159,6 +159,36 @@ def test_enabling_the_api_lets_its_calls_through(strict: Emulator) -> None:
     assert compute_client(strict).networks().list(project=PROJECT).execute().get("items", []) == []
 
 
+def test_an_api_enabled_moments_ago_answers_service_disabled_until_the_enable_propagates() -> None:
+    emu = Emulator(EmulatorConfig(projects=[PROJECT], enforce_enabled_apis=True, api_propagation_s=20))
+    emu.start()
+    try:
+        op = services(emu).enable(name=f"{PARENT}/services/compute.googleapis.com", body={}).execute()
+        finish(client(emu, "serviceusage").operations(), op)
+        assert "compute.googleapis.com" in enabled(emu)  # listed as on at once ...
+        with pytest.raises(HttpError) as exc:  # ... but not answering yet
+            compute_client(emu).networks().list(project=PROJECT).execute()
+        assert exc.value.resp.status == 403
+        assert "If you enabled this API recently, wait a few minutes" in error_of(exc)["message"]
+        emu.advance_time(20)
+        assert compute_client(emu).networks().list(project=PROJECT).execute().get("items", []) == []
+    finally:
+        emu.close()
+
+
+def test_the_realistic_profile_models_the_propagation_and_the_flat_one_does_not() -> None:
+    from emulator.durations import PROPAGATION, propagation_seconds
+
+    assert propagation_seconds("api", profile="flat", scale=0.01, override=None) == 0
+    assert propagation_seconds("metric", profile="flat", scale=0.01, override=None) == 0
+    assert (
+        propagation_seconds("api", profile="realistic", scale=0.01, override=None)
+        == PROPAGATION["api"] * 0.01
+    )
+    assert propagation_seconds("metric", profile="realistic", scale=1, override=None) == 600
+    assert propagation_seconds("api", profile="flat", scale=1, override=20) == 20
+
+
 def test_the_project_number_and_the_api_list_work_on_a_fresh_strict_project(strict: Emulator) -> None:
     doc = load_document("cloudresourcemanager", "v3").raw
     crm = build_from_document(

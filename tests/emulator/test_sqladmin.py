@@ -208,6 +208,7 @@ def test_cmek_needs_the_cloud_sql_agent_grant(emu: Emulator) -> None:
         sql.instances().insert(project=PROJECT, body=body).execute()
     assert exc.value.status_code == 400 and "gcp-sa-cloud-sql" in _error(exc)["message"]
     agent = f"serviceAccount:service-{emu.register_project(PROJECT)}@gcp-sa-cloud-sql.iam.gserviceaccount.com"
+    emu.generate_service_agent(PROJECT, "sqladmin.googleapis.com")
     kms.set_iam_policy(
         request={
             "resource": key.name,

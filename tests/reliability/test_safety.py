@@ -144,6 +144,9 @@ def _moved_to_us_east1(tmp_path):
     text = base.read_text()
     assert "region: us-central1\n" in text
     base.write_text(text.replace("region: us-central1\n", "region: us-east1\n", 1))
+    for spec in specs.glob("*.yaml"):  # zones follow their region (us-east1 has b, c and d)
+        zoned = spec.read_text().replace("us-central1-a", "us-east1-c").replace("us-central1-b", "us-east1-d")
+        spec.write_text(zoned)
     return str(specs)
 
 

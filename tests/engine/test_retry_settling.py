@@ -1,0 +1,73 @@
+"""Answers that mean "not usable yet" are waited out under their own deadline, and said so."""
+
+from __future__ import annotations
+
+import pytest
+
+from provisioner.errors import ApiError, ApiErrorException
+from provisioner.retry import RetryPolicy
+
+DISABLED = ApiError(
+    403,
+    "accessNotConfigured",
+    "API has not been used ...",
+    info_reason="SERVICE_DISABLED",
+    service="x.googleapis.com",
+)
+UNKNOWN_METRIC = ApiError(404, "notFound", 'Cannot find metric(s) that match type = "m".')
+
+
+def _failing(times: int, err: ApiError) -> tuple[list[int], object]:
+    calls: list[int] = []
+
+    def fn() -> str:
+        calls.append(1)
+        if len(calls) <= times:
+            raise ApiErrorException(err)
+        return "ok"
+
+    return calls, fn
+
+
+def _policy() -> RetryPolicy:
+    return RetryPolicy(initial=0.001, maximum=0.002, deadline=0.0, settle_deadline=5.0)
+
+
+def test_service_disabled_of_an_api_just_enabled_is_waited_out_and_said_once():
+    policy = _policy()
+    policy.expect_enabled(["x.googleapis.com"])
+    told: list[str] = []
+    calls, fn = _failing(3, DISABLED)
+    with policy.reporting(told.append):
+        assert policy.call(fn) == "ok"
+    assert len(calls) == 4
+    assert told == [
+        "waiting: x.googleapis.com was enabled moments ago and does not answer yet (SERVICE_DISABLED);"
+        " retrying for up to 5 s"
+    ]
+
+
+def test_service_disabled_of_an_api_nobody_enabled_is_an_answer():
+    calls, fn = _failing(1, DISABLED)
+    with pytest.raises(ApiErrorException):
+        _policy().call(fn)
+    assert len(calls) == 1
+
+
+def test_a_kind_declares_its_own_not_yet_answers():
+    calls, fn = _failing(2, UNKNOWN_METRIC)
+    why = lambda err: "metric not known yet" if err.status == 404 else None  # noqa: E731
+    assert _policy().call(fn, settling=why) == "ok"
+    assert len(calls) == 3
+    calls, fn = _failing(2, UNKNOWN_METRIC)
+    with pytest.raises(ApiErrorException):
+        _policy().call(fn)
+
+
+def test_the_wait_ends_at_its_deadline():
+    policy = RetryPolicy(initial=0.001, maximum=0.002, deadline=0.0, settle_deadline=0.05)
+    policy.expect_enabled(["x.googleapis.com"])
+    calls, fn = _failing(10**9, DISABLED)
+    with pytest.raises(ApiErrorException):
+        policy.call(fn)
+    assert len(calls) > 1
