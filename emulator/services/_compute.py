@@ -70,6 +70,28 @@ def required_error(field: str) -> ApiError:
     return ApiError(400, f"Required field '{field}' not specified", reason="required")
 
 
+def same_fingerprint(supplied: Any, current: Any) -> bool:
+    """Whether a supplied fingerprint names the same bytes as the current one.
+
+    Fingerprints are `bytes` fields ("string (bytes format)" in
+    https://cloud.google.com/compute/docs/reference/rest/v1/backendServices), and the JSON
+    mapping of bytes accepts standard or URL-safe base64, with or without padding
+    (https://protobuf.dev/programming-guides/proto3/#json): gcloud sends them URL-safe, so
+    comparing the text refused about one update in three that Compute accepts.
+    """
+    if not isinstance(supplied, str) or not isinstance(current, str):
+        return False
+    return _fingerprint_bytes(supplied) == _fingerprint_bytes(current) is not None
+
+
+def _fingerprint_bytes(text: str) -> bytes | None:
+    cleaned = text.strip().rstrip("=").replace("-", "+").replace("_", "/")
+    try:
+        return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
+    except ValueError:
+        return None
+
+
 def fingerprint_error() -> ApiError:
     return ApiError(
         412,

@@ -1,5 +1,5 @@
-"""What the GKE modules share: names and locations, the one-operation-per-cluster
-rule, the container Operation, versions, labels, and how a stored cluster is shown.
+"""What the GKE modules share: names and locations, which operations may run side by side,
+the container Operation, versions, labels, and how a stored cluster is shown.
 
 Clusters and node pools are stored apart (`container.cluster`, `container.nodePool`
 with the cluster as parent) so that each operation's effects touch one record; a
@@ -282,26 +282,66 @@ def refuse_autopilot(cluster: dict[str, Any]) -> None:
         )
 
 
-# operations: one at a time per cluster
+# operations: one cluster-level operation, or one per node pool, at a time
+
+
+#: GKE's concurrent operations quota per cluster: beyond it, a 429
+#: ('Too many operations: cluster "NAME" hits the concurrent operations quota 5, please try
+#: again later.', https://github.com/hashicorp/terraform-provider-google/issues/15205 and
+#: https://github.com/hashicorp/terraform-provider-google/issues/15579).
+CONCURRENT_OPERATIONS = 5
 
 
 def check_idle(call: Call, cluster: str) -> None:
-    """A second operation on a busy cluster is refused, as GKE refuses it."""
+    """GKE runs one cluster-level operation at a time, or one operation per node pool, so
+    operations on different pools run side by side while the cluster itself is not changing
+    (https://cloud.google.com/kubernetes-engine/docs/troubleshooting/concurrent-operations:
+    "GKE allows only one cluster-level operation or one operation per node pool to run at a
+    time"). A conflicting one is refused with "Cluster is running incompatible operation"
+    (the same page); past the cluster's quota of concurrent operations, a 429.
+    """
     running = call.ctx.operations.in_flight(cluster)
-    if running:
-        short = running[0]["name"].rsplit("/", 1)[-1]
+    pool = _pool_of(call)
+    conflicting = [r for r in running if pool is None or _pool_in(r) in (None, pool)]
+    if conflicting:
+        short = conflicting[0]["name"].rsplit("/", 1)[-1]
         raise ApiError(
             400,
             f"Cluster is running incompatible operation {short}.",
             status="FAILED_PRECONDITION",
             reason="failedPrecondition",
-            details=[
-                {
-                    "@type": "type.googleapis.com/google.rpc.RequestInfo",
-                    "requestId": uuid.uuid4().hex[:16],
-                }
-            ],
+            details=[_request_info()],
         )
+    if len(running) >= CONCURRENT_OPERATIONS:
+        name = cluster.rsplit("/", 1)[-1]
+        raise ApiError(
+            429,
+            f'Too many operations: cluster "{name}" hits the concurrent operations quota '
+            f"{CONCURRENT_OPERATIONS}, please try again later.",
+            status="RESOURCE_EXHAUSTED",
+            reason="rateLimitExceeded",
+            details=[_request_info()],
+        )
+
+
+def _request_info() -> dict[str, Any]:
+    return {"@type": "type.googleapis.com/google.rpc.RequestInfo", "requestId": uuid.uuid4().hex[:16]}
+
+
+def _pool_of(call: Call) -> str | None:
+    """The node pool a node pool method acts on (the new one for a create); None for the
+    cluster's own methods."""
+    if ".nodePools." not in call.method.id:
+        return None
+    if call.method.id.endswith(".nodePools.create"):
+        return str(((call.body or {}).get("nodePool") or {}).get("name") or "")
+    return call.param("name").partition("/nodePools/")[2] or None
+
+
+def _pool_in(record: dict[str, Any]) -> str | None:
+    """The node pool an operation in flight acts on, from its target link; None when it acts
+    on the cluster."""
+    return str(record["extra"].get("targetLink", "")).partition("/nodePools/")[2] or None
 
 
 def operation(

@@ -150,7 +150,7 @@ def check_fingerprint(
         return
     if not supplied:
         raise c.required_error(f"resource.{field}")
-    if supplied != current.get(field):
+    if not c.same_fingerprint(supplied, current.get(field)):
         raise c.fingerprint_error()
 
 

@@ -16,6 +16,8 @@ from emulator.services._kms import CRYPTO_KEY
 
 BUCKET = "storage.bucket"
 OBJECT = "storage.object"
+#: Noncurrent object versions of versioned buckets, keyed bucket/name#generation.
+OBJECT_VERSION = "storage.object.version"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
 STORAGE_CLASSES = {
     "STANDARD",

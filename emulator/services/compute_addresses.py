@@ -150,7 +150,7 @@ def set_labels(call: Call) -> Reply:
     supplied = body.get("labelFingerprint")
     if not supplied:
         raise c.required_error("labelFingerprint")
-    if supplied != current["labelFingerprint"]:
+    if not c.same_fingerprint(supplied, current["labelFingerprint"]):
         raise c.fingerprint_error()
     labels = body.get("labels") or {}
     c.check_labels(labels)

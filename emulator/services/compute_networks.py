@@ -22,6 +22,8 @@ API = Api("compute", "v1")
 PATCHABLE = {"routingConfig", "mtu", "enableUlaInternalIpv6", "networkFirewallPolicyEnforcementOrder"}
 AUTO_BLOCK = ipaddress.IPv4Network("10.128.0.0/9")
 AUTO_PREFIX = 20
+#: The peering private services access makes (emulator/services/servicenetworking.py).
+SERVICE_PEERING = "servicenetworking-googleapis-com"
 
 
 def render(call: Call, network: dict[str, Any]) -> dict[str, Any]:
@@ -175,3 +177,29 @@ def delete_network(call: Call) -> Reply:
         if c.relative(subnet["network"]) == path and subnet.get("_auto"):
             effects.append(Effect.delete(c.SUBNETWORK, c.relative(subnet["selfLink"])))
     return c.global_operation(call, KIND, "delete", path, current["id"], effects)
+
+
+@API.handles("compute.networks.removePeering")
+def remove_peering(call: Call) -> Reply:
+    """Removes a peering by name. Removing the private services access peering
+    (`servicenetworking-googleapis-com`) ends the Service Networking connection too, so its
+    reserved ranges are free to delete: real Compute accepts the address deletes that follow
+    (exchanges 35-40 of conformance/kcc-golden/servicenetworking/v1beta1/
+    servicenetworkingconnection/_http.log), and the documented way to delete a private
+    services access connection is this call
+    (https://cloud.google.com/vpc/docs/configure-private-services-access#removing-connection).
+    """
+    if (known := c.replay(call)) is not None:
+        return known
+    path, current = c.global_target(call, KIND)
+    name = (call.body or {}).get("name")
+    if not name:
+        raise c.required_error("networksRemovePeeringRequest.name")
+    if not any(p.get("name") == name for p in current.get("peerings", [])):
+        # https://cloud.google.com/compute/docs/reference/rest/v1/networks/removePeering: the
+        # peering is named by `name`; one the network does not have is not found.
+        raise c.missing_error(f"{path}/peerings/{name}")
+    effects = [Effect.remove(c.NETWORK, path, "peerings", name)]
+    if call.ctx.store.get(c.CONNECTION, path) is not None and name == SERVICE_PEERING:
+        effects.append(Effect.delete(c.CONNECTION, path))
+    return c.global_operation(call, KIND, "removePeering", path, current["id"], effects)

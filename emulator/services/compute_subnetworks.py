@@ -168,7 +168,7 @@ def patch_subnetwork(call: Call) -> Reply:
     supplied = body.pop("fingerprint", None)
     if not supplied:
         raise c.required_error("resource.fingerprint")
-    if supplied != current["fingerprint"]:
+    if not c.same_fingerprint(supplied, current["fingerprint"]):
         raise c.fingerprint_error()
     for key, value in body.items():
         if key in PATCHABLE or _same(call, key, value, current):

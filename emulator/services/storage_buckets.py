@@ -10,6 +10,7 @@ from emulator.registry import Api, Call, Reply
 from emulator.services._storage import (
     BUCKET,
     OBJECT,
+    OBJECT_VERSION,
     apply_defaults,
     bucket_invalid,
     check_bucket_name,
@@ -123,7 +124,10 @@ def delete_bucket(call: Call) -> Reply:
     name = call.param("bucket")
     current = _bucket(call, name)
     check_metageneration(call, current)
-    if call.ctx.store.count(OBJECT, name):
+    # Noncurrent versions count too: GCS answers this 409 for a versioned bucket whose live
+    # objects are gone (https://github.com/googleapis/python-storage/issues/1071,
+    # https://github.com/gruntwork-io/cloud-nuke/issues/1038).
+    if call.ctx.store.count(OBJECT, name) or call.ctx.store.count(OBJECT_VERSION, name):
         raise ApiError(409, "The bucket you tried to delete is not empty.", reason="conflict")
     call.ctx.store.delete(BUCKET, name)
     return Reply(status=204)

@@ -1,7 +1,10 @@
-"""Cloud Storage objects: media and multipart upload with generation preconditions, list, get, delete.
+"""Cloud Storage objects: media and multipart upload with generation preconditions, list, get,
+delete, copy and rewrite.
 
-Enough for a bucket to hold objects (and so refuse deletion) and for a lease
-object created with ifGenerationMatch=0.
+On a bucket with Object Versioning, replacing or deleting the live version keeps it as a
+noncurrent version, readable and deletable by its generation and listed with `versions=true`
+(https://cloud.google.com/storage/docs/object-versioning): that is what the README's object
+restore runbook copies back from.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import google_crc32c
 from emulator import standard
 from emulator.errors import ApiError, condition_not_met, invalid, not_found
 from emulator.registry import Api, Call, Reply
-from emulator.services._storage import BUCKET, OBJECT
+from emulator.services._storage import BUCKET, OBJECT, OBJECT_VERSION
 from emulator.validation import BodyValidator
 
 API = Api("storage", "v1")
@@ -32,12 +35,52 @@ def _require_bucket(call: Call, bucket: str) -> dict[str, Any]:
     return found
 
 
-def _object(call: Call, bucket: str, name: str) -> dict[str, Any]:
+def _object(call: Call, bucket: str, name: str, generation: Any = None) -> dict[str, Any]:
+    """The live version, or the version of `generation` (live or noncurrent). A generation the
+    object never had is a 404 like a missing object, never the live one
+    (https://cloud.google.com/storage/docs/json_api/v1/objects/get: `generation` selects a
+    specific revision)."""
     _require_bucket(call, bucket)
     found = call.ctx.store.get(OBJECT, f"{bucket}/{name}")
+    if generation is not None and (found is None or found["generation"] != str(generation)):
+        found = call.ctx.store.get(OBJECT_VERSION, _version_key(bucket, name, generation))
     if found is None:
         raise not_found(f"No such object: {bucket}/{name}")
     return found
+
+
+def _version_key(bucket: str, name: str, generation: Any) -> str:
+    return f"{bucket}/{name}#{int(generation):020d}"
+
+
+def _versioned(bucket: dict[str, Any]) -> bool:
+    return bool((bucket.get("versioning") or {}).get("enabled"))
+
+
+def _retire(call: Call, bucket: dict[str, Any], live: dict[str, Any]) -> None:
+    """The live version stops being live: kept as noncurrent on a versioned bucket, gone
+    otherwise. `timeDeleted` is when it became noncurrent
+    (https://cloud.google.com/storage/docs/json_api/v1/objects#resource)."""
+    call.ctx.store.delete(OBJECT, f"{live['bucket']}/{live['name']}")
+    if _versioned(bucket):
+        kept = {**live, "timeDeleted": call.ctx.clock.rfc3339()}
+        key = _version_key(live["bucket"], live["name"], live["generation"])
+        call.ctx.store.put(OBJECT_VERSION, key, kept, live["bucket"])
+
+
+def _next_generation(call: Call, bucket: str, name: str) -> str:
+    """Microseconds since the epoch, as Cloud Storage's generations are, and always above every
+    generation the name has had, so two writes in one tick never share one."""
+    now = int(call.ctx.clock.now() * 1_000_000) or int(time.time() * 1_000_000)
+    taken = [int(v["generation"]) for v in _versions(call, bucket, name)]
+    return str(max([now, *(g + 1 for g in taken)]))
+
+
+def _versions(call: Call, bucket: str, name: str) -> list[dict[str, Any]]:
+    """Every version of one object name, live or noncurrent."""
+    found = [v for v in call.ctx.store.list(OBJECT_VERSION, bucket) if v["name"] == name]
+    live = call.ctx.store.get(OBJECT, f"{bucket}/{name}")
+    return [*found, live] if live else found
 
 
 def _check_generation(call: Call, current: dict[str, Any] | None) -> None:
@@ -114,10 +157,18 @@ def insert_object(call: Call) -> dict[str, Any]:
     name = call.query.get("name") or metadata.get("name")
     if not name:
         raise ApiError(400, "Required parameter: name", reason="required")
+    _check_generation(call, call.ctx.store.get(OBJECT, f"{bucket_name}/{name}"))
+    return _public(_write(call, bucket, name, metadata, media, content_type))
+
+
+def _write(
+    call: Call, bucket: dict[str, Any], name: str, metadata: dict[str, Any], media: bytes, content_type: str
+) -> dict[str, Any]:
+    """A new live generation of `name` holding `media`; the one it replaces is retired."""
+    bucket_name = bucket["name"]
     key = f"{bucket_name}/{name}"
-    _check_generation(call, call.ctx.store.get(OBJECT, key))
     now = call.ctx.clock.rfc3339()
-    generation = str(int(call.ctx.clock.now() * 1_000_000) or int(time.time() * 1_000_000))
+    generation = _next_generation(call, bucket_name, name)
     crc = google_crc32c.value(media).to_bytes(4, "big")
     host = call.headers.get("Host", "storage.googleapis.com")
     obj = {
@@ -145,13 +196,16 @@ def insert_object(call: Call) -> dict[str, Any]:
     kms_key = (bucket.get("encryption") or {}).get("defaultKmsKeyName")
     if kms_key:
         obj["kmsKeyName"] = f"{kms_key}/cryptoKeyVersions/1"
+    previous = call.ctx.store.get(OBJECT, key)
+    if previous is not None:
+        _retire(call, bucket, previous)
     call.ctx.store.put(OBJECT, key, obj, bucket_name)
-    return _public(obj)
+    return obj
 
 
 @API.handles("storage.objects.get")
 def get_object(call: Call) -> Reply | dict[str, Any]:
-    obj = _object(call, call.param("bucket"), call.param("object"))
+    obj = _object(call, call.param("bucket"), call.param("object"), call.query.get("generation"))
     _check_generation(call, obj)
     if call.query.get("alt") == "media":
         # Downloads describe the object in headers, as Cloud Storage does; clients read the
@@ -175,7 +229,15 @@ def list_objects(call: Call) -> dict[str, Any]:
     delimiter = call.query.get("delimiter")
     items: list[dict[str, Any]] = []
     prefixes: set[str] = set()
-    for obj in call.ctx.store.list(OBJECT, bucket_name):
+    found = call.ctx.store.list(OBJECT, bucket_name)
+    if _truthy(call.query.get("versions")):
+        # Noncurrent versions are listed only when asked for, each object's versions in
+        # generation order (https://cloud.google.com/storage/docs/using-versioned-objects#list).
+        found = sorted(
+            [*found, *call.ctx.store.list(OBJECT_VERSION, bucket_name)],
+            key=lambda o: (o["name"], int(o["generation"])),
+        )
+    for obj in found:
         if not obj["name"].startswith(prefix):
             continue
         rest = obj["name"][len(prefix) :]
@@ -196,8 +258,86 @@ def list_objects(call: Call) -> dict[str, Any]:
 
 @API.handles("storage.objects.delete")
 def delete_object(call: Call) -> Reply:
+    """Without a generation the live version goes (kept as noncurrent on a versioned bucket);
+    with one, that version is deleted for good, live or not
+    (https://cloud.google.com/storage/docs/object-versioning: a noncurrent version is kept
+    "as long as you don't specify the generation number of the live version")."""
     bucket_name, name = call.param("bucket"), call.param("object")
-    obj = _object(call, bucket_name, name)
+    generation = call.query.get("generation")
+    obj = _object(call, bucket_name, name, generation)
     _check_generation(call, obj)
-    call.ctx.store.delete(OBJECT, f"{bucket_name}/{name}")
+    live = call.ctx.store.get(OBJECT, f"{bucket_name}/{name}")
+    if live is not None and live["generation"] == obj["generation"]:
+        if generation is None:
+            _retire(call, _require_bucket(call, bucket_name), live)
+        else:
+            call.ctx.store.delete(OBJECT, f"{bucket_name}/{name}")
+    else:
+        call.ctx.store.delete(OBJECT_VERSION, _version_key(bucket_name, name, obj["generation"]))
     return Reply(status=204)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _check_source(call: Call, source: dict[str, Any]) -> None:
+    """`ifSource*` preconditions of copy and rewrite, against the source version."""
+    for param, field, equal in (
+        ("ifSourceGenerationMatch", "generation", True),
+        ("ifSourceGenerationNotMatch", "generation", False),
+        ("ifSourceMetagenerationMatch", "metageneration", True),
+        ("ifSourceMetagenerationNotMatch", "metageneration", False),
+    ):
+        wanted = call.query.get(param)
+        if wanted is not None and (str(wanted) == source[field]) != equal:
+            raise condition_not_met()
+
+
+#: What a copy or rewrite takes from its source unless the request body gives metadata.
+_COPIED = (
+    "contentType",
+    "contentEncoding",
+    "contentDisposition",
+    "contentLanguage",
+    "cacheControl",
+    "metadata",
+)
+
+
+def _duplicate(call: Call) -> dict[str, Any]:
+    """Copy the source version (`sourceGeneration`, else the live one) to a new live generation
+    of the destination. Metadata sent in the body replaces the source's; preconditions without
+    `Source` guard the destination
+    (https://cloud.google.com/storage/docs/json_api/v1/objects/rewrite)."""
+    source = _object(
+        call, call.param("sourceBucket"), call.param("sourceObject"), call.query.get("sourceGeneration")
+    )
+    _check_source(call, source)
+    bucket = _require_bucket(call, call.param("destinationBucket"))
+    name = call.param("destinationObject")
+    _check_generation(call, call.ctx.store.get(OBJECT, f"{bucket['name']}/{name}"))
+    metadata = {k: source[k] for k in _COPIED if k in source}
+    body = {k: v for k, v in standard.drop_none(call.body or {}).items() if k not in ("name", "bucket")}
+    if body:
+        metadata = BodyValidator(call.method.api).validate("Object", body)
+    media = base64.b64decode(source[_CONTENT])
+    return _write(call, bucket, name, metadata, media, source.get("contentType", "application/octet-stream"))
+
+
+@API.handles("storage.objects.copy")
+def copy_object(call: Call) -> dict[str, Any]:
+    return _public(_duplicate(call))
+
+
+@API.handles("storage.objects.rewrite")
+def rewrite_object(call: Call) -> dict[str, Any]:
+    """Done in one call: objects here are small, so there is never a `rewriteToken` to resume."""
+    obj = _duplicate(call)
+    return {
+        "kind": "storage#rewriteResponse",
+        "totalBytesRewritten": obj["size"],
+        "objectSize": obj["size"],
+        "done": True,
+        "resource": _public(obj),
+    }

@@ -197,6 +197,40 @@ def test_serverless_backends_refuse_a_timeout_health_checks_and_max_utilization(
     assert empty["timeoutSec"] == 60
 
 
+def _url_safe(fingerprint: str) -> str:
+    """The same bytes as gcloud writes them: URL-safe alphabet, no padding."""
+    return fingerprint.replace("+", "-").replace("/", "_").rstrip("=")
+
+
+def test_fingerprints_compare_as_bytes_not_text(compute: Any) -> None:
+    # Until a fingerprint holds '+' or '/', each accepted update renews it; every one of them
+    # is sent back URL-safe and unpadded, as gcloud does, and must be accepted.
+    make_backend(compute)
+    seen = []
+    for number in range(40):
+        current = compute.backendServices().get(project=PROJECT, backendService="api").execute()
+        seen.append(current["fingerprint"])
+        body = {"description": f"take {number}", "fingerprint": _url_safe(current["fingerprint"])}
+        done(compute, compute.backendServices().patch(project=PROJECT, backendService="api", body=body))
+        if any(ch in current["fingerprint"] for ch in "+/"):
+            break
+    assert any(ch in f for f in seen for ch in "+/")
+    after = compute.backendServices().get(project=PROJECT, backendService="api").execute()
+    assert after["description"] == f"take {len(seen) - 1}"
+    # Other bytes stay a 412, in either alphabet.
+    for wrong in ("c3RhbGVzdGFsZQ==", "c3RhbGVzdGFsZQ"):
+        body = {"description": "no", "fingerprint": wrong}
+        request = compute.backendServices().patch(project=PROJECT, backendService="api", body=body)
+        assert status_of(request) == (412, "conditionNotMet")
+    assert c_same("ab+/Cg==", "ab-_Cg") and not c_same("ab+/Cg==", "ab+/Cw==")
+
+
+def c_same(left: str, right: str) -> bool:
+    from emulator.services._compute import same_fingerprint
+
+    return same_fingerprint(left, right)
+
+
 def test_cloud_armor_rules(compute: Any) -> None:
     done(
         compute,

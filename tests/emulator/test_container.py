@@ -149,6 +149,45 @@ def test_a_busy_cluster_refuses_a_second_operation(emu: Emulator, gke: Any) -> N
     assert gke.get_node_pool(name=f"{CLUSTER}/nodePools/general").autoscaling.total_max_node_count == 5
 
 
+def test_operations_on_different_pools_run_side_by_side_up_to_the_quota(emu: Emulator, gke: Any) -> None:
+    # One operation per node pool, none beside a cluster-level one, five at most per cluster
+    # (emulator/services/_container.py, check_idle, for the sources).
+    gke.create_cluster(parent=CLUSTER.rsplit("/clusters/", 1)[0], cluster=cluster())
+    emu.ctx.operations.delay_s = 600
+    for number in range(5):
+        body = {"name": f"pool-{number}", "initial_node_count": 1}
+        gke.create_node_pool(parent=CLUSTER, node_pool=body)
+    too_many = refused(
+        gke.create_node_pool, parent=CLUSTER, node_pool={"name": "pool-5", "initial_node_count": 1}
+    )
+    assert too_many.code == 429
+    assert too_many.message.endswith(
+        'Too many operations: cluster "gke" hits the concurrent operations quota 5, please try again later.'
+    )
+    same_pool = refused(
+        gke.set_node_pool_size, request={"name": f"{CLUSTER}/nodePools/pool-0", "node_count": 2}
+    )
+    assert same_pool.code == 400 and "Cluster is running incompatible operation" in same_pool.message
+    labels = {
+        "name": CLUSTER,
+        "resource_labels": {"env": "x"},
+        "label_fingerprint": gke.get_cluster(name=CLUSTER).label_fingerprint,
+    }
+    assert refused(gke.set_labels, request=labels).code == 400  # cluster-level: waits for the pools
+    emu.advance_time(601)
+
+    gke.set_labels(request=labels)
+    blocked = refused(
+        gke.set_node_pool_size, request={"name": f"{CLUSTER}/nodePools/pool-0", "node_count": 2}
+    )
+    assert blocked.code == 400 and "incompatible operation" in blocked.message
+    emu.advance_time(601)
+    assert sorted(p.name for p in gke.list_node_pools(parent=CLUSTER).node_pools) == [
+        "general",
+        *(f"pool-{n}" for n in range(5)),
+    ]
+
+
 def test_gpu_pools_need_a_matching_machine_and_sane_autoscaling(gke: Any) -> None:
     gke.create_cluster(parent=PARENT, cluster=cluster())
     e2_with_t4 = {

@@ -109,6 +109,30 @@ def test_connection_peers_the_network(emu: Emulator) -> None:
     assert "peerings" not in compute.networks().get(project=PROJECT, network="vpc").execute()
 
 
+def test_remove_peering_ends_the_connection_and_frees_its_range(emu: Emulator) -> None:
+    # Real Compute accepts the range's delete right after removePeering
+    # (kcc-golden/servicenetworking/v1beta1/servicenetworkingconnection/_http.log).
+    compute, sn = compute_client(emu), client(emu, "servicenetworking")
+    make_network(compute)
+    reserve(compute)
+    api, ops = sn.services().connections(), sn.operations()
+    body = {"network": f"projects/{PROJECT}/global/networks/vpc", "reservedPeeringRanges": ["psa"]}
+    assert "error" not in finish(ops, api.create(parent=SERVICE, body=body).execute())
+    with pytest.raises(HttpError) as info:
+        compute.networks().removePeering(project=PROJECT, network="vpc", body={"name": "other"}).execute()
+    assert info.value.resp.status == 404
+
+    request = compute.networks().removePeering(
+        project=project_number(PROJECT), network="vpc", body={"name": "servicenetworking-googleapis-com"}
+    )
+    op = done(compute, request)
+    assert op["operationType"] == "removePeering"
+    assert "peerings" not in compute.networks().get(project=PROJECT, network="vpc").execute()
+    assert api.list(parent=SERVICE, network=numbered()).execute().get("connections", []) == []
+    done(compute, compute.globalAddresses().delete(project=PROJECT, address="psa"))
+    done(compute, compute.networks().delete(project=PROJECT, network="vpc"))
+
+
 def test_unknown_range_fails_the_operation_with_code_9(emu: Emulator) -> None:
     compute, sn = compute_client(emu), client(emu, "servicenetworking")
     make_network(compute)
