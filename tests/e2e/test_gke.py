@@ -138,9 +138,8 @@ def test_an_operation_already_running_on_the_cluster_is_waited_out(emulator, cli
     lipsync = f"{CLUSTER}/nodePools/{_pool(gke, 'lipsync-gpu-pool').name}"
     wider = {"enabled": True, "total_min_node_count": 0, "total_max_node_count": 7}
     gke.set_node_pool_autoscaling(request={"name": lipsync, "autoscaling": wider})
-    emulator.ctx.operations.delay_s = 3600  # the resize below keeps the cluster busy
-    tts = f"{CLUSTER}/nodePools/{_pool(gke, 'tts-gpu-pool').name}"
-    gke.set_node_pool_size(request={"name": tts, "node_count": 1})
+    emulator.ctx.operations.delay_s = 3600  # the resize below keeps the pool busy
+    gke.set_node_pool_size(request={"name": lipsync, "node_count": 1})
     emulator.clear_requests()
     watcher = _finish_when_refused(emulator, POOL_METHODS + "setAutoscaling")
 
