@@ -99,7 +99,18 @@ class Bucket(Kind):
         top = {c.path.split(".")[0] for c in changes}
         patch = {key: desired.body[key] for key in sorted(top) if key in desired.body}
         query = {"ifMetagenerationMatch": live.version} if live.version else {}
-        self.call(client._patch_resource, f"/b/{desired.name}", patch, query_params=query, retry=None)
+
+        def send() -> Any:
+            return client._patch_resource(f"/b/{desired.name}", patch, query_params=query, retry=None)
+
+        def landed() -> Any:
+            # After an answer lost in transit, a metageneration past the one read means the patch
+            # took effect (under the lock no one else writes): resending would only meet 412.
+            now = client._get_resource(f"/b/{desired.name}", retry=None)
+            moved = live.version and str(now.get("metageneration")) != str(live.version)
+            return now if moved else None
+
+        self.ctx.retry.create(send, landed, extra=self.retryable, settling=self.settling)
         return DoneOperation(f"patch bucket {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
