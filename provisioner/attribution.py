@@ -9,8 +9,9 @@ everything else the engine asks of a kind is the kind's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from provisioner.kind import Kind
@@ -20,6 +21,27 @@ from provisioner.resource import LiveResource, Resource
 
 class Tagger(Protocol):
     def attributed(self, address: str) -> AbstractContextManager[None]: ...
+
+
+class ThreadAddress:
+    """The address of the change the current thread works for, set by `attributed`: the
+    requests a thread sends inside the block belong to that change."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @contextmanager
+    def attributed(self, address: str) -> Iterator[None]:
+        previous = getattr(self._local, "address", None)
+        self._local.address = address
+        try:
+            yield
+        finally:
+            self._local.address = previous
+
+    @property
+    def current_address(self) -> str | None:
+        return getattr(self._local, "address", None)
 
 
 class AttributedKind:

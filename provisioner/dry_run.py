@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from provisioner.attribution import ThreadAddress
 from provisioner.dry_run_shapes import (
     CHILD_MAKING_VERBS,
     EMPTY_DELETES,
@@ -70,13 +70,13 @@ class HeldRequest:
     operation: bool
 
 
-class DryRun:
+class DryRun(ThreadAddress):
     """Stands between every client and the API for one dry run; a `RequestInterceptor`."""
 
     def __init__(self) -> None:
         self.secrets = KnownSecrets()
         self._lock = threading.RLock()
-        self._local = threading.local()
+        super().__init__()
         self._held: list[HeldRequest] = []
         self._made: dict[tuple[str, str], dict[str, Any]] = {}
         self._changed: dict[tuple[str, str], dict[str, Any]] = {}
@@ -96,15 +96,6 @@ class DryRun:
         mount(session, self, service)
 
     # -- what was held back ---------------------------------------------------------------
-    @contextmanager
-    def attributed(self, address: str) -> Iterator[None]:
-        """Requests sent by this thread inside the block belong to the change at `address`."""
-        previous = getattr(self._local, "address", None)
-        self._local.address = address
-        try:
-            yield
-        finally:
-            self._local.address = previous
 
     def requests(self) -> list[HeldRequest]:
         """Every write held back, in the order sent, with every secret masked."""
@@ -192,7 +183,7 @@ class DryRun:
             operation = operation_answer(service, name, method, origin, path, target, result)
             if operation is not None:
                 self._operations[name] = operation
-            address = getattr(self._local, "address", None)
+            address = self.current_address
             self._held.append(
                 HeldRequest(len(self._held) + 1, address, service, method, url, body, operation is not None)
             )

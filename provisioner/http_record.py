@@ -18,24 +18,24 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from requests.adapters import BaseAdapter
 
+from provisioner.attribution import ThreadAddress
 from provisioner.http_log import Exchange, Normaliser, decode_body, render
 
 LOG_NAME = "_http.log"
 
 
-class HttpRecorder:
+class HttpRecorder(ThreadAddress):
     """Keeps every exchange of the clients it is attached to; a `RequestInterceptor`."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._local = threading.local()
+        super().__init__()
         self._exchanges: list[Exchange] = []
 
     # -- the client factory's hook -------------------------------------------------------
@@ -48,15 +48,6 @@ class HttpRecorder:
                 session.mount(prefix, RecordingAdapter(adapter, self, service))
 
     # -- attribution ------------------------------------------------------------------------
-    @contextmanager
-    def attributed(self, address: str) -> Iterator[None]:
-        """Exchanges this thread has inside the block belong to the change at `address`."""
-        previous = getattr(self._local, "address", None)
-        self._local.address = address
-        try:
-            yield
-        finally:
-            self._local.address = previous
 
     # -- what was recorded --------------------------------------------------------------------
     def add(
@@ -78,7 +69,7 @@ class HttpRecorder:
             status=status,
             response_headers=_pairs(response_headers),
             response_body=decode_body(response_body),
-            address=getattr(self._local, "address", None),
+            address=self.current_address,
             service=service,
         )
         with self._lock:
