@@ -643,13 +643,15 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_ERROR
 
 
-def _preflight_refuses(session: Session, args: argparse.Namespace) -> bool:
-    """apply's first step: a project that would refuse part of the spec is refused before any write."""
+def _preflight_refuses(session: Session, args: argparse.Namespace, live: Any) -> bool:
+    """apply's step before its first write: a project that would refuse part of the spec is
+    refused before anything is written. Only an apply that has something to write asks, and it
+    hands over what it read (unless targeted: then it read only part of the project)."""
     if args.skip_preflight:
         return False
     from provisioner import preflight
 
-    report = preflight.run(session.planner)
+    report = preflight.run(session.planner, None if args.target else live)
     text = report.render(quiet=True)
     if text:
         print(text, file=sys.stderr)
@@ -692,8 +694,6 @@ def cmd_apply(args: argparse.Namespace) -> int:
     session = Session(args, env)
     lock = None
     try:
-        if _preflight_refuses(session, args):
-            return EXIT_ERROR
         if saved is not None:
             if _refuse_if_moved(session, saved, args.planfile):
                 return EXIT_ERROR
@@ -713,6 +713,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         if not plan.pending:
             return EXIT_OK  # nothing to write, so no lock to take: a converged run stays read-only
+        if _preflight_refuses(session, args, live):
+            return EXIT_ERROR
         if not _confirm(plan, args.auto_approve):
             print("Apply cancelled.")
             return EXIT_ERROR
