@@ -4,6 +4,14 @@ The floor for a from-empty apply is the critical path of the dependency graph: t
 chain of creates, each taking what the realistic profile says its operation takes, plus the
 one round trip that starts it. Independent branches overlap, so nothing else should show.
 
+Some waits are Google's, not operations: an API enabled by this run answers SERVICE_DISABLED
+for a while after its enable is done, and Cloud Monitoring does not know a new log-based
+metric for a while after it is created. The realistic profile models both
+(`emulator.durations.propagation_seconds`); no caller can start earlier, so the floor charges
+them on the edges that cross them: an API enabled by this run -> anything of another family
+that calls it, and a log metric -> an alert policy on it. The figures are taken from the
+emulator's own model, so a change of the model moves the floor with it.
+
 Polling is held against what an exponential backoff needs at the least: doubling intervals
 that start at one round trip reach an operation of d seconds in 1 + ceil(log2(d / rtt))
 polls; and a whole apply should make at most three calls per resource.
@@ -86,16 +94,55 @@ def _created_inline(desired: list[Any]) -> set[str]:
     return inline
 
 
+def propagation_waits(
+    resources: list[Any], created: set[str], scale: float
+) -> dict[tuple[str, str], float]:
+    """Seconds Google's propagation holds back a dependent after its dependency is done.
+
+    Keyed by (dependency, dependent): an API this run enables, before a resource that calls
+    it; a log metric this run creates, before an alert policy on it.
+    """
+    from emulator.durations import propagation_seconds
+
+    def window(what: str) -> float:
+        return propagation_seconds(what, profile="realistic", scale=scale, override=None)
+
+    by_address = {r.address: r for r in resources}
+    waits: dict[tuple[str, str], float] = {}
+    for resource in resources:
+        for dep in resource.deps:
+            before = by_address.get(dep)
+            if before is None or dep not in created:
+                continue
+            if before.kind == "serviceusage.service" and not resource.kind.startswith("serviceusage."):
+                waits[(dep, resource.address)] = window("api")
+            elif before.kind == "logging.metric" and resource.kind == "monitoring.alert_policy":
+                waits[(dep, resource.address)] = window("metric")
+    return waits
+
+
 def critical_path(
-    resources: list[Any], seconds: dict[str, float], per_step: float
+    resources: list[Any],
+    seconds: dict[str, float],
+    per_step: float,
+    waits: dict[tuple[str, str], float] | None = None,
 ) -> tuple[float, list[str]]:
-    """Longest chain through `deps`, each step costing its duration plus `per_step`."""
+    """Longest chain through `deps`, each step costing its duration plus `per_step`, each
+    edge what `waits` holds for it."""
     by_address = {r.address: r for r in resources}
     memo: dict[str, tuple[float, list[str]]] = {}
+    edges = waits or {}
 
     def finish(address: str) -> tuple[float, list[str]]:
         if address not in memo:
-            before = max((finish(d) for d in by_address[address].deps if d in by_address), default=(0.0, []))
+            before = max(
+                (
+                    (finish(d)[0] + edges.get((d, address), 0.0), finish(d)[1])
+                    for d in by_address[address].deps
+                    if d in by_address
+                ),
+                default=(0.0, []),
+            )
             memo[address] = (before[0] + seconds[address] + per_step, [*before[1], address])
         return memo[address]
 
@@ -146,12 +193,14 @@ def run(latency_ms: int = 50, scale: float = 0.01) -> tuple[BenchResult, BenchRe
             key = duration_key(resource, inline)
             seconds[resource.address] = realistic_seconds(key) * scale if key else 0.0
         rtt = latency_ms / 1000
-        path_s, path = critical_path(desired, seconds, 0.0)
-        path_rt_s, _ = critical_path(desired, seconds, rtt)
         emu.clear_requests()
         wall, _, (plan, result) = timed(lambda: apply(engine, CountingReporter()))
         log = emu.requests()
         operations = emu.operations()
+    waits = propagation_waits(desired, {c.address for c in plan.changes}, scale)
+    path_s, path = critical_path(desired, seconds, 0.0, waits)
+    path_rt_s, _ = critical_path(desired, seconds, rtt, waits)
+    bare_s, _ = critical_path(desired, seconds, rtt)
     if not result.ok:
         failed = [f"{o.change.address}: {o.detail}" for o in result.of("failed")]
         raise RuntimeError(f"the apply of prod failed: {failed}")
@@ -164,7 +213,7 @@ def run(latency_ms: int = 50, scale: float = 0.01) -> tuple[BenchResult, BenchRe
         ratio=ratio(wall, path_rt_s),
         target="<= 1.10",
         met=ratio(wall, path_rt_s) <= 1.10,
-        note=f"wall {wall:.2f} s, {len(path)} steps, scale {scale}",
+        note=f"wall {wall:.2f} s, {len(path)} steps, scale {scale}, propagation {path_rt_s - bare_s:.2f} s",
     )
     crit.add(
         "wall / critical path (profile only)",
@@ -180,6 +229,7 @@ def run(latency_ms: int = 50, scale: float = 0.01) -> tuple[BenchResult, BenchRe
         "wall_s": wall,
         "critical_path_s": path_s,
         "critical_path_with_round_trips_s": path_rt_s,
+        "propagation_on_path_s": path_rt_s - bare_s,
         "critical_path": path,
         "changes": len(plan.changes),
     }
