@@ -117,15 +117,28 @@ class RetryPolicy:
 
         return stop  # type: ignore[return-value]
 
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        attempt = state.attempt_number
-        cap = min(self.maximum, self.initial * self.multiplier ** (attempt - 1))
-        delay = self.rng.uniform(cap / 2, cap)
-        exc = state.outcome.exception() if state.outcome else None
-        err = classify(exc) if exc else None
-        if err and err.retry_after:
-            delay = max(delay, min(err.retry_after, self.max_hint))
-        return delay
+    def _wait(self, settling: Settling | None) -> Callable[[tenacity.RetryCallState], float]:
+        """Backoff from `initial`, except that "not usable yet" waits at the cap from the start.
+
+        A propagation window lasts minutes: a doubling backoff from one second spends half a
+        dozen calls in its first minute learning that, and reaches the cap anyway before the
+        window ends, so starting at the cap costs no lateness (at most one cap past the end,
+        as before) and saves those calls.
+        """
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            err = classify(exc) if exc else None
+            if err is not None and not err.transient and self.settling(err, settling) is not None:
+                cap = self.maximum
+            else:
+                cap = min(self.maximum, self.initial * self.multiplier ** (state.attempt_number - 1))
+            delay = self.rng.uniform(cap / 2, cap)
+            if err and err.retry_after:
+                delay = max(delay, min(err.retry_after, self.max_hint))
+            return delay
+
+        return wait
 
     def call(
         self,
@@ -149,7 +162,7 @@ class RetryPolicy:
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(self._should_retry(extra, settling)),
-            wait=self._wait,
+            wait=self._wait(settling),
             stop=self._stop(settling),
             reraise=True,
             before_sleep=before_sleep,

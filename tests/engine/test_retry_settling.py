@@ -71,3 +71,34 @@ def test_the_wait_ends_at_its_deadline():
     with pytest.raises(ApiErrorException):
         policy.call(fn)
     assert len(calls) > 1
+
+
+def _sleeps(policy: RetryPolicy, err: ApiError, times: int, **kwargs: object) -> list[float]:
+    """The waits `policy.call` chose between `times` failures with `err` and a success."""
+    import tenacity
+
+    slept: list[float] = []
+    _calls, fn = _failing(times, err)
+    original = tenacity.Retrying.__init__
+
+    def recording(self, *args, **kw):  # type: ignore[no-untyped-def]
+        original(self, *args, **{**kw, "sleep": slept.append})
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tenacity.Retrying, "__init__", recording)
+        assert policy.call(fn, **kwargs) == "ok"
+    return slept
+
+
+def test_not_usable_yet_is_waited_out_at_the_cap_from_the_first_wait():
+    # A propagation window lasts minutes: doubling from `initial` would spend calls learning that.
+    policy = RetryPolicy(initial=0.001, maximum=0.004, deadline=0.0, settle_deadline=5.0)
+    policy.expect_enabled(["x.googleapis.com"])
+    slept = _sleeps(policy, DISABLED, 3)
+    assert len(slept) == 3 and all(0.002 <= s <= 0.004 for s in slept)
+
+
+def test_transient_failures_still_back_off_from_the_initial_wait():
+    policy = RetryPolicy(initial=0.001, maximum=0.004, deadline=5.0)
+    slept = _sleeps(policy, ApiError(503, "backendError", "try again"), 1)
+    assert len(slept) == 1 and slept[0] <= 0.001
