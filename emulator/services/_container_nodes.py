@@ -256,7 +256,7 @@ def build_pool(
             "enablePrivateNodes": bool(cluster.get("privateClusterConfig", {}).get("enablePrivateNodes")),
         },
         "version": version,
-        "selfLink": k.ROOT + path,
+        "selfLink": k.link(path),
         "instanceGroupUrls": [
             f"{k.COMPUTE_ROOT}projects/{project_id}/zones/{zone}/instanceGroupManagers/"
             f"gke-{cluster['name'][:15]}-{name[:15]}-{group}-grp"

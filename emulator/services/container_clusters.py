@@ -290,7 +290,7 @@ def create_cluster(call: Call) -> Reply:
         "locations": list(locations),
         "location": location,
         "zone": location,
-        "selfLink": k.ROOT + path,
+        "selfLink": k.link(path),
         "id": secrets.token_hex(32),
         "endpoint": endpoint,
         "initialClusterVersion": version,
