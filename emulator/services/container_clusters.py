@@ -13,6 +13,7 @@ or STOPPING while it runs, RUNNING after.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import ipaddress
 import re
@@ -93,6 +94,36 @@ def _subnetwork(call: Call, project_id: str, region: str, network: str, value: s
     return subnet
 
 
+def _given(block: str | None) -> str | None:
+    """A range given in full; a bare size (`/20`) leaves the choice of the range to GKE, which
+    answers with a range of its own (kcc-golden container/v1beta1/containercluster: the clusters
+    sent `/20` are answered with 10.112.0.0/14)."""
+    return block if block and not block.startswith("/") else None
+
+
+def _without_unset(body: dict[str, Any]) -> dict[str, Any]:
+    """The cluster's own fields less those GKE keeps no trace of when sent empty or false.
+
+    Sent by Config Connector and never in an answer (kcc-golden container/v1beta1/containercluster/
+    containercluster-minimal/_http.log, the create and every read): `networkPolicy: {}`,
+    `maintenancePolicy.window: {}`, `autoscaling.enableNodeAutoprovisioning: false`,
+    `controlPlaneEndpointsConfig.ipEndpointsConfig.privateEndpointSubnetwork: ""`.
+    """
+    out = copy.deepcopy(body)
+    if out.get("networkPolicy") == {}:
+        del out["networkPolicy"]
+    maintenance = out.get("maintenancePolicy")
+    if isinstance(maintenance, dict) and maintenance.get("window") == {}:
+        del maintenance["window"]
+    autoscaling = out.get("autoscaling")
+    if isinstance(autoscaling, dict) and autoscaling.get("enableNodeAutoprovisioning") is False:
+        del autoscaling["enableNodeAutoprovisioning"]
+    endpoints = (out.get("controlPlaneEndpointsConfig") or {}).get("ipEndpointsConfig")
+    if isinstance(endpoints, dict) and endpoints.get("privateEndpointSubnetwork") == "":
+        del endpoints["privateEndpointSubnetwork"]
+    return out
+
+
 def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot: bool) -> dict[str, Any]:
     policy = dict(raw or {})
     ranges = {r["rangeName"]: r["ipCidrRange"] for r in subnet.get("secondaryIpRanges", [])}
@@ -103,8 +134,14 @@ def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot
             "ip_allocation_policy.use_ip_aliases must be true when secondary range names are given.",
             field="cluster.ip_allocation_policy.use_ip_aliases",
         )
-    if not aliases:
+    # Routes only when asked for outright: "If both use_ip_aliases and use_routes are false, then
+    # the server picks the default IP allocation mode"
+    # (https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#ipallocationpolicy),
+    # which is VPC-native: a cluster sent with `useIpAliases: false` comes back with
+    # `useIpAliases: true` (kcc-golden container/v1beta1/containercluster/containercluster-minimal).
+    if policy.get("useRoutes") and not aliases:
         return {"useRoutes": True, "clusterIpv4Cidr": "10.0.0.0/14", "clusterIpv4CidrBlock": "10.0.0.0/14"}
+    policy.pop("useRoutes", None)
     for field, name in zip(
         ("cluster_secondary_range_name", "services_secondary_range_name"), names, strict=True
     ):
@@ -118,8 +155,11 @@ def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot
             "The pods and services secondary ranges must be different ranges.",
             field="cluster.ip_allocation_policy.services_secondary_range_name",
         )
-    pods = ranges.get(names[0] or "", policy.get("clusterIpv4CidrBlock") or "10.100.0.0/14")
-    services = ranges.get(names[1] or "", policy.get("servicesIpv4CidrBlock") or "10.104.0.0/20")
+    # Without ranges named or given, GKE picks them: the Services of a new cluster get
+    # 34.118.224.0/20 and its Pods a /14 of 10.0.0.0/8, 10.112.0.0/14 in every recorded cluster
+    # (kcc-golden container/v1beta1/containercluster/containercluster-minimal/_http.log).
+    pods = ranges.get(names[0] or "", _given(policy.get("clusterIpv4CidrBlock")) or "10.112.0.0/14")
+    services = ranges.get(names[1] or "", _given(policy.get("servicesIpv4CidrBlock")) or "34.118.224.0/20")
     out = {
         **{k2: v for k2, v in policy.items() if v not in (None, "")},
         "useIpAliases": True,
@@ -273,7 +313,7 @@ def create_cluster(call: Call) -> Reply:
     if private and private.get("enablePrivateEndpoint"):
         endpoint = private["privateEndpoint"]
     cluster: dict[str, Any] = {
-        **body,
+        **_without_unset(body),
         "name": name,
         "network": network.rsplit("/", 1)[1],
         "subnetwork": subnet["name"],
@@ -300,7 +340,8 @@ def create_cluster(call: Call) -> Reply:
         "status": "PROVISIONING",
         "loggingService": body.get("loggingService") or LOGGING,
         "monitoringService": body.get("monitoringService") or MONITORING,
-        "nodeIpv4CidrSize": 24,
+        # No `nodeIpv4CidrSize`: no recorded cluster read has it (kcc-golden container/v1beta1/
+        # containercluster, all 147 of them).
         "defaultMaxPodsConstraint": body.get("defaultMaxPodsConstraint") or {"maxPodsPerNode": "110"},
         "masterAuth": {"clusterCaCertificate": base64.b64encode(secrets.token_bytes(48)).decode()},
         "shieldedNodes": {"enabled": True},
