@@ -257,6 +257,8 @@ def build_pool(
             # A proto3 bool: shown only when true; no recorded pool of a public cluster has it
             # (kcc-golden container/v1beta1/containercluster/containercluster-minimal/_http.log).
             **({"enablePrivateNodes": True} if private_nodes else {}),
+            # The pool's nodes sit in the cluster's subnetwork (containercluster-minimal).
+            "subnetwork": cluster["networkConfig"]["subnetwork"],
         },
         "version": version,
         "selfLink": k.link(path),

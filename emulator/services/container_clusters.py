@@ -124,6 +124,29 @@ def _without_unset(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: What a standard cluster without node auto-provisioning shows as its autoscaling
+#: (kcc-golden container/v1beta1/containercluster/containercluster-minimal/_http.log, every read).
+AUTOSCALING_DEFAULTS = {
+    "autoprovisioningNodePoolDefaults": {
+        "imageType": "COS_CONTAINERD",
+        "management": {"autoRepair": True, "autoUpgrade": True},
+        "oauthScopes": list(nodes.DEFAULT_SCOPES),
+        "serviceAccount": "default",
+    },
+    "autoscalingProfile": "BALANCED",
+}
+
+
+def _autoscaling(given: dict[str, Any] | None) -> dict[str, Any]:
+    if (given or {}).get("enableNodeAutoprovisioning"):
+        return dict(given or {})
+    given = given or {}
+    out = copy.deepcopy(AUTOSCALING_DEFAULTS)
+    out.update({k2: v for k2, v in given.items() if k2 != "autoprovisioningNodePoolDefaults"})
+    out["autoprovisioningNodePoolDefaults"].update(given.get("autoprovisioningNodePoolDefaults") or {})
+    return out
+
+
 def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot: bool) -> dict[str, Any]:
     policy = dict(raw or {})
     ranges = {r["rangeName"]: r["ipCidrRange"] for r in subnet.get("secondaryIpRanges", [])}
@@ -168,6 +191,8 @@ def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot
         "servicesIpv4Cidr": services,
         "servicesIpv4CidrBlock": services,
         "stackType": policy.get("stackType") or "IPV4",
+        # (kcc-golden container/v1beta1/containercluster/containercluster-minimal: `{}`.)
+        "podCidrOverprovisionConfig": policy.get("podCidrOverprovisionConfig") or {},
     }
     return out
 
@@ -357,6 +382,18 @@ def create_cluster(call: Call) -> Reply:
         cluster.pop("resourceLabels", None)
     if autopilot:
         cluster["autopilot"] = {**(body.get("autopilot") or {}), "enabled": True}
+    else:
+        cluster["autoscaling"] = _autoscaling(cluster.get("autoscaling"))
+    # GKE versions the maintenance policy, whether or not one was sent (kcc-golden container/
+    # v1beta1/containercluster: `maintenancePolicy.resourceVersion` in every cluster read).
+    cluster["maintenancePolicy"] = {
+        **(cluster.get("maintenancePolicy") or {}),
+        "resourceVersion": secrets.token_hex(4),
+    }
+    # Access from Google Cloud's public addresses is on unless turned off (kcc-golden container/
+    # v1beta1/containercluster/containercluster-minimal: `gcpPublicCidrsAccessEnabled: true` sent
+    # without a masterAuthorizedNetworksConfig).
+    authorized = {"gcpPublicCidrsAccessEnabled": True, **(authorized or {})}
     for key, value in (
         ("privateClusterConfig", private),
         ("workloadIdentityConfig", identity),
