@@ -101,6 +101,10 @@ def _given(block: str | None) -> str | None:
     return block if block and not block.startswith("/") else None
 
 
+def _size_only(block: str | None) -> str | None:
+    return block if block and block.startswith("/") else None
+
+
 def _without_unset(body: dict[str, Any]) -> dict[str, Any]:
     """The cluster's own fields less those GKE keeps no trace of when sent empty or false.
 
@@ -147,6 +151,37 @@ def _autoscaling(given: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def _subnet_address(subnet: dict[str, Any]) -> str:
+    """The control plane's private address in the cluster's subnetwork."""
+    return str(ipaddress.IPv4Network(subnet["ipCidrRange"]).network_address + 2)
+
+
+def _control_plane_endpoints(
+    given: dict[str, Any] | None,
+    private: dict[str, Any],
+    authorized: dict[str, Any],
+    call: Call,
+    project_id: str,
+    location: str,
+) -> dict[str, Any]:
+    """How the control plane is reached, as every cluster read shows it whether or not it was sent
+    (kcc-golden container/v1beta1/containercluster/containercluster-private-masteripv4cidr and
+    -minimal): a DNS name, the private and public addresses (those of privateClusterConfig, which
+    a public cluster also shows) and the authorized networks of masterAuthorizedNetworksConfig."""
+    _, number = call.ctx.projects.require(project_id)
+    out = copy.deepcopy(given or {})
+    dns = out.setdefault("dnsEndpointConfig", {})
+    digest = hashlib.sha256(f"{project_id}/{location}".encode()).hexdigest()[:10]
+    dns["endpoint"] = f"gke-{digest}-{number}.{location}.gke.goog"
+    ip = out.setdefault("ipEndpointsConfig", {})
+    ip.setdefault("enabled", True)
+    ip.setdefault("enablePublicEndpoint", not private.get("enablePrivateEndpoint"))
+    ip["authorizedNetworksConfig"] = copy.deepcopy(authorized)
+    ip["privateEndpoint"] = private["privateEndpoint"]
+    ip["publicEndpoint"] = private["publicEndpoint"]
+    return out
+
+
 def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot: bool) -> dict[str, Any]:
     policy = dict(raw or {})
     ranges = {r["rangeName"]: r["ipCidrRange"] for r in subnet.get("secondaryIpRanges", [])}
@@ -188,8 +223,11 @@ def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot
         "useIpAliases": True,
         "clusterIpv4Cidr": pods,
         "clusterIpv4CidrBlock": pods,
-        "servicesIpv4Cidr": services,
-        "servicesIpv4CidrBlock": services,
+        # A services size sent alone (`/20`) stays as sent in the policy, while the cluster's
+        # own servicesIpv4Cidr shows the range GKE chose (kcc-golden container/v1beta1/
+        # containercluster/containercluster-databaseencryption/_http.log, every read).
+        "servicesIpv4Cidr": _size_only(policy.get("servicesIpv4CidrBlock")) or services,
+        "servicesIpv4CidrBlock": _size_only(policy.get("servicesIpv4CidrBlock")) or services,
         "stackType": policy.get("stackType") or "IPV4",
         # (kcc-golden container/v1beta1/containercluster/containercluster-minimal: `{}`.)
         "podCidrOverprovisionConfig": policy.get("podCidrOverprovisionConfig") or {},
@@ -235,13 +273,14 @@ def _private(
                 field=field,
             )
     hosts = list(net.hosts())
+    # No `peeringName`: the control plane is reached over Private Service Connect, not a peering
+    # (kcc-golden container/v1beta1/containercluster/containercluster-private-masteripv4cidr).
     seed = int(hashlib.sha256(skip.encode()).hexdigest()[:4], 16)
     return {
         **config,
         "masterIpv4CidrBlock": str(net),
         "privateEndpoint": str(hosts[1]),
         "publicEndpoint": f"34.{seed % 200 + 20}.{seed // 256 % 250}.{seed % 250 + 1}",
-        "peeringName": f"gke-n{secrets.token_hex(9)}-{secrets.token_hex(2)}-peer",
     }
 
 
@@ -350,7 +389,8 @@ def create_cluster(call: Call) -> Reply:
         },
         "ipAllocationPolicy": ip_policy,
         "clusterIpv4Cidr": ip_policy["clusterIpv4Cidr"],
-        "servicesIpv4Cidr": ip_policy.get("servicesIpv4Cidr", "10.104.0.0/20"),
+        "servicesIpv4Cidr": _given(ip_policy.get("servicesIpv4Cidr"))
+        or ("34.118.224.0/20" if ip_policy.get("useIpAliases") else "10.104.0.0/20"),
         "releaseChannel": {"channel": channel},
         "locations": list(locations),
         "location": location,
@@ -394,6 +434,10 @@ def create_cluster(call: Call) -> Reply:
     # v1beta1/containercluster/containercluster-minimal: `gcpPublicCidrsAccessEnabled: true` sent
     # without a masterAuthorizedNetworksConfig).
     authorized = {"gcpPublicCidrsAccessEnabled": True, **(authorized or {})}
+    private = private or {"privateEndpoint": _subnet_address(subnet), "publicEndpoint": endpoint}
+    cluster["controlPlaneEndpointsConfig"] = _control_plane_endpoints(
+        cluster.get("controlPlaneEndpointsConfig"), private, authorized, call, project_id, location
+    )
     for key, value in (
         ("privateClusterConfig", private),
         ("workloadIdentityConfig", identity),
