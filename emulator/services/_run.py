@@ -296,6 +296,13 @@ def in_flight(call: Call, name: str) -> None:
         )
 
 
+#: What an operation's metadata never shows of the service or job it acts on: its uid and
+#: the reconciliation bookkeeping (kcc-golden run/v1beta1/runservice/runservicebasic and
+#: runjob/runjob-iamserviceaccount: the create, update and delete answers and every poll; the
+#: uid appears only in the finished operation's `response`).
+NOT_IN_METADATA = ("uid", "reconciling", "observedGeneration", "deleteTime")
+
+
 def start_operation(
     call: Call,
     project_id: str,
@@ -314,7 +321,7 @@ def start_operation(
 
     A field set to None (a proto3 default such as `reconciling: false`) is left out of both.
     """
-    shown = standard.drop_none(shown)
+    shown = {k: v for k, v in standard.drop_none(shown).items() if k not in NOT_IN_METADATA}
     record = call.ctx.operations.start(
         f"projects/{project_id}/locations/{location}",
         metadata={"@type": TYPE + message_type, **shown},
@@ -482,7 +489,10 @@ def start_delete(
     effects.append(Effect.delete(store_kind, name))
     return start_operation(
         call, project_id, location, name, "delete", collection,
-        message_type=message_type, shown=deleting, response=deleting, effects=effects,
+        message_type=message_type, shown=deleting, effects=effects,
+        # The finished delete answers with the resource as it was, not as being deleted
+        # (kcc-golden run/v1beta1/runjob/runjob-iamserviceaccount, the poll after the DELETE).
+        response={k: v for k, v in deleting.items() if k not in ("reconciling", "deleteTime")},
         failure_effects=[Effect.set(store_kind, name, {"reconciling": None, "deleteTime": None})],
     )  # fmt: skip
 
