@@ -395,7 +395,9 @@ def operation(
         "operationType": op_type,
         "selfLink": link(f"projects/{number}/locations/{location}/operations/{short}"),
         "targetLink": link(by_number),
-        "location": location,
+        # `zone` names the location, zone or region; no GKE operation recorded has a `location`
+        # (kcc-golden container/v1beta1: 152 GKE operation answers, `"zone": "us-central1"` for
+        # a regional cluster's).
     }
     record = call.ctx.operations.start(
         name=f"projects/{project_id}/locations/{location}/operations/{short}",
