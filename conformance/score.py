@@ -16,7 +16,7 @@ from typing import Any
 #: Values the recorder writes in place of what changes between runs (see the corpus README).
 NORMALISED = re.compile(
     r"^(2024-04-01T12:34:56\.123456Z|2025-01-01T00:00:00Z|0{21}|1{21}|8{21}|abcdef0123A=?|12345678901234"
-    r"|user@example\.com|test@google\.com|8\.8\.8\.8|\$\{[A-Za-z]+\}"
+    r"|user@example\.com|test@google\.com|8\.8\.8\.8|\$\{[A-Za-z0-9]+\}"
     # a service identity's uniqueId
     r"|12345678)$"
 )

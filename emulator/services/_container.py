@@ -25,6 +25,33 @@ from emulator.registry import Call, Reply
 ROOT = "https://container.googleapis.com/v1/"
 COMPUTE_ROOT = "https://www.googleapis.com/compute/v1/"
 CLUSTER = "container.cluster"
+_LOCATION_PATH = re.compile(r"^(projects/[^/]+/)locations/([^/]+)(/.*)?$")
+
+
+def link(path: str) -> str:
+    """The GKE link to `projects/*/locations/*/...`: a zone's is written `zones/<zone>`.
+
+    GKE links a zonal cluster, its node pools and its operations under `zones/`, a regional one
+    under `locations/` (kcc-golden container/v1beta1/containercluster/containercluster/_http.log:
+    `.../zones/us-central1-a/clusters/...` and `.../operations/...`; containercluster-autopilot
+    and others: `.../locations/us-central1/clusters/...`), whatever path the request used.
+    """
+    m = _LOCATION_PATH.match(path)
+    if not m or m.group(2) in REGIONS:
+        return ROOT + path
+    return f"{ROOT}{m.group(1)}zones/{m.group(2)}{m.group(3) or ''}"
+
+
+def as_requested(pool: dict[str, Any], path: str) -> dict[str, Any]:
+    """A node pool read on its own: its selfLink is written the way the request named it.
+
+    A zonal pool fetched by `nodePools.get` through `locations/<zone>` links itself under
+    `locations/`, while the same pool inside its cluster links under `zones/` (kcc-golden
+    container/v1beta1/containernodepool/containernodepool/_http.log, the nodePools GETs against
+    the cluster GETs; so in six of the nine node pool logs, while containernodepool-swap,
+    -swap-ephemeral-ssd-gib and -kubeletconfig answer under `zones/`).
+    """
+    return {**pool, "selfLink": ROOT + path} if "selfLink" in pool else pool
 NODE_POOL = "container.nodePool"
 NETWORK = "compute.network"
 SUBNETWORK = "compute.subnetwork"
@@ -366,9 +393,11 @@ def operation(
     extra = {
         "zone": location,
         "operationType": op_type,
-        "selfLink": f"{ROOT}projects/{number}/locations/{location}/operations/{short}",
-        "targetLink": ROOT + by_number,
-        "location": location,
+        "selfLink": link(f"projects/{number}/locations/{location}/operations/{short}"),
+        "targetLink": link(by_number),
+        # `zone` names the location, zone or region; no GKE operation recorded has a `location`
+        # (kcc-golden container/v1beta1: 152 GKE operation answers, `"zone": "us-central1"` for
+        # a regional cluster's).
     }
     record = call.ctx.operations.start(
         name=f"projects/{project_id}/locations/{location}/operations/{short}",

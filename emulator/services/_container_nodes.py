@@ -220,6 +220,7 @@ def build_pool(
     config = node_config(call, body.get("config"), cluster, f"{field}.config")
     autoscaling = check_autoscaling(body.get("autoscaling"), f"{field}.autoscaling")
     locations = check_locations(body.get("locations"), cluster, f"{field}.locations")
+    private_nodes = bool(cluster.get("privateClusterConfig", {}).get("enablePrivateNodes"))
     initial = body.get("initialNodeCount")
     if initial is None:
         initial = 0 if autoscaling else None
@@ -253,10 +254,14 @@ def build_pool(
         "networkConfig": {
             "podRange": cluster["ipAllocationPolicy"].get("clusterSecondaryRangeName", ""),
             "podIpv4CidrBlock": cluster["ipAllocationPolicy"].get("clusterIpv4CidrBlock", ""),
-            "enablePrivateNodes": bool(cluster.get("privateClusterConfig", {}).get("enablePrivateNodes")),
+            # A proto3 bool: shown only when true; no recorded pool of a public cluster has it
+            # (kcc-golden container/v1beta1/containercluster/containercluster-minimal/_http.log).
+            **({"enablePrivateNodes": True} if private_nodes else {}),
+            # The pool's nodes sit in the cluster's subnetwork (containercluster-minimal).
+            "subnetwork": cluster["networkConfig"]["subnetwork"],
         },
         "version": version,
-        "selfLink": k.ROOT + path,
+        "selfLink": k.link(path),
         "instanceGroupUrls": [
             f"{k.COMPUTE_ROOT}projects/{project_id}/zones/{zone}/instanceGroupManagers/"
             f"gke-{cluster['name'][:15]}-{name[:15]}-{group}-grp"

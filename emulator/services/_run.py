@@ -15,7 +15,7 @@ import re
 import uuid
 from typing import Any
 
-from emulator import standard
+from emulator import enums, standard
 from emulator.effects import Effect
 from emulator.errors import ApiError, already_exists, invalid, not_found
 from emulator.locations import is_region
@@ -296,6 +296,13 @@ def in_flight(call: Call, name: str) -> None:
         )
 
 
+#: What an operation's metadata never shows of the service or job it acts on: its uid and
+#: the reconciliation bookkeeping (kcc-golden run/v1beta1/runservice/runservicebasic and
+#: runjob/runjob-iamserviceaccount: the create, update and delete answers and every poll; the
+#: uid appears only in the finished operation's `response`).
+NOT_IN_METADATA = ("uid", "reconciling", "observedGeneration", "deleteTime")
+
+
 def start_operation(
     call: Call,
     project_id: str,
@@ -310,17 +317,40 @@ def start_operation(
     effects: list[Effect],
     failure_effects: list[Effect] = (),  # type: ignore[assignment]
 ) -> Reply:
-    """A google.longrunning.Operation whose metadata and response are the resource itself."""
+    """A google.longrunning.Operation whose metadata and response are the resource itself.
+
+    A field set to None (a proto3 default such as `reconciling: false`) is left out of both.
+    """
+    shown = {k: v for k, v in standard.drop_none(shown).items() if k not in NOT_IN_METADATA}
     record = call.ctx.operations.start(
         f"projects/{project_id}/locations/{location}",
         metadata={"@type": TYPE + message_type, **shown},
-        response=None if response is None else {"@type": TYPE + message_type, **response},
+        response=None if response is None else {"@type": TYPE + message_type, **standard.drop_none(response)},
         duration_key=("run", verb, collection),
         effects=effects,
         failure_effects=list(failure_effects),
         target=target,
     )
-    return Reply(body=call.ctx.operations.view(record), response_ref="GoogleLongrunningOperation")
+    return Reply(body=_int_enums(call, call.ctx.operations.view(record), message_type),
+                 response_ref="GoogleLongrunningOperation")
+
+
+def _int_enums(call: Call, operation: dict[str, Any], message_type: str) -> dict[str, Any]:
+    """The operation with the resource in its metadata and response in enum numbers, when asked.
+
+    A client asking `$alt=json;enum-encoding=int` gets the Job inside the operation it starts in
+    numbers too (`"launchStage": 4`, `"executionEnvironment": 2`, `"state": 4`), while a later
+    operations.get without the parameter answers in names (kcc-golden
+    run/v1beta1/runjob/runjob-iamserviceaccount/_http.log, the create and the poll after it).
+    """
+    if "enum-encoding=int" not in str(call.query.get("$alt", "")):
+        return operation
+    out = copy.deepcopy(operation)
+    schemas = call.method.api.schemas
+    for key in ("metadata", "response"):
+        if isinstance(out.get(key), dict):
+            out[key] = enums.encode_enums_as_ints("run", schemas, "GoogleCloudRunV2" + message_type, out[key])
+    return out
 
 
 def page(call: Call, items: list[dict[str, Any]], key: str) -> dict[str, Any]:
@@ -459,8 +489,11 @@ def start_delete(
     effects.append(Effect.delete(store_kind, name))
     return start_operation(
         call, project_id, location, name, "delete", collection,
-        message_type=message_type, shown=deleting, response=deleting, effects=effects,
-        failure_effects=[Effect.set(store_kind, name, {"reconciling": False, "deleteTime": None})],
+        message_type=message_type, shown=deleting, effects=effects,
+        # The finished delete answers with the resource as it was, not as being deleted
+        # (kcc-golden run/v1beta1/runjob/runjob-iamserviceaccount, the poll after the DELETE).
+        response={k: v for k, v in deleting.items() if k not in ("reconciling", "deleteTime")},
+        failure_effects=[Effect.set(store_kind, name, {"reconciling": None, "deleteTime": None})],
     )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ or STOPPING while it runs, RUNNING after.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import ipaddress
 import re
@@ -93,6 +94,94 @@ def _subnetwork(call: Call, project_id: str, region: str, network: str, value: s
     return subnet
 
 
+def _given(block: str | None) -> str | None:
+    """A range given in full; a bare size (`/20`) leaves the choice of the range to GKE, which
+    answers with a range of its own (kcc-golden container/v1beta1/containercluster: the clusters
+    sent `/20` are answered with 10.112.0.0/14)."""
+    return block if block and not block.startswith("/") else None
+
+
+def _size_only(block: str | None) -> str | None:
+    return block if block and block.startswith("/") else None
+
+
+def _without_unset(body: dict[str, Any]) -> dict[str, Any]:
+    """The cluster's own fields less those GKE keeps no trace of when sent empty or false.
+
+    Sent by Config Connector and never in an answer (kcc-golden container/v1beta1/containercluster/
+    containercluster-minimal/_http.log, the create and every read): `networkPolicy: {}`,
+    `maintenancePolicy.window: {}`, `autoscaling.enableNodeAutoprovisioning: false`,
+    `controlPlaneEndpointsConfig.ipEndpointsConfig.privateEndpointSubnetwork: ""`.
+    """
+    out = copy.deepcopy(body)
+    if out.get("networkPolicy") == {}:
+        del out["networkPolicy"]
+    maintenance = out.get("maintenancePolicy")
+    if isinstance(maintenance, dict) and maintenance.get("window") == {}:
+        del maintenance["window"]
+    autoscaling = out.get("autoscaling")
+    if isinstance(autoscaling, dict) and autoscaling.get("enableNodeAutoprovisioning") is False:
+        del autoscaling["enableNodeAutoprovisioning"]
+    endpoints = (out.get("controlPlaneEndpointsConfig") or {}).get("ipEndpointsConfig")
+    if isinstance(endpoints, dict) and endpoints.get("privateEndpointSubnetwork") == "":
+        del endpoints["privateEndpointSubnetwork"]
+    return out
+
+
+#: What a standard cluster without node auto-provisioning shows as its autoscaling
+#: (kcc-golden container/v1beta1/containercluster/containercluster-minimal/_http.log, every read).
+AUTOSCALING_DEFAULTS = {
+    "autoprovisioningNodePoolDefaults": {
+        "imageType": "COS_CONTAINERD",
+        "management": {"autoRepair": True, "autoUpgrade": True},
+        "oauthScopes": list(nodes.DEFAULT_SCOPES),
+        "serviceAccount": "default",
+    },
+    "autoscalingProfile": "BALANCED",
+}
+
+
+def _autoscaling(given: dict[str, Any] | None) -> dict[str, Any]:
+    if (given or {}).get("enableNodeAutoprovisioning"):
+        return dict(given or {})
+    given = given or {}
+    out = copy.deepcopy(AUTOSCALING_DEFAULTS)
+    out.update({k2: v for k2, v in given.items() if k2 != "autoprovisioningNodePoolDefaults"})
+    out["autoprovisioningNodePoolDefaults"].update(given.get("autoprovisioningNodePoolDefaults") or {})
+    return out
+
+
+def _subnet_address(subnet: dict[str, Any]) -> str:
+    """The control plane's private address in the cluster's subnetwork."""
+    return str(ipaddress.IPv4Network(subnet["ipCidrRange"]).network_address + 2)
+
+
+def _control_plane_endpoints(
+    given: dict[str, Any] | None,
+    private: dict[str, Any],
+    authorized: dict[str, Any],
+    call: Call,
+    project_id: str,
+    location: str,
+) -> dict[str, Any]:
+    """How the control plane is reached, as every cluster read shows it whether or not it was sent
+    (kcc-golden container/v1beta1/containercluster/containercluster-private-masteripv4cidr and
+    -minimal): a DNS name, the private and public addresses (those of privateClusterConfig, which
+    a public cluster also shows) and the authorized networks of masterAuthorizedNetworksConfig."""
+    _, number = call.ctx.projects.require(project_id)
+    out = copy.deepcopy(given or {})
+    dns = out.setdefault("dnsEndpointConfig", {})
+    digest = hashlib.sha256(f"{project_id}/{location}".encode()).hexdigest()[:10]
+    dns["endpoint"] = f"gke-{digest}-{number}.{location}.gke.goog"
+    ip = out.setdefault("ipEndpointsConfig", {})
+    ip.setdefault("enabled", True)
+    ip.setdefault("enablePublicEndpoint", not private.get("enablePrivateEndpoint"))
+    ip["authorizedNetworksConfig"] = copy.deepcopy(authorized)
+    ip["privateEndpoint"] = private["privateEndpoint"]
+    ip["publicEndpoint"] = private["publicEndpoint"]
+    return out
+
+
 def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot: bool) -> dict[str, Any]:
     policy = dict(raw or {})
     ranges = {r["rangeName"]: r["ipCidrRange"] for r in subnet.get("secondaryIpRanges", [])}
@@ -103,8 +192,14 @@ def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot
             "ip_allocation_policy.use_ip_aliases must be true when secondary range names are given.",
             field="cluster.ip_allocation_policy.use_ip_aliases",
         )
-    if not aliases:
+    # Routes only when asked for outright: "If both use_ip_aliases and use_routes are false, then
+    # the server picks the default IP allocation mode"
+    # (https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#ipallocationpolicy),
+    # which is VPC-native: a cluster sent with `useIpAliases: false` comes back with
+    # `useIpAliases: true` (kcc-golden container/v1beta1/containercluster/containercluster-minimal).
+    if policy.get("useRoutes") and not aliases:
         return {"useRoutes": True, "clusterIpv4Cidr": "10.0.0.0/14", "clusterIpv4CidrBlock": "10.0.0.0/14"}
+    policy.pop("useRoutes", None)
     for field, name in zip(
         ("cluster_secondary_range_name", "services_secondary_range_name"), names, strict=True
     ):
@@ -118,16 +213,24 @@ def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot
             "The pods and services secondary ranges must be different ranges.",
             field="cluster.ip_allocation_policy.services_secondary_range_name",
         )
-    pods = ranges.get(names[0] or "", policy.get("clusterIpv4CidrBlock") or "10.100.0.0/14")
-    services = ranges.get(names[1] or "", policy.get("servicesIpv4CidrBlock") or "10.104.0.0/20")
+    # Without ranges named or given, GKE picks them: the Services of a new cluster get
+    # 34.118.224.0/20 and its Pods a /14 of 10.0.0.0/8, 10.112.0.0/14 in every recorded cluster
+    # (kcc-golden container/v1beta1/containercluster/containercluster-minimal/_http.log).
+    pods = ranges.get(names[0] or "", _given(policy.get("clusterIpv4CidrBlock")) or "10.112.0.0/14")
+    services = ranges.get(names[1] or "", _given(policy.get("servicesIpv4CidrBlock")) or "34.118.224.0/20")
     out = {
         **{k2: v for k2, v in policy.items() if v not in (None, "")},
         "useIpAliases": True,
         "clusterIpv4Cidr": pods,
         "clusterIpv4CidrBlock": pods,
-        "servicesIpv4Cidr": services,
-        "servicesIpv4CidrBlock": services,
+        # A services size sent alone (`/20`) stays as sent in the policy, while the cluster's
+        # own servicesIpv4Cidr shows the range GKE chose (kcc-golden container/v1beta1/
+        # containercluster/containercluster-databaseencryption/_http.log, every read).
+        "servicesIpv4Cidr": _size_only(policy.get("servicesIpv4CidrBlock")) or services,
+        "servicesIpv4CidrBlock": _size_only(policy.get("servicesIpv4CidrBlock")) or services,
         "stackType": policy.get("stackType") or "IPV4",
+        # (kcc-golden container/v1beta1/containercluster/containercluster-minimal: `{}`.)
+        "podCidrOverprovisionConfig": policy.get("podCidrOverprovisionConfig") or {},
     }
     return out
 
@@ -170,13 +273,14 @@ def _private(
                 field=field,
             )
     hosts = list(net.hosts())
+    # No `peeringName`: the control plane is reached over Private Service Connect, not a peering
+    # (kcc-golden container/v1beta1/containercluster/containercluster-private-masteripv4cidr).
     seed = int(hashlib.sha256(skip.encode()).hexdigest()[:4], 16)
     return {
         **config,
         "masterIpv4CidrBlock": str(net),
         "privateEndpoint": str(hosts[1]),
         "publicEndpoint": f"34.{seed % 200 + 20}.{seed // 256 % 250}.{seed % 250 + 1}",
-        "peeringName": f"gke-n{secrets.token_hex(9)}-{secrets.token_hex(2)}-peer",
     }
 
 
@@ -273,7 +377,7 @@ def create_cluster(call: Call) -> Reply:
     if private and private.get("enablePrivateEndpoint"):
         endpoint = private["privateEndpoint"]
     cluster: dict[str, Any] = {
-        **body,
+        **_without_unset(body),
         "name": name,
         "network": network.rsplit("/", 1)[1],
         "subnetwork": subnet["name"],
@@ -285,12 +389,13 @@ def create_cluster(call: Call) -> Reply:
         },
         "ipAllocationPolicy": ip_policy,
         "clusterIpv4Cidr": ip_policy["clusterIpv4Cidr"],
-        "servicesIpv4Cidr": ip_policy.get("servicesIpv4Cidr", "10.104.0.0/20"),
+        "servicesIpv4Cidr": _given(ip_policy.get("servicesIpv4Cidr"))
+        or ("34.118.224.0/20" if ip_policy.get("useIpAliases") else "10.104.0.0/20"),
         "releaseChannel": {"channel": channel},
         "locations": list(locations),
         "location": location,
         "zone": location,
-        "selfLink": k.ROOT + path,
+        "selfLink": k.link(path),
         "id": secrets.token_hex(32),
         "endpoint": endpoint,
         "initialClusterVersion": version,
@@ -300,7 +405,8 @@ def create_cluster(call: Call) -> Reply:
         "status": "PROVISIONING",
         "loggingService": body.get("loggingService") or LOGGING,
         "monitoringService": body.get("monitoringService") or MONITORING,
-        "nodeIpv4CidrSize": 24,
+        # No `nodeIpv4CidrSize`: no recorded cluster read has it (kcc-golden container/v1beta1/
+        # containercluster, all 147 of them).
         "defaultMaxPodsConstraint": body.get("defaultMaxPodsConstraint") or {"maxPodsPerNode": "110"},
         "masterAuth": {"clusterCaCertificate": base64.b64encode(secrets.token_bytes(48)).decode()},
         "shieldedNodes": {"enabled": True},
@@ -316,6 +422,22 @@ def create_cluster(call: Call) -> Reply:
         cluster.pop("resourceLabels", None)
     if autopilot:
         cluster["autopilot"] = {**(body.get("autopilot") or {}), "enabled": True}
+    else:
+        cluster["autoscaling"] = _autoscaling(cluster.get("autoscaling"))
+    # GKE versions the maintenance policy, whether or not one was sent (kcc-golden container/
+    # v1beta1/containercluster: `maintenancePolicy.resourceVersion` in every cluster read).
+    cluster["maintenancePolicy"] = {
+        **(cluster.get("maintenancePolicy") or {}),
+        "resourceVersion": secrets.token_hex(4),
+    }
+    # Access from Google Cloud's public addresses is on unless turned off (kcc-golden container/
+    # v1beta1/containercluster/containercluster-minimal: `gcpPublicCidrsAccessEnabled: true` sent
+    # without a masterAuthorizedNetworksConfig).
+    authorized = {"gcpPublicCidrsAccessEnabled": True, **(authorized or {})}
+    private = private or {"privateEndpoint": _subnet_address(subnet), "publicEndpoint": endpoint}
+    cluster["controlPlaneEndpointsConfig"] = _control_plane_endpoints(
+        cluster.get("controlPlaneEndpointsConfig"), private, authorized, call, project_id, location
+    )
     for key, value in (
         ("privateClusterConfig", private),
         ("workloadIdentityConfig", identity),

@@ -102,7 +102,7 @@ def create_node_pool(call: Call) -> Reply:
 @API.handles("container.projects.locations.clusters.nodePools.get")
 def get_node_pool(call: Call) -> dict[str, Any]:
     _, _, _, _, path = k.split_pool(call, call.param("name"), "container.clusters.get")
-    return k.show_pool(k.fetch_pool(call, path))
+    return k.as_requested(k.show_pool(k.fetch_pool(call, path)), call.param("name"))
 
 
 @API.handles("container.projects.locations.clusters.nodePools.list")

@@ -5,18 +5,52 @@ to the very handlers (and state) of the v1 modules, and requests are checked aga
 v1beta1 document, which knows its beta fields. Served so that the real GKE traffic recorded
 through v1beta1 (conformance/kcc-golden/container/) measures the clusters and node pools the
 provisioner makes through v1.
+
+The links in an answer name the version it was asked through: a cluster, node pool or
+operation read under v1beta1 has `selfLink`/`targetLink` under
+`https://container.googleapis.com/v1beta1/` (every answer of
+conformance/kcc-golden/container/v1beta1/containercluster/containercluster-minimal/_http.log).
 """
 
 from __future__ import annotations
 
-from emulator.registry import Api
+from functools import wraps
+from typing import Any
+
+from emulator.registry import Api, Call, Handler, Reply
 from emulator.services import container_clusters, container_nodepools, container_operations
+from emulator.services._container import ROOT
 
 API = Api("container", "v1beta1")
+BETA_ROOT = ROOT.replace("/v1/", "/v1beta1/")
+
+
+def beta_links(value: Any) -> Any:
+    """`value` with every GKE link under v1 rewritten under v1beta1."""
+    if isinstance(value, dict):
+        return {k: beta_links(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [beta_links(v) for v in value]
+    if isinstance(value, str) and value.startswith(ROOT):
+        return BETA_ROOT + value[len(ROOT) :]
+    return value
+
+
+def _beta(handler: Handler) -> Handler:
+    @wraps(handler)
+    def serve(call: Call) -> Reply | dict[str, Any]:
+        reply = handler(call)
+        if isinstance(reply, Reply):
+            reply.body = beta_links(reply.body)
+            return reply
+        return beta_links(reply)
+
+    return serve
+
 
 for _module in (container_clusters, container_nodepools, container_operations):
     for _method_id, _handler in _module.API.handlers.items():
         try:
-            API.handles(_method_id)(_handler)
+            API.handles(_method_id)(_beta(_handler))
         except ValueError:  # a v1 method v1beta1 does not have
             continue

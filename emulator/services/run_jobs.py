@@ -77,6 +77,9 @@ def _desired(call: Call, body: dict[str, Any], project_id: str, number: str, loc
     task["containers"] = [container_defaults(c) for c in task["containers"]]
     task.setdefault("maxRetries", 3)
     task.setdefault("timeout", "600s")
+    # A task template sent without an execution environment comes back with the second
+    # generation (kcc-golden run/v1beta1/runjob/runjob-iamserviceaccount/_http.log, every answer).
+    task.setdefault("executionEnvironment", "EXECUTION_ENVIRONMENT_GEN2")
     task.setdefault("serviceAccount", _iam_accounts.default_compute_account(number))
     vpc_defaults(task)
     check_service_account(call, task["serviceAccount"], "job.template.template")
@@ -93,8 +96,10 @@ def _desired(call: Call, body: dict[str, Any], project_id: str, number: str, loc
 
 
 def _ready(job: dict[str, Any], now: str) -> dict[str, Any]:
+    """What a finished write shows. `reconciling` is a proto3 bool: false is left out of the JSON
+    (None removes it), as no recorded answer shows `"reconciling": false` (kcc-golden run/v1beta1)."""
     return {
-        "reconciling": False,
+        "reconciling": None,
         "observedGeneration": job["generation"],
         "terminalCondition": condition("Ready", "CONDITION_SUCCEEDED", now),
     }
@@ -107,7 +112,7 @@ def _write(call: Call, job: dict[str, Any], verb: str) -> Reply:
     call.ctx.store.put(JOB, job["name"], job, f"projects/{project_id}/locations/{location}")
     ready = _ready(job, now)
     failed = {
-        "reconciling": False,
+        "reconciling": None,
         "terminalCondition": condition("Ready", "CONDITION_FAILED", now, "Update failed."),
     }
     return start_operation(
@@ -121,6 +126,9 @@ def _create(
     call: Call, project_id: str, number: str, location: str, job_id: str, body: dict[str, Any]
 ) -> Reply:
     fields = created(call, JOB, f"projects/{project_id}/locations/{location}/jobs/{job_id}")
+    # A job never run shows an empty `latestCreatedExecution` (kcc-golden run/v1beta1/runjob/
+    # runjob-iamserviceaccount/_http.log: `"latestCreatedExecution": {}` in every answer).
+    fields["latestCreatedExecution"] = {}
     body = {k: v for k, v in body.items() if k not in ("name", "etag")}
     return _write(call, {**_desired(call, body, project_id, number, location), **fields}, "create")
 
@@ -208,7 +216,7 @@ def run_job(call: Call) -> Reply:
         f"projects/{project_id}/locations/{location}",
     )
     finished = {
-        "reconciling": False,
+        "reconciling": None,
         "completionTime": now,
         "runningCount": None,
         "succeededCount": template["taskCount"],
@@ -216,7 +224,7 @@ def run_job(call: Call) -> Reply:
     }
     done_reference = {**reference, "completionTime": now, "completionStatus": "EXECUTION_SUCCEEDED"}
     failed = {
-        "reconciling": False,
+        "reconciling": None,
         "completionTime": now,
         "runningCount": None,
         "failedCount": template["taskCount"],

@@ -206,12 +206,12 @@ def _roll_out(call: Call, service: dict[str, Any], new_revision: bool, verb: str
         revision = _new_revision(call, service, now)
         service["latestCreatedRevision"] = revision["name"]
         ready_revision = {
-            "reconciling": False,
+            "reconciling": None,
             "conditions": [condition("Ready", "CONDITION_SUCCEEDED", now)],
         }
         effects.append(Effect.set(REVISION, revision["name"], ready_revision))
         failed = [condition("Ready", "CONDITION_FAILED", now, "Revision failed to become ready.")]
-        failure.append(Effect.set(REVISION, revision["name"], {"reconciling": False, "conditions": failed}))
+        failure.append(Effect.set(REVISION, revision["name"], {"reconciling": None, "conditions": failed}))
     service["reconciling"] = True
     service["terminalCondition"] = condition("Ready", "CONDITION_RECONCILING", now)
     service["conditions"] = [
@@ -220,7 +220,7 @@ def _roll_out(call: Call, service: dict[str, Any], new_revision: bool, verb: str
     ]
     call.ctx.store.put(SERVICE, service["name"], service, parent)
     ready = {
-        "reconciling": False,
+        "reconciling": None,
         "observedGeneration": service["generation"],
         "latestReadyRevision": service.get("latestCreatedRevision"),
         "terminalCondition": condition("Ready", "CONDITION_SUCCEEDED", now),
@@ -234,7 +234,7 @@ def _roll_out(call: Call, service: dict[str, Any], new_revision: bool, verb: str
     }
     effects.insert(0, Effect.set(SERVICE, service["name"], ready))
     failed_service = {
-        "reconciling": False,
+        "reconciling": None,
         "terminalCondition": condition("Ready", "CONDITION_FAILED", now, "Revision failed to become ready."),
     }
     failure.insert(0, Effect.set(SERVICE, service["name"], failed_service))
