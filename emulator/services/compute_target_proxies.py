@@ -14,6 +14,7 @@ from typing import Any
 from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 from emulator.services import _lb as lb
 
 API = Api("compute", "v1")
@@ -78,7 +79,7 @@ def _insert(call: Call, kind: ProxyKind) -> Reply:
 
 def _aggregated(call: Call, kind: ProxyKind) -> dict[str, Any]:
     project_id = c.project(call)
-    page = lb.list_global(call, kind)
+    page = COLLECTIONS[kind].list(call)
     grouped = {"global": {kind.collection: page["items"]}} if page["items"] else {}
     return {
         **page,
@@ -138,16 +139,6 @@ def insert_https(call: Call) -> Reply:
     return _insert(call, HTTPS)
 
 
-@API.handles("compute.targetHttpsProxies.get")
-def get_https(call: Call) -> dict[str, Any]:
-    return lb.get(call, HTTPS)
-
-
-@API.handles("compute.targetHttpsProxies.list")
-def list_https(call: Call) -> dict[str, Any]:
-    return lb.list_global(call, HTTPS)
-
-
 @API.handles("compute.targetHttpsProxies.aggregatedList")
 def aggregated_https(call: Call) -> dict[str, Any]:
     return _aggregated(call, HTTPS)
@@ -164,9 +155,8 @@ def set_https_url_map(call: Call) -> Reply:
 
 
 @API.handles("compute.targetHttpsProxies.setSslCertificates")
+@c.replaying
 def set_certificates(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     path, current = c.global_target(call, HTTPS)
     paths, links = _certificates(call, (call.body or {}).get("sslCertificates"), "sslCertificates")
     effects = [
@@ -183,27 +173,12 @@ def set_quic_override(call: Call) -> Reply:
     return lb.set_fields(call, HTTPS, "setQuicOverride", path, current, {"quicOverride": value})
 
 
-@API.handles("compute.targetHttpsProxies.delete")
-def delete_https(call: Call) -> Reply:
-    return lb.delete(call, HTTPS)
-
-
 # HTTP
 
 
 @API.handles("compute.targetHttpProxies.insert")
 def insert_http(call: Call) -> Reply:
     return _insert(call, HTTP)
-
-
-@API.handles("compute.targetHttpProxies.get")
-def get_http(call: Call) -> dict[str, Any]:
-    return lb.get(call, HTTP)
-
-
-@API.handles("compute.targetHttpProxies.list")
-def list_http(call: Call) -> dict[str, Any]:
-    return lb.list_global(call, HTTP)
 
 
 @API.handles("compute.targetHttpProxies.aggregatedList")
@@ -221,6 +196,10 @@ def set_http_url_map(call: Call) -> Reply:
     return _set_url_map(call, HTTP)
 
 
-@API.handles("compute.targetHttpProxies.delete")
-def delete_http(call: Call) -> Reply:
-    return lb.delete(call, HTTP)
+COLLECTIONS = {
+    kind: cc.declare(
+        API,
+        cc.Collection(kind, frozenset({"get", "list", "delete"}), referenced=True, refusals=(lb.IN_USE,)),
+    )
+    for kind in (HTTPS, HTTP)
+}

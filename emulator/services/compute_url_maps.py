@@ -16,6 +16,7 @@ from typing import Any
 from emulator import standard
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 from emulator.services import _lb as lb
 
 API = Api("compute", "v1")
@@ -160,22 +161,11 @@ def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict
 
 
 @API.handles("compute.urlMaps.insert")
+@c.replaying
 def insert_url_map(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, body, _, base = c.global_insert(call, KIND)
     url_map, refs = _build(call, body, base)
     return lb.write(call, KIND, "insert", url_map, refs)
-
-
-@API.handles("compute.urlMaps.get")
-def get_url_map(call: Call) -> dict[str, Any]:
-    return lb.get(call, KIND)
-
-
-@API.handles("compute.urlMaps.list")
-def list_url_maps(call: Call) -> dict[str, Any]:
-    return lb.list_global(call, KIND)
 
 
 def _rewrite(call: Call, body: dict[str, Any], current: dict[str, Any], op_type: str) -> Reply:
@@ -188,17 +178,15 @@ def _rewrite(call: Call, body: dict[str, Any], current: dict[str, Any], op_type:
 
 
 @API.handles("compute.urlMaps.update")
+@c.replaying
 def update_url_map(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, current, body = lb.fingerprinted(call, KIND)
     return _rewrite(call, body, current, "update")
 
 
 @API.handles("compute.urlMaps.patch")
+@c.replaying
 def patch_url_map(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, current, body = lb.fingerprinted(call, KIND)
     return _rewrite(call, standard.merge_patch(c.public(current), body), current, "patch")
 
@@ -212,11 +200,13 @@ def invalidate_cache(call: Call) -> Reply:
     return c.global_operation(call, KIND, "invalidateCache", path, current["id"], [])
 
 
-@API.handles("compute.urlMaps.delete")
-def delete_url_map(call: Call) -> Reply:
-    return lb.delete(call, KIND)
-
-
-@API.handles("compute.urlMaps.aggregatedList")
-def aggregated_url_maps(call: Call) -> dict[str, Any]:
-    return lb.aggregated_list(call, KIND, "compute#urlMapsAggregatedList")
+COLLECTION = cc.declare(
+    API,
+    cc.Collection(
+        KIND,
+        frozenset({"get", "list", "aggregatedList", "delete"}),
+        aggregated_kind="compute#urlMapsAggregatedList",
+        referenced=True,
+        refusals=(lb.IN_USE, lb.STALE_FINGERPRINT),
+    ),
+)

@@ -1,0 +1,164 @@
+"""A Compute Engine collection declared once, its standard methods generated from the declaration.
+
+Every global or regional collection answers get, list, aggregatedList, delete and setLabels the
+same way: the resource by path, a filtered and paged list, a delete started as an operation
+(refused while another load-balancing resource points at it, for the links of that chain),
+labels guarded by their fingerprint. A module declares which of those its collection has and
+the few hooks where it differs (how a resource is shown, what else keeps it from being deleted);
+it writes by hand only the methods that are its own (insert, update, patch, setters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.effects import Effect
+from emulator.refusals import Refusal
+from emulator.registry import Api, Call, Reply
+from emulator.services import _compute as c
+from emulator.services import _lb as lb
+
+Render = Callable[[Call, dict[str, Any]], dict[str, Any]]
+#: Called before a delete starts: raises the refusal that keeps the resource, or returns the
+#: effects that land with the delete (resources that go with it).
+DeleteGuard = Callable[[Call, str, dict[str, Any]], list[Effect]]
+
+STANDARD = frozenset({"get", "list", "aggregatedList", "delete", "setLabels"})
+
+
+def _public(_: Call, resource: dict[str, Any]) -> dict[str, Any]:
+    return c.public(resource)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What a collection declares: where it lives and which standard methods it has."""
+
+    kind: c.Global | c.Regional
+    #: The standard methods generated for it (a subset of STANDARD).
+    methods: frozenset[str]
+    #: The discovery resource its methods belong to, where it is not the path's collection
+    #: (`globalAddresses`, `regionNetworkEndpointGroups`).
+    resource: str = ""
+    #: The `kind` of an aggregatedList page, where it is not `<api kind>AggregatedList`.
+    aggregated_kind: str = ""
+    render: Render = _public
+    #: Whether a delete is refused while another load-balancing resource points at it.
+    referenced: bool = False
+    delete_guard: DeleteGuard | None = None
+    #: The field a setLabels without a label fingerprint is refused on.
+    label_fingerprint_field: str = "resource.labelFingerprint"
+    #: The constraints its handlers enforce, each with its source (see emulator.refusals).
+    refusals: tuple[Refusal, ...] = ()
+
+    @property
+    def method_prefix(self) -> str:
+        if self.resource:
+            return f"compute.{self.resource}"
+        if isinstance(self.kind, c.Global) and self.kind.operations:
+            return f"compute.{self.kind.operations}"
+        return f"compute.{self.kind.collection}"
+
+    # locating a resource
+
+    def path(self, call: Call) -> str:
+        if isinstance(self.kind, c.Regional):
+            return self.kind.paths(call)[2]
+        return self.kind.path(call)
+
+    def target(self, call: Call) -> tuple[str, dict[str, Any]]:
+        """(path, resource) of a change: it must exist with no other operation under way."""
+        if isinstance(self.kind, c.Regional):
+            _, _, path, current = c.regional_target(call, self.kind)
+            return path, current
+        return c.global_target(call, self.kind)
+
+    def operation(self, call: Call, op_type: str, path: str, target_id: str, effects: list[Effect]) -> Reply:
+        if isinstance(self.kind, c.Regional):
+            return c.operation(
+                call,
+                op_type=op_type,
+                collection=self.kind.collection,
+                target_path=path,
+                target_id=target_id,
+                effects=effects,
+                region_name=path.split("/")[3],
+            )
+        return c.global_operation(call, self.kind, op_type, path, target_id, effects)
+
+    # the standard methods
+
+    def get(self, call: Call) -> dict[str, Any]:
+        return self.render(call, c.fetch(call, self.kind.store_kind, self.path(call)))
+
+    def list(self, call: Call) -> dict[str, Any]:
+        project_id = c.project(call)
+        if isinstance(self.kind, c.Regional):
+            parent = f"projects/{project_id}/regions/{c.region(call)}"
+        else:
+            parent = f"projects/{project_id}"
+        items = [self.render(call, i) for i in call.ctx.store.list(self.kind.store_kind, parent)]
+        where = "" if isinstance(self.kind, c.Regional) else "/global"
+        return c.list_reply(
+            call, f"{self.kind.api_kind}List", items, f"{parent}{where}/{self.kind.collection}"
+        )
+
+    def aggregated_list(self, call: Call) -> dict[str, Any]:
+        if isinstance(self.kind, c.Regional):
+            noun = self.kind.api_kind.split("#", 1)[1]
+            return c.regional_aggregated(call, self.kind.store_kind, self.kind.collection, noun)
+        api_kind = self.aggregated_kind or f"{self.kind.api_kind}AggregatedList"
+        render: lb.Render = lambda r: self.render(call, r)  # noqa: E731
+        return lb.aggregated_list(call, self.kind, api_kind, render)
+
+    def delete(self, call: Call) -> Reply:
+        path, current = self.target(call)
+        effects = [Effect.delete(self.kind.store_kind, path)]
+        if self.delete_guard is not None:
+            effects += self.delete_guard(call, path, current)
+        if self.referenced:
+            lb.refuse_if_used(call, path)
+            effects.insert(0, Effect.hook("compute.lb.unused", path=path))
+        return self.operation(call, "delete", path, current["id"], effects)
+
+    def set_labels(self, call: Call) -> Reply:
+        """`setLabels`: the whole label set, guarded by the label fingerprint, which it renews."""
+        assert isinstance(self.kind, c.Global), "regional setLabels is not declared yet"
+        path, current = c.global_target(call, self.kind, "resource")
+        body = dict(call.body or {})
+        supplied = body.pop("labelFingerprint", None)
+        if not supplied:
+            raise c.required_error(self.label_fingerprint_field)
+        if not c.same_fingerprint(supplied, current.get("labelFingerprint")):
+            raise c.fingerprint_error()
+        labels = body.get("labels") or {}
+        c.check_labels(labels)
+        fields = {"labels": labels or None, "labelFingerprint": c.fingerprint(labels)}
+        return self.operation(
+            call, "setLabels", path, current["id"], [Effect.set(self.kind.store_kind, path, fields)]
+        )
+
+
+def declare(api: Api, collection: Collection) -> Collection:
+    """Register the standard handlers a collection declares on its API."""
+    unknown = collection.methods - STANDARD
+    if unknown:
+        raise ValueError(f"{sorted(unknown)} are not standard methods")
+    prefix = collection.method_prefix
+    handlers: dict[str, Callable[[Call], Any]] = {
+        "get": collection.get,
+        "list": collection.list,
+        "aggregatedList": collection.aggregated_list,
+        "delete": c.replaying(collection.delete),
+        "setLabels": collection.set_labels,
+    }
+    for name in sorted(collection.methods):
+        method_id = (
+            f"compute.{collection.kind.collection}.aggregatedList"
+            if name == "aggregatedList"
+            else f"{prefix}.{name}"
+        )
+        api.handles(method_id)(handlers[name])
+    return collection
