@@ -163,14 +163,7 @@ def listing(
     """One page of `items` after the request's filter and order, in the list response shape."""
     found = [i for i in items if matches(i, call.query.get("filter"))]
     found = ordered(found, call.query.get("orderBy"))
-    page, token = standard.paginate(
-        found, call.query.get("pageSize"), call.query.get("pageToken"), default_size=default_size
-    )
-    out: dict[str, Any] = {}
-    if page:
-        out[key] = page
-    if token:
-        out["nextPageToken"] = token
+    out = standard.list_answer(call, key, found, default_size=default_size)
     if total:
         out["totalSize"] = len(found)
     return out

@@ -231,15 +231,7 @@ def get_job(call: Call) -> dict[str, Any]:
 def list_jobs(call: Call) -> dict[str, Any]:
     parent = _parent(call, call.param("parent"), "cloudscheduler.jobs.list")
     items = sorted(call.ctx.store.list(JOB, parent), key=lambda j: j["name"])
-    page, token = standard.paginate(
-        items, call.query.get("pageSize"), call.query.get("pageToken"), default_size=500, max_size=500
-    )
-    out: dict[str, Any] = {}
-    if page:
-        out["jobs"] = page
-    if token:
-        out["nextPageToken"] = token
-    return out
+    return standard.list_answer(call, "jobs", items, default_size=500, max_size=500)
 
 
 @API.handles("cloudscheduler.projects.locations.jobs.patch")

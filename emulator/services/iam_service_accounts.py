@@ -100,15 +100,7 @@ def list_accounts(call: Call) -> dict[str, Any]:
     project_id, _ = call.ctx.projects.require(project, "iam.serviceAccounts.list")
     items = call.ctx.store.list(SERVICE_ACCOUNT, f"projects/{project_id}")
     items.sort(key=lambda a: a["email"])
-    page, token = standard.paginate(
-        items, call.query.get("pageSize"), call.query.get("pageToken"), default_size=20, max_size=100
-    )
-    out: dict[str, Any] = {}
-    if page:
-        out["accounts"] = page
-    if token:
-        out["nextPageToken"] = token
-    return out
+    return standard.list_answer(call, "accounts", items, default_size=20, max_size=100)
 
 
 @API.handles("iam.projects.serviceAccounts.patch")

@@ -33,18 +33,8 @@ def get_key_ring(call: Call) -> dict[str, Any]:
 def list_key_rings(call: Call) -> dict[str, Any]:
     parent = call.param("parent")
     check_location(call, parent, "cloudkms.keyRings.list")
-    rings = [
-        r
-        for r in call.ctx.store.list(KEY_RING, parent)
-        if standard.matches_filter(r, call.query.get("filter"))
-    ]
-    rings = standard.order(rings, call.query.get("orderBy"))
-    page, token = standard.paginate(rings, call.query.get("pageSize"), call.query.get("pageToken"))
-    out: dict[str, Any] = {}
-    if page:
-        out["keyRings"] = page
-    if token:
-        out["nextPageToken"] = token
+    rings = standard.filtered(call, call.ctx.store.list(KEY_RING, parent))
+    out = standard.list_answer(call, "keyRings", rings)
     if rings:
         out["totalSize"] = len(rings)
     return out

@@ -142,14 +142,8 @@ def list_crypto_keys(call: Call) -> dict[str, Any]:
     check_location(call, parent, "cloudkms.cryptoKeys.list")
     standard.fetch(call, KEY_RING, parent, "KeyRing")
     keys = [refresh_primary(call, k) for k in call.ctx.store.list(CRYPTO_KEY, parent)]
-    keys = [k for k in keys if standard.matches_filter(k, call.query.get("filter"))]
-    keys = standard.order(keys, call.query.get("orderBy"))
-    page, token = standard.paginate(keys, call.query.get("pageSize"), call.query.get("pageToken"))
-    out: dict[str, Any] = {}
-    if page:
-        out["cryptoKeys"] = page
-    if token:
-        out["nextPageToken"] = token
+    keys = standard.filtered(call, keys)
+    out = standard.list_answer(call, "cryptoKeys", keys)
     if keys:
         out["totalSize"] = len(keys)
     return out

@@ -61,14 +61,8 @@ def list_versions(call: Call) -> dict[str, Any]:
     parent = call.param("parent")
     check_location(call, parent, "cloudkms.cryptoKeyVersions.list")
     standard.fetch(call, CRYPTO_KEY, parent, "CryptoKey")
-    versions = [v for v in _versions(call, parent) if standard.matches_filter(v, call.query.get("filter"))]
-    versions = standard.order(versions, call.query.get("orderBy"))
-    page, token = standard.paginate(versions, call.query.get("pageSize"), call.query.get("pageToken"))
-    out: dict[str, Any] = {}
-    if page:
-        out["cryptoKeyVersions"] = page
-    if token:
-        out["nextPageToken"] = token
+    versions = standard.filtered(call, _versions(call, parent))
+    out = standard.list_answer(call, "cryptoKeyVersions", versions)
     if versions:
         out["totalSize"] = len(versions)
     return out

@@ -147,14 +147,9 @@ def list_secrets(call: Call) -> dict[str, Any]:
     secrets.sort(key=lambda s: (s["createTime"], s["name"]), reverse=True)
     expression = call.query.get("filter")
     matching = [s for s in secrets if filter_matches(s, expression)]
-    page, token = standard.paginate(
-        matching, page_size(call), call.query.get("pageToken"), default_size=25_000, max_size=25_000
+    out = standard.list_answer(
+        call, "secrets", matching, size=page_size(call), default_size=25_000, max_size=25_000
     )
-    out: dict[str, Any] = {}
-    if page:
-        out["secrets"] = page
-    if token:
-        out["nextPageToken"] = token
     out["totalSize"] = 0 if expression else len(secrets)
     return out
 

@@ -120,14 +120,9 @@ def list_versions(call: Call) -> dict[str, Any]:
     versions = versions_of(call, secret)
     expression = call.query.get("filter")
     matching = [v for v in versions if filter_matches(v, expression)]
-    page, token = standard.paginate(
-        matching, page_size(call), call.query.get("pageToken"), default_size=25_000, max_size=25_000
+    out = standard.list_answer(
+        call, "versions", matching, size=page_size(call), default_size=25_000, max_size=25_000
     )
-    out: dict[str, Any] = {}
-    if page:
-        out["versions"] = page
-    if token:
-        out["nextPageToken"] = token
     out["totalSize"] = 0 if expression else len(versions)
     return out
 

@@ -320,15 +320,10 @@ def list_instances(call: Call) -> dict[str, Any]:
     project, _ = project_id(call)
     instances = [view(call, i) for i in call.ctx.store.list(INSTANCE, f"projects/{project}")]
     instances = [i for i in instances if _matches(i, call.query.get("filter"))]
-    page, token = standard.paginate(
-        instances, call.query.get("maxResults"), call.query.get("pageToken"), default_size=500, max_size=1000
+    head = {"kind": "sql#instancesList"}
+    return standard.list_answer(
+        call, "items", instances, head=head, size_param="maxResults", default_size=500
     )
-    out: dict[str, Any] = {"kind": "sql#instancesList"}
-    if page:
-        out["items"] = page
-    if token:
-        out["nextPageToken"] = token
-    return out
 
 
 def _change(call: Call, replace: bool) -> dict[str, Any]:

@@ -82,13 +82,9 @@ def list_buckets(call: Call) -> dict[str, Any]:
     _, number = call.ctx.projects.require(call.query["project"], "storage.buckets.list")
     prefix = call.query.get("prefix") or ""
     buckets = [b for b in call.ctx.store.list(BUCKET, number) if b["name"].startswith(prefix)]
-    page, token = standard.paginate(buckets, call.query.get("maxResults"), call.query.get("pageToken"))
-    out: dict[str, Any] = {"kind": "storage#buckets"}
-    if page:
-        out["items"] = page
-    if token:
-        out["nextPageToken"] = token
-    return out
+    return standard.list_answer(
+        call, "items", buckets, head={"kind": "storage#buckets"}, size_param="maxResults"
+    )
 
 
 def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:

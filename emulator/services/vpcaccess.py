@@ -207,13 +207,7 @@ def get_connector(call: Call) -> dict[str, Any]:
 def list_connectors(call: Call) -> dict[str, Any]:
     project_id, region_name = _parent(call, call.param("parent"), "vpcaccess.connectors.list")
     items = call.ctx.store.list(CONNECTOR, f"projects/{project_id}/locations/{region_name}")
-    page, token = standard.paginate(items, call.query.get("pageSize"), call.query.get("pageToken"))
-    out: dict[str, Any] = {}
-    if page:
-        out["connectors"] = page
-    if token:
-        out["nextPageToken"] = token
-    return out
+    return standard.list_answer(call, "connectors", items)
 
 
 @API.handles("vpcaccess.projects.locations.connectors.patch")
