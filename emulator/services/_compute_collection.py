@@ -10,10 +10,11 @@ it writes by hand only the methods that are its own (insert, update, patch, sett
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from emulator import standard
 from emulator.effects import Effect
 from emulator.refusals import Refusal
 from emulator.registry import Api, Call, Reply
@@ -24,8 +25,13 @@ Render = Callable[[Call, dict[str, Any]], dict[str, Any]]
 #: Called before a delete starts: raises the refusal that keeps the resource, or returns the
 #: effects that land with the delete (resources that go with it).
 DeleteGuard = Callable[[Call, str, dict[str, Any]], list[Effect]]
+#: Builds and writes the whole resource of an update or patch from (call, wanted body, current
+#: resource, operation type), the fingerprint already checked.
+Rewrite = Callable[[Call, dict[str, Any], dict[str, Any], str], Reply]
+#: A method of the collection's own, given the collection's kind: (call, kind).
+Own = Callable[[Call, Any], Any]
 
-STANDARD = frozenset({"get", "list", "aggregatedList", "delete", "setLabels"})
+STANDARD = frozenset({"get", "list", "aggregatedList", "delete", "setLabels", "update", "patch"})
 
 
 def _public(_: Call, resource: dict[str, Any]) -> dict[str, Any]:
@@ -48,6 +54,11 @@ class Collection:
     #: Whether a delete is refused while another load-balancing resource points at it.
     referenced: bool = False
     delete_guard: DeleteGuard | None = None
+    #: For `update` and `patch` (fingerprint-guarded): update sends the whole resource, patch a
+    #: JSON merge patch (RFC 7396) onto it; both are written by this hook.
+    rewrite: Rewrite | None = None
+    #: Methods of its own, by method name, where several collections share them (target proxies).
+    own: Mapping[str, Own] | None = None
     #: The field a setLabels without a label fingerprint is refused on.
     label_fingerprint_field: str = "resource.labelFingerprint"
     #: The constraints its handlers enforce, each with its source (see emulator.refusals).
@@ -123,6 +134,18 @@ class Collection:
             effects.insert(0, Effect.hook("compute.lb.unused", path=path))
         return self.operation(call, "delete", path, current["id"], effects)
 
+    def update(self, call: Call) -> Reply:
+        assert self.rewrite is not None, "update is declared with a rewrite hook"
+        assert isinstance(self.kind, c.Global), "regional update is not declared yet"
+        _, current, body = lb.fingerprinted(call, self.kind)
+        return self.rewrite(call, body, current, "update")
+
+    def patch(self, call: Call) -> Reply:
+        assert self.rewrite is not None, "patch is declared with a rewrite hook"
+        assert isinstance(self.kind, c.Global), "regional patch is not declared yet"
+        _, current, body = lb.fingerprinted(call, self.kind)
+        return self.rewrite(call, standard.merge_patch(c.public(current), body), current, "patch")
+
     def set_labels(self, call: Call) -> Reply:
         """`setLabels`: the whole label set, guarded by the label fingerprint, which it renews."""
         assert isinstance(self.kind, c.Global), "regional setLabels is not declared yet"
@@ -153,12 +176,20 @@ def declare(api: Api, collection: Collection) -> Collection:
         "aggregatedList": collection.aggregated_list,
         "delete": c.replaying(collection.delete),
         "setLabels": collection.set_labels,
+        "update": c.replaying(collection.update),
+        "patch": c.replaying(collection.patch),
     }
     for name in sorted(collection.methods):
-        method_id = (
-            f"compute.{collection.kind.collection}.aggregatedList"
-            if name == "aggregatedList"
-            else f"{prefix}.{name}"
-        )
-        api.handles(method_id)(handlers[name])
+        # aggregatedList belongs to the collection of every scope (`compute.forwardingRules`).
+        scope = f"compute.{collection.kind.collection}" if name == "aggregatedList" else prefix
+        api.handles(f"{scope}.{name}")(handlers[name])
+    for name, method in (collection.own or {}).items():
+        api.handles(f"{prefix}.{name}")(_bound(method, collection.kind))
     return collection
+
+
+def _bound(method: Own, kind: c.Global | c.Regional) -> Callable[[Call], Any]:
+    def run(call: Call) -> Any:
+        return method(call, kind)
+
+    return run

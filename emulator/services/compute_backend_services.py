@@ -13,10 +13,8 @@ service that a URL map uses cannot be deleted.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from emulator import standard
 from emulator.effects import Effect
 from emulator.refusals import refusal
 from emulator.registry import Api, Call, Reply
@@ -196,21 +194,6 @@ def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_typ
     return lb.write(call, KIND, op_type, service, refs)
 
 
-@API.handles("compute.backendServices.update")
-@c.replaying
-def update_service(call: Call) -> Reply:
-    _, current, body = lb.fingerprinted(call, KIND)
-    return _rewrite(call, body, current, "update")
-
-
-@API.handles("compute.backendServices.patch")
-@c.replaying
-def patch_service(call: Call) -> Reply:
-    _, current, body = lb.fingerprinted(call, KIND)
-    merged = standard.merge_patch(copy.deepcopy(c.public(current)), body)
-    return _rewrite(call, merged, current, "patch")
-
-
 @API.handles("compute.backendServices.setSecurityPolicy")
 @c.replaying
 def set_security_policy(call: Call) -> Reply:
@@ -234,8 +217,9 @@ COLLECTION = cc.declare(
     API,
     cc.Collection(
         KIND,
-        frozenset({"get", "list", "aggregatedList", "delete"}),
+        frozenset({"get", "list", "aggregatedList", "update", "patch", "delete"}),
         render=render,
+        rewrite=_rewrite,
         referenced=True,
         refusals=(
             lb.IN_USE,

@@ -134,26 +134,6 @@ def _set_url_map(call: Call, kind: ProxyKind) -> Reply:
 # HTTPS
 
 
-@API.handles("compute.targetHttpsProxies.insert")
-def insert_https(call: Call) -> Reply:
-    return _insert(call, HTTPS)
-
-
-@API.handles("compute.targetHttpsProxies.aggregatedList")
-def aggregated_https(call: Call) -> dict[str, Any]:
-    return _aggregated(call, HTTPS)
-
-
-@API.handles("compute.targetHttpsProxies.patch")
-def patch_https(call: Call) -> Reply:
-    return _patch(call, HTTPS)
-
-
-@API.handles("compute.targetHttpsProxies.setUrlMap")
-def set_https_url_map(call: Call) -> Reply:
-    return _set_url_map(call, HTTPS)
-
-
 @API.handles("compute.targetHttpsProxies.setSslCertificates")
 @c.replaying
 def set_certificates(call: Call) -> Reply:
@@ -176,30 +156,21 @@ def set_quic_override(call: Call) -> Reply:
 # HTTP
 
 
-@API.handles("compute.targetHttpProxies.insert")
-def insert_http(call: Call) -> Reply:
-    return _insert(call, HTTP)
-
-
-@API.handles("compute.targetHttpProxies.aggregatedList")
-def aggregated_http(call: Call) -> dict[str, Any]:
-    return _aggregated(call, HTTP)
-
-
-@API.handles("compute.targetHttpProxies.patch")
-def patch_http(call: Call) -> Reply:
-    return _patch(call, HTTP)
-
-
-@API.handles("compute.targetHttpProxies.setUrlMap")
-def set_http_url_map(call: Call) -> Reply:
-    return _set_url_map(call, HTTP)
-
-
 COLLECTIONS = {
     kind: cc.declare(
         API,
-        cc.Collection(kind, frozenset({"get", "list", "delete"}), referenced=True, refusals=(lb.IN_USE,)),
+        cc.Collection(
+            kind,
+            frozenset({"get", "list", "delete"}),
+            referenced=True,
+            own={
+                "insert": _insert,
+                "aggregatedList": _aggregated,
+                "patch": _patch,
+                "setUrlMap": _set_url_map,
+            },
+            refusals=(lb.IN_USE,),
+        ),
     )
     for kind in (HTTPS, HTTP)
 }

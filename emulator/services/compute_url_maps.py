@@ -13,7 +13,6 @@ import copy
 import re
 from typing import Any
 
-from emulator import standard
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _compute_collection as cc
@@ -177,20 +176,6 @@ def _rewrite(call: Call, body: dict[str, Any], current: dict[str, Any], op_type:
     return lb.write(call, KIND, op_type, url_map, refs)
 
 
-@API.handles("compute.urlMaps.update")
-@c.replaying
-def update_url_map(call: Call) -> Reply:
-    _, current, body = lb.fingerprinted(call, KIND)
-    return _rewrite(call, body, current, "update")
-
-
-@API.handles("compute.urlMaps.patch")
-@c.replaying
-def patch_url_map(call: Call) -> Reply:
-    _, current, body = lb.fingerprinted(call, KIND)
-    return _rewrite(call, standard.merge_patch(c.public(current), body), current, "patch")
-
-
 @API.handles("compute.urlMaps.invalidateCache")
 def invalidate_cache(call: Call) -> Reply:
     path = KIND.path(call)
@@ -204,7 +189,8 @@ COLLECTION = cc.declare(
     API,
     cc.Collection(
         KIND,
-        frozenset({"get", "list", "aggregatedList", "delete"}),
+        frozenset({"get", "list", "aggregatedList", "update", "patch", "delete"}),
+        rewrite=_rewrite,
         aggregated_kind="compute#urlMapsAggregatedList",
         referenced=True,
         refusals=(lb.IN_USE, lb.STALE_FINGERPRINT),
