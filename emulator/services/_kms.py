@@ -30,6 +30,12 @@ def check_location(call: Call, name: str, permission: str) -> tuple[str, str]:
     return project, location
 
 
+def located(call: Call, name: str, permission: str) -> str:
+    """A KMS name or parent as the store knows it, once its project and location are checked."""
+    check_location(call, name, permission)
+    return name
+
+
 def settle_version(call: Call, version: dict[str, Any]) -> dict[str, Any]:
     """A scheduled destruction that is due has happened; store and return the settled version."""
     if version.get("state") == "DESTROY_SCHEDULED" and version.get("destroyTime"):

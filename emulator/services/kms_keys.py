@@ -7,8 +7,10 @@ from typing import Any
 
 from emulator import standard
 from emulator.clock import parse_duration
+from emulator.collection import Collection, declare
 from emulator.effects import Effect
 from emulator.errors import failed_precondition, invalid
+from emulator.refusals import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services._kms import (
     CRYPTO_KEY,
@@ -17,6 +19,7 @@ from emulator.services._kms import (
     KMS_TYPE,
     VERSION,
     check_location,
+    located,
     refresh_primary,
 )
 
@@ -129,26 +132,6 @@ def create_crypto_key(call: Call) -> dict[str, Any]:
     return key
 
 
-@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.get")
-def get_crypto_key(call: Call) -> dict[str, Any]:
-    name = call.param("name")
-    check_location(call, name, "cloudkms.cryptoKeys.get")
-    return refresh_primary(call, standard.fetch(call, CRYPTO_KEY, name, "CryptoKey"))
-
-
-@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.list")
-def list_crypto_keys(call: Call) -> dict[str, Any]:
-    parent = call.param("parent")
-    check_location(call, parent, "cloudkms.cryptoKeys.list")
-    standard.fetch(call, KEY_RING, parent, "KeyRing")
-    keys = [refresh_primary(call, k) for k in call.ctx.store.list(CRYPTO_KEY, parent)]
-    keys = standard.filtered(call, keys)
-    out = standard.list_answer(call, "cryptoKeys", keys)
-    if keys:
-        out["totalSize"] = len(keys)
-    return out
-
-
 @API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.patch")
 def patch_crypto_key(call: Call) -> dict[str, Any]:
     name = call.param("name")
@@ -196,3 +179,30 @@ def delete_crypto_key(call: Call) -> Reply:
         target=name,
     )
     return Reply(body=call.ctx.operations.view(op), response_ref="Operation")
+
+
+CRYPTO_KEYS = declare(
+    API,
+    Collection(
+        "cloudkms.projects.locations.keyRings.cryptoKeys",
+        "cloudkms.cryptoKeys",
+        CRYPTO_KEY,
+        "CryptoKey",
+        "cryptoKeys",
+        located,
+        located,
+        parent_kind=(KEY_RING, "KeyRing"),
+        render=refresh_primary,
+        total=True,
+        refusals=(
+            refusal(
+                "cloudkms.projects.locations.keyRings.cryptoKeys.create|patch",
+                "a rotationPeriod under 24 hours or over 876,000 hours (0s stands)",
+                source="https://cloud.google.com/kms/docs/reference/rest/v1/projects.locations.keyRings.cryptoKeys"
+                " (rotationPeriod); 0s: conformance/kcc-golden/kms/v1beta1/kmscryptokey/"
+                "kmscryptokey/_http.log",
+                test="tests/emulator/test_kms.py::test_rotation_under_a_day_is_400",
+            ),
+        ),
+    ),
+)
