@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulator import standard
+from emulator.collection import declare
 from emulator.errors import failed_precondition, invalid
 from emulator.registry import Api, Call
 from emulator.services._monitoring import (
@@ -20,8 +21,8 @@ from emulator.services._monitoring import (
     POLICY,
     canonical,
     check_user_labels,
+    collection,
     fetch,
-    listing,
     mutation_record,
     new_id,
     project_of,
@@ -124,19 +125,6 @@ def create_channel(call: Call) -> dict[str, Any]:
     return _shown(channel)
 
 
-@API.handles("monitoring.projects.notificationChannels.get")
-def get_channel(call: Call) -> dict[str, Any]:
-    name = canonical(call, call.param("name"), "notificationChannels", "monitoring.notificationChannels.get")
-    return _shown(fetch(call, CHANNEL, name, "Notification channel"))
-
-
-@API.handles("monitoring.projects.notificationChannels.list")
-def list_channels(call: Call) -> dict[str, Any]:
-    project = project_of(call, call.param("name"), "monitoring.notificationChannels.list")
-    channels = [_shown(c) for c in call.ctx.store.list(CHANNEL, f"projects/{project}")]
-    return listing(call, channels, "notificationChannels")
-
-
 @API.handles("monitoring.projects.notificationChannels.patch")
 def patch_channel(call: Call) -> dict[str, Any]:
     name = canonical(
@@ -199,3 +187,6 @@ def verify_channel(call: Call) -> dict[str, Any]:
     channel["verificationStatus"] = "VERIFIED"
     call.ctx.store.put(CHANNEL, name, channel, name.split("/notificationChannels/")[0])
     return _shown(channel)
+
+
+CHANNELS = declare(API, collection("notificationChannels", CHANNEL, "Notification channel", render=_shown))
