@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 from emulator.clock import parse_rfc3339
+from emulator.effects import Effect
 from emulator.errors import invalid
 from emulator.locations import KMS_MULTI_REGIONS, is_region
-from emulator.registry import Call
+from emulator.registry import Call, Reply
 
 KEY_RING = "cloudkms.keyRing"
 CRYPTO_KEY = "cloudkms.cryptoKey"
@@ -56,3 +57,16 @@ def refresh_primary(call: Call, key: dict[str, Any]) -> dict[str, Any]:
     if version is None:
         return {k: v for k, v in key.items() if k != "primary"}
     return {**key, "primary": settle_version(call, version)}
+
+
+def delete_operation(call: Call, name: str, kind: str, metadata: str) -> Reply:
+    """The long-running delete of a key or version: it is gone when the operation is done."""
+    project, location = name.split("/")[1], name.split("/")[3]
+    op = call.ctx.operations.start(
+        f"projects/{project}/locations/{location}",
+        metadata={"@type": KMS_TYPE + metadata},
+        duration_key=("cloudkms", "delete"),
+        effects=[Effect.delete(kind, name)],
+        target=name,
+    )
+    return Reply(body=call.ctx.operations.view(op), response_ref="Operation")

@@ -66,6 +66,24 @@ _PERF = re.compile(r"^db-perf-optimized-N-(\d+)$")
 # A documented subset of the Cloud SQL for PostgreSQL flags: (type, bounds or choices).
 # Flags Google accepted in recorded traffic are here with the log that shows it; the whole list
 # is https://cloud.google.com/sql/docs/postgres/flags.
+#: PostgreSQL's message levels, from the most verbose
+#: (https://www.postgresql.org/docs/current/runtime-config-logging.html#RUNTIME-CONFIG-SEVERITY-LEVELS).
+_MESSAGE_LEVELS = (
+    "debug5",
+    "debug4",
+    "debug3",
+    "debug2",
+    "debug1",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "log",
+    "fatal",
+    "panic",
+)
+
+
 POSTGRES_FLAGS: dict[str, tuple[str, Any]] = {
     # conformance/kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-databaseflags-direct/_http.log
     "log_timezone": ("text", None),
@@ -86,37 +104,11 @@ POSTGRES_FLAGS: dict[str, tuple[str, Any]] = {
     "log_min_duration_statement": ("int", (-1, 2_147_483_647)),
     "log_min_error_statement": (
         "enum",
-        (
-            "debug5",
-            "debug4",
-            "debug3",
-            "debug2",
-            "debug1",
-            "info",
-            "notice",
-            "warning",
-            "error",
-            "log",
-            "fatal",
-            "panic",
-        ),
+        _MESSAGE_LEVELS,
     ),
     "log_min_messages": (
         "enum",
-        (
-            "debug5",
-            "debug4",
-            "debug3",
-            "debug2",
-            "debug1",
-            "info",
-            "notice",
-            "warning",
-            "error",
-            "log",
-            "fatal",
-            "panic",
-        ),
+        _MESSAGE_LEVELS,
     ),
     "log_statement": ("enum", ("none", "ddl", "mod", "all")),
     "log_temp_files": ("int", (-1, 2_147_483_647)),

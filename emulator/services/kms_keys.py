@@ -8,7 +8,6 @@ from typing import Any
 from emulator import standard
 from emulator.clock import parse_duration
 from emulator.collection import Collection, declare
-from emulator.effects import Effect
 from emulator.errors import failed_precondition, invalid
 from emulator.refusals import refusal
 from emulator.registry import Api, Call, Reply
@@ -16,9 +15,9 @@ from emulator.services._kms import (
     CRYPTO_KEY,
     ID_PATTERN,
     KEY_RING,
-    KMS_TYPE,
     VERSION,
     check_location,
+    delete_operation,
     located,
     refresh_primary,
 )
@@ -165,20 +164,13 @@ def update_primary(call: Call) -> dict[str, Any]:
 @API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.delete")
 def delete_crypto_key(call: Call) -> Reply:
     name = call.param("name")
-    project, location = check_location(call, name, "cloudkms.cryptoKeys.delete")
+    check_location(call, name, "cloudkms.cryptoKeys.delete")
     standard.fetch(call, CRYPTO_KEY, name, "CryptoKey")
     if call.ctx.store.count(VERSION, name):
         raise failed_precondition(
             f"CryptoKey {name} cannot be deleted: all of its CryptoKeyVersions must be deleted first."
         )
-    op = call.ctx.operations.start(
-        f"projects/{project}/locations/{location}",
-        metadata={"@type": KMS_TYPE + "DeleteCryptoKeyMetadata"},
-        duration_key=("cloudkms", "delete"),
-        effects=[Effect.delete(CRYPTO_KEY, name)],
-        target=name,
-    )
-    return Reply(body=call.ctx.operations.view(op), response_ref="Operation")
+    return delete_operation(call, name, CRYPTO_KEY, "DeleteCryptoKeyMetadata")
 
 
 CRYPTO_KEYS = declare(

@@ -7,10 +7,16 @@ from typing import Any
 from emulator import standard
 from emulator.clock import parse_duration
 from emulator.collection import Collection, declare
-from emulator.effects import Effect
 from emulator.errors import failed_precondition
 from emulator.registry import Api, Call, Reply
-from emulator.services._kms import CRYPTO_KEY, KMS_TYPE, VERSION, check_location, located, settle_version
+from emulator.services._kms import (
+    CRYPTO_KEY,
+    VERSION,
+    check_location,
+    delete_operation,
+    located,
+    settle_version,
+)
 from emulator.services.kms_keys import new_version
 
 API = Api("cloudkms", "v1")
@@ -91,21 +97,14 @@ def patch_version(call: Call) -> dict[str, Any]:
 @API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.delete")
 def delete_version(call: Call) -> Reply:
     name = call.param("name")
-    project, location = check_location(call, name, "cloudkms.cryptoKeyVersions.delete")
+    check_location(call, name, "cloudkms.cryptoKeyVersions.delete")
     version = settle_version(call, standard.fetch(call, VERSION, name, "CryptoKeyVersion"))
     if version["state"] not in _DELETABLE or version.get("importJob"):
         raise failed_precondition(
             f"CryptoKeyVersion {name} is in state {version['state']}; only DESTROYED, IMPORT_FAILED or "
             "GENERATION_FAILED versions that were never imported can be deleted."
         )
-    op = call.ctx.operations.start(
-        f"projects/{project}/locations/{location}",
-        metadata={"@type": KMS_TYPE + "DeleteCryptoKeyVersionMetadata"},
-        duration_key=("cloudkms", "delete"),
-        effects=[Effect.delete(VERSION, name)],
-        target=name,
-    )
-    return Reply(body=call.ctx.operations.view(op), response_ref="Operation")
+    return delete_operation(call, name, VERSION, "DeleteCryptoKeyVersionMetadata")
 
 
 VERSIONS = declare(
