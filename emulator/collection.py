@@ -76,11 +76,23 @@ class Collection:
         return out
 
 
+def _delete(collection: Collection, call: Call) -> dict[str, Any]:
+    """AIP-135 delete, done at once: the resource must exist; the answer is empty."""
+    name = collection.locate_name(call, call.param("name"), f"{collection.permission}.delete")
+    collection.fetch(call, collection.store_kind, name, collection.label)
+    call.ctx.store.delete(collection.store_kind, name)
+    return {}
+
+
 def declare(
     api: Api, collection: Collection, methods: frozenset[str] = frozenset({"get", "list"})
 ) -> Collection:
     """Register the collection's generated handlers on its API."""
-    handlers = {"get": collection.get, "list": collection.list}
+    handlers = {
+        "get": collection.get,
+        "list": collection.list,
+        "delete": lambda call: _delete(collection, call),
+    }
     for name in sorted(methods):
         api.handles(f"{collection.method_prefix}.{name}")(handlers[name])
     return collection

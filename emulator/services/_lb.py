@@ -217,13 +217,21 @@ def write(
 
 
 def set_fields(
-    call: Call, kind: c.Global, op_type: str, path: str, current: dict[str, Any], fields: dict[str, Any]
+    call: Call,
+    kind: c.Global,
+    op_type: str,
+    path: str,
+    current: dict[str, Any],
+    fields: dict[str, Any],
+    refs: Sequence[str] | None = None,
 ) -> Reply:
-    """Change some fields when the operation is done; the resource gets a new fingerprint."""
+    """Change some fields when the operation is done; the resource gets a new fingerprint. With
+    `refs`, the change lands only if what it points at still exists then."""
     changes = {**fields, "fingerprint": c.fingerprint()}
-    return c.global_operation(
-        call, kind, op_type, path, current["id"], [Effect.set(kind.store_kind, path, changes)]
-    )
+    effects = [Effect.set(kind.store_kind, path, changes)]
+    if refs is not None:
+        effects.insert(0, Effect.hook("compute.lb.present", paths=list(refs)))
+    return c.global_operation(call, kind, op_type, path, current["id"], effects)
 
 
 Render = Callable[[dict[str, Any]], dict[str, Any]]

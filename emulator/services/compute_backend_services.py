@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.effects import Effect
 from emulator.refusals import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
@@ -208,9 +207,7 @@ def set_security_policy(call: Call) -> Reply:
                 "securityPolicy", given, "Only a CLOUD_ARMOR policy can be attached with setSecurityPolicy."
             )
         refs, value = [policy_path], c.link(policy_path)
-    fields = {"securityPolicy": value, "fingerprint": c.fingerprint()}
-    effects = [Effect.hook("compute.lb.present", paths=refs), Effect.set(lb.BACKEND_SERVICE, path, fields)]
-    return c.global_operation(call, KIND, "setSecurityPolicy", path, current["id"], effects)
+    return lb.set_fields(call, KIND, "setSecurityPolicy", path, current, {"securityPolicy": value}, refs)
 
 
 COLLECTION = cc.declare(

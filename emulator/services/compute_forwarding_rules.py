@@ -14,7 +14,6 @@ import ipaddress
 import re
 from typing import Any
 
-from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _compute_collection as cc
@@ -160,11 +159,7 @@ def insert_rule(call: Call) -> Reply:
 def set_target(call: Call) -> Reply:
     path, current = c.global_target(call, KIND)
     target = _target(call, (call.body or {}).get("target"), "target", current["loadBalancingScheme"])
-    effects = [
-        Effect.hook("compute.lb.present", paths=[target]),
-        Effect.set(lb.FORWARDING_RULE, path, {"target": c.link(target), "fingerprint": c.fingerprint()}),
-    ]
-    return c.global_operation(call, KIND, "setTarget", path, current["id"], effects)
+    return lb.set_fields(call, KIND, "setTarget", path, current, {"target": c.link(target)}, [target])
 
 
 @API.handles("compute.globalForwardingRules.patch")

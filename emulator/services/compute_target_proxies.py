@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _compute_collection as cc
@@ -109,14 +108,7 @@ def _patch(call: Call, kind: ProxyKind) -> Reply:
         refs.append(map_path)
     if "quicOverride" in body and kind.https:
         changes["quicOverride"] = body["quicOverride"]
-    if refs:
-        changes = {**changes, "fingerprint": c.fingerprint()}
-        effects = [
-            Effect.hook("compute.lb.present", paths=refs),
-            Effect.set(kind.store_kind, path, changes),
-        ]
-        return c.global_operation(call, kind, "patch", path, current["id"], effects)
-    return lb.set_fields(call, kind, "patch", path, current, changes)
+    return lb.set_fields(call, kind, "patch", path, current, changes, refs or None)
 
 
 def _set_url_map(call: Call, kind: ProxyKind) -> Reply:
@@ -124,11 +116,7 @@ def _set_url_map(call: Call, kind: ProxyKind) -> Reply:
         return known
     path, current = c.global_target(call, kind)
     map_path, _ = lb.reference(call, (call.body or {}).get("urlMap"), "urlMap", "urlMaps")
-    effects = [
-        Effect.hook("compute.lb.present", paths=[map_path]),
-        Effect.set(kind.store_kind, path, {"urlMap": c.link(map_path), "fingerprint": c.fingerprint()}),
-    ]
-    return c.global_operation(call, kind, "setUrlMap", path, current["id"], effects)
+    return lb.set_fields(call, kind, "setUrlMap", path, current, {"urlMap": c.link(map_path)}, [map_path])
 
 
 # HTTPS
@@ -139,11 +127,7 @@ def _set_url_map(call: Call, kind: ProxyKind) -> Reply:
 def set_certificates(call: Call) -> Reply:
     path, current = c.global_target(call, HTTPS)
     paths, links = _certificates(call, (call.body or {}).get("sslCertificates"), "sslCertificates")
-    effects = [
-        Effect.hook("compute.lb.present", paths=paths),
-        Effect.set(HTTPS.store_kind, path, {"sslCertificates": links, "fingerprint": c.fingerprint()}),
-    ]
-    return c.global_operation(call, HTTPS, "setSslCertificates", path, current["id"], effects)
+    return lb.set_fields(call, HTTPS, "setSslCertificates", path, current, {"sslCertificates": links}, paths)
 
 
 @API.handles("compute.targetHttpsProxies.setQuicOverride")

@@ -264,12 +264,6 @@ def patch_policy(call: Call) -> dict[str, Any]:
     return stored
 
 
-@API.handles("monitoring.projects.alertPolicies.delete")
-def delete_policy(call: Call) -> dict[str, Any]:
-    name = canonical(call, call.param("name"), "alertPolicies", "monitoring.alertPolicies.delete")
-    fetch(call, POLICY, name, "Alert policy")
-    call.ctx.store.delete(POLICY, name)
-    return {}
-
-
-POLICIES = declare(API, collection("alertPolicies", POLICY, "Alert policy"))
+POLICIES = declare(
+    API, collection("alertPolicies", POLICY, "Alert policy"), frozenset({"get", "list", "delete"})
+)

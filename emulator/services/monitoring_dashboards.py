@@ -199,14 +199,8 @@ def update_dashboard(call: Call) -> dict[str, Any]:
     return updated
 
 
-@API.handles("monitoring.projects.dashboards.delete")
-def delete_dashboard(call: Call) -> dict[str, Any]:
-    name = canonical(call, call.param("name"), "dashboards", "monitoring.dashboards.delete")
-    fetch(call, DASHBOARD, name, "Dashboard")
-    call.ctx.store.delete(DASHBOARD, name)
-    return {}
-
-
 DASHBOARDS = declare(
-    API, collection("dashboards", DASHBOARD, "Dashboard", parent_param="parent", total=False)
+    API,
+    collection("dashboards", DASHBOARD, "Dashboard", parent_param="parent", total=False),
+    frozenset({"get", "list", "delete"}),
 )
