@@ -84,3 +84,14 @@ def has_role(store: Store, resource: str, member: str, role: str) -> bool:
         b.get("role") == role and member in b.get("members", []) and not b.get("condition")
         for b in policy.get("bindings", [])
     )
+
+
+def check_requested_version(query: dict[str, Any]) -> None:
+    """`options.requestedPolicyVersion` of a getIamPolicy is 0, 1 or 3
+    (https://cloud.google.com/iam/docs/policies#versions)."""
+    requested = query.get("options.requestedPolicyVersion")
+    if requested not in (None, 0, 1, 3):
+        raise invalid(
+            f"Invalid requested policy version {requested}; valid values are 0, 1 and 3.",
+            field="options.requested_policy_version",
+        )

@@ -22,9 +22,8 @@ from emulator.services._secretmanager import (
     check_labels,
     check_replication,
     fetch_secret,
-    filter_matches,
+    list_answer,
     new_etag,
-    page_size,
     project_of,
     remove_secret,
 )
@@ -145,13 +144,7 @@ def list_secrets(call: Call) -> dict[str, Any]:
         except ApiError:  # expired: the real API has deleted it
             continue
     secrets.sort(key=lambda s: (s["createTime"], s["name"]), reverse=True)
-    expression = call.query.get("filter")
-    matching = [s for s in secrets if filter_matches(s, expression)]
-    out = standard.list_answer(
-        call, "secrets", matching, size=page_size(call), default_size=25_000, max_size=25_000
-    )
-    out["totalSize"] = 0 if expression else len(secrets)
-    return out
+    return list_answer(call, "secrets", secrets)
 
 
 @API.handles("secretmanager.projects.secrets.patch")
@@ -191,12 +184,7 @@ def delete_secret(call: Call) -> dict[str, Any]:
 
 @API.handles("secretmanager.projects.secrets.getIamPolicy")
 def get_iam_policy(call: Call) -> dict[str, Any]:
-    requested = call.query.get("options.requestedPolicyVersion")
-    if requested not in (None, 0, 1, 3):
-        raise invalid(
-            f"Invalid requested policy version {requested}; valid values are 0, 1 and 3.",
-            field="options.requested_policy_version",
-        )
+    iam.check_requested_version(call.query)
     secret = fetch_secret(call, call.param("resource"), "secretmanager.secrets.getIamPolicy")
     return iam.get_policy(call.ctx.store, secret["name"])
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import google_crc32c
 
-from emulator import standard
 from emulator.errors import failed_precondition, invalid
 from emulator.registry import Api, Call
 from emulator.services._secretmanager import (
@@ -23,9 +22,8 @@ from emulator.services._secretmanager import (
     check_etag,
     check_kms_key,
     fetch_secret,
-    filter_matches,
+    list_answer,
     new_etag,
-    page_size,
     primary_version_for,
     resolve_version,
     versions_of,
@@ -117,14 +115,7 @@ def get_version(call: Call) -> dict[str, Any]:
 @API.handles("secretmanager.projects.secrets.versions.list")
 def list_versions(call: Call) -> dict[str, Any]:
     secret = fetch_secret(call, call.param("parent"), "secretmanager.versions.list")
-    versions = versions_of(call, secret)
-    expression = call.query.get("filter")
-    matching = [v for v in versions if filter_matches(v, expression)]
-    out = standard.list_answer(
-        call, "versions", matching, size=page_size(call), default_size=25_000, max_size=25_000
-    )
-    out["totalSize"] = 0 if expression else len(versions)
-    return out
+    return list_answer(call, "versions", versions_of(call, secret))
 
 
 @API.handles("secretmanager.projects.secrets.versions.access")
