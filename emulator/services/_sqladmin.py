@@ -12,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Any
 
 from emulator import iam
 from emulator.errors import ApiError
 from emulator.locations import is_region
 from emulator.operation_shapes import sqladmin_operation_name
-from emulator.registry import Call
+from emulator.refusals import refusal
+from emulator.registry import Api, Call
 from emulator.services._kms import CRYPTO_KEY, VERSION
 
 INSTANCE = "sqladmin.instance"
@@ -168,7 +170,8 @@ def fetch_instance(call: Call, project: str, name: str) -> dict[str, Any]:
 
 
 def require_idle(call: Call, key: str) -> None:
-    """Cloud SQL runs one administrative operation per instance at a time."""
+    """Cloud SQL runs one administrative operation per instance at a time
+    (refusal ONE_OPERATION_AT_A_TIME)."""
     if call.ctx.operations.in_flight(key):
         raise operation_in_progress()
 
@@ -436,3 +439,35 @@ def start_operation(
         target=instance_key(project, instance),
     )
     return call.ctx.operations.view(record)
+
+
+def patch_and_update(api: Api, prefix: str, change: Callable[..., dict[str, Any]]) -> None:
+    """Declare a collection's `patch` (the body merges onto the resource) and `update` (the body
+    replaces it) as one change function told which (`replace`)."""
+
+    def patch(call: Call) -> dict[str, Any]:
+        return change(call, replace=False)
+
+    def update(call: Call) -> dict[str, Any]:
+        return change(call, replace=True)
+
+    api.handles(f"{prefix}.patch")(patch)
+    api.handles(f"{prefix}.update")(update)
+
+
+#: One administrative operation per instance at a time: a second gets 409 operationInProgress.
+ONE_OPERATION_AT_A_TIME = refusal(
+    "sql.instances.*, sql.users.*, sql.databases.* (writes)",
+    "a second administrative operation on an instance while one is running (409 operationInProgress)",
+    source="apache/airflow#62671; crossplane-contrib/provider-gcp#121 "
+    "(/work/shared/reference/gcp-api-behaviour.md A.2, C.2)",
+    test="tests/emulator/test_sqladmin.py::test_a_second_mutation_during_an_operation_is_refused",
+)
+#: A deleted instance's name stays taken for about a week.
+NAME_REUSE = refusal(
+    "sql.instances.insert|clone",
+    "the name of an instance deleted less than a week ago (409 instanceAlreadyExists)",
+    source="terraform-google-modules/terraform-google-gke-gitlab#81; crossplane/crossplane#8 "
+    "(/work/shared/reference/gcp-api-behaviour.md C.2)",
+    test="tests/emulator/test_sqladmin.py::test_deletion_protection_and_name_reuse",
+)

@@ -25,6 +25,7 @@ from emulator.services._sqladmin import (
     flag_on,
     instance_key,
     invalid_state,
+    patch_and_update,
     project_id,
     require_idle,
     sql_invalid,
@@ -161,14 +162,7 @@ def _change_database(call: Call, replace: bool) -> dict[str, Any]:
     return start_operation(call, project, instance["name"], "UPDATE_DATABASE", effects=effects)
 
 
-@API.handles("sql.databases.patch")
-def patch_database(call: Call) -> dict[str, Any]:
-    return _change_database(call, replace=False)
-
-
-@API.handles("sql.databases.update")
-def update_database(call: Call) -> dict[str, Any]:
-    return _change_database(call, replace=True)
+patch_and_update(API, "sql.databases", _change_database)
 
 
 @API.handles("sql.databases.delete")
@@ -244,12 +238,18 @@ def insert_user(call: Call) -> dict[str, Any]:
         user["passwordPolicy"] = body["passwordPolicy"]
     if body.get("databaseRoles"):
         user["databaseRoles"] = list(body["databaseRoles"])
+    effects = _user_effects(key, name, user, password)
+    return start_operation(call, project, instance["name"], "CREATE_USER", effects=effects)
+
+
+def _user_effects(key: str, name: str, user: dict[str, Any], password: str | None) -> list[Effect]:
+    """Store a user; its password is kept apart, as a digest, and never shown."""
     effects = [Effect.put(USER, f"{key}/users/{name}", user, key)]
     if password:
         effects.append(
             Effect.put(USER_SECRET, f"{key}/users/{name}", {"name": name, "digest": digest(password)}, key)
         )
-    return start_operation(call, project, instance["name"], "CREATE_USER", effects=effects)
+    return effects
 
 
 @API.handles("sql.users.get")
@@ -288,11 +288,7 @@ def update_user(call: Call) -> dict[str, Any]:
     for field in ("passwordPolicy", "databaseRoles"):
         if field in body:
             updated[field] = body[field]
-    effects = [Effect.put(USER, f"{key}/users/{name}", updated, key)]
-    if password:
-        effects.append(
-            Effect.put(USER_SECRET, f"{key}/users/{name}", {"name": name, "digest": digest(password)}, key)
-        )
+    effects = _user_effects(key, name, updated, password)
     return start_operation(call, project, instance["name"], "UPDATE_USER", effects=effects)
 
 

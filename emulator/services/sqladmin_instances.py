@@ -40,6 +40,7 @@ from emulator.services._sqladmin import (
     instance_key,
     instance_service_account,
     invalid_state,
+    patch_and_update,
     project_id,
     public_address,
     require_idle,
@@ -186,11 +187,7 @@ def insert_instance(call: Call) -> dict[str, Any]:
     region = check_region(body.get("region"))
     key = instance_key(project, name)
     store = call.ctx.store
-    if store.get(INSTANCE, key) is not None:
-        raise SqlError(409, "The Cloud SQL instance already exists.", reason="instanceAlreadyExists")
-    tombstone = store.get(TOMBSTONE, key)
-    if tombstone is not None and call.ctx.clock.now() < tombstone["deletedAt"] + NAME_REUSE_S:
-        raise SqlError(409, TOMBSTONE_TEXT, reason="instanceAlreadyExists")
+    _require_name_free(call, key)
     wanted_settings = body.get("settings") or {}
     wanted_settings.pop("settingsVersion", None)
     settings, private_ip = build_settings(
@@ -390,14 +387,17 @@ def _restart_effect(call: Call, key: str, seconds: float) -> Effect:
     return Effect.put(RESTARTS, key, record, key)
 
 
-@API.handles("sql.instances.patch")
-def patch_instance(call: Call) -> dict[str, Any]:
-    return _change(call, replace=False)
+def _require_name_free(call: Call, key: str) -> None:
+    """An instance name is taken while the instance stands and for a week after its deletion
+    (refusal NAME_REUSE)."""
+    if call.ctx.store.get(INSTANCE, key) is not None:
+        raise SqlError(409, "The Cloud SQL instance already exists.", reason="instanceAlreadyExists")
+    tombstone = call.ctx.store.get(TOMBSTONE, key)
+    if tombstone is not None and call.ctx.clock.now() < tombstone["deletedAt"] + NAME_REUSE_S:
+        raise SqlError(409, TOMBSTONE_TEXT, reason="instanceAlreadyExists")
 
 
-@API.handles("sql.instances.update")
-def update_instance(call: Call) -> dict[str, Any]:
-    return _change(call, replace=True)
+patch_and_update(API, "sql.instances", _change)
 
 
 @API.handles("sql.instances.delete")
@@ -520,11 +520,7 @@ def clone_instance(call: Call) -> dict[str, Any]:
         _check_point_in_time(call, source, context["pointInTime"])
     key = instance_key(project, name)
     store = call.ctx.store
-    if store.get(INSTANCE, key) is not None:
-        raise SqlError(409, "The Cloud SQL instance already exists.", reason="instanceAlreadyExists")
-    tombstone = store.get(TOMBSTONE, key)
-    if tombstone is not None and call.ctx.clock.now() < tombstone["deletedAt"] + NAME_REUSE_S:
-        raise SqlError(409, TOMBSTONE_TEXT, reason="instanceAlreadyExists")
+    _require_name_free(call, key)
     clone = _clone_of(call, source, name, number, context)
     store.put(INSTANCE, key, clone, f"projects/{project}")
     runnable = {**clone, "state": "RUNNABLE"}
