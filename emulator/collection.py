@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulator import standard
-from emulator.refusals import Refusal
+from emulator.refusal import Refusal
 from emulator.registry import Api, Call
 
 Resource = dict[str, Any]

@@ -1,48 +1,22 @@
-"""The catalogue of refusals: constraints real Google Cloud enforces that the emulator checks.
+"""The catalogue of refusals, as a table: `python -m emulator.refusals`.
 
-A refusal is declared once, beside the collection whose handlers enforce it, with the source
-that shows Google enforcing it (a recorded log under conformance/, a documentation URL or a
-public issue) and the test that shows the emulator refusing. `python -m emulator.refusals`
-lists them all with a count, so what the emulator holds a client to is readable in one place.
+Every service module is loaded, so each declares its refusals (emulator.refusal); the table
+lists them by method with their sources and tests, and counts them.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Refusal:
-    """One constraint: what is refused, by which method, why we believe Google refuses it."""
-
-    method: str
-    what: str
-    source: str
-    test: str
-
-
-#: Every declared refusal, in declaration order.
-CATALOGUE: list[Refusal] = []
-
-
-def refusal(method: str, what: str, *, source: str, test: str) -> Refusal:
-    """Declare a refusal and enter it in the catalogue."""
-    rule = Refusal(method, what, source, test)
-    if rule not in CATALOGUE:
-        CATALOGUE.append(rule)
-    return rule
+from emulator.refusal import CATALOGUE, Refusal
 
 
 def loaded() -> list[Refusal]:
     """The catalogue once every service module has declared its collections."""
-    # Imported by name: under `python -m` this file is `__main__`, while the service modules
-    # declare into `emulator.refusals`.
-    from emulator import refusals
     from emulator.services import all_apis
 
     all_apis()
-    return sorted(refusals.CATALOGUE, key=lambda r: (r.method, r.what))
+    return sorted(CATALOGUE, key=lambda r: (r.method, r.what))
 
 
 def table(rules: list[Refusal]) -> str:

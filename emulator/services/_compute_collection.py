@@ -16,7 +16,7 @@ from typing import Any
 
 from emulator import standard
 from emulator.effects import Effect
-from emulator.refusals import Refusal
+from emulator.refusal import Refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _lb as lb

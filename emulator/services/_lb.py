@@ -15,7 +15,7 @@ from typing import Any
 from emulator import standard
 from emulator.effects import Effect, effect_hook
 from emulator.errors import ApiError
-from emulator.refusals import refusal
+from emulator.refusal import refusal
 from emulator.registry import Call, Reply
 from emulator.services import _compute as c
 from emulator.state import Store

@@ -19,7 +19,7 @@ from emulator import iam
 from emulator.errors import ApiError
 from emulator.locations import is_region
 from emulator.operation_shapes import sqladmin_operation_name
-from emulator.refusals import refusal
+from emulator.refusal import refusal
 from emulator.registry import Api, Call
 from emulator.services._kms import CRYPTO_KEY, VERSION
 

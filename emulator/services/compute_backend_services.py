@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.refusals import refusal
+from emulator.refusal import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _compute_collection as cc

@@ -14,7 +14,7 @@ from typing import Any
 from emulator import standard
 from emulator.effects import Effect
 from emulator.locations import REGIONS
-from emulator.refusals import refusal
+from emulator.refusal import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _compute_collection as cc

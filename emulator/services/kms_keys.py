@@ -9,7 +9,7 @@ from emulator import standard
 from emulator.clock import parse_duration
 from emulator.collection import Collection, declare
 from emulator.errors import failed_precondition, invalid
-from emulator.refusals import refusal
+from emulator.refusal import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services._kms import (
     CRYPTO_KEY,
