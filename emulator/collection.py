@@ -96,3 +96,15 @@ def declare(
     for name in sorted(methods):
         api.handles(f"{collection.method_prefix}.{name}")(handlers[name])
     return collection
+
+
+def declare_get(
+    api: Api, method_id: str, find: Callable[[Call, str, str], Resource], permission: str
+) -> None:
+    """A get that is a lookup of the request's `name` under `permission`, where the collection
+    reads its names its own way (`find` refuses what is missing)."""
+
+    def get(call: Call) -> Resource:
+        return find(call, call.param("name"), permission)
+
+    api.handles(method_id)(get)

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from emulator import iam, standard
+from emulator.collection import declare_get
 from emulator.errors import ApiError, aborted, already_exists, invalid, not_found
 from emulator.registry import Api, Call
 from emulator.services._iam_accounts import ACCOUNT_ID, SERVICE_ACCOUNT, email_of
@@ -89,11 +90,6 @@ def create_account(call: Call) -> dict[str, Any]:
     return account
 
 
-@API.handles("iam.projects.serviceAccounts.get")
-def get_account(call: Call) -> dict[str, Any]:
-    return _lookup(call, call.param("name"), "iam.serviceAccounts.get")
-
-
 @API.handles("iam.projects.serviceAccounts.list")
 def list_accounts(call: Call) -> dict[str, Any]:
     project = call.param("name").removeprefix("projects/")
@@ -139,3 +135,6 @@ def delete_account(call: Call) -> dict[str, Any]:
     if not call.ctx.store.delete(SERVICE_ACCOUNT, current["name"]):
         raise ApiError(500, "The service account could not be deleted.")
     return {}
+
+
+declare_get(API, "iam.projects.serviceAccounts.get", _lookup, "iam.serviceAccounts.get")

@@ -12,6 +12,7 @@ from typing import Any
 
 from emulator import iam, standard
 from emulator.clock import parse_duration, parse_rfc3339
+from emulator.collection import declare_get
 from emulator.errors import ApiError, invalid
 from emulator.registry import Api, Call
 from emulator.services._secretmanager import (
@@ -129,11 +130,6 @@ def create_secret(call: Call) -> dict[str, Any]:
     return secret
 
 
-@API.handles("secretmanager.projects.secrets.get")
-def get_secret(call: Call) -> dict[str, Any]:
-    return fetch_secret(call, call.param("name"), "secretmanager.secrets.get")
-
-
 @API.handles("secretmanager.projects.secrets.list")
 def list_secrets(call: Call) -> dict[str, Any]:
     _, number = project_of(call, call.param("parent"), "secretmanager.secrets.list")
@@ -203,3 +199,6 @@ def test_iam_permissions(call: Call) -> dict[str, Any]:
     fetch_secret(call, call.param("resource"), "secretmanager.secrets.getIamPolicy")
     permissions = (call.body or {}).get("permissions") or []
     return {"permissions": permissions} if permissions else {}
+
+
+declare_get(API, "secretmanager.projects.secrets.get", fetch_secret, "secretmanager.secrets.get")

@@ -12,6 +12,7 @@ from typing import Any
 
 import google_crc32c
 
+from emulator.collection import declare_get
 from emulator.errors import failed_precondition, invalid
 from emulator.registry import Api, Call
 from emulator.services._secretmanager import (
@@ -107,11 +108,6 @@ def add_version(call: Call) -> dict[str, Any]:
     return version
 
 
-@API.handles("secretmanager.projects.secrets.versions.get")
-def get_version(call: Call) -> dict[str, Any]:
-    return resolve_version(call, call.param("name"), "secretmanager.versions.get")
-
-
 @API.handles("secretmanager.projects.secrets.versions.list")
 def list_versions(call: Call) -> dict[str, Any]:
     secret = fetch_secret(call, call.param("parent"), "secretmanager.versions.list")
@@ -175,3 +171,6 @@ def destroy_version(call: Call) -> dict[str, Any]:
         return _store(call, scheduled)
     call.ctx.store.delete(PAYLOAD, version["name"])
     return _store(call, {**version, "state": "DESTROYED", "destroyTime": call.ctx.clock.rfc3339()})
+
+
+declare_get(API, "secretmanager.projects.secrets.versions.get", resolve_version, "secretmanager.versions.get")

@@ -49,6 +49,15 @@ RESERVED_USERS = {
 }
 
 
+def _child_body(call: Call) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+    """(project, instance key, instance, body) of a database or user insert: the instance as
+    `_instance_for_change` requires it, the body's project and instance fields checked."""
+    project, key, instance = _instance_for_change(call)
+    body = standard.drop_none(call.body or {})
+    _check_parent_fields(body, project, instance["name"])
+    return project, key, instance, body
+
+
 def _instance_for_change(call: Call) -> tuple[str, str, dict[str, Any]]:
     """(project, instance key, instance) for a database or user mutation, which needs a RUNNABLE
     instance with no operation running."""
@@ -103,9 +112,7 @@ def _charset(body: dict[str, Any], current: dict[str, Any] | None) -> tuple[str,
 
 @API.handles("sql.databases.insert")
 def insert_database(call: Call) -> dict[str, Any]:
-    project, key, instance = _instance_for_change(call)
-    body = standard.drop_none(call.body or {})
-    _check_parent_fields(body, project, instance["name"])
+    project, key, instance, body = _child_body(call)
     name = body.get("name")
     if not name:
         raise SqlError(400, "Invalid request: database name is required.", reason="required")
@@ -215,9 +222,7 @@ def _check_user(instance: dict[str, Any], name: str, user_type: str, password: s
 
 @API.handles("sql.users.insert")
 def insert_user(call: Call) -> dict[str, Any]:
-    project, key, instance = _instance_for_change(call)
-    body = standard.drop_none(call.body or {})
-    _check_parent_fields(body, project, instance["name"])
+    project, key, instance, body = _child_body(call)
     name = body.get("name")
     if not name:
         raise SqlError(400, "Invalid request: user name is required.", reason="required")

@@ -325,11 +325,7 @@ def list_instances(call: Call) -> dict[str, Any]:
 
 def _change(call: Call, replace: bool) -> dict[str, Any]:
     """instances.patch (merge) and instances.update (replace settings)."""
-    project, _ = project_id(call)
-    name = call.param("instance")
-    current = fetch_instance(call, project, name)
-    key = instance_key(project, name)
-    require_idle(call, key)
+    project, name, key, current = _idle_instance(call)
     body = copy.deepcopy(call.body or {})
     _check_top_level(standard.drop_none(body))
     for field in ("name", "region", "databaseVersion", "project"):
@@ -387,6 +383,17 @@ def _restart_effect(call: Call, key: str, seconds: float) -> Effect:
     return Effect.put(RESTARTS, key, record, key)
 
 
+def _idle_instance(call: Call) -> tuple[str, str, str, dict[str, Any]]:
+    """(project, name, key, instance) of the instance a request names, with no operation
+    running on it (refusal ONE_OPERATION_AT_A_TIME)."""
+    project, _ = project_id(call)
+    name = call.param("instance")
+    current = fetch_instance(call, project, name)
+    key = instance_key(project, name)
+    require_idle(call, key)
+    return project, name, key, current
+
+
 def _require_name_free(call: Call, key: str) -> None:
     """An instance name is taken while the instance stands and for a week after its deletion
     (refusal NAME_REUSE)."""
@@ -402,11 +409,7 @@ patch_and_update(API, "sql.instances", _change)
 
 @API.handles("sql.instances.delete")
 def delete_instance(call: Call) -> dict[str, Any]:
-    project, _ = project_id(call)
-    name = call.param("instance")
-    current = fetch_instance(call, project, name)
-    key = instance_key(project, name)
-    require_idle(call, key)
+    project, name, key, current = _idle_instance(call)
     if current["settings"].get("deletionProtectionEnabled"):
         raise SqlError(
             400,
@@ -435,11 +438,7 @@ def name_of(kind: str, instance: str, item: dict[str, Any]) -> str:
 
 @API.handles("sql.instances.restart")
 def restart_instance(call: Call) -> dict[str, Any]:
-    project, _ = project_id(call)
-    name = call.param("instance")
-    current = fetch_instance(call, project, name)
-    key = instance_key(project, name)
-    require_idle(call, key)
+    project, name, key, current = _idle_instance(call)
     if current["state"] != "RUNNABLE" or current["settings"].get("activationPolicy") == "NEVER":
         raise invalid_state()
     seconds = call.ctx.operations.duration(("sqladmin", "RESTART"))
