@@ -28,10 +28,13 @@ DeleteGuard = Callable[[Call, str, dict[str, Any]], list[Effect]]
 #: Builds and writes the whole resource of an update or patch from (call, wanted body, current
 #: resource, operation type), the fingerprint already checked.
 Rewrite = Callable[[Call, dict[str, Any], dict[str, Any], str], Reply]
+#: Builds a whole new resource from (call, insert body, the fields every insert sets): the
+#: resource and the paths it points at (which must still exist when the operation is done).
+Build = Callable[[Call, dict[str, Any], dict[str, Any]], tuple[dict[str, Any], list[str]]]
 #: A method of the collection's own, given the collection's kind: (call, kind).
 Own = Callable[[Call, Any], Any]
 
-STANDARD = frozenset({"get", "list", "aggregatedList", "delete", "setLabels", "update", "patch"})
+STANDARD = frozenset({"insert", "get", "list", "aggregatedList", "delete", "setLabels", "update", "patch"})
 
 
 def _public(_: Call, resource: dict[str, Any]) -> dict[str, Any]:
@@ -57,6 +60,8 @@ class Collection:
     #: For `update` and `patch` (fingerprint-guarded): update sends the whole resource, patch a
     #: JSON merge patch (RFC 7396) onto it; both are written by this hook.
     rewrite: Rewrite | None = None
+    #: For `insert` of a global collection whose resources point at others.
+    build: Build | None = None
     #: Methods of its own, by method name, where several collections share them (target proxies).
     own: Mapping[str, Own] | None = None
     #: The field a setLabels without a label fingerprint is refused on.
@@ -134,6 +139,13 @@ class Collection:
             effects.insert(0, Effect.hook("compute.lb.unused", path=path))
         return self.operation(call, "delete", path, current["id"], effects)
 
+    def insert(self, call: Call) -> Reply:
+        assert self.build is not None, "insert is declared with a build hook"
+        assert isinstance(self.kind, c.Global), "regional insert is not declared yet"
+        _, body, _, base = c.global_insert(call, self.kind)
+        resource, refs = self.build(call, body, base)
+        return lb.write(call, self.kind, "insert", resource, refs)
+
     def update(self, call: Call) -> Reply:
         assert self.rewrite is not None, "update is declared with a rewrite hook"
         assert isinstance(self.kind, c.Global), "regional update is not declared yet"
@@ -171,6 +183,7 @@ def declare(api: Api, collection: Collection) -> Collection:
         raise ValueError(f"{sorted(unknown)} are not standard methods")
     prefix = collection.method_prefix
     handlers: dict[str, Callable[[Call], Any]] = {
+        "insert": c.replaying(collection.insert),
         "get": collection.get,
         "list": collection.list,
         "aggregatedList": collection.aggregated_list,

@@ -169,14 +169,6 @@ def render(call: Call, service: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@API.handles("compute.backendServices.insert")
-@c.replaying
-def insert_service(call: Call) -> Reply:
-    _, body, _, base = c.global_insert(call, KIND)
-    service, refs = _build(call, body, base)
-    return lb.write(call, KIND, "insert", service, refs)
-
-
 def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_type: str) -> Reply:
     if merged.get("name", current["name"]) != current["name"]:
         raise c.field_error("resource.name", merged["name"], "The name cannot be changed.")
@@ -214,7 +206,8 @@ COLLECTION = cc.declare(
     API,
     cc.Collection(
         KIND,
-        frozenset({"get", "list", "aggregatedList", "update", "patch", "delete"}),
+        frozenset({"insert", "get", "list", "aggregatedList", "update", "patch", "delete"}),
+        build=_build,
         render=render,
         rewrite=_rewrite,
         referenced=True,

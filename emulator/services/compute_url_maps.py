@@ -159,14 +159,6 @@ def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict
     return url_map, services
 
 
-@API.handles("compute.urlMaps.insert")
-@c.replaying
-def insert_url_map(call: Call) -> Reply:
-    _, body, _, base = c.global_insert(call, KIND)
-    url_map, refs = _build(call, body, base)
-    return lb.write(call, KIND, "insert", url_map, refs)
-
-
 def _rewrite(call: Call, body: dict[str, Any], current: dict[str, Any], op_type: str) -> Reply:
     if body.get("name", current["name"]) != current["name"]:
         raise c.field_error("resource.name", body["name"], "The name cannot be changed.")
@@ -189,7 +181,8 @@ COLLECTION = cc.declare(
     API,
     cc.Collection(
         KIND,
-        frozenset({"get", "list", "aggregatedList", "update", "patch", "delete"}),
+        frozenset({"insert", "get", "list", "aggregatedList", "update", "patch", "delete"}),
+        build=_build,
         rewrite=_rewrite,
         aggregated_kind="compute#urlMapsAggregatedList",
         referenced=True,
