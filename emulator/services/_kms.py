@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
+from emulator import iam
 from emulator.clock import parse_rfc3339
 from emulator.effects import Effect
-from emulator.errors import invalid
+from emulator.errors import ApiError, invalid
 from emulator.locations import KMS_MULTI_REGIONS, is_region
 from emulator.registry import Call, Reply
 
@@ -70,3 +72,29 @@ def delete_operation(call: Call, name: str, kind: str, metadata: str) -> Reply:
         target=name,
     )
     return Reply(body=call.ctx.operations.view(op), response_ref="Operation")
+
+
+_KEY_NAME = re.compile(r"^projects/[^/]+/locations/([^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+$")
+
+
+def customer_key(
+    call: Call, key_name: str, refuse: Callable[[str], ApiError], *, malformed: str, missing: str
+) -> tuple[str, dict[str, Any]]:
+    """(location, key) of a customer-managed encryption key another service is given; a
+    malformed name or a missing key is refused in that service's words (`{name}` stands for
+    the name)."""
+    m = _KEY_NAME.match(key_name)
+    if not m:
+        raise refuse(malformed.format(name=key_name))
+    key = call.ctx.store.get(CRYPTO_KEY, key_name)
+    if key is None:
+        raise refuse(missing.format(name=key_name))
+    return m.group(1), key
+
+
+def agent_may_use(call: Call, key_name: str, agent: str, role: str) -> bool:
+    """Whether a service agent holds `role` on the key or on its key ring."""
+    member = "serviceAccount:" + agent
+    ring = key_name.split("/cryptoKeys/")[0]
+    store = call.ctx.store
+    return iam.has_role(store, key_name, member, role) or iam.has_role(store, ring, member, role)

@@ -15,13 +15,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from emulator import iam
 from emulator.errors import ApiError
 from emulator.locations import is_region
 from emulator.operation_shapes import sqladmin_operation_name
 from emulator.refusal import refusal
 from emulator.registry import Api, Call
-from emulator.services._kms import CRYPTO_KEY, VERSION
+from emulator.services._kms import VERSION, agent_may_use, customer_key
 
 INSTANCE = "sqladmin.instance"
 TOMBSTONE = "sqladmin.deletedInstance"
@@ -363,27 +362,24 @@ def public_address(name: str) -> str:
 
 def check_cmek(call: Call, key_name: str, region: str, project_number: str) -> str:
     """The key exists in the instance's region and the Cloud SQL agent may use it; returns its primary."""
-    m = re.match(r"^projects/[^/]+/locations/([^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+$", key_name)
-    if not m:
-        raise sql_invalid(f"Invalid KMS key name: {key_name}.")
-    key = call.ctx.store.get(CRYPTO_KEY, key_name)
-    if key is None:
-        raise sql_invalid(f"The KMS key {key_name} does not exist.")
-    if m.group(1) != region:
+    location, key = customer_key(
+        call,
+        key_name,
+        sql_invalid,
+        malformed="Invalid KMS key name: {name}.",
+        missing="The KMS key {name} does not exist.",
+    )
+    if location != region:
         raise sql_invalid(
-            f"The KMS key {key_name} is in location {m.group(1)}; it must be in the instance's "
-            f"region {region}."
+            f"The KMS key {key_name} is in location {location}; it must be in the instance's region {region}."
         )
-    member = "serviceAccount:" + service_agent(project_number)
-    ring = key_name.split("/cryptoKeys/")[0]
-    store = call.ctx.store
-    if not (iam.has_role(store, key_name, member, KMS_ROLE) or iam.has_role(store, ring, member, KMS_ROLE)):
+    if not agent_may_use(call, key_name, service_agent(project_number), KMS_ROLE):
         raise sql_invalid(
             f"The Cloud SQL service account {service_agent(project_number)} does not have permission "
             f"cloudkms.cryptoKeyVersions.useToEncrypt on the KMS key {key_name}. Grant it {KMS_ROLE}."
         )
     primary = (key.get("primary") or {}).get("name")
-    version = store.get(VERSION, primary) if primary else None
+    version = call.ctx.store.get(VERSION, primary) if primary else None
     if version is None or version.get("state") != "ENABLED":
         raise sql_invalid(f"The primary version of the KMS key {key_name} is not enabled.")
     return str(primary)

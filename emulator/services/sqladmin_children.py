@@ -49,13 +49,17 @@ RESERVED_USERS = {
 }
 
 
-def _child_body(call: Call) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
-    """(project, instance key, instance, body) of a database or user insert: the instance as
-    `_instance_for_change` requires it, the body's project and instance fields checked."""
+def _child_body(call: Call, noun: str) -> tuple[str, str, dict[str, Any], dict[str, Any], str]:
+    """(project, instance key, instance, body, name) of a database or user insert: the instance
+    as `_instance_for_change` requires it, the body's project and instance fields checked, and
+    a name given."""
     project, key, instance = _instance_for_change(call)
     body = standard.drop_none(call.body or {})
     _check_parent_fields(body, project, instance["name"])
-    return project, key, instance, body
+    name = body.get("name")
+    if not name:
+        raise SqlError(400, f"Invalid request: {noun} name is required.", reason="required")
+    return project, key, instance, body, name
 
 
 def _instance_for_change(call: Call) -> tuple[str, str, dict[str, Any]]:
@@ -112,10 +116,7 @@ def _charset(body: dict[str, Any], current: dict[str, Any] | None) -> tuple[str,
 
 @API.handles("sql.databases.insert")
 def insert_database(call: Call) -> dict[str, Any]:
-    project, key, instance, body = _child_body(call)
-    name = body.get("name")
-    if not name:
-        raise SqlError(400, "Invalid request: database name is required.", reason="required")
+    project, key, instance, body, name = _child_body(call, "database")
     if not _DATABASE_NAME.match(name) or name in ("template0", "template1", "cloudsqladmin"):
         raise sql_invalid(f"Invalid database name {name}.")
     if call.ctx.store.get(DATABASE, f"{key}/databases/{name}") is not None:
@@ -222,10 +223,7 @@ def _check_user(instance: dict[str, Any], name: str, user_type: str, password: s
 
 @API.handles("sql.users.insert")
 def insert_user(call: Call) -> dict[str, Any]:
-    project, key, instance, body = _child_body(call)
-    name = body.get("name")
-    if not name:
-        raise SqlError(400, "Invalid request: user name is required.", reason="required")
+    project, key, instance, body, name = _child_body(call, "user")
     user_type = body.get("type") or "BUILT_IN"
     password = body.get("password")
     generated = _check_user(instance, name, user_type, password)

@@ -266,24 +266,16 @@ def digest(password: str) -> str:
 
 
 def _default_database(project: str, instance: str) -> dict[str, Any]:
-    return {
-        "kind": "sql#database",
-        "name": "postgres",
-        "instance": instance,
-        "project": project,
-        "charset": "UTF8",
-        "collation": "en_US.UTF8",
-    }
+    return _postgres("sql#database", project, instance, charset="UTF8", collation="en_US.UTF8")
 
 
 def _default_user(project: str, instance: str) -> dict[str, Any]:
-    return {
-        "kind": "sql#user",
-        "name": "postgres",
-        "instance": instance,
-        "project": project,
-        "type": "BUILT_IN",
-    }
+    return _postgres("sql#user", project, instance, type="BUILT_IN")
+
+
+def _postgres(kind: str, project: str, instance: str, **fields: str) -> dict[str, Any]:
+    """The `postgres` database or user every new PostgreSQL instance has."""
+    return {"kind": kind, "name": "postgres", "instance": instance, "project": project, **fields}
 
 
 @API.handles("sql.instances.get")
