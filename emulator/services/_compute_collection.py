@@ -35,6 +35,9 @@ Build = Callable[[Call, dict[str, Any], dict[str, Any]], tuple[dict[str, Any], l
 Own = Callable[[Call, Any], Any]
 
 STANDARD = frozenset({"insert", "get", "list", "aggregatedList", "delete", "setLabels", "update", "patch"})
+#: The methods of a collection whose resources are built whole from a body (the `build` and
+#: `rewrite` hooks) and guarded by a fingerprint: backend services, URL maps.
+BUILT_WHOLE = frozenset({"insert", "get", "list", "aggregatedList", "update", "patch", "delete"})
 
 
 def _public(_: Call, resource: dict[str, Any]) -> dict[str, Any]:

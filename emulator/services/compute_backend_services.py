@@ -206,7 +206,7 @@ COLLECTION = cc.declare(
     API,
     cc.Collection(
         KIND,
-        frozenset({"insert", "get", "list", "aggregatedList", "update", "patch", "delete"}),
+        cc.BUILT_WHOLE,
         build=_build,
         render=render,
         rewrite=_rewrite,

@@ -181,7 +181,7 @@ COLLECTION = cc.declare(
     API,
     cc.Collection(
         KIND,
-        frozenset({"insert", "get", "list", "aggregatedList", "update", "patch", "delete"}),
+        cc.BUILT_WHOLE,
         build=_build,
         rewrite=_rewrite,
         aggregated_kind="compute#urlMapsAggregatedList",
