@@ -179,6 +179,12 @@ class Collection:
         )
 
 
+def built_whole(kind: c.Global, build: Build, rewrite: Rewrite, **declared: Any) -> Collection:
+    """A link of the load-balancing chain built whole from a body on insert, update and patch
+    (fingerprint-guarded), and refused deletion while another link points at it."""
+    return Collection(kind, BUILT_WHOLE, build=build, rewrite=rewrite, referenced=True, **declared)
+
+
 def declare(api: Api, collection: Collection) -> Collection:
     """Register the standard handlers a collection declares on its API."""
     unknown = collection.methods - STANDARD

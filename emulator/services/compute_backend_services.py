@@ -204,13 +204,11 @@ def set_security_policy(call: Call) -> Reply:
 
 COLLECTION = cc.declare(
     API,
-    cc.Collection(
+    cc.built_whole(
         KIND,
-        cc.BUILT_WHOLE,
-        build=_build,
+        _build,
+        _rewrite,
         render=render,
-        rewrite=_rewrite,
-        referenced=True,
         refusals=(
             lb.IN_USE,
             lb.STALE_FINGERPRINT,

@@ -179,13 +179,11 @@ def invalidate_cache(call: Call) -> Reply:
 
 COLLECTION = cc.declare(
     API,
-    cc.Collection(
+    cc.built_whole(
         KIND,
-        cc.BUILT_WHOLE,
-        build=_build,
-        rewrite=_rewrite,
+        _build,
+        _rewrite,
         aggregated_kind="compute#urlMapsAggregatedList",
-        referenced=True,
         refusals=(lb.IN_USE, lb.STALE_FINGERPRINT),
     ),
 )
