@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 PREFIX = "/_emulator/"
 
+#: The fault settings `POST /faults` takes, by the name `Faults.configure` takes them under.
+CONFIGURABLE = ("error_rate", "drop_rate", "operation_failure_rate", "latency_ms", "seed", "lost_answer_rate")
+
 
 def handle_control(emu: Emulator, http_method: str, path: str, body: bytes) -> Outcome:
     route = path[len(PREFIX) :].strip("/")
@@ -43,14 +46,7 @@ def handle_control(emu: Emulator, http_method: str, path: str, body: bytes) -> O
                     after_acting=bool(rule.get("after_acting", False)),
                 )
             )
-        emu.faults.configure(
-            error_rate=payload.get("error_rate"),
-            drop_rate=payload.get("drop_rate"),
-            operation_failure_rate=payload.get("operation_failure_rate"),
-            latency_ms=payload.get("latency_ms"),
-            seed=payload.get("seed"),
-            lost_answer_rate=payload.get("lost_answer_rate"),
-        )
+        emu.faults.configure(**{name: payload.get(name) for name in CONFIGURABLE})
         return json_outcome(200, emu.faults.to_json())
     if (http_method, route) == ("DELETE", "faults"):
         emu.faults.clear()

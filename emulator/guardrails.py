@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from emulator.errors import ApiError, invalid
+from emulator.refusal import refusal
 from emulator.state import Store
 
 KIND = "emulator.guardrails"
@@ -387,3 +388,13 @@ def refuse_short_node_quota(
     else:
         message = "\n" + "\n".join(f"({i}) {line}" for i, line in enumerate(short, 1)) + "."
     raise ApiError(403, message, reason="forbidden")
+
+
+DOMAIN_RESTRICTED_SHARING = refusal(
+    "*.setIamPolicy",
+    "allUsers or allAuthenticatedUsers under an iam.allowedPolicyMemberDomains policy "
+    "(400 FAILED_PRECONDITION)",
+    source="terraform-google-modules/terraform-example-foundation#1454; "
+    "googlemaps/js-route-optimization-app#198",
+    test="tests/emulator/test_guardrails.py::test_public_members_are_refused_under_an_allowed_domains_policy",
+)

@@ -9,6 +9,7 @@ from typing import Any
 
 from emulator import guardrails
 from emulator.errors import aborted, invalid
+from emulator.refusal import refusal
 from emulator.services import _iam_accounts
 from emulator.state import Store
 
@@ -84,3 +85,24 @@ def has_role(store: Store, resource: str, member: str, role: str) -> bool:
         b.get("role") == role and member in b.get("members", []) and not b.get("condition")
         for b in policy.get("bindings", [])
     )
+
+
+def check_requested_version(query: dict[str, Any]) -> None:
+    """`options.requestedPolicyVersion` of a getIamPolicy is 0, 1 or 3
+    (https://cloud.google.com/iam/docs/policies#versions)."""
+    requested = query.get("options.requestedPolicyVersion")
+    if requested not in (None, 0, 1, 3):
+        raise invalid(
+            f"Invalid requested policy version {requested}; valid values are 0, 1 and 3.",
+            field="options.requested_policy_version",
+        )
+
+
+#: setIamPolicy on projects, KMS keys and secrets alike.
+MISSING_SERVICE_ACCOUNT = refusal(
+    "*.setIamPolicy",
+    "a binding naming a service account or service agent that does not exist (yet) (400)",
+    source="hashicorp/terraform-provider-google#9969; terraform-google-modules/terraform-docs-samples#168",
+    test="tests/emulator/test_service_agents.py::"
+    "test_a_key_grant_to_an_agent_never_generated_is_refused_until_it_is",
+)

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from typing import TYPE_CHECKING
+
+from emulator.errors import invalid
+
+if TYPE_CHECKING:
+    from emulator.registry import Call
+
 REGIONS = frozenset(
     {
         "africa-south1",
@@ -65,3 +73,21 @@ STORAGE_DUAL_REGIONS = {
 
 def is_region(location: str) -> bool:
     return location.lower() in REGIONS
+
+
+_REGIONAL_PARENT = re.compile(r"^projects/([^/]+)/locations/([^/]+)$")
+
+
+def regional_parent(
+    call: Call, parent: str, permission: str, *, malformed: str, not_a_region: str
+) -> tuple[str, str]:
+    """(project id, region) of a `projects/<id or number>/locations/<region>` parent; the project
+    must be known to the caller, the location a region. The two refusals are worded by the API
+    (`{parent}` and `{location}` stand for what the request named)."""
+    m = _REGIONAL_PARENT.match(parent)
+    if not m:
+        raise invalid(malformed.format(parent=parent), field="parent")
+    project_id, _ = call.ctx.projects.require(m.group(1), permission)
+    if not is_region(m.group(2)):
+        raise invalid(not_a_region.format(location=m.group(2)), field="parent")
+    return project_id, m.group(2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -42,17 +43,10 @@ class RequestRecord:
         return is_write(self.http_method, self.method_id)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "method_id": self.method_id,
-            "http_method": self.http_method,
-            "path": self.path,
-            "query": self.query,
-            "status": self.status,
-            "timestamp": self.timestamp,
-            "is_write": self.is_write,
-            "body": self.body,
-        }
+        """The record's fields in declaration order, with `is_write` before the body."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        body = fields.pop("body")
+        return {**fields, "is_write": self.is_write, "body": body}
 
 
 def loggable_body(raw: bytes) -> str | None:

@@ -59,6 +59,16 @@ class Api:
     def document(self) -> ApiDocument:
         return load_document(self.name, self.version)
 
+    def serve_as(self, version: str, *, skip_missing: bool = True) -> Api:
+        """The same handlers (and so the same state) under another version's paths, where the
+        two discovery documents share method ids; a method the other version lacks is skipped."""
+        other = Api(self.name, version)
+        known = set(_method_ids(other.document))
+        for method_id, handler in self.handlers.items():
+            if method_id in known or not skip_missing:
+                other.handles(method_id, locked=method_id not in self.unlocked)(handler)
+        return other
+
     def handles(self, *method_ids: str, locked: bool = True) -> Callable[[Handler], Handler]:
         """Declare `fn` as the handler of these discovery method ids.
 

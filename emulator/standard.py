@@ -102,6 +102,41 @@ def paginate(
     return page, (_token(str(page[-1][key])) if more and page else None)
 
 
+def list_answer(
+    call: Call,
+    field: str,
+    items: list[dict[str, Any]],
+    *,
+    head: dict[str, Any] | None = None,
+    size_param: str = "pageSize",
+    size: Any = _MISSING,
+    key: str = "name",
+    default_size: int = 1000,
+    max_size: int = 1000,
+) -> dict[str, Any]:
+    """A list method's answer: `head` (a `kind`), one page of `items` under `field` and the next
+    page's token, each left out when empty as Google's list answers leave them out.
+
+    The page size is the request's `size_param` (`pageSize`, or `maxResults` in the older
+    APIs) unless the caller read it already (`size`).
+    """
+    wanted = call.query.get(size_param) if size is _MISSING else size
+    page, token = paginate(
+        items, wanted, call.query.get("pageToken"), key=key, default_size=default_size, max_size=max_size
+    )
+    out: dict[str, Any] = dict(head or {})
+    if page:
+        out[field] = page
+    if token:
+        out["nextPageToken"] = token
+    return out
+
+
+def filtered(call: Call, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`items` that match the request's AIP-160 `filter`, in its `orderBy` order."""
+    return order([i for i in items if matches_filter(i, call.query.get("filter"))], call.query.get("orderBy"))
+
+
 # field masks and merges
 
 

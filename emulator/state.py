@@ -137,17 +137,16 @@ class Store:
 
     def due_operations(self, now: float) -> list[str]:
         """Names of unsettled operations whose done time has passed, earliest first."""
-        with self.lock:
-            rows = self._db.execute(
-                "SELECT name FROM operation_schedule WHERE done_at <= ? ORDER BY done_at, rowid", (now,)
-            ).fetchall()
-        return [r[0] for r in rows]
+        return self._scheduled("done_at <= ?", now)
 
     def scheduled_for(self, target: str) -> list[str]:
         """Names of unsettled operations acting on `target`, oldest first."""
+        return self._scheduled("target=?", target)
+
+    def _scheduled(self, condition: str, value: Any) -> list[str]:
         with self.lock:
             rows = self._db.execute(
-                "SELECT name FROM operation_schedule WHERE target=? ORDER BY done_at, rowid", (target,)
+                f"SELECT name FROM operation_schedule WHERE {condition} ORDER BY done_at, rowid", (value,)
             ).fetchall()
         return [r[0] for r in rows]
 

@@ -4,6 +4,7 @@ operations with deferred effects and `requestId` replay, and list filters."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import ipaddress
 import json
@@ -376,6 +377,18 @@ def operation(
     return Reply(body=ops.view(record), response_ref="Operation")
 
 
+def replaying(handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
+    """Declare a handler a mutation with `requestId` replay: a retried request is answered with
+    the operation it started the first time instead of doing the work twice."""
+
+    @functools.wraps(handler)
+    def run(call: Call) -> Any:
+        known = replay(call)
+        return known if known is not None else handler(call)
+
+    return run
+
+
 def replay(call: Call) -> Reply | None:
     """The earlier operation of a retried request with the same requestId."""
     request_id = call.query.get("requestId")
@@ -535,10 +548,6 @@ def regional_write(call: Call, kind: Regional, op_type: str, resource: dict[str,
     return regional_operation(call, kind, op_type, path, resource["id"], effect)
 
 
-def regional_delete(call: Call, kind: Regional, path: str, current: dict[str, Any]) -> Reply:
-    return regional_operation(call, kind, "delete", path, current["id"], Effect.delete(kind.store_kind, path))
-
-
 # lists
 
 
@@ -585,13 +594,6 @@ def project_items(call: Call, store_kind: str) -> list[dict[str, Any]]:
     """Every stored resource of a kind in the caller's project, as the API shows it."""
     project_id = project(call)
     return [public(i) for i in call.ctx.store.list(store_kind) if i["selfLink"].split("/")[6] == project_id]
-
-
-def regional_list(call: Call, store_kind: str, collection: str, noun: str) -> dict[str, Any]:
-    """`<collection>.list` for one region, as every regional Compute collection answers it."""
-    parent = f"projects/{project(call)}/regions/{region(call)}"
-    items = [public(i) for i in call.ctx.store.list(store_kind, parent)]
-    return list_reply(call, f"compute#{noun}List", items, f"{parent}/{collection}")
 
 
 def regional_aggregated(call: Call, store_kind: str, collection: str, noun: str) -> dict[str, Any]:

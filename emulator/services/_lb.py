@@ -15,6 +15,7 @@ from typing import Any
 from emulator import standard
 from emulator.effects import Effect, effect_hook
 from emulator.errors import ApiError
+from emulator.refusal import refusal
 from emulator.registry import Call, Reply
 from emulator.services import _compute as c
 from emulator.state import Store
@@ -54,6 +55,22 @@ NOUNS = {
 }
 
 USING_KINDS = (BACKEND_SERVICE, URL_MAP, HTTPS_PROXY, HTTP_PROXY, FORWARDING_RULE)
+
+IN_USE = refusal(
+    "compute.<load balancing collection>.delete",
+    "a resource another one of the load-balancing chain still points at (400, at the start and "
+    "again when the operation completes)",
+    source="kubernetes/kops#13855; googleapis/java-compute PR #161 "
+    "(/work/shared/reference/gcp-api-behaviour.md C.2)",
+    test="tests/emulator/test_compute_lb.py::test_every_link_of_the_chain_refuses_deletion_while_used",
+)
+STALE_FINGERPRINT = refusal(
+    "compute.<collection>.patch|update|setLabels",
+    "a fingerprint or labelFingerprint that is not the current one (412 conditionNotMet)",
+    source="https://cloud.google.com/compute/docs/reference/rest/v1/backendServices (fingerprint); "
+    "gravitational/teleport PR #43219",
+    test="tests/emulator/test_compute_lb.py::test_backend_service_defaults_references_and_fingerprint",
+)
 
 
 def references(kind: str, resource: dict[str, Any]) -> list[str]:
@@ -200,57 +217,29 @@ def write(
 
 
 def set_fields(
-    call: Call, kind: c.Global, op_type: str, path: str, current: dict[str, Any], fields: dict[str, Any]
+    call: Call,
+    kind: c.Global,
+    op_type: str,
+    path: str,
+    current: dict[str, Any],
+    fields: dict[str, Any],
+    refs: Sequence[str] | None = None,
 ) -> Reply:
-    """Change some fields when the operation is done; the resource gets a new fingerprint."""
+    """Change some fields when the operation is done; the resource gets a new fingerprint. With
+    `refs`, the change lands only if what it points at still exists then."""
     changes = {**fields, "fingerprint": c.fingerprint()}
-    return c.global_operation(
-        call, kind, op_type, path, current["id"], [Effect.set(kind.store_kind, path, changes)]
-    )
-
-
-def set_labels(call: Call, kind: c.Global) -> Reply:
-    """`setLabels`: the whole label set, guarded by the label fingerprint, which it renews."""
-    path, current = c.global_target(call, kind, "resource")
-    body = dict(call.body or {})
-    check_fingerprint(body, current, "labelFingerprint")
-    labels = body.get("labels") or {}
-    c.check_labels(labels)
-    fields = {"labels": labels or None, "labelFingerprint": c.fingerprint(labels)}
-    effects = [Effect.set(kind.store_kind, path, fields)]
-    return c.global_operation(call, kind, "setLabels", path, current["id"], effects)
-
-
-def delete(call: Call, kind: c.Global, *, referenced: bool = True) -> Reply:
-    """`delete`; a resource others can point at is refused while they do, and again at completion."""
-    if (known := c.replay(call)) is not None:
-        return known
-    path, current = c.global_target(call, kind)
-    effects = [Effect.delete(kind.store_kind, path)]
-    if referenced:
-        refuse_if_used(call, path)
-        effects.insert(0, Effect.hook("compute.lb.unused", path=path))
-    return c.global_operation(call, kind, "delete", path, current["id"], effects)
+    effects = [Effect.set(kind.store_kind, path, changes)]
+    if refs is not None:
+        effects.insert(0, Effect.hook("compute.lb.present", paths=list(refs)))
+    return c.global_operation(call, kind, op_type, path, current["id"], effects)
 
 
 Render = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def get(call: Call, kind: c.Global, render: Render = c.public) -> dict[str, Any]:
-    return render(c.fetch(call, kind.store_kind, kind.path(call)))
-
-
 def project_items(call: Call, kind: c.Global, project_id: str, render: Render) -> list[dict[str, Any]]:
     """Every resource of the collection in a project, as the API shows it."""
     return [render(i) for i in call.ctx.store.list(kind.store_kind, f"projects/{project_id}")]
-
-
-def list_global(call: Call, kind: c.Global, render: Render = c.public) -> dict[str, Any]:
-    """`list` of the collection in the caller's project."""
-    project_id = c.project(call)
-    items = project_items(call, kind, project_id, render)
-    list_path = f"projects/{project_id}/global/{kind.collection}"
-    return c.list_reply(call, f"{kind.api_kind}List", items, list_path)
 
 
 def aggregated_list(call: Call, kind: c.Global, api_kind: str, render: Render = c.public) -> dict[str, Any]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from emulator import standard
+from emulator.collection import Collection
 from emulator.errors import invalid, not_found
 from emulator.registry import Call
 
@@ -163,14 +165,39 @@ def listing(
     """One page of `items` after the request's filter and order, in the list response shape."""
     found = [i for i in items if matches(i, call.query.get("filter"))]
     found = ordered(found, call.query.get("orderBy"))
-    page, token = standard.paginate(
-        found, call.query.get("pageSize"), call.query.get("pageToken"), default_size=default_size
-    )
-    out: dict[str, Any] = {}
-    if page:
-        out[key] = page
-    if token:
-        out["nextPageToken"] = token
+    out = standard.list_answer(call, key, found, default_size=default_size)
     if total:
         out["totalSize"] = len(found)
     return out
+
+
+def collection(
+    segment: str,
+    store_kind: str,
+    label: str,
+    *,
+    parent_param: str = "name",
+    render: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    total: bool = True,
+    default_size: int = 1000,
+) -> Collection:
+    """A Monitoring v3 collection of a project (`projects/<id or number>/<segment>/...`): names
+    are read with the project by id or number, a 404 names the resource as Monitoring does, a
+    list is filtered, ordered and paged by `listing`."""
+
+    def shown(_: Call, resource: dict[str, Any]) -> dict[str, Any]:
+        return render(resource) if render else resource
+
+    return Collection(
+        f"monitoring.projects.{segment}",
+        f"monitoring.{segment}",
+        store_kind,
+        label,
+        segment,
+        locate_name=lambda call, name, permission: canonical(call, name, segment, permission),
+        locate_parent=lambda call, parent, permission: f"projects/{project_of(call, parent, permission)}",
+        parent_param=parent_param,
+        fetch=fetch,
+        render=shown,
+        answer=lambda call, items: listing(call, items, segment, default_size=default_size, total=total),
+    )

@@ -245,5 +245,17 @@ def page_size(call: Call) -> int | None:
     return min(size, 25_000) if size else None
 
 
+def list_answer(call: Call, field: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Secret Manager list page: the request's filter, pages of up to 25,000, and a
+    `totalSize` of every item, or 0 when a filter was given."""
+    expression = call.query.get("filter")
+    matching = [i for i in items if filter_matches(i, expression)]
+    out = standard.list_answer(
+        call, field, matching, size=page_size(call), default_size=25_000, max_size=25_000
+    )
+    out["totalSize"] = 0 if expression else len(items)
+    return out
+
+
 def api_error_for_state(version: dict[str, Any]) -> ApiError:
     return failed_precondition(f"Secret Version [{version['name']}] is in {version['state']} state.")

@@ -12,14 +12,15 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Any
 
-from emulator import iam
 from emulator.errors import ApiError
 from emulator.locations import is_region
 from emulator.operation_shapes import sqladmin_operation_name
-from emulator.registry import Call
-from emulator.services._kms import CRYPTO_KEY, VERSION
+from emulator.refusal import refusal
+from emulator.registry import Api, Call
+from emulator.services._kms import VERSION, agent_may_use, customer_key
 
 INSTANCE = "sqladmin.instance"
 TOMBSTONE = "sqladmin.deletedInstance"
@@ -66,6 +67,24 @@ _PERF = re.compile(r"^db-perf-optimized-N-(\d+)$")
 # A documented subset of the Cloud SQL for PostgreSQL flags: (type, bounds or choices).
 # Flags Google accepted in recorded traffic are here with the log that shows it; the whole list
 # is https://cloud.google.com/sql/docs/postgres/flags.
+#: PostgreSQL's message levels, from the most verbose
+#: (https://www.postgresql.org/docs/current/runtime-config-logging.html#RUNTIME-CONFIG-SEVERITY-LEVELS).
+_MESSAGE_LEVELS = (
+    "debug5",
+    "debug4",
+    "debug3",
+    "debug2",
+    "debug1",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "log",
+    "fatal",
+    "panic",
+)
+
+
 POSTGRES_FLAGS: dict[str, tuple[str, Any]] = {
     # conformance/kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-databaseflags-direct/_http.log
     "log_timezone": ("text", None),
@@ -86,37 +105,11 @@ POSTGRES_FLAGS: dict[str, tuple[str, Any]] = {
     "log_min_duration_statement": ("int", (-1, 2_147_483_647)),
     "log_min_error_statement": (
         "enum",
-        (
-            "debug5",
-            "debug4",
-            "debug3",
-            "debug2",
-            "debug1",
-            "info",
-            "notice",
-            "warning",
-            "error",
-            "log",
-            "fatal",
-            "panic",
-        ),
+        _MESSAGE_LEVELS,
     ),
     "log_min_messages": (
         "enum",
-        (
-            "debug5",
-            "debug4",
-            "debug3",
-            "debug2",
-            "debug1",
-            "info",
-            "notice",
-            "warning",
-            "error",
-            "log",
-            "fatal",
-            "panic",
-        ),
+        _MESSAGE_LEVELS,
     ),
     "log_statement": ("enum", ("none", "ddl", "mod", "all")),
     "log_temp_files": ("int", (-1, 2_147_483_647)),
@@ -176,7 +169,8 @@ def fetch_instance(call: Call, project: str, name: str) -> dict[str, Any]:
 
 
 def require_idle(call: Call, key: str) -> None:
-    """Cloud SQL runs one administrative operation per instance at a time."""
+    """Cloud SQL runs one administrative operation per instance at a time
+    (refusal ONE_OPERATION_AT_A_TIME)."""
     if call.ctx.operations.in_flight(key):
         raise operation_in_progress()
 
@@ -368,27 +362,24 @@ def public_address(name: str) -> str:
 
 def check_cmek(call: Call, key_name: str, region: str, project_number: str) -> str:
     """The key exists in the instance's region and the Cloud SQL agent may use it; returns its primary."""
-    m = re.match(r"^projects/[^/]+/locations/([^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+$", key_name)
-    if not m:
-        raise sql_invalid(f"Invalid KMS key name: {key_name}.")
-    key = call.ctx.store.get(CRYPTO_KEY, key_name)
-    if key is None:
-        raise sql_invalid(f"The KMS key {key_name} does not exist.")
-    if m.group(1) != region:
+    location, key = customer_key(
+        call,
+        key_name,
+        sql_invalid,
+        malformed="Invalid KMS key name: {name}.",
+        missing="The KMS key {name} does not exist.",
+    )
+    if location != region:
         raise sql_invalid(
-            f"The KMS key {key_name} is in location {m.group(1)}; it must be in the instance's "
-            f"region {region}."
+            f"The KMS key {key_name} is in location {location}; it must be in the instance's region {region}."
         )
-    member = "serviceAccount:" + service_agent(project_number)
-    ring = key_name.split("/cryptoKeys/")[0]
-    store = call.ctx.store
-    if not (iam.has_role(store, key_name, member, KMS_ROLE) or iam.has_role(store, ring, member, KMS_ROLE)):
+    if not agent_may_use(call, key_name, service_agent(project_number), KMS_ROLE):
         raise sql_invalid(
             f"The Cloud SQL service account {service_agent(project_number)} does not have permission "
             f"cloudkms.cryptoKeyVersions.useToEncrypt on the KMS key {key_name}. Grant it {KMS_ROLE}."
         )
     primary = (key.get("primary") or {}).get("name")
-    version = store.get(VERSION, primary) if primary else None
+    version = call.ctx.store.get(VERSION, primary) if primary else None
     if version is None or version.get("state") != "ENABLED":
         raise sql_invalid(f"The primary version of the KMS key {key_name} is not enabled.")
     return str(primary)
@@ -444,3 +435,35 @@ def start_operation(
         target=instance_key(project, instance),
     )
     return call.ctx.operations.view(record)
+
+
+def patch_and_update(api: Api, prefix: str, change: Callable[..., dict[str, Any]]) -> None:
+    """Declare a collection's `patch` (the body merges onto the resource) and `update` (the body
+    replaces it) as one change function told which (`replace`)."""
+
+    def patch(call: Call) -> dict[str, Any]:
+        return change(call, replace=False)
+
+    def update(call: Call) -> dict[str, Any]:
+        return change(call, replace=True)
+
+    api.handles(f"{prefix}.patch")(patch)
+    api.handles(f"{prefix}.update")(update)
+
+
+#: One administrative operation per instance at a time: a second gets 409 operationInProgress.
+ONE_OPERATION_AT_A_TIME = refusal(
+    "sql.instances.*, sql.users.*, sql.databases.* (writes)",
+    "a second administrative operation on an instance while one is running (409 operationInProgress)",
+    source="apache/airflow#62671; crossplane-contrib/provider-gcp#121 "
+    "(/work/shared/reference/gcp-api-behaviour.md A.2, C.2)",
+    test="tests/emulator/test_sqladmin.py::test_a_second_mutation_during_an_operation_is_refused",
+)
+#: A deleted instance's name stays taken for about a week.
+NAME_REUSE = refusal(
+    "sql.instances.insert|clone",
+    "the name of an instance deleted less than a week ago (409 instanceAlreadyExists)",
+    source="terraform-google-modules/terraform-google-gke-gitlab#81; crossplane/crossplane#8 "
+    "(/work/shared/reference/gcp-api-behaviour.md C.2)",
+    test="tests/emulator/test_sqladmin.py::test_deletion_protection_and_name_reuse",
+)

@@ -8,11 +8,10 @@ import ipaddress
 import re
 from typing import Any
 
-from emulator import iam
 from emulator.errors import ApiError, invalid, permission_denied
 from emulator.locations import STORAGE_DUAL_REGIONS, STORAGE_MULTI_REGIONS, is_region
 from emulator.registry import Call
-from emulator.services._kms import CRYPTO_KEY
+from emulator.services._kms import agent_may_use, customer_key
 
 BUCKET = "storage.bucket"
 OBJECT = "storage.object"
@@ -124,23 +123,19 @@ def _kms_location_matches(bucket: dict[str, Any], key_location: str) -> bool:
 
 
 def check_cmek(call: Call, bucket: dict[str, Any], key_name: str) -> None:
-    m = re.match(r"^projects/[^/]+/locations/([^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+$", key_name)
-    if not m:
-        raise bucket_invalid(f"Invalid Cloud KMS key name: {key_name}")
-    key = call.ctx.store.get(CRYPTO_KEY, key_name)
-    if key is None:
-        raise bucket_invalid(f"The Cloud KMS key {key_name} does not exist.")
-    if not _kms_location_matches(bucket, m.group(1)):
+    location, _ = customer_key(
+        call,
+        key_name,
+        bucket_invalid,
+        malformed="Invalid Cloud KMS key name: {name}",
+        missing="The Cloud KMS key {name} does not exist.",
+    )
+    if not _kms_location_matches(bucket, location):
         raise bucket_invalid(
-            f"The Cloud KMS key location '{m.group(1)}' is not compatible with the bucket location "
+            f"The Cloud KMS key location '{location}' is not compatible with the bucket location "
             f"'{bucket['location']}'."
         )
-    member = "serviceAccount:" + service_agent(bucket["projectNumber"])
-    key_ring = key_name.split("/cryptoKeys/")[0]
-    store = call.ctx.store
-    if not (
-        iam.has_role(store, key_name, member, KMS_ROLE) or iam.has_role(store, key_ring, member, KMS_ROLE)
-    ):
+    if not agent_may_use(call, key_name, service_agent(bucket["projectNumber"]), KMS_ROLE):
         raise permission_denied(
             "Permission denied on Cloud KMS key. Please ensure that your Cloud Storage service account has "
             "been authorized to use this key."

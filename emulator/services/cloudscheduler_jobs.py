@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from emulator import standard
 from emulator.clock import format_rfc3339
 from emulator.errors import already_exists, failed_precondition, invalid, not_found
-from emulator.locations import is_region
+from emulator.locations import regional_parent
 from emulator.registry import Api, Call
 from emulator.services import _iam_accounts
 
@@ -48,13 +48,14 @@ _FIELDS = (  # (low, high, names)
 
 
 def _parent(call: Call, parent: str, permission: str) -> str:
-    m = _PARENT.match(parent)
-    if not m:
-        raise invalid(f"Invalid parent: {parent}", field="parent")
-    project_id, _ = call.ctx.projects.require(m.group(1), permission)
-    if not is_region(m.group(2)):
-        raise invalid(f"Location '{m.group(2)}' is not a valid Cloud Scheduler location.", field="parent")
-    return f"projects/{project_id}/locations/{m.group(2)}"
+    project_id, region = regional_parent(
+        call,
+        parent,
+        permission,
+        malformed="Invalid parent: {parent}",
+        not_a_region="Location '{location}' is not a valid Cloud Scheduler location.",
+    )
+    return f"projects/{project_id}/locations/{region}"
 
 
 def _name(call: Call, name: str, permission: str) -> tuple[str, str]:
@@ -231,15 +232,7 @@ def get_job(call: Call) -> dict[str, Any]:
 def list_jobs(call: Call) -> dict[str, Any]:
     parent = _parent(call, call.param("parent"), "cloudscheduler.jobs.list")
     items = sorted(call.ctx.store.list(JOB, parent), key=lambda j: j["name"])
-    page, token = standard.paginate(
-        items, call.query.get("pageSize"), call.query.get("pageToken"), default_size=500, max_size=500
-    )
-    out: dict[str, Any] = {}
-    if page:
-        out["jobs"] = page
-    if token:
-        out["nextPageToken"] = token
-    return out
+    return standard.list_answer(call, "jobs", items, default_size=500, max_size=500)
 
 
 @API.handles("cloudscheduler.projects.locations.jobs.patch")

@@ -12,6 +12,7 @@ from typing import Any
 from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 from emulator.services import _lb as lb
 
 API = Api("compute", "v1")
@@ -69,9 +70,8 @@ def _peering_range(call: Call, body: dict[str, Any]) -> tuple[str, dict[str, Any
 
 
 @API.handles("compute.globalAddresses.insert")
+@c.replaying
 def insert_address(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, body, path, base = c.global_insert(call, KIND)
     c.check_labels(body.get("labels"))
     resource_id = base["id"]
@@ -114,9 +114,10 @@ def insert_address(call: Call) -> Reply:
     return c.global_operation(call, KIND, "insert", path, resource_id, effects)
 
 
-def _with_users(call: Call, project_id: str, address: dict[str, Any]) -> dict[str, Any]:
+def _with_users(call: Call, address: dict[str, Any]) -> dict[str, Any]:
     """`status` is IN_USE and `users` lists the forwarding rules while any rule serves on it."""
     path = c.relative(address["selfLink"])
+    project_id = path.split("/")[1]
     users = [
         rule["selfLink"]
         for rule in call.ctx.store.list(lb.FORWARDING_RULE, f"projects/{project_id}")
@@ -127,50 +128,26 @@ def _with_users(call: Call, project_id: str, address: dict[str, Any]) -> dict[st
     return {**address, "status": "IN_USE", "users": users}
 
 
-@API.handles("compute.globalAddresses.get")
-def get_address(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    address = c.fetch(call, c.ADDRESS, c.global_path(project_id, "addresses", call.param("address")))
-    return _with_users(call, project_id, address)
-
-
-@API.handles("compute.globalAddresses.list")
-def list_addresses(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [
-        _with_users(call, project_id, a) for a in call.ctx.store.list(c.ADDRESS, f"projects/{project_id}")
-    ]
-    return c.list_reply(call, "compute#addressList", items, f"projects/{project_id}/global/addresses")
-
-
-@API.handles("compute.globalAddresses.setLabels")
-def set_labels(call: Call) -> Reply:
-    path, current = c.global_target(call, KIND, "resource")
-    body = call.body or {}
-    supplied = body.get("labelFingerprint")
-    if not supplied:
-        raise c.required_error("labelFingerprint")
-    if not c.same_fingerprint(supplied, current["labelFingerprint"]):
-        raise c.fingerprint_error()
-    labels = body.get("labels") or {}
-    c.check_labels(labels)
-    fields = {"labels": labels or None, "labelFingerprint": c.fingerprint(labels)}
-    return c.global_operation(
-        call, KIND, "setLabels", path, current["id"], [Effect.set(c.ADDRESS, path, fields)]
-    )
-
-
-@API.handles("compute.globalAddresses.delete")
-def delete_address(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
-    path, current = c.global_target(call, KIND)
+def _delete_guard(call: Call, path: str, current: dict[str, Any]) -> list[Effect]:
+    """A range reserved for a private services access connection is kept while it stands."""
     network = c.relative(current.get("network", ""))
     for connection in call.ctx.store.list(c.CONNECTION):
         if connection.get("_networkPath") == network and current["name"] in connection.get(
             "reservedPeeringRanges", []
         ):
             raise c.in_use_error("address", path, f"{network}/peerings/{connection['peering']}")
-    lb.refuse_if_used(call, path)
-    effects = [Effect.hook("compute.lb.unused", path=path), Effect.delete(c.ADDRESS, path)]
-    return c.global_operation(call, KIND, "delete", path, current["id"], effects)
+    return []
+
+
+COLLECTION = cc.declare(
+    API,
+    cc.Collection(
+        KIND,
+        frozenset({"get", "list", "setLabels", "delete"}),
+        render=_with_users,
+        referenced=True,
+        delete_guard=_delete_guard,
+        label_fingerprint_field="labelFingerprint",
+        refusals=(lb.IN_USE, lb.STALE_FINGERPRINT),
+    ),
+)

@@ -13,13 +13,12 @@ service that a URL map uses cannot be deleted.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from emulator import standard
-from emulator.effects import Effect
+from emulator.refusal import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 from emulator.services import _lb as lb
 
 API = Api("compute", "v1")
@@ -38,6 +37,11 @@ CDN_ON_DEFAULTS: dict[str, Any] = {
     "cacheKeyPolicy": {"includeHost": True, "includeProtocol": True, "includeQueryString": True},
 }
 TTL_DEFAULTS = {"defaultTtl": 3600, "maxTtl": 86400, "clientTtl": 3600}
+#: The test that shows the serverless backend refusals.
+SERVERLESS_TEST = (
+    "tests/emulator/test_compute_lb.py::"
+    "test_serverless_backends_refuse_a_timeout_health_checks_and_max_utilization"
+)
 KIND = c.Global("backendServices", lb.BACKEND_SERVICE, "compute#backendService", "backendService")
 
 
@@ -165,25 +169,6 @@ def render(call: Call, service: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@API.handles("compute.backendServices.insert")
-def insert_service(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
-    _, body, _, base = c.global_insert(call, KIND)
-    service, refs = _build(call, body, base)
-    return lb.write(call, KIND, "insert", service, refs)
-
-
-@API.handles("compute.backendServices.get")
-def get_service(call: Call) -> dict[str, Any]:
-    return lb.get(call, KIND, lambda s: render(call, s))
-
-
-@API.handles("compute.backendServices.list")
-def list_services(call: Call) -> dict[str, Any]:
-    return lb.list_global(call, KIND, lambda s: render(call, s))
-
-
 def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_type: str) -> Reply:
     if merged.get("name", current["name"]) != current["name"]:
         raise c.field_error("resource.name", merged["name"], "The name cannot be changed.")
@@ -200,27 +185,9 @@ def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_typ
     return lb.write(call, KIND, op_type, service, refs)
 
 
-@API.handles("compute.backendServices.update")
-def update_service(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
-    _, current, body = lb.fingerprinted(call, KIND)
-    return _rewrite(call, body, current, "update")
-
-
-@API.handles("compute.backendServices.patch")
-def patch_service(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
-    _, current, body = lb.fingerprinted(call, KIND)
-    merged = standard.merge_patch(copy.deepcopy(c.public(current)), body)
-    return _rewrite(call, merged, current, "patch")
-
-
 @API.handles("compute.backendServices.setSecurityPolicy")
+@c.replaying
 def set_security_policy(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     path, current = c.global_target(call, KIND)
     given = (call.body or {}).get("securityPolicy")
     refs: list[str] = []
@@ -232,16 +199,39 @@ def set_security_policy(call: Call) -> Reply:
                 "securityPolicy", given, "Only a CLOUD_ARMOR policy can be attached with setSecurityPolicy."
             )
         refs, value = [policy_path], c.link(policy_path)
-    fields = {"securityPolicy": value, "fingerprint": c.fingerprint()}
-    effects = [Effect.hook("compute.lb.present", paths=refs), Effect.set(lb.BACKEND_SERVICE, path, fields)]
-    return c.global_operation(call, KIND, "setSecurityPolicy", path, current["id"], effects)
+    return lb.set_fields(call, KIND, "setSecurityPolicy", path, current, {"securityPolicy": value}, refs)
 
 
-@API.handles("compute.backendServices.delete")
-def delete_service(call: Call) -> Reply:
-    return lb.delete(call, KIND)
-
-
-@API.handles("compute.backendServices.aggregatedList")
-def aggregated_services(call: Call) -> dict[str, Any]:
-    return lb.aggregated_list(call, KIND, "compute#backendServiceAggregatedList", lambda s: render(call, s))
+COLLECTION = cc.declare(
+    API,
+    cc.built_whole(
+        KIND,
+        _build,
+        _rewrite,
+        render=render,
+        refusals=(
+            lb.IN_USE,
+            lb.STALE_FINGERPRINT,
+            refusal(
+                "compute.backendServices.insert",
+                "maxUtilization on a serverless network endpoint group backend",
+                source="terraform-google-modules/terraform-google-lb-http#110",
+                test=SERVERLESS_TEST,
+            ),
+            refusal(
+                "compute.backendServices.insert",
+                "health checks on a backend service with serverless network endpoint group backends",
+                source="hashicorp/terraform-provider-google#7433; "
+                "https://cloud.google.com/load-balancing/docs/negs/serverless-neg-concepts",
+                test=SERVERLESS_TEST,
+            ),
+            refusal(
+                "compute.backendServices.insert",
+                "a timeoutSec other than 30 with serverless network endpoint group backends",
+                source="https://cloud.google.com/load-balancing/docs/negs/serverless-neg-concepts; "
+                "terraform-google-modules/terraform-google-lb-http#358",
+                test=SERVERLESS_TEST,
+            ),
+        ),
+    ),
+)

@@ -16,6 +16,7 @@ from emulator import standard
 from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 
 API = Api("compute", "v1")
 
@@ -88,9 +89,8 @@ def _check(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @API.handles("compute.firewalls.insert")
+@c.replaying
 def insert_firewall(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, body, path, base = c.global_insert(call, KIND)
     network_path = c.parse_ref(
         call, body.get("network", "global/networks/default"), "resource.network", "networks"
@@ -112,18 +112,6 @@ def _write(call: Call, op_type: str, rule: dict[str, Any]) -> Reply:
     return c.global_operation(call, KIND, op_type, path, rule["id"], effects)
 
 
-@API.handles("compute.firewalls.get")
-def get_firewall(call: Call) -> dict[str, Any]:
-    return c.fetch(call, c.FIREWALL, KIND.path(call))
-
-
-@API.handles("compute.firewalls.list")
-def list_firewalls(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = call.ctx.store.list(c.FIREWALL, f"projects/{project_id}")
-    return c.list_reply(call, "compute#firewallList", items, f"projects/{project_id}/global/firewalls")
-
-
 def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any], op_type: str) -> Reply:
     for key in FIXED:
         if key not in wanted:
@@ -141,9 +129,8 @@ def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any], op_typ
 
 
 @API.handles("compute.firewalls.patch")
+@c.replaying
 def patch_firewall(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, current = c.global_target(call, KIND)
     body = standard.drop_none(call.body or {})
     wanted = {**current, **body}
@@ -155,18 +142,12 @@ def patch_firewall(call: Call) -> Reply:
 
 
 @API.handles("compute.firewalls.update")
+@c.replaying
 def update_firewall(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, current = c.global_target(call, KIND)
     body = standard.drop_none(call.body or {})
     body.setdefault("network", current["network"])
     return _replace(call, current, body, "update")
 
 
-@API.handles("compute.firewalls.delete")
-def delete_firewall(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
-    path, current = c.global_target(call, KIND)
-    return c.global_operation(call, KIND, "delete", path, current["id"], [Effect.delete(c.FIREWALL, path)])
+COLLECTION = cc.declare(API, cc.Collection(KIND, frozenset({"get", "list", "delete"})))

@@ -14,9 +14,9 @@ import ipaddress
 import re
 from typing import Any
 
-from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 from emulator.services import _lb as lb
 
 API = Api("compute", "v1")
@@ -108,9 +108,8 @@ def _clash(call: Call, project_id: str, ip: str, ports: tuple[int, int]) -> None
 
 
 @API.handles("compute.globalForwardingRules.insert")
+@c.replaying
 def insert_rule(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     project_id, body, path, base = c.global_insert(call, KIND)
     scheme = body.get("loadBalancingScheme", "EXTERNAL")
     if scheme not in SCHEMES:
@@ -155,38 +154,17 @@ def insert_rule(call: Call) -> Reply:
     return lb.write(call, KIND, "insert", rule, refs)
 
 
-@API.handles("compute.globalForwardingRules.get")
-def get_rule(call: Call) -> dict[str, Any]:
-    return lb.get(call, KIND)
-
-
-@API.handles("compute.globalForwardingRules.list")
-def list_rules(call: Call) -> dict[str, Any]:
-    return lb.list_global(call, KIND)
-
-
 @API.handles("compute.globalForwardingRules.setTarget")
+@c.replaying
 def set_target(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     path, current = c.global_target(call, KIND)
     target = _target(call, (call.body or {}).get("target"), "target", current["loadBalancingScheme"])
-    effects = [
-        Effect.hook("compute.lb.present", paths=[target]),
-        Effect.set(lb.FORWARDING_RULE, path, {"target": c.link(target), "fingerprint": c.fingerprint()}),
-    ]
-    return c.global_operation(call, KIND, "setTarget", path, current["id"], effects)
-
-
-@API.handles("compute.globalForwardingRules.setLabels")
-def set_labels(call: Call) -> Reply:
-    return lb.set_labels(call, KIND)
+    return lb.set_fields(call, KIND, "setTarget", path, current, {"target": c.link(target)}, [target])
 
 
 @API.handles("compute.globalForwardingRules.patch")
+@c.replaying
 def patch_rule(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     path, current, body = lb.fingerprinted(call, KIND)
     changes: dict[str, Any] = {}
     for key, value in body.items():
@@ -198,12 +176,11 @@ def patch_rule(call: Call) -> Reply:
     return lb.set_fields(call, KIND, "patch", path, current, changes)
 
 
-@API.handles("compute.globalForwardingRules.delete")
-def delete_rule(call: Call) -> Reply:
-    return lb.delete(call, KIND, referenced=False)
-
-
-@API.handles("compute.forwardingRules.aggregatedList")
-def aggregated_rules(call: Call) -> dict[str, Any]:
-    """Every forwarding rule of the project; the global ones are listed under `global`."""
-    return lb.aggregated_list(call, KIND, "compute#forwardingRuleAggregatedList")
+COLLECTION = cc.declare(
+    API,
+    cc.Collection(
+        KIND,
+        frozenset({"get", "list", "aggregatedList", "setLabels", "delete"}),
+        refusals=(lb.STALE_FINGERPRINT,),
+    ),
+)

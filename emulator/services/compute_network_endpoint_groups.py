@@ -15,11 +15,13 @@ from emulator import standard
 from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 from emulator.services import _lb as lb
 
 API = Api("compute", "v1")
 
 SERVERLESS_TARGETS = ("cloudRun", "appEngine", "cloudFunction")
+KIND = c.Regional("networkEndpointGroups", lb.NEG, "compute#networkEndpointGroup", "networkEndpointGroup")
 _SERVICE = re.compile(r"^[a-z](?:[-a-z0-9]{0,47}[a-z0-9])?$")
 
 
@@ -53,9 +55,8 @@ def _serverless(body: dict[str, Any]) -> None:
 
 
 @API.handles("compute.regionNetworkEndpointGroups.insert")
+@c.replaying
 def insert_group(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     project_id = c.project(call)
     region_name = c.region(call)
     body = standard.drop_none(call.body or {})
@@ -91,21 +92,6 @@ def insert_group(call: Call) -> Reply:
     )
 
 
-@API.handles("compute.regionNetworkEndpointGroups.get")
-def get_group(call: Call) -> dict[str, Any]:
-    _, path = _path(call)
-    return c.public(c.fetch(call, lb.NEG, path))
-
-
-@API.handles("compute.regionNetworkEndpointGroups.list")
-def list_groups(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    region_name = c.region(call)
-    parent = f"projects/{project_id}/regions/{region_name}"
-    items = [c.public(g) for g in call.ctx.store.list(lb.NEG, parent)]
-    return c.list_reply(call, "compute#networkEndpointGroupList", items, f"{parent}/networkEndpointGroups")
-
-
 @API.handles(
     "compute.regionNetworkEndpointGroups.attachNetworkEndpoints",
     "compute.regionNetworkEndpointGroups.detachNetworkEndpoints",
@@ -125,25 +111,6 @@ def list_endpoints(call: Call) -> dict[str, Any]:
     return {"kind": "compute#networkEndpointGroupsListNetworkEndpoints", "items": []}
 
 
-@API.handles("compute.regionNetworkEndpointGroups.delete")
-def delete_group(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
-    region_name, path = _path(call)
-    current = c.fetch(call, lb.NEG, path)
-    c.check_idle(call, path)
-    lb.refuse_if_used(call, path)
-    return c.operation(
-        call,
-        op_type="delete",
-        collection="networkEndpointGroups",
-        target_path=path,
-        target_id=current["id"],
-        effects=[Effect.hook("compute.lb.unused", path=path), Effect.delete(lb.NEG, path)],
-        region_name=region_name,
-    )
-
-
 @API.handles("compute.networkEndpointGroups.aggregatedList")
 def aggregated_groups(call: Call) -> dict[str, Any]:
     """The project's groups of every scope; the serverless ones are listed by region."""
@@ -155,3 +122,15 @@ def aggregated_groups(call: Call) -> dict[str, Any]:
         items,
         "networkEndpointGroups",
     )
+
+
+COLLECTION = cc.declare(
+    API,
+    cc.Collection(
+        KIND,
+        frozenset({"get", "list", "delete"}),
+        resource="regionNetworkEndpointGroups",
+        referenced=True,
+        refusals=(lb.IN_USE,),
+    ),
+)

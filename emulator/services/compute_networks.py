@@ -14,8 +14,10 @@ from typing import Any
 from emulator import standard
 from emulator.effects import Effect
 from emulator.locations import REGIONS
+from emulator.refusal import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 
 API = Api("compute", "v1")
 
@@ -74,9 +76,8 @@ KIND = c.Global("networks", c.NETWORK, "compute#network", "network")
 
 
 @API.handles("compute.networks.insert")
+@c.replaying
 def insert_network(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     project_id, body, path, base = c.global_insert(call, KIND)
     if "IPv4Range" in body:
         raise c.field_error(
@@ -116,22 +117,9 @@ def insert_network(call: Call) -> Reply:
     return c.global_operation(call, KIND, "insert", path, network["id"], effects)
 
 
-@API.handles("compute.networks.get")
-def get_network(call: Call) -> dict[str, Any]:
-    return render(call, c.fetch(call, c.NETWORK, KIND.path(call)))
-
-
-@API.handles("compute.networks.list")
-def list_networks(call: Call) -> dict[str, Any]:
-    project_id = c.project(call)
-    items = [render(call, n) for n in call.ctx.store.list(c.NETWORK, f"projects/{project_id}")]
-    return c.list_reply(call, "compute#networkList", items, f"projects/{project_id}/global/networks")
-
-
 @API.handles("compute.networks.patch")
+@c.replaying
 def patch_network(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     path, current = c.global_target(call, KIND)
     body = standard.drop_none(call.body or {})
     for key, value in body.items():
@@ -164,22 +152,8 @@ def users(call: Call, path: str) -> list[str]:
     return found
 
 
-@API.handles("compute.networks.delete")
-def delete_network(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
-    path, current = c.global_target(call, KIND)
-    blocking = users(call, path)
-    if blocking:
-        raise c.in_use_error("network", path, blocking[0])
-    effects = [Effect.delete(c.NETWORK, path)]
-    for subnet in call.ctx.store.list(c.SUBNETWORK):
-        if c.relative(subnet["network"]) == path and subnet.get("_auto"):
-            effects.append(Effect.delete(c.SUBNETWORK, c.relative(subnet["selfLink"])))
-    return c.global_operation(call, KIND, "delete", path, current["id"], effects)
-
-
 @API.handles("compute.networks.removePeering")
+@c.replaying
 def remove_peering(call: Call) -> Reply:
     """Removes a peering by name. Removing the private services access peering
     (`servicenetworking-googleapis-com`) ends the Service Networking connection too, so its
@@ -189,8 +163,6 @@ def remove_peering(call: Call) -> Reply:
     services access connection is this call
     (https://cloud.google.com/vpc/docs/configure-private-services-access#removing-connection).
     """
-    if (known := c.replay(call)) is not None:
-        return known
     path, current = c.global_target(call, KIND)
     name = (call.body or {}).get("name")
     if not name:
@@ -203,3 +175,34 @@ def remove_peering(call: Call) -> Reply:
     if call.ctx.store.get(c.CONNECTION, path) is not None and name == SERVICE_PEERING:
         effects.append(Effect.delete(c.CONNECTION, path))
     return c.global_operation(call, KIND, "removePeering", path, current["id"], effects)
+
+
+def _delete_guard(call: Call, path: str, current: dict[str, Any]) -> list[Effect]:
+    """A network in use is kept; its auto-mode subnetworks go with it."""
+    blocking = users(call, path)
+    if blocking:
+        raise c.in_use_error("network", path, blocking[0])
+    return [
+        Effect.delete(c.SUBNETWORK, c.relative(subnet["selfLink"]))
+        for subnet in call.ctx.store.list(c.SUBNETWORK)
+        if c.relative(subnet["network"]) == path and subnet.get("_auto")
+    ]
+
+
+COLLECTION = cc.declare(
+    API,
+    cc.Collection(
+        KIND,
+        frozenset({"get", "list", "delete"}),
+        render=render,
+        delete_guard=_delete_guard,
+        refusals=(
+            refusal(
+                "compute.networks.delete",
+                "a network that firewalls, subnetworks, routers, addresses, peerings or connectors use",
+                source="kubernetes/kops#13855 (/work/shared/reference/gcp-api-behaviour.md C.2)",
+                test="tests/emulator/test_compute.py::test_network_in_use_cannot_be_deleted",
+            ),
+        ),
+    ),
+)

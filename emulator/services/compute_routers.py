@@ -14,6 +14,7 @@ from typing import Any
 from emulator import standard
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 
 API = Api("compute", "v1")
 
@@ -132,9 +133,8 @@ def _router(call: Call, body: dict[str, Any], network_path: str, region_name: st
 
 
 @API.handles("compute.routers.insert")
+@c.replaying
 def insert_router(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     project_id, region_name, body, path, base = c.regional_insert(call, KIND)
     network_path = c.parse_ref(call, body.get("network"), "resource.network", "networks")
     c.require_existing(call, c.NETWORK, network_path)
@@ -147,22 +147,6 @@ def insert_router(call: Call) -> Reply:
         "selfLink": c.link(path),
     }
     return c.regional_write(call, KIND, "insert", router)
-
-
-@API.handles("compute.routers.get")
-def get_router(call: Call) -> dict[str, Any]:
-    _, _, path = KIND.paths(call)
-    return c.fetch(call, c.ROUTER, path)
-
-
-@API.handles("compute.routers.list")
-def list_routers(call: Call) -> dict[str, Any]:
-    return c.regional_list(call, c.ROUTER, "routers", "router")
-
-
-@API.handles("compute.routers.aggregatedList")
-def aggregated_routers(call: Call) -> dict[str, Any]:
-    return c.regional_aggregated(call, c.ROUTER, "routers", "router")
 
 
 def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any], op_type: str) -> Reply:
@@ -191,9 +175,8 @@ def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any], op_typ
 
 
 @API.handles("compute.routers.patch")
+@c.replaying
 def patch_router(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, _, _, current = c.regional_target(call, KIND)
     body = standard.drop_none(call.body or {})
     wanted = {**current, **{k: v for k, v in body.items()}}
@@ -204,9 +187,8 @@ def patch_router(call: Call) -> Reply:
 
 
 @API.handles("compute.routers.update")
+@c.replaying
 def update_router(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, _, _, current = c.regional_target(call, KIND)
     body = standard.drop_none(call.body or {})
     if "network" not in body:
@@ -214,9 +196,4 @@ def update_router(call: Call) -> Reply:
     return _replace(call, current, body, "update")
 
 
-@API.handles("compute.routers.delete")
-def delete_router(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
-    _, _, path, current = c.regional_target(call, KIND)
-    return c.regional_delete(call, KIND, path, current)
+COLLECTION = cc.declare(API, cc.Collection(KIND, frozenset({"get", "list", "aggregatedList", "delete"})))

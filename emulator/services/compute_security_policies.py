@@ -19,6 +19,7 @@ from typing import Any
 from emulator import standard
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 from emulator.services import _lb as lb
 
 API = Api("compute", "v1")
@@ -147,9 +148,8 @@ def _rules(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @API.handles("compute.securityPolicies.insert")
+@c.replaying
 def insert_policy(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, body, path, base = c.global_insert(call, KIND)
     policy_type = body.get("type", "CLOUD_ARMOR")
     if policy_type not in ("CLOUD_ARMOR", "CLOUD_ARMOR_EDGE"):
@@ -171,20 +171,9 @@ def insert_policy(call: Call) -> Reply:
     return lb.write(call, KIND, "insert", policy, None)
 
 
-@API.handles("compute.securityPolicies.get")
-def get_policy(call: Call) -> dict[str, Any]:
-    return lb.get(call, KIND)
-
-
-@API.handles("compute.securityPolicies.list")
-def list_policies(call: Call) -> dict[str, Any]:
-    return lb.list_global(call, KIND)
-
-
 @API.handles("compute.securityPolicies.patch")
+@c.replaying
 def patch_policy(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     path, current, body = lb.fingerprinted(call, KIND)
     # Rules sent with a patch replace the policy's rules, checked as on insert: Google applies
     # them though the reference points to addRule/patchRule/removeRule (exchanges 4 and 6 of
@@ -281,16 +270,13 @@ def remove_rule(call: Call) -> Reply:
     return _with_rules(call, path, current, rest, "removeRule")
 
 
-@API.handles("compute.securityPolicies.setLabels")
-def set_labels(call: Call) -> Reply:
-    return lb.set_labels(call, KIND)
-
-
-@API.handles("compute.securityPolicies.delete")
-def delete_policy(call: Call) -> Reply:
-    return lb.delete(call, KIND)
-
-
-@API.handles("compute.securityPolicies.aggregatedList")
-def aggregated_policies(call: Call) -> dict[str, Any]:
-    return lb.aggregated_list(call, KIND, "compute#securityPoliciesAggregatedList")
+COLLECTION = cc.declare(
+    API,
+    cc.Collection(
+        KIND,
+        frozenset({"get", "list", "aggregatedList", "setLabels", "delete"}),
+        aggregated_kind="compute#securityPoliciesAggregatedList",
+        referenced=True,
+        refusals=(lb.IN_USE, lb.STALE_FINGERPRINT),
+    ),
+)

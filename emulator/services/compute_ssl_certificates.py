@@ -14,6 +14,7 @@ from typing import Any
 
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 from emulator.services import _lb as lb
 
 API = Api("compute", "v1")
@@ -77,9 +78,8 @@ def _self_managed(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @API.handles("compute.sslCertificates.insert")
+@c.replaying
 def insert_certificate(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, body, _, base = c.global_insert(call, KIND)
     kind_fields = _managed(body) if body.get("type") == "MANAGED" else _self_managed(body)
     certificate: dict[str, Any] = {
@@ -90,21 +90,9 @@ def insert_certificate(call: Call) -> Reply:
     return lb.write(call, KIND, "insert", certificate, None)
 
 
-@API.handles("compute.sslCertificates.get")
-def get_certificate(call: Call) -> dict[str, Any]:
-    return lb.get(call, KIND)
-
-
-@API.handles("compute.sslCertificates.list")
-def list_certificates(call: Call) -> dict[str, Any]:
-    return lb.list_global(call, KIND)
-
-
-@API.handles("compute.sslCertificates.aggregatedList")
-def aggregated_certificates(call: Call) -> dict[str, Any]:
-    return lb.aggregated_list(call, KIND, "compute#sslCertificateAggregatedList")
-
-
-@API.handles("compute.sslCertificates.delete")
-def delete_certificate(call: Call) -> Reply:
-    return lb.delete(call, KIND)
+COLLECTION = cc.declare(
+    API,
+    cc.Collection(
+        KIND, frozenset({"get", "list", "aggregatedList", "delete"}), referenced=True, refusals=(lb.IN_USE,)
+    ),
+)

@@ -19,6 +19,7 @@ from emulator import standard
 from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 
 API = Api("compute", "v1")
 
@@ -99,9 +100,8 @@ def _check_ranges(
 
 
 @API.handles("compute.subnetworks.insert")
+@c.replaying
 def insert_subnetwork(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     project_id, region_name, body, path, base = c.regional_insert(call, KIND)
     name = body["name"]
     network_path = c.parse_ref(call, body.get("network"), "resource.network", "networks")
@@ -133,22 +133,6 @@ def insert_subnetwork(call: Call) -> Reply:
     return c.regional_write(call, KIND, "insert", subnet)
 
 
-@API.handles("compute.subnetworks.get")
-def get_subnetwork(call: Call) -> dict[str, Any]:
-    _, _, path = KIND.paths(call)
-    return c.public(c.fetch(call, c.SUBNETWORK, path))
-
-
-@API.handles("compute.subnetworks.list")
-def list_subnetworks(call: Call) -> dict[str, Any]:
-    return c.regional_list(call, c.SUBNETWORK, "subnetworks", "subnetwork")
-
-
-@API.handles("compute.subnetworks.aggregatedList")
-def aggregated_subnetworks(call: Call) -> dict[str, Any]:
-    return c.regional_aggregated(call, c.SUBNETWORK, "subnetworks", "subnetwork")
-
-
 def _same(call: Call, key: str, value: Any, current: dict[str, Any]) -> bool:
     if key == "network":
         return c.parse_ref(call, value, "resource.network", "networks") == c.relative(current["network"])
@@ -160,9 +144,8 @@ def _same(call: Call, key: str, value: Any, current: dict[str, Any]) -> bool:
 
 
 @API.handles("compute.subnetworks.patch")
+@c.replaying
 def patch_subnetwork(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, _, path, current = c.regional_target(call, KIND)
     body = standard.drop_none(call.body or {})
     supplied = body.pop("fingerprint", None)
@@ -201,18 +184,16 @@ def _update(call: Call, path: str, current: dict[str, Any], changes: dict[str, A
 
 
 @API.handles("compute.subnetworks.setPrivateIpGoogleAccess")
+@c.replaying
 def set_private_ip_google_access(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, _, path, current = c.regional_target(call, KIND)
     enabled = bool((call.body or {}).get("privateIpGoogleAccess", False))
     return _update(call, path, current, {"privateIpGoogleAccess": enabled}, "setPrivateIpGoogleAccess")
 
 
 @API.handles("compute.subnetworks.expandIpCidrRange")
+@c.replaying
 def expand_ip_cidr_range(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     _, _, path, current = c.regional_target(call, KIND)
     old = ipaddress.IPv4Network(current["ipCidrRange"])
     new = c.cidr((call.body or {}).get("ipCidrRange"), "ipCidrRange")
@@ -232,11 +213,10 @@ def expand_ip_cidr_range(call: Call) -> Reply:
     return _update(call, path, current, changes, "expandIpCidrRange")
 
 
-@API.handles("compute.subnetworks.delete")
-def delete_subnetwork(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
-    project_id, region_name, path, current = c.regional_target(call, KIND)
+def _delete_guard(call: Call, path: str, current: dict[str, Any]) -> list[Effect]:
+    """Auto-mode subnetworks go only with their network; a subnetwork a VPC Access connector,
+    a GKE cluster or a Cloud NAT uses is kept."""
+    project_id, region_name = path.split("/")[1], path.split("/")[3]
     if current.get("_auto"):
         raise c.field_error(
             "subnetwork", current["name"], "Cannot delete an auto subnetwork of an auto subnet mode network."
@@ -259,4 +239,14 @@ def delete_subnetwork(call: Call) -> Reply:
         for nat in router.get("nats", []):
             if any(c.relative(s.get("name", "")) == path for s in nat.get("subnetworks", [])):
                 raise c.in_use_error("subnetwork", path, c.relative(router["selfLink"]))
-    return c.regional_delete(call, KIND, path, current)
+    return []
+
+
+COLLECTION = cc.declare(
+    API,
+    cc.Collection(
+        KIND,
+        frozenset({"get", "list", "aggregatedList", "delete"}),
+        delete_guard=_delete_guard,
+    ),
+)

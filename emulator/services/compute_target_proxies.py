@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.effects import Effect
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 from emulator.services import _lb as lb
 
 API = Api("compute", "v1")
@@ -78,7 +78,7 @@ def _insert(call: Call, kind: ProxyKind) -> Reply:
 
 def _aggregated(call: Call, kind: ProxyKind) -> dict[str, Any]:
     project_id = c.project(call)
-    page = lb.list_global(call, kind)
+    page = COLLECTIONS[kind].list(call)
     grouped = {"global": {kind.collection: page["items"]}} if page["items"] else {}
     return {
         **page,
@@ -108,14 +108,7 @@ def _patch(call: Call, kind: ProxyKind) -> Reply:
         refs.append(map_path)
     if "quicOverride" in body and kind.https:
         changes["quicOverride"] = body["quicOverride"]
-    if refs:
-        changes = {**changes, "fingerprint": c.fingerprint()}
-        effects = [
-            Effect.hook("compute.lb.present", paths=refs),
-            Effect.set(kind.store_kind, path, changes),
-        ]
-        return c.global_operation(call, kind, "patch", path, current["id"], effects)
-    return lb.set_fields(call, kind, "patch", path, current, changes)
+    return lb.set_fields(call, kind, "patch", path, current, changes, refs or None)
 
 
 def _set_url_map(call: Call, kind: ProxyKind) -> Reply:
@@ -123,57 +116,18 @@ def _set_url_map(call: Call, kind: ProxyKind) -> Reply:
         return known
     path, current = c.global_target(call, kind)
     map_path, _ = lb.reference(call, (call.body or {}).get("urlMap"), "urlMap", "urlMaps")
-    effects = [
-        Effect.hook("compute.lb.present", paths=[map_path]),
-        Effect.set(kind.store_kind, path, {"urlMap": c.link(map_path), "fingerprint": c.fingerprint()}),
-    ]
-    return c.global_operation(call, kind, "setUrlMap", path, current["id"], effects)
+    return lb.set_fields(call, kind, "setUrlMap", path, current, {"urlMap": c.link(map_path)}, [map_path])
 
 
 # HTTPS
 
 
-@API.handles("compute.targetHttpsProxies.insert")
-def insert_https(call: Call) -> Reply:
-    return _insert(call, HTTPS)
-
-
-@API.handles("compute.targetHttpsProxies.get")
-def get_https(call: Call) -> dict[str, Any]:
-    return lb.get(call, HTTPS)
-
-
-@API.handles("compute.targetHttpsProxies.list")
-def list_https(call: Call) -> dict[str, Any]:
-    return lb.list_global(call, HTTPS)
-
-
-@API.handles("compute.targetHttpsProxies.aggregatedList")
-def aggregated_https(call: Call) -> dict[str, Any]:
-    return _aggregated(call, HTTPS)
-
-
-@API.handles("compute.targetHttpsProxies.patch")
-def patch_https(call: Call) -> Reply:
-    return _patch(call, HTTPS)
-
-
-@API.handles("compute.targetHttpsProxies.setUrlMap")
-def set_https_url_map(call: Call) -> Reply:
-    return _set_url_map(call, HTTPS)
-
-
 @API.handles("compute.targetHttpsProxies.setSslCertificates")
+@c.replaying
 def set_certificates(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
     path, current = c.global_target(call, HTTPS)
     paths, links = _certificates(call, (call.body or {}).get("sslCertificates"), "sslCertificates")
-    effects = [
-        Effect.hook("compute.lb.present", paths=paths),
-        Effect.set(HTTPS.store_kind, path, {"sslCertificates": links, "fingerprint": c.fingerprint()}),
-    ]
-    return c.global_operation(call, HTTPS, "setSslCertificates", path, current["id"], effects)
+    return lb.set_fields(call, HTTPS, "setSslCertificates", path, current, {"sslCertificates": links}, paths)
 
 
 @API.handles("compute.targetHttpsProxies.setQuicOverride")
@@ -183,44 +137,24 @@ def set_quic_override(call: Call) -> Reply:
     return lb.set_fields(call, HTTPS, "setQuicOverride", path, current, {"quicOverride": value})
 
 
-@API.handles("compute.targetHttpsProxies.delete")
-def delete_https(call: Call) -> Reply:
-    return lb.delete(call, HTTPS)
-
-
 # HTTP
 
 
-@API.handles("compute.targetHttpProxies.insert")
-def insert_http(call: Call) -> Reply:
-    return _insert(call, HTTP)
-
-
-@API.handles("compute.targetHttpProxies.get")
-def get_http(call: Call) -> dict[str, Any]:
-    return lb.get(call, HTTP)
-
-
-@API.handles("compute.targetHttpProxies.list")
-def list_http(call: Call) -> dict[str, Any]:
-    return lb.list_global(call, HTTP)
-
-
-@API.handles("compute.targetHttpProxies.aggregatedList")
-def aggregated_http(call: Call) -> dict[str, Any]:
-    return _aggregated(call, HTTP)
-
-
-@API.handles("compute.targetHttpProxies.patch")
-def patch_http(call: Call) -> Reply:
-    return _patch(call, HTTP)
-
-
-@API.handles("compute.targetHttpProxies.setUrlMap")
-def set_http_url_map(call: Call) -> Reply:
-    return _set_url_map(call, HTTP)
-
-
-@API.handles("compute.targetHttpProxies.delete")
-def delete_http(call: Call) -> Reply:
-    return lb.delete(call, HTTP)
+COLLECTIONS = {
+    kind: cc.declare(
+        API,
+        cc.Collection(
+            kind,
+            frozenset({"get", "list", "delete"}),
+            referenced=True,
+            own={
+                "insert": _insert,
+                "aggregatedList": _aggregated,
+                "patch": _patch,
+                "setUrlMap": _set_url_map,
+            },
+            refusals=(lb.IN_USE,),
+        ),
+    )
+    for kind in (HTTPS, HTTP)
+}

@@ -13,9 +13,9 @@ import copy
 import re
 from typing import Any
 
-from emulator import standard
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
+from emulator.services import _compute_collection as cc
 from emulator.services import _lb as lb
 
 API = Api("compute", "v1")
@@ -159,25 +159,6 @@ def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict
     return url_map, services
 
 
-@API.handles("compute.urlMaps.insert")
-def insert_url_map(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
-    _, body, _, base = c.global_insert(call, KIND)
-    url_map, refs = _build(call, body, base)
-    return lb.write(call, KIND, "insert", url_map, refs)
-
-
-@API.handles("compute.urlMaps.get")
-def get_url_map(call: Call) -> dict[str, Any]:
-    return lb.get(call, KIND)
-
-
-@API.handles("compute.urlMaps.list")
-def list_url_maps(call: Call) -> dict[str, Any]:
-    return lb.list_global(call, KIND)
-
-
 def _rewrite(call: Call, body: dict[str, Any], current: dict[str, Any], op_type: str) -> Reply:
     if body.get("name", current["name"]) != current["name"]:
         raise c.field_error("resource.name", body["name"], "The name cannot be changed.")
@@ -185,22 +166,6 @@ def _rewrite(call: Call, body: dict[str, Any], current: dict[str, Any], op_type:
     fields = {k: v for k, v in body.items() if k not in KEPT and k != "fingerprint"}
     url_map, refs = _build(call, fields, base)
     return lb.write(call, KIND, op_type, url_map, refs)
-
-
-@API.handles("compute.urlMaps.update")
-def update_url_map(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
-    _, current, body = lb.fingerprinted(call, KIND)
-    return _rewrite(call, body, current, "update")
-
-
-@API.handles("compute.urlMaps.patch")
-def patch_url_map(call: Call) -> Reply:
-    if (known := c.replay(call)) is not None:
-        return known
-    _, current, body = lb.fingerprinted(call, KIND)
-    return _rewrite(call, standard.merge_patch(c.public(current), body), current, "patch")
 
 
 @API.handles("compute.urlMaps.invalidateCache")
@@ -212,11 +177,13 @@ def invalidate_cache(call: Call) -> Reply:
     return c.global_operation(call, KIND, "invalidateCache", path, current["id"], [])
 
 
-@API.handles("compute.urlMaps.delete")
-def delete_url_map(call: Call) -> Reply:
-    return lb.delete(call, KIND)
-
-
-@API.handles("compute.urlMaps.aggregatedList")
-def aggregated_url_maps(call: Call) -> dict[str, Any]:
-    return lb.aggregated_list(call, KIND, "compute#urlMapsAggregatedList")
+COLLECTION = cc.declare(
+    API,
+    cc.built_whole(
+        KIND,
+        _build,
+        _rewrite,
+        aggregated_kind="compute#urlMapsAggregatedList",
+        refusals=(lb.IN_USE, lb.STALE_FINGERPRINT),
+    ),
+)

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from emulator import iam, standard
+from emulator.collection import declare_get
 from emulator.errors import ApiError, aborted, already_exists, invalid, not_found
 from emulator.registry import Api, Call
 from emulator.services._iam_accounts import ACCOUNT_ID, SERVICE_ACCOUNT, email_of
@@ -89,26 +90,13 @@ def create_account(call: Call) -> dict[str, Any]:
     return account
 
 
-@API.handles("iam.projects.serviceAccounts.get")
-def get_account(call: Call) -> dict[str, Any]:
-    return _lookup(call, call.param("name"), "iam.serviceAccounts.get")
-
-
 @API.handles("iam.projects.serviceAccounts.list")
 def list_accounts(call: Call) -> dict[str, Any]:
     project = call.param("name").removeprefix("projects/")
     project_id, _ = call.ctx.projects.require(project, "iam.serviceAccounts.list")
     items = call.ctx.store.list(SERVICE_ACCOUNT, f"projects/{project_id}")
     items.sort(key=lambda a: a["email"])
-    page, token = standard.paginate(
-        items, call.query.get("pageSize"), call.query.get("pageToken"), default_size=20, max_size=100
-    )
-    out: dict[str, Any] = {}
-    if page:
-        out["accounts"] = page
-    if token:
-        out["nextPageToken"] = token
-    return out
+    return standard.list_answer(call, "accounts", items, default_size=20, max_size=100)
 
 
 @API.handles("iam.projects.serviceAccounts.patch")
@@ -147,3 +135,6 @@ def delete_account(call: Call) -> dict[str, Any]:
     if not call.ctx.store.delete(SERVICE_ACCOUNT, current["name"]):
         raise ApiError(500, "The service account could not be deleted.")
     return {}
+
+
+declare_get(API, "iam.projects.serviceAccounts.get", _lookup, "iam.serviceAccounts.get")

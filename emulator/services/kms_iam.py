@@ -27,12 +27,7 @@ def _target(call: Call) -> str:
     "cloudkms.projects.locations.keyRings.cryptoKeys.getIamPolicy",
 )
 def get_iam_policy(call: Call) -> dict[str, Any]:
-    requested = call.query.get("options.requestedPolicyVersion")
-    if requested not in (None, 0, 1, 3):
-        raise invalid(
-            f"Invalid requested policy version {requested}; valid values are 0, 1 and 3.",
-            field="options.requested_policy_version",
-        )
+    iam.check_requested_version(call.query)
     return iam.get_policy(call.ctx.store, _target(call))
 
 

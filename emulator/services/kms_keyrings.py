@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from emulator import standard
+from emulator.collection import Collection, declare
 from emulator.registry import Api, Call
-from emulator.services._kms import ID_PATTERN, KEY_RING, check_location
+from emulator.services._kms import ID_PATTERN, KEY_RING, check_location, located
 
 API = Api("cloudkms", "v1")
 
@@ -22,29 +23,16 @@ def create_key_ring(call: Call) -> dict[str, Any]:
     return resource
 
 
-@API.handles("cloudkms.projects.locations.keyRings.get")
-def get_key_ring(call: Call) -> dict[str, Any]:
-    name = call.param("name")
-    check_location(call, name, "cloudkms.keyRings.get")
-    return standard.fetch(call, KEY_RING, name, "KeyRing")
-
-
-@API.handles("cloudkms.projects.locations.keyRings.list")
-def list_key_rings(call: Call) -> dict[str, Any]:
-    parent = call.param("parent")
-    check_location(call, parent, "cloudkms.keyRings.list")
-    rings = [
-        r
-        for r in call.ctx.store.list(KEY_RING, parent)
-        if standard.matches_filter(r, call.query.get("filter"))
-    ]
-    rings = standard.order(rings, call.query.get("orderBy"))
-    page, token = standard.paginate(rings, call.query.get("pageSize"), call.query.get("pageToken"))
-    out: dict[str, Any] = {}
-    if page:
-        out["keyRings"] = page
-    if token:
-        out["nextPageToken"] = token
-    if rings:
-        out["totalSize"] = len(rings)
-    return out
+KEY_RINGS = declare(
+    API,
+    Collection(
+        "cloudkms.projects.locations.keyRings",
+        "cloudkms.keyRings",
+        KEY_RING,
+        "KeyRing",
+        "keyRings",
+        located,
+        located,
+        total=True,
+    ),
+)

@@ -7,16 +7,18 @@ from typing import Any
 
 from emulator import standard
 from emulator.clock import parse_duration
-from emulator.effects import Effect
+from emulator.collection import Collection, declare
 from emulator.errors import failed_precondition, invalid
+from emulator.refusal import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services._kms import (
     CRYPTO_KEY,
     ID_PATTERN,
     KEY_RING,
-    KMS_TYPE,
     VERSION,
     check_location,
+    delete_operation,
+    located,
     refresh_primary,
 )
 
@@ -129,32 +131,6 @@ def create_crypto_key(call: Call) -> dict[str, Any]:
     return key
 
 
-@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.get")
-def get_crypto_key(call: Call) -> dict[str, Any]:
-    name = call.param("name")
-    check_location(call, name, "cloudkms.cryptoKeys.get")
-    return refresh_primary(call, standard.fetch(call, CRYPTO_KEY, name, "CryptoKey"))
-
-
-@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.list")
-def list_crypto_keys(call: Call) -> dict[str, Any]:
-    parent = call.param("parent")
-    check_location(call, parent, "cloudkms.cryptoKeys.list")
-    standard.fetch(call, KEY_RING, parent, "KeyRing")
-    keys = [refresh_primary(call, k) for k in call.ctx.store.list(CRYPTO_KEY, parent)]
-    keys = [k for k in keys if standard.matches_filter(k, call.query.get("filter"))]
-    keys = standard.order(keys, call.query.get("orderBy"))
-    page, token = standard.paginate(keys, call.query.get("pageSize"), call.query.get("pageToken"))
-    out: dict[str, Any] = {}
-    if page:
-        out["cryptoKeys"] = page
-    if token:
-        out["nextPageToken"] = token
-    if keys:
-        out["totalSize"] = len(keys)
-    return out
-
-
 @API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.patch")
 def patch_crypto_key(call: Call) -> dict[str, Any]:
     name = call.param("name")
@@ -188,17 +164,37 @@ def update_primary(call: Call) -> dict[str, Any]:
 @API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.delete")
 def delete_crypto_key(call: Call) -> Reply:
     name = call.param("name")
-    project, location = check_location(call, name, "cloudkms.cryptoKeys.delete")
+    check_location(call, name, "cloudkms.cryptoKeys.delete")
     standard.fetch(call, CRYPTO_KEY, name, "CryptoKey")
     if call.ctx.store.count(VERSION, name):
         raise failed_precondition(
             f"CryptoKey {name} cannot be deleted: all of its CryptoKeyVersions must be deleted first."
         )
-    op = call.ctx.operations.start(
-        f"projects/{project}/locations/{location}",
-        metadata={"@type": KMS_TYPE + "DeleteCryptoKeyMetadata"},
-        duration_key=("cloudkms", "delete"),
-        effects=[Effect.delete(CRYPTO_KEY, name)],
-        target=name,
-    )
-    return Reply(body=call.ctx.operations.view(op), response_ref="Operation")
+    return delete_operation(call, name, CRYPTO_KEY, "DeleteCryptoKeyMetadata")
+
+
+CRYPTO_KEYS = declare(
+    API,
+    Collection(
+        "cloudkms.projects.locations.keyRings.cryptoKeys",
+        "cloudkms.cryptoKeys",
+        CRYPTO_KEY,
+        "CryptoKey",
+        "cryptoKeys",
+        located,
+        located,
+        parent_kind=(KEY_RING, "KeyRing"),
+        render=refresh_primary,
+        total=True,
+        refusals=(
+            refusal(
+                "cloudkms.projects.locations.keyRings.cryptoKeys.create|patch",
+                "a rotationPeriod under 24 hours or over 876,000 hours (0s stands)",
+                source="https://cloud.google.com/kms/docs/reference/rest/v1/projects.locations.keyRings.cryptoKeys"
+                " (rotationPeriod); 0s: conformance/kcc-golden/kms/v1beta1/kmscryptokey/"
+                "kmscryptokey/_http.log",
+                test="tests/emulator/test_kms.py::test_rotation_under_a_day_is_400",
+            ),
+        ),
+    ),
+)

@@ -6,10 +6,17 @@ from typing import Any
 
 from emulator import standard
 from emulator.clock import parse_duration
-from emulator.effects import Effect
+from emulator.collection import Collection, declare
 from emulator.errors import failed_precondition
 from emulator.registry import Api, Call, Reply
-from emulator.services._kms import CRYPTO_KEY, KMS_TYPE, VERSION, check_location, settle_version
+from emulator.services._kms import (
+    CRYPTO_KEY,
+    VERSION,
+    check_location,
+    delete_operation,
+    located,
+    settle_version,
+)
 from emulator.services.kms_keys import new_version
 
 API = Api("cloudkms", "v1")
@@ -34,8 +41,8 @@ def _store_version(call: Call, version: dict[str, Any]) -> dict[str, Any]:
 
 
 def _versions(call: Call, key_name: str) -> list[dict[str, Any]]:
-    versions = [settle_version(call, v) for v in call.ctx.store.list(VERSION, key_name)]
-    return sorted(versions, key=lambda v: int(v["name"].rsplit("/", 1)[1]))
+    """A key's versions by number (each is settled as it is shown)."""
+    return sorted(call.ctx.store.list(VERSION, key_name), key=lambda v: int(v["name"].rsplit("/", 1)[1]))
 
 
 @API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.create")
@@ -49,36 +56,16 @@ def create_version(call: Call) -> dict[str, Any]:
     return new_version(call, key, max(existing, default=0) + 1)
 
 
-@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.get")
-def get_version(call: Call) -> dict[str, Any]:
+def _named_version(call: Call, action: str) -> tuple[str, dict[str, Any]]:
+    """The (name, settled version) a version method names, its location checked for `action`."""
     name = call.param("name")
-    check_location(call, name, "cloudkms.cryptoKeyVersions.get")
-    return settle_version(call, standard.fetch(call, VERSION, name, "CryptoKeyVersion"))
-
-
-@API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.list")
-def list_versions(call: Call) -> dict[str, Any]:
-    parent = call.param("parent")
-    check_location(call, parent, "cloudkms.cryptoKeyVersions.list")
-    standard.fetch(call, CRYPTO_KEY, parent, "CryptoKey")
-    versions = [v for v in _versions(call, parent) if standard.matches_filter(v, call.query.get("filter"))]
-    versions = standard.order(versions, call.query.get("orderBy"))
-    page, token = standard.paginate(versions, call.query.get("pageSize"), call.query.get("pageToken"))
-    out: dict[str, Any] = {}
-    if page:
-        out["cryptoKeyVersions"] = page
-    if token:
-        out["nextPageToken"] = token
-    if versions:
-        out["totalSize"] = len(versions)
-    return out
+    check_location(call, name, f"cloudkms.cryptoKeyVersions.{action}")
+    return name, settle_version(call, standard.fetch(call, VERSION, name, "CryptoKeyVersion"))
 
 
 @API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.destroy")
 def destroy_version(call: Call) -> dict[str, Any]:
-    name = call.param("name")
-    check_location(call, name, "cloudkms.cryptoKeyVersions.destroy")
-    version = settle_version(call, standard.fetch(call, VERSION, name, "CryptoKeyVersion"))
+    name, version = _named_version(call, "destroy")
     if version["state"] not in ("ENABLED", "DISABLED"):
         raise failed_precondition(f"CryptoKeyVersion {name} is not in state ENABLED or DISABLED.")
     key = standard.fetch(call, CRYPTO_KEY, _key_of(name), "CryptoKey")
@@ -89,9 +76,7 @@ def destroy_version(call: Call) -> dict[str, Any]:
 
 @API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.restore")
 def restore_version(call: Call) -> dict[str, Any]:
-    name = call.param("name")
-    check_location(call, name, "cloudkms.cryptoKeyVersions.restore")
-    version = settle_version(call, standard.fetch(call, VERSION, name, "CryptoKeyVersion"))
+    name, version = _named_version(call, "restore")
     if version["state"] != "DESTROY_SCHEDULED":
         raise failed_precondition(f"CryptoKeyVersion {name} is not in state DESTROY_SCHEDULED.")
     version = {k: v for k, v in version.items() if k != "destroyTime"}
@@ -101,9 +86,7 @@ def restore_version(call: Call) -> dict[str, Any]:
 
 @API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.patch")
 def patch_version(call: Call) -> dict[str, Any]:
-    name = call.param("name")
-    check_location(call, name, "cloudkms.cryptoKeyVersions.update")
-    version = settle_version(call, standard.fetch(call, VERSION, name, "CryptoKeyVersion"))
+    _, version = _named_version(call, "update")
     mask = call.query.get("updateMask") or ""
     updated = standard.apply_update_mask(version, call.body or {}, mask, {"state"}, "CryptoKeyVersion")
     if updated["state"] not in ("ENABLED", "DISABLED") or version["state"] not in ("ENABLED", "DISABLED"):
@@ -114,18 +97,29 @@ def patch_version(call: Call) -> dict[str, Any]:
 @API.handles("cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.delete")
 def delete_version(call: Call) -> Reply:
     name = call.param("name")
-    project, location = check_location(call, name, "cloudkms.cryptoKeyVersions.delete")
+    check_location(call, name, "cloudkms.cryptoKeyVersions.delete")
     version = settle_version(call, standard.fetch(call, VERSION, name, "CryptoKeyVersion"))
     if version["state"] not in _DELETABLE or version.get("importJob"):
         raise failed_precondition(
             f"CryptoKeyVersion {name} is in state {version['state']}; only DESTROYED, IMPORT_FAILED or "
             "GENERATION_FAILED versions that were never imported can be deleted."
         )
-    op = call.ctx.operations.start(
-        f"projects/{project}/locations/{location}",
-        metadata={"@type": KMS_TYPE + "DeleteCryptoKeyVersionMetadata"},
-        duration_key=("cloudkms", "delete"),
-        effects=[Effect.delete(VERSION, name)],
-        target=name,
-    )
-    return Reply(body=call.ctx.operations.view(op), response_ref="Operation")
+    return delete_operation(call, name, VERSION, "DeleteCryptoKeyVersionMetadata")
+
+
+VERSIONS = declare(
+    API,
+    Collection(
+        "cloudkms.projects.locations.keyRings.cryptoKeys.cryptoKeyVersions",
+        "cloudkms.cryptoKeyVersions",
+        VERSION,
+        "CryptoKeyVersion",
+        "cryptoKeyVersions",
+        located,
+        located,
+        parent_kind=(CRYPTO_KEY, "CryptoKey"),
+        render=settle_version,
+        items=_versions,
+        total=True,
+    ),
+)

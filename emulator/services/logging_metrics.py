@@ -149,16 +149,9 @@ def get_metric(call: Call) -> dict[str, Any]:
 @API.handles("logging.projects.metrics.list")
 def list_metrics(call: Call) -> dict[str, Any]:
     project = _project(call, call.param("parent"), "logging.logMetrics.list")
-    page, token = standard.paginate(
-        call.ctx.store.list(METRIC, f"projects/{project}"),
-        call.query.get("pageSize"),
-        call.query.get("pageToken"),
-        default_size=100,
+    return standard.list_answer(
+        call, "metrics", call.ctx.store.list(METRIC, f"projects/{project}"), default_size=100
     )
-    out: dict[str, Any] = {"metrics": page} if page else {}
-    if token:
-        out["nextPageToken"] = token
-    return out
 
 
 @API.handles("logging.projects.metrics.delete")

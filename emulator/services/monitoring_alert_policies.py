@@ -16,6 +16,7 @@ from typing import Any
 
 from emulator import standard
 from emulator.clock import parse_duration
+from emulator.collection import declare
 from emulator.errors import invalid, not_found
 from emulator.registry import Api, Call
 from emulator.services._monitoring import (
@@ -23,8 +24,8 @@ from emulator.services._monitoring import (
     POLICY,
     canonical,
     check_user_labels,
+    collection,
     fetch,
-    listing,
     mutation_record,
     new_id,
     project_of,
@@ -243,18 +244,6 @@ def create_policy(call: Call) -> dict[str, Any]:
     return stored
 
 
-@API.handles("monitoring.projects.alertPolicies.get")
-def get_policy(call: Call) -> dict[str, Any]:
-    name = canonical(call, call.param("name"), "alertPolicies", "monitoring.alertPolicies.get")
-    return fetch(call, POLICY, name, "Alert policy")
-
-
-@API.handles("monitoring.projects.alertPolicies.list")
-def list_policies(call: Call) -> dict[str, Any]:
-    project = project_of(call, call.param("name"), "monitoring.alertPolicies.list")
-    return listing(call, call.ctx.store.list(POLICY, f"projects/{project}"), "alertPolicies")
-
-
 @API.handles("monitoring.projects.alertPolicies.patch")
 def patch_policy(call: Call) -> dict[str, Any]:
     name = canonical(call, call.param("name"), "alertPolicies", "monitoring.alertPolicies.update")
@@ -275,9 +264,6 @@ def patch_policy(call: Call) -> dict[str, Any]:
     return stored
 
 
-@API.handles("monitoring.projects.alertPolicies.delete")
-def delete_policy(call: Call) -> dict[str, Any]:
-    name = canonical(call, call.param("name"), "alertPolicies", "monitoring.alertPolicies.delete")
-    fetch(call, POLICY, name, "Alert policy")
-    call.ctx.store.delete(POLICY, name)
-    return {}
+POLICIES = declare(
+    API, collection("alertPolicies", POLICY, "Alert policy"), frozenset({"get", "list", "delete"})
+)

@@ -13,19 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulator import standard
+from emulator.collection import declare
 from emulator.errors import failed_precondition, invalid
 from emulator.registry import Api, Call
-from emulator.services._monitoring import (
-    CHANNEL,
-    POLICY,
-    canonical,
-    check_user_labels,
-    fetch,
-    listing,
-    mutation_record,
-    new_id,
-    project_of,
-)
+from emulator.services import _monitoring as m
 
 API = Api("monitoring", "v3")
 
@@ -90,7 +81,7 @@ def _check(channel: dict[str, Any]) -> ChannelType:
         )
     if len(channel.get("displayName") or "") > 512:
         raise invalid("display_name is limited to 512 characters.", field="notification_channel.display_name")
-    check_user_labels(channel.get("userLabels"), "notification_channel.user_labels")
+    m.check_user_labels(channel.get("userLabels"), "notification_channel.user_labels")
     return spec
 
 
@@ -105,12 +96,12 @@ def _shown(channel: dict[str, Any]) -> dict[str, Any]:
 
 @API.handles("monitoring.projects.notificationChannels.create")
 def create_channel(call: Call) -> dict[str, Any]:
-    project = project_of(call, call.param("name"), "monitoring.notificationChannels.create")
+    project = m.project_of(call, call.param("name"), "monitoring.notificationChannels.create")
     body = standard.drop_none(call.body or {})
     spec = _check(body)
     parent = f"projects/{project}"
-    name = f"{parent}/notificationChannels/{new_id(call, CHANNEL, parent, 'notificationChannels')}"
-    record = mutation_record(call, by=False)
+    name = f"{parent}/notificationChannels/{m.new_id(call, m.CHANNEL, parent, 'notificationChannels')}"
+    record = m.mutation_record(call, by=False)
     channel = {
         **{k: v for k, v in body.items() if k in MUTABLE | {"type"}},
         "name": name,
@@ -120,29 +111,16 @@ def create_channel(call: Call) -> dict[str, Any]:
     }
     if spec.verified:
         channel["verificationStatus"] = "UNVERIFIED"
-    call.ctx.store.put(CHANNEL, name, channel, parent)
+    call.ctx.store.put(m.CHANNEL, name, channel, parent)
     return _shown(channel)
-
-
-@API.handles("monitoring.projects.notificationChannels.get")
-def get_channel(call: Call) -> dict[str, Any]:
-    name = canonical(call, call.param("name"), "notificationChannels", "monitoring.notificationChannels.get")
-    return _shown(fetch(call, CHANNEL, name, "Notification channel"))
-
-
-@API.handles("monitoring.projects.notificationChannels.list")
-def list_channels(call: Call) -> dict[str, Any]:
-    project = project_of(call, call.param("name"), "monitoring.notificationChannels.list")
-    channels = [_shown(c) for c in call.ctx.store.list(CHANNEL, f"projects/{project}")]
-    return listing(call, channels, "notificationChannels")
 
 
 @API.handles("monitoring.projects.notificationChannels.patch")
 def patch_channel(call: Call) -> dict[str, Any]:
-    name = canonical(
+    name = m.canonical(
         call, call.param("name"), "notificationChannels", "monitoring.notificationChannels.update"
     )
-    current = fetch(call, CHANNEL, name, "Notification channel")
+    current = m.fetch(call, m.CHANNEL, name, "Notification channel")
     body = standard.drop_none(call.body or {})
     if body.get("type") not in (None, current["type"]):
         raise invalid(
@@ -159,19 +137,21 @@ def patch_channel(call: Call) -> dict[str, Any]:
     spec = _check(updated)
     if spec.verified and updated.get("labels") != current.get("labels"):
         updated["verificationStatus"] = "UNVERIFIED"  # a new address must be verified again
-    updated["mutationRecords"] = [*current.get("mutationRecords", []), mutation_record(call, by=False)]
-    call.ctx.store.put(CHANNEL, name, updated, name.split("/notificationChannels/")[0])
+    updated["mutationRecords"] = [*current.get("mutationRecords", []), m.mutation_record(call, by=False)]
+    call.ctx.store.put(m.CHANNEL, name, updated, name.split("/notificationChannels/")[0])
     return _shown(updated)
 
 
 @API.handles("monitoring.projects.notificationChannels.delete")
 def delete_channel(call: Call) -> dict[str, Any]:
-    name = canonical(
+    name = m.canonical(
         call, call.param("name"), "notificationChannels", "monitoring.notificationChannels.delete"
     )
-    fetch(call, CHANNEL, name, "Notification channel")
+    m.fetch(call, m.CHANNEL, name, "Notification channel")
     parent = name.split("/notificationChannels/")[0]
-    users = [p for p in call.ctx.store.list(POLICY, parent) if name in (p.get("notificationChannels") or [])]
+    users = [
+        p for p in call.ctx.store.list(m.POLICY, parent) if name in (p.get("notificationChannels") or [])
+    ]
     if users and not call.query.get("force"):
         raise failed_precondition(
             f"Notification channel {name} is referenced by alert policies "
@@ -181,21 +161,26 @@ def delete_channel(call: Call) -> dict[str, Any]:
         policy["notificationChannels"] = [c for c in policy["notificationChannels"] if c != name]
         if not policy["notificationChannels"]:
             policy.pop("notificationChannels")
-        call.ctx.store.put(POLICY, policy["name"], policy, parent)
-    call.ctx.store.delete(CHANNEL, name)
+        call.ctx.store.put(m.POLICY, policy["name"], policy, parent)
+    call.ctx.store.delete(m.CHANNEL, name)
     return {}
 
 
 @API.handles("monitoring.projects.notificationChannels.verify")
 def verify_channel(call: Call) -> dict[str, Any]:
-    name = canonical(
+    name = m.canonical(
         call, call.param("name"), "notificationChannels", "monitoring.notificationChannels.verify"
     )
-    channel = fetch(call, CHANNEL, name, "Notification channel")
+    channel = m.fetch(call, m.CHANNEL, name, "Notification channel")
     if not TYPES[channel["type"]].verified:
         raise failed_precondition(f"Notification channels of type '{channel['type']}' are not verified.")
     if not re.fullmatch(r"G-\d{6}", str((call.body or {}).get("code", ""))):
         raise invalid("The verification code is invalid.", field="code")
     channel["verificationStatus"] = "VERIFIED"
-    call.ctx.store.put(CHANNEL, name, channel, name.split("/notificationChannels/")[0])
+    call.ctx.store.put(m.CHANNEL, name, channel, name.split("/notificationChannels/")[0])
     return _shown(channel)
+
+
+CHANNELS = declare(
+    API, m.collection("notificationChannels", m.CHANNEL, "Notification channel", render=_shown)
+)

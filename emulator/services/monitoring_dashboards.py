@@ -14,9 +14,18 @@ from typing import Any
 
 from emulator import standard
 from emulator.clock import parse_duration
+from emulator.collection import declare
 from emulator.errors import aborted, already_exists, invalid
 from emulator.registry import Api, Call
-from emulator.services._monitoring import DASHBOARD, canonical, fetch, listing, new_etag, new_id, project_of
+from emulator.services._monitoring import (
+    DASHBOARD,
+    canonical,
+    collection,
+    fetch,
+    new_etag,
+    new_id,
+    project_of,
+)
 
 API = Api("monitoring", "v1")
 
@@ -168,19 +177,6 @@ def create_dashboard(call: Call) -> dict[str, Any]:
     return dashboard
 
 
-@API.handles("monitoring.projects.dashboards.get")
-def get_dashboard(call: Call) -> dict[str, Any]:
-    name = canonical(call, call.param("name"), "dashboards", "monitoring.dashboards.get")
-    return fetch(call, DASHBOARD, name, "Dashboard")
-
-
-@API.handles("monitoring.projects.dashboards.list")
-def list_dashboards(call: Call) -> dict[str, Any]:
-    project = project_of(call, call.param("parent"), "monitoring.dashboards.list")
-    dashboards = call.ctx.store.list(DASHBOARD, f"projects/{project}")
-    return listing(call, dashboards, "dashboards", total=False)
-
-
 @API.handles("monitoring.projects.dashboards.patch")
 def update_dashboard(call: Call) -> dict[str, Any]:
     name = canonical(call, call.param("name"), "dashboards", "monitoring.dashboards.update")
@@ -203,9 +199,8 @@ def update_dashboard(call: Call) -> dict[str, Any]:
     return updated
 
 
-@API.handles("monitoring.projects.dashboards.delete")
-def delete_dashboard(call: Call) -> dict[str, Any]:
-    name = canonical(call, call.param("name"), "dashboards", "monitoring.dashboards.delete")
-    fetch(call, DASHBOARD, name, "Dashboard")
-    call.ctx.store.delete(DASHBOARD, name)
-    return {}
+DASHBOARDS = declare(
+    API,
+    collection("dashboards", DASHBOARD, "Dashboard", parent_param="parent", total=False),
+    frozenset({"get", "list", "delete"}),
+)

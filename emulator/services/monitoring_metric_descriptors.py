@@ -17,10 +17,19 @@ import re
 from typing import Any
 
 from emulator import standard
+from emulator.collection import declare
 from emulator.durations import propagation_seconds
 from emulator.errors import already_exists, invalid
 from emulator.registry import Api, Call
-from emulator.services._monitoring import DESCRIPTOR, SERIES, canonical, fetch, listing, project_of
+from emulator.services._monitoring import (
+    DESCRIPTOR,
+    SERIES,
+    canonical,
+    collection,
+    fetch,
+    listing,
+    project_of,
+)
 
 API = Api("monitoring", "v3")
 
@@ -129,12 +138,6 @@ def create_descriptor(call: Call) -> dict[str, Any]:
     return store(call, project, {k: v for k, v in body.items() if k != "name"})
 
 
-@API.handles("monitoring.projects.metricDescriptors.get")
-def get_descriptor(call: Call) -> dict[str, Any]:
-    name = canonical(call, call.param("name"), "metricDescriptors", "monitoring.metricDescriptors.get")
-    return fetch(call, DESCRIPTOR, name, "Metric descriptor")
-
-
 @API.handles("monitoring.projects.metricDescriptors.list")
 def list_descriptors(call: Call) -> dict[str, Any]:
     project = project_of(call, call.param("name"), "monitoring.metricDescriptors.list")
@@ -161,3 +164,8 @@ def delete_descriptor(call: Call) -> dict[str, Any]:
         call.ctx.store.delete(SERIES, series["key"])
     call.ctx.store.delete(DESCRIPTOR, name)
     return {}
+
+
+DESCRIPTORS = declare(
+    API, collection("metricDescriptors", DESCRIPTOR, "Metric descriptor"), frozenset({"get"})
+)

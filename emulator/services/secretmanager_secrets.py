@@ -12,6 +12,7 @@ from typing import Any
 
 from emulator import iam, standard
 from emulator.clock import parse_duration, parse_rfc3339
+from emulator.collection import declare_get
 from emulator.errors import ApiError, invalid
 from emulator.registry import Api, Call
 from emulator.services._secretmanager import (
@@ -22,9 +23,8 @@ from emulator.services._secretmanager import (
     check_labels,
     check_replication,
     fetch_secret,
-    filter_matches,
+    list_answer,
     new_etag,
-    page_size,
     project_of,
     remove_secret,
 )
@@ -130,11 +130,6 @@ def create_secret(call: Call) -> dict[str, Any]:
     return secret
 
 
-@API.handles("secretmanager.projects.secrets.get")
-def get_secret(call: Call) -> dict[str, Any]:
-    return fetch_secret(call, call.param("name"), "secretmanager.secrets.get")
-
-
 @API.handles("secretmanager.projects.secrets.list")
 def list_secrets(call: Call) -> dict[str, Any]:
     _, number = project_of(call, call.param("parent"), "secretmanager.secrets.list")
@@ -145,18 +140,7 @@ def list_secrets(call: Call) -> dict[str, Any]:
         except ApiError:  # expired: the real API has deleted it
             continue
     secrets.sort(key=lambda s: (s["createTime"], s["name"]), reverse=True)
-    expression = call.query.get("filter")
-    matching = [s for s in secrets if filter_matches(s, expression)]
-    page, token = standard.paginate(
-        matching, page_size(call), call.query.get("pageToken"), default_size=25_000, max_size=25_000
-    )
-    out: dict[str, Any] = {}
-    if page:
-        out["secrets"] = page
-    if token:
-        out["nextPageToken"] = token
-    out["totalSize"] = 0 if expression else len(secrets)
-    return out
+    return list_answer(call, "secrets", secrets)
 
 
 @API.handles("secretmanager.projects.secrets.patch")
@@ -196,12 +180,7 @@ def delete_secret(call: Call) -> dict[str, Any]:
 
 @API.handles("secretmanager.projects.secrets.getIamPolicy")
 def get_iam_policy(call: Call) -> dict[str, Any]:
-    requested = call.query.get("options.requestedPolicyVersion")
-    if requested not in (None, 0, 1, 3):
-        raise invalid(
-            f"Invalid requested policy version {requested}; valid values are 0, 1 and 3.",
-            field="options.requested_policy_version",
-        )
+    iam.check_requested_version(call.query)
     secret = fetch_secret(call, call.param("resource"), "secretmanager.secrets.getIamPolicy")
     return iam.get_policy(call.ctx.store, secret["name"])
 
@@ -220,3 +199,6 @@ def test_iam_permissions(call: Call) -> dict[str, Any]:
     fetch_secret(call, call.param("resource"), "secretmanager.secrets.getIamPolicy")
     permissions = (call.body or {}).get("permissions") or []
     return {"permissions": permissions} if permissions else {}
+
+
+declare_get(API, "secretmanager.projects.secrets.get", fetch_secret, "secretmanager.secrets.get")

@@ -12,7 +12,7 @@ from typing import Any
 
 import google_crc32c
 
-from emulator import standard
+from emulator.collection import declare_get
 from emulator.errors import failed_precondition, invalid
 from emulator.registry import Api, Call
 from emulator.services._secretmanager import (
@@ -23,9 +23,8 @@ from emulator.services._secretmanager import (
     check_etag,
     check_kms_key,
     fetch_secret,
-    filter_matches,
+    list_answer,
     new_etag,
-    page_size,
     primary_version_for,
     resolve_version,
     versions_of,
@@ -109,27 +108,10 @@ def add_version(call: Call) -> dict[str, Any]:
     return version
 
 
-@API.handles("secretmanager.projects.secrets.versions.get")
-def get_version(call: Call) -> dict[str, Any]:
-    return resolve_version(call, call.param("name"), "secretmanager.versions.get")
-
-
 @API.handles("secretmanager.projects.secrets.versions.list")
 def list_versions(call: Call) -> dict[str, Any]:
     secret = fetch_secret(call, call.param("parent"), "secretmanager.versions.list")
-    versions = versions_of(call, secret)
-    expression = call.query.get("filter")
-    matching = [v for v in versions if filter_matches(v, expression)]
-    page, token = standard.paginate(
-        matching, page_size(call), call.query.get("pageToken"), default_size=25_000, max_size=25_000
-    )
-    out: dict[str, Any] = {}
-    if page:
-        out["versions"] = page
-    if token:
-        out["nextPageToken"] = token
-    out["totalSize"] = 0 if expression else len(versions)
-    return out
+    return list_answer(call, "versions", versions_of(call, secret))
 
 
 @API.handles("secretmanager.projects.secrets.versions.access")
@@ -189,3 +171,6 @@ def destroy_version(call: Call) -> dict[str, Any]:
         return _store(call, scheduled)
     call.ctx.store.delete(PAYLOAD, version["name"])
     return _store(call, {**version, "state": "DESTROYED", "destroyTime": call.ctx.clock.rfc3339()})
+
+
+declare_get(API, "secretmanager.projects.secrets.versions.get", resolve_version, "secretmanager.versions.get")

@@ -18,7 +18,7 @@ from emulator.durations import propagation_seconds
 from emulator.effects import Effect
 from emulator.errors import ApiError, failed_precondition, invalid, permission_denied
 from emulator.registry import Api, Call, Reply
-from emulator.standard import operation_named, paginate
+from emulator.standard import list_answer, operation_named
 
 API = Api("serviceusage", "v1")
 
@@ -115,13 +115,7 @@ def list_services(call: Call) -> dict[str, Any]:
     services = [view(call.ctx.store, number, s) for s in sc.catalog()]
     if wanted:
         services = [s for s in services if s["state"] == wanted.split(":")[1]]
-    page, token = paginate(
-        services, call.query.get("pageSize"), call.query.get("pageToken"), default_size=50, max_size=200
-    )
-    out: dict[str, Any] = {"services": page} if page else {}
-    if token:
-        out["nextPageToken"] = token
-    return out
+    return list_answer(call, "services", services, default_size=50, max_size=200)
 
 
 @API.handles("serviceusage.services.get")

@@ -6,13 +6,6 @@ The method ids are those of v1 and lead to the very handlers (and state) of the 
 
 from __future__ import annotations
 
-from emulator.registry import Api
 from emulator.services import serviceusage
 
-API = Api("serviceusage", "v1beta1")
-
-for _method_id, _handler in serviceusage.API.handlers.items():
-    try:
-        API.handles(_method_id)(_handler)
-    except ValueError:  # a v1 method v1beta1 does not have
-        continue
+API = serviceusage.API.serve_as("v1beta1")

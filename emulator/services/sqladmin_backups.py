@@ -263,15 +263,10 @@ def list_backup_runs(call: Call) -> dict[str, Any]:
         catch_up(call, key)
         runs += call.ctx.store.list(BACKUP_RUN, key)
     views = [_view(call, r) for r in _newest_first(runs)]
-    page, token = standard.paginate(
-        views, call.query.get("maxResults"), call.query.get("pageToken"), key="id", default_size=500
+    head = {"kind": "sql#backupRunsList"}
+    return standard.list_answer(
+        call, "items", views, head=head, size_param="maxResults", key="id", default_size=500
     )
-    out: dict[str, Any] = {"kind": "sql#backupRunsList"}
-    if page:
-        out["items"] = page
-    if token:
-        out["nextPageToken"] = token
-    return out
 
 
 def _fetch_run(call: Call, key: str, run_id: str) -> dict[str, Any]:

@@ -15,21 +15,7 @@ from emulator import standard
 from emulator.effects import Effect
 from emulator.errors import unimplemented
 from emulator.registry import Api, Call
-from emulator.services._sqladmin import (
-    DATABASE,
-    USER,
-    USER_SECRET,
-    SqlError,
-    base_url,
-    fetch_instance,
-    flag_on,
-    instance_key,
-    invalid_state,
-    project_id,
-    require_idle,
-    sql_invalid,
-    start_operation,
-)
+from emulator.services import _sqladmin as sq
 from emulator.services.sqladmin_instances import digest
 
 API = Api("sqladmin", "v1")
@@ -48,25 +34,38 @@ RESERVED_USERS = {
 }
 
 
+def _child_body(call: Call, noun: str) -> tuple[str, str, dict[str, Any], dict[str, Any], str]:
+    """(project, instance key, instance, body, name) of a database or user insert: the instance
+    as `_instance_for_change` requires it, the body's project and instance fields checked, and
+    a name given."""
+    project, key, instance = _instance_for_change(call)
+    body = standard.drop_none(call.body or {})
+    _check_parent_fields(body, project, instance["name"])
+    name = body.get("name")
+    if not name:
+        raise sq.SqlError(400, f"Invalid request: {noun} name is required.", reason="required")
+    return project, key, instance, body, name
+
+
 def _instance_for_change(call: Call) -> tuple[str, str, dict[str, Any]]:
     """(project, instance key, instance) for a database or user mutation, which needs a RUNNABLE
     instance with no operation running."""
-    project, _ = project_id(call)
-    instance = fetch_instance(call, project, call.param("instance"))
-    key = instance_key(project, instance["name"])
+    project, _ = sq.project_id(call)
+    instance = sq.fetch_instance(call, project, call.param("instance"))
+    key = sq.instance_key(project, instance["name"])
     if instance["state"] != "RUNNABLE" or instance["settings"].get("activationPolicy") == "NEVER":
-        raise invalid_state()
-    require_idle(call, key)
+        raise sq.invalid_state()
+    sq.require_idle(call, key)
     return project, key, instance
 
 
 def _check_parent_fields(body: dict[str, Any], project: str, instance: str) -> None:
     if body.get("project") not in (None, project):
-        raise sql_invalid(
+        raise sq.sql_invalid(
             f"The project in the body ({body['project']}) does not match the request ({project})."
         )
     if body.get("instance") not in (None, instance):
-        raise sql_invalid(
+        raise sq.sql_invalid(
             f"The instance in the body ({body['instance']}) does not match the request ({instance})."
         )
 
@@ -75,14 +74,14 @@ def _check_parent_fields(body: dict[str, Any], project: str, instance: str) -> N
 
 
 def _database_view(call: Call, database: dict[str, Any]) -> dict[str, Any]:
-    link = f"{base_url(call)}/projects/{database['project']}/instances/{database['instance']}"
+    link = f"{sq.base_url(call)}/projects/{database['project']}/instances/{database['instance']}"
     return {**database, "selfLink": f"{link}/databases/{database['name']}"}
 
 
 def _fetch_database(call: Call, key: str, name: str) -> dict[str, Any]:
-    found = call.ctx.store.get(DATABASE, f"{key}/databases/{name}")
+    found = call.ctx.store.get(sq.DATABASE, f"{key}/databases/{name}")
     if found is None:
-        raise SqlError(404, f"Database '{name}' does not exist.", reason="notFound")
+        raise sq.SqlError(404, f"Database '{name}' does not exist.", reason="notFound")
     return found
 
 
@@ -90,28 +89,25 @@ def _charset(body: dict[str, Any], current: dict[str, Any] | None) -> tuple[str,
     charset = body.get("charset") or (current or {}).get("charset") or "UTF8"
     collation = body.get("collation") or (current or {}).get("collation") or "en_US.UTF8"
     if charset.upper().replace("-", "") != "UTF8":
-        raise sql_invalid(f"Charset {charset} is not supported: Cloud SQL for PostgreSQL databases use UTF8.")
+        raise sq.sql_invalid(
+            f"Charset {charset} is not supported: Cloud SQL for PostgreSQL databases use UTF8."
+        )
     if collation.lower().replace("-", "") not in ("en_us.utf8",):
-        raise sql_invalid(f"Collation {collation} is not supported: use en_US.UTF8.")
+        raise sq.sql_invalid(f"Collation {collation} is not supported: use en_US.UTF8.")
     if current is not None and (
         charset.upper() != current["charset"].upper() or collation != current["collation"]
     ):
-        raise sql_invalid("The charset and collation of a database cannot be changed.")
+        raise sq.sql_invalid("The charset and collation of a database cannot be changed.")
     return "UTF8", "en_US.UTF8"
 
 
 @API.handles("sql.databases.insert")
 def insert_database(call: Call) -> dict[str, Any]:
-    project, key, instance = _instance_for_change(call)
-    body = standard.drop_none(call.body or {})
-    _check_parent_fields(body, project, instance["name"])
-    name = body.get("name")
-    if not name:
-        raise SqlError(400, "Invalid request: database name is required.", reason="required")
+    project, key, instance, body, name = _child_body(call, "database")
     if not _DATABASE_NAME.match(name) or name in ("template0", "template1", "cloudsqladmin"):
-        raise sql_invalid(f"Invalid database name {name}.")
-    if call.ctx.store.get(DATABASE, f"{key}/databases/{name}") is not None:
-        raise SqlError(409, f"Database '{name}' already exists.", reason="alreadyExists")
+        raise sq.sql_invalid(f"Invalid database name {name}.")
+    if call.ctx.store.get(sq.DATABASE, f"{key}/databases/{name}") is not None:
+        raise sq.SqlError(409, f"Database '{name}' already exists.", reason="alreadyExists")
     charset, collation = _charset(body, None)
     database = {
         "kind": "sql#database",
@@ -121,25 +117,25 @@ def insert_database(call: Call) -> dict[str, Any]:
         "charset": charset,
         "collation": collation,
     }
-    effects = [Effect.put(DATABASE, f"{key}/databases/{name}", database, key)]
-    return start_operation(call, project, instance["name"], "CREATE_DATABASE", effects=effects)
+    effects = [Effect.put(sq.DATABASE, f"{key}/databases/{name}", database, key)]
+    return sq.start_operation(call, project, instance["name"], "CREATE_DATABASE", effects=effects)
 
 
 @API.handles("sql.databases.get")
 def get_database(call: Call) -> dict[str, Any]:
-    project, _ = project_id(call)
-    instance = fetch_instance(call, project, call.param("instance"))
-    key = instance_key(project, instance["name"])
+    project, _ = sq.project_id(call)
+    instance = sq.fetch_instance(call, project, call.param("instance"))
+    key = sq.instance_key(project, instance["name"])
     return _database_view(call, _fetch_database(call, key, call.param("database")))
 
 
 @API.handles("sql.databases.list")
 def list_databases(call: Call) -> dict[str, Any]:
-    project, _ = project_id(call)
-    instance = fetch_instance(call, project, call.param("instance"))
+    project, _ = sq.project_id(call)
+    instance = sq.fetch_instance(call, project, call.param("instance"))
     items = [
         _database_view(call, d)
-        for d in call.ctx.store.list(DATABASE, instance_key(project, instance["name"]))
+        for d in call.ctx.store.list(sq.DATABASE, sq.instance_key(project, instance["name"]))
     ]
     out: dict[str, Any] = {"kind": "sql#databasesList"}
     if items:
@@ -154,21 +150,14 @@ def _change_database(call: Call, replace: bool) -> dict[str, Any]:
     body = standard.drop_none(call.body or {})
     _check_parent_fields(body, project, instance["name"])
     if body.get("name") not in (None, name):
-        raise sql_invalid("The name of a database cannot be changed.")
+        raise sq.sql_invalid("The name of a database cannot be changed.")
     wanted = body if replace else {**current, **body}
     _charset(wanted, current)
-    effects = [Effect.put(DATABASE, f"{key}/databases/{name}", current, key)]
-    return start_operation(call, project, instance["name"], "UPDATE_DATABASE", effects=effects)
+    effects = [Effect.put(sq.DATABASE, f"{key}/databases/{name}", current, key)]
+    return sq.start_operation(call, project, instance["name"], "UPDATE_DATABASE", effects=effects)
 
 
-@API.handles("sql.databases.patch")
-def patch_database(call: Call) -> dict[str, Any]:
-    return _change_database(call, replace=False)
-
-
-@API.handles("sql.databases.update")
-def update_database(call: Call) -> dict[str, Any]:
-    return _change_database(call, replace=True)
+sq.patch_and_update(API, "sql.databases", _change_database)
 
 
 @API.handles("sql.databases.delete")
@@ -176,8 +165,8 @@ def delete_database(call: Call) -> dict[str, Any]:
     project, key, instance = _instance_for_change(call)
     name = call.param("database")
     _fetch_database(call, key, name)
-    effects = [Effect.delete(DATABASE, f"{key}/databases/{name}")]
-    return start_operation(call, project, instance["name"], "DELETE_DATABASE", effects=effects)
+    effects = [Effect.delete(sq.DATABASE, f"{key}/databases/{name}")]
+    return sq.start_operation(call, project, instance["name"], "DELETE_DATABASE", effects=effects)
 
 
 # users
@@ -185,10 +174,10 @@ def delete_database(call: Call) -> dict[str, Any]:
 
 def _fetch_user(call: Call, key: str, name: str | None) -> dict[str, Any]:
     if not name:
-        raise SqlError(400, "Invalid request: user name is required.", reason="required")
-    found = call.ctx.store.get(USER, f"{key}/users/{name}")
+        raise sq.SqlError(400, "Invalid request: user name is required.", reason="required")
+    found = call.ctx.store.get(sq.USER, f"{key}/users/{name}")
     if found is None:
-        raise SqlError(404, f"User '{name}' does not exist.", reason="notFound")
+        raise sq.SqlError(404, f"User '{name}' does not exist.", reason="notFound")
     return found
 
 
@@ -196,22 +185,22 @@ def _check_user(instance: dict[str, Any], name: str, user_type: str, password: s
     """Name and type rules of Cloud SQL for PostgreSQL; returns the generated fields."""
     if user_type == "BUILT_IN":
         if not _USER_NAME.match(name) or name.lower().startswith("pg_") or name.lower() in RESERVED_USERS:
-            raise sql_invalid(f"Invalid user name {name}.")
+            raise sq.sql_invalid(f"Invalid user name {name}.")
         return {}
     if user_type not in ("CLOUD_IAM_USER", "CLOUD_IAM_SERVICE_ACCOUNT"):
         raise unimplemented(f"User type {user_type} is not modelled by the emulator's Cloud SQL.")
     if password:
-        raise sql_invalid(f"A {user_type} user authenticates with IAM and cannot have a password.")
-    if not flag_on(instance, "cloudsql.iam_authentication"):
-        raise sql_invalid(
+        raise sq.sql_invalid(f"A {user_type} user authenticates with IAM and cannot have a password.")
+    if not sq.flag_on(instance, "cloudsql.iam_authentication"):
+        raise sq.sql_invalid(
             "IAM database authentication is not enabled: set the cloudsql.iam_authentication flag "
             "to on first."
         )
     if user_type == "CLOUD_IAM_USER" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", name):
-        raise sql_invalid(f"Invalid IAM user name {name}: use the user's email address.")
+        raise sq.sql_invalid(f"Invalid IAM user name {name}: use the user's email address.")
     if user_type == "CLOUD_IAM_SERVICE_ACCOUNT":
         if name.endswith(".gserviceaccount.com") or not re.fullmatch(r"[^@\s]+@[^@\s]+\.iam", name):
-            raise sql_invalid(
+            raise sq.sql_invalid(
                 f"Invalid IAM service account user name {name}: use the email without the "
                 ".gserviceaccount.com suffix."
             )
@@ -221,17 +210,12 @@ def _check_user(instance: dict[str, Any], name: str, user_type: str, password: s
 
 @API.handles("sql.users.insert")
 def insert_user(call: Call) -> dict[str, Any]:
-    project, key, instance = _instance_for_change(call)
-    body = standard.drop_none(call.body or {})
-    _check_parent_fields(body, project, instance["name"])
-    name = body.get("name")
-    if not name:
-        raise SqlError(400, "Invalid request: user name is required.", reason="required")
+    project, key, instance, body, name = _child_body(call, "user")
     user_type = body.get("type") or "BUILT_IN"
     password = body.get("password")
     generated = _check_user(instance, name, user_type, password)
-    if call.ctx.store.get(USER, f"{key}/users/{name}") is not None:
-        raise SqlError(409, f"User '{name}' already exists.", reason="alreadyExists")
+    if call.ctx.store.get(sq.USER, f"{key}/users/{name}") is not None:
+        raise sq.SqlError(409, f"User '{name}' already exists.", reason="alreadyExists")
     user: dict[str, Any] = {
         "kind": "sql#user",
         "name": name,
@@ -244,26 +228,32 @@ def insert_user(call: Call) -> dict[str, Any]:
         user["passwordPolicy"] = body["passwordPolicy"]
     if body.get("databaseRoles"):
         user["databaseRoles"] = list(body["databaseRoles"])
-    effects = [Effect.put(USER, f"{key}/users/{name}", user, key)]
+    effects = _user_effects(key, name, user, password)
+    return sq.start_operation(call, project, instance["name"], "CREATE_USER", effects=effects)
+
+
+def _user_effects(key: str, name: str, user: dict[str, Any], password: str | None) -> list[Effect]:
+    """Store a user; its password is kept apart, as a digest, and never shown."""
+    effects = [Effect.put(sq.USER, f"{key}/users/{name}", user, key)]
     if password:
         effects.append(
-            Effect.put(USER_SECRET, f"{key}/users/{name}", {"name": name, "digest": digest(password)}, key)
+            Effect.put(sq.USER_SECRET, f"{key}/users/{name}", {"name": name, "digest": digest(password)}, key)
         )
-    return start_operation(call, project, instance["name"], "CREATE_USER", effects=effects)
+    return effects
 
 
 @API.handles("sql.users.get")
 def get_user(call: Call) -> dict[str, Any]:
-    project, _ = project_id(call)
-    instance = fetch_instance(call, project, call.param("instance"))
-    return _fetch_user(call, instance_key(project, instance["name"]), call.param("name"))
+    project, _ = sq.project_id(call)
+    instance = sq.fetch_instance(call, project, call.param("instance"))
+    return _fetch_user(call, sq.instance_key(project, instance["name"]), call.param("name"))
 
 
 @API.handles("sql.users.list")
 def list_users(call: Call) -> dict[str, Any]:
-    project, _ = project_id(call)
-    instance = fetch_instance(call, project, call.param("instance"))
-    items = list(call.ctx.store.list(USER, instance_key(project, instance["name"])))
+    project, _ = sq.project_id(call)
+    instance = sq.fetch_instance(call, project, call.param("instance"))
+    items = list(call.ctx.store.list(sq.USER, sq.instance_key(project, instance["name"])))
     out: dict[str, Any] = {"kind": "sql#usersList"}
     if items:
         out["items"] = items
@@ -278,22 +268,18 @@ def update_user(call: Call) -> dict[str, Any]:
     body = standard.drop_none(call.body or {})
     _check_parent_fields(body, project, instance["name"])
     if body.get("name") not in (None, name):
-        raise sql_invalid("The name of a user cannot be changed.")
+        raise sq.sql_invalid("The name of a user cannot be changed.")
     if body.get("type") not in (None, current["type"]):
-        raise sql_invalid("The type of a user cannot be changed.")
+        raise sq.sql_invalid("The type of a user cannot be changed.")
     password = body.get("password")
     if password and current["type"] != "BUILT_IN":
-        raise sql_invalid(f"A {current['type']} user authenticates with IAM and cannot have a password.")
+        raise sq.sql_invalid(f"A {current['type']} user authenticates with IAM and cannot have a password.")
     updated = dict(current)
     for field in ("passwordPolicy", "databaseRoles"):
         if field in body:
             updated[field] = body[field]
-    effects = [Effect.put(USER, f"{key}/users/{name}", updated, key)]
-    if password:
-        effects.append(
-            Effect.put(USER_SECRET, f"{key}/users/{name}", {"name": name, "digest": digest(password)}, key)
-        )
-    return start_operation(call, project, instance["name"], "UPDATE_USER", effects=effects)
+    effects = _user_effects(key, name, updated, password)
+    return sq.start_operation(call, project, instance["name"], "UPDATE_USER", effects=effects)
 
 
 @API.handles("sql.users.delete")
@@ -301,5 +287,8 @@ def delete_user(call: Call) -> dict[str, Any]:
     project, key, instance = _instance_for_change(call)
     name = call.query.get("name")
     _fetch_user(call, key, name)
-    effects = [Effect.delete(USER, f"{key}/users/{name}"), Effect.delete(USER_SECRET, f"{key}/users/{name}")]
-    return start_operation(call, project, instance["name"], "DELETE_USER", effects=effects)
+    effects = [
+        Effect.delete(sq.USER, f"{key}/users/{name}"),
+        Effect.delete(sq.USER_SECRET, f"{key}/users/{name}"),
+    ]
+    return sq.start_operation(call, project, instance["name"], "DELETE_USER", effects=effects)

@@ -40,6 +40,7 @@ from emulator.services._sqladmin import (
     instance_key,
     instance_service_account,
     invalid_state,
+    patch_and_update,
     project_id,
     public_address,
     require_idle,
@@ -186,11 +187,7 @@ def insert_instance(call: Call) -> dict[str, Any]:
     region = check_region(body.get("region"))
     key = instance_key(project, name)
     store = call.ctx.store
-    if store.get(INSTANCE, key) is not None:
-        raise SqlError(409, "The Cloud SQL instance already exists.", reason="instanceAlreadyExists")
-    tombstone = store.get(TOMBSTONE, key)
-    if tombstone is not None and call.ctx.clock.now() < tombstone["deletedAt"] + NAME_REUSE_S:
-        raise SqlError(409, TOMBSTONE_TEXT, reason="instanceAlreadyExists")
+    _require_name_free(call, key)
     wanted_settings = body.get("settings") or {}
     wanted_settings.pop("settingsVersion", None)
     settings, private_ip = build_settings(
@@ -269,24 +266,16 @@ def digest(password: str) -> str:
 
 
 def _default_database(project: str, instance: str) -> dict[str, Any]:
-    return {
-        "kind": "sql#database",
-        "name": "postgres",
-        "instance": instance,
-        "project": project,
-        "charset": "UTF8",
-        "collation": "en_US.UTF8",
-    }
+    return _postgres("sql#database", project, instance, charset="UTF8", collation="en_US.UTF8")
 
 
 def _default_user(project: str, instance: str) -> dict[str, Any]:
-    return {
-        "kind": "sql#user",
-        "name": "postgres",
-        "instance": instance,
-        "project": project,
-        "type": "BUILT_IN",
-    }
+    return _postgres("sql#user", project, instance, type="BUILT_IN")
+
+
+def _postgres(kind: str, project: str, instance: str, **fields: str) -> dict[str, Any]:
+    """The `postgres` database or user every new PostgreSQL instance has."""
+    return {"kind": kind, "name": "postgres", "instance": instance, "project": project, **fields}
 
 
 @API.handles("sql.instances.get")
@@ -320,24 +309,15 @@ def list_instances(call: Call) -> dict[str, Any]:
     project, _ = project_id(call)
     instances = [view(call, i) for i in call.ctx.store.list(INSTANCE, f"projects/{project}")]
     instances = [i for i in instances if _matches(i, call.query.get("filter"))]
-    page, token = standard.paginate(
-        instances, call.query.get("maxResults"), call.query.get("pageToken"), default_size=500, max_size=1000
+    head = {"kind": "sql#instancesList"}
+    return standard.list_answer(
+        call, "items", instances, head=head, size_param="maxResults", default_size=500
     )
-    out: dict[str, Any] = {"kind": "sql#instancesList"}
-    if page:
-        out["items"] = page
-    if token:
-        out["nextPageToken"] = token
-    return out
 
 
 def _change(call: Call, replace: bool) -> dict[str, Any]:
     """instances.patch (merge) and instances.update (replace settings)."""
-    project, _ = project_id(call)
-    name = call.param("instance")
-    current = fetch_instance(call, project, name)
-    key = instance_key(project, name)
-    require_idle(call, key)
+    project, name, key, current = _idle_instance(call)
     body = copy.deepcopy(call.body or {})
     _check_top_level(standard.drop_none(body))
     for field in ("name", "region", "databaseVersion", "project"):
@@ -395,23 +375,33 @@ def _restart_effect(call: Call, key: str, seconds: float) -> Effect:
     return Effect.put(RESTARTS, key, record, key)
 
 
-@API.handles("sql.instances.patch")
-def patch_instance(call: Call) -> dict[str, Any]:
-    return _change(call, replace=False)
-
-
-@API.handles("sql.instances.update")
-def update_instance(call: Call) -> dict[str, Any]:
-    return _change(call, replace=True)
-
-
-@API.handles("sql.instances.delete")
-def delete_instance(call: Call) -> dict[str, Any]:
+def _idle_instance(call: Call) -> tuple[str, str, str, dict[str, Any]]:
+    """(project, name, key, instance) of the instance a request names, with no operation
+    running on it (refusal ONE_OPERATION_AT_A_TIME)."""
     project, _ = project_id(call)
     name = call.param("instance")
     current = fetch_instance(call, project, name)
     key = instance_key(project, name)
     require_idle(call, key)
+    return project, name, key, current
+
+
+def _require_name_free(call: Call, key: str) -> None:
+    """An instance name is taken while the instance stands and for a week after its deletion
+    (refusal NAME_REUSE)."""
+    if call.ctx.store.get(INSTANCE, key) is not None:
+        raise SqlError(409, "The Cloud SQL instance already exists.", reason="instanceAlreadyExists")
+    tombstone = call.ctx.store.get(TOMBSTONE, key)
+    if tombstone is not None and call.ctx.clock.now() < tombstone["deletedAt"] + NAME_REUSE_S:
+        raise SqlError(409, TOMBSTONE_TEXT, reason="instanceAlreadyExists")
+
+
+patch_and_update(API, "sql.instances", _change)
+
+
+@API.handles("sql.instances.delete")
+def delete_instance(call: Call) -> dict[str, Any]:
+    project, name, key, current = _idle_instance(call)
     if current["settings"].get("deletionProtectionEnabled"):
         raise SqlError(
             400,
@@ -440,11 +430,7 @@ def name_of(kind: str, instance: str, item: dict[str, Any]) -> str:
 
 @API.handles("sql.instances.restart")
 def restart_instance(call: Call) -> dict[str, Any]:
-    project, _ = project_id(call)
-    name = call.param("instance")
-    current = fetch_instance(call, project, name)
-    key = instance_key(project, name)
-    require_idle(call, key)
+    project, name, key, current = _idle_instance(call)
     if current["state"] != "RUNNABLE" or current["settings"].get("activationPolicy") == "NEVER":
         raise invalid_state()
     seconds = call.ctx.operations.duration(("sqladmin", "RESTART"))
@@ -525,11 +511,7 @@ def clone_instance(call: Call) -> dict[str, Any]:
         _check_point_in_time(call, source, context["pointInTime"])
     key = instance_key(project, name)
     store = call.ctx.store
-    if store.get(INSTANCE, key) is not None:
-        raise SqlError(409, "The Cloud SQL instance already exists.", reason="instanceAlreadyExists")
-    tombstone = store.get(TOMBSTONE, key)
-    if tombstone is not None and call.ctx.clock.now() < tombstone["deletedAt"] + NAME_REUSE_S:
-        raise SqlError(409, TOMBSTONE_TEXT, reason="instanceAlreadyExists")
+    _require_name_free(call, key)
     clone = _clone_of(call, source, name, number, context)
     store.put(INSTANCE, key, clone, f"projects/{project}")
     runnable = {**clone, "state": "RUNNABLE"}

@@ -39,12 +39,5 @@ def list_operations(call: Call) -> dict[str, Any]:
     ]
     records.sort(key=lambda r: (r["created"], r["name"]), reverse=True)
     views = [call.ctx.operations.view(r) for r in records]
-    page, token = standard.paginate(
-        views, call.query.get("maxResults"), call.query.get("pageToken"), default_size=500, max_size=1000
-    )
-    out: dict[str, Any] = {"kind": "sql#operationsList"}
-    if page:
-        out["items"] = page
-    if token:
-        out["nextPageToken"] = token
-    return out
+    head = {"kind": "sql#operationsList"}
+    return standard.list_answer(call, "items", views, head=head, size_param="maxResults", default_size=500)

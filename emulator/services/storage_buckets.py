@@ -6,6 +6,7 @@ from typing import Any
 
 from emulator import service_agents, standard
 from emulator.errors import ApiError, condition_not_met, not_found
+from emulator.refusal import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services._storage import (
     BUCKET,
@@ -82,13 +83,9 @@ def list_buckets(call: Call) -> dict[str, Any]:
     _, number = call.ctx.projects.require(call.query["project"], "storage.buckets.list")
     prefix = call.query.get("prefix") or ""
     buckets = [b for b in call.ctx.store.list(BUCKET, number) if b["name"].startswith(prefix)]
-    page, token = standard.paginate(buckets, call.query.get("maxResults"), call.query.get("pageToken"))
-    out: dict[str, Any] = {"kind": "storage#buckets"}
-    if page:
-        out["items"] = page
-    if token:
-        out["nextPageToken"] = token
-    return out
+    return standard.list_answer(
+        call, "items", buckets, head={"kind": "storage#buckets"}, size_param="maxResults"
+    )
 
 
 def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
@@ -140,3 +137,11 @@ def get_service_account(call: Call) -> dict[str, Any]:
     # (https://cloud.google.com/storage/docs/getting-service-agent).
     service_agents.generate(call.ctx.store, number, "storage.googleapis.com")
     return {"email_address": service_agent(number), "kind": "storage#serviceAccount"}
+
+
+NOT_EMPTY = refusal(
+    "storage.buckets.delete",
+    "a bucket that holds objects, noncurrent versions included (409)",
+    source="googleapis/python-storage#1071; gruntwork-io/cloud-nuke#1038",
+    test="tests/emulator/test_storage.py::test_non_empty_bucket_cannot_be_deleted",
+)

@@ -17,7 +17,7 @@ from typing import Any
 from emulator import standard
 from emulator.effects import Effect
 from emulator.errors import ApiError, already_exists, invalid, not_found
-from emulator.locations import is_region
+from emulator.locations import regional_parent
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 
@@ -34,13 +34,13 @@ _PARENT = re.compile(r"^projects/([^/]+)/locations/([^/]+)$")
 
 
 def _parent(call: Call, parent: str, permission: str) -> tuple[str, str]:
-    m = _PARENT.match(parent)
-    if not m:
-        raise invalid(f"Invalid parent '{parent}'.", field="parent")
-    project_id, _ = call.ctx.projects.require(m.group(1), permission)
-    if not is_region(m.group(2)):
-        raise invalid(f"Location '{m.group(2)}' is not a valid region.", field="parent")
-    return project_id, m.group(2)
+    return regional_parent(
+        call,
+        parent,
+        permission,
+        malformed="Invalid parent '{parent}'.",
+        not_a_region="Location '{location}' is not a valid region.",
+    )
 
 
 def _name(call: Call, name: str, permission: str) -> tuple[str, str, str]:
@@ -207,13 +207,7 @@ def get_connector(call: Call) -> dict[str, Any]:
 def list_connectors(call: Call) -> dict[str, Any]:
     project_id, region_name = _parent(call, call.param("parent"), "vpcaccess.connectors.list")
     items = call.ctx.store.list(CONNECTOR, f"projects/{project_id}/locations/{region_name}")
-    page, token = standard.paginate(items, call.query.get("pageSize"), call.query.get("pageToken"))
-    out: dict[str, Any] = {}
-    if page:
-        out["connectors"] = page
-    if token:
-        out["nextPageToken"] = token
-    return out
+    return standard.list_answer(call, "connectors", items)
 
 
 @API.handles("vpcaccess.projects.locations.connectors.patch")

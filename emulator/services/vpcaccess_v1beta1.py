@@ -7,13 +7,6 @@ handlers (and state) of the v1 module, so the real traffic recorded through v1be
 
 from __future__ import annotations
 
-from emulator.registry import Api
 from emulator.services import vpcaccess
 
-API = Api("vpcaccess", "v1beta1")
-
-for _method_id, _handler in vpcaccess.API.handlers.items():
-    try:
-        API.handles(_method_id)(_handler)
-    except ValueError:  # a v1 method v1beta1 does not have
-        continue
+API = vpcaccess.API.serve_as("v1beta1")
