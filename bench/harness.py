@@ -155,10 +155,10 @@ def emulator_process(
 
 def planner(env: str, url: str, poll_scale: float = 1.0, parallelism: int = 8, spec: Any = None) -> Any:
     """The engine as `plan`/`apply` build it, with fresh clients (nothing cached from a previous run)."""
-    from provisioner.clients import ClientFactory, Endpoints
-    from provisioner.context import Context
-    from provisioner.planner import Planner
-    from provisioner.retry import RetryPolicy
+    from provisioner.engine.context import Context
+    from provisioner.engine.planner import Planner
+    from provisioner.engine.retry import RetryPolicy
+    from provisioner.google.clients import ClientFactory, Endpoints
     from provisioner.spec.loader import load_env_spec
     from reconcilers import all_reconcilers
 
@@ -173,7 +173,7 @@ def planner(env: str, url: str, poll_scale: float = 1.0, parallelism: int = 8, s
 
 def apply(planner_: Any, reporter: Any = None) -> tuple[Any, Any]:
     """Plan and apply everything, as `apply --auto-approve` does (without the lock)."""
-    from provisioner.apply import Executor
+    from provisioner.engine.apply import Executor
 
     observation = planner_.snapshot()
     plan = planner_.plan(observation=observation)

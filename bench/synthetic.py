@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
-from provisioner.clients import ClientFactory, Endpoints
-from provisioner.context import Context
-from provisioner.kind import Kind, Reconciler
-from provisioner.operations import DoneOperation, Operation
-from provisioner.plan import FieldChange
-from provisioner.resource import LiveResource, Resource
-from provisioner.retry import RetryPolicy
+from provisioner.engine.context import Context
+from provisioner.engine.kind import Kind, Reconciler
+from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.retry import RetryPolicy
+from provisioner.google.clients import ClientFactory, Endpoints
 
 PER_TENANT = 10  # 1 bucket of state, 4 more buckets, 5 alert policies
 
@@ -156,7 +156,7 @@ def context() -> Context:
 
 def converged_planner(resources: int) -> Any:
     """A planner whose in-memory API already holds everything it asks for."""
-    from provisioner.planner import Planner
+    from provisioner.engine.planner import Planner
 
     MemoryKind.store = Store()
     ctx = context()

@@ -42,7 +42,7 @@ def _endpoint(url: str) -> Iterator[None]:
 def provisioner_methods(specs: Path = SPECS) -> dict[str, list[str]]:
     """Method id -> the commands (e.g. `apply dev`) that called it."""
     from emulator.services import all_apis  # noqa: F401  (the emulator's own routes load here)
-    from provisioner.cli import main
+    from provisioner.cli.main import main
 
     calls: dict[str, set[str]] = defaultdict(set)
     with tempfile.TemporaryDirectory() as tmp:

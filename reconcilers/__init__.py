@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provisioner.kind import Reconciler
+from provisioner.engine.kind import Reconciler
 
 #: List prices the kinds' cost estimates read (`python -m provisioner cost`).
 PRICE_TABLE = Path(__file__).with_name("prices.yaml")

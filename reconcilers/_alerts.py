@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.context import Context
+from provisioner.engine.context import Context
 
 RUN_REVISION = 'resource.type="cloud_run_revision"'
 REQUEST_COUNT = 'metric.type="run.googleapis.com/request_count"'

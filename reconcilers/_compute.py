@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from provisioner.context import Context
+from provisioner.engine.context import Context
 from reconcilers._operations import ComputeOperation
 
 API_ROOTS = ("https://www.googleapis.com/compute/v1/", "https://compute.googleapis.com/compute/v1/")

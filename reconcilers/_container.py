@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.errors import ApiError, OperationFailed
+from provisioner.engine.context import Context
+from provisioner.google.errors import ApiError, OperationFailed
 from reconcilers._proto import to_json_dict
 
 _BUSY = re.compile(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioner.context import Context
+from provisioner.engine.context import Context
 from reconcilers._alerts import (
     BY_SERVICE,
     NODE_CPU,

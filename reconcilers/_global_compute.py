@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from provisioner.errors import ApiError, OperationFailed
-from provisioner.kind import Kind
-from provisioner.operations import Operation
-from provisioner.resource import LiveResource, Resource, without_ownership
+from provisioner.engine.kind import Kind
+from provisioner.engine.operations import Operation
+from provisioner.engine.resource import LiveResource, Resource, without_ownership
+from provisioner.google.errors import ApiError, OperationFailed
 from reconcilers._compute import (
     compute,
     description,

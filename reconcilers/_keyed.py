@@ -16,9 +16,9 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from provisioner.errors import ApiError
-from provisioner.kind import Kind
-from provisioner.resource import LiveResource, Resource
+from provisioner.engine.kind import Kind
+from provisioner.engine.resource import LiveResource, Resource
+from provisioner.google.errors import ApiError
 
 KEY_LABEL = "digitwin-key"
 COPY_MARK = "~"

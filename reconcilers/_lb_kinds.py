@@ -11,12 +11,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.kind import permissions_of
-from provisioner.operations import Operation, OperationChain
-from provisioner.plan import FieldChange
-from provisioner.pricing import CostLine, PriceTable
-from provisioner.resource import LiveResource, Resource
+from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.context import Context
+from provisioner.engine.kind import permissions_of
+from provisioner.engine.operations import Operation, OperationChain
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource
 from reconcilers._compute import list_all, relative
 from reconcilers._global_compute import GlobalComputeKind
 from reconcilers.network import GlobalAddress, global_addresses

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.errors import OperationFailed, classify
+from provisioner.engine.context import Context
+from provisioner.google.errors import OperationFailed, classify
 
 
 def _compute_error(op: dict[str, Any]) -> str | None:

@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.errors import ApiError, ApiErrorException, classify
-from provisioner.kind import Kind
-from provisioner.operations import DoneOperation, Operation
-from provisioner.plan import FieldChange
-from provisioner.resource import LiveResource, Resource
+from provisioner.engine.kind import Kind
+from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource
+from provisioner.google.errors import ApiError, ApiErrorException, classify
 
 INVOKER = "roles/run.invoker"
 PUBLIC = "allUsers"

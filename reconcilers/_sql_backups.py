@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.errors import ApiError, classify
-from provisioner.operations import Operation
-from provisioner.recoverable import Backup, ResourceBusy
-from provisioner.resource import LiveResource
+from provisioner.engine.context import Context
+from provisioner.engine.operations import Operation
+from provisioner.engine.recoverable import Backup, ResourceBusy
+from provisioner.engine.resource import LiveResource
+from provisioner.google.errors import ApiError, classify
 from reconcilers._compute import list_all
 from reconcilers._operations import SqlOperation
 

@@ -29,19 +29,19 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.errors import ApiError, classify
-from provisioner.kind import Kind, QuotaNeed, Reconciler, permissions_of
-from provisioner.operations import DoneOperation, Operation, OperationChain, PollSchedule
-from provisioner.plan import FieldChange
-from provisioner.pricing import CostLine, PriceTable
-from provisioner.resource import (
+from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.context import Context
+from provisioner.engine.kind import Kind, QuotaNeed, Reconciler, permissions_of
+from provisioner.engine.operations import DoneOperation, Operation, OperationChain, PollSchedule
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import (
     DELETION_POLICY_LABEL,
     LiveResource,
     Resource,
     address_of,
     without_ownership,
 )
+from provisioner.google.errors import ApiError, classify
 from provisioner.spec.gke import DEFAULT_REGIONAL_ZONES, is_zone
 from reconcilers._container import (
     ContainerOperation,

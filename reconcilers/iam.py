@@ -17,13 +17,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.errors import classify
-from provisioner.group_commit import GroupCommit
-from provisioner.kind import Kind, permissions_of
-from provisioner.operations import DoneOperation, Operation
-from provisioner.plan import FieldChange
-from provisioner.resource import LiveResource, Resource
+from provisioner.engine.context import Context
+from provisioner.engine.group_commit import GroupCommit
+from provisioner.engine.kind import Kind, permissions_of
+from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource
+from provisioner.google.errors import classify
 from reconcilers._compute import list_all
 
 #: Read-modify-write rounds before giving up on a policy other writers keep changing.

@@ -23,10 +23,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.kind import Kind
-from provisioner.operations import DoneOperation, Operation, wait_for
-from provisioner.plan import FieldChange
-from provisioner.resource import LiveResource, Resource
+from provisioner.engine.kind import Kind
+from provisioner.engine.operations import DoneOperation, Operation, wait_for
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource
 from reconcilers._operations import LongRunningOperation
 
 KIND = "serviceusage.service_identity"

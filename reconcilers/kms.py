@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.errors import ApiError, classify
-from provisioner.kind import Kind, Reconciler, permissions_of
-from provisioner.operations import DoneOperation, Operation
-from provisioner.plan import FieldChange
-from provisioner.pricing import CostLine, PriceTable
-from provisioner.resource import LiveResource, Resource, without_ownership
+from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.context import Context
+from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource, without_ownership
+from provisioner.google.errors import ApiError, classify
 from reconcilers._proto import from_json_dict, to_json_dict
 from reconcilers.identities import ServiceIdentity, identity
 

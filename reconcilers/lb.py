@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.kind import Reconciler
-from provisioner.resource import Resource
+from provisioner.engine.context import Context
+from provisioner.engine.kind import Reconciler
+from provisioner.engine.resource import Resource
 from reconcilers._lb_kinds import (
     BackendService,
     ForwardingRule,

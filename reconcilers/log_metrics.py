@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.kind import Kind
-from provisioner.operations import DoneOperation, Operation
-from provisioner.plan import FieldChange
-from provisioner.pricing import CostLine, PriceTable
-from provisioner.resource import LiveResource, Resource
+from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.context import Context
+from provisioner.engine.kind import Kind
+from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource
 from reconcilers._compute import list_all
 
 USER_METRICS = "logging.googleapis.com/user/"

@@ -22,13 +22,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.errors import ApiError
-from provisioner.kind import Kind, Reconciler, permissions_of
-from provisioner.operations import DoneOperation, Operation
-from provisioner.plan import FieldChange
-from provisioner.pricing import CostLine, PriceTable
-from provisioner.resource import LiveResource, Resource
+from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.context import Context
+from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource
+from provisioner.google.errors import ApiError
 from reconcilers._alerts import alerts
 from reconcilers._compute import list_all
 from reconcilers._dashboard import overview

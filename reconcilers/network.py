@@ -18,12 +18,12 @@ import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.kind import Kind, Reconciler, permissions_of
-from provisioner.operations import Operation, OperationChain
-from provisioner.plan import FieldChange
-from provisioner.pricing import CostLine, PriceTable, free
-from provisioner.resource import LiveResource, Resource
+from provisioner.cost.pricing import CostLine, PriceTable, free
+from provisioner.engine.context import Context
+from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.operations import Operation, OperationChain
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource
 from reconcilers._compute import (
     compute,
     description,

@@ -21,14 +21,14 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.diff import deep_merge
-from provisioner.drift_report import DRIFT_METRIC
-from provisioner.kind import Kind, Reconciler, permissions_of
-from provisioner.operations import Operation
-from provisioner.plan import FieldChange
-from provisioner.pricing import CostLine, PriceTable
-from provisioner.resource import LiveResource, Resource
+from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.context import Context
+from provisioner.engine.diff import deep_merge
+from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.operations import Operation
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource
+from provisioner.reports.drift_report import DRIFT_METRIC
 from reconcilers._operations import LongRunningOperation
 from reconcilers._proto import from_json_dict, to_json_dict
 from reconcilers._run_invokers import PUBLIC, RunInvokers

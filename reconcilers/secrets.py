@@ -13,12 +13,12 @@ import secrets as random_source
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.kind import Kind, Reconciler, permissions_of
-from provisioner.operations import DoneOperation, Operation
-from provisioner.plan import FieldChange
-from provisioner.pricing import CostLine, PriceTable
-from provisioner.resource import LiveResource, Resource, without_ownership
+from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.context import Context
+from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from reconcilers._compute import list_all
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
 
@@ -32,7 +32,7 @@ def secret_path(ctx: Context, secret_id: str) -> str:
 
 
 def _is_not_found(exc: BaseException) -> bool:
-    from provisioner.errors import classify
+    from provisioner.google.errors import classify
 
     err = classify(exc)
     return err is not None and err.not_found

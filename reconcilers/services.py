@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, ClassVar
 
-from provisioner.context import Context
-from provisioner.group_commit import GroupCommit
-from provisioner.kind import Kind, Reconciler, permissions_of
-from provisioner.operations import DoneOperation, Operation, wait_for
-from provisioner.plan import Change, FieldChange
-from provisioner.resource import LiveResource, Resource
+from provisioner.engine.context import Context
+from provisioner.engine.group_commit import GroupCommit
+from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.operations import DoneOperation, Operation, wait_for
+from provisioner.engine.plan import Change, FieldChange
+from provisioner.engine.resource import LiveResource, Resource
 from reconcilers._compute import list_all
 from reconcilers._operations import LongRunningOperation
 

@@ -19,13 +19,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.errors import ApiError, classify
-from provisioner.kind import Kind, Reconciler, permissions_of
-from provisioner.operations import Operation, OperationChain, PollSchedule
-from provisioner.plan import FieldChange
-from provisioner.pricing import CostLine, PriceTable
-from provisioner.resource import DELETION_POLICY_LABEL, LiveResource, Resource, without_ownership
+from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.context import Context
+from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.operations import Operation, OperationChain, PollSchedule
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import DELETION_POLICY_LABEL, LiveResource, Resource, without_ownership
+from provisioner.google.errors import ApiError, classify
 from reconcilers._compute import list_all, network_path
 from reconcilers._operations import SqlOperation
 from reconcilers._sql_backups import SqlBackups

@@ -16,13 +16,13 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.context import Context
-from provisioner.kind import Kind, Reconciler, permissions_of
-from provisioner.lock import lock_bucket
-from provisioner.operations import DoneOperation, Operation
-from provisioner.plan import FieldChange
-from provisioner.pricing import CostLine, PriceTable
-from provisioner.resource import OWNERSHIP_KEYS, LiveResource, Resource
+from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.context import Context
+from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.lock import lock_bucket
+from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import OWNERSHIP_KEYS, LiveResource, Resource
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from provisioner.cli import build_parser
+from provisioner.cli.main import build_parser
 
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

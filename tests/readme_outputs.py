@@ -71,7 +71,7 @@ def _changed_by_hand(state: Path) -> None:
     from google.auth.credentials import AnonymousCredentials
     from googleapiclient.discovery import build_from_document
 
-    from provisioner.clients import _discovery_document
+    from provisioner.google.clients import _discovery_document
 
     emu = _emulator(state, "digitwin-live-dev")
     url = emu.start()  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ reviewer meeting an ignored difference in a plan should not have to guess.
 
 This module checks what a rule can be checked for on its own. Whether a rule matches any
 resource or field of an environment is known only once the resources are built; that is
-`provisioner.ignore_check`'s job, and it reports at the lines recorded here.
+`provisioner.workflows.ignore_check`'s job, and it reports at the lines recorded here.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.cli import build_parser
+from provisioner.cli.main import build_parser
 from tests.cli_commands import command_paths, subcommands
 
 README = Path(__file__).resolve().parents[2] / "README.md"

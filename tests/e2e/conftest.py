@@ -49,7 +49,7 @@ def apis_on(emulator):
 
 @pytest.fixture
 def cli(capsys):
-    from provisioner.cli import main
+    from provisioner.cli.main import main
 
     def run(*args: str) -> Run:
         capsys.readouterr()

@@ -12,7 +12,7 @@ import pytest
 from googleapiclient.discovery import build_from_document
 
 from emulator.clock import parse_rfc3339
-from provisioner.clients import _discovery_document
+from provisioner.google.clients import _discovery_document
 from tests.e2e.conftest import SPECS
 
 PROJECT = "digitwin-live-dev"
@@ -191,8 +191,8 @@ def test_restore_is_refused_while_another_operation_runs_naming_it(converged, cl
 
 def test_the_api_answering_operation_in_progress_is_the_same_refusal(converged, cli):
     """Between the check and the request another operation can start: the API's 409 says so."""
-    from provisioner.cli import Session, build_parser
-    from provisioner.recoverable import ResourceBusy
+    from provisioner.cli.main import Session, build_parser
+    from provisioner.engine.recoverable import ResourceBusy
 
     sql = _sql(converged)
     backup_id = _backup(cli, "before the release")

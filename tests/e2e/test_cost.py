@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.pricing import load_price_table
+from provisioner.cost.pricing import load_price_table
 from reconcilers import PRICE_TABLE
 from tests.e2e.conftest import SPECS
 

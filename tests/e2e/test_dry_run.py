@@ -14,8 +14,8 @@ import pytest
 from google.cloud import kms_v1, run_v2
 from google.iam.v1 import policy_pb2
 
-from provisioner.clients import ClientFactory, Endpoints
-from provisioner.dry_run import DryRun
+from provisioner.google.clients import ClientFactory, Endpoints
+from provisioner.traffic.dry_run import DryRun
 
 PROJECT = "digitwin-live-dev"
 LOCATION = f"projects/{PROJECT}/locations/us-central1"

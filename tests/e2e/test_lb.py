@@ -19,9 +19,9 @@ import pytest
 from googleapiclient.discovery import build_from_document
 
 from emulator.discovery import load_document
-from provisioner.kind import Kind, Reconciler
-from provisioner.operations import DoneOperation, Operation
-from provisioner.resource import LiveResource, Resource
+from provisioner.engine.kind import Kind, Reconciler
+from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.resource import LiveResource, Resource
 from reconcilers.lb import LoadBalancerReconciler
 from tests.e2e.conftest import SPECS
 

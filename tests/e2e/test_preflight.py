@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from provisioner import preflight
+from provisioner.workflows import preflight
 
 DEV = "digitwin-live-dev"
 
@@ -234,9 +234,9 @@ def _reconcilers():
 
 
 def _planner(emulator):
-    from provisioner.clients import ClientFactory, Endpoints
-    from provisioner.context import Context
-    from provisioner.planner import Planner
+    from provisioner.engine.context import Context
+    from provisioner.engine.planner import Planner
+    from provisioner.google.clients import ClientFactory, Endpoints
     from provisioner.spec.loader import load_env_spec
     from tests.e2e.conftest import SPECS
 

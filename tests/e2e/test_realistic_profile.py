@@ -51,10 +51,10 @@ def _until(condition: Callable[[], bool], then: Callable[[], None] = lambda: Non
 
 def _apply_dev(emu: Emulator, outcome: dict[str, bool]) -> None:
     """Plan and apply dev as `apply --auto-approve` does, polling on a fast clock."""
-    from provisioner.apply import Executor
-    from provisioner.clients import ClientFactory, Endpoints
-    from provisioner.context import Context
-    from provisioner.planner import Planner
+    from provisioner.engine.apply import Executor
+    from provisioner.engine.context import Context
+    from provisioner.engine.planner import Planner
+    from provisioner.google.clients import ClientFactory, Endpoints
     from provisioner.spec.loader import load_env_spec
     from reconcilers import all_reconcilers
     from tests.e2e.conftest import SPECS

@@ -6,7 +6,7 @@ import base64
 import json
 import urllib.request
 
-from provisioner.http_log import parse
+from provisioner.traffic.http_log import parse
 
 PROJECT = "digitwin-live-dev"
 
@@ -85,7 +85,7 @@ def test_a_record_folder_that_cannot_be_made_is_refused_before_any_api_call(emul
 
 
 def test_every_command_that_calls_an_api_takes_record_http():
-    from provisioner.cli import build_parser
+    from provisioner.cli.main import build_parser
 
     parser = build_parser()
     for argv in (

@@ -16,8 +16,14 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from provisioner.plan import Change, FieldChange, Plan
-from provisioner.render import COMMENT_LIMIT, plan_markdown, plan_markdown_parts, plan_text, render_plan
+from provisioner.engine.plan import Change, FieldChange, Plan
+from provisioner.reports.render import (
+    COMMENT_LIMIT,
+    plan_markdown,
+    plan_markdown_parts,
+    plan_text,
+    render_plan,
+)
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json").read_text())
 ESCAPE = re.compile(r"\x1b\[")
@@ -186,7 +192,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(emulator, cli, monkey
         def isatty(self) -> bool:
             return True
 
-    from provisioner.render import use_colour
+    from provisioner.reports.render import use_colour
 
     assert use_colour(Terminal(), {})
     assert not use_colour(Terminal(), {"NO_COLOR": "1"})

@@ -16,7 +16,7 @@ from google.cloud import run_v2, storage
 
 from emulator.services._monitoring import SERIES
 from emulator.services._run import SERVICE
-from provisioner.pricing import load_price_table
+from provisioner.cost.pricing import load_price_table
 from reconcilers import PRICE_TABLE
 from tests.e2e.conftest import SPECS
 

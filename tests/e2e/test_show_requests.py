@@ -38,7 +38,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import run_v2, storage
 from googleapiclient.discovery import build_from_document
 
-from provisioner.clients import _discovery_document
+from provisioner.google.clients import _discovery_document
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json").read_text())
 PROJECT = "digitwin-live-prod"

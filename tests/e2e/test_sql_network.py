@@ -8,7 +8,7 @@ import logging
 
 from googleapiclient.discovery import build_from_document
 
-from provisioner.clients import _discovery_document
+from provisioner.google.clients import _discovery_document
 
 PROJECT = "digitwin-live-dev"
 INSTANCE = "digitwin-dev-pg"

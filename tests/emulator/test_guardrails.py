@@ -23,7 +23,7 @@ from tests.emulator.conftest import PROJECT
 def client(emu: Emulator, api: str, version: str) -> Any:
     from googleapiclient.discovery import build_from_document
 
-    from provisioner.clients import _discovery_document
+    from provisioner.google.clients import _discovery_document
 
     document = _discovery_document(api, version)
     return build_from_document(

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from provisioner.clients import ClientFactory, Endpoints
-from provisioner.context import Context
-from provisioner.errors import ApiError, ApiErrorException
-from provisioner.kind import Kind, Reconciler
-from provisioner.operations import DoneOperation, Operation
-from provisioner.plan import FieldChange
-from provisioner.resource import LiveResource, Resource
-from provisioner.retry import RetryPolicy
+from provisioner.engine.context import Context
+from provisioner.engine.kind import Kind, Reconciler
+from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.retry import RetryPolicy
+from provisioner.google.clients import ClientFactory, Endpoints
+from provisioner.google.errors import ApiError, ApiErrorException
 
 
 def fake_context() -> Context:
@@ -136,8 +136,8 @@ def linked(name: str, ref: str | None = None, **body: Any) -> Resource:
 
 def plan_and_apply(reconciler: Reconciler, **options: Any) -> tuple[Any, Any]:
     """Plan with `options` and apply, as `apply --auto-approve` does, on the in-memory store."""
-    from provisioner.apply import Executor
-    from provisioner.planner import Planner, PlanOptions
+    from provisioner.engine.apply import Executor
+    from provisioner.engine.planner import Planner, PlanOptions
 
     ctx = fake_context()
     planner = Planner(ctx, [reconciler])

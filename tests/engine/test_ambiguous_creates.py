@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provisioner.errors import ApiError, ApiErrorException
-from provisioner.retry import RetryPolicy
+from provisioner.engine.retry import RetryPolicy
+from provisioner.google.errors import ApiError, ApiErrorException
 
 FAST = RetryPolicy(initial=0.001, maximum=0.002, deadline=5)
 

@@ -6,14 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from provisioner.cli import main
+from provisioner.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_help_lists_the_commands_and_imports_no_client_library():
     code = (
-        "import sys; from provisioner.cli import build_parser; build_parser().format_help();"
+        "import sys; from provisioner.cli.main import build_parser; build_parser().format_help();"
         "print(sorted(m for m in sys.modules if m.startswith(('google', 'googleapiclient', 'emulator'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

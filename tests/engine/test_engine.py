@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from provisioner.apply import Executor
-from provisioner.errors import ApiError
-from provisioner.graph import GraphError
-from provisioner.planner import Planner, PlanOptions
+from provisioner.engine.apply import Executor
+from provisioner.engine.graph import GraphError
+from provisioner.engine.planner import Planner, PlanOptions
+from provisioner.google.errors import ApiError
 from tests.engine.fakes import STORE, Things, fake_context, plan_and_apply, thing
 
 
@@ -42,7 +42,7 @@ def test_transient_errors_are_retried_and_other_4xx_are_not():
     def flaky():
         calls["n"] += 1
         if calls["n"] < 3:
-            from provisioner.errors import ApiErrorException
+            from provisioner.google.errors import ApiErrorException
 
             raise ApiErrorException(ApiError(503, "backendError", "try later"))
         return "ok"
@@ -51,7 +51,7 @@ def test_transient_errors_are_retried_and_other_4xx_are_not():
 
     def rejected():
         calls["n"] += 1
-        from provisioner.errors import ApiErrorException
+        from provisioner.google.errors import ApiErrorException
 
         raise ApiErrorException(ApiError(400, "invalid", "no"))
 
@@ -62,12 +62,12 @@ def test_transient_errors_are_retried_and_other_4xx_are_not():
 
 
 def test_server_retry_hint_is_a_floor_for_the_wait():
-    from provisioner.retry import RetryPolicy
+    from provisioner.engine.retry import RetryPolicy
 
     policy = RetryPolicy(initial=0.001, maximum=0.002)
     state = type("S", (), {})()
     state.attempt_number = 1
-    from provisioner.errors import ApiErrorException
+    from provisioner.google.errors import ApiErrorException
 
     outcome = type(
         "O", (), {"exception": lambda self: ApiErrorException(ApiError(429, "rateLimitExceeded", "", 1.5))}

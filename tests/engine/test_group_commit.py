@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from provisioner.group_commit import GroupCommit
+from provisioner.engine.group_commit import GroupCommit
 
 
 def test_edits_arriving_while_a_write_is_under_way_go_out_together_in_the_next_one():

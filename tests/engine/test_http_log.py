@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from provisioner.http_log import Exchange, Normaliser, parse, render
-from provisioner.http_record import HttpRecorder
+from provisioner.traffic.http_log import Exchange, Normaliser, parse, render
+from provisioner.traffic.http_record import HttpRecorder
 
 #: An exchange as the corpus writes it (compute/v1beta1/computefirewall, shortened).
 CORPUS = """POST https://compute.googleapis.com/compute/v1/projects/${projectId}/global/firewalls

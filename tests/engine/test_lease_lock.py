@@ -18,10 +18,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from provisioner import lock as lock_module
-from provisioner.errors import ApiError, ApiErrorException
-from provisioner.lock import LeaseLock, LockError, LockHeld, LockInfo, default_holder, environment_lock
-from provisioner.retry import RetryPolicy
+from provisioner.engine import lock as lock_module
+from provisioner.engine.lock import LeaseLock, LockError, LockHeld, LockInfo, default_holder, environment_lock
+from provisioner.engine.retry import RetryPolicy
+from provisioner.google.errors import ApiError, ApiErrorException
 
 BUCKET = "digitwin-live-dev-provisioner-state"
 NAME = "locks/dev.json"
@@ -242,12 +242,12 @@ def test_a_lock_released_while_waiting_is_taken(bucket, clock):
 def test_an_expired_lease_is_taken_over_by_deleting_exactly_what_was_read(bucket, clock, caplog):
     generation = bucket.put(NAME, _other(expires_in=timedelta(seconds=-1)))
     lease = _lease(bucket)
-    with caplog.at_level(logging.WARNING, logger="provisioner.lock"):
+    with caplog.at_level(logging.WARNING, logger="provisioner.engine.lock"):
         info = lease.acquire("apply")
     try:
         assert ("delete", {"if_generation_match": generation, "retry": None}) in bucket.calls
         assert bucket.read(NAME)["id"] == info.id
-        (message,) = [r.getMessage() for r in caplog.records if r.name == "provisioner.lock"]
+        (message,) = [r.getMessage() for r in caplog.records if r.name == "provisioner.engine.lock"]
         assert message.startswith("taking over a lease expired: lock theirs000001 held by ops@laptop")
     finally:
         lease.release()
@@ -256,7 +256,7 @@ def test_an_expired_lease_is_taken_over_by_deleting_exactly_what_was_read(bucket
 def test_a_lease_whose_process_is_gone_is_taken_over(bucket, clock, caplog):
     bucket.put(NAME, _other(host=socket.gethostname(), pid=_dead_pid()))
     lease = _lease(bucket)
-    with caplog.at_level(logging.WARNING, logger="provisioner.lock"):
+    with caplog.at_level(logging.WARNING, logger="provisioner.engine.lock"):
         info = lease.acquire("apply")
     try:
         assert bucket.read(NAME)["id"] == info.id
@@ -409,11 +409,11 @@ def test_the_renewer_renews_every_third_of_the_lease_until_stopped(bucket, caplo
 
     lease.renew = renew
     lease._stop = Stop([False, False, False, False, True])
-    with caplog.at_level(logging.WARNING, logger="provisioner.lock"):
+    with caplog.at_level(logging.WARNING, logger="provisioner.engine.lock"):
         lease._renew_loop()
     assert lease._stop.waits == [180.0] * 5
     assert len(renewals) == 4  # a failed renewal is retried at the next turn
-    assert [r.getMessage() for r in caplog.records if r.name == "provisioner.lock"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "provisioner.engine.lock"] == [
         "could not renew the lock: HTTP 503: HTTP 503",
         "could not renew the lock: connection: peer reset",
     ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from provisioner.clients import Endpoints
-from provisioner.errors import ApiError, ApiErrorException, OperationFailed
-from provisioner.operations import OperationTimeout, PollSchedule, wait_for
-from provisioner.retry import RetryPolicy
+from provisioner.engine.operations import OperationTimeout, PollSchedule, wait_for
+from provisioner.engine.retry import RetryPolicy
+from provisioner.google.clients import Endpoints
+from provisioner.google.errors import ApiError, ApiErrorException, OperationFailed
 
 
 class CountingOperation:

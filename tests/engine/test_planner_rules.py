@@ -13,14 +13,14 @@ from typing import Any, ClassVar
 
 import pytest
 
-from provisioner.context import Context
-from provisioner.errors import ApiError, ApiErrorException, ReadFailed, ServiceDisabled
-from provisioner.ignore import IgnoredField
-from provisioner.kind import Kind, Reconciler
-from provisioner.operations import DoneOperation
-from provisioner.plan import FieldChange
-from provisioner.planner import Planner, PlanOptions, _join, _matches
-from provisioner.resource import DELETION_POLICY_LABEL, LiveResource, Resource
+from provisioner.engine.context import Context
+from provisioner.engine.ignore import IgnoredField
+from provisioner.engine.kind import Kind, Reconciler
+from provisioner.engine.operations import DoneOperation
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.planner import Planner, PlanOptions, _join, _matches
+from provisioner.engine.resource import DELETION_POLICY_LABEL, LiveResource, Resource
+from provisioner.google.errors import ApiError, ApiErrorException, ReadFailed, ServiceDisabled
 from tests.engine.fakes import fake_context
 
 MANAGED = {"managed-by": "digitwin-provisioner"}

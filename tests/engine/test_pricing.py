@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from provisioner.pricing import PriceTable, load_price_table
+from provisioner.cost.pricing import PriceTable, load_price_table
 from reconcilers import PRICE_TABLE
 from reconcilers._lb_kinds import ForwardingRule
 from reconcilers.run import RunService

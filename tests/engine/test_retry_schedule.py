@@ -14,8 +14,8 @@ import pytest
 import tenacity
 import tenacity.nap
 
-from provisioner.errors import ApiError, ApiErrorException
-from provisioner.retry import RetryPolicy
+from provisioner.engine.retry import RetryPolicy
+from provisioner.google.errors import ApiError, ApiErrorException
 
 
 class Clock:
@@ -189,9 +189,9 @@ def test_a_kind_may_declare_more_failures_retryable(clock):
 def test_each_retry_is_logged_with_its_cause_attempt_and_wait(clock, caplog):
     policy = RetryPolicy(initial=1, maximum=4, rng=Jitter("top"))
     call, _ = failing(UNAVAILABLE, succeed_after=2)
-    with caplog.at_level(logging.INFO, logger="provisioner.retry"):
+    with caplog.at_level(logging.INFO, logger="provisioner.engine.retry"):
         policy.call(call)
-    assert [r.getMessage() for r in caplog.records if r.name == "provisioner.retry"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "provisioner.engine.retry"] == [
         "retrying after HTTP 503 (backendError): try later (attempt 1, waiting 1.00s)",
         "retrying after HTTP 503 (backendError): try later (attempt 2, waiting 2.00s)",
     ]
@@ -207,9 +207,9 @@ def test_a_dropped_connection_is_logged_as_what_it_means(clock, caplog):
             raise ConnectionResetError("peer reset")
         return "ok"
 
-    with caplog.at_level(logging.INFO, logger="provisioner.retry"):
+    with caplog.at_level(logging.INFO, logger="provisioner.engine.retry"):
         assert RetryPolicy(initial=2, maximum=2, rng=Jitter("top")).call(drops) == "ok"
-    assert [r.getMessage() for r in caplog.records if r.name == "provisioner.retry"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "provisioner.engine.retry"] == [
         "retrying after connection: peer reset (attempt 1, waiting 2.00s)"
     ]
 

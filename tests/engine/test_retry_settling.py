@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provisioner.errors import ApiError, ApiErrorException
-from provisioner.retry import RetryPolicy
+from provisioner.engine.retry import RetryPolicy
+from provisioner.google.errors import ApiError, ApiErrorException
 
 DISABLED = ApiError(
     403,

@@ -12,7 +12,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.resource import Resource
+from provisioner.engine.resource import Resource
 
 
 @dataclass(frozen=True)

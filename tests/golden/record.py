@@ -3,7 +3,7 @@
 `python -m tests.golden.record` (or `make golden`, or `pytest tests/golden --update-golden`)
 runs the real provisioner against the embedded emulator and rewrites
 `tests/golden/<kind>/<phase>/_http.log`, in the format and normalisation of the recorded
-real-GCP corpus (see `provisioner/http_log.py`), through the same recording layer as
+real-GCP corpus (see `provisioner/traffic/http_log.py`), through the same recording layer as
 `--record-http`. `tests/golden/test_golden.py` runs the same recording and fails, with a diff,
 when what we send has changed: review the diff, and rewrite the logs when the change is meant.
 
@@ -31,18 +31,18 @@ from pathlib import Path
 from typing import Any
 
 from emulator import Emulator, EmulatorConfig
-from provisioner.apply import Executor
-from provisioner.attribution import AttributedKind
-from provisioner.clients import ClientFactory, Endpoints
-from provisioner.context import Context
-from provisioner.diff import field_changes
-from provisioner.http_log import Exchange, Normaliser, parse, render
-from provisioner.http_record import LOG_NAME, HttpRecorder
-from provisioner.kind import Reconciler
-from provisioner.operations import wait_for
-from provisioner.planner import Planner, PlanOptions
-from provisioner.retry import RetryPolicy
+from provisioner.engine.apply import Executor
+from provisioner.engine.attribution import AttributedKind
+from provisioner.engine.context import Context
+from provisioner.engine.diff import field_changes
+from provisioner.engine.kind import Reconciler
+from provisioner.engine.operations import wait_for
+from provisioner.engine.planner import Planner, PlanOptions
+from provisioner.engine.retry import RetryPolicy
+from provisioner.google.clients import ClientFactory, Endpoints
 from provisioner.spec.loader import load_env_spec
+from provisioner.traffic.http_log import Exchange, Normaliser, parse, render
+from provisioner.traffic.http_record import LOG_NAME, HttpRecorder
 from reconcilers import all_reconcilers
 from tests.golden.drifts import DRIFTS, NO_DRIFT, Deleted
 

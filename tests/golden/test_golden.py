@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-from provisioner.http_log import parse, render
-from provisioner.http_record import LOG_NAME
+from provisioner.traffic.http_log import parse, render
+from provisioner.traffic.http_record import LOG_NAME
 from reconcilers import all_reconcilers
 from tests.golden import record as golden
 

@@ -53,14 +53,14 @@ class Module:
 
 
 MODULES = (
-    Module("diff", "provisioner/diff.py"),
-    Module("ignore", "provisioner/ignore.py"),
-    Module("retry", "provisioner/retry.py"),
-    Module("planner", "provisioner/planner.py"),
-    Module("plan", "provisioner/plan.py"),
-    Module("lock", "provisioner/lock.py"),
+    Module("diff", "provisioner/engine/diff.py"),
+    Module("ignore", "provisioner/engine/ignore.py"),
+    Module("retry", "provisioner/engine/retry.py"),
+    Module("planner", "provisioner/engine/planner.py"),
+    Module("plan", "provisioner/engine/plan.py"),
+    Module("lock", "provisioner/engine/lock.py"),
     # The stale-plan check lives with `apply PLANFILE` in the CLI; only it is mutated there.
-    Module("stale-plan", "provisioner/cli.py", ("_stale", "_refuse_if_moved")),
+    Module("stale-plan", "provisioner/cli/main.py", ("_stale", "_refuse_if_moved")),
 )
 
 #: Survivors no test can kill, by (function, line removed, line added), with the reason.

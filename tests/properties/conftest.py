@@ -31,11 +31,11 @@ class Run:
 
 
 def run_cli(*argv: str) -> Run:
-    """``provisioner.cli.main(argv)`` with its output captured; argparse's exit becomes the code.
+    """``provisioner.cli.main.main(argv)`` with its output captured; argparse's exit becomes the code.
 
     Any other exception propagates, so a property fails on it with the traceback shown.
     """
-    from provisioner.cli import main
+    from provisioner.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from provisioner.plan import PLAN_FORMAT_VERSION, Plan
+from provisioner.engine.plan import PLAN_FORMAT_VERSION, Plan
 from tests.cli_commands import top_level_commands
 
 from .conftest import assert_refused, run_cli, specs_copy

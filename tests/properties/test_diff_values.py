@@ -15,10 +15,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provisioner.diff import deep_merge, field_changes, live_view, scalars_equal, values_equal
-from provisioner.kind import Kind
-from provisioner.plan import FieldChange
-from provisioner.resource import LiveResource, Resource
+from provisioner.engine.diff import deep_merge, field_changes, live_view, scalars_equal, values_equal
+from provisioner.engine.kind import Kind
+from provisioner.engine.plan import FieldChange
+from provisioner.engine.resource import LiveResource, Resource
 
 SETTINGS = settings(max_examples=150, derandomize=True, database=None, deadline=None)
 

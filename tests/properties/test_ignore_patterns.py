@@ -14,8 +14,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provisioner.ignore import attach, body_paths, keep_live, matching_pattern, rule_matches, without_ignored
-from provisioner.resource import Resource
+from provisioner.engine.ignore import (
+    attach,
+    body_paths,
+    keep_live,
+    matching_pattern,
+    rule_matches,
+    without_ignored,
+)
+from provisioner.engine.resource import Resource
 
 SETTINGS = settings(max_examples=150, derandomize=True, database=None, deadline=None)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.cli import main
+from provisioner.cli.main import main
 from provisioner.spec import SpecError, load_env_spec
 
 from .conftest import line_of, override

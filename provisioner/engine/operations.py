@@ -1,0 +1,102 @@
+"""Waiting on long-running operations, whatever API started them.
+
+Each kind wraps its API's operation in an `Operation`; the engine only asks "done yet?"
+and sleeps between polls on a backoff that starts short (most operations against a quiet
+control plane finish quickly) and stretches out for the slow ones (Cloud SQL, GKE).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from provisioner.engine.retry import RetryPolicy
+
+
+class Operation(Protocol):
+    """A handle on work the API is still doing."""
+
+    description: str
+
+    def poll(self) -> bool:
+        """Refresh; True once finished. Raises OperationFailed when it finished badly."""
+        ...
+
+
+@dataclass
+class DoneOperation:
+    """The call already finished (synchronous APIs such as KMS and bucket create)."""
+
+    description: str = "done"
+
+    def poll(self) -> bool:
+        return True
+
+
+class OperationChain:
+    """Several API steps that must run one after another (set a field, then patch the rest).
+
+    Each step is started only once the previous one has finished, so the engine waits on a
+    multi-call update exactly as on a single operation.
+    """
+
+    def __init__(self, description: str, steps: list[Callable[[], Operation]]) -> None:
+        self.description = description
+        self._steps = list(steps)
+        self._current: Operation | None = None
+
+    def poll(self) -> bool:
+        while True:
+            if self._current is None:
+                if not self._steps:
+                    return True
+                self._current = self._steps[0]()  # a failed start is retried, not skipped
+                self._steps.pop(0)
+            if not self._current.poll():
+                return False
+            self._current = None
+
+
+@dataclass
+class PollSchedule:
+    """Exponential poll interval: initial, ×factor, capped; gives up after timeout."""
+
+    initial: float = 0.5
+    factor: float = 1.5
+    maximum: float = 10.0
+    timeout: float = 3600.0
+
+    def scaled(self, scale: float) -> PollSchedule:
+        """The same schedule on a faster clock (an emulator running scaled-down durations)."""
+        if scale == 1.0:
+            return self
+        return PollSchedule(self.initial * scale, self.factor, self.maximum * scale, self.timeout)
+
+
+class OperationTimeout(Exception):
+    pass
+
+
+def wait_for(
+    op: Operation,
+    retry: RetryPolicy,
+    schedule: PollSchedule,
+    sleep: Callable[[float], None] = time.sleep,
+    on_poll: Callable[[Operation], None] | None = None,
+) -> int:
+    """Poll until done; each poll is itself retried on transient errors. Returns polls made."""
+    started = time.monotonic()
+    interval = schedule.initial
+    polls = 0
+    while True:
+        polls += 1
+        if retry.call(op.poll):
+            return polls
+        if on_poll:
+            on_poll(op)
+        if time.monotonic() - started + interval > schedule.timeout:
+            raise OperationTimeout(f"{op.description} did not finish within {schedule.timeout:.0f}s")
+        sleep(interval)
+        interval = min(schedule.maximum, interval * schedule.factor)

@@ -1,0 +1,101 @@
+"""A dry run in each of the two HTTP stacks the client libraries send through.
+
+Discovery clients send through httplib2 (a transport object with `request()`); gapic REST
+clients and google-cloud-storage send through a `requests` session (adapters mounted per
+URL prefix). Both hand every request to the `DryRun`, which lets reads through to the
+stack's own transport and answers writes itself.
+"""
+
+from __future__ import annotations
+
+import io
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+import httplib2
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3 import HTTPResponse
+
+if TYPE_CHECKING:
+    from provisioner.traffic.dry_run import DryRun, Exchange
+
+
+class DryRunHttp:
+    """An httplib2-style transport: a discovery client's requests go through the dry run."""
+
+    def __init__(self, inner: Any, dry_run: DryRun, service: str) -> None:
+        self._inner = inner
+        self._dry_run = dry_run
+        self._service = service
+        #: googleapiclient reads credentials off its transport.
+        self.credentials = getattr(inner, "credentials", None)
+
+    def request(
+        self,
+        uri: str,
+        method: str = "GET",
+        body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[httplib2.Response, bytes]:
+        from provisioner.traffic.dry_run import Exchange
+
+        def forward() -> Exchange:
+            response, content = self._inner.request(uri, method, body, headers, *args, **kwargs)
+            return Exchange(response.status, dict(response), content, (response, content))
+
+        answer = self._dry_run.exchange(self._service, method, uri, body, forward)
+        if answer.native is not None:
+            return answer.native  # type: ignore[no-any-return]
+        response = httplib2.Response({**answer.headers, "status": str(answer.status)})
+        response.reason = HTTPStatus(answer.status).phrase
+        return response, answer.body
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
+
+
+class DryRunAdapter(HTTPAdapter):
+    """A `requests` adapter: sends reads through the adapter it replaced, answers writes."""
+
+    def __init__(self, inner: Any, dry_run: DryRun, service: str) -> None:
+        super().__init__()
+        self._inner = inner
+        self._dry_run = dry_run
+        self._service = service
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        from provisioner.traffic.dry_run import Exchange
+
+        def forward() -> Exchange:
+            response = self._inner.send(request, *args, **kwargs)
+            return Exchange(response.status_code, response.headers, response.content, response)
+
+        body = request.body if isinstance(request.body, bytes | str) else None
+        answer = self._dry_run.exchange(
+            self._service, request.method or "GET", request.url or "", body, forward
+        )
+        if answer.native is not None:
+            return answer.native  # type: ignore[no-any-return]
+        raw = HTTPResponse(
+            body=io.BytesIO(answer.body),
+            headers=dict(answer.headers),
+            status=answer.status,
+            reason=HTTPStatus(answer.status).phrase,
+            preload_content=False,
+        )
+        return self.build_response(request, raw)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+def mount(session: requests.Session, dry_run: DryRun, service: str) -> None:
+    """Route every request of `session` through the dry run, over the adapters it had."""
+    for prefix in ("https://", "http://"):
+        session.mount(prefix, DryRunAdapter(session.get_adapter(prefix), dry_run, service))
