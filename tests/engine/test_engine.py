@@ -73,7 +73,7 @@ def test_server_retry_hint_is_a_floor_for_the_wait():
         "O", (), {"exception": lambda self: ApiErrorException(ApiError(429, "rateLimitExceeded", "", 1.5))}
     )()
     state.outcome = outcome
-    assert policy._wait(state) == pytest.approx(1.5)
+    assert policy._wait(None)(state) == pytest.approx(1.5)
 
 
 def test_create_that_finds_the_resource_already_there_converges_instead_of_failing():
