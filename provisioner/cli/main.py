@@ -9,21 +9,24 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from provisioner.workflows.drift_mode import EnvList
 from provisioner.workflows.drift_mode import add_options as add_drift_options
+from provisioner.workflows.outcome import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
+from provisioner.workflows.outcome import warn as _warn
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+if TYPE_CHECKING:
+    from provisioner.engine.apply import Reporter
+    from provisioner.engine.plan import Change, Plan
+    from provisioner.engine.planner import Observation, PlanOptions
+    from provisioner.engine.resource import LiveResource
+    from provisioner.workflows.session import Session
+
 DEFAULT_PARALLELISM = 8
-
-
-class UsageError(Exception):
-    """A problem with what the operator asked for: printed plainly, exit 1."""
 
 
 def _positive_int(text: str) -> int:
@@ -303,14 +306,9 @@ def _configure_logging(args: argparse.Namespace) -> None:
     logging.basicConfig(level=_log_level(args), format=fmt, stream=sys.stderr)
 
 
-def _load_spec(specs: Path, env: str) -> Any:
-    from provisioner.spec.loader import load_env_spec
-
-    return load_env_spec(specs, env)
-
-
 # -- validate --------------------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> int:
+    from provisioner.cli.compose import registry
     from provisioner.spec.loader import SpecError, list_envs, load_env_spec, specs_folder_problem
     from provisioner.workflows import ignore_check
 
@@ -323,10 +321,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     failed = 0
     checks = []
     loaded = []
+    reconcilers = registry()
     for env in envs:
         try:
             loaded.append(load_env_spec(args.specs, env))
-            checks.append(ignore_check.enforce(loaded[-1]))
+            checks.append(ignore_check.enforce(loaded[-1], reconcilers))
         except SpecError as exc:
             failed += 1
             print(str(exc), file=sys.stderr)
@@ -345,98 +344,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_ERROR if failed else EXIT_OK
 
 
-def _warn(*lines: str) -> None:
-    for line in lines:
-        print(line, file=sys.stderr)
-
-
 # -- shared engine wiring --------------------------------------------------------------
-class Session:
-    """Spec, clients and planner for one environment, and the emulator if --local."""
+def _session(args: argparse.Namespace, env: str) -> Session:
+    """The environment opened with every service family the composition root knows."""
+    from provisioner.cli.compose import registry
+    from provisioner.workflows.session import Session
 
-    def __init__(self, args: argparse.Namespace, env: str) -> None:
-        from provisioner.engine.context import Context
-        from provisioner.engine.planner import Planner
-        from provisioner.google.clients import ClientFactory, Endpoints
-        from reconcilers import all_reconcilers
-
-        self.spec = _load_spec(args.specs, env)  # spec errors surface before any API call
-        from provisioner.workflows.ignore_check import enforce as check_ignore_rules
-
-        _warn(*check_ignore_rules(self.spec).warnings)
-        self.emulator = None
-        # Before anything starts: a folder that cannot be made is refused with nothing to undo.
-        self.recording = _Recording.start(args, env) if args.record_http else None
-        endpoints = Endpoints.from_environment()
-        if args.local:
-            from provisioner.google.local import start_local_emulator
-
-            url, self.emulator = start_local_emulator(
-                self.spec.project, args.state_dir, args.local_profile, args.local_scale
-            )
-            endpoints = Endpoints(default=url)
-        from provisioner.engine.retry import RetryPolicy
-
-        if self.recording is not None:
-            bases = [endpoints.default, *endpoints.per_service.values()]
-            self.recording.local_bases = [b for b in bases if b]
-        self.ctx = Context(
-            spec=self.spec,
-            clients=ClientFactory(
-                endpoints,
-                impersonate=args.impersonate,
-                interceptor=self.recording.recorder if self.recording else None,
-            ),
-            retry=RetryPolicy.from_environment(),
-            poll_scale=args.local_scale if args.local and args.local_profile == "realistic" else 1.0,
-        )
-        self.planner = Planner(self.ctx, all_reconcilers(), parallelism=args.parallelism)
-
-    def close(self) -> None:
-        if self.recording is not None:
-            self.recording.finish(self.spec.project)
-        if self.emulator is not None:
-            self.emulator.stop()
+    return Session(args, env, registry())
 
 
-class _Recording:
-    """`--record-http DIR`: this run's exchanges, written to a folder of its own when it ends."""
-
-    def __init__(self, recorder: Any, folder: Path, quiet: bool) -> None:
-        self.recorder = recorder
-        self.folder = folder
-        #: Emulators' addresses, written as the Google hosts they stand in for.
-        self.local_bases: list[str] = []
-        self.quiet = quiet
-
-    @classmethod
-    def start(cls, args: argparse.Namespace, env: str) -> _Recording:
-        from provisioner.traffic.http_record import HttpRecorder, run_folder
-
-        root: Path = args.record_http
-        if root.exists() and not root.is_dir():
-            raise UsageError(f"--record-http {root}: not a folder")
-        command = "-".join(c for c in (args.command, getattr(args, "backups_command", None)) if c)
-        folder = run_folder(root, command, env)
-        try:
-            folder.mkdir(parents=True)
-        except OSError as exc:
-            raise UsageError(f"--record-http {root}: cannot create {folder}: {exc.strerror or exc}") from exc
-        return cls(HttpRecorder(), folder, args.quiet)
-
-    def finish(self, project: str) -> None:
-        try:
-            path = self.recorder.write(self.folder, project, self.local_bases)
-        except OSError as exc:
-            reason = exc.strerror or exc
-            print(f"error: cannot write the HTTP log to {self.folder}: {reason}", file=sys.stderr)
-            return
-        if not self.quiet:
-            count = len(self.recorder.exchanges())
-            print(f"Recorded {count} HTTP exchange(s) in {path}", file=sys.stderr)
-
-
-def _plan_options(args: argparse.Namespace) -> Any:
+def _plan_options(args: argparse.Namespace) -> PlanOptions:
     from provisioner.engine.planner import PlanOptions
 
     return PlanOptions(
@@ -452,9 +369,9 @@ def _check_target_kinds(targets: Sequence[str]) -> None:
     """Refuse targets of no known kind before anything is read from the API."""
     if not targets:
         return
-    from reconcilers import all_reconcilers
+    from provisioner.cli.compose import kind_names
 
-    kinds = {kind.kind for reconciler in all_reconcilers() for kind in reconciler.kinds}
+    kinds = kind_names()
     unknown = [t for t in targets if t.split("/", 1)[0] not in kinds]
     if unknown:
         raise UsageError(
@@ -483,7 +400,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.out and not args.out.parent.is_dir():
         raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
     _check_target_kinds(args.target)
-    session = Session(args, args.env)
+    session = _session(args, args.env)
     listing = None
     try:
         _check_targets(session, args.target)
@@ -493,7 +410,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         if args.show_requests:
             from provisioner.traffic.show_requests import requests_of
 
-            listing = requests_of(session, plan, observation)
+            local_base = session.emulator.base_url if session.emulator is not None else None
+            listing = requests_of(session.planner, plan, observation, local_base)
         if not options.targets:  # a targeted plan prices part of the environment only
             _warn(*_budget_warnings(session, observation, plan))
     finally:
@@ -520,23 +438,24 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _budget_warnings(session: Session, observation: Any, plan: Any) -> list[str]:
+def _budget_warnings(session: Session, observation: Observation, plan: Plan) -> list[str]:
     """A warning when applying the plan would leave the environment above its spec's budget."""
     if session.spec.budget is None:
         return []
+    from provisioner.cli.compose import DEFAULT_PRICE_TABLE
     from provisioner.cost.estimate import load_prices, plan_estimate
     from provisioner.cost.pricing import PriceTableError
     from provisioner.cost.render import budget_warning
 
     try:
-        report = plan_estimate(session, load_prices(None), observation, plan)
+        report = plan_estimate(session.planner, load_prices(None, DEFAULT_PRICE_TABLE), observation, plan)
     except PriceTableError as exc:
         return [f"warning: the budget was not checked: {exc}"]
     warning = budget_warning(report)
     return [warning] if warning else []
 
 
-def _write_markdown_parts(plan: Any, folder: Path) -> None:
+def _write_markdown_parts(plan: Plan, folder: Path) -> None:
     """Comment-sized parts, numbered; parts of an earlier, longer plan are removed first."""
     import re
 
@@ -555,7 +474,7 @@ def _write_markdown_parts(plan: Any, folder: Path) -> None:
 
 
 # -- apply -----------------------------------------------------------------------------
-def _confirm(plan: Any, auto_approve: bool) -> bool:
+def _confirm(plan: Plan, auto_approve: bool) -> bool:
     if auto_approve:
         return True
     if not sys.stdin.isatty():
@@ -564,76 +483,21 @@ def _confirm(plan: Any, auto_approve: bool) -> bool:
     return answer.strip() == "yes"
 
 
-def _stale(session: Session, plan: Any) -> list[str]:
-    """Addresses whose live side moved since the plan was made."""
-    from provisioner.engine.diff import live_token
-
-    desired = {r.address: r for r in session.planner.desired()}
-    for change in plan.changes:
-        if change.desired is not None:
-            desired[change.address] = change.resource()
-    live = session.planner.observe(list(desired.values()))
-    session.live = live
-    moved = []
-    for address, token in plan.observed.items():
-        kind = session.planner.kinds.get(address.split("/", 1)[0])
-        if kind is None:
-            moved.append(f"{address}: kind no longer known")
-            continue
-        now = live_token(kind, desired.get(address), live.get(address))
-        if now != token:
-            before = "absent" if token is None else "as planned"
-            after = "absent" if now is None else "changed"
-            moved.append(f"{address}: was {before}, now {after}")
-    return moved
-
-
-def _reporter(args: argparse.Namespace, total: int) -> Any:
-    from provisioner.reports.progress import LineReporter, TerminalReporter
-
-    if sys.stderr.isatty() and not args.quiet and not os.environ.get("NO_COLOR"):
-        from rich.console import Console
-
-        return TerminalReporter(total, Console(stderr=True))
-    return LineReporter(quiet=args.quiet)
-
-
-def _lock(
-    session: Session, args: argparse.Namespace, make_home: bool = False, home_first: bool = False
-) -> Any:
-    """Take the environment's lock, or say plainly why this apply runs without one.
-
-    With `make_home` (a full apply), a missing state bucket is made first to hold it; a
-    `--drift-only` run creates nothing, so it runs unlocked there as it always did.
-    """
-    from provisioner.engine.lock import LockError, environment_lock
-
-    if args.no_lock:
-        print("warning: --no-lock: another apply could write at the same time", file=sys.stderr)
-        return None
-    lock = environment_lock(session.ctx, home=session.planner.lock_home if make_home else None)
-    try:
-        lock.acquire("apply", timeout=args.lock_timeout, home_first=home_first)
-    except LockError as exc:
-        # A drift-only run, or no kind in play that holds the lock: nowhere to take it.
-        print(f"warning: {exc}; this apply runs without a lock", file=sys.stderr)
-        return None
-    return lock
-
-
-def _holds_lock(session: Session, change: Any) -> bool:
+def _holds_lock(session: Session, change: Change) -> bool:
     return bool(session.planner.kinds[change.kind].holds_lock(change.name))
 
 
 def cmd_preflight(args: argparse.Namespace) -> int:
     from provisioner.workflows import preflight
-    if args.list_permissions:
-        _load_spec(args.specs, args.env)  # a broken spec is refused as everywhere else
-        from reconcilers import all_reconcilers
 
-        print("\n".join(preflight.all_permissions(all_reconcilers())))
+    if args.list_permissions:
+        from provisioner.cli.compose import registry
+        from provisioner.spec.loader import load_env_spec
+
+        load_env_spec(args.specs, args.env)  # a broken spec is refused as everywhere else
+        print("\n".join(preflight.all_permissions(registry())))
         return EXIT_OK
-    session = Session(args, args.env)
+    session = _session(args, args.env)
     try:
         report = preflight.run(session.planner)
     finally:
@@ -642,13 +506,16 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_ERROR
 
 
-def _preflight_refuses(session: Session, args: argparse.Namespace, live: Any) -> bool:
+def _preflight_refuses(
+    session: Session, args: argparse.Namespace, live: dict[str, LiveResource] | None
+) -> bool:
     """apply's step before its first write: a project that would refuse part of the spec is
     refused before anything is written. Only an apply that has something to write asks, and it
     hands over what it read (unless targeted: then it read only part of the project)."""
     if args.skip_preflight:
         return False
     from provisioner.workflows import preflight
+
     report = preflight.run(session.planner, None if args.target else live)
     text = report.render(quiet=True)
     if text:
@@ -659,7 +526,7 @@ def _preflight_refuses(session: Session, args: argparse.Namespace, live: Any) ->
 def cmd_force_unlock(args: argparse.Namespace) -> int:
     from provisioner.engine.lock import LockError, environment_lock
 
-    session = Session(args, args.env)
+    session = _session(args, args.env)
     try:
         info = environment_lock(session.ctx).force_unlock(args.lock_id)
     except LockError as exc:
@@ -674,11 +541,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from provisioner.engine.apply import Executor
     from provisioner.engine.plan import Plan
     from provisioner.reports.render import apply_summary, plan_text, use_colour
+    from provisioner.workflows import apply_steps
     from provisioner.workflows.consent import protected_refusal
 
     if args.drift_only or len(args.envs) > 1:
+        from provisioner.cli.compose import registry
         from provisioner.workflows import drift_mode
-        return drift_mode.run(args)
+
+        return drift_mode.run(args, registry())
     saved = None
     if args.planfile:
         saved = _load_plan(Plan, args.planfile)
@@ -688,13 +558,13 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if not env:
         raise UsageError("apply needs --env ENV or a saved plan file")
     _check_target_kinds(args.target)
-    session = Session(args, env)
+    session = _session(args, env)
     lock = None
     try:
         if saved is not None:
-            if _refuse_if_moved(session, saved, args.planfile):
+            if apply_steps.refuse_if_moved(session, saved, args.planfile):
                 return EXIT_ERROR
-            plan, live = saved, session.live
+            plan, live = saved, session.live or {}
         else:
             _check_targets(session, args.target)
             observation = session.planner.snapshot(tuple(args.target))
@@ -716,7 +586,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             print("Apply cancelled.")
             return EXIT_ERROR
         home = [c for c in plan.pending if c.action == "create" and _holds_lock(session, c)]
-        lock = _lock(session, args, make_home=True, home_first=bool(home))
+        lock = apply_steps.take_lock(session, args, make_home=True, home_first=bool(home))
         made = [c.address for c in home]
         if lock is not None and lock.first_writer:
             # This apply made the lock's bucket and took the lock at once: every other writer
@@ -731,12 +601,12 @@ def cmd_apply(args: argparse.Namespace) -> int:
             # shown must still be what is there, or we stop. The lock's own bucket, planned as
             # a create and made by whichever first apply took a lock first, is the one thing
             # allowed to have appeared: its change is worked out again.
-            if _refuse_if_moved(session, plan, args.planfile, made):
+            if apply_steps.refuse_if_moved(session, plan, args.planfile, made):
                 return EXIT_ERROR
-            live = session.live
+            live = session.live or {}
             if made:
                 plan = session.planner.rediff(plan, live, made)
-        reporter = _reporter(args, len(plan.pending))
+        reporter: Reporter = apply_steps.reporter(args, len(plan.pending))
         executor = Executor(
             ctx=session.ctx,
             kinds=session.planner.kinds,
@@ -745,11 +615,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             reporter=reporter,
             adopt=args.adopt,
         )
-        if hasattr(reporter, "__enter__"):
-            with reporter:
-                result = executor.run(plan)
-        else:
-            result = executor.run(plan)
+        result = apply_steps.execute(executor, plan, reporter)
     finally:
         if lock is not None:
             lock.release()
@@ -758,7 +624,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_ERROR
 
 
-def _load_plan(plan_type: Any, path: Path) -> Any:
+def _load_plan(plan_type: type[Plan], path: Path) -> Plan:
     """Read a saved plan; anything that is not a plan this version wrote is a usage error."""
     try:
         plan = plan_type.load(path)
@@ -775,32 +641,22 @@ def _load_plan(plan_type: Any, path: Path) -> Any:
     return plan
 
 
-def _refuse_if_moved(session: Session, plan: Any, planfile: Path | None, made: Sequence[str] = ()) -> bool:
-    moved = [line for line in _stale(session, plan) if line.split(":", 1)[0] not in made]
-    if not moved:
-        return False
-    what = f"The plan {planfile}" if planfile else "The plan shown"
-    print(f"{what} is stale; the live side changed since it was made:", file=sys.stderr)
-    for line in moved:
-        print(f"  {line}", file=sys.stderr)
-    print("Make a new plan and review it.", file=sys.stderr)
-    return True
-
-
 def cmd_drift(args: argparse.Namespace) -> int:
     from provisioner.workflows import drift_scan
-    session = Session(args, args.env)
+
+    session = _session(args, args.env)
     try:
-        return drift_scan.run(session, args.format, verbose=args.verbose > 0)
+        return drift_scan.run(session.planner, args.format, verbose=args.verbose > 0)
     finally:
         session.close()
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
     from provisioner.reports import graph_render
-    session = Session(args, args.env)
+
+    session = _session(args, args.env)
     try:
-        return graph_render.run(session, args.format, args.out, with_plan=not args.no_plan)
+        return graph_render.run(session.planner, args.format, args.out, with_plan=not args.no_plan)
     except graph_render.RenderError as exc:
         raise UsageError(str(exc)) from exc
     finally:
@@ -808,28 +664,34 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
+    from provisioner.cli.compose import DEFAULT_PRICE_TABLE
     from provisioner.cost import estimate as cost
     from provisioner.cost.pricing import PriceTableError
+    from provisioner.cost.render import render
 
     try:
-        prices = cost.load_prices(args.prices)  # a broken table is refused before any API call
+        # A broken table is refused before any API call.
+        prices = cost.load_prices(args.prices, DEFAULT_PRICE_TABLE)
     except PriceTableError as exc:
         raise UsageError(str(exc)) from exc
     _check_target_kinds(args.target)
-    session = Session(args, args.env)
+    session = _session(args, args.env)
     try:
         if args.no_plan:
-            cost.without_api(session)
+            cost.without_api(session.ctx)
         _check_targets(session, args.target)
-        return cost.run(session, prices, args.format, _plan_options(args), with_plan=not args.no_plan)
+        report = cost.estimate(session.planner, prices, _plan_options(args), with_plan=not args.no_plan)
+        print(render(report, args.format))
+        return EXIT_OK  # a cost is not an error, whatever the amount
     finally:
         session.close()
 
 
 def cmd_recovery(args: argparse.Namespace) -> int:
     from provisioner.workflows import recovery
+
     command = recovery.COMMANDS[args.backups_command if args.command == "backups" else "restore"]
-    session = Session(args, args.env)
+    session = _session(args, args.env)
     try:
         return command(session, args)
     except recovery.Refused as exc:

@@ -15,7 +15,7 @@ from typing import Any
 
 from provisioner.engine.diff import field_changes, ignored_fields
 from provisioner.engine.ignore import IgnoredField
-from provisioner.engine.planner import Observation
+from provisioner.engine.planner import Observation, Planner
 from provisioner.reports.render import ignored_text, leaf_differences, mask, show
 
 EXIT_CLEAN, EXIT_DRIFT = 0, 2
@@ -239,9 +239,9 @@ def render(result: DriftScan, fmt: str, verbose: bool = False) -> str:
     return render_text(result, verbose)
 
 
-def run(session: Any, fmt: str, verbose: bool = False) -> int:
+def run(planner: Planner, fmt: str, verbose: bool = False) -> int:
     """Observe once, report, and say by the exit code whether anything drifted."""
-    observation = session.planner.snapshot()
-    result = scan(observation, session.ctx.env, session.ctx.project)
+    observation = planner.snapshot()
+    result = scan(observation, planner.ctx.env, planner.ctx.project)
     print(render(result, fmt, verbose))
     return result.exit_code
