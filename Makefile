@@ -22,8 +22,12 @@ demo: $(STAMP)
 	$(PY) -m provisioner apply --env dev --local --state-dir $(DEMO_STATE) --auto-approve
 	$(PY) -m provisioner plan --env dev --local --state-dir $(DEMO_STATE) --detailed-exitcode
 
+# Lint, then the architecture (import-linter's contracts and mypy --strict, both configured in
+# pyproject.toml), then the tests.
 test: $(STAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 	$(PY) -m pytest -n 2
 
 # Benchmarks against the emulator: prints a table of ratios, writes bench/results.json.
