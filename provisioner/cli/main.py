@@ -309,7 +309,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
 # -- validate --------------------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> int:
     from provisioner.cli.compose import registry
-    from provisioner.spec.loader import SpecError, list_envs, load_env_spec, specs_folder_problem
+    from provisioner.spec.errors import SpecError
+    from provisioner.spec.loader import list_envs, load_env_spec, specs_folder_problem
     from provisioner.workflows import ignore_check
 
     problem = specs_folder_problem(args.specs)
@@ -738,7 +739,7 @@ def _run(args: argparse.Namespace) -> int:
         from provisioner.engine.lock import LockHeld
         from provisioner.google.clients import credentials_problem
         from provisioner.google.errors import ReadFailed, ServiceDisabled, classify
-        from provisioner.spec.loader import SpecError
+        from provisioner.spec.errors import SpecError
 
         problem = credentials_problem(exc, getattr(args, "impersonate", None))
         if problem is not None:

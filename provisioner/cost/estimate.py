@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from provisioner.cost.pricing import CostLine, PriceTable, load_price_table
 from provisioner.engine.context import Context
@@ -113,11 +113,16 @@ class CostReport:
     #: The environment's monthly budget from its spec (list prices, autoscalers at their minimum).
     budget: float | None = None
 
-    def total(self, side: str) -> float:
-        return sum(getattr(r, side).monthly for r in self.resources if getattr(r, side) is not None)
+    def sides(self, side: Literal["current", "after"]) -> list[Side]:
+        """Every resource's charges now (`current`) or after apply (`after`), where it has them."""
+        found = (r.current if side == "current" else r.after for r in self.resources)
+        return [s for s in found if s is not None]
 
-    def ceiling(self, side: str) -> float:
-        return sum(getattr(r, side).ceiling for r in self.resources if getattr(r, side) is not None)
+    def total(self, side: Literal["current", "after"]) -> float:
+        return sum(s.monthly for s in self.sides(side))
+
+    def ceiling(self, side: Literal["current", "after"]) -> float:
+        return sum(s.ceiling for s in self.sides(side))
 
     @property
     def current(self) -> float:
@@ -236,15 +241,15 @@ def _priced_plan(
         rows.append((change.address, live.kind, change.action, change.blocked))
     priced_now = _price_side(planner.kinds, now, prices)
     priced_after = _price_side(planner.kinds, after, prices)
-    for address, kind, action, held in rows:
+    for address, kind_name, planned, held in rows:
         current_lines = priced_now.get(address)
         after_lines = priced_after.get(address)
         unpriced = (address in now and current_lines is None) or (address in after and after_lines is None)
         report.resources.append(
             ResourceCost(
                 address,
-                kind,
-                action,
+                kind_name,
+                planned,
                 Side(current_lines or []) if address in now else None,
                 Side(after_lines or []) if address in after else None,
                 held=held,

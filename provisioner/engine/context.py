@@ -111,4 +111,5 @@ class Context:
                 pending.set_result(read())
             except BaseException as exc:
                 pending.set_exception(exc)
-        return copy.deepcopy(pending.result())
+        result: T = pending.result()  # what `read` returned, for this key
+        return copy.deepcopy(result)

@@ -220,9 +220,9 @@ def render_markdown(result: DriftScan) -> str:
         lines += ["### Ignored by the spec's ignore rules", "", "| resource | field | live | spec | reason |"]
         lines.append("| --- | --- | --- | --- | --- |")
         for address, fields in sorted(result.ignored.items()):
-            for f in fields:
-                live, want = _cell(mask(f.live, f.path)), _cell(mask(f.desired, f.path))
-                lines.append(f"| `{address}` | `{f.path}` | {live} | {want} | {_cell(f.reason)} |")
+            for item in fields:
+                live, want = _cell(mask(item.live, item.path)), _cell(mask(item.desired, item.path))
+                lines.append(f"| `{address}` | `{item.path}` | {live} | {want} | {_cell(item.reason)} |")
         lines.append("")
     return "\n".join(lines)
 

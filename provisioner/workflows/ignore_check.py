@@ -40,7 +40,7 @@ class _AddressesOnly(Context):
     which only a service agent's identity (in a body, never an address) is named after."""
 
     @property
-    def project_number(self) -> str:  # type: ignore[override]
+    def project_number(self) -> str:
         return "000000000000"
 
 

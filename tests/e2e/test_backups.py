@@ -193,8 +193,8 @@ def test_the_api_answering_operation_in_progress_is_the_same_refusal(converged, 
     """Between the check and the request another operation can start: the API's 409 says so."""
     from provisioner.cli.compose import registry
     from provisioner.cli.main import build_parser
-    from provisioner.workflows.session import Session
     from provisioner.engine.recoverable import ResourceBusy
+    from provisioner.workflows.session import Session
 
     sql = _sql(converged)
     backup_id = _backup(cli, "before the release")

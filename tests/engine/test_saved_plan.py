@@ -17,11 +17,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from provisioner.workflows.apply_steps import refuse_if_moved, stale
 from provisioner.engine.ignore import IgnoredField
 from provisioner.engine.plan import PLAN_FORMAT_VERSION, Change, FieldChange, Plan, resource_to_dict
 from provisioner.engine.planner import Planner, PlanOptions
 from provisioner.engine.resource import LiveResource, Resource
+from provisioner.workflows.apply_steps import refuse_if_moved, stale
 from tests.engine.fakes import STORE, Thing, Things, fake_context, thing
 
 MANAGED = {"managed-by": "digitwin-provisioner"}
