@@ -1,7 +1,9 @@
 """`python -m provisioner`: validate, plan and apply an environment's spec.
 
-Heavy imports (client libraries, the engine) happen inside the commands, so `--help` and
-`validate` start in a fraction of a second.
+This module parses the arguments and hands each command to its workflow
+(`provisioner.workflows`), with the registry of service families the composition root
+(`provisioner.cli.compose`) builds. Heavy imports (client libraries, the engine) happen
+inside the commands, so `--help` and `validate` start in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -16,14 +18,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from provisioner.workflows.drift_mode import EnvList
 from provisioner.workflows.drift_mode import add_options as add_drift_options
-from provisioner.workflows.outcome import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
-from provisioner.workflows.outcome import warn as _warn
+from provisioner.workflows.outcome import EXIT_ERROR, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
-    from provisioner.engine.apply import Reporter
-    from provisioner.engine.plan import Change, Plan
-    from provisioner.engine.planner import Observation, PlanOptions
-    from provisioner.engine.resource import LiveResource
+    from provisioner.workflows.registry import Registry
     from provisioner.workflows.session import Session
 
 DEFAULT_PARALLELISM = 8
@@ -306,197 +304,53 @@ def _configure_logging(args: argparse.Namespace) -> None:
     logging.basicConfig(level=_log_level(args), format=fmt, stream=sys.stderr)
 
 
-# -- validate --------------------------------------------------------------------------
-def cmd_validate(args: argparse.Namespace) -> int:
+# -- the commands: each hands the registry to a workflow ---------------------------------
+def _registry() -> Registry:
+    """Every service family, from the composition root (imported here: it loads the kinds)."""
     from provisioner.cli.compose import registry
-    from provisioner.spec.errors import SpecError
-    from provisioner.spec.loader import list_envs, load_env_spec, specs_folder_problem
-    from provisioner.workflows import ignore_check
 
-    problem = specs_folder_problem(args.specs)
-    if problem:
-        raise UsageError(f"{args.specs}: {problem}")
-    envs = [args.env] if args.env is not None else list_envs(args.specs)
-    if not envs:
-        raise UsageError(f"no environment specs found in {args.specs}")
-    failed = 0
-    checks = []
-    loaded = []
-    reconcilers = registry()
-    for env in envs:
-        try:
-            loaded.append(load_env_spec(args.specs, env))
-            checks.append(ignore_check.enforce(loaded[-1], reconcilers))
-        except SpecError as exc:
-            failed += 1
-            print(str(exc), file=sys.stderr)
-            continue
-        if not args.quiet:
-            print(f"{env}: valid")
-    if args.env is not None:
-        _warn(*(w for c in checks for w in c.warnings))
-    elif not failed and (nowhere := ignore_check.across_environments(checks)):
-        print(str(SpecError(nowhere)), file=sys.stderr)
-        failed += 1
-    if args.env is None:
-        from provisioner.spec.crosschecks import across_environments
-
-        _warn(*across_environments(loaded))
-    return EXIT_ERROR if failed else EXIT_OK
+    return registry()
 
 
-# -- shared engine wiring --------------------------------------------------------------
 def _session(args: argparse.Namespace, env: str) -> Session:
     """The environment opened with every service family the composition root knows."""
-    from provisioner.cli.compose import registry
     from provisioner.workflows.session import Session
 
-    return Session(args, env, registry())
+    return Session(args, env, _registry())
 
 
-def _plan_options(args: argparse.Namespace) -> PlanOptions:
-    from provisioner.engine.planner import PlanOptions
+def cmd_validate(args: argparse.Namespace) -> int:
+    from provisioner.workflows import validate
 
-    return PlanOptions(
-        adopt=args.adopt,
-        prune=args.prune,
-        allow_destroy=args.allow_destroy,
-        allow_prod_destroy=args.allow_prod_destroy,
-        targets=tuple(args.target),
-    )
+    return validate.run(args, _registry())
 
 
-def _check_target_kinds(targets: Sequence[str]) -> None:
-    """Refuse targets of no known kind before anything is read from the API."""
-    if not targets:
-        return
-    from provisioner.cli.compose import kind_names
-
-    kinds = kind_names()
-    unknown = [t for t in targets if t.split("/", 1)[0] not in kinds]
-    if unknown:
-        raise UsageError(
-            f"--target {', '.join(map(repr, unknown))} matches nothing; give a resource address"
-            f" or one of: {', '.join(sorted(kinds))}"
-        )
-
-
-def _check_targets(session: Session, targets: Sequence[str]) -> None:
-    if not targets:
-        return
-    desired = session.planner.desired()
-    known = {r.address for r in desired} | {r.kind for r in desired} | set(session.planner.kinds)
-    unknown = [t for t in targets if t not in known]
-    if unknown:
-        kinds = ", ".join(sorted(session.planner.kinds))
-        raise UsageError(
-            f"--target {', '.join(unknown)} matches nothing; give a resource address or one of: {kinds}"
-        )
-
-
-# -- plan ------------------------------------------------------------------------------
 def cmd_plan(args: argparse.Namespace) -> int:
-    from provisioner.reports.render import render_plan, use_colour
+    from provisioner.workflows import plan_command
 
-    if args.out and not args.out.parent.is_dir():
-        raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
-    _check_target_kinds(args.target)
-    session = _session(args, args.env)
-    listing = None
-    try:
-        _check_targets(session, args.target)
-        options = _plan_options(args)
-        observation = session.planner.snapshot(options.targets)
-        plan = session.planner.plan(options, observation)
-        if args.show_requests:
-            from provisioner.traffic.show_requests import requests_of
-
-            local_base = session.emulator.base_url if session.emulator is not None else None
-            listing = requests_of(session.planner, plan, observation, local_base)
-        if not options.targets:  # a targeted plan prices part of the environment only
-            _warn(*_budget_warnings(session, observation, plan))
-    finally:
-        session.close()
-    if args.out:
-        try:
-            plan.save(args.out)
-        except OSError as exc:
-            raise UsageError(f"cannot write the plan to {args.out}: {exc.strerror or exc}") from exc
-    if args.markdown_dir:
-        _write_markdown_parts(plan, args.markdown_dir)
-    rendered = render_plan(plan, args.format, colour=use_colour(sys.stdout), verbose=args.verbose > 0)
-    if listing is not None:
-        from provisioner.reports.request_render import attach
-
-        rendered = attach(rendered, listing, args.format)
-    print(rendered)
-    if listing is not None and listing.problems:
-        count = len(listing.problems)
-        print(f"error: the requests of {count} change(s) could not be worked out", file=sys.stderr)
-        return EXIT_ERROR
-    if args.detailed_exitcode and plan.has_changes:
-        return EXIT_CHANGES
-    return EXIT_OK
+    return plan_command.run(args, _registry())
 
 
-def _budget_warnings(session: Session, observation: Observation, plan: Plan) -> list[str]:
-    """A warning when applying the plan would leave the environment above its spec's budget."""
-    if session.spec.budget is None:
-        return []
-    from provisioner.cli.compose import DEFAULT_PRICE_TABLE
-    from provisioner.cost.estimate import load_prices, plan_estimate
-    from provisioner.cost.pricing import PriceTableError
-    from provisioner.cost.render import budget_warning
+def cmd_apply(args: argparse.Namespace) -> int:
+    from provisioner.workflows import apply_command
 
-    try:
-        report = plan_estimate(session.planner, load_prices(None, DEFAULT_PRICE_TABLE), observation, plan)
-    except PriceTableError as exc:
-        return [f"warning: the budget was not checked: {exc}"]
-    warning = budget_warning(report)
-    return [warning] if warning else []
+    return apply_command.run(args, _registry())
 
 
-def _write_markdown_parts(plan: Plan, folder: Path) -> None:
-    """Comment-sized parts, numbered; parts of an earlier, longer plan are removed first."""
-    import re
+def cmd_cost(args: argparse.Namespace) -> int:
+    from provisioner.workflows import cost_command
 
-    from provisioner.reports.render import plan_markdown_parts
-
-    parts = plan_markdown_parts(plan)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("plan-*.md"):
-            if re.fullmatch(r"plan-\d+\.md", old.name):
-                old.unlink()
-        for i, part in enumerate(parts, 1):
-            (folder / f"plan-{i}.md").write_text(part)
-    except OSError as exc:
-        raise UsageError(f"cannot write the Markdown plan to {folder}: {exc.strerror or exc}") from exc
-
-
-# -- apply -----------------------------------------------------------------------------
-def _confirm(plan: Plan, auto_approve: bool) -> bool:
-    if auto_approve:
-        return True
-    if not sys.stdin.isatty():
-        raise UsageError("refusing to apply without confirmation: not a terminal; pass --auto-approve")
-    answer = input(f"Apply these changes to {plan.env} ({plan.project})? Only 'yes' is accepted: ")
-    return answer.strip() == "yes"
-
-
-def _holds_lock(session: Session, change: Change) -> bool:
-    return bool(session.planner.kinds[change.kind].holds_lock(change.name))
+    return cost_command.run(args, _registry())
 
 
 def cmd_preflight(args: argparse.Namespace) -> int:
     from provisioner.workflows import preflight
 
     if args.list_permissions:
-        from provisioner.cli.compose import registry
         from provisioner.spec.loader import load_env_spec
 
         load_env_spec(args.specs, args.env)  # a broken spec is refused as everywhere else
-        print("\n".join(preflight.all_permissions(registry())))
+        print("\n".join(preflight.all_permissions(_registry().reconcilers)))
         return EXIT_OK
     session = _session(args, args.env)
     try:
@@ -505,23 +359,6 @@ def cmd_preflight(args: argparse.Namespace) -> int:
         session.close()
     print(report.render(quiet=args.quiet))
     return EXIT_OK if report.ok else EXIT_ERROR
-
-
-def _preflight_refuses(
-    session: Session, args: argparse.Namespace, live: dict[str, LiveResource] | None
-) -> bool:
-    """apply's step before its first write: a project that would refuse part of the spec is
-    refused before anything is written. Only an apply that has something to write asks, and it
-    hands over what it read (unless targeted: then it read only part of the project)."""
-    if args.skip_preflight:
-        return False
-    from provisioner.workflows import preflight
-
-    report = preflight.run(session.planner, None if args.target else live)
-    text = report.render(quiet=True)
-    if text:
-        print(text, file=sys.stderr)
-    return not report.ok
 
 
 def cmd_force_unlock(args: argparse.Namespace) -> int:
@@ -536,110 +373,6 @@ def cmd_force_unlock(args: argparse.Namespace) -> int:
         session.close()
     print(f"Removed {info.describe()}.")
     return EXIT_OK
-
-
-def cmd_apply(args: argparse.Namespace) -> int:
-    from provisioner.engine.apply import Executor
-    from provisioner.engine.plan import Plan
-    from provisioner.reports.render import apply_summary, plan_text, use_colour
-    from provisioner.workflows import apply_steps
-    from provisioner.workflows.consent import protected_refusal
-
-    if args.drift_only or len(args.envs) > 1:
-        from provisioner.cli.compose import registry
-        from provisioner.workflows import drift_mode
-
-        return drift_mode.run(args, registry())
-    saved = None
-    if args.planfile:
-        saved = _load_plan(Plan, args.planfile)
-        if args.env and args.env != saved.env:
-            raise UsageError(f"{args.planfile} is a plan for {saved.env}, not {args.env}")
-    env = saved.env if saved else args.env
-    if not env:
-        raise UsageError("apply needs --env ENV or a saved plan file")
-    _check_target_kinds(args.target)
-    session = _session(args, env)
-    lock = None
-    try:
-        if saved is not None:
-            if apply_steps.refuse_if_moved(session, saved, args.planfile):
-                return EXIT_ERROR
-            plan, live = saved, session.live or {}
-        else:
-            _check_targets(session, args.target)
-            observation = session.planner.snapshot(tuple(args.target))
-            plan = session.planner.plan(_plan_options(args), observation)
-            live = observation.live
-            if not args.target and plan.pending:  # shown before the question, as plan shows it
-                _warn(*_budget_warnings(session, observation, plan))
-        if not args.quiet:
-            print(plan_text(plan, colour=use_colour(sys.stdout), verbose=args.verbose > 0))
-        refusal = protected_refusal(plan, session.ctx.protected)
-        if refusal:
-            print(f"error: {refusal}", file=sys.stderr)
-            return EXIT_ERROR
-        if not plan.pending:
-            return EXIT_OK  # nothing to write, so no lock to take: a converged run stays read-only
-        if _preflight_refuses(session, args, live):
-            return EXIT_ERROR
-        if not _confirm(plan, args.auto_approve):
-            print("Apply cancelled.")
-            return EXIT_ERROR
-        home = [c for c in plan.pending if c.action == "create" and _holds_lock(session, c)]
-        lock = apply_steps.take_lock(session, args, make_home=True, home_first=bool(home))
-        made = [c.address for c in home]
-        if lock is not None and lock.first_writer:
-            # This apply made the lock's bucket and took the lock at once: every other writer
-            # needs that lock, so nothing moved since the plan was read. Only the bucket itself
-            # is read again (when the plan has it), to work out what is left of its create.
-            if home:
-                found = session.planner.observe([c.resource() for c in home], kinds=[c.kind for c in home])
-                live = {**live, **found}
-                plan = session.planner.rediff(plan, live, made)
-        elif lock is not None:
-            # Another writer may have finished between our reading and our lock: what was
-            # shown must still be what is there, or we stop. The lock's own bucket, planned as
-            # a create and made by whichever first apply took a lock first, is the one thing
-            # allowed to have appeared: its change is worked out again.
-            if apply_steps.refuse_if_moved(session, plan, args.planfile, made):
-                return EXIT_ERROR
-            live = session.live or {}
-            if made:
-                plan = session.planner.rediff(plan, live, made)
-        reporter: Reporter = apply_steps.reporter(args, len(plan.pending))
-        executor = Executor(
-            ctx=session.ctx,
-            kinds=session.planner.kinds,
-            live=live,
-            parallelism=args.parallelism,
-            reporter=reporter,
-            adopt=args.adopt,
-        )
-        result = apply_steps.execute(executor, plan, reporter)
-    finally:
-        if lock is not None:
-            lock.release()
-        session.close()
-    print(apply_summary(result))
-    return EXIT_OK if result.ok else EXIT_ERROR
-
-
-def _load_plan(plan_type: type[Plan], path: Path) -> Plan:
-    """Read a saved plan; anything that is not a plan this version wrote is a usage error."""
-    try:
-        plan = plan_type.load(path)
-    except OSError as exc:
-        raise UsageError(f"cannot read plan {path}: {exc.strerror or exc}") from exc
-    except KeyError as exc:
-        raise UsageError(f"{path} is not a saved plan: it has no {exc} entry") from exc
-    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
-        # JSON syntax errors, a truncated file, a list where a mapping belongs, wrong versions.
-        reason = str(exc).removeprefix(f"{path}: ")
-        raise UsageError(f"{path} is not a saved plan this version can read: {reason}") from exc
-    if not isinstance(plan.env, str) or not isinstance(plan.observed, dict):
-        raise UsageError(f"{path} is not a saved plan this version can read: env or observed is malformed")
-    return plan
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
@@ -660,30 +393,6 @@ def cmd_graph(args: argparse.Namespace) -> int:
         return graph_render.run(session.planner, args.format, args.out, with_plan=not args.no_plan)
     except graph_render.RenderError as exc:
         raise UsageError(str(exc)) from exc
-    finally:
-        session.close()
-
-
-def cmd_cost(args: argparse.Namespace) -> int:
-    from provisioner.cli.compose import DEFAULT_PRICE_TABLE
-    from provisioner.cost import estimate as cost
-    from provisioner.cost.pricing import PriceTableError
-    from provisioner.cost.render import render
-
-    try:
-        # A broken table is refused before any API call.
-        prices = cost.load_prices(args.prices, DEFAULT_PRICE_TABLE)
-    except PriceTableError as exc:
-        raise UsageError(str(exc)) from exc
-    _check_target_kinds(args.target)
-    session = _session(args, args.env)
-    try:
-        if args.no_plan:
-            cost.without_api(session.ctx)
-        _check_targets(session, args.target)
-        report = cost.estimate(session.planner, prices, _plan_options(args), with_plan=not args.no_plan)
-        print(render(report, args.format))
-        return EXIT_OK  # a cost is not an error, whatever the amount
     finally:
         session.close()
 

@@ -13,7 +13,7 @@ Each environment's run leaves a report in its state bucket and a metric point (s
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from provisioner.reports.job_logging import Events, in_cloud_run_job, structured_output
@@ -22,10 +22,11 @@ from provisioner.workflows.sharding import ShardError, share, task_position
 
 if TYPE_CHECKING:
     from provisioner.engine.apply import Outcome
-    from provisioner.engine.kind import Kind, Reconciler
+    from provisioner.engine.kind import Kind
     from provisioner.engine.operations import Operation
     from provisioner.engine.plan import Change, Plan
     from provisioner.reports.drift_report import DriftRun
+    from provisioner.workflows.registry import Registry
     from provisioner.workflows.session import Session
 
 HELD_BACK = "drift-only runs correct existing resources in place; a reviewed apply must {verb} it"
@@ -87,7 +88,7 @@ def environments(args: argparse.Namespace) -> list[str]:
     return share(envs, index, count)
 
 
-def run(args: argparse.Namespace, reconcilers: Sequence[Reconciler]) -> int:
+def run(args: argparse.Namespace, registry: Registry) -> int:
     """Correct (or report) drift in this task's environments; exit 1 if any run failed."""
     if not args.drift_only:
         raise UsageError("apply takes one --env; several only with --drift-only")
@@ -98,17 +99,17 @@ def run(args: argparse.Namespace, reconcilers: Sequence[Reconciler]) -> int:
         events = Events(structured)
         envs = environments(args)
         events.emit("INFO", f"drift run over {', '.join(envs) or 'no environments'}", envs=envs)
-        runs = [_one(args, env, reconcilers, events) for env in envs]
+        runs = [_one(args, env, registry, events) for env in envs]
     # A run whose report or metric point was lost failed too: nobody would see what it found.
     return EXIT_ERROR if any(r.outcome == "failed" or r.unrecorded for r in runs) else EXIT_OK
 
 
-def _one(args: argparse.Namespace, env: str, reconcilers: Sequence[Reconciler], events: Events) -> DriftRun:
+def _one(args: argparse.Namespace, env: str, registry: Registry, events: Events) -> DriftRun:
     from provisioner.reports.drift_report import DriftRun
     from provisioner.workflows.session import Session
 
     try:
-        session = Session(args, env, reconcilers)
+        session = Session(args, env, registry)
     except Exception as exc:
         drift = DriftRun(env=env, project="", error=f"{type(exc).__name__}: {exc}")
         events.emit("ERROR", f"{env}: cannot start: {drift.error}", env=env, outcome="failed")

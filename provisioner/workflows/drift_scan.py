@@ -220,9 +220,9 @@ def render_markdown(result: DriftScan) -> str:
         lines += ["### Ignored by the spec's ignore rules", "", "| resource | field | live | spec | reason |"]
         lines.append("| --- | --- | --- | --- | --- |")
         for address, fields in sorted(result.ignored.items()):
-            for item in fields:
-                live, want = _cell(mask(item.live, item.path)), _cell(mask(item.desired, item.path))
-                lines.append(f"| `{address}` | `{item.path}` | {live} | {want} | {_cell(item.reason)} |")
+            for left in fields:  # left alone by a rule
+                live, want = _cell(mask(left.live, left.path)), _cell(mask(left.desired, left.path))
+                lines.append(f"| `{address}` | `{left.path}` | {live} | {want} | {_cell(left.reason)} |")
         lines.append("")
     return "\n".join(lines)
 

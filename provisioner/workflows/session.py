@@ -1,8 +1,8 @@
 """One environment opened for a command: its spec, clients and planner, and the emulator with --local.
 
-The CLI builds a session from its parsed arguments and the reconcilers' registry, which the
-composition root (`provisioner.cli.compose`) hands over: nothing below the CLI names a
-service family. A session is complete when built; `live` is what the last stale-plan check
+The CLI builds a session from its parsed arguments and the `Registry` of service families,
+which the composition root (`provisioner.cli.compose`) hands over: nothing below the CLI
+names a service family. A session is complete when built; `live` is what the last stale-plan check
 read of the live side, kept so that an apply goes on with that read.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,13 +25,14 @@ from provisioner.workflows.outcome import UsageError, warn
 
 if TYPE_CHECKING:
     from emulator import Emulator
-    from provisioner.engine.kind import Reconciler
     from provisioner.traffic.http_record import HttpRecorder
+    from provisioner.workflows.registry import Registry
 
 
 class Session:
     """Spec, clients and planner for one environment, and the emulator if --local."""
 
+    registry: Registry
     spec: EnvSpec
     ctx: Context
     planner: Planner
@@ -41,9 +41,10 @@ class Session:
     #: The live side as the last stale-plan check read it (None before any check).
     live: dict[str, LiveResource] | None
 
-    def __init__(self, args: argparse.Namespace, env: str, reconcilers: Sequence[Reconciler]) -> None:
+    def __init__(self, args: argparse.Namespace, env: str, registry: Registry) -> None:
+        self.registry = registry
         self.spec = load_env_spec(args.specs, env)  # spec errors surface before any API call
-        warn(*check_ignore_rules(self.spec, reconcilers).warnings)
+        warn(*check_ignore_rules(self.spec, registry.reconcilers).warnings)
         self.emulator = None
         self.live = None
         # Before anything starts: a folder that cannot be made is refused with nothing to undo.
@@ -69,7 +70,7 @@ class Session:
             retry=RetryPolicy.from_environment(),
             poll_scale=args.local_scale if args.local and args.local_profile == "realistic" else 1.0,
         )
-        self.planner = Planner(self.ctx, reconcilers, parallelism=args.parallelism)
+        self.planner = Planner(self.ctx, registry.reconcilers, parallelism=args.parallelism)
 
     def close(self) -> None:
         if self.recording is not None:
