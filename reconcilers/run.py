@@ -359,7 +359,7 @@ class RunJob(Kind):
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         from google.cloud import run_v2
 
-        body = {
+        body: dict[str, Any] = {
             key: live.body[key]
             for key in ("annotations", "launchStage", "client", "clientVersion")
             if key in live.body
