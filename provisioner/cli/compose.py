@@ -8,10 +8,14 @@ Import-linter's contracts in pyproject.toml keep it that way.
 
 from __future__ import annotations
 
+import reconcilers
 from provisioner.workflows.registry import Registry
-from reconcilers import PRICE_TABLE, all_reconcilers
 
 
 def registry() -> Registry:
-    """Every service family this provisioner manages, and the list prices they are priced at."""
-    return Registry(tuple(all_reconcilers()), PRICE_TABLE)
+    """Every service family this provisioner manages, and the list prices they are priced at.
+
+    Looked up on the `reconcilers` package at each call, so a test that replaces
+    `reconcilers.all_reconcilers` changes what every command manages.
+    """
+    return Registry(tuple(reconcilers.all_reconcilers()), reconcilers.PRICE_TABLE)
