@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
     """`apply`: make the live resources match the spec or a saved plan, after asking."""
-    from provisioner.engine.apply import Executor
     from provisioner.engine.plan import Plan
     from provisioner.reports.render import apply_summary, plan_text, use_colour
     from provisioner.workflows import apply_steps
@@ -95,15 +94,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
             if made:
                 plan = session.planner.rediff(plan, live, made)
         reporter: Reporter = apply_steps.reporter(args, len(plan.pending))
-        executor = Executor(
-            ctx=session.ctx,
-            kinds=session.planner.kinds,
-            live=live,
-            parallelism=args.parallelism,
-            reporter=reporter,
-            adopt=args.adopt,
-        )
-        result = apply_steps.execute(executor, plan, reporter)
+        result = apply_steps.execute(session, plan, live, reporter, args.parallelism, adopt=args.adopt)
     finally:
         if lock is not None:
             lock.release()

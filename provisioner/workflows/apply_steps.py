@@ -19,6 +19,7 @@ from provisioner.engine.apply import ApplyResult, Executor, Reporter
 from provisioner.engine.diff import live_token
 from provisioner.engine.lock import LeaseLock, LockError, environment_lock
 from provisioner.engine.plan import Plan
+from provisioner.engine.resource import LiveResource
 
 if TYPE_CHECKING:
     from provisioner.workflows.session import Session
@@ -91,8 +92,24 @@ def take_lock(
     return lock
 
 
-def execute(executor: Executor, plan: Plan, progress: Reporter) -> ApplyResult:
-    """Run the plan, with the progress display open for the run when it is one that opens."""
+def execute(
+    session: Session,
+    plan: Plan,
+    live: dict[str, LiveResource],
+    progress: Reporter,
+    parallelism: int,
+    adopt: bool = False,
+) -> ApplyResult:
+    """Apply the plan from what was read of the live side, with the progress display open for
+    the run when it is one that opens."""
+    executor = Executor(
+        ctx=session.ctx,
+        kinds=session.planner.kinds,
+        live=live,
+        parallelism=parallelism,
+        reporter=progress,
+        adopt=adopt,
+    )
     if isinstance(progress, AbstractContextManager):
         with progress:
             return executor.run(plan)

@@ -129,7 +129,7 @@ def _one(args: argparse.Namespace, env: str, registry: Registry, events: Events)
 
 
 def _correct(args: argparse.Namespace, session: Session, drift: DriftRun, events: Events) -> None:
-    from provisioner.engine.apply import Executor, Reporter
+    from provisioner.engine.apply import Reporter
     from provisioner.engine.planner import PlanOptions
     from provisioner.reports.render import plan_text
     from provisioner.workflows import apply_steps
@@ -173,14 +173,7 @@ def _correct(args: argparse.Namespace, session: Session, drift: DriftRun, events
             if events.structured
             else apply_steps.reporter(args, len(plan.pending))
         )
-        executor = Executor(
-            ctx=session.ctx,
-            kinds=session.planner.kinds,
-            live=live,
-            parallelism=args.parallelism,
-            reporter=reporter,
-        )
-        drift.result = apply_steps.execute(executor, plan, reporter)
+        drift.result = apply_steps.execute(session, plan, live, reporter, args.parallelism)
     finally:
         if lock is not None:
             lock.release()
