@@ -52,7 +52,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check provisioner reconcilers
 
 clean:
-	rm -rf $(VENV) .provisioner .pytest_cache .ruff_cache mutants
+	rm -rf $(VENV) .provisioner .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache mutants
 
 # Mutation testing of the engine modules that decide what changes (minutes; not part of `make test`):
 # prints a score per module and the surviving mutants, writes tests/mutation/results.md.
