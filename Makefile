@@ -22,8 +22,12 @@ demo: $(STAMP)
 	$(PY) -m provisioner apply --env dev --local --state-dir $(DEMO_STATE) --auto-approve
 	$(PY) -m provisioner plan --env dev --local --state-dir $(DEMO_STATE) --detailed-exitcode
 
+# Lint, then the architecture (import-linter's contracts and mypy --strict, both configured in
+# pyproject.toml), then the tests.
 test: $(STAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 	$(PY) -m pytest -n 2
 
 # Benchmarks against the emulator: prints a table of ratios, writes bench/results.json.
@@ -48,7 +52,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check provisioner reconcilers
 
 clean:
-	rm -rf $(VENV) .provisioner .pytest_cache .ruff_cache mutants
+	rm -rf $(VENV) .provisioner .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache mutants
 
 # Mutation testing of the engine modules that decide what changes (minutes; not part of `make test`):
 # prints a score per module and the surviving mutants, writes tests/mutation/results.md.

@@ -33,6 +33,11 @@ def relative_links(body: Any) -> Any:
     return relative(body)
 
 
+def relative_body(body: dict[str, Any]) -> dict[str, Any]:
+    """A live body with every Compute URL in it made relative (see `relative_links`)."""
+    return {key: relative_links(value) for key, value in body.items()}
+
+
 def request_id() -> str:
     """A fresh `requestId` for one Compute mutation.
 

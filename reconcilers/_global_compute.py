@@ -21,7 +21,7 @@ from reconcilers._compute import (
     list_all,
     operation,
     owned_by_name,
-    relative_links,
+    relative_body,
     request_id,
 )
 
@@ -80,7 +80,7 @@ class GlobalComputeKind(Kind):
         return err.reason in BUSY_REASONS
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        return relative_links(body)
+        return relative_body(body)
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         api = self.resources()
@@ -132,7 +132,8 @@ class GlobalComputeKind(Kind):
 
         def attempt() -> dict[str, Any]:
             current = self.resources().get(project=self.ctx.project, **{self.param: name}).execute()
-            return write(current).execute()
+            written: dict[str, Any] = write(current).execute()
+            return written
 
         what = f"{what} {self.noun} {name}"
         return Restarting(what, lambda: operation(self.ctx, self.call(attempt), what))

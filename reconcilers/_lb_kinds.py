@@ -8,7 +8,8 @@ delete the chain front to back.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
@@ -188,18 +189,18 @@ class SecurityPolicy(GlobalComputeKind):
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         name = live.body["name"]
-        steps = []
+        steps: list[Callable[[], Operation]] = []
         changed = _top_level(changes)
         if "rules" in changed:
             have = {r["priority"]: r for r in self.normalise(dict(live.body))["rules"]}
             want = {r["priority"]: r for r in desired.body["rules"]}
             for priority, rule in sorted(want.items()):
                 if priority not in have:
-                    steps.append(lambda r=rule: self.setter("addRule", name, r, "add a rule"))
+                    steps.append(partial(self.setter, "addRule", name, rule, "add a rule"))
                 elif have[priority] != rule:
-                    steps.append(lambda p=priority, r=rule: self._patch_rule(name, p, r))
+                    steps.append(partial(self._patch_rule, name, priority, rule))
             for priority in sorted(have.keys() - want.keys()):
-                steps.append(lambda p=priority: self._remove_rule(name, p))
+                steps.append(partial(self._remove_rule, name, priority))
         if "labels" in changed:
             steps.append(lambda: self.set_labels(live, desired.body["labels"]))
         return OperationChain(f"update security policy {name}", steps)
@@ -424,6 +425,8 @@ class ForwardingRule(GlobalComputeKind):
         return out
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        addresses: list[dict[str, Any]]
+        rules: list[LiveResource]
         addresses, rules = self.side_by_side(
             lambda: global_addresses(self), lambda: super(ForwardingRule, self).observe(desired)
         )
@@ -433,7 +436,7 @@ class ForwardingRule(GlobalComputeKind):
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         body = super().normalise(body)
         ip = body.get("IPAddress")
-        body["IPAddress"] = self._address_by_ip.get(ip, ip)
+        body["IPAddress"] = self._address_by_ip.get(ip, ip) if isinstance(ip, str) else ip
         low, _, high = str(body.get("portRange", "")).partition("-")
         if low == high:
             body["portRange"] = low
@@ -441,7 +444,9 @@ class ForwardingRule(GlobalComputeKind):
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
         ip = live.body.get("IPAddress")
-        return _addresses(live.body.get("target"), self._address_by_ip.get(ip))
+        return _addresses(
+            live.body.get("target"), self._address_by_ip.get(ip) if isinstance(ip, str) else None
+        )
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         name = live.body["name"]

@@ -16,7 +16,8 @@ from google.protobuf import json_format
 def to_json_dict(message: Any) -> dict[str, Any]:
     # IAM methods return raw protobuf messages; everything else returns proto-plus wrappers.
     pb = message if hasattr(message, "DESCRIPTOR") else type(message).pb(message)
-    return json_format.MessageToDict(pb, preserving_proto_field_name=False)
+    as_dict: dict[str, Any] = json_format.MessageToDict(pb, preserving_proto_field_name=False)
+    return as_dict
 
 
 def from_json_dict(message_cls: Any, body: dict[str, Any]) -> Any:

@@ -26,7 +26,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
@@ -92,7 +93,7 @@ POOLS_MADE_WITH_CLUSTER = "gke.pools_made_with_cluster"
 
 
 #: Cluster fields that change in place, and the one-field ClusterUpdate that changes each.
-CLUSTER_UPDATES = {
+CLUSTER_UPDATES: dict[str, Callable[[Any], dict[str, Any]]] = {
     "releaseChannel": lambda v: {"desiredReleaseChannel": v},
     "workloadIdentityConfig": lambda v: {"desiredWorkloadIdentityConfig": v},
     "masterAuthorizedNetworksConfig": lambda v: {"desiredMasterAuthorizedNetworksConfig": v},
@@ -211,14 +212,13 @@ class Cluster(Kind):
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         location, name = desired.name.split("/")
         touched = {c.path.split(".")[0] for c in changes}
-        steps = []
+        steps: list[Callable[[], Operation]] = []
         if "resourceLabels" in touched:
             labels = {**(live.body.get("resourceLabels") or {}), **desired.body["resourceLabels"]}
             steps.append(lambda: self._set_labels(live, labels))
         for field, update in CLUSTER_UPDATES.items():
             if field in touched and field in desired.body:
-                change = update(desired.body[field])
-                steps.append(lambda change=change: self._update(location, name, change))
+                steps.append(partial(self._update, location, name, update(desired.body[field])))
         return OperationChain(f"update cluster {name}", steps)
 
     def _update(self, location: str, name: str, change: dict[str, Any]) -> Operation:

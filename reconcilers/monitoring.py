@@ -97,7 +97,8 @@ class NotificationChannel(KeyedKind):
 
     def version_of(self, body: dict[str, Any]) -> str | None:
         records = body.get("mutationRecords") or [{}]
-        return records[-1].get("mutateTime")
+        mutated: str | None = records[-1].get("mutateTime")
+        return mutated
 
     def names_by_key(self) -> dict[str, str]:
         """Server names of our channels by key, for the policies that notify them.
@@ -179,6 +180,7 @@ class AlertPolicy(KeyedKind):
                 list_all, lambda token: api.list(name=parent, pageToken=token), key="alertPolicies"
             )
 
+        policies: list[dict[str, Any]]
         policies, channels = self.side_by_side(read_policies, self.channels.names_by_key)
         keys = {name: key for key, name in channels.items()}
         for policy in policies:

@@ -31,6 +31,7 @@ from reconcilers._compute import (
     network_path,
     operation,
     owned_by_name,
+    relative_body,
     relative_links,
     request_id,
 )
@@ -54,7 +55,7 @@ class Network(Kind):
     stateful = True  # everything in the environment sits on it
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        return relative_links(body)
+        return relative_body(body)
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         api = compute(self.ctx).networks()
@@ -207,7 +208,9 @@ def _expands(before: Any, after: Any) -> bool:
         old, new = ipaddress.ip_network(before), ipaddress.ip_network(after)
     except (TypeError, ValueError):
         return False
-    return new.prefixlen < old.prefixlen and old.subnet_of(new) and new.network_address == old.network_address
+    # A shorter prefix from the same first address holds the old range (both are networks, with
+    # no host bits set); an IPv4 and an IPv6 address are never equal, so neither expands the other.
+    return new.prefixlen < old.prefixlen and new.network_address == old.network_address
 
 
 NAT_FIELDS = ("name", "natIpAllocateOption", "sourceSubnetworkIpRangesToNat", "logConfig", "minPortsPerVm")
@@ -315,7 +318,7 @@ class GlobalAddress(Kind):
         ]
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        return relative_links(body)
+        return relative_body(body)
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         items = global_addresses(self)

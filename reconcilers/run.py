@@ -28,7 +28,7 @@ from provisioner.engine.kind import Kind, Reconciler, permissions_of
 from provisioner.engine.operations import Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
-from provisioner.reports.drift_report import DRIFT_METRIC
+from provisioner.spec.drift_job import DRIFT_METRIC
 from reconcilers._operations import LongRunningOperation
 from reconcilers._proto import from_json_dict, to_json_dict
 from reconcilers._run_invokers import PUBLIC, RunInvokers
@@ -359,7 +359,7 @@ class RunJob(Kind):
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         from google.cloud import run_v2
 
-        body = {
+        body: dict[str, Any] = {
             key: live.body[key]
             for key in ("annotations", "launchStage", "client", "clientVersion")
             if key in live.body

@@ -15,28 +15,26 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from provisioner.cost.pricing import CostLine, PriceTable, load_price_table
+from provisioner.engine.context import Context
 from provisioner.engine.diff import deep_merge, with_live_ignored
 from provisioner.engine.graph import ResourceGraph
 from provisioner.engine.kind import Kind
-from provisioner.engine.planner import PlanOptions
+from provisioner.engine.plan import Plan
+from provisioner.engine.planner import Observation, Planner, PlanOptions
 from provisioner.engine.resource import Resource
+from provisioner.spec.models import EnvSpec
 
 #: Placeholder for the one read (`project_number`) that desired bodies may need; it only
 #: appears in IAM members, which cost nothing.
 PLACEHOLDER_PROJECT_NUMBER = "0"
 
 
-def default_price_table() -> Path:
-    from reconcilers import PRICE_TABLE
-
-    return PRICE_TABLE
-
-
-def load_prices(path: Path | None) -> PriceTable:
-    return load_price_table(path or default_price_table())
+def load_prices(path: Path | None, default: Path) -> PriceTable:
+    """The table at `path`, or the `default` one the composition root names."""
+    return load_price_table(path or default)
 
 
 @dataclass
@@ -115,11 +113,16 @@ class CostReport:
     #: The environment's monthly budget from its spec (list prices, autoscalers at their minimum).
     budget: float | None = None
 
-    def total(self, side: str) -> float:
-        return sum(getattr(r, side).monthly for r in self.resources if getattr(r, side) is not None)
+    def sides(self, side: Literal["current", "after"]) -> list[Side]:
+        """Every resource's charges now (`current`) or after apply (`after`), where it has them."""
+        found = (r.current if side == "current" else r.after for r in self.resources)
+        return [s for s in found if s is not None]
 
-    def ceiling(self, side: str) -> float:
-        return sum(getattr(r, side).ceiling for r in self.resources if getattr(r, side) is not None)
+    def total(self, side: Literal["current", "after"]) -> float:
+        return sum(s.monthly for s in self.sides(side))
+
+    def ceiling(self, side: Literal["current", "after"]) -> float:
+        return sum(s.ceiling for s in self.sides(side))
 
     @property
     def current(self) -> float:
@@ -154,37 +157,38 @@ class CostReport:
 
 
 # -- collecting ----------------------------------------------------------------------------
-def estimate(session: Any, prices: PriceTable, options: PlanOptions, with_plan: bool = True) -> CostReport:
+def estimate(
+    planner: Planner, prices: PriceTable, options: PlanOptions, with_plan: bool = True
+) -> CostReport:
     """Price the environment: now and after the plan these options make (--prune prices
     deletions, --adopt adoptions), or without a plan the spec alone, calling no API."""
     # A targeted estimate covers part of the environment: it is not held to the whole's budget.
-    budget = None if options.targets else _budget(session.ctx.spec)
-    report = CostReport(session.ctx.env, session.ctx.project, prices, with_plan=with_plan, budget=budget)
+    ctx = planner.ctx
+    budget = None if options.targets else _budget(ctx.spec)
+    report = CostReport(ctx.env, ctx.project, prices, with_plan=with_plan, budget=budget)
     if not with_plan:
-        return _spec_alone(session, prices, options, report)
-    return _with_plan(session, prices, options, report)
+        return _spec_alone(planner, prices, options, report)
+    return _with_plan(planner, prices, options, report)
 
 
-def _budget(spec: Any) -> float | None:
+def _budget(spec: EnvSpec) -> float | None:
     return spec.budget.monthly_usd if spec.budget is not None else None
 
 
-def plan_estimate(session: Any, prices: PriceTable, obs: Any, plan: Any) -> CostReport:
+def plan_estimate(planner: Planner, prices: PriceTable, obs: Observation, plan: Plan) -> CostReport:
     """The estimate of a plan already made from `obs`: no further API call."""
-    report = CostReport(
-        session.ctx.env, session.ctx.project, prices, with_plan=True, budget=_budget(session.ctx.spec)
-    )
-    return _priced_plan(session.planner, prices, obs, plan, report)
+    ctx = planner.ctx
+    report = CostReport(ctx.env, ctx.project, prices, with_plan=True, budget=_budget(ctx.spec))
+    return _priced_plan(planner, prices, obs, plan, report)
 
 
-def without_api(session: Any) -> None:
+def without_api(ctx: Context) -> None:
     """Let the desired bodies be built without the one read they may need (the project number)."""
-    session.ctx.__dict__.setdefault("project_number", PLACEHOLDER_PROJECT_NUMBER)
+    ctx.__dict__.setdefault("project_number", PLACEHOLDER_PROJECT_NUMBER)
 
 
-def _spec_alone(session: Any, prices: PriceTable, options: PlanOptions, report: CostReport) -> CostReport:
-    planner = session.planner
-    without_api(session)
+def _spec_alone(planner: Planner, prices: PriceTable, options: PlanOptions, report: CostReport) -> CostReport:
+    without_api(planner.ctx)
     desired = planner.desired()
     if options.targets:
         desired = ResourceGraph(desired).select(options.targets)
@@ -198,14 +202,15 @@ def _spec_alone(session: Any, prices: PriceTable, options: PlanOptions, report: 
     return report
 
 
-def _with_plan(session: Any, prices: PriceTable, options: PlanOptions, report: CostReport) -> CostReport:
-    planner = session.planner
+def _with_plan(planner: Planner, prices: PriceTable, options: PlanOptions, report: CostReport) -> CostReport:
     obs = planner.snapshot(options.targets)
     plan = planner.plan(options, obs)
     return _priced_plan(planner, prices, obs, plan, report)
 
 
-def _priced_plan(planner: Any, prices: PriceTable, obs: Any, plan: Any, report: CostReport) -> CostReport:
+def _priced_plan(
+    planner: Planner, prices: PriceTable, obs: Observation, plan: Plan, report: CostReport
+) -> CostReport:
     changes = {c.address: c for c in plan.changes}
     now: dict[str, tuple[str, dict[str, Any]]] = {}
     after: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -236,15 +241,15 @@ def _priced_plan(planner: Any, prices: PriceTable, obs: Any, plan: Any, report: 
         rows.append((change.address, live.kind, change.action, change.blocked))
     priced_now = _price_side(planner.kinds, now, prices)
     priced_after = _price_side(planner.kinds, after, prices)
-    for address, kind, action, held in rows:
+    for address, kind_name, planned, held in rows:
         current_lines = priced_now.get(address)
         after_lines = priced_after.get(address)
         unpriced = (address in now and current_lines is None) or (address in after and after_lines is None)
         report.resources.append(
             ResourceCost(
                 address,
-                kind,
-                action,
+                kind_name,
+                planned,
                 Side(current_lines or []) if address in now else None,
                 Side(after_lines or []) if address in after else None,
                 held=held,
@@ -284,11 +289,3 @@ def _price_side(
         for name, lines in kinds[kind_name].monthly_costs(named, prices).items():
             out[f"{kind_name}/{name}"] = lines
     return out
-
-
-def run(session: Any, prices: PriceTable, fmt: str, options: PlanOptions, with_plan: bool) -> int:
-    """Estimate and print; the exit code is 0 whatever the amount (a cost is not an error)."""
-    from provisioner.cost.render import render
-
-    print(render(estimate(session, prices, options, with_plan), fmt))
-    return 0

@@ -14,13 +14,14 @@ from typing import Any, TypeVar
 from provisioner.engine.resource import ENV_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, ownership_labels
 from provisioner.engine.retry import RetryPolicy
 from provisioner.google.clients import ClientFactory
+from provisioner.spec.models import EnvSpec
 
 T = TypeVar("T")
 
 
 @dataclass
 class Context:
-    spec: Any
+    spec: EnvSpec
     clients: ClientFactory
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     #: Operation polling runs this much faster (an emulator with scaled-down durations).
@@ -110,4 +111,5 @@ class Context:
                 pending.set_result(read())
             except BaseException as exc:
                 pending.set_exception(exc)
-        return copy.deepcopy(pending.result())
+        result: T = pending.result()  # what `read` returned, for this key
+        return copy.deepcopy(result)

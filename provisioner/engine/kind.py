@@ -221,7 +221,7 @@ class Kind(ABC):
         return {name: self.monthly_cost(name, body, prices) for name, body in bodies.items()}
 
     # -- helpers for subclasses --------------------------------------------------------
-    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one API call under the shared retry policy and this kind's extra rules."""
         return self.ctx.retry.call(fn, *args, extra=self.retryable, settling=self.settling, **kwargs)
 

@@ -11,7 +11,7 @@ import copy
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypedDict
 
 from provisioner.engine.context import Context
 from provisioner.engine.diff import field_changes, ignored_fields, live_token, with_live_ignored
@@ -339,7 +339,7 @@ class Planner:
     def _change_for(
         self, kind: Kind, resource: Resource, live: LiveResource | None, options: PlanOptions
     ) -> Change:
-        base = {"address": resource.address, "kind": resource.kind, "name": resource.name}
+        base = _Identity(address=resource.address, kind=resource.kind, name=resource.name)
         desired = resource_to_dict(resource)
         if live is None:
             return Change(**base, action="create", desired=desired, note=kind.status_note(None))
@@ -404,7 +404,7 @@ class Planner:
         return None
 
     def _deletion(self, kind: Kind, live: LiveResource, options: PlanOptions) -> Change:
-        base = {"address": live.address, "kind": live.kind, "name": live.name}
+        base = _Identity(address=live.address, kind=live.kind, name=live.name)
         prod = ""
         if self.ctx.protected and not options.allow_prod_destroy:
             prod = " (and --allow-prod-destroy: a protected environment)"
@@ -435,6 +435,14 @@ class Planner:
             note=effect,
             references=list(kind.references(live)),
         )
+
+
+class _Identity(TypedDict):
+    """The fields every `Change` of one resource starts from."""
+
+    address: str
+    kind: str
+    name: str
 
 
 def _join(*notes: str | None) -> str | None:

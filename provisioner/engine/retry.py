@@ -79,17 +79,17 @@ class RetryPolicy:
         import os
 
         env = os.environ if environ is None else environ
-        values: dict[str, float] = {}
+        policy = cls()
         for name in ("initial", "maximum", "deadline", "settle_deadline"):
             raw = env.get(f"PROVISIONER_RETRY_{name.upper()}")
             if raw:
                 try:
-                    values[name] = float(raw)
+                    setattr(policy, name, float(raw))
                 except ValueError as exc:
                     raise ValueError(
                         f"PROVISIONER_RETRY_{name.upper()}={raw!r}: expected seconds, e.g. 1.5"
                     ) from exc
-        return cls(**values)
+        return policy
 
     def _should_retry(
         self, extra: ExtraRetryable | None, settling: Settling | None
@@ -104,7 +104,7 @@ class RetryPolicy:
 
         return predicate
 
-    def _stop(self, settling: Settling | None) -> Callable[[tuple[tenacity.RetryCallState]], bool]:
+    def _stop(self, settling: Settling | None) -> Callable[[tenacity.RetryCallState], bool]:
         """The deadline of the answer last seen: "not usable yet" has the longer one."""
 
         def stop(state: tenacity.RetryCallState) -> bool:
@@ -115,7 +115,7 @@ class RetryPolicy:
                 return elapsed >= self.settle_deadline
             return elapsed >= self.deadline
 
-        return stop  # type: ignore[return-value]
+        return stop
 
     def _wait(self, settling: Settling | None) -> Callable[[tenacity.RetryCallState], float]:
         """Backoff from `initial`, except that "not usable yet" waits at the cap from the start.

@@ -211,7 +211,8 @@ class ClientFactory:
         if self.endpoints.for_service(service):
             from google.auth.credentials import AnonymousCredentials
 
-            return AnonymousCredentials()
+            # google-auth leaves its constructors unannotated.
+            return AnonymousCredentials()  # type: ignore[no-untyped-call]
         with self._lock:
             if self._credentials_problem is not None:
                 raise self._credentials_problem
@@ -228,7 +229,8 @@ class ClientFactory:
                     from google.auth import impersonated_credentials
 
                     iam = self.endpoints.for_service("iamcredentials")
-                    creds = impersonated_credentials.Credentials(
+                    # google-auth leaves its constructors unannotated.
+                    creds = impersonated_credentials.Credentials(  # type: ignore[no-untyped-call]
                         source_credentials=creds,
                         target_principal=self.impersonate,
                         target_scopes=["https://www.googleapis.com/auth/cloud-platform"],
@@ -267,7 +269,7 @@ class ClientFactory:
             client = self._shared.get(key)
         if client is not None:
             return client
-        from google.cloud import storage
+        import google.cloud.storage as storage
 
         options: dict[str, Any] = {}
         endpoint = self.endpoints.for_service("storage")

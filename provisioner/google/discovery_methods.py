@@ -30,7 +30,7 @@ def _without_prototypes(schemas: Any) -> Any:
         class SchemasWithoutPrototypes(Schemas):  # type: ignore[misc]
             def __init__(self, original: Any) -> None:
                 self.schemas = original.schemas
-                self.pretty = {}
+                self.pretty: dict[str, str] = {}
 
             def prettyPrintByName(self, name: str) -> str:
                 return f"(a {name}: see the API reference)"

@@ -17,8 +17,8 @@ from typing import Any, Literal
 from provisioner.engine.apply import ApplyResult
 from provisioner.engine.context import Context
 from provisioner.engine.plan import Plan
+from provisioner.spec.drift_job import DRIFT_METRIC
 
-DRIFT_METRIC = "custom.googleapis.com/digitwin/provisioner/drift"
 Outcome = Literal["drifted", "corrected", "failed"]
 
 

@@ -12,9 +12,12 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner.engine.resource import Resource
+
+if TYPE_CHECKING:
+    from provisioner.engine.planner import Planner
 
 #: Fill and stroke per planned action; unchanged resources keep the default look.
 STYLES: dict[str, tuple[str, str]] = {
@@ -121,19 +124,19 @@ def write_svg(dot_source: str, out: Path) -> None:
         raise RenderError(f"dot could not render {out}: {done.stderr.strip()}")
 
 
-def run(session: Any, fmt: str, out: Path | None, with_plan: bool) -> int:
+def run(planner: Planner, fmt: str, out: Path | None, with_plan: bool) -> int:
     """Draw the graph; with a plan, mark what it would change."""
     if out is not None and not out.parent.is_dir():
         raise RenderError(f"--out {out}: folder {out.parent} does not exist")
     if not with_plan:
-        session.ctx.__dict__.setdefault("project_number", PLACEHOLDER_PROJECT_NUMBER)
-    desired = session.planner.desired()
+        planner.ctx.__dict__.setdefault("project_number", PLACEHOLDER_PROJECT_NUMBER)
+    desired = planner.desired()
     plan = None
     if with_plan:
         from provisioner.engine.planner import PlanOptions
 
-        plan = session.planner.plan(PlanOptions())
-    view = build_view(session.ctx.env, desired, plan)
+        plan = planner.plan(PlanOptions())
+    view = build_view(planner.ctx.env, desired, plan)
     if out is not None and out.suffix.lower() == ".svg":
         write_svg(to_dot(view), out)
         print(f"Wrote {out} ({len(view.nodes)} resources, {len(view.edges)} dependencies).")

@@ -114,7 +114,7 @@ def structured_output(enabled: bool) -> Iterator[None]:
     saved = root.handlers[:]
     root.handlers = [handler]
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):  # type: ignore[type-var]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             yield
     finally:
         out.flush()

@@ -42,7 +42,7 @@ def json_stderr(level: int) -> Iterator[None]:
     root.handlers = [handler]
     root.setLevel(level)
     try:
-        with contextlib.redirect_stderr(stream):  # type: ignore[type-var]
+        with contextlib.redirect_stderr(stream):
             yield
     finally:
         stream.flush()

@@ -10,6 +10,9 @@ from pydantic import Field, field_validator
 
 from .base import DeletionPolicy, Role, ServiceAccountId, StrictModel
 
+#: The custom metric each drift run writes a point to, and the job's metric descriptor declares.
+DRIFT_METRIC = "custom.googleapis.com/digitwin/provisioner/drift"
+
 _CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z]+$", re.ASCII)
 
 

@@ -291,17 +291,17 @@ def read_yaml(file: Path) -> SourceDoc:
         root = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
+        marked: int | None = mark.line + 1 if mark is not None else None
         reason = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
-        raise SpecError([SpecProblem(file, line, "", f"YAML syntax error: {reason}")]) from None
+        raise SpecError([SpecProblem(file, marked, "", f"YAML syntax error: {reason}")]) from None
     except YAMLError as exc:
         raise SpecError([SpecProblem(file, None, "", f"YAML syntax error: {exc}")]) from None
     except ValueError:
         # Python refuses to read integers of more than 4,300 digits (and ruamel lets that through).
-        found = re.search(r"\d{4300}", text)
-        line = text.count("\n", 0, found.start()) + 1 if found else None
+        digits = re.search(r"\d{4300}", text)
+        at = text.count("\n", 0, digits.start()) + 1 if digits else None
         message = "a number has thousands of digits; numbers must fit in 64 bits"
-        raise SpecError([SpecProblem(file, line, "", message)]) from None
+        raise SpecError([SpecProblem(file, at, "", message)]) from None
     if root is None:
         root = CommentedMap()
     if not isinstance(root, CommentedMap):
@@ -355,8 +355,8 @@ def _merge_into(
             base[key] = [*base[key], *value]
             size = len(child)
             for sub, position in override_positions.items():
-                if sub[:size] == child and len(sub) > size and isinstance(sub[size], int):
-                    positions[(*child, sub[size] + offset, *sub[size + 1 :])] = position
+                if sub[:size] == child and len(sub) > size and isinstance(item := sub[size], int):
+                    positions[(*child, item + offset, *sub[size + 1 :])] = position
             continue
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             if child in override_positions:

@@ -19,12 +19,13 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from provisioner.engine.attribution import ThreadAddress
+from provisioner.traffic.dry_run_exchange import Exchange
 from provisioner.traffic.dry_run_shapes import (
     CHILD_MAKING_VERBS,
     EMPTY_DELETES,
@@ -43,16 +44,6 @@ from provisioner.traffic.request_secrets import KnownSecrets
 ASSIGNED_PREFIX = "dry-run-"
 OPERATION_PREFIX = "operation-dry-run-"
 _POLLED = re.compile(r"/operations/(" + re.escape(OPERATION_PREFIX) + r"\d+)(?:[/:]|$)")
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """An HTTP answer; `native` is the client stack's own response, handed back untouched."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    native: Any = None
 
 
 @dataclass(frozen=True)

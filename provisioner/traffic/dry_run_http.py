@@ -2,7 +2,7 @@
 
 Discovery clients send through httplib2 (a transport object with `request()`); gapic REST
 clients and google-cloud-storage send through a `requests` session (adapters mounted per
-URL prefix). Both hand every request to the `DryRun`, which lets reads through to the
+URL prefix). Both hand every request to the `DryRun` (as `Answers`), which lets reads through to the
 stack's own transport and answers writes itself.
 """
 
@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import io
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httplib2
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPResponse
 
-if TYPE_CHECKING:
-    from provisioner.traffic.dry_run import DryRun, Exchange
+from provisioner.traffic.dry_run_exchange import Answers, Exchange
 
 
 class DryRunHttp:
     """An httplib2-style transport: a discovery client's requests go through the dry run."""
 
-    def __init__(self, inner: Any, dry_run: DryRun, service: str) -> None:
+    def __init__(self, inner: Any, dry_run: Answers, service: str) -> None:
         self._inner = inner
         self._dry_run = dry_run
         self._service = service
@@ -40,8 +39,6 @@ class DryRunHttp:
         *args: Any,
         **kwargs: Any,
     ) -> tuple[httplib2.Response, bytes]:
-        from provisioner.traffic.dry_run import Exchange
-
         def forward() -> Exchange:
             response, content = self._inner.request(uri, method, body, headers, *args, **kwargs)
             return Exchange(response.status, dict(response), content, (response, content))
@@ -62,15 +59,13 @@ class DryRunHttp:
 class DryRunAdapter(HTTPAdapter):
     """A `requests` adapter: sends reads through the adapter it replaced, answers writes."""
 
-    def __init__(self, inner: Any, dry_run: DryRun, service: str) -> None:
+    def __init__(self, inner: Any, dry_run: Answers, service: str) -> None:
         super().__init__()
         self._inner = inner
         self._dry_run = dry_run
         self._service = service
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        from provisioner.traffic.dry_run import Exchange
-
         def forward() -> Exchange:
             response = self._inner.send(request, *args, **kwargs)
             return Exchange(response.status_code, response.headers, response.content, response)
@@ -95,7 +90,7 @@ class DryRunAdapter(HTTPAdapter):
         super().close()
 
 
-def mount(session: requests.Session, dry_run: DryRun, service: str) -> None:
+def mount(session: requests.Session, dry_run: Answers, service: str) -> None:
     """Route every request of `session` through the dry run, over the adapters it had."""
     for prefix in ("https://", "http://"):
         session.mount(prefix, DryRunAdapter(session.get_adapter(prefix), dry_run, service))

@@ -20,7 +20,7 @@ from provisioner.engine.attribution import AttributedKind
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind
 from provisioner.engine.plan import Plan
-from provisioner.engine.planner import PlanOptions
+from provisioner.engine.planner import Observation, Planner, PlanOptions
 from provisioner.engine.resource import LiveResource
 from provisioner.google.clients import ClientFactory, Interceptors
 from provisioner.traffic.dry_run import DryRun, HeldRequest
@@ -56,24 +56,21 @@ class RequestListing:
         return list(groups.items())
 
 
-def plan_with_requests(session: Any, options: PlanOptions) -> tuple[Plan, RequestListing]:
-    """Plan as `plan` does, then dry-run the plan's changes; `session` is the CLI's."""
-    observation = session.planner.snapshot(options.targets)
-    plan = session.planner.plan(options, observation)
-    return plan, requests_of(session, plan, observation)
+def plan_with_requests(
+    planner: Planner, options: PlanOptions, local_base: str | None = None
+) -> tuple[Plan, RequestListing]:
+    """Plan as `plan` does, then dry-run the plan's changes."""
+    observation = planner.snapshot(options.targets)
+    plan = planner.plan(options, observation)
+    return plan, requests_of(planner, plan, observation, local_base)
 
 
-def requests_of(session: Any, plan: Plan, observation: Any) -> RequestListing:
-    """Dry-run the changes of a plan made from `observation`; `session` is the CLI's."""
-    emulator = getattr(session, "emulator", None)
-    listing = collect(
-        session.ctx,
-        session.planner.kinds,
-        plan,
-        observation.live,
-        local_base=emulator.base_url if emulator is not None else None,
-    )
-    return listing
+def requests_of(
+    planner: Planner, plan: Plan, observation: Observation, local_base: str | None = None
+) -> RequestListing:
+    """Dry-run the changes of a plan made from `observation`; `local_base` is the emulator's
+    address with --local, shown as the Google host it stands in for."""
+    return collect(planner.ctx, planner.kinds, plan, observation.live, local_base=local_base)
 
 
 def collect(

@@ -17,12 +17,17 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from provisioner.reports.job_logging import Events, in_cloud_run_job, structured_output
+from provisioner.workflows.outcome import EXIT_ERROR, EXIT_OK, UsageError
 from provisioner.workflows.sharding import ShardError, share, task_position
 
 if TYPE_CHECKING:
+    from provisioner.engine.apply import Outcome
     from provisioner.engine.kind import Kind
-    from provisioner.engine.plan import Plan
+    from provisioner.engine.operations import Operation
+    from provisioner.engine.plan import Change, Plan
     from provisioner.reports.drift_report import DriftRun
+    from provisioner.workflows.registry import Registry
+    from provisioner.workflows.session import Session
 
 HELD_BACK = "drift-only runs correct existing resources in place; a reviewed apply must {verb} it"
 VERBS = {"create": "create", "replace": "replace", "delete": "delete", "abandon": "release"}
@@ -69,7 +74,6 @@ def keep_drift_corrections(plan: Plan, kinds: Mapping[str, Kind]) -> Plan:
 
 def environments(args: argparse.Namespace) -> list[str]:
     """This task's share of the environments asked for."""
-    from provisioner.cli.main import UsageError
     from provisioner.spec.loader import list_envs
 
     envs = list(args.envs or ([args.env] if args.env else []))
@@ -84,10 +88,8 @@ def environments(args: argparse.Namespace) -> list[str]:
     return share(envs, index, count)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, registry: Registry) -> int:
     """Correct (or report) drift in this task's environments; exit 1 if any run failed."""
-    from provisioner.cli.main import EXIT_ERROR, EXIT_OK, UsageError
-
     if not args.drift_only:
         raise UsageError("apply takes one --env; several only with --drift-only")
     if args.planfile:
@@ -97,17 +99,17 @@ def run(args: argparse.Namespace) -> int:
         events = Events(structured)
         envs = environments(args)
         events.emit("INFO", f"drift run over {', '.join(envs) or 'no environments'}", envs=envs)
-        runs = [_one(args, env, events) for env in envs]
+        runs = [_one(args, env, registry, events) for env in envs]
     # A run whose report or metric point was lost failed too: nobody would see what it found.
     return EXIT_ERROR if any(r.outcome == "failed" or r.unrecorded for r in runs) else EXIT_OK
 
 
-def _one(args: argparse.Namespace, env: str, events: Events) -> DriftRun:
-    from provisioner.cli.main import Session
+def _one(args: argparse.Namespace, env: str, registry: Registry, events: Events) -> DriftRun:
     from provisioner.reports.drift_report import DriftRun
+    from provisioner.workflows.session import Session
 
     try:
-        session = Session(args, env)
+        session = Session(args, env, registry)
     except Exception as exc:
         drift = DriftRun(env=env, project="", error=f"{type(exc).__name__}: {exc}")
         events.emit("ERROR", f"{env}: cannot start: {drift.error}", env=env, outcome="failed")
@@ -126,11 +128,11 @@ def _one(args: argparse.Namespace, env: str, events: Events) -> DriftRun:
     return drift
 
 
-def _correct(args: argparse.Namespace, session: Any, drift: DriftRun, events: Events) -> None:
-    from provisioner.cli.main import _lock, _refuse_if_moved, _reporter
-    from provisioner.engine.apply import Executor
+def _correct(args: argparse.Namespace, session: Session, drift: DriftRun, events: Events) -> None:
+    from provisioner.engine.apply import Reporter
     from provisioner.engine.planner import PlanOptions
     from provisioner.reports.render import plan_text
+    from provisioner.workflows import apply_steps
 
     observation = session.planner.snapshot()
     plan = keep_drift_corrections(session.planner.plan(PlanOptions(), observation), session.planner.kinds)
@@ -159,34 +161,25 @@ def _correct(args: argparse.Namespace, session: Any, drift: DriftRun, events: Ev
         print(plan_text(plan, verbose=args.verbose > 0))
     if not plan.pending or args.report_only:
         return
-    lock = _lock(session, args)
+    lock = apply_steps.take_lock(session, args)
     try:
         live = observation.live
         if lock is not None:
-            if _refuse_if_moved(session, plan, None):
+            if apply_steps.refuse_if_moved(session, plan, None):
                 raise RuntimeError("the live side changed while the lock was taken; the next run corrects it")
-            live = session.live
-        reporter = (
-            _JsonReporter(events, drift.env) if events.structured else _reporter(args, len(plan.pending))
+            live = session.live or {}
+        reporter: Reporter = (
+            _JsonReporter(events, drift.env)
+            if events.structured
+            else apply_steps.reporter(args, len(plan.pending))
         )
-        executor = Executor(
-            ctx=session.ctx,
-            kinds=session.planner.kinds,
-            live=live,
-            parallelism=args.parallelism,
-            reporter=reporter,
-        )
-        if hasattr(reporter, "__enter__"):
-            with reporter:
-                drift.result = executor.run(plan)
-        else:
-            drift.result = executor.run(plan)
+        drift.result = apply_steps.execute(session, plan, live, reporter, args.parallelism)
     finally:
         if lock is not None:
             lock.release()
 
 
-def _record(session: Any, drift: DriftRun, events: Events) -> None:
+def _record(session: Session, drift: DriftRun, events: Events) -> None:
     """Leave the report and the metric point; failing to is itself a failure, said loudly."""
     from provisioner.reports.drift_report import write_metric, write_report
 
@@ -224,18 +217,18 @@ class _JsonReporter:
         self.events = events
         self.env = env
 
-    def started(self, change: Any) -> None:
+    def started(self, change: Change) -> None:
         self.events.emit(
             "INFO", f"{change.address}: {change.action} started", env=self.env, address=change.address
         )
 
-    def waiting(self, change: Any, op: Any) -> None:
+    def waiting(self, change: Change, op: Operation) -> None:
         pass
 
-    def note(self, change: Any, text: str) -> None:
+    def note(self, change: Change, text: str) -> None:
         self.events.emit("INFO", f"{change.address}: {text}", env=self.env, address=change.address)
 
-    def finished(self, outcome: Any) -> None:
+    def finished(self, outcome: Outcome) -> None:
         severity = "INFO" if outcome.status == "done" else "ERROR"
         self.events.emit(
             severity,

@@ -15,7 +15,7 @@ from typing import Any
 
 from provisioner.engine.diff import field_changes, ignored_fields
 from provisioner.engine.ignore import IgnoredField
-from provisioner.engine.planner import Observation
+from provisioner.engine.planner import Observation, Planner
 from provisioner.reports.render import ignored_text, leaf_differences, mask, show
 
 EXIT_CLEAN, EXIT_DRIFT = 0, 2
@@ -220,9 +220,9 @@ def render_markdown(result: DriftScan) -> str:
         lines += ["### Ignored by the spec's ignore rules", "", "| resource | field | live | spec | reason |"]
         lines.append("| --- | --- | --- | --- | --- |")
         for address, fields in sorted(result.ignored.items()):
-            for f in fields:
-                live, want = _cell(mask(f.live, f.path)), _cell(mask(f.desired, f.path))
-                lines.append(f"| `{address}` | `{f.path}` | {live} | {want} | {_cell(f.reason)} |")
+            for left in fields:  # left alone by a rule
+                live, want = _cell(mask(left.live, left.path)), _cell(mask(left.desired, left.path))
+                lines.append(f"| `{address}` | `{left.path}` | {live} | {want} | {_cell(left.reason)} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -239,9 +239,9 @@ def render(result: DriftScan, fmt: str, verbose: bool = False) -> str:
     return render_text(result, verbose)
 
 
-def run(session: Any, fmt: str, verbose: bool = False) -> int:
+def run(planner: Planner, fmt: str, verbose: bool = False) -> int:
     """Observe once, report, and say by the exit code whether anything drifted."""
-    observation = session.planner.snapshot()
-    result = scan(observation, session.ctx.env, session.ctx.project)
+    observation = planner.snapshot()
+    result = scan(observation, planner.ctx.env, planner.ctx.project)
     print(render(result, fmt, verbose))
     return result.exit_code

@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from provisioner.engine.context import Context
 from provisioner.engine.ignore import body_paths, matching_pattern, rule_matches
-from provisioner.engine.kind import Kind
+from provisioner.engine.kind import Kind, Reconciler
 from provisioner.engine.resource import OWNERSHIP_KEYS, Resource
 from provisioner.spec.errors import SpecError, SpecProblem
 from provisioner.spec.ignore import IgnoreRuleSpec, RuleSource
@@ -40,7 +40,7 @@ class _AddressesOnly(Context):
     which only a service agent's identity (in a body, never an address) is named after."""
 
     @property
-    def project_number(self) -> str:  # type: ignore[override]
+    def project_number(self) -> str:
         return "000000000000"
 
 
@@ -67,31 +67,30 @@ def _where(problem: SpecProblem, suffix: str) -> SpecProblem:
     return SpecProblem(problem.file, problem.line, problem.field, f"{problem.message} {suffix}")
 
 
-def offline_resources(spec: Any) -> tuple[list[Resource], dict[str, Kind]]:
+def offline_resources(spec: Any, reconcilers: Sequence[Reconciler]) -> tuple[list[Resource], dict[str, Kind]]:
     """The desired resources and the kinds, built as a plan builds them, with no API call."""
     from provisioner.engine.planner import Planner
-    from reconcilers import all_reconcilers
 
     ctx = _AddressesOnly(spec=spec, clients=cast(Any, None))
-    planner = Planner(ctx, all_reconcilers())
+    planner = Planner(ctx, reconcilers)
     return planner.desired(), planner.kinds
 
 
-def check(spec: Any) -> IgnoreCheck:
+def check(spec: Any, reconcilers: Sequence[Reconciler]) -> IgnoreCheck:
     """Every problem of the spec's ignore rules in its own environment."""
     result = IgnoreCheck(env=spec.env)
     rules: list[IgnoreRuleSpec] = list(spec.ignore)
     if not rules:
         return result
-    resources, kinds = offline_resources(spec)
+    resources, kinds = offline_resources(spec, reconcilers)
     for rule in rules:
         _check_rule(rule, resources, kinds, result)
     return result
 
 
-def enforce(spec: Any) -> IgnoreCheck:
+def enforce(spec: Any, reconcilers: Sequence[Reconciler]) -> IgnoreCheck:
     """The check, its errors raised (before any API call) and its warnings left to show."""
-    result = check(spec)
+    result = check(spec, reconcilers)
     if result.errors:
         raise SpecError(result.errors)
     return result

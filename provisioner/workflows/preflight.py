@@ -367,9 +367,9 @@ def check_quotas(
         regions = sorted({n.region for ns in needs.values() for n in ns if n.region})
         compute = ctx.clients.discovery("compute", "v1")
         limits: dict[str | None, dict[str, dict[str, float]]] = {}
-        for region in regions:
-            found = ctx.retry.call(compute.regions().get(project=ctx.project, region=region).execute)
-            limits[region] = {q["metric"]: q for q in found.get("quotas") or []}
+        for name in regions:
+            found = ctx.retry.call(compute.regions().get(project=ctx.project, region=name).execute)
+            limits[name] = {q["metric"]: q for q in found.get("quotas") or []}
         found = ctx.retry.call(compute.projects().get(project=ctx.project).execute)
         limits[None] = {q["metric"]: q for q in found.get("quotas") or []}
     except Exception as exc:

@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from provisioner.engine.operations import Operation, OperationTimeout, PollSchedule, wait_for
 from provisioner.engine.recoverable import Backup, Recoverable, ResourceBusy
@@ -23,7 +23,8 @@ from provisioner.engine.resource import LiveResource
 from provisioner.google.errors import OperationFailed
 
 if TYPE_CHECKING:
-    from provisioner.cli.main import Session
+    from provisioner.engine.lock import LeaseLock
+    from provisioner.workflows.session import Session
 
 EXIT_OK, EXIT_FAILED = 0, 1
 #: Without a terminal, a line this often says the wait goes on.
@@ -205,7 +206,7 @@ def _refuse_if_busy(target: Target, verb: str) -> None:
         raise Refused(_busy_message(target, detail, verb))
 
 
-def _lock(session: Session, timeout: float) -> Any:
+def _lock(session: Session, timeout: float) -> LeaseLock | None:
     """The environment's lock, as apply takes it, so a restore never races an apply."""
     from provisioner.engine.lock import LockError, environment_lock
 

@@ -191,15 +191,17 @@ def test_restore_is_refused_while_another_operation_runs_naming_it(converged, cl
 
 def test_the_api_answering_operation_in_progress_is_the_same_refusal(converged, cli):
     """Between the check and the request another operation can start: the API's 409 says so."""
-    from provisioner.cli.main import Session, build_parser
+    from provisioner.cli.compose import registry
+    from provisioner.cli.main import build_parser
     from provisioner.engine.recoverable import ResourceBusy
+    from provisioner.workflows.session import Session
 
     sql = _sql(converged)
     backup_id = _backup(cli, "before the release")
     args = build_parser().parse_args(
         ["restore", "--env", "dev", "--backup-id", backup_id, "--specs", str(SPECS)]
     )
-    session = Session(args, "dev")
+    session = Session(args, "dev", registry())
     kind = session.planner.kinds["sql.instance"]
     (live,) = kind.observe([])
     converged.ctx.operations.delay_s = 3600

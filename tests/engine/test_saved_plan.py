@@ -17,11 +17,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from provisioner.cli.main import _refuse_if_moved, _stale
 from provisioner.engine.ignore import IgnoredField
 from provisioner.engine.plan import PLAN_FORMAT_VERSION, Change, FieldChange, Plan, resource_to_dict
 from provisioner.engine.planner import Planner, PlanOptions
 from provisioner.engine.resource import LiveResource, Resource
+from provisioner.workflows.apply_steps import refuse_if_moved, stale
 from tests.engine.fakes import STORE, Thing, Things, fake_context, thing
 
 MANAGED = {"managed-by": "digitwin-provisioner"}
@@ -311,7 +311,7 @@ def _moved_after(resources: list[Resource], change) -> list[str]:
     _, plan = _plan(resources, prune=True)
     change(STORE.items)
     session = _session(resources)
-    moved = _stale(session, plan)
+    moved = stale(session, plan)
     assert session.live is not None  # the apply goes on with what the check read
     return moved
 
@@ -418,7 +418,7 @@ def test_the_plan_s_own_bodies_decide_what_it_owns():
     _, plan = _plan(resources)
     STORE.items["pool"]["flavour"] = "large"
     edited = [_pool(size=2, autoscaling={"min": 1, "max": 3}, labels=dict(MANAGED), flavour="small")]
-    assert _stale(_session(edited), plan) == []
+    assert stale(_session(edited), plan) == []
 
 
 def test_a_kind_no_longer_known_makes_the_plan_stale_and_the_rest_is_still_checked():
@@ -426,7 +426,7 @@ def test_a_kind_no_longer_known_makes_the_plan_stale_and_the_rest_is_still_check
     _, plan = _plan(resources)
     plan.observed = {"fake.gone/x": "0123456789abcdef", **plan.observed}
     STORE.items["r/c/pool"] = {"size": 3}
-    assert _stale(_session(resources), plan) == [
+    assert stale(_session(resources), plan) == [
         "fake.gone/x: kind no longer known",
         "fake.thing/r/c/pool: was absent, now changed",
     ]
@@ -436,17 +436,17 @@ def test_a_stale_plan_is_refused_naming_what_moved(capsys, tmp_path):
     resources = _setup_pool()
     _, plan = _plan(resources)
     session = _session(resources)
-    assert _refuse_if_moved(session, plan, tmp_path / "plan.json") is False
+    assert refuse_if_moved(session, plan, tmp_path / "plan.json") is False
     assert capsys.readouterr().err == ""
     STORE.items["pool"]["size"] = 4
-    assert _refuse_if_moved(session, plan, tmp_path / "plan.json") is True
+    assert refuse_if_moved(session, plan, tmp_path / "plan.json") is True
     err = capsys.readouterr().err
     assert err == (
         f"The plan {tmp_path / 'plan.json'} is stale; the live side changed since it was made:\n"
         "  fake.thing/pool: was as planned, now changed\n"
         "Make a new plan and review it.\n"
     )
-    assert _refuse_if_moved(session, plan, None) is True
+    assert refuse_if_moved(session, plan, None) is True
     assert capsys.readouterr().err.startswith("The plan shown is stale;")
 
 
@@ -454,5 +454,5 @@ def test_the_token_does_not_depend_on_the_order_fields_arrive_in():
     resources = _setup_pool()
     _, plan = _plan(resources)
     STORE.items["pool"] = dict(reversed(list(copy.deepcopy(STORE.items["pool"]).items())))
-    assert _stale(_session(resources), plan) == []
+    assert stale(_session(resources), plan) == []
     assert all(len(token) == 16 for token in plan.observed.values() if token)

@@ -59,8 +59,8 @@ MODULES = (
     Module("planner", "provisioner/engine/planner.py"),
     Module("plan", "provisioner/engine/plan.py"),
     Module("lock", "provisioner/engine/lock.py"),
-    # The stale-plan check lives with `apply PLANFILE` in the CLI; only it is mutated there.
-    Module("stale-plan", "provisioner/cli/main.py", ("_stale", "_refuse_if_moved")),
+    # The stale-plan check `apply PLANFILE` and the drift job share; only it is mutated there.
+    Module("stale-plan", "provisioner/workflows/apply_steps.py", ("stale", "refuse_if_moved")),
 )
 
 #: Survivors no test can kill, by (function, line removed, line added), with the reason.
@@ -130,7 +130,7 @@ for _old, _new in (
     _equivalent("Planner.snapshot", _TARGET_KINDS, _TARGET_KINDS.replace(_old, _new), _FIRST)
 _KIND = 'kind = session.planner.kinds.get(address.split("/", 1)[0])'
 for _mutated in ('address.split("/", )[0]', 'address.split("/", 2)[0]'):
-    _equivalent("_stale", _KIND, _KIND.replace('address.split("/", 1)[0]', _mutated), _FIRST)
+    _equivalent("stale", _KIND, _KIND.replace('address.split("/", 1)[0]', _mutated), _FIRST)
 _POOL = "the pool's size bounds only how many reads overlap; no answer depends on it"
 _WORKERS = "workers = max(1, min(max(self.parallelism, len(by_kind)), READ_WORKERS))"
 _equivalent("Planner.observe", _WORKERS, "workers = None", _POOL)
