@@ -454,7 +454,7 @@ def _check_target_kinds(targets: Sequence[str]) -> None:
         return
     from reconcilers import all_reconcilers
 
-    kinds = {kind.kind for reconciler in all_reconcilers() for kind in reconciler.kinds}
+    kinds = {kind.meta.kind for reconciler in all_reconcilers() for kind in reconciler.kinds}
     unknown = [t for t in targets if t.split("/", 1)[0] not in kinds]
     if unknown:
         raise UsageError(
@@ -622,7 +622,9 @@ def _lock(
 
 
 def _holds_lock(session: Session, change: Any) -> bool:
-    return bool(session.planner.kinds[change.kind].holds_lock(change.name))
+    from provisioner.engine.lock_home import holds_lock
+
+    return holds_lock(session.planner.kinds[change.kind], change.name)
 
 
 def cmd_preflight(args: argparse.Namespace) -> int:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
+from provisioner.engine import observing
+from provisioner.engine.abandon import abandon
 from provisioner.engine.kind import Kind
 from provisioner.engine.operations import Operation
 from provisioner.engine.resource import LiveResource, Resource
@@ -65,12 +67,12 @@ class AttributedKind:
 
     def abandon(self, live: LiveResource) -> Operation | None:
         with self._tagger.attributed(live.address):
-            op = self._kind.abandon(live)
+            op = abandon(self._kind, live)
         return None if op is None else AttributedOperation(op, live.address, self._tagger)
 
     def read(self, desired: Resource) -> LiveResource | None:
         with self._tagger.attributed(desired.address):
-            return self._kind.read(desired)
+            return observing.read(self._kind, desired)
 
     def _tagged(self, address: str, start: Callable[[], Operation]) -> Operation:
         with self._tagger.attributed(address):
