@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.abandon import labels
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
@@ -101,7 +102,7 @@ class SqlInstance(SqlBackups, ApiKind):
         return None
 
     def replace_blocker(self, live: LiveResource) -> str | None:
-        released = self.labels(live.body).get(DELETION_POLICY_LABEL) == "abandon"
+        released = labels(self, live.body).get(DELETION_POLICY_LABEL) == "abandon"
         retire = (
             "then --prune releases the old one (sql.deletion_policy is abandon): delete it with"
             f" `gcloud sql instances delete {live.name}` once nothing needs it"
