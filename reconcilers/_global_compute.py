@@ -59,7 +59,11 @@ class Restarting:
 
 
 class GlobalComputeKind(ApiKind):
-    """A global Compute Engine collection, addressed by resource name."""
+    """A global Compute Engine collection, addressed by resource name.
+
+    Most of these collections keep no labels (`meta.labels_path=None`): ownership then follows
+    from the `digitwin-<env>-` name.
+    """
 
     #: The discovery collection (`urlMaps`) and its path parameter (`urlMap`).
     collection: ClassVar[str]
