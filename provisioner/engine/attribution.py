@@ -10,8 +10,8 @@ everything else the engine asks of a kind is the kind's own.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from provisioner.engine import observing
@@ -19,6 +19,7 @@ from provisioner.engine.abandon import abandon
 from provisioner.engine.kind import Kind
 from provisioner.engine.operations import Operation
 from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.thread_value import set_for_thread
 
 
 class Tagger(Protocol):
@@ -32,14 +33,8 @@ class ThreadAddress:
     def __init__(self) -> None:
         self._local = threading.local()
 
-    @contextmanager
-    def attributed(self, address: str) -> Iterator[None]:
-        previous = getattr(self._local, "address", None)
-        self._local.address = address
-        try:
-            yield
-        finally:
-            self._local.address = previous
+    def attributed(self, address: str) -> AbstractContextManager[None]:
+        return set_for_thread(self._local, "address", address)
 
     @property
     def current_address(self) -> str | None:
