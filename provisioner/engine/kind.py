@@ -14,6 +14,10 @@ replacement rules (`engine.review`), abandon (`engine.abandon`), the lock's home
 (`engine.lock_home`), batched writes (`engine.batching`), quotas (`engine.quota`), retry rules
 (`engine.retry_rules`), recovery (`engine.recoverable`) and pricing (`cost.priced`). A
 `Reconciler` groups the kinds of one service family and turns the spec into desired resources.
+
+How a kind sends its calls is not part of the contract either: the kinds in reconcilers/
+share `engine.api_kind.ApiKind` for that (the retry policy, creates never sent twice, reads
+side by side).
 """
 
 from __future__ import annotations
