@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any, ClassVar
 
 from provisioner.engine.context import Context
-from provisioner.engine.kind import Kind, Reconciler
+from provisioner.engine.kind import Kind, KindMeta, Reconciler
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -34,15 +34,14 @@ class Store:
 
 class MemoryKind(Kind):
     store: ClassVar[Store] = Store()
-    api_defaults: ClassVar[dict[str, Any]] = {"storageClass": "STANDARD"}
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         with self.store.lock:
             self.store.lists += 1
-            items = dict(self.store.items.get(self.kind, {}))
+            items = dict(self.store.items.get(self.meta.kind, {}))
         return [
             LiveResource(
-                self.kind, name, body, managed=self.ctx.is_ours(body.get("labels")), version=body["etag"]
+                self.meta.kind, name, body, managed=self.ctx.is_ours(body.get("labels")), version=body["etag"]
             )
             for name, body in items.items()
         ]
@@ -51,7 +50,7 @@ class MemoryKind(Kind):
         body = {**desired.body, "id": f"{len(desired.name)}-{desired.name}", "etag": "CAE="}
         body["timeCreated"] = body["updated"] = "2025-01-01T00:00:00.000Z"
         with self.store.lock:
-            self.store.items.setdefault(self.kind, {})[desired.name] = body
+            self.store.items.setdefault(self.meta.kind, {})[desired.name] = body
         return DoneOperation()
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -59,19 +58,18 @@ class MemoryKind(Kind):
 
     def delete(self, live: LiveResource) -> Operation:
         with self.store.lock:
-            self.store.items.get(self.kind, {}).pop(live.name, None)
+            self.store.items.get(self.meta.kind, {}).pop(live.name, None)
         return DoneOperation()
 
 
 class Bucket(MemoryKind):
-    kind = "synthetic.bucket"
-    immutable = ("location",)
+    meta = KindMeta(
+        kind="synthetic.bucket", immutable=("location",), api_defaults={"storageClass": "STANDARD"}
+    )
 
 
 class AlertPolicy(MemoryKind):
-    kind = "synthetic.alert_policy"
-    unordered = ("notificationChannels",)
-    api_defaults: ClassVar[dict[str, Any]] = {}
+    meta = KindMeta(kind="synthetic.alert_policy", unordered=("notificationChannels",))
 
 
 class SyntheticReconciler(Reconciler):
@@ -86,16 +84,16 @@ class SyntheticReconciler(Reconciler):
         for t in range(self.tenants):
             tenant = f"tenant-{t:05d}"
             labels = ctx.labels({"tenant": tenant})
-            state = Resource(Bucket.kind, f"{tenant}-state", _bucket(labels, 30), ())
+            state = Resource(Bucket.meta.kind, f"{tenant}-state", _bucket(labels, 30), ())
             out.append(state)
             for purpose in ("voice", "face", "documents", "history"):
                 out.append(
-                    Resource(Bucket.kind, f"{tenant}-{purpose}", _bucket(labels, 90), (state.address,))
+                    Resource(Bucket.meta.kind, f"{tenant}-{purpose}", _bucket(labels, 90), (state.address,))
                 )
             for metric in ("error-rate", "latency", "db-connections", "cpu", "memory"):
                 out.append(
                     Resource(
-                        AlertPolicy.kind,
+                        AlertPolicy.meta.kind,
                         f"{tenant}-{metric}",
                         _policy(labels, tenant, metric),
                         (state.address,),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from provisioner.engine.kind import Kind
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.operations import Operation
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from provisioner.google.errors import ApiError, OperationFailed
@@ -58,17 +58,18 @@ class Restarting:
             return False
 
 
-class GlobalComputeKind(Kind):
-    """A global Compute Engine collection, addressed by resource name."""
+class GlobalComputeKind(ApiKind):
+    """A global Compute Engine collection, addressed by resource name.
+
+    Most of these collections keep no labels (`meta.labels_path=None`): ownership then follows
+    from the `digitwin-<env>-` name.
+    """
 
     #: The discovery collection (`urlMaps`) and its path parameter (`urlMap`).
     collection: ClassVar[str]
     param: ClassVar[str]
     #: How reports name one of these ("URL map").
     noun: ClassVar[str]
-    #: Where the API keeps labels; None (most of these collections have none) means
-    #: ownership follows from the `digitwin-<env>-` name.
-    labels_path: ClassVar[str | None] = None
 
     def resources(self) -> Any:
         return getattr(compute(self.ctx), self.collection)()
@@ -90,10 +91,12 @@ class GlobalComputeKind(Kind):
     def live(self, item: dict[str, Any]) -> LiveResource:
         managed = (
             self.ctx.is_ours(item.get("labels"))
-            if self.labels_path
+            if self.meta.labels_path
             else owned_by_name(self.ctx, item["name"])
         )
-        return LiveResource(self.kind, item["name"], item, managed=managed, version=item.get("fingerprint"))
+        return LiveResource(
+            self.meta.kind, item["name"], item, managed=managed, version=item.get("fingerprint")
+        )
 
     def create(self, desired: Resource) -> Operation:
         body = {"name": self.api_name(desired), "description": description(self.ctx), **desired.body}
@@ -152,7 +155,7 @@ class GlobalComputeKind(Kind):
         return self.fingerprinted(name, write, "label")
 
     def abandon(self, live: LiveResource) -> Operation | None:
-        if not self.labels_path:
+        if not self.meta.labels_path:
             return None
         name = live.body["name"]
 

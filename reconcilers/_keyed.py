@@ -16,7 +16,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from provisioner.engine.kind import Kind
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.google.errors import ApiError
 
@@ -37,7 +37,7 @@ def concurrent_edit(err: ApiError) -> bool:
     return err.status == 409 and "concurrent edits" in err.message.lower()
 
 
-class KeyedKind(Kind):
+class KeyedKind(ApiKind):
     """A kind addressed by its key label rather than by its server-assigned name."""
 
     #: Where the labels live in the API's body (`userLabels`, `labels`).
@@ -71,7 +71,7 @@ class KeyedKind(Kind):
                 name = key if i == 0 else f"{key}{COPY_MARK}{server_id(body['name'])}"
                 found.append(
                     LiveResource(
-                        self.kind,
+                        self.meta.kind,
                         name,
                         self.view(body),
                         managed=self._ours(body),
@@ -90,7 +90,7 @@ class KeyedKind(Kind):
                     return body
             return None
 
-        return self.ctx.retry.create(send, find, extra=self.retryable, settling=self.settling)
+        return self.call_once(send, find)
 
     def _ours(self, body: dict[str, Any]) -> bool:
         return self.ctx.is_ours(body.get(self.labels_field))

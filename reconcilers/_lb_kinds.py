@@ -14,10 +14,11 @@ from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
-from provisioner.engine.kind import permissions_of
+from provisioner.engine.kind import KindMeta, permissions_of
 from provisioner.engine.operations import Operation, OperationChain
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.review import immutable_reason
 from reconcilers._compute import list_all, relative
 from reconcilers._global_compute import GlobalComputeKind
 from reconcilers.network import GlobalAddress, global_addresses
@@ -42,9 +43,9 @@ def address_of(link: str) -> str | None:
         return None
     collection, name = parts[-2], parts[-1]
     if collection == "networkEndpointGroups":
-        return f"{ServerlessNeg.kind}/{parts[3]}/{name}"
+        return f"{ServerlessNeg.meta.kind}/{parts[3]}/{name}"
     if collection == "sslCertificates":
-        return f"{ManagedCertificate.kind}/{certificate_address_name(name)}"
+        return f"{ManagedCertificate.meta.kind}/{certificate_address_name(name)}"
     kind = KIND_BY_COLLECTION.get(collection)
     return f"{kind}/{name}" if kind else None
 
@@ -64,14 +65,17 @@ class ManagedCertificate(GlobalComputeKind):
     domains resolve to the load balancer's address; nothing here waits for that.
     """
 
-    kind = "compute.ssl_certificate"
-    api = "compute.googleapis.com"
-    permissions = permissions_of("compute.sslCertificates", update=())
+    meta = KindMeta(
+        kind="compute.ssl_certificate",
+        api="compute.googleapis.com",
+        permissions=permissions_of("compute.sslCertificates", update=()),
+        immutable=("name", "type", "managed"),
+        unordered=("managed.domains",),
+        create_before_destroy=True,
+        labels_path=None,
+    )
     no_charge = "Google-managed certificates are free"
     collection, param, noun = "sslCertificates", "sslCertificate", "certificate"
-    immutable = ("name", "type", "managed")
-    unordered = ("managed.domains",)
-    create_before_destroy = True
 
     def api_name(self, resource: Resource) -> str:
         return str(resource.body["name"])
@@ -90,11 +94,11 @@ class ManagedCertificate(GlobalComputeKind):
             name = certificate_address_name(live.name)
             # A certificate left over from an interrupted swap keeps its own address, to be pruned.
             name = live.name if name in found else name
-            found[name] = LiveResource(self.kind, name, live.body, live.managed, live.version)
+            found[name] = LiveResource(self.meta.kind, name, live.body, live.managed, live.version)
         return list(found.values())
 
     def replace_reason(self, changes: Sequence[FieldChange]) -> str | None:
-        reason = super().replace_reason(changes)
+        reason = immutable_reason(self, changes)
         if reason:
             reason += (
                 "; the new certificate is made first and stays PROVISIONING until the domains"
@@ -125,12 +129,15 @@ class ManagedCertificate(GlobalComputeKind):
 class ServerlessNeg(GlobalComputeKind):
     """A serverless network endpoint group naming one Cloud Run service; fixed at creation."""
 
-    kind = "compute.region_network_endpoint_group"
-    api = "compute.googleapis.com"
-    permissions = permissions_of("compute.regionNetworkEndpointGroups", update=())
+    meta = KindMeta(
+        kind="compute.region_network_endpoint_group",
+        api="compute.googleapis.com",
+        permissions=permissions_of("compute.regionNetworkEndpointGroups", update=()),
+        immutable=("networkEndpointType", "cloudRun"),
+        labels_path=None,
+    )
     no_charge = "serverless network endpoint groups are free"
     collection, param, noun = "regionNetworkEndpointGroups", "networkEndpointGroup", "network endpoint group"
-    immutable = ("networkEndpointType", "cloudRun")
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         region = self.ctx.spec.region
@@ -139,7 +146,8 @@ class ServerlessNeg(GlobalComputeKind):
             list_all, lambda token: api.list(project=self.ctx.project, region=region, pageToken=token)
         )
         return [
-            LiveResource(self.kind, f"{region}/{n['name']}", n, managed=self.live(n).managed) for n in items
+            LiveResource(self.meta.kind, f"{region}/{n['name']}", n, managed=self.live(n).managed)
+            for n in items
         ]
 
     def create(self, desired: Resource) -> Operation:
@@ -165,13 +173,15 @@ class ServerlessNeg(GlobalComputeKind):
 class SecurityPolicy(GlobalComputeKind):
     """Cloud Armor: rules keyed by priority, each added, patched or removed on its own."""
 
-    kind = "compute.security_policy"
-    api = "compute.googleapis.com"
-    permissions = permissions_of("compute.securityPolicies")
+    meta = KindMeta(
+        kind="compute.security_policy",
+        api="compute.googleapis.com",
+        permissions=permissions_of("compute.securityPolicies"),
+        labels_path="labels",
+        immutable=("type",),
+        unordered=("rules",),
+    )
     collection, param, noun = "securityPolicies", "securityPolicy", "security policy"
-    labels_path = "labels"
-    immutable = ("type",)
-    unordered = ("rules",)
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Cloud Armor Standard: the policy, each of its rules (the default one too), requests."""
@@ -221,20 +231,23 @@ class SecurityPolicy(GlobalComputeKind):
 class BackendService(GlobalComputeKind):
     """A backend service: patched with its fingerprint; its policy attached with setSecurityPolicy."""
 
-    kind = "compute.backend_service"
-    api = "compute.googleapis.com"
-    permissions = permissions_of(
-        "compute.backendServices",
-        also={
-            a: ("compute.securityPolicies.use", "compute.regionNetworkEndpointGroups.use")
-            for a in ("create", "update")
-        },
+    meta = KindMeta(
+        kind="compute.backend_service",
+        api="compute.googleapis.com",
+        permissions=permissions_of(
+            "compute.backendServices",
+            also={
+                a: ("compute.securityPolicies.use", "compute.regionNetworkEndpointGroups.use")
+                for a in ("create", "update")
+            },
+        ),
+        # Compute moves a backend service between schemes only through a staged migration.
+        immutable=("loadBalancingScheme",),
+        unordered=("backends",),
+        api_defaults={"timeoutSec": 30, "enableCDN": False},
+        labels_path=None,
     )
     collection, param, noun = "backendServices", "backendService", "backend service"
-    # Compute moves a backend service between schemes only through a staged migration.
-    immutable = ("loadBalancingScheme",)
-    unordered = ("backends",)
-    api_defaults = {"timeoutSec": 30, "enableCDN": False}
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """The service is free; the load balancer bills the data it carries, and CDN what it serves."""
@@ -258,7 +271,7 @@ class BackendService(GlobalComputeKind):
     def create(self, desired: Resource) -> Operation:
         policy = desired.body.get("securityPolicy")
         body = {k: v for k, v in desired.body.items() if k != "securityPolicy"}
-        steps = [lambda: super(BackendService, self).create(Resource(self.kind, desired.name, body))]
+        steps = [lambda: super(BackendService, self).create(Resource(self.meta.kind, desired.name, body))]
         if policy:
             steps.append(lambda: self._attach(desired.name, policy))
         return OperationChain(f"create backend service {desired.name}", steps)
@@ -291,10 +304,13 @@ class BackendService(GlobalComputeKind):
 class UrlMap(GlobalComputeKind):
     """A URL map: rewritten whole (PUT) with its current fingerprint."""
 
-    kind = "compute.url_map"
-    api = "compute.googleapis.com"
-    permissions = permissions_of(
-        "compute.urlMaps", also={a: ("compute.backendServices.use",) for a in ("create", "update")}
+    meta = KindMeta(
+        kind="compute.url_map",
+        api="compute.googleapis.com",
+        permissions=permissions_of(
+            "compute.urlMaps", also={a: ("compute.backendServices.use",) for a in ("create", "update")}
+        ),
+        labels_path=None,
     )
     no_charge = "URL maps are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "urlMaps", "urlMap", "URL map"
@@ -325,16 +341,19 @@ class UrlMap(GlobalComputeKind):
 class HttpsProxy(GlobalComputeKind):
     """The HTTPS proxy: URL map and certificates each change through their own setter."""
 
-    kind = "compute.target_https_proxy"
-    api = "compute.googleapis.com"
-    permissions = permissions_of(
-        "compute.targetHttpsProxies",
-        update=("setUrlMap", "setSslCertificates"),
-        also={a: ("compute.urlMaps.use", "compute.sslCertificates.get") for a in ("create", "update")},
+    meta = KindMeta(
+        kind="compute.target_https_proxy",
+        api="compute.googleapis.com",
+        permissions=permissions_of(
+            "compute.targetHttpsProxies",
+            update=("setUrlMap", "setSslCertificates"),
+            also={a: ("compute.urlMaps.use", "compute.sslCertificates.get") for a in ("create", "update")},
+        ),
+        api_defaults={"quicOverride": "NONE"},
+        labels_path=None,
     )
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "targetHttpsProxies", "targetHttpsProxy", "target HTTPS proxy"
-    api_defaults = {"quicOverride": "NONE"}
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
         return _addresses(live.body.get("urlMap"), *live.body.get("sslCertificates", []))
@@ -359,12 +378,15 @@ class HttpsProxy(GlobalComputeKind):
 class HttpProxy(GlobalComputeKind):
     """The HTTP proxy of the redirect: only its URL map can change (setUrlMap)."""
 
-    kind = "compute.target_http_proxy"
-    api = "compute.googleapis.com"
-    permissions = permissions_of(
-        "compute.targetHttpProxies",
-        update=("setUrlMap",),
-        also={a: ("compute.urlMaps.use",) for a in ("create", "update")},
+    meta = KindMeta(
+        kind="compute.target_http_proxy",
+        api="compute.googleapis.com",
+        permissions=permissions_of(
+            "compute.targetHttpProxies",
+            update=("setUrlMap",),
+            also={a: ("compute.urlMaps.use",) for a in ("create", "update")},
+        ),
+        labels_path=None,
     )
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "targetHttpProxies", "targetHttpProxy", "target HTTP proxy"
@@ -383,23 +405,25 @@ class ForwardingRule(GlobalComputeKind):
     reads the global addresses too, so the rule compares (and is ordered) by address.
     """
 
-    kind = "compute.global_forwarding_rule"
-    api = "compute.googleapis.com"
-    permissions = permissions_of(
-        "compute.globalForwardingRules",
-        update=("setLabels", "setTarget"),
-        also={
-            a: (
-                "compute.targetHttpsProxies.use",
-                "compute.targetHttpProxies.use",
-                "compute.globalAddresses.use",
-            )
-            for a in ("create", "update")
-        },
+    meta = KindMeta(
+        kind="compute.global_forwarding_rule",
+        api="compute.googleapis.com",
+        permissions=permissions_of(
+            "compute.globalForwardingRules",
+            update=("setLabels", "setTarget"),
+            also={
+                a: (
+                    "compute.targetHttpsProxies.use",
+                    "compute.targetHttpProxies.use",
+                    "compute.globalAddresses.use",
+                )
+                for a in ("create", "update")
+            },
+        ),
+        labels_path="labels",
+        immutable=("IPAddress", "IPProtocol", "portRange", "loadBalancingScheme", "networkTier"),
     )
     collection, param, noun = "globalForwardingRules", "forwardingRule", "forwarding rule"
-    labels_path = "labels"
-    immutable = ("IPAddress", "IPProtocol", "portRange", "loadBalancingScheme", "networkTier")
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
@@ -462,10 +486,10 @@ class ForwardingRule(GlobalComputeKind):
 
 
 KIND_BY_COLLECTION = {
-    "addresses": GlobalAddress.kind,
-    "securityPolicies": SecurityPolicy.kind,
-    "backendServices": BackendService.kind,
-    "urlMaps": UrlMap.kind,
-    "targetHttpsProxies": HttpsProxy.kind,
-    "targetHttpProxies": HttpProxy.kind,
+    "addresses": GlobalAddress.meta.kind,
+    "securityPolicies": SecurityPolicy.meta.kind,
+    "backendServices": BackendService.meta.kind,
+    "urlMaps": UrlMap.meta.kind,
+    "targetHttpsProxies": HttpsProxy.meta.kind,
+    "targetHttpProxies": HttpProxy.meta.kind,
 }

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.engine.kind import Kind
+from provisioner.engine.api_kind import ApiKind
+from provisioner.engine.kind import KindMeta
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -44,15 +45,17 @@ def invokers(policy: Any) -> list[str]:
     )
 
 
-class RunInvokers(Kind):
+class RunInvokers(ApiKind):
     """The members of `roles/run.invoker` on one service; `[]` keeps it private."""
 
-    kind = "run.invokers"
-    api = "run.googleapis.com"
-    grants_access = True
-    labels_path = None
+    meta = KindMeta(
+        kind="run.invokers",
+        api="run.googleapis.com",
+        grants_access=True,
+        labels_path=None,
+        unordered=("members",),
+    )
     no_charge = "IAM bindings are free"
-    unordered = ("members",)
 
     def _full(self, name: str) -> str:
         region, service = name.split("/")
@@ -77,7 +80,9 @@ class RunInvokers(Kind):
         for resource, policy in zip(desired, policies, strict=True):
             if policy is not None:
                 body = {"members": invokers(policy)}
-                found.append(LiveResource(self.kind, resource.name, body, managed=True, version=policy.etag))
+                found.append(
+                    LiveResource(self.meta.kind, resource.name, body, managed=True, version=policy.etag)
+                )
         return found
 
     def create(self, desired: Resource) -> Operation:

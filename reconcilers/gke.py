@@ -31,10 +31,12 @@ from functools import partial
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import Kind, QuotaNeed, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
 from provisioner.engine.operations import DoneOperation, Operation, OperationChain, PollSchedule
 from provisioner.engine.plan import FieldChange
+from provisioner.engine.quota import QuotaNeed
 from provisioner.engine.resource import (
     DELETION_POLICY_LABEL,
     LiveResource,
@@ -101,32 +103,34 @@ CLUSTER_UPDATES: dict[str, Callable[[Any], dict[str, Any]]] = {
 }
 
 
-class Cluster(Kind):
+class Cluster(ApiKind):
     """The cluster: network placement and mode are fixed; channel, identity, access and labels
     change in place, one `update` per field as the API requires."""
 
-    kind = "gke.cluster"
-    api = "container.googleapis.com"
-    permissions = permissions_of("container.clusters", also={"create": ("iam.serviceAccounts.actAs",)})
-    labels_path = "resourceLabels"
-    immutable = (
-        "autopilot",
-        "network",
-        "subnetwork",
-        "ipAllocationPolicy",
-        "privateClusterConfig.enablePrivateNodes",
-        "privateClusterConfig.masterIpv4CidrBlock",
+    meta = KindMeta(
+        kind="gke.cluster",
+        api="container.googleapis.com",
+        permissions=permissions_of("container.clusters", also={"create": ("iam.serviceAccounts.actAs",)}),
+        labels_path="resourceLabels",
+        immutable=(
+            "autopilot",
+            "network",
+            "subnetwork",
+            "ipAllocationPolicy",
+            "privateClusterConfig.enablePrivateNodes",
+            "privateClusterConfig.masterIpv4CidrBlock",
+        ),
+        unordered=("masterAuthorizedNetworksConfig.cidrBlocks",),
+        # The API's JSON leaves out false and empty values.
+        api_defaults={
+            "autopilot": {"enabled": False},
+            "privateClusterConfig": {"enablePrivateNodes": False, "enablePrivateEndpoint": False},
+            "masterAuthorizedNetworksConfig": {"enabled": False},
+            "workloadIdentityConfig": {"workloadPool": ""},
+        },
+        stateful=True,
+        poll_schedule=GKE_POLLING,
     )
-    unordered = ("masterAuthorizedNetworksConfig.cidrBlocks",)
-    # The API's JSON leaves out false and empty values.
-    api_defaults = {
-        "autopilot": {"enabled": False},
-        "privateClusterConfig": {"enablePrivateNodes": False, "enablePrivateEndpoint": False},
-        "masterAuthorizedNetworksConfig": {"enabled": False},
-        "workloadIdentityConfig": {"workloadPool": ""},
-    }
-    stateful = True
-    poll_schedule = GKE_POLLING
 
     def retryable(self, err: ApiError) -> bool:
         return busy(err)
@@ -172,8 +176,8 @@ class Cluster(Kind):
     def references(self, live: LiveResource) -> tuple[str, ...]:
         region = _region(live.body.get("location", ""))
         return (
-            address_of(Network.kind, live.body.get("network", "")),
-            address_of(Subnetwork.kind, f"{region}/{live.body.get('subnetwork', '')}"),
+            address_of(Network.meta.kind, live.body.get("network", "")),
+            address_of(Subnetwork.meta.kind, f"{region}/{live.body.get('subnetwork', '')}"),
         )
 
     def delete_note(self, live: LiveResource) -> str | None:
@@ -182,7 +186,7 @@ class Cluster(Kind):
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         return [
             LiveResource(
-                self.kind,
+                self.meta.kind,
                 f"{c['location']}/{c['name']}",
                 c,
                 managed=self.ctx.is_ours(c.get("resourceLabels")),
@@ -251,28 +255,30 @@ class Cluster(Kind):
         return self._op(location, op, f"delete cluster {name}")
 
 
-class NodePool(Kind):
+class NodePool(ApiKind):
     """A node pool, addressed by the spec's pool name and found through its label."""
 
-    kind = "gke.node_pool"
-    api = "container.googleapis.com"
-    permissions = permissions_of(
-        "container.clusters",
-        create=("update",),
-        delete=("update",),
-        also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
+    meta = KindMeta(
+        kind="gke.node_pool",
+        api="container.googleapis.com",
+        permissions=permissions_of(
+            "container.clusters",
+            create=("update",),
+            delete=("update",),
+            also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
+        ),
+        labels_path="config.resourceLabels",
+        immutable=tuple(f"config.{field}" for field in NODE_SHAPE),
+        unordered=("locations",),
+        # The API's JSON leaves out false, zero and empty values.
+        api_defaults={
+            "config": {"spot": False},
+            "autoscaling": {"enabled": False, "totalMinNodeCount": 0},
+            "management": {"autoRepair": False, "autoUpgrade": False},
+        },
+        create_before_destroy=True,
+        poll_schedule=GKE_POLLING,
     )
-    labels_path = "config.resourceLabels"
-    immutable = tuple(f"config.{field}" for field in NODE_SHAPE)
-    unordered = ("locations",)
-    # The API's JSON leaves out false, zero and empty values.
-    api_defaults = {
-        "config": {"spot": False},
-        "autoscaling": {"enabled": False, "totalMinNodeCount": 0},
-        "management": {"autoRepair": False, "autoUpgrade": False},
-    }
-    create_before_destroy = True
-    poll_schedule = GKE_POLLING
 
     def retryable(self, err: ApiError) -> bool:
         return busy(err)
@@ -370,7 +376,7 @@ class NodePool(Kind):
             {
                 c.path
                 for c in changes
-                if any(c.path == f or c.path.startswith(f + ".") for f in self.immutable)
+                if any(c.path == f or c.path.startswith(f + ".") for f in self.meta.immutable)
             }
         )
         if not fixed:
@@ -390,7 +396,11 @@ class NodePool(Kind):
                 ours = self.ctx.is_ours(labels)
                 key = labels.get(POOL_LABEL) if ours else None
                 live = LiveResource(
-                    self.kind, f"{prefix}/{key or pool['name']}", pool, managed=ours, version=pool.get("etag")
+                    self.meta.kind,
+                    f"{prefix}/{key or pool['name']}",
+                    pool,
+                    managed=ours,
+                    version=pool.get("etag"),
                 )
                 by_address.setdefault(live.name, []).append(live)
         found: list[LiveResource] = []
@@ -639,8 +649,8 @@ class GkeReconciler(Reconciler):
     def desired(self, ctx: Context) -> list[Resource]:
         spec, gke = ctx.spec, ctx.spec.gke
         location = spec.gke_location
-        network = address_of(Network.kind, spec.vpc_name)
-        subnet = address_of(Subnetwork.kind, f"{spec.region}/{spec.subnet_name}")
+        network = address_of(Network.meta.kind, spec.vpc_name)
+        subnet = address_of(Subnetwork.meta.kind, f"{spec.region}/{spec.subnet_name}")
         identities: list[Resource] = []
         if not gke.autopilot:
             account_ids = {gke.node_service_account} | {
@@ -648,13 +658,13 @@ class GkeReconciler(Reconciler):
             }
             for account_id in sorted(account_ids):
                 identities += service_account(ctx, account_id, "GKE nodes", NODE_ROLES, gke.deletion_policy)
-        accounts = tuple(r.address for r in identities if r.kind == ServiceAccount.kind)
+        accounts = tuple(r.address for r in identities if r.kind == ServiceAccount.meta.kind)
         pools = [
             (f"{location}/{spec.gke_cluster_name}/{key}", *node_pool_body(ctx, key, pool))
             for key, pool in sorted(gke.node_pools.items())
         ]
         cluster = Resource(
-            kind=Cluster.kind,
+            kind=Cluster.meta.kind,
             name=f"{location}/{spec.gke_cluster_name}",
             body=cluster_body(ctx),
             deps=(network, subnet, *accounts),
@@ -670,7 +680,7 @@ class GkeReconciler(Reconciler):
         )
         node_pools = [
             Resource(
-                kind=NodePool.kind,
+                kind=NodePool.meta.kind,
                 name=name,
                 body=body,
                 deps=(cluster.address, *accounts),

@@ -17,9 +17,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.group_commit import GroupCommit
-from provisioner.engine.kind import Kind, permissions_of
+from provisioner.engine.kind import KindMeta, permissions_of
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -42,7 +43,7 @@ def _accounts(ctx: Context) -> Any:
     return ctx.clients.discovery("iam", "v1").projects().serviceAccounts()
 
 
-def _list_accounts(kind: Kind) -> list[dict[str, Any]]:
+def _list_accounts(kind: ApiKind) -> list[dict[str, Any]]:
     api = _accounts(kind.ctx)
     parent = f"projects/{kind.ctx.project}"
     # Accounts and their project roles are observed from the same list.
@@ -56,18 +57,20 @@ def _ours(ctx: Context, account: dict[str, Any]) -> bool:
     return str(account.get("description", "")).startswith(ownership_note(ctx))
 
 
-class ServiceAccount(Kind):
+class ServiceAccount(ApiKind):
     """A user-managed service account; only its display name and description can change."""
 
-    kind = "iam.service_account"
-    api = "iam.googleapis.com"
-    permissions = permissions_of("iam.serviceAccounts")
+    meta = KindMeta(
+        kind="iam.service_account",
+        api="iam.googleapis.com",
+        permissions=permissions_of("iam.serviceAccounts"),
+    )
     no_charge = "service accounts are free"
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         return [
             LiveResource(
-                self.kind,
+                self.meta.kind,
                 account["email"].split("@", 1)[0],
                 account,
                 managed=_ours(self.ctx, account),
@@ -98,25 +101,27 @@ class ServiceAccount(Kind):
         return "whatever runs as this account loses its identity; its id stays reserved for 30 days"
 
 
-class ProjectRoles(Kind):
+class ProjectRoles(ApiKind):
     """The project roles one of our service accounts holds, and no others.
 
     The project IAM policy has no list call per member: one read of the policy (and one list
     of accounts, to find ours that the spec no longer names) observes every account at once.
     """
 
-    kind = "iam.project_roles"
-    api = "cloudresourcemanager.googleapis.com"
-    permissions = permissions_of(
-        "resourcemanager.projects",
-        read=("getIamPolicy",),
-        create=("setIamPolicy",),
-        update=("setIamPolicy",),
-        delete=("setIamPolicy",),
+    meta = KindMeta(
+        kind="iam.project_roles",
+        api="cloudresourcemanager.googleapis.com",
+        permissions=permissions_of(
+            "resourcemanager.projects",
+            read=("getIamPolicy",),
+            create=("setIamPolicy",),
+            update=("setIamPolicy",),
+            delete=("setIamPolicy",),
+        ),
+        grants_access=True,
+        unordered=("roles",),
     )
-    grants_access = True
     no_charge = "IAM bindings are free"
-    unordered = ("roles",)
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
@@ -144,7 +149,7 @@ class ProjectRoles(Kind):
             if roles or (account_id in wanted and not wanted[account_id]):
                 found.append(
                     LiveResource(
-                        self.kind, account_id, {"roles": roles}, managed=True, version=policy.get("etag")
+                        self.meta.kind, account_id, {"roles": roles}, managed=True, version=policy.get("etag")
                     )
                 )
         return found
@@ -212,7 +217,7 @@ def service_account(
 ) -> tuple[Resource, Resource]:
     """A service account for one workload and the project roles it holds."""
     account = Resource(
-        kind=ServiceAccount.kind,
+        kind=ServiceAccount.meta.kind,
         name=account_id,
         body={
             "displayName": f"digitwin {ctx.env} {purpose}"[:100],
@@ -221,7 +226,7 @@ def service_account(
         deletion_policy=deletion_policy,  # type: ignore[arg-type]
     )
     grants = Resource(
-        kind=ProjectRoles.kind,
+        kind=ProjectRoles.meta.kind,
         name=account_id,
         body={"roles": sorted(set(roles))},
         deps=(account.address,),

@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.engine.kind import Kind
+from provisioner.engine.api_kind import ApiKind
+from provisioner.engine.kind import KindMeta
 from provisioner.engine.operations import DoneOperation, Operation, wait_for
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -34,12 +35,14 @@ KIND = "serviceusage.service_identity"
 STORAGE = "storage.googleapis.com"
 
 
-class ServiceIdentity(Kind):
+class ServiceIdentity(ApiKind):
     """One service's agent in the project: generated once, never updated or deleted."""
 
-    kind = KIND
-    api = "serviceusage.googleapis.com"
-    labels_path = None
+    meta = KindMeta(
+        kind=KIND,
+        api="serviceusage.googleapis.com",
+        labels_path=None,
+    )
     no_charge = "service agents are free"
 
     def granted(self, desired: Sequence[Resource]) -> set[str]:
@@ -49,7 +52,7 @@ class ServiceIdentity(Kind):
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         seen = self.granted(desired)
         return [
-            LiveResource(self.kind, r.name, dict(r.body), managed=True)
+            LiveResource(self.meta.kind, r.name, dict(r.body), managed=True)
             for r in desired
             if r.body["email"] in seen
         ]
@@ -66,7 +69,7 @@ class ServiceIdentity(Kind):
             operation = LongRunningOperation(
                 self.ctx, "serviceusage", "v1beta1", body, f"generate {service}'s agent"
             )
-            wait_for(operation, self.ctx.retry, self.poll_schedule.scaled(self.ctx.poll_scale))
+            wait_for(operation, self.ctx.retry, self.meta.poll_schedule.scaled(self.ctx.poll_scale))
             email = str((operation.body.get("response") or {}).get("email", ""))
         if email and email != desired.body["email"]:
             raise RuntimeError(

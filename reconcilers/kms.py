@@ -17,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
@@ -74,13 +75,15 @@ def _rotation_start(period: str) -> str:
     return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class KeyRing(Kind):
+class KeyRing(ApiKind):
     """A key ring: a name and a location, nothing to update, never deletable."""
 
-    kind = "kms.key_ring"
-    api = "cloudkms.googleapis.com"
-    permissions = permissions_of("cloudkms.keyRings", update=(), delete=())
-    labels_path = None
+    meta = KindMeta(
+        kind="kms.key_ring",
+        api="cloudkms.googleapis.com",
+        permissions=permissions_of("cloudkms.keyRings", update=(), delete=()),
+        labels_path=None,
+    )
     no_charge = "key rings are free; their keys are priced"
 
     def _owned(self, name: str) -> bool:
@@ -91,7 +94,7 @@ class KeyRing(Kind):
         parent = f"projects/{self.ctx.project}/locations/{self.ctx.spec.kms_location}"
         rings = self.call(lambda: list(client.list_key_rings(request={"parent": parent}, retry=None)))
         return [
-            LiveResource(self.kind, _short(r.name), to_json_dict(r), managed=self._owned(r.name))
+            LiveResource(self.meta.kind, _short(r.name), to_json_dict(r), managed=self._owned(r.name))
             for r in rings
         ]
 
@@ -116,20 +119,22 @@ class KeyRing(Kind):
         return "Cloud KMS key rings cannot be deleted: it stays in place (an empty key ring costs nothing)"
 
 
-class CryptoKey(Kind):
+class CryptoKey(ApiKind):
     """A symmetric key with automatic rotation; purpose and protection level are fixed."""
 
-    kind = "kms.crypto_key"
-    api = "cloudkms.googleapis.com"
-    permissions = permissions_of(
-        "cloudkms.cryptoKeys",
-        # A key is never deleted: its versions are scheduled for destruction.
-        delete=(),
-        also={"delete": ("cloudkms.cryptoKeyVersions.list", "cloudkms.cryptoKeyVersions.destroy")},
+    meta = KindMeta(
+        kind="kms.crypto_key",
+        api="cloudkms.googleapis.com",
+        permissions=permissions_of(
+            "cloudkms.cryptoKeys",
+            # A key is never deleted: its versions are scheduled for destruction.
+            delete=(),
+            also={"delete": ("cloudkms.cryptoKeyVersions.list", "cloudkms.cryptoKeyVersions.destroy")},
+        ),
+        immutable=("purpose", "versionTemplate.protectionLevel", "importOnly", "destroyScheduledDuration"),
+        api_defaults={"versionTemplate": {"protectionLevel": "SOFTWARE"}},
+        stateful=True,
     )
-    immutable = ("purpose", "versionTemplate.protectionLevel", "importOnly", "destroyScheduledDuration")
-    api_defaults = {"versionTemplate": {"protectionLevel": "SOFTWARE"}}
-    stateful = True
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Each active key version is billed monthly; rotation adds one version per period."""
@@ -162,7 +167,7 @@ class CryptoKey(Kind):
                 body = to_json_dict(key)
                 found.append(
                     LiveResource(
-                        self.kind, _short(key.name), body, managed=self.ctx.is_ours(body.get("labels"))
+                        self.meta.kind, _short(key.name), body, managed=self.ctx.is_ours(body.get("labels"))
                     )
                 )
         return found
@@ -242,24 +247,26 @@ class CryptoKey(Kind):
         )
 
 
-class KeyIamMembers(Kind):
+class KeyIamMembers(ApiKind):
     """Members we grant on a key, non-authoritatively: other bindings are left alone.
 
     IAM policies have no list call, so this kind reads one policy per desired key; writes
     are read-modify-write with the policy's etag, repeated when someone else wrote first.
     """
 
-    kind = "kms.key_iam"
-    api = "cloudkms.googleapis.com"
-    permissions = permissions_of(
-        "cloudkms.cryptoKeys",
-        read=("getIamPolicy",),
-        create=("setIamPolicy",),
-        update=("setIamPolicy",),
-        delete=("setIamPolicy",),
+    meta = KindMeta(
+        kind="kms.key_iam",
+        api="cloudkms.googleapis.com",
+        permissions=permissions_of(
+            "cloudkms.cryptoKeys",
+            read=("getIamPolicy",),
+            create=("setIamPolicy",),
+            update=("setIamPolicy",),
+            delete=("setIamPolicy",),
+        ),
+        grants_access=True,
+        labels_path=None,
     )
-    grants_access = True
-    labels_path = None
     no_charge = "IAM bindings are free"
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
@@ -277,7 +284,7 @@ class KeyIamMembers(Kind):
                 for role, members in resource.body["members"].items()
             }
             return LiveResource(
-                self.kind, resource.name, {"members": granted}, managed=True, version=policy.get("etag")
+                self.meta.kind, resource.name, {"members": granted}, managed=True, version=policy.get("etag")
             )
 
         return [live for live in self.map(read, desired) if live is not None]
@@ -336,7 +343,7 @@ class KeyIamMembers(Kind):
         raise AssertionError("unreachable")
 
 
-def _key_policy(kind: Kind, client: Any, short: str) -> dict[str, Any]:
+def _key_policy(kind: ApiKind, client: Any, short: str) -> dict[str, Any]:
     """A key's IAM policy; read once per observation pass for the grants and the agents alike."""
 
     def read() -> dict[str, Any]:
@@ -398,13 +405,13 @@ class KmsReconciler(Reconciler):
     def desired(self, ctx: Context) -> list[Resource]:
         spec = ctx.spec.kms
         ring = Resource(
-            kind=KeyRing.kind, name=_short(key_ring_path(ctx)), body={}, deletion_policy="abandon"
+            kind=KeyRing.meta.kind, name=_short(key_ring_path(ctx)), body={}, deletion_policy="abandon"
         )
         resources = [ring]
         for key_name, key in sorted(spec.keys.items()):
             short = _short(crypto_key_path(ctx, key_name))
             crypto_key = Resource(
-                kind=CryptoKey.kind,
+                kind=CryptoKey.meta.kind,
                 name=short,
                 body={
                     "purpose": key.purpose,
@@ -423,7 +430,7 @@ class KmsReconciler(Reconciler):
                 resources.append(agent)
                 resources.append(
                     Resource(
-                        kind=KeyIamMembers.kind,
+                        kind=KeyIamMembers.meta.kind,
                         name=short,
                         body={"members": {ENCRYPTER_DECRYPTER: ["serviceAccount:" + email]}},
                         deps=(crypto_key.address, agent.address),

@@ -58,7 +58,7 @@ def static_ip(ctx: Context) -> Resource:
     """The reserved global address both forwarding rules listen on (and DNS points at)."""
     lb = ctx.spec.lb
     return Resource(
-        kind=GlobalAddress.kind,
+        kind=GlobalAddress.meta.kind,
         name=ctx.spec.static_ip_name,
         body={"addressType": "EXTERNAL", "labels": ctx.labels({**lb.labels, "purpose": "load-balancer"})},
         deletion_policy=lb.deletion_policy,
@@ -68,7 +68,7 @@ def static_ip(ctx: Context) -> Resource:
 def certificate(ctx: Context) -> Resource:
     """The Google-managed certificate for the environment's domains."""
     return Resource(
-        kind=ManagedCertificate.kind,
+        kind=ManagedCertificate.meta.kind,
         name=ctx.spec.certificate_name,
         body={
             "name": ctx.spec.managed_certificate_name,
@@ -82,7 +82,7 @@ def certificate(ctx: Context) -> Resource:
 def serverless_neg(ctx: Context, service_key: str) -> Resource:
     """The serverless network endpoint group that reaches one Cloud Run service."""
     return Resource(
-        kind=ServerlessNeg.kind,
+        kind=ServerlessNeg.meta.kind,
         name=f"{ctx.spec.region}/{ctx.spec.neg_name(service_key)}",
         body={
             "networkEndpointType": "SERVERLESS",
@@ -123,7 +123,7 @@ def security_policy(ctx: Context) -> Resource:
         "match": ALL_SOURCES,
     }
     return Resource(
-        kind=SecurityPolicy.kind,
+        kind=SecurityPolicy.meta.kind,
         name=ctx.spec.armor_policy_name,
         body={
             "type": "CLOUD_ARMOR",
@@ -171,7 +171,7 @@ def backend_service(ctx: Context, route_name: str) -> Resource:
     if route.cdn is not None:
         body["cdnPolicy"] = _cdn_policy(route.cdn)
     return Resource(
-        kind=BackendService.kind,
+        kind=BackendService.meta.kind,
         name=spec.backend_service_name(route_name),
         body=body,
         deps=(neg.address, policy.address),
@@ -188,7 +188,7 @@ def url_map(ctx: Context) -> Resource:
 
     path_rules = [{"paths": list(getattr(routes, r).paths), "service": service(r)} for r in ROUTES]
     return Resource(
-        kind=UrlMap.kind,
+        kind=UrlMap.meta.kind,
         name=ctx.spec.url_map_name,
         body={
             "defaultService": service(routes.default),
@@ -204,7 +204,7 @@ def url_map(ctx: Context) -> Resource:
 
 def https_proxy(ctx: Context) -> Resource:
     return Resource(
-        kind=HttpsProxy.kind,
+        kind=HttpsProxy.meta.kind,
         name=ctx.spec.https_proxy_name,
         body={
             "urlMap": _global(ctx, "urlMaps", ctx.spec.url_map_name),
@@ -219,7 +219,7 @@ def forwarding_rule(ctx: Context, name: str, port: str, proxy: Resource, collect
     """A rule on the static IP, in front of a proxy."""
     ip = static_ip(ctx)
     return Resource(
-        kind=ForwardingRule.kind,
+        kind=ForwardingRule.meta.kind,
         name=name,
         body={
             "IPAddress": _global(ctx, "addresses", ip.name),
@@ -239,7 +239,7 @@ def https_redirect(ctx: Context) -> list[Resource]:
     """Port 80 on the same address answers every request with a redirect to HTTPS."""
     spec = ctx.spec
     redirect_map = Resource(
-        kind=UrlMap.kind,
+        kind=UrlMap.meta.kind,
         name=spec.redirect_url_map_name,
         body={
             "defaultUrlRedirect": {
@@ -251,7 +251,7 @@ def https_redirect(ctx: Context) -> list[Resource]:
         deletion_policy=spec.lb.deletion_policy,
     )
     proxy = Resource(
-        kind=HttpProxy.kind,
+        kind=HttpProxy.meta.kind,
         name=spec.http_proxy_name,
         body={"urlMap": _global(ctx, "urlMaps", redirect_map.name)},
         deps=(redirect_map.address,),

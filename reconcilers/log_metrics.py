@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import Kind
+from provisioner.engine.kind import KindMeta
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -32,14 +33,16 @@ def metric_type(name: str) -> str:
     return USER_METRICS + name
 
 
-class LogMetric(Kind):
+class LogMetric(ApiKind):
     """A log-based counter metric, named by the spec, replaced whole on update."""
 
-    kind = "logging.metric"
-    api = "logging.googleapis.com"
-    labels_path = None
-    immutable = ("metricDescriptor.metricKind", "metricDescriptor.valueType")
-    api_defaults = {"metricDescriptor": {"metricKind": "DELTA", "valueType": "INT64", "unit": "1"}}
+    meta = KindMeta(
+        kind="logging.metric",
+        api="logging.googleapis.com",
+        labels_path=None,
+        immutable=("metricDescriptor.metricKind", "metricDescriptor.valueType"),
+        api_defaults={"metricDescriptor": {"metricKind": "DELTA", "valueType": "INT64", "unit": "1"}},
+    )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         why = "the metric is free; Monitoring bills the points it counts as user-defined metric data"
@@ -53,7 +56,9 @@ class LogMetric(Kind):
         parent = f"projects/{self.ctx.project}"
         found = self.call(list_all, lambda token: api.list(parent=parent, pageToken=token), key="metrics")
         prefix = f"{self.ctx.spec.name_prefix}-"
-        return [LiveResource(self.kind, m["name"], m, managed=m["name"].startswith(prefix)) for m in found]
+        return [
+            LiveResource(self.meta.kind, m["name"], m, managed=m["name"].startswith(prefix)) for m in found
+        ]
 
     def create(self, desired: Resource) -> Operation:
         body = {"name": desired.name, **desired.body}

@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -77,11 +78,13 @@ CHANNEL_NAMES = "monitoring.channel_names"
 class NotificationChannel(KeyedKind):
     """An email channel; its address is its identity, so the key is derived from it."""
 
-    kind = "monitoring.notification_channel"
-    api = "monitoring.googleapis.com"
-    permissions = permissions_of("monitoring.notificationChannels")
+    meta = KindMeta(
+        kind="monitoring.notification_channel",
+        api="monitoring.googleapis.com",
+        permissions=permissions_of("monitoring.notificationChannels"),
+        immutable=("type",),
+    )
     no_charge = "email notification channels are free"
-    immutable = ("type",)
     labels_field = "userLabels"
 
     def list_live(self) -> list[dict[str, Any]]:
@@ -153,11 +156,13 @@ class NotificationChannel(KeyedKind):
 class AlertPolicy(KeyedKind):
     """An alert policy; its desired body names notification channels by their keys."""
 
-    kind = "monitoring.alert_policy"
-    api = "monitoring.googleapis.com"
-    permissions = permissions_of("monitoring.alertPolicies")
+    meta = KindMeta(
+        kind="monitoring.alert_policy",
+        api="monitoring.googleapis.com",
+        permissions=permissions_of("monitoring.alertPolicies"),
+        api_defaults={"enabled": True},
+    )
     labels_field = "userLabels"
-    api_defaults = {"enabled": True}
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Alerting is billed per condition, plus the time series its queries return."""
@@ -198,7 +203,7 @@ class AlertPolicy(KeyedKind):
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
         return tuple(
-            f"{NotificationChannel.kind}/{c}"
+            f"{NotificationChannel.meta.kind}/{c}"
             for c in live.body.get("notificationChannels", [])
             if "/" not in c
         )
@@ -248,9 +253,11 @@ class AlertPolicy(KeyedKind):
 class Dashboard(KeyedKind):
     """A dashboard, written whole; an update carries the etag of the version it replaces."""
 
-    kind = "monitoring.dashboard"
-    api = "monitoring.googleapis.com"
-    permissions = permissions_of("monitoring.dashboards")
+    meta = KindMeta(
+        kind="monitoring.dashboard",
+        api="monitoring.googleapis.com",
+        permissions=permissions_of("monitoring.dashboards"),
+    )
     no_charge = "dashboards are free"
     labels_field = "labels"
 
@@ -286,19 +293,20 @@ class Dashboard(KeyedKind):
         return DoneOperation(f"delete dashboard {live.name}")
 
 
-class MetricDescriptor(Kind):
+class MetricDescriptor(ApiKind):
     """A user-defined metric type; `create` on an existing type updates its description."""
 
-    kind = "monitoring.metric_descriptor"
-    api = "monitoring.googleapis.com"
-    permissions = permissions_of("monitoring.metricDescriptors", update=("create",))
+    meta = KindMeta(
+        kind="monitoring.metric_descriptor",
+        api="monitoring.googleapis.com",
+        permissions=permissions_of("monitoring.metricDescriptors", update=("create",)),
+        immutable=("metricKind", "valueType"),
+        stateful=True,  # deleting a descriptor deletes every point written to it
+    )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         why = "the descriptor is free; the points written to it are billed by volume"
         return [prices.usage("monitoring.ingestion", "global", "metric data ingested", why)]
-
-    immutable = ("metricKind", "valueType")
-    stateful = True  # deleting a descriptor deletes every point written to it
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         api = _v3(self.ctx).metricDescriptors()
@@ -310,7 +318,7 @@ class MetricDescriptor(Kind):
             key="metricDescriptors",
         )
         return [
-            LiveResource(self.kind, d["type"], d, managed=d["type"].startswith(CUSTOM_METRICS))
+            LiveResource(self.meta.kind, d["type"], d, managed=d["type"].startswith(CUSTOM_METRICS))
             for d in descriptors
         ]
 
@@ -338,7 +346,7 @@ class MonitoringReconciler(Reconciler):
         spec = ctx.spec.monitoring
         channels = [
             Resource(
-                kind=NotificationChannel.kind,
+                kind=NotificationChannel.meta.kind,
                 name=channel_key(channel.email),
                 body={
                     "type": "email",
@@ -352,7 +360,7 @@ class MonitoringReconciler(Reconciler):
         ]
         counted = {
             counter.name: Resource(
-                kind=LogMetric.kind,
+                kind=LogMetric.meta.kind,
                 name=counter.name,
                 body={
                     "description": counter.description,
@@ -365,7 +373,7 @@ class MonitoringReconciler(Reconciler):
         }
         policies = [
             Resource(
-                kind=AlertPolicy.kind,
+                kind=AlertPolicy.meta.kind,
                 name=alert.key,
                 body={
                     "displayName": alert.display_name,
@@ -385,7 +393,7 @@ class MonitoringReconciler(Reconciler):
         dashboards = (
             [
                 Resource(
-                    kind=Dashboard.kind,
+                    kind=Dashboard.meta.kind,
                     name="overview",
                     body={
                         "displayName": f"{ctx.spec.name_prefix} overview",
@@ -399,7 +407,7 @@ class MonitoringReconciler(Reconciler):
         )
         descriptors = [
             Resource(
-                kind=MetricDescriptor.kind,
+                kind=MetricDescriptor.meta.kind,
                 name=metric.metric_type,
                 body={
                     "type": metric.metric_type,

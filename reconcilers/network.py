@@ -19,11 +19,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable, free
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
 from provisioner.engine.operations import Operation, OperationChain
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.review import immutable_reason
 from reconcilers._compute import (
     compute,
     description,
@@ -44,15 +46,17 @@ def _top_level(changes: Sequence[FieldChange]) -> set[str]:
     return {c.path.split(".")[0] for c in changes}
 
 
-class Network(Kind):
-    kind = "compute.network"
-    api = "compute.googleapis.com"
-    permissions = permissions_of("compute.networks")
-    labels_path = None
+class Network(ApiKind):
+    meta = KindMeta(
+        kind="compute.network",
+        api="compute.googleapis.com",
+        permissions=permissions_of("compute.networks"),
+        labels_path=None,
+        immutable=("autoCreateSubnetworks",),
+        api_defaults={"mtu": 1460, "routingConfig": {"routingMode": "REGIONAL"}},
+        stateful=True,  # everything in the environment sits on it
+    )
     no_charge = "VPC networks are free; traffic leaving a zone or region is billed as data transfer"
-    immutable = ("autoCreateSubnetworks",)
-    api_defaults = {"mtu": 1460, "routingConfig": {"routingMode": "REGIONAL"}}
-    stateful = True  # everything in the environment sits on it
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         return relative_body(body)
@@ -61,7 +65,8 @@ class Network(Kind):
         api = compute(self.ctx).networks()
         items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
         return [
-            LiveResource(self.kind, n["name"], n, managed=owned_by_name(self.ctx, n["name"])) for n in items
+            LiveResource(self.meta.kind, n["name"], n, managed=owned_by_name(self.ctx, n["name"]))
+            for n in items
         ]
 
     def create(self, desired: Resource) -> Operation:
@@ -86,15 +91,17 @@ class Network(Kind):
         return operation(self.ctx, self.call(request.execute), f"delete network {live.name}")
 
 
-class Subnetwork(Kind):
-    kind = "compute.subnetwork"
-    api = "compute.googleapis.com"
-    permissions = permissions_of("compute.subnetworks", also={"create": ("compute.networks.use",)})
-    labels_path = None
-    immutable = ("network",)
-    unordered = ("secondaryIpRanges",)
-    api_defaults = {"privateIpGoogleAccess": False, "logConfig": {"enable": False}}
-    stateful = True  # GKE nodes and the connector live on it
+class Subnetwork(ApiKind):
+    meta = KindMeta(
+        kind="compute.subnetwork",
+        api="compute.googleapis.com",
+        permissions=permissions_of("compute.subnetworks", also={"create": ("compute.networks.use",)}),
+        labels_path=None,
+        immutable=("network",),
+        unordered=("secondaryIpRanges",),
+        api_defaults={"privateIpGoogleAccess": False, "logConfig": {"enable": False}},
+        stateful=True,  # GKE nodes and the connector live on it
+    )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         lines = [free("subnet", "subnets are free")]
@@ -114,7 +121,7 @@ class Subnetwork(Kind):
         return body
 
     def replace_reason(self, changes: Sequence[FieldChange]) -> str | None:
-        reason = super().replace_reason(changes)
+        reason = immutable_reason(self, changes)
         if reason:
             return reason
         for change in changes:
@@ -139,7 +146,7 @@ class Subnetwork(Kind):
         )
         return [
             LiveResource(
-                self.kind,
+                self.meta.kind,
                 f"{region}/{s['name']}",
                 s,
                 managed=owned_by_name(self.ctx, s["name"]),
@@ -216,14 +223,16 @@ def _expands(before: Any, after: Any) -> bool:
 NAT_FIELDS = ("name", "natIpAllocateOption", "sourceSubnetworkIpRangesToNat", "logConfig", "minPortsPerVm")
 
 
-class Router(Kind):
+class Router(ApiKind):
     """A Cloud Router; Cloud NAT is an element of its `nats` list, written as a whole."""
 
-    kind = "compute.router"
-    api = "compute.googleapis.com"
-    permissions = permissions_of("compute.routers", also={"create": ("compute.networks.use",)})
-    labels_path = None
-    immutable = ("network",)
+    meta = KindMeta(
+        kind="compute.router",
+        api="compute.googleapis.com",
+        permissions=permissions_of("compute.routers", also={"create": ("compute.networks.use",)}),
+        labels_path=None,
+        immutable=("network",),
+    )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """The router is free; each Cloud NAT gateway on it charges by the VMs that use it."""
@@ -265,7 +274,9 @@ class Router(Kind):
             list_all, lambda token: api.list(project=self.ctx.project, region=region, pageToken=token)
         )
         return [
-            LiveResource(self.kind, f"{region}/{r['name']}", r, managed=owned_by_name(self.ctx, r["name"]))
+            LiveResource(
+                self.meta.kind, f"{region}/{r['name']}", r, managed=owned_by_name(self.ctx, r["name"])
+            )
             for r in items
         ]
 
@@ -296,13 +307,15 @@ class Router(Kind):
         return operation(self.ctx, self.call(request.execute), f"delete router {name}", region)
 
 
-class GlobalAddress(Kind):
+class GlobalAddress(ApiKind):
     """A reserved global range or address: everything but labels is fixed at creation."""
 
-    kind = "compute.global_address"
-    api = "compute.googleapis.com"
-    permissions = permissions_of("compute.globalAddresses", update=("setLabels",))
-    immutable = ("address", "addressType", "purpose", "prefixLength", "network", "ipVersion")
+    meta = KindMeta(
+        kind="compute.global_address",
+        api="compute.googleapis.com",
+        permissions=permissions_of("compute.globalAddresses", update=("setLabels",)),
+        immutable=("address", "addressType", "purpose", "prefixLength", "network", "ipVersion"),
+    )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Internal ranges are free; an external address is free while a forwarding rule uses it."""
@@ -324,7 +337,7 @@ class GlobalAddress(Kind):
         items = global_addresses(self)
         return [
             LiveResource(
-                self.kind,
+                self.meta.kind,
                 a["name"],
                 a,
                 managed=self.ctx.is_ours(a.get("labels")),
@@ -369,18 +382,20 @@ class GlobalAddress(Kind):
         return operation(self.ctx, self.call(request.execute), f"release address {live.name}")
 
 
-class Firewall(Kind):
-    kind = "compute.firewall"
-    api = "compute.googleapis.com"
-    permissions = permissions_of(
-        "compute.firewalls",
-        # Firewall rules change the network's policy: https://cloud.google.com/vpc/docs/firewalls#iam
-        also={a: ("compute.networks.updatePolicy",) for a in ("create", "update", "delete")},
+class Firewall(ApiKind):
+    meta = KindMeta(
+        kind="compute.firewall",
+        api="compute.googleapis.com",
+        permissions=permissions_of(
+            "compute.firewalls",
+            # Firewall rules change the network's policy: https://cloud.google.com/vpc/docs/firewalls#iam
+            also={a: ("compute.networks.updatePolicy",) for a in ("create", "update", "delete")},
+        ),
+        labels_path=None,
+        immutable=("network", "direction"),
+        unordered=("sourceRanges", "destinationRanges", "targetTags"),
+        api_defaults={"priority": 1000, "logConfig": {"enable": False}, "disabled": False},
     )
-    labels_path = None
-    immutable = ("network", "direction")
-    unordered = ("sourceRanges", "destinationRanges", "targetTags")
-    api_defaults = {"priority": 1000, "logConfig": {"enable": False}, "disabled": False}
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         lines = [free("firewall rule", "firewall rules are free")]
@@ -398,7 +413,8 @@ class Firewall(Kind):
         api = compute(self.ctx).firewalls()
         items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
         return [
-            LiveResource(self.kind, f["name"], f, managed=owned_by_name(self.ctx, f["name"])) for f in items
+            LiveResource(self.meta.kind, f["name"], f, managed=owned_by_name(self.ctx, f["name"]))
+            for f in items
         ]
 
     def create(self, desired: Resource) -> Operation:
@@ -423,7 +439,7 @@ class Firewall(Kind):
         return operation(self.ctx, self.call(request.execute), f"delete firewall rule {live.name}")
 
 
-def global_addresses(kind: Kind) -> list[dict[str, Any]]:
+def global_addresses(kind: ApiKind) -> list[dict[str, Any]]:
     """Every global address of the project: the addresses themselves, and what forwarding rules
     point at by IP, come from the same list."""
     api = compute(kind.ctx).globalAddresses()
@@ -433,25 +449,27 @@ def global_addresses(kind: Kind) -> list[dict[str, Any]]:
     )
 
 
-class PeeringConnection(Kind):
+class PeeringConnection(ApiKind):
     """The private service access peering (one per network), which Cloud SQL private IP needs.
 
     The API has no get, and its list needs the network, named by project *number*.
     """
 
-    kind = "servicenetworking.connection"
-    api = "servicenetworking.googleapis.com"
-    permissions = permissions_of(
-        "servicenetworking.services",
-        read=("get",),
-        create=("addPeering",),
-        update=("addPeering",),
-        delete=("deleteConnection",),
-        also={"create": ("compute.networks.use",)},
+    meta = KindMeta(
+        kind="servicenetworking.connection",
+        api="servicenetworking.googleapis.com",
+        permissions=permissions_of(
+            "servicenetworking.services",
+            read=("get",),
+            create=("addPeering",),
+            update=("addPeering",),
+            delete=("deleteConnection",),
+            also={"create": ("compute.networks.use",)},
+        ),
+        labels_path=None,
+        unordered=("reservedPeeringRanges",),
     )
-    labels_path = None
     no_charge = "the peering is free; traffic over it is billed as VPC data transfer"
-    unordered = ("reservedPeeringRanges",)
 
     def _network(self, name: str) -> str:
         return f"projects/{self.ctx.project_number}/global/networks/{name}"
@@ -463,7 +481,9 @@ class PeeringConnection(Kind):
         def read(name: str) -> list[LiveResource]:
             request = api.list(parent=PEERING_SERVICE, network=self._network(name))
             found = self.call(request.execute).get("connections", [])
-            return [LiveResource(self.kind, name, c, managed=owned_by_name(self.ctx, name)) for c in found]
+            return [
+                LiveResource(self.meta.kind, name, c, managed=owned_by_name(self.ctx, name)) for c in found
+            ]
 
         return [live for group in self.map(read, sorted(names)) for live in group]
 
@@ -490,15 +510,17 @@ class PeeringConnection(Kind):
         return self._op(self.call(request.execute), f"remove peering of {live.name}")
 
 
-class VpcConnector(Kind):
+class VpcConnector(ApiKind):
     """Serverless VPC Access: how Cloud Run reaches private addresses. Instances only grow."""
 
-    kind = "vpcaccess.connector"
-    api = "vpcaccess.googleapis.com"
-    permissions = permissions_of("vpcaccess.connectors", also={"create": ("compute.networks.use",)})
-    labels_path = None
-    immutable = ("network", "ipCidrRange")
-    api_defaults = {"machineType": "e2-micro"}
+    meta = KindMeta(
+        kind="vpcaccess.connector",
+        api="vpcaccess.googleapis.com",
+        permissions=permissions_of("vpcaccess.connectors", also={"create": ("compute.networks.use",)}),
+        labels_path=None,
+        immutable=("network", "ipCidrRange"),
+        api_defaults={"machineType": "e2-micro"},
+    )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Connector instances are billed as Compute Engine VMs; it runs at least the minimum."""
@@ -522,7 +544,7 @@ class VpcConnector(Kind):
         for change in changes:
             if change.path in ("minInstances", "maxInstances") and (change.after or 0) < (change.before or 0):
                 return f"{change.path} can only grow in place (lowering it forces replacement)"
-        return super().replace_reason(changes)
+        return immutable_reason(self, changes)
 
     def _api(self) -> Any:
         return self.ctx.clients.discovery("vpcaccess", "v1").projects().locations().connectors()
@@ -536,7 +558,7 @@ class VpcConnector(Kind):
         for c in items:
             name = c["name"].rsplit("/", 1)[1]
             found.append(
-                LiveResource(self.kind, f"{region}/{name}", c, managed=owned_by_name(self.ctx, name))
+                LiveResource(self.meta.kind, f"{region}/{name}", c, managed=owned_by_name(self.ctx, name))
             )
         return found
 
@@ -598,7 +620,7 @@ class NetworkReconciler(Reconciler):
         region = spec.region
         policy = net.deletion_policy
         vpc = Resource(
-            kind=Network.kind,
+            kind=Network.meta.kind,
             name=spec.vpc_name,
             body={
                 "autoCreateSubnetworks": False,
@@ -608,7 +630,7 @@ class NetworkReconciler(Reconciler):
             deletion_policy=policy,
         )
         subnet = Resource(
-            kind=Subnetwork.kind,
+            kind=Subnetwork.meta.kind,
             name=f"{region}/{spec.subnet_name}",
             body={
                 "network": network_path(ctx),
@@ -635,7 +657,7 @@ class NetworkReconciler(Reconciler):
         if net.router.nat.min_ports_per_vm:
             nat["minPortsPerVm"] = net.router.nat.min_ports_per_vm
         router = Resource(
-            kind=Router.kind,
+            kind=Router.meta.kind,
             name=f"{region}/{spec.router_name}",
             body={"network": network_path(ctx), "nats": [nat]},
             deps=(vpc.address,),
@@ -643,7 +665,7 @@ class NetworkReconciler(Reconciler):
         )
         psa = net.private_service_access
         psa_range = Resource(
-            kind=GlobalAddress.kind,
+            kind=GlobalAddress.meta.kind,
             name=spec.psa_range_name,
             body={
                 "purpose": "VPC_PEERING",
@@ -657,7 +679,7 @@ class NetworkReconciler(Reconciler):
             deletion_policy=policy,
         )
         peering = Resource(
-            kind=PeeringConnection.kind,
+            kind=PeeringConnection.meta.kind,
             name=spec.vpc_name,
             body={"reservedPeeringRanges": [spec.psa_range_name]},
             deps=(vpc.address, psa_range.address),
@@ -665,7 +687,7 @@ class NetworkReconciler(Reconciler):
         )
         conn = net.vpc_connector
         connector = Resource(
-            kind=VpcConnector.kind,
+            kind=VpcConnector.meta.kind,
             name=f"{region}/{spec.connector_name}",
             body={
                 "network": spec.vpc_name,
@@ -679,7 +701,7 @@ class NetworkReconciler(Reconciler):
         )
         firewalls = [
             Resource(
-                kind=Firewall.kind,
+                kind=Firewall.meta.kind,
                 name=spec.firewall_rule_name(key),
                 body=firewall_body(ctx, rule),
                 deps=(vpc.address,),

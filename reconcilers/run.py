@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.diff import deep_merge
-from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
 from provisioner.engine.operations import Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -179,7 +180,7 @@ def _merged_labels(live: LiveResource, want: dict[str, Any]) -> dict[str, str]:
     return {**(live.body.get("labels") or {}), **(want.get("labels") or {})}
 
 
-def _observe_by_region(kind: Kind, desired: Sequence[Resource], list_call: Any) -> list[LiveResource]:
+def _observe_by_region(kind: ApiKind, desired: Sequence[Resource], list_call: Any) -> list[LiveResource]:
     """One paginated list per region for services and jobs alike, named `<region>/<name>`."""
     found = []
     for region in _regions(kind.ctx, desired):
@@ -188,7 +189,7 @@ def _observe_by_region(kind: Kind, desired: Sequence[Resource], list_call: Any) 
             body = to_json_dict(item)
             found.append(
                 LiveResource(
-                    kind.kind,
+                    kind.meta.kind,
                     f"{region}/{item.name.rsplit('/', 1)[1]}",
                     body,
                     managed=kind.ctx.is_ours(body.get("labels")),
@@ -198,16 +199,18 @@ def _observe_by_region(kind: Kind, desired: Sequence[Resource], list_call: Any) 
     return found
 
 
-class RunService(Kind):
+class RunService(ApiKind):
     """A Cloud Run service; labels, ingress and the revision template are updated in place."""
 
-    kind = "run.service"
-    api = "run.googleapis.com"
-    permissions = permissions_of(
-        "run.services",
-        also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
+    meta = KindMeta(
+        kind="run.service",
+        api="run.googleapis.com",
+        permissions=permissions_of(
+            "run.services",
+            also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
+        ),
+        api_defaults={"template": {"scaling": {"minInstanceCount": 0}, "sessionAffinity": False}},
     )
-    api_defaults = {"template": {"scaling": {"minInstanceCount": 0}, "sessionAffinity": False}}
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Minimum instances run all month; everything above them is billed by use.
@@ -312,13 +315,16 @@ class RunService(Kind):
         return "stops serving traffic and removes every revision"
 
 
-class RunJob(Kind):
+class RunJob(ApiKind):
     """A Cloud Run job; its API has no update mask, so an update sends the whole job back."""
 
-    kind = "run.job"
-    api = "run.googleapis.com"
-    permissions = permissions_of(
-        "run.jobs", also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)}
+    meta = KindMeta(
+        kind="run.job",
+        api="run.googleapis.com",
+        permissions=permissions_of(
+            "run.jobs",
+            also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
+        ),
     )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
@@ -455,7 +461,7 @@ def drift_job_body(ctx: Context) -> dict[str, Any]:
 def drift_metric() -> Resource:
     """The metric each drift run writes a point to, declared so its descriptor is ours."""
     return Resource(
-        kind=MetricDescriptor.kind,
+        kind=MetricDescriptor.meta.kind,
         name=DRIFT_METRIC,
         body={
             "type": DRIFT_METRIC,
@@ -478,25 +484,27 @@ class RunReconciler(Reconciler):
     def desired(self, ctx: Context) -> list[Resource]:
         spec = ctx.spec
         resources: list[Resource] = []
-        connector = f"{VpcConnector.kind}/{spec.region}/{spec.connector_name}"
+        connector = f"{VpcConnector.meta.kind}/{spec.region}/{spec.connector_name}"
         managed_secrets = {spec.sql.user.password_secret}
         for key, svc in sorted(spec.run.services.items()):
             account, roles = service_account(ctx, svc.service_account, key, svc.roles)
             # Only secrets this tool makes can be waited for; others are managed elsewhere.
             secrets = sorted({ref.secret for ref in svc.secret_env.values()} & managed_secrets)
             deps = [account.address, roles.address]
-            deps += [f"{Secret.kind}/{s}" for s in secrets] + [f"{GeneratedValue.kind}/{s}" for s in secrets]
+            deps += [f"{Secret.meta.kind}/{s}" for s in secrets] + [
+                f"{GeneratedValue.meta.kind}/{s}" for s in secrets
+            ]
             if svc.vpc_egress:
                 deps.append(connector)
             service = Resource(
-                kind=RunService.kind,
+                kind=RunService.meta.kind,
                 name=f"{spec.region}/{spec.run_service_name(key)}",
                 body=service_body(ctx, key, svc),
                 deps=tuple(deps),
                 deletion_policy=svc.deletion_policy,
             )
             invokers = Resource(
-                kind=RunInvokers.kind,
+                kind=RunInvokers.meta.kind,
                 name=service.name,
                 body={"members": [PUBLIC] if svc.public else []},
                 deps=(service.address,),
@@ -506,7 +514,7 @@ class RunReconciler(Reconciler):
         job = spec.drift_job
         account, roles = service_account(ctx, job.service_account, "drift-correction", job.roles)
         drift = Resource(
-            kind=RunJob.kind,
+            kind=RunJob.meta.kind,
             name=f"{spec.region}/{spec.drift_job_name}",
             body=drift_job_body(ctx),
             deps=(account.address, roles.address),

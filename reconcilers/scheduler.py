@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -36,14 +37,16 @@ def _full(ctx: Context, short: str) -> str:
     return f"projects/{ctx.project}/locations/{region}/jobs/{job_id}"
 
 
-class SchedulerJob(Kind):
+class SchedulerJob(ApiKind):
     """A cron-triggered HTTP call; everything but its name and region can be patched."""
 
-    kind = "scheduler.job"
-    api = "cloudscheduler.googleapis.com"
-    permissions = permissions_of(
-        "cloudscheduler.jobs",
-        also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
+    meta = KindMeta(
+        kind="scheduler.job",
+        api="cloudscheduler.googleapis.com",
+        permissions=permissions_of(
+            "cloudscheduler.jobs",
+            also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
+        ),
     )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
@@ -62,7 +65,7 @@ class SchedulerJob(Kind):
                 job_id = job["name"].rsplit("/", 1)[1]
                 found.append(
                     LiveResource(
-                        self.kind, f"{region}/{job_id}", job, managed=owned_by_name(self.ctx, job_id)
+                        self.meta.kind, f"{region}/{job_id}", job, managed=owned_by_name(self.ctx, job_id)
                     )
                 )
         return found
@@ -93,7 +96,7 @@ def drift_trigger(ctx: Context) -> Resource:
     spec, job = ctx.spec, ctx.spec.drift_job
     run_job = f"projects/{ctx.project}/locations/{spec.region}/jobs/{spec.drift_job_name}"
     return Resource(
-        kind=SchedulerJob.kind,
+        kind=SchedulerJob.meta.kind,
         name=f"{spec.region}/{spec.drift_job_name}",
         body={
             "description": f"Managed by digitwin-provisioner for {ctx.env}: starts the drift-correction job",
@@ -109,9 +112,9 @@ def drift_trigger(ctx: Context) -> Resource:
             },
         },
         deps=(
-            f"{RunJob.kind}/{spec.region}/{spec.drift_job_name}",
-            f"{ServiceAccount.kind}/{job.service_account}",
-            f"{ProjectRoles.kind}/{job.service_account}",
+            f"{RunJob.meta.kind}/{spec.region}/{spec.drift_job_name}",
+            f"{ServiceAccount.meta.kind}/{job.service_account}",
+            f"{ProjectRoles.meta.kind}/{job.service_account}",
         ),
         deletion_policy=job.deletion_policy,
     )

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
@@ -38,13 +39,15 @@ def _is_not_found(exc: BaseException) -> bool:
     return err is not None and err.not_found
 
 
-class Secret(Kind):
-    kind = "secrets.secret"
-    api = "secretmanager.googleapis.com"
-    permissions = permissions_of("secretmanager.secrets")
-    cmek_path = "replication.userManaged.replicas.customerManagedEncryption.kmsKeyName"
-    immutable = ("replication",)
-    stateful = True  # deleting a secret deletes the only copy of a generated credential
+class Secret(ApiKind):
+    meta = KindMeta(
+        kind="secrets.secret",
+        api="secretmanager.googleapis.com",
+        permissions=permissions_of("secretmanager.secrets"),
+        cmek_path="replication.userManaged.replicas.customerManagedEncryption.kmsKeyName",
+        immutable=("replication",),
+        stateful=True,  # deleting a secret deletes the only copy of a generated credential
+    )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Active versions are billed per replica location; ours hold one version each."""
@@ -71,7 +74,7 @@ class Secret(Kind):
         items = self.call(list_all, lambda token: api.list(parent=parent, pageToken=token), key="secrets")
         return [
             LiveResource(
-                self.kind,
+                self.meta.kind,
                 s["name"].rsplit("/", 1)[1],
                 s,
                 managed=self.ctx.is_ours(s.get("labels")),
@@ -106,19 +109,21 @@ class Secret(Kind):
         return DoneOperation(f"delete secret {live.name}")
 
 
-class GeneratedValue(Kind):
+class GeneratedValue(ApiKind):
     """An enabled version holding a value generated here; its content is never compared."""
 
-    kind = "secrets.generated_value"
-    api = "secretmanager.googleapis.com"
-    permissions = permissions_of(
-        "secretmanager.versions",
-        read=("list", "access"),
-        create=("add",),
-        update=("add",),
-        delete=("destroy",),
+    meta = KindMeta(
+        kind="secrets.generated_value",
+        api="secretmanager.googleapis.com",
+        permissions=permissions_of(
+            "secretmanager.versions",
+            read=("list", "access"),
+            create=("add",),
+            update=("add",),
+            delete=("destroy",),
+        ),
+        labels_path=None,
     )
-    labels_path = None
     no_charge = "a version of its secret, billed with the secret"
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
@@ -134,7 +139,7 @@ class GeneratedValue(Kind):
                 raise
             if not found:
                 return None
-            return LiveResource(self.kind, resource.name, {"state": "ENABLED"}, managed=True)
+            return LiveResource(self.meta.kind, resource.name, {"state": "ENABLED"}, managed=True)
 
         return [live for live in self.map(read, desired) if live is not None]
 
@@ -151,7 +156,7 @@ class GeneratedValue(Kind):
             return found[0] if found else None
 
         add = _api(self.ctx).addVersion(parent=parent, body=payload)
-        self.ctx.retry.create(add.execute, enabled_version, extra=self.retryable)
+        self.call_once(add.execute, enabled_version)
         return DoneOperation(f"store a generated value in {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -179,11 +184,11 @@ def generated_secret(ctx: Context, secret_id: str, purpose: str) -> tuple[Resour
     if spec.kms_key:
         replica["customerManagedEncryption"] = {"kmsKeyName": crypto_key_path(ctx, spec.kms_key)}
         key = "/".join(crypto_key_path(ctx, spec.kms_key).split("/")[3::2])
-        deps = (f"{CryptoKey.kind}/{key}", f"{KeyIamMembers.kind}/{key}")
+        deps = (f"{CryptoKey.meta.kind}/{key}", f"{KeyIamMembers.meta.kind}/{key}")
     locations = spec.replica_locations or [ctx.spec.kms_location]
     replicas = [{**replica, "location": location} for location in locations]
     secret = Resource(
-        kind=Secret.kind,
+        kind=Secret.meta.kind,
         name=secret_id,
         body={
             "replication": {"userManaged": {"replicas": replicas}},
@@ -193,7 +198,7 @@ def generated_secret(ctx: Context, secret_id: str, purpose: str) -> tuple[Resour
         deletion_policy=spec.deletion_policy,
     )
     value = Resource(
-        kind=GeneratedValue.kind,
+        kind=GeneratedValue.meta.kind,
         name=secret_id,
         body={"state": "ENABLED"},
         deps=(secret.address,),

@@ -1,7 +1,7 @@
 """The Google APIs an environment's project has enabled (`apis:` in the spec).
 
 One resource per API, named by its service (`serviceusage.service/compute.googleapis.com`).
-Every other kind names the API its calls go to (`Kind.api`), and the planner makes each
+Every other kind names the API its calls go to (`KindMeta.api`), and the planner makes each
 resource wait for that API, so a fresh project gets its APIs enabled before anything else.
 
 Enabling is batched: the engine creates resources one change at a time, in parallel, and
@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any
 
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.group_commit import GroupCommit
-from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
 from provisioner.engine.operations import DoneOperation, Operation, wait_for
 from provisioner.engine.plan import Change, FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -48,24 +49,29 @@ def _called_by_our_kinds() -> frozenset[str]:
     from reconcilers import all_reconcilers
 
     return frozenset(
-        kind.api for reconciler in all_reconcilers() for kind in reconciler.kinds if kind.api is not None
+        kind.meta.api
+        for reconciler in all_reconcilers()
+        for kind in reconciler.kinds
+        if kind.meta.api is not None
     )
 
 
-class ProjectService(Kind):
+class ProjectService(ApiKind):
     """One API enabled on the project; there is nothing to update, only to enable."""
 
-    kind = "serviceusage.service"
-    api: ClassVar[str | None] = "serviceusage.googleapis.com"
-    permissions = permissions_of(
-        "serviceusage.services",
-        create=("enable",),
-        update=("enable",),
-        # An API is never disabled.
-        delete=(),
+    meta = KindMeta(
+        kind="serviceusage.service",
+        api="serviceusage.googleapis.com",
+        permissions=permissions_of(
+            "serviceusage.services",
+            create=("enable",),
+            update=("enable",),
+            # An API is never disabled.
+            delete=(),
+        ),
+        labels_path=None,
+        enables_api=True,
     )
-    labels_path = None
-    enables_api = True
     no_charge = "enabling an API costs nothing; what it serves is billed on its own lines"
 
     def __init__(self, ctx: Context) -> None:
@@ -88,7 +94,7 @@ class ProjectService(Kind):
         # not resources of this environment (they would read as unmanaged in every drift report).
         ours = _called_by_our_kinds() | {r.name for r in desired}
         return [
-            LiveResource(self.kind, s["config"]["name"], s, managed=True)
+            LiveResource(self.meta.kind, s["config"]["name"], s, managed=True)
             for s in enabled
             if s["config"]["name"] in ours
         ]
@@ -127,7 +133,7 @@ class ProjectService(Kind):
             operation = LongRunningOperation(
                 self.ctx, "serviceusage", "v1", body, f"enable {', '.join(chunk)}"
             )
-            wait_for(operation, self.ctx.retry, self.poll_schedule.scaled(self.ctx.poll_scale))
+            wait_for(operation, self.ctx.retry, self.meta.poll_schedule.scaled(self.ctx.poll_scale))
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         return self.create(desired)
@@ -146,6 +152,8 @@ class ServicesReconciler(Reconciler):
     def desired(self, ctx: Context) -> list[Resource]:
         policy = ctx.spec.apis_deletion_policy
         return [
-            Resource(kind=ProjectService.kind, name=api, body={"state": "ENABLED"}, deletion_policy=policy)
+            Resource(
+                kind=ProjectService.meta.kind, name=api, body={"state": "ENABLED"}, deletion_policy=policy
+            )
             for api in ctx.spec.apis
         ]

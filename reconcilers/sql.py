@@ -20,11 +20,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.abandon import labels
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
 from provisioner.engine.operations import Operation, OperationChain, PollSchedule
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import DELETION_POLICY_LABEL, LiveResource, Resource, without_ownership
+from provisioner.engine.review import immutable_reason
 from provisioner.google.errors import ApiError, classify
 from reconcilers._compute import list_all, network_path
 from reconcilers._operations import SqlOperation
@@ -50,45 +53,47 @@ def _not_found(exc: BaseException) -> bool:
     return err is not None and err.not_found
 
 
-class SqlInstance(SqlBackups, Kind):
+class SqlInstance(SqlBackups, ApiKind):
     """The environment's database server; its backups can be listed, taken and restored."""
 
-    kind = "sql.instance"
-    #: Creates and tier changes run ten to twenty minutes and even a label patch takes seconds:
-    #: the first look after 2 s, then at most every 15 s, late by 2% at worst on a create, and
-    #: well within the Admin API's 180 queries a minute per user.
-    poll_schedule = PollSchedule(initial=2.0, factor=1.5, maximum=15.0)
-    api = "sqladmin.googleapis.com"
-    permissions = permissions_of("cloudsql.instances")
-    cmek_path = "diskEncryptionConfiguration.kmsKeyName"
-    labels_path = "settings.userLabels"
-    immutable = (
-        "region",
-        "databaseVersion",
-        "diskEncryptionConfiguration",
-        "settings.ipConfiguration.privateNetwork",
+    meta = KindMeta(
+        kind="sql.instance",
+        api="sqladmin.googleapis.com",
+        # Creates and tier changes run ten to twenty minutes and even a label patch takes seconds:
+        # the first look after 2 s, then at most every 15 s, late by 2% at worst on a create, and
+        # well within the Admin API's 180 queries a minute per user.
+        poll_schedule=PollSchedule(initial=2.0, factor=1.5, maximum=15.0),
+        permissions=permissions_of("cloudsql.instances"),
+        cmek_path="diskEncryptionConfiguration.kmsKeyName",
+        labels_path="settings.userLabels",
+        immutable=(
+            "region",
+            "databaseVersion",
+            "diskEncryptionConfiguration",
+            "settings.ipConfiguration.privateNetwork",
+        ),
+        unordered=("settings.databaseFlags",),
+        stateful=True,
+        # Cloud SQL leaves false switches out of insightsConfig (kcc-golden/sql/v1beta1/sqlinstance/
+        # sqlinstance-insightsconfig-qpm-default/_http.log).
+        api_defaults={
+            "settings": {
+                "storageAutoResize": True,
+                "ipConfiguration": {"ipv4Enabled": True},
+                "insightsConfig": {
+                    "queryInsightsEnabled": False,
+                    "recordApplicationTags": False,
+                    "recordClientAddress": False,
+                },
+            }
+        },
     )
-    unordered = ("settings.databaseFlags",)
-    stateful = True
-    # Cloud SQL leaves false switches out of insightsConfig (kcc-golden/sql/v1beta1/sqlinstance/
-    # sqlinstance-insightsconfig-qpm-default/_http.log).
-    api_defaults = {
-        "settings": {
-            "storageAutoResize": True,
-            "ipConfiguration": {"ipv4Enabled": True},
-            "insightsConfig": {
-                "queryInsightsEnabled": False,
-                "recordApplicationTags": False,
-                "recordClientAddress": False,
-            },
-        }
-    }
 
     def retryable(self, err: ApiError) -> bool:
         return _busy(err)
 
     def replace_reason(self, changes: Sequence[FieldChange]) -> str | None:
-        reason = super().replace_reason(changes)
+        reason = immutable_reason(self, changes)
         if reason:
             return reason
         for change in changes:
@@ -97,7 +102,7 @@ class SqlInstance(SqlBackups, Kind):
         return None
 
     def replace_blocker(self, live: LiveResource) -> str | None:
-        released = self.labels(live.body).get(DELETION_POLICY_LABEL) == "abandon"
+        released = labels(self, live.body).get(DELETION_POLICY_LABEL) == "abandon"
         retire = (
             "then --prune releases the old one (sql.deletion_policy is abandon): delete it with"
             f" `gcloud sql instances delete {live.name}` once nothing needs it"
@@ -126,7 +131,7 @@ class SqlInstance(SqlBackups, Kind):
         items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
         return [
             LiveResource(
-                self.kind,
+                self.meta.kind,
                 i["name"],
                 i,
                 managed=self.ctx.is_ours(i.get("settings", {}).get("userLabels")),
@@ -241,12 +246,11 @@ class SqlInstance(SqlBackups, Kind):
         return self._op(self.call(request.execute), f"lift deletion protection of {live.name}")
 
 
-class _InstanceChild(Kind):
+class _InstanceChild(ApiKind):
     """Databases and users: listed per instance, named `<instance>/<name>`, no labels."""
 
     collection: str
     list_key = "items"
-    labels_path = None
 
     def retryable(self, err: ApiError) -> bool:
         return _busy(err)
@@ -268,7 +272,7 @@ class _InstanceChild(Kind):
             found = []
             for item in items.get(self.list_key, []):
                 name = f"{instance}/{item['name']}"
-                found.append(LiveResource(self.kind, name, item, managed=name in wanted))
+                found.append(LiveResource(self.meta.kind, name, item, managed=name in wanted))
             return found
 
         return [live for group in self.map(read, instances) for live in group]
@@ -278,13 +282,16 @@ class _InstanceChild(Kind):
 
 
 class SqlDatabase(_InstanceChild):
-    kind = "sql.database"
-    api = "sqladmin.googleapis.com"
-    permissions = permissions_of("cloudsql.databases")
+    meta = KindMeta(
+        kind="sql.database",
+        api="sqladmin.googleapis.com",
+        permissions=permissions_of("cloudsql.databases"),
+        immutable=("charset", "collation"),
+        stateful=True,
+        labels_path=None,
+    )
     no_charge = "part of its instance, which is priced"
     collection = "databases"
-    immutable = ("charset", "collation")
-    stateful = True
 
     def create(self, desired: Resource) -> Operation:
         instance, name = desired.name.split("/")
@@ -308,12 +315,15 @@ class SqlDatabase(_InstanceChild):
 class SqlUser(_InstanceChild):
     """A built-in user whose password lives in Secret Manager and nowhere else."""
 
-    kind = "sql.user"
-    api = "sqladmin.googleapis.com"
-    permissions = permissions_of("cloudsql.users", read=("list",))
+    meta = KindMeta(
+        kind="sql.user",
+        api="sqladmin.googleapis.com",
+        permissions=permissions_of("cloudsql.users", read=("list",)),
+        immutable=("type",),
+        labels_path=None,
+    )
     no_charge = "part of its instance, which is priced"
     collection = "users"
-    immutable = ("type",)
 
     def create(self, desired: Resource) -> Operation:
         instance, name = desired.name.split("/")
@@ -401,20 +411,20 @@ class SqlReconciler(Reconciler):
         key = "/".join(crypto_key_path(ctx, sql.kms_key).split("/")[3::2])
         body, create_only = instance_body(ctx)
         instance = Resource(
-            kind=SqlInstance.kind,
+            kind=SqlInstance.meta.kind,
             name=name,
             body=body,
             # Private IP needs the peering; CMEK needs the service agent's grant on the key.
             deps=(
-                f"{PeeringConnection.kind}/{ctx.spec.vpc_name}",
-                f"{CryptoKey.kind}/{key}",
-                f"{KeyIamMembers.kind}/{key}",
+                f"{PeeringConnection.meta.kind}/{ctx.spec.vpc_name}",
+                f"{CryptoKey.meta.kind}/{key}",
+                f"{KeyIamMembers.meta.kind}/{key}",
             ),
             deletion_policy=sql.deletion_policy,
             create_only=create_only,
         )
         database = Resource(
-            kind=SqlDatabase.kind,
+            kind=SqlDatabase.meta.kind,
             name=f"{name}/{sql.database.name}",
             body={"charset": sql.database.charset, "collation": sql.database.collation},
             deps=(instance.address,),
@@ -422,7 +432,7 @@ class SqlReconciler(Reconciler):
         )
         secret, value = generated_secret(ctx, sql.user.password_secret, "database-password")
         user = Resource(
-            kind=SqlUser.kind,
+            kind=SqlUser.meta.kind,
             name=f"{name}/{sql.user.name}",
             body={"type": "BUILT_IN"},
             # After the database: the instance takes one operation at a time, so running them

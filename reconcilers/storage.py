@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
+from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
 from provisioner.engine.lock import lock_bucket
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
@@ -26,25 +27,27 @@ from provisioner.engine.resource import OWNERSHIP_KEYS, LiveResource, Resource
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
 
 
-class Bucket(Kind):
-    kind = "storage.bucket"
-    api = "storage.googleapis.com"
-    permissions = permissions_of(
-        "storage.buckets",
-        # Deleting asks first whether the bucket still holds objects.
-        also={"delete": ("storage.objects.list",)},
-    )
-    cmek_path = "encryption.defaultKmsKeyName"
-    immutable = ("location", "customPlacementConfig")
-    stateful = True
-    api_defaults = {
-        "storageClass": "STANDARD",
-        "versioning": {"enabled": False},
-        "iamConfiguration": {
-            "uniformBucketLevelAccess": {"enabled": False},
-            "publicAccessPrevention": "inherited",
+class Bucket(ApiKind):
+    meta = KindMeta(
+        kind="storage.bucket",
+        api="storage.googleapis.com",
+        permissions=permissions_of(
+            "storage.buckets",
+            # Deleting asks first whether the bucket still holds objects.
+            also={"delete": ("storage.objects.list",)},
+        ),
+        cmek_path="encryption.defaultKmsKeyName",
+        immutable=("location", "customPlacementConfig"),
+        stateful=True,
+        api_defaults={
+            "storageClass": "STANDARD",
+            "versioning": {"enabled": False},
+            "iamConfiguration": {
+                "uniformBucketLevelAccess": {"enabled": False},
+                "publicAccessPrevention": "inherited",
+            },
         },
-    }
+    )
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         if "location" in body:
@@ -79,7 +82,7 @@ class Bucket(Kind):
             body = dict(bucket._properties)
             found.append(
                 LiveResource(
-                    self.kind,
+                    self.meta.kind,
                     bucket.name,
                     body,
                     managed=self.ctx.is_ours(body.get("labels")),
@@ -110,7 +113,7 @@ class Bucket(Kind):
             moved = live.version and str(now.get("metageneration")) != str(live.version)
             return now if moved else None
 
-        self.ctx.retry.create(send, landed, extra=self.retryable, settling=self.settling)
+        self.call_once(send, landed)
         return DoneOperation(f"patch bucket {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
@@ -194,10 +197,10 @@ class StorageReconciler(Reconciler):
             if spec.cmek and storage.kms_key:
                 key = "/".join(crypto_key_path(ctx, storage.kms_key).split("/")[3::2])
                 # The service agent must hold the key before a bucket can default to it.
-                deps = (f"{CryptoKey.kind}/{key}", f"{KeyIamMembers.kind}/{key}")
+                deps = (f"{CryptoKey.meta.kind}/{key}", f"{KeyIamMembers.meta.kind}/{key}")
             resources.append(
                 Resource(
-                    kind=Bucket.kind,
+                    kind=Bucket.meta.kind,
                     name=name,
                     body=bucket_body(ctx, spec, purpose),
                     deps=deps,

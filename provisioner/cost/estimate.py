@@ -1,6 +1,6 @@
 """`cost`: a monthly list-price estimate of an environment, and what a plan would change in it.
 
-Every kind prices API-shaped bodies (see `Kind.monthly_cost`); this module only decides which
+Every kind prices API-shaped bodies (see `cost.priced`); this module only decides which
 body stands for "now" and which for "after apply", asks the kinds, and adds up. Now is the
 live resource as the API returned it (not normalised: fields the API fills in, such as a
 disk grown by auto-resize, are what is billed); after is what apply would leave: the new
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from provisioner.cost.priced import body_as_created, monthly_costs
 from provisioner.cost.pricing import CostLine, PriceTable, load_price_table
 from provisioner.engine.context import Context
 from provisioner.engine.diff import deep_merge, with_live_ignored
@@ -192,7 +193,7 @@ def _spec_alone(planner: Planner, prices: PriceTable, options: PlanOptions, repo
     desired = planner.desired()
     if options.targets:
         desired = ResourceGraph(desired).select(options.targets)
-    after = {r.address: (r.kind, planner.kinds[r.kind].body_as_created(r)) for r in desired}
+    after = {r.address: (r.kind, body_as_created(planner.kinds[r.kind], r)) for r in desired}
     priced = _price_side(planner.kinds, after, prices)
     for r in desired:
         lines = priced[r.address]
@@ -271,7 +272,7 @@ def _after(
     if held is not None:
         return current
     if action in ("create", "replace"):
-        return kind.body_as_created(resource)
+        return body_as_created(kind, resource)
     if action == "update" and current is not None:
         return deep_merge(current, writes.body)
     return current
@@ -286,6 +287,6 @@ def _price_side(
         by_kind.setdefault(kind, {})[address.split("/", 1)[1]] = body
     out: dict[str, list[CostLine] | None] = {}
     for kind_name, named in by_kind.items():
-        for name, lines in kinds[kind_name].monthly_costs(named, prices).items():
+        for name, lines in monthly_costs(kinds[kind_name], named, prices).items():
             out[f"{kind_name}/{name}"] = lines
     return out

@@ -14,6 +14,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from provisioner.engine import observing
+from provisioner.engine.abandon import abandon
+from provisioner.engine.batching import planned
 from provisioner.engine.context import Context
 from provisioner.engine.diff import field_changes, with_live_ignored
 from provisioner.engine.kind import Kind
@@ -91,12 +94,12 @@ class Executor:
     def run(self, plan: Plan) -> ApplyResult:
         changes = {c.address: c for c in plan.pending}
         for name, kind in self.kinds.items():
-            kind.planned([c for c in plan.pending if c.kind == name])
+            planned(kind, [c for c in plan.pending if c.kind == name])
         # APIs found enabled may still be propagating from a recent enable: wait out their 403s.
         self.ctx.retry.expect_enabled(
             live.name
             for live in self.live.values()
-            if getattr(self.kinds.get(live.kind), "enables_api", False)
+            if live.kind in self.kinds and self.kinds[live.kind].meta.enables_api
         )
         waits = schedule(plan.pending, self.kinds)
         remaining = {step: set(deps) for step, deps in waits.items()}
@@ -159,7 +162,7 @@ class Executor:
         try:
             with self.ctx.retry.reporting(lambda text: self.reporter.note(change, text)):
                 done = self._perform(change, step)
-            if self.kinds[change.kind].enables_api and step.phase == "put":
+            if self.kinds[change.kind].meta.enables_api and step.phase == "put":
                 # Enabled now, usable in a few minutes: its 403s from here on are propagation.
                 self.ctx.retry.expect_enabled([change.name])
             return step, None, done
@@ -171,7 +174,7 @@ class Executor:
         wait_for(
             op,
             self.ctx.retry,
-            kind.poll_schedule.scaled(self.ctx.poll_scale),
+            kind.meta.poll_schedule.scaled(self.ctx.poll_scale),
             sleep=self.sleep,
             on_poll=lambda o: self.reporter.waiting(change, o),
         )
@@ -193,7 +196,7 @@ class Executor:
             self._wait(change, kind, kind.create(change.resource()))
             return "replaced"
         if change.action == "abandon":
-            op = kind.abandon(live)
+            op = abandon(kind, live)
             if op is not None:
                 self._wait(change, kind, op)
             return "left in place, no longer managed"
@@ -213,7 +216,7 @@ class Executor:
             if err is None or not err.conflict:
                 raise
             # Someone (often our own earlier, interrupted run) made it already: read and converge.
-            live = kind.read(resource)
+            live = observing.read(kind, resource)
             if live is None:
                 raise
             if not live.managed and not self.adopt:
@@ -257,7 +260,7 @@ def schedule(changes: Sequence[Change], kinds: dict[str, Kind]) -> dict[Step, se
     points_at = {c.address: needs[c.address] | set(c.references) for c in changes}
     for change in changes:
         put, remove = Step(change.address, "put"), Step(change.address, "remove")
-        before_first = kinds[change.kind].create_before_destroy
+        before_first = kinds[change.kind].meta.create_before_destroy
         if put in steps:
             steps[put] |= {Step(d, "put") for d in needs[change.address]} & steps.keys()
             if remove in steps and not before_first:

@@ -10,13 +10,16 @@ everything else the engine asks of a kind is the kind's own.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from provisioner.engine import observing
+from provisioner.engine.abandon import abandon
 from provisioner.engine.kind import Kind
 from provisioner.engine.operations import Operation
 from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.thread_value import set_for_thread
 
 
 class Tagger(Protocol):
@@ -30,14 +33,8 @@ class ThreadAddress:
     def __init__(self) -> None:
         self._local = threading.local()
 
-    @contextmanager
-    def attributed(self, address: str) -> Iterator[None]:
-        previous = getattr(self._local, "address", None)
-        self._local.address = address
-        try:
-            yield
-        finally:
-            self._local.address = previous
+    def attributed(self, address: str) -> AbstractContextManager[None]:
+        return set_for_thread(self._local, "address", address)
 
     @property
     def current_address(self) -> str | None:
@@ -65,12 +62,12 @@ class AttributedKind:
 
     def abandon(self, live: LiveResource) -> Operation | None:
         with self._tagger.attributed(live.address):
-            op = self._kind.abandon(live)
+            op = abandon(self._kind, live)
         return None if op is None else AttributedOperation(op, live.address, self._tagger)
 
     def read(self, desired: Resource) -> LiveResource | None:
         with self._tagger.attributed(desired.address):
-            return self._kind.read(desired)
+            return observing.read(self._kind, desired)
 
     def _tagged(self, address: str, start: Callable[[], Operation]) -> Operation:
         with self._tagger.attributed(address):

@@ -16,6 +16,7 @@ from typing import Any
 
 from provisioner.engine.ignore import IgnoredField, keep_live, matching_pattern, without_ignored
 from provisioner.engine.kind import Kind
+from provisioner.engine.observing import normalise
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 
@@ -90,12 +91,12 @@ def _compare(want: Any, have: Any, path: str, unordered: frozenset[str], out: li
 
 def live_view(kind: Kind, live: LiveResource) -> dict[str, Any]:
     """The live body as the diff sees it: normalised, with API defaults filled in."""
-    return deep_merge(kind.api_defaults, kind.normalise(copy.deepcopy(live.body)))
+    return deep_merge(dict(kind.meta.api_defaults), normalise(kind, copy.deepcopy(live.body)))
 
 
 def _all_changes(kind: Kind, desired: Resource, view: dict[str, Any]) -> list[FieldChange]:
     out: list[FieldChange] = []
-    _compare(desired.body, view, "", frozenset(kind.unordered), out)
+    _compare(desired.body, view, "", frozenset(kind.meta.unordered), out)
     return out
 
 

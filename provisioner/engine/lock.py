@@ -113,7 +113,7 @@ def environment_lock(ctx: Any, home: Callable[[], tuple[Kind, Resource] | None] 
     """The one lock of the environment `ctx` works on, kept in that environment's state bucket.
 
     With `home` (which finds the kind and desired resource of that bucket), a missing bucket
-    is created before the lock is taken in it, as `Kind.standalone` allows it to be made before
+    is created before the lock is taken in it, as `LockHome.standalone` allows it to be made before
     what it depends on; without, or when the spec has no such bucket, a `LockError`.
     """
     make_home = None
@@ -136,10 +136,12 @@ def _make_home(ctx: Any, kind: Kind, resource: Resource) -> bool:
 
     True when this call made it: then no other writer can have held a lock in it before us.
     """
+    from provisioner.engine.lock_home import LockHome
     from provisioner.engine.operations import wait_for
 
     try:
-        wait_for(kind.create(kind.standalone(resource)), ctx.retry, kind.poll_schedule.scaled(ctx.poll_scale))
+        standalone = kind.standalone(resource) if isinstance(kind, LockHome) else resource
+        wait_for(kind.create(standalone), ctx.retry, kind.meta.poll_schedule.scaled(ctx.poll_scale))
     except Exception as exc:
         err = classify(exc)
         if err is None or not err.conflict:

@@ -13,12 +13,15 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
+from provisioner.engine import observing, review
+from provisioner.engine.abandon import can_abandon, labels
 from provisioner.engine.context import Context
 from provisioner.engine.diff import field_changes, ignored_fields, live_token, with_live_ignored
 from provisioner.engine.graph import ResourceGraph
 from provisioner.engine.ignore import IgnoredField
 from provisioner.engine.ignore import attach as attach_ignore_rules
 from provisioner.engine.kind import Kind, Reconciler
+from provisioner.engine.lock_home import holds_lock
 from provisioner.engine.plan import Change, Plan, resource_to_dict
 from provisioner.engine.resource import DELETION_POLICY_LABEL, LiveResource, Resource
 from provisioner.google.errors import ReadFailed, ServiceDisabled, classify
@@ -65,14 +68,14 @@ class Planner:
         self.kinds: dict[str, Kind] = {}
         for reconciler in self.reconcilers:
             for kind_cls in reconciler.kinds:
-                self.kinds[kind_cls.kind] = kind_cls(ctx)
+                self.kinds[kind_cls.meta.kind] = kind_cls(ctx)
 
     def desired(self) -> list[Resource]:
         return self._checked([r for reconciler in self.reconcilers for r in self._desired_of(reconciler)])
 
     def _desired_of(self, reconciler: Reconciler) -> list[Resource]:
         resources = [self._mark_policy(r) for r in reconciler.desired(self.ctx)]
-        declared = {kind.kind for kind in reconciler.kinds}
+        declared = {kind.meta.kind for kind in reconciler.kinds}
         undeclared = sorted({r.kind for r in resources} - declared)
         if undeclared:
             # Observation starts a kind's lists once the families declaring it are done.
@@ -90,7 +93,7 @@ class Planner:
 
     def _apis_enabled_by(self, resources: Sequence[Resource]) -> dict[str, str]:
         """The APIs these resources enable (by a kind that enables APIs), to their addresses."""
-        return {r.name: r.address for r in resources if self.kinds[r.kind].enables_api}
+        return {r.name: r.address for r in resources if self.kinds[r.kind].meta.enables_api}
 
     def _after_their_apis(self, resources: list[Resource]) -> list[Resource]:
         """Each resource waits for the API its kind calls, when the same plan enables that API."""
@@ -99,7 +102,7 @@ class Planner:
         out = []
         for resource in resources:
             kind = self.kinds.get(resource.kind)
-            needed = enabling.get(kind.api) if kind is not None and kind.api else None
+            needed = enabling.get(kind.meta.api) if kind is not None and kind.meta.api else None
             if needed is None or needed == resource.address or needed in resource.deps:
                 out.append(resource)
             else:
@@ -121,8 +124,8 @@ class Planner:
             if err is None:
                 raise
             if not err.service_disabled:
-                raise ReadFailed(name, self.kinds[name].api, err) from exc
-            api = err.service or self.kinds[name].api
+                raise ReadFailed(name, self.kinds[name].meta.api, err) from exc
+            api = err.service or self.kinds[name].meta.api
             if api is None:
                 raise
             address = self._apis_enabled_by(desired).get(api)
@@ -137,11 +140,11 @@ class Planner:
     def _mark_policy(self, resource: Resource) -> Resource:
         """Record `deletion_policy: abandon` on the resource itself, in a label."""
         kind = self.kinds.get(resource.kind)
-        if resource.deletion_policy != "abandon" or kind is None or not kind.can_abandon:
+        if resource.deletion_policy != "abandon" or kind is None or not can_abandon(kind):
             return resource
         body = copy.deepcopy(resource.body)
         node: Any = body
-        for part in (kind.labels_path or "").split("."):
+        for part in (kind.meta.labels_path or "").split("."):
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict):
             return resource  # this resource carries no labels in its body
@@ -193,7 +196,7 @@ class Planner:
         overlaps the first round of reads instead of coming before all of them.
         """
         producers = {
-            name: {i for i, r in enumerate(self.reconcilers) if any(k.kind == name for k in r.kinds)}
+            name: {i for i, r in enumerate(self.reconcilers) if any(k.meta.kind == name for k in r.kinds)}
             for name in self.kinds
         }
         wanted: dict[str, list[Resource]] = {name: [] for name in self.kinds}
@@ -242,7 +245,9 @@ class Planner:
         self._cascade(proposed, obs, options)
         for change in proposed:
             if change.action == "replace":
-                change.references = list(self.kinds[change.kind].references(obs.live[change.address]))
+                change.references = list(
+                    observing.references(self.kinds[change.kind], obs.live[change.address])
+                )
                 if ignored.get(change.address):  # a new resource is made as the spec says, as on create
                     paths = ", ".join(f.path for f in ignored.pop(change.address))
                     change.note = _join(change.note, f"the new one takes the spec's values of {paths}")
@@ -277,7 +282,7 @@ class Planner:
         """The kind and desired resource where the environment's lock lives, if the spec has it."""
         for resource in self.desired():
             kind = self.kinds[resource.kind]
-            if kind.holds_lock(resource.name):
+            if holds_lock(kind, resource.name):
                 return kind, resource
         return None
 
@@ -313,12 +318,13 @@ class Planner:
         """
         by_address = {c.address: c for c in proposed}
         references = {
-            address: set(self.kinds[live.kind].references(live)) for address, live in obs.live.items()
+            address: set(observing.references(self.kinds[live.kind], live))
+            for address, live in obs.live.items()
         }
         pending = [c.address for c in proposed if c.action == "replace"]
         while pending:
             target = pending.pop()
-            if self.kinds[by_address[target].kind].create_before_destroy:
+            if self.kinds[by_address[target].kind].meta.create_before_destroy:
                 continue
             for address, refs in references.items():
                 change = by_address.get(address)
@@ -327,7 +333,7 @@ class Planner:
                 live = obs.live[address]
                 kind = self.kinds[live.kind]
                 reason = f"it points at {target}, which is replaced"
-                destructive = kind.holds_data(live)
+                destructive = review.holds_data(kind, live)
                 change.action = "replace"
                 change.reason = reason
                 change.destructive = destructive
@@ -342,7 +348,7 @@ class Planner:
         base = _Identity(address=resource.address, kind=resource.kind, name=resource.name)
         desired = resource_to_dict(resource)
         if live is None:
-            return Change(**base, action="create", desired=desired, note=kind.status_note(None))
+            return Change(**base, action="create", desired=desired, note=review.status_note(kind, None))
         fields = field_changes(kind, resource, live)
         blocked = None
         note = None
@@ -351,14 +357,14 @@ class Planner:
             if not options.adopt:
                 blocked = "exists but is not managed by this tool; pass --adopt to take it over"
         if not fields:
-            note = _join(note, kind.status_note(live))
+            note = _join(note, review.status_note(kind, live))
             return Change(**base, action="noop", blocked=blocked, note=note, desired=desired)
-        reason = kind.replace_reason(fields)
+        reason = review.replace_reason(kind, fields)
         if reason is None:
-            note = _join(note, kind.update_note(fields))
+            note = _join(note, review.update_note(kind, fields))
             desired = resource_to_dict(with_live_ignored(kind, resource, live))
             return Change(**base, action="update", fields=fields, blocked=blocked, note=note, desired=desired)
-        destructive = kind.holds_data(live)
+        destructive = review.holds_data(kind, live)
         blocked = blocked or self._replacement_blocked(kind, live, reason, destructive, options)
         return Change(
             **base,
@@ -374,12 +380,12 @@ class Planner:
     def _replacement_blocked(
         self, kind: Kind, live: LiveResource, reason: str, destructive: bool, options: PlanOptions
     ) -> str | None:
-        if kind.holds_lock(live.name):
+        if holds_lock(kind, live.name):
             return f"{reason}, and {LOCK_HOME}"
-        effect = kind.delete_effect(live)
+        effect = review.delete_effect(kind, live)
         if effect:
             return f"{reason}, and {effect}"
-        blocker = kind.replace_blocker(live)
+        blocker = review.replace_blocker(kind, live)
         if blocker:
             return blocker
         return self._destroy_gate(destructive, options, "replacing") or self._protected_gate(
@@ -408,7 +414,7 @@ class Planner:
         prod = ""
         if self.ctx.protected and not options.allow_prod_destroy:
             prod = " (and --allow-prod-destroy: a protected environment)"
-        if kind.can_abandon and kind.labels(live.body).get(DELETION_POLICY_LABEL) == "abandon":
+        if can_abandon(kind) and labels(kind, live.body).get(DELETION_POLICY_LABEL) == "abandon":
             blocked = (
                 self._protected_gate(options, "releasing it")
                 if options.prune
@@ -416,10 +422,10 @@ class Planner:
             )
             note = "deletion_policy abandon: left in place, only our labels are removed"
             return Change(**base, action="abandon", blocked=blocked, note=note)
-        effect = kind.delete_effect(live) or kind.delete_note(live)
-        destructive = kind.holds_data(live)
+        effect = review.delete_effect(kind, live) or review.delete_note(kind, live)
+        destructive = review.holds_data(kind, live)
         blocked = None
-        if kind.holds_lock(live.name):
+        if holds_lock(kind, live.name):
             blocked = LOCK_HOME
         elif not options.prune:
             blocked = f"no longer in the spec; pass --prune to delete it{prod}"
@@ -433,7 +439,7 @@ class Planner:
             destructive=destructive,
             blocked=blocked,
             note=effect,
-            references=list(kind.references(live)),
+            references=list(observing.references(kind, live)),
         )
 
 

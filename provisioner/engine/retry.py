@@ -20,13 +20,14 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import tenacity
 
+from provisioner.engine.thread_value import set_for_thread
 from provisioner.google.errors import ApiError, classify
 
 log = logging.getLogger("provisioner.engine.retry")
@@ -57,15 +58,9 @@ class RetryPolicy:
         """APIs that are (or were just) enabled: their SERVICE_DISABLED answers are propagation."""
         self._enabled.update(services)
 
-    @contextmanager
-    def reporting(self, listener: Callable[[str], None]) -> Iterator[None]:
+    def reporting(self, listener: Callable[[str], None]) -> AbstractContextManager[None]:
         """Tell `listener` what the calls of this thread wait for while they wait it out."""
-        previous = getattr(self._local, "listener", None)
-        self._local.listener = listener
-        try:
-            yield
-        finally:
-            self._local.listener = previous
+        return set_for_thread(self._local, "listener", listener)
 
     def settling(self, err: ApiError, extra: Settling | None = None) -> str | None:
         """Why `err` means "not usable yet, try again", or None when it is an answer."""

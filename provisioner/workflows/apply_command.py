@@ -113,7 +113,9 @@ def confirm(plan: Plan, auto_approve: bool) -> bool:
 
 
 def holds_lock(session: Session, change: Change) -> bool:
-    return bool(session.planner.kinds[change.kind].holds_lock(change.name))
+    from provisioner.engine.lock_home import holds_lock
+
+    return holds_lock(session.planner.kinds[change.kind], change.name)
 
 
 def preflight_refuses(

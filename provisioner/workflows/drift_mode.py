@@ -67,7 +67,7 @@ def keep_drift_corrections(plan: Plan, kinds: Mapping[str, Kind]) -> Plan:
             continue
         if change.action in VERBS:
             change.blocked = HELD_BACK.format(verb=VERBS[change.action])
-        elif kinds[change.kind].grants_access:
+        elif kinds[change.kind].meta.grants_access:
             change.blocked = ACCESS_HELD_BACK
     return plan
 

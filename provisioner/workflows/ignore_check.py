@@ -174,8 +174,8 @@ def _check_rule(
 def _protected(pattern: str, matched: Iterable[Resource], kinds: dict[str, Kind]) -> str | None:
     """Why `pattern` may not be ignored on these resources: it covers identity or a fixed field."""
     for resource in matched:
-        kind = kinds[resource.kind]
-        for fixed in kind.immutable:
+        meta = kinds[resource.kind].meta
+        for fixed in meta.immutable:
             covered = sorted(
                 p
                 for p in {*body_paths(resource.body), fixed}
@@ -187,14 +187,14 @@ def _protected(pattern: str, matched: Iterable[Resource], kinds: dict[str, Kind]
                     " place (a change replaces it); ignore rules cannot hold back a replacement."
                     " Name only fields that change in place"
                 )
-        if kind.labels_path:
+        if meta.labels_path:
             for key in OWNERSHIP_KEYS:
-                label = f"{kind.labels_path}.{key}"
+                label = f"{meta.labels_path}.{key}"
                 if matching_pattern(label, (pattern,)):
                     return (
                         f"field {pattern!r} covers the ownership label {label}, which is how the"
                         f" provisioner knows the resource is its own; name the labels to leave alone,"
-                        f" e.g. {kind.labels_path}.team"
+                        f" e.g. {meta.labels_path}.team"
                     )
     return None
 

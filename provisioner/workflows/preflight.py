@@ -8,11 +8,11 @@ before the first write:
 
 - billing: Cloud Billing's `projects.getBillingInfo`;
 - permissions: Cloud Resource Manager's `projects.testIamPermissions` with every
-  permission the spec's kinds declare (`Kind.permissions`) and the engine's own;
+  permission the spec's kinds declare (`KindMeta.permissions`) and the engine's own;
 - organisation policies in force (`projects.getEffectiveOrgPolicy`): resource locations,
   allowed policy member domains, services that require CMEK;
 - quotas: Compute Engine's region and project quotas against what the resources an apply
-  would create draw on (`Kind.quota_needs`).
+  would create draw on (`engine.quota`).
 
 Nothing here knows a service by name: the kinds say what they need.
 """
@@ -24,7 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from provisioner.engine.kind import ACTIONS, Kind, QuotaNeed, Reconciler
+from provisioner.engine.kind import ACTIONS, Kind, Reconciler
+from provisioner.engine.quota import QuotaNeed, quota_needs
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.google.errors import classify
 
@@ -106,15 +107,15 @@ def needed_permissions(kinds: Iterable[Kind | type[Kind]]) -> dict[str, list[str
         needs[permission].add("the environment's lock")
     for kind in kinds:
         for action in ACTIONS:
-            for permission in kind.permissions.get(action, ()):
-                needs[permission].add(kind.kind)
+            for permission in kind.meta.permissions.get(action, ()):
+                needs[permission].add(kind.meta.kind)
     return {p: sorted(needs[p]) for p in sorted(needs)}
 
 
 def all_permissions(reconcilers: Iterable[Reconciler]) -> list[str]:
     """What the deploy account's role holds: the permissions of every kind there is (a spec
     option such as Autopilot changes which kinds an environment has), and the engine's."""
-    kinds = {k.kind: k for r in reconcilers for k in r.kinds}
+    kinds = {k.meta.kind: k for r in reconcilers for k in r.kinds}
     return list(needed_permissions(kinds.values()))
 
 
@@ -321,12 +322,12 @@ def _cmek_finding(
         return None
     missing = []
     for resource in desired:
-        kind = kinds[resource.kind]
-        if kind.cmek_path is None or kind.api is None:
+        meta = kinds[resource.kind].meta
+        if meta.cmek_path is None or meta.api is None:
             continue
-        must = list_policy.get("allValues") == "DENY" or kind.api in (list_policy.get("deniedValues") or [])
-        if must and not _has_path(resource.body, kind.cmek_path.split(".")):
-            missing.append(f"{resource.address} ({kind.api})")
+        must = list_policy.get("allValues") == "DENY" or meta.api in (list_policy.get("deniedValues") or [])
+        if must and not _has_path(resource.body, meta.cmek_path.split(".")):
+            missing.append(f"{resource.address} ({meta.api})")
     if not missing:
         return None
     return Finding(
@@ -356,7 +357,7 @@ def check_quotas(
     """What the resources an apply would create draw on, against the limits and usage read
     from Compute Engine; resources that exist already are in the usage."""
     ctx = planner.ctx
-    needs = {r.address: planner.kinds[r.kind].quota_needs(r) for r in desired}
+    needs = {r.address: quota_needs(planner.kinds[r.kind], r) for r in desired}
     needs = {address: n for address, n in needs.items() if n}
     if not needs:
         return [Finding("quotas", "ok", "the spec draws on no Compute Engine quota")]

@@ -21,4 +21,4 @@ class Registry:
 
     def kind_names(self) -> set[str]:
         """The kind of every resource the registry can manage ("sql.instance", ...)."""
-        return {kind.kind for reconciler in self.reconcilers for kind in reconciler.kinds}
+        return {kind.meta.kind for reconciler in self.reconcilers for kind in reconciler.kinds}

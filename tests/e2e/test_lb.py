@@ -19,7 +19,7 @@ import pytest
 from googleapiclient.discovery import build_from_document
 
 from emulator.discovery import load_document
-from provisioner.engine.kind import Kind, Reconciler
+from provisioner.engine.kind import Kind, KindMeta, Reconciler
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.resource import LiveResource, Resource
 from reconcilers.lb import LoadBalancerReconciler
@@ -32,10 +32,10 @@ GLOBAL = f"projects/{PROJECT}/global"
 class ExistingRunService(Kind):
     """Stands in for the Cloud Run services: every one the spec names already exists."""
 
-    kind = "run.service"
+    meta = KindMeta(kind="run.service")
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        return [LiveResource(self.kind, r.name, {}, managed=True) for r in desired]
+        return [LiveResource(self.meta.kind, r.name, {}, managed=True) for r in desired]
 
     def create(self, desired: Resource) -> Operation:
         return DoneOperation()
@@ -54,7 +54,7 @@ class RunServices(Reconciler):
     def desired(self, ctx: Any) -> list[Resource]:
         spec = ctx.spec
         return [
-            Resource(ExistingRunService.kind, f"{spec.region}/{spec.run_service_name(key)}", {})
+            Resource(ExistingRunService.meta.kind, f"{spec.region}/{spec.run_service_name(key)}", {})
             for key in spec.run.services
         ]
 

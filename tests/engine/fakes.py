@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from provisioner.engine.context import Context
-from provisioner.engine.kind import Kind, Reconciler
+from provisioner.engine.kind import Kind, KindMeta, Reconciler
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -45,14 +45,13 @@ STORE = Store()
 
 
 class Thing(Kind):
-    kind = "fake.thing"
-    immutable = ("zone",)
+    meta = KindMeta(kind="fake.thing", immutable=("zone",))
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         STORE.record("list", "*")
         return [
             LiveResource(
-                self.kind,
+                self.meta.kind,
                 name,
                 dict(body),
                 managed=body.get("labels", {}).get("managed-by") == "digitwin-provisioner",
@@ -91,22 +90,23 @@ class Things(Reconciler):
 
 def thing(name: str, deps: tuple[str, ...] = (), **body: Any) -> Resource:
     body.setdefault("labels", {"managed-by": "digitwin-provisioner"})
-    return Resource(kind=Thing.kind, name=name, body=body, deps=deps)
+    return Resource(kind=Thing.meta.kind, name=name, body=body, deps=deps)
 
 
 class Linked(Thing):
     """A thing that may point at another (`ref`); the fake API refuses to delete what is in use."""
 
-    kind = "fake.linked"
-    immutable = ("zone",)
+    meta = KindMeta(kind="fake.linked", immutable=("zone",))
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
         ref = live.body.get("ref")
-        return (f"{self.kind}/{ref}",) if ref else ()
+        return (f"{self.meta.kind}/{ref}",) if ref else ()
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         STORE.record("list", "*")
-        return [LiveResource(self.kind, name, dict(body), managed=True) for name, body in STORE.items.items()]
+        return [
+            LiveResource(self.meta.kind, name, dict(body), managed=True) for name, body in STORE.items.items()
+        ]
 
     def create(self, desired: Resource) -> Operation:
         ref = desired.body.get("ref")
@@ -131,7 +131,7 @@ def linked(name: str, ref: str | None = None, **body: Any) -> Resource:
     if ref:
         body["ref"] = ref
     deps = (f"fake.linked/{ref}",) if ref else ()
-    return Resource(kind=Linked.kind, name=name, body=body, deps=deps)
+    return Resource(kind=Linked.meta.kind, name=name, body=body, deps=deps)
 
 
 def plan_and_apply(reconciler: Reconciler, **options: Any) -> tuple[Any, Any]:

@@ -8,6 +8,7 @@ needs, what a target narrows, and what is said about resources that do not chang
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
@@ -15,7 +16,7 @@ import pytest
 
 from provisioner.engine.context import Context
 from provisioner.engine.ignore import IgnoredField
-from provisioner.engine.kind import Kind, Reconciler
+from provisioner.engine.kind import Kind, KindMeta, Reconciler
 from provisioner.engine.operations import DoneOperation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.planner import Planner, PlanOptions, _join, _matches
@@ -29,9 +30,7 @@ MANAGED = {"managed-by": "digitwin-provisioner"}
 class Box(Kind):
     """Live bodies come from `LIVE[kind]`; notes and safety answers from class attributes."""
 
-    kind = "t.box"
-    immutable = ("zone",)
-    api = "box.googleapis.com"
+    meta = KindMeta(kind="t.box", immutable=("zone",), api="box.googleapis.com")
     LIVE: ClassVar[dict[str, dict[str, dict[str, Any]]]] = {}
     FAIL: ClassVar[dict[str, BaseException]] = {}
     notes: ClassVar[dict[str, Any]] = {}
@@ -39,12 +38,14 @@ class Box(Kind):
     SEEN: ClassVar[dict[str, list[list[str]]]] = {}
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        self.SEEN.setdefault(self.kind, []).append([r.name for r in desired])
-        if self.kind in self.FAIL:
-            raise self.FAIL[self.kind]
+        self.SEEN.setdefault(self.meta.kind, []).append([r.name for r in desired])
+        if self.meta.kind in self.FAIL:
+            raise self.FAIL[self.meta.kind]
         return [
-            LiveResource(self.kind, name, body, managed=body.get("labels", {}).get("managed-by") is not None)
-            for name, body in self.LIVE.get(self.kind, {}).items()
+            LiveResource(
+                self.meta.kind, name, body, managed=body.get("labels", {}).get("managed-by") is not None
+            )
+            for name, body in self.LIVE.get(self.meta.kind, {}).items()
         ]
 
     def create(self, desired):  # pragma: no cover - planning writes nothing
@@ -80,29 +81,22 @@ class Box(Kind):
 
 
 class Crate(Box):
-    kind = "t.crate"
-    labels_path = "metadata.labels"
-    create_before_destroy = True
+    meta = replace(Box.meta, kind="t.crate", labels_path="metadata.labels", create_before_destroy=True)
 
 
 class Kept(Box):
     """Keeps labels but cannot abandon: it has no way to release a resource."""
 
-    kind = "t.kept"
-    abandon = Kind.abandon
+    meta = replace(Box.meta, kind="t.kept")
+    abandon = None  # type: ignore[assignment]  # a protocol method set to None is not offered
 
 
 class Api(Box):
-    kind = "t.api"
-    api = None
-    enables_api = True
-    labels_path = None
+    meta = replace(Box.meta, kind="t.api", api=None, enables_api=True, labels_path=None)
 
 
 class Unlabelled(Box):
-    kind = "t.plain"
-    api = None
-    labels_path = None
+    meta = replace(Box.meta, kind="t.plain", api=None, labels_path=None)
 
 
 class Family(Reconciler):

@@ -13,6 +13,7 @@ import copy
 import datetime
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -30,12 +31,12 @@ MANAGED = {"managed-by": "digitwin-provisioner"}
 class Versioned(Thing):
     """A thing whose API keeps an etag beside the body, as most Google APIs do."""
 
-    kind = "fake.versioned"
+    meta = replace(Thing.meta, kind="fake.versioned")
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         return [
             LiveResource(
-                self.kind,
+                self.meta.kind,
                 name,
                 {k: v for k, v in body.items() if k != "etag"},
                 managed=True,
@@ -52,7 +53,7 @@ class VersionedThings(Things):
 def _pool(**body) -> Resource:
     body.setdefault("labels", dict(MANAGED))
     return Resource(
-        kind=Thing.kind,
+        kind=Thing.meta.kind,
         name="pool",
         body=body,
         ignore={
@@ -63,7 +64,7 @@ def _pool(**body) -> Resource:
 
 
 def _planner(resources: list[Resource]) -> Planner:
-    versioned = any(r.kind == Versioned.kind for r in resources)
+    versioned = any(r.kind == Versioned.meta.kind for r in resources)
     return Planner(fake_context(), [(VersionedThings if versioned else Things)(resources)])
 
 
@@ -371,7 +372,7 @@ def test_a_resource_that_appeared_or_vanished_makes_the_plan_stale():
 
 def test_a_new_version_token_makes_the_plan_stale_even_with_the_same_body():
     STORE.items["v"] = {"size": 1, "labels": dict(MANAGED), "etag": "e1"}
-    resources = [Resource(Versioned.kind, "v", {"size": 2, "labels": dict(MANAGED)})]
+    resources = [Resource(Versioned.meta.kind, "v", {"size": 2, "labels": dict(MANAGED)})]
     assert _moved_after(resources, lambda items: items["v"].update(etag="e2")) == [
         "fake.versioned/v: was as planned, now changed"
     ]

@@ -173,7 +173,7 @@ class _Recording:
                     self.drift_problems[name] = f"{MISSING_DRIFT}: {drift.describe()} changes nothing"
                     continue
                 op = kind.update(changed, live, fields)
-            wait_for(op, self.ctx.retry, kind.poll_schedule)
+            wait_for(op, self.ctx.retry, kind.meta.poll_schedule)
             drifted.append(resource.address)
         return drifted
 

@@ -35,7 +35,7 @@ def test_what_we_send_matches_the_golden_logs(request):
 
 def test_every_kind_has_golden_logs_and_a_line_in_the_index(checked_in):
     recorded = checked_in
-    kinds = {kind.kind for reconciler in all_reconcilers() for kind in reconciler.kinds}
+    kinds = {kind.meta.kind for reconciler in all_reconcilers() for kind in reconciler.kinds}
     logged = {path.split("/", 1)[0] for path in recorded if path.endswith(LOG_NAME)}
     assert kinds == logged, (
         f"kinds without golden logs: {sorted(kinds - logged)} (run `make golden`; a kind the recorded"

@@ -80,8 +80,8 @@ _equivalent(
 )
 _equivalent(
     "_all_changes",
-    '_compare(desired.body, view, "", frozenset(kind.unordered), out)',
-    "_compare(desired.body, view, None, frozenset(kind.unordered), out)",
+    '_compare(desired.body, view, "", frozenset(kind.meta.unordered), out)',
+    "_compare(desired.body, view, None, frozenset(kind.meta.unordered), out)",
     "the root path is only joined (None and '' are both falsy there) and looked up among"
     " the unordered paths (neither is one)",
 )
@@ -155,8 +155,8 @@ _equivalent(
 )
 _equivalent(
     "Planner._mark_policy",
-    'for part in (kind.labels_path or "").split("."):',
-    'for part in (kind.labels_path or "XXXX").split("."):',
+    'for part in (kind.meta.labels_path or "").split("."):',
+    'for part in (kind.meta.labels_path or "XXXX").split("."):',
     "a kind without a labels path cannot abandon, so it never gets here",
 )
 _COUNT = "out[c.action] = out.get(c.action, 0) + 1"

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provisioner.engine.diff import deep_merge, field_changes, live_view, scalars_equal, values_equal
-from provisioner.engine.kind import Kind
+from provisioner.engine.kind import Kind, KindMeta
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 
@@ -36,7 +36,7 @@ bodies = st.dictionaries(keys, json_values, min_size=1, max_size=5)
 class Plain(Kind):
     """A kind with no defaults and no normalisation: the diff as it is."""
 
-    kind = "test.plain"
+    meta = KindMeta(kind="test.plain")
 
     def observe(self, desired):  # pragma: no cover - the diff never lists
         return []
@@ -45,13 +45,17 @@ class Plain(Kind):
 
 
 class Ordered(Plain):
-    kind = "test.ordered"
-    unordered = ("members", "rules.sources")
-    api_defaults = {"tier": "standard", "retention": {"days": 7, "locked": False}}
+    meta = KindMeta(
+        kind="test.ordered",
+        unordered=("members", "rules.sources"),
+        api_defaults={"tier": "standard", "retention": {"days": 7, "locked": False}},
+    )
 
 
 def changes(body: dict[str, Any], live: dict[str, Any], kind: type[Kind] = Plain) -> list[FieldChange]:
-    return field_changes(kind(None), Resource(kind.kind, "r", body), LiveResource(kind.kind, "r", live, True))
+    return field_changes(
+        kind(None), Resource(kind.meta.kind, "r", body), LiveResource(kind.meta.kind, "r", live, True)
+    )
 
 
 # -- scalars -------------------------------------------------------------------------------------
@@ -313,12 +317,12 @@ def test_the_live_view_leaves_the_kind_and_the_live_body_untouched():
             body.setdefault("retention", {})["days"] = 1
             return body
 
-    live = LiveResource(Lowering.kind, "r", {"tier": "PREMIUM", "retention": {"locked": True}}, True)
+    live = LiveResource(Lowering.meta.kind, "r", {"tier": "PREMIUM", "retention": {"locked": True}}, True)
     view = live_view(Lowering(None), live)
     assert view == {"tier": "premium", "retention": {"days": 1, "locked": True}}
     assert live.body == {"tier": "PREMIUM", "retention": {"locked": True}}
     view["retention"]["days"] = 99
-    assert Ordered.api_defaults == {"tier": "standard", "retention": {"days": 7, "locked": False}}
+    assert Ordered.meta.api_defaults == {"tier": "standard", "retention": {"days": 7, "locked": False}}
 
 
 @SETTINGS
