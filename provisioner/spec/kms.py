@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from .base import DeletionPolicy, Labels, StrictModel
+from .base import DeletionPolicy, Labels, StrictModel, requires_keys
 
 REQUIRED_KEYS = ("database", "storage", "secrets")
 
@@ -41,19 +41,20 @@ class KmsSpec(StrictModel):
     """Defaults to the environment's region; CMEK keys must share the location of what they protect."""
     key_ring: str | None = None
     """Defaults to ``<name_prefix>-keyring``. Key rings are never deleted: a rename leaves the old one."""
-    keys: dict[str, KmsKeySpec]
+    keys: Annotated[
+        dict[str, KmsKeySpec],
+        requires_keys(
+            REQUIRED_KEYS,
+            "missing key(s) {missing}: the keys {required} are required"
+            " (one each for Cloud SQL, Cloud Storage and Secret Manager)",
+        ),
+    ]
     deletion_policy: DeletionPolicy = "abandon"
     """Keys are never deleted outright: ``delete`` destroys their versions, making the data unreadable."""
 
     @field_validator("keys")
     @classmethod
-    def _has_required_keys(cls, keys: dict[str, KmsKeySpec]) -> dict[str, KmsKeySpec]:
-        missing = [name for name in REQUIRED_KEYS if name not in keys]
-        if missing:
-            raise ValueError(
-                f"missing key(s) {', '.join(missing)}: the keys {', '.join(REQUIRED_KEYS)} are required"
-                " (one each for Cloud SQL, Cloud Storage and Secret Manager)"
-            )
+    def _key_names(cls, keys: dict[str, KmsKeySpec]) -> dict[str, KmsKeySpec]:
         for name in keys:
             valid_chars = name.isascii() and all(c.isalnum() or c in "-_" for c in name)
             if not name or len(name) > 63 or not valid_chars:
