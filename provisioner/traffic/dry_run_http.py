@@ -17,33 +17,26 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPResponse
 
+from provisioner.traffic.wrapped_http import Send, WrappedHttp
+
 if TYPE_CHECKING:
     from provisioner.traffic.dry_run import DryRun, Exchange
 
 
-class DryRunHttp:
+class DryRunHttp(WrappedHttp):
     """An httplib2-style transport: a discovery client's requests go through the dry run."""
 
     def __init__(self, inner: Any, dry_run: DryRun, service: str) -> None:
-        self._inner = inner
+        super().__init__(inner, service)
         self._dry_run = dry_run
-        self._service = service
-        #: googleapiclient reads credentials off its transport.
-        self.credentials = getattr(inner, "credentials", None)
 
-    def request(
-        self,
-        uri: str,
-        method: str = "GET",
-        body: bytes | str | None = None,
-        headers: dict[str, str] | None = None,
-        *args: Any,
-        **kwargs: Any,
+    def exchange(
+        self, uri: str, method: str, body: bytes | str | None, headers: dict[str, str] | None, send: Send
     ) -> tuple[httplib2.Response, bytes]:
         from provisioner.traffic.dry_run import Exchange
 
         def forward() -> Exchange:
-            response, content = self._inner.request(uri, method, body, headers, *args, **kwargs)
+            response, content = send()
             return Exchange(response.status, dict(response), content, (response, content))
 
         answer = self._dry_run.exchange(self._service, method, uri, body, forward)
@@ -52,11 +45,6 @@ class DryRunHttp:
         response = httplib2.Response({**answer.headers, "status": str(answer.status)})
         response.reason = HTTPStatus(answer.status).phrase
         return response, answer.body
-
-    def close(self) -> None:
-        close = getattr(self._inner, "close", None)
-        if close is not None:
-            close()
 
 
 class DryRunAdapter(HTTPAdapter):

@@ -22,10 +22,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import httplib2
 from requests.adapters import BaseAdapter
 
 from provisioner.engine.attribution import ThreadAddress
 from provisioner.traffic.http_log import Exchange, Normaliser, decode_body, render
+from provisioner.traffic.wrapped_http import Send, WrappedHttp
 
 LOG_NAME = "_http.log"
 
@@ -118,36 +120,22 @@ def _text(value: Any) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
-class RecordingHttp:
+class RecordingHttp(WrappedHttp):
     """An httplib2-style transport that records what goes through the one it wraps."""
 
     def __init__(self, inner: Any, recorder: HttpRecorder, service: str) -> None:
-        self._inner = inner
+        super().__init__(inner, service)
         self._recorder = recorder
-        self._service = service
-        #: googleapiclient reads credentials off its transport.
-        self.credentials = getattr(inner, "credentials", None)
 
-    def request(
-        self,
-        uri: str,
-        method: str = "GET",
-        body: bytes | str | None = None,
-        headers: dict[str, str] | None = None,
-        *args: Any,
-        **kwargs: Any,
-    ) -> Any:
-        response, content = self._inner.request(uri, method, body, headers, *args, **kwargs)
+    def exchange(
+        self, uri: str, method: str, body: bytes | str | None, headers: dict[str, str] | None, send: Send
+    ) -> tuple[httplib2.Response, bytes]:
+        response, content = send()
         answer_headers = {k: v for k, v in dict(response).items() if k not in ("status", "-content-encoding")}
         self._recorder.add(
             self._service, method, uri, headers, body, int(response.status), answer_headers, content
         )
         return response, content
-
-    def close(self) -> None:
-        close = getattr(self._inner, "close", None)
-        if close is not None:
-            close()
 
 
 class RecordingAdapter(BaseAdapter):
