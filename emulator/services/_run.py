@@ -13,13 +13,14 @@ import copy
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from emulator import enums, standard
 from emulator.effects import Effect
 from emulator.errors import ApiError, already_exists, invalid, not_found
 from emulator.locations import is_region
-from emulator.registry import Call, Reply
+from emulator.registry import Api, Call, Reply
 from emulator.services import _iam_accounts
 from emulator.services._compute import CONNECTOR
 from emulator.services._secretmanager import SECRET, SECRET_VERSION
@@ -495,6 +496,59 @@ def start_delete(
         response={k: v for k, v in deleting.items() if k not in ("reconciling", "deleteTime")},
         failure_effects=[Effect.set(store_kind, name, {"reconciling": None, "deleteTime": None})],
     )  # fmt: skip
+
+
+#: Builds and stores a new resource: (call, project id, project number, location, id, body).
+Create = Callable[[Call, str, str, str, str, dict[str, Any]], Reply]
+
+
+def declare_collection(api: Api, store_kind: str, collection: str, noun: str, create: Create) -> None:
+    """Register `create`, `get` and `list` of a top-level collection (services, jobs).
+
+    Services and jobs take these three alike: a create names its id in `<noun>Id` under one
+    concrete location, a get reads one by name, a list reads one location or every location
+    (`-`), each checked against `run.<collection>.<method>`. Only what a create builds differs,
+    and the collection's module passes it as `create`.
+    """
+    prefix = f"run.projects.locations.{collection}"
+
+    def create_handler(call: Call) -> Reply:
+        project_id, number, location, resource_id = create_target(
+            call, noun, f"{noun}Id", f"run.{collection}.create"
+        )
+        return create(call, project_id, number, location, resource_id, standard.drop_none(call.body or {}))
+
+    def get_handler(call: Call) -> dict[str, Any]:
+        return get_one(call, store_kind, collection, f"run.{collection}.get")
+
+    def list_handler(call: Call) -> dict[str, Any]:
+        return list_in(call, store_kind, collection, f"run.{collection}.list")
+
+    api.handles(f"{prefix}.create")(create_handler)
+    api.handles(f"{prefix}.get")(get_handler)
+    api.handles(f"{prefix}.list")(list_handler)
+
+
+def declare_children(api: Api, owner: tuple[str, str], child: tuple[str, str], order_by: str) -> None:
+    """Register `get` and `list` of the read-only children of a service or job (revisions, executions).
+
+    `owner` and `child` are each (store kind, collection). Both children are made by their
+    owner, read by name under it and listed newest first (`order_by`), checked against
+    `run.<children>.get` and `run.<children>.list`.
+    """
+    owner_kind, collection = owner
+    store_kind, children = child
+    prefix = f"run.projects.locations.{collection}.{children}"
+
+    def get_handler(call: Call) -> dict[str, Any]:
+        return get_child(call, store_kind, collection, children, f"run.{children}.get")
+
+    def list_handler(call: Call) -> dict[str, Any]:
+        permission = f"run.{children}.list"
+        return list_children(call, owner_kind, store_kind, collection, children, permission, order_by)
+
+    api.handles(f"{prefix}.get")(get_handler)
+    api.handles(f"{prefix}.list")(list_handler)
 
 
 def validated(call: Call, resource: dict[str, Any], collection: str, message_type: str) -> Reply:

@@ -30,14 +30,11 @@ from emulator.services._run import (
     check_vpc_access,
     condition,
     container_defaults,
-    create_target,
     created,
+    declare_children,
+    declare_collection,
     delete_target,
     fetch,
-    get_child,
-    get_one,
-    list_children,
-    list_in,
     name_of,
     new_etag,
     next_generation,
@@ -133,20 +130,7 @@ def _create(
     return _write(call, {**_desired(call, body, project_id, number, location), **fields}, "create")
 
 
-@API.handles("run.projects.locations.jobs.create")
-def create_job(call: Call) -> Reply:
-    project_id, number, location, job_id = create_target(call, "job", "jobId", "run.jobs.create")
-    return _create(call, project_id, number, location, job_id, standard.drop_none(call.body or {}))
-
-
-@API.handles("run.projects.locations.jobs.get")
-def get_job(call: Call) -> dict[str, Any]:
-    return get_one(call, JOB, "jobs", "run.jobs.get")
-
-
-@API.handles("run.projects.locations.jobs.list")
-def list_jobs(call: Call) -> dict[str, Any]:
-    return list_in(call, JOB, "jobs", "run.jobs.list")
+declare_collection(API, JOB, "jobs", "job", _create)
 
 
 @API.handles("run.projects.locations.jobs.patch")
@@ -241,11 +225,4 @@ def run_job(call: Call) -> Reply:
     )  # fmt: skip
 
 
-@API.handles("run.projects.locations.jobs.executions.get")
-def get_execution(call: Call) -> dict[str, Any]:
-    return get_child(call, EXECUTION, "jobs", "executions", "run.executions.get")
-
-
-@API.handles("run.projects.locations.jobs.executions.list")
-def list_executions(call: Call) -> dict[str, Any]:
-    return list_children(call, JOB, EXECUTION, "jobs", "executions", "run.executions.list", "createTime")
+declare_children(API, (JOB, "jobs"), (EXECUTION, "executions"), order_by="createTime")

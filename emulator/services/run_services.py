@@ -33,14 +33,11 @@ from emulator.services._run import (
     container_defaults,
     cpu_count,
     cpu_idle,
-    create_target,
     created,
+    declare_children,
+    declare_collection,
     delete_target,
     fetch,
-    get_child,
-    get_one,
-    list_children,
-    list_in,
     name_of,
     new_etag,
     next_generation,
@@ -265,22 +262,7 @@ def _create(
     return _roll_out(call, service, True, "create")
 
 
-@API.handles("run.projects.locations.services.create")
-def create_service(call: Call) -> Reply:
-    project_id, number, location, service_id = create_target(
-        call, "service", "serviceId", "run.services.create"
-    )
-    return _create(call, project_id, number, location, service_id, standard.drop_none(call.body or {}))
-
-
-@API.handles("run.projects.locations.services.get")
-def get_service(call: Call) -> dict[str, Any]:
-    return get_one(call, SERVICE, "services", "run.services.get")
-
-
-@API.handles("run.projects.locations.services.list")
-def list_services(call: Call) -> dict[str, Any]:
-    return list_in(call, SERVICE, "services", "run.services.list")
+declare_collection(API, SERVICE, "services", "service", _create)
 
 
 @API.handles("run.projects.locations.services.patch")
@@ -318,14 +300,7 @@ def delete_service(call: Call) -> Reply:
     return start_delete(call, SERVICE, REVISION, deleting, "services", "Service")
 
 
-@API.handles("run.projects.locations.services.revisions.get")
-def get_revision(call: Call) -> dict[str, Any]:
-    return get_child(call, REVISION, "services", "revisions", "run.revisions.get")
-
-
-@API.handles("run.projects.locations.services.revisions.list")
-def list_revisions(call: Call) -> dict[str, Any]:
-    return list_children(call, SERVICE, REVISION, "services", "revisions", "run.revisions.list", "name")
+declare_children(API, (SERVICE, "services"), (REVISION, "revisions"), order_by="name")
 
 
 # IAM: who may invoke the service. Private by default: the policy starts empty
