@@ -6,29 +6,28 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from .base import DeletionPolicy, Labels, StrictModel, requires_keys
+from .base import DeletionPolicy, Labels, StrictModel, requires_keys, valid_when
 
 REQUIRED_KEYS = ("database", "storage", "secrets")
+
+RotationDays = Annotated[
+    int,
+    valid_when(
+        lambda days: days >= 1,
+        "rotation period of {value} day(s) is too short: Cloud KMS rotates at most once a day,"
+        " so use 1 or more (90 is the usual choice)",
+    ),
+]
 
 
 class KmsKeySpec(StrictModel):
     purpose: Literal["ENCRYPT_DECRYPT"] = "ENCRYPT_DECRYPT"
-    rotation_period_days: int = 90
+    rotation_period_days: RotationDays = 90
     """Cloud KMS refuses automatic rotation more often than once a day."""
     protection_level: Literal["SOFTWARE", "HSM"] = "SOFTWARE"
     """Fixed at creation: changing it means a new key."""
     algorithm: str = "GOOGLE_SYMMETRIC_ENCRYPTION"
     labels: Labels = Field(default_factory=dict)
-
-    @field_validator("rotation_period_days")
-    @classmethod
-    def _at_least_a_day(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError(
-                f"rotation period of {value} day(s) is too short: Cloud KMS rotates at most once a day,"
-                " so use 1 or more (90 is the usual choice)"
-            )
-        return value
 
     @property
     def rotation_period(self) -> str:
