@@ -14,21 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import httplib2
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3 import HTTPResponse
 
-from provisioner.traffic.wrapped_http import Send, WrappedHttp
+from provisioner.traffic.wrapped_transport import Send, WrappedAdapter, WrappedHttp
 
 if TYPE_CHECKING:
     from provisioner.traffic.dry_run import DryRun, Exchange
 
 
-class DryRunHttp(WrappedHttp):
+class DryRunHttp(WrappedHttp["DryRun"]):
     """An httplib2-style transport: a discovery client's requests go through the dry run."""
-
-    def __init__(self, inner: Any, dry_run: DryRun, service: str) -> None:
-        super().__init__(inner, service)
-        self._dry_run = dry_run
 
     def exchange(
         self, uri: str, method: str, body: bytes | str | None, headers: dict[str, str] | None, send: Send
@@ -39,7 +34,7 @@ class DryRunHttp(WrappedHttp):
             response, content = send()
             return Exchange(response.status, dict(response), content, (response, content))
 
-        answer = self._dry_run.exchange(self._service, method, uri, body, forward)
+        answer = self._layer.exchange(self._service, method, uri, body, forward)
         if answer.native is not None:
             return answer.native  # type: ignore[no-any-return]
         response = httplib2.Response({**answer.headers, "status": str(answer.status)})
@@ -47,14 +42,8 @@ class DryRunHttp(WrappedHttp):
         return response, answer.body
 
 
-class DryRunAdapter(HTTPAdapter):
+class DryRunAdapter(WrappedAdapter["DryRun"]):
     """A `requests` adapter: sends reads through the adapter it replaced, answers writes."""
-
-    def __init__(self, inner: Any, dry_run: DryRun, service: str) -> None:
-        super().__init__()
-        self._inner = inner
-        self._dry_run = dry_run
-        self._service = service
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         from provisioner.traffic.dry_run import Exchange
@@ -64,7 +53,7 @@ class DryRunAdapter(HTTPAdapter):
             return Exchange(response.status_code, response.headers, response.content, response)
 
         body = request.body if isinstance(request.body, bytes | str) else None
-        answer = self._dry_run.exchange(
+        answer = self._layer.exchange(
             self._service, request.method or "GET", request.url or "", body, forward
         )
         if answer.native is not None:
@@ -77,10 +66,6 @@ class DryRunAdapter(HTTPAdapter):
             preload_content=False,
         )
         return self.build_response(request, raw)
-
-    def close(self) -> None:
-        self._inner.close()
-        super().close()
 
 
 def mount(session: requests.Session, dry_run: DryRun, service: str) -> None:
