@@ -205,22 +205,18 @@ def run(latency_ms: int = 50, scale: float = 0.01) -> tuple[BenchResult, BenchRe
         failed = [f"{o.change.address}: {o.detail}" for o in result.of("failed")]
         raise RuntimeError(f"the apply of prod failed: {failed}")
 
-    crit.add(
+    crit.add_quotient(
         "wall / critical path (+1 round trip a step)",
-        ratio(wall, path_rt_s),
-        "x",
-        baseline=path_rt_s,
-        ratio=ratio(wall, path_rt_s),
+        wall,
+        path_rt_s,
         target="<= 1.10",
         met=ratio(wall, path_rt_s) <= 1.10,
         note=f"wall {wall:.2f} s, {len(path)} steps, scale {scale}, propagation {path_rt_s - bare_s:.2f} s",
     )
-    crit.add(
+    crit.add_quotient(
         "wall / critical path (profile only)",
-        ratio(wall, path_s),
-        "x",
-        baseline=path_s,
-        ratio=ratio(wall, path_s),
+        wall,
+        path_s,
         note="the same path without the round trips",
     )
     crit.details = {
@@ -254,22 +250,18 @@ def run(latency_ms: int = 50, scale: float = 0.01) -> tuple[BenchResult, BenchRe
     calls = len(log)
     total_polls = sum(polls.values())
     total_min = sum(p["minimum"] for p in per_op)
-    polling.add(
+    polling.add_quotient(
         "API calls / resources",
-        ratio(calls, resources),
-        "x",
-        baseline=resources,
-        ratio=ratio(calls, resources),
+        calls,
+        resources,
         target="<= 3",
         met=calls <= 3 * resources,
         note=f"{calls} calls for {resources} resources",
     )
-    polling.add(
+    polling.add_quotient(
         "polls / backoff minimum (all operations)",
-        ratio(total_polls, total_min),
-        "x",
-        baseline=total_min,
-        ratio=ratio(total_polls, total_min),
+        total_polls,
+        total_min,
         note=f"{total_polls} polls for {len(operations)} operations",
     )
     polling.add(

@@ -45,6 +45,22 @@ class BenchResult:
         self.rows.append(row)
         return row
 
+    def add_quotient(self, measure: str, value: float, baseline: float, **extra: Any) -> Row:
+        """A figure that is itself `value / baseline` (wall time over a critical path, calls per
+        resource): shown in "x" with its baseline beside it, the quotient computed once."""
+        quotient = ratio(value, baseline)
+        return self.add(measure, quotient, "x", baseline=baseline, ratio=quotient, **extra)
+
+    def add_against_baseline(
+        self, measure: str, value: float, unit: str, baseline: float, at_least: float, **extra: Any
+    ) -> Row:
+        """A figure the naive way (the baseline) should take at least `at_least` times as much of."""
+        gain = ratio(baseline, value)
+        target = f"baseline/value >= {at_least:g}"
+        return self.add(
+            measure, value, unit, baseline=baseline, ratio=gain, target=target, met=gain >= at_least, **extra
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "rows": [r.to_dict() for r in self.rows], "details": self.details}
 

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from bench.harness import BenchResult, apply, emulator_process, median, planner, ratio, timed
+from bench.harness import BenchResult, apply, emulator_process, median, planner, timed
 
 ENV = "prod"
 BASELINE_PARALLELISM = 10
@@ -153,15 +153,7 @@ def run(latency_ms: int = 50, repeats: int = 5) -> BenchResult:
     n_calls, n_base = median(calls), median(base_calls)
     floor = 3 * rtt + diff_cpu
     result.add("live resources read", len(reads), "", note=f"{max(changes)} changes in the plan (0 expected)")
-    result.add(
-        "API calls",
-        n_calls,
-        "calls",
-        baseline=n_base,
-        ratio=ratio(n_base, n_calls),
-        target="baseline/value >= 3",
-        met=ratio(n_base, n_calls) >= 3,
-    )
+    result.add_against_baseline("API calls", n_calls, "calls", n_base, at_least=3)
     result.add(
         "reads that repeat an earlier read",
         max(repeats_seen),
@@ -171,21 +163,11 @@ def run(latency_ms: int = 50, repeats: int = 5) -> BenchResult:
         note=f"{n_calls - max(repeats_seen)} distinct reads for {len(reads)} resources: one per collection "
         "and location (and per IAM policy, per SQL instance's users and databases) is the floor",
     )
-    result.add(
-        "wall time",
-        wall,
-        "s",
-        baseline=base_wall,
-        ratio=ratio(base_wall, wall),
-        target="baseline/value >= 4",
-        met=ratio(base_wall, wall) >= 4,
-    )
-    result.add(
+    result.add_against_baseline("wall time", wall, "s", base_wall, at_least=4)
+    result.add_quotient(
         "wall / (3 x round trip + diff CPU)",
-        ratio(wall, floor),
-        "x",
-        baseline=floor,
-        ratio=ratio(wall, floor),
+        wall,
+        floor,
         target="<= 1",
         met=wall <= floor,
         note=f"round trip {rtt * 1000:.0f} ms, diff CPU {diff_cpu * 1000:.0f} ms",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from provisioner.traffic.http_log import decode_body
 
 #: The vendored corpus, beside this module.
 CORPUS = Path(__file__).parent / "kcc-golden"
@@ -41,11 +42,11 @@ class Exchange:
 
     @property
     def response(self) -> Any:
-        return _json(self.response_text)
+        return decode_body(self.response_text)
 
     @property
     def request(self) -> Any:
-        return _json(self.request_text)
+        return decode_body(self.request_text)
 
 
 @dataclass
@@ -60,15 +61,6 @@ class Log:
     @property
     def name(self) -> str:
         return f"{self.kind}/{self.case}"
-
-
-def _json(text: str) -> Any:
-    if not text.strip():
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def _split_block(lines: list[str]) -> tuple[list[str], str]:

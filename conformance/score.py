@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 #: Values the recorder writes in place of what changes between runs (see the corpus README).
@@ -102,19 +103,13 @@ class Score:
     cascades: int = 0
     diffs: list[dict[str, Any]] = field(default_factory=list)
 
+    def counts(self) -> dict[str, int]:
+        """Every count by name, in declaration order: what `add` sums and `summary` reports."""
+        return {f.name: getattr(self, f.name) for f in dataclass_fields(self) if f.name != "diffs"}
+
     def add(self, other: Score) -> None:
-        for name in (
-            "exchanges",
-            "status_ok",
-            "fields",
-            "recalled",
-            "values",
-            "agreed",
-            "extra",
-            "unimplemented",
-            "cascades",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name, count in other.counts().items():
+            setattr(self, name, getattr(self, name) + count)
         self.diffs.extend(other.diffs)
 
     def rates(self) -> dict[str, float]:
@@ -129,18 +124,7 @@ class Score:
         }
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "exchanges": self.exchanges,
-            "status_ok": self.status_ok,
-            "fields": self.fields,
-            "recalled": self.recalled,
-            "values": self.values,
-            "agreed": self.agreed,
-            "extra": self.extra,
-            "unimplemented": self.unimplemented,
-            "cascades": self.cascades,
-            **{f"{k}_pct": v for k, v in self.rates().items()},
-        }
+        return {**self.counts(), **{f"{k}_pct": v for k, v in self.rates().items()}}
 
 
 def compare(real_status: int, recorded: Any, real: Any, emu_status: int, emu: Any, where: str) -> Score:

@@ -11,6 +11,7 @@ machine type, and a given etag must be current.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from emulator import guardrails
@@ -43,12 +44,23 @@ UPDATABLE = {
 }
 
 
-def _cluster_for_write(call: Call, name: str, permission: str) -> tuple[str, str, dict[str, Any]]:
-    """(cluster path, pool path, cluster) of a pool a request changes."""
-    *_, cluster, pool = k.split_pool(call, name, permission)
-    current = k.fetch_cluster(call, cluster)
-    k.refuse_autopilot(current)
-    return cluster, pool, current
+def _pool_for_write(call: Call) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+    """(cluster path, pool path, cluster, pool) of the pool a write names: the pool exists, its
+    cluster is a Standard one and runs no other operation."""
+    *_, cluster_path, path = k.split_pool(call, call.param("name"), "container.clusters.update")
+    cluster = k.fetch_cluster(call, cluster_path)
+    k.refuse_autopilot(cluster)
+    current = k.fetch_pool(call, path)
+    k.check_idle(call, cluster_path)
+    return cluster_path, path, cluster, current
+
+
+def _set(call: Call, op_type: str, fields: Callable[[dict[str, Any]], dict[str, Any]]) -> Reply:
+    """A dedicated setter (setAutoscaling, setSize, setManagement): an operation that sets
+    `fields(pool)` on the pool with a new etag, once the request is checked."""
+    cluster, path, _, current = _pool_for_write(call)
+    changes = {**fields(current), "etag": k.new_etag()}
+    return _start(call, cluster, op_type, path, [Effect.set(k.NODE_POOL, path, changes)])
 
 
 def _start(
@@ -115,9 +127,7 @@ def list_node_pools(call: Call) -> dict[str, Any]:
 
 @API.handles("container.projects.locations.clusters.nodePools.delete")
 def delete_node_pool(call: Call) -> Reply:
-    cluster, path, _ = _cluster_for_write(call, call.param("name"), "container.clusters.update")
-    current = k.fetch_pool(call, path)
-    k.check_idle(call, cluster)
+    cluster, path, _, current = _pool_for_write(call)
     call.ctx.store.put(k.NODE_POOL, path, {**current, "status": "STOPPING"}, cluster)
     return _start(
         call,
@@ -131,54 +141,34 @@ def delete_node_pool(call: Call) -> Reply:
 
 @API.handles("container.projects.locations.clusters.nodePools.setAutoscaling")
 def set_autoscaling(call: Call) -> Reply:
-    cluster, path, _ = _cluster_for_write(call, call.param("name"), "container.clusters.update")
-    k.fetch_pool(call, path)
-    k.check_idle(call, cluster)
-    autoscaling = nodes.check_autoscaling((call.body or {}).get("autoscaling"), "autoscaling")
-    return _start(
-        call,
-        cluster,
-        "UPDATE_CLUSTER",
-        path,
-        [Effect.set(k.NODE_POOL, path, {"autoscaling": autoscaling, "etag": k.new_etag()})],
-    )
+    def autoscaling(_: dict[str, Any]) -> dict[str, Any]:
+        return {"autoscaling": nodes.check_autoscaling((call.body or {}).get("autoscaling"), "autoscaling")}
+
+    return _set(call, "UPDATE_CLUSTER", autoscaling)
 
 
 @API.handles("container.projects.locations.clusters.nodePools.setSize")
 def set_size(call: Call) -> Reply:
-    cluster, path, _ = _cluster_for_write(call, call.param("name"), "container.clusters.update")
-    current = k.fetch_pool(call, path)
-    k.check_idle(call, cluster)
-    count = (call.body or {}).get("nodeCount")
-    if count is None or int(count) < 0:
-        raise invalid('Required field "node_count" must be zero or more.', field="node_count")
-    # nodeCount is per zone too ("the desired node count for the pool" in each of its zones,
-    # as `gcloud container clusters resize --num-nodes` documents).
-    total = int(count) * len(current.get("locations") or [None])
-    return _start(
-        call,
-        cluster,
-        "SET_NODE_POOL_SIZE",
-        path,
-        [Effect.set(k.NODE_POOL, path, {"_nodeCount": total, "etag": k.new_etag()})],
-    )
+    def node_count(current: dict[str, Any]) -> dict[str, Any]:
+        count = (call.body or {}).get("nodeCount")
+        if count is None or int(count) < 0:
+            raise invalid('Required field "node_count" must be zero or more.', field="node_count")
+        # nodeCount is per zone too ("the desired node count for the pool" in each of its zones,
+        # as `gcloud container clusters resize --num-nodes` documents).
+        return {"_nodeCount": int(count) * len(current.get("locations") or [None])}
+
+    return _set(call, "SET_NODE_POOL_SIZE", node_count)
 
 
 @API.handles("container.projects.locations.clusters.nodePools.setManagement")
 def set_management(call: Call) -> Reply:
-    cluster, path, _ = _cluster_for_write(call, call.param("name"), "container.clusters.update")
-    k.fetch_pool(call, path)
-    k.check_idle(call, cluster)
-    management = (call.body or {}).get("management")
-    if management is None:
-        raise invalid('Required field "management" is missing.', field="management")
-    return _start(
-        call,
-        cluster,
-        "SET_NODE_POOL_MANAGEMENT",
-        path,
-        [Effect.set(k.NODE_POOL, path, {"management": management, "etag": k.new_etag()})],
-    )
+    def management(_: dict[str, Any]) -> dict[str, Any]:
+        given = (call.body or {}).get("management")
+        if given is None:
+            raise invalid('Required field "management" is missing.', field="management")
+        return {"management": given}
+
+    return _set(call, "SET_NODE_POOL_MANAGEMENT", management)
 
 
 def _updated_fields(current: dict[str, Any], cluster: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
@@ -236,9 +226,7 @@ def _updated_fields(current: dict[str, Any], cluster: dict[str, Any], body: dict
 
 @API.handles("container.projects.locations.clusters.nodePools.update")
 def update_node_pool(call: Call) -> Reply:
-    cluster_path, path, cluster = _cluster_for_write(call, call.param("name"), "container.clusters.update")
-    current = k.fetch_pool(call, path)
-    k.check_idle(call, cluster_path)
+    cluster_path, path, cluster, current = _pool_for_write(call)
     body = call.body or {}
     etag = body.get("etag")
     if etag and etag != current.get("etag"):

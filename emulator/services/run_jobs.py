@@ -19,6 +19,7 @@ from emulator.effects import Effect
 from emulator.errors import failed_precondition, invalid
 from emulator.registry import Api, Call, Reply
 from emulator.services import _iam_accounts
+from emulator.services import _run_methods as methods
 from emulator.services._run import (
     CALLER,
     EXECUTION,
@@ -30,20 +31,9 @@ from emulator.services._run import (
     check_vpc_access,
     condition,
     container_defaults,
-    create_target,
-    created,
-    delete_target,
     fetch,
-    get_child,
-    get_one,
-    list_children,
-    list_in,
     name_of,
     new_etag,
-    next_generation,
-    start_delete,
-    start_operation,
-    update_target,
     vpc_defaults,
 )
 
@@ -115,7 +105,7 @@ def _write(call: Call, job: dict[str, Any], verb: str) -> Reply:
         "reconciling": None,
         "terminalCondition": condition("Ready", "CONDITION_FAILED", now, "Update failed."),
     }
-    return start_operation(
+    return methods.start_operation(
         call, project_id, location, job["name"], verb, "jobs",
         message_type="Job", shown=job, response={**job, **ready},
         effects=[Effect.set(JOB, job["name"], ready)], failure_effects=[Effect.set(JOB, job["name"], failed)],
@@ -125,7 +115,7 @@ def _write(call: Call, job: dict[str, Any], verb: str) -> Reply:
 def _create(
     call: Call, project_id: str, number: str, location: str, job_id: str, body: dict[str, Any]
 ) -> Reply:
-    fields = created(call, JOB, f"projects/{project_id}/locations/{location}/jobs/{job_id}")
+    fields = methods.created(call, JOB, f"projects/{project_id}/locations/{location}/jobs/{job_id}")
     # A job never run shows an empty `latestCreatedExecution` (kcc-golden run/v1beta1/runjob/
     # runjob-iamserviceaccount/_http.log: `"latestCreatedExecution": {}` in every answer).
     fields["latestCreatedExecution"] = {}
@@ -133,40 +123,25 @@ def _create(
     return _write(call, {**_desired(call, body, project_id, number, location), **fields}, "create")
 
 
-@API.handles("run.projects.locations.jobs.create")
-def create_job(call: Call) -> Reply:
-    project_id, number, location, job_id = create_target(call, "job", "jobId", "run.jobs.create")
-    return _create(call, project_id, number, location, job_id, standard.drop_none(call.body or {}))
-
-
-@API.handles("run.projects.locations.jobs.get")
-def get_job(call: Call) -> dict[str, Any]:
-    return get_one(call, JOB, "jobs", "run.jobs.get")
-
-
-@API.handles("run.projects.locations.jobs.list")
-def list_jobs(call: Call) -> dict[str, Any]:
-    return list_in(call, JOB, "jobs", "run.jobs.list")
-
-
-@API.handles("run.projects.locations.jobs.patch")
-def update_job(call: Call) -> Reply:
-    project_id, number, location, name, body, current = update_target(call, JOB, "jobs", "run.jobs.update")
-    if current is None:
-        return _create(call, project_id, number, location, name.rsplit("/", 1)[1], body)
+def _update(
+    call: Call, project_id: str, number: str, location: str, body: dict[str, Any], current: dict[str, Any]
+) -> Reply:
     user = {k: v for k, v in body.items() if k in MUTABLE}
     desired = _desired(call, user, project_id, number, location)
     job = {**{k: v for k, v in current.items() if k in OUTPUT}, **desired}
     if desired != {k: v for k, v in current.items() if k not in OUTPUT}:
-        job.update(next_generation(call, current))
+        job.update(methods.next_generation(call, current))
     return _write(call, job, "update")
+
+
+methods.declare_collection(API, JOB, "jobs", "job", _create, _update)
 
 
 @API.handles("run.projects.locations.jobs.delete")
 def delete_job(call: Call) -> Reply:
-    current = delete_target(call, JOB, "jobs", "run.jobs.delete")
+    current = methods.delete_target(call, JOB, "jobs", "run.jobs.delete")
     deleting = {**current, "reconciling": True, "deleteTime": call.ctx.clock.rfc3339()}
-    return start_delete(call, JOB, EXECUTION, deleting, "jobs", "Job")
+    return methods.start_delete(call, JOB, EXECUTION, deleting, "jobs", "Job")
 
 
 @API.handles("run.projects.locations.jobs.run")
@@ -230,7 +205,7 @@ def run_job(call: Call) -> Reply:
         "failedCount": template["taskCount"],
         "conditions": [condition("Completed", "CONDITION_FAILED", now, "Task failed.")],
     }
-    return start_operation(
+    return methods.start_operation(
         call, project_id, location, execution_name, "run", "jobs",
         message_type="Execution", shown=execution, response={**execution, **finished},
         effects=[Effect.set(EXECUTION, execution_name, finished),
@@ -241,11 +216,4 @@ def run_job(call: Call) -> Reply:
     )  # fmt: skip
 
 
-@API.handles("run.projects.locations.jobs.executions.get")
-def get_execution(call: Call) -> dict[str, Any]:
-    return get_child(call, EXECUTION, "jobs", "executions", "run.executions.get")
-
-
-@API.handles("run.projects.locations.jobs.executions.list")
-def list_executions(call: Call) -> dict[str, Any]:
-    return list_children(call, JOB, EXECUTION, "jobs", "executions", "run.executions.list", "createTime")
+methods.declare_children(API, (JOB, "jobs"), (EXECUTION, "executions"), order_by="createTime")

@@ -22,6 +22,7 @@ from emulator.effects import Effect
 from emulator.errors import already_exists, invalid
 from emulator.registry import Api, Call, Reply
 from emulator.services import _iam_accounts
+from emulator.services import _run_methods as methods
 from emulator.services._run import (
     REVISION,
     SERVICE,
@@ -33,22 +34,10 @@ from emulator.services._run import (
     container_defaults,
     cpu_count,
     cpu_idle,
-    create_target,
-    created,
-    delete_target,
     fetch,
-    get_child,
-    get_one,
-    list_children,
-    list_in,
     name_of,
     new_etag,
-    next_generation,
     revision_containers,
-    start_delete,
-    start_operation,
-    update_target,
-    validated,
     vpc_defaults,
 )
 
@@ -238,7 +227,7 @@ def _roll_out(call: Call, service: dict[str, Any], new_revision: bool, verb: str
         "terminalCondition": condition("Ready", "CONDITION_FAILED", now, "Revision failed to become ready."),
     }
     failure.insert(0, Effect.set(SERVICE, service["name"], failed_service))
-    return start_operation(
+    return methods.start_operation(
         call,
         project_id,
         location,
@@ -256,40 +245,20 @@ def _roll_out(call: Call, service: dict[str, Any], new_revision: bool, verb: str
 def _create(
     call: Call, project_id: str, number: str, location: str, service_id: str, body: dict[str, Any]
 ) -> Reply:
-    fields = created(call, SERVICE, f"projects/{project_id}/locations/{location}/services/{service_id}")
+    fields = methods.created(
+        call, SERVICE, f"projects/{project_id}/locations/{location}/services/{service_id}"
+    )
     body = {k: v for k, v in body.items() if k not in ("name", "etag")}
     uri = _uri(service_id, number, location)
     service = {**_desired(call, body, project_id, number, location), **fields, "uri": uri, "urls": [uri]}
     if call.query.get("validateOnly"):
-        return validated(call, service, "services", "Service")
+        return methods.validated(call, service, "services", "Service")
     return _roll_out(call, service, True, "create")
 
 
-@API.handles("run.projects.locations.services.create")
-def create_service(call: Call) -> Reply:
-    project_id, number, location, service_id = create_target(
-        call, "service", "serviceId", "run.services.create"
-    )
-    return _create(call, project_id, number, location, service_id, standard.drop_none(call.body or {}))
-
-
-@API.handles("run.projects.locations.services.get")
-def get_service(call: Call) -> dict[str, Any]:
-    return get_one(call, SERVICE, "services", "run.services.get")
-
-
-@API.handles("run.projects.locations.services.list")
-def list_services(call: Call) -> dict[str, Any]:
-    return list_in(call, SERVICE, "services", "run.services.list")
-
-
-@API.handles("run.projects.locations.services.patch")
-def update_service(call: Call) -> Reply:
-    project_id, number, location, name, body, current = update_target(
-        call, SERVICE, "services", "run.services.update"
-    )
-    if current is None:
-        return _create(call, project_id, number, location, name.rsplit("/", 1)[1], body)
+def _update(
+    call: Call, project_id: str, number: str, location: str, body: dict[str, Any], current: dict[str, Any]
+) -> Reply:
     mask = call.query.get("updateMask")
     user = {k: v for k, v in current.items() if k not in OUTPUT}
     if mask:
@@ -302,30 +271,26 @@ def update_service(call: Call) -> Reply:
     )
     service = {**{k: v for k, v in current.items() if k in OUTPUT}, **desired}
     if desired != {k: v for k, v in current.items() if k not in OUTPUT} or new_revision:
-        service.update(next_generation(call, current))
+        service.update(methods.next_generation(call, current))
     if call.query.get("validateOnly"):
-        return validated(call, service, "services", "Service")
+        return methods.validated(call, service, "services", "Service")
     return _roll_out(call, service, new_revision, "update")
+
+
+methods.declare_collection(API, SERVICE, "services", "service", _create, _update)
 
 
 @API.handles("run.projects.locations.services.delete")
 def delete_service(call: Call) -> Reply:
-    current = delete_target(call, SERVICE, "services", "run.services.delete")
+    current = methods.delete_target(call, SERVICE, "services", "run.services.delete")
     etag = new_etag(current["name"], "delete")
     deleting = {**current, "reconciling": True, "deleteTime": call.ctx.clock.rfc3339(), "etag": etag}
     if call.query.get("validateOnly"):
-        return validated(call, deleting, "services", "Service")
-    return start_delete(call, SERVICE, REVISION, deleting, "services", "Service")
+        return methods.validated(call, deleting, "services", "Service")
+    return methods.start_delete(call, SERVICE, REVISION, deleting, "services", "Service")
 
 
-@API.handles("run.projects.locations.services.revisions.get")
-def get_revision(call: Call) -> dict[str, Any]:
-    return get_child(call, REVISION, "services", "revisions", "run.revisions.get")
-
-
-@API.handles("run.projects.locations.services.revisions.list")
-def list_revisions(call: Call) -> dict[str, Any]:
-    return list_children(call, SERVICE, REVISION, "services", "revisions", "run.revisions.list", "name")
+methods.declare_children(API, (SERVICE, "services"), (REVISION, "revisions"), order_by="name")
 
 
 # IAM: who may invoke the service. Private by default: the policy starts empty

@@ -76,13 +76,17 @@ class JsonLines(io.TextIOBase):
     def isatty(self) -> bool:
         return False
 
+    def severity_of(self, line: str) -> str:
+        """The severity a plain line is written with: the stream's own, unless a subclass reads it off."""
+        return self.severity
+
     def _emit(self, line: str) -> None:
         if not line.strip():
             return
         if line.startswith("{") and line.endswith("}"):
             self.target.write(line + "\n")
         else:
-            self.target.write(json_line(self.severity, line) + "\n")
+            self.target.write(json_line(self.severity_of(line), line) + "\n")
         self.target.flush()
 
 

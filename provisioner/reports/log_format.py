@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Iterator
 
-from provisioner.reports.job_logging import JsonFormatter, JsonLines, json_line
+from provisioner.reports.job_logging import JsonFormatter, JsonLines
 
 PREFIXES = {"error:": "ERROR", "warning:": "WARNING"}
 
@@ -20,15 +20,8 @@ PREFIXES = {"error:": "ERROR", "warning:": "WARNING"}
 class _StderrLines(JsonLines):
     """JSON lines pass through; a plain line takes the severity its prefix names, else INFO."""
 
-    def _emit(self, line: str) -> None:
-        if not line.strip():
-            return
-        if line.startswith("{") and line.endswith("}"):
-            self.target.write(line + "\n")
-        else:
-            severity = next((s for p, s in PREFIXES.items() if line.startswith(p)), self.severity)
-            self.target.write(json_line(severity, line) + "\n")
-        self.target.flush()
+    def severity_of(self, line: str) -> str:
+        return next((s for p, s in PREFIXES.items() if line.startswith(p)), self.severity)
 
 
 @contextlib.contextmanager

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -62,49 +64,94 @@ Labels = Annotated[dict[str, str], AfterValidator(_check_user_labels)]
 """GCP resource labels; the ownership labels are added by the provisioner."""
 
 
-def _check_account_id(value: str) -> str:
-    if not _ACCOUNT_ID.fullmatch(value):
-        raise ValueError(
-            f"service account id {value!r} is invalid: 6-30 characters of lowercase letters, digits"
-            " and '-', starting with a letter and not ending with '-'"
-        )
-    return value
+def valid_when(test: Callable[[Any], bool], problem: str) -> AfterValidator:
+    """A field check: the value passes when ``test`` holds, else ``problem`` is what the operator reads.
+
+    Most spec fields are a type plus one rule and one sentence saying what a valid value looks
+    like; declaring the pair on the field's type keeps every such rule to one line beside its
+    name, instead of a validator method each. ``problem`` is a format string given the
+    offending value as ``value`` (``"cpu {value!r} is invalid; ..."``).
+    """
+
+    def check(value: Any) -> Any:
+        if not test(value):
+            raise ValueError(problem.format(value=value))
+        return value
+
+    return AfterValidator(check)
 
 
-ServiceAccountId = Annotated[str, AfterValidator(_check_account_id)]
+def matches(pattern: re.Pattern[str], problem: str) -> AfterValidator:
+    """A field check: the whole string must match ``pattern`` (see :func:`valid_when`)."""
+    return valid_when(lambda value: pattern.fullmatch(value) is not None, problem)
 
 
-def _check_resource_name(value: str) -> str:
-    if not _RESOURCE_NAME.fullmatch(value):
-        raise ValueError(
-            f"name {value!r} is invalid: 1-63 characters of lowercase letters, digits and '-',"
-            " starting with a letter and not ending with '-'"
-        )
-    return value
+def each_matches(pattern: re.Pattern[str], problem: str) -> AfterValidator:
+    """A list check: every item must match ``pattern`` whole, else ``problem`` names the first that does not.
+
+    The problem is the list's, as a set of names (domains, APIs) is read as one setting.
+    """
+
+    def check(values: list[str]) -> list[str]:
+        for value in values:
+            if not pattern.fullmatch(value):
+                raise ValueError(problem.format(value=value))
+        return values
+
+    return AfterValidator(check)
 
 
-ResourceName = Annotated[str, AfterValidator(_check_resource_name)]
+def requires_keys(required: tuple[str, ...], problem: str) -> AfterValidator:
+    """A mapping check: every key in ``required`` must be present.
+
+    The application needs some entries by name (its buckets, its services, its keys); a spec
+    that leaves one out is refused with ``problem``, a format string given the missing and the
+    required keys, comma-separated, as ``missing`` and ``required``.
+    """
+
+    def check(entries: dict[str, Any]) -> dict[str, Any]:
+        missing = [key for key in required if key not in entries]
+        if missing:
+            raise ValueError(problem.format(missing=", ".join(missing), required=", ".join(required)))
+        return entries
+
+    return AfterValidator(check)
+
+
+def repeated(values: Iterable[str]) -> list[str]:
+    """The values that occur more than once, sorted: what a list meant as a set must not have."""
+    seen = Counter(values)
+    return sorted(value for value, count in seen.items() if count > 1)
+
+
+ServiceAccountId = Annotated[
+    str,
+    matches(
+        _ACCOUNT_ID,
+        "service account id {value!r} is invalid: 6-30 characters of lowercase letters, digits"
+        " and '-', starting with a letter and not ending with '-'",
+    ),
+]
+
+ResourceName = Annotated[
+    str,
+    matches(
+        _RESOURCE_NAME,
+        "name {value!r} is invalid: 1-63 characters of lowercase letters, digits and '-',"
+        " starting with a letter and not ending with '-'",
+    ),
+]
 """A Compute-style resource name (RFC 1035 label)."""
 
+SecretId = Annotated[
+    str,
+    matches(_SECRET_ID, "secret id {value!r} is invalid: 1-255 characters of letters, digits, '_' and '-'"),
+]
 
-def _check_secret_id(value: str) -> str:
-    if not _SECRET_ID.fullmatch(value):
-        raise ValueError(f"secret id {value!r} is invalid: 1-255 characters of letters, digits, '_' and '-'")
-    return value
-
-
-SecretId = Annotated[str, AfterValidator(_check_secret_id)]
-
-
-def _check_role(value: str) -> str:
-    if not _ROLE.fullmatch(value):
-        raise ValueError(
-            f"role {value!r} is invalid: expected 'roles/<name>' or 'projects/<id>/roles/<name>'"
-        )
-    return value
-
-
-Role = Annotated[str, AfterValidator(_check_role)]
+Role = Annotated[
+    str,
+    matches(_ROLE, "role {value!r} is invalid: expected 'roles/<name>' or 'projects/<id>/roles/<name>'"),
+]
 
 
 def _check_cidr(value: str) -> str:

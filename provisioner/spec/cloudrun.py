@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from .base import DeletionPolicy, Labels, Role, SecretId, ServiceAccountId, StrictModel
+from .base import (
+    DeletionPolicy,
+    Labels,
+    Role,
+    SecretId,
+    ServiceAccountId,
+    StrictModel,
+    matches,
+    requires_keys,
+    valid_when,
+)
 from .rules import ViolationCollector
 
 REQUIRED_SERVICES = ("websocket-server", "api-gateway")
@@ -16,19 +26,24 @@ _CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$", re.ASCII)
 _MEMORY = re.compile(r"^\d+(Mi|Gi)$", re.ASCII)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
+CpuAmount = Annotated[
+    str, matches(_CPU, "cpu {value!r} is invalid; use a count such as '1', '2', '4' or millicpu '500m'")
+]
+MemoryAmount = Annotated[str, matches(_MEMORY, "memory {value!r} is invalid; use e.g. '512Mi' or '2Gi'")]
+SecretVersion = Annotated[
+    str,
+    valid_when(
+        lambda value: value == "latest" or (value.isascii() and value.isdigit()),
+        "secret version {value!r} is invalid; use 'latest' or a version number",
+    ),
+]
+
 
 class SecretEnvRef(StrictModel):
     """A Secret Manager reference; the value is resolved by Cloud Run at start-up, never by us."""
 
     secret: SecretId
-    version: str = "latest"
-
-    @field_validator("version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        if value != "latest" and not (value.isascii() and value.isdigit()):
-            raise ValueError(f"secret version {value!r} is invalid; use 'latest' or a version number")
-        return value
+    version: SecretVersion = "latest"
 
 
 class RunServiceSpec(StrictModel):
@@ -37,8 +52,8 @@ class RunServiceSpec(StrictModel):
     max_instances: int = Field(default=100, ge=1, le=1000)
     concurrency: int = Field(default=80, ge=1, le=1000)
     """Requests (or open websockets) per instance."""
-    cpu: str = "1"
-    memory: str = "512Mi"
+    cpu: CpuAmount = "1"
+    memory: MemoryAmount = "512Mi"
     cpu_always_allocated: bool = False
     """False: CPU only while serving requests (an open websocket is a request), idle minimum
     instances billed at the idle rate. True: CPU for the instance's whole life, for work done
@@ -69,22 +84,6 @@ class RunServiceSpec(StrictModel):
     labels: Labels = Field(default_factory=dict)
     deletion_policy: DeletionPolicy = "delete"
 
-    @field_validator("cpu")
-    @classmethod
-    def _cpu(cls, value: str) -> str:
-        if not _CPU.fullmatch(value):
-            raise ValueError(
-                f"cpu {value!r} is invalid; use a count such as '1', '2', '4' or millicpu '500m'"
-            )
-        return value
-
-    @field_validator("memory")
-    @classmethod
-    def _memory(cls, value: str) -> str:
-        if not _MEMORY.fullmatch(value):
-            raise ValueError(f"memory {value!r} is invalid; use e.g. '512Mi' or '2Gi'")
-        return value
-
     @property
     def cpu_count(self) -> float:
         return int(self.cpu[:-1]) / 1000 if self.cpu.endswith("m") else float(self.cpu)
@@ -92,12 +91,7 @@ class RunServiceSpec(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> RunServiceSpec:
         problems = ViolationCollector()
-        if self.min_instances > self.max_instances:
-            problems.add(
-                ("min_instances",),
-                f"min_instances ({self.min_instances}) is greater than max_instances"
-                f" ({self.max_instances}); min_instances must be at most max_instances",
-            )
+        problems.check_not_greater(self, "min_instances", "max_instances")
         for name in [*self.env, *self.secret_env]:
             if not _ENV_NAME.fullmatch(name):
                 where = "env" if name in self.env else "secret_env"
@@ -130,15 +124,8 @@ class RunServiceSpec(StrictModel):
 
 
 class RunSpec(StrictModel):
-    services: dict[str, RunServiceSpec]
+    services: Annotated[
+        dict[str, RunServiceSpec],
+        requires_keys(REQUIRED_SERVICES, "missing service(s) {missing}; the system needs {required}"),
+    ]
     """Keyed by service name; the service is called ``<name_prefix>-<key>``."""
-
-    @field_validator("services")
-    @classmethod
-    def _required(cls, services: dict[str, RunServiceSpec]) -> dict[str, RunServiceSpec]:
-        missing = [name for name in REQUIRED_SERVICES if name not in services]
-        if missing:
-            raise ValueError(
-                f"missing service(s) {', '.join(missing)}; the system needs {', '.join(REQUIRED_SERVICES)}"
-            )
-        return services

@@ -53,12 +53,7 @@ class AutoscalingSpec(StrictModel):
     @model_validator(mode="after")
     def _min_not_above_max(self) -> AutoscalingSpec:
         problems = ViolationCollector()
-        if self.min_nodes > self.max_nodes:
-            problems.add(
-                ("min_nodes",),
-                f"min_nodes ({self.min_nodes}) is greater than max_nodes ({self.max_nodes});"
-                " min_nodes must be at most max_nodes",
-            )
+        problems.check_not_greater(self, "min_nodes", "max_nodes")
         problems.raise_if_any()
         return self
 

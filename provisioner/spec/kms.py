@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from .base import DeletionPolicy, Labels, StrictModel
+from .base import DeletionPolicy, Labels, StrictModel, requires_keys, valid_when
 
 REQUIRED_KEYS = ("database", "storage", "secrets")
+
+RotationDays = Annotated[
+    int,
+    valid_when(
+        lambda days: days >= 1,
+        "rotation period of {value} day(s) is too short: Cloud KMS rotates at most once a day,"
+        " so use 1 or more (90 is the usual choice)",
+    ),
+]
 
 
 class KmsKeySpec(StrictModel):
     purpose: Literal["ENCRYPT_DECRYPT"] = "ENCRYPT_DECRYPT"
-    rotation_period_days: int = 90
+    rotation_period_days: RotationDays = 90
     """Cloud KMS refuses automatic rotation more often than once a day."""
     protection_level: Literal["SOFTWARE", "HSM"] = "SOFTWARE"
     """Fixed at creation: changing it means a new key."""
     algorithm: str = "GOOGLE_SYMMETRIC_ENCRYPTION"
     labels: Labels = Field(default_factory=dict)
-
-    @field_validator("rotation_period_days")
-    @classmethod
-    def _at_least_a_day(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError(
-                f"rotation period of {value} day(s) is too short: Cloud KMS rotates at most once a day,"
-                " so use 1 or more (90 is the usual choice)"
-            )
-        return value
 
     @property
     def rotation_period(self) -> str:
@@ -41,19 +40,20 @@ class KmsSpec(StrictModel):
     """Defaults to the environment's region; CMEK keys must share the location of what they protect."""
     key_ring: str | None = None
     """Defaults to ``<name_prefix>-keyring``. Key rings are never deleted: a rename leaves the old one."""
-    keys: dict[str, KmsKeySpec]
+    keys: Annotated[
+        dict[str, KmsKeySpec],
+        requires_keys(
+            REQUIRED_KEYS,
+            "missing key(s) {missing}: the keys {required} are required"
+            " (one each for Cloud SQL, Cloud Storage and Secret Manager)",
+        ),
+    ]
     deletion_policy: DeletionPolicy = "abandon"
     """Keys are never deleted outright: ``delete`` destroys their versions, making the data unreadable."""
 
     @field_validator("keys")
     @classmethod
-    def _has_required_keys(cls, keys: dict[str, KmsKeySpec]) -> dict[str, KmsKeySpec]:
-        missing = [name for name in REQUIRED_KEYS if name not in keys]
-        if missing:
-            raise ValueError(
-                f"missing key(s) {', '.join(missing)}: the keys {', '.join(REQUIRED_KEYS)} are required"
-                " (one each for Cloud SQL, Cloud Storage and Secret Manager)"
-            )
+    def _key_names(cls, keys: dict[str, KmsKeySpec]) -> dict[str, KmsKeySpec]:
         for name in keys:
             valid_chars = name.isascii() and all(c.isalnum() or c in "-_" for c in name)
             if not name or len(name) > 63 or not valid_chars:

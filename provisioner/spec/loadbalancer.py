@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import DeletionPolicy, Labels, ResourceName, StrictModel
+from .base import DeletionPolicy, Labels, ResourceName, StrictModel, each_matches
 from .rules import ViolationCollector
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -23,12 +23,7 @@ class CdnSpec(StrictModel):
     @model_validator(mode="after")
     def _ttls(self) -> CdnSpec:
         problems = ViolationCollector()
-        if self.default_ttl_seconds > self.max_ttl_seconds:
-            problems.add(
-                ("default_ttl_seconds",),
-                f"default_ttl_seconds ({self.default_ttl_seconds}) is greater than max_ttl_seconds"
-                f" ({self.max_ttl_seconds})",
-            )
+        problems.check_not_greater(self, "default_ttl_seconds", "max_ttl_seconds", say_rule=False)
         problems.raise_if_any()
         return self
 
@@ -118,7 +113,14 @@ class ArmorSpec(StrictModel):
 
 
 class LoadBalancerSpec(StrictModel):
-    domains: list[str] = Field(min_length=1)
+    domains: Annotated[
+        list[str],
+        each_matches(
+            _DOMAIN,
+            "domain {value!r} is invalid; use a lowercase fully qualified name such as"
+            " 'dev.digitwin.example.com' (no scheme, no trailing dot, no wildcard)",
+        ),
+    ] = Field(min_length=1)
     static_ip_name: ResourceName | None = None
     """Defaults to ``<name_prefix>-lb-ip``."""
     certificate_name: ResourceName | None = None
@@ -133,12 +135,6 @@ class LoadBalancerSpec(StrictModel):
     @field_validator("domains")
     @classmethod
     def _domains(cls, domains: list[str]) -> list[str]:
-        for domain in domains:
-            if not _DOMAIN.fullmatch(domain):
-                raise ValueError(
-                    f"domain {domain!r} is invalid; use a lowercase fully qualified name such as"
-                    " 'dev.digitwin.example.com' (no scheme, no trailing dot, no wildcard)"
-                )
         if len(set(domains)) != len(domains):
             raise ValueError("domains contain duplicates")
         if len(domains) > 100:

@@ -7,10 +7,11 @@ need a single import: ``from provisioner.spec.models import EnvSpec, ...``.
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import DeletionPolicy, Labels, StrictModel
+from .base import DeletionPolicy, Labels, StrictModel, each_matches, matches, repeated
 from .budget import BudgetSpec
 from .cloudrun import RunServiceSpec, RunSpec, SecretEnvRef
 from .crosschecks import check_environment
@@ -45,19 +46,44 @@ from .sql import (
 from .storage import BucketSpec, LifecycleRule, StorageSpec
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
-_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+#: A project id may not contain ``google``
+#: (https://cloud.google.com/resource-manager/docs/creating-managing-projects).
+_PROJECT_ID = re.compile(r"^(?!.*google)[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]+-[a-z]+\d+$", re.ASCII)
 _API = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*\.googleapis\.com$")
 
+EnvName = Annotated[
+    str,
+    matches(
+        ENV_NAME,
+        "env {value!r} is invalid; use 2-15 characters of lowercase letters, digits and '-',"
+        " starting with a letter (e.g. dev, staging, prod)",
+    ),
+]
+ProjectId = Annotated[
+    str,
+    matches(
+        _PROJECT_ID,
+        "project id {value!r} is invalid; use 6-30 characters of lowercase letters, digits"
+        " and '-', starting with a letter and not ending with '-'",
+    ),
+]
+Region = Annotated[
+    str, matches(_REGION, "region {value!r} is invalid; use a region name such as 'us-central1'")
+]
+
 
 class EnvSpec(ResolvedNames, StrictModel):
-    env: str
+    env: EnvName
     """Short environment name (dev, staging, prod, ...); ``prod`` turns on the production rules."""
-    project: str
-    region: str
+    project: ProjectId
+    region: Region
     labels: Labels = Field(default_factory=dict)
     """Put on every resource that takes labels, next to the ownership labels."""
-    apis: list[str] = Field(default_factory=list)
+    apis: Annotated[
+        list[str],
+        each_matches(_API, "api {value!r} is invalid; use a service name such as 'sqladmin.googleapis.com'"),
+    ] = Field(default_factory=list)
     """Services enabled on the project before anything else is created."""
     apis_deletion_policy: DeletionPolicy = "abandon"
     """Disabling an API can break resources it serves, so dropped APIs stay enabled by default."""
@@ -76,42 +102,10 @@ class EnvSpec(ResolvedNames, StrictModel):
     ignore: list[IgnoreRuleSpec] = Field(default_factory=list)
     """Fields of existing resources left to someone else; an environment's rules add to the base's."""
 
-    @field_validator("env")
-    @classmethod
-    def _env(cls, value: str) -> str:
-        if not ENV_NAME.fullmatch(value):
-            raise ValueError(
-                f"env {value!r} is invalid; use 2-15 characters of lowercase letters, digits and '-',"
-                " starting with a letter (e.g. dev, staging, prod)"
-            )
-        return value
-
-    @field_validator("project")
-    @classmethod
-    def _project(cls, value: str) -> str:
-        if not _PROJECT_ID.fullmatch(value) or "google" in value:
-            raise ValueError(
-                f"project id {value!r} is invalid; use 6-30 characters of lowercase letters, digits"
-                " and '-', starting with a letter and not ending with '-'"
-            )
-        return value
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        if not _REGION.fullmatch(value):
-            raise ValueError(f"region {value!r} is invalid; use a region name such as 'us-central1'")
-        return value
-
     @field_validator("apis")
     @classmethod
-    def _apis(cls, apis: list[str]) -> list[str]:
-        for api in apis:
-            if not _API.fullmatch(api):
-                raise ValueError(
-                    f"api {api!r} is invalid; use a service name such as 'sqladmin.googleapis.com'"
-                )
-        duplicates = sorted({a for a in apis if apis.count(a) > 1})
+    def _apis_once(cls, apis: list[str]) -> list[str]:
+        duplicates = repeated(apis)
         if duplicates:
             raise ValueError(f"api(s) {', '.join(duplicates)} are listed more than once")
         return apis

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from .base import StrictModel
+from .base import StrictModel, matches, repeated
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$")
 
+EmailAddress = Annotated[str, matches(_EMAIL, "{value!r} is not an email address")]
+MetricName = Annotated[
+    str,
+    matches(
+        _METRIC_NAME,
+        "metric name {value!r} is invalid; use lowercase words joined by '_' or '/',"
+        " e.g. 'conversations/started'",
+    ),
+]
+
 
 class EmailChannelSpec(StrictModel):
     display_name: str = Field(min_length=1)
-    email: str
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not _EMAIL.fullmatch(value):
-            raise ValueError(f"{value!r} is not an email address")
-        return value
+    email: EmailAddress
 
 
 class AlertThresholdsSpec(StrictModel):
@@ -39,22 +42,12 @@ class AlertThresholdsSpec(StrictModel):
 class CustomMetricSpec(StrictModel):
     """A metric descriptor under ``custom.googleapis.com/digitwin/``."""
 
-    name: str
+    name: MetricName
     kind: Literal["GAUGE", "DELTA", "CUMULATIVE"]
     value_type: Literal["BOOL", "INT64", "DOUBLE", "STRING", "DISTRIBUTION"]
     unit: str = "1"
     description: str = Field(min_length=1)
     display_name: str | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not _METRIC_NAME.fullmatch(value):
-            raise ValueError(
-                f"metric name {value!r} is invalid; use lowercase words joined by '_' or '/',"
-                " e.g. 'conversations/started'"
-            )
-        return value
 
     @property
     def metric_type(self) -> str:
@@ -71,8 +64,7 @@ class MonitoringSpec(StrictModel):
     @field_validator("custom_metrics")
     @classmethod
     def _unique(cls, metrics: list[CustomMetricSpec]) -> list[CustomMetricSpec]:
-        names = [m.name for m in metrics]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        duplicates = repeated(m.name for m in metrics)
         if duplicates:
             raise ValueError(f"custom metric(s) {', '.join(duplicates)} are declared more than once")
         return metrics

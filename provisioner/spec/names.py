@@ -8,7 +8,8 @@ invent names of their own.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Self, overload
 
 if TYPE_CHECKING:
     from .gke import GkeSpec
@@ -19,6 +20,34 @@ if TYPE_CHECKING:
     from .storage import StorageSpec
 
 OWNER = "digitwin-provisioner"
+
+
+def _no_name(spec: ResolvedNames) -> str | None:
+    return None
+
+
+class PrefixedName:
+    """A resource name the spec may set (``chosen``), else ``<name_prefix>-<suffix>``.
+
+    Nearly every resource is named this way: an optional name in its section of the spec and a
+    default made from the environment's prefix. Declared as one line each, the naming scheme of
+    the whole environment reads as a table. Without ``chosen`` the name is always the default.
+    """
+
+    def __init__(self, suffix: str, chosen: Callable[[ResolvedNames], str | None] = _no_name) -> None:
+        self.suffix = suffix
+        self.chosen = chosen
+
+    @overload
+    def __get__(self, spec: None, owner: type[Any]) -> Self: ...
+
+    @overload
+    def __get__(self, spec: ResolvedNames, owner: type[Any]) -> str: ...
+
+    def __get__(self, spec: ResolvedNames | None, owner: type[Any]) -> Self | str:
+        if spec is None:
+            return self
+        return self.chosen(spec) or f"{spec.name_prefix}-{self.suffix}"
 
 
 class ResolvedNames:
@@ -59,9 +88,7 @@ class ResolvedNames:
     def kms_location(self) -> str:
         return self.kms.location or self.region
 
-    @property
-    def key_ring_name(self) -> str:
-        return self.kms.key_ring or f"{self.name_prefix}-keyring"
+    key_ring_name = PrefixedName("keyring", lambda spec: spec.kms.key_ring)
 
     def kms_key_id(self, key: str) -> str:
         """Full resource name of a key in ``kms.keys``."""
@@ -88,50 +115,22 @@ class ResolvedNames:
 
     # --- network ---------------------------------------------------------------------
 
-    @property
-    def vpc_name(self) -> str:
-        return self.network.vpc_name or f"{self.name_prefix}-vpc"
-
-    @property
-    def subnet_name(self) -> str:
-        return self.network.subnet.name or f"{self.name_prefix}-subnet"
-
-    @property
-    def pods_range_name(self) -> str:
-        return self.network.subnet.pods.name or f"{self.name_prefix}-pods"
-
-    @property
-    def services_range_name(self) -> str:
-        return self.network.subnet.services.name or f"{self.name_prefix}-services"
-
-    @property
-    def router_name(self) -> str:
-        return self.network.router.name or f"{self.name_prefix}-router"
-
-    @property
-    def nat_name(self) -> str:
-        return self.network.router.nat.name or f"{self.name_prefix}-nat"
-
-    @property
-    def psa_range_name(self) -> str:
-        return self.network.private_service_access.name or f"{self.name_prefix}-psa"
-
-    @property
-    def connector_name(self) -> str:
-        return self.network.vpc_connector.name or f"{self.name_prefix}-conn"
+    vpc_name = PrefixedName("vpc", lambda spec: spec.network.vpc_name)
+    subnet_name = PrefixedName("subnet", lambda spec: spec.network.subnet.name)
+    pods_range_name = PrefixedName("pods", lambda spec: spec.network.subnet.pods.name)
+    services_range_name = PrefixedName("services", lambda spec: spec.network.subnet.services.name)
+    router_name = PrefixedName("router", lambda spec: spec.network.router.name)
+    nat_name = PrefixedName("nat", lambda spec: spec.network.router.nat.name)
+    psa_range_name = PrefixedName("psa", lambda spec: spec.network.private_service_access.name)
+    connector_name = PrefixedName("conn", lambda spec: spec.network.vpc_connector.name)
 
     def firewall_rule_name(self, key: str) -> str:
         return f"{self.name_prefix}-{key}"
 
     # --- workloads -------------------------------------------------------------------
 
-    @property
-    def sql_instance_name(self) -> str:
-        return self.sql.instance_name or f"{self.name_prefix}-pg"
-
-    @property
-    def gke_cluster_name(self) -> str:
-        return self.gke.cluster_name or f"{self.name_prefix}-gke"
+    sql_instance_name = PrefixedName("pg", lambda spec: spec.sql.instance_name)
+    gke_cluster_name = PrefixedName("gke", lambda spec: spec.gke.cluster_name)
 
     @property
     def gke_location(self) -> str:
@@ -140,23 +139,13 @@ class ResolvedNames:
     def run_service_name(self, key: str) -> str:
         return f"{self.name_prefix}-{key}"
 
-    @property
-    def drift_job_name(self) -> str:
-        return f"{self.name_prefix}-drift"
+    drift_job_name = PrefixedName("drift")
 
     # --- load balancer ---------------------------------------------------------------
 
-    @property
-    def static_ip_name(self) -> str:
-        return self.lb.static_ip_name or f"{self.name_prefix}-lb-ip"
-
-    @property
-    def certificate_name(self) -> str:
-        return self.lb.certificate_name or f"{self.name_prefix}-cert"
-
-    @property
-    def armor_policy_name(self) -> str:
-        return self.lb.armor.policy_name or f"{self.name_prefix}-armor"
+    static_ip_name = PrefixedName("lb-ip", lambda spec: spec.lb.static_ip_name)
+    certificate_name = PrefixedName("cert", lambda spec: spec.lb.certificate_name)
+    armor_policy_name = PrefixedName("armor", lambda spec: spec.lb.armor.policy_name)
 
     @property
     def managed_certificate_name(self) -> str:
@@ -173,26 +162,9 @@ class ResolvedNames:
         """One backend service per route (websocket, api, static), each with its own settings."""
         return f"{self.name_prefix}-{route}-backend"
 
-    @property
-    def url_map_name(self) -> str:
-        return f"{self.name_prefix}-lb"
-
-    @property
-    def redirect_url_map_name(self) -> str:
-        return f"{self.name_prefix}-lb-redirect"
-
-    @property
-    def https_proxy_name(self) -> str:
-        return f"{self.name_prefix}-lb-https"
-
-    @property
-    def http_proxy_name(self) -> str:
-        return f"{self.name_prefix}-lb-http"
-
-    @property
-    def https_forwarding_rule_name(self) -> str:
-        return f"{self.name_prefix}-lb-https"
-
-    @property
-    def http_forwarding_rule_name(self) -> str:
-        return f"{self.name_prefix}-lb-http"
+    url_map_name = PrefixedName("lb")
+    redirect_url_map_name = PrefixedName("lb-redirect")
+    https_proxy_name = PrefixedName("lb-https")
+    http_proxy_name = PrefixedName("lb-http")
+    https_forwarding_rule_name = PrefixedName("lb-https")
+    http_forwarding_rule_name = PrefixedName("lb-http")

@@ -54,6 +54,18 @@ class ViolationCollector:
     def add(self, path: Path, message: str) -> None:
         self.violations.append(Violation(path, message))
 
+    def check_not_greater(self, model: object, low: str, high: str, *, say_rule: bool = True) -> None:
+        """Adds a violation on field ``low`` when its value is greater than field ``high``'s.
+
+        Several sections bound one number by another (min and max instances, min and max
+        nodes, default and max TTL); each tells the operator both values in the same words.
+        ``say_rule`` ends the message with the rule itself (``low must be at most high``).
+        """
+        low_value, high_value = getattr(model, low), getattr(model, high)
+        if low_value > high_value:
+            rule = f"; {low} must be at most {high}" if say_rule else ""
+            self.add((low,), f"{low} ({low_value}) is greater than {high} ({high_value}){rule}")
+
     def raise_if_any(self) -> None:
         if self.violations:
             raise RuleViolations(self.violations)

@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from .base import DeletionPolicy, Labels, ResourceName, SecretId, StrictModel
+from .base import DeletionPolicy, Labels, ResourceName, SecretId, StrictModel, matches
 
 _TIER = re.compile(
     r"^db-(custom-\d+-\d+|f1-micro|g1-small|perf-optimized-N-\d+|[a-z0-9]+-[a-z0-9-]+)$", re.ASCII
 )
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$", re.ASCII)
 _PG_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_POSTGRES_VERSION = re.compile(r"POSTGRES_(1[2-9]|[2-9]\d)", re.ASCII)
+_PG_IDENT_RULE = (
+    "is invalid; use lowercase letters, digits and '_', starting with a letter or '_' (at most 63 characters)"
+)
+
+BackupStartTime = Annotated[
+    str, matches(_HHMM, "start_time {value!r} is invalid; use 24-hour 'HH:MM' in UTC, e.g. '03:00'")
+]
+PgDatabaseName = Annotated[str, matches(_PG_IDENT, "database name {value!r} " + _PG_IDENT_RULE)]
+PgUserName = Annotated[str, matches(_PG_IDENT, "user name {value!r} " + _PG_IDENT_RULE)]
+PostgresVersion = Annotated[
+    str,
+    matches(
+        _POSTGRES_VERSION,
+        "database_version {value!r} is not supported; use POSTGRES_<major>, e.g. POSTGRES_15",
+    ),
+]
+SqlTier = Annotated[
+    str,
+    matches(
+        _TIER,
+        "tier {value!r} is invalid; use e.g. 'db-custom-<vCPUs>-<memory MB>' such as"
+        " 'db-custom-2-7680', or 'db-g1-small'",
+    ),
+]
 
 
 class SqlDiskSpec(StrictModel):
@@ -27,7 +52,7 @@ class SqlDiskSpec(StrictModel):
 
 class SqlBackupSpec(StrictModel):
     enabled: bool = True
-    start_time: str = "03:00"
+    start_time: BackupStartTime = "03:00"
     """UTC, ``HH:MM``; backups start within four hours of it."""
     retention_days: int = Field(default=30, ge=1, le=365)
     """Backups run daily, so this is also the number of backups kept."""
@@ -35,13 +60,6 @@ class SqlBackupSpec(StrictModel):
     transaction_log_retention_days: int = Field(default=7, ge=1, le=7)
     location: str | None = None
     """Multi-region or region for backup storage; None lets Google pick the nearest multi-region."""
-
-    @field_validator("start_time")
-    @classmethod
-    def _hhmm(cls, value: str) -> str:
-        if not _HHMM.fullmatch(value):
-            raise ValueError(f"start_time {value!r} is invalid; use 24-hour 'HH:MM' in UTC, e.g. '03:00'")
-        return value
 
 
 class QueryInsightsSpec(StrictModel):
@@ -71,46 +89,26 @@ class MaintenanceWindowSpec(StrictModel):
 
 
 class SqlDatabaseSpec(StrictModel):
-    name: str
+    name: PgDatabaseName
     charset: Literal["UTF8"] = "UTF8"
     collation: str = "en_US.UTF8"
     """PostgreSQL takes charset and collation at creation only."""
     deletion_policy: DeletionPolicy = "abandon"
     """PostgreSQL refuses to drop a database other users can still reach; abandon is the safe default."""
 
-    @field_validator("name")
-    @classmethod
-    def _identifier(cls, value: str) -> str:
-        if not _PG_IDENT.fullmatch(value):
-            raise ValueError(
-                f"database name {value!r} is invalid; use lowercase letters, digits and '_',"
-                " starting with a letter or '_' (at most 63 characters)"
-            )
-        return value
-
 
 class SqlUserSpec(StrictModel):
-    name: str
+    name: PgUserName
     password_secret: SecretId
     """Secret Manager secret id holding the generated password; the password never appears in a spec."""
     deletion_policy: DeletionPolicy = "abandon"
-
-    @field_validator("name")
-    @classmethod
-    def _identifier(cls, value: str) -> str:
-        if not _PG_IDENT.fullmatch(value):
-            raise ValueError(
-                f"user name {value!r} is invalid; use lowercase letters, digits and '_',"
-                " starting with a letter or '_' (at most 63 characters)"
-            )
-        return value
 
 
 class SqlSpec(StrictModel):
     instance_name: ResourceName | None = None
     """Defaults to ``<name_prefix>-pg``. A deleted name stays taken for about a week."""
-    database_version: str = "POSTGRES_15"
-    tier: str
+    database_version: PostgresVersion = "POSTGRES_15"
+    tier: SqlTier
     edition: Literal["ENTERPRISE", "ENTERPRISE_PLUS"] = "ENTERPRISE"
     """Set explicitly: PostgreSQL 16+ defaults to ENTERPRISE_PLUS, which rejects custom tiers."""
     availability: Literal["ZONAL", "REGIONAL"] = "ZONAL"
@@ -135,22 +133,3 @@ class SqlSpec(StrictModel):
     user: SqlUserSpec
     labels: Labels = Field(default_factory=dict)
     deletion_policy: DeletionPolicy = "abandon"
-
-    @field_validator("database_version")
-    @classmethod
-    def _postgres(cls, value: str) -> str:
-        if not re.fullmatch(r"POSTGRES_(1[2-9]|[2-9]\d)", value, re.ASCII):
-            raise ValueError(
-                f"database_version {value!r} is not supported; use POSTGRES_<major>, e.g. POSTGRES_15"
-            )
-        return value
-
-    @field_validator("tier")
-    @classmethod
-    def _tier(cls, value: str) -> str:
-        if not _TIER.fullmatch(value):
-            raise ValueError(
-                f"tier {value!r} is invalid; use e.g. 'db-custom-<vCPUs>-<memory MB>' such as"
-                " 'db-custom-2-7680', or 'db-g1-small'"
-            )
-        return value

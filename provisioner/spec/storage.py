@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import DeletionPolicy, Labels, NonNegativeInt, StrictModel
+from .base import DeletionPolicy, Labels, NonNegativeInt, StrictModel, requires_keys
 from .rules import ViolationCollector
 
 REQUIRED_BUCKETS = ("voice-models", "face-models", "documents", "conversation-history")
@@ -118,15 +118,8 @@ class StorageSpec(StrictModel):
     """Defaults to the environment's region, which keeps the CMEK key and buckets together."""
     kms_key: str | None = "storage"
     """Name of a key in ``kms.keys`` used as default CMEK by buckets with ``cmek: true``."""
-    buckets: dict[str, BucketSpec]
+    buckets: Annotated[
+        dict[str, BucketSpec],
+        requires_keys(REQUIRED_BUCKETS, "missing bucket(s) {missing}; the application needs {required}"),
+    ]
     state_bucket: BucketSpec = Field(default_factory=BucketSpec)
-
-    @field_validator("buckets")
-    @classmethod
-    def _has_required_buckets(cls, buckets: dict[str, BucketSpec]) -> dict[str, BucketSpec]:
-        missing = [key for key in REQUIRED_BUCKETS if key not in buckets]
-        if missing:
-            raise ValueError(
-                f"missing bucket(s) {', '.join(missing)}; the application needs {', '.join(REQUIRED_BUCKETS)}"
-            )
-        return buckets

@@ -2,7 +2,7 @@
 
 Discovery clients send through httplib2 (a transport object with `request()`); gapic REST
 clients and google-cloud-storage send through a `requests` session (adapters mounted per
-URL prefix). Both hand every request to the `DryRun` (as `Answers`), which lets reads through to the
+URL prefix). Both hand every request to the `DryRun`, which lets reads through to the
 stack's own transport and answers writes itself.
 """
 
@@ -14,56 +14,32 @@ from typing import Any
 
 import httplib2
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3 import HTTPResponse
 
 from provisioner.traffic.dry_run_exchange import Answers, Exchange
+from provisioner.traffic.wrapped_transport import Send, WrappedAdapter, WrappedHttp
 
 
-class DryRunHttp:
+class DryRunHttp(WrappedHttp[Answers]):
     """An httplib2-style transport: a discovery client's requests go through the dry run."""
 
-    def __init__(self, inner: Any, dry_run: Answers, service: str) -> None:
-        self._inner = inner
-        self._dry_run = dry_run
-        self._service = service
-        #: googleapiclient reads credentials off its transport.
-        self.credentials = getattr(inner, "credentials", None)
-
-    def request(
-        self,
-        uri: str,
-        method: str = "GET",
-        body: bytes | str | None = None,
-        headers: dict[str, str] | None = None,
-        *args: Any,
-        **kwargs: Any,
+    def exchange(
+        self, uri: str, method: str, body: bytes | str | None, headers: dict[str, str] | None, send: Send
     ) -> tuple[httplib2.Response, bytes]:
         def forward() -> Exchange:
-            response, content = self._inner.request(uri, method, body, headers, *args, **kwargs)
+            response, content = send()
             return Exchange(response.status, dict(response), content, (response, content))
 
-        answer = self._dry_run.exchange(self._service, method, uri, body, forward)
+        answer = self._layer.exchange(self._service, method, uri, body, forward)
         if answer.native is not None:
             return answer.native  # type: ignore[no-any-return]
         response = httplib2.Response({**answer.headers, "status": str(answer.status)})
         response.reason = HTTPStatus(answer.status).phrase
         return response, answer.body
 
-    def close(self) -> None:
-        close = getattr(self._inner, "close", None)
-        if close is not None:
-            close()
 
-
-class DryRunAdapter(HTTPAdapter):
+class DryRunAdapter(WrappedAdapter[Answers]):
     """A `requests` adapter: sends reads through the adapter it replaced, answers writes."""
-
-    def __init__(self, inner: Any, dry_run: Answers, service: str) -> None:
-        super().__init__()
-        self._inner = inner
-        self._dry_run = dry_run
-        self._service = service
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         def forward() -> Exchange:
@@ -71,7 +47,7 @@ class DryRunAdapter(HTTPAdapter):
             return Exchange(response.status_code, response.headers, response.content, response)
 
         body = request.body if isinstance(request.body, bytes | str) else None
-        answer = self._dry_run.exchange(
+        answer = self._layer.exchange(
             self._service, request.method or "GET", request.url or "", body, forward
         )
         if answer.native is not None:
@@ -84,10 +60,6 @@ class DryRunAdapter(HTTPAdapter):
             preload_content=False,
         )
         return self.build_response(request, raw)
-
-    def close(self) -> None:
-        self._inner.close()
-        super().close()
 
 
 def mount(session: requests.Session, dry_run: Answers, service: str) -> None:

@@ -22,10 +22,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import httplib2
 from requests.adapters import BaseAdapter
 
 from provisioner.engine.attribution import ThreadAddress
 from provisioner.traffic.http_log import Exchange, Normaliser, decode_body, render
+from provisioner.traffic.wrapped_transport import Send, WrappedAdapter, WrappedHttp
 
 LOG_NAME = "_http.log"
 
@@ -118,53 +120,29 @@ def _text(value: Any) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
-class RecordingHttp:
+class RecordingHttp(WrappedHttp["HttpRecorder"]):
     """An httplib2-style transport that records what goes through the one it wraps."""
 
-    def __init__(self, inner: Any, recorder: HttpRecorder, service: str) -> None:
-        self._inner = inner
-        self._recorder = recorder
-        self._service = service
-        #: googleapiclient reads credentials off its transport.
-        self.credentials = getattr(inner, "credentials", None)
-
-    def request(
-        self,
-        uri: str,
-        method: str = "GET",
-        body: bytes | str | None = None,
-        headers: dict[str, str] | None = None,
-        *args: Any,
-        **kwargs: Any,
-    ) -> Any:
-        response, content = self._inner.request(uri, method, body, headers, *args, **kwargs)
+    def exchange(
+        self, uri: str, method: str, body: bytes | str | None, headers: dict[str, str] | None, send: Send
+    ) -> tuple[httplib2.Response, bytes]:
+        response, content = send()
         answer_headers = {k: v for k, v in dict(response).items() if k not in ("status", "-content-encoding")}
-        self._recorder.add(
+        self._layer.add(
             self._service, method, uri, headers, body, int(response.status), answer_headers, content
         )
         return response, content
 
-    def close(self) -> None:
-        close = getattr(self._inner, "close", None)
-        if close is not None:
-            close()
 
-
-class RecordingAdapter(BaseAdapter):
+class RecordingAdapter(WrappedAdapter["HttpRecorder"]):
     """A `requests` adapter that records what goes through the adapter it replaced."""
-
-    def __init__(self, inner: Any, recorder: HttpRecorder, service: str) -> None:
-        super().__init__()
-        self._inner = inner
-        self._recorder = recorder
-        self._service = service
 
     def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         response = self._inner.send(request, *args, **kwargs)
         # Media downloads are streamed by their caller; their bytes are not recorded.
         content = None if "alt=media" in (request.url or "") else response.content
         body = request.body if isinstance(request.body, bytes | str) else None
-        self._recorder.add(
+        self._layer.add(
             self._service,
             request.method or "GET",
             request.url or "",
@@ -175,6 +153,3 @@ class RecordingAdapter(BaseAdapter):
             content,
         )
         return response
-
-    def close(self) -> None:
-        self._inner.close()
