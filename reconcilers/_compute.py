@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from provisioner.engine.context import Context
+from provisioner.spec.ownership import ownership_note
 from reconcilers._operations import ComputeOperation
 
 API_ROOTS = ("https://www.googleapis.com/compute/v1/", "https://compute.googleapis.com/compute/v1/")
@@ -55,7 +56,7 @@ def owned_by_name(ctx: Context, name: str) -> bool:
 
 
 def description(ctx: Context) -> str:
-    return f"Managed by digitwin-provisioner for {ctx.env}; changes made elsewhere are reverted."
+    return f"{ownership_note(ctx.env)}; changes made elsewhere are reverted."
 
 
 def list_all(request_factory: Any, key: str = "items") -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from provisioner.engine.kind import Kind
+from provisioner.engine.labels import labels_kept
 from provisioner.engine.operations import Operation
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from provisioner.google.errors import ApiError, OperationFailed
@@ -143,7 +144,7 @@ class GlobalComputeKind(Kind):
 
         def write(current: dict[str, Any]) -> Any:
             body = {
-                "labels": {**(current.get("labels") or {}), **labels},
+                "labels": labels_kept(current.get("labels"), labels),
                 "labelFingerprint": current["labelFingerprint"],
             }
             return self.resources().setLabels(project=self.ctx.project, resource=name, body=body)

@@ -32,6 +32,7 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind, QuotaNeed, Reconciler, permissions_of
+from provisioner.engine.labels import labels_kept
 from provisioner.engine.operations import DoneOperation, Operation, OperationChain, PollSchedule
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import (
@@ -213,7 +214,7 @@ class Cluster(Kind):
         touched = {c.path.split(".")[0] for c in changes}
         steps = []
         if "resourceLabels" in touched:
-            labels = {**(live.body.get("resourceLabels") or {}), **desired.body["resourceLabels"]}
+            labels = labels_kept(live.body.get("resourceLabels"), desired.body["resourceLabels"])
             steps.append(lambda: self._set_labels(live, labels))
         for field, update in CLUSTER_UPDATES.items():
             if field in touched and field in desired.body:
@@ -469,11 +470,10 @@ class NodePool(Kind):
             "etag": live.version or "",
         }
         if "config.labels" in touched:
-            body["labels"] = {"labels": {**(have.get("labels") or {}), **want.get("labels", {})}}
+            body["labels"] = {"labels": labels_kept(have.get("labels"), want.get("labels"))}
         if "config.resourceLabels" in touched:
-            body["resourceLabels"] = {
-                "labels": {**(have.get("resourceLabels") or {}), **want["resourceLabels"]}
-            }
+            labels = labels_kept(have.get("resourceLabels"), want["resourceLabels"])
+            body["resourceLabels"] = {"labels": labels}
         if "config.taints" in touched:
             body["taints"] = {"taints": want.get("taints", [])}
         if "config.workloadMetadataConfig" in touched:

@@ -24,6 +24,7 @@ from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.google.errors import classify
+from provisioner.spec.ownership import ownership_note
 from reconcilers._compute import list_all
 
 #: Read-modify-write rounds before giving up on a policy other writers keep changing.
@@ -32,10 +33,6 @@ POLICY_ATTEMPTS = 8
 
 def account_email(ctx: Context, account_id: str) -> str:
     return f"{account_id}@{ctx.project}.iam.gserviceaccount.com"
-
-
-def ownership_note(ctx: Context) -> str:
-    return f"Managed by digitwin-provisioner for {ctx.env}"
 
 
 def _accounts(ctx: Context) -> Any:
@@ -53,7 +50,7 @@ def _list_accounts(kind: Kind) -> list[dict[str, Any]]:
 
 
 def _ours(ctx: Context, account: dict[str, Any]) -> bool:
-    return str(account.get("description", "")).startswith(ownership_note(ctx))
+    return str(account.get("description", "")).startswith(ownership_note(ctx.env))
 
 
 class ServiceAccount(Kind):
@@ -216,7 +213,7 @@ def service_account(
         name=account_id,
         body={
             "displayName": f"digitwin {ctx.env} {purpose}"[:100],
-            "description": f"{ownership_note(ctx)}: {purpose}",
+            "description": f"{ownership_note(ctx.env)}: {purpose}",
         },
         deletion_policy=deletion_policy,  # type: ignore[arg-type]
     )

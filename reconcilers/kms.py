@@ -19,6 +19,7 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.labels import labels_kept
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
@@ -195,7 +196,7 @@ class CryptoKey(Kind):
             body["nextRotationTime"] = _rotation_start(desired.body["rotationPeriod"])
             mask += ["rotation_period", "next_rotation_time"]
         if "labels" in changed:
-            body["labels"] = {**(live.body.get("labels") or {}), **desired.body.get("labels", {})}
+            body["labels"] = labels_kept(live.body.get("labels"), desired.body.get("labels"))
             mask.append("labels")
         if any(c.path == "versionTemplate.algorithm" for c in changes):
             body["versionTemplate"] = {"algorithm": desired.body["versionTemplate"]["algorithm"]}

@@ -25,6 +25,7 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.labels import labels_kept
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -57,11 +58,6 @@ def _mask(changes: Sequence[FieldChange]) -> list[str]:
 
 def _snake(field: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
-
-
-def _labels_kept(live: dict[str, str] | None, desired: dict[str, str]) -> dict[str, str]:
-    """Labels someone else set stay; ours win."""
-    return {**(live or {}), **desired}
 
 
 def channel_key(email: str) -> str:
@@ -126,7 +122,7 @@ class NotificationChannel(KeyedKind):
         fields = _mask(changes)
         body = {f: desired.body[f] for f in fields}
         if "userLabels" in body:
-            body["userLabels"] = _labels_kept(live.body.get("userLabels"), desired.body["userLabels"])
+            body["userLabels"] = labels_kept(live.body.get("userLabels"), desired.body["userLabels"])
         request = (
             _v3(self.ctx)
             .notificationChannels()
@@ -221,7 +217,7 @@ class AlertPolicy(KeyedKind):
         wanted = self._with_channel_names(desired.body)
         body = {f: wanted[f] for f in fields}
         if "userLabels" in body:
-            body["userLabels"] = _labels_kept(live.body.get("userLabels"), desired.body["userLabels"])
+            body["userLabels"] = labels_kept(live.body.get("userLabels"), desired.body["userLabels"])
         request = (
             _v3(self.ctx)
             .alertPolicies()
@@ -272,7 +268,7 @@ class Dashboard(KeyedKind):
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         body = {
             **desired.body,
-            "labels": _labels_kept(live.body.get("labels"), desired.body["labels"]),
+            "labels": labels_kept(live.body.get("labels"), desired.body["labels"]),
             "name": live.body["name"],
             "etag": live.version,
         }

@@ -21,9 +21,10 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable, free
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.labels import labels_kept
 from provisioner.engine.operations import Operation, OperationChain
 from provisioner.engine.plan import FieldChange
-from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from reconcilers._compute import (
     compute,
     description,
@@ -341,8 +342,7 @@ class GlobalAddress(Kind):
         return operation(self.ctx, op, f"reserve address {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        labels = {**(live.body.get("labels") or {}), **desired.body.get("labels", {})}
-        return self._set_labels(live, labels)
+        return self._set_labels(live, labels_kept(live.body.get("labels"), desired.body.get("labels")))
 
     def _set_labels(self, live: LiveResource, labels: dict[str, str]) -> Operation:
         body = {"labels": labels, "labelFingerprint": live.body.get("labelFingerprint")}
@@ -354,12 +354,7 @@ class GlobalAddress(Kind):
         return operation(self.ctx, self.call(request.execute), f"label address {live.name}")
 
     def abandon(self, live: LiveResource) -> Operation | None:
-        labels = {
-            k: v
-            for k, v in (live.body.get("labels") or {}).items()
-            if k not in ("managed-by", "digitwin-env")
-        }
-        return self._set_labels(live, labels)
+        return self._set_labels(live, without_ownership(live.body.get("labels")))
 
     def delete(self, live: LiveResource) -> Operation:
         request = compute(self.ctx).globalAddresses().delete(project=self.ctx.project, address=live.name)

@@ -25,6 +25,7 @@ from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
 from provisioner.engine.diff import deep_merge
 from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.labels import labels_kept
 from provisioner.engine.operations import Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -175,10 +176,6 @@ def _merged_template(live: dict[str, Any], want: dict[str, Any]) -> dict[str, An
     return deep_merge(live, want)
 
 
-def _merged_labels(live: LiveResource, want: dict[str, Any]) -> dict[str, str]:
-    return {**(live.body.get("labels") or {}), **(want.get("labels") or {})}
-
-
 def _observe_by_region(kind: Kind, desired: Sequence[Resource], list_call: Any) -> list[LiveResource]:
     """One paginated list per region for services and jobs alike, named `<region>/<name>`."""
     found = []
@@ -286,7 +283,7 @@ class RunService(Kind):
         }
         mask = []
         if "labels" in changed:
-            body["labels"] = _merged_labels(live, desired.body)
+            body["labels"] = labels_kept(live.body.get("labels"), desired.body.get("labels"))
             mask.append("labels")
         if "ingress" in changed:
             body["ingress"] = desired.body["ingress"]
@@ -367,7 +364,7 @@ class RunJob(Kind):
         body.update(
             name=_full(self.ctx, "jobs", desired.name),
             etag=live.body.get("etag"),
-            labels=_merged_labels(live, desired.body),
+            labels=labels_kept(live.body.get("labels"), desired.body.get("labels")),
             template=_merged_template(live.body.get("template") or {}, desired.body["template"]),
         )
         request = {"job": from_json_dict(run_v2.Job, body)}

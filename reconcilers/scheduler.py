@@ -18,6 +18,7 @@ from provisioner.engine.kind import Kind, Reconciler, permissions_of
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
+from provisioner.spec.ownership import ownership_note
 from reconcilers._compute import list_all, owned_by_name
 from reconcilers.iam import ProjectRoles, ServiceAccount, account_email
 from reconcilers.run import RunJob
@@ -96,7 +97,7 @@ def drift_trigger(ctx: Context) -> Resource:
         kind=SchedulerJob.kind,
         name=f"{spec.region}/{spec.drift_job_name}",
         body={
-            "description": f"Managed by digitwin-provisioner for {ctx.env}: starts the drift-correction job",
+            "description": f"{ownership_note(ctx.env)}: starts the drift-correction job",
             "schedule": job.schedule,
             "timeZone": job.time_zone,
             "httpTarget": {

@@ -16,6 +16,7 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.labels import labels_kept
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
@@ -88,8 +89,7 @@ class Secret(Kind):
         return DoneOperation(f"create secret {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        labels = {**(live.body.get("labels") or {}), **desired.body.get("labels", {})}
-        return self._label(live, labels)
+        return self._label(live, labels_kept(live.body.get("labels"), desired.body.get("labels")))
 
     def _label(self, live: LiveResource, labels: dict[str, str]) -> Operation:
         body = {"labels": labels, "etag": live.body.get("etag")}

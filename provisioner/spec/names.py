@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
+from . import ownership
+
 if TYPE_CHECKING:
     from .models import EnvSpec
-
-OWNER = "digitwin-provisioner"
 
 
 class ResolvedNames:
@@ -30,7 +30,7 @@ class ResolvedNames:
     @property
     def ownership_labels(self: EnvSpec) -> dict[str, str]:
         """The labels that mark a resource as ours; observe() filters on them."""
-        return {"managed-by": OWNER, "digitwin-env": self.env}
+        return ownership.ownership_labels(self.env)
 
     def resource_labels(self: EnvSpec, extra: dict[str, str] | None = None) -> dict[str, str]:
         """Environment labels, then the resource's own, then ownership (which always wins)."""
