@@ -20,6 +20,7 @@ from typing import Any
 from provisioner.engine.context import Context
 from provisioner.engine.group_commit import GroupCommit
 from provisioner.engine.kind import Kind, permissions_of
+from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -53,6 +54,10 @@ def _ours(ctx: Context, account: dict[str, Any]) -> bool:
     return str(account.get("description", "")).startswith(ownership_note(ctx.env))
 
 
+#: Only an account's display name and description can change.
+ACCOUNT_MASK = UpdateMask(("description", "displayName"))
+
+
 class ServiceAccount(Kind):
     """A user-managed service account; only its display name and description can change."""
 
@@ -79,10 +84,11 @@ class ServiceAccount(Kind):
         return DoneOperation(f"create service account {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        mask = sorted({c.path.split(".")[0] for c in changes} & {"displayName", "description"})
-        account = {**{key: desired.body[key] for key in mask}, "etag": live.body.get("etag")}
+        fields = ACCOUNT_MASK.changed(changes)
+        account = {**ACCOUNT_MASK.body(fields, desired.body, live.body), "etag": live.body.get("etag")}
         request = _accounts(self.ctx).patch(
-            name=live.body["name"], body={"serviceAccount": account, "updateMask": ",".join(mask)}
+            name=live.body["name"],
+            body={"serviceAccount": account, "updateMask": ACCOUNT_MASK.joined(fields)},
         )
         self.call(request.execute)
         return DoneOperation(f"update service account {desired.name}")

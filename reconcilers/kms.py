@@ -20,6 +20,7 @@ from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind, Reconciler, permissions_of
 from provisioner.engine.labels import labels_kept
+from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
@@ -117,6 +118,15 @@ class KeyRing(Kind):
         return "Cloud KMS key rings cannot be deleted: it stays in place (an empty key ring costs nothing)"
 
 
+#: What a key's update can write, in the order its mask lists it; a new rotation period
+#: restarts the schedule, so the next rotation time is written with it.
+KEY_MASK = UpdateMask(
+    ("rotationPeriod", "labels", "versionTemplate.algorithm"),
+    together={"rotationPeriod": ("nextRotationTime",)},
+    snake=True,
+)
+
+
 class CryptoKey(Kind):
     """A symmetric key with automatic rotation; purpose and protection level are fixed."""
 
@@ -189,19 +199,16 @@ class CryptoKey(Kind):
 
         client = _kms_client(self.ctx)
         body: dict[str, Any] = {"name": _full(self.ctx, desired.name)}
-        mask: list[str] = []
-        changed = {c.path.split(".")[0] for c in changes}
-        if "rotationPeriod" in changed:
+        fields = KEY_MASK.changed(changes)
+        if "rotationPeriod" in fields:
             body["rotationPeriod"] = desired.body["rotationPeriod"]
             body["nextRotationTime"] = _rotation_start(desired.body["rotationPeriod"])
-            mask += ["rotation_period", "next_rotation_time"]
-        if "labels" in changed:
+        if "labels" in fields:
             body["labels"] = labels_kept(live.body.get("labels"), desired.body.get("labels"))
-            mask.append("labels")
-        if any(c.path == "versionTemplate.algorithm" for c in changes):
+        if "versionTemplate.algorithm" in fields:
             body["versionTemplate"] = {"algorithm": desired.body["versionTemplate"]["algorithm"]}
-            mask.append("version_template.algorithm")
-        request = {"crypto_key": from_json_dict(kms_v1.CryptoKey, body), "update_mask": {"paths": mask}}
+        mask = {"paths": KEY_MASK.paths(fields)}
+        request = {"crypto_key": from_json_dict(kms_v1.CryptoKey, body), "update_mask": mask}
         self.call(client.update_crypto_key, request=request, retry=None)
         return DoneOperation(f"update key {desired.name}")
 
@@ -228,10 +235,10 @@ class CryptoKey(Kind):
         client = _kms_client(self.ctx)
         labels = without_ownership(live.body.get("labels"))
         body: dict[str, Any] = {"name": _full(self.ctx, live.name), "labels": labels}
-        mask = ["labels"]
-        if stop_rotation:
-            mask += ["rotation_period", "next_rotation_time"]
-        request = {"crypto_key": from_json_dict(kms_v1.CryptoKey, body), "update_mask": {"paths": mask}}
+        # Rotation stops when the period is cleared: masked, and absent from the body.
+        fields = ["labels", "rotationPeriod"] if stop_rotation else ["labels"]
+        mask = {"paths": KEY_MASK.paths(fields)}
+        request = {"crypto_key": from_json_dict(kms_v1.CryptoKey, body), "update_mask": mask}
         self.call(client.update_crypto_key, request=request, retry=None)
 
     def delete_effect(self, live: LiveResource) -> str | None:

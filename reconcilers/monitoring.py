@@ -26,6 +26,7 @@ from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind, Reconciler, permissions_of
 from provisioner.engine.labels import labels_kept
+from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -51,13 +52,8 @@ def _parent(ctx: Context) -> str:
     return f"projects/{ctx.project}"
 
 
-def _mask(changes: Sequence[FieldChange]) -> list[str]:
-    """The changed top-level fields: Monitoring replaces each masked field whole."""
-    return sorted({c.path.split(".")[0] for c in changes})
-
-
-def _snake(field: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
+#: Monitoring replaces each masked top-level field whole, and spells the mask in snake_case.
+MASK = UpdateMask(snake=True)
 
 
 def channel_key(email: str) -> str:
@@ -119,14 +115,12 @@ class NotificationChannel(KeyedKind):
         return DoneOperation(f"create notification channel {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        fields = _mask(changes)
-        body = {f: desired.body[f] for f in fields}
-        if "userLabels" in body:
-            body["userLabels"] = labels_kept(live.body.get("userLabels"), desired.body["userLabels"])
+        fields = MASK.changed(changes)
+        body = MASK.body(fields, desired.body, live.body, labels="userLabels")
         request = (
             _v3(self.ctx)
             .notificationChannels()
-            .patch(name=live.body["name"], updateMask=",".join(map(_snake, fields)), body=body)
+            .patch(name=live.body["name"], updateMask=MASK.joined(fields), body=body)
         )
         self.call(request.execute)
         return DoneOperation(f"update notification channel {desired.name}")
@@ -213,15 +207,12 @@ class AlertPolicy(KeyedKind):
         return DoneOperation(f"create alert policy {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        fields = _mask(changes)
-        wanted = self._with_channel_names(desired.body)
-        body = {f: wanted[f] for f in fields}
-        if "userLabels" in body:
-            body["userLabels"] = labels_kept(live.body.get("userLabels"), desired.body["userLabels"])
+        fields = MASK.changed(changes)
+        body = MASK.body(fields, self._with_channel_names(desired.body), live.body, labels="userLabels")
         request = (
             _v3(self.ctx)
             .alertPolicies()
-            .patch(name=live.body["name"], updateMask=",".join(map(_snake, fields)), body=body)
+            .patch(name=live.body["name"], updateMask=MASK.joined(fields), body=body)
         )
         self.call(request.execute)
         return DoneOperation(f"update alert policy {desired.name}")

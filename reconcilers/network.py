@@ -22,6 +22,7 @@ from provisioner.cost.pricing import CostLine, PriceTable, free
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind, Reconciler, permissions_of
 from provisioner.engine.labels import labels_kept
+from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import Operation, OperationChain
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
@@ -38,6 +39,10 @@ from reconcilers._compute import (
 from reconcilers._operations import LongRunningOperation
 
 PEERING_SERVICE = "services/servicenetworking.googleapis.com"
+#: A peering's reserved ranges are all that can change (it is patched with `force`).
+PEERING_MASK = UpdateMask(("reservedPeeringRanges",))
+#: A connector's machine type and instance bounds are all that can change.
+CONNECTOR_MASK = UpdateMask(("machineType", "maxInstances", "minInstances"))
 
 
 def _top_level(changes: Sequence[FieldChange]) -> set[str]:
@@ -472,7 +477,8 @@ class PeeringConnection(Kind):
         api = self.ctx.clients.discovery("servicenetworking", "v1").services().connections()
         body = {"network": self._network(desired.name), **desired.body}
         name = f"{PEERING_SERVICE}/connections/{live.body.get('peering', 'servicenetworking-googleapis-com')}"
-        request = api.patch(name=name, updateMask="reservedPeeringRanges", force=True, body=body)
+        mask = PEERING_MASK.joined(PEERING_MASK.changed(changes))
+        request = api.patch(name=name, updateMask=mask, force=True, body=body)
         return self._op(self.call(request.execute), f"update peering of {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
@@ -544,9 +550,11 @@ class VpcConnector(Kind):
         return self._op(op, f"create connector {name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        mask = sorted(_top_level(changes) & {"machineType", "minInstances", "maxInstances"})
-        body = {key: desired.body[key] for key in mask}
-        request = self._api().patch(name=live.body["name"], updateMask=",".join(mask), body=body)
+        fields = CONNECTOR_MASK.changed(changes)
+        body = CONNECTOR_MASK.body(fields, desired.body, live.body)
+        request = self._api().patch(
+            name=live.body["name"], updateMask=CONNECTOR_MASK.joined(fields), body=body
+        )
         return self._op(self.call(request.execute), f"update connector {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:

@@ -26,6 +26,7 @@ from provisioner.engine.context import Context
 from provisioner.engine.diff import deep_merge
 from provisioner.engine.kind import Kind, Reconciler, permissions_of
 from provisioner.engine.labels import labels_kept
+from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -195,6 +196,11 @@ def _observe_by_region(kind: Kind, desired: Sequence[Resource], list_call: Any) 
     return found
 
 
+#: What a service's update can write, in the order its mask lists it: a label edit touches the
+#: labels alone, and only a template change rolls out a revision.
+SERVICE_MASK = UpdateMask(("labels", "ingress", "template"))
+
+
 class RunService(Kind):
     """A Cloud Run service; labels, ingress and the revision template are updated in place."""
 
@@ -276,22 +282,16 @@ class RunService(Kind):
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         from google.cloud import run_v2
 
-        changed = {c.path.split(".")[0] for c in changes}
+        fields = SERVICE_MASK.changed(changes)
         body: dict[str, Any] = {
             "name": _full(self.ctx, "services", desired.name),
             "etag": live.body.get("etag"),
+            **SERVICE_MASK.body(fields, desired.body, live.body),
         }
-        mask = []
-        if "labels" in changed:
-            body["labels"] = labels_kept(live.body.get("labels"), desired.body.get("labels"))
-            mask.append("labels")
-        if "ingress" in changed:
-            body["ingress"] = desired.body["ingress"]
-            mask.append("ingress")
-        if "template" in changed:
+        if "template" in fields:
             body["template"] = _merged_template(live.body.get("template") or {}, desired.body["template"])
-            mask.append("template")
-        request = {"service": from_json_dict(run_v2.Service, body), "update_mask": {"paths": mask}}
+        mask = {"paths": SERVICE_MASK.paths(fields)}
+        request = {"service": from_json_dict(run_v2.Service, body), "update_mask": mask}
         op = self.call(_services_client(self.ctx).update_service, request=request, retry=None)
         return _operation(self.ctx, op, f"update service {desired.name}")
 

@@ -15,6 +15,7 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind, Reconciler, permissions_of
+from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -25,7 +26,8 @@ from reconcilers.run import RunJob
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 RUN_API = "https://run.googleapis.com/v2"
-UPDATABLE = {"description", "schedule", "timeZone", "httpTarget", "retryConfig", "attemptDeadline"}
+#: Everything but a job's name and region can be patched.
+MASK = UpdateMask(("attemptDeadline", "description", "httpTarget", "retryConfig", "schedule", "timeZone"))
 
 
 def _jobs(ctx: Context) -> Any:
@@ -76,10 +78,10 @@ class SchedulerJob(Kind):
         return DoneOperation(f"create schedule {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        mask = sorted({c.path.split(".")[0] for c in changes} & UPDATABLE)
-        body = {key: desired.body[key] for key in mask}
+        fields = MASK.changed(changes)
+        body = MASK.body(fields, desired.body, live.body)
         request = _jobs(self.ctx).patch(
-            name=_full(self.ctx, desired.name), updateMask=",".join(mask), body=body
+            name=_full(self.ctx, desired.name), updateMask=MASK.joined(fields), body=body
         )
         self.call(request.execute)
         return DoneOperation(f"update schedule {desired.name}")
