@@ -203,7 +203,7 @@ class Cluster(Kind):
             "parent": location_path(self.ctx, location),
             "cluster": from_json_dict(container_v1.Cluster, body),
         }
-        op = self.call(client(self.ctx).create_cluster, request=request, retry=None)
+        op = self.call(client(self.ctx).create_cluster, request=request)
         cluster = cluster_path(self.ctx, location, name)
         made_with_it = {f"{cluster}/nodePools/{pool['name']}" for pool in body.get("nodePools", [])}
         self.ctx.facts.setdefault(POOLS_MADE_WITH_CLUSTER, set()).update(made_with_it)
@@ -229,7 +229,7 @@ class Cluster(Kind):
             "name": cluster_path(self.ctx, location, name),
             "update": from_json_dict(container_v1.ClusterUpdate, change),
         }
-        op = self.call(client(self.ctx).update_cluster, request=request, retry=None)
+        op = self.call(client(self.ctx).update_cluster, request=request)
         return self._op(location, op, f"update cluster {name} ({', '.join(change)})")
 
     def _set_labels(self, live: LiveResource, labels: dict[str, str]) -> Operation:
@@ -239,7 +239,7 @@ class Cluster(Kind):
             "resource_labels": labels,
             "label_fingerprint": live.body.get("labelFingerprint", ""),
         }
-        op = self.call(client(self.ctx).set_labels, request=request, retry=None)
+        op = self.call(client(self.ctx).set_labels, request=request)
         return self._op(location, op, f"label cluster {name}")
 
     def abandon(self, live: LiveResource) -> Operation | None:
@@ -248,7 +248,7 @@ class Cluster(Kind):
     def delete(self, live: LiveResource) -> Operation:
         location, name = live.name.split("/")
         request = {"name": cluster_path(self.ctx, location, name)}
-        op = self.call(client(self.ctx).delete_cluster, request=request, retry=None)
+        op = self.call(client(self.ctx).delete_cluster, request=request)
         return self._op(location, op, f"delete cluster {name}")
 
 
@@ -428,7 +428,7 @@ class NodePool(Kind):
             "parent": cluster_path(self.ctx, location, cluster),
             "node_pool": from_json_dict(container_v1.NodePool, body),
         }
-        op = self.call(client(self.ctx).create_node_pool, request=request, retry=None)
+        op = self.call(client(self.ctx).create_node_pool, request=request)
         return self._op(location, op, f"create node pool {api_name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -449,14 +449,14 @@ class NodePool(Kind):
         from google.cloud import container_v1
 
         request = {"name": path, "autoscaling": from_json_dict(container_v1.NodePoolAutoscaling, autoscaling)}
-        op = self.call(client(self.ctx).set_node_pool_autoscaling, request=request, retry=None)
+        op = self.call(client(self.ctx).set_node_pool_autoscaling, request=request)
         return self._op(location, op, f"set autoscaling of node pool {path.rsplit('/', 1)[1]}")
 
     def _set_management(self, location: str, path: str, management: dict[str, Any]) -> Operation:
         from google.cloud import container_v1
 
         request = {"name": path, "management": from_json_dict(container_v1.NodeManagement, management)}
-        op = self.call(client(self.ctx).set_node_pool_management, request=request, retry=None)
+        op = self.call(client(self.ctx).set_node_pool_management, request=request)
         return self._op(location, op, f"set management of node pool {path.rsplit('/', 1)[1]}")
 
     def _update_in_place(
@@ -486,7 +486,7 @@ class NodePool(Kind):
         from google.cloud import container_v1
 
         message = from_json_dict(container_v1.UpdateNodePoolRequest, body)
-        op = self.call(client(self.ctx).update_node_pool, request=message, retry=None)
+        op = self.call(client(self.ctx).update_node_pool, request=message)
         return self._op(location, op, f"update node pool {path.rsplit('/', 1)[1]}")
 
     def abandon(self, live: LiveResource) -> Operation | None:
@@ -505,7 +505,7 @@ class NodePool(Kind):
     def delete(self, live: LiveResource) -> Operation:
         path = self._path(live.name, live.body["name"])
         try:
-            op = self.call(client(self.ctx).delete_node_pool, name=path, retry=None)
+            op = self.call(client(self.ctx).delete_node_pool, name=path)
         except Exception as exc:
             err = classify(exc)
             if err is not None and err.not_found:  # its cluster went first, and took it along

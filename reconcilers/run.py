@@ -257,9 +257,7 @@ class RunService(Kind):
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _services_client(self.ctx)
-        return _observe_by_region(
-            self, desired, lambda request: client.list_services(request=request, retry=None)
-        )
+        return _observe_by_region(self, desired, lambda request: client.list_services(request=request))
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         template = body.get("template") or {}
@@ -276,7 +274,7 @@ class RunService(Kind):
             "service_id": service_id,
             "service": from_json_dict(run_v2.Service, desired.body),
         }
-        op = self.call(_services_client(self.ctx).create_service, request=request, retry=None)
+        op = self.call(_services_client(self.ctx).create_service, request=request)
         return _operation(self.ctx, op, f"create service {service_id}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -292,7 +290,7 @@ class RunService(Kind):
             body["template"] = _merged_template(live.body.get("template") or {}, desired.body["template"])
         mask = {"paths": SERVICE_MASK.paths(fields)}
         request = {"service": from_json_dict(run_v2.Service, body), "update_mask": mask}
-        op = self.call(_services_client(self.ctx).update_service, request=request, retry=None)
+        op = self.call(_services_client(self.ctx).update_service, request=request)
         return _operation(self.ctx, op, f"update service {desired.name}")
 
     def update_note(self, changes: Sequence[FieldChange]) -> str | None:
@@ -302,7 +300,7 @@ class RunService(Kind):
 
     def delete(self, live: LiveResource) -> Operation:
         request = {"name": _full(self.ctx, "services", live.name), "etag": live.body.get("etag")}
-        op = self.call(_services_client(self.ctx).delete_service, request=request, retry=None)
+        op = self.call(_services_client(self.ctx).delete_service, request=request)
         return _operation(self.ctx, op, f"delete service {live.name}")
 
     def delete_note(self, live: LiveResource) -> str | None:
@@ -331,9 +329,7 @@ class RunJob(Kind):
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _jobs_client(self.ctx)
-        return _observe_by_region(
-            self, desired, lambda request: client.list_jobs(request=request, retry=None)
-        )
+        return _observe_by_region(self, desired, lambda request: client.list_jobs(request=request))
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         task = (body.get("template") or {}).get("template") or {}
@@ -350,7 +346,7 @@ class RunJob(Kind):
             "job_id": job_id,
             "job": from_json_dict(run_v2.Job, desired.body),
         }
-        op = self.call(_jobs_client(self.ctx).create_job, request=request, retry=None)
+        op = self.call(_jobs_client(self.ctx).create_job, request=request)
         return _operation(self.ctx, op, f"create job {job_id}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -368,12 +364,12 @@ class RunJob(Kind):
             template=_merged_template(live.body.get("template") or {}, desired.body["template"]),
         )
         request = {"job": from_json_dict(run_v2.Job, body)}
-        op = self.call(_jobs_client(self.ctx).update_job, request=request, retry=None)
+        op = self.call(_jobs_client(self.ctx).update_job, request=request)
         return _operation(self.ctx, op, f"update job {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
         request = {"name": _full(self.ctx, "jobs", live.name), "etag": live.body.get("etag")}
-        op = self.call(_jobs_client(self.ctx).delete_job, request=request, retry=None)
+        op = self.call(_jobs_client(self.ctx).delete_job, request=request)
         return _operation(self.ctx, op, f"delete job {live.name}")
 
 
