@@ -12,24 +12,22 @@ writer got in between (the API answers 409), the whole read-modify-write starts 
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from provisioner.engine.context import Context
 from provisioner.engine.group_commit import GroupCommit
+from provisioner.engine.iam_policy import edit_policy
 from provisioner.engine.kind import Kind, permissions_of
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
-from provisioner.google.errors import classify
 from provisioner.spec.ownership import ownership_note
 from reconcilers._compute import list_all
 
-#: Read-modify-write rounds before giving up on a policy other writers keep changing.
-POLICY_ATTEMPTS = 8
+#: setIamPolicy writes the bindings, under the etag the policy was read with.
+POLICY_MASK = UpdateMask(("bindings", "etag"))
 
 
 def account_email(ctx: Context, account_id: str) -> str:
@@ -130,11 +128,14 @@ class ProjectRoles(Kind):
     def _crm(self) -> Any:
         return self.ctx.clients.discovery("cloudresourcemanager", "v3").projects()
 
-    def _policy(self) -> dict[str, Any]:
+    def _read_policy(self) -> dict[str, Any]:
         request = self._crm().getIamPolicy(
             resource=f"projects/{self.ctx.project}", body={"options": {"requestedPolicyVersion": 3}}
         )
-        return dict(self.call(request.execute))
+        return dict(request.execute())
+
+    def _policy(self) -> dict[str, Any]:
+        return dict(self.call(self._read_policy))
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         policy, accounts = self.side_by_side(self._policy, lambda: _list_accounts(self))
@@ -167,22 +168,18 @@ class ProjectRoles(Kind):
         return DoneOperation(f"set the project roles of {account_id}")
 
     def _write_roles(self, edits: list[tuple[str, set[str]]]) -> None:
-        """Read the policy, edit our members only, write it back; again if someone got in between."""
-        for attempt in range(POLICY_ATTEMPTS):
-            policy = self._policy()
+        """Edit our members only, in one read-modify-write of the project policy."""
+
+        def edit(policy: dict[str, Any]) -> dict[str, Any]:
             for account_id, roles in edits:
                 policy = _with_roles(policy, f"serviceAccount:{account_email(self.ctx, account_id)}", roles)
-            body = {"policy": policy, "updateMask": "bindings,etag"}
-            request = self._crm().setIamPolicy(resource=f"projects/{self.ctx.project}", body=body)
-            try:
-                self.call(request.execute)
-                return
-            except Exception as exc:
-                err = classify(exc)
-                if err is None or not err.conflict or attempt == POLICY_ATTEMPTS - 1:
-                    raise
-                time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # another writer got in between
-        raise AssertionError("unreachable")
+            return policy
+
+        def write(policy: dict[str, Any]) -> Any:
+            body = {"policy": policy, "updateMask": POLICY_MASK.joined(["bindings", "etag"])}
+            return self._crm().setIamPolicy(resource=f"projects/{self.ctx.project}", body=body).execute()
+
+        edit_policy(self, self._read_policy, edit, write)
 
 
 def _roles_of(policy: dict[str, Any], member: str) -> list[str]:
