@@ -270,7 +270,7 @@ class LeaseLock:
 
     def _delete(self, generation: int) -> None:
         try:
-            self.retry.call(self._blob().delete, if_generation_match=generation)
+            self.retry.call(self._blob().delete, if_generation_match=generation, retry=None)
         except Exception as exc:
             if _status(exc) not in (404, 412):  # gone already, or someone else moved first
                 raise

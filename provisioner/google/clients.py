@@ -347,9 +347,9 @@ def _storage_without_library_retries(client: Any) -> None:
 
     Every JSON API call of google-cloud-storage (buckets, objects' metadata, deletes) goes
     through `Connection.api_request`, which applies the `retry` its caller passed, by default
-    the library's own: here the connection is handed `retry=None` whatever it is given. Media
-    transfers (an object's upload or download) do not go through it and still take `retry=None`
-    where they are made.
+    the library's own: here the connection is handed `retry=None` whatever it is given. An
+    object's upload and download do not go through it: the state lock, the one place that
+    moves objects, passes `retry=None` to its object calls itself.
     """
     connection = client._connection
     send = connection.api_request
