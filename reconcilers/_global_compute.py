@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 
 from provisioner.engine.kind import Kind
 from provisioner.engine.labels import labels_kept
-from provisioner.engine.operations import Operation
+from provisioner.engine.operations import Operation, Restarts
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
-from provisioner.google.errors import ApiError, OperationFailed
+from provisioner.google.errors import ApiError
 from reconcilers._compute import (
     compute,
     description,
@@ -29,34 +29,6 @@ from reconcilers._compute import (
 #: Answers that mean "try again": a resource we point at still has an operation running,
 #: or someone wrote between our read of the fingerprint and our write (we read it again).
 BUSY_REASONS = frozenset({"resourceNotReady", "conditionNotMet"})
-#: How often a request whose operation Compute failed with an internal error is sent again.
-RESTARTS = 2
-
-
-class Restarting:
-    """An operation started again when Compute fails it with an internal error.
-
-    A failed Compute operation has changed nothing, and an internal error is Google's own
-    hiccup rather than an answer about the request, so sending the same request again is
-    safe and spares a whole chain of dependents a wait for the next run. Any other failure
-    is final.
-    """
-
-    def __init__(self, description: str, start: Callable[[], Operation]) -> None:
-        self.description = description
-        self._start = start
-        self._current = start()
-        self._left = RESTARTS
-
-    def poll(self) -> bool:
-        try:
-            return self._current.poll()
-        except OperationFailed as exc:
-            if exc.code not in (500, 503) or not self._left:
-                raise
-            self._left -= 1
-            self._current = self._start()
-            return False
 
 
 class GlobalComputeKind(Kind):
@@ -70,6 +42,10 @@ class GlobalComputeKind(Kind):
     #: Where the API keeps labels; None (most of these collections have none) means
     #: ownership follows from the `digitwin-<env>-` name.
     labels_path: ClassVar[str | None] = None
+    #: A failed Compute operation has changed nothing, and an internal error is Google's own
+    #: hiccup rather than an answer about the request: the same request is sent again, twice
+    #: at most. Any other failure is final.
+    restarts: ClassVar[Restarts] = Restarts(frozenset({500, 503}), 2)
 
     def resources(self) -> Any:
         return getattr(compute(self.ctx), self.collection)()
@@ -109,7 +85,9 @@ class GlobalComputeKind(Kind):
 
     # -- helpers for the kinds ---------------------------------------------------------
     def operation(self, request: Any, what: str, region: str | None = None) -> Operation:
-        return Restarting(what, lambda: operation(self.ctx, self.call(request.execute), what, region))
+        return self.restarts.start(
+            what, lambda: operation(self.ctx, self.call(request.execute), what, region)
+        )
 
     def inserted(self, make: Callable[[str], Any], what: str, region: str | None = None) -> Operation:
         """An insert Compute recognises when it is sent again: `make` builds it with a requestId.
@@ -117,7 +95,7 @@ class GlobalComputeKind(Kind):
         Retries of one request carry its id, so a retry after a lost answer gets the operation
         the first one started; a restart after a failed operation is a new request, with a new id.
         """
-        return Restarting(
+        return self.restarts.start(
             what, lambda: operation(self.ctx, self.call(make(request_id()).execute), what, region)
         )
 
@@ -136,7 +114,7 @@ class GlobalComputeKind(Kind):
             return write(current).execute()
 
         what = f"{what} {self.noun} {name}"
-        return Restarting(what, lambda: operation(self.ctx, self.call(attempt), what))
+        return self.restarts.start(what, lambda: operation(self.ctx, self.call(attempt), what))
 
     def set_labels(self, live: LiveResource, labels: dict[str, str]) -> Operation:
         """Labels change through setLabels with the current label fingerprint."""

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from provisioner.engine.operations import Operation, PollSchedule
+from provisioner.engine.operations import Operation, PollSchedule, Restarts
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.google.errors import ApiError
 
@@ -70,6 +70,8 @@ class Kind(ABC):
     create_before_destroy: ClassVar[bool] = False
     #: How to wait on this kind's operations.
     poll_schedule: ClassVar[PollSchedule] = PollSchedule()
+    #: Which failed operations of this kind are started again, and how often (none by default).
+    restarts: ClassVar[Restarts] = Restarts()
     #: The IAM permissions its calls need, by what the call does (`read`, `create`, `update`,
     #: `delete`; see `permissions_of`). Preflight tests them before an apply, and the deploy
     #: account's least-privilege role is made of them.
