@@ -22,20 +22,11 @@ from provisioner.cost.pricing import CostLine, PriceTable, free
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind, Reconciler, permissions_of
 from provisioner.engine.labels import labels_kept
-from provisioner.engine.masks import UpdateMask
+from provisioner.engine.masks import UpdateMask, top_level
 from provisioner.engine.operations import Operation, OperationChain
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
-from reconcilers._compute import (
-    compute,
-    description,
-    list_all,
-    network_path,
-    operation,
-    owned_by_name,
-    relative_links,
-    request_id,
-)
+from reconcilers._compute import ComputeKind, compute, list_all, network_path, owned_by_name
 from reconcilers._operations import LongRunningOperation
 
 PEERING_SERVICE = "services/servicenetworking.googleapis.com"
@@ -45,56 +36,27 @@ PEERING_MASK = UpdateMask(("reservedPeeringRanges",))
 CONNECTOR_MASK = UpdateMask(("machineType", "maxInstances", "minInstances"))
 
 
-def _top_level(changes: Sequence[FieldChange]) -> set[str]:
-    return {c.path.split(".")[0] for c in changes}
-
-
-class Network(Kind):
+class Network(ComputeKind):
     kind = "compute.network"
     api = "compute.googleapis.com"
     permissions = permissions_of("compute.networks")
+    collection, param, noun = "networks", "network", "network"
     labels_path = None
     no_charge = "VPC networks are free; traffic leaving a zone or region is billed as data transfer"
     immutable = ("autoCreateSubnetworks",)
     api_defaults = {"mtu": 1460, "routingConfig": {"routingMode": "REGIONAL"}}
     stateful = True  # everything in the environment sits on it
 
-    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        return relative_links(body)
-
-    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        api = compute(self.ctx).networks()
-        items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
-        return [
-            LiveResource(self.kind, n["name"], n, managed=owned_by_name(self.ctx, n["name"])) for n in items
-        ]
-
-    def create(self, desired: Resource) -> Operation:
-        body = {"name": desired.name, "description": description(self.ctx), **desired.body}
-        op = self.call(
-            compute(self.ctx)
-            .networks()
-            .insert(project=self.ctx.project, body=body, requestId=request_id())
-            .execute
-        )
-        return operation(self.ctx, op, f"create network {desired.name}")
-
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        patch = {key: desired.body[key] for key in _top_level(changes) if key in desired.body}
-        request = (
-            compute(self.ctx).networks().patch(project=self.ctx.project, network=desired.name, body=patch)
-        )
-        return operation(self.ctx, self.call(request.execute), f"patch network {desired.name}")
-
-    def delete(self, live: LiveResource) -> Operation:
-        request = compute(self.ctx).networks().delete(project=self.ctx.project, network=live.name)
-        return operation(self.ctx, self.call(request.execute), f"delete network {live.name}")
+        return self.patched(desired, changes, f"patch network {desired.name}")
 
 
-class Subnetwork(Kind):
+class Subnetwork(ComputeKind):
     kind = "compute.subnetwork"
     api = "compute.googleapis.com"
     permissions = permissions_of("compute.subnetworks", also={"create": ("compute.networks.use",)})
+    collection, param, noun = "subnetworks", "subnetwork", "subnet"
+    regional = True
     labels_path = None
     immutable = ("network",)
     unordered = ("secondaryIpRanges",)
@@ -108,7 +70,7 @@ class Subnetwork(Kind):
         return lines
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        body = relative_links(body)
+        body = super().normalise(body)
         body["secondaryIpRanges"] = [
             {"rangeName": r["rangeName"], "ipCidrRange": r["ipCidrRange"]}
             for r in body.get("secondaryIpRanges", [])
@@ -136,37 +98,12 @@ class Subnetwork(Kind):
                     )
         return None
 
-    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        api = compute(self.ctx).subnetworks()
-        region = self.ctx.spec.region
-        items = self.call(
-            list_all, lambda token: api.list(project=self.ctx.project, region=region, pageToken=token)
-        )
-        return [
-            LiveResource(
-                self.kind,
-                f"{region}/{s['name']}",
-                s,
-                managed=owned_by_name(self.ctx, s["name"]),
-                version=s.get("fingerprint"),
-            )
-            for s in items
-        ]
-
-    def create(self, desired: Resource) -> Operation:
-        region, name = desired.name.split("/")
-        body = {"name": name, "description": description(self.ctx), **desired.body}
-        op = self.call(
-            compute(self.ctx)
-            .subnetworks()
-            .insert(project=self.ctx.project, region=region, body=body, requestId=request_id())
-            .execute
-        )
-        return operation(self.ctx, op, f"create subnet {name}", region)
+    def version(self, item: dict[str, Any]) -> str | None:
+        return item.get("fingerprint")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         region, name = desired.name.split("/")
-        changed = _top_level(changes)
+        changed = top_level(changes)
         steps = []
         if "ipCidrRange" in changed:
             steps.append(lambda: self._setter("expandIpCidrRange", region, name, "ipCidrRange", desired))
@@ -183,29 +120,19 @@ class Subnetwork(Kind):
 
     def _setter(self, method: str, region: str, name: str, field: str, desired: Resource) -> Operation:
         """The fields with a dedicated method: range expansion and private Google access."""
-        api = compute(self.ctx).subnetworks()
         body = {field: desired.body[field]}
-        request = getattr(api, method)(project=self.ctx.project, region=region, subnetwork=name, body=body)
-        return self._op(request, name)
+        request = getattr(self.resources(), method)(
+            project=self.ctx.project, region=region, subnetwork=name, body=body
+        )
+        return self.operation(request, f"update subnet {name}", self.ctx.spec.region)
 
     def _patch(self, region: str, name: str, patch: dict[str, Any]) -> Operation:
-        api = compute(self.ctx).subnetworks()
+        api = self.resources()
         # The fingerprint must be the current one: read it right before the write.
         current = self.call(api.get(project=self.ctx.project, region=region, subnetwork=name).execute)
         body = {**patch, "fingerprint": current["fingerprint"]}
         request = api.patch(project=self.ctx.project, region=region, subnetwork=name, body=body)
-        return self._op(request, name)
-
-    def _op(self, request: Any, name: str) -> Operation:
-        region = self.ctx.spec.region
-        return operation(self.ctx, self.call(request.execute), f"update subnet {name}", region)
-
-    def delete(self, live: LiveResource) -> Operation:
-        region, name = live.name.split("/")
-        request = (
-            compute(self.ctx).subnetworks().delete(project=self.ctx.project, region=region, subnetwork=name)
-        )
-        return operation(self.ctx, self.call(request.execute), f"delete subnet {name}", region)
+        return self.operation(request, f"update subnet {name}", self.ctx.spec.region)
 
 
 def _expands(before: Any, after: Any) -> bool:
@@ -219,12 +146,14 @@ def _expands(before: Any, after: Any) -> bool:
 NAT_FIELDS = ("name", "natIpAllocateOption", "sourceSubnetworkIpRangesToNat", "logConfig", "minPortsPerVm")
 
 
-class Router(Kind):
+class Router(ComputeKind):
     """A Cloud Router; Cloud NAT is an element of its `nats` list, written as a whole."""
 
     kind = "compute.router"
     api = "compute.googleapis.com"
     permissions = permissions_of("compute.routers", also={"create": ("compute.networks.use",)})
+    collection, param, noun = "routers", "router", "router"
+    regional = True
     labels_path = None
     immutable = ("network",)
 
@@ -257,54 +186,22 @@ class Router(Kind):
         return lines
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        body = relative_links(body)
+        body = super().normalise(body)
         body["nats"] = [{k: nat[k] for k in NAT_FIELDS if k in nat} for nat in body.get("nats", [])]
         return body
 
-    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        api = compute(self.ctx).routers()
-        region = self.ctx.spec.region
-        items = self.call(
-            list_all, lambda token: api.list(project=self.ctx.project, region=region, pageToken=token)
-        )
-        return [
-            LiveResource(self.kind, f"{region}/{r['name']}", r, managed=owned_by_name(self.ctx, r["name"]))
-            for r in items
-        ]
-
-    def create(self, desired: Resource) -> Operation:
-        region, name = desired.name.split("/")
-        body = {"name": name, "description": description(self.ctx), **desired.body}
-        op = self.call(
-            compute(self.ctx)
-            .routers()
-            .insert(project=self.ctx.project, region=region, body=body, requestId=request_id())
-            .execute
-        )
-        return operation(self.ctx, op, f"create router {name}", region)
-
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        region, name = desired.name.split("/")
-        patch = {key: desired.body[key] for key in _top_level(changes) if key in desired.body}
-        request = (
-            compute(self.ctx)
-            .routers()
-            .patch(project=self.ctx.project, region=region, router=name, body=patch)
-        )
-        return operation(self.ctx, self.call(request.execute), f"patch router {name}", region)
-
-    def delete(self, live: LiveResource) -> Operation:
-        region, name = live.name.split("/")
-        request = compute(self.ctx).routers().delete(project=self.ctx.project, region=region, router=name)
-        return operation(self.ctx, self.call(request.execute), f"delete router {name}", region)
+        return self.patched(desired, changes, f"patch router {self.api_name(desired)}")
 
 
-class GlobalAddress(Kind):
+class GlobalAddress(ComputeKind):
     """A reserved global range or address: everything but labels is fixed at creation."""
 
     kind = "compute.global_address"
     api = "compute.googleapis.com"
     permissions = permissions_of("compute.globalAddresses", update=("setLabels",))
+    collection, param, noun = "globalAddresses", "address", "address"
+    labels_path = "labels"
     immutable = ("address", "addressType", "purpose", "prefixLength", "network", "ipVersion")
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
@@ -320,53 +217,31 @@ class GlobalAddress(Kind):
             ),
         ]
 
-    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        return relative_links(body)
+    def version(self, item: dict[str, Any]) -> str | None:
+        return item.get("labelFingerprint")
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        items = global_addresses(self)
-        return [
-            LiveResource(
-                self.kind,
-                a["name"],
-                a,
-                managed=self.ctx.is_ours(a.get("labels")),
-                version=a.get("labelFingerprint"),
-            )
-            for a in items
-        ]
+        return [self.live(item) for item in global_addresses(self)]
 
     def create(self, desired: Resource) -> Operation:
-        body = {"name": desired.name, "description": description(self.ctx), **desired.body}
-        op = self.call(
-            compute(self.ctx)
-            .globalAddresses()
-            .insert(project=self.ctx.project, body=body, requestId=request_id())
-            .execute
-        )
-        return operation(self.ctx, op, f"reserve address {desired.name}")
+        return self.insert(desired, f"reserve address {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         return self._set_labels(live, labels_kept(live.body.get("labels"), desired.body.get("labels")))
 
     def _set_labels(self, live: LiveResource, labels: dict[str, str]) -> Operation:
         body = {"labels": labels, "labelFingerprint": live.body.get("labelFingerprint")}
-        request = (
-            compute(self.ctx)
-            .globalAddresses()
-            .setLabels(project=self.ctx.project, resource=live.name, body=body)
-        )
-        return operation(self.ctx, self.call(request.execute), f"label address {live.name}")
+        request = self.resources().setLabels(project=self.ctx.project, resource=live.name, body=body)
+        return self.operation(request, f"label address {live.name}")
 
     def abandon(self, live: LiveResource) -> Operation | None:
         return self._set_labels(live, without_ownership(live.body.get("labels")))
 
     def delete(self, live: LiveResource) -> Operation:
-        request = compute(self.ctx).globalAddresses().delete(project=self.ctx.project, address=live.name)
-        return operation(self.ctx, self.call(request.execute), f"release address {live.name}")
+        return self.remove(live, f"release address {live.name}")
 
 
-class Firewall(Kind):
+class Firewall(ComputeKind):
     kind = "compute.firewall"
     api = "compute.googleapis.com"
     permissions = permissions_of(
@@ -374,6 +249,8 @@ class Firewall(Kind):
         # Firewall rules change the network's policy: https://cloud.google.com/vpc/docs/firewalls#iam
         also={a: ("compute.networks.updatePolicy",) for a in ("create", "update", "delete")},
     )
+    collection, param, noun = "firewalls", "firewall", "firewall rule"
+    described = False  # a rule's description is the spec's
     labels_path = None
     immutable = ("network", "direction")
     unordered = ("sourceRanges", "destinationRanges", "targetTags")
@@ -386,38 +263,13 @@ class Firewall(Kind):
         return lines
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        body = relative_links(body)
+        body = super().normalise(body)
         if isinstance(body.get("logConfig"), dict):
             body["logConfig"] = {"enable": bool(body["logConfig"].get("enable", False))}
         return body
 
-    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        api = compute(self.ctx).firewalls()
-        items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
-        return [
-            LiveResource(self.kind, f["name"], f, managed=owned_by_name(self.ctx, f["name"])) for f in items
-        ]
-
-    def create(self, desired: Resource) -> Operation:
-        body = {"name": desired.name, **desired.body}
-        op = self.call(
-            compute(self.ctx)
-            .firewalls()
-            .insert(project=self.ctx.project, body=body, requestId=request_id())
-            .execute
-        )
-        return operation(self.ctx, op, f"create firewall rule {desired.name}")
-
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        patch = {key: desired.body[key] for key in _top_level(changes) if key in desired.body}
-        request = (
-            compute(self.ctx).firewalls().patch(project=self.ctx.project, firewall=desired.name, body=patch)
-        )
-        return operation(self.ctx, self.call(request.execute), f"patch firewall rule {desired.name}")
-
-    def delete(self, live: LiveResource) -> Operation:
-        request = compute(self.ctx).firewalls().delete(project=self.ctx.project, firewall=live.name)
-        return operation(self.ctx, self.call(request.execute), f"delete firewall rule {live.name}")
+        return self.patched(desired, changes, f"patch firewall rule {desired.name}")
 
 
 def global_addresses(kind: Kind) -> list[dict[str, Any]]:
