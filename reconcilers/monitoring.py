@@ -56,6 +56,15 @@ def _parent(ctx: Context) -> str:
 MASK = UpdateMask(snake=True)
 
 
+def _patch(
+    kind: Kind, collection: Any, desired: dict[str, Any], live: LiveResource, changes: Sequence[FieldChange]
+) -> None:
+    """Patch the changed fields of a channel or a policy; labels set by others stay."""
+    fields = MASK.changed(changes)
+    body = MASK.body(fields, desired, live.body, labels="userLabels")
+    kind.call(collection.patch(name=live.body["name"], updateMask=MASK.joined(fields), body=body).execute)
+
+
 def channel_key(email: str) -> str:
     """`platform-oncall@digitwin.example.com` → `platform-oncall-at-digitwin-example-com`."""
     slug = re.sub(r"[^a-z0-9_-]+", "-", email.lower().replace("@", "-at-")).strip("-")
@@ -115,14 +124,7 @@ class NotificationChannel(KeyedKind):
         return DoneOperation(f"create notification channel {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        fields = MASK.changed(changes)
-        body = MASK.body(fields, desired.body, live.body, labels="userLabels")
-        request = (
-            _v3(self.ctx)
-            .notificationChannels()
-            .patch(name=live.body["name"], updateMask=MASK.joined(fields), body=body)
-        )
-        self.call(request.execute)
+        _patch(self, _v3(self.ctx).notificationChannels(), desired.body, live, changes)
         return DoneOperation(f"update notification channel {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
@@ -207,14 +209,7 @@ class AlertPolicy(KeyedKind):
         return DoneOperation(f"create alert policy {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        fields = MASK.changed(changes)
-        body = MASK.body(fields, self._with_channel_names(desired.body), live.body, labels="userLabels")
-        request = (
-            _v3(self.ctx)
-            .alertPolicies()
-            .patch(name=live.body["name"], updateMask=MASK.joined(fields), body=body)
-        )
-        self.call(request.execute)
+        _patch(self, _v3(self.ctx).alertPolicies(), self._with_channel_names(desired.body), live, changes)
         return DoneOperation(f"update alert policy {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:

@@ -177,6 +177,23 @@ def _merged_template(live: dict[str, Any], want: dict[str, Any]) -> dict[str, An
     return deep_merge(live, want)
 
 
+def _created(kind: Kind, desired: Resource, noun: str, message: Any, create: Any) -> Operation:
+    """Create a service or a job (`noun`) in the region its name starts with."""
+    region, short = desired.name.split("/")
+    request = {
+        "parent": f"projects/{kind.ctx.project}/locations/{region}",
+        f"{noun}_id": short,
+        noun: from_json_dict(message, desired.body),
+    }
+    return _operation(kind.ctx, kind.call(create, request=request), f"create {noun} {short}")
+
+
+def _deleted(kind: Kind, live: LiveResource, noun: str, delete: Any) -> Operation:
+    """Delete a service or a job (`noun`) under the etag it was read with."""
+    request = {"name": _full(kind.ctx, f"{noun}s", live.name), "etag": live.body.get("etag")}
+    return _operation(kind.ctx, kind.call(delete, request=request), f"delete {noun} {live.name}")
+
+
 def _observe_by_region(kind: Kind, desired: Sequence[Resource], list_call: Any) -> list[LiveResource]:
     """One paginated list per region for services and jobs alike, named `<region>/<name>`."""
     found = []
@@ -268,14 +285,7 @@ class RunService(Kind):
     def create(self, desired: Resource) -> Operation:
         from google.cloud import run_v2
 
-        region, service_id = desired.name.split("/")
-        request = {
-            "parent": f"projects/{self.ctx.project}/locations/{region}",
-            "service_id": service_id,
-            "service": from_json_dict(run_v2.Service, desired.body),
-        }
-        op = self.call(_services_client(self.ctx).create_service, request=request)
-        return _operation(self.ctx, op, f"create service {service_id}")
+        return _created(self, desired, "service", run_v2.Service, _services_client(self.ctx).create_service)
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         from google.cloud import run_v2
@@ -299,9 +309,7 @@ class RunService(Kind):
         return None
 
     def delete(self, live: LiveResource) -> Operation:
-        request = {"name": _full(self.ctx, "services", live.name), "etag": live.body.get("etag")}
-        op = self.call(_services_client(self.ctx).delete_service, request=request)
-        return _operation(self.ctx, op, f"delete service {live.name}")
+        return _deleted(self, live, "service", _services_client(self.ctx).delete_service)
 
     def delete_note(self, live: LiveResource) -> str | None:
         return "stops serving traffic and removes every revision"
@@ -340,14 +348,7 @@ class RunJob(Kind):
     def create(self, desired: Resource) -> Operation:
         from google.cloud import run_v2
 
-        region, job_id = desired.name.split("/")
-        request = {
-            "parent": f"projects/{self.ctx.project}/locations/{region}",
-            "job_id": job_id,
-            "job": from_json_dict(run_v2.Job, desired.body),
-        }
-        op = self.call(_jobs_client(self.ctx).create_job, request=request)
-        return _operation(self.ctx, op, f"create job {job_id}")
+        return _created(self, desired, "job", run_v2.Job, _jobs_client(self.ctx).create_job)
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         from google.cloud import run_v2
@@ -368,9 +369,7 @@ class RunJob(Kind):
         return _operation(self.ctx, op, f"update job {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
-        request = {"name": _full(self.ctx, "jobs", live.name), "etag": live.body.get("etag")}
-        op = self.call(_jobs_client(self.ctx).delete_job, request=request)
-        return _operation(self.ctx, op, f"delete job {live.name}")
+        return _deleted(self, live, "job", _jobs_client(self.ctx).delete_job)
 
 
 def connector_path(ctx: Context) -> str:
