@@ -21,5 +21,5 @@ def test_names_that_do_not(name):
 
 
 def test_request_fields_are_the_apis_credential_fields_and_not_its_cursors():
-    assert CREDENTIAL_FIELDS == {"password", "privatekey", "privatekeydata", "secretvalue"}
+    assert {"password", "privatekey", "privatekeydata", "secretvalue"} == CREDENTIAL_FIELDS
     assert "pagetoken" not in CREDENTIAL_FIELDS and "oauthtoken" not in CREDENTIAL_FIELDS
