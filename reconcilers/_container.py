@@ -46,7 +46,7 @@ def list_clusters(ctx: Context, call: Any) -> list[dict[str, Any]]:
     """Every cluster of the project in every location, pools included: one call."""
 
     def read() -> list[dict[str, Any]]:
-        response = call(client(ctx).list_clusters, parent=location_path(ctx, "-"), retry=None)
+        response = call(client(ctx).list_clusters, parent=location_path(ctx, "-"))
         return [to_json_dict(c) for c in response.clusters]
 
     # Clusters and node pools are observed from the same list.
@@ -79,7 +79,7 @@ class ContainerOperation:
     def poll(self) -> bool:
         if self.status != "DONE":
             name = f"{location_path(self.ctx, self.location)}/operations/{self.name}"
-            self._read(client(self.ctx).get_operation(name=name, retry=None))
+            self._read(client(self.ctx).get_operation(name=name))
         if self.status != "DONE":
             return False
         if self.error:

@@ -86,6 +86,19 @@ def overview(ctx: Context) -> dict[str, Any]:
     nodes = all_of('resource.type="k8s_node"', f'resource.labels.cluster_name="{ctx.spec.gke_cluster_name}"')
     per_service_rate = aggregation("ALIGN_RATE", "REDUCE_SUM", by=BY_SERVICE)
     per_service_p95 = aggregation("ALIGN_PERCENTILE_95", "REDUCE_MAX", by=BY_SERVICE)
+
+    def utilisation(
+        what: str, metrics: tuple[str, str, str], threshold: float | None = None
+    ) -> dict[str, Any]:
+        """One signal of the database, the nodes and the services side by side."""
+        on_sql, on_nodes, on_run = metrics
+        lines = [
+            _line(all_of(on_sql, sql), aggregation("ALIGN_MEAN"), "Cloud SQL"),
+            _line(all_of(on_nodes, nodes), aggregation("ALIGN_MEAN", "REDUCE_MEAN"), "GKE nodes"),
+            _line(all_of(on_run, run), per_service_p95, "Cloud Run p95"),
+        ]
+        return _chart(f"{what} utilisation", lines, threshold=threshold)
+
     widgets = [
         _chart("Requests per second", [_line(all_of(REQUEST_COUNT, run), per_service_rate)]),
         _chart(
@@ -104,23 +117,8 @@ def overview(ctx: Context) -> dict[str, Any]:
             ],
             threshold=t.error_rate_percent / 100,
         ),
-        _chart(
-            "CPU utilisation",
-            [
-                _line(all_of(SQL_CPU, sql), aggregation("ALIGN_MEAN"), "Cloud SQL"),
-                _line(all_of(NODE_CPU, nodes), aggregation("ALIGN_MEAN", "REDUCE_MEAN"), "GKE nodes"),
-                _line(all_of(RUN_CPU, run), per_service_p95, "Cloud Run p95"),
-            ],
-            threshold=t.cpu_percent / 100,
-        ),
-        _chart(
-            "Memory utilisation",
-            [
-                _line(all_of(SQL_MEMORY, sql), aggregation("ALIGN_MEAN"), "Cloud SQL"),
-                _line(all_of(NODE_MEMORY, nodes), aggregation("ALIGN_MEAN", "REDUCE_MEAN"), "GKE nodes"),
-                _line(all_of(RUN_MEMORY, run), per_service_p95, "Cloud Run p95"),
-            ],
-        ),
+        utilisation("CPU", (SQL_CPU, NODE_CPU, RUN_CPU), threshold=t.cpu_percent / 100),
+        utilisation("Memory", (SQL_MEMORY, NODE_MEMORY, RUN_MEMORY)),
         _chart(
             "Database connections",
             [_line(all_of(SQL_BACKENDS, sql), aggregation("ALIGN_MEAN", "REDUCE_SUM"))],

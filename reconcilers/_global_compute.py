@@ -1,127 +1,40 @@
-"""The shape every global Compute Engine collection of the load balancer shares.
+"""What the Compute Engine collections of the load balancer share beyond `ComputeKind`.
 
-Listing a collection, inserting with our description, deleting, and writing with the
-current fingerprint are the same calls for URL maps, proxies, backend services and the
-rest; a kind declares its collection and the API's names for it, and keeps only what is
-particular to it.
+Writing with the current fingerprint, the dedicated setters, labels through setLabels, and
+the load balancer's answers that mean "busy" are the same for URL maps, proxies, backend
+services and the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from provisioner.engine.api_kind import ApiKind
-from provisioner.engine.operations import Operation
-from provisioner.engine.resource import LiveResource, Resource, without_ownership
-from provisioner.google.errors import ApiError, OperationFailed
-from reconcilers._compute import (
-    compute,
-    description,
-    list_all,
-    operation,
-    owned_by_name,
-    relative_body,
-    request_id,
-)
+from provisioner.engine.labels import labels_kept
+from provisioner.engine.operations import Operation, Restarts
+from provisioner.engine.resource import LiveResource, without_ownership
+from provisioner.google.errors import ApiError
+from reconcilers._compute import ComputeKind, operation
 
 #: Answers that mean "try again": a resource we point at still has an operation running,
 #: or someone wrote between our read of the fingerprint and our write (we read it again).
 BUSY_REASONS = frozenset({"resourceNotReady", "conditionNotMet"})
-#: How often a request whose operation Compute failed with an internal error is sent again.
-RESTARTS = 2
 
 
-class Restarting:
-    """An operation started again when Compute fails it with an internal error.
+class GlobalComputeKind(ComputeKind):
+    """A Compute Engine collection of the load balancer: busy answers are waited out, writes
+    guarded by fingerprints, and internal errors of an operation start it again."""
 
-    A failed Compute operation has changed nothing, and an internal error is Google's own
-    hiccup rather than an answer about the request, so sending the same request again is
-    safe and spares a whole chain of dependents a wait for the next run. Any other failure
-    is final.
-    """
-
-    def __init__(self, description: str, start: Callable[[], Operation]) -> None:
-        self.description = description
-        self._start = start
-        self._current = start()
-        self._left = RESTARTS
-
-    def poll(self) -> bool:
-        try:
-            return self._current.poll()
-        except OperationFailed as exc:
-            if exc.code not in (500, 503) or not self._left:
-                raise
-            self._left -= 1
-            self._current = self._start()
-            return False
-
-
-class GlobalComputeKind(ApiKind):
-    """A global Compute Engine collection, addressed by resource name.
-
-    Most of these collections keep no labels (`meta.labels_path=None`): ownership then follows
-    from the `digitwin-<env>-` name.
-    """
-
-    #: The discovery collection (`urlMaps`) and its path parameter (`urlMap`).
-    collection: ClassVar[str]
-    param: ClassVar[str]
-    #: How reports name one of these ("URL map").
-    noun: ClassVar[str]
-
-    def resources(self) -> Any:
-        return getattr(compute(self.ctx), self.collection)()
-
-    def api_name(self, resource: Resource) -> str:
-        return resource.name
+    #: A failed Compute operation has changed nothing, and an internal error is Google's own
+    #: hiccup rather than an answer about the request: the same request is sent again, twice
+    #: at most. Any other failure is final.
+    restarts: ClassVar[Restarts] = Restarts(frozenset({500, 503}), 2)
 
     def retryable(self, err: ApiError) -> bool:
         return err.reason in BUSY_REASONS
 
-    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        return relative_body(body)
-
-    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        api = self.resources()
-        items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
-        return [self.live(item) for item in items]
-
-    def live(self, item: dict[str, Any]) -> LiveResource:
-        managed = (
-            self.ctx.is_ours(item.get("labels"))
-            if self.meta.labels_path
-            else owned_by_name(self.ctx, item["name"])
-        )
-        return LiveResource(
-            self.meta.kind, item["name"], item, managed=managed, version=item.get("fingerprint")
-        )
-
-    def create(self, desired: Resource) -> Operation:
-        body = {"name": self.api_name(desired), "description": description(self.ctx), **desired.body}
-        return self.inserted(
-            lambda rid: self.resources().insert(project=self.ctx.project, body=body, requestId=rid),
-            f"create {self.noun} {body['name']}",
-        )
-
-    def delete(self, live: LiveResource) -> Operation:
-        request = self.resources().delete(project=self.ctx.project, **{self.param: live.body["name"]})
-        return self.operation(request, f"delete {self.noun} {live.body['name']}")
-
-    # -- helpers for the kinds ---------------------------------------------------------
-    def operation(self, request: Any, what: str, region: str | None = None) -> Operation:
-        return Restarting(what, lambda: operation(self.ctx, self.call(request.execute), what, region))
-
-    def inserted(self, make: Callable[[str], Any], what: str, region: str | None = None) -> Operation:
-        """An insert Compute recognises when it is sent again: `make` builds it with a requestId.
-
-        Retries of one request carry its id, so a retry after a lost answer gets the operation
-        the first one started; a restart after a failed operation is a new request, with a new id.
-        """
-        return Restarting(
-            what, lambda: operation(self.ctx, self.call(make(request_id()).execute), what, region)
-        )
+    def version(self, item: dict[str, Any]) -> str | None:
+        return item.get("fingerprint")
 
     def setter(self, method: str, name: str, body: dict[str, Any], what: str) -> Operation:
         """A dedicated set method (setUrlMap, setTarget, setSecurityPolicy...)."""
@@ -139,7 +52,7 @@ class GlobalComputeKind(ApiKind):
             return written
 
         what = f"{what} {self.noun} {name}"
-        return Restarting(what, lambda: operation(self.ctx, self.call(attempt), what))
+        return self.restarts.start(what, lambda: operation(self.ctx, self.call(attempt), what))
 
     def set_labels(self, live: LiveResource, labels: dict[str, str]) -> Operation:
         """Labels change through setLabels with the current label fingerprint."""
@@ -147,7 +60,7 @@ class GlobalComputeKind(ApiKind):
 
         def write(current: dict[str, Any]) -> Any:
             body = {
-                "labels": {**(current.get("labels") or {}), **labels},
+                "labels": labels_kept(current.get("labels"), labels),
                 "labelFingerprint": current["labelFingerprint"],
             }
             return self.resources().setLabels(project=self.ctx.project, resource=name, body=body)

@@ -19,7 +19,7 @@ from provisioner.engine.operations import Operation, OperationChain
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.engine.review import immutable_reason
-from reconcilers._compute import list_all, relative
+from reconcilers._compute import relative
 from reconcilers._global_compute import GlobalComputeKind
 from reconcilers.network import GlobalAddress, global_addresses
 
@@ -138,36 +138,10 @@ class ServerlessNeg(GlobalComputeKind):
     )
     no_charge = "serverless network endpoint groups are free"
     collection, param, noun = "regionNetworkEndpointGroups", "networkEndpointGroup", "network endpoint group"
-
-    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        region = self.ctx.spec.region
-        api = self.resources()
-        items = self.call(
-            list_all, lambda token: api.list(project=self.ctx.project, region=region, pageToken=token)
-        )
-        return [
-            LiveResource(self.meta.kind, f"{region}/{n['name']}", n, managed=self.live(n).managed)
-            for n in items
-        ]
-
-    def create(self, desired: Resource) -> Operation:
-        region, name = desired.name.split("/")
-        body = {"name": name, **desired.body}
-        return self.inserted(
-            lambda rid: self.resources().insert(
-                project=self.ctx.project, region=region, body=body, requestId=rid
-            ),
-            f"create network endpoint group {name}",
-            region,
-        )
+    regional, described = True, False
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         raise RuntimeError("a network endpoint group has no update; every change replaces it")
-
-    def delete(self, live: LiveResource) -> Operation:
-        region, name = live.name.split("/")
-        request = self.resources().delete(project=self.ctx.project, region=region, networkEndpointGroup=name)
-        return self.operation(request, f"delete network endpoint group {name}", region)
 
 
 class SecurityPolicy(GlobalComputeKind):

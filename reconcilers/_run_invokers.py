@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.engine.api_kind import ApiKind
+from provisioner.engine.iam_policy import edit_policy
 from provisioner.engine.kind import KindMeta
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
@@ -61,12 +62,16 @@ class RunInvokers(ApiKind):
         region, service = name.split("/")
         return f"projects/{self.ctx.project}/locations/{region}/services/{service}"
 
-    def _policy(self, name: str) -> Any | None:
+    def _read_policy(self, name: str) -> Any:
         from google.iam.v1 import iam_policy_pb2
 
-        request = iam_policy_pb2.GetIamPolicyRequest(resource=self._full(name))
+        return _client(self.ctx).get_iam_policy(
+            request=iam_policy_pb2.GetIamPolicyRequest(resource=self._full(name))
+        )
+
+    def _policy(self, name: str) -> Any | None:
         try:
-            return self.call(_client(self.ctx).get_iam_policy, request=request, retry=None)
+            return self.call(self._read_policy, name)
         except Exception as exc:
             err = classify(exc)
             if err is not None and err.not_found:
@@ -100,17 +105,31 @@ class RunInvokers(ApiKind):
         """Read the service's policy, make the invoker role hold exactly `members`, write it back."""
         from google.iam.v1 import iam_policy_pb2, policy_pb2
 
-        policy = self._policy(name)
-        if policy is None:
-            raise RuntimeError(f"Cloud Run service {name} does not exist; its invokers cannot be set")
-        kept = [b for b in policy.bindings if b.role != INVOKER or b.condition.expression]
-        del policy.bindings[:]
-        policy.bindings.extend(kept)
-        if members:
-            policy.bindings.append(policy_pb2.Binding(role=INVOKER, members=sorted(members)))
-        request = iam_policy_pb2.SetIamPolicyRequest(resource=self._full(name), policy=policy)
+        def read() -> Any:
+            try:
+                return self._read_policy(name)
+            except Exception as exc:
+                err = classify(exc)
+                if err is not None and err.not_found:
+                    raise RuntimeError(
+                        f"Cloud Run service {name} does not exist; its invokers cannot be set"
+                    ) from exc
+                raise
+
+        def edit(policy: Any) -> Any:
+            kept = [b for b in policy.bindings if b.role != INVOKER or b.condition.expression]
+            del policy.bindings[:]
+            policy.bindings.extend(kept)
+            if members:
+                policy.bindings.append(policy_pb2.Binding(role=INVOKER, members=sorted(members)))
+            return policy
+
+        def write(policy: Any) -> Any:
+            request = iam_policy_pb2.SetIamPolicyRequest(resource=self._full(name), policy=policy)
+            return _client(self.ctx).set_iam_policy(request=request)
+
         try:
-            self.call(_client(self.ctx).set_iam_policy, request=request, retry=None)
+            edit_policy(self, read, edit, write)
         except Exception as exc:
             err = classify(exc)
             if err is not None and err.status == 400 and _NOT_PERMITTED in err.message and PUBLIC in members:

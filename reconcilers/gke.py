@@ -34,6 +34,7 @@ from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.labels import labels_kept
 from provisioner.engine.operations import DoneOperation, Operation, OperationChain, PollSchedule
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.quota import QuotaNeed
@@ -207,7 +208,7 @@ class Cluster(ApiKind):
             "parent": location_path(self.ctx, location),
             "cluster": from_json_dict(container_v1.Cluster, body),
         }
-        op = self.call(client(self.ctx).create_cluster, request=request, retry=None)
+        op = self.call(client(self.ctx).create_cluster, request=request)
         cluster = cluster_path(self.ctx, location, name)
         made_with_it = {f"{cluster}/nodePools/{pool['name']}" for pool in body.get("nodePools", [])}
         self.ctx.facts.setdefault(POOLS_MADE_WITH_CLUSTER, set()).update(made_with_it)
@@ -218,7 +219,7 @@ class Cluster(ApiKind):
         touched = {c.path.split(".")[0] for c in changes}
         steps: list[Callable[[], Operation]] = []
         if "resourceLabels" in touched:
-            labels = {**(live.body.get("resourceLabels") or {}), **desired.body["resourceLabels"]}
+            labels = labels_kept(live.body.get("resourceLabels"), desired.body["resourceLabels"])
             steps.append(lambda: self._set_labels(live, labels))
         for field, update in CLUSTER_UPDATES.items():
             if field in touched and field in desired.body:
@@ -232,7 +233,7 @@ class Cluster(ApiKind):
             "name": cluster_path(self.ctx, location, name),
             "update": from_json_dict(container_v1.ClusterUpdate, change),
         }
-        op = self.call(client(self.ctx).update_cluster, request=request, retry=None)
+        op = self.call(client(self.ctx).update_cluster, request=request)
         return self._op(location, op, f"update cluster {name} ({', '.join(change)})")
 
     def _set_labels(self, live: LiveResource, labels: dict[str, str]) -> Operation:
@@ -242,7 +243,7 @@ class Cluster(ApiKind):
             "resource_labels": labels,
             "label_fingerprint": live.body.get("labelFingerprint", ""),
         }
-        op = self.call(client(self.ctx).set_labels, request=request, retry=None)
+        op = self.call(client(self.ctx).set_labels, request=request)
         return self._op(location, op, f"label cluster {name}")
 
     def abandon(self, live: LiveResource) -> Operation | None:
@@ -251,7 +252,7 @@ class Cluster(ApiKind):
     def delete(self, live: LiveResource) -> Operation:
         location, name = live.name.split("/")
         request = {"name": cluster_path(self.ctx, location, name)}
-        op = self.call(client(self.ctx).delete_cluster, request=request, retry=None)
+        op = self.call(client(self.ctx).delete_cluster, request=request)
         return self._op(location, op, f"delete cluster {name}")
 
 
@@ -437,7 +438,7 @@ class NodePool(ApiKind):
             "parent": cluster_path(self.ctx, location, cluster),
             "node_pool": from_json_dict(container_v1.NodePool, body),
         }
-        op = self.call(client(self.ctx).create_node_pool, request=request, retry=None)
+        op = self.call(client(self.ctx).create_node_pool, request=request)
         return self._op(location, op, f"create node pool {api_name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -458,14 +459,14 @@ class NodePool(ApiKind):
         from google.cloud import container_v1
 
         request = {"name": path, "autoscaling": from_json_dict(container_v1.NodePoolAutoscaling, autoscaling)}
-        op = self.call(client(self.ctx).set_node_pool_autoscaling, request=request, retry=None)
+        op = self.call(client(self.ctx).set_node_pool_autoscaling, request=request)
         return self._op(location, op, f"set autoscaling of node pool {path.rsplit('/', 1)[1]}")
 
     def _set_management(self, location: str, path: str, management: dict[str, Any]) -> Operation:
         from google.cloud import container_v1
 
         request = {"name": path, "management": from_json_dict(container_v1.NodeManagement, management)}
-        op = self.call(client(self.ctx).set_node_pool_management, request=request, retry=None)
+        op = self.call(client(self.ctx).set_node_pool_management, request=request)
         return self._op(location, op, f"set management of node pool {path.rsplit('/', 1)[1]}")
 
     def _update_in_place(
@@ -479,11 +480,10 @@ class NodePool(ApiKind):
             "etag": live.version or "",
         }
         if "config.labels" in touched:
-            body["labels"] = {"labels": {**(have.get("labels") or {}), **want.get("labels", {})}}
+            body["labels"] = {"labels": labels_kept(have.get("labels"), want.get("labels"))}
         if "config.resourceLabels" in touched:
-            body["resourceLabels"] = {
-                "labels": {**(have.get("resourceLabels") or {}), **want["resourceLabels"]}
-            }
+            labels = labels_kept(have.get("resourceLabels"), want["resourceLabels"])
+            body["resourceLabels"] = {"labels": labels}
         if "config.taints" in touched:
             body["taints"] = {"taints": want.get("taints", [])}
         if "config.workloadMetadataConfig" in touched:
@@ -496,7 +496,7 @@ class NodePool(ApiKind):
         from google.cloud import container_v1
 
         message = from_json_dict(container_v1.UpdateNodePoolRequest, body)
-        op = self.call(client(self.ctx).update_node_pool, request=message, retry=None)
+        op = self.call(client(self.ctx).update_node_pool, request=message)
         return self._op(location, op, f"update node pool {path.rsplit('/', 1)[1]}")
 
     def abandon(self, live: LiveResource) -> Operation | None:
@@ -515,7 +515,7 @@ class NodePool(ApiKind):
     def delete(self, live: LiveResource) -> Operation:
         path = self._path(live.name, live.body["name"])
         try:
-            op = self.call(client(self.ctx).delete_node_pool, name=path, retry=None)
+            op = self.call(client(self.ctx).delete_node_pool, name=path)
         except Exception as exc:
             err = classify(exc)
             if err is not None and err.not_found:  # its cluster went first, and took it along

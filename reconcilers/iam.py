@@ -12,31 +12,27 @@ writer got in between (the API answers 409), the whole read-modify-write starts 
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.group_commit import GroupCommit
+from provisioner.engine.iam_policy import edit_policy
 from provisioner.engine.kind import KindMeta, permissions_of
+from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
-from provisioner.google.errors import classify
+from provisioner.spec.ownership import ownership_note
 from reconcilers._compute import list_all
 
-#: Read-modify-write rounds before giving up on a policy other writers keep changing.
-POLICY_ATTEMPTS = 8
+#: setIamPolicy writes the bindings, under the etag the policy was read with.
+POLICY_MASK = UpdateMask(("bindings", "etag"))
 
 
 def account_email(ctx: Context, account_id: str) -> str:
     return f"{account_id}@{ctx.project}.iam.gserviceaccount.com"
-
-
-def ownership_note(ctx: Context) -> str:
-    return f"Managed by digitwin-provisioner for {ctx.env}"
 
 
 def _accounts(ctx: Context) -> Any:
@@ -54,7 +50,11 @@ def _list_accounts(kind: ApiKind) -> list[dict[str, Any]]:
 
 
 def _ours(ctx: Context, account: dict[str, Any]) -> bool:
-    return str(account.get("description", "")).startswith(ownership_note(ctx))
+    return str(account.get("description", "")).startswith(ownership_note(ctx.env))
+
+
+#: Only an account's display name and description can change.
+ACCOUNT_MASK = UpdateMask(("description", "displayName"))
 
 
 class ServiceAccount(ApiKind):
@@ -85,10 +85,11 @@ class ServiceAccount(ApiKind):
         return DoneOperation(f"create service account {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        mask = sorted({c.path.split(".")[0] for c in changes} & {"displayName", "description"})
-        account = {**{key: desired.body[key] for key in mask}, "etag": live.body.get("etag")}
+        fields = ACCOUNT_MASK.changed(changes)
+        account = {**ACCOUNT_MASK.body(fields, desired.body, live.body), "etag": live.body.get("etag")}
         request = _accounts(self.ctx).patch(
-            name=live.body["name"], body={"serviceAccount": account, "updateMask": ",".join(mask)}
+            name=live.body["name"],
+            body={"serviceAccount": account, "updateMask": ACCOUNT_MASK.joined(fields)},
         )
         self.call(request.execute)
         return DoneOperation(f"update service account {desired.name}")
@@ -132,11 +133,14 @@ class ProjectRoles(ApiKind):
     def _crm(self) -> Any:
         return self.ctx.clients.discovery("cloudresourcemanager", "v3").projects()
 
-    def _policy(self) -> dict[str, Any]:
+    def _read_policy(self) -> dict[str, Any]:
         request = self._crm().getIamPolicy(
             resource=f"projects/{self.ctx.project}", body={"options": {"requestedPolicyVersion": 3}}
         )
-        return dict(self.call(request.execute))
+        return dict(request.execute())
+
+    def _policy(self) -> dict[str, Any]:
+        return dict(self.call(self._read_policy))
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         policy, accounts = self.side_by_side(self._policy, lambda: _list_accounts(self))
@@ -169,22 +173,18 @@ class ProjectRoles(ApiKind):
         return DoneOperation(f"set the project roles of {account_id}")
 
     def _write_roles(self, edits: list[tuple[str, set[str]]]) -> None:
-        """Read the policy, edit our members only, write it back; again if someone got in between."""
-        for attempt in range(POLICY_ATTEMPTS):
-            policy = self._policy()
+        """Edit our members only, in one read-modify-write of the project policy."""
+
+        def edit(policy: dict[str, Any]) -> dict[str, Any]:
             for account_id, roles in edits:
                 policy = _with_roles(policy, f"serviceAccount:{account_email(self.ctx, account_id)}", roles)
-            body = {"policy": policy, "updateMask": "bindings,etag"}
-            request = self._crm().setIamPolicy(resource=f"projects/{self.ctx.project}", body=body)
-            try:
-                self.call(request.execute)
-                return
-            except Exception as exc:
-                err = classify(exc)
-                if err is None or not err.conflict or attempt == POLICY_ATTEMPTS - 1:
-                    raise
-                time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # another writer got in between
-        raise AssertionError("unreachable")
+            return policy
+
+        def write(policy: dict[str, Any]) -> Any:
+            body = {"policy": policy, "updateMask": POLICY_MASK.joined(["bindings", "etag"])}
+            return self._crm().setIamPolicy(resource=f"projects/{self.ctx.project}", body=body).execute()
+
+        edit_policy(self, self._read_policy, edit, write)
 
 
 def _roles_of(policy: dict[str, Any], member: str) -> list[str]:
@@ -221,7 +221,7 @@ def service_account(
         name=account_id,
         body={
             "displayName": f"digitwin {ctx.env} {purpose}"[:100],
-            "description": f"{ownership_note(ctx)}: {purpose}",
+            "description": f"{ownership_note(ctx.env)}: {purpose}",
         },
         deletion_policy=deletion_policy,  # type: ignore[arg-type]
     )

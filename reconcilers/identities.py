@@ -61,7 +61,7 @@ class ServiceIdentity(ApiKind):
         service = desired.name
         if service == STORAGE:
             client = self.ctx.clients.storage(self.ctx.project)
-            email = self.call(client.get_service_account_email, project=self.ctx.project, retry=None)
+            email = self.call(client.get_service_account_email, project=self.ctx.project)
         else:
             api = self.ctx.clients.discovery("serviceusage", "v1beta1")
             parent = f"projects/{self.ctx.project_number}/services/{service}"

@@ -19,7 +19,10 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
+from provisioner.engine.iam_policy import edit_policy
 from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.labels import labels_kept
+from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
@@ -92,7 +95,7 @@ class KeyRing(ApiKind):
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _kms_client(self.ctx)
         parent = f"projects/{self.ctx.project}/locations/{self.ctx.spec.kms_location}"
-        rings = self.call(lambda: list(client.list_key_rings(request={"parent": parent}, retry=None)))
+        rings = self.call(lambda: list(client.list_key_rings(request={"parent": parent})))
         return [
             LiveResource(self.meta.kind, _short(r.name), to_json_dict(r), managed=self._owned(r.name))
             for r in rings
@@ -102,11 +105,7 @@ class KeyRing(ApiKind):
         client = _kms_client(self.ctx)
         location, ring = desired.name.split("/")
         parent = f"projects/{self.ctx.project}/locations/{location}"
-        self.call(
-            client.create_key_ring,
-            request={"parent": parent, "key_ring_id": ring, "key_ring": {}},
-            retry=None,
-        )
+        self.call(client.create_key_ring, request={"parent": parent, "key_ring_id": ring, "key_ring": {}})
         return DoneOperation(f"create key ring {ring}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -117,6 +116,15 @@ class KeyRing(ApiKind):
 
     def delete_effect(self, live: LiveResource) -> str | None:
         return "Cloud KMS key rings cannot be deleted: it stays in place (an empty key ring costs nothing)"
+
+
+#: What a key's update can write, in the order its mask lists it; a new rotation period
+#: restarts the schedule, so the next rotation time is written with it.
+KEY_MASK = UpdateMask(
+    ("rotationPeriod", "labels", "versionTemplate.algorithm"),
+    together={"rotationPeriod": ("nextRotationTime",)},
+    snake=True,
+)
 
 
 class CryptoKey(ApiKind):
@@ -156,9 +164,7 @@ class CryptoKey(ApiKind):
         found: list[LiveResource] = []
         for ring in rings:
             try:
-                keys = self.call(
-                    lambda ring=ring: list(client.list_crypto_keys(request={"parent": ring}, retry=None))
-                )
+                keys = self.call(lambda ring=ring: list(client.list_crypto_keys(request={"parent": ring})))
             except Exception as exc:
                 if _not_found(exc):
                     continue  # the ring does not exist yet, so neither do its keys
@@ -185,7 +191,7 @@ class CryptoKey(ApiKind):
             "crypto_key_id": key_id,
             "crypto_key": from_json_dict(kms_v1.CryptoKey, body),
         }
-        self.call(client.create_crypto_key, request=request, retry=None)
+        self.call(client.create_crypto_key, request=request)
         return DoneOperation(f"create key {key_id}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -193,32 +199,27 @@ class CryptoKey(ApiKind):
 
         client = _kms_client(self.ctx)
         body: dict[str, Any] = {"name": _full(self.ctx, desired.name)}
-        mask: list[str] = []
-        changed = {c.path.split(".")[0] for c in changes}
-        if "rotationPeriod" in changed:
+        fields = KEY_MASK.changed(changes)
+        if "rotationPeriod" in fields:
             body["rotationPeriod"] = desired.body["rotationPeriod"]
             body["nextRotationTime"] = _rotation_start(desired.body["rotationPeriod"])
-            mask += ["rotation_period", "next_rotation_time"]
-        if "labels" in changed:
-            body["labels"] = {**(live.body.get("labels") or {}), **desired.body.get("labels", {})}
-            mask.append("labels")
-        if any(c.path == "versionTemplate.algorithm" for c in changes):
+        if "labels" in fields:
+            body["labels"] = labels_kept(live.body.get("labels"), desired.body.get("labels"))
+        if "versionTemplate.algorithm" in fields:
             body["versionTemplate"] = {"algorithm": desired.body["versionTemplate"]["algorithm"]}
-            mask.append("version_template.algorithm")
-        request = {"crypto_key": from_json_dict(kms_v1.CryptoKey, body), "update_mask": {"paths": mask}}
-        self.call(client.update_crypto_key, request=request, retry=None)
+        mask = {"paths": KEY_MASK.paths(fields)}
+        request = {"crypto_key": from_json_dict(kms_v1.CryptoKey, body), "update_mask": mask}
+        self.call(client.update_crypto_key, request=request)
         return DoneOperation(f"update key {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
         """Destroy every live version, stop rotation and let go of the key."""
         client = _kms_client(self.ctx)
         name = _full(self.ctx, live.name)
-        versions = self.call(
-            lambda: list(client.list_crypto_key_versions(request={"parent": name}, retry=None))
-        )
+        versions = self.call(lambda: list(client.list_crypto_key_versions(request={"parent": name})))
         for version in versions:
             if version.state.name in ("ENABLED", "DISABLED"):
-                self.call(client.destroy_crypto_key_version, request={"name": version.name}, retry=None)
+                self.call(client.destroy_crypto_key_version, request={"name": version.name})
         self._release(live, stop_rotation=True)
         return DoneOperation(f"destroy versions of key {live.name}")
 
@@ -232,11 +233,11 @@ class CryptoKey(ApiKind):
         client = _kms_client(self.ctx)
         labels = without_ownership(live.body.get("labels"))
         body: dict[str, Any] = {"name": _full(self.ctx, live.name), "labels": labels}
-        mask = ["labels"]
-        if stop_rotation:
-            mask += ["rotation_period", "next_rotation_time"]
-        request = {"crypto_key": from_json_dict(kms_v1.CryptoKey, body), "update_mask": {"paths": mask}}
-        self.call(client.update_crypto_key, request=request, retry=None)
+        # Rotation stops when the period is cleared: masked, and absent from the body.
+        fields = ["labels", "rotationPeriod"] if stop_rotation else ["labels"]
+        mask = {"paths": KEY_MASK.paths(fields)}
+        request = {"crypto_key": from_json_dict(kms_v1.CryptoKey, body), "update_mask": mask}
+        self.call(client.update_crypto_key, request=request)
 
     def delete_effect(self, live: LiveResource) -> str | None:
         days = _seconds(live.body.get("destroyScheduledDuration", "2592000s")) // 86400
@@ -301,14 +302,14 @@ class KeyIamMembers(ApiKind):
     def delete(self, live: LiveResource) -> Operation:
         return self._edit(live.name, add={}, remove=live.body["members"])
 
-    def _edit(
-        self, short: str, add: dict[str, list[str]], remove: dict[str, list[str]], attempts: int = 5
-    ) -> Operation:
+    def _edit(self, short: str, add: dict[str, list[str]], remove: dict[str, list[str]]) -> Operation:
+        """Add and remove members of unconditional bindings; every other binding stays."""
         from google.iam.v1 import policy_pb2
+        from google.protobuf import json_format
 
         client = _kms_client(self.ctx)
-        for attempt in range(attempts):
-            policy = self._policy(client, short)
+
+        def edit(policy: dict[str, Any]) -> dict[str, Any]:
             bindings = {
                 b["role"]: set(b.get("members", []))
                 for b in policy.get("bindings", [])
@@ -319,42 +320,31 @@ class KeyIamMembers(ApiKind):
             for role, members in remove.items():
                 bindings.get(role, set()).difference_update(members)
             conditional = [b for b in policy.get("bindings", []) if "condition" in b]
-            new = {
+            return {
                 "version": policy.get("version", 1),
                 "etag": policy.get("etag", ""),
                 "bindings": [{"role": r, "members": sorted(m)} for r, m in sorted(bindings.items()) if m]
                 + conditional,
             }
-            try:
-                pb = policy_pb2.Policy()
-                from google.protobuf import json_format
 
-                json_format.ParseDict(new, pb)
-                self.call(
-                    client.set_iam_policy,
-                    request={"resource": _full(self.ctx, short), "policy": pb},
-                    retry=None,
-                )
-                return DoneOperation(f"set IAM policy of {short}")
-            except Exception as exc:
-                err = classify(exc)
-                if err is None or err.status != 409 or attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")
+        def write(policy: dict[str, Any]) -> Any:
+            pb = json_format.ParseDict(policy, policy_pb2.Policy())
+            return client.set_iam_policy(request={"resource": _full(self.ctx, short), "policy": pb})
+
+        edit_policy(self, lambda: _read_key_policy(self.ctx, client, short), edit, write)
+        return DoneOperation(f"set IAM policy of {short}")
+
+
+def _read_key_policy(ctx: Context, client: Any, short: str) -> dict[str, Any]:
+    request = {"resource": _full(ctx, short), "options": {"requested_policy_version": 3}}
+    return to_json_dict(client.get_iam_policy(request=request))
 
 
 def _key_policy(kind: ApiKind, client: Any, short: str) -> dict[str, Any]:
     """A key's IAM policy; read once per observation pass for the grants and the agents alike."""
-
-    def read() -> dict[str, Any]:
-        policy = kind.call(
-            client.get_iam_policy,
-            request={"resource": _full(kind.ctx, short), "options": {"requested_policy_version": 3}},
-            retry=None,
-        )
-        return to_json_dict(policy)
-
-    return kind.ctx.shared(("kms.key_policy", short), read)
+    return kind.ctx.shared(
+        ("kms.key_policy", short), lambda: kind.call(_read_key_policy, kind.ctx, client, short)
+    )
 
 
 class KeyServiceAgent(ServiceIdentity):

@@ -26,6 +26,8 @@ from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.labels import labels_kept
+from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -51,18 +53,21 @@ def _parent(ctx: Context) -> str:
     return f"projects/{ctx.project}"
 
 
-def _mask(changes: Sequence[FieldChange]) -> list[str]:
-    """The changed top-level fields: Monitoring replaces each masked field whole."""
-    return sorted({c.path.split(".")[0] for c in changes})
+#: Monitoring replaces each masked top-level field whole, and spells the mask in snake_case.
+MASK = UpdateMask(snake=True)
 
 
-def _snake(field: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
-
-
-def _labels_kept(live: dict[str, str] | None, desired: dict[str, str]) -> dict[str, str]:
-    """Labels someone else set stay; ours win."""
-    return {**(live or {}), **desired}
+def _patch(
+    kind: ApiKind,
+    collection: Any,
+    desired: dict[str, Any],
+    live: LiveResource,
+    changes: Sequence[FieldChange],
+) -> None:
+    """Patch the changed fields of a channel or a policy; labels set by others stay."""
+    fields = MASK.changed(changes)
+    body = MASK.body(fields, desired, live.body, labels="userLabels")
+    kind.call(collection.patch(name=live.body["name"], updateMask=MASK.joined(fields), body=body).execute)
 
 
 def channel_key(email: str) -> str:
@@ -127,16 +132,7 @@ class NotificationChannel(KeyedKind):
         return DoneOperation(f"create notification channel {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        fields = _mask(changes)
-        body = {f: desired.body[f] for f in fields}
-        if "userLabels" in body:
-            body["userLabels"] = _labels_kept(live.body.get("userLabels"), desired.body["userLabels"])
-        request = (
-            _v3(self.ctx)
-            .notificationChannels()
-            .patch(name=live.body["name"], updateMask=",".join(map(_snake, fields)), body=body)
-        )
-        self.call(request.execute)
+        _patch(self, _v3(self.ctx).notificationChannels(), desired.body, live, changes)
         return DoneOperation(f"update notification channel {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
@@ -224,17 +220,7 @@ class AlertPolicy(KeyedKind):
         return DoneOperation(f"create alert policy {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        fields = _mask(changes)
-        wanted = self._with_channel_names(desired.body)
-        body = {f: wanted[f] for f in fields}
-        if "userLabels" in body:
-            body["userLabels"] = _labels_kept(live.body.get("userLabels"), desired.body["userLabels"])
-        request = (
-            _v3(self.ctx)
-            .alertPolicies()
-            .patch(name=live.body["name"], updateMask=",".join(map(_snake, fields)), body=body)
-        )
-        self.call(request.execute)
+        _patch(self, _v3(self.ctx).alertPolicies(), self._with_channel_names(desired.body), live, changes)
         return DoneOperation(f"update alert policy {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
@@ -281,7 +267,7 @@ class Dashboard(KeyedKind):
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         body = {
             **desired.body,
-            "labels": _labels_kept(live.body.get("labels"), desired.body["labels"]),
+            "labels": labels_kept(live.body.get("labels"), desired.body["labels"]),
             "name": live.body["name"],
             "etag": live.version,
         }

@@ -22,31 +22,23 @@ from provisioner.cost.pricing import CostLine, PriceTable, free
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.labels import labels_kept
+from provisioner.engine.masks import UpdateMask, top_level
 from provisioner.engine.operations import Operation, OperationChain
 from provisioner.engine.plan import FieldChange
-from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from provisioner.engine.review import immutable_reason
-from reconcilers._compute import (
-    compute,
-    description,
-    list_all,
-    network_path,
-    operation,
-    owned_by_name,
-    relative_body,
-    relative_links,
-    request_id,
-)
+from reconcilers._compute import ComputeKind, compute, list_all, network_path, owned_by_name
 from reconcilers._operations import LongRunningOperation
 
 PEERING_SERVICE = "services/servicenetworking.googleapis.com"
+#: A peering's reserved ranges are all that can change (it is patched with `force`).
+PEERING_MASK = UpdateMask(("reservedPeeringRanges",))
+#: A connector's machine type and instance bounds are all that can change.
+CONNECTOR_MASK = UpdateMask(("machineType", "maxInstances", "minInstances"))
 
 
-def _top_level(changes: Sequence[FieldChange]) -> set[str]:
-    return {c.path.split(".")[0] for c in changes}
-
-
-class Network(ApiKind):
+class Network(ComputeKind):
     meta = KindMeta(
         kind="compute.network",
         api="compute.googleapis.com",
@@ -56,42 +48,14 @@ class Network(ApiKind):
         api_defaults={"mtu": 1460, "routingConfig": {"routingMode": "REGIONAL"}},
         stateful=True,  # everything in the environment sits on it
     )
+    collection, param, noun = "networks", "network", "network"
     no_charge = "VPC networks are free; traffic leaving a zone or region is billed as data transfer"
 
-    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        return relative_body(body)
-
-    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        api = compute(self.ctx).networks()
-        items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
-        return [
-            LiveResource(self.meta.kind, n["name"], n, managed=owned_by_name(self.ctx, n["name"]))
-            for n in items
-        ]
-
-    def create(self, desired: Resource) -> Operation:
-        body = {"name": desired.name, "description": description(self.ctx), **desired.body}
-        op = self.call(
-            compute(self.ctx)
-            .networks()
-            .insert(project=self.ctx.project, body=body, requestId=request_id())
-            .execute
-        )
-        return operation(self.ctx, op, f"create network {desired.name}")
-
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        patch = {key: desired.body[key] for key in _top_level(changes) if key in desired.body}
-        request = (
-            compute(self.ctx).networks().patch(project=self.ctx.project, network=desired.name, body=patch)
-        )
-        return operation(self.ctx, self.call(request.execute), f"patch network {desired.name}")
-
-    def delete(self, live: LiveResource) -> Operation:
-        request = compute(self.ctx).networks().delete(project=self.ctx.project, network=live.name)
-        return operation(self.ctx, self.call(request.execute), f"delete network {live.name}")
+        return self.patched(desired, changes, f"patch network {desired.name}")
 
 
-class Subnetwork(ApiKind):
+class Subnetwork(ComputeKind):
     meta = KindMeta(
         kind="compute.subnetwork",
         api="compute.googleapis.com",
@@ -102,6 +66,8 @@ class Subnetwork(ApiKind):
         api_defaults={"privateIpGoogleAccess": False, "logConfig": {"enable": False}},
         stateful=True,  # GKE nodes and the connector live on it
     )
+    collection, param, noun = "subnetworks", "subnetwork", "subnet"
+    regional = True
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         lines = [free("subnet", "subnets are free")]
@@ -110,7 +76,7 @@ class Subnetwork(ApiKind):
         return lines
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        body = relative_links(body)
+        body = super().normalise(body)
         body["secondaryIpRanges"] = [
             {"rangeName": r["rangeName"], "ipCidrRange": r["ipCidrRange"]}
             for r in body.get("secondaryIpRanges", [])
@@ -138,37 +104,12 @@ class Subnetwork(ApiKind):
                     )
         return None
 
-    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        api = compute(self.ctx).subnetworks()
-        region = self.ctx.spec.region
-        items = self.call(
-            list_all, lambda token: api.list(project=self.ctx.project, region=region, pageToken=token)
-        )
-        return [
-            LiveResource(
-                self.meta.kind,
-                f"{region}/{s['name']}",
-                s,
-                managed=owned_by_name(self.ctx, s["name"]),
-                version=s.get("fingerprint"),
-            )
-            for s in items
-        ]
-
-    def create(self, desired: Resource) -> Operation:
-        region, name = desired.name.split("/")
-        body = {"name": name, "description": description(self.ctx), **desired.body}
-        op = self.call(
-            compute(self.ctx)
-            .subnetworks()
-            .insert(project=self.ctx.project, region=region, body=body, requestId=request_id())
-            .execute
-        )
-        return operation(self.ctx, op, f"create subnet {name}", region)
+    def version(self, item: dict[str, Any]) -> str | None:
+        return item.get("fingerprint")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         region, name = desired.name.split("/")
-        changed = _top_level(changes)
+        changed = top_level(changes)
         steps = []
         if "ipCidrRange" in changed:
             steps.append(lambda: self._setter("expandIpCidrRange", region, name, "ipCidrRange", desired))
@@ -185,29 +126,19 @@ class Subnetwork(ApiKind):
 
     def _setter(self, method: str, region: str, name: str, field: str, desired: Resource) -> Operation:
         """The fields with a dedicated method: range expansion and private Google access."""
-        api = compute(self.ctx).subnetworks()
         body = {field: desired.body[field]}
-        request = getattr(api, method)(project=self.ctx.project, region=region, subnetwork=name, body=body)
-        return self._op(request, name)
+        request = getattr(self.resources(), method)(
+            project=self.ctx.project, region=region, subnetwork=name, body=body
+        )
+        return self.operation(request, f"update subnet {name}", self.ctx.spec.region)
 
     def _patch(self, region: str, name: str, patch: dict[str, Any]) -> Operation:
-        api = compute(self.ctx).subnetworks()
+        api = self.resources()
         # The fingerprint must be the current one: read it right before the write.
         current = self.call(api.get(project=self.ctx.project, region=region, subnetwork=name).execute)
         body = {**patch, "fingerprint": current["fingerprint"]}
         request = api.patch(project=self.ctx.project, region=region, subnetwork=name, body=body)
-        return self._op(request, name)
-
-    def _op(self, request: Any, name: str) -> Operation:
-        region = self.ctx.spec.region
-        return operation(self.ctx, self.call(request.execute), f"update subnet {name}", region)
-
-    def delete(self, live: LiveResource) -> Operation:
-        region, name = live.name.split("/")
-        request = (
-            compute(self.ctx).subnetworks().delete(project=self.ctx.project, region=region, subnetwork=name)
-        )
-        return operation(self.ctx, self.call(request.execute), f"delete subnet {name}", region)
+        return self.operation(request, f"update subnet {name}", self.ctx.spec.region)
 
 
 def _expands(before: Any, after: Any) -> bool:
@@ -223,7 +154,7 @@ def _expands(before: Any, after: Any) -> bool:
 NAT_FIELDS = ("name", "natIpAllocateOption", "sourceSubnetworkIpRangesToNat", "logConfig", "minPortsPerVm")
 
 
-class Router(ApiKind):
+class Router(ComputeKind):
     """A Cloud Router; Cloud NAT is an element of its `nats` list, written as a whole."""
 
     meta = KindMeta(
@@ -233,6 +164,8 @@ class Router(ApiKind):
         labels_path=None,
         immutable=("network",),
     )
+    collection, param, noun = "routers", "router", "router"
+    regional = True
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """The router is free; each Cloud NAT gateway on it charges by the VMs that use it."""
@@ -263,51 +196,15 @@ class Router(ApiKind):
         return lines
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        body = relative_links(body)
+        body = super().normalise(body)
         body["nats"] = [{k: nat[k] for k in NAT_FIELDS if k in nat} for nat in body.get("nats", [])]
         return body
 
-    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        api = compute(self.ctx).routers()
-        region = self.ctx.spec.region
-        items = self.call(
-            list_all, lambda token: api.list(project=self.ctx.project, region=region, pageToken=token)
-        )
-        return [
-            LiveResource(
-                self.meta.kind, f"{region}/{r['name']}", r, managed=owned_by_name(self.ctx, r["name"])
-            )
-            for r in items
-        ]
-
-    def create(self, desired: Resource) -> Operation:
-        region, name = desired.name.split("/")
-        body = {"name": name, "description": description(self.ctx), **desired.body}
-        op = self.call(
-            compute(self.ctx)
-            .routers()
-            .insert(project=self.ctx.project, region=region, body=body, requestId=request_id())
-            .execute
-        )
-        return operation(self.ctx, op, f"create router {name}", region)
-
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        region, name = desired.name.split("/")
-        patch = {key: desired.body[key] for key in _top_level(changes) if key in desired.body}
-        request = (
-            compute(self.ctx)
-            .routers()
-            .patch(project=self.ctx.project, region=region, router=name, body=patch)
-        )
-        return operation(self.ctx, self.call(request.execute), f"patch router {name}", region)
-
-    def delete(self, live: LiveResource) -> Operation:
-        region, name = live.name.split("/")
-        request = compute(self.ctx).routers().delete(project=self.ctx.project, region=region, router=name)
-        return operation(self.ctx, self.call(request.execute), f"delete router {name}", region)
+        return self.patched(desired, changes, f"patch router {self.api_name(desired)}")
 
 
-class GlobalAddress(ApiKind):
+class GlobalAddress(ComputeKind):
     """A reserved global range or address: everything but labels is fixed at creation."""
 
     meta = KindMeta(
@@ -316,6 +213,7 @@ class GlobalAddress(ApiKind):
         permissions=permissions_of("compute.globalAddresses", update=("setLabels",)),
         immutable=("address", "addressType", "purpose", "prefixLength", "network", "ipVersion"),
     )
+    collection, param, noun = "globalAddresses", "address", "address"
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Internal ranges are free; an external address is free while a forwarding rule uses it."""
@@ -330,59 +228,31 @@ class GlobalAddress(ApiKind):
             ),
         ]
 
-    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        return relative_body(body)
+    def version(self, item: dict[str, Any]) -> str | None:
+        return item.get("labelFingerprint")
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        items = global_addresses(self)
-        return [
-            LiveResource(
-                self.meta.kind,
-                a["name"],
-                a,
-                managed=self.ctx.is_ours(a.get("labels")),
-                version=a.get("labelFingerprint"),
-            )
-            for a in items
-        ]
+        return [self.live(item) for item in global_addresses(self)]
 
     def create(self, desired: Resource) -> Operation:
-        body = {"name": desired.name, "description": description(self.ctx), **desired.body}
-        op = self.call(
-            compute(self.ctx)
-            .globalAddresses()
-            .insert(project=self.ctx.project, body=body, requestId=request_id())
-            .execute
-        )
-        return operation(self.ctx, op, f"reserve address {desired.name}")
+        return self.insert(desired, f"reserve address {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        labels = {**(live.body.get("labels") or {}), **desired.body.get("labels", {})}
-        return self._set_labels(live, labels)
+        return self._set_labels(live, labels_kept(live.body.get("labels"), desired.body.get("labels")))
 
     def _set_labels(self, live: LiveResource, labels: dict[str, str]) -> Operation:
         body = {"labels": labels, "labelFingerprint": live.body.get("labelFingerprint")}
-        request = (
-            compute(self.ctx)
-            .globalAddresses()
-            .setLabels(project=self.ctx.project, resource=live.name, body=body)
-        )
-        return operation(self.ctx, self.call(request.execute), f"label address {live.name}")
+        request = self.resources().setLabels(project=self.ctx.project, resource=live.name, body=body)
+        return self.operation(request, f"label address {live.name}")
 
     def abandon(self, live: LiveResource) -> Operation | None:
-        labels = {
-            k: v
-            for k, v in (live.body.get("labels") or {}).items()
-            if k not in ("managed-by", "digitwin-env")
-        }
-        return self._set_labels(live, labels)
+        return self._set_labels(live, without_ownership(live.body.get("labels")))
 
     def delete(self, live: LiveResource) -> Operation:
-        request = compute(self.ctx).globalAddresses().delete(project=self.ctx.project, address=live.name)
-        return operation(self.ctx, self.call(request.execute), f"release address {live.name}")
+        return self.remove(live, f"release address {live.name}")
 
 
-class Firewall(ApiKind):
+class Firewall(ComputeKind):
     meta = KindMeta(
         kind="compute.firewall",
         api="compute.googleapis.com",
@@ -396,6 +266,8 @@ class Firewall(ApiKind):
         unordered=("sourceRanges", "destinationRanges", "targetTags"),
         api_defaults={"priority": 1000, "logConfig": {"enable": False}, "disabled": False},
     )
+    collection, param, noun = "firewalls", "firewall", "firewall rule"
+    described = False  # a rule's description is the spec's
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         lines = [free("firewall rule", "firewall rules are free")]
@@ -404,39 +276,13 @@ class Firewall(ApiKind):
         return lines
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        body = relative_links(body)
+        body = super().normalise(body)
         if isinstance(body.get("logConfig"), dict):
             body["logConfig"] = {"enable": bool(body["logConfig"].get("enable", False))}
         return body
 
-    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        api = compute(self.ctx).firewalls()
-        items = self.call(list_all, lambda token: api.list(project=self.ctx.project, pageToken=token))
-        return [
-            LiveResource(self.meta.kind, f["name"], f, managed=owned_by_name(self.ctx, f["name"]))
-            for f in items
-        ]
-
-    def create(self, desired: Resource) -> Operation:
-        body = {"name": desired.name, **desired.body}
-        op = self.call(
-            compute(self.ctx)
-            .firewalls()
-            .insert(project=self.ctx.project, body=body, requestId=request_id())
-            .execute
-        )
-        return operation(self.ctx, op, f"create firewall rule {desired.name}")
-
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        patch = {key: desired.body[key] for key in _top_level(changes) if key in desired.body}
-        request = (
-            compute(self.ctx).firewalls().patch(project=self.ctx.project, firewall=desired.name, body=patch)
-        )
-        return operation(self.ctx, self.call(request.execute), f"patch firewall rule {desired.name}")
-
-    def delete(self, live: LiveResource) -> Operation:
-        request = compute(self.ctx).firewalls().delete(project=self.ctx.project, firewall=live.name)
-        return operation(self.ctx, self.call(request.execute), f"delete firewall rule {live.name}")
+        return self.patched(desired, changes, f"patch firewall rule {desired.name}")
 
 
 def global_addresses(kind: ApiKind) -> list[dict[str, Any]]:
@@ -500,7 +346,8 @@ class PeeringConnection(ApiKind):
         api = self.ctx.clients.discovery("servicenetworking", "v1").services().connections()
         body = {"network": self._network(desired.name), **desired.body}
         name = f"{PEERING_SERVICE}/connections/{live.body.get('peering', 'servicenetworking-googleapis-com')}"
-        request = api.patch(name=name, updateMask="reservedPeeringRanges", force=True, body=body)
+        mask = PEERING_MASK.joined(PEERING_MASK.changed(changes))
+        request = api.patch(name=name, updateMask=mask, force=True, body=body)
         return self._op(self.call(request.execute), f"update peering of {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
@@ -574,9 +421,11 @@ class VpcConnector(ApiKind):
         return self._op(op, f"create connector {name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        mask = sorted(_top_level(changes) & {"machineType", "minInstances", "maxInstances"})
-        body = {key: desired.body[key] for key in mask}
-        request = self._api().patch(name=live.body["name"], updateMask=",".join(mask), body=body)
+        fields = CONNECTOR_MASK.changed(changes)
+        body = CONNECTOR_MASK.body(fields, desired.body, live.body)
+        request = self._api().patch(
+            name=live.body["name"], updateMask=CONNECTOR_MASK.joined(fields), body=body
+        )
         return self._op(self.call(request.execute), f"update connector {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:

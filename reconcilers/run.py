@@ -26,6 +26,8 @@ from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.diff import deep_merge
 from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.labels import labels_kept
+from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
@@ -176,8 +178,21 @@ def _merged_template(live: dict[str, Any], want: dict[str, Any]) -> dict[str, An
     return deep_merge(live, want)
 
 
-def _merged_labels(live: LiveResource, want: dict[str, Any]) -> dict[str, str]:
-    return {**(live.body.get("labels") or {}), **(want.get("labels") or {})}
+def _created(kind: ApiKind, desired: Resource, noun: str, message: Any, create: Any) -> Operation:
+    """Create a service or a job (`noun`) in the region its name starts with."""
+    region, short = desired.name.split("/")
+    request = {
+        "parent": f"projects/{kind.ctx.project}/locations/{region}",
+        f"{noun}_id": short,
+        noun: from_json_dict(message, desired.body),
+    }
+    return _operation(kind.ctx, kind.call(create, request=request), f"create {noun} {short}")
+
+
+def _deleted(kind: ApiKind, live: LiveResource, noun: str, delete: Any) -> Operation:
+    """Delete a service or a job (`noun`) under the etag it was read with."""
+    request = {"name": _full(kind.ctx, f"{noun}s", live.name), "etag": live.body.get("etag")}
+    return _operation(kind.ctx, kind.call(delete, request=request), f"delete {noun} {live.name}")
 
 
 def _observe_by_region(kind: ApiKind, desired: Sequence[Resource], list_call: Any) -> list[LiveResource]:
@@ -197,6 +212,11 @@ def _observe_by_region(kind: ApiKind, desired: Sequence[Resource], list_call: An
                 )
             )
     return found
+
+
+#: What a service's update can write, in the order its mask lists it: a label edit touches the
+#: labels alone, and only a template change rolls out a revision.
+SERVICE_MASK = UpdateMask(("labels", "ingress", "template"))
 
 
 class RunService(ApiKind):
@@ -257,9 +277,7 @@ class RunService(ApiKind):
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _services_client(self.ctx)
-        return _observe_by_region(
-            self, desired, lambda request: client.list_services(request=request, retry=None)
-        )
+        return _observe_by_region(self, desired, lambda request: client.list_services(request=request))
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         template = body.get("template") or {}
@@ -270,35 +288,22 @@ class RunService(ApiKind):
     def create(self, desired: Resource) -> Operation:
         from google.cloud import run_v2
 
-        region, service_id = desired.name.split("/")
-        request = {
-            "parent": f"projects/{self.ctx.project}/locations/{region}",
-            "service_id": service_id,
-            "service": from_json_dict(run_v2.Service, desired.body),
-        }
-        op = self.call(_services_client(self.ctx).create_service, request=request, retry=None)
-        return _operation(self.ctx, op, f"create service {service_id}")
+        return _created(self, desired, "service", run_v2.Service, _services_client(self.ctx).create_service)
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         from google.cloud import run_v2
 
-        changed = {c.path.split(".")[0] for c in changes}
+        fields = SERVICE_MASK.changed(changes)
         body: dict[str, Any] = {
             "name": _full(self.ctx, "services", desired.name),
             "etag": live.body.get("etag"),
+            **SERVICE_MASK.body(fields, desired.body, live.body),
         }
-        mask = []
-        if "labels" in changed:
-            body["labels"] = _merged_labels(live, desired.body)
-            mask.append("labels")
-        if "ingress" in changed:
-            body["ingress"] = desired.body["ingress"]
-            mask.append("ingress")
-        if "template" in changed:
+        if "template" in fields:
             body["template"] = _merged_template(live.body.get("template") or {}, desired.body["template"])
-            mask.append("template")
-        request = {"service": from_json_dict(run_v2.Service, body), "update_mask": {"paths": mask}}
-        op = self.call(_services_client(self.ctx).update_service, request=request, retry=None)
+        mask = {"paths": SERVICE_MASK.paths(fields)}
+        request = {"service": from_json_dict(run_v2.Service, body), "update_mask": mask}
+        op = self.call(_services_client(self.ctx).update_service, request=request)
         return _operation(self.ctx, op, f"update service {desired.name}")
 
     def update_note(self, changes: Sequence[FieldChange]) -> str | None:
@@ -307,9 +312,7 @@ class RunService(ApiKind):
         return None
 
     def delete(self, live: LiveResource) -> Operation:
-        request = {"name": _full(self.ctx, "services", live.name), "etag": live.body.get("etag")}
-        op = self.call(_services_client(self.ctx).delete_service, request=request, retry=None)
-        return _operation(self.ctx, op, f"delete service {live.name}")
+        return _deleted(self, live, "service", _services_client(self.ctx).delete_service)
 
     def delete_note(self, live: LiveResource) -> str | None:
         return "stops serving traffic and removes every revision"
@@ -340,9 +343,7 @@ class RunJob(ApiKind):
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         client = _jobs_client(self.ctx)
-        return _observe_by_region(
-            self, desired, lambda request: client.list_jobs(request=request, retry=None)
-        )
+        return _observe_by_region(self, desired, lambda request: client.list_jobs(request=request))
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         task = (body.get("template") or {}).get("template") or {}
@@ -353,14 +354,7 @@ class RunJob(ApiKind):
     def create(self, desired: Resource) -> Operation:
         from google.cloud import run_v2
 
-        region, job_id = desired.name.split("/")
-        request = {
-            "parent": f"projects/{self.ctx.project}/locations/{region}",
-            "job_id": job_id,
-            "job": from_json_dict(run_v2.Job, desired.body),
-        }
-        op = self.call(_jobs_client(self.ctx).create_job, request=request, retry=None)
-        return _operation(self.ctx, op, f"create job {job_id}")
+        return _created(self, desired, "job", run_v2.Job, _jobs_client(self.ctx).create_job)
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         from google.cloud import run_v2
@@ -373,17 +367,15 @@ class RunJob(ApiKind):
         body.update(
             name=_full(self.ctx, "jobs", desired.name),
             etag=live.body.get("etag"),
-            labels=_merged_labels(live, desired.body),
+            labels=labels_kept(live.body.get("labels"), desired.body.get("labels")),
             template=_merged_template(live.body.get("template") or {}, desired.body["template"]),
         )
         request = {"job": from_json_dict(run_v2.Job, body)}
-        op = self.call(_jobs_client(self.ctx).update_job, request=request, retry=None)
+        op = self.call(_jobs_client(self.ctx).update_job, request=request)
         return _operation(self.ctx, op, f"update job {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
-        request = {"name": _full(self.ctx, "jobs", live.name), "etag": live.body.get("etag")}
-        op = self.call(_jobs_client(self.ctx).delete_job, request=request, retry=None)
-        return _operation(self.ctx, op, f"delete job {live.name}")
+        return _deleted(self, live, "job", _jobs_client(self.ctx).delete_job)
 
 
 def connector_path(ctx: Context) -> str:

@@ -16,16 +16,19 @@ from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
+from provisioner.spec.ownership import ownership_note
 from reconcilers._compute import list_all, owned_by_name
 from reconcilers.iam import ProjectRoles, ServiceAccount, account_email
 from reconcilers.run import RunJob
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 RUN_API = "https://run.googleapis.com/v2"
-UPDATABLE = {"description", "schedule", "timeZone", "httpTarget", "retryConfig", "attemptDeadline"}
+#: Everything but a job's name and region can be patched.
+MASK = UpdateMask(("attemptDeadline", "description", "httpTarget", "retryConfig", "schedule", "timeZone"))
 
 
 def _jobs(ctx: Context) -> Any:
@@ -78,10 +81,10 @@ class SchedulerJob(ApiKind):
         return DoneOperation(f"create schedule {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        mask = sorted({c.path.split(".")[0] for c in changes} & UPDATABLE)
-        body = {key: desired.body[key] for key in mask}
+        fields = MASK.changed(changes)
+        body = MASK.body(fields, desired.body, live.body)
         request = _jobs(self.ctx).patch(
-            name=_full(self.ctx, desired.name), updateMask=",".join(mask), body=body
+            name=_full(self.ctx, desired.name), updateMask=MASK.joined(fields), body=body
         )
         self.call(request.execute)
         return DoneOperation(f"update schedule {desired.name}")
@@ -99,7 +102,7 @@ def drift_trigger(ctx: Context) -> Resource:
         kind=SchedulerJob.meta.kind,
         name=f"{spec.region}/{spec.drift_job_name}",
         body={
-            "description": f"Managed by digitwin-provisioner for {ctx.env}: starts the drift-correction job",
+            "description": f"{ownership_note(ctx.env)}: starts the drift-correction job",
             "schedule": job.schedule,
             "timeZone": job.time_zone,
             "httpTarget": {

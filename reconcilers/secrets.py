@@ -17,6 +17,7 @@ from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
@@ -37,6 +38,10 @@ def _is_not_found(exc: BaseException) -> bool:
 
     err = classify(exc)
     return err is not None and err.not_found
+
+
+#: A secret's replication is fixed at creation: its labels are all an update writes.
+SECRET_MASK = UpdateMask(("labels",))
 
 
 class Secret(ApiKind):
@@ -91,18 +96,18 @@ class Secret(ApiKind):
         return DoneOperation(f"create secret {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        labels = {**(live.body.get("labels") or {}), **desired.body.get("labels", {})}
-        return self._label(live, labels)
+        return self._patch(live, SECRET_MASK.body(SECRET_MASK.changed(changes), desired.body, live.body))
 
-    def _label(self, live: LiveResource, labels: dict[str, str]) -> Operation:
-        body = {"labels": labels, "etag": live.body.get("etag")}
-        request = _api(self.ctx).patch(name=secret_path(self.ctx, live.name), updateMask="labels", body=body)
-        self.call(request.execute)
+    def _patch(self, live: LiveResource, fields: dict[str, Any]) -> Operation:
+        body = {**fields, "etag": live.body.get("etag")}
+        mask = SECRET_MASK.joined(fields)
+        self.call(
+            _api(self.ctx).patch(name=secret_path(self.ctx, live.name), updateMask=mask, body=body).execute
+        )
         return DoneOperation(f"label secret {live.name}")
 
     def abandon(self, live: LiveResource) -> Operation | None:
-        labels = without_ownership(live.body.get("labels"))
-        return self._label(live, labels)
+        return self._patch(live, {"labels": without_ownership(live.body.get("labels"))})
 
     def delete(self, live: LiveResource) -> Operation:
         self.call(_api(self.ctx).delete(name=secret_path(self.ctx, live.name)).execute)

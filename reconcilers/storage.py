@@ -75,7 +75,7 @@ class Bucket(ApiKind):
         names = [r.name for r in desired] + [f"{self.ctx.project}-"]
         prefix = os.path.commonprefix(names)  # noqa: RUF071 (a string prefix is what the API filters on)
         buckets = self.call(
-            lambda: list(client.list_buckets(project=self.ctx.project, prefix=prefix or None, retry=None))
+            lambda: list(client.list_buckets(project=self.ctx.project, prefix=prefix or None))
         )
         found = []
         for bucket in buckets:
@@ -94,7 +94,7 @@ class Bucket(ApiKind):
     def create(self, desired: Resource) -> Operation:
         client = self._client()
         body = {"name": desired.name, **desired.body}
-        self.call(client._post_resource, "/b", body, query_params={"project": self.ctx.project}, retry=None)
+        self.call(client._post_resource, "/b", body, query_params={"project": self.ctx.project})
         return DoneOperation(f"create bucket {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -104,12 +104,12 @@ class Bucket(ApiKind):
         query = {"ifMetagenerationMatch": live.version} if live.version else {}
 
         def send() -> Any:
-            return client._patch_resource(f"/b/{desired.name}", patch, query_params=query, retry=None)
+            return client._patch_resource(f"/b/{desired.name}", patch, query_params=query)
 
         def landed() -> Any:
             # After an answer lost in transit, a metageneration past the one read means the patch
             # took effect (under the lock no one else writes): resending would only meet 412.
-            now = client._get_resource(f"/b/{desired.name}", retry=None)
+            now = client._get_resource(f"/b/{desired.name}")
             moved = live.version and str(now.get("metageneration")) != str(live.version)
             return now if moved else None
 
@@ -117,12 +117,12 @@ class Bucket(ApiKind):
         return DoneOperation(f"patch bucket {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
-        self.call(self._client()._delete_resource, f"/b/{live.name}", retry=None)
+        self.call(self._client()._delete_resource, f"/b/{live.name}")
         return DoneOperation(f"delete bucket {live.name}")
 
     def abandon(self, live: LiveResource) -> Operation | None:
         patch = {"labels": dict.fromkeys(OWNERSHIP_KEYS)}
-        self.call(self._client()._patch_resource, f"/b/{live.name}", patch, retry=None)
+        self.call(self._client()._patch_resource, f"/b/{live.name}", patch)
         return DoneOperation(f"release bucket {live.name}")
 
     def holds_lock(self, name: str) -> bool:
@@ -139,7 +139,6 @@ class Bucket(ApiKind):
             client._get_resource,
             f"/b/{live.name}/o",
             query_params={"maxResults": 1, "fields": "items/name"},
-            retry=None,
         )
         return bool(listing.get("items"))
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
-from provisioner.engine.resource import ENV_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, ownership_labels
 from provisioner.engine.retry import RetryPolicy
 from provisioner.google.clients import ClientFactory
+from provisioner.spec import ownership
 from provisioner.spec.models import EnvSpec
 
 T = TypeVar("T")
@@ -50,12 +50,11 @@ class Context:
         """The labels every labelled resource carries: the spec's, then ownership."""
         merged = dict(self.spec.labels or {})
         merged.update(extra or {})
-        merged.update(ownership_labels(self.env))
+        merged.update(ownership.ownership_labels(self.env))
         return merged
 
     def is_ours(self, labels: dict[str, str] | None) -> bool:
-        labels = labels or {}
-        return labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE and labels.get(ENV_LABEL) == self.env
+        return ownership.is_ours(labels, self.env)
 
     @cached_property
     def project_number(self) -> str:

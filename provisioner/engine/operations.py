@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from provisioner.engine.retry import RetryPolicy
+from provisioner.google.errors import OperationFailed
 
 
 class Operation(Protocol):
@@ -57,6 +58,49 @@ class OperationChain:
             if not self._current.poll():
                 return False
             self._current = None
+
+
+@dataclass(frozen=True)
+class Restarts:
+    """When a failed operation is started again: a kind's declaration, carried out here.
+
+    Some APIs fail an operation for reasons of their own that say nothing about the request
+    (Compute's internal errors): such an operation changed nothing, and sending the same
+    request again spares a whole chain of dependents a wait for the next run. A kind names
+    the operation error codes that mean that, and how many times to start again; any other
+    failure, or one past the last restart, is final. The default restarts nothing.
+    """
+
+    #: Operation error codes (`OperationFailed.code`) that mean "start it again".
+    codes: frozenset[int] = field(default_factory=frozenset)
+    times: int = 0
+
+    def start(self, description: str, start: Callable[[], Operation]) -> Operation:
+        """The operation `start` begins, begun again by this declaration when it fails."""
+        if not self.times or not self.codes:
+            return start()
+        return _Restarting(description, start, self)
+
+
+class _Restarting:
+    """An operation started again, by `Restarts`, when it fails in a way its kind declared."""
+
+    def __init__(self, description: str, start: Callable[[], Operation], restarts: Restarts) -> None:
+        self.description = description
+        self._start = start
+        self._codes = restarts.codes
+        self._left = restarts.times
+        self._current = start()
+
+    def poll(self) -> bool:
+        try:
+            return self._current.poll()
+        except OperationFailed as exc:
+            if exc.code not in self._codes or not self._left:
+                raise
+            self._left -= 1
+            self._current = self._start()
+            return False
 
 
 @dataclass

@@ -10,22 +10,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from provisioner.spec.ownership import (
+    DELETION_POLICY_LABEL,
+    ENV_LABEL,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    OWNERSHIP_KEYS,
+    ownership_labels,
+    without_ownership,
+)
+
 DeletionPolicy = Literal["delete", "abandon"]
 
-MANAGED_BY_LABEL = "managed-by"
-MANAGED_BY_VALUE = "digitwin-provisioner"
-ENV_LABEL = "digitwin-env"
-#: Put on resources whose spec says `deletion_policy: abandon`, so that the choice is still
-#: known once the resource has left the spec (there is no state file to remember it).
-DELETION_POLICY_LABEL = "digitwin-deletion-policy"
+__all__ = [
+    "DELETION_POLICY_LABEL",
+    "ENV_LABEL",
+    "MANAGED_BY_LABEL",
+    "MANAGED_BY_VALUE",
+    "OWNERSHIP_KEYS",
+    "DeletionPolicy",
+    "LiveResource",
+    "Resource",
+    "address_of",
+    "ownership_labels",
+    "without_ownership",
+]
 
 
 def address_of(kind: str, name: str) -> str:
     return f"{kind}/{name}"
-
-
-def ownership_labels(env: str) -> dict[str, str]:
-    return {MANAGED_BY_LABEL: MANAGED_BY_VALUE, ENV_LABEL: env}
 
 
 @dataclass(frozen=True)
@@ -74,11 +87,3 @@ class LiveResource:
     @property
     def address(self) -> str:
         return address_of(self.kind, self.name)
-
-
-#: Every label that says "ours"; releasing a resource removes all of them.
-OWNERSHIP_KEYS = (MANAGED_BY_LABEL, ENV_LABEL, DELETION_POLICY_LABEL)
-
-
-def without_ownership(labels: dict[str, str] | None) -> dict[str, str]:
-    return {k: v for k, v in (labels or {}).items() if k not in OWNERSHIP_KEYS}

@@ -258,6 +258,7 @@ class ClientFactory:
         client = client_cls(
             transport="rest", credentials=self.credentials(service), client_options=options or None
         )
+        _without_library_retries(client)
         if self.interceptor is not None:
             self.interceptor.attach_session(client.transport._session, service)
         with self._lock:
@@ -278,6 +279,7 @@ class ClientFactory:
         client = storage.Client(
             project=project, credentials=self.credentials("storage"), client_options=options or None
         )
+        _storage_without_library_retries(client)
         if self.interceptor is not None:
             self.interceptor.attach_session(client._http, "storage")
         with self._lock:
@@ -300,6 +302,7 @@ class ClientFactory:
         from googleapiclient.discovery import build_from_document
 
         from provisioner.google import discovery_methods
+
         discovery_methods.install()
         # Every error is classified and reported by the engine; googleapiclient's own warning
         # for each 403 (an API not enabled yet, read on purpose while planning) only repeats it.
@@ -322,6 +325,42 @@ class ClientFactory:
         client = build_from_document(document, http=http, client_options=options or None)
         with self._lock:
             return self._shared.setdefault(key, client)
+
+
+# -- retries ------------------------------------------------------------------------------
+# Every call is retried in one place, the engine's `RetryPolicy`, with one backoff, deadline
+# and notion of "transient". The client libraries retry on their own by default, each with
+# its own: a client is built here with those switched off, so that no call site has to.
+
+
+def _without_library_retries(client: Any) -> None:
+    """A gapic client whose methods retry nothing by themselves.
+
+    Each method is wrapped once, when the client is built, with its default retry
+    (`google.api_core.gapic_v1.method.wrap_method`); a call that passes no `retry` uses that
+    default, so clearing it here is the same as passing `retry=None` at every call.
+    """
+    for method in client._transport._wrapped_methods.values():
+        method._retry = None
+
+
+def _storage_without_library_retries(client: Any) -> None:
+    """A storage client whose JSON API calls retry nothing by themselves.
+
+    Every JSON API call of google-cloud-storage (buckets, objects' metadata, deletes) goes
+    through `Connection.api_request`, which applies the `retry` its caller passed, by default
+    the library's own: here the connection is handed `retry=None` whatever it is given. An
+    object's upload and download do not go through it: the state lock, the one place that
+    moves objects, passes `retry=None` to its object calls itself.
+    """
+    connection = client._connection
+    send = connection.api_request
+
+    def api_request(*args: Any, **kwargs: Any) -> Any:
+        kwargs["retry"] = None
+        return send(*args, **kwargs)
+
+    connection.api_request = api_request
 
 
 def send_once_http(timeout: float) -> Any:

@@ -15,24 +15,17 @@ from typing import Any, TextIO
 from provisioner.engine.apply import ApplyResult
 from provisioner.engine.ignore import IgnoredField
 from provisioner.engine.plan import Change, Plan
-
-SECRET_WORDS = ("password", "secret_value", "secretvalue", "privatekey", "private_key", "token")
-MASK = "(sensitive)"
-
-
-def _says_secret(key: str) -> bool:
-    lowered = key.lower().replace("-", "_")
-    return any(word in lowered for word in SECRET_WORDS)
+from provisioner.engine.sensitive import MASK, says_secret
 
 
 def mask(value: Any, key: str = "") -> Any:
     # A map named like a secret is a container (a scheduler job's `oauthToken` holds an account
     # e-mail and a scope): its values are masked by their own names.
-    if _says_secret(key) and not isinstance(value, dict):
+    if says_secret(key) and not isinstance(value, dict):
         return MASK
     if isinstance(value, dict):
         # An environment variable names its secret beside the value: {name: DB_PASSWORD, value: …}.
-        if isinstance(value.get("name"), str) and _says_secret(value["name"]) and "value" in value:
+        if isinstance(value.get("name"), str) and says_secret(value["name"]) and "value" in value:
             return {k: MASK if k == "value" else mask(v, k) for k, v in value.items()}
         return {k: mask(v, k) for k, v in value.items()}
     if isinstance(value, list):

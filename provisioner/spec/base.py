@@ -15,10 +15,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from .ownership import RESERVED_KEYS
+
 DeletionPolicy = Literal["delete", "abandon"]
 """``abandon`` leaves the live resource in place when the spec drops it."""
 
-OWNERSHIP_LABEL_KEYS = frozenset({"managed-by", "digitwin-env"})
+OWNERSHIP_LABEL_KEYS = RESERVED_KEYS
 
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")

@@ -11,6 +11,8 @@ import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, overload
 
+from . import ownership
+
 if TYPE_CHECKING:
     from .gke import GkeSpec
     from .kms import KmsSpec
@@ -18,8 +20,6 @@ if TYPE_CHECKING:
     from .network import NetworkSpec
     from .sql import SqlSpec
     from .storage import StorageSpec
-
-OWNER = "digitwin-provisioner"
 
 
 def _no_name(spec: ResolvedNames) -> str | None:
@@ -76,7 +76,7 @@ class ResolvedNames:
     @property
     def ownership_labels(self) -> dict[str, str]:
         """The labels that mark a resource as ours; observe() filters on them."""
-        return {"managed-by": OWNER, "digitwin-env": self.env}
+        return ownership.ownership_labels(self.env)
 
     def resource_labels(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """Environment labels, then the resource's own, then ownership (which always wins)."""

@@ -14,11 +14,11 @@ import binascii
 import threading
 from typing import Any
 
-MASK = "(sensitive)"
-#: Field names (any case) whose value is a credential wherever they appear.
-SECRET_KEYS = frozenset({"password", "privatekey", "privatekeydata", "secretvalue"})
-#: Fields that hold a credential only under a given parent: Secret Manager's `payload.data`.
-SECRET_CHILDREN = {"payload": frozenset({"data"})}
+from provisioner.engine.sensitive import CREDENTIAL_CHILDREN, CREDENTIAL_FIELDS, MASK
+
+#: Field names (any case) whose value is a credential, wherever and under which parent.
+SECRET_KEYS = CREDENTIAL_FIELDS
+SECRET_CHILDREN = CREDENTIAL_CHILDREN
 #: Shorter values are not treated as secrets to find elsewhere: "true" is nobody's password.
 MIN_SECRET_LENGTH = 8
 
