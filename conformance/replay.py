@@ -274,8 +274,27 @@ class Replay:
         if segments and segments[-1] not in ("projectId", "operationID") and _PLACEHOLDER.search(last):
             self.bound[segments[-1]] = self.fill(last)
 
+    def _id_in_query(self, exchange: Exchange) -> None:
+        """A create that names its resource by a placeholder in the query (`jobId=${jobID}`)
+        while the real answer spells the name out (`jobs/runjob-dependson-${uniqueId}`, kcc-golden
+        run/v1beta1/runjob/runjob-dependson/_http.log exchange 1): the placeholder is that name."""
+        real = exchange.response
+        if exchange.method != "POST" or not isinstance(real, dict):
+            return
+        found = re.search(r"(?:^|&)[A-Za-z]+Id=\$\{([A-Za-z]+)\}(?:&|$)", exchange.query)
+        if not found or found.group(1) in self.bound:
+            return
+        for holder in (real, real.get("metadata"), real.get("response")):
+            name = holder.get("name") if isinstance(holder, dict) else None
+            if isinstance(name, str) and "/operations/" not in name:
+                last = name.rsplit("/", 1)[-1]
+                if last != f"${{{found.group(1)}}}" and last:
+                    self.bound[found.group(1)] = self.fill(last)
+                return
+
     def step(self, exchange: Exchange) -> Result:
         self._name_in_url(exchange)
+        self._id_in_query(exchange)
         url = urlsplit(self.fill(exchange.url))
         path, query = url.path, url.query
         if exchange.status < 400 or exchange.status == 404:
@@ -369,7 +388,9 @@ class Replay:
                 self.bound.pop(again.group(1), None)  # a second resource of the same placeholder
             self.bind(real, answer)
             self._remember_assigned(exchange, real)
-        result.score = compare(exchange.status, real, self.fill_known(real), status, answer, where)
+        result.score = compare(
+            exchange.status, real, self.fill_known(real), status, answer, where, exchange.host
+        )
         return result
 
     def seed_if_missing(self, path: str, real: Any) -> None:

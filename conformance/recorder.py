@@ -1,0 +1,149 @@
+"""What the recording cannot tell about Google, declared once, each with its source.
+
+The corpus was written by Config Connector's test harness, and two things in it are not
+Google's answer as sent:
+
+- The harness's normaliser rewrites or deletes some fields of every answer before it writes the
+  log (k8s-config-connector tests/e2e/normalize.go). A field it deletes cannot be recalled and
+  is not an extra field when the emulator returns it.
+- Some logs were rewritten from mockgcp, Config Connector's own fake of the APIs, not from real
+  Google: the harness writes the golden log from whichever target the test ran against, and
+  mockgcp adds Google's response headers itself (k8s-config-connector
+  mockgcp/common/httptogrpc/gcp.go, `addGCPHeaders`: `Server: ESF`, `Vary: Origin, X-Origin,
+  Referer`, `X-Xss-Protection: 0`, the headers every corpus log shows). Where an answer carries
+  values only mockgcp writes, the fields mockgcp never fills are not evidence that Google leaves
+  them out, and the values it invents are not Google's.
+
+Every rule names the API host it concerns, the fields (as `score.leaves` spells them; a field
+covers the leaves under it), whether it excuses an *absent* field or a *value*, and the source.
+Exchanges are numbered from 0 in their log, as `--diffs` shows them.
+A rule never hides a field the recording does show: an absent-rule only applies where the real
+answer lacks the field, and a value-rule only stops the comparison of that one value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+#: An operation answer embeds the resource in `metadata` and `response` (google.longrunning).
+_OPERATION_PREFIXES = ("", "metadata.", "response.")
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """Fields of one API's answers whose absence or value in the corpus is not Google's."""
+
+    host: str  # API host of the exchange; "" for every host
+    fields: tuple[str, ...]
+    effect: Literal["absent", "value"]
+    reason: str
+    source: str
+    in_operations: bool = True  # also under an operation's `metadata.` and `response.`
+
+    def covers(self, host: str, path: str) -> bool:
+        if self.host and self.host != host:
+            return False
+        prefixes = _OPERATION_PREFIXES if self.in_operations else ("",)
+        for prefix in prefixes:
+            for name in self.fields:
+                full = prefix + name
+                if path == full or path.startswith((full + ".", full + "[]")):
+                    return True
+        return False
+
+
+_MOCKRUN_SERVICE = (
+    "k8s-config-connector mockgcp/mockrun/services.go, CreateService (sets name, times, etag, "
+    'creator "test@google.com", generation 1, template defaults, a SUCCEEDED terminalCondition, '
+    "uid, launchStage, ingress, and nothing else) and UpdateService (copies the request, leaves "
+    "generation alone); every Cloud Run service log shows those hard-coded values, e.g. kcc-golden "
+    'run/v1beta1/runservice/runservicebasic/_http.log exchange #1 (`"creator": "test@google.com"`) '
+    'and #4 (PATCH answer, `"generation": "1"`)'
+)
+_MOCKRUN_JOB = (
+    'k8s-config-connector mockgcp/mockrun/job.go, CreateJob (creator "test@google.com", '
+    "generation 1, an empty latestCreatedExecution, a SUCCEEDED terminalCondition, no "
+    "observedGeneration) and UpdateJob (changes only updateTime); kcc-golden run/v1beta1/runjob/"
+    'runjob-dependson/_http.log exchange #1 (`"creator": "test@google.com"`, '
+    '`"latestCreatedExecution": {}`) and #4 (PATCH answer, `"generation": "1"`)'
+)
+_RUN_V2_DOC = "https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services"
+
+RULES: tuple[Unrecorded, ...] = (
+    Unrecorded(
+        host="",
+        fields=("done",),
+        effect="absent",
+        reason="the normaliser deletes `done: false` from every operation answer",
+        source="k8s-config-connector tests/e2e/normalize.go, normalizeHTTPResponses: "
+        '"if m[\\"done\\"] == false { delete(m, \\"done\\") }" ("Specific to LROs")',
+        in_operations=False,
+    ),
+    Unrecorded(
+        host="",
+        fields=("metadata.cancelRequested",),
+        effect="absent",
+        reason="the normaliser deletes `cancelRequested: false` from operation metadata",
+        source="k8s-config-connector tests/e2e/normalize.go, normalizeHTTPResponses: "
+        '"if m[\\"cancelRequested\\"] == false { delete(m, \\"cancelRequested\\") }"',
+        in_operations=False,
+    ),
+    Unrecorded(
+        host="run.googleapis.com",
+        fields=(
+            "uri",
+            "urls",
+            "latestCreatedRevision",
+            "latestReadyRevision",
+            "conditions",
+            "observedGeneration",
+            "trafficStatuses",
+            "traffic",
+        ),
+        effect="absent",
+        reason="Cloud Run service answers were written by mockgcp, which never fills these "
+        "output-only fields nor defaults `traffic`; Google documents all of them as set on a "
+        "service (traffic defaulting to 100% to the latest ready revision)",
+        source=f"{_MOCKRUN_SERVICE}; {_RUN_V2_DOC}",
+    ),
+    Unrecorded(
+        host="run.googleapis.com",
+        fields=("observedGeneration",),
+        effect="absent",
+        reason="Cloud Run job answers were written by mockgcp, which never sets observedGeneration",
+        source=f"{_MOCKRUN_JOB}; https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.jobs",
+    ),
+    Unrecorded(
+        host="run.googleapis.com",
+        fields=("generation",),
+        effect="value",
+        reason="mockgcp leaves generation at 1 after an update; Google documents it as a number "
+        "that increases every time the desired state changes",
+        source=f"{_MOCKRUN_SERVICE}; {_MOCKRUN_JOB}; {_RUN_V2_DOC} (`generation`)",
+    ),
+    Unrecorded(
+        host="run.googleapis.com",
+        fields=("metadata.terminalCondition.state",),
+        effect="value",
+        reason="mockgcp writes a SUCCEEDED terminal condition into the operation that has only "
+        "started; a running operation's service is still reconciling",
+        source=f"{_MOCKRUN_SERVICE}; {_RUN_V2_DOC} (`reconciling`, `terminalCondition`)",
+        in_operations=False,
+    ),
+)
+
+
+def absent_excused(host: str, path: str, emulator_value: list[Any]) -> bool:
+    """A field the emulator returns that the real answer lacks only because of the recording."""
+    for rule in RULES:
+        if rule.effect == "absent" and rule.covers(host, path):
+            if path in ("done", "metadata.cancelRequested"):
+                return all(v is False for v in emulator_value)  # only a false one was deleted
+            return True
+    return False
+
+
+def value_unknown(host: str, path: str) -> bool:
+    """A value the recording does not carry from Google."""
+    return any(rule.effect == "value" and rule.covers(host, path) for rule in RULES)
