@@ -15,7 +15,9 @@ Google's answer as sent:
   them out, and the values it invents are not Google's.
 
 Every rule names the API host it concerns, the fields (as `score.leaves` spells them; a field
-covers the leaves under it), whether it excuses an *absent* field or a *value*, and the source.
+covers the leaves under it), whether it excuses an *absent* field (the recording lacks what the
+emulator returns), an *invented* one (the recording has what Google does not send) or a *value*,
+and the source.
 Exchanges are numbered from 0 in their log, as `--diffs` shows them.
 A rule never hides a field the recording does show: an absent-rule only applies where the real
 answer lacks the field, and a value-rule only stops the comparison of that one value.
@@ -36,7 +38,7 @@ class Unrecorded:
 
     host: str  # API host of the exchange; "" for every host
     fields: tuple[str, ...]
-    effect: Literal["absent", "value"]
+    effect: Literal["absent", "invented", "value"]
     reason: str
     source: str
     in_operations: bool = True  # also under an operation's `metadata.` and `response.`
@@ -69,8 +71,79 @@ _MOCKRUN_JOB = (
     '`"latestCreatedExecution": {}`) and #4 (PATCH answer, `"generation": "1"`)'
 )
 _RUN_V2_DOC = "https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services"
+_MOCK_SERVICEUSAGE = (
+    "k8s-config-connector mockgcp/mockserviceusage/serviceusagev1.go: EnableService and "
+    "DisableService start their operation with `metadata := &emptypb.Empty{}`, GetService of a "
+    "service never enabled answers `{Name, State: DISABLED}` only, and no Service carries a "
+    'config; kcc-golden serviceusage/v1beta1/service/service/_http.log #10 (`{"name", "state": '
+    '"DISABLED"}`) and #11 (`"metadata": {"@type": "type.googleapis.com/google.protobuf.Empty", '
+    '"value": {}}`, an Any of Empty as only mockgcp marshals it)'
+)
+_SERVICEUSAGE_DOC = (
+    "https://cloud.google.com/service-usage/docs/reference/rest/v1/services#Service (name, parent, "
+    "config, state); google/api/serviceusage/v1/serviceusage.proto, EnableService "
+    '`operation_info { metadata_type: "OperationMetadata" }` (resourceNames)'
+)
+_MOCK_VPCACCESS = (
+    "k8s-config-connector mockgcp/mockvpcaccess/connector.go, CreateConnector: clones the request, "
+    "then `if obj.MinInstances == 0 { obj.MinInstances = 3 }` and `if obj.MaxInstances == 0 "
+    "{ obj.MaxInstances = 4 }` whatever the throughput, and answers a missing connector with its "
+    'hard-coded "The connector is not found."; kcc-golden run/v1beta1/runjob/runjob-vpcaccess/'
+    "_http.log #9 and #11 (throughput 200-300 sent, instances 3-4 answered) and #8 (that message)"
+)
 
 RULES: tuple[Unrecorded, ...] = (
+    Unrecorded(
+        host="serviceusage.googleapis.com",
+        fields=(
+            "config",
+            "parent",
+            "services[].config",
+            "response.service.config",
+            "metadata",
+        ),
+        effect="absent",
+        reason="Service Usage answers were written by mockgcp, which gives no service a config, "
+        "a never-enabled service no parent, and its operations an Empty metadata",
+        source=f"{_MOCK_SERVICEUSAGE}; {_SERVICEUSAGE_DOC}",
+        in_operations=False,
+    ),
+    Unrecorded(
+        host="serviceusage.googleapis.com",
+        fields=("metadata.value",),
+        effect="invented",
+        reason="mockgcp marshals an Any holding Empty with an empty `value`; Google's JSON for an "
+        "Any of a message has only its `@type` and the message's own fields",
+        source=f"{_MOCK_SERVICEUSAGE}; https://protobuf.dev/programming-guides/json/ (Any)",
+        in_operations=False,
+    ),
+    Unrecorded(
+        host="serviceusage.googleapis.com",
+        fields=("metadata.@type",),
+        effect="value",
+        reason="mockgcp's operation metadata is Empty; the API declares OperationMetadata",
+        source=f"{_MOCK_SERVICEUSAGE}; {_SERVICEUSAGE_DOC}",
+        in_operations=False,
+    ),
+    Unrecorded(
+        host="vpcaccess.googleapis.com",
+        fields=("minInstances", "maxInstances"),
+        effect="value",
+        reason="VPC Access connectors were written by mockgcp, which answers instances 3 and 4 "
+        "whenever none were sent, whatever the throughput; Google documents throughput in steps of "
+        "100 Mbps per e2-micro instance",
+        source=f"{_MOCK_VPCACCESS}; https://cloud.google.com/vpc/docs/reference/vpcaccess/rest/v1/"
+        "projects.locations.connectors (minThroughput, minInstances)",
+    ),
+    Unrecorded(
+        host="vpcaccess.googleapis.com",
+        fields=("network",),
+        effect="absent",
+        reason="mockgcp answers a connector made on a subnet with the request as sent, so without "
+        "the network the subnet belongs to",
+        source=f"{_MOCK_VPCACCESS}; kcc-golden vpcaccess/v1beta1/vpcaccessconnector/subnetconnector/"
+        "_http.log #21-#23",
+    ),
     Unrecorded(
         host="",
         fields=("done",),
@@ -142,6 +215,11 @@ def absent_excused(host: str, path: str, emulator_value: list[Any]) -> bool:
                 return all(v is False for v in emulator_value)  # only a false one was deleted
             return True
     return False
+
+
+def invented(host: str, path: str) -> bool:
+    """A field of the recording that Google does not send, so not one to recall."""
+    return any(rule.effect == "invented" and rule.covers(host, path) for rule in RULES)
 
 
 def value_unknown(host: str, path: str) -> bool:

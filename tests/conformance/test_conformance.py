@@ -143,3 +143,12 @@ def test_what_the_recording_cannot_show_is_not_counted_and_nothing_else_is_excus
     shown = {**recorded, "uri": "https://other.run.app"}
     assert compare(200, shown, shown, 200, emu, "here", run).agreed == 1
     assert compare(200, shown, shown, 200, emu, "here", run).values == 2
+
+
+def test_a_field_only_mockgcp_writes_is_not_one_to_recall() -> None:
+    recorded = {"metadata": {"@type": "type.googleapis.com/google.protobuf.Empty", "value": {}}}
+    emu = {"metadata": {"@type": "type.googleapis.com/google.api.serviceusage.v1.OperationMetadata"}}
+    usage = compare(200, recorded, recorded, 200, emu, "here", "serviceusage.googleapis.com")
+    assert (usage.fields, usage.recalled, usage.values) == (1, 1, 0)
+    other = compare(200, recorded, recorded, 200, emu, "here", "compute.googleapis.com")
+    assert (other.fields, other.recalled, other.values, other.agreed) == (2, 1, 1, 0)
