@@ -152,3 +152,14 @@ def test_a_field_only_mockgcp_writes_is_not_one_to_recall() -> None:
     assert (usage.fields, usage.recalled, usage.values) == (1, 1, 0)
     other = compare(200, recorded, recorded, 200, emu, "here", "compute.googleapis.com")
     assert (other.fields, other.recalled, other.values, other.agreed) == (2, 1, 1, 0)
+
+
+def test_a_compute_operation_mockgcp_wrote_is_excused_only_in_that_shape() -> None:
+    compute = "compute.googleapis.com"
+    mock = {"kind": "compute#operation", "status": "DONE", "progress": 0}
+    emu = {"kind": "compute#operation", "status": "DONE", "progress": 100, "endTime": "t", "user": "u"}
+    excused = compare(200, mock, mock, 200, emu, "here", compute)
+    assert (excused.extra, excused.values, excused.agreed) == (0, 2, 2)
+    running = {**mock, "status": "RUNNING"}
+    counted = compare(200, running, running, 200, emu, "here", compute)
+    assert counted.extra == 2 and counted.agreed < counted.values
