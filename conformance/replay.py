@@ -110,6 +110,7 @@ class Replay:
         self.absent: set[str] = set()
         self.assigned: dict[str, dict[str, str]] = {}
         self.seeded: list[str] = []
+        self.project_of_operations = PROJECT
 
     def _default_network(self) -> None:
         """The project has its `default` network, as every project Config Connector's tests run
@@ -274,8 +275,27 @@ class Replay:
         if segments and segments[-1] not in ("projectId", "operationID") and _PLACEHOLDER.search(last):
             self.bound[segments[-1]] = self.fill(last)
 
+    def _id_in_query(self, exchange: Exchange) -> None:
+        """A create that names its resource by a placeholder in the query (`jobId=${jobID}`)
+        while the real answer spells the name out (`jobs/runjob-dependson-${uniqueId}`, kcc-golden
+        run/v1beta1/runjob/runjob-dependson/_http.log exchange 1): the placeholder is that name."""
+        real = exchange.response
+        if exchange.method != "POST" or not isinstance(real, dict):
+            return
+        found = re.search(r"(?:^|&)[A-Za-z]+Id=\$\{([A-Za-z]+)\}(?:&|$)", exchange.query)
+        if not found or found.group(1) in self.bound:
+            return
+        for holder in (real, real.get("metadata"), real.get("response")):
+            name = holder.get("name") if isinstance(holder, dict) else None
+            if isinstance(name, str) and "/operations/" not in name:
+                last = name.rsplit("/", 1)[-1]
+                if last != f"${{{found.group(1)}}}" and last:
+                    self.bound[found.group(1)] = self.fill(last)
+                return
+
     def step(self, exchange: Exchange) -> Result:
         self._name_in_url(exchange)
+        self._id_in_query(exchange)
         url = urlsplit(self.fill(exchange.url))
         path, query = url.path, url.query
         if exchange.status < 400 or exchange.status == 404:
@@ -369,8 +389,31 @@ class Replay:
                 self.bound.pop(again.group(1), None)  # a second resource of the same placeholder
             self.bind(real, answer)
             self._remember_assigned(exchange, real)
-        result.score = compare(exchange.status, real, self.fill_known(real), status, answer, where)
+        result.score = compare(
+            exchange.status, real, self._as_other_project(path, real), status, answer, where, exchange.host
+        )
         return result
+
+    def _as_other_project(self, path: str, real: Any) -> Any:
+        """The real answer filled in; about another project of the log, `${projectNumber}` is
+        that project's number: the recorder writes every project number so (kcc-golden
+        serviceusage/v1beta1/service/service/_http.log #10 names the services of the project
+        `project-${uniqueId}` the log creates as `projects/${projectNumber}/services/...`)."""
+        other = re.match(r"^/[^?]*?/projects/([a-z][-a-z0-9]{4,28}[a-z0-9])(?=/|$)", path)
+        if other and "/operations/" not in path:
+            self.project_of_operations = other.group(1)
+        elif other is None and "/operations/" in path:
+            # `v1/operations/...` polls what the last request about a project started
+            other = re.match(r"(.*)", self.project_of_operations)
+        found = self.emu.ctx.projects.lookup(other.group(1)) if other else None
+        if found is None or found[0] == PROJECT:
+            return self.fill_known(real)
+        mine = self.bound["projectNumber"]
+        self.bound["projectNumber"] = found[1]
+        try:
+            return self.fill_known(real)
+        finally:
+            self.bound["projectNumber"] = mine
 
     def seed_if_missing(self, path: str, real: Any) -> None:
         """A resource the log reads but never made (a dependency made outside the test) is

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
+from conformance.recorder import absent_excused, invented, value_unknown
+
 #: Values the recorder writes in place of what changes between runs (see the corpus README).
 NORMALISED = re.compile(
     r"^(2024-04-01T12:34:56\.123456Z|2025-01-01T00:00:00Z|0{21}|1{21}|8{21}|abcdef0123A=?|12345678901234"
@@ -127,11 +129,14 @@ class Score:
         return {**self.counts(), **{f"{k}_pct": v for k, v in self.rates().items()}}
 
 
-def compare(real_status: int, recorded: Any, real: Any, emu_status: int, emu: Any, where: str) -> Score:
+def compare(
+    real_status: int, recorded: Any, real: Any, emu_status: int, emu: Any, where: str, host: str = ""
+) -> Score:
     """Score one exchange: the status always; the fields when both answers are successes.
 
     `recorded` is the real answer as written (to tell placeholders and normalised values),
-    `real` the same with the placeholders bound during the replay filled in.
+    `real` the same with the placeholders bound during the replay filled in. `host` is the API
+    host, for what `recorder.RULES` declares the recording cannot show of it.
     """
     score = Score(exchanges=1, status_ok=int(real_status == emu_status))
     if real_status != emu_status:
@@ -148,12 +153,16 @@ def compare(real_status: int, recorded: Any, real: Any, emu_status: int, emu: An
     emu_leaves = leaves(emu) if isinstance(emu, (dict, list)) else {}
     missing, extra, differ = [], [], []
     for path, values in real_leaves.items():
+        if path not in emu_leaves and invented(host, path, recorded):
+            continue
         score.fields += 1
         if path not in emu_leaves:
             missing.append(path)
             continue
         score.recalled += 1
         if not all(comparable(path, v) for v in recorded_leaves.get(path, values)):
+            continue
+        if value_unknown(host, path, recorded):
             continue
         score.values += 1
         want = sorted(map(repr, map(_canon, values)))
@@ -162,8 +171,12 @@ def compare(real_status: int, recorded: Any, real: Any, emu_status: int, emu: An
             score.agreed += 1
         else:
             differ.append({"field": path, "real": values[:3], "emulator": emu_leaves[path][:3]})
-    extra = [p for p in emu_leaves if p not in real_leaves]
+    unshown = [p for p in emu_leaves if p not in real_leaves]
+    extra = [p for p in unshown if not absent_excused(host, p, emu_leaves[p], recorded)]
+    excused = [p for p in unshown if p not in extra]
     score.extra = len(extra)
     if missing or extra or differ:
-        score.diffs.append({"at": where, "missing": missing, "extra": extra, "differ": differ})
+        score.diffs.append(
+            {"at": where, "missing": missing, "extra": extra, "differ": differ, "not_recorded": excused}
+        )
     return score

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from emulator import enums
+from emulator import enums, partial_response
 from emulator.context import Context
 from emulator.discovery import RouteTable
 from emulator.enablement import require_enabled
@@ -138,6 +138,8 @@ class Dispatcher:
             payload = enums.encode_enums_as_ints(method.api.name, method.api.schemas, ref, payload)
         if payload is None:
             return Outcome(reply.status, b"", reply.headers)
+        if query.get("fields") and 200 <= reply.status < 300:
+            payload = partial_response.select(payload, partial_response.parse(str(query["fields"])))
         return json_outcome(reply.status, payload, reply.headers)
 
     def _log(

@@ -53,13 +53,21 @@ def longrunning(record: dict[str, Any], now: float) -> dict[str, Any]:
     done = now >= record["done_at"]
     out: dict[str, Any] = {"name": record["name"], "done": done}
     if record.get("metadata"):
-        out["metadata"] = record["metadata"]
+        out["metadata"] = _with_end_time(record["metadata"], record["done_at"] if done else None)
     if done:
         if record.get("error"):
             out["error"] = record["error"]
         else:
             out["response"] = record.get("response") or {"@type": "type.googleapis.com/google.protobuf.Empty"}
     return out
+
+
+def _with_end_time(metadata: dict[str, Any], done_at: float | None) -> dict[str, Any]:
+    """A metadata that declares `endTime` (as None) shows it once the operation is done."""
+    if "endTime" not in metadata or metadata["endTime"] is not None:
+        return metadata
+    rest = {k: v for k, v in metadata.items() if k != "endTime"}
+    return rest if done_at is None else {**rest, "endTime": _time(done_at)}
 
 
 def compute(record: dict[str, Any], now: float) -> dict[str, Any]:

@@ -34,10 +34,17 @@ RUN_CPU = 'metric.type="run.googleapis.com/container/cpu/utilizations"'
 RUN_MEMORY = 'metric.type="run.googleapis.com/container/memory/utilizations"'
 
 
+#: Monitoring answers every XY data set with the axis it plots on, Y1 when none was sent
+#: (conformance/kcc-golden/monitoring/v1beta1/monitoringdashboard/monitoringdashboardbasic/
+#: _http.log #1), so the dashboard says so itself and reads back as it was written.
+AXIS = {"targetAxis": "Y1"}
+
+
 def _line(metric_filter: str, agg: dict[str, Any], legend: str | None = None) -> dict[str, Any]:
     data_set: dict[str, Any] = {
         "timeSeriesQuery": {"timeSeriesFilter": {"filter": metric_filter, "aggregation": agg}},
         "plotType": "LINE",
+        **AXIS,
         "minAlignmentPeriod": "60s",
     }
     if legend:
@@ -54,6 +61,7 @@ def _ratio(numerator: str, denominator: str, agg: dict[str, Any]) -> dict[str, A
             }
         },
         "plotType": "LINE",
+        **AXIS,
         "minAlignmentPeriod": "60s",
     }
 

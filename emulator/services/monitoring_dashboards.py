@@ -16,6 +16,7 @@ from emulator import standard
 from emulator.clock import parse_duration
 from emulator.collection import declare
 from emulator.errors import aborted, already_exists, invalid
+from emulator.projects import project_number
 from emulator.registry import Api, Call
 from emulator.services._monitoring import (
     DASHBOARD,
@@ -154,6 +155,46 @@ def _check_dashboard(dashboard: dict[str, Any]) -> None:
             raise invalid(f"Dashboard label '{key}: {value}' is invalid.", field="dashboard.labels")
 
 
+def _widgets(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every widget of whichever layout the dashboard has."""
+    found: list[dict[str, Any]] = []
+    for column in (dashboard.get("columnLayout") or {}).get("columns") or []:
+        found += column.get("widgets") or []
+    for row in (dashboard.get("rowLayout") or {}).get("rows") or []:
+        found += row.get("widgets") or []
+    found += (dashboard.get("gridLayout") or {}).get("widgets") or []
+    found += [
+        t["widget"] for t in (dashboard.get("mosaicLayout") or {}).get("tiles") or [] if t.get("widget")
+    ]
+    return [w for w in found if isinstance(w, dict)]
+
+
+def _with_defaults(dashboard: dict[str, Any]) -> dict[str, Any]:
+    """What Monitoring fills in on a write (conformance/kcc-golden/monitoring/v1beta1/
+    monitoringdashboard/monitoringdashboardbasic/_http.log #1, sent without them): an XY chart's
+    data set plots on the first Y axis (`targetAxis` Y1), a text widget has a `style` (empty when
+    none was given), and a table's data set has a `minAlignmentPeriod` of 0s
+    (monitoringdashboardalertpolicyref1/_http.log #3)."""
+    for widget in _widgets(dashboard):
+        for data_set in (widget.get("xyChart") or {}).get("dataSets") or []:
+            data_set.setdefault("targetAxis", "Y1")
+        if isinstance(widget.get("text"), dict):
+            widget["text"].setdefault("style", {})
+        for data_set in (widget.get("timeSeriesTable") or {}).get("dataSets") or []:
+            data_set.setdefault("minAlignmentPeriod", "0s")
+    return dashboard
+
+
+def _shown(dashboard: dict[str, Any]) -> dict[str, Any]:
+    """A dashboard as Monitoring answers it: named by the project's number whichever way it was
+    addressed (every dashboard answer of conformance/kcc-golden/monitoring/v1beta1/
+    monitoringdashboard/ says `projects/${projectNumber}/dashboards/...`, and
+    monitoringdashboardprojectref/_http.log names another project's dashboards by its number).
+    It is stored under the project id, as the other Monitoring collections are."""
+    project_id, rest = dashboard["name"].removeprefix("projects/").split("/", 1)
+    return {**dashboard, "name": f"projects/{project_number(project_id)}/{rest}"}
+
+
 @API.handles("monitoring.projects.dashboards.create")
 def create_dashboard(call: Call) -> dict[str, Any]:
     project = project_of(call, call.param("parent"), "monitoring.dashboards.create")
@@ -170,11 +211,11 @@ def create_dashboard(call: Call) -> dict[str, Any]:
     else:
         name = f"{parent}/dashboards/{new_id(call, DASHBOARD, parent, 'dashboards')}"
     _check_dashboard(body)
-    dashboard = {**body, "name": name}
+    dashboard = _with_defaults({**body, "name": name})
     dashboard["etag"] = new_etag(name, call.ctx.clock.rfc3339(), "create")
     if not call.query.get("validateOnly"):
         call.ctx.store.put(DASHBOARD, name, dashboard, parent)
-    return dashboard
+    return _shown(dashboard)
 
 
 @API.handles("monitoring.projects.dashboards.patch")
@@ -189,18 +230,18 @@ def update_dashboard(call: Call) -> dict[str, Any]:
             f"The etag of dashboard {name} does not match: it was changed since it was read."
             " Read it again and reapply the change."
         )
-    if body.get("name") not in (None, name, call.param("name")):
+    if body.get("name") not in (None, name, call.param("name"), _shown(current)["name"]):
         raise invalid("The dashboard's name cannot be changed.", field="dashboard.name")
     _check_dashboard(body)
-    updated = {**body, "name": name}
+    updated = _with_defaults({**body, "name": name})
     updated["etag"] = new_etag(name, call.ctx.clock.rfc3339(), current["etag"])
     if not call.query.get("validateOnly"):
         call.ctx.store.put(DASHBOARD, name, updated, name.split("/dashboards/")[0])
-    return updated
+    return _shown(updated)
 
 
 DASHBOARDS = declare(
     API,
-    collection("dashboards", DASHBOARD, "Dashboard", parent_param="parent", total=False),
+    collection("dashboards", DASHBOARD, "Dashboard", parent_param="parent", render=_shown, total=False),
     frozenset({"get", "list", "delete"}),
 )

@@ -8,6 +8,8 @@ returns it and, since it travels in the body, the request log never holds it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -139,7 +141,7 @@ def list_databases(call: Call) -> dict[str, Any]:
     ]
     out: dict[str, Any] = {"kind": "sql#databasesList"}
     if items:
-        out["items"] = items
+        out["items"] = [_shown_user(u) for u in items]
     return out
 
 
@@ -242,11 +244,28 @@ def _user_effects(key: str, name: str, user: dict[str, Any], password: str | Non
     return effects
 
 
+def _shown_user(user: dict[str, Any]) -> dict[str, Any]:
+    """A user as Cloud SQL lists it: with an etag, an empty `host` (PostgreSQL has no host
+    part), `iamStatus` IAM_STATUS_UNSPECIFIED and a password policy `status` even when empty
+    (every users list of conformance/kcc-golden/sql/v1beta1/sqlinstance/, e.g.
+    sqlinstance-postgres-direct/_http.log #21, and of sqluser/sqluser/_http.log)."""
+    shown = {"etag": _etag(user), "host": "", "iamStatus": "IAM_STATUS_UNSPECIFIED", **user}
+    policy = dict(shown.get("passwordPolicy") or {})
+    policy.setdefault("status", {})
+    shown["passwordPolicy"] = policy
+    return shown
+
+
+def _etag(user: dict[str, Any]) -> str:
+    """A weak etag of what the user shows."""
+    return hashlib.sha256(json.dumps(user, sort_keys=True).encode()).hexdigest()[:16]
+
+
 @API.handles("sql.users.get")
 def get_user(call: Call) -> dict[str, Any]:
     project, _ = sq.project_id(call)
     instance = sq.fetch_instance(call, project, call.param("instance"))
-    return _fetch_user(call, sq.instance_key(project, instance["name"]), call.param("name"))
+    return _shown_user(_fetch_user(call, sq.instance_key(project, instance["name"]), call.param("name")))
 
 
 @API.handles("sql.users.list")
@@ -256,7 +275,7 @@ def list_users(call: Call) -> dict[str, Any]:
     items = list(call.ctx.store.list(sq.USER, sq.instance_key(project, instance["name"])))
     out: dict[str, Any] = {"kind": "sql#usersList"}
     if items:
-        out["items"] = items
+        out["items"] = [_shown_user(u) for u in items]
     return out
 
 

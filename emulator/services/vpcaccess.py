@@ -146,11 +146,18 @@ def _operation(
         raise ApiError(
             409, f"Connector '{name}' has an operation in progress.", status="ABORTED", reason="aborted"
         )
+    # `method` names the RPC called, in the version it was called through: through v1beta1 it is
+    # `google.cloud.vpcaccess.v1beta1.VpcAccessService.CreateConnector` while `@type` stays the v1
+    # message (kcc-golden vpcaccess/v1beta1/vpcaccessconnector/subnetconnector/_http.log #21, #24).
+    # `endTime` is set once the operation has finished (the same log, #22 and #25; "Output only.
+    # Time when the operation completed.", https://cloud.google.com/vpc/docs/reference/
+    # vpcaccess/rest/v1/OperationMetadata); `None` asks the operation view to fill it then.
     metadata = {
         "@type": TYPE + "OperationMetadata",
-        "method": f"google.cloud.vpcaccess.v1.VpcAccessService.{verb}Connector",
+        "method": f"google.cloud.vpcaccess.{call.method.api.version}.VpcAccessService.{verb}Connector",
         "createTime": call.ctx.clock.rfc3339(),
         "target": name,
+        "endTime": None,
     }
     record = call.ctx.operations.start(
         f"projects/{project_id}/locations/{region_name}",

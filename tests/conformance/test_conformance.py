@@ -118,3 +118,48 @@ def test_surface_the_emulator_does_not_serve_is_counted_apart() -> None:
     (result,) = Replay(corpus.Log(corpus.CORPUS / "x", "pubsub/test", "test", parse(text))).run()
     assert result.category == "unimplemented" and result.score.exchanges == 0
     assert result.score.unimplemented == 1
+
+
+def test_what_the_recording_cannot_show_is_not_counted_and_nothing_else_is_excused() -> None:
+    run = "run.googleapis.com"
+    recorded = {"name": "s", "generation": "1", "metadata": {"terminalCondition": {"state": "SUCCEEDED"}}}
+    emu = {
+        "name": "s",
+        "generation": "2",
+        "uri": "https://s.run.app",
+        "metadata": {"terminalCondition": {"state": "RECONCILING"}},
+        "done": False,
+    }
+    score = compare(200, recorded, recorded, 200, emu, "here", run)
+    # mockgcp's generation and early SUCCEEDED are not compared; its missing uri and the
+    # normaliser's deleted `done: false` are not extra.
+    assert (score.values, score.agreed, score.extra) == (1, 1, 0)
+    # The same answer from another API (its `uri`), or a `done: true` the recording lacks, counts.
+    other = compare(200, recorded, recorded, 200, emu, "here", "compute.googleapis.com")
+    assert (other.values, other.agreed, other.extra) == (3, 1, 1)
+    finished = compare(200, recorded, recorded, 200, {**emu, "done": True}, "here", run)
+    assert finished.extra == 1
+    # A field the recording does show is scored as usual, rule or not.
+    shown = {**recorded, "uri": "https://other.run.app"}
+    assert compare(200, shown, shown, 200, emu, "here", run).agreed == 1
+    assert compare(200, shown, shown, 200, emu, "here", run).values == 2
+
+
+def test_a_field_only_mockgcp_writes_is_not_one_to_recall() -> None:
+    recorded = {"metadata": {"@type": "type.googleapis.com/google.protobuf.Empty", "value": {}}}
+    emu = {"metadata": {"@type": "type.googleapis.com/google.api.serviceusage.v1.OperationMetadata"}}
+    usage = compare(200, recorded, recorded, 200, emu, "here", "serviceusage.googleapis.com")
+    assert (usage.fields, usage.recalled, usage.values) == (1, 1, 0)
+    other = compare(200, recorded, recorded, 200, emu, "here", "compute.googleapis.com")
+    assert (other.fields, other.recalled, other.values, other.agreed) == (2, 1, 1, 0)
+
+
+def test_a_compute_operation_mockgcp_wrote_is_excused_only_in_that_shape() -> None:
+    compute = "compute.googleapis.com"
+    mock = {"kind": "compute#operation", "status": "DONE", "progress": 0}
+    emu = {"kind": "compute#operation", "status": "DONE", "progress": 100, "endTime": "t", "user": "u"}
+    excused = compare(200, mock, mock, 200, emu, "here", compute)
+    assert (excused.extra, excused.values, excused.agreed) == (0, 2, 2)
+    running = {**mock, "status": "RUNNING"}
+    counted = compare(200, running, running, 200, emu, "here", compute)
+    assert counted.extra == 2 and counted.agreed < counted.values

@@ -393,3 +393,13 @@ def test_https_proxy_setters(compute: Any) -> None:
     done(compute, compute.sslCertificates().delete(project=PROJECT, sslCertificate="cert"))
     proxy = compute.targetHttpsProxies().get(project=PROJECT, targetHttpsProxy="https").execute()
     assert [c.rsplit("/", 1)[-1] for c in proxy["sslCertificates"]] == ["cert2"]
+
+
+def test_an_iap_client_secret_is_kept_only_as_its_sha256(compute: Any) -> None:
+    make_backend(compute, "guarded", iap={"enabled": False, "oauth2ClientId": "", "oauth2ClientSecret": ""})
+    iap = compute.backendServices().get(project=PROJECT, backendService="guarded").execute()["iap"]
+    assert iap == {
+        "enabled": False,
+        "oauth2ClientId": "",
+        "oauth2ClientSecretSha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    }

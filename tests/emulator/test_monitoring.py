@@ -13,6 +13,7 @@ from googleapiclient.errors import HttpError
 
 from emulator import Emulator
 from emulator.faults import FaultRule
+from emulator.projects import project_number
 from tests.emulator.conftest import PROJECT
 
 PARENT = f"projects/{PROJECT}"
@@ -337,7 +338,8 @@ def _dashboard(**fields: Any) -> dict[str, Any]:
 
 def test_dashboard_updates_need_the_current_etag(v1: Any) -> None:
     created = v1.dashboards().create(parent=PARENT, body=_dashboard(labels={"team": "sre"})).execute()
-    assert created["name"].startswith(f"{PARENT}/dashboards/") and created["etag"]
+    # Dashboards are answered by project number (kcc-golden monitoring/.../monitoringdashboard/).
+    assert created["name"].startswith(f"projects/{project_number(PROJECT)}/dashboards/") and created["etag"]
 
     updated = v1.dashboards().patch(name=created["name"], body={**created, "displayName": "new"}).execute()
     with pytest.raises(HttpError) as stale:
@@ -357,7 +359,8 @@ def test_dashboards_can_be_named_by_the_caller_once(v1: Any) -> None:
     with pytest.raises(HttpError) as exc:
         v1.dashboards().create(parent=PARENT, body=_dashboard(name=name)).execute()
     assert exc.value.status_code == 409
-    assert [d["name"] for d in v1.dashboards().list(parent=PARENT).execute()["dashboards"]] == [name]
+    listed = [d["name"] for d in v1.dashboards().list(parent=PARENT).execute()["dashboards"]]
+    assert listed == [f"projects/{project_number(PROJECT)}/dashboards/overview"]
 
 
 @pytest.mark.parametrize(

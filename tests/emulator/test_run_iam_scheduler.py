@@ -186,3 +186,17 @@ def test_scheduler_job_validates_schedule_zone_and_token(emu, account):
     with pytest.raises(HttpError) as missing:
         jobs.create(parent=PARENT, body=ghost).execute()
     assert missing.value.resp.status == 400
+
+
+def test_an_account_patch_answers_what_it_changed_and_disable_shows_on_reads(emu, account):
+    accounts = _discovery(emu, "iam", "v1").projects().serviceAccounts()
+    body = {
+        "serviceAccount": {"displayName": "Gateway", "etag": account["etag"]},
+        "updateMask": "display_name",
+    }
+    patched = accounts.patch(name=account["name"], body=body).execute()
+    assert patched == {"name": account["name"], "displayName": "Gateway"}
+    assert accounts.disable(name=account["name"], body={}).execute() == {}
+    assert accounts.get(name=account["name"]).execute()["disabled"] is True
+    accounts.enable(name=account["name"], body={}).execute()
+    assert "disabled" not in accounts.get(name=account["name"]).execute()

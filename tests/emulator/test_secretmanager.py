@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.request
 from typing import Any
 
 import google_crc32c
@@ -223,3 +224,19 @@ def test_secret_iam_policy(sm: Any) -> None:
             resource=secret["name"], body={"policy": {"bindings": [{"role": "bad", "members": ["x"]}]}}
         ).execute()
     assert exc.value.status_code == 400
+
+
+def test_version_states_come_as_numbers_when_asked(emu: Emulator) -> None:
+    def call(path: str, body: dict[str, Any], query: str = "") -> dict[str, Any]:
+        url = f"{emu.base_url}/v1/{path}?%24alt=json%3Benum-encoding%3Dint{query}"
+        headers = {"Content-Type": "application/json"}
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers=headers)
+        with urllib.request.urlopen(request) as answer:
+            return dict(json.loads(answer.read()))
+
+    parent = f"projects/{PROJECT}"
+    call(f"{parent}/secrets", AUTOMATIC, "&secretId=numbered")
+    version = call(f"{parent}/secrets/numbered:addVersion", {"payload": {"data": "YQ=="}})
+    assert version["state"] == 1  # ENABLED
+    assert call(f"{version['name']}:disable", {})["state"] == 2  # DISABLED
+    assert call(f"{version['name']}:destroy", {})["state"] == 3  # DESTROYED

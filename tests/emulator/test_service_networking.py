@@ -13,7 +13,7 @@ from googleapiclient.errors import HttpError
 from emulator import Emulator
 from emulator.discovery import load_document
 from emulator.projects import project_number
-from tests.emulator.conftest import PROJECT
+from tests.emulator.conftest import PROJECT, SLOW_OPERATION_S
 from tests.emulator.test_compute import NET, REGION, compute_client, done, make_network, make_subnet
 
 SERVICE = "services/servicenetworking.googleapis.com"
@@ -221,3 +221,28 @@ def test_connector_shows_creating_until_done(emu: Emulator) -> None:
     with pytest.raises(HttpError) as info:
         api.get(name=f"{PARENT}/connectors/doomed").execute()
     assert info.value.resp.status == 404
+
+
+def test_connector_operation_names_the_version_called_and_its_end_once_done(slow: Emulator) -> None:
+    emu = slow
+    compute_client(emu).networks().insert(
+        project=PROJECT, body={"name": "vpc", "autoCreateSubnetworks": False}
+    ).execute()
+    emu.advance_time(SLOW_OPERATION_S + 1)
+    for version, cidr in (("v1", "10.8.0.16/28"), ("v1beta1", "10.8.0.32/28")):
+        body = {"network": "vpc", "ipCidrRange": cidr, "maxInstances": 4}
+        doc = load_document("vpcaccess", version).raw
+        va = build_from_document(
+            doc, http=httplib2.Http(timeout=30), client_options={"api_endpoint": emu.base_url + "/"}
+        )
+        api, ops = va.projects().locations().connectors(), va.projects().locations().operations()
+        started = api.create(parent=PARENT, connectorId=f"c-{version}", body=body).execute()
+        method = f"google.cloud.vpcaccess.{version}.VpcAccessService.CreateConnector"
+        assert started["metadata"]["method"] == method
+        assert (
+            started["metadata"]["@type"] == "type.googleapis.com/google.cloud.vpcaccess.v1.OperationMetadata"
+        )
+        assert "endTime" not in started["metadata"] and not started.get("done")
+        emu.advance_time(SLOW_OPERATION_S + 1)
+        done = ops.get(name=started["name"]).execute()
+        assert done["metadata"]["endTime"] >= done["metadata"]["createTime"]

@@ -211,3 +211,14 @@ def test_the_control_endpoint_turns_apis_on_and_off(strict: Emulator) -> None:
         on = json.loads(response.read())["enabled"]
     assert "compute.googleapis.com" in on and "storage.googleapis.com" not in on
     compute_client(strict).networks().list(project=PROJECT).execute()
+
+
+def test_the_fields_parameter_cuts_the_answer_to_what_was_asked(emu: Emulator) -> None:
+    url = f"{emu.base_url}/v1/{PARENT}/services?filter=state:ENABLED&fields=services%2Fname%2CnextPageToken"
+    with urllib.request.urlopen(url) as answer:
+        page = json.loads(answer.read())
+    assert page["services"] and all(set(s) == {"name"} for s in page["services"])
+    assert set(page) <= {"services", "nextPageToken"}
+    url = f"{emu.base_url}/v1/{PARENT}/services?filter=state:ENABLED&fields=nothingHere"
+    with urllib.request.urlopen(url) as answer:
+        assert json.loads(answer.read()) == {}

@@ -336,3 +336,11 @@ def test_query_insights_is_stored_as_cloud_sql_shows_it(emu: Emulator) -> None:
     shown = sql.instances().get(project=PROJECT, instance="pg").execute()["settings"]["insightsConfig"]
 
     assert shown == {"queryInsightsEnabled": True, "queryPlansPerMinute": 5}
+
+
+def test_a_listed_user_shows_what_cloud_sql_adds(emu: Emulator) -> None:
+    sql = _client(emu)
+    _create(emu, sql)
+    users = sql.users().list(project=PROJECT, instance="pg").execute()["items"]
+    assert users and all(u["host"] == "" and u["iamStatus"] == "IAM_STATUS_UNSPECIFIED" for u in users)
+    assert all(u["passwordPolicy"]["status"] == {} and u["etag"] for u in users)

@@ -1,0 +1,271 @@
+"""What the recording cannot tell about Google, declared once, each with its source.
+
+The corpus was written by Config Connector's test harness, and two things in it are not
+Google's answer as sent:
+
+- The harness's normaliser rewrites or deletes some fields of every answer before it writes the
+  log (k8s-config-connector tests/e2e/normalize.go). A field it deletes cannot be recalled and
+  is not an extra field when the emulator returns it.
+- Some logs were rewritten from mockgcp, Config Connector's own fake of the APIs, not from real
+  Google: the harness writes the golden log from whichever target the test ran against, and
+  mockgcp adds Google's response headers itself (k8s-config-connector
+  mockgcp/common/httptogrpc/gcp.go, `addGCPHeaders`: `Server: ESF`, `Vary: Origin, X-Origin,
+  Referer`, `X-Xss-Protection: 0`, the headers every corpus log shows). Where an answer carries
+  values only mockgcp writes, the fields mockgcp never fills are not evidence that Google leaves
+  them out, and the values it invents are not Google's.
+
+Every rule names the API host it concerns, the fields (as `score.leaves` spells them; a field
+covers the leaves under it), whether it excuses an *absent* field (the recording lacks what the
+emulator returns), an *invented* one (the recording has what Google does not send) or a *value*,
+and the source.
+Exchanges are numbered from 0 in their log, as `--diffs` shows them.
+A rule never hides a field the recording does show: an absent-rule only applies where the real
+answer lacks the field, and a value-rule only stops the comparison of that one value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+#: An operation answer embeds the resource in `metadata` and `response` (google.longrunning).
+_OPERATION_PREFIXES = ("", "metadata.", "response.")
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """Fields of one API's answers whose absence or value in the corpus is not Google's."""
+
+    host: str  # API host of the exchange; "" for every host
+    fields: tuple[str, ...]
+    effect: Literal["absent", "invented", "value"]
+    reason: str
+    source: str
+    in_operations: bool = True  # also under an operation's `metadata.` and `response.`
+    #: only for recorded answers this says yes to (None: every answer of the host)
+    when: Callable[[Any], bool] | None = None
+
+    def covers(self, host: str, path: str, recorded: Any = None) -> bool:
+        if self.host and self.host != host:
+            return False
+        if self.when is not None and not self.when(recorded):
+            return False
+        prefixes = _OPERATION_PREFIXES if self.in_operations else ("",)
+        for prefix in prefixes:
+            for name in self.fields:
+                full = prefix + name
+                if path == full or path.startswith((full + ".", full + "[]")):
+                    return True
+        return False
+
+
+_MOCKRUN_SERVICE = (
+    "k8s-config-connector mockgcp/mockrun/services.go, CreateService (sets name, times, etag, "
+    'creator "test@google.com", generation 1, template defaults, a SUCCEEDED terminalCondition, '
+    "uid, launchStage, ingress, and nothing else) and UpdateService (copies the request, leaves "
+    "generation alone); every Cloud Run service log shows those hard-coded values, e.g. kcc-golden "
+    'run/v1beta1/runservice/runservicebasic/_http.log exchange #1 (`"creator": "test@google.com"`) '
+    'and #4 (PATCH answer, `"generation": "1"`)'
+)
+_MOCKRUN_JOB = (
+    'k8s-config-connector mockgcp/mockrun/job.go, CreateJob (creator "test@google.com", '
+    "generation 1, an empty latestCreatedExecution, a SUCCEEDED terminalCondition, no "
+    "observedGeneration) and UpdateJob (changes only updateTime); kcc-golden run/v1beta1/runjob/"
+    'runjob-dependson/_http.log exchange #1 (`"creator": "test@google.com"`, '
+    '`"latestCreatedExecution": {}`) and #4 (PATCH answer, `"generation": "1"`)'
+)
+_RUN_V2_DOC = "https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services"
+
+
+def _mock_compute_operation(recorded: Any) -> bool:
+    """A compute operation answered DONE at progress 0: mockcompute's `newLRO`."""
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("kind") == "compute#operation"
+        and recorded.get("status") == "DONE"
+        and str(recorded.get("progress")) == "0"
+    )
+
+
+_MOCK_COMPUTE_LRO = (
+    'k8s-config-connector mockgcp/mockcompute/operations.go, newLRO ("Deprecated: use '
+    'startGlobalLRO"): `op.Progress = PtrTo(int32(0))`, `op.Status = PtrTo(pb.Operation_DONE)`, '
+    "no endTime, operationType, targetLink or user; kcc-golden compute/v1beta1/"
+    "computetargethttpproxy/globaltargethttpproxy/_http.log #9, #15, #17 (the same shape); Google "
+    "documents progress 100 and an endTime on a finished operation: "
+    "https://cloud.google.com/compute/docs/reference/rest/v1/globalOperations"
+)
+_MOCK_SERVICEUSAGE = (
+    "k8s-config-connector mockgcp/mockserviceusage/serviceusagev1.go: EnableService and "
+    "DisableService start their operation with `metadata := &emptypb.Empty{}`, GetService of a "
+    "service never enabled answers `{Name, State: DISABLED}` only, and no Service carries a "
+    'config; kcc-golden serviceusage/v1beta1/service/service/_http.log #10 (`{"name", "state": '
+    '"DISABLED"}`) and #11 (`"metadata": {"@type": "type.googleapis.com/google.protobuf.Empty", '
+    '"value": {}}`, an Any of Empty as only mockgcp marshals it)'
+)
+_SERVICEUSAGE_DOC = (
+    "https://cloud.google.com/service-usage/docs/reference/rest/v1/services#Service (name, parent, "
+    "config, state); google/api/serviceusage/v1/serviceusage.proto, EnableService "
+    '`operation_info { metadata_type: "OperationMetadata" }` (resourceNames)'
+)
+_MOCK_VPCACCESS = (
+    "k8s-config-connector mockgcp/mockvpcaccess/connector.go, CreateConnector: clones the request, "
+    "then `if obj.MinInstances == 0 { obj.MinInstances = 3 }` and `if obj.MaxInstances == 0 "
+    "{ obj.MaxInstances = 4 }` whatever the throughput, and answers a missing connector with its "
+    'hard-coded "The connector is not found."; kcc-golden run/v1beta1/runjob/runjob-vpcaccess/'
+    "_http.log #9 and #11 (throughput 200-300 sent, instances 3-4 answered) and #8 (that message)"
+)
+
+RULES: tuple[Unrecorded, ...] = (
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("endTime", "operationType", "targetLink", "targetId", "user"),
+        effect="absent",
+        reason="a compute operation recorded DONE at progress 0 was written by mockcompute, which "
+        "fills none of these",
+        source=_MOCK_COMPUTE_LRO,
+        in_operations=False,
+        when=_mock_compute_operation,
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("progress",),
+        effect="value",
+        reason="mockcompute answers a finished operation with progress 0",
+        source=_MOCK_COMPUTE_LRO,
+        in_operations=False,
+        when=_mock_compute_operation,
+    ),
+    Unrecorded(
+        host="serviceusage.googleapis.com",
+        fields=(
+            "config",
+            "parent",
+            "services[].config",
+            "response.service.config",
+            "metadata",
+        ),
+        effect="absent",
+        reason="Service Usage answers were written by mockgcp, which gives no service a config, "
+        "a never-enabled service no parent, and its operations an Empty metadata",
+        source=f"{_MOCK_SERVICEUSAGE}; {_SERVICEUSAGE_DOC}",
+        in_operations=False,
+    ),
+    Unrecorded(
+        host="serviceusage.googleapis.com",
+        fields=("metadata.value",),
+        effect="invented",
+        reason="mockgcp marshals an Any holding Empty with an empty `value`; Google's JSON for an "
+        "Any of a message has only its `@type` and the message's own fields",
+        source=f"{_MOCK_SERVICEUSAGE}; https://protobuf.dev/programming-guides/json/ (Any)",
+        in_operations=False,
+    ),
+    Unrecorded(
+        host="serviceusage.googleapis.com",
+        fields=("metadata.@type",),
+        effect="value",
+        reason="mockgcp's operation metadata is Empty; the API declares OperationMetadata",
+        source=f"{_MOCK_SERVICEUSAGE}; {_SERVICEUSAGE_DOC}",
+        in_operations=False,
+    ),
+    Unrecorded(
+        host="vpcaccess.googleapis.com",
+        fields=("minInstances", "maxInstances"),
+        effect="value",
+        reason="VPC Access connectors were written by mockgcp, which answers instances 3 and 4 "
+        "whenever none were sent, whatever the throughput; Google documents throughput in steps of "
+        "100 Mbps per e2-micro instance",
+        source=f"{_MOCK_VPCACCESS}; https://cloud.google.com/vpc/docs/reference/vpcaccess/rest/v1/"
+        "projects.locations.connectors (minThroughput, minInstances)",
+    ),
+    Unrecorded(
+        host="vpcaccess.googleapis.com",
+        fields=("network",),
+        effect="absent",
+        reason="mockgcp answers a connector made on a subnet with the request as sent, so without "
+        "the network the subnet belongs to",
+        source=f"{_MOCK_VPCACCESS}; kcc-golden vpcaccess/v1beta1/vpcaccessconnector/subnetconnector/"
+        "_http.log #21-#23",
+    ),
+    Unrecorded(
+        host="",
+        fields=("done",),
+        effect="absent",
+        reason="the normaliser deletes `done: false` from every operation answer",
+        source="k8s-config-connector tests/e2e/normalize.go, normalizeHTTPResponses: "
+        '"if m[\\"done\\"] == false { delete(m, \\"done\\") }" ("Specific to LROs")',
+        in_operations=False,
+    ),
+    Unrecorded(
+        host="",
+        fields=("metadata.cancelRequested",),
+        effect="absent",
+        reason="the normaliser deletes `cancelRequested: false` from operation metadata",
+        source="k8s-config-connector tests/e2e/normalize.go, normalizeHTTPResponses: "
+        '"if m[\\"cancelRequested\\"] == false { delete(m, \\"cancelRequested\\") }"',
+        in_operations=False,
+    ),
+    Unrecorded(
+        host="run.googleapis.com",
+        fields=(
+            "uri",
+            "urls",
+            "latestCreatedRevision",
+            "latestReadyRevision",
+            "conditions",
+            "observedGeneration",
+            "trafficStatuses",
+            "traffic",
+        ),
+        effect="absent",
+        reason="Cloud Run service answers were written by mockgcp, which never fills these "
+        "output-only fields nor defaults `traffic`; Google documents all of them as set on a "
+        "service (traffic defaulting to 100% to the latest ready revision)",
+        source=f"{_MOCKRUN_SERVICE}; {_RUN_V2_DOC}",
+    ),
+    Unrecorded(
+        host="run.googleapis.com",
+        fields=("observedGeneration",),
+        effect="absent",
+        reason="Cloud Run job answers were written by mockgcp, which never sets observedGeneration",
+        source=f"{_MOCKRUN_JOB}; https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.jobs",
+    ),
+    Unrecorded(
+        host="run.googleapis.com",
+        fields=("generation",),
+        effect="value",
+        reason="mockgcp leaves generation at 1 after an update; Google documents it as a number "
+        "that increases every time the desired state changes",
+        source=f"{_MOCKRUN_SERVICE}; {_MOCKRUN_JOB}; {_RUN_V2_DOC} (`generation`)",
+    ),
+    Unrecorded(
+        host="run.googleapis.com",
+        fields=("metadata.terminalCondition.state",),
+        effect="value",
+        reason="mockgcp writes a SUCCEEDED terminal condition into the operation that has only "
+        "started; a running operation's service is still reconciling",
+        source=f"{_MOCKRUN_SERVICE}; {_RUN_V2_DOC} (`reconciling`, `terminalCondition`)",
+        in_operations=False,
+    ),
+)
+
+
+def absent_excused(host: str, path: str, emulator_value: list[Any], recorded: Any = None) -> bool:
+    """A field the emulator returns that the real answer lacks only because of the recording."""
+    for rule in RULES:
+        if rule.effect == "absent" and rule.covers(host, path, recorded):
+            if path in ("done", "metadata.cancelRequested"):
+                return all(v is False for v in emulator_value)  # only a false one was deleted
+            return True
+    return False
+
+
+def invented(host: str, path: str, recorded: Any = None) -> bool:
+    """A field of the recording that Google does not send, so not one to recall."""
+    return any(rule.effect == "invented" and rule.covers(host, path, recorded) for rule in RULES)
+
+
+def value_unknown(host: str, path: str, recorded: Any = None) -> bool:
+    """A value the recording does not carry from Google."""
+    return any(rule.effect == "value" and rule.covers(host, path, recorded) for rule in RULES)
