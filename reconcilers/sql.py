@@ -320,6 +320,9 @@ class SqlUser(_InstanceChild):
         api="sqladmin.googleapis.com",
         permissions=permissions_of("cloudsql.users", read=("list",)),
         immutable=("type",),
+        # Cloud SQL answers a built-in user without `type` (emulator/services/sqladmin_children.py
+        # `_shown_user`): absent means BUILT_IN, not a changed type that would replace the user.
+        api_defaults={"type": "BUILT_IN"},
         labels_path=None,
     )
     no_charge = "part of its instance, which is priced"
