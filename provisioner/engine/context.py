@@ -9,12 +9,14 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from provisioner.engine.retry import RetryPolicy
 from provisioner.google.clients import ClientFactory
 from provisioner.spec import ownership
-from provisioner.spec.models import EnvSpec
+
+if TYPE_CHECKING:
+    from provisioner.spec.models import EnvSpec
 
 T = TypeVar("T")
 

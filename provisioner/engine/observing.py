@@ -7,9 +7,10 @@ the kind offers nothing.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from provisioner.engine.kind import Kind
+from provisioner.engine.offers import offers
 from provisioner.engine.resource import LiveResource, Resource
 
 
@@ -49,8 +50,9 @@ def read(kind: Kind, desired: Resource) -> LiveResource | None:
 
 
 def normalise(kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
-    return kind.normalise(body) if isinstance(kind, Normalising) else body
+    # Asked for every live resource read: `offers` keeps the answer per class.
+    return cast(Normalising, kind).normalise(body) if offers(kind, Normalising) else body
 
 
 def references(kind: Kind, live: LiveResource) -> tuple[str, ...]:
-    return kind.references(live) if isinstance(kind, Referencing) else ()
+    return cast(Referencing, kind).references(live) if offers(kind, Referencing) else ()

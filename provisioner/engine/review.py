@@ -9,9 +9,10 @@ data loss follows `meta.stateful`, and there is nothing more to say.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 from provisioner.engine.kind import Kind
+from provisioner.engine.offers import offers
 from provisioner.engine.resource import LiveResource
 
 if TYPE_CHECKING:
@@ -103,7 +104,8 @@ def holds_data(kind: Kind, live: LiveResource) -> bool:
 
 
 def status_note(kind: Kind, live: LiveResource | None) -> str | None:
-    return kind.status_note(live) if isinstance(kind, StatusNote) else None
+    # Asked for every resource planned, changed or not: `offers` keeps the answer per class.
+    return cast(StatusNote, kind).status_note(live) if offers(kind, StatusNote) else None
 
 
 def update_note(kind: Kind, changes: Sequence[FieldChange]) -> str | None:

@@ -130,6 +130,23 @@ def test_a_protocol_method_set_to_none_is_not_offered():
     assert abandon.abandon(kind, kind.observe([])[0]) is None
 
 
+class Verbatim(Rich):
+    """Rich, but reads bodies as the API spells them."""
+
+    meta = replace(Bare.meta, kind="t.verbatim")
+    normalise = None  # type: ignore[assignment]
+
+
+def test_what_a_kind_offers_is_decided_for_its_own_class():
+    # The answer is kept per class (the planner asks for every resource): a subclass that
+    # withdraws a protocol method is not taken for its parent, in either order of asking.
+    rich, verbatim = Rich(fake_context()), Verbatim(fake_context())
+    for _ in range(2):
+        assert observing.normalise(rich, {"zone": "z1"}) == {"zone": "Z1"}
+        assert observing.normalise(verbatim, {"zone": "z1"}) == {"zone": "z1"}
+        assert observing.references(verbatim, verbatim.observe([])[0]) == ("t.bare/a",)
+
+
 def test_a_kind_attributed_to_changes_offers_what_it_wraps():
     rich = AttributedKind(Rich(fake_context()), ThreadAddress())
     bare = AttributedKind(Bare(fake_context()), ThreadAddress())
