@@ -14,8 +14,9 @@ from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, permissions_of
+from provisioner.engine.kind import KindMeta
 from provisioner.engine.operations import Operation, OperationChain
+from provisioner.engine.permissions import on_writes, permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.engine.review import immutable_reason
@@ -210,10 +211,7 @@ class BackendService(GlobalComputeKind):
         api="compute.googleapis.com",
         permissions=permissions_of(
             "compute.backendServices",
-            also={
-                a: ("compute.securityPolicies.use", "compute.regionNetworkEndpointGroups.use")
-                for a in ("create", "update")
-            },
+            also=on_writes("compute.securityPolicies.use", "compute.regionNetworkEndpointGroups.use"),
         ),
         # Compute moves a backend service between schemes only through a staged migration.
         immutable=("loadBalancingScheme",),
@@ -281,9 +279,7 @@ class UrlMap(GlobalComputeKind):
     meta = KindMeta(
         kind="compute.url_map",
         api="compute.googleapis.com",
-        permissions=permissions_of(
-            "compute.urlMaps", also={a: ("compute.backendServices.use",) for a in ("create", "update")}
-        ),
+        permissions=permissions_of("compute.urlMaps", also=on_writes("compute.backendServices.use")),
         labels_path=None,
     )
     no_charge = "URL maps are free; the load balancer is billed by its forwarding rules"
@@ -321,7 +317,7 @@ class HttpsProxy(GlobalComputeKind):
         permissions=permissions_of(
             "compute.targetHttpsProxies",
             update=("setUrlMap", "setSslCertificates"),
-            also={a: ("compute.urlMaps.use", "compute.sslCertificates.get") for a in ("create", "update")},
+            also=on_writes("compute.urlMaps.use", "compute.sslCertificates.get"),
         ),
         api_defaults={"quicOverride": "NONE"},
         labels_path=None,
@@ -358,7 +354,7 @@ class HttpProxy(GlobalComputeKind):
         permissions=permissions_of(
             "compute.targetHttpProxies",
             update=("setUrlMap",),
-            also={a: ("compute.urlMaps.use",) for a in ("create", "update")},
+            also=on_writes("compute.urlMaps.use"),
         ),
         labels_path=None,
     )
@@ -385,14 +381,11 @@ class ForwardingRule(GlobalComputeKind):
         permissions=permissions_of(
             "compute.globalForwardingRules",
             update=("setLabels", "setTarget"),
-            also={
-                a: (
-                    "compute.targetHttpsProxies.use",
-                    "compute.targetHttpProxies.use",
-                    "compute.globalAddresses.use",
-                )
-                for a in ("create", "update")
-            },
+            also=on_writes(
+                "compute.targetHttpsProxies.use",
+                "compute.targetHttpProxies.use",
+                "compute.globalAddresses.use",
+            ),
         ),
         labels_path="labels",
         immutable=("IPAddress", "IPProtocol", "portRange", "loadBalancingScheme", "networkTier"),

@@ -33,9 +33,10 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.labels import labels_kept
 from provisioner.engine.operations import DoneOperation, Operation, OperationChain, PollSchedule
+from provisioner.engine.permissions import RUNS_AS_ACCOUNT, permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.quota import QuotaNeed
 from provisioner.engine.resource import (
@@ -266,7 +267,7 @@ class NodePool(ApiKind):
             "container.clusters",
             create=("update",),
             delete=("update",),
-            also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
+            also=RUNS_AS_ACCOUNT,
         ),
         labels_path="config.resourceLabels",
         immutable=tuple(f"config.{field}" for field in NODE_SHAPE),

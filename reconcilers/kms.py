@@ -20,10 +20,11 @@ from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.iam_policy import edit_policy
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.labels import labels_kept
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.permissions import iam_policy_permissions, permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from provisioner.google.errors import ApiError, classify
@@ -258,13 +259,7 @@ class KeyIamMembers(ApiKind):
     meta = KindMeta(
         kind="kms.key_iam",
         api="cloudkms.googleapis.com",
-        permissions=permissions_of(
-            "cloudkms.cryptoKeys",
-            read=("getIamPolicy",),
-            create=("setIamPolicy",),
-            update=("setIamPolicy",),
-            delete=("setIamPolicy",),
-        ),
+        permissions=iam_policy_permissions("cloudkms.cryptoKeys"),
         grants_access=True,
         labels_path=None,
     )

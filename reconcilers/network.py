@@ -21,10 +21,11 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable, free
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.labels import labels_kept
 from provisioner.engine.masks import UpdateMask, top_level
 from provisioner.engine.operations import Operation, OperationChain
+from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from provisioner.engine.review import immutable_reason

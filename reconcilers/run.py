@@ -25,10 +25,11 @@ from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.diff import deep_merge
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.labels import labels_kept
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import Operation
+from provisioner.engine.permissions import RUNS_AS_ACCOUNT, permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.spec.drift_job import DRIFT_METRIC
@@ -225,10 +226,7 @@ class RunService(ApiKind):
     meta = KindMeta(
         kind="run.service",
         api="run.googleapis.com",
-        permissions=permissions_of(
-            "run.services",
-            also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
-        ),
+        permissions=permissions_of("run.services", also=RUNS_AS_ACCOUNT),
         api_defaults={"template": {"scaling": {"minInstanceCount": 0}, "sessionAffinity": False}},
     )
 
@@ -324,10 +322,7 @@ class RunJob(ApiKind):
     meta = KindMeta(
         kind="run.job",
         api="run.googleapis.com",
-        permissions=permissions_of(
-            "run.jobs",
-            also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
-        ),
+        permissions=permissions_of("run.jobs", also=RUNS_AS_ACCOUNT),
     )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:

@@ -16,9 +16,10 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from reconcilers._compute import list_all

@@ -24,8 +24,9 @@ from typing import Any
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.group_commit import GroupCommit
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.operations import DoneOperation, Operation, wait_for
+from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import Change, FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from reconcilers._compute import list_all

@@ -23,8 +23,9 @@ from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.abandon import labels
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.operations import Operation, OperationChain, PollSchedule
+from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import DELETION_POLICY_LABEL, LiveResource, Resource, without_ownership
 from provisioner.engine.review import immutable_reason

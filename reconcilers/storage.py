@@ -19,9 +19,10 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.lock import lock_bucket
 from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import OWNERSHIP_KEYS, LiveResource, Resource
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path

@@ -65,7 +65,7 @@ class KindMeta:
     #: How to wait on this kind's operations.
     poll_schedule: PollSchedule = field(default_factory=PollSchedule)
     #: The IAM permissions its calls need, by what the call does (`read`, `create`, `update`,
-    #: `delete`; see `permissions_of`). Preflight tests them before an apply, and the deploy
+    #: `delete`; see `engine.permissions`). Preflight tests them before an apply, and the deploy
     #: account's least-privilege role is made of them.
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Where a body names its customer-managed encryption key (dotted path); None: the kind
@@ -101,30 +101,6 @@ class Kind(ABC):
 
     @abstractmethod
     def delete(self, live: LiveResource) -> Operation: ...
-
-
-ACTIONS = ("read", "create", "update", "delete")
-
-
-def permissions_of(
-    collection: str,
-    *,
-    read: Sequence[str] = ("list", "get"),
-    create: Sequence[str] = ("create",),
-    update: Sequence[str] = ("update",),
-    delete: Sequence[str] = ("delete",),
-    also: Mapping[str, Sequence[str]] | None = None,
-) -> dict[str, tuple[str, ...]]:
-    """A kind's permissions, spelled the way IAM names them: `<collection>.<verb>` for the
-    verbs of each action (`compute.firewalls` + `create`), plus whole permissions `also` needs
-    (the service account a workload runs as: `iam.serviceAccounts.actAs`)."""
-    verbs = {"read": read, "create": create, "update": update, "delete": delete}
-    out: dict[str, tuple[str, ...]] = {}
-    for action in ACTIONS:
-        names = [f"{collection}.{verb}" for verb in verbs[action]]
-        names += list((also or {}).get(action, ()))
-        out[action] = tuple(dict.fromkeys(names))
-    return out
 
 
 class Reconciler(ABC):
