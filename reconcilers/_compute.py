@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
+from provisioner.engine.kind import KindMeta
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import Operation, Restarts
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.spec.ownership import ownership_note
 from reconcilers._operations import ComputeOperation
+
+#: The meta of a Compute Engine kind: every one calls compute.googleapis.com, and a collection
+#: carries labels only where it has a setLabels method (addresses, forwarding rules, security
+#: policies say `labels_path="labels"`); the others are ours by their names (`owned_by_name`).
+compute_meta = partial(KindMeta, api="compute.googleapis.com", labels_path=None)
 
 API_ROOTS = ("https://www.googleapis.com/compute/v1/", "https://compute.googleapis.com/compute/v1/")
 

@@ -14,13 +14,12 @@ from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta
 from provisioner.engine.operations import Operation, OperationChain
 from provisioner.engine.permissions import on_writes, permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.engine.review import immutable_reason
-from reconcilers._compute import relative
+from reconcilers._compute import compute_meta, relative
 from reconcilers._global_compute import GlobalComputeKind
 from reconcilers.network import GlobalAddress, global_addresses
 
@@ -66,14 +65,12 @@ class ManagedCertificate(GlobalComputeKind):
     domains resolve to the load balancer's address; nothing here waits for that.
     """
 
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.ssl_certificate",
-        api="compute.googleapis.com",
         permissions=permissions_of("compute.sslCertificates", update=()),
         immutable=("name", "type", "managed"),
         unordered=("managed.domains",),
         create_before_destroy=True,
-        labels_path=None,
     )
     no_charge = "Google-managed certificates are free"
     collection, param, noun = "sslCertificates", "sslCertificate", "certificate"
@@ -130,12 +127,10 @@ class ManagedCertificate(GlobalComputeKind):
 class ServerlessNeg(GlobalComputeKind):
     """A serverless network endpoint group naming one Cloud Run service; fixed at creation."""
 
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.region_network_endpoint_group",
-        api="compute.googleapis.com",
         permissions=permissions_of("compute.regionNetworkEndpointGroups", update=()),
         immutable=("networkEndpointType", "cloudRun"),
-        labels_path=None,
     )
     no_charge = "serverless network endpoint groups are free"
     collection, param, noun = "regionNetworkEndpointGroups", "networkEndpointGroup", "network endpoint group"
@@ -148,9 +143,8 @@ class ServerlessNeg(GlobalComputeKind):
 class SecurityPolicy(GlobalComputeKind):
     """Cloud Armor: rules keyed by priority, each added, patched or removed on its own."""
 
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.security_policy",
-        api="compute.googleapis.com",
         permissions=permissions_of("compute.securityPolicies"),
         labels_path="labels",
         immutable=("type",),
@@ -206,9 +200,8 @@ class SecurityPolicy(GlobalComputeKind):
 class BackendService(GlobalComputeKind):
     """A backend service: patched with its fingerprint; its policy attached with setSecurityPolicy."""
 
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.backend_service",
-        api="compute.googleapis.com",
         permissions=permissions_of(
             "compute.backendServices",
             also=on_writes("compute.securityPolicies.use", "compute.regionNetworkEndpointGroups.use"),
@@ -217,7 +210,6 @@ class BackendService(GlobalComputeKind):
         immutable=("loadBalancingScheme",),
         unordered=("backends",),
         api_defaults={"timeoutSec": 30, "enableCDN": False},
-        labels_path=None,
     )
     collection, param, noun = "backendServices", "backendService", "backend service"
 
@@ -276,11 +268,9 @@ class BackendService(GlobalComputeKind):
 class UrlMap(GlobalComputeKind):
     """A URL map: rewritten whole (PUT) with its current fingerprint."""
 
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.url_map",
-        api="compute.googleapis.com",
         permissions=permissions_of("compute.urlMaps", also=on_writes("compute.backendServices.use")),
-        labels_path=None,
     )
     no_charge = "URL maps are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "urlMaps", "urlMap", "URL map"
@@ -311,16 +301,14 @@ class UrlMap(GlobalComputeKind):
 class HttpsProxy(GlobalComputeKind):
     """The HTTPS proxy: URL map and certificates each change through their own setter."""
 
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.target_https_proxy",
-        api="compute.googleapis.com",
         permissions=permissions_of(
             "compute.targetHttpsProxies",
             update=("setUrlMap", "setSslCertificates"),
             also=on_writes("compute.urlMaps.use", "compute.sslCertificates.get"),
         ),
         api_defaults={"quicOverride": "NONE"},
-        labels_path=None,
     )
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "targetHttpsProxies", "targetHttpsProxy", "target HTTPS proxy"
@@ -348,15 +336,13 @@ class HttpsProxy(GlobalComputeKind):
 class HttpProxy(GlobalComputeKind):
     """The HTTP proxy of the redirect: only its URL map can change (setUrlMap)."""
 
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.target_http_proxy",
-        api="compute.googleapis.com",
         permissions=permissions_of(
             "compute.targetHttpProxies",
             update=("setUrlMap",),
             also=on_writes("compute.urlMaps.use"),
         ),
-        labels_path=None,
     )
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
     collection, param, noun = "targetHttpProxies", "targetHttpProxy", "target HTTP proxy"
@@ -375,9 +361,8 @@ class ForwardingRule(GlobalComputeKind):
     reads the global addresses too, so the rule compares (and is ordered) by address.
     """
 
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.global_forwarding_rule",
-        api="compute.googleapis.com",
         permissions=permissions_of(
             "compute.globalForwardingRules",
             update=("setLabels", "setTarget"),

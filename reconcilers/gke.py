@@ -60,6 +60,9 @@ from reconcilers._proto import from_json_dict
 from reconcilers.iam import ProjectRoles, ServiceAccount, account_email, service_account
 from reconcilers.network import Network, Subnetwork
 
+#: The meta of a kind here: every one calls the Kubernetes Engine API (container.googleapis.com).
+container_meta = partial(KindMeta, api="container.googleapis.com")
+
 #: Node resource label naming the spec's pool, whatever digest the API name carries.
 POOL_LABEL = "digitwin-node-pool"
 #: Node config fields fixed for the life of a pool here (they shape every node).
@@ -109,9 +112,8 @@ class Cluster(ApiKind):
     """The cluster: network placement and mode are fixed; channel, identity, access and labels
     change in place, one `update` per field as the API requires."""
 
-    meta = KindMeta(
+    meta = container_meta(
         kind="gke.cluster",
-        api="container.googleapis.com",
         permissions=permissions_of("container.clusters", also={"create": ("iam.serviceAccounts.actAs",)}),
         labels_path="resourceLabels",
         immutable=(
@@ -260,9 +262,8 @@ class Cluster(ApiKind):
 class NodePool(ApiKind):
     """A node pool, addressed by the spec's pool name and found through its label."""
 
-    meta = KindMeta(
+    meta = container_meta(
         kind="gke.node_pool",
-        api="container.googleapis.com",
         permissions=permissions_of(
             "container.clusters",
             create=("update",),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
@@ -30,6 +31,9 @@ from provisioner.engine.resource import LiveResource, Resource, without_ownershi
 from provisioner.google.errors import ApiError, classify
 from reconcilers._proto import from_json_dict, to_json_dict
 from reconcilers.identities import ServiceIdentity, identity
+
+#: The meta of a kind here: every one calls Cloud KMS (cloudkms.googleapis.com).
+kms_meta = partial(KindMeta, api="cloudkms.googleapis.com")
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
@@ -82,9 +86,8 @@ def _rotation_start(period: str) -> str:
 class KeyRing(ApiKind):
     """A key ring: a name and a location, nothing to update, never deletable."""
 
-    meta = KindMeta(
+    meta = kms_meta(
         kind="kms.key_ring",
-        api="cloudkms.googleapis.com",
         permissions=permissions_of("cloudkms.keyRings", update=(), delete=()),
         labels_path=None,
     )
@@ -131,9 +134,8 @@ KEY_MASK = UpdateMask(
 class CryptoKey(ApiKind):
     """A symmetric key with automatic rotation; purpose and protection level are fixed."""
 
-    meta = KindMeta(
+    meta = kms_meta(
         kind="kms.crypto_key",
-        api="cloudkms.googleapis.com",
         permissions=permissions_of(
             "cloudkms.cryptoKeys",
             # A key is never deleted: its versions are scheduled for destruction.
@@ -256,9 +258,8 @@ class KeyIamMembers(ApiKind):
     are read-modify-write with the policy's etag, repeated when someone else wrote first.
     """
 
-    meta = KindMeta(
+    meta = kms_meta(
         kind="kms.key_iam",
-        api="cloudkms.googleapis.com",
         permissions=iam_policy_permissions("cloudkms.cryptoKeys"),
         grants_access=True,
         labels_path=None,

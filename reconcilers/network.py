@@ -29,7 +29,7 @@ from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from provisioner.engine.review import immutable_reason
-from reconcilers._compute import ComputeKind, compute, list_all, network_path, owned_by_name
+from reconcilers._compute import ComputeKind, compute, compute_meta, list_all, network_path, owned_by_name
 from reconcilers._operations import LongRunningOperation
 
 PEERING_SERVICE = "services/servicenetworking.googleapis.com"
@@ -40,11 +40,9 @@ CONNECTOR_MASK = UpdateMask(("machineType", "maxInstances", "minInstances"))
 
 
 class Network(ComputeKind):
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.network",
-        api="compute.googleapis.com",
         permissions=permissions_of("compute.networks"),
-        labels_path=None,
         immutable=("autoCreateSubnetworks",),
         api_defaults={"mtu": 1460, "routingConfig": {"routingMode": "REGIONAL"}},
         stateful=True,  # everything in the environment sits on it
@@ -57,11 +55,9 @@ class Network(ComputeKind):
 
 
 class Subnetwork(ComputeKind):
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.subnetwork",
-        api="compute.googleapis.com",
         permissions=permissions_of("compute.subnetworks", also={"create": ("compute.networks.use",)}),
-        labels_path=None,
         immutable=("network",),
         unordered=("secondaryIpRanges",),
         api_defaults={"privateIpGoogleAccess": False, "logConfig": {"enable": False}},
@@ -158,11 +154,9 @@ NAT_FIELDS = ("name", "natIpAllocateOption", "sourceSubnetworkIpRangesToNat", "l
 class Router(ComputeKind):
     """A Cloud Router; Cloud NAT is an element of its `nats` list, written as a whole."""
 
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.router",
-        api="compute.googleapis.com",
         permissions=permissions_of("compute.routers", also={"create": ("compute.networks.use",)}),
-        labels_path=None,
         immutable=("network",),
     )
     collection, param, noun = "routers", "router", "router"
@@ -208,11 +202,11 @@ class Router(ComputeKind):
 class GlobalAddress(ComputeKind):
     """A reserved global range or address: everything but labels is fixed at creation."""
 
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.global_address",
-        api="compute.googleapis.com",
         permissions=permissions_of("compute.globalAddresses", update=("setLabels",)),
         immutable=("address", "addressType", "purpose", "prefixLength", "network", "ipVersion"),
+        labels_path="labels",
     )
     collection, param, noun = "globalAddresses", "address", "address"
 
@@ -254,15 +248,13 @@ class GlobalAddress(ComputeKind):
 
 
 class Firewall(ComputeKind):
-    meta = KindMeta(
+    meta = compute_meta(
         kind="compute.firewall",
-        api="compute.googleapis.com",
         permissions=permissions_of(
             "compute.firewalls",
             # Firewall rules change the network's policy: https://cloud.google.com/vpc/docs/firewalls#iam
             also={a: ("compute.networks.updatePolicy",) for a in ("create", "update", "delete")},
         ),
-        labels_path=None,
         immutable=("network", "direction"),
         unordered=("sourceRanges", "destinationRanges", "targetTags"),
         api_defaults={"priority": 1000, "logConfig": {"enable": False}, "disabled": False},

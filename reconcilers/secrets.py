@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import secrets as random_source
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
@@ -24,6 +25,9 @@ from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from reconcilers._compute import list_all
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
+
+#: The meta of a kind here: every one calls Secret Manager (secretmanager.googleapis.com).
+secret_manager_meta = partial(KindMeta, api="secretmanager.googleapis.com")
 
 
 def _api(ctx: Context) -> Any:
@@ -46,9 +50,8 @@ SECRET_MASK = UpdateMask(("labels",))
 
 
 class Secret(ApiKind):
-    meta = KindMeta(
+    meta = secret_manager_meta(
         kind="secrets.secret",
-        api="secretmanager.googleapis.com",
         permissions=permissions_of("secretmanager.secrets"),
         cmek_path="replication.userManaged.replicas.customerManagedEncryption.kmsKeyName",
         immutable=("replication",),
@@ -118,9 +121,8 @@ class Secret(ApiKind):
 class GeneratedValue(ApiKind):
     """An enabled version holding a value generated here; its content is never compared."""
 
-    meta = KindMeta(
+    meta = secret_manager_meta(
         kind="secrets.generated_value",
-        api="secretmanager.googleapis.com",
         permissions=permissions_of(
             "secretmanager.versions",
             read=("list", "access"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
@@ -36,6 +37,9 @@ from reconcilers._sql_backups import SqlBackups
 from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
 from reconcilers.network import PeeringConnection
 from reconcilers.secrets import GeneratedValue, Secret, generated_secret, read_generated_value
+
+#: The meta of a kind here: every one calls the Cloud SQL Admin API (sqladmin.googleapis.com).
+sql_admin_meta = partial(KindMeta, api="sqladmin.googleapis.com")
 
 RESTARTING_SETTINGS = ("settings.tier", "settings.availabilityType", "settings.edition")
 
@@ -57,9 +61,8 @@ def _not_found(exc: BaseException) -> bool:
 class SqlInstance(SqlBackups, ApiKind):
     """The environment's database server; its backups can be listed, taken and restored."""
 
-    meta = KindMeta(
+    meta = sql_admin_meta(
         kind="sql.instance",
-        api="sqladmin.googleapis.com",
         # Creates and tier changes run ten to twenty minutes and even a label patch takes seconds:
         # the first look after 2 s, then at most every 15 s, late by 2% at worst on a create, and
         # well within the Admin API's 180 queries a minute per user.
@@ -283,9 +286,8 @@ class _InstanceChild(ApiKind):
 
 
 class SqlDatabase(_InstanceChild):
-    meta = KindMeta(
+    meta = sql_admin_meta(
         kind="sql.database",
-        api="sqladmin.googleapis.com",
         permissions=permissions_of("cloudsql.databases"),
         immutable=("charset", "collation"),
         stateful=True,
@@ -316,9 +318,8 @@ class SqlDatabase(_InstanceChild):
 class SqlUser(_InstanceChild):
     """A built-in user whose password lives in Secret Manager and nowhere else."""
 
-    meta = KindMeta(
+    meta = sql_admin_meta(
         kind="sql.user",
-        api="sqladmin.googleapis.com",
         permissions=permissions_of("cloudsql.users", read=("list",)),
         immutable=("type",),
         labels_path=None,
