@@ -67,10 +67,7 @@ class Subnetwork(ComputeKind):
     regional = True
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
-        lines = [free("subnet", "subnets are free")]
-        if (body.get("logConfig") or {}).get("enable"):
-            lines.append(_logs(prices, "VPC flow logs"))
-        return lines
+        return [free("subnet", "subnets are free"), *_logs(prices, body, "VPC flow logs")]
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         body = super().normalise(body)
@@ -186,8 +183,7 @@ class Router(ComputeKind):
                         "allocated automatically, as many as the VMs' connections need",
                     )
                 )
-            if (nat.get("logConfig") or {}).get("enable"):
-                lines.append(_logs(prices, f"Cloud NAT {gateway}: logs"))
+            lines += _logs(prices, nat, f"Cloud NAT {gateway}: logs")
         return lines
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -263,10 +259,7 @@ class Firewall(ComputeKind):
     described = False  # a rule's description is the spec's
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
-        lines = [free("firewall rule", "firewall rules are free")]
-        if (body.get("logConfig") or {}).get("enable"):
-            lines.append(_logs(prices, "firewall rule logs"))
-        return lines
+        return [free("firewall rule", "firewall rules are free"), *_logs(prices, body, "firewall rule logs")]
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         body = super().normalise(body)
@@ -449,8 +442,13 @@ def firewall_body(ctx: Context, rule: Any) -> dict[str, Any]:
     return body
 
 
-def _logs(prices: PriceTable, item: str) -> CostLine:
-    return prices.usage("logging.vended_network_logs", "global", item, "billed by the volume of log entries")
+def _logs(prices: PriceTable, body: dict[str, Any], item: str) -> list[CostLine]:
+    """The logs `body` writes, if its `logConfig` enables them: subnets (flow logs), firewall
+    rules and NAT gateways all log the same way, billed as vended network logs."""
+    if not (body.get("logConfig") or {}).get("enable"):
+        return []
+    how = "billed by the volume of log entries"
+    return [prices.usage("logging.vended_network_logs", "global", item, how)]
 
 
 class NetworkReconciler(Reconciler):
