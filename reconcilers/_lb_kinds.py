@@ -15,12 +15,12 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
 from provisioner.engine.operations import Operation, OperationChain
-from provisioner.engine.permissions import on_writes, permissions_of
+from provisioner.engine.permissions import on_writes
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.engine.review import immutable_reason
-from reconcilers._compute import compute_meta, relative
-from reconcilers._global_compute import GlobalComputeKind
+from reconcilers._compute import compute_meta, compute_permissions, relative
+from reconcilers._global_compute import FixedAtCreation, GlobalComputeKind
 from reconcilers.network import GlobalAddress, global_addresses
 
 _DIGEST = re.compile(r"^(?P<base>.+)-[0-9a-f]{8}$")
@@ -55,7 +55,7 @@ def _addresses(*links: str | None) -> tuple[str, ...]:
     return tuple(sorted({a for a in found if a}))
 
 
-class ManagedCertificate(GlobalComputeKind):
+class ManagedCertificate(FixedAtCreation):
     """A Google-managed certificate: no update; new domains mean a new certificate.
 
     The address stays `compute.ssl_certificate/<certificate_name>` while the API name carries
@@ -65,15 +65,15 @@ class ManagedCertificate(GlobalComputeKind):
     domains resolve to the load balancer's address; nothing here waits for that.
     """
 
+    collection, param, noun = "sslCertificates", "sslCertificate", "certificate"
     meta = compute_meta(
         kind="compute.ssl_certificate",
-        permissions=permissions_of("compute.sslCertificates", update=()),
+        permissions=compute_permissions(collection, update=()),
         immutable=("name", "type", "managed"),
         unordered=("managed.domains",),
         create_before_destroy=True,
     )
     no_charge = "Google-managed certificates are free"
-    collection, param, noun = "sslCertificates", "sslCertificate", "certificate"
 
     def api_name(self, resource: Resource) -> str:
         return str(resource.body["name"])
@@ -120,37 +120,31 @@ class ManagedCertificate(GlobalComputeKind):
             return f"the certificate was still {status}; it never served traffic"
         return None
 
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        raise RuntimeError("a managed certificate has no update; every change replaces it")
 
-
-class ServerlessNeg(GlobalComputeKind):
+class ServerlessNeg(FixedAtCreation):
     """A serverless network endpoint group naming one Cloud Run service; fixed at creation."""
 
+    collection, param, noun = "regionNetworkEndpointGroups", "networkEndpointGroup", "network endpoint group"
     meta = compute_meta(
         kind="compute.region_network_endpoint_group",
-        permissions=permissions_of("compute.regionNetworkEndpointGroups", update=()),
+        permissions=compute_permissions(collection, update=()),
         immutable=("networkEndpointType", "cloudRun"),
     )
     no_charge = "serverless network endpoint groups are free"
-    collection, param, noun = "regionNetworkEndpointGroups", "networkEndpointGroup", "network endpoint group"
     regional, described = True, False
-
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        raise RuntimeError("a network endpoint group has no update; every change replaces it")
 
 
 class SecurityPolicy(GlobalComputeKind):
     """Cloud Armor: rules keyed by priority, each added, patched or removed on its own."""
 
+    collection, param, noun = "securityPolicies", "securityPolicy", "security policy"
     meta = compute_meta(
         kind="compute.security_policy",
-        permissions=permissions_of("compute.securityPolicies"),
+        permissions=compute_permissions(collection),
         labels_path="labels",
         immutable=("type",),
         unordered=("rules",),
     )
-    collection, param, noun = "securityPolicies", "securityPolicy", "security policy"
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Cloud Armor Standard: the policy, each of its rules (the default one too), requests."""
@@ -200,18 +194,15 @@ class SecurityPolicy(GlobalComputeKind):
 class BackendService(GlobalComputeKind):
     """A backend service: patched with its fingerprint; its policy attached with setSecurityPolicy."""
 
+    collection, param, noun = "backendServices", "backendService", "backend service"
     meta = compute_meta(
         kind="compute.backend_service",
-        permissions=permissions_of(
-            "compute.backendServices",
-            also=on_writes("compute.securityPolicies.use", "compute.regionNetworkEndpointGroups.use"),
-        ),
+        permissions=compute_permissions(collection, uses=("securityPolicies", "regionNetworkEndpointGroups")),
         # Compute moves a backend service between schemes only through a staged migration.
         immutable=("loadBalancingScheme",),
         unordered=("backends",),
         api_defaults={"timeoutSec": 30, "enableCDN": False},
     )
-    collection, param, noun = "backendServices", "backendService", "backend service"
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """The service is free; the load balancer bills the data it carries, and CDN what it serves."""
@@ -268,12 +259,12 @@ class BackendService(GlobalComputeKind):
 class UrlMap(GlobalComputeKind):
     """A URL map: rewritten whole (PUT) with its current fingerprint."""
 
+    collection, param, noun = "urlMaps", "urlMap", "URL map"
     meta = compute_meta(
         kind="compute.url_map",
-        permissions=permissions_of("compute.urlMaps", also=on_writes("compute.backendServices.use")),
+        permissions=compute_permissions(collection, uses=("backendServices",)),
     )
     no_charge = "URL maps are free; the load balancer is billed by its forwarding rules"
-    collection, param, noun = "urlMaps", "urlMap", "URL map"
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
         body = live.body
@@ -301,17 +292,18 @@ class UrlMap(GlobalComputeKind):
 class HttpsProxy(GlobalComputeKind):
     """The HTTPS proxy: URL map and certificates each change through their own setter."""
 
+    collection, param, noun = "targetHttpsProxies", "targetHttpsProxy", "target HTTPS proxy"
     meta = compute_meta(
         kind="compute.target_https_proxy",
-        permissions=permissions_of(
-            "compute.targetHttpsProxies",
+        permissions=compute_permissions(
+            collection,
             update=("setUrlMap", "setSslCertificates"),
-            also=on_writes("compute.urlMaps.use", "compute.sslCertificates.get"),
+            uses=("urlMaps",),
+            also=on_writes("compute.sslCertificates.get"),
         ),
         api_defaults={"quicOverride": "NONE"},
     )
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
-    collection, param, noun = "targetHttpsProxies", "targetHttpsProxy", "target HTTPS proxy"
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
         return _addresses(live.body.get("urlMap"), *live.body.get("sslCertificates", []))
@@ -336,16 +328,12 @@ class HttpsProxy(GlobalComputeKind):
 class HttpProxy(GlobalComputeKind):
     """The HTTP proxy of the redirect: only its URL map can change (setUrlMap)."""
 
+    collection, param, noun = "targetHttpProxies", "targetHttpProxy", "target HTTP proxy"
     meta = compute_meta(
         kind="compute.target_http_proxy",
-        permissions=permissions_of(
-            "compute.targetHttpProxies",
-            update=("setUrlMap",),
-            also=on_writes("compute.urlMaps.use"),
-        ),
+        permissions=compute_permissions(collection, update=("setUrlMap",), uses=("urlMaps",)),
     )
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
-    collection, param, noun = "targetHttpProxies", "targetHttpProxy", "target HTTP proxy"
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
         return _addresses(live.body.get("urlMap"))
@@ -361,21 +349,17 @@ class ForwardingRule(GlobalComputeKind):
     reads the global addresses too, so the rule compares (and is ordered) by address.
     """
 
+    collection, param, noun = "globalForwardingRules", "forwardingRule", "forwarding rule"
     meta = compute_meta(
         kind="compute.global_forwarding_rule",
-        permissions=permissions_of(
-            "compute.globalForwardingRules",
+        permissions=compute_permissions(
+            collection,
             update=("setLabels", "setTarget"),
-            also=on_writes(
-                "compute.targetHttpsProxies.use",
-                "compute.targetHttpProxies.use",
-                "compute.globalAddresses.use",
-            ),
+            uses=("targetHttpsProxies", "targetHttpProxies", "globalAddresses"),
         ),
         labels_path="labels",
         immutable=("IPAddress", "IPProtocol", "portRange", "loadBalancingScheme", "networkTier"),
     )
-    collection, param, noun = "globalForwardingRules", "forwardingRule", "forwarding rule"
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)

@@ -29,10 +29,22 @@ from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from provisioner.engine.review import immutable_reason
-from reconcilers._compute import ComputeKind, compute, compute_meta, list_all, network_path, owned_by_name
+from reconcilers._compute import (
+    ComputeKind,
+    compute,
+    compute_meta,
+    compute_permissions,
+    list_all,
+    network_path,
+    owned_by_name,
+)
 from reconcilers._operations import LongRunningOperation
 
 PEERING_SERVICE = "services/servicenetworking.googleapis.com"
+#: `also` of a kind attached to the VPC network when it is created, and fixed to it from then
+#: on (a subnet, a router, the peering, the connector): its create names the network, which
+#: needs the right to use it.
+ATTACHED_TO_NETWORK = {"create": ("compute.networks.use",)}
 #: A peering's reserved ranges are all that can change (it is patched with `force`).
 PEERING_MASK = UpdateMask(("reservedPeeringRanges",))
 #: A connector's machine type and instance bounds are all that can change.
@@ -40,30 +52,27 @@ CONNECTOR_MASK = UpdateMask(("machineType", "maxInstances", "minInstances"))
 
 
 class Network(ComputeKind):
+    collection, param, noun = "networks", "network", "network"
     meta = compute_meta(
         kind="compute.network",
-        permissions=permissions_of("compute.networks"),
+        permissions=compute_permissions(collection),
         immutable=("autoCreateSubnetworks",),
         api_defaults={"mtu": 1460, "routingConfig": {"routingMode": "REGIONAL"}},
         stateful=True,  # everything in the environment sits on it
     )
-    collection, param, noun = "networks", "network", "network"
     no_charge = "VPC networks are free; traffic leaving a zone or region is billed as data transfer"
-
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        return self.patched(desired, changes, f"patch network {desired.name}")
 
 
 class Subnetwork(ComputeKind):
+    collection, param, noun = "subnetworks", "subnetwork", "subnet"
     meta = compute_meta(
         kind="compute.subnetwork",
-        permissions=permissions_of("compute.subnetworks", also={"create": ("compute.networks.use",)}),
+        permissions=compute_permissions(collection, also=ATTACHED_TO_NETWORK),
         immutable=("network",),
         unordered=("secondaryIpRanges",),
         api_defaults={"privateIpGoogleAccess": False, "logConfig": {"enable": False}},
         stateful=True,  # GKE nodes and the connector live on it
     )
-    collection, param, noun = "subnetworks", "subnetwork", "subnet"
     regional = True
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
@@ -151,12 +160,12 @@ NAT_FIELDS = ("name", "natIpAllocateOption", "sourceSubnetworkIpRangesToNat", "l
 class Router(ComputeKind):
     """A Cloud Router; Cloud NAT is an element of its `nats` list, written as a whole."""
 
+    collection, param, noun = "routers", "router", "router"
     meta = compute_meta(
         kind="compute.router",
-        permissions=permissions_of("compute.routers", also={"create": ("compute.networks.use",)}),
+        permissions=compute_permissions(collection, also=ATTACHED_TO_NETWORK),
         immutable=("network",),
     )
-    collection, param, noun = "routers", "router", "router"
     regional = True
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
@@ -191,20 +200,17 @@ class Router(ComputeKind):
         body["nats"] = [{k: nat[k] for k in NAT_FIELDS if k in nat} for nat in body.get("nats", [])]
         return body
 
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        return self.patched(desired, changes, f"patch router {self.api_name(desired)}")
-
 
 class GlobalAddress(ComputeKind):
     """A reserved global range or address: everything but labels is fixed at creation."""
 
+    collection, param, noun = "globalAddresses", "address", "address"
     meta = compute_meta(
         kind="compute.global_address",
-        permissions=permissions_of("compute.globalAddresses", update=("setLabels",)),
+        permissions=compute_permissions(collection, update=("setLabels",)),
         immutable=("address", "addressType", "purpose", "prefixLength", "network", "ipVersion"),
         labels_path="labels",
     )
-    collection, param, noun = "globalAddresses", "address", "address"
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Internal ranges are free; an external address is free while a forwarding rule uses it."""
@@ -244,10 +250,11 @@ class GlobalAddress(ComputeKind):
 
 
 class Firewall(ComputeKind):
+    collection, param, noun = "firewalls", "firewall", "firewall rule"
     meta = compute_meta(
         kind="compute.firewall",
-        permissions=permissions_of(
-            "compute.firewalls",
+        permissions=compute_permissions(
+            collection,
             # Firewall rules change the network's policy: https://cloud.google.com/vpc/docs/firewalls#iam
             also={a: ("compute.networks.updatePolicy",) for a in ("create", "update", "delete")},
         ),
@@ -255,7 +262,6 @@ class Firewall(ComputeKind):
         unordered=("sourceRanges", "destinationRanges", "targetTags"),
         api_defaults={"priority": 1000, "logConfig": {"enable": False}, "disabled": False},
     )
-    collection, param, noun = "firewalls", "firewall", "firewall rule"
     described = False  # a rule's description is the spec's
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
@@ -266,9 +272,6 @@ class Firewall(ComputeKind):
         if isinstance(body.get("logConfig"), dict):
             body["logConfig"] = {"enable": bool(body["logConfig"].get("enable", False))}
         return body
-
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        return self.patched(desired, changes, f"patch firewall rule {desired.name}")
 
 
 def global_addresses(kind: ApiKind) -> list[dict[str, Any]]:
@@ -296,7 +299,7 @@ class PeeringConnection(ApiKind):
             create=("addPeering",),
             update=("addPeering",),
             delete=("deleteConnection",),
-            also={"create": ("compute.networks.use",)},
+            also=ATTACHED_TO_NETWORK,
         ),
         labels_path=None,
         unordered=("reservedPeeringRanges",),
@@ -349,7 +352,7 @@ class VpcConnector(ApiKind):
     meta = KindMeta(
         kind="vpcaccess.connector",
         api="vpcaccess.googleapis.com",
-        permissions=permissions_of("vpcaccess.connectors", also={"create": ("compute.networks.use",)}),
+        permissions=permissions_of("vpcaccess.connectors", also=ATTACHED_TO_NETWORK),
         labels_path=None,
         immutable=("network", "ipCidrRange"),
         api_defaults={"machineType": "e2-micro"},
