@@ -384,6 +384,14 @@ def _not_found(exc: BaseException) -> bool:
     return err is not None and err.not_found
 
 
+def encrypted_with(ctx: Context, key: str) -> tuple[str, str]:
+    """The dependencies of a resource encrypted with the spec's key `key`: the key, and the
+    members granted on it, since a service agent must hold the key before its service can
+    create anything that uses it."""
+    short = _short(crypto_key_path(ctx, key))
+    return (f"{CryptoKey.meta.kind}/{short}", f"{KeyIamMembers.meta.kind}/{short}")
+
+
 class KmsReconciler(Reconciler):
     family = "kms"
     kinds = (KeyRing, CryptoKey, KeyServiceAgent, KeyIamMembers)

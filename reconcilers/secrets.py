@@ -24,7 +24,7 @@ from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from reconcilers._compute import list_all
-from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
+from reconcilers.kms import crypto_key_path, encrypted_with
 
 #: The meta of a kind here: every one calls Secret Manager (secretmanager.googleapis.com).
 secret_manager_meta = partial(KindMeta, api="secretmanager.googleapis.com")
@@ -191,8 +191,7 @@ def generated_secret(ctx: Context, secret_id: str, purpose: str) -> tuple[Resour
     deps: tuple[str, ...] = ()
     if spec.kms_key:
         replica["customerManagedEncryption"] = {"kmsKeyName": crypto_key_path(ctx, spec.kms_key)}
-        key = "/".join(crypto_key_path(ctx, spec.kms_key).split("/")[3::2])
-        deps = (f"{CryptoKey.meta.kind}/{key}", f"{KeyIamMembers.meta.kind}/{key}")
+        deps = encrypted_with(ctx, spec.kms_key)
     locations = spec.replica_locations or [ctx.spec.kms_location]
     replicas = [{**replica, "location": location} for location in locations]
     secret = Resource(

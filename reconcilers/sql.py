@@ -34,7 +34,7 @@ from provisioner.google.errors import ApiError, classify
 from reconcilers._compute import list_all, network_path
 from reconcilers._operations import SqlOperation
 from reconcilers._sql_backups import SqlBackups
-from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
+from reconcilers.kms import crypto_key_path, encrypted_with
 from reconcilers.network import PeeringConnection
 from reconcilers.secrets import GeneratedValue, Secret, generated_secret, read_generated_value
 
@@ -410,18 +410,13 @@ class SqlReconciler(Reconciler):
     def desired(self, ctx: Context) -> list[Resource]:
         sql = ctx.spec.sql
         name = ctx.spec.sql_instance_name
-        key = "/".join(crypto_key_path(ctx, sql.kms_key).split("/")[3::2])
         body, create_only = instance_body(ctx)
         instance = Resource(
             kind=SqlInstance.meta.kind,
             name=name,
             body=body,
             # Private IP needs the peering; CMEK needs the service agent's grant on the key.
-            deps=(
-                f"{PeeringConnection.meta.kind}/{ctx.spec.vpc_name}",
-                f"{CryptoKey.meta.kind}/{key}",
-                f"{KeyIamMembers.meta.kind}/{key}",
-            ),
+            deps=(f"{PeeringConnection.meta.kind}/{ctx.spec.vpc_name}", *encrypted_with(ctx, sql.kms_key)),
             deletion_policy=sql.deletion_policy,
             create_only=create_only,
         )
