@@ -286,7 +286,7 @@ class MetricDescriptor(ApiKind):
 
     meta = monitoring_meta(
         kind="monitoring.metric_descriptor",
-        permissions=permissions_of("monitoring.metricDescriptors", update=("create",)),
+        permissions=permissions_of("monitoring.metricDescriptors", write=("create",)),
         immutable=("metricKind", "valueType"),
         stateful=True,  # deleting a descriptor deletes every point written to it
     )

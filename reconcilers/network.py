@@ -296,8 +296,7 @@ class PeeringConnection(ApiKind):
         permissions=permissions_of(
             "servicenetworking.services",
             read=("get",),
-            create=("addPeering",),
-            update=("addPeering",),
+            write=("addPeering",),
             delete=("deleteConnection",),
             also=ATTACHED_TO_NETWORK,
         ),

@@ -126,8 +126,7 @@ class GeneratedValue(ApiKind):
         permissions=permissions_of(
             "secretmanager.versions",
             read=("list", "access"),
-            create=("add",),
-            update=("add",),
+            write=("add",),
             delete=("destroy",),
         ),
         labels_path=None,

@@ -63,13 +63,8 @@ class ProjectService(ApiKind):
     meta = KindMeta(
         kind="serviceusage.service",
         api="serviceusage.googleapis.com",
-        permissions=permissions_of(
-            "serviceusage.services",
-            create=("enable",),
-            update=("enable",),
-            # An API is never disabled.
-            delete=(),
-        ),
+        # An API is enabled again to update it, and never disabled.
+        permissions=permissions_of("serviceusage.services", write=("enable",), delete=()),
         labels_path=None,
         enables_api=True,
     )

@@ -22,11 +22,17 @@ def permissions_of(
     create: Sequence[str] = ("create",),
     update: Sequence[str] = ("update",),
     delete: Sequence[str] = ("delete",),
+    write: Sequence[str] | None = None,
     also: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """A kind's permissions, spelled the way IAM names them: `<collection>.<verb>` for the
     verbs of each action (`compute.firewalls` + `create`), plus whole permissions `also` needs
-    (the service account a workload runs as: `iam.serviceAccounts.actAs`)."""
+    (the service account a workload runs as: `iam.serviceAccounts.actAs`).
+
+    `write` is for APIs whose create and update are one and the same call (an API is enabled,
+    a peering or a secret version added, an IAM policy set): it stands for both."""
+    if write is not None:
+        create = update = write
     verbs = {"read": read, "create": create, "update": update, "delete": delete}
     out: dict[str, tuple[str, ...]] = {}
     for action in ACTIONS:
@@ -52,5 +58,6 @@ def iam_policy_permissions(collection: str) -> dict[str, tuple[str, ...]]:
     """The permissions of a kind made of members in the IAM policy of a `collection` resource
     (a project, a key): the policy is read whole with getIamPolicy, and adding, changing or
     removing members is one setIamPolicy of the whole policy (see `engine.iam_policy`)."""
-    write = ("setIamPolicy",)
-    return permissions_of(collection, read=("getIamPolicy",), create=write, update=write, delete=write)
+    return permissions_of(
+        collection, read=("getIamPolicy",), write=("setIamPolicy",), delete=("setIamPolicy",)
+    )
