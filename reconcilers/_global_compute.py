@@ -7,13 +7,12 @@ services and the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from provisioner.engine.labels import labels_kept
 from provisioner.engine.operations import Operation, Restarts
-from provisioner.engine.plan import FieldChange
-from provisioner.engine.resource import LiveResource, Resource, without_ownership
+from provisioner.engine.resource import LiveResource, without_ownership
 from provisioner.google.errors import ApiError
 from reconcilers._compute import ComputeKind, operation
 
@@ -79,12 +78,3 @@ class GlobalComputeKind(ComputeKind):
             return self.resources().setLabels(project=self.ctx.project, resource=name, body=body)
 
         return self.fingerprinted(name, write, "release")
-
-
-class FixedAtCreation(GlobalComputeKind):
-    """A collection the API gives no update (certificates, network endpoint groups): the kind
-    declares what the spec sets as immutable, so every change replaces the resource and the
-    engine never asks for an update."""
-
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        raise RuntimeError(f"a {self.noun} has no update; every change replaces it")

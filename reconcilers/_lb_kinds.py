@@ -14,13 +14,14 @@ from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
+from provisioner.engine.kind import NoUpdate
 from provisioner.engine.operations import Operation, OperationChain
 from provisioner.engine.permissions import on_writes
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.engine.review import immutable_reason
 from reconcilers._compute import compute_meta, compute_permissions, relative
-from reconcilers._global_compute import FixedAtCreation, GlobalComputeKind
+from reconcilers._global_compute import GlobalComputeKind
 from reconcilers.network import GlobalAddress, global_addresses
 
 _DIGEST = re.compile(r"^(?P<base>.+)-[0-9a-f]{8}$")
@@ -55,7 +56,7 @@ def _addresses(*links: str | None) -> tuple[str, ...]:
     return tuple(sorted({a for a in found if a}))
 
 
-class ManagedCertificate(FixedAtCreation):
+class ManagedCertificate(NoUpdate, GlobalComputeKind):
     """A Google-managed certificate: no update; new domains mean a new certificate.
 
     The address stays `compute.ssl_certificate/<certificate_name>` while the API name carries
@@ -121,7 +122,7 @@ class ManagedCertificate(FixedAtCreation):
         return None
 
 
-class ServerlessNeg(FixedAtCreation):
+class ServerlessNeg(NoUpdate, GlobalComputeKind):
     """A serverless network endpoint group naming one Cloud Run service; fixed at creation."""
 
     collection, param, noun = "regionNetworkEndpointGroups", "networkEndpointGroup", "network endpoint group"

@@ -21,7 +21,7 @@ from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.iam_policy import edit_policy
-from provisioner.engine.kind import KindMeta, Reconciler
+from provisioner.engine.kind import KindMeta, NoUpdate, Reconciler
 from provisioner.engine.labels import labels_kept
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
@@ -83,7 +83,7 @@ def _rotation_start(period: str) -> str:
     return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class KeyRing(ApiKind):
+class KeyRing(NoUpdate, ApiKind):
     """A key ring: a name and a location, nothing to update, never deletable."""
 
     meta = kms_meta(
@@ -111,9 +111,6 @@ class KeyRing(ApiKind):
         parent = f"projects/{self.ctx.project}/locations/{location}"
         self.call(client.create_key_ring, request={"parent": parent, "key_ring_id": ring, "key_ring": {}})
         return DoneOperation(f"create key ring {ring}")
-
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        return DoneOperation("key rings have nothing to update")
 
     def delete(self, live: LiveResource) -> Operation:
         return DoneOperation("key rings cannot be deleted")

@@ -17,7 +17,7 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler
+from provisioner.engine.kind import KindMeta, NoUpdate, Reconciler
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.permissions import permissions_of
@@ -118,7 +118,7 @@ class Secret(ApiKind):
         return DoneOperation(f"delete secret {live.name}")
 
 
-class GeneratedValue(ApiKind):
+class GeneratedValue(NoUpdate, ApiKind):
     """An enabled version holding a value generated here; its content is never compared."""
 
     meta = secret_manager_meta(
@@ -165,9 +165,6 @@ class GeneratedValue(ApiKind):
         add = _api(self.ctx).addVersion(parent=parent, body=payload)
         self.call_once(add.execute, enabled_version)
         return DoneOperation(f"store a generated value in {desired.name}")
-
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        return DoneOperation("a generated value is never rewritten")
 
     def delete(self, live: LiveResource) -> Operation:
         return DoneOperation("the value goes with its secret")

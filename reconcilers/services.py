@@ -141,15 +141,24 @@ class ProjectService(ApiKind):
         return LEFT_ENABLED
 
 
+def enabled_api(ctx: Context, service: str) -> Resource:
+    """`service` enabled on the project, under the spec's deletion policy for its APIs."""
+    return Resource(
+        kind=ProjectService.meta.kind,
+        name=service,
+        body={"state": "ENABLED"},
+        deletion_policy=ctx.spec.apis_deletion_policy,
+    )
+
+
+def api_address(service: str) -> str:
+    """The address of the resource that enables `service`, which what calls it waits for."""
+    return f"{ProjectService.meta.kind}/{service}"
+
+
 class ServicesReconciler(Reconciler):
     family = "services"
     kinds = (ProjectService,)
 
     def desired(self, ctx: Context) -> list[Resource]:
-        policy = ctx.spec.apis_deletion_policy
-        return [
-            Resource(
-                kind=ProjectService.meta.kind, name=api, body={"state": "ENABLED"}, deletion_policy=policy
-            )
-            for api in ctx.spec.apis
-        ]
+        return [enabled_api(ctx, api) for api in ctx.spec.apis]

@@ -103,6 +103,16 @@ class Kind(ABC):
     def delete(self, live: LiveResource) -> Operation: ...
 
 
+class NoUpdate(Kind):
+    """A kind the planner never updates: its API has no update (a managed certificate), or the
+    spec sets nothing that can change (a key ring, a generated secret value). Whatever it sets
+    is immutable, so a change replaces it and `update` is never asked for; a call anyway is a
+    bug, and says so."""
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        raise RuntimeError(f"{self.meta.kind} has no update; every change replaces it")
+
+
 class Reconciler(ABC):
     """A service family: the kinds it owns and how the spec maps onto them."""
 
