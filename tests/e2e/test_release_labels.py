@@ -18,7 +18,8 @@ def test_a_released_global_address_keeps_only_the_labels_that_are_not_ours(apis_
     kind = GlobalAddress(ctx)
     labels = {**ctx.labels({"team": "web"}), DELETION_POLICY_LABEL: "abandon"}
     body = {"addressType": "EXTERNAL", "ipVersion": "IPV4", "labels": labels}
-    wait_for(kind.create(Resource(kind.kind, "digitwin-dev-kept-ip", body)), RetryPolicy(), PollSchedule())
+    created = kind.create(Resource(kind.meta.kind, "digitwin-dev-kept-ip", body))
+    wait_for(created, RetryPolicy(), PollSchedule())
     live = next(a for a in kind.observe([]) if a.name == "digitwin-dev-kept-ip")
     assert set(OWNERSHIP_KEYS) <= set(live.body["labels"])
 
