@@ -10,17 +10,43 @@ a region, and keeps only what is particular to it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
+from provisioner.engine.kind import KindMeta
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import Operation, Restarts
+from provisioner.engine.permissions import on_writes, permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.spec.ownership import ownership_note
 from reconcilers._operations import ComputeOperation
+
+#: The meta of a Compute Engine kind: every one calls compute.googleapis.com, and a collection
+#: carries labels only where it has a setLabels method (addresses, forwarding rules, security
+#: policies say `labels_path="labels"`); the others are ours by their names (`owned_by_name`).
+compute_meta = partial(KindMeta, api="compute.googleapis.com", labels_path=None)
+
+
+def compute_permissions(
+    collection: str,
+    *,
+    update: Sequence[str] = ("update",),
+    uses: Sequence[str] = (),
+    also: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, tuple[str, ...]]:
+    """The permissions of a Compute collection's kind, as IAM names them for Compute: its own
+    calls are `compute.<collection>.<verb>` (read with list and get, update with `update`'s
+    verbs), and a body that names resources of other collections (`uses`: a URL map names
+    backend services) needs `compute.<other>.use` on every create and update."""
+    extra = {action: tuple(names) for action, names in (also or {}).items()}
+    for action, names in on_writes(*(f"compute.{other}.use" for other in uses)).items():
+        extra[action] = (*names, *extra.get(action, ()))
+    return permissions_of(f"compute.{collection}", update=update, also=extra)
+
 
 API_ROOTS = ("https://www.googleapis.com/compute/v1/", "https://compute.googleapis.com/compute/v1/")
 
@@ -150,6 +176,11 @@ class ComputeKind(ApiKind):
 
     def create(self, desired: Resource) -> Operation:
         return self.insert(desired, f"create {self.noun} {self.api_name(desired)}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        """A PATCH of what changed (networks, routers, firewall rules); collections with their
+        own setters or fingerprints, or no update at all, say so by overriding this."""
+        return self.patched(desired, changes, f"patch {self.noun} {self.api_name(desired)}")
 
     def delete(self, live: LiveResource) -> Operation:
         return self.remove(live, f"delete {self.noun} {live.body['name']}")

@@ -14,12 +14,13 @@ from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, permissions_of
+from provisioner.engine.kind import NoUpdate
 from provisioner.engine.operations import Operation, OperationChain
+from provisioner.engine.permissions import on_writes
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.engine.review import immutable_reason
-from reconcilers._compute import relative
+from reconcilers._compute import compute_meta, compute_permissions, relative
 from reconcilers._global_compute import GlobalComputeKind
 from reconcilers.network import GlobalAddress, global_addresses
 
@@ -55,7 +56,7 @@ def _addresses(*links: str | None) -> tuple[str, ...]:
     return tuple(sorted({a for a in found if a}))
 
 
-class ManagedCertificate(GlobalComputeKind):
+class ManagedCertificate(NoUpdate, GlobalComputeKind):
     """A Google-managed certificate: no update; new domains mean a new certificate.
 
     The address stays `compute.ssl_certificate/<certificate_name>` while the API name carries
@@ -65,17 +66,15 @@ class ManagedCertificate(GlobalComputeKind):
     domains resolve to the load balancer's address; nothing here waits for that.
     """
 
-    meta = KindMeta(
+    collection, param, noun = "sslCertificates", "sslCertificate", "certificate"
+    meta = compute_meta(
         kind="compute.ssl_certificate",
-        api="compute.googleapis.com",
-        permissions=permissions_of("compute.sslCertificates", update=()),
+        permissions=compute_permissions(collection, update=()),
         immutable=("name", "type", "managed"),
         unordered=("managed.domains",),
         create_before_destroy=True,
-        labels_path=None,
     )
     no_charge = "Google-managed certificates are free"
-    collection, param, noun = "sslCertificates", "sslCertificate", "certificate"
 
     def api_name(self, resource: Resource) -> str:
         return str(resource.body["name"])
@@ -122,40 +121,31 @@ class ManagedCertificate(GlobalComputeKind):
             return f"the certificate was still {status}; it never served traffic"
         return None
 
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        raise RuntimeError("a managed certificate has no update; every change replaces it")
 
-
-class ServerlessNeg(GlobalComputeKind):
+class ServerlessNeg(NoUpdate, GlobalComputeKind):
     """A serverless network endpoint group naming one Cloud Run service; fixed at creation."""
 
-    meta = KindMeta(
+    collection, param, noun = "regionNetworkEndpointGroups", "networkEndpointGroup", "network endpoint group"
+    meta = compute_meta(
         kind="compute.region_network_endpoint_group",
-        api="compute.googleapis.com",
-        permissions=permissions_of("compute.regionNetworkEndpointGroups", update=()),
+        permissions=compute_permissions(collection, update=()),
         immutable=("networkEndpointType", "cloudRun"),
-        labels_path=None,
     )
     no_charge = "serverless network endpoint groups are free"
-    collection, param, noun = "regionNetworkEndpointGroups", "networkEndpointGroup", "network endpoint group"
     regional, described = True, False
-
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        raise RuntimeError("a network endpoint group has no update; every change replaces it")
 
 
 class SecurityPolicy(GlobalComputeKind):
     """Cloud Armor: rules keyed by priority, each added, patched or removed on its own."""
 
-    meta = KindMeta(
+    collection, param, noun = "securityPolicies", "securityPolicy", "security policy"
+    meta = compute_meta(
         kind="compute.security_policy",
-        api="compute.googleapis.com",
-        permissions=permissions_of("compute.securityPolicies"),
+        permissions=compute_permissions(collection),
         labels_path="labels",
         immutable=("type",),
         unordered=("rules",),
     )
-    collection, param, noun = "securityPolicies", "securityPolicy", "security policy"
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Cloud Armor Standard: the policy, each of its rules (the default one too), requests."""
@@ -205,23 +195,15 @@ class SecurityPolicy(GlobalComputeKind):
 class BackendService(GlobalComputeKind):
     """A backend service: patched with its fingerprint; its policy attached with setSecurityPolicy."""
 
-    meta = KindMeta(
+    collection, param, noun = "backendServices", "backendService", "backend service"
+    meta = compute_meta(
         kind="compute.backend_service",
-        api="compute.googleapis.com",
-        permissions=permissions_of(
-            "compute.backendServices",
-            also={
-                a: ("compute.securityPolicies.use", "compute.regionNetworkEndpointGroups.use")
-                for a in ("create", "update")
-            },
-        ),
+        permissions=compute_permissions(collection, uses=("securityPolicies", "regionNetworkEndpointGroups")),
         # Compute moves a backend service between schemes only through a staged migration.
         immutable=("loadBalancingScheme",),
         unordered=("backends",),
         api_defaults={"timeoutSec": 30, "enableCDN": False},
-        labels_path=None,
     )
-    collection, param, noun = "backendServices", "backendService", "backend service"
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """The service is free; the load balancer bills the data it carries, and CDN what it serves."""
@@ -278,16 +260,12 @@ class BackendService(GlobalComputeKind):
 class UrlMap(GlobalComputeKind):
     """A URL map: rewritten whole (PUT) with its current fingerprint."""
 
-    meta = KindMeta(
+    collection, param, noun = "urlMaps", "urlMap", "URL map"
+    meta = compute_meta(
         kind="compute.url_map",
-        api="compute.googleapis.com",
-        permissions=permissions_of(
-            "compute.urlMaps", also={a: ("compute.backendServices.use",) for a in ("create", "update")}
-        ),
-        labels_path=None,
+        permissions=compute_permissions(collection, uses=("backendServices",)),
     )
     no_charge = "URL maps are free; the load balancer is billed by its forwarding rules"
-    collection, param, noun = "urlMaps", "urlMap", "URL map"
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
         body = live.body
@@ -315,19 +293,18 @@ class UrlMap(GlobalComputeKind):
 class HttpsProxy(GlobalComputeKind):
     """The HTTPS proxy: URL map and certificates each change through their own setter."""
 
-    meta = KindMeta(
+    collection, param, noun = "targetHttpsProxies", "targetHttpsProxy", "target HTTPS proxy"
+    meta = compute_meta(
         kind="compute.target_https_proxy",
-        api="compute.googleapis.com",
-        permissions=permissions_of(
-            "compute.targetHttpsProxies",
+        permissions=compute_permissions(
+            collection,
             update=("setUrlMap", "setSslCertificates"),
-            also={a: ("compute.urlMaps.use", "compute.sslCertificates.get") for a in ("create", "update")},
+            uses=("urlMaps",),
+            also=on_writes("compute.sslCertificates.get"),
         ),
         api_defaults={"quicOverride": "NONE"},
-        labels_path=None,
     )
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
-    collection, param, noun = "targetHttpsProxies", "targetHttpsProxy", "target HTTPS proxy"
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
         return _addresses(live.body.get("urlMap"), *live.body.get("sslCertificates", []))
@@ -352,18 +329,12 @@ class HttpsProxy(GlobalComputeKind):
 class HttpProxy(GlobalComputeKind):
     """The HTTP proxy of the redirect: only its URL map can change (setUrlMap)."""
 
-    meta = KindMeta(
+    collection, param, noun = "targetHttpProxies", "targetHttpProxy", "target HTTP proxy"
+    meta = compute_meta(
         kind="compute.target_http_proxy",
-        api="compute.googleapis.com",
-        permissions=permissions_of(
-            "compute.targetHttpProxies",
-            update=("setUrlMap",),
-            also={a: ("compute.urlMaps.use",) for a in ("create", "update")},
-        ),
-        labels_path=None,
+        permissions=compute_permissions(collection, update=("setUrlMap",), uses=("urlMaps",)),
     )
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
-    collection, param, noun = "targetHttpProxies", "targetHttpProxy", "target HTTP proxy"
 
     def references(self, live: LiveResource) -> tuple[str, ...]:
         return _addresses(live.body.get("urlMap"))
@@ -379,25 +350,17 @@ class ForwardingRule(GlobalComputeKind):
     reads the global addresses too, so the rule compares (and is ordered) by address.
     """
 
-    meta = KindMeta(
+    collection, param, noun = "globalForwardingRules", "forwardingRule", "forwarding rule"
+    meta = compute_meta(
         kind="compute.global_forwarding_rule",
-        api="compute.googleapis.com",
-        permissions=permissions_of(
-            "compute.globalForwardingRules",
+        permissions=compute_permissions(
+            collection,
             update=("setLabels", "setTarget"),
-            also={
-                a: (
-                    "compute.targetHttpsProxies.use",
-                    "compute.targetHttpProxies.use",
-                    "compute.globalAddresses.use",
-                )
-                for a in ("create", "update")
-            },
+            uses=("targetHttpsProxies", "targetHttpProxies", "globalAddresses"),
         ),
         labels_path="labels",
         immutable=("IPAddress", "IPProtocol", "portRange", "loadBalancingScheme", "networkTier"),
     )
-    collection, param, noun = "globalForwardingRules", "forwardingRule", "forwarding rule"
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)

@@ -21,22 +21,16 @@ from typing import Any
 
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.iam_policy import edit_policy
-from provisioner.engine.kind import KindMeta
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.google.errors import ApiError, ApiErrorException, classify
+from reconcilers._run_api import run_client, run_meta
 
 INVOKER = "roles/run.invoker"
 PUBLIC = "allUsers"
 #: The words of IAM's refusal under domain restricted sharing (400 FAILED_PRECONDITION).
 _NOT_PERMITTED = "do not belong to a permitted customer"
-
-
-def _client(ctx: Any) -> Any:
-    from google.cloud import run_v2
-
-    return ctx.clients.gapic("run", run_v2.ServicesClient)
 
 
 def invokers(policy: Any) -> list[str]:
@@ -49,9 +43,8 @@ def invokers(policy: Any) -> list[str]:
 class RunInvokers(ApiKind):
     """The members of `roles/run.invoker` on one service; `[]` keeps it private."""
 
-    meta = KindMeta(
+    meta = run_meta(
         kind="run.invokers",
-        api="run.googleapis.com",
         grants_access=True,
         labels_path=None,
         unordered=("members",),
@@ -65,7 +58,7 @@ class RunInvokers(ApiKind):
     def _read_policy(self, name: str) -> Any:
         from google.iam.v1 import iam_policy_pb2
 
-        return _client(self.ctx).get_iam_policy(
+        return run_client(self.ctx, "service").get_iam_policy(
             request=iam_policy_pb2.GetIamPolicyRequest(resource=self._full(name))
         )
 
@@ -126,7 +119,7 @@ class RunInvokers(ApiKind):
 
         def write(policy: Any) -> Any:
             request = iam_policy_pb2.SetIamPolicyRequest(resource=self._full(name), policy=policy)
-            return _client(self.ctx).set_iam_policy(request=request)
+            return run_client(self.ctx, "service").set_iam_policy(request=request)
 
         try:
             edit_policy(self, read, edit, write)

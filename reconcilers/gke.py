@@ -33,9 +33,10 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.labels import labels_kept
 from provisioner.engine.operations import DoneOperation, Operation, OperationChain, PollSchedule
+from provisioner.engine.permissions import RUNS_AS_ACCOUNT, permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.quota import QuotaNeed
 from provisioner.engine.resource import (
@@ -58,6 +59,9 @@ from reconcilers._container import (
 from reconcilers._proto import from_json_dict
 from reconcilers.iam import ProjectRoles, ServiceAccount, account_email, service_account
 from reconcilers.network import Network, Subnetwork
+
+#: The meta of a kind here: every one calls the Kubernetes Engine API (container.googleapis.com).
+container_meta = partial(KindMeta, api="container.googleapis.com")
 
 #: Node resource label naming the spec's pool, whatever digest the API name carries.
 POOL_LABEL = "digitwin-node-pool"
@@ -108,9 +112,8 @@ class Cluster(ApiKind):
     """The cluster: network placement and mode are fixed; channel, identity, access and labels
     change in place, one `update` per field as the API requires."""
 
-    meta = KindMeta(
+    meta = container_meta(
         kind="gke.cluster",
-        api="container.googleapis.com",
         permissions=permissions_of("container.clusters", also={"create": ("iam.serviceAccounts.actAs",)}),
         labels_path="resourceLabels",
         immutable=(
@@ -259,14 +262,13 @@ class Cluster(ApiKind):
 class NodePool(ApiKind):
     """A node pool, addressed by the spec's pool name and found through its label."""
 
-    meta = KindMeta(
+    meta = container_meta(
         kind="gke.node_pool",
-        api="container.googleapis.com",
         permissions=permissions_of(
             "container.clusters",
             create=("update",),
             delete=("update",),
-            also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
+            also=RUNS_AS_ACCOUNT,
         ),
         labels_path="config.resourceLabels",
         immutable=tuple(f"config.{field}" for field in NODE_SHAPE),

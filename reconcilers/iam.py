@@ -19,9 +19,10 @@ from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.group_commit import GroupCommit
 from provisioner.engine.iam_policy import edit_policy
-from provisioner.engine.kind import KindMeta, permissions_of
+from provisioner.engine.kind import KindMeta
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.permissions import iam_policy_permissions, permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.spec.ownership import ownership_note
@@ -112,13 +113,7 @@ class ProjectRoles(ApiKind):
     meta = KindMeta(
         kind="iam.project_roles",
         api="cloudresourcemanager.googleapis.com",
-        permissions=permissions_of(
-            "resourcemanager.projects",
-            read=("getIamPolicy",),
-            create=("setIamPolicy",),
-            update=("setIamPolicy",),
-            delete=("setIamPolicy",),
-        ),
+        permissions=iam_policy_permissions("resourcemanager.projects"),
         grants_access=True,
         unordered=("roles",),
     )

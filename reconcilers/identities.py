@@ -29,6 +29,7 @@ from provisioner.engine.operations import DoneOperation, Operation, wait_for
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from reconcilers._operations import LongRunningOperation
+from reconcilers.services import api_address
 
 KIND = "serviceusage.service_identity"
 #: The service whose agent `projects.serviceAccount.get` of the storage JSON API makes.
@@ -89,5 +90,5 @@ class ServiceIdentity(ApiKind):
 
 def identity(ctx: Any, service: str, email: str) -> Resource:
     """The desired agent of `service`, after the service's API when the spec enables it."""
-    deps = (f"serviceusage.service/{service}",) if service in ctx.spec.apis else ()
+    deps = (api_address(service),) if service in ctx.spec.apis else ()
     return Resource(kind=KIND, name=service, body={"email": email}, deps=deps)

@@ -14,21 +14,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.iam_policy import edit_policy
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, NoUpdate, Reconciler
 from provisioner.engine.labels import labels_kept
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.permissions import iam_policy_permissions, permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from provisioner.google.errors import ApiError, classify
 from reconcilers._proto import from_json_dict, to_json_dict
 from reconcilers.identities import ServiceIdentity, identity
+
+#: The meta of a kind here: every one calls Cloud KMS (cloudkms.googleapis.com).
+kms_meta = partial(KindMeta, api="cloudkms.googleapis.com")
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
@@ -78,12 +83,11 @@ def _rotation_start(period: str) -> str:
     return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class KeyRing(ApiKind):
+class KeyRing(NoUpdate, ApiKind):
     """A key ring: a name and a location, nothing to update, never deletable."""
 
-    meta = KindMeta(
+    meta = kms_meta(
         kind="kms.key_ring",
-        api="cloudkms.googleapis.com",
         permissions=permissions_of("cloudkms.keyRings", update=(), delete=()),
         labels_path=None,
     )
@@ -108,9 +112,6 @@ class KeyRing(ApiKind):
         self.call(client.create_key_ring, request={"parent": parent, "key_ring_id": ring, "key_ring": {}})
         return DoneOperation(f"create key ring {ring}")
 
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        return DoneOperation("key rings have nothing to update")
-
     def delete(self, live: LiveResource) -> Operation:
         return DoneOperation("key rings cannot be deleted")
 
@@ -130,9 +131,8 @@ KEY_MASK = UpdateMask(
 class CryptoKey(ApiKind):
     """A symmetric key with automatic rotation; purpose and protection level are fixed."""
 
-    meta = KindMeta(
+    meta = kms_meta(
         kind="kms.crypto_key",
-        api="cloudkms.googleapis.com",
         permissions=permissions_of(
             "cloudkms.cryptoKeys",
             # A key is never deleted: its versions are scheduled for destruction.
@@ -255,16 +255,9 @@ class KeyIamMembers(ApiKind):
     are read-modify-write with the policy's etag, repeated when someone else wrote first.
     """
 
-    meta = KindMeta(
+    meta = kms_meta(
         kind="kms.key_iam",
-        api="cloudkms.googleapis.com",
-        permissions=permissions_of(
-            "cloudkms.cryptoKeys",
-            read=("getIamPolicy",),
-            create=("setIamPolicy",),
-            update=("setIamPolicy",),
-            delete=("setIamPolicy",),
-        ),
+        permissions=iam_policy_permissions("cloudkms.cryptoKeys"),
         grants_access=True,
         labels_path=None,
     )
@@ -386,6 +379,14 @@ def _members(policy: dict[str, Any], role: str) -> list[str]:
 def _not_found(exc: BaseException) -> bool:
     err: ApiError | None = classify(exc)
     return err is not None and err.not_found
+
+
+def encrypted_with(ctx: Context, key: str) -> tuple[str, str]:
+    """The dependencies of a resource encrypted with the spec's key `key`: the key, and the
+    members granted on it, since a service agent must hold the key before its service can
+    create anything that uses it."""
+    short = _short(crypto_key_path(ctx, key))
+    return (f"{CryptoKey.meta.kind}/{short}", f"{KeyIamMembers.meta.kind}/{short}")
 
 
 class KmsReconciler(Reconciler):

@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.labels import labels_kept
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.google.errors import ApiError
@@ -37,6 +39,9 @@ from reconcilers._compute import list_all
 from reconcilers._dashboard import overview
 from reconcilers._keyed import KEY_LABEL, KeyedKind, concurrent_edit, is_copy
 from reconcilers.log_metrics import LogMetric
+
+#: The meta of a kind here: every one calls Cloud Monitoring (monitoring.googleapis.com).
+monitoring_meta = partial(KindMeta, api="monitoring.googleapis.com")
 
 CUSTOM_METRICS = "custom.googleapis.com/digitwin/"
 
@@ -83,9 +88,8 @@ CHANNEL_NAMES = "monitoring.channel_names"
 class NotificationChannel(KeyedKind):
     """An email channel; its address is its identity, so the key is derived from it."""
 
-    meta = KindMeta(
+    meta = monitoring_meta(
         kind="monitoring.notification_channel",
-        api="monitoring.googleapis.com",
         permissions=permissions_of("monitoring.notificationChannels"),
         immutable=("type",),
     )
@@ -152,9 +156,8 @@ class NotificationChannel(KeyedKind):
 class AlertPolicy(KeyedKind):
     """An alert policy; its desired body names notification channels by their keys."""
 
-    meta = KindMeta(
+    meta = monitoring_meta(
         kind="monitoring.alert_policy",
-        api="monitoring.googleapis.com",
         permissions=permissions_of("monitoring.alertPolicies"),
         api_defaults={"enabled": True},
     )
@@ -239,9 +242,8 @@ class AlertPolicy(KeyedKind):
 class Dashboard(KeyedKind):
     """A dashboard, written whole; an update carries the etag of the version it replaces."""
 
-    meta = KindMeta(
+    meta = monitoring_meta(
         kind="monitoring.dashboard",
-        api="monitoring.googleapis.com",
         permissions=permissions_of("monitoring.dashboards"),
     )
     no_charge = "dashboards are free"
@@ -282,10 +284,9 @@ class Dashboard(KeyedKind):
 class MetricDescriptor(ApiKind):
     """A user-defined metric type; `create` on an existing type updates its description."""
 
-    meta = KindMeta(
+    meta = monitoring_meta(
         kind="monitoring.metric_descriptor",
-        api="monitoring.googleapis.com",
-        permissions=permissions_of("monitoring.metricDescriptors", update=("create",)),
+        permissions=permissions_of("monitoring.metricDescriptors", write=("create",)),
         immutable=("metricKind", "valueType"),
         stateful=True,  # deleting a descriptor deletes every point written to it
     )

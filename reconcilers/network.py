@@ -21,17 +21,30 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable, free
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.labels import labels_kept
 from provisioner.engine.masks import UpdateMask, top_level
 from provisioner.engine.operations import Operation, OperationChain
+from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from provisioner.engine.review import immutable_reason
-from reconcilers._compute import ComputeKind, compute, list_all, network_path, owned_by_name
+from reconcilers._compute import (
+    ComputeKind,
+    compute,
+    compute_meta,
+    compute_permissions,
+    list_all,
+    network_path,
+    owned_by_name,
+)
 from reconcilers._operations import LongRunningOperation
 
 PEERING_SERVICE = "services/servicenetworking.googleapis.com"
+#: `also` of a kind attached to the VPC network when it is created, and fixed to it from then
+#: on (a subnet, a router, the peering, the connector): its create names the network, which
+#: needs the right to use it.
+ATTACHED_TO_NETWORK = {"create": ("compute.networks.use",)}
 #: A peering's reserved ranges are all that can change (it is patched with `force`).
 PEERING_MASK = UpdateMask(("reservedPeeringRanges",))
 #: A connector's machine type and instance bounds are all that can change.
@@ -39,41 +52,31 @@ CONNECTOR_MASK = UpdateMask(("machineType", "maxInstances", "minInstances"))
 
 
 class Network(ComputeKind):
-    meta = KindMeta(
+    collection, param, noun = "networks", "network", "network"
+    meta = compute_meta(
         kind="compute.network",
-        api="compute.googleapis.com",
-        permissions=permissions_of("compute.networks"),
-        labels_path=None,
+        permissions=compute_permissions(collection),
         immutable=("autoCreateSubnetworks",),
         api_defaults={"mtu": 1460, "routingConfig": {"routingMode": "REGIONAL"}},
         stateful=True,  # everything in the environment sits on it
     )
-    collection, param, noun = "networks", "network", "network"
     no_charge = "VPC networks are free; traffic leaving a zone or region is billed as data transfer"
-
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        return self.patched(desired, changes, f"patch network {desired.name}")
 
 
 class Subnetwork(ComputeKind):
-    meta = KindMeta(
+    collection, param, noun = "subnetworks", "subnetwork", "subnet"
+    meta = compute_meta(
         kind="compute.subnetwork",
-        api="compute.googleapis.com",
-        permissions=permissions_of("compute.subnetworks", also={"create": ("compute.networks.use",)}),
-        labels_path=None,
+        permissions=compute_permissions(collection, also=ATTACHED_TO_NETWORK),
         immutable=("network",),
         unordered=("secondaryIpRanges",),
         api_defaults={"privateIpGoogleAccess": False, "logConfig": {"enable": False}},
         stateful=True,  # GKE nodes and the connector live on it
     )
-    collection, param, noun = "subnetworks", "subnetwork", "subnet"
     regional = True
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
-        lines = [free("subnet", "subnets are free")]
-        if (body.get("logConfig") or {}).get("enable"):
-            lines.append(_logs(prices, "VPC flow logs"))
-        return lines
+        return [free("subnet", "subnets are free"), *_logs(prices, body, "VPC flow logs")]
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         body = super().normalise(body)
@@ -157,14 +160,12 @@ NAT_FIELDS = ("name", "natIpAllocateOption", "sourceSubnetworkIpRangesToNat", "l
 class Router(ComputeKind):
     """A Cloud Router; Cloud NAT is an element of its `nats` list, written as a whole."""
 
-    meta = KindMeta(
+    collection, param, noun = "routers", "router", "router"
+    meta = compute_meta(
         kind="compute.router",
-        api="compute.googleapis.com",
-        permissions=permissions_of("compute.routers", also={"create": ("compute.networks.use",)}),
-        labels_path=None,
+        permissions=compute_permissions(collection, also=ATTACHED_TO_NETWORK),
         immutable=("network",),
     )
-    collection, param, noun = "routers", "router", "router"
     regional = True
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
@@ -191,8 +192,7 @@ class Router(ComputeKind):
                         "allocated automatically, as many as the VMs' connections need",
                     )
                 )
-            if (nat.get("logConfig") or {}).get("enable"):
-                lines.append(_logs(prices, f"Cloud NAT {gateway}: logs"))
+            lines += _logs(prices, nat, f"Cloud NAT {gateway}: logs")
         return lines
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -200,20 +200,17 @@ class Router(ComputeKind):
         body["nats"] = [{k: nat[k] for k in NAT_FIELDS if k in nat} for nat in body.get("nats", [])]
         return body
 
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        return self.patched(desired, changes, f"patch router {self.api_name(desired)}")
-
 
 class GlobalAddress(ComputeKind):
     """A reserved global range or address: everything but labels is fixed at creation."""
 
-    meta = KindMeta(
-        kind="compute.global_address",
-        api="compute.googleapis.com",
-        permissions=permissions_of("compute.globalAddresses", update=("setLabels",)),
-        immutable=("address", "addressType", "purpose", "prefixLength", "network", "ipVersion"),
-    )
     collection, param, noun = "globalAddresses", "address", "address"
+    meta = compute_meta(
+        kind="compute.global_address",
+        permissions=compute_permissions(collection, update=("setLabels",)),
+        immutable=("address", "addressType", "purpose", "prefixLength", "network", "ipVersion"),
+        labels_path="labels",
+    )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Internal ranges are free; an external address is free while a forwarding rule uses it."""
@@ -253,36 +250,28 @@ class GlobalAddress(ComputeKind):
 
 
 class Firewall(ComputeKind):
-    meta = KindMeta(
+    collection, param, noun = "firewalls", "firewall", "firewall rule"
+    meta = compute_meta(
         kind="compute.firewall",
-        api="compute.googleapis.com",
-        permissions=permissions_of(
-            "compute.firewalls",
+        permissions=compute_permissions(
+            collection,
             # Firewall rules change the network's policy: https://cloud.google.com/vpc/docs/firewalls#iam
             also={a: ("compute.networks.updatePolicy",) for a in ("create", "update", "delete")},
         ),
-        labels_path=None,
         immutable=("network", "direction"),
         unordered=("sourceRanges", "destinationRanges", "targetTags"),
         api_defaults={"priority": 1000, "logConfig": {"enable": False}, "disabled": False},
     )
-    collection, param, noun = "firewalls", "firewall", "firewall rule"
     described = False  # a rule's description is the spec's
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
-        lines = [free("firewall rule", "firewall rules are free")]
-        if (body.get("logConfig") or {}).get("enable"):
-            lines.append(_logs(prices, "firewall rule logs"))
-        return lines
+        return [free("firewall rule", "firewall rules are free"), *_logs(prices, body, "firewall rule logs")]
 
     def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
         body = super().normalise(body)
         if isinstance(body.get("logConfig"), dict):
             body["logConfig"] = {"enable": bool(body["logConfig"].get("enable", False))}
         return body
-
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        return self.patched(desired, changes, f"patch firewall rule {desired.name}")
 
 
 def global_addresses(kind: ApiKind) -> list[dict[str, Any]]:
@@ -307,10 +296,9 @@ class PeeringConnection(ApiKind):
         permissions=permissions_of(
             "servicenetworking.services",
             read=("get",),
-            create=("addPeering",),
-            update=("addPeering",),
+            write=("addPeering",),
             delete=("deleteConnection",),
-            also={"create": ("compute.networks.use",)},
+            also=ATTACHED_TO_NETWORK,
         ),
         labels_path=None,
         unordered=("reservedPeeringRanges",),
@@ -363,7 +351,7 @@ class VpcConnector(ApiKind):
     meta = KindMeta(
         kind="vpcaccess.connector",
         api="vpcaccess.googleapis.com",
-        permissions=permissions_of("vpcaccess.connectors", also={"create": ("compute.networks.use",)}),
+        permissions=permissions_of("vpcaccess.connectors", also=ATTACHED_TO_NETWORK),
         labels_path=None,
         immutable=("network", "ipCidrRange"),
         api_defaults={"machineType": "e2-micro"},
@@ -456,8 +444,13 @@ def firewall_body(ctx: Context, rule: Any) -> dict[str, Any]:
     return body
 
 
-def _logs(prices: PriceTable, item: str) -> CostLine:
-    return prices.usage("logging.vended_network_logs", "global", item, "billed by the volume of log entries")
+def _logs(prices: PriceTable, body: dict[str, Any], item: str) -> list[CostLine]:
+    """The logs `body` writes, if its `logConfig` enables them: subnets (flow logs), firewall
+    rules and NAT gateways all log the same way, billed as vended network logs."""
+    if not (body.get("logConfig") or {}).get("enable"):
+        return []
+    how = "billed by the volume of log entries"
+    return [prices.usage("logging.vended_network_logs", "global", item, how)]
 
 
 class NetworkReconciler(Reconciler):

@@ -19,21 +19,23 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.diff import deep_merge
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import Reconciler
 from provisioner.engine.labels import labels_kept
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import Operation
+from provisioner.engine.permissions import RUNS_AS_ACCOUNT, permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.spec.drift_job import DRIFT_METRIC
 from reconcilers._operations import LongRunningOperation
 from reconcilers._proto import from_json_dict, to_json_dict
+from reconcilers._run_api import run_client, run_message, run_meta
 from reconcilers._run_invokers import PUBLIC, RunInvokers
 from reconcilers.iam import ProjectRoles, ServiceAccount, account_email, service_account
 from reconcilers.monitoring import MetricDescriptor
@@ -59,18 +61,6 @@ DEFAULT_PORT = 8080
 #: Resource fields the spec leaves to others: startup CPU boost, which it does not set, and,
 #: for jobs, CPU allocation, which only means something for a container serving requests.
 _NOT_OWNED_RESOURCES = {"service": ("startupCpuBoost",), "job": ("cpuIdle", "startupCpuBoost")}
-
-
-def _services_client(ctx: Context) -> Any:
-    from google.cloud import run_v2
-
-    return ctx.clients.gapic("run", run_v2.ServicesClient)
-
-
-def _jobs_client(ctx: Context) -> Any:
-    from google.cloud import run_v2
-
-    return ctx.clients.gapic("run", run_v2.JobsClient)
 
 
 def _full(ctx: Context, collection: str, short: str) -> str:
@@ -178,40 +168,86 @@ def _merged_template(live: dict[str, Any], want: dict[str, Any]) -> dict[str, An
     return deep_merge(live, want)
 
 
-def _created(kind: ApiKind, desired: Resource, noun: str, message: Any, create: Any) -> Operation:
-    """Create a service or a job (`noun`) in the region its name starts with."""
-    region, short = desired.name.split("/")
-    request = {
-        "parent": f"projects/{kind.ctx.project}/locations/{region}",
-        f"{noun}_id": short,
-        noun: from_json_dict(message, desired.body),
-    }
-    return _operation(kind.ctx, kind.call(create, request=request), f"create {noun} {short}")
+class RegionalRunKind(ApiKind):
+    """What Cloud Run services and jobs share; they differ in the word the API uses for them
+    (`noun`) and where their containers sit (`task_path`).
 
+    Each is named `<region>/<name>` and listed one region at a time, created under
+    `<noun>_id` in its region and deleted under the etag it was read with; its containers are
+    read in the spec's spelling (`_container`). The API and its client library name everything
+    after the noun (`_run_api`): the collection `<noun>s`, the calls `create_<noun>` and
+    `list_<noun>s`.
+    """
 
-def _deleted(kind: ApiKind, live: LiveResource, noun: str, delete: Any) -> Operation:
-    """Delete a service or a job (`noun`) under the etag it was read with."""
-    request = {"name": _full(kind.ctx, f"{noun}s", live.name), "etag": live.body.get("etag")}
-    return _operation(kind.ctx, kind.call(delete, request=request), f"delete {noun} {live.name}")
+    #: The API's word for one of these: "service" or "job".
+    noun: ClassVar[str]
+    #: The keys from a body down to the object that lists its containers.
+    task_path: ClassVar[tuple[str, ...]]
 
+    def task(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The part of a body that lists the containers (a service's template, a job's task)."""
+        for key in self.task_path:
+            body = body.get(key) or {}
+        return body
 
-def _observe_by_region(kind: ApiKind, desired: Sequence[Resource], list_call: Any) -> list[LiveResource]:
-    """One paginated list per region for services and jobs alike, named `<region>/<name>`."""
-    found = []
-    for region in _regions(kind.ctx, desired):
-        request = {"parent": f"projects/{kind.ctx.project}/locations/{region}"}
-        for item in kind.call(lambda request=request: list(list_call(request))):
-            body = to_json_dict(item)
-            found.append(
-                LiveResource(
-                    kind.meta.kind,
-                    f"{region}/{item.name.rsplit('/', 1)[1]}",
-                    body,
-                    managed=kind.ctx.is_ours(body.get("labels")),
-                    version=body.get("etag"),
+    def method(self, verb: str) -> Any:
+        """The client's call that does `verb` ("create", "update", "delete") to one of these,
+        or lists them ("list")."""
+        name = f"list_{self.noun}s" if verb == "list" else f"{verb}_{self.noun}"
+        return getattr(run_client(self.ctx, self.noun), name)
+
+    def full_name(self, short: str) -> str:
+        """The API's name of `<region>/<name>`."""
+        return _full(self.ctx, f"{self.noun}s", short)
+
+    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
+        """One paginated list per region, named `<region>/<name>`."""
+        found = []
+        list_call = self.method("list")
+        for region in _regions(self.ctx, desired):
+            request = {"parent": f"projects/{self.ctx.project}/locations/{region}"}
+            for item in self.call(lambda request=request: list(list_call(request=request))):
+                body = to_json_dict(item)
+                found.append(
+                    LiveResource(
+                        self.meta.kind,
+                        f"{region}/{item.name.rsplit('/', 1)[1]}",
+                        body,
+                        managed=self.ctx.is_ours(body.get("labels")),
+                        version=body.get("etag"),
+                    )
                 )
-            )
-    return found
+        return found
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        task = self.task(body)
+        if task.get("containers"):
+            task["containers"] = [_container(c, self.noun) for c in task["containers"]]
+        return body
+
+    def create(self, desired: Resource) -> Operation:
+        """Create it in the region its name starts with."""
+        region, short = desired.name.split("/")
+        request = {
+            "parent": f"projects/{self.ctx.project}/locations/{region}",
+            f"{self.noun}_id": short,
+            self.noun: from_json_dict(run_message(self.noun), desired.body),
+        }
+        op = self.call(self.method("create"), request=request)
+        return _operation(self.ctx, op, f"create {self.noun} {short}")
+
+    def updated(self, desired: Resource, body: dict[str, Any], **options: Any) -> Operation:
+        """Send `body` as its new state (a job whole, a service's fields under the request's
+        `options`: its update mask) and follow the operation."""
+        request = {self.noun: from_json_dict(run_message(self.noun), body), **options}
+        op = self.call(self.method("update"), request=request)
+        return _operation(self.ctx, op, f"update {self.noun} {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        """Delete it under the etag it was read with."""
+        request = {"name": self.full_name(live.name), "etag": live.body.get("etag")}
+        op = self.call(self.method("delete"), request=request)
+        return _operation(self.ctx, op, f"delete {self.noun} {live.name}")
 
 
 #: What a service's update can write, in the order its mask lists it: a label edit touches the
@@ -219,18 +255,15 @@ def _observe_by_region(kind: ApiKind, desired: Sequence[Resource], list_call: An
 SERVICE_MASK = UpdateMask(("labels", "ingress", "template"))
 
 
-class RunService(ApiKind):
+class RunService(RegionalRunKind):
     """A Cloud Run service; labels, ingress and the revision template are updated in place."""
 
-    meta = KindMeta(
+    meta = run_meta(
         kind="run.service",
-        api="run.googleapis.com",
-        permissions=permissions_of(
-            "run.services",
-            also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
-        ),
+        permissions=permissions_of("run.services", also=RUNS_AS_ACCOUNT),
         api_defaults={"template": {"scaling": {"minInstanceCount": 0}, "sessionAffinity": False}},
     )
+    noun, task_path = "service", ("template",)
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Minimum instances run all month; everything above them is billed by use.
@@ -241,7 +274,7 @@ class RunService(ApiKind):
         rate for as long as it runs.
         """
         region = name.split("/")[0]
-        template = body.get("template") or {}
+        template = self.task(body)
         vcpus, memory, idle = _instance_shape(template.get("containers") or [])
         minimum = max(
             int((template.get("scaling") or {}).get("minInstanceCount") or 0),
@@ -275,107 +308,60 @@ class RunService(ApiKind):
             prices.usage("run.instance_based.memory", region, "memory of instances above the minimum"),
         ]
 
-    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        client = _services_client(self.ctx)
-        return _observe_by_region(self, desired, lambda request: client.list_services(request=request))
-
-    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        template = body.get("template") or {}
-        if template.get("containers"):
-            template["containers"] = [_container(c, "service") for c in template["containers"]]
-        return body
-
-    def create(self, desired: Resource) -> Operation:
-        from google.cloud import run_v2
-
-        return _created(self, desired, "service", run_v2.Service, _services_client(self.ctx).create_service)
-
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        from google.cloud import run_v2
-
         fields = SERVICE_MASK.changed(changes)
         body: dict[str, Any] = {
-            "name": _full(self.ctx, "services", desired.name),
+            "name": self.full_name(desired.name),
             "etag": live.body.get("etag"),
             **SERVICE_MASK.body(fields, desired.body, live.body),
         }
         if "template" in fields:
             body["template"] = _merged_template(live.body.get("template") or {}, desired.body["template"])
         mask = {"paths": SERVICE_MASK.paths(fields)}
-        request = {"service": from_json_dict(run_v2.Service, body), "update_mask": mask}
-        op = self.call(_services_client(self.ctx).update_service, request=request)
-        return _operation(self.ctx, op, f"update service {desired.name}")
+        return self.updated(desired, body, update_mask=mask)
 
     def update_note(self, changes: Sequence[FieldChange]) -> str | None:
         if any(c.path.split(".")[0] == "template" for c in changes):
             return "rolls out a new revision"
         return None
 
-    def delete(self, live: LiveResource) -> Operation:
-        return _deleted(self, live, "service", _services_client(self.ctx).delete_service)
-
     def delete_note(self, live: LiveResource) -> str | None:
         return "stops serving traffic and removes every revision"
 
 
-class RunJob(ApiKind):
+class RunJob(RegionalRunKind):
     """A Cloud Run job; its API has no update mask, so an update sends the whole job back."""
 
-    meta = KindMeta(
+    meta = run_meta(
         kind="run.job",
-        api="run.googleapis.com",
-        permissions=permissions_of(
-            "run.jobs",
-            also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
-        ),
+        permissions=permissions_of("run.jobs", also=RUNS_AS_ACCOUNT),
     )
+    #: A job's template holds the template of its tasks, which lists the containers.
+    noun, task_path = "job", ("template", "template")
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """A job costs only while its tasks run, at the instance-based rates."""
         region = name.split("/")[0]
-        task = (body.get("template") or {}).get("template") or {}
-        vcpus, memory, _ = _instance_shape(task.get("containers") or [])
+        vcpus, memory, _ = _instance_shape(self.task(body).get("containers") or [])
         shape = f"{vcpus:g} vCPU, {memory:g} GiB a task"
         return [
             prices.usage("run.instance_based.cpu", region, "CPU while executions run", shape),
             prices.usage("run.instance_based.memory", region, "memory while executions run", shape),
         ]
 
-    def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
-        client = _jobs_client(self.ctx)
-        return _observe_by_region(self, desired, lambda request: client.list_jobs(request=request))
-
-    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
-        task = (body.get("template") or {}).get("template") or {}
-        if task.get("containers"):
-            task["containers"] = [_container(c, "job") for c in task["containers"]]
-        return body
-
-    def create(self, desired: Resource) -> Operation:
-        from google.cloud import run_v2
-
-        return _created(self, desired, "job", run_v2.Job, _jobs_client(self.ctx).create_job)
-
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        from google.cloud import run_v2
-
         body: dict[str, Any] = {
             key: live.body[key]
             for key in ("annotations", "launchStage", "client", "clientVersion")
             if key in live.body
         }
         body.update(
-            name=_full(self.ctx, "jobs", desired.name),
+            name=self.full_name(desired.name),
             etag=live.body.get("etag"),
             labels=labels_kept(live.body.get("labels"), desired.body.get("labels")),
             template=_merged_template(live.body.get("template") or {}, desired.body["template"]),
         )
-        request = {"job": from_json_dict(run_v2.Job, body)}
-        op = self.call(_jobs_client(self.ctx).update_job, request=request)
-        return _operation(self.ctx, op, f"update job {desired.name}")
-
-    def delete(self, live: LiveResource) -> Operation:
-        return _deleted(self, live, "job", _jobs_client(self.ctx).delete_job)
+        return self.updated(desired, body)
 
 
 def connector_path(ctx: Context) -> str:

@@ -15,9 +15,10 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.permissions import RUNS_AS_ACCOUNT, permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.spec.ownership import ownership_note
@@ -46,10 +47,7 @@ class SchedulerJob(ApiKind):
     meta = KindMeta(
         kind="scheduler.job",
         api="cloudscheduler.googleapis.com",
-        permissions=permissions_of(
-            "cloudscheduler.jobs",
-            also={"create": ("iam.serviceAccounts.actAs",), "update": ("iam.serviceAccounts.actAs",)},
-        ),
+        permissions=permissions_of("cloudscheduler.jobs", also=RUNS_AS_ACCOUNT),
     )
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:

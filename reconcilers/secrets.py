@@ -11,18 +11,23 @@ from __future__ import annotations
 import base64
 import secrets as random_source
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, NoUpdate, Reconciler
 from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource, without_ownership
 from reconcilers._compute import list_all
-from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
+from reconcilers.kms import crypto_key_path, encrypted_with
+
+#: The meta of a kind here: every one calls Secret Manager (secretmanager.googleapis.com).
+secret_manager_meta = partial(KindMeta, api="secretmanager.googleapis.com")
 
 
 def _api(ctx: Context) -> Any:
@@ -45,9 +50,8 @@ SECRET_MASK = UpdateMask(("labels",))
 
 
 class Secret(ApiKind):
-    meta = KindMeta(
+    meta = secret_manager_meta(
         kind="secrets.secret",
-        api="secretmanager.googleapis.com",
         permissions=permissions_of("secretmanager.secrets"),
         cmek_path="replication.userManaged.replicas.customerManagedEncryption.kmsKeyName",
         immutable=("replication",),
@@ -114,17 +118,15 @@ class Secret(ApiKind):
         return DoneOperation(f"delete secret {live.name}")
 
 
-class GeneratedValue(ApiKind):
+class GeneratedValue(NoUpdate, ApiKind):
     """An enabled version holding a value generated here; its content is never compared."""
 
-    meta = KindMeta(
+    meta = secret_manager_meta(
         kind="secrets.generated_value",
-        api="secretmanager.googleapis.com",
         permissions=permissions_of(
             "secretmanager.versions",
             read=("list", "access"),
-            create=("add",),
-            update=("add",),
+            write=("add",),
             delete=("destroy",),
         ),
         labels_path=None,
@@ -164,9 +166,6 @@ class GeneratedValue(ApiKind):
         self.call_once(add.execute, enabled_version)
         return DoneOperation(f"store a generated value in {desired.name}")
 
-    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        return DoneOperation("a generated value is never rewritten")
-
     def delete(self, live: LiveResource) -> Operation:
         return DoneOperation("the value goes with its secret")
 
@@ -188,8 +187,7 @@ def generated_secret(ctx: Context, secret_id: str, purpose: str) -> tuple[Resour
     deps: tuple[str, ...] = ()
     if spec.kms_key:
         replica["customerManagedEncryption"] = {"kmsKeyName": crypto_key_path(ctx, spec.kms_key)}
-        key = "/".join(crypto_key_path(ctx, spec.kms_key).split("/")[3::2])
-        deps = (f"{CryptoKey.meta.kind}/{key}", f"{KeyIamMembers.meta.kind}/{key}")
+        deps = encrypted_with(ctx, spec.kms_key)
     locations = spec.replica_locations or [ctx.spec.kms_location]
     replicas = [{**replica, "location": location} for location in locations]
     secret = Resource(

@@ -24,8 +24,9 @@ from typing import Any
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.group_commit import GroupCommit
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.operations import DoneOperation, Operation, wait_for
+from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import Change, FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from reconcilers._compute import list_all
@@ -62,13 +63,8 @@ class ProjectService(ApiKind):
     meta = KindMeta(
         kind="serviceusage.service",
         api="serviceusage.googleapis.com",
-        permissions=permissions_of(
-            "serviceusage.services",
-            create=("enable",),
-            update=("enable",),
-            # An API is never disabled.
-            delete=(),
-        ),
+        # An API is enabled again to update it, and never disabled.
+        permissions=permissions_of("serviceusage.services", write=("enable",), delete=()),
         labels_path=None,
         enables_api=True,
     )
@@ -145,15 +141,24 @@ class ProjectService(ApiKind):
         return LEFT_ENABLED
 
 
+def enabled_api(ctx: Context, service: str) -> Resource:
+    """`service` enabled on the project, under the spec's deletion policy for its APIs."""
+    return Resource(
+        kind=ProjectService.meta.kind,
+        name=service,
+        body={"state": "ENABLED"},
+        deletion_policy=ctx.spec.apis_deletion_policy,
+    )
+
+
+def api_address(service: str) -> str:
+    """The address of the resource that enables `service`, which what calls it waits for."""
+    return f"{ProjectService.meta.kind}/{service}"
+
+
 class ServicesReconciler(Reconciler):
     family = "services"
     kinds = (ProjectService,)
 
     def desired(self, ctx: Context) -> list[Resource]:
-        policy = ctx.spec.apis_deletion_policy
-        return [
-            Resource(
-                kind=ProjectService.meta.kind, name=api, body={"state": "ENABLED"}, deletion_policy=policy
-            )
-            for api in ctx.spec.apis
-        ]
+        return [enabled_api(ctx, api) for api in ctx.spec.apis]

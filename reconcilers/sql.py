@@ -17,14 +17,16 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.abandon import labels
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.operations import Operation, OperationChain, PollSchedule
+from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import DELETION_POLICY_LABEL, LiveResource, Resource, without_ownership
 from provisioner.engine.review import immutable_reason
@@ -32,9 +34,12 @@ from provisioner.google.errors import ApiError, classify
 from reconcilers._compute import list_all, network_path
 from reconcilers._operations import SqlOperation
 from reconcilers._sql_backups import SqlBackups
-from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
+from reconcilers.kms import crypto_key_path, encrypted_with
 from reconcilers.network import PeeringConnection
 from reconcilers.secrets import GeneratedValue, Secret, generated_secret, read_generated_value
+
+#: The meta of a kind here: every one calls the Cloud SQL Admin API (sqladmin.googleapis.com).
+sql_admin_meta = partial(KindMeta, api="sqladmin.googleapis.com")
 
 RESTARTING_SETTINGS = ("settings.tier", "settings.availabilityType", "settings.edition")
 
@@ -56,9 +61,8 @@ def _not_found(exc: BaseException) -> bool:
 class SqlInstance(SqlBackups, ApiKind):
     """The environment's database server; its backups can be listed, taken and restored."""
 
-    meta = KindMeta(
+    meta = sql_admin_meta(
         kind="sql.instance",
-        api="sqladmin.googleapis.com",
         # Creates and tier changes run ten to twenty minutes and even a label patch takes seconds:
         # the first look after 2 s, then at most every 15 s, late by 2% at worst on a create, and
         # well within the Admin API's 180 queries a minute per user.
@@ -282,9 +286,8 @@ class _InstanceChild(ApiKind):
 
 
 class SqlDatabase(_InstanceChild):
-    meta = KindMeta(
+    meta = sql_admin_meta(
         kind="sql.database",
-        api="sqladmin.googleapis.com",
         permissions=permissions_of("cloudsql.databases"),
         immutable=("charset", "collation"),
         stateful=True,
@@ -315,9 +318,8 @@ class SqlDatabase(_InstanceChild):
 class SqlUser(_InstanceChild):
     """A built-in user whose password lives in Secret Manager and nowhere else."""
 
-    meta = KindMeta(
+    meta = sql_admin_meta(
         kind="sql.user",
-        api="sqladmin.googleapis.com",
         permissions=permissions_of("cloudsql.users", read=("list",)),
         immutable=("type",),
         # Cloud SQL answers a built-in user without `type` (emulator/services/sqladmin_children.py
@@ -411,18 +413,13 @@ class SqlReconciler(Reconciler):
     def desired(self, ctx: Context) -> list[Resource]:
         sql = ctx.spec.sql
         name = ctx.spec.sql_instance_name
-        key = "/".join(crypto_key_path(ctx, sql.kms_key).split("/")[3::2])
         body, create_only = instance_body(ctx)
         instance = Resource(
             kind=SqlInstance.meta.kind,
             name=name,
             body=body,
             # Private IP needs the peering; CMEK needs the service agent's grant on the key.
-            deps=(
-                f"{PeeringConnection.meta.kind}/{ctx.spec.vpc_name}",
-                f"{CryptoKey.meta.kind}/{key}",
-                f"{KeyIamMembers.meta.kind}/{key}",
-            ),
+            deps=(f"{PeeringConnection.meta.kind}/{ctx.spec.vpc_name}", *encrypted_with(ctx, sql.kms_key)),
             deletion_policy=sql.deletion_policy,
             create_only=create_only,
         )

@@ -19,12 +19,13 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
-from provisioner.engine.kind import KindMeta, Reconciler, permissions_of
+from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.lock import lock_bucket
 from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import OWNERSHIP_KEYS, LiveResource, Resource
-from reconcilers.kms import CryptoKey, KeyIamMembers, crypto_key_path
+from reconcilers.kms import crypto_key_path, encrypted_with
 
 
 class Bucket(ApiKind):
@@ -194,9 +195,7 @@ class StorageReconciler(Reconciler):
         for purpose, spec, name in buckets:
             deps: tuple[str, ...] = ()
             if spec.cmek and storage.kms_key:
-                key = "/".join(crypto_key_path(ctx, storage.kms_key).split("/")[3::2])
-                # The service agent must hold the key before a bucket can default to it.
-                deps = (f"{CryptoKey.meta.kind}/{key}", f"{KeyIamMembers.meta.kind}/{key}")
+                deps = encrypted_with(ctx, storage.kms_key)
             resources.append(
                 Resource(
                     kind=Bucket.meta.kind,

@@ -68,11 +68,24 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
     _consent_options(parser)
 
 
+def _lock_timeout_option(parser: argparse.ArgumentParser) -> None:
+    """How long a command that writes waits for the environment's lock (apply, restore)."""
+    parser.add_argument(
+        "--lock-timeout",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another writer",
+    )
+
+
 def _connection_options(parser: argparse.ArgumentParser, parallelism: bool = True) -> None:
-    """Where the APIs are and as whom: every command that calls them takes these.
+    """The common options, then where the APIs are and as whom: every command that calls them
+    takes these.
 
     Commands that act on one resource at a time leave out --parallelism, which would change nothing.
     """
+    _common(parser)
     if not parallelism:
         parser.set_defaults(parallelism=DEFAULT_PARALLELISM)
     parser.add_argument(
@@ -175,20 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
         " nothing is written, no lock is taken. URLs are shown as addressed; with --local, the"
         " emulator's address is shown as the Google host it stands in for. Not in --markdown-dir parts",
     )
-    _common(plan)
     _engine_options(plan)
 
     apply = sub.add_parser("apply", help="make the live resources match the spec (or a saved plan)")
     apply.add_argument("planfile", nargs="?", type=Path, help="a plan saved with `plan --out`")
     apply.add_argument("--env", action=EnvList, help="environment (required without a plan file)")
     apply.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
-    apply.add_argument(
-        "--lock-timeout",
-        type=_non_negative_float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for another writer",
-    )
+    _lock_timeout_option(apply)
     apply.add_argument("--no-lock", action="store_true", help="apply without taking the environment's lock")
     apply.add_argument("--target", action="append", default=[], metavar="ADDRESS_OR_KIND")
     apply.add_argument(
@@ -196,7 +202,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not check billing, quotas, permissions and organisation policies first",
     )
-    _common(apply)
     _engine_options(apply)
     add_drift_options(apply)
 
@@ -210,19 +215,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the permissions an apply of the spec may use, one a line, and call no API",
     )
-    _common(preflight)
     _connection_options(preflight, parallelism=False)
 
     unlock = sub.add_parser("force-unlock", help="remove a lock left by a process that is gone")
     unlock.add_argument("lock_id", metavar="LOCK_ID")
     unlock.add_argument("--env", required=True)
-    _common(unlock)
     _connection_options(unlock, parallelism=False)
 
     drift = sub.add_parser("drift", help="report drift, unmanaged resources and coverage (read-only)")
     drift.add_argument("--env", required=True)
     drift.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    _common(drift)
     _connection_options(drift)
 
     graph = sub.add_parser("graph", help="draw the dependency graph, marking what a plan would change")
@@ -230,7 +232,6 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
     graph.add_argument("--out", type=Path, help="write to this file (.svg renders with Graphviz)")
     graph.add_argument("--no-plan", action="store_true", help="draw without a plan, calling no API")
-    _common(graph)
     _connection_options(graph)
 
     cost = sub.add_parser("cost", help="monthly cost at list prices, now and after what a plan would change")
@@ -243,7 +244,6 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument(
         "--target", action="append", default=[], metavar="ADDRESS_OR_KIND", help="limit to these"
     )
-    _common(cost)
     _engine_options(cost)
     _recovery_parsers(sub)
     return parser
@@ -270,13 +270,7 @@ def _recovery_parsers(sub: Any) -> None:
         "--backup-id", required=True, type=_backup_id, metavar="ID", help="from `backups list`"
     )
     restore.add_argument("--auto-approve", action="store_true", help="do not ask for the name to be typed")
-    restore.add_argument(
-        "--lock-timeout",
-        type=_non_negative_float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for another writer",
-    )
+    _lock_timeout_option(restore)
     for parser in (listing, create, restore):
         parser.add_argument("--env", required=True)
         parser.add_argument(
@@ -284,7 +278,6 @@ def _recovery_parsers(sub: Any) -> None:
             metavar="ADDRESS",
             help="which resource, when the environment has several with backups",
         )
-        _common(parser)
         _connection_options(parser, parallelism=False)
 
 

@@ -65,7 +65,7 @@ class KindMeta:
     #: How to wait on this kind's operations.
     poll_schedule: PollSchedule = field(default_factory=PollSchedule)
     #: The IAM permissions its calls need, by what the call does (`read`, `create`, `update`,
-    #: `delete`; see `permissions_of`). Preflight tests them before an apply, and the deploy
+    #: `delete`; see `engine.permissions`). Preflight tests them before an apply, and the deploy
     #: account's least-privilege role is made of them.
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Where a body names its customer-managed encryption key (dotted path); None: the kind
@@ -103,28 +103,14 @@ class Kind(ABC):
     def delete(self, live: LiveResource) -> Operation: ...
 
 
-ACTIONS = ("read", "create", "update", "delete")
+class NoUpdate(Kind):
+    """A kind the planner never updates: its API has no update (a managed certificate), or the
+    spec sets nothing that can change (a key ring, a generated secret value). Whatever it sets
+    is immutable, so a change replaces it and `update` is never asked for; a call anyway is a
+    bug, and says so."""
 
-
-def permissions_of(
-    collection: str,
-    *,
-    read: Sequence[str] = ("list", "get"),
-    create: Sequence[str] = ("create",),
-    update: Sequence[str] = ("update",),
-    delete: Sequence[str] = ("delete",),
-    also: Mapping[str, Sequence[str]] | None = None,
-) -> dict[str, tuple[str, ...]]:
-    """A kind's permissions, spelled the way IAM names them: `<collection>.<verb>` for the
-    verbs of each action (`compute.firewalls` + `create`), plus whole permissions `also` needs
-    (the service account a workload runs as: `iam.serviceAccounts.actAs`)."""
-    verbs = {"read": read, "create": create, "update": update, "delete": delete}
-    out: dict[str, tuple[str, ...]] = {}
-    for action in ACTIONS:
-        names = [f"{collection}.{verb}" for verb in verbs[action]]
-        names += list((also or {}).get(action, ()))
-        out[action] = tuple(dict.fromkeys(names))
-    return out
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        raise RuntimeError(f"{self.meta.kind} has no update; every change replaces it")
 
 
 class Reconciler(ABC):

@@ -24,7 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from provisioner.engine.kind import ACTIONS, Kind, Reconciler
+from provisioner.engine.kind import Kind, Reconciler
+from provisioner.engine.permissions import ACTIONS
 from provisioner.engine.quota import QuotaNeed, quota_needs
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.google.errors import classify
