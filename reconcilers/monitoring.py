@@ -3,10 +3,11 @@
 Per environment: an email notification channel for each address in the spec; four alert
 policies (Cloud Run error rate, Cloud Run p95 latency, Cloud SQL connection failures, CPU on
 the database and the GKE nodes) that notify those channels, with the log-based metrics they
-watch (`reconcilers.log_metrics`); an overview dashboard; and the metric descriptors of the
-business KPIs the services write.
+watch (`reconcilers.log_metrics`); an overview dashboard; an uptime check of the load
+balancer's public HTTPS endpoint, run from Google's checkers outside; and the metric
+descriptors of the business KPIs the services write.
 
-Monitoring assigns the names of channels, policies and dashboards, so each carries a key
+Monitoring assigns the names of channels, policies, dashboards and uptime checks, so each carries a key
 label and is found again by it (`reconcilers._keyed`); a policy's desired body names its
 channels by their keys too, and the kind swaps in the server's names on the way out and back.
 Metric descriptors are named by their metric type and have no labels: the
@@ -281,6 +282,62 @@ class Dashboard(KeyedKind):
         return DoneOperation(f"delete dashboard {live.name}")
 
 
+class UptimeCheck(KeyedKind):
+    """An uptime check; what it probes cannot change, so a change there replaces it.
+
+    The fields an update may name are those of UpdateUptimeCheckConfigRequest: display_name,
+    http_check, tcp_check, timeout, content_matchers, selected_regions
+    (https://cloud.google.com/python/docs/reference/monitoring/latest/google.cloud.monitoring_v3.types.UpdateUptimeCheckConfigRequest),
+    and the period, which real traffic changes in place (Config Connector's recording
+    monitoringuptimecheckconfig/httpuptimecheckconfig/_http.log). The monitored resource and the
+    labels are not among them: a change there replaces the check.
+    """
+
+    meta = monitoring_meta(
+        kind="monitoring.uptime_check",
+        permissions=permissions_of("monitoring.uptimeCheckConfigs"),
+        immutable=("monitoredResource", "userLabels"),
+        unordered=("selectedRegions",),
+        labels_path="userLabels",
+    )
+    #: Executions beyond 1 million per project a month cost $0.30 per 1,000 (since October 2022,
+    #: https://cloud.google.com/stackdriver/pricing, quoted in 2i2c-org/infrastructure#2320); one
+    #: check from all 6 locations every 60 s runs 6 * 43,800 = 262,800 times a month.
+    no_charge = "at most 262,800 executions a month, inside the free million per project"
+    labels_field = "userLabels"
+    mask = UpdateMask(fields=("displayName", "httpCheck", "period", "timeout", "selectedRegions"), snake=True)
+
+    def list_live(self) -> list[dict[str, Any]]:
+        api = _v3(self.ctx).uptimeCheckConfigs()
+        parent = _parent(self.ctx)
+        return self.call(
+            list_all, lambda token: api.list(parent=parent, pageToken=token), key="uptimeCheckConfigs"
+        )
+
+    def age(self, body: dict[str, Any]) -> str:
+        return ""  # uptime checks keep no creation time: the lowest id is kept
+
+    def create(self, desired: Resource) -> Operation:
+        api = _v3(self.ctx).uptimeCheckConfigs()
+        self.create_once(desired, api.create(parent=_parent(self.ctx), body=desired.body).execute)
+        return DoneOperation(f"create uptime check {desired.name}")
+
+    def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
+        fields = self.mask.changed(changes)
+        body = self.mask.body(fields, desired.body, live.body, labels="userLabels")
+        request = (
+            _v3(self.ctx)
+            .uptimeCheckConfigs()
+            .patch(name=live.body["name"], updateMask=self.mask.joined(fields), body=body)
+        )
+        self.call(request.execute)
+        return DoneOperation(f"update uptime check {desired.name}")
+
+    def delete(self, live: LiveResource) -> Operation:
+        self.call(_v3(self.ctx).uptimeCheckConfigs().delete(name=live.body["name"]).execute)
+        return DoneOperation(f"delete uptime check {live.name}")
+
+
 class MetricDescriptor(ApiKind):
     """A user-defined metric type; `create` on an existing type updates its description."""
 
@@ -327,7 +384,7 @@ class MetricDescriptor(ApiKind):
 
 class MonitoringReconciler(Reconciler):
     family = "monitoring"
-    kinds = (NotificationChannel, LogMetric, AlertPolicy, Dashboard, MetricDescriptor)
+    kinds = (NotificationChannel, LogMetric, AlertPolicy, Dashboard, UptimeCheck, MetricDescriptor)
 
     def desired(self, ctx: Context) -> list[Resource]:
         spec = ctx.spec.monitoring
@@ -392,6 +449,29 @@ class MonitoringReconciler(Reconciler):
             if spec.dashboard
             else []
         )
+        uptime = spec.uptime_check
+        checks = (
+            [
+                Resource(
+                    kind=UptimeCheck.meta.kind,
+                    name="public-endpoint",
+                    body={
+                        "displayName": f"{ctx.spec.name_prefix} public endpoint",
+                        "monitoredResource": {
+                            "type": "uptime_url",
+                            "labels": {"project_id": ctx.project, "host": ctx.spec.lb.domains[0]},
+                        },
+                        "httpCheck": {"path": uptime.path, "port": 443, "useSsl": True, "validateSsl": True},
+                        "period": uptime.period,
+                        "timeout": f"{uptime.timeout_seconds}s",
+                        "selectedRegions": list(uptime.regions),
+                        "userLabels": ctx.labels({KEY_LABEL: "public-endpoint"}),
+                    },
+                )
+            ]
+            if uptime.enabled and ctx.spec.lb.domains
+            else []
+        )
         descriptors = [
             Resource(
                 kind=MetricDescriptor.meta.kind,
@@ -407,4 +487,4 @@ class MonitoringReconciler(Reconciler):
             )
             for metric in spec.custom_metrics
         ]
-        return [*channels, *counted.values(), *policies, *dashboards, *descriptors]
+        return [*channels, *counted.values(), *policies, *dashboards, *checks, *descriptors]

@@ -11,6 +11,7 @@ from .base import StrictModel, matches, repeated
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$")
+_URL_PATH = re.compile(r"^/[^\s#]*$")
 
 EmailAddress = Annotated[str, matches(_EMAIL, "{value!r} is not an email address")]
 MetricName = Annotated[
@@ -54,11 +55,50 @@ class CustomMetricSpec(StrictModel):
         return f"custom.googleapis.com/digitwin/{self.name}"
 
 
+UptimeRegion = Literal[
+    "USA", "EUROPE", "SOUTH_AMERICA", "ASIA_PACIFIC", "USA_OREGON", "USA_IOWA", "USA_VIRGINIA"
+]
+#: Checker locations per region: `USA` is Oregon, Iowa and Virginia, the others one each
+#: (https://github.com/2i2c-org/infrastructure/issues/2320 lists the six a check runs from).
+UPTIME_LOCATIONS: dict[str, int] = {"USA": 3}
+#: Every region, which is where the API runs a check that names none.
+ALL_UPTIME_REGIONS: list[UptimeRegion] = ["USA", "EUROPE", "SOUTH_AMERICA", "ASIA_PACIFIC"]
+
+
+class UptimeCheckSpec(StrictModel):
+    """An HTTPS check of the load balancer's first domain from Google's checkers, so an outage
+    of the public entry point is seen from outside.
+
+    The API's rules (https://cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.uptimeCheckConfigs):
+    a period of 60, 300, 600 or 900 seconds, a timeout of 1 to 60 seconds, and regions that
+    hold at least 3 checker locations.
+    """
+
+    enabled: bool = True
+    path: Annotated[str, matches(_URL_PATH, "uptime check path {value!r} must start with '/'")] = "/"
+    period: Literal["60s", "300s", "600s", "900s"] = "60s"
+    timeout_seconds: int = Field(default=10, ge=1, le=60)
+    regions: list[UptimeRegion] = Field(default_factory=lambda: list(ALL_UPTIME_REGIONS))
+    """Where the checks run from; every region unless narrowed."""
+
+    @field_validator("regions")
+    @classmethod
+    def _enough_locations(cls, regions: list[UptimeRegion]) -> list[UptimeRegion]:
+        duplicates = repeated(regions)
+        if duplicates:
+            raise ValueError(f"region(s) {', '.join(duplicates)} are listed more than once")
+        if sum(UPTIME_LOCATIONS.get(r, 1) for r in regions) < 3:
+            raise ValueError("the regions must hold at least 3 checker locations (USA holds 3, the others 1)")
+        return regions
+
+
 class MonitoringSpec(StrictModel):
     notification_channels: list[EmailChannelSpec] = Field(default_factory=list)
     alerts_enabled: bool = True
     thresholds: AlertThresholdsSpec = Field(default_factory=AlertThresholdsSpec)
     dashboard: bool = True
+    uptime_check: UptimeCheckSpec = Field(default_factory=UptimeCheckSpec)
+    """An uptime check of the public endpoint; ``enabled: false`` turns it off."""
     custom_metrics: list[CustomMetricSpec] = Field(default_factory=list)
 
     @field_validator("custom_metrics")

@@ -20,7 +20,7 @@ def test_every_kind_of_the_corpus_has_a_floor(corpus_run: report.Run) -> None:
 
 def test_the_vendored_corpus_is_whole_and_credited() -> None:
     logs = corpus.logs()
-    assert len(logs) == 145
+    assert len(logs) == 147
     assert sum(len(log.exchanges) for log in logs) > 3000
     assert (corpus.CORPUS / "LICENSE").read_text().lstrip().startswith("Apache License")
     assert "cdb85ecf17" in (corpus.CORPUS / "NOTICE").read_text()

@@ -415,3 +415,111 @@ def test_an_alert_on_a_metric_made_moments_ago_is_refused_until_alerting_knows_i
         assert v3.alertPolicies().create(name=PARENT, body=on_metric).execute()["name"]
     finally:
         emu.close()
+
+
+# uptime checks
+
+
+def _uptime_check(**fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "displayName": "public endpoint",
+        "monitoredResource": {"type": "uptime_url", "labels": {"host": "example.com", "project_id": PROJECT}},
+        "httpCheck": {"path": "health", "useSsl": True},
+        "timeout": "10s",
+    }
+    body.update(fields)
+    return body
+
+
+def test_uptime_checks_are_named_by_the_server_and_given_the_documented_defaults(v3: Any) -> None:
+    checks = v3.uptimeCheckConfigs()
+    created = checks.create(
+        parent=PARENT, body=_uptime_check(name=f"{PARENT}/uptimeCheckConfigs/mine")
+    ).execute()
+    assert created["name"].startswith(f"{PARENT}/uptimeCheckConfigs/") and not created["name"].endswith(
+        "/mine"
+    )
+    assert created["checkerType"] == "STATIC_IP_CHECKERS" and "period" not in created
+    assert created["httpCheck"] == {"path": "/health", "port": 443, "useSsl": True}
+    listed = checks.list(parent=PARENT).execute()
+    assert [c["name"] for c in listed["uptimeCheckConfigs"]] == [created["name"]] and listed["totalSize"] == 1
+    checks.delete(name=created["name"]).execute()
+    with pytest.raises(HttpError) as err:
+        checks.get(name=created["name"]).execute()
+    check_id = created["name"].rsplit("/", 1)[1]
+    assert _error(err)["message"] == f"Config not found for check {check_id} in project {PROJECT}"
+
+
+def test_uptime_check_secrets_are_answered_masked(v3: Any) -> None:
+    http = {
+        "path": "/",
+        "useSsl": True,
+        "validateSsl": False,
+        "requestMethod": "POST",
+        "body": "c3RyaW5nCg==",
+    }
+    http |= {"authInfo": {"username": "u", "password": "p"}, "headers": {"h": "v"}, "maskHeaders": True}
+    created = v3.uptimeCheckConfigs().create(parent=PARENT, body=_uptime_check(httpCheck=http)).execute()
+    assert created["httpCheck"]["authInfo"] == {"username": "u", "password": "******"}
+    assert created["httpCheck"]["headers"] == {"h": "******", "Content-Length": "******"}
+    assert "validateSsl" not in created["httpCheck"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"displayName": ""}, "display_name is required"),
+        ({"period": "120s"}, "period must be one of 60s, 300s, 600s, 900s"),
+        ({"timeout": "61s"}, "timeout must be between 1s and 60s"),
+        ({"timeout": "0s"}, "timeout must be between 1s and 60s"),
+        ({"selectedRegions": ["EUROPE", "SOUTH_AMERICA"]}, "at least 3 locations"),
+        ({"monitoredResource": {"type": "uptime_url", "labels": {"project_id": PROJECT}}}, "host (required)"),
+        (
+            {"monitoredResource": {"type": "cloudsql_database", "labels": {}}},
+            "not supported for uptime checks",
+        ),
+        ({"tcpCheck": {"port": 443}}, "exactly one of http_check, tcp_check"),
+        ({"userLabels": {"Team": "sre"}}, "Label key 'Team'"),
+    ],
+)
+def test_invalid_uptime_checks_are_refused(v3: Any, fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(HttpError) as err:
+        v3.uptimeCheckConfigs().create(parent=PARENT, body=_uptime_check(**fields)).execute()
+    assert err.value.resp.status == 400 and message in _error(err)["message"]
+    assert not v3.uptimeCheckConfigs().list(parent=PARENT).execute().get("uptimeCheckConfigs")
+
+
+def test_uptime_check_regions_count_by_location_and_usa_holds_three(v3: Any) -> None:
+    created = (
+        v3.uptimeCheckConfigs().create(parent=PARENT, body=_uptime_check(selectedRegions=["USA"])).execute()
+    )
+    assert created["selectedRegions"] == ["USA"]
+
+
+def test_an_uptime_check_patch_may_name_only_the_updatable_fields(v3: Any) -> None:
+    checks = v3.uptimeCheckConfigs()
+    created = checks.create(parent=PARENT, body=_uptime_check(userLabels={"team": "sre"})).execute()
+    name = created["name"]
+    patched = checks.patch(
+        name=name, updateMask="http_check.path", body={"httpCheck": {"path": "/ready"}}
+    ).execute()
+    assert patched["httpCheck"] == {"path": "/ready", "port": 443, "useSsl": True}
+    masked = checks.patch(
+        name=name, updateMask="timeout,period", body={"timeout": "30s", "period": "300s"}
+    ).execute()
+    assert (masked["timeout"], masked["period"]) == ("30s", "300s")
+    target = {"type": "uptime_url", "labels": {"host": "other.example.com"}}
+    for mask, body in [
+        ("user_labels", {"userLabels": {"team": "web"}}),
+        ("monitored_resource", {"monitoredResource": target}),
+    ]:
+        with pytest.raises(HttpError) as err:
+            checks.patch(name=name, updateMask=mask, body=body).execute()
+        assert err.value.resp.status == 400
+    # Without a mask the body replaces the check, but may not move its target.
+    with pytest.raises(HttpError) as err:
+        checks.patch(name=name, body={**masked, "monitoredResource": target}).execute()
+    assert err.value.resp.status == 400 and "monitored_resource" in _error(err)["message"]
+    replaced = checks.patch(name=name, body={**masked, "displayName": "renamed"}).execute()
+    assert replaced["displayName"] == "renamed" and replaced["timeout"] == "30s"
+    assert checks.get(name=name).execute() == replaced

@@ -104,6 +104,7 @@ DRIFTS: dict[str, Drift | Deleted | None] = {
     "monitoring.dashboard": Drift("displayName", "changed by hand"),
     "monitoring.metric_descriptor": Drift("description", "changed by hand"),
     "monitoring.notification_channel": Drift("enabled", False),
+    "monitoring.uptime_check": Drift("httpCheck.path", "/changed-by-hand"),
     "run.job": Drift("template.taskCount", 2),
     "run.invokers": Deleted("the public grant removed by hand"),
     "run.service": Drift("ingress", "INGRESS_TRAFFIC_ALL"),

@@ -270,3 +270,43 @@ def test_the_cluster_and_its_pools_stay_in_the_environment_s_region(specs: Path)
     problem = only_problem(specs, "prod")
     assert problem.field == "gke.node_pools.tts-gpu-pool.node_locations[0]"
     assert "'us-east1-b' is not a zone of 'us-central1'" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "field", "message"),
+    [
+        (
+            "monitoring:\n  uptime_check: {period: 120s}\n",
+            "monitoring.uptime_check.period",
+            "valid values: 60s, 300s, 600s, 900s",
+        ),
+        (
+            "monitoring:\n  uptime_check: {timeout_seconds: 61}\n",
+            "monitoring.uptime_check.timeout_seconds",
+            "60",
+        ),
+        (
+            "monitoring:\n  uptime_check: {path: health}\n",
+            "monitoring.uptime_check.path",
+            "must start with '/'",
+        ),
+        (
+            "monitoring:\n  uptime_check: {regions: [EUROPE, ASIA_PACIFIC]}\n",
+            "monitoring.uptime_check.regions",
+            "at least 3 checker locations",
+        ),
+    ],
+)
+def test_uptime_check_rules_are_the_apis(specs: Path, yaml_text: str, field: str, message: str) -> None:
+    override(specs, "dev", yaml_text)
+    problem = only_problem(specs, "dev")
+    assert problem.field == field and message in problem.message
+
+
+def test_uptime_check_is_on_by_default_and_can_be_turned_off(specs: Path) -> None:
+    check = load_env_spec(specs, "dev").monitoring.uptime_check
+    assert (check.enabled, check.period, check.path) == (True, "60s", "/")
+    override(specs, "dev", "monitoring:\n  uptime_check: {regions: [USA]}\n")
+    assert load_env_spec(specs, "dev").monitoring.uptime_check.regions == ["USA"]  # USA holds 3 locations
+    (specs / "dev.yaml").write_text("extends: _dev.yaml\nmonitoring:\n  uptime_check: {enabled: false}\n")
+    assert load_env_spec(specs, "dev").monitoring.uptime_check.enabled is False
