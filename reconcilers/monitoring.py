@@ -449,29 +449,7 @@ class MonitoringReconciler(Reconciler):
             if spec.dashboard
             else []
         )
-        uptime = spec.uptime_check
-        checks = (
-            [
-                Resource(
-                    kind=UptimeCheck.meta.kind,
-                    name="public-endpoint",
-                    body={
-                        "displayName": f"{ctx.spec.name_prefix} public endpoint",
-                        "monitoredResource": {
-                            "type": "uptime_url",
-                            "labels": {"project_id": ctx.project, "host": ctx.spec.lb.domains[0]},
-                        },
-                        "httpCheck": {"path": uptime.path, "port": 443, "useSsl": True, "validateSsl": True},
-                        "period": uptime.period,
-                        "timeout": f"{uptime.timeout_seconds}s",
-                        "selectedRegions": list(uptime.regions),
-                        "userLabels": ctx.labels({KEY_LABEL: "public-endpoint"}),
-                    },
-                )
-            ]
-            if uptime.enabled and ctx.spec.lb.domains
-            else []
-        )
+        checks = public_endpoint_checks(ctx)
         descriptors = [
             Resource(
                 kind=MetricDescriptor.meta.kind,
@@ -488,3 +466,24 @@ class MonitoringReconciler(Reconciler):
             for metric in spec.custom_metrics
         ]
         return [*channels, *counted.values(), *policies, *dashboards, *checks, *descriptors]
+
+
+def public_endpoint_checks(ctx: Context) -> list[Resource]:
+    """The uptime check of the load balancer's first domain, probed over HTTPS from outside;
+    none when the spec turns it off or the load balancer has no domain to probe."""
+    uptime = ctx.spec.monitoring.uptime_check
+    if not (uptime.enabled and ctx.spec.lb.domains):
+        return []
+    body = {
+        "displayName": f"{ctx.spec.name_prefix} public endpoint",
+        "monitoredResource": {
+            "type": "uptime_url",
+            "labels": {"project_id": ctx.project, "host": ctx.spec.lb.domains[0]},
+        },
+        "httpCheck": {"path": uptime.path, "port": 443, "useSsl": True, "validateSsl": True},
+        "period": uptime.period,
+        "timeout": f"{uptime.timeout_seconds}s",
+        "selectedRegions": list(uptime.regions),
+        "userLabels": ctx.labels({KEY_LABEL: "public-endpoint"}),
+    }
+    return [Resource(kind=UptimeCheck.meta.kind, name="public-endpoint", body=body)]

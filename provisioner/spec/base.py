@@ -126,6 +126,19 @@ def repeated(values: Iterable[str]) -> list[str]:
     return sorted(value for value, count in seen.items() if count > 1)
 
 
+def listed_once(noun: str) -> AfterValidator:
+    """A list check: a list meant as a set names each value once; the problem names the repeats
+    (``"api(s) a, b are listed more than once"``)."""
+
+    def check(values: list[str]) -> list[str]:
+        duplicates = repeated(values)
+        if duplicates:
+            raise ValueError(f"{noun}(s) {', '.join(duplicates)} are listed more than once")
+        return values
+
+    return AfterValidator(check)
+
+
 ServiceAccountId = Annotated[
     str,
     matches(

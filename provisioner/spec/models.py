@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from .base import DeletionPolicy, Labels, StrictModel, each_matches, matches, repeated
+from .base import DeletionPolicy, Labels, StrictModel, each_matches, listed_once, matches
 from .budget import BudgetSpec
 from .cloudrun import RunServiceSpec, RunSpec, SecretEnvRef
 from .crosschecks import check_environment
@@ -83,6 +83,7 @@ class EnvSpec(ResolvedNames, StrictModel):
     apis: Annotated[
         list[str],
         each_matches(_API, "api {value!r} is invalid; use a service name such as 'sqladmin.googleapis.com'"),
+        listed_once("api"),
     ] = Field(default_factory=list)
     """Services enabled on the project before anything else is created."""
     apis_deletion_policy: DeletionPolicy = "abandon"
@@ -101,14 +102,6 @@ class EnvSpec(ResolvedNames, StrictModel):
     """The monthly list-price budget of the environment's baseline; None: no budget to hold to."""
     ignore: list[IgnoreRuleSpec] = Field(default_factory=list)
     """Fields of existing resources left to someone else; an environment's rules add to the base's."""
-
-    @field_validator("apis")
-    @classmethod
-    def _apis_once(cls, apis: list[str]) -> list[str]:
-        duplicates = repeated(apis)
-        if duplicates:
-            raise ValueError(f"api(s) {', '.join(duplicates)} are listed more than once")
-        return apis
 
     @model_validator(mode="after")
     def _cross_section_rules(self) -> EnvSpec:

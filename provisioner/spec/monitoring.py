@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from .base import StrictModel, matches, repeated
+from .base import StrictModel, listed_once, matches, repeated, valid_when
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$")
@@ -78,18 +78,15 @@ class UptimeCheckSpec(StrictModel):
     path: Annotated[str, matches(_URL_PATH, "uptime check path {value!r} must start with '/'")] = "/"
     period: Literal["60s", "300s", "600s", "900s"] = "60s"
     timeout_seconds: int = Field(default=10, ge=1, le=60)
-    regions: list[UptimeRegion] = Field(default_factory=lambda: list(ALL_UPTIME_REGIONS))
+    regions: Annotated[
+        list[UptimeRegion],
+        listed_once("region"),
+        valid_when(
+            lambda regions: sum(UPTIME_LOCATIONS.get(r, 1) for r in regions) >= 3,
+            "the regions must hold at least 3 checker locations (USA holds 3, the others 1)",
+        ),
+    ] = Field(default_factory=lambda: list(ALL_UPTIME_REGIONS))
     """Where the checks run from; every region unless narrowed."""
-
-    @field_validator("regions")
-    @classmethod
-    def _enough_locations(cls, regions: list[UptimeRegion]) -> list[UptimeRegion]:
-        duplicates = repeated(regions)
-        if duplicates:
-            raise ValueError(f"region(s) {', '.join(duplicates)} are listed more than once")
-        if sum(UPTIME_LOCATIONS.get(r, 1) for r in regions) < 3:
-            raise ValueError("the regions must hold at least 3 checker locations (USA holds 3, the others 1)")
-        return regions
 
 
 class MonitoringSpec(StrictModel):
