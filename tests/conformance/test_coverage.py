@@ -36,7 +36,18 @@ def test_the_list_of_unrecorded_methods_holds_nothing_stale(
     listed = coverage.unrecorded()
     exercised = set(corpus_run.methods())
     assert sorted(m for m in listed if m in exercised) == [], "now replayed: remove from the list"
+    assert sorted(m for m in listed if coverage.through_get(m, exercised)) == [], (
+        "a list whose get is replayed is covered by coverage.LIST_THROUGH_GET: remove it from the list"
+    )
     assert sorted(m for m in listed if m not in called) == [], "no longer called: remove from the list"
     for method, entry in listed.items():
         assert len(entry["reason"]) > 40, method
         assert entry["documentation"].startswith("https://cloud.google.com/"), method
+
+
+def test_a_list_is_measured_through_its_get_only_when_the_get_is_replayed() -> None:
+    exercised = {"compute.firewalls.get", "compute.firewalls.insert"}
+    assert coverage.through_get("compute.firewalls.list", exercised)
+    assert not coverage.through_get("compute.routers.list", exercised)  # its get is not replayed
+    assert not coverage.through_get("compute.firewalls.delete", exercised)  # only lists
+    assert coverage.LIST_THROUGH_GET["documentation"].startswith("https://cloud.google.com/")
