@@ -18,7 +18,7 @@ from provisioner.engine.kind import NoUpdate
 from provisioner.engine.operations import Operation, OperationChain
 from provisioner.engine.permissions import on_writes
 from provisioner.engine.plan import FieldChange
-from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.resource import Address, LiveResource, Resource, address_of
 from provisioner.engine.review import immutable_reason
 from reconcilers._compute import compute_meta, compute_permissions, relative
 from reconcilers._global_compute import GlobalComputeKind
@@ -37,22 +37,22 @@ def certificate_address_name(api_name: str) -> str:
     return m.group("base") if m else api_name
 
 
-def address_of(link: str) -> str | None:
+def linked_address(link: str) -> Address | None:
     """The address of the resource a Compute link points at, if it is one of ours."""
     parts = relative(link).split("/")
     if len(parts) < 5:
         return None
     collection, name = parts[-2], parts[-1]
     if collection == "networkEndpointGroups":
-        return f"{ServerlessNeg.meta.kind}/{parts[3]}/{name}"
+        return address_of(ServerlessNeg.meta.kind, f"{parts[3]}/{name}")
     if collection == "sslCertificates":
-        return f"{ManagedCertificate.meta.kind}/{certificate_address_name(name)}"
+        return address_of(ManagedCertificate.meta.kind, certificate_address_name(name))
     kind = KIND_BY_COLLECTION.get(collection)
-    return f"{kind}/{name}" if kind else None
+    return address_of(kind, name) if kind else None
 
 
-def _addresses(*links: str | None) -> tuple[str, ...]:
-    found = (address_of(link) for link in links if link)
+def _addresses(*links: str | None) -> tuple[Address, ...]:
+    found = (linked_address(link) for link in links if link)
     return tuple(sorted({a for a in found if a}))
 
 
@@ -220,7 +220,7 @@ class BackendService(GlobalComputeKind):
         ]
         return body
 
-    def references(self, live: LiveResource) -> tuple[str, ...]:
+    def references(self, live: LiveResource) -> tuple[Address, ...]:
         groups = [b.get("group") for b in live.body.get("backends", [])]
         return _addresses(*groups, live.body.get("securityPolicy"))
 
@@ -267,7 +267,7 @@ class UrlMap(GlobalComputeKind):
     )
     no_charge = "URL maps are free; the load balancer is billed by its forwarding rules"
 
-    def references(self, live: LiveResource) -> tuple[str, ...]:
+    def references(self, live: LiveResource) -> tuple[Address, ...]:
         body = live.body
         services = [body.get("defaultService")]
         for matcher in body.get("pathMatchers", []):
@@ -306,7 +306,7 @@ class HttpsProxy(GlobalComputeKind):
     )
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
 
-    def references(self, live: LiveResource) -> tuple[str, ...]:
+    def references(self, live: LiveResource) -> tuple[Address, ...]:
         return _addresses(live.body.get("urlMap"), *live.body.get("sslCertificates", []))
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -336,7 +336,7 @@ class HttpProxy(GlobalComputeKind):
     )
     no_charge = "target proxies are free; the load balancer is billed by its forwarding rules"
 
-    def references(self, live: LiveResource) -> tuple[str, ...]:
+    def references(self, live: LiveResource) -> tuple[Address, ...]:
         return _addresses(live.body.get("urlMap"))
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
@@ -403,7 +403,7 @@ class ForwardingRule(GlobalComputeKind):
             body["portRange"] = low
         return body
 
-    def references(self, live: LiveResource) -> tuple[str, ...]:
+    def references(self, live: LiveResource) -> tuple[Address, ...]:
         ip = live.body.get("IPAddress")
         return _addresses(
             live.body.get("target"), self._address_by_ip.get(ip) if isinstance(ip, str) else None

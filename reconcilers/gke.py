@@ -41,6 +41,7 @@ from provisioner.engine.plan import FieldChange
 from provisioner.engine.quota import QuotaNeed
 from provisioner.engine.resource import (
     DELETION_POLICY_LABEL,
+    Address,
     LiveResource,
     Resource,
     address_of,
@@ -177,7 +178,7 @@ class Cluster(ApiKind):
             lines.append(prices.usage("gke.autopilot.memory", region, "Pod memory requests", why))
         return lines
 
-    def references(self, live: LiveResource) -> tuple[str, ...]:
+    def references(self, live: LiveResource) -> tuple[Address, ...]:
         region = _region(live.body.get("location", ""))
         return (
             address_of(Network.meta.kind, live.body.get("network", "")),

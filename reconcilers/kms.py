@@ -27,7 +27,7 @@ from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.permissions import iam_policy_permissions, permissions_of
 from provisioner.engine.plan import FieldChange
-from provisioner.engine.resource import LiveResource, Resource, without_ownership
+from provisioner.engine.resource import Address, LiveResource, Resource, address_of, without_ownership
 from provisioner.google.errors import ApiError, classify
 from reconcilers._proto import from_json_dict, to_json_dict
 from reconcilers.identities import ServiceIdentity, identity
@@ -381,12 +381,12 @@ def _not_found(exc: BaseException) -> bool:
     return err is not None and err.not_found
 
 
-def encrypted_with(ctx: Context, key: str) -> tuple[str, str]:
+def encrypted_with(ctx: Context, key: str) -> tuple[Address, Address]:
     """The dependencies of a resource encrypted with the spec's key `key`: the key, and the
     members granted on it, since a service agent must hold the key before its service can
     create anything that uses it."""
     short = _short(crypto_key_path(ctx, key))
-    return (f"{CryptoKey.meta.kind}/{short}", f"{KeyIamMembers.meta.kind}/{short}")
+    return (address_of(CryptoKey.meta.kind, short), address_of(KeyIamMembers.meta.kind, short))
 
 
 class KmsReconciler(Reconciler):

@@ -20,7 +20,7 @@ from typing import Any
 
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Reconciler
-from provisioner.engine.resource import Resource
+from provisioner.engine.resource import Address, Resource, address_of
 from reconcilers._lb_kinds import (
     BackendService,
     ForwardingRule,
@@ -49,9 +49,9 @@ def _regional(ctx: Context, collection: str, region_and_name: str) -> str:
     return f"projects/{ctx.project}/regions/{region}/{collection}/{name}"
 
 
-def run_service_address(ctx: Context, key: str) -> str:
+def run_service_address(ctx: Context, key: str) -> Address:
     """The Cloud Run service as `reconcilers/run.py` addresses it."""
-    return f"run.service/{ctx.spec.region}/{ctx.spec.run_service_name(key)}"
+    return address_of("run.service", f"{ctx.spec.region}/{ctx.spec.run_service_name(key)}")
 
 
 def static_ip(ctx: Context) -> Resource:

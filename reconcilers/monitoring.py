@@ -33,7 +33,7 @@ from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
-from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.resource import Address, LiveResource, Resource, address_of
 from provisioner.google.errors import ApiError
 from reconcilers._alerts import alerts
 from reconcilers._compute import list_all
@@ -201,9 +201,9 @@ class AlertPolicy(KeyedKind):
     def version_of(self, body: dict[str, Any]) -> str | None:
         return (body.get("mutationRecord") or {}).get("mutateTime")
 
-    def references(self, live: LiveResource) -> tuple[str, ...]:
+    def references(self, live: LiveResource) -> tuple[Address, ...]:
         return tuple(
-            f"{NotificationChannel.meta.kind}/{c}"
+            address_of(NotificationChannel.meta.kind, c)
             for c in live.body.get("notificationChannels", [])
             if "/" not in c
         )

@@ -31,7 +31,7 @@ from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import Operation
 from provisioner.engine.permissions import RUNS_AS_ACCOUNT, permissions_of
 from provisioner.engine.plan import FieldChange
-from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.resource import LiveResource, Resource, address_of
 from provisioner.spec.drift_job import DRIFT_METRIC
 from reconcilers._operations import LongRunningOperation
 from reconcilers._proto import from_json_dict, to_json_dict
@@ -462,15 +462,15 @@ class RunReconciler(Reconciler):
     def desired(self, ctx: Context) -> list[Resource]:
         spec = ctx.spec
         resources: list[Resource] = []
-        connector = f"{VpcConnector.meta.kind}/{spec.region}/{spec.connector_name}"
+        connector = address_of(VpcConnector.meta.kind, f"{spec.region}/{spec.connector_name}")
         managed_secrets = {spec.sql.user.password_secret}
         for key, svc in sorted(spec.run.services.items()):
             account, roles = service_account(ctx, svc.service_account, key, svc.roles)
             # Only secrets this tool makes can be waited for; others are managed elsewhere.
             secrets = sorted({ref.secret for ref in svc.secret_env.values()} & managed_secrets)
             deps = [account.address, roles.address]
-            deps += [f"{Secret.meta.kind}/{s}" for s in secrets] + [
-                f"{GeneratedValue.meta.kind}/{s}" for s in secrets
+            deps += [address_of(Secret.meta.kind, s) for s in secrets] + [
+                address_of(GeneratedValue.meta.kind, s) for s in secrets
             ]
             if svc.vpc_egress:
                 deps.append(connector)

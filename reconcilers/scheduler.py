@@ -20,7 +20,7 @@ from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.permissions import RUNS_AS_ACCOUNT, permissions_of
 from provisioner.engine.plan import FieldChange
-from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.resource import LiveResource, Resource, address_of
 from provisioner.spec.ownership import ownership_note
 from reconcilers._compute import list_all, owned_by_name
 from reconcilers.iam import ProjectRoles, ServiceAccount, account_email
@@ -113,9 +113,9 @@ def drift_trigger(ctx: Context) -> Resource:
             },
         },
         deps=(
-            f"{RunJob.meta.kind}/{spec.region}/{spec.drift_job_name}",
-            f"{ServiceAccount.meta.kind}/{job.service_account}",
-            f"{ProjectRoles.meta.kind}/{job.service_account}",
+            address_of(RunJob.meta.kind, f"{spec.region}/{spec.drift_job_name}"),
+            address_of(ServiceAccount.meta.kind, job.service_account),
+            address_of(ProjectRoles.meta.kind, job.service_account),
         ),
         deletion_policy=job.deletion_policy,
     )

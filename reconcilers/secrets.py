@@ -22,7 +22,7 @@ from provisioner.engine.masks import UpdateMask
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
-from provisioner.engine.resource import LiveResource, Resource, without_ownership
+from provisioner.engine.resource import Address, LiveResource, Resource, without_ownership
 from reconcilers._compute import list_all
 from reconcilers.kms import crypto_key_path, encrypted_with
 
@@ -184,7 +184,7 @@ def generated_secret(ctx: Context, secret_id: str, purpose: str) -> tuple[Resour
     """A secret, encrypted with the environment's `secrets` key, holding a generated value."""
     spec = ctx.spec.secrets
     replica: dict[str, Any] = {"location": ctx.spec.kms_location}
-    deps: tuple[str, ...] = ()
+    deps: tuple[Address, ...] = ()
     if spec.kms_key:
         replica["customerManagedEncryption"] = {"kmsKeyName": crypto_key_path(ctx, spec.kms_key)}
         deps = encrypted_with(ctx, spec.kms_key)

@@ -28,7 +28,7 @@ from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.operations import DoneOperation, Operation, wait_for
 from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import Change, FieldChange
-from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.resource import Address, LiveResource, Resource, address_of
 from reconcilers._compute import list_all
 from reconcilers._operations import LongRunningOperation
 
@@ -151,9 +151,9 @@ def enabled_api(ctx: Context, service: str) -> Resource:
     )
 
 
-def api_address(service: str) -> str:
+def api_address(service: str) -> Address:
     """The address of the resource that enables `service`, which what calls it waits for."""
-    return f"{ProjectService.meta.kind}/{service}"
+    return address_of(ProjectService.meta.kind, service)
 
 
 class ServicesReconciler(Reconciler):

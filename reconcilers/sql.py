@@ -28,7 +28,13 @@ from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.operations import Operation, OperationChain, PollSchedule
 from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
-from provisioner.engine.resource import DELETION_POLICY_LABEL, LiveResource, Resource, without_ownership
+from provisioner.engine.resource import (
+    DELETION_POLICY_LABEL,
+    LiveResource,
+    Resource,
+    address_of,
+    without_ownership,
+)
 from provisioner.engine.review import immutable_reason
 from provisioner.google.errors import ApiError, classify
 from reconcilers._compute import list_all, network_path
@@ -419,7 +425,10 @@ class SqlReconciler(Reconciler):
             name=name,
             body=body,
             # Private IP needs the peering; CMEK needs the service agent's grant on the key.
-            deps=(f"{PeeringConnection.meta.kind}/{ctx.spec.vpc_name}", *encrypted_with(ctx, sql.kms_key)),
+            deps=(
+                address_of(PeeringConnection.meta.kind, ctx.spec.vpc_name),
+                *encrypted_with(ctx, sql.kms_key),
+            ),
             deletion_policy=sql.deletion_policy,
             create_only=create_only,
         )

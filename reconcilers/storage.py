@@ -24,7 +24,7 @@ from provisioner.engine.lock import lock_bucket
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
-from provisioner.engine.resource import OWNERSHIP_KEYS, LiveResource, Resource
+from provisioner.engine.resource import OWNERSHIP_KEYS, Address, LiveResource, Resource
 from reconcilers.kms import crypto_key_path, encrypted_with
 
 
@@ -193,7 +193,7 @@ class StorageReconciler(Reconciler):
         buckets.append(("provisioner-state", storage.state_bucket, ctx.spec.bucket_name("state")))
         resources = []
         for purpose, spec, name in buckets:
-            deps: tuple[str, ...] = ()
+            deps: tuple[Address, ...] = ()
             if spec.cmek and storage.kms_key:
                 deps = encrypted_with(ctx, storage.kms_key)
             resources.append(

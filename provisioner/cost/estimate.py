@@ -13,6 +13,7 @@ spec is priced alone and no API is called.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +26,7 @@ from provisioner.engine.graph import ResourceGraph
 from provisioner.engine.kind import Kind
 from provisioner.engine.plan import Plan
 from provisioner.engine.planner import Observation, Planner, PlanOptions
-from provisioner.engine.resource import Resource
+from provisioner.engine.resource import Address, Resource, address_of
 from provisioner.spec.models import EnvSpec
 
 #: Placeholder for the one read (`project_number`) that desired bodies may need; it only
@@ -67,7 +68,7 @@ class Side:
 
 @dataclass
 class ResourceCost:
-    address: str
+    address: Address
     kind: str
     #: The planned action; None when priced without a plan.
     action: str | None
@@ -213,9 +214,9 @@ def _priced_plan(
     planner: Planner, prices: PriceTable, obs: Observation, plan: Plan, report: CostReport
 ) -> CostReport:
     changes = {c.address: c for c in plan.changes}
-    now: dict[str, tuple[str, dict[str, Any]]] = {}
-    after: dict[str, tuple[str, dict[str, Any]]] = {}
-    rows: list[tuple[str, str, str, str | None]] = []
+    now: dict[Address, tuple[str, dict[str, Any]]] = {}
+    after: dict[Address, tuple[str, dict[str, Any]]] = {}
+    rows: list[tuple[Address, str, str, str | None]] = []
     for resource in obs.desired:
         kind = planner.kinds[resource.kind]
         live = obs.live.get(resource.address)
@@ -279,14 +280,14 @@ def _after(
 
 
 def _price_side(
-    kinds: dict[str, Kind], bodies: dict[str, tuple[str, dict[str, Any]]], prices: PriceTable
-) -> dict[str, list[CostLine] | None]:
+    kinds: dict[str, Kind], bodies: Mapping[Address, tuple[str, dict[str, Any]]], prices: PriceTable
+) -> dict[Address, list[CostLine] | None]:
     """Ask each kind once for all its bodies, so prices shared across a kind come out right."""
     by_kind: dict[str, dict[str, dict[str, Any]]] = {}
     for address, (kind, body) in bodies.items():
         by_kind.setdefault(kind, {})[address.split("/", 1)[1]] = body
-    out: dict[str, list[CostLine] | None] = {}
+    out: dict[Address, list[CostLine] | None] = {}
     for kind_name, named in by_kind.items():
         for name, lines in monthly_costs(kinds[kind_name], named, prices).items():
-            out[f"{kind_name}/{name}"] = lines
+            out[address_of(kind_name, name)] = lines
     return out

@@ -22,7 +22,7 @@ from provisioner.engine.diff import field_changes, with_live_ignored
 from provisioner.engine.kind import Kind
 from provisioner.engine.operations import Operation, wait_for
 from provisioner.engine.plan import Change, Plan
-from provisioner.engine.resource import LiveResource
+from provisioner.engine.resource import Address, LiveResource
 from provisioner.google.errors import ApiErrorException, classify
 
 Status = Literal["done", "failed", "skipped"]
@@ -76,7 +76,7 @@ class Executor:
         self,
         ctx: Context,
         kinds: dict[str, Kind],
-        live: dict[str, LiveResource],
+        live: dict[Address, LiveResource],
         reporter: Reporter | None = None,
         parallelism: int = 8,
         adopt: bool = False,
@@ -104,13 +104,13 @@ class Executor:
         waits = schedule(plan.pending, self.kinds)
         remaining = {step: set(deps) for step, deps in waits.items()}
         steps_left = {address: {s for s in waits if s.address == address} for address in changes}
-        details: dict[str, list[str]] = {address: [] for address in changes}
-        started: dict[str, float] = {}
+        details: dict[Address, list[str]] = {address: [] for address in changes}
+        started: dict[Address, float] = {}
         result = ApplyResult()
-        settled: set[str] = set()
+        settled: set[Address] = set()
         running: dict[Future[tuple[Step, str | None, str]], Step] = {}
 
-        def settle(address: str, status: Status, detail: str) -> None:
+        def settle(address: Address, status: Status, detail: str) -> None:
             if address in settled:
                 return
             settled.add(address)
@@ -233,11 +233,11 @@ class Executor:
 class Step:
     """Half of a change: `put` creates or updates, `remove` deletes. A replacement has both."""
 
-    address: str
+    address: Address
     phase: Literal["put", "remove"]
 
 
-def _step_order(step: Step) -> tuple[int, str]:
+def _step_order(step: Step) -> tuple[int, Address]:
     return (0 if step.phase == "remove" else 1, step.address)
 
 

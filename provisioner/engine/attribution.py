@@ -18,12 +18,12 @@ from provisioner.engine import observing
 from provisioner.engine.abandon import abandon
 from provisioner.engine.kind import Kind
 from provisioner.engine.operations import Operation
-from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.resource import Address, LiveResource, Resource
 from provisioner.engine.thread_value import set_for_thread
 
 
 class Tagger(Protocol):
-    def attributed(self, address: str) -> AbstractContextManager[None]: ...
+    def attributed(self, address: Address) -> AbstractContextManager[None]: ...
 
 
 class ThreadAddress:
@@ -33,11 +33,11 @@ class ThreadAddress:
     def __init__(self) -> None:
         self._local = threading.local()
 
-    def attributed(self, address: str) -> AbstractContextManager[None]:
+    def attributed(self, address: Address) -> AbstractContextManager[None]:
         return set_for_thread(self._local, "address", address)
 
     @property
-    def current_address(self) -> str | None:
+    def current_address(self) -> Address | None:
         return getattr(self._local, "address", None)
 
 
@@ -69,7 +69,7 @@ class AttributedKind:
         with self._tagger.attributed(desired.address):
             return observing.read(self._kind, desired)
 
-    def _tagged(self, address: str, start: Callable[[], Operation]) -> Operation:
+    def _tagged(self, address: Address, start: Callable[[], Operation]) -> Operation:
         with self._tagger.attributed(address):
             op = start()
         return AttributedOperation(op, address, self._tagger)
@@ -78,7 +78,7 @@ class AttributedKind:
 class AttributedOperation:
     """An operation whose polls (which may send the next write of a chain) keep their change."""
 
-    def __init__(self, op: Operation, address: str, tagger: Tagger) -> None:
+    def __init__(self, op: Operation, address: Address, tagger: Tagger) -> None:
         self._op = op
         self._address = address
         self._tagger = tagger

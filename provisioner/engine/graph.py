@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from graphlib import CycleError, TopologicalSorter
 
-from provisioner.engine.resource import Resource
+from provisioner.engine.resource import Address, Resource
 
 
 class GraphError(ValueError):
@@ -14,7 +14,7 @@ class GraphError(ValueError):
 
 class ResourceGraph:
     def __init__(self, resources: Iterable[Resource]) -> None:
-        self.resources: dict[str, Resource] = {}
+        self.resources: dict[Address, Resource] = {}
         for resource in resources:
             if resource.address in self.resources:
                 raise GraphError(f"two resources share the address {resource.address}")
@@ -31,15 +31,15 @@ class ResourceGraph:
             raise GraphError(f"dependency cycle: {' -> '.join(exc.args[1])}") from exc
         self._rank = {address: i for i, address in enumerate(self._order)}
 
-    def order(self, addresses: Iterable[str]) -> list[Resource]:
+    def order(self, addresses: Iterable[Address]) -> list[Resource]:
         """Resources in an order where every dependency comes first."""
         return [self.resources[a] for a in sorted(addresses, key=self._rank.__getitem__)]
 
-    def dependents(self, address: str) -> set[str]:
+    def dependents(self, address: Address) -> set[Address]:
         return {a for a, r in self.resources.items() if address in r.deps}
 
-    def ancestors(self, address: str) -> set[str]:
-        seen: set[str] = set()
+    def ancestors(self, address: Address) -> set[Address]:
+        seen: set[Address] = set()
         stack = list(self.resources[address].deps)
         while stack:
             current = stack.pop()
@@ -49,8 +49,8 @@ class ResourceGraph:
         return seen
 
     def select(self, targets: Sequence[str]) -> list[Resource]:
-        """The targeted resources (by address or kind) and everything they depend on."""
-        chosen: set[str] = set()
+        """The targeted resources (each target an address or a kind) and everything they depend on."""
+        chosen: set[Address] = set()
         for target in targets:
             hits = [a for a, r in self.resources.items() if a == target or r.kind == target]
             for address in hits:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
-from provisioner.engine.resource import Resource
+from provisioner.engine.resource import Address, Resource
 
 
 class IgnoreRule(Protocol):
@@ -47,7 +47,7 @@ class IgnoredField:
         return cls(data["path"], data.get("live"), data.get("desired"), data.get("reason", ""))
 
 
-def rule_matches(pattern: str, address: str, kind: str) -> bool:
+def rule_matches(pattern: str, address: Address, kind: str) -> bool:
     """A rule's resource pattern names a resource by address glob or by its kind."""
     return fnmatchcase(address, pattern) or fnmatchcase(kind, pattern)
 

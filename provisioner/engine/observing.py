@@ -11,7 +11,7 @@ from typing import Any, Protocol, cast, runtime_checkable
 
 from provisioner.engine.kind import Kind
 from provisioner.engine.offers import offers
-from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.resource import Address, LiveResource, Resource
 
 
 @runtime_checkable
@@ -34,7 +34,7 @@ class Normalising(Protocol):
 class Referencing(Protocol):
     """A kind whose live resources point at others (the API refuses to delete what is in use)."""
 
-    def references(self, live: LiveResource) -> tuple[str, ...]:
+    def references(self, live: LiveResource) -> tuple[Address, ...]:
         """Addresses this live resource points at; deletions are ordered by them."""
         ...
 
@@ -54,5 +54,5 @@ def normalise(kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
     return cast(Normalising, kind).normalise(body) if offers(kind, Normalising) else body
 
 
-def references(kind: Kind, live: LiveResource) -> tuple[str, ...]:
+def references(kind: Kind, live: LiveResource) -> tuple[Address, ...]:
     return cast(Referencing, kind).references(live) if offers(kind, Referencing) else ()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from provisioner.engine.ignore import IgnoredField
-from provisioner.engine.resource import Resource
+from provisioner.engine.resource import Address, Resource, parse_address
 
 Action = Literal["create", "update", "replace", "delete", "abandon", "noop"]
 PLAN_FORMAT_VERSION = 1
@@ -38,7 +38,7 @@ class FieldChange:
 
 @dataclass
 class Change:
-    address: str
+    address: Address
     kind: str
     name: str
     action: Action
@@ -49,7 +49,7 @@ class Change:
     note: str | None = None
     desired: dict[str, Any] | None = None
     #: For deletions: what the live resource points at (it must go before those do).
-    references: list[str] = field(default_factory=list)
+    references: list[Address] = field(default_factory=list)
 
     @property
     def symbol(self) -> str:
@@ -67,7 +67,7 @@ class Change:
             kind=d["kind"],
             name=d["name"],
             body=d["body"],
-            deps=tuple(d.get("deps", ())),
+            deps=tuple(parse_address(dep) for dep in d.get("deps", ())),
             deletion_policy=d.get("deletion_policy", "delete"),
             create_only=d.get("create_only", {}),
             display_name=d.get("display_name"),
@@ -84,6 +84,8 @@ class Change:
         data = dict(data)
         data.pop("symbol", None)
         data["fields"] = [FieldChange(**f) for f in data.get("fields", [])]
+        data["address"] = parse_address(data["address"])
+        data["references"] = [parse_address(a) for a in data.get("references", [])]
         return cls(**data)
 
 
@@ -107,15 +109,15 @@ class Plan:
     env: str
     project: str
     changes: list[Change]
-    observed: dict[str, str | None]
+    observed: dict[Address, str | None]
     unchanged: int = 0
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     options: dict[str, Any] = field(default_factory=dict)
     #: Unchanged resources whose state is worth telling (address → what to know).
-    notices: dict[str, str] = field(default_factory=dict)
+    notices: dict[Address, str] = field(default_factory=dict)
     format_version: int = PLAN_FORMAT_VERSION
     #: Differences the spec's ignore rules keep out of the changes (address → fields), for the auditor.
-    ignored: dict[str, list[IgnoredField]] = field(default_factory=dict)
+    ignored: dict[Address, list[IgnoredField]] = field(default_factory=dict)
 
     @property
     def pending(self) -> list[Change]:
@@ -170,13 +172,13 @@ class Plan:
             env=data["env"],
             project=data["project"],
             changes=[Change.from_dict(c) for c in data["changes"]],
-            observed=data["observed"],
+            observed={parse_address(a): token for a, token in data["observed"].items()},
             unchanged=data.get("summary", {}).get("unchanged", 0),
             created_at=data["created_at"],
             options=data.get("options", {}),
-            notices=data.get("notices", {}),
+            notices={parse_address(a): notice for a, notice in data.get("notices", {}).items()},
             ignored={
-                address: [IgnoredField.from_dict(f) for f in fields]
+                parse_address(address): [IgnoredField.from_dict(f) for f in fields]
                 for address, fields in data.get("ignored", {}).items()
             },
         )

@@ -23,7 +23,7 @@ from provisioner.engine.ignore import attach as attach_ignore_rules
 from provisioner.engine.kind import Kind, Reconciler
 from provisioner.engine.lock_home import holds_lock
 from provisioner.engine.plan import Change, Plan, resource_to_dict
-from provisioner.engine.resource import DELETION_POLICY_LABEL, LiveResource, Resource
+from provisioner.engine.resource import DELETION_POLICY_LABEL, Address, LiveResource, Resource
 from provisioner.google.errors import ReadFailed, ServiceDisabled, classify
 
 #: Most kinds observed side by side; each observation is one or a few list calls.
@@ -53,11 +53,11 @@ class PlanOptions:
 @dataclass
 class Observation:
     desired: list[Resource]
-    live: dict[str, LiveResource]
+    live: dict[Address, LiveResource]
     graph: ResourceGraph
     kinds: dict[str, Kind] = field(default_factory=dict)
     #: Worth telling the reviewer about what was read (an API not enabled yet), by address.
-    notices: dict[str, str] = field(default_factory=dict)
+    notices: dict[Address, str] = field(default_factory=dict)
 
 
 class Planner:
@@ -91,7 +91,7 @@ class Planner:
                 raise ValueError(f"{resource.address}: no kind {resource.kind!r} is registered")
         return resources
 
-    def _apis_enabled_by(self, resources: Sequence[Resource]) -> dict[str, str]:
+    def _apis_enabled_by(self, resources: Sequence[Resource]) -> dict[str, Address]:
         """The APIs these resources enable (by a kind that enables APIs), to their addresses."""
         return {r.name: r.address for r in resources if self.kinds[r.kind].meta.enables_api}
 
@@ -114,7 +114,7 @@ class Planner:
         name: str,
         future: Future[list[LiveResource]],
         desired: Sequence[Resource],
-        notices: dict[str, str],
+        notices: dict[Address, str],
     ) -> list[LiveResource]:
         """A kind's observation; nothing there when its API is still disabled and this plan enables it."""
         try:
@@ -155,13 +155,13 @@ class Planner:
         self,
         desired: Sequence[Resource],
         kinds: Sequence[str] | None = None,
-        notices: dict[str, str] | None = None,
-    ) -> dict[str, LiveResource]:
+        notices: dict[Address, str] | None = None,
+    ) -> dict[Address, LiveResource]:
         by_kind: dict[str, list[Resource]] = {name: [] for name in (kinds or self.kinds)}
         for resource in desired:
             if resource.kind in by_kind:
                 by_kind[resource.kind].append(resource)
-        live: dict[str, LiveResource] = {}
+        live: dict[Address, LiveResource] = {}
         # Every kind's lists go out at once: they are reads of different collections (mostly of
         # different APIs, each with its own quota), so bounding them by the write parallelism
         # would only stack round trips one after another.
@@ -184,7 +184,7 @@ class Planner:
                 {r.kind for r in desired}
                 | {t.split("/", 1)[0] for t in targets if t.split("/", 1)[0] in self.kinds}
             )
-            notices: dict[str, str] = {}
+            notices: dict[Address, str] = {}
             live = self.observe(desired, kinds, notices)
             return Observation(desired=desired, live=live, graph=graph, kinds=self.kinds, notices=notices)
 
@@ -220,8 +220,8 @@ class Planner:
                     waiting_on.discard(index)
                 start_ready()
             desired = self._checked([r for family in by_family for r in family])
-            live: dict[str, LiveResource] = {}
-            notices: dict[str, str] = {}
+            live: dict[Address, LiveResource] = {}
+            notices: dict[Address, str] = {}
             for name in self.kinds:
                 for item in self._observed(name, observing[name], desired, notices):
                     live[item.address] = item
@@ -233,8 +233,8 @@ class Planner:
         obs = observation or self.snapshot(options.targets)
         desired_by_address = {r.address: r for r in obs.desired}
         proposed: list[Change] = []
-        observed: dict[str, str | None] = {}
-        ignored: dict[str, list[IgnoredField]] = {}
+        observed: dict[Address, str | None] = {}
+        ignored: dict[Address, list[IgnoredField]] = {}
         for resource in obs.graph.order(list(desired_by_address)):
             kind = self.kinds[resource.kind]
             live = obs.live.get(resource.address)
@@ -286,7 +286,7 @@ class Planner:
                 return kind, resource
         return None
 
-    def rediff(self, plan: Plan, live: dict[str, LiveResource], addresses: Sequence[str]) -> Plan:
+    def rediff(self, plan: Plan, live: dict[Address, LiveResource], addresses: Sequence[Address]) -> Plan:
         """`plan` with the changes of `addresses` worked out again against `live`.
 
         For what an apply itself made before its first change (the bucket its lock lives in,
@@ -446,7 +446,7 @@ class Planner:
 class _Identity(TypedDict):
     """The fields every `Change` of one resource starts from."""
 
-    address: str
+    address: Address
     kind: str
     name: str
 
@@ -456,5 +456,5 @@ def _join(*notes: str | None) -> str | None:
     return "; ".join(present) if present else None
 
 
-def _matches(address: str, targets: Sequence[str]) -> bool:
+def _matches(address: Address, targets: Sequence[str]) -> bool:
     return any(address == t or address.split("/", 1)[0] == t for t in targets)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provisioner.engine.resource import Resource
+from provisioner.engine.resource import Address, Resource
 
 if TYPE_CHECKING:
     from provisioner.engine.planner import Planner
@@ -36,12 +36,12 @@ PLACEHOLDER_PROJECT_NUMBER = "0"
 @dataclass
 class GraphView:
     env: str
-    nodes: list[str]
-    edges: list[tuple[str, str]]
+    nodes: list[Address]
+    edges: list[tuple[Address, Address]]
     #: address → planned action (create, update, replace, delete, abandon).
-    actions: dict[str, str] = field(default_factory=dict)
+    actions: dict[Address, str] = field(default_factory=dict)
     #: address → why a planned change is held back.
-    held: dict[str, str] = field(default_factory=dict)
+    held: dict[Address, str] = field(default_factory=dict)
 
 
 def build_view(env: str, desired: Sequence[Resource], plan: Any | None = None) -> GraphView:
@@ -60,7 +60,7 @@ def build_view(env: str, desired: Sequence[Resource], plan: Any | None = None) -
     return view
 
 
-def _label(view: GraphView, address: str) -> str:
+def _label(view: GraphView, address: Address) -> str:
     action = view.actions.get(address)
     if action is None:
         return address

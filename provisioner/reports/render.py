@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from provisioner.engine.apply import ApplyResult
 from provisioner.engine.ignore import IgnoredField
 from provisioner.engine.plan import Change, Plan
+from provisioner.engine.resource import Address
 from provisioner.engine.sensitive import MASK, says_secret
 
 
@@ -132,7 +133,7 @@ def _paint(text: str, action: str, colour: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if colour and code else text
 
 
-def ignored_text(ignored: Mapping[str, list[IgnoredField]], verbose: bool = False) -> list[str]:
+def ignored_text(ignored: Mapping[Address, list[IgnoredField]], verbose: bool = False) -> list[str]:
     """One quiet line counting the differences ignore rules hid; with `verbose`, each of them."""
     if not ignored:
         return []

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from provisioner.engine.attribution import ThreadAddress
+from provisioner.engine.resource import Address
 from provisioner.traffic.dry_run_exchange import Exchange
 from provisioner.traffic.dry_run_shapes import (
     CHILD_MAKING_VERBS,
@@ -52,7 +53,7 @@ class HeldRequest:
 
     number: int
     #: The change it belongs to (None outside any change).
-    address: str | None
+    address: Address | None
     service: str
     method: str
     url: str

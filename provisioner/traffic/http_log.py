@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any
 
+from provisioner.engine.resource import Address
 from provisioner.traffic.request_secrets import KnownSecrets
 
 SEPARATOR = "\n\n---\n\n"
@@ -124,7 +125,7 @@ class Exchange:
     response_headers: tuple[tuple[str, str], ...] = ()
     response_body: Any = None
     #: The change (resource address) that sent it, when known; not written to the log.
-    address: str | None = None
+    address: Address | None = None
     #: The API it went to, as the client factory names them; not written to the log.
     service: str = ""
     #: A gRPC exchange's status as written (`OK`, `NOT_FOUND`); the corpus has a few.

@@ -21,7 +21,7 @@ from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind
 from provisioner.engine.plan import Plan
 from provisioner.engine.planner import Observation, Planner, PlanOptions
-from provisioner.engine.resource import LiveResource
+from provisioner.engine.resource import Address, LiveResource
 from provisioner.google.clients import ClientFactory, Interceptors
 from provisioner.traffic.dry_run import DryRun, HeldRequest
 from provisioner.traffic.dry_run_shapes import google_host
@@ -36,11 +36,11 @@ class RequestListing:
 
     requests: list[HeldRequest]
     #: (address, why) for each change the dry run could not carry through.
-    problems: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[tuple[Address, str]] = field(default_factory=list)
     #: The embedded emulator's base URL, shown as the Google host it stands in for.
     local_base: str | None = None
     #: Changes carried out with no request of their own (made by another change's request).
-    silent: list[str] = field(default_factory=list)
+    silent: list[Address] = field(default_factory=list)
 
     def url(self, request: HeldRequest) -> str:
         url = _REQUEST_ID.sub(r"\1{uuid}", request.url)  # a fresh one each run: shown as what it is
@@ -77,7 +77,7 @@ def collect(
     ctx: Context,
     kinds: Mapping[str, Kind],
     plan: Plan,
-    live: dict[str, LiveResource],
+    live: dict[Address, LiveResource],
     local_base: str | None = None,
 ) -> RequestListing:
     """Run `plan` with writes held back; what would have been sent, change by change."""

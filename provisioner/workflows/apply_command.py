@@ -21,7 +21,7 @@ from provisioner.workflows.session import Session
 if TYPE_CHECKING:
     from provisioner.engine.apply import Reporter
     from provisioner.engine.plan import Change, Plan
-    from provisioner.engine.resource import LiveResource
+    from provisioner.engine.resource import Address, LiveResource
     from provisioner.workflows.registry import Registry
 
 
@@ -119,7 +119,7 @@ def holds_lock(session: Session, change: Change) -> bool:
 
 
 def preflight_refuses(
-    session: Session, args: argparse.Namespace, live: dict[str, LiveResource] | None
+    session: Session, args: argparse.Namespace, live: dict[Address, LiveResource] | None
 ) -> bool:
     """apply's step before its first write: a project that would refuse part of the spec is
     refused before anything is written. Only an apply that has something to write asks, and it

@@ -19,7 +19,7 @@ from provisioner.engine.apply import ApplyResult, Executor, Reporter
 from provisioner.engine.diff import live_token
 from provisioner.engine.lock import LeaseLock, LockError, environment_lock
 from provisioner.engine.plan import Plan
-from provisioner.engine.resource import LiveResource
+from provisioner.engine.resource import Address, LiveResource
 
 if TYPE_CHECKING:
     from provisioner.workflows.session import Session
@@ -95,7 +95,7 @@ def take_lock(
 def execute(
     session: Session,
     plan: Plan,
-    live: dict[str, LiveResource],
+    live: dict[Address, LiveResource],
     progress: Reporter,
     parallelism: int,
     adopt: bool = False,

@@ -16,6 +16,7 @@ from typing import Any
 from provisioner.engine.diff import field_changes, ignored_fields
 from provisioner.engine.ignore import IgnoredField
 from provisioner.engine.planner import Observation, Planner
+from provisioner.engine.resource import Address
 from provisioner.reports.render import ignored_text, leaf_differences, mask, show
 
 EXIT_CLEAN, EXIT_DRIFT = 0, 2
@@ -30,14 +31,14 @@ class FieldDrift:
 
 @dataclass
 class Drifted:
-    address: str
+    address: Address
     kind: str
     fields: list[FieldDrift]
 
 
 @dataclass
 class Unmanaged:
-    address: str
+    address: Address
     kind: str
     #: "foreign": the spec does not name it; "unlabelled": under one of our names, without our labels.
     reason: str
@@ -48,14 +49,14 @@ class DriftScan:
     env: str
     project: str
     drifted: list[Drifted] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
+    missing: list[Address] = field(default_factory=list)
     #: Ours by label, but the spec no longer names them (`apply --prune` would remove them).
-    orphaned: list[str] = field(default_factory=list)
+    orphaned: list[Address] = field(default_factory=list)
     unmanaged: list[Unmanaged] = field(default_factory=list)
     managed_count: int = 0
     total_count: int = 0
     #: Differences the spec's ignore rules leave alone: not drift, but shown to whoever audits.
-    ignored: dict[str, list[IgnoredField]] = field(default_factory=dict)
+    ignored: dict[Address, list[IgnoredField]] = field(default_factory=dict)
 
     @property
     def coverage(self) -> float:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from provisioner.engine.kind import Kind, Reconciler
 from provisioner.engine.permissions import ACTIONS
 from provisioner.engine.quota import QuotaNeed, quota_needs
-from provisioner.engine.resource import LiveResource, Resource
+from provisioner.engine.resource import Address, LiveResource, Resource
 from provisioner.google.errors import classify
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def kinds_of(planner: Planner, desired: Sequence[Resource]) -> list[Kind]:
 
 
 # -- the checks ------------------------------------------------------------------------------
-def run(planner: Planner, live: Mapping[str, LiveResource] | None = None) -> Report:
+def run(planner: Planner, live: Mapping[Address, LiveResource] | None = None) -> Report:
     """Every check, reported in the order a new project meets them; reads only. The checks read
     different APIs and depend on nothing of each other, so they go out side by side. `live`, a
     plan's own observation, spares the quota check reading what already exists again."""
@@ -353,7 +353,7 @@ def _has_path(node: Any, parts: list[str]) -> bool:
 
 # -- quotas ------------------------------------------------------------------------------------
 def check_quotas(
-    planner: Planner, desired: Sequence[Resource], observed: Mapping[str, LiveResource] | None = None
+    planner: Planner, desired: Sequence[Resource], observed: Mapping[Address, LiveResource] | None = None
 ) -> list[Finding]:
     """What the resources an apply would create draw on, against the limits and usage read
     from Compute Engine; resources that exist already are in the usage."""

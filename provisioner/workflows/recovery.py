@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from provisioner.engine.operations import Operation, OperationTimeout, PollSchedule, wait_for
 from provisioner.engine.recoverable import Backup, Recoverable, ResourceBusy
-from provisioner.engine.resource import LiveResource
+from provisioner.engine.resource import Address, LiveResource, parse_address
 from provisioner.google.errors import OperationFailed
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    address: str
+    address: Address
     kind: Recoverable
     live: LiveResource
 
@@ -56,7 +56,7 @@ def find_target(session: Session, resource: str | None) -> Target:
             raise Refused(
                 f"--resource {resource}: not a resource with backups in {env}; choose one of: {listed}"
             )
-        address = resource
+        address = parse_address(resource)
     elif not choices:
         raise Refused(f"the {env} spec names no resource that keeps backups")
     elif len(choices) > 1:
@@ -99,7 +99,7 @@ def _when(value: str | None) -> str:
     return f"{head}Z"
 
 
-def render_text(env: str, project: str, address: str, backups: list[Backup]) -> str:
+def render_text(env: str, project: str, address: Address, backups: list[Backup]) -> str:
     if not backups:
         return f"No backups of {address} in {env} ({project}) yet."
     header = ("ID", "TYPE", "STATUS", "WINDOW START", "STARTED", "ENDED", "LOCATION", "DESCRIPTION")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from provisioner.engine.context import Context
 from provisioner.engine.planner import Planner
-from provisioner.engine.resource import LiveResource
+from provisioner.engine.resource import Address, LiveResource
 from provisioner.engine.retry import RetryPolicy
 from provisioner.google.clients import ClientFactory, Endpoints
 from provisioner.spec.loader import load_env_spec
@@ -39,7 +39,7 @@ class Session:
     emulator: Emulator | None
     recording: Recording | None
     #: The live side as the last stale-plan check read it (None before any check).
-    live: dict[str, LiveResource] | None
+    live: dict[Address, LiveResource] | None
 
     def __init__(self, args: argparse.Namespace, env: str, registry: Registry) -> None:
         self.registry = registry
