@@ -171,6 +171,7 @@ def emulator_process(
 
 def planner(env: str, url: str, poll_scale: float = 1.0, parallelism: int = 8, spec: Any = None) -> Any:
     """The engine as `plan`/`apply` build it, with fresh clients (nothing cached from a previous run)."""
+    from provisioner.engine.backoff import Backoff
     from provisioner.engine.context import Context
     from provisioner.engine.planner import Planner
     from provisioner.engine.retry import RetryPolicy
@@ -181,7 +182,7 @@ def planner(env: str, url: str, poll_scale: float = 1.0, parallelism: int = 8, s
     ctx = Context(
         spec=spec if spec is not None else load_env_spec(SPECS, env),
         clients=ClientFactory(Endpoints(default=url)),
-        retry=RetryPolicy(initial=0.05, maximum=1.0, deadline=60.0),
+        retry=RetryPolicy(Backoff(initial=0.05, maximum=1.0), deadline=60.0),
         poll_scale=poll_scale,
     )
     return Planner(ctx, all_reconcilers(), parallelism=parallelism)

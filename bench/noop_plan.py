@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -35,6 +36,40 @@ _NAME_PREFIX = {
 }
 
 
+#: Kinds read at neither their selfLink nor their name: an IAM policy is read through its
+#: resource, a sub-resource through its parent, a service agent through its service.
+_OWN_READS: dict[str, Callable[[Any, str], tuple[str, str]]] = {
+    "sql.user": lambda live, project: (
+        "GET",
+        f"/v1/projects/{project}/instances/{live.name.split('/')[0]}/users/{quote(live.body.get('name'))}",
+    ),
+    "kms.key_iam": lambda live, project: ("GET", f"/v1/{_kms_key(project, live.name)}:getIamPolicy"),
+    "iam.project_roles": lambda live, project: ("POST", f"/v3/projects/{project}:getIamPolicy"),
+    "run.invokers": lambda live, project: (
+        "GET",
+        "/v2/projects/{}/locations/{}/services/{}:getIamPolicy".format(project, *live.name.split("/")),
+    ),
+    "servicenetworking.connection": lambda live, project: (
+        "GET",
+        "/v1/services/servicenetworking.googleapis.com/connections?network="
+        + quote(str(live.body.get("network", "")), safe=""),
+    ),
+    # A service agent has no read of its own: the service it belongs to is read instead.
+    "serviceusage.service_identity": lambda live, project: (
+        "GET",
+        f"/v1/projects/{project}/services/{live.name}",
+    ),
+    "logging.metric": lambda live, project: (
+        "GET",
+        f"/v2/projects/{project}/metrics/{quote(live.name, safe='')}",
+    ),
+    "secrets.generated_value": lambda live, project: (
+        "GET",
+        f"/v1/projects/{project}/secrets/{live.name}/versions/latest",
+    ),
+}
+
+
 def get_path(kind: str, live: Any, project: str) -> tuple[str, str]:
     """The one read a refresh-per-resource tool makes for this live resource: (method, path)."""
     body = live.body
@@ -44,27 +79,10 @@ def get_path(kind: str, live: Any, project: str) -> tuple[str, str]:
         if "www.googleapis.com/compute" in link or path.startswith(("/storage/", "/compute/")):
             return "GET", path
         return "GET", path if path.startswith("/v1/") else "/v1" + path.removeprefix("/v1")
+    own_read = _OWN_READS.get(kind)
+    if own_read is not None:
+        return own_read(live, project)
     name = body.get("name")
-    if kind == "sql.user":
-        return "GET", f"/v1/projects/{project}/instances/{live.name.split('/')[0]}/users/{quote(name)}"
-    if kind == "kms.key_iam":
-        return "GET", f"/v1/{_kms_key(project, live.name)}:getIamPolicy"
-    if kind == "iam.project_roles":
-        return "POST", f"/v3/projects/{project}:getIamPolicy"
-    if kind == "run.invokers":
-        region, service = live.name.split("/")
-        return "GET", f"/v2/projects/{project}/locations/{region}/services/{service}:getIamPolicy"
-    if kind == "servicenetworking.connection":
-        return "GET", "/v1/services/servicenetworking.googleapis.com/connections?network=" + quote(
-            str(body.get("network", "")), safe=""
-        )
-    if kind == "serviceusage.service_identity":
-        # A service agent has no read of its own: the service it belongs to is read instead.
-        return "GET", f"/v1/projects/{project}/services/{live.name}"
-    if kind == "logging.metric":
-        return "GET", f"/v2/projects/{project}/metrics/{quote(live.name, safe='')}"
-    if kind == "secrets.generated_value":
-        return "GET", f"/v1/projects/{project}/secrets/{live.name}/versions/latest"
     if isinstance(name, str) and name.startswith("projects/"):
         for prefix, root in _NAME_PREFIX.items():
             if kind.startswith(prefix):

@@ -32,6 +32,7 @@ from typing import Any
 
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.api_kind import ApiKind
+from provisioner.engine.backoff import Backoff
 from provisioner.engine.context import Context
 from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.labels import labels_kept
@@ -95,7 +96,7 @@ NODE_ROLES = (
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 #: Cluster and node-pool operations run minutes (a create, ten or more): the first look after
 #: 2 s, then at most every 20 s.
-GKE_POLLING = PollSchedule(initial=2.0, factor=1.5, maximum=20.0, timeout=7200.0)
+GKE_POLLING = PollSchedule(Backoff(initial=2.0, maximum=20.0, multiplier=1.5), timeout=7200.0)
 #: `ctx.facts` key: API paths of the node pools made by a cluster create in this run.
 POOLS_MADE_WITH_CLUSTER = "gke.pools_made_with_cluster"
 

@@ -35,7 +35,8 @@ from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import Address, LiveResource, Resource, address_of
 from provisioner.google.errors import ApiError
-from reconcilers._alerts import alerts
+from provisioner.spec.monitoring import CustomMetricSpec
+from reconcilers._alerts import Alert, alerts
 from reconcilers._compute import list_all
 from reconcilers._dashboard import overview
 from reconcilers._keyed import KEY_LABEL, KeyedKind, concurrent_edit, is_copy
@@ -415,25 +416,7 @@ class MonitoringReconciler(Reconciler):
             for alert in alerts(ctx)
             for counter in alert.log_metrics
         }
-        policies = [
-            Resource(
-                kind=AlertPolicy.meta.kind,
-                name=alert.key,
-                body={
-                    "displayName": alert.display_name,
-                    "documentation": {"content": alert.documentation, "mimeType": "text/markdown"},
-                    "conditions": alert.conditions,
-                    "combiner": "OR",
-                    "enabled": spec.alerts_enabled,
-                    "severity": alert.severity,
-                    "notificationChannels": [c.name for c in channels],
-                    "userLabels": ctx.labels({KEY_LABEL: alert.key}),
-                },
-                deps=tuple(c.address for c in channels)
-                + tuple(counted[counter.name].address for counter in alert.log_metrics),
-            )
-            for alert in alerts(ctx)
-        ]
+        policies = [alert_policy(ctx, alert, channels, counted) for alert in alerts(ctx)]
         dashboards = (
             [
                 Resource(
@@ -450,21 +433,7 @@ class MonitoringReconciler(Reconciler):
             else []
         )
         checks = public_endpoint_checks(ctx)
-        descriptors = [
-            Resource(
-                kind=MetricDescriptor.meta.kind,
-                name=metric.metric_type,
-                body={
-                    "type": metric.metric_type,
-                    "metricKind": metric.kind,
-                    "valueType": metric.value_type,
-                    "unit": metric.unit,
-                    "description": metric.description,
-                    **({"displayName": metric.display_name} if metric.display_name else {}),
-                },
-            )
-            for metric in spec.custom_metrics
-        ]
+        descriptors = [metric_descriptor(metric) for metric in spec.custom_metrics]
         return [*channels, *counted.values(), *policies, *dashboards, *checks, *descriptors]
 
 
@@ -487,3 +456,38 @@ def public_endpoint_checks(ctx: Context) -> list[Resource]:
         "userLabels": ctx.labels({KEY_LABEL: "public-endpoint"}),
     }
     return [Resource(kind=UptimeCheck.meta.kind, name="public-endpoint", body=body)]
+
+
+def alert_policy(
+    ctx: Context, alert: Alert, channels: Sequence[Resource], counted: dict[str, Resource]
+) -> Resource:
+    """The alert policy of one alert, notifying every channel. It depends on the channels and on
+    the log metrics its conditions count: Monitoring refuses a policy naming a channel that does
+    not exist, and a filter on a log metric not created yet."""
+    body = {
+        "displayName": alert.display_name,
+        "documentation": {"content": alert.documentation, "mimeType": "text/markdown"},
+        "conditions": alert.conditions,
+        "combiner": "OR",
+        "enabled": ctx.spec.monitoring.alerts_enabled,
+        "severity": alert.severity,
+        "notificationChannels": [c.name for c in channels],
+        "userLabels": ctx.labels({KEY_LABEL: alert.key}),
+    }
+    deps = tuple(c.address for c in channels) + tuple(counted[c.name].address for c in alert.log_metrics)
+    return Resource(kind=AlertPolicy.meta.kind, name=alert.key, body=body, deps=deps)
+
+
+def metric_descriptor(metric: CustomMetricSpec) -> Resource:
+    """The descriptor of one business KPI the services write. It is named by its metric type and
+    carries no labels (the `custom.googleapis.com/digitwin/` prefix is what marks it ours); a
+    display name is sent only when the spec gives one."""
+    body = {
+        "type": metric.metric_type,
+        "metricKind": metric.kind,
+        "valueType": metric.value_type,
+        "unit": metric.unit,
+        "description": metric.description,
+        **({"displayName": metric.display_name} if metric.display_name else {}),
+    }
+    return Resource(kind=MetricDescriptor.meta.kind, name=metric.metric_type, body=body)

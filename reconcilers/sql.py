@@ -23,6 +23,7 @@ from typing import Any
 from provisioner.cost.pricing import CostLine, PriceTable
 from provisioner.engine.abandon import labels
 from provisioner.engine.api_kind import ApiKind
+from provisioner.engine.backoff import Backoff
 from provisioner.engine.context import Context
 from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.operations import Operation, OperationChain, PollSchedule
@@ -72,7 +73,7 @@ class SqlInstance(SqlBackups, ApiKind):
         # Creates and tier changes run ten to twenty minutes and even a label patch takes seconds:
         # the first look after 2 s, then at most every 15 s, late by 2% at worst on a create, and
         # well within the Admin API's 180 queries a minute per user.
-        poll_schedule=PollSchedule(initial=2.0, factor=1.5, maximum=15.0),
+        poll_schedule=PollSchedule(Backoff(initial=2.0, maximum=15.0, multiplier=1.5)),
         permissions=permissions_of("cloudsql.instances"),
         cmek_path="diskEncryptionConfiguration.kmsKeyName",
         labels_path="settings.userLabels",

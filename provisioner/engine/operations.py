@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from provisioner.engine.backoff import Backoff
 from provisioner.engine.retry import RetryPolicy
 from provisioner.google.errors import OperationFailed
 
@@ -103,20 +104,22 @@ class _Restarting:
             return False
 
 
+#: Half a second, growing by half up to ten: most operations finish in seconds, a few take minutes.
+OPERATION_POLL_BACKOFF = Backoff(initial=0.5, maximum=10.0, multiplier=1.5)
+
+
 @dataclass
 class PollSchedule:
-    """Exponential poll interval: initial, ×factor, capped; gives up after timeout."""
+    """Polls on a growing interval; gives up after `timeout` seconds."""
 
-    initial: float = 0.5
-    factor: float = 1.5
-    maximum: float = 10.0
+    backoff: Backoff = OPERATION_POLL_BACKOFF
     timeout: float = 3600.0
 
     def scaled(self, scale: float) -> PollSchedule:
         """The same schedule on a faster clock (an emulator running scaled-down durations)."""
         if scale == 1.0:
             return self
-        return PollSchedule(self.initial * scale, self.factor, self.maximum * scale, self.timeout)
+        return PollSchedule(self.backoff.scaled(scale), self.timeout)
 
 
 class OperationTimeout(Exception):
@@ -132,9 +135,10 @@ def wait_for(
 ) -> int:
     """Poll until done; each poll is itself retried on transient errors. Returns polls made."""
     started = time.monotonic()
-    interval = schedule.initial
+    intervals = schedule.backoff.waits()
     polls = 0
     while True:
+        interval = next(intervals)
         polls += 1
         if retry.call(op.poll):
             return polls
@@ -143,4 +147,3 @@ def wait_for(
         if time.monotonic() - started + interval > schedule.timeout:
             raise OperationTimeout(f"{op.description} did not finish within {schedule.timeout:.0f}s")
         sleep(interval)
-        interval = min(schedule.maximum, interval * schedule.factor)

@@ -22,11 +22,12 @@ import random
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import tenacity
 
+from provisioner.engine.backoff import Backoff
 from provisioner.engine.thread_value import set_for_thread
 from provisioner.google.errors import ApiError, classify
 
@@ -36,15 +37,15 @@ T = TypeVar("T")
 ExtraRetryable = Callable[[ApiError], bool]
 #: A kind's reading of an answer: why it means "not usable yet", or None when it does not.
 Settling = Callable[[ApiError], "str | None"]
+#: A second, then doubling up to half a minute: a transient failure mostly clears within seconds.
+CALL_RETRY_BACKOFF = Backoff(initial=1.0, maximum=32.0)
 
 
 @dataclass
 class RetryPolicy:
     """Exponential backoff with full jitter, a cap and an overall deadline."""
 
-    initial: float = 1.0
-    maximum: float = 32.0
-    multiplier: float = 2.0
+    backoff: Backoff = CALL_RETRY_BACKOFF
     deadline: float = 300.0
     max_hint: float = 120.0
     #: How long to wait out answers that mean "not usable yet": Google documents up to ten
@@ -79,11 +80,15 @@ class RetryPolicy:
             raw = env.get(f"PROVISIONER_RETRY_{name.upper()}")
             if raw:
                 try:
-                    setattr(policy, name, float(raw))
+                    seconds = float(raw)
                 except ValueError as exc:
                     raise ValueError(
                         f"PROVISIONER_RETRY_{name.upper()}={raw!r}: expected seconds, e.g. 1.5"
                     ) from exc
+                if name in ("initial", "maximum"):
+                    policy.backoff = replace(policy.backoff, **{name: seconds})
+                else:
+                    setattr(policy, name, seconds)
         return policy
 
     def _should_retry(
@@ -125,9 +130,9 @@ class RetryPolicy:
             exc = state.outcome.exception() if state.outcome else None
             err = classify(exc) if exc else None
             if err is not None and not err.transient and self.settling(err, settling) is not None:
-                cap = self.maximum
+                cap = self.backoff.maximum
             else:
-                cap = min(self.maximum, self.initial * self.multiplier ** (state.attempt_number - 1))
+                cap = self.backoff.wait(state.attempt_number)
             delay = self.rng.uniform(cap / 2, cap)
             if err and err.retry_after:
                 delay = max(delay, min(err.retry_after, self.max_hint))

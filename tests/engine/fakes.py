@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
+from provisioner.engine.backoff import Backoff
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind, KindMeta, Reconciler
 from provisioner.engine.operations import DoneOperation, Operation
@@ -22,7 +23,7 @@ def fake_context() -> Context:
     return Context(
         spec=spec,
         clients=ClientFactory(Endpoints(default="http://unused")),
-        retry=RetryPolicy(initial=0.001, maximum=0.002, deadline=2),
+        retry=RetryPolicy(Backoff(initial=0.001, maximum=0.002), deadline=2),
     )
 
 

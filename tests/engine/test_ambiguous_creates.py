@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from provisioner.engine.backoff import Backoff
 from provisioner.engine.retry import RetryPolicy
 from provisioner.google.errors import ApiError, ApiErrorException
 
-FAST = RetryPolicy(initial=0.001, maximum=0.002, deadline=5)
+FAST = RetryPolicy(Backoff(initial=0.001, maximum=0.002), deadline=5)
 
 
 def _failing(*errors: ApiError):

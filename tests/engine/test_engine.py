@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from provisioner.engine.apply import Executor
+from provisioner.engine.backoff import Backoff
 from provisioner.engine.graph import GraphError
 from provisioner.engine.planner import Planner, PlanOptions
 from provisioner.google.errors import ApiError
@@ -64,7 +65,7 @@ def test_transient_errors_are_retried_and_other_4xx_are_not():
 def test_server_retry_hint_is_a_floor_for_the_wait():
     from provisioner.engine.retry import RetryPolicy
 
-    policy = RetryPolicy(initial=0.001, maximum=0.002)
+    policy = RetryPolicy(Backoff(initial=0.001, maximum=0.002))
     state = type("S", (), {})()
     state.attempt_number = 1
     from provisioner.google.errors import ApiErrorException

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import pytest
 
 from provisioner.engine import lock as lock_module
+from provisioner.engine.backoff import Backoff
 from provisioner.engine.lock import LeaseLock, LockError, LockHeld, LockInfo, default_holder, environment_lock
 from provisioner.engine.retry import RetryPolicy
 from provisioner.google.errors import ApiError, ApiErrorException
@@ -143,7 +144,7 @@ def clock(monkeypatch) -> Clock:
 
 
 def _lease(bucket: Bucket, **kwargs) -> LeaseLock:
-    kwargs.setdefault("retry", RetryPolicy(initial=0.001, maximum=0.002, deadline=5))
+    kwargs.setdefault("retry", RetryPolicy(Backoff(initial=0.001, maximum=0.002), deadline=5))
     kwargs.setdefault("holder", "me@here pid 1")
     return LeaseLock(Storage(bucket), BUCKET, "dev", **kwargs)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from provisioner.engine.backoff import Backoff
 from provisioner.engine.operations import OperationTimeout, PollSchedule, wait_for
 from provisioner.engine.retry import RetryPolicy
 from provisioner.google.clients import Endpoints
@@ -31,13 +32,23 @@ class CountingOperation:
 def test_polls_back_off_exponentially_up_to_the_cap():
     slept: list[float] = []
     op = CountingOperation(polls_needed=6)
-    wait_for(op, RetryPolicy(initial=0.001), PollSchedule(initial=1, factor=2, maximum=5), sleep=slept.append)
+    wait_for(
+        op,
+        RetryPolicy(Backoff(initial=0.001, maximum=32.0)),
+        PollSchedule(Backoff(initial=1, maximum=5, multiplier=2)),
+        sleep=slept.append,
+    )
     assert slept == [1, 2, 4, 5, 5]
 
 
 def test_a_transient_error_while_polling_is_retried_not_fatal():
     op = CountingOperation(polls_needed=3, fail_first_poll=True)
-    wait_for(op, RetryPolicy(initial=0.001), PollSchedule(initial=0), sleep=lambda s: None)
+    wait_for(
+        op,
+        RetryPolicy(Backoff(initial=0.001, maximum=32.0)),
+        PollSchedule(Backoff(initial=0, maximum=10.0, multiplier=1.5)),
+        sleep=lambda s: None,
+    )
     assert op.polls == 3
 
 
@@ -50,7 +61,12 @@ def test_a_failed_operation_raises_with_its_message():
 def test_an_operation_that_never_finishes_times_out():
     op = CountingOperation(polls_needed=10**9)
     with pytest.raises(OperationTimeout):
-        wait_for(op, RetryPolicy(), PollSchedule(initial=1, maximum=1, timeout=3), sleep=lambda s: None)
+        wait_for(
+            op,
+            RetryPolicy(),
+            PollSchedule(Backoff(initial=1, maximum=1, multiplier=1.5), timeout=3),
+            sleep=lambda s: None,
+        )
 
 
 def test_endpoint_overrides_per_service_win_over_the_shared_one():
@@ -82,5 +98,10 @@ def test_a_failed_operation_is_not_polled_again_even_with_a_5xx_code():
 
     op.poll = failing  # type: ignore[method-assign]
     with pytest.raises(OperationFailed):
-        wait_for(op, RetryPolicy(initial=0.001, deadline=5), PollSchedule(), sleep=lambda s: None)
+        wait_for(
+            op,
+            RetryPolicy(Backoff(initial=0.001, maximum=32.0), deadline=5),
+            PollSchedule(),
+            sleep=lambda s: None,
+        )
     assert op.polls == 1

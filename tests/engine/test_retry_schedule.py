@@ -14,6 +14,7 @@ import pytest
 import tenacity
 import tenacity.nap
 
+from provisioner.engine.backoff import Backoff
 from provisioner.engine.retry import RetryPolicy
 from provisioner.google.errors import ApiError, ApiErrorException
 
@@ -69,7 +70,7 @@ UNAVAILABLE = ApiError(503, "backendError", "try later")
 
 def test_waits_double_up_to_the_cap_until_the_deadline(clock):
     jitter = Jitter("top")
-    policy = RetryPolicy(initial=1, maximum=8, multiplier=2, deadline=60, rng=jitter)
+    policy = RetryPolicy(Backoff(initial=1, maximum=8, multiplier=2), deadline=60, rng=jitter)
     call, calls = failing(UNAVAILABLE)
     with pytest.raises(ApiErrorException) as raised:
         policy.call(call)
@@ -82,7 +83,7 @@ def test_waits_double_up_to_the_cap_until_the_deadline(clock):
 
 
 def test_full_jitter_draws_from_half_the_step_to_the_step(clock):
-    policy = RetryPolicy(initial=2, maximum=100, multiplier=3, deadline=100, rng=Jitter("bottom"))
+    policy = RetryPolicy(Backoff(initial=2, maximum=100, multiplier=3), deadline=100, rng=Jitter("bottom"))
     call, calls = failing(UNAVAILABLE, succeed_after=4)
     assert policy.call(call) == "done"
     assert clock.sleeps == [1, 3, 9, 27]
@@ -90,13 +91,13 @@ def test_full_jitter_draws_from_half_the_step_to_the_step(clock):
 
 
 def test_the_deadline_counts_from_the_first_attempt(clock):
-    policy = RetryPolicy(initial=10, maximum=10, deadline=25, rng=Jitter("top"))
+    policy = RetryPolicy(Backoff(initial=10, maximum=10), deadline=25, rng=Jitter("top"))
     call, calls = failing(UNAVAILABLE)
     with pytest.raises(ApiErrorException):
         policy.call(call)
     assert clock.sleeps == [10, 10, 10] and len(calls) == 4  # attempts at 0, 10, 20, 30
     clock.sleeps.clear()
-    exact = RetryPolicy(initial=10, maximum=10, deadline=20, rng=Jitter("top"))
+    exact = RetryPolicy(Backoff(initial=10, maximum=10), deadline=20, rng=Jitter("top"))
     call, calls = failing(UNAVAILABLE)
     with pytest.raises(ApiErrorException):
         exact.call(call)
@@ -112,7 +113,7 @@ def test_arguments_reach_the_call_and_a_success_is_returned_at_once(clock):
 
 
 def test_a_server_hint_is_a_floor_capped_by_max_hint(clock):
-    policy = RetryPolicy(initial=1, maximum=4, deadline=1000, max_hint=30, rng=Jitter("top"))
+    policy = RetryPolicy(Backoff(initial=1, maximum=4), deadline=1000, max_hint=30, rng=Jitter("top"))
     hinted = ApiError(429, "rateLimitExceeded", "slow down", retry_after=7)
     call, _ = failing(hinted, succeed_after=1)
     policy.call(call)
@@ -187,7 +188,7 @@ def test_a_kind_may_declare_more_failures_retryable(clock):
 
 
 def test_each_retry_is_logged_with_its_cause_attempt_and_wait(clock, caplog):
-    policy = RetryPolicy(initial=1, maximum=4, rng=Jitter("top"))
+    policy = RetryPolicy(Backoff(initial=1, maximum=4), rng=Jitter("top"))
     call, _ = failing(UNAVAILABLE, succeed_after=2)
     with caplog.at_level(logging.INFO, logger="provisioner.engine.retry"):
         policy.call(call)
@@ -208,7 +209,7 @@ def test_a_dropped_connection_is_logged_as_what_it_means(clock, caplog):
         return "ok"
 
     with caplog.at_level(logging.INFO, logger="provisioner.engine.retry"):
-        assert RetryPolicy(initial=2, maximum=2, rng=Jitter("top")).call(drops) == "ok"
+        assert RetryPolicy(Backoff(initial=2, maximum=2), rng=Jitter("top")).call(drops) == "ok"
     assert [r.getMessage() for r in caplog.records if r.name == "provisioner.engine.retry"] == [
         "retrying after connection: peer reset (attempt 1, waiting 2.00s)"
     ]
@@ -222,9 +223,9 @@ def test_backoff_settings_come_from_the_environment():
             "PROVISIONER_RETRY_DEADLINE": "9",
         }
     )
-    assert (policy.initial, policy.maximum, policy.deadline) == (0.5, 4.0, 9.0)
+    assert policy.backoff == Backoff(initial=0.5, maximum=4.0) and policy.deadline == 9.0
     default = RetryPolicy.from_environment({"PROVISIONER_RETRY_INITIAL": ""})
-    assert (default.initial, default.maximum, default.deadline, default.multiplier) == (1.0, 32.0, 300.0, 2.0)
+    assert default.backoff == Backoff(initial=1.0, maximum=32.0, multiplier=2.0) and default.deadline == 300.0
     assert default.max_hint == 120.0
     with pytest.raises(ValueError, match=r"PROVISIONER_RETRY_DEADLINE='soon': expected seconds"):
         RetryPolicy.from_environment({"PROVISIONER_RETRY_DEADLINE": "soon"})
@@ -234,4 +235,4 @@ def test_backoff_settings_default_to_the_process_environment(monkeypatch):
     monkeypatch.setenv("PROVISIONER_RETRY_MAXIMUM", "7")
     monkeypatch.delenv("PROVISIONER_RETRY_INITIAL", raising=False)
     policy = RetryPolicy.from_environment()
-    assert policy.maximum == 7.0 and policy.initial == 1.0
+    assert policy.backoff == Backoff(initial=1.0, maximum=7.0)

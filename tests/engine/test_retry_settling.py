@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from provisioner.engine.backoff import Backoff
 from provisioner.engine.retry import RetryPolicy
 from provisioner.google.errors import ApiError, ApiErrorException
 
@@ -30,7 +31,7 @@ def _failing(times: int, err: ApiError) -> tuple[list[int], object]:
 
 
 def _policy() -> RetryPolicy:
-    return RetryPolicy(initial=0.001, maximum=0.002, deadline=0.0, settle_deadline=5.0)
+    return RetryPolicy(Backoff(initial=0.001, maximum=0.002), deadline=0.0, settle_deadline=5.0)
 
 
 def test_service_disabled_of_an_api_just_enabled_is_waited_out_and_said_once():
@@ -65,7 +66,7 @@ def test_a_kind_declares_its_own_not_yet_answers():
 
 
 def test_the_wait_ends_at_its_deadline():
-    policy = RetryPolicy(initial=0.001, maximum=0.002, deadline=0.0, settle_deadline=0.05)
+    policy = RetryPolicy(Backoff(initial=0.001, maximum=0.002), deadline=0.0, settle_deadline=0.05)
     policy.expect_enabled(["x.googleapis.com"])
     calls, fn = _failing(10**9, DISABLED)
     with pytest.raises(ApiErrorException):
@@ -92,13 +93,13 @@ def _sleeps(policy: RetryPolicy, err: ApiError, times: int, **kwargs: object) ->
 
 def test_not_usable_yet_is_waited_out_at_the_cap_from_the_first_wait():
     # A propagation window lasts minutes: doubling from `initial` would spend calls learning that.
-    policy = RetryPolicy(initial=0.001, maximum=0.004, deadline=0.0, settle_deadline=5.0)
+    policy = RetryPolicy(Backoff(initial=0.001, maximum=0.004), deadline=0.0, settle_deadline=5.0)
     policy.expect_enabled(["x.googleapis.com"])
     slept = _sleeps(policy, DISABLED, 3)
     assert len(slept) == 3 and all(0.002 <= s <= 0.004 for s in slept)
 
 
 def test_transient_failures_still_back_off_from_the_initial_wait():
-    policy = RetryPolicy(initial=0.001, maximum=0.004, deadline=5.0)
+    policy = RetryPolicy(Backoff(initial=0.001, maximum=0.004), deadline=5.0)
     slept = _sleeps(policy, ApiError(503, "backendError", "try again"), 1)
     assert len(slept) == 1 and slept[0] <= 0.001
