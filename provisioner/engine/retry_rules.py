@@ -9,8 +9,9 @@ it makes through `ApiKind.call` carries them.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
+from provisioner.engine.offers import offers
 from provisioner.google.errors import ApiError
 
 
@@ -32,8 +33,11 @@ class Settling(Protocol):
 
 
 def retry_rules(kind: object) -> dict[str, Any]:
-    """The keyword arguments of `RetryPolicy.call` and `.create` for this kind's calls."""
+    """The keyword arguments of `RetryPolicy.call` and `.create` for this kind's calls.
+
+    Asked for every API call a kind sends: `offers` keeps the answer per class.
+    """
     return {
-        "extra": kind.retryable if isinstance(kind, Retryable) else None,
-        "settling": kind.settling if isinstance(kind, Settling) else None,
+        "extra": cast(Retryable, kind).retryable if offers(kind, Retryable) else None,
+        "settling": cast(Settling, kind).settling if offers(kind, Settling) else None,
     }
