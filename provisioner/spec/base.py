@@ -20,8 +20,6 @@ from .ownership import RESERVED_KEYS
 DeletionPolicy = Literal["delete", "abandon"]
 """``abandon`` leaves the live resource in place when the spec drops it."""
 
-OWNERSHIP_LABEL_KEYS = RESERVED_KEYS
-
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 _ACCOUNT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -53,7 +51,7 @@ def _check_labels(labels: dict[str, str]) -> dict[str, str]:
 
 
 def _check_user_labels(labels: dict[str, str]) -> dict[str, str]:
-    reserved = sorted(OWNERSHIP_LABEL_KEYS & labels.keys())
+    reserved = sorted(RESERVED_KEYS & labels.keys())
     if reserved:
         raise ValueError(
             f"label key(s) {', '.join(reserved)} are set by the provisioner to mark ownership"
