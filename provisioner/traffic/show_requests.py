@@ -20,7 +20,7 @@ from provisioner.engine.attribution import AttributedKind
 from provisioner.engine.context import Context
 from provisioner.engine.kind import Kind
 from provisioner.engine.plan import Plan
-from provisioner.engine.planner import Observation, Planner, PlanOptions
+from provisioner.engine.planner import Observation, Planner
 from provisioner.engine.resource import Address, LiveResource
 from provisioner.google.clients import ClientFactory, Interceptors
 from provisioner.traffic.dry_run import DryRun, HeldRequest
@@ -54,15 +54,6 @@ class RequestListing:
         for request in self.requests:
             groups.setdefault(request.address or "(no change)", []).append(request)
         return list(groups.items())
-
-
-def plan_with_requests(
-    planner: Planner, options: PlanOptions, local_base: str | None = None
-) -> tuple[Plan, RequestListing]:
-    """Plan as `plan` does, then dry-run the plan's changes."""
-    observation = planner.snapshot(options.targets)
-    plan = planner.plan(options, observation)
-    return plan, requests_of(planner, plan, observation, local_base)
 
 
 def requests_of(
