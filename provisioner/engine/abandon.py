@@ -29,11 +29,16 @@ def abandon(kind: Kind, live: LiveResource) -> Operation | None:
     return kind.abandon(live) if isinstance(kind, Abandonable) else None
 
 
-def labels(kind: Kind, body: dict[str, Any]) -> dict[str, str]:
-    """The labels of a body, wherever this kind keeps them."""
+def labels_in(kind: Kind, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The labels mapping inside `body` itself, wherever this kind keeps it; None: there is none."""
     node: Any = body
     for part in (kind.meta.labels_path or "").split("."):
         if not part or not isinstance(node, dict):
-            return {}
+            return None
         node = node.get(part)
-    return dict(node) if isinstance(node, dict) else {}
+    return node if isinstance(node, dict) else None
+
+
+def labels(kind: Kind, body: dict[str, Any]) -> dict[str, str]:
+    """The labels of a body, wherever this kind keeps them."""
+    return dict(labels_in(kind, body) or {})

@@ -11,10 +11,10 @@ import copy
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from provisioner.engine import observing, review
-from provisioner.engine.abandon import can_abandon, labels
+from provisioner.engine.abandon import can_abandon, labels, labels_in
 from provisioner.engine.context import Context
 from provisioner.engine.diff import field_changes, ignored_fields, live_token, with_live_ignored
 from provisioner.engine.graph import ResourceGraph
@@ -143,10 +143,8 @@ class Planner:
         if resource.deletion_policy != "abandon" or kind is None or not can_abandon(kind):
             return resource
         body = copy.deepcopy(resource.body)
-        node: Any = body
-        for part in (kind.meta.labels_path or "").split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if not isinstance(node, dict):
+        node = labels_in(kind, body)
+        if node is None:
             return resource  # this resource carries no labels in its body
         node[DELETION_POLICY_LABEL] = "abandon"
         return replace(resource, body=body)
