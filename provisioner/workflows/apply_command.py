@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from provisioner.engine.plan import Plan
 from provisioner.workflows.outcome import EXIT_ERROR, EXIT_OK, UsageError, warn
 from provisioner.workflows.plan_command import budget_warnings
 from provisioner.workflows.plan_request import check_target_kinds, check_targets, plan_options
@@ -20,14 +21,13 @@ from provisioner.workflows.session import Session
 
 if TYPE_CHECKING:
     from provisioner.engine.apply import Reporter
-    from provisioner.engine.plan import Change, Plan
+    from provisioner.engine.plan import Change
     from provisioner.engine.resource import Address, LiveResource
     from provisioner.workflows.registry import Registry
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
     """`apply`: make the live resources match the spec or a saved plan, after asking."""
-    from provisioner.engine.plan import Plan
     from provisioner.reports.render import apply_summary, plan_text, use_colour
     from provisioner.workflows import apply_steps
     from provisioner.workflows.consent import protected_refusal
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         return drift_mode.run(args, registry)
     saved = None
     if args.planfile:
-        saved = load_plan(Plan, args.planfile)
+        saved = load_plan(args.planfile)
         if args.env and args.env != saved.env:
             raise UsageError(f"{args.planfile} is a plan for {saved.env}, not {args.env}")
     env = saved.env if saved else args.env
@@ -135,10 +135,10 @@ def preflight_refuses(
     return not report.ok
 
 
-def load_plan(plan_type: type[Plan], path: Path) -> Plan:
+def load_plan(path: Path) -> Plan:
     """Read a saved plan; anything that is not a plan this version wrote is a usage error."""
     try:
-        plan = plan_type.load(path)
+        plan = Plan.load(path)
     except OSError as exc:
         raise UsageError(f"cannot read plan {path}: {exc.strerror or exc}") from exc
     except KeyError as exc:
