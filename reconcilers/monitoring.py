@@ -70,11 +70,13 @@ def _patch(
     desired: dict[str, Any],
     live: LiveResource,
     changes: Sequence[FieldChange],
+    mask: UpdateMask = MASK,
 ) -> None:
-    """Patch the changed fields of a channel or a policy; labels set by others stay."""
-    fields = MASK.changed(changes)
-    body = MASK.body(fields, desired, live.body, labels="userLabels")
-    kind.call(collection.patch(name=live.body["name"], updateMask=MASK.joined(fields), body=body).execute)
+    """Patch the changed fields of a channel, a policy or an uptime check under `mask`; labels
+    set by others stay."""
+    fields = mask.changed(changes)
+    body = mask.body(fields, desired, live.body, labels="userLabels")
+    kind.call(collection.patch(name=live.body["name"], updateMask=mask.joined(fields), body=body).execute)
 
 
 def channel_key(email: str) -> str:
@@ -324,14 +326,7 @@ class UptimeCheck(KeyedKind):
         return DoneOperation(f"create uptime check {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        fields = self.mask.changed(changes)
-        body = self.mask.body(fields, desired.body, live.body, labels="userLabels")
-        request = (
-            _v3(self.ctx)
-            .uptimeCheckConfigs()
-            .patch(name=live.body["name"], updateMask=self.mask.joined(fields), body=body)
-        )
-        self.call(request.execute)
+        _patch(self, _v3(self.ctx).uptimeCheckConfigs(), desired.body, live, changes, self.mask)
         return DoneOperation(f"update uptime check {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:
