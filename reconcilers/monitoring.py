@@ -96,9 +96,9 @@ class NotificationChannel(KeyedKind):
         kind="monitoring.notification_channel",
         permissions=permissions_of("monitoring.notificationChannels"),
         immutable=("type",),
+        labels_path="userLabels",
     )
     no_charge = "email notification channels are free"
-    labels_field = "userLabels"
 
     def list_live(self) -> list[dict[str, Any]]:
         api = _v3(self.ctx).notificationChannels()
@@ -164,8 +164,8 @@ class AlertPolicy(KeyedKind):
         kind="monitoring.alert_policy",
         permissions=permissions_of("monitoring.alertPolicies"),
         api_defaults={"enabled": True},
+        labels_path="userLabels",
     )
-    labels_field = "userLabels"
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Alerting is billed per condition, plus the time series its queries return."""
@@ -251,7 +251,6 @@ class Dashboard(KeyedKind):
         permissions=permissions_of("monitoring.dashboards"),
     )
     no_charge = "dashboards are free"
-    labels_field = "labels"
 
     def list_live(self) -> list[dict[str, Any]]:
         api = _v1(self.ctx).dashboards()
@@ -307,7 +306,6 @@ class UptimeCheck(KeyedKind):
     #: https://cloud.google.com/stackdriver/pricing, quoted in 2i2c-org/infrastructure#2320); one
     #: check from all 6 locations every 60 s runs 6 * 43,800 = 262,800 times a month.
     no_charge = "at most 262,800 executions a month, inside the free million per project"
-    labels_field = "userLabels"
     mask = UpdateMask(fields=("displayName", "httpCheck", "period", "timeout", "selectedRegions"), snake=True)
 
     def list_live(self) -> list[dict[str, Any]]:
