@@ -27,7 +27,7 @@ from provisioner.engine.context import Context
 from provisioner.engine.diff import deep_merge
 from provisioner.engine.kind import Reconciler
 from provisioner.engine.labels import labels_kept
-from provisioner.engine.masks import UpdateMask
+from provisioner.engine.masks import UpdateMask, top_level
 from provisioner.engine.operations import Operation
 from provisioner.engine.permissions import RUNS_AS_ACCOUNT, permissions_of
 from provisioner.engine.plan import FieldChange
@@ -316,7 +316,7 @@ class RunService(RegionalRunKind):
         return self.updated(desired, body, update_mask=mask)
 
     def update_note(self, changes: Sequence[FieldChange]) -> str | None:
-        if any(c.path.split(".")[0] == "template" for c in changes):
+        if "template" in top_level(changes):
             return "rolls out a new revision"
         return None
 
