@@ -40,8 +40,14 @@ def concurrent_edit(err: ApiError) -> bool:
 class KeyedKind(ApiKind):
     """A kind addressed by its key label rather than by its server-assigned name."""
 
-    #: Where the labels live in the API's body (`userLabels`, `labels`).
-    labels_field: str = "labels"
+    @property
+    def labels_field(self) -> str:
+        """Where the labels live in the API's body (`userLabels`, `labels`): the kind's
+        `meta.labels_path`, which a kind found by its key label always has."""
+        path = self.meta.labels_path
+        if path is None:
+            raise TypeError(f"{self.meta.kind} is found by a key label, so its meta names its labels")
+        return path
 
     @abstractmethod
     def list_live(self) -> list[dict[str, Any]]:

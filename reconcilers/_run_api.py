@@ -18,6 +18,12 @@ from provisioner.engine.kind import KindMeta
 run_meta = partial(KindMeta, api="run.googleapis.com")
 
 
+def run_name(ctx: Context, noun: str, short: str) -> str:
+    """The API's name of the `<noun>` at `<region>/<name>` ("service": `.../services/<name>`)."""
+    region, name = short.split("/")
+    return f"projects/{ctx.project}/locations/{region}/{noun}s/{name}"
+
+
 def run_client(ctx: Context, noun: str) -> Any:
     """The session's gapic client of Cloud Run's `<noun>s` ("job": `run_v2.JobsClient`)."""
     from google.cloud import run_v2

@@ -25,7 +25,7 @@ from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.google.errors import ApiError, ApiErrorException, classify
-from reconcilers._run_api import run_client, run_meta
+from reconcilers._run_api import run_client, run_meta, run_name
 
 INVOKER = "roles/run.invoker"
 PUBLIC = "allUsers"
@@ -51,15 +51,11 @@ class RunInvokers(ApiKind):
     )
     no_charge = "IAM bindings are free"
 
-    def _full(self, name: str) -> str:
-        region, service = name.split("/")
-        return f"projects/{self.ctx.project}/locations/{region}/services/{service}"
-
     def _read_policy(self, name: str) -> Any:
         from google.iam.v1 import iam_policy_pb2
 
         return run_client(self.ctx, "service").get_iam_policy(
-            request=iam_policy_pb2.GetIamPolicyRequest(resource=self._full(name))
+            request=iam_policy_pb2.GetIamPolicyRequest(resource=run_name(self.ctx, "service", name))
         )
 
     def _policy(self, name: str) -> Any | None:
@@ -118,7 +114,8 @@ class RunInvokers(ApiKind):
             return policy
 
         def write(policy: Any) -> Any:
-            request = iam_policy_pb2.SetIamPolicyRequest(resource=self._full(name), policy=policy)
+            resource = run_name(self.ctx, "service", name)
+            request = iam_policy_pb2.SetIamPolicyRequest(resource=resource, policy=policy)
             return run_client(self.ctx, "service").set_iam_policy(request=request)
 
         try:

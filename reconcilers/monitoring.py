@@ -70,11 +70,13 @@ def _patch(
     desired: dict[str, Any],
     live: LiveResource,
     changes: Sequence[FieldChange],
+    mask: UpdateMask = MASK,
 ) -> None:
-    """Patch the changed fields of a channel or a policy; labels set by others stay."""
-    fields = MASK.changed(changes)
-    body = MASK.body(fields, desired, live.body, labels="userLabels")
-    kind.call(collection.patch(name=live.body["name"], updateMask=MASK.joined(fields), body=body).execute)
+    """Patch the changed fields of a channel, a policy or an uptime check under `mask`; labels
+    set by others stay."""
+    fields = mask.changed(changes)
+    body = mask.body(fields, desired, live.body, labels="userLabels")
+    kind.call(collection.patch(name=live.body["name"], updateMask=mask.joined(fields), body=body).execute)
 
 
 def channel_key(email: str) -> str:
@@ -94,9 +96,9 @@ class NotificationChannel(KeyedKind):
         kind="monitoring.notification_channel",
         permissions=permissions_of("monitoring.notificationChannels"),
         immutable=("type",),
+        labels_path="userLabels",
     )
     no_charge = "email notification channels are free"
-    labels_field = "userLabels"
 
     def list_live(self) -> list[dict[str, Any]]:
         api = _v3(self.ctx).notificationChannels()
@@ -162,8 +164,8 @@ class AlertPolicy(KeyedKind):
         kind="monitoring.alert_policy",
         permissions=permissions_of("monitoring.alertPolicies"),
         api_defaults={"enabled": True},
+        labels_path="userLabels",
     )
-    labels_field = "userLabels"
 
     def monthly_cost(self, name: str, body: dict[str, Any], prices: PriceTable) -> list[CostLine] | None:
         """Alerting is billed per condition, plus the time series its queries return."""
@@ -249,7 +251,6 @@ class Dashboard(KeyedKind):
         permissions=permissions_of("monitoring.dashboards"),
     )
     no_charge = "dashboards are free"
-    labels_field = "labels"
 
     def list_live(self) -> list[dict[str, Any]]:
         api = _v1(self.ctx).dashboards()
@@ -305,7 +306,6 @@ class UptimeCheck(KeyedKind):
     #: https://cloud.google.com/stackdriver/pricing, quoted in 2i2c-org/infrastructure#2320); one
     #: check from all 6 locations every 60 s runs 6 * 43,800 = 262,800 times a month.
     no_charge = "at most 262,800 executions a month, inside the free million per project"
-    labels_field = "userLabels"
     mask = UpdateMask(fields=("displayName", "httpCheck", "period", "timeout", "selectedRegions"), snake=True)
 
     def list_live(self) -> list[dict[str, Any]]:
@@ -324,14 +324,7 @@ class UptimeCheck(KeyedKind):
         return DoneOperation(f"create uptime check {desired.name}")
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
-        fields = self.mask.changed(changes)
-        body = self.mask.body(fields, desired.body, live.body, labels="userLabels")
-        request = (
-            _v3(self.ctx)
-            .uptimeCheckConfigs()
-            .patch(name=live.body["name"], updateMask=self.mask.joined(fields), body=body)
-        )
-        self.call(request.execute)
+        _patch(self, _v3(self.ctx).uptimeCheckConfigs(), desired.body, live, changes, self.mask)
         return DoneOperation(f"update uptime check {desired.name}")
 
     def delete(self, live: LiveResource) -> Operation:

@@ -27,7 +27,7 @@ from provisioner.engine.context import Context
 from provisioner.engine.diff import deep_merge
 from provisioner.engine.kind import Reconciler
 from provisioner.engine.labels import labels_kept
-from provisioner.engine.masks import UpdateMask
+from provisioner.engine.masks import UpdateMask, top_level
 from provisioner.engine.operations import Operation
 from provisioner.engine.permissions import RUNS_AS_ACCOUNT, permissions_of
 from provisioner.engine.plan import FieldChange
@@ -35,7 +35,7 @@ from provisioner.engine.resource import LiveResource, Resource, address_of
 from provisioner.spec.drift_job import DRIFT_METRIC
 from reconcilers._operations import LongRunningOperation
 from reconcilers._proto import from_json_dict, to_json_dict
-from reconcilers._run_api import run_client, run_message, run_meta
+from reconcilers._run_api import run_client, run_message, run_meta, run_name
 from reconcilers._run_invokers import PUBLIC, RunInvokers
 from reconcilers.iam import ProjectRoles, ServiceAccount, account_email, service_account
 from reconcilers.monitoring import MetricDescriptor
@@ -61,11 +61,6 @@ DEFAULT_PORT = 8080
 #: Resource fields the spec leaves to others: startup CPU boost, which it does not set, and,
 #: for jobs, CPU allocation, which only means something for a container serving requests.
 _NOT_OWNED_RESOURCES = {"service": ("startupCpuBoost",), "job": ("cpuIdle", "startupCpuBoost")}
-
-
-def _full(ctx: Context, collection: str, short: str) -> str:
-    region, name = short.split("/")
-    return f"projects/{ctx.project}/locations/{region}/{collection}/{name}"
 
 
 def _regions(ctx: Context, desired: Sequence[Resource]) -> list[str]:
@@ -198,7 +193,7 @@ class RegionalRunKind(ApiKind):
 
     def full_name(self, short: str) -> str:
         """The API's name of `<region>/<name>`."""
-        return _full(self.ctx, f"{self.noun}s", short)
+        return run_name(self.ctx, self.noun, short)
 
     def observe(self, desired: Sequence[Resource]) -> list[LiveResource]:
         """One paginated list per region, named `<region>/<name>`."""
@@ -321,7 +316,7 @@ class RunService(RegionalRunKind):
         return self.updated(desired, body, update_mask=mask)
 
     def update_note(self, changes: Sequence[FieldChange]) -> str | None:
-        if any(c.path.split(".")[0] == "template" for c in changes):
+        if "template" in top_level(changes):
             return "rolls out a new revision"
         return None
 

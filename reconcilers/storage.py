@@ -21,6 +21,7 @@ from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.context import Context
 from provisioner.engine.kind import KindMeta, Reconciler
 from provisioner.engine.lock import lock_bucket
+from provisioner.engine.masks import top_level
 from provisioner.engine.operations import DoneOperation, Operation
 from provisioner.engine.permissions import permissions_of
 from provisioner.engine.plan import FieldChange
@@ -100,8 +101,7 @@ class Bucket(ApiKind):
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         client = self._client()
-        top = {c.path.split(".")[0] for c in changes}
-        patch = {key: desired.body[key] for key in sorted(top) if key in desired.body}
+        patch = {key: desired.body[key] for key in sorted(top_level(changes)) if key in desired.body}
         query = {"ifMetagenerationMatch": live.version} if live.version else {}
 
         def send() -> Any:
