@@ -707,7 +707,3 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def in_region(item: dict[str, Any], region_name: str) -> bool:
-    return str(item.get("region", "")).rsplit("/", 1)[-1] == region_name

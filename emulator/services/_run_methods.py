@@ -91,15 +91,7 @@ def _int_enums(call: Call, operation: dict[str, Any], message_type: str) -> dict
 
 
 def page(call: Call, items: list[dict[str, Any]], key: str) -> dict[str, Any]:
-    chunk, token = standard.paginate(
-        items, call.query.get("pageSize"), call.query.get("pageToken"), default_size=100, max_size=1000
-    )
-    out: dict[str, Any] = {}
-    if chunk:
-        out[key] = chunk
-    if token:
-        out["nextPageToken"] = token
-    return out
+    return standard.list_answer(call, key, items, default_size=100, max_size=1000)
 
 
 def list_in(call: Call, store_kind: str, key: str, permission: str) -> dict[str, Any]:

@@ -37,7 +37,6 @@ RETRY_DEFAULTS = {
     "maxDoublings": 5,
 }
 _NAME = re.compile(r"^projects/([^/]+)/locations/([^/]+)/jobs/([A-Za-z0-9_-]{1,500})$")
-_PARENT = re.compile(r"^projects/([^/]+)/locations/([^/]+)$")
 _FIELDS = (  # (low, high, names)
     (0, 59, ()),
     (0, 23, ()),

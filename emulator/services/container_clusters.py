@@ -152,7 +152,13 @@ def _autoscaling(given: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _subnet_address(subnet: dict[str, Any]) -> str:
-    """The control plane's private address in the cluster's subnetwork."""
+    """The control plane's private address in the cluster's subnetwork.
+
+    A cluster's control plane gets an internal address ("Google Cloud assigns an internal IP
+    address to the control plane", https://cloud.google.com/kubernetes-engine/docs/concepts/
+    private-service-connect). Which one is not recorded: every kcc-golden container/v1beta1/
+    containercluster read masks it as `${privateEndpointIPV4}`; the subnet's second host is the
+    emulator's own choice."""
     return str(ipaddress.IPv4Network(subnet["ipCidrRange"]).network_address + 2)
 
 

@@ -11,7 +11,6 @@ or DELETING while its operation runs.
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Any
 
 from emulator import standard
@@ -30,7 +29,6 @@ MBPS_PER_INSTANCE = 100
 MIN_INSTANCES, MAX_INSTANCES = 2, 10
 PATCHABLE = {"machineType", "minInstances", "maxInstances"}
 TYPE = "type.googleapis.com/google.cloud.vpcaccess.v1."
-_PARENT = re.compile(r"^projects/([^/]+)/locations/([^/]+)$")
 
 
 def _parent(call: Call, parent: str, permission: str) -> tuple[str, str]:
