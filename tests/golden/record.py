@@ -16,6 +16,8 @@ change at a time (parallelism 1), so the logs come out in one order:
 - delete: an apply of an empty spec with `--prune --allow-destroy --allow-prod-destroy`.
 A kind with nothing to send in a phase (a node pool made by its cluster's create) has no log
 there; `index.txt` lists every kind and phase with what it sends, so that is pinned too.
+`permissions.txt` pins the permissions preflight tests and the deploy role is made of (the
+`testIamPermissions` request and `preflight --list-permissions`), with the kinds that need each.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from provisioner.google.clients import ClientFactory, Endpoints
 from provisioner.spec.loader import load_env_spec
 from provisioner.traffic.http_log import Exchange, Normaliser, parse, render
 from provisioner.traffic.http_record import LOG_NAME, HttpRecorder
+from provisioner.workflows.preflight import needed_permissions
 from reconcilers import all_reconcilers
 from tests.golden.drifts import DRIFTS, NO_DRIFT, Deleted
 
@@ -53,6 +56,7 @@ ENV = "dev"
 PROJECTS = ["digitwin-live-dev", "digitwin-live-staging", "digitwin-live-prod"]
 PHASES = ("create", "drift", "delete")
 INDEX = "index.txt"
+PERMISSIONS = "permissions.txt"
 #: How index.txt marks a kind whose drift could not be made.
 MISSING_DRIFT = "NO DRIFT MADE"
 
@@ -214,7 +218,16 @@ class _Recording:
             cells.append(f"drift: {why}")
             index.append(f"{kind}: " + "; ".join(cells))
         files[INDEX] = "\n".join(index) + "\n"
+        files[PERMISSIONS] = permissions_text()
         return files
+
+
+def permissions_text() -> str:
+    """Every permission the deploy role holds, a line each, with what needs it."""
+    needs = needed_permissions({k.meta.kind: k for r in all_reconcilers() for k in r.kinds}.values())
+    lines = ["The permissions preflight tests and the deploy role holds (tests/golden/record.py).", ""]
+    lines += [f"{permission}: {', '.join(why)}" for permission, why in needs.items()]
+    return "\n".join(lines) + "\n"
 
 
 class _Emptied(Reconciler):
@@ -231,7 +244,7 @@ class _Emptied(Reconciler):
 # -- files on disk ------------------------------------------------------------------------------
 def on_disk(folder: Path = GOLDEN) -> dict[str, str]:
     """The golden files checked in under `folder`."""
-    found = {INDEX: (folder / INDEX).read_text()} if (folder / INDEX).exists() else {}
+    found = {name: (folder / name).read_text() for name in (INDEX, PERMISSIONS) if (folder / name).exists()}
     for path in folder.glob(f"*/*/{LOG_NAME}"):
         found[str(path.relative_to(folder))] = path.read_text()
     return found
@@ -261,7 +274,7 @@ def requests_of(text: str) -> str:
     emulator's business, refreshed by the same command, not a change in what we send.
     """
     if not text.strip() or not text.lstrip().startswith(tuple(_METHODS)):
-        return text  # index.txt
+        return text  # index.txt, permissions.txt
     out = []
     for e in parse(text):
         lines = [f"{e.method} {e.url}", *(f"{k}: {v}" for k, v in e.request_headers)]
