@@ -298,7 +298,8 @@ class HttpsProxy(GlobalComputeKind):
         kind="compute.target_https_proxy",
         permissions=compute_permissions(
             collection,
-            update=("setUrlMap", "setSslCertificates"),
+            # each field changes through its own setter (see `update`)
+            update=("setUrlMap", "setSslCertificates", "setQuicOverride"),
             uses=("urlMaps",),
             also=on_writes("compute.sslCertificates.get"),
         ),

@@ -22,6 +22,7 @@ from typing import Any
 from provisioner.engine.api_kind import ApiKind
 from provisioner.engine.iam_policy import edit_policy
 from provisioner.engine.operations import DoneOperation, Operation
+from provisioner.engine.permissions import iam_policy_permissions
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import LiveResource, Resource
 from provisioner.google.errors import ApiError, ApiErrorException, classify
@@ -45,6 +46,9 @@ class RunInvokers(ApiKind):
 
     meta = run_meta(
         kind="run.invokers",
+        # The members live in the service's IAM policy: read with getIamPolicy, written whole
+        # with setIamPolicy (https://cloud.google.com/run/docs/reference/iam/permissions).
+        permissions=iam_policy_permissions("run.services"),
         grants_access=True,
         labels_path=None,
         unordered=("members",),
