@@ -28,12 +28,18 @@ URL_MAP = "compute.urlMap"
 HTTPS_PROXY = "compute.targetHttpsProxy"
 HTTP_PROXY = "compute.targetHttpProxy"
 FORWARDING_RULE = "compute.globalForwardingRule"
+#: Global and regional health checks share one store kind (their paths tell them apart), so a
+#: reference by path finds either; the same holds for global and regional backend services.
+HEALTH_CHECK = "compute.healthCheck"
+BACKEND_BUCKET = "compute.backendBucket"
 
 #: Which store kind a reference to a collection lands in.
 COLLECTIONS = {
     "sslCertificates": CERTIFICATE,
     "networkEndpointGroups": NEG,
     "backendServices": BACKEND_SERVICE,
+    "backendBuckets": BACKEND_BUCKET,
+    "healthChecks": HEALTH_CHECK,
     "securityPolicies": SECURITY_POLICY,
     "urlMaps": URL_MAP,
     "targetHttpsProxies": HTTPS_PROXY,
@@ -47,6 +53,8 @@ NOUNS = {
     "sslCertificates": "ssl_certificate",
     "networkEndpointGroups": "network_endpoint_group",
     "backendServices": "backend_service",
+    "backendBuckets": "backend_bucket",
+    "healthChecks": "health_check",
     "securityPolicies": "security_policy",
     "urlMaps": "url_map",
     "targetHttpsProxies": "target_https_proxy",
@@ -78,6 +86,7 @@ def references(kind: str, resource: dict[str, Any]) -> list[str]:
     found: list[str] = []
     if kind == BACKEND_SERVICE:
         found.extend(b["group"] for b in resource.get("backends", []) if b.get("group"))
+        found.extend(resource.get("healthChecks", []))
         if resource.get("securityPolicy"):
             found.append(resource["securityPolicy"])
     elif kind == URL_MAP:
