@@ -31,6 +31,8 @@ FORWARDING_RULE = "compute.globalForwardingRule"
 #: Global and regional health checks share one store kind (their paths tell them apart), so a
 #: reference by path finds either; the same holds for global and regional backend services.
 HEALTH_CHECK = "compute.healthCheck"
+LEGACY_HTTP_CHECK = "compute.httpHealthCheck"
+LEGACY_HTTPS_CHECK = "compute.httpsHealthCheck"
 BACKEND_BUCKET = "compute.backendBucket"
 
 #: Which store kind a reference to a collection lands in.
@@ -40,6 +42,8 @@ COLLECTIONS = {
     "backendServices": BACKEND_SERVICE,
     "backendBuckets": BACKEND_BUCKET,
     "healthChecks": HEALTH_CHECK,
+    "httpHealthChecks": LEGACY_HTTP_CHECK,
+    "httpsHealthChecks": LEGACY_HTTPS_CHECK,
     "securityPolicies": SECURITY_POLICY,
     "urlMaps": URL_MAP,
     "targetHttpsProxies": HTTPS_PROXY,
@@ -55,6 +59,8 @@ NOUNS = {
     "backendServices": "backend_service",
     "backendBuckets": "backend_bucket",
     "healthChecks": "health_check",
+    "httpHealthChecks": "http_health_check",
+    "httpsHealthChecks": "https_health_check",
     "securityPolicies": "security_policy",
     "urlMaps": "url_map",
     "targetHttpsProxies": "target_https_proxy",

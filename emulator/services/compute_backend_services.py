@@ -34,9 +34,9 @@ SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL_SELF_MANAGED", "INTERNAL_MA
 #: or protocol-less one without (computeforwardingrule/regionalcomputeforwardingruletcp/_http.log
 #: #15, globalcomputeforwardingrulessl-direct/_http.log #13, globaltargethttpproxy/_http.log #7).
 NAMED_PORT_PROTOCOLS = ("HTTP", "HTTPS")
-#: Legacy health checks, which this emulator does not serve, so cannot check: a reference to one
-#: is kept as sent.
-LEGACY_HEALTH_CHECKS = ("/httpHealthChecks/", "/httpsHealthChecks/")
+#: The collections a backend service's health check may be in: health checks and the legacy
+#: HTTP and HTTPS ones (`healthChecks`, https://cloud.google.com/compute/docs/reference/rest/v1/backendServices).
+HEALTH_CHECK_COLLECTIONS = ("healthChecks", "httpHealthChecks", "httpsHealthChecks")
 HEALTH_CHECK_TEST = (
     "tests/emulator/test_compute_health_checks.py::"
     "test_a_backend_service_naming_a_missing_health_check_is_refused"
@@ -162,10 +162,9 @@ def _health_checks(call: Call, body: dict[str, Any]) -> tuple[list[str], list[st
         raise c.field_error("resource.healthChecks", len(given), "At most one health check can be specified.")
     links, refs = [], []
     for i, value in enumerate(given):
-        if isinstance(value, str) and any(legacy in value for legacy in LEGACY_HEALTH_CHECKS):
-            links.append(value)
-            continue
-        path, _ = lb.reference(call, value, f"resource.healthChecks[{i}]", "healthChecks")
+        found = [k for k in HEALTH_CHECK_COLLECTIONS if isinstance(value, str) and f"/{k}/" in value]
+        collection = found[0] if found else "healthChecks"
+        path, _ = lb.reference(call, value, f"resource.healthChecks[{i}]", collection)
         links.append(c.link(path))
         refs.append(path)
     return links, refs

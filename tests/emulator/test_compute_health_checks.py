@@ -183,3 +183,20 @@ def test_a_backend_bucket_is_answered_as_sent(compute: Any) -> None:
     assert bucket["kind"] == "compute#backendBucket" and "enableCdn" not in bucket
     done(compute, compute.backendBuckets().delete(project=PROJECT, backendBucket="static"))
     assert status_of(compute.backendBuckets().get(project=PROJECT, backendBucket="static"))[0] == 404
+
+
+def test_a_legacy_http_health_check_fills_its_defaults_and_guards_its_users(compute: Any) -> None:
+    missing = compute.httpHealthChecks().get(project=PROJECT, httpHealthCheck="legacy")
+    assert status_of(missing) == (404, "notFound")
+    done(compute, compute.httpHealthChecks().insert(project=PROJECT, body={"name": "legacy"}))
+    check = compute.httpHealthChecks().get(project=PROJECT, httpHealthCheck="legacy").execute()
+    assert check["kind"] == "compute#httpHealthCheck"
+    assert (check["port"], check["requestPath"], check["proxyHeader"]) == (80, "/", "NONE")
+    assert (check["checkIntervalSec"], check["timeoutSec"]) == (5, 5)
+
+    nowhere = {"name": "old", "healthChecks": [f"{GLOBAL}/httpHealthChecks/nope"]}
+    assert status_of(compute.backendServices().insert(project=PROJECT, body=nowhere)) == (404, "notFound")
+    body = {"name": "old", "healthChecks": [f"{GLOBAL}/httpHealthChecks/legacy"]}
+    done(compute, compute.backendServices().insert(project=PROJECT, body=body))
+    request = compute.httpHealthChecks().delete(project=PROJECT, httpHealthCheck="legacy")
+    assert status_of(request) == (400, "resourceInUseByAnotherResource")
