@@ -253,11 +253,19 @@ Render = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def project_items(call: Call, kind: c.Global, project_id: str, render: Render) -> list[dict[str, Any]]:
-    """Every resource of the collection in a project, as the API shows it."""
-    return [render(i) for i in call.ctx.store.list(kind.store_kind, f"projects/{project_id}")]
+    """Every resource of the collection in a project, of every scope (the regional backend
+    services and health checks share their global kind's store), as the API shows it."""
+    return [
+        render(i)
+        for i in call.ctx.store.list(kind.store_kind)
+        if c.relative(i["selfLink"]).split("/")[1] == project_id
+    ]
 
 
 def aggregated_list(call: Call, kind: c.Global, api_kind: str, render: Render = c.public) -> dict[str, Any]:
-    """`aggregatedList` of the collection: the project's resources, under `global`."""
+    """`aggregatedList` of the collection: the project's resources, under `global` and, for the
+    collections that have regional resources too, `regions/<r>` ("Retrieves the list of all
+    BackendService resources, regional and global", backendServices.aggregatedList in
+    https://cloud.google.com/compute/docs/reference/rest/v1/backendServices)."""
     items = project_items(call, kind, c.project(call), render)
     return aggregated(call, api_kind, kind.collection, items, kind.collection)
