@@ -171,9 +171,15 @@ def _health_checks(call: Call, body: dict[str, Any]) -> tuple[list[str], list[st
 
 
 def build(
-    call: Call, body: dict[str, Any], base: dict[str, Any], schemes: tuple[str, ...] = SCHEMES
+    call: Call,
+    body: dict[str, Any],
+    base: dict[str, Any],
+    schemes: tuple[str, ...] = SCHEMES,
+    *,
+    updating: bool = False,
 ) -> tuple[dict[str, Any], list[str]]:
-    """The whole stored resource for an insert or update body, and what it references."""
+    """The whole stored resource for an insert or (`updating`) an update body, and what it
+    references."""
     scheme = body.get("loadBalancingScheme", "EXTERNAL")
     if scheme not in schemes:
         raise c.field_error(
@@ -215,7 +221,7 @@ def build(
     else:
         service.pop("healthChecks", None)
     if isinstance(service.get("iap"), dict):
-        service["iap"] = _iap_kept(service["iap"])
+        service["iap"] = _iap_kept(service["iap"], updating=updating)
     return service, refs + check_refs
 
 
@@ -223,16 +229,23 @@ def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict
     return build(call, body, base)
 
 
-def _iap_kept(iap: dict[str, Any]) -> dict[str, Any]:
+def _iap_kept(iap: dict[str, Any], *, updating: bool = False) -> dict[str, Any]:
     """The IAP block as Google keeps it: the client secret is never given back, only its SHA-256
     ("For security reasons, this value cannot be retrieved via the API. Instead, the SHA-256 hash
     of the value is returned in the oauth2ClientSecretSha256 field", BackendServiceIAP in
     https://cloud.google.com/compute/docs/reference/rest/v1/backendServices; every backend service
     of conformance/kcc-golden/compute/ sent with `"oauth2ClientSecret": ""` reads back with the
-    SHA-256 of the empty string, e.g. computeurlmap/globalcomputeurlmap/_http.log #10)."""
+    SHA-256 of the empty string, e.g. computeurlmap/globalcomputeurlmap/_http.log #10).
+
+    An update keeps an empty secret as sent beside its hash: after a PUT carrying
+    `"oauth2ClientSecret": ""`, both computebackendservice/globalcomputebackendservice/_http.log
+    #27 and computebackendservice/regionalcomputebackendservicetd/_http.log #10 read back
+    `"oauth2ClientSecret": ""` and the SHA-256 (an empty string gives nothing away; no log shows
+    a secret with a value read back)."""
     if "oauth2ClientSecret" not in iap:
         return iap
-    kept = {k: v for k, v in iap.items() if k != "oauth2ClientSecret"}
+    secret = iap["oauth2ClientSecret"]
+    kept = {k: v for k, v in iap.items() if k != "oauth2ClientSecret" or (updating and secret == "")}
     kept["oauth2ClientSecretSha256"] = hashlib.sha256(str(iap["oauth2ClientSecret"]).encode()).hexdigest()
     return kept
 
@@ -258,7 +271,7 @@ def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_typ
         )
     base = {k: current[k] for k in KEPT if k in current}
     body = {k: v for k, v in merged.items() if k not in KEPT and k not in ("fingerprint", "usedBy")}
-    service, refs = _build(call, body, base)
+    service, refs = build(call, body, base, updating=True)
     return lb.write(call, KIND, op_type, service, refs)
 
 

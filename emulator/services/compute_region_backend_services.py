@@ -86,7 +86,7 @@ def _change(op_type: str) -> Any:
             )
         base = {k: current[k] for k in KEPT if k in current}
         wanted = {k: v for k, v in body.items() if k not in KEPT and k not in ("fingerprint", "usedBy")}
-        service, refs = global_services.build(call, wanted, base, SCHEMES)
+        service, refs = global_services.build(call, wanted, base, SCHEMES, updating=True)
         return _write(call, op_type, service, refs)
 
     return c.replaying(change)

@@ -139,6 +139,7 @@ def test_a_regional_backend_service_answers_as_a_global_one_with_its_region(comp
         "protocol": "HTTPS",
         "healthChecks": [f"{REGIONAL}/healthChecks/hc"],
         "region": f"projects/{PROJECT}/global/regions/{REGION}",
+        "iap": {"enabled": False, "oauth2ClientId": "", "oauth2ClientSecret": ""},
     }
     done(compute, compute.regionBackendServices().insert(project=PROJECT, region=REGION, body=body))
     service = (
@@ -147,6 +148,7 @@ def test_a_regional_backend_service_answers_as_a_global_one_with_its_region(comp
     assert service["region"] == f"{ROOT}{REGIONAL}"
     assert (service["port"], service["portName"], service["timeoutSec"]) == (80, "http", 30)
     assert service["description"] == "" and "enableCDN" not in service
+    assert "oauth2ClientSecret" not in service["iap"] and service["iap"]["oauth2ClientSecretSha256"]
     assert (
         "items" not in compute.backendServices().list(project=PROJECT).execute()
         or not (compute.backendServices().list(project=PROJECT).execute()["items"])
@@ -168,6 +170,8 @@ def test_a_regional_backend_service_answers_as_a_global_one_with_its_region(comp
         compute.regionBackendServices().get(project=PROJECT, region=REGION, backendService="web").execute()
     )
     assert updated["description"] == "x" and updated["id"] == service["id"]
+    # an update keeps the empty secret it was sent beside its hash, as recorded answers show
+    assert updated["iap"]["oauth2ClientSecret"] == "" and updated["iap"]["oauth2ClientSecretSha256"]
     assert updated["region"] == f"{ROOT}{REGIONAL}"
 
 
