@@ -28,12 +28,22 @@ URL_MAP = "compute.urlMap"
 HTTPS_PROXY = "compute.targetHttpsProxy"
 HTTP_PROXY = "compute.targetHttpProxy"
 FORWARDING_RULE = "compute.globalForwardingRule"
+#: Global and regional health checks share one store kind (their paths tell them apart), so a
+#: reference by path finds either; the same holds for global and regional backend services.
+HEALTH_CHECK = "compute.healthCheck"
+LEGACY_HTTP_CHECK = "compute.httpHealthCheck"
+LEGACY_HTTPS_CHECK = "compute.httpsHealthCheck"
+BACKEND_BUCKET = "compute.backendBucket"
 
 #: Which store kind a reference to a collection lands in.
 COLLECTIONS = {
     "sslCertificates": CERTIFICATE,
     "networkEndpointGroups": NEG,
     "backendServices": BACKEND_SERVICE,
+    "backendBuckets": BACKEND_BUCKET,
+    "healthChecks": HEALTH_CHECK,
+    "httpHealthChecks": LEGACY_HTTP_CHECK,
+    "httpsHealthChecks": LEGACY_HTTPS_CHECK,
     "securityPolicies": SECURITY_POLICY,
     "urlMaps": URL_MAP,
     "targetHttpsProxies": HTTPS_PROXY,
@@ -47,6 +57,10 @@ NOUNS = {
     "sslCertificates": "ssl_certificate",
     "networkEndpointGroups": "network_endpoint_group",
     "backendServices": "backend_service",
+    "backendBuckets": "backend_bucket",
+    "healthChecks": "health_check",
+    "httpHealthChecks": "http_health_check",
+    "httpsHealthChecks": "https_health_check",
     "securityPolicies": "security_policy",
     "urlMaps": "url_map",
     "targetHttpsProxies": "target_https_proxy",
@@ -78,6 +92,7 @@ def references(kind: str, resource: dict[str, Any]) -> list[str]:
     found: list[str] = []
     if kind == BACKEND_SERVICE:
         found.extend(b["group"] for b in resource.get("backends", []) if b.get("group"))
+        found.extend(resource.get("healthChecks", []))
         if resource.get("securityPolicy"):
             found.append(resource["securityPolicy"])
     elif kind == URL_MAP:
@@ -238,11 +253,19 @@ Render = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def project_items(call: Call, kind: c.Global, project_id: str, render: Render) -> list[dict[str, Any]]:
-    """Every resource of the collection in a project, as the API shows it."""
-    return [render(i) for i in call.ctx.store.list(kind.store_kind, f"projects/{project_id}")]
+    """Every resource of the collection in a project, of every scope (the regional backend
+    services and health checks share their global kind's store), as the API shows it."""
+    return [
+        render(i)
+        for i in call.ctx.store.list(kind.store_kind)
+        if c.relative(i["selfLink"]).split("/")[1] == project_id
+    ]
 
 
 def aggregated_list(call: Call, kind: c.Global, api_kind: str, render: Render = c.public) -> dict[str, Any]:
-    """`aggregatedList` of the collection: the project's resources, under `global`."""
+    """`aggregatedList` of the collection: the project's resources, under `global` and, for the
+    collections that have regional resources too, `regions/<r>` ("Retrieves the list of all
+    BackendService resources, regional and global", backendServices.aggregatedList in
+    https://cloud.google.com/compute/docs/reference/rest/v1/backendServices)."""
     items = project_items(call, kind, c.project(call), render)
     return aggregated(call, api_kind, kind.collection, items, kind.collection)

@@ -1,14 +1,16 @@
 """Compute Engine global backend services, here with serverless NEG backends.
 
-The API fills in its defaults (HTTP, a 30 s timeout, UTILIZATION balancing, a CDN policy
-even with CDN off), checks every backend group exists, refuses CDN on internal schemes, and
+The API fills in its defaults (a 30 s timeout, no session affinity, an empty description,
+UTILIZATION balancing) and answers no protocol, CDN flag or CDN policy that was not asked for;
+it checks every backend group and health check exists, refuses CDN on internal schemes, and
 validates the CDN policy's TTLs against its cache mode. A backend service whose backends are
 serverless NEGs (Cloud Run) refuses what serverless backends cannot have: health checks, a
 timeout other than the default (the request lasts as long as Cloud Run lets it) and a maximum
 utilization.
 `update` (PUT) and `patch` need the current fingerprint; the scheme is fixed after creation.
 `securityPolicy` is output only in the body: it is attached with setSecurityPolicy. A backend
-service that a URL map uses cannot be deleted.
+service that a URL map uses cannot be deleted. Regional backend services
+(compute_region_backend_services.py) are built by the same `build`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,20 @@ from emulator.services import _lb as lb
 API = Api("compute", "v1")
 
 SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL_SELF_MANAGED", "INTERNAL_MANAGED")
+#: The protocols whose services the API gives the legacy `port` 80 and the `portName` "http"
+#: when none is named: every recorded HTTP or HTTPS service reads back with both
+#: (conformance/kcc-golden/compute/v1beta1/computetargethttpsproxy/regionaltargethttpsproxy/_http.log
+#: #5 -> #7, computeurlmap/regionalcomputeurlmap-direct/_http.log #5 -> #7), every TCP, SSL, GRPC
+#: or protocol-less one without (computeforwardingrule/regionalcomputeforwardingruletcp/_http.log
+#: #15, globalcomputeforwardingrulessl-direct/_http.log #13, globaltargethttpproxy/_http.log #7).
+NAMED_PORT_PROTOCOLS = ("HTTP", "HTTPS")
+#: The collections a backend service's health check may be in: health checks and the legacy
+#: HTTP and HTTPS ones (`healthChecks`, https://cloud.google.com/compute/docs/reference/rest/v1/backendServices).
+HEALTH_CHECK_COLLECTIONS = ("healthChecks", "httpHealthChecks", "httpsHealthChecks")
+HEALTH_CHECK_TEST = (
+    "tests/emulator/test_compute_health_checks.py::"
+    "test_a_backend_service_naming_a_missing_health_check_is_refused"
+)
 CDN_SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED")
 MAX_TTL = 31622400
 DEFAULT_TIMEOUT_S = 30
@@ -107,11 +123,15 @@ def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], l
         out.append({"balancingMode": "UTILIZATION", "capacityScaler": 1.0, **backend, "group": c.link(path)})
     if serverless and body.get("healthChecks"):
         # Serverless NEGs take no health checks: hashicorp/terraform-provider-google#7433 made
-        # them optional because the API refuses them; https://cloud.google.com/load-balancing/docs/negs/serverless-neg-concepts
+        # them optional because the API refuses them, with the answer quoted in #7311 and
+        # GoogleCloudPlatform/magic-modules#4053 ("Invalid value for field
+        # 'resource.healthChecks': ''. A backend service cannot have a healthcheck with
+        # Serverless network endpoint group backends.");
+        # https://cloud.google.com/load-balancing/docs/negs/serverless-neg-concepts
         raise c.field_error(
             "resource.healthChecks",
-            body["healthChecks"],
-            "A backend service with serverless network endpoint group backends cannot have a health check.",
+            "",
+            "A backend service cannot have a healthcheck with Serverless network endpoint group backends.",
         )
     if serverless and body.get("timeoutSec", DEFAULT_TIMEOUT_S) != DEFAULT_TIMEOUT_S:
         # Only the default stands ("timeout has to be 30 seconds", backend service limitations of
@@ -126,53 +146,106 @@ def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], l
     return out, paths
 
 
-def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The whole stored resource for an insert or update body, and what it references."""
+def _health_checks(call: Call, body: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The health checks as stored (full links) and those that must still exist when the
+    operation is done.
+
+    A health check that does not exist is refused with the 404 Compute answers for any
+    reference to a missing resource, "The resource 'projects/p/global/healthChecks/x' was not
+    found" (reason notFound; the wording of the 404 on a health check in kubernetes/kops#17692
+    and /work/shared/reference/gcp-api-behaviour.md, "Compute get, missing"). "Currently, at
+    most one health check can be specified for each backend service" (`healthChecks`,
+    https://cloud.google.com/compute/docs/reference/rest/v1/backendServices).
+    """
+    given = body.get("healthChecks") or []
+    if len(given) > 1:
+        raise c.field_error("resource.healthChecks", len(given), "At most one health check can be specified.")
+    links, refs = [], []
+    for i, value in enumerate(given):
+        found = [k for k in HEALTH_CHECK_COLLECTIONS if isinstance(value, str) and f"/{k}/" in value]
+        collection = found[0] if found else "healthChecks"
+        path, _ = lb.reference(call, value, f"resource.healthChecks[{i}]", collection)
+        links.append(c.link(path))
+        refs.append(path)
+    return links, refs
+
+
+def build(
+    call: Call,
+    body: dict[str, Any],
+    base: dict[str, Any],
+    schemes: tuple[str, ...] = SCHEMES,
+    *,
+    updating: bool = False,
+) -> tuple[dict[str, Any], list[str]]:
+    """The whole stored resource for an insert or (`updating`) an update body, and what it
+    references."""
     scheme = body.get("loadBalancingScheme", "EXTERNAL")
-    if scheme not in SCHEMES:
+    if scheme not in schemes:
         raise c.field_error(
-            "resource.loadBalancingScheme", scheme, "Global backend services take " + ", ".join(SCHEMES) + "."
+            "resource.loadBalancingScheme", scheme, "Backend services here take " + ", ".join(schemes) + "."
         )
     enabled = bool(body.get("enableCDN", False))
     if enabled and scheme not in CDN_SCHEMES:
         raise c.field_error("resource.enableCDN", True, f"Cloud CDN is not available with scheme {scheme}.")
     backends, refs = _backends(call, body)
+    checks, check_refs = _health_checks(call, body)
     timeout = body.get("timeoutSec", DEFAULT_TIMEOUT_S)
     if not 1 <= timeout <= 2147483647:
         raise c.field_error("resource.timeoutSec", timeout, "Must be at least 1.")
+    named = {"port": 80, "portName": "http"} if body.get("protocol") in NAMED_PORT_PROTOCOLS else {}
     service = {
-        "protocol": "HTTP",
-        "portName": "http",
+        # Defaults every recorded answer shows (e.g. computeurlmap/globalcomputeurlmap/_http.log
+        # #10): an empty description, no session affinity, no cookie TTL.
+        "description": "",
         "sessionAffinity": "NONE",
         "affinityCookieTtlSec": 0,
         "connectionDraining": {"drainingTimeoutSec": 0},
+        **named,
         **body,
         **base,
         "loadBalancingScheme": scheme,
         "timeoutSec": timeout,
-        "enableCDN": enabled,
-        "cdnPolicy": _cdn_policy(enabled, body.get("cdnPolicy")),
         "fingerprint": c.fingerprint(),
     }
+    # enableCDN and cdnPolicy are answered only when asked for: no recorded answer of a
+    # service created without them has either (the same logs).
+    if enabled or "cdnPolicy" in body:
+        service["cdnPolicy"] = _cdn_policy(enabled, body.get("cdnPolicy"))
     if backends:
         service["backends"] = backends
     else:
         service.pop("backends", None)
+    if checks:
+        service["healthChecks"] = checks
+    else:
+        service.pop("healthChecks", None)
     if isinstance(service.get("iap"), dict):
-        service["iap"] = _iap_kept(service["iap"])
-    return service, refs
+        service["iap"] = _iap_kept(service["iap"], updating=updating)
+    return service, refs + check_refs
 
 
-def _iap_kept(iap: dict[str, Any]) -> dict[str, Any]:
+def _build(call: Call, body: dict[str, Any], base: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    return build(call, body, base)
+
+
+def _iap_kept(iap: dict[str, Any], *, updating: bool = False) -> dict[str, Any]:
     """The IAP block as Google keeps it: the client secret is never given back, only its SHA-256
     ("For security reasons, this value cannot be retrieved via the API. Instead, the SHA-256 hash
     of the value is returned in the oauth2ClientSecretSha256 field", BackendServiceIAP in
     https://cloud.google.com/compute/docs/reference/rest/v1/backendServices; every backend service
     of conformance/kcc-golden/compute/ sent with `"oauth2ClientSecret": ""` reads back with the
-    SHA-256 of the empty string, e.g. computeurlmap/globalcomputeurlmap/_http.log #10)."""
+    SHA-256 of the empty string, e.g. computeurlmap/globalcomputeurlmap/_http.log #10).
+
+    An update keeps an empty secret as sent beside its hash: after a PUT carrying
+    `"oauth2ClientSecret": ""`, both computebackendservice/globalcomputebackendservice/_http.log
+    #27 and computebackendservice/regionalcomputebackendservicetd/_http.log #10 read back
+    `"oauth2ClientSecret": ""` and the SHA-256 (an empty string gives nothing away; no log shows
+    a secret with a value read back)."""
     if "oauth2ClientSecret" not in iap:
         return iap
-    kept = {k: v for k, v in iap.items() if k != "oauth2ClientSecret"}
+    secret = iap["oauth2ClientSecret"]
+    kept = {k: v for k, v in iap.items() if k != "oauth2ClientSecret" or (updating and secret == "")}
     kept["oauth2ClientSecretSha256"] = hashlib.sha256(str(iap["oauth2ClientSecret"]).encode()).hexdigest()
     return kept
 
@@ -198,7 +271,7 @@ def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_typ
         )
     base = {k: current[k] for k in KEPT if k in current}
     body = {k: v for k, v in merged.items() if k not in KEPT and k not in ("fingerprint", "usedBy")}
-    service, refs = _build(call, body, base)
+    service, refs = build(call, body, base, updating=True)
     return lb.write(call, KIND, op_type, service, refs)
 
 
@@ -218,6 +291,14 @@ def set_security_policy(call: Call) -> Reply:
         refs, value = [policy_path], c.link(policy_path)
     return lb.set_fields(call, KIND, "setSecurityPolicy", path, current, {"securityPolicy": value}, refs)
 
+
+MISSING_HEALTH_CHECK = refusal(
+    "compute.backendServices.insert|update|patch, compute.regionBackendServices.insert|update|patch",
+    "a health check that does not exist (404 notFound), or more than one health check (400 invalid)",
+    source="https://cloud.google.com/compute/docs/reference/rest/v1/backendServices (healthChecks); "
+    "kubernetes/kops#17692 (the 404 on a missing health check)",
+    test=HEALTH_CHECK_TEST,
+)
 
 COLLECTION = cc.declare(
     API,
@@ -242,6 +323,7 @@ COLLECTION = cc.declare(
                 "https://cloud.google.com/load-balancing/docs/negs/serverless-neg-concepts",
                 test=SERVERLESS_TEST,
             ),
+            MISSING_HEALTH_CHECK,
             refusal(
                 "compute.backendServices.insert",
                 "a timeoutSec other than 30 with serverless network endpoint group backends",
