@@ -153,6 +153,16 @@ def _encode_value(
         return item
     if prop.get("type") == "array" and isinstance(item, list):
         return [_encode_value(service, schemas, ref, key, prop.get("items", {}), x) for x in item]
+    if prop.get("type") == "object" and isinstance(item, dict) and isinstance(item.get("@type"), str):
+        # An `Any` (an operation's metadata or response) is encoded as the message its `@type`
+        # names: a logging LinkMetadata's `state` answers 1 for OPERATION_STATE_SCHEDULED
+        # (conformance/kcc-golden/monitoring/v1beta1/monitoringalertpolicy/
+        # monitoringalertpolicysqlhourly/_http.log #4).
+        message = item["@type"].rsplit(".", 1)[-1]
+        sub = schemas.get(message)
+        if sub is not None:
+            return _encode_object(service, schemas, message, sub, item)
+        return item
     if prop.get("type") == "object" and isinstance(item, dict) and "additionalProperties" in prop:
         return {
             k: _encode_value(service, schemas, ref, key, prop["additionalProperties"], v)

@@ -53,7 +53,16 @@ def longrunning(record: dict[str, Any], now: float) -> dict[str, Any]:
     done = now >= record["done_at"]
     out: dict[str, Any] = {"name": record["name"], "done": done}
     if record.get("metadata"):
-        out["metadata"] = _with_end_time(record["metadata"], record["done_at"] if done else None)
+        metadata = _with_end_time(record["metadata"], record["done_at"] if done else None)
+        if done:
+            # What the metadata says once the operation has ended, where it says more than
+            # `endTime` (a logging LinkMetadata's `state` moves to OPERATION_STATE_SUCCEEDED).
+            extra = record.get("extra") or {}
+            metadata = {
+                **metadata,
+                **extra.get("failed_metadata" if record.get("error") else "done_metadata", {}),
+            }
+        out["metadata"] = metadata
     if done:
         if record.get("error"):
             out["error"] = record["error"]

@@ -135,3 +135,82 @@ def test_entries_the_filter_matches_become_points_of_the_metric(emu: Emulator) -
         .execute()["timeSeries"]
     )
     assert [p["value"] for p in series[0]["points"]] == [{"int64Value": "2"}]
+
+
+# -- log buckets and linked datasets ------------------------------------------------------------
+GLOBAL = f"{PARENT}/locations/global"
+
+
+def test_a_bucket_gets_the_default_retention_and_sits_beside_the_two_built_in_ones(emu: Emulator) -> None:
+    buckets = _api(emu, "logging", "v2").projects().locations().buckets()
+    made = buckets.create(parent=GLOBAL, bucketId="audit", body={"analyticsEnabled": True}).execute()
+    assert made["retentionDays"] == 30 and made["lifecycleState"] == "ACTIVE"
+    assert made["analyticsEnabled"] is True and made["createTime"] and made["updateTime"]
+    listed = [b["name"].rsplit("/", 1)[-1] for b in buckets.list(parent=GLOBAL).execute()["buckets"]]
+    assert listed == ["_Default", "_Required", "audit"]
+    with pytest.raises(HttpError) as gone:
+        buckets.get(name=f"{GLOBAL}/buckets/nope").execute()
+    assert _error(gone)["message"] == "Bucket `nope` in location `global` does not exist"
+
+
+def test_a_deleted_bucket_waits_seven_days_and_keeps_its_id(emu: Emulator) -> None:
+    buckets = _api(emu, "logging", "v2").projects().locations().buckets()
+    buckets.create(parent=GLOBAL, bucketId="audit", body={}).execute()
+    assert buckets.delete(name=f"{GLOBAL}/buckets/audit").execute() == {}
+    assert buckets.get(name=f"{GLOBAL}/buckets/audit").execute()["lifecycleState"] == "DELETE_REQUESTED"
+    with pytest.raises(HttpError) as taken:
+        buckets.create(parent=GLOBAL, bucketId="audit", body={}).execute()
+    assert taken.value.resp.status == 409
+    with pytest.raises(HttpError) as deleted:
+        buckets.patch(
+            name=f"{GLOBAL}/buckets/audit", updateMask="retentionDays", body={"retentionDays": 60}
+        ).execute()
+    assert deleted.value.resp.status == 400
+    buckets.undelete(name=f"{GLOBAL}/buckets/audit", body={}).execute()
+    patched = buckets.patch(
+        name=f"{GLOBAL}/buckets/audit", updateMask="retentionDays", body={"retentionDays": 60}
+    ).execute()
+    assert patched["retentionDays"] == 60 and patched["lifecycleState"] == "ACTIVE"
+
+
+@pytest.mark.parametrize(
+    ("bucket", "fields", "status"),
+    [
+        ("_Required", {"retentionDays": 10}, 400),  # locked, Logging's own
+        ("audit", {"analyticsEnabled": False}, 400),  # Log Analytics cannot be turned off
+        ("audit", {"retentionDays": 4000}, 400),  # over 3650 days
+    ],
+)
+def test_what_a_bucket_cannot_become_is_refused(
+    emu: Emulator, bucket: str, fields: dict, status: int
+) -> None:
+    buckets = _api(emu, "logging", "v2").projects().locations().buckets()
+    buckets.create(parent=GLOBAL, bucketId="audit", body={"analyticsEnabled": True}).execute()
+    with pytest.raises(HttpError) as refused:
+        buckets.patch(name=f"{GLOBAL}/buckets/{bucket}", updateMask=",".join(fields), body=fields).execute()
+    assert refused.value.resp.status == status
+
+
+def test_a_link_is_made_by_an_operation_and_holds_its_bucket(slow: Emulator) -> None:
+    buckets = _api(slow, "logging", "v2").projects().locations().buckets()
+    buckets.create(parent=GLOBAL, bucketId="plain", body={}).execute()
+    with pytest.raises(HttpError) as no_analytics:
+        buckets.links().create(parent=f"{GLOBAL}/buckets/plain", linkId="l1", body={}).execute()
+    assert no_analytics.value.resp.status == 400
+    buckets.create(parent=GLOBAL, bucketId="audit", body={"analyticsEnabled": True}).execute()
+    started = buckets.links().create(parent=f"{GLOBAL}/buckets/audit", linkId="l1", body={}).execute()
+    assert started["done"] is False and started["metadata"]["state"] == "OPERATION_STATE_SCHEDULED"
+    assert "endTime" not in started["metadata"]
+    slow.advance_time(61)
+    done = _api(slow, "logging", "v2").projects().locations().operations().get(name=started["name"]).execute()
+    assert done["done"] is True and done["metadata"]["state"] == "OPERATION_STATE_SUCCEEDED"
+    assert (
+        done["response"]["bigqueryDataset"]["datasetId"]
+        == f"bigquery.googleapis.com/projects/{PROJECT}/datasets/l1"
+    )
+    with pytest.raises(HttpError) as in_use:
+        buckets.delete(name=f"{GLOBAL}/buckets/audit").execute()
+    assert in_use.value.resp.status == 400
+    buckets.links().delete(name=f"{GLOBAL}/buckets/audit/links/l1").execute()
+    slow.advance_time(61)
+    assert buckets.delete(name=f"{GLOBAL}/buckets/audit").execute() == {}
