@@ -30,6 +30,9 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
 #: Placeholders the emulator may give a new value in every answer.
 _REBOUND = {"operationID"}
 _NORMALISED_TAG = "abcdef0123A="
+NORMALISED_TIME = "2024-04-01T12:34:56.123456Z"
+#: How far ahead of the emulator's clock a normalised time in a request is taken to be.
+NORMALISED_TIME_AHEAD_S = 30 * 86_400.0
 _TAG_KEYS = ("fingerprint", "Fingerprint", "etag")
 #: Values of `status`/`state` that say a resource is still on its way.
 _TRANSITIONAL = {
@@ -363,7 +366,9 @@ class Replay:
         if exchange.method == "GET" and exchange.status == 200 and "/operations/" not in path:
             self.seed_if_missing(path, real)
         if body_obj is not None:
-            body_obj = self.current_tags(_without_normalised_addresses(body_obj), path, query)
+            body_obj = _without_normalised_addresses(body_obj)
+            body_obj = _normalised_times_ahead(body_obj, self.emu.clock.rfc3339(NORMALISED_TIME_AHEAD_S))
+            body_obj = self.current_tags(body_obj, path, query)
         text = json.dumps(body_obj) if body_obj is not None else self.fill(exchange.request_text)
         raw = text.encode()
         status, answer, method_id = self.send(exchange.method, path, query, raw)
@@ -633,6 +638,22 @@ def _writable(schemas: dict[str, Any], ref: str, value: Any) -> Any:
         else:
             out[key] = child
     return out
+
+
+def _normalised_times_ahead(body: Any, ahead: str) -> Any:
+    """The recorder writes every timestamp as 2024-04-01T12:34:56.123456Z, in requests too
+    (kcc-golden secretmanager/v1beta1/secretmanagersecret/fullsecretmanagersecret-auto-direct/
+    _http.log #23 sends `"expireTime": "2024-04-01T12:34:56.123456Z"` and real GCP creates the
+    secret, which expires at that time: it was a time ahead when sent). A `...Time` field of a
+    request holding it takes a time ahead of the emulator's clock instead."""
+    if isinstance(body, dict):
+        return {
+            k: ahead if k.endswith("Time") and v == NORMALISED_TIME else _normalised_times_ahead(v, ahead)
+            for k, v in body.items()
+        }
+    if isinstance(body, list):
+        return [_normalised_times_ahead(v, ahead) for v in body]
+    return body
 
 
 def _without_normalised_addresses(body: Any) -> Any:
