@@ -1,7 +1,8 @@
 """What Cloud Resource Manager keeps about a project beyond its id and number.
 
 A project registered by hand (an established project the emulator starts with) has no record:
-it reads as an ACTIVE project under organisation 0, named by its id. A project made through
+it reads as an ACTIVE project with neither display name nor parent in v1 (as recorded), and
+under organisation 0, named by its id, in v3. A project made through
 `projects.create` keeps what the request said (display name, labels, parent) and when it was
 made, and `projects.delete` marks it DELETE_REQUESTED, as the v1 API describes
 (https://cloud.google.com/resource-manager/reference/rest/v1/projects#Project).
@@ -29,40 +30,43 @@ def v1_view(store: Store, project_id: str, number: str) -> dict[str, Any]:
 
 
 def v1_view_of(made: dict[str, Any], project_id: str, number: str) -> dict[str, Any]:
-    """The v1 Project, shaped as recorded in kcc-golden compute/v1beta1/computeforwardingrule/
-    regionalcomputeforwardingrulepsc-direct/_http.log #6 (createTime, labels, lifecycleState,
-    name = the display name, parent {id, type}, projectId, projectNumber)."""
+    """The v1 Project, shaped as recorded: a project made through `projects.create` shows its
+    createTime, labels, lifecycleState, name (the display name), parent {id, type}, projectId
+    and projectNumber (kcc-golden compute/v1beta1/computeforwardingrule/
+    regionalcomputeforwardingrulepsc-direct/_http.log #6); the established project the tests
+    run in shows createTime, lifecycleState, projectId and projectNumber only, no name and no
+    parent (43 reads of `v1/projects/${projectId}` in kcc-golden, e.g. servicenetworking/v1beta1/
+    servicenetworkingconnection/_http.log #16)."""
     view: dict[str, Any] = {
         "projectNumber": number,
         "projectId": project_id,
         "lifecycleState": made.get("lifecycleState", "ACTIVE"),
-        "name": made.get("name", project_id),
         "createTime": made.get("createTime", ESTABLISHED),
     }
-    # A project made without a parent has none (Project.parent is optional on create).
-    parent = made.get("parent") if made else {"type": "organization", "id": "0"}
-    if parent:
-        view["parent"] = parent
-    if made.get("labels"):
-        view["labels"] = made["labels"]
+    for key in ("name", "parent", "labels"):
+        if made.get(key):
+            view[key] = made[key]
     return view
 
 
 def v3_view(store: Store, project_id: str, number: str) -> dict[str, Any]:
     """The same project as v3 names it (https://cloud.google.com/resource-manager/reference/rest/
-    v3/projects#Project: `name` projects/{number}, `parent` type/id, `state`, `displayName`)."""
-    v1 = v1_view(store, project_id, number)
+    v3/projects#Project: `name` projects/{number}, `parent` type/id, `state`, `displayName`); an
+    established project reads as one named by its id under organisation 0."""
+    made = record(store, project_id)
+    v1 = v1_view_of(made, project_id, number)
+    parent = v1.get("parent") or ({} if made else {"type": "organization", "id": "0"})
     view: dict[str, Any] = {
         "name": f"projects/{number}",
         "projectId": project_id,
         "state": v1["lifecycleState"],
-        "displayName": v1["name"],
+        "displayName": v1.get("name", project_id),
         "createTime": v1["createTime"],
         "updateTime": v1["createTime"],
         "etag": f'W/"{number}"',
     }
-    if v1.get("parent"):
-        view["parent"] = f"{v1['parent']['type']}s/{v1['parent']['id']}"
+    if parent:
+        view["parent"] = f"{parent['type']}s/{parent['id']}"
     if v1.get("labels"):
         view["labels"] = v1["labels"]
     return view

@@ -60,7 +60,7 @@ def _validated(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = body.get("name")
     if name is not None and not _DISPLAY_NAME.match(str(name)):
         raise invalid(f"Project name '{name}' is not valid.", field="name")
-    record: dict[str, Any] = {"name": str(name) if name is not None else project_id}
+    record: dict[str, Any] = {"name": str(name)} if name else {}
     parent = body.get("parent")
     if parent is not None:
         if not isinstance(parent, dict) or parent.get("type") not in _PARENT_TYPES or not parent.get("id"):
@@ -121,6 +121,6 @@ def delete_project(call: Call) -> dict[str, Any]:
     made = crm.record(call.ctx.store, project_id)
     if made.get("lifecycleState", "ACTIVE") != "ACTIVE":
         raise failed_precondition("Request precondition failed: the project is not ACTIVE.")
-    established = {"name": project_id, "parent": {"type": "organization", "id": "0"}}
+    established = {"createTime": crm.ESTABLISHED}
     call.ctx.store.put(crm.KIND, project_id, {**(made or established), "lifecycleState": "DELETE_REQUESTED"})
     return {}
