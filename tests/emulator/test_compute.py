@@ -415,3 +415,42 @@ def test_output_only_fields_sent_on_insert_are_not_heard(compute) -> None:
     wait(compute, compute.networks().insert(project=PROJECT, body=body).execute())
     network = compute.networks().get(project=PROJECT, network="heard-net").execute()
     assert network["id"] != "42" and not network["creationTimestamp"].startswith("1999")
+
+
+def test_an_auto_mode_network_has_no_subnet_in_me_central2(compute: Any) -> None:
+    # Real GCP listed 41 subnets for an auto mode network, none in me-central2 (kcc-golden
+    # compute/v1beta1/computefirewall/computefirewall/_http.log #0).
+    done(compute, compute.networks().insert(project=PROJECT, body={"name": "auto"}))
+    network = compute.networks().get(project=PROJECT, network="auto").execute()
+    regions = {link.split("/regions/")[1].split("/")[0] for link in network["subnetworks"]}
+    assert "me-central2" not in regions and "us-central1" in regions
+    assert "routingConfig" not in network
+
+
+def test_a_firewall_patch_names_its_operation_by_method(compute: Any) -> None:
+    make_network(compute)
+    rule = {"name": "fw", "network": NET, "allowed": [{"IPProtocol": "tcp"}]}
+    inserted = done(compute, compute.firewalls().insert(project=PROJECT, body=rule))
+    patched = done(
+        compute, compute.firewalls().patch(project=PROJECT, firewall="fw", body={"disabled": True})
+    )
+    assert inserted["operationType"] == "insert"
+    assert patched["operationType"] == "compute.firewalls.patch"
+
+
+def test_a_network_made_with_a_routing_mode_reads_it_back_with_the_bgp_default(compute: Any) -> None:
+    body = {"name": "routed", "autoCreateSubnetworks": False, "routingConfig": {"routingMode": "GLOBAL"}}
+    done(compute, compute.networks().insert(project=PROJECT, body=body))
+    network = compute.networks().get(project=PROJECT, network="routed").execute()
+    assert network["routingConfig"] == {"routingMode": "GLOBAL", "bgpBestPathSelectionMode": "LEGACY"}
+
+
+def test_a_regional_neg_names_its_insert_and_delete_by_method(compute: Any) -> None:
+    # Recorded: kcc-golden compute/v1beta1/computeregionnetworkendpointgroup/
+    # cloudruncomputeregionnetworkendpointgroup/_http.log #5 and #8.
+    groups = compute.regionNetworkEndpointGroups()
+    body = {"name": "named-neg", "networkEndpointType": "SERVERLESS", "cloudRun": {"service": "api"}}
+    made = done(compute, groups.insert(project=PROJECT, region=REGION, body=body))
+    gone = done(compute, groups.delete(project=PROJECT, region=REGION, networkEndpointGroup="named-neg"))
+    assert made["operationType"] == "compute.regionNetworkEndpointGroups.insert"
+    assert gone["operationType"] == "compute.regionNetworkEndpointGroups.delete"
