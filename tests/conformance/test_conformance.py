@@ -256,3 +256,36 @@ def test_a_post_to_addresses_creates_an_address() -> None:
     replay = Replay(_log(text))
     replay.run()
     assert any("/global/addresses/" in c for c in replay.created)
+
+
+TEARDOWN = """DELETE https://compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}?alt=json
+
+200 OK
+
+{"kind": "compute#operation", "name": "${operationID}", "status": "RUNNING", "operationType": "delete"}
+
+---
+
+GET https://compute.googleapis.com/compute/v1/projects/${projectId}/global/operations/${operationID}?alt=json
+
+200 OK
+
+{"kind": "compute#operation", "name": "${operationID}", "status": "DONE", "operationType": "delete"}
+
+---
+
+GET https://compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}?alt=json
+
+200 OK
+
+{"name": "${networkID}", "autoCreateSubnetworks": false}
+"""
+
+
+def test_after_one_of_two_resources_of_a_placeholder_is_deleted_the_other_is_meant() -> None:
+    replay = Replay(_log(LOG + "\n---\n\n" + SECOND + "\n---\n\n" + TEARDOWN))
+    results = replay.run()
+    # The log deleted the second network and reads `${networkID}` with success: the first one.
+    assert [(r.real_status, r.emu_status) for r in results][-3:] == [(200, 200), (200, 200), (200, 200)]
+    assert not replay.bound["networkID"].endswith("-2")
+    assert results[-1].score.agreed == results[-1].score.values
