@@ -32,10 +32,12 @@ def _store_version(call: Call, version: dict[str, Any]) -> dict[str, Any]:
     call.ctx.store.put(VERSION, version["name"], version, key_name)
     key = call.ctx.store.get(CRYPTO_KEY, key_name)
     if key and key.get("primary", {}).get("name") == version["name"]:
-        if version["state"] == "ENABLED":
-            key["primary"] = version
-        else:
-            key.pop("primary")
+        # The key keeps its primary when that version is destroyed: kcc-golden kms/v1beta1/
+        # kmscryptokey/kmscryptokey/_http.log #9 destroys version 1 (DESTROY_SCHEDULED) and
+        # #10 answers the key with `primary` still naming version 1. Only
+        # updatePrimaryVersion or a rotation changes it (CryptoKey.primary:
+        # https://cloud.google.com/kms/docs/reference/rest/v1/projects.locations.keyRings.cryptoKeys).
+        key["primary"] = version
         call.ctx.store.put(CRYPTO_KEY, key_name, key, key_name.split("/cryptoKeys/")[0])
     return version
 
