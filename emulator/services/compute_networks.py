@@ -73,6 +73,7 @@ def _auto_subnets(call: Call, network: dict[str, Any], project_id: str) -> list[
                 "purpose": "PRIVATE",
                 "stackType": "IPV4_ONLY",
                 "privateIpv6GoogleAccess": "DISABLE_GOOGLE_ACCESS",
+                "state": "READY",  # as every subnetwork answer of kcc-golden
                 "_auto": True,
             }
         )

@@ -454,3 +454,40 @@ def test_a_regional_neg_names_its_insert_and_delete_by_method(compute: Any) -> N
     gone = done(compute, groups.delete(project=PROJECT, region=REGION, networkEndpointGroup="named-neg"))
     assert made["operationType"] == "compute.regionNetworkEndpointGroups.insert"
     assert gone["operationType"] == "compute.regionNetworkEndpointGroups.delete"
+
+
+def test_a_subnetwork_takes_its_range_from_a_reserved_internal_range(emu: Emulator, compute: Any) -> None:
+    # Recorded: kcc-golden compute/v1beta1/computesubnetwork/reservedinternalrange/_http.log.
+    from googleapiclient.discovery import build
+
+    make_network(compute)
+    ranges = (
+        build(
+            "networkconnectivity",
+            "v1",
+            credentials=None,
+            static_discovery=True,
+            developerKey="x",
+            client_options={"api_endpoint": emu.base_url + "/"},
+        )
+        .projects()
+        .locations()
+        .internalRanges()
+    )
+    parent = f"projects/{PROJECT}/locations/global"
+    body = {"ipCidrRange": "10.128.0.0/20", "network": NET, "peering": "FOR_SELF", "usage": "FOR_VPC"}
+    started = ranges.create(parent=parent, internalRangeId="reserved", body=body).execute()
+    assert started["metadata"]["verb"] == "create"
+    emu.advance_time(3600)
+    reserved = ranges.get(name=f"{parent}/internalRanges/reserved").execute()
+    assert reserved["ipCidrRange"] == "10.128.0.0/20" and "purpose" not in reserved
+
+    ref = f"networkconnectivity.googleapis.com/{parent}/internalRanges/reserved"
+    missing = {"name": "sub", "network": NET, "reservedInternalRange": ref.replace("reserved", "nope")}
+    assert status_of(compute.subnetworks().insert(project=PROJECT, region=REGION, body=missing))[0] == 400
+    subnet_body = {"name": "sub", "network": NET, "reservedInternalRange": ref}
+    done(compute, compute.subnetworks().insert(project=PROJECT, region=REGION, body=subnet_body))
+    subnet = compute.subnetworks().get(project=PROJECT, region=REGION, subnetwork="sub").execute()
+    assert subnet["ipCidrRange"] == "10.128.0.0/20" and subnet["state"] == "READY"
+    with pytest.raises(HttpError):  # in use by the subnetwork
+        ranges.delete(name=f"{parent}/internalRanges/reserved").execute()
