@@ -29,8 +29,11 @@ from emulator import standard
 from emulator.effects import Effect
 from emulator.errors import ApiError, already_exists, failed_precondition, invalid
 from emulator.registry import Api, Call, Reply
-from emulator.standard import operation_named
 
+# Its operations are polled at a path other APIs share
+# (`v2/projects/*/locations/*/operations/*`, as Cloud Run): the
+# dispatcher answers them from the one operation table through the first of those APIs with
+# a handler, so this module declares none: its own would take those polls' method id.
 API = Api("logging", "v2")
 
 BUCKET = "logging.bucket"
@@ -242,7 +245,3 @@ def delete_link(call: Call) -> Reply:
     empty = {"@type": "type.googleapis.com/google.protobuf.Empty"}
     return _link_operation(call, bucket["name"], metadata, empty, [Effect.delete(LINK, stored)])
 
-
-@API.handles("logging.projects.locations.operations.get")
-def get_operation(call: Call) -> dict[str, Any]:
-    return operation_named(call)

@@ -27,8 +27,11 @@ from emulator.effects import Effect
 from emulator.errors import ApiError, already_exists, invalid
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
-from emulator.standard import operation_named
 
+# Its operations are polled at a path other APIs share
+# (`v1/projects/*/locations/*/operations/*`, as Cloud KMS): the
+# dispatcher answers them from the one operation table through the first of those APIs with
+# a handler, so this module declares none: its own would take those polls' method id.
 API = Api("networkconnectivity", "v1")
 
 RANGE = "networkconnectivity.internalRange"
@@ -173,11 +176,6 @@ def delete_range(call: Call) -> Reply:
         )
     empty = {"@type": "type.googleapis.com/google.protobuf.Empty"}
     return _operation(call, name, "delete", empty, [Effect.delete(RANGE, name)])
-
-
-@API.handles("networkconnectivity.projects.locations.operations.get")
-def get_operation(call: Call) -> dict[str, Any]:
-    return operation_named(call)
 
 
 def _range_of(subnet: dict[str, Any]) -> str | None:

@@ -21,9 +21,12 @@ from emulator.errors import ApiError, already_exists, failed_precondition, inval
 from emulator.projects import project_number
 from emulator.registry import Api, Call, Reply
 from emulator.services import _resourcemanager as crm
-from emulator.standard import operation_named
 from emulator.state import Store
 
+# Its operations are polled at a path other APIs share
+# (`v1/operations/...`, as Service Usage and Service Networking): the
+# dispatcher answers them from the one operation table through the first of those APIs with
+# a handler, so this module declares none: its own would take those polls' method id.
 API = Api("cloudresourcemanager", "v1")
 
 TYPES = "type.googleapis.com/google.cloudresourcemanager.v1."
@@ -100,11 +103,6 @@ def create_project(call: Call) -> Reply:
     # recorded creates: `{"name": "operations/${operationID}"}`; `done: false` is deleted by
     # the recorder's normaliser).
     return Reply(body={"name": operation["name"], "done": False}, response_ref="Operation")
-
-
-@API.handles("cloudresourcemanager.operations.get")
-def get_operation(call: Call) -> dict[str, Any]:
-    return operation_named(call)
 
 
 @API.handles("cloudresourcemanager.projects.delete")
