@@ -491,3 +491,25 @@ def test_a_subnetwork_takes_its_range_from_a_reserved_internal_range(emu: Emulat
     assert subnet["ipCidrRange"] == "10.128.0.0/20" and subnet["state"] == "READY"
     with pytest.raises(HttpError):  # in use by the subnetwork
         ranges.delete(name=f"{parent}/internalRanges/reserved").execute()
+
+
+def test_a_private_service_connect_neg_names_a_google_api_from_an_existing_subnet(compute: Any) -> None:
+    # Recorded: privateserviceconnectioncomputeregionnetworkendpointgroup/_http.log #33, #35.
+    make_network(compute)
+    make_subnet(compute)
+    groups = compute.regionNetworkEndpointGroups()
+    base = {"name": "psc", "networkEndpointType": "PRIVATE_SERVICE_CONNECT", "network": NET}
+    subnet = f"projects/{PROJECT}/regions/{REGION}/subnetworks/sub"
+    no_target = {**base, "subnetwork": subnet}
+    assert status_of(groups.insert(project=PROJECT, region=REGION, body=no_target))[0] == 400
+    elsewhere = {
+        **no_target,
+        "pscTargetService": f"{REGION}-cloudkms.googleapis.com",
+        "subnetwork": subnet + "x",
+    }
+    assert status_of(groups.insert(project=PROJECT, region=REGION, body=elsewhere))[0] == 404
+    body = {**no_target, "pscTargetService": f"{REGION}-cloudkms.googleapis.com"}
+    done(compute, groups.insert(project=PROJECT, region=REGION, body=body))
+    group = groups.get(project=PROJECT, region=REGION, networkEndpointGroup="psc").execute()
+    assert group["pscTargetService"] == f"{REGION}-cloudkms.googleapis.com"
+    assert group["network"] == NET and group["subnetwork"] == subnet and group["size"] == 0
