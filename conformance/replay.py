@@ -30,6 +30,9 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
 #: Placeholders the emulator may give a new value in every answer.
 _REBOUND = {"operationID"}
 _NORMALISED_TAG = "abcdef0123A="
+NORMALISED_TIME = "2024-04-01T12:34:56.123456Z"
+#: How far ahead of the emulator's clock a normalised time in a request is taken to be.
+NORMALISED_TIME_AHEAD_S = 30 * 86_400.0
 _TAG_KEYS = ("fingerprint", "Fingerprint", "etag")
 #: Values of `status`/`state` that say a resource is still on its way.
 _TRANSITIONAL = {
@@ -60,6 +63,30 @@ class Result:
     score: Score = field(default_factory=Score)
 
 
+def _projects_made(log: Log) -> set[str]:
+    """Projects the log creates through Resource Manager, so that did not exist before it.
+
+    kcc-golden compute/v1beta1/computeforwardingrule/regionalcomputeforwardingrulepsc-direct/
+    _http.log #0 reads `v1/projects/example-project-01` and real GCP answers 403 ("The caller
+    does not have permission"), and #2 is `POST v1/projects` with `"projectId":
+    "example-project-01"`, answered with the creation's operation: the project was made by the
+    test, not outside it, so the replay must not make it beforehand. The project id may hold a
+    placeholder (`other${uniqueId}`, monitoringdashboardprojectref/_http.log #1): it is kept
+    as written and compared once filled.
+    """
+    made: set[str] = set()
+    for exchange in log.exchanges:
+        if (
+            exchange.method == "POST"
+            and exchange.host == "cloudresourcemanager.googleapis.com"
+            and re.fullmatch(r"/v[13]/projects", exchange.path)
+            and isinstance(exchange.request, dict)
+            and isinstance(exchange.request.get("projectId"), str)
+        ):
+            made.add(exchange.request["projectId"])
+    return made
+
+
 def _resource_of(exchange: Exchange, path: str, body: Any, query: str) -> str | None:
     """The path of the resource a create request makes, or None when it is not a create."""
     if exchange.method not in ("POST", "PUT"):
@@ -78,7 +105,9 @@ def _resource_of(exchange: Exchange, path: str, body: Any, query: str) -> str | 
         name = body.get("name")
         if exchange.method == "POST" and isinstance(name, str) and "/" not in name and ":" not in path:
             tail = path.rsplit("/", 1)[-1]
-            if not re.fullmatch(r"set\w+|add\w+|remove\w+|patch\w*|clone|restart|failover|\w+:\w+", tail):
+            # A verb after the collection (`setLabels`, `addPeering`, `removePeering`) is camel
+            # case; `addresses` is a collection, whose POST creates an address.
+            if not re.fullmatch(r"(set|add|remove)[A-Z]\w*|patch\w*|clone|restart|failover|\w+:\w+", tail):
                 return f"{path}/{name}"
     return None
 
@@ -95,10 +124,13 @@ class Replay:
         self.log = log
         self.emu = Emulator(EmulatorConfig(projects=[PROJECT], operation_delay_s=OPERATION_DELAY_S))
         number = self.emu.ctx.projects.require(PROJECT)[1]
-        # Other projects a log names outright (a reference across projects) exist too.
+        self.made_by_log = _projects_made(log)
+        # Other projects a log names outright (a reference across projects) exist too, except
+        # those the log makes itself.
         for exchange in log.exchanges:
             for other in re.findall(r"/projects/([a-z][-a-z0-9]{4,28}[a-z0-9])/", exchange.url):
-                self.emu.register_project(other)
+                if other not in self.made_by_log:
+                    self.emu.register_project(other)
         self._default_network()
         rng = random.Random(f"{seed}:{log.name}")
         self.unique = "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(6))
@@ -110,6 +142,11 @@ class Replay:
         self.absent: set[str] = set()
         self.assigned: dict[str, dict[str, str]] = {}
         self.seeded: list[str] = []
+        #: Paths the log deleted (real answer a success) and has not made again since.
+        self.deleted: set[str] = set()
+        #: Earlier values of a placeholder that stood for more than one resource.
+        self.alternates: dict[str, list[str]] = {}
+        self.after_delete: tuple[Exchange, str] | None = None
         self.project_of_operations = PROJECT
 
     def _default_network(self) -> None:
@@ -294,6 +331,9 @@ class Replay:
                 return
 
     def step(self, exchange: Exchange) -> Result:
+        if self.after_delete and "/operations/" not in exchange.path:
+            self._next_of_same_placeholder(*self.after_delete)
+            self.after_delete = None
         self._name_in_url(exchange)
         self._id_in_query(exchange)
         url = urlsplit(self.fill(exchange.url))
@@ -301,7 +341,8 @@ class Replay:
         if exchange.status < 400 or exchange.status == 404:
             # A project the log names (made outside the test) exists.
             for other in re.findall(r"/projects/([a-z][-a-z0-9]{4,28}[a-z0-9])(?=/|$)", path):
-                if other not in self.emu.store.projects():
+                made = {self.fill(p) for p in self.made_by_log}
+                if other not in self.emu.store.projects() and other not in made:
                     self.emu.register_project(other)
         if (
             path.startswith("/")
@@ -329,17 +370,14 @@ class Replay:
         if exchange.method == "GET" and exchange.status == 200 and "/operations/" not in path:
             self.seed_if_missing(path, real)
         if body_obj is not None:
-            body_obj = self.current_tags(_without_normalised_addresses(body_obj), path, query)
+            body_obj = _without_normalised_addresses(body_obj)
+            body_obj = _normalised_times_ahead(body_obj, self.emu.clock.rfc3339(NORMALISED_TIME_AHEAD_S))
+            body_obj = self.current_tags(body_obj, path, query)
         text = json.dumps(body_obj) if body_obj is not None else self.fill(exchange.request_text)
         raw = text.encode()
         status, answer, method_id = self.send(exchange.method, path, query, raw)
-        if exchange.status == 404 and status == 200 and _relative(path) in self.seeded:
-            # The recorder wrote one placeholder for a dependency made outside the log and for a
-            # resource the log makes itself: from here on the placeholder is the second one.
-            ambiguous = re.findall(r"/\$\{([A-Za-z]+)\}(?=/|$)", exchange.path)
-            if ambiguous and ambiguous[-1] not in ("projectId", "uniqueId"):
-                self.bound[ambiguous[-1]] = self._made_up(ambiguous[-1]) + "-2"
-                return self.step(exchange)
+        if self._one_placeholder_for_two(exchange, path, status, answer):
+            return self.step(exchange)
         where = f"{self.log.name}#{exchange.index} {exchange.method} {exchange.url}"
         result = Result(
             self.log.name,
@@ -377,6 +415,9 @@ class Replay:
                 self.failed.add(_relative(created))
             elif status < 400:
                 self.created.add(_relative(created))
+                self.deleted.discard(_relative(created))
+        if exchange.method == "DELETE" and exchange.status < 400:
+            self.deleted.add(_relative(path))
         if status < 400:
             self.seen.add(_relative(path))
         if status < 400 and isinstance(real, (dict, list)):
@@ -392,7 +433,120 @@ class Replay:
         result.score = compare(
             exchange.status, real, self._as_other_project(path, real), status, answer, where, exchange.host
         )
+        if exchange.method == "DELETE" and exchange.status < 400 and status < 400:
+            # Once the delete's operation has been polled (its targetLink names the deleted one).
+            self.after_delete = (exchange, path)
         return result
+
+    def _one_placeholder_for_two(self, exchange: Exchange, path: str, status: int, answer: Any) -> bool:
+        """The recorder writes one placeholder for every resource of a type; when the real read
+        shows it is about another resource than the one bound, bind that one and say so.
+
+        - Real 404 where the emulator has the resource bound, and it is either a dependency
+          made outside the log (seeded) or one the log made and never deleted while the log
+          goes on to create one of that placeholder again, which real GCP accepted: a name in
+          use would have been refused with 409, so the real name was another one. Evidence:
+          kcc-golden compute/v1beta1/computeforwardingrule/regionalcomputeforwardingruletcp/
+          _http.log #6 `POST .../subnetworks` (`"ipCidrRange": "10.1.2.0/24"`), #8 GET 200,
+          #9 GET 404 and #10 `POST .../subnetworks` (`"ipCidrRange": "10.129.0.0/23"`,
+          `"purpose": "REGIONAL_MANAGED_PROXY"`), both named `${subnetworkID}`, no DELETE
+          between; sql/v1beta1/sqlinstance/sqlinstance-privatenetwork-direct/_http.log #1 and
+          #22 create two networks `${networkID}` the same way.
+        - Real 200 where the emulator's bound one is gone (the log deleted it) while another
+          of the same placeholder exists: the real answer is about that one; of several, the
+          one whose answer agrees with the real one in most values.
+        """
+        segments = re.findall(r"/\$\{([A-Za-z]+)\}(?=/|$)", exchange.path)
+        if not segments or segments[-1] in ("projectId", "uniqueId", "operationID"):
+            return False
+        name = segments[-1]
+        rel = _relative(path)
+        seeded = exchange.status == 404 and status == 200 and rel in self.seeded
+        if not seeded and (exchange.method != "GET" or len(self._collections_of(name)) > 1):
+            # One placeholder for resources of several collections (privateserviceconnection-
+            # computeregionnetworkendpointgroup/_http.log names a network and a subnetwork
+            # `${subnetworkID}`): binding it anew would move both; left as it is.
+            return False
+        made_here = rel in self.created and rel not in self.deleted
+        if seeded or (exchange.status == 404 and status == 200 and made_here and self._made_again(exchange)):
+            others = self.alternates.setdefault(name, [])
+            others.append(self.bound[name])
+            self.bound[name] = f"{self._made_up(name)}-{len(others) + 1}"
+            return True
+        if exchange.status == 200 and status == 404 and self.alternates.get(name):
+            real = exchange.response
+            best, best_agree = None, -1
+            for value in self.alternates[name]:
+                candidate = path[: len(path) - len(self.bound[name])] + value
+                if not path.endswith(self.bound[name]):
+                    break
+                found, there, _ = self.send("GET", candidate, "", b"")
+                agree = _agreeing_leaves(self.fill_known(real), there) if found == 200 else -1
+                if found == 200 and agree > best_agree:
+                    best, best_agree = value, agree
+            if best is not None:
+                self.alternates[name].remove(best)
+                self.alternates[name].append(self.bound[name])
+                self.bound[name] = best
+                return True
+        return False
+
+    def _collections_of(self, name: str) -> set[str]:
+        """The collections whose resources the log names by `${name}`."""
+        mark = re.compile(r"/([A-Za-z]+)/\$\{" + name + r"\}(?=/|$)")
+        return {m.group(1) for ex in self.log.exchanges for m in mark.finditer(ex.path)}
+
+    def _next_of_same_placeholder(self, exchange: Exchange, path: str) -> None:
+        """The log deleted the resource its placeholder was bound to, and goes on using the
+        placeholder with real successes without making one again: from here on the placeholder
+        is another resource it stood for that still exists. Evidence: kcc-golden sql/v1beta1/
+        sqlinstance/sqlinstance-privatenetwork-direct/_http.log #65 deletes `${networkID}`
+        (real 200), then #68 lists the connections of `network=.../${networkID}` (real: one
+        connection) and #70 removes a peering of `${networkID}` (real 200): the log made two
+        networks under that placeholder (#1 and #22) and tears down both."""
+        segments = re.findall(r"/\$\{([A-Za-z]+)\}(?=/|$)", exchange.path)
+        if not segments or not self.alternates.get(segments[-1]):
+            return
+        name = segments[-1]
+        if len(self._collections_of(name)) > 1:
+            return
+        if not self._used_after(exchange, name) or not path.endswith(self.bound[name]):
+            return
+        stem = path[: len(path) - len(self.bound[name])]
+        for value in reversed(self.alternates[name]):
+            if self.send("GET", stem + value, "", b"")[0] == 200:
+                self.alternates[name].remove(value)
+                self.bound[name] = value
+                return
+
+    def _used_after(self, exchange: Exchange, name: str) -> bool:
+        """A later exchange names `${name}` and real GCP answered it with a success, before any
+        create of that placeholder."""
+        mark = f"${{{name}}}"
+        for later in self.log.exchanges[exchange.index + 1 :]:
+            request = later.request
+            if later.method == "POST" and isinstance(request, dict) and request.get("name") == mark:
+                return False
+            if mark in later.url and later.status < 400 and "/operations/" not in later.path:
+                return True
+        return False
+
+    def _made_again(self, exchange: Exchange) -> bool:
+        """The log's next write after this read creates a resource named by the same placeholder
+        in the same collection, and real GCP accepted it."""
+        collection, last = exchange.path.rsplit("/", 1)
+        for later in self.log.exchanges[exchange.index + 1 :]:
+            if later.method == "GET":
+                continue
+            request = later.request
+            return (
+                later.method == "POST"
+                and later.path == collection
+                and later.status < 400
+                and isinstance(request, dict)
+                and request.get("name") == last
+            )
+        return False
 
     def _as_other_project(self, path: str, real: Any) -> Any:
         """The real answer filled in; about another project of the log, `${projectNumber}` is
@@ -485,6 +639,15 @@ def _retag(node: Any, live_here: Any, live_root: dict[str, Any]) -> Any:
     return node
 
 
+def _agreeing_leaves(real: Any, other: Any) -> int:
+    """How many leaves of `real` `other` has with the same value."""
+    if isinstance(real, dict) and isinstance(other, dict):
+        return sum(_agreeing_leaves(v, other[k]) for k, v in real.items() if k in other)
+    if isinstance(real, list) and isinstance(other, list):
+        return sum(_agreeing_leaves(r, o) for r, o in zip(real, other, strict=False))
+    return int(real == other)
+
+
 def _find_key(node: Any, key: str) -> Any:
     if isinstance(node, dict):
         if key in node and not isinstance(node[key], (dict, list)):
@@ -524,6 +687,22 @@ def _writable(schemas: dict[str, Any], ref: str, value: Any) -> Any:
         else:
             out[key] = child
     return out
+
+
+def _normalised_times_ahead(body: Any, ahead: str) -> Any:
+    """The recorder writes every timestamp as 2024-04-01T12:34:56.123456Z, in requests too
+    (kcc-golden secretmanager/v1beta1/secretmanagersecret/fullsecretmanagersecret-auto-direct/
+    _http.log #23 sends `"expireTime": "2024-04-01T12:34:56.123456Z"` and real GCP creates the
+    secret, which expires at that time: it was a time ahead when sent). A `...Time` field of a
+    request holding it takes a time ahead of the emulator's clock instead."""
+    if isinstance(body, dict):
+        return {
+            k: ahead if k.endswith("Time") and v == NORMALISED_TIME else _normalised_times_ahead(v, ahead)
+            for k, v in body.items()
+        }
+    if isinstance(body, list):
+        return [_normalised_times_ahead(v, ahead) for v in body]
+    return body
 
 
 def _without_normalised_addresses(body: Any) -> Any:

@@ -86,7 +86,9 @@ def billing(store: Store, project_id: str) -> dict[str, Any]:
     info: dict[str, Any] = {
         "name": f"projects/{project_id}/billingInfo",
         "projectId": project_id,
-        "billingAccountName": DEFAULT_BILLING_ACCOUNT if enabled else "",
+        "billingAccountName": _record(store, project_id).get("billingAccount", DEFAULT_BILLING_ACCOUNT)
+        if enabled
+        else "",
         "billingEnabled": bool(enabled),
     }
     return info
@@ -141,9 +143,13 @@ def refuse_unbilled_enable(store: Store, project_id: str, number: str, services:
     )
 
 
-def set_billing(store: Store, project_id: str, enabled: bool) -> None:
+def set_billing(store: Store, project_id: str, enabled: bool, account: str | None = None) -> None:
+    """Link the project to `account` (the default one when None), or unlink it."""
     record = _record(store, project_id)
     record["billing"] = bool(enabled)
+    record.pop("billingAccount", None)
+    if enabled and account:
+        record["billingAccount"] = account
     _save(store, project_id, record)
 
 

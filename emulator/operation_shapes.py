@@ -53,16 +53,13 @@ def longrunning(record: dict[str, Any], now: float) -> dict[str, Any]:
     done = now >= record["done_at"]
     out: dict[str, Any] = {"name": record["name"], "done": done}
     if record.get("metadata"):
-        metadata = _with_end_time(record["metadata"], record["done_at"] if done else None)
-        if done:
-            # What the metadata says once the operation has ended, where it says more than
-            # `endTime` (a logging LinkMetadata's `state` moves to OPERATION_STATE_SUCCEEDED).
-            extra = record.get("extra") or {}
-            metadata = {
-                **metadata,
-                **extra.get("failed_metadata" if record.get("error") else "done_metadata", {}),
-            }
-        out["metadata"] = metadata
+        out["metadata"] = _with_end_time(record["metadata"], record["done_at"] if done else None)
+        if done and str(out["metadata"].get("state", "")).startswith("OPERATION_STATE_"):
+            # google.logging.v2 OperationState: a finished operation says how it ended
+            # (kcc-golden monitoring/v1beta1/monitoringalertpolicy/monitoringalertpolicysqlhourly/
+            # _http.log #5: `"state": "OPERATION_STATE_SUCCEEDED"` once done).
+            ended = "OPERATION_STATE_FAILED" if record.get("error") else "OPERATION_STATE_SUCCEEDED"
+            out["metadata"] = {**out["metadata"], "state": ended}
     if done:
         if record.get("error"):
             out["error"] = record["error"]

@@ -58,7 +58,9 @@ def refresh_primary(call: Call, key: dict[str, Any]) -> dict[str, Any]:
     version = call.ctx.store.get(VERSION, primary["name"])
     if version is None:
         return {k: v for k, v in key.items() if k != "primary"}
-    return {**key, "primary": settle_version(call, version)}
+    current = settle_version(call, version)
+    # A primary no longer enabled is shown as it was (kms_versions._store_version).
+    return {**key, "primary": current} if current.get("state") == "ENABLED" else key
 
 
 def delete_operation(call: Call, name: str, kind: str, metadata: str) -> Reply:

@@ -187,6 +187,10 @@ def apply_defaults(call: Call, bucket: dict[str, Any], previous: dict[str, Any] 
     old_soft = (previous or {}).get("softDeletePolicy") or {}
     same = old_soft.get("retentionDurationSeconds") == soft["retentionDurationSeconds"]
     soft["effectiveTime"] = old_soft["effectiveTime"] if same and old_soft.get("effectiveTime") else now
+    if soft["retentionDurationSeconds"] == "0":
+        # Soft delete off: no time it took effect (storagebucketbasic/_http.log #3 and #4 answer
+        # `{"retentionDurationSeconds": "0"}` alone).
+        soft.pop("effectiveTime")
     out["softDeletePolicy"] = soft
     if out["locationType"] in ("multi-region", "dual-region"):
         out.setdefault("rpo", "DEFAULT")
@@ -213,6 +217,14 @@ def apply_defaults(call: Call, bucket: dict[str, Any], previous: dict[str, Any] 
             "generation": (previous or {}).get("generation") or str(int(call.ctx.clock.now() * 1_000_000)),
         }
     )
+    unchanged = ("metageneration", "etag", "updated")
+    if previous and {k: v for k, v in out.items() if k not in unchanged} == {
+        k: v for k, v in previous.items() if k not in unchanged
+    }:
+        # A change that changes nothing leaves the metageneration (and etag) as they were:
+        # storagebucketautoclassdisabled/_http.log #3 patches `{}` and is answered
+        # metageneration 1, #5 patches the labels and is answered 2.
+        out.update({k: previous[k] for k in unchanged if k in previous})
     return out
 
 

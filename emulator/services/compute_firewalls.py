@@ -82,9 +82,14 @@ def _check(body: dict[str, Any]) -> dict[str, Any]:
             "targetTags and targetServiceAccounts cannot both be set.",
         )
     out = {"direction": direction, "priority": priority, "disabled": False, **body}
-    out["logConfig"] = {"enable": bool((body.get("logConfig") or {}).get("enable", False))}
-    if out["logConfig"]["enable"]:
-        out["logConfig"]["metadata"] = (body.get("logConfig") or {}).get("metadata", "INCLUDE_ALL_METADATA")
+    # A rule made without logConfig is answered without one (kcc-golden compute/v1beta1/
+    # computefirewall/computefirewall/_http.log #1 inserts none, #4 reads none back).
+    if "logConfig" in body:
+        out["logConfig"] = {"enable": bool((body.get("logConfig") or {}).get("enable", False))}
+        if out["logConfig"]["enable"]:
+            out["logConfig"]["metadata"] = (body.get("logConfig") or {}).get(
+                "metadata", "INCLUDE_ALL_METADATA"
+            )
     return out
 
 

@@ -1,4 +1,4 @@
-"""Compute Engine regional network endpoint groups of the serverless kind.
+"""Compute Engine regional network endpoint groups of the serverless and Private Service Connect kinds.
 
 A serverless NEG points a load balancer at a Cloud Run service (or an App Engine app or a
 Cloud Function) by name; the service need not exist yet, as in the real API. Every field is
@@ -54,6 +54,33 @@ def _serverless(body: dict[str, Any]) -> None:
             )
 
 
+def _private_service_connect(call: Call, body: dict[str, Any], project_id: str, region_name: str) -> None:
+    """A Private Service Connect group points at a published service or a Google API by
+    `pscTargetService` (https://cloud.google.com/compute/docs/reference/rest/v1/
+    regionNetworkEndpointGroups: "The target service url used to set up private service
+    connection to a Google API or a PSC Producer Service Attachment"), reached from the network
+    and subnetwork it names, which must exist. Recorded: kcc-golden compute/v1beta1/
+    computeregionnetworkendpointgroup/privateserviceconnectioncomputeregionnetworkendpointgroup/
+    _http.log #33 (`"pscTargetService": "us-west3-cloudkms.googleapis.com"` with network and
+    subnetwork) and #35 (answered with them as sent, size 0)."""
+    if not body.get("pscTargetService"):
+        raise c.required_error("resource.pscTargetService")
+    for target in SERVERLESS_TARGETS:
+        if body.get(target):
+            raise c.field_error(
+                f"resource.{target}",
+                body[target],
+                "A Private Service Connect group has no serverless target.",
+            )
+    if "network" in body:
+        c.require_existing(
+            call, c.NETWORK, c.parse_ref(call, body["network"], "resource.network", "networks")
+        )
+    if "subnetwork" in body:
+        subnet = c.parse_ref(call, body["subnetwork"], "resource.subnetwork", "subnetworks", region_name)
+        c.require_existing(call, c.SUBNETWORK, subnet)
+
+
 @API.handles("compute.regionNetworkEndpointGroups.insert")
 @c.replaying
 def insert_group(call: Call) -> Reply:
@@ -64,13 +91,16 @@ def insert_group(call: Call) -> Reply:
     path = c.regional_path(project_id, region_name, "networkEndpointGroups", name)
     c.check_free(call, lb.NEG, path)
     kind = body.get("networkEndpointType")
-    if kind != "SERVERLESS":
+    if kind == "PRIVATE_SERVICE_CONNECT":
+        _private_service_connect(call, body, project_id, region_name)
+    elif kind != "SERVERLESS":
         raise c.field_error(
             "resource.networkEndpointType",
             kind or "",
-            "Regional network endpoint groups here must be SERVERLESS.",
+            "Regional network endpoint groups here must be SERVERLESS or PRIVATE_SERVICE_CONNECT.",
         )
-    _serverless(body)
+    else:
+        _serverless(body)
     group = {
         "kind": "compute#networkEndpointGroup",
         "id": c.new_id(),

@@ -44,11 +44,18 @@ def _check_mtu(value: Any) -> None:
         raise c.field_error("resource.mtu", value, "MTU must be between 1300 and 8896.")
 
 
+#: Regions where an auto mode network gets no subnet: the 41 subnets real GCP listed for one
+#: (kcc-golden compute/v1beta1/computefirewall/computefirewall/_http.log #0, `subnetworks`)
+#: cover every region but me-central2.
+AUTO_MODE_SKIPS = frozenset({"me-central2"})
+
+
 def _auto_subnets(call: Call, network: dict[str, Any], project_id: str) -> list[dict[str, Any]]:
     """One subnet per region from 10.128.0.0/9, as auto mode makes them."""
     ranges = AUTO_BLOCK.subnets(new_prefix=AUTO_PREFIX)
     subnets = []
-    for region_name, block in zip(sorted(REGIONS), ranges, strict=False):
+    regions = sorted(set(REGIONS) - AUTO_MODE_SKIPS)
+    for region_name, block in zip(regions, ranges, strict=False):
         path = c.regional_path(project_id, region_name, "subnetworks", network["name"])
         subnets.append(
             {
@@ -66,6 +73,7 @@ def _auto_subnets(call: Call, network: dict[str, Any], project_id: str) -> list[
                 "purpose": "PRIVATE",
                 "stackType": "IPV4_ONLY",
                 "privateIpv6GoogleAccess": "DISABLE_GOOGLE_ACCESS",
+                "state": "READY",  # as every subnetwork answer of kcc-golden
                 "_auto": True,
             }
         )
@@ -90,22 +98,26 @@ def insert_network(call: Call) -> Reply:
     mtu = body.get("mtu")
     if mtu is not None:
         _check_mtu(mtu)
-    routing = {
-        "routingMode": "REGIONAL",
-        "bgpBestPathSelectionMode": "LEGACY",
-        **body.get("routingConfig", {}),
-    }
     network: dict[str, Any] = {
         **base,
         **body,
         "name": base["name"],
         "selfLink": c.link(path),
         "autoCreateSubnetworks": auto,
-        "routingConfig": routing,
         "networkFirewallPolicyEnforcementOrder": body.get(
             "networkFirewallPolicyEnforcementOrder", "AFTER_CLASSIC_FIREWALL"
         ),
     }
+    # routingConfig is answered only when the request gave one, then with
+    # `bgpBestPathSelectionMode: LEGACY` added: 17 reads in conformance/kcc-golden of networks made
+    # without it show none (servicenetworking/v1beta1/servicenetworkingconnection/_http.log #3),
+    # 40 of networks made with `{"routingMode": ...}` show both fields (sql/v1beta1/sqlinstance/
+    # sqlinstance-privatenetwork-direct/_http.log #1 sends GLOBAL, #3 reads it back with
+    # LEGACY). Without one the network routes regionally (REGIONAL is the
+    # default: https://cloud.google.com/compute/docs/reference/rest/v1/networks, routingMode).
+    if "routingConfig" in body:
+        given = body["routingConfig"] or {}
+        network["routingConfig"] = {"routingMode": "REGIONAL", "bgpBestPathSelectionMode": "LEGACY", **given}
     if not network.get("enableUlaInternalIpv6"):
         network.pop("enableUlaInternalIpv6", None)
     network["selfLinkWithId"] = c.link(f"projects/{project_id}/global/networks/{network['id']}")

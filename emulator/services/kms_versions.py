@@ -32,10 +32,14 @@ def _store_version(call: Call, version: dict[str, Any]) -> dict[str, Any]:
     call.ctx.store.put(VERSION, version["name"], version, key_name)
     key = call.ctx.store.get(CRYPTO_KEY, key_name)
     if key and key.get("primary", {}).get("name") == version["name"]:
+        # The key keeps its primary as it was when that version is disabled or destroyed:
+        # kcc-golden kms/v1beta1/kmscryptokey/kmscryptokey/_http.log #9 destroys version 1
+        # (answered DESTROY_SCHEDULED) and #10 answers the key with `primary` still naming
+        # version 1, ENABLED, without a destroyTime. Only updatePrimaryVersion or a rotation
+        # names another (CryptoKey.primary:
+        # https://cloud.google.com/kms/docs/reference/rest/v1/projects.locations.keyRings.cryptoKeys).
         if version["state"] == "ENABLED":
             key["primary"] = version
-        else:
-            key.pop("primary")
         call.ctx.store.put(CRYPTO_KEY, key_name, key, key_name.split("/cryptoKeys/")[0])
     return version
 

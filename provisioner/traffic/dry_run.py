@@ -121,7 +121,10 @@ class DryRun(ThreadAddress):
                 if key in self._policies:
                     return _json(self._policies[key])
                 if key in self._made:
-                    return _json({"version": 1, "etag": EMPTY_POLICY_ETAG})
+                    # A policy never set is answered with its etag alone, as Google does
+                    # (conformance/kcc-golden/container/v1beta1/containercluster/
+                    # containercluster-databaseencryption-all/_http.log, the key's first read).
+                    return _json({"etag": EMPTY_POLICY_ETAG})
             elif verb in (None, "access") and key in self._made:
                 return _json(self._made[key])
             children = self._children(service, path) if verb is None and "pageToken" not in query else []

@@ -113,9 +113,9 @@ def test_a_dependency_made_outside_the_log_is_seeded_from_its_real_answer() -> N
 def test_surface_the_emulator_does_not_serve_is_counted_apart() -> None:
     text = LOG.split("---")[0].replace(
         "compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}",
-        "pubsub.googleapis.com/v1/projects/${projectId}/topics/t",
+        "certificatemanager.googleapis.com/v1/projects/${projectId}/locations/global/certificates/c",
     )
-    (result,) = Replay(corpus.Log(corpus.CORPUS / "x", "pubsub/test", "test", parse(text))).run()
+    (result,) = Replay(corpus.Log(corpus.CORPUS / "x", "cm/test", "test", parse(text))).run()
     assert result.category == "unimplemented" and result.score.exchanges == 0
     assert result.score.unimplemented == 1
 
@@ -163,3 +163,129 @@ def test_a_compute_operation_mockgcp_wrote_is_excused_only_in_that_shape() -> No
     running = {**mock, "status": "RUNNING"}
     counted = compare(200, running, running, 200, emu, "here", compute)
     assert counted.extra == 2 and counted.agreed < counted.values
+
+
+SECOND = """GET https://compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}?alt=json
+
+404 Not Found
+
+{"error": {"code": 404, "message": "not found"}}
+
+---
+
+POST https://compute.googleapis.com/compute/v1/projects/${projectId}/global/networks?alt=json
+
+{"name": "${networkID}", "autoCreateSubnetworks": true}
+
+200 OK
+
+{"kind": "compute#operation", "name": "${operationID}", "status": "RUNNING", "operationType": "insert"}
+
+---
+
+GET https://compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}?alt=json
+
+200 OK
+
+{"name": "${networkID}", "autoCreateSubnetworks": true}
+"""
+
+
+def _log(text: str) -> corpus.Log:
+    return corpus.Log(corpus.CORPUS / "x", "compute/test", "test", parse(text))
+
+
+def test_one_placeholder_for_two_resources_is_told_apart_by_the_create_real_gcp_accepted() -> None:
+    replay = Replay(_log(LOG + "\n---\n\n" + SECOND))
+    results = replay.run()
+    # The second read found nothing on real GCP and the create that follows was accepted:
+    # another network, under the same placeholder.
+    assert [(r.real_status, r.emu_status) for r in results][4:6] == [(404, 404), (200, 200)]
+    assert results[-1].score.agreed == results[-1].score.values
+    assert replay.bound["networkID"].endswith("-2")
+
+
+def test_a_read_that_finds_nothing_where_no_create_follows_is_still_a_miss() -> None:
+    results = Replay(_log(LOG + "\n---\n\n" + SECOND.split("---")[0])).run()
+    assert (results[-1].real_status, results[-1].emu_status) == (404, 200)
+
+
+def test_a_project_the_log_creates_does_not_exist_before_it() -> None:
+    text = """GET https://cloudresourcemanager.googleapis.com/v1/projects/example-project-01?alt=json
+
+403 Forbidden
+
+{"error": {"code": 403, "message": "The caller does not have permission", "status": "PERMISSION_DENIED"}}
+
+---
+
+POST https://cloudresourcemanager.googleapis.com/v1/projects?alt=json
+
+{"projectId": "example-project-01", "name": "Dependent Project"}
+
+200 OK
+
+{"name": "operations/${operationID}"}
+
+---
+
+GET https://cloudresourcemanager.googleapis.com/v1/projects/example-project-01?alt=json
+
+200 OK
+
+{"projectId": "example-project-01", "name": "Dependent Project", "lifecycleState": "ACTIVE"}
+
+---
+
+GET https://compute.googleapis.com/compute/v1/projects/example-project-01/global/networks/n?alt=json
+
+404 Not Found
+
+{"error": {"code": 404, "message": "not found"}}
+"""
+    results = Replay(_log(text)).run()
+    statuses = [(r.real_status, r.emu_status) for r in results]
+    assert statuses == [(403, 403), (200, 200), (200, 200), (404, 404)]
+    assert results[2].score.agreed == results[2].score.values
+
+
+def test_a_post_to_addresses_creates_an_address() -> None:
+    text = LOG.replace("global/networks", "global/addresses").replace("networkID", "addressID")
+    text = text.replace('"autoCreateSubnetworks": false, "routingConfig": {"routingMode": "REGIONAL"}', "")
+    text = text.replace(', "autoCreateSubnetworks": false', "")
+    replay = Replay(_log(text))
+    replay.run()
+    assert any("/global/addresses/" in c for c in replay.created)
+
+
+TEARDOWN = """DELETE https://compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}?alt=json
+
+200 OK
+
+{"kind": "compute#operation", "name": "${operationID}", "status": "RUNNING", "operationType": "delete"}
+
+---
+
+GET https://compute.googleapis.com/compute/v1/projects/${projectId}/global/operations/${operationID}?alt=json
+
+200 OK
+
+{"kind": "compute#operation", "name": "${operationID}", "status": "DONE", "operationType": "delete"}
+
+---
+
+GET https://compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}?alt=json
+
+200 OK
+
+{"name": "${networkID}", "autoCreateSubnetworks": false}
+"""
+
+
+def test_after_one_of_two_resources_of_a_placeholder_is_deleted_the_other_is_meant() -> None:
+    replay = Replay(_log(LOG + "\n---\n\n" + SECOND + "\n---\n\n" + TEARDOWN))
+    results = replay.run()
+    # The log deleted the second network and reads `${networkID}` with success: the first one.
+    assert [(r.real_status, r.emu_status) for r in results][-3:] == [(200, 200), (200, 200), (200, 200)]
+    assert not replay.bound["networkID"].endswith("-2")
+    assert results[-1].score.agreed == results[-1].score.values

@@ -94,7 +94,8 @@ def test_network_appears_only_when_its_operation_is_done() -> None:
         assert network["id"].isdigit() and network["creationTimestamp"]
         # No mtu asked, none shown (Google uses 1460 and says nothing, as recorded).
         assert "mtu" not in network and "enableUlaInternalIpv6" not in network
-        assert network["routingConfig"]["routingMode"] == "REGIONAL"
+        # No routingConfig asked, none shown (it routes regionally), as recorded.
+        assert "routingConfig" not in network
         assert network["autoCreateSubnetworks"] is False
         assert not any(k.startswith("x_gcloud") for k in network)
 
@@ -325,7 +326,8 @@ def test_firewall_rules(compute: Any) -> None:
     )
     done(compute, api.insert(project=PROJECT, body=rule))
     got = api.get(project=PROJECT, firewall="allow-ssh").execute()
-    assert got["priority"] == 1000 and got["direction"] == "INGRESS" and got["logConfig"] == {"enable": False}
+    # Made without logConfig, read back without one, as recorded on real GCP.
+    assert got["priority"] == 1000 and got["direction"] == "INGRESS" and "logConfig" not in got
     done(compute, api.patch(project=PROJECT, firewall="allow-ssh", body={"priority": 900}))
     assert api.get(project=PROJECT, firewall="allow-ssh").execute()["priority"] == 900
     assert status_of(api.patch(project=PROJECT, firewall="allow-ssh", body={"direction": "EGRESS"}))[0] == 400
@@ -413,3 +415,101 @@ def test_output_only_fields_sent_on_insert_are_not_heard(compute) -> None:
     wait(compute, compute.networks().insert(project=PROJECT, body=body).execute())
     network = compute.networks().get(project=PROJECT, network="heard-net").execute()
     assert network["id"] != "42" and not network["creationTimestamp"].startswith("1999")
+
+
+def test_an_auto_mode_network_has_no_subnet_in_me_central2(compute: Any) -> None:
+    # Real GCP listed 41 subnets for an auto mode network, none in me-central2 (kcc-golden
+    # compute/v1beta1/computefirewall/computefirewall/_http.log #0).
+    done(compute, compute.networks().insert(project=PROJECT, body={"name": "auto"}))
+    network = compute.networks().get(project=PROJECT, network="auto").execute()
+    regions = {link.split("/regions/")[1].split("/")[0] for link in network["subnetworks"]}
+    assert "me-central2" not in regions and "us-central1" in regions
+    assert "routingConfig" not in network
+
+
+def test_a_firewall_patch_names_its_operation_by_method(compute: Any) -> None:
+    make_network(compute)
+    rule = {"name": "fw", "network": NET, "allowed": [{"IPProtocol": "tcp"}]}
+    inserted = done(compute, compute.firewalls().insert(project=PROJECT, body=rule))
+    patched = done(
+        compute, compute.firewalls().patch(project=PROJECT, firewall="fw", body={"disabled": True})
+    )
+    assert inserted["operationType"] == "insert"
+    assert patched["operationType"] == "compute.firewalls.patch"
+
+
+def test_a_network_made_with_a_routing_mode_reads_it_back_with_the_bgp_default(compute: Any) -> None:
+    body = {"name": "routed", "autoCreateSubnetworks": False, "routingConfig": {"routingMode": "GLOBAL"}}
+    done(compute, compute.networks().insert(project=PROJECT, body=body))
+    network = compute.networks().get(project=PROJECT, network="routed").execute()
+    assert network["routingConfig"] == {"routingMode": "GLOBAL", "bgpBestPathSelectionMode": "LEGACY"}
+
+
+def test_a_regional_neg_names_its_insert_and_delete_by_method(compute: Any) -> None:
+    # Recorded: kcc-golden compute/v1beta1/computeregionnetworkendpointgroup/
+    # cloudruncomputeregionnetworkendpointgroup/_http.log #5 and #8.
+    groups = compute.regionNetworkEndpointGroups()
+    body = {"name": "named-neg", "networkEndpointType": "SERVERLESS", "cloudRun": {"service": "api"}}
+    made = done(compute, groups.insert(project=PROJECT, region=REGION, body=body))
+    gone = done(compute, groups.delete(project=PROJECT, region=REGION, networkEndpointGroup="named-neg"))
+    assert made["operationType"] == "compute.regionNetworkEndpointGroups.insert"
+    assert gone["operationType"] == "compute.regionNetworkEndpointGroups.delete"
+
+
+def test_a_subnetwork_takes_its_range_from_a_reserved_internal_range(emu: Emulator, compute: Any) -> None:
+    # Recorded: kcc-golden compute/v1beta1/computesubnetwork/reservedinternalrange/_http.log.
+    from googleapiclient.discovery import build
+
+    make_network(compute)
+    ranges = (
+        build(
+            "networkconnectivity",
+            "v1",
+            credentials=None,
+            static_discovery=True,
+            developerKey="x",
+            client_options={"api_endpoint": emu.base_url + "/"},
+        )
+        .projects()
+        .locations()
+        .internalRanges()
+    )
+    parent = f"projects/{PROJECT}/locations/global"
+    body = {"ipCidrRange": "10.128.0.0/20", "network": NET, "peering": "FOR_SELF", "usage": "FOR_VPC"}
+    started = ranges.create(parent=parent, internalRangeId="reserved", body=body).execute()
+    assert started["metadata"]["verb"] == "create"
+    emu.advance_time(3600)
+    reserved = ranges.get(name=f"{parent}/internalRanges/reserved").execute()
+    assert reserved["ipCidrRange"] == "10.128.0.0/20" and "purpose" not in reserved
+
+    ref = f"networkconnectivity.googleapis.com/{parent}/internalRanges/reserved"
+    missing = {"name": "sub", "network": NET, "reservedInternalRange": ref.replace("reserved", "nope")}
+    assert status_of(compute.subnetworks().insert(project=PROJECT, region=REGION, body=missing))[0] == 400
+    subnet_body = {"name": "sub", "network": NET, "reservedInternalRange": ref}
+    done(compute, compute.subnetworks().insert(project=PROJECT, region=REGION, body=subnet_body))
+    subnet = compute.subnetworks().get(project=PROJECT, region=REGION, subnetwork="sub").execute()
+    assert subnet["ipCidrRange"] == "10.128.0.0/20" and subnet["state"] == "READY"
+    with pytest.raises(HttpError):  # in use by the subnetwork
+        ranges.delete(name=f"{parent}/internalRanges/reserved").execute()
+
+
+def test_a_private_service_connect_neg_names_a_google_api_from_an_existing_subnet(compute: Any) -> None:
+    # Recorded: privateserviceconnectioncomputeregionnetworkendpointgroup/_http.log #33, #35.
+    make_network(compute)
+    make_subnet(compute)
+    groups = compute.regionNetworkEndpointGroups()
+    base = {"name": "psc", "networkEndpointType": "PRIVATE_SERVICE_CONNECT", "network": NET}
+    subnet = f"projects/{PROJECT}/regions/{REGION}/subnetworks/sub"
+    no_target = {**base, "subnetwork": subnet}
+    assert status_of(groups.insert(project=PROJECT, region=REGION, body=no_target))[0] == 400
+    elsewhere = {
+        **no_target,
+        "pscTargetService": f"{REGION}-cloudkms.googleapis.com",
+        "subnetwork": subnet + "x",
+    }
+    assert status_of(groups.insert(project=PROJECT, region=REGION, body=elsewhere))[0] == 404
+    body = {**no_target, "pscTargetService": f"{REGION}-cloudkms.googleapis.com"}
+    done(compute, groups.insert(project=PROJECT, region=REGION, body=body))
+    group = groups.get(project=PROJECT, region=REGION, networkEndpointGroup="psc").execute()
+    assert group["pscTargetService"] == f"{REGION}-cloudkms.googleapis.com"
+    assert group["network"] == NET and group["subnetwork"] == subnet and group["size"] == 0

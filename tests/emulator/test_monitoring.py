@@ -523,25 +523,3 @@ def test_an_uptime_check_patch_may_name_only_the_updatable_fields(v3: Any) -> No
     replaced = checks.patch(name=name, body={**masked, "displayName": "renamed"}).execute()
     assert replaced["displayName"] == "renamed" and replaced["timeout"] == "30s"
     assert checks.get(name=name).execute() == replaced
-
-
-# groups
-def test_groups_are_named_by_the_server_and_deleted_with_their_descendants_only_when_asked(v3: Any) -> None:
-    groups = v3.groups()
-    parent = groups.create(
-        name=f"projects/{PROJECT}",
-        body={"displayName": "eu", "filter": "resource.metadata.region=europe-west2"},
-    ).execute()
-    assert parent["name"].startswith(f"projects/{PROJECT}/groups/") and parent["filter"]
-    child = groups.create(
-        name=f"projects/{PROJECT}",
-        body={"displayName": "eu-web", "filter": "x", "parentName": parent["name"]},
-    ).execute()
-    with pytest.raises(HttpError) as has_children:
-        groups.delete(name=parent["name"]).execute()
-    assert has_children.value.resp.status == 400
-    assert groups.delete(name=parent["name"], recursive=True).execute() == {}
-    with pytest.raises(HttpError) as gone:
-        groups.get(name=child["name"]).execute()
-    assert gone.value.resp.status == 404
-    assert "Could not find group definition for" in str(gone.value.content)

@@ -126,7 +126,9 @@ def test_remove_peering_ends_the_connection_and_frees_its_range(emu: Emulator) -
         project=project_number(PROJECT), network="vpc", body={"name": "servicenetworking-googleapis-com"}
     )
     op = done(compute, request)
-    assert op["operationType"] == "removePeering"
+    # Answered without operationType, targetLink, targetId or user, as every recorded removePeering.
+    assert op["status"] == "DONE" and op["progress"] == 100
+    assert not {"operationType", "targetLink", "targetId", "user"} & set(op)
     assert "peerings" not in compute.networks().get(project=PROJECT, network="vpc").execute()
     assert api.list(parent=SERVICE, network=numbered()).execute().get("connections", []) == []
     done(compute, compute.globalAddresses().delete(project=PROJECT, address="psa"))

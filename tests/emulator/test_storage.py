@@ -114,3 +114,33 @@ def test_cmek_needs_the_service_agent_grant(
         gcs.create_bucket(wrong_place, location="europe-west1")
     created = gcs.create_bucket(bucket, location="us-central1")
     assert created.default_kms_key_name == key.name
+
+
+def _patch(emu: Emulator, bucket: str, body: dict[str, object]) -> dict[str, object]:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{emu.base_url}/storage/v1/b/{bucket}",
+        data=json.dumps(body).encode(),
+        method="PATCH",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as answer:
+        return dict(json.loads(answer.read()))
+
+
+def test_a_patch_that_changes_nothing_keeps_the_metageneration(emu: Emulator, gcs: storage.Client) -> None:
+    # Recorded: storagebucketautoclassdisabled/_http.log #3 (`{}`, metageneration 1) and #5 (2).
+    gcs.create_bucket("digitwin-dev-still")
+    same = _patch(emu, "digitwin-dev-still", {})
+    changed = _patch(emu, "digitwin-dev-still", {"labels": {"team": "data"}})
+    assert same["metageneration"] == "1"
+    assert changed["metageneration"] == "2"
+
+
+def test_soft_delete_turned_off_has_no_effective_time(emu: Emulator, gcs: storage.Client) -> None:
+    # Recorded: storagebucketbasic/_http.log #3 answers `{"retentionDurationSeconds": "0"}` alone.
+    gcs.create_bucket("digitwin-dev-nosoft")
+    off = _patch(emu, "digitwin-dev-nosoft", {"softDeletePolicy": {"retentionDurationSeconds": "0"}})
+    assert off["softDeletePolicy"] == {"retentionDurationSeconds": "0"}
