@@ -18,6 +18,7 @@ from emulator.effects import Effect
 from emulator.errors import unimplemented
 from emulator.registry import Api, Call
 from emulator.services import _sqladmin as sq
+from emulator.services._sqladmin_engines import MYSQL, POSTGRES, default_charset, engine
 from emulator.services.sqladmin_instances import digest
 
 API = Api("sqladmin", "v1")
@@ -76,18 +77,25 @@ def _check_parent_fields(body: dict[str, Any], project: str, instance: str) -> N
 
 
 def _database_view(call: Call, database: dict[str, Any]) -> dict[str, Any]:
+    """A database as Cloud SQL shows it: with its link and an etag
+    (conformance/kcc-golden/sql/v1beta1/sqldatabase/sqldatabasesismerge/_http.log #8)."""
     link = f"{sq.base_url(call)}/projects/{database['project']}/instances/{database['instance']}"
-    return {**database, "selfLink": f"{link}/databases/{database['name']}"}
+    return {**database, "etag": _etag(database), "selfLink": f"{link}/databases/{database['name']}"}
 
 
 def _fetch_database(call: Call, key: str, name: str) -> dict[str, Any]:
     found = call.ctx.store.get(sq.DATABASE, f"{key}/databases/{name}")
     if found is None:
-        raise sq.SqlError(404, f"Database '{name}' does not exist.", reason="notFound")
+        # A bare "Not Found" (sqldatabasesismerge #6).
+        raise sq.SqlError(404, "Not Found", reason="notFound")
     return found
 
 
-def _charset(body: dict[str, Any], current: dict[str, Any] | None) -> tuple[str, str]:
+def _charset(body: dict[str, Any], current: dict[str, Any] | None, version: str) -> tuple[str, str]:
+    """The (charset, collation) a database gets, per engine."""
+    kind = engine(version)
+    if kind != POSTGRES:
+        return _other_charset(body, current, version)
     charset = body.get("charset") or (current or {}).get("charset") or "UTF8"
     collation = body.get("collation") or (current or {}).get("collation") or "en_US.UTF8"
     if charset.upper().replace("-", "") != "UTF8":
@@ -103,6 +111,26 @@ def _charset(body: dict[str, Any], current: dict[str, Any] | None) -> tuple[str,
     return "UTF8", "en_US.UTF8"
 
 
+def _other_charset(body: dict[str, Any], current: dict[str, Any] | None, version: str) -> tuple[str, str]:
+    """MySQL and SQL Server databases: the engine's defaults when none is asked for
+    (_sqladmin_engines.default_charset). A MySQL collation names its character set first
+    (https://dev.mysql.com/doc/refman/8.0/en/charset-collation-names.html), and both may change
+    after creation: utf8mb4_0900_ai_ci became utf8mb4_bin in sqldatabasesismerge #9 (200)."""
+    default_cs, default_collation = default_charset(version)
+    charset = body.get("charset") or (current or {}).get("charset") or default_cs
+    collation = body.get("collation")
+    if not collation:
+        same = current is not None and current.get("charset") == charset
+        collation = current["collation"] if same and current else None
+    if engine(version) != MYSQL:
+        return charset, collation or default_collation
+    if not collation:
+        collation = default_collation if charset == default_cs else f"{charset}_general_ci"
+    if not re.fullmatch(r"[a-z0-9]+", charset) or not collation.startswith(charset + "_"):
+        raise sq.sql_invalid(f"Invalid collation {collation} for character set {charset}.")
+    return charset, collation
+
+
 @API.handles("sql.databases.insert")
 def insert_database(call: Call) -> dict[str, Any]:
     project, key, instance, body, name = _child_body(call, "database")
@@ -110,7 +138,7 @@ def insert_database(call: Call) -> dict[str, Any]:
         raise sq.sql_invalid(f"Invalid database name {name}.")
     if call.ctx.store.get(sq.DATABASE, f"{key}/databases/{name}") is not None:
         raise sq.SqlError(409, f"Database '{name}' already exists.", reason="alreadyExists")
-    charset, collation = _charset(body, None)
+    charset, collation = _charset(body, None, instance["databaseVersion"])
     database = {
         "kind": "sql#database",
         "name": name,
@@ -141,7 +169,7 @@ def list_databases(call: Call) -> dict[str, Any]:
     ]
     out: dict[str, Any] = {"kind": "sql#databasesList"}
     if items:
-        out["items"] = [_shown_user(u) for u in items]
+        out["items"] = items
     return out
 
 
@@ -154,8 +182,9 @@ def _change_database(call: Call, replace: bool) -> dict[str, Any]:
     if body.get("name") not in (None, name):
         raise sq.sql_invalid("The name of a database cannot be changed.")
     wanted = body if replace else {**current, **body}
-    _charset(wanted, current)
-    effects = [Effect.put(sq.DATABASE, f"{key}/databases/{name}", current, key)]
+    charset, collation = _charset(wanted, current, instance["databaseVersion"])
+    changed = {**current, "charset": charset, "collation": collation}
+    effects = [Effect.put(sq.DATABASE, f"{key}/databases/{name}", changed, key)]
     return sq.start_operation(call, project, instance["name"], "UPDATE_DATABASE", effects=effects)
 
 
@@ -184,20 +213,28 @@ def _fetch_user(call: Call, key: str, name: str | None) -> dict[str, Any]:
 
 
 def _check_user(instance: dict[str, Any], name: str, user_type: str, password: str | None) -> dict[str, Any]:
-    """Name and type rules of Cloud SQL for PostgreSQL; returns the generated fields."""
+    """Name and type rules of the instance's engine; returns the generated fields.
+
+    PostgreSQL reserves the pg_ prefix; MySQL user names are at most 32 characters
+    (https://dev.mysql.com/doc/refman/8.0/en/user-names.html) and its IAM switch is the
+    cloudsql_iam_authentication flag (https://cloud.google.com/sql/docs/mysql/iam-authentication),
+    PostgreSQL's cloudsql.iam_authentication.
+    """
+    kind = engine(instance["databaseVersion"])
     if user_type == "BUILT_IN":
-        if not _USER_NAME.match(name) or name.lower().startswith("pg_") or name.lower() in RESERVED_USERS:
+        reserved = name.lower() in RESERVED_USERS
+        reserved |= name.lower().startswith("pg_") if kind == POSTGRES else name.lower().startswith("mysql.")
+        too_long = kind == MYSQL and len(name) > 32
+        if not _USER_NAME.match(name) or reserved or too_long:
             raise sq.sql_invalid(f"Invalid user name {name}.")
         return {}
     if user_type not in ("CLOUD_IAM_USER", "CLOUD_IAM_SERVICE_ACCOUNT"):
         raise unimplemented(f"User type {user_type} is not modelled by the emulator's Cloud SQL.")
     if password:
         raise sq.sql_invalid(f"A {user_type} user authenticates with IAM and cannot have a password.")
-    if not sq.flag_on(instance, "cloudsql.iam_authentication"):
-        raise sq.sql_invalid(
-            "IAM database authentication is not enabled: set the cloudsql.iam_authentication flag "
-            "to on first."
-        )
+    flag = "cloudsql_iam_authentication" if kind == MYSQL else "cloudsql.iam_authentication"
+    if not sq.flag_on(instance, flag):
+        raise sq.sql_invalid(f"IAM database authentication is not enabled: set the {flag} flag to on first.")
     if user_type == "CLOUD_IAM_USER" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", name):
         raise sq.sql_invalid(f"Invalid IAM user name {name}: use the user's email address.")
     if user_type == "CLOUD_IAM_SERVICE_ACCOUNT":
