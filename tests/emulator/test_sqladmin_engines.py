@@ -1,0 +1,217 @@
+"""Cloud SQL for MySQL and SQL Server, read replicas and major version upgrades, as Google
+answers them in the recorded traffic (conformance/kcc-golden/sql/)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from google.auth.credentials import AnonymousCredentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from emulator import Emulator
+from tests.emulator.conftest import PROJECT
+from tests.emulator.conftest import sqladmin as _client
+
+
+def _body(name: str, version: str, **top: Any) -> dict[str, Any]:
+    settings = top.pop("settings", {})
+    return {
+        "name": name,
+        "databaseVersion": version,
+        "region": "us-central1",
+        "settings": {"tier": "db-custom-1-3840", "edition": "ENTERPRISE", **settings},
+        **top,
+    }
+
+
+def _create(sql: Any, name: str, version: str, **top: Any) -> dict[str, Any]:
+    sql.instances().insert(project=PROJECT, body=_body(name, version, **top)).execute()
+    return sql.instances().get(project=PROJECT, instance=name).execute()
+
+
+def _refusal(call: Any) -> tuple[int, str]:
+    with pytest.raises(HttpError) as exc:
+        call.execute()
+    return exc.value.status_code, json.loads(exc.value.content)["error"]["message"]
+
+
+def test_a_mysql_instance_runs_its_minor_version_with_root_and_the_system_databases(emu: Emulator) -> None:
+    sql = _client(emu)
+    instance = _create(sql, "my", "MYSQL_5_7", settings={"tier": "db-n1-standard-1"})
+    assert instance["databaseInstalledVersion"] == "MYSQL_5_7_44"
+    assert instance["geminiConfig"]["flagRecommenderEnabled"] is True
+    assert [a["type"] for a in instance["ipAddresses"]] == ["PRIMARY"]
+    assert instance["upgradableDatabaseVersions"][0]["name"] == "MYSQL_8_0"
+    users = sql.users().list(project=PROJECT, instance="my").execute()["items"]
+    assert [(u["name"], u["host"]) for u in users] == [("root", "")]
+    databases = sql.databases().list(project=PROJECT, instance="my").execute()["items"]
+    assert [d["name"] for d in databases] == ["information_schema", "mysql", "performance_schema", "sys"]
+    assert "iamStatus" not in databases[0]
+
+
+def test_mysql_binary_logging_needs_backups_and_shows_as_asked(emu: Emulator) -> None:
+    sql = _client(emu)
+    asked = {"backupConfiguration": {"binaryLogEnabled": True, "enabled": False}}
+    status, message = _refusal(
+        sql.instances().insert(project=PROJECT, body=_body("my", "MYSQL_8_0", settings=asked))
+    )
+    assert status == 400 and "Binary logging requires automated backups" in message
+    asked = {
+        "backupConfiguration": {
+            "binaryLogEnabled": True,
+            "enabled": True,
+            "pointInTimeRecoveryEnabled": False,
+        }
+    }
+    backups = _create(sql, "my", "MYSQL_8_0", settings=asked)["settings"]["backupConfiguration"]
+    assert backups["binaryLogEnabled"] is True and backups["transactionalLogStorageState"] == "CLOUD_STORAGE"
+    assert "pointInTimeRecoveryEnabled" not in backups
+    status, _ = _refusal(
+        sql.instances().insert(
+            project=PROJECT,
+            body=_body("pg", "POSTGRES_15", settings={"backupConfiguration": {"binaryLogEnabled": True}}),
+        )
+    )
+    assert status == 400
+
+
+def test_the_db_n1_machine_types_are_mysql_only(emu: Emulator) -> None:
+    sql = _client(emu)
+    body = _body("ms", "SQLSERVER_2019_EXPRESS", rootPassword="x", settings={"tier": "db-n1-standard-1"})
+    assert _refusal(sql.instances().insert(project=PROJECT, body=body))[0] == 400
+    body["settings"]["tier"] = "db-g1-small"
+    assert _refusal(sql.instances().insert(project=PROJECT, body=body))[0] == 400
+
+
+def test_a_sql_server_instance_needs_a_root_password_and_lists_its_logins(emu: Emulator) -> None:
+    sql = _client(emu)
+    status, message = _refusal(
+        sql.instances().insert(project=PROJECT, body=_body("ms", "SQLSERVER_2019_EXPRESS"))
+    )
+    assert status == 400 and "rootPassword" in message
+    instance = _create(sql, "ms", "SQLSERVER_2019_EXPRESS", rootPassword="1234!@#$asdf")
+    assert instance["databaseInstalledVersion"] == "SQLSERVER_2019_EXPRESS_CU26"
+    assert instance["includeReplicasForMajorVersionUpgrade"] is False and "geminiConfig" not in instance
+    assert instance["settings"]["backupConfiguration"]["backupTier"] == "STANDARD"
+    users = sql.users().list(project=PROJECT, instance="ms").execute()["items"]
+    assert users[-1]["name"] == "sqlserver"
+    assert users[-1]["sqlserverUserDetails"] == {"serverRoles": ["CustomerDbRootRole"]}
+
+
+def test_flags_are_checked_against_the_engine(emu: Emulator) -> None:
+    sql = _client(emu)
+    postgres_flag = {"databaseFlags": [{"name": "cloudsql.iam_authentication", "value": "on"}]}
+    status, message = _refusal(
+        sql.instances().insert(project=PROJECT, body=_body("my", "MYSQL_8_0", settings=postgres_flag))
+    )
+    assert status == 400 and "not supported" in message
+    mysql_flag = {"databaseFlags": [{"name": "cloudsql_iam_authentication", "value": "on"}]}
+    assert _create(sql, "my", "MYSQL_8_0", settings=mysql_flag)["settings"]["databaseFlags"]
+
+
+def test_a_read_replica_needs_a_primary_with_binary_logging(emu: Emulator) -> None:
+    sql = _client(emu)
+    _create(sql, "primary", "MYSQL_5_7")
+    replica = _body("replica", "MYSQL_5_7", instanceType="READ_REPLICA_INSTANCE")
+    replica["masterInstanceName"] = f"{PROJECT}:primary"
+    status, message = _refusal(sql.instances().insert(project=PROJECT, body=replica))
+    assert status == 400 and "binary logging" in message
+    backups = {"backupConfiguration": {"enabled": True, "binaryLogEnabled": True}}
+    sql.instances().patch(project=PROJECT, instance="primary", body={"settings": backups}).execute()
+    sql.instances().insert(project=PROJECT, body=replica).execute()
+    made = sql.instances().get(project=PROJECT, instance="replica").execute()
+    assert made["instanceType"] == "READ_REPLICA_INSTANCE"
+    assert made["masterInstanceName"] == f"{PROJECT}:primary"
+    assert sql.instances().get(project=PROJECT, instance="primary").execute()["replicaNames"] == ["replica"]
+    sql.instances().delete(project=PROJECT, instance="replica").execute()
+    assert "replicaNames" not in sql.instances().get(project=PROJECT, instance="primary").execute()
+
+
+def test_a_replica_must_run_its_primarys_version(emu: Emulator) -> None:
+    sql = _client(emu)
+    backups = {"backupConfiguration": {"enabled": True, "binaryLogEnabled": True}}
+    _create(sql, "primary", "MYSQL_8_0", settings=backups)
+    replica = {**_body("replica", "MYSQL_5_7"), "masterInstanceName": "primary"}
+    assert _refusal(sql.instances().insert(project=PROJECT, body=replica))[0] == 400
+    missing = {**_body("replica", "MYSQL_8_0"), "masterInstanceName": "nowhere"}
+    assert _refusal(sql.instances().insert(project=PROJECT, body=missing))[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("version", "target", "installed"),
+    [
+        ("POSTGRES_15", "POSTGRES_16", "POSTGRES_16_8"),
+        ("MYSQL_5_7", "MYSQL_8_0", "MYSQL_8_0_41"),
+        ("SQLSERVER_2019_EXPRESS", "SQLSERVER_2022_EXPRESS", "SQLSERVER_2022_EXPRESS_CU19_GDR"),
+    ],
+)
+def test_a_patch_of_the_database_version_upgrades_in_place(
+    emu: Emulator, version: str, target: str, installed: str
+) -> None:
+    sql = _client(emu)
+    _create(sql, "db", version, rootPassword="pw")
+    operation = (
+        sql.instances().patch(project=PROJECT, instance="db", body={"databaseVersion": target}).execute()
+    )
+    assert operation["operationType"] == "UPDATE"
+    instance = sql.instances().get(project=PROJECT, instance="db").execute()
+    assert (instance["databaseVersion"], instance["databaseInstalledVersion"]) == (target, installed)
+    assert instance["settings"]["edition"] == "ENTERPRISE"
+
+
+def test_an_upgrade_stays_within_its_engine_and_goes_up(emu: Emulator) -> None:
+    sql = _client(emu)
+    _create(sql, "db", "MYSQL_8_0")
+    for target in ("MYSQL_5_7", "POSTGRES_16", "MYSQL_9_9"):
+        status, _ = _refusal(
+            sql.instances().patch(project=PROJECT, instance="db", body={"databaseVersion": target})
+        )
+        assert status == 400, target
+
+
+def test_mysql_database_collations_follow_their_charset_and_may_change(emu: Emulator) -> None:
+    sql = _client(emu)
+    _create(sql, "my", "MYSQL_8_0")
+    databases = sql.databases()
+    databases.insert(project=PROJECT, instance="my", body={"name": "app"}).execute()
+    made = databases.get(project=PROJECT, instance="my", database="app").execute()
+    assert (made["charset"], made["collation"]) == ("utf8mb4", "utf8mb4_0900_ai_ci") and made["etag"]
+    body = {"name": "app", "charset": "utf8mb4", "collation": "utf8mb4_bin"}
+    databases.update(project=PROJECT, instance="my", database="app", body=body).execute()
+    assert (
+        databases.get(project=PROJECT, instance="my", database="app").execute()["collation"] == "utf8mb4_bin"
+    )
+    wrong = {"name": "other", "charset": "utf8mb4", "collation": "latin1_swedish_ci"}
+    assert _refusal(databases.insert(project=PROJECT, instance="my", body=wrong))[0] == 400
+
+
+def test_a_project_grant_to_the_cloud_sql_agent_is_enough_for_cmek(emu: Emulator, kms: Any) -> None:
+    sql = _client(emu)
+    ring = kms.create_key_ring(
+        parent=f"projects/{PROJECT}/locations/us-central1", key_ring_id="kr", key_ring={}
+    )
+    key = kms.create_crypto_key(
+        parent=ring.name, crypto_key_id="db", crypto_key={"purpose": "ENCRYPT_DECRYPT"}
+    )
+    body = {**_body("pg", "POSTGRES_15"), "diskEncryptionConfiguration": {"kmsKeyName": key.name}}
+    assert _refusal(sql.instances().insert(project=PROJECT, body=body))[0] == 400
+    number = emu.register_project(PROJECT)
+    emu.generate_service_agent(PROJECT, "sqladmin.googleapis.com")
+    crm = build(
+        "cloudresourcemanager",
+        "v3",
+        credentials=AnonymousCredentials(),
+        static_discovery=True,
+        client_options={"api_endpoint": emu.base_url + "/"},
+    )
+    member = f"serviceAccount:service-{number}@gcp-sa-cloud-sql.iam.gserviceaccount.com"
+    policy = crm.projects().getIamPolicy(resource=f"projects/{PROJECT}", body={}).execute()
+    policy.setdefault("bindings", []).append(
+        {"role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "members": [member]}
+    )
+    crm.projects().setIamPolicy(resource=f"projects/{PROJECT}", body={"policy": policy}).execute()
+    sql.instances().insert(project=PROJECT, body=body).execute()
+    assert sql.instances().get(project=PROJECT, instance="pg").execute()["diskEncryptionConfiguration"]
