@@ -237,11 +237,18 @@ def instance_service_account(project_number: str, name: str) -> str:
     return f"p{project_number}-{suffix}@gcp-sa-cloud-sql.iam.gserviceaccount.com"
 
 
-def zones_for(region: str, name: str) -> tuple[str, str]:
-    """A primary zone and a different secondary zone, stable per instance name."""
-    letters = ("a", "b", "c", "f")
-    index = int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(letters)
-    return f"{region}-{letters[index]}", f"{region}-{letters[(index + 1) % len(letters)]}"
+# Zone letters of the regions whose zones are not a, b and c
+# (https://cloud.google.com/compute/docs/regions-zones#available).
+_ZONE_LETTERS = {"us-central1": "abcf", "us-east1": "bcd", "europe-west1": "bcd"}
+
+
+def zones_for(region: str) -> tuple[str, str]:
+    """The first and second zone of a region: where an instance that names no zone is placed,
+    and its failover zone. Every recorded create without a zone got the region's first zone:
+    us-central1-a (sqluser/sqluser, sqldatabase/sqldatabasesismerge, runservicesql, runjob-sql)
+    and europe-west3-a (sqlinstance/sqlinstance-backupconfiguration-diff #3)."""
+    letters = _ZONE_LETTERS.get(region, "abc")
+    return f"{region}-{letters[0]}", f"{region}-{letters[1]}"
 
 
 # tiers

@@ -47,6 +47,7 @@ from emulator.services._sqladmin import (
     sql_invalid,
     start_operation,
     tier_shape,
+    zones_for,
 )
 from emulator.services._sqladmin_engines import (
     MYSQL,
@@ -167,12 +168,19 @@ def _ip_addresses(
 
 
 def _placement(instance: dict[str, Any]) -> None:
-    location = instance["settings"]["locationPreference"]
+    """gceZone is the zone asked for; a REGIONAL instance also serves from a failover zone,
+    secondaryGceZone: the secondary zone asked for, else another zone of the region
+    (https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1/instances: "The Compute Engine
+    zone that the failover instance is currently serving from for a regional instance")."""
+    settings = instance["settings"]
+    location = settings["locationPreference"]
     instance["gceZone"] = location["zone"]
-    if location.get("secondaryZone"):
-        instance["secondaryGceZone"] = location["secondaryZone"]
-    else:
-        instance.pop("secondaryGceZone", None)
+    instance.pop("secondaryGceZone", None)
+    if settings.get("availabilityType") == "REGIONAL":
+        first, second = zones_for(instance["region"])
+        instance["secondaryGceZone"] = location.get("secondaryZone") or (
+            second if location["zone"] == first else first
+        )
 
 
 def _duration_variant(settings: dict[str, Any]) -> tuple[str, ...]:

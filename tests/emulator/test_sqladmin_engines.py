@@ -215,3 +215,24 @@ def test_a_project_grant_to_the_cloud_sql_agent_is_enough_for_cmek(emu: Emulator
     crm.projects().setIamPolicy(resource=f"projects/{PROJECT}", body={"policy": policy}).execute()
     sql.instances().insert(project=PROJECT, body=body).execute()
     assert sql.instances().get(project=PROJECT, instance="pg").execute()["diskEncryptionConfiguration"]
+
+
+def test_an_instance_without_a_zone_gets_the_first_zone_of_its_region(emu: Emulator) -> None:
+    sql = _client(emu)
+    instance = _create(
+        sql, "eu", "POSTGRES_15", region="europe-west1", settings={"availabilityType": "REGIONAL"}
+    )
+    assert instance["gceZone"] == "europe-west1-b"
+    assert instance["settings"]["locationPreference"] == {
+        "kind": "sql#locationPreference",
+        "zone": "europe-west1-b",
+    }
+    assert instance["secondaryGceZone"] == "europe-west1-c"
+
+
+def test_postgres_point_in_time_recovery_keeps_its_log_state_unspecified(emu: Emulator) -> None:
+    sql = _client(emu)
+    backups = {"backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True}}
+    shown = _create(sql, "pg", "POSTGRES_15", settings=backups)["settings"]["backupConfiguration"]
+    assert shown["transactionalLogStorageState"] == "TRANSACTIONAL_LOG_STORAGE_STATE_UNSPECIFIED"
+    assert shown["replicationLogArchivingEnabled"] is False
