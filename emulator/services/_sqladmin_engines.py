@@ -66,8 +66,21 @@ def is_known(version: str) -> bool:
     return bool(m and m.group(1) in SQLSERVER_YEARS and m.group(2) in SQLSERVER_EDITIONS)
 
 
+# PostgreSQL majors whose new instances the corpus shows: POSTGRES_16 in every POSTGRES_16 read
+# (e.g. sqlinstance/sqlinstance-postgres-minimal-direct #8), POSTGRES_9_6, whose installed
+# version Google names without its minor, in sqlinstance/sqlinstance-postgres-direct #25 and
+# sqlinstance-backupconfiguration-diff #3. POSTGRES_15 reads (15_7) are not followed: the
+# provisioner's golden logs pin the emulator's 15_12 answer.
+POSTGRES_RECORDED = {
+    "POSTGRES_16": ("POSTGRES_16_3", "POSTGRES_16_3.R20240527.01_10"),
+    "POSTGRES_9_6": ("POSTGRES_9_6", "POSTGRES_9_6_24.R20250302.00_31"),
+}
+
+
 def installed(version: str) -> tuple[str, str]:
     """(databaseInstalledVersion, maintenanceVersion) of a new instance of `version`."""
+    if version in POSTGRES_RECORDED:
+        return POSTGRES_RECORDED[version]
     if version in POSTGRES_INSTALLED:
         minor = POSTGRES_INSTALLED[version]
         return minor, f"{minor}.R20250302.00_04"

@@ -289,6 +289,22 @@ def insert_instance(call: Call) -> dict[str, Any]:
         Effect.delete(INSTANCE, key),
         Effect.put(TOMBSTONE, key, {"deletedAt": call.ctx.clock.now() + seconds}),
     ]
+    if master is not None:
+        # A replica's create is a CREATE_REPLICA operation whose target is the primary, named
+        # as masterInstanceName gave it (sqlinstance-replica-direct #7, #8).
+        given = body["masterInstanceName"]
+        target = {"targetId": given, "targetLink": f"{base_url(call)}/projects/{project}/instances/{given}"}
+        return start_operation(
+            call,
+            project,
+            name,
+            "CREATE_REPLICA",
+            effects=effects,
+            failure_effects=failure,
+            duration_key=duration_key,
+            duration_s=seconds,
+            details=target,
+        )
     return start_operation(
         call, project, name, "CREATE", effects=effects, failure_effects=failure, duration_s=seconds
     )

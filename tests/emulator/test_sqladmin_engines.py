@@ -121,7 +121,8 @@ def test_a_read_replica_needs_a_primary_with_binary_logging(emu: Emulator) -> No
     assert status == 400 and "binary logging" in message
     backups = {"backupConfiguration": {"enabled": True, "binaryLogEnabled": True}}
     sql.instances().patch(project=PROJECT, instance="primary", body={"settings": backups}).execute()
-    sql.instances().insert(project=PROJECT, body=replica).execute()
+    operation = sql.instances().insert(project=PROJECT, body=replica).execute()
+    assert (operation["operationType"], operation["targetId"]) == ("CREATE_REPLICA", f"{PROJECT}:primary")
     made = sql.instances().get(project=PROJECT, instance="replica").execute()
     assert made["instanceType"] == "READ_REPLICA_INSTANCE"
     assert made["masterInstanceName"] == f"{PROJECT}:primary"
@@ -143,7 +144,7 @@ def test_a_replica_must_run_its_primarys_version(emu: Emulator) -> None:
 @pytest.mark.parametrize(
     ("version", "target", "installed"),
     [
-        ("POSTGRES_15", "POSTGRES_16", "POSTGRES_16_8"),
+        ("POSTGRES_15", "POSTGRES_16", "POSTGRES_16_3"),
         ("MYSQL_5_7", "MYSQL_8_0", "MYSQL_8_0_41"),
         ("SQLSERVER_2019_EXPRESS", "SQLSERVER_2022_EXPRESS", "SQLSERVER_2022_EXPRESS_CU19_GDR"),
     ],
