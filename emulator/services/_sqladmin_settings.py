@@ -150,10 +150,12 @@ def build_settings(
         out["userLabels"] = dict(labels)
     out["locationPreference"] = _location(wanted.get("locationPreference") or {}, region, availability)
     cache = wanted.get("dataCacheConfig")
-    if cache is not None or edition == "ENTERPRISE_PLUS":
-        enabled = (cache or {}).get("dataCacheEnabled", edition == "ENTERPRISE_PLUS")
-        if enabled and edition != "ENTERPRISE_PLUS":
-            raise sql_invalid("Data cache is available only for the ENTERPRISE_PLUS edition.")
+    enabled = (cache or {}).get("dataCacheEnabled", edition == "ENTERPRISE_PLUS")
+    if enabled and edition != "ENTERPRISE_PLUS":
+        raise sql_invalid("Data cache is available only for the ENTERPRISE_PLUS edition.")
+    if edition == "ENTERPRISE_PLUS":
+        # Shown on Enterprise Plus only: an ENTERPRISE instance created with dataCacheEnabled
+        # false answers without dataCacheConfig (sqlinstance-datacacheconfig-direct #1, #3).
         out["dataCacheConfig"] = {"dataCacheEnabled": bool(enabled)}
     previous_version = int((previous or {}).get("settingsVersion", "0"))
     out["settingsVersion"] = str(previous_version + 1)

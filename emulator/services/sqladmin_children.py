@@ -25,6 +25,11 @@ API = Api("sqladmin", "v1")
 
 _DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 _USER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$.@-]{0,62}$")
+# Creating a user or a database and deleting a user finish within the request: every such
+# answer of the corpus is DONE (sqluser/sqluser #8 and #15, the root user deletes #5 of the
+# MySQL logs, sqldatabase/sqldatabasesismerge #7), where a database update or delete is PENDING
+# (sqldatabasesismerge #9, #12).
+DONE_IN_THE_ANSWER = 0.0
 RESERVED_USERS = {
     "cloudsqladmin",
     "cloudsqlagent",
@@ -148,7 +153,9 @@ def insert_database(call: Call) -> dict[str, Any]:
         "collation": collation,
     }
     effects = [Effect.put(sq.DATABASE, f"{key}/databases/{name}", database, key)]
-    return sq.start_operation(call, project, instance["name"], "CREATE_DATABASE", effects=effects)
+    return sq.start_operation(
+        call, project, instance["name"], "CREATE_DATABASE", effects=effects, duration_s=DONE_IN_THE_ANSWER
+    )
 
 
 @API.handles("sql.databases.get")
@@ -268,7 +275,9 @@ def insert_user(call: Call) -> dict[str, Any]:
     if body.get("databaseRoles"):
         user["databaseRoles"] = list(body["databaseRoles"])
     effects = _user_effects(key, name, user, password)
-    return sq.start_operation(call, project, instance["name"], "CREATE_USER", effects=effects)
+    return sq.start_operation(
+        call, project, instance["name"], "CREATE_USER", effects=effects, duration_s=DONE_IN_THE_ANSWER
+    )
 
 
 def _user_effects(key: str, name: str, user: dict[str, Any], password: str | None) -> list[Effect]:
@@ -353,4 +362,6 @@ def delete_user(call: Call) -> dict[str, Any]:
         Effect.delete(sq.USER, f"{key}/users/{name}"),
         Effect.delete(sq.USER_SECRET, f"{key}/users/{name}"),
     ]
-    return sq.start_operation(call, project, instance["name"], "DELETE_USER", effects=effects)
+    return sq.start_operation(
+        call, project, instance["name"], "DELETE_USER", effects=effects, duration_s=DONE_IN_THE_ANSWER
+    )

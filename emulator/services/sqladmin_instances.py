@@ -492,6 +492,8 @@ def _change(call: Call, replace: bool) -> dict[str, Any]:
     previous = current["settings"]
     merged = standard.drop_none(wanted) if replace else standard.merge_patch(previous, wanted)
     merged.pop("settingsVersion", None)
+    if not replace and wanted.get("edition") not in (None, previous.get("edition")):
+        _edition_defaults(merged, wanted)
     settings, private_ip = build_settings(
         call,
         merged,
@@ -525,6 +527,22 @@ def _change(call: Call, replace: bool) -> dict[str, Any]:
     else:
         seconds = call.ctx.operations.duration(duration_key)
     return start_operation(call, project, name, "UPDATE", effects=effects, duration_s=seconds)
+
+
+def _edition_defaults(merged: dict[str, Any], asked: dict[str, Any]) -> None:
+    """A patch that changes the edition gives the settings it does not name the new edition's
+    defaults: ENTERPRISE to ENTERPRISE_PLUS turned the data cache on and took 15 retained
+    backups and 14 days of logs (sqlinstance-datacacheconfig-direct #6, read back at #8)."""
+    if "dataCacheConfig" not in asked:
+        merged.pop("dataCacheConfig", None)
+    asked_backups = asked.get("backupConfiguration") or {}
+    backups = merged.get("backupConfiguration")
+    if isinstance(backups, dict):
+        if "transactionLogRetentionDays" not in asked_backups:
+            backups.pop("transactionLogRetentionDays", None)
+        retention = backups.get("backupRetentionSettings")
+        if isinstance(retention, dict) and "backupRetentionSettings" not in asked_backups:
+            retention.pop("retainedBackups", None)
 
 
 def _restart_effect(call: Call, key: str, seconds: float) -> Effect:

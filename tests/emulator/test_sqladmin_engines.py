@@ -237,3 +237,33 @@ def test_postgres_point_in_time_recovery_keeps_its_log_state_unspecified(emu: Em
     shown = _create(sql, "pg", "POSTGRES_15", settings=backups)["settings"]["backupConfiguration"]
     assert shown["transactionalLogStorageState"] == "TRANSACTIONAL_LOG_STORAGE_STATE_UNSPECIFIED"
     assert shown["replicationLogArchivingEnabled"] is False
+
+
+def test_moving_to_enterprise_plus_takes_its_defaults(emu: Emulator) -> None:
+    sql = _client(emu)
+    made = _create(sql, "pg", "POSTGRES_15", settings={"dataCacheConfig": {"dataCacheEnabled": False}})
+    assert "dataCacheConfig" not in made["settings"]
+    patch = {"settings": {"edition": "ENTERPRISE_PLUS", "tier": "db-perf-optimized-N-2"}}
+    sql.instances().patch(project=PROJECT, instance="pg", body=patch).execute()
+    settings = sql.instances().get(project=PROJECT, instance="pg").execute()["settings"]
+    assert settings["dataCacheConfig"] == {"dataCacheEnabled": True}
+    backups = settings["backupConfiguration"]
+    assert (
+        backups["backupRetentionSettings"]["retainedBackups"],
+        backups["transactionLogRetentionDays"],
+    ) == (15, 14)
+
+
+def test_user_creates_and_deletes_are_done_in_their_answer(slow: Emulator) -> None:
+    sql = _client(slow)
+    sql.instances().insert(project=PROJECT, body=_body("my", "MYSQL_8_0")).execute()
+    slow.advance_time(3600)
+    users = sql.users()
+    created = users.insert(project=PROJECT, instance="my", body={"name": "app", "password": "pw"}).execute()
+    assert created["status"] == "DONE"
+    assert users.delete(project=PROJECT, instance="my", name="root", host="%").execute()["status"] == "DONE"
+    assert [u["name"] for u in users.list(project=PROJECT, instance="my").execute()["items"]] == ["app"]
+    database = sql.databases().insert(project=PROJECT, instance="my", body={"name": "db"}).execute()
+    assert database["status"] == "DONE"
+    deleted = sql.databases().delete(project=PROJECT, instance="my", database="db").execute()
+    assert deleted["status"] != "DONE"
