@@ -207,14 +207,16 @@ def gemini_config(version: str) -> dict[str, Any] | None:
 def default_users(version: str) -> list[dict[str, Any]]:
     """The users a new instance lists, beyond kind, instance and project.
 
-    PostgreSQL: `postgres`. MySQL: `root` (its host `%` is listed empty, as every MySQL users
-    list of the corpus shows it, e.g. sqluser/sqluser #4; https://cloud.google.com/sql/docs/mysql/
-    create-manage-users: "the default user is root@%"). SQL Server: `sqlserver` with the
-    CustomerDbRootRole and two disabled policy logins (sqlinstance-sqlserver-minimal-direct #4).
+    PostgreSQL: `postgres`. MySQL: `root` on host `%` ("the default user is root@%",
+    https://cloud.google.com/sql/docs/mysql/create-manage-users; the corpus lists every host
+    empty because Config Connector's recorder sets items[].host to "" in every users list,
+    k8s-config-connector tests/e2e/normalize_legacy.go at cdb85ecf17). SQL Server: `sqlserver`
+    with the CustomerDbRootRole and two disabled policy logins
+    (sqlinstance-sqlserver-minimal-direct #4).
     """
     kind = engine(version)
     if kind == MYSQL:
-        return [{"name": "root", "type": "BUILT_IN"}]
+        return [{"name": "root", "host": "%", "type": "BUILT_IN"}]
     if kind == SQLSERVER:
         return [
             {"name": "##MS_PolicyEventProcessingLogin##", "sqlserverUserDetails": {"disabled": True}},

@@ -270,6 +270,10 @@ def insert_user(call: Call) -> dict[str, Any]:
         "type": user_type,
         **generated,
     }
+    if engine(instance["databaseVersion"]) == MYSQL:
+        # A MySQL user is a name at a host; the host "defaults to an empty string"
+        # (https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1/users#User).
+        user["host"] = str(body.get("host") or "")
     if body.get("passwordPolicy"):
         user["passwordPolicy"] = body["passwordPolicy"]
     if body.get("databaseRoles"):
@@ -291,10 +295,11 @@ def _user_effects(key: str, name: str, user: dict[str, Any], password: str | Non
 
 
 def _shown_user(user: dict[str, Any]) -> dict[str, Any]:
-    """A user as Cloud SQL lists it: with an etag, an empty `host` (PostgreSQL has no host
-    part), `iamStatus` IAM_STATUS_UNSPECIFIED and a password policy `status` even when empty
-    (every users list of conformance/kcc-golden/sql/v1beta1/sqlinstance/, e.g.
-    sqlinstance-postgres-direct/_http.log #21, and of sqluser/sqluser/_http.log)."""
+    """A user as Cloud SQL lists it: with an etag, its `host` (empty but on MySQL, whose users
+    are a name at a host), `iamStatus` IAM_STATUS_UNSPECIFIED and a password policy `status`
+    even when empty (every users list of conformance/kcc-golden/sql/v1beta1/sqlinstance/, e.g.
+    sqlinstance-postgres-direct/_http.log #21, and of sqluser/sqluser/_http.log; their hosts
+    are all "" because the recorder blanks them, see _sqladmin_engines.default_users)."""
     shown = {"etag": _etag(user), "host": "", "iamStatus": "IAM_STATUS_UNSPECIFIED", **user}
     # A built-in user is answered without `type`: the users list of
     # conformance/kcc-golden/sql/v1beta1/sqluser/sqluser/_http.log shows none for the user it

@@ -46,7 +46,7 @@ def test_a_mysql_instance_runs_its_minor_version_with_root_and_the_system_databa
     assert [a["type"] for a in instance["ipAddresses"]] == ["PRIMARY"]
     assert instance["upgradableDatabaseVersions"][0]["name"] == "MYSQL_8_0"
     users = sql.users().list(project=PROJECT, instance="my").execute()["items"]
-    assert [(u["name"], u["host"]) for u in users] == [("root", "")]
+    assert [(u["name"], u["host"]) for u in users] == [("root", "%")]
     databases = sql.databases().list(project=PROJECT, instance="my").execute()["items"]
     assert [d["name"] for d in databases] == ["information_schema", "mysql", "performance_schema", "sys"]
     assert "iamStatus" not in databases[0]
@@ -259,10 +259,12 @@ def test_user_creates_and_deletes_are_done_in_their_answer(slow: Emulator) -> No
     sql.instances().insert(project=PROJECT, body=_body("my", "MYSQL_8_0")).execute()
     slow.advance_time(3600)
     users = sql.users()
-    created = users.insert(project=PROJECT, instance="my", body={"name": "app", "password": "pw"}).execute()
+    body = {"name": "app", "host": "10.1.2.3", "password": "pw"}
+    created = users.insert(project=PROJECT, instance="my", body=body).execute()
     assert created["status"] == "DONE"
     assert users.delete(project=PROJECT, instance="my", name="root", host="%").execute()["status"] == "DONE"
-    assert [u["name"] for u in users.list(project=PROJECT, instance="my").execute()["items"]] == ["app"]
+    listed = users.list(project=PROJECT, instance="my").execute()["items"]
+    assert [(u["name"], u["host"]) for u in listed] == [("app", "10.1.2.3")]
     database = sql.databases().insert(project=PROJECT, instance="my", body={"name": "db"}).execute()
     assert database["status"] == "DONE"
     deleted = sql.databases().delete(project=PROJECT, instance="my", database="db").execute()
