@@ -308,9 +308,11 @@ def check_tier(tier: str | None, edition: str, version: str) -> None:
         raise bad
 
 
-def major_version(version: str) -> int:
-    m = re.match(r"^POSTGRES_(\d+)", version)
-    return int(m.group(1)) if m else 0
+def major_version(version: str) -> str:
+    """The engine and major of a databaseVersion: POSTGRES_15, MYSQL_8_0 (of MYSQL_8_0_31 too),
+    MYSQL_5_7, SQLSERVER_2019_EXPRESS."""
+    m = re.match(r"^(POSTGRES_\d+|MYSQL_\d+_\d+|SQLSERVER_\d+_[A-Z]+)", version)
+    return m.group(1) if m else version
 
 
 # flags

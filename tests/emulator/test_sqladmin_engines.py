@@ -269,3 +269,17 @@ def test_user_creates_and_deletes_are_done_in_their_answer(slow: Emulator) -> No
     assert database["status"] == "DONE"
     deleted = sql.databases().delete(project=PROJECT, instance="my", database="db").execute()
     assert deleted["status"] != "DONE"
+
+
+def test_a_backup_restores_only_into_its_own_engine_and_major(emu: Emulator) -> None:
+    sql = _client(emu)
+    _create(sql, "old", "MYSQL_5_7")
+    _create(sql, "new", "MYSQL_8_0")
+    backup = (
+        sql.backupRuns()
+        .insert(project=PROJECT, instance="old", body={})
+        .execute()["backupContext"]["backupId"]
+    )
+    body = {"restoreBackupContext": {"backupRunId": backup, "instanceId": "old"}}
+    status, message = _refusal(sql.instances().restoreBackup(project=PROJECT, instance="new", body=body))
+    assert status == 400 and "same database version" in message
