@@ -21,10 +21,10 @@ from emulator.errors import unimplemented
 from emulator.registry import Api, Call
 from emulator.services._sqladmin import (
     DATABASE,
+    FLAGS_BY_ENGINE,
     INSTALLED,
     INSTANCE,
     NAME_REUSE_S,
-    POSTGRES_FLAGS,
     RESTARTS,
     SHARED_CORE,
     TOMBSTONE,
@@ -646,24 +646,41 @@ def list_tiers(call: Call) -> dict[str, Any]:
 @API.handles("sql.flags.list")
 def list_flags(call: Call) -> dict[str, Any]:
     version = call.query.get("databaseVersion")
-    if version and version not in INSTALLED:
+    if version and not is_known(version):
         return {"kind": "sql#flagsList"}
     items = []
-    for name, (kind, bounds) in sorted(POSTGRES_FLAGS.items()):
-        flag: dict[str, Any] = {
-            "kind": "sql#flag",
-            "name": name,
-            "type": {"bool": "BOOLEAN", "int": "INTEGER", "enum": "STRING", "text": "STRING"}[kind],
-            "appliesTo": sorted(INSTALLED),
-            "requiresRestart": name
-            in ("max_connections", "cloudsql.logical_decoding", "max_worker_processes"),
-        }
-        if kind == "int":
-            flag["minValue"], flag["maxValue"] = str(bounds[0]), str(bounds[1])
-        if kind == "enum":
-            flag["allowedStringValues"] = list(bounds)
-        items.append(flag)
+    # PostgreSQL's first, as before MySQL and SQL Server were served.
+    engines = [engine(version)] if version else [POSTGRES, MYSQL, SQLSERVER]
+    types = {"bool": "BOOLEAN", "int": "INTEGER", "float": "FLOAT", "enum": "STRING", "text": "STRING"}
+    for of in engines:
+        for name, (kind, bounds) in sorted(FLAGS_BY_ENGINE[of].items()):
+            flag: dict[str, Any] = {
+                "kind": "sql#flag",
+                "name": name,
+                "type": types[kind],
+                "appliesTo": _versions_of(of),
+                "requiresRestart": name
+                in ("max_connections", "cloudsql.logical_decoding", "max_worker_processes"),
+            }
+            if kind in ("int", "float"):
+                flag["minValue"], flag["maxValue"] = str(bounds[0]), str(bounds[1])
+            if kind == "enum":
+                flag["allowedStringValues"] = list(bounds)
+            items.append(flag)
     return {"kind": "sql#flagsList", "items": items}
+
+
+def _versions_of(kind: str) -> list[str]:
+    """The databaseVersions of an engine a flag applies to."""
+    if kind == POSTGRES:
+        return sorted(INSTALLED)
+    if kind == MYSQL:
+        return ["MYSQL_5_7", "MYSQL_8_0", "MYSQL_8_4"]
+    return [
+        f"SQLSERVER_{y}_{e}"
+        for y in ("2017", "2019", "2022")
+        for e in ("STANDARD", "ENTERPRISE", "EXPRESS", "WEB")
+    ]
 
 
 @API.handles("sql.instances.clone")
@@ -682,8 +699,8 @@ def clone_instance(call: Call) -> dict[str, Any]:
         raise SqlError(400, "Invalid request: destinationInstanceName is required.", reason="required")
     if not _NAME.match(name) or name.endswith("-"):
         raise sql_invalid(f"Invalid instance name {name}.")
-    for key in ("binLogCoordinates", "databaseNames"):
-        if context.get(key):
+    for key, owner in (("binLogCoordinates", MYSQL), ("databaseNames", SQLSERVER)):
+        if context.get(key) and engine(source["databaseVersion"]) != owner:
             # MySQL binary log positions and SQL Server database selection
             # (https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/instances/clone).
             raise sql_invalid(f"cloneContext.{key} is not supported for {source['databaseVersion']}.")

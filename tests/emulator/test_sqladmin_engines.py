@@ -283,3 +283,27 @@ def test_a_backup_restores_only_into_its_own_engine_and_major(emu: Emulator) -> 
     body = {"restoreBackupContext": {"backupRunId": backup, "instanceId": "old"}}
     status, message = _refusal(sql.instances().restoreBackup(project=PROJECT, instance="new", body=body))
     assert status == 400 and "same database version" in message
+
+
+def test_the_flags_list_follows_the_engine_asked_for(emu: Emulator) -> None:
+    sql = _client(emu)
+    mysql = sql.flags().list(databaseVersion="MYSQL_8_0").execute()["items"]
+    assert "cloudsql_iam_authentication" in {f["name"] for f in mysql}
+    assert all("MYSQL_8_0" in f["appliesTo"] for f in mysql)
+    sqlserver = {
+        f["name"] for f in sql.flags().list(databaseVersion="SQLSERVER_2019_EXPRESS").execute()["items"]
+    }
+    assert "user connections" in sqlserver and "cloudsql.iam_authentication" not in sqlserver
+
+
+def test_binary_log_coordinates_clone_mysql_only(emu: Emulator) -> None:
+    sql = _client(emu)
+    backups = {"backupConfiguration": {"enabled": True, "binaryLogEnabled": True}}
+    _create(sql, "my", "MYSQL_8_0", settings=backups)
+    _create(sql, "pg", "POSTGRES_15")
+    context = {"destinationInstanceName": "copy", "binLogCoordinates": {"binLogFileName": "mysql-bin.000001"}}
+    body = {"cloneContext": context}
+    assert _refusal(sql.instances().clone(project=PROJECT, instance="pg", body=body))[0] == 400
+    assert (
+        sql.instances().clone(project=PROJECT, instance="my", body=body).execute()["operationType"] == "CLONE"
+    )
