@@ -154,7 +154,13 @@ def insert_database(call: Call) -> dict[str, Any]:
     }
     effects = [Effect.put(sq.DATABASE, f"{key}/databases/{name}", database, key)]
     return sq.start_operation(
-        call, project, instance["name"], "CREATE_DATABASE", effects=effects, duration_s=DONE_IN_THE_ANSWER
+        call,
+        project,
+        instance["name"],
+        "CREATE_DATABASE",
+        effects=effects,
+        duration_s=DONE_IN_THE_ANSWER,
+        details=_database_target(call, project, instance, name),
     )
 
 
@@ -192,7 +198,14 @@ def _change_database(call: Call, replace: bool) -> dict[str, Any]:
     charset, collation = _charset(wanted, current, instance["databaseVersion"])
     changed = {**current, "charset": charset, "collation": collation}
     effects = [Effect.put(sq.DATABASE, f"{key}/databases/{name}", changed, key)]
-    return sq.start_operation(call, project, instance["name"], "UPDATE_DATABASE", effects=effects)
+    return sq.start_operation(
+        call,
+        project,
+        instance["name"],
+        "UPDATE_DATABASE",
+        effects=effects,
+        details=_database_target(call, project, instance, name),
+    )
 
 
 sq.patch_and_update(API, "sql.databases", _change_database)
@@ -204,7 +217,27 @@ def delete_database(call: Call) -> dict[str, Any]:
     name = call.param("database")
     _fetch_database(call, key, name)
     effects = [Effect.delete(sq.DATABASE, f"{key}/databases/{name}")]
-    return sq.start_operation(call, project, instance["name"], "DELETE_DATABASE", effects=effects)
+    return sq.start_operation(
+        call,
+        project,
+        instance["name"],
+        "DELETE_DATABASE",
+        effects=effects,
+        details=_database_target(call, project, instance, name),
+    )
+
+
+def _database_target(call: Call, project: str, instance: dict[str, Any], name: str) -> dict[str, str]:
+    """A MySQL or SQL Server database operation links to the database: every database operation
+    of sqldatabase/sqldatabasesismerge (#7, #9, #12, a MySQL instance) has targetLink
+    .../instances/<instance>/databases/<name>. A PostgreSQL one keeps the instance's link, as the
+    reference describes targetLink ("The URI of the instance related to the operation",
+    https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/operations): no PostgreSQL
+    database operation is recorded, and the provisioner's golden logs pin that answer."""
+    if engine(instance["databaseVersion"]) == POSTGRES:
+        return {}
+    link = f"{sq.base_url(call)}/projects/{project}/instances/{instance['name']}/databases/{name}"
+    return {"targetLink": link}
 
 
 # users

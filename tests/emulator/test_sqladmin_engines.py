@@ -177,7 +177,8 @@ def test_mysql_database_collations_follow_their_charset_and_may_change(emu: Emul
     sql = _client(emu)
     _create(sql, "my", "MYSQL_8_0")
     databases = sql.databases()
-    databases.insert(project=PROJECT, instance="my", body={"name": "app"}).execute()
+    operation = databases.insert(project=PROJECT, instance="my", body={"name": "app"}).execute()
+    assert operation["targetLink"].endswith("/instances/my/databases/app")
     made = databases.get(project=PROJECT, instance="my", database="app").execute()
     assert (made["charset"], made["collation"]) == ("utf8mb4", "utf8mb4_0900_ai_ci") and made["etag"]
     body = {"name": "app", "charset": "utf8mb4", "collation": "utf8mb4_bin"}
