@@ -47,7 +47,6 @@ from emulator.services._sqladmin import (
     sql_invalid,
     start_operation,
     tier_shape,
-    zones_for,
 )
 from emulator.services._sqladmin_engines import (
     MYSQL,
@@ -168,19 +167,12 @@ def _ip_addresses(
 
 
 def _placement(instance: dict[str, Any]) -> None:
-    """gceZone is the zone asked for; a REGIONAL instance also serves from a failover zone,
-    secondaryGceZone: the secondary zone asked for, else another zone of the region
-    (https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1/instances: "The Compute Engine
-    zone that the failover instance is currently serving from for a regional instance")."""
-    settings = instance["settings"]
-    location = settings["locationPreference"]
-    instance["gceZone"] = location["zone"]
+    """gceZone is the zone asked for. No secondaryGceZone is shown, even for a REGIONAL instance
+    with a secondary zone asked for: none of the recorded REGIONAL reads has one
+    (sqlinstance-postgres-replication #20, sqlinstance-locationpreference-direct #8,
+    sqlinstance-encryptionkey-direct #35, sqlinstance-postgres-direct #20)."""
+    instance["gceZone"] = instance["settings"]["locationPreference"]["zone"]
     instance.pop("secondaryGceZone", None)
-    if settings.get("availabilityType") == "REGIONAL":
-        first, second = zones_for(instance["region"])
-        instance["secondaryGceZone"] = location.get("secondaryZone") or (
-            second if location["zone"] == first else first
-        )
 
 
 def _duration_variant(settings: dict[str, Any]) -> tuple[str, ...]:
