@@ -242,13 +242,12 @@ def instance_service_account(project_number: str, name: str) -> str:
 _ZONE_LETTERS = {"us-central1": "abcf", "us-east1": "bcd", "europe-west1": "bcd"}
 
 
-def zones_for(region: str) -> tuple[str, str]:
-    """The first and second zone of a region: where an instance that names no zone is placed,
-    and its failover zone. Every recorded create without a zone got the region's first zone:
-    us-central1-a (sqluser/sqluser, sqldatabase/sqldatabasesismerge, runservicesql, runjob-sql)
-    and europe-west3-a (sqlinstance/sqlinstance-backupconfiguration-diff #3)."""
-    letters = _ZONE_LETTERS.get(region, "abc")
-    return f"{region}-{letters[0]}", f"{region}-{letters[1]}"
+def first_zone(region: str) -> str:
+    """Where an instance that names no zone is placed: the region's first zone. Every recorded
+    create without a zone got it: us-central1-a (sqluser/sqluser, sqldatabase/sqldatabasesismerge,
+    runservicesql, runjob-sql) and europe-west3-a (sqlinstance/sqlinstance-backupconfiguration-diff
+    #3)."""
+    return f"{region}-{_ZONE_LETTERS.get(region, 'abc')[0]}"
 
 
 # tiers

@@ -18,8 +18,8 @@ from emulator.services._sqladmin import (
     check_flags,
     check_private_network,
     check_tier,
+    first_zone,
     sql_invalid,
-    zones_for,
 )
 from emulator.services._sqladmin_engines import MYSQL, POSTGRES, SQLSERVER, default_edition, engine
 
@@ -364,8 +364,7 @@ def _location(wanted: dict[str, Any], region: str, availability: str) -> dict[st
     is never made up: a REGIONAL instance created without one shows none
     (sqlinstance-encryptionkey-direct #35, sqlinstance-postgres-direct #20; asked for and shown in
     sqlinstance-locationpreference-direct #8)."""
-    primary, _ = zones_for(region)
-    zone = wanted.get("zone") or primary
+    zone = wanted.get("zone") or first_zone(region)
     if not zone.startswith(region + "-"):
         raise sql_invalid(f"The zone {zone} is not in the instance's region {region}.")
     out = {"kind": "sql#locationPreference", "zone": zone}
