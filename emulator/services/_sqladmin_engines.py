@@ -163,7 +163,9 @@ def check_upgrade(current: str, wanted: str) -> str | None:
         return f"Invalid database version {wanted}."
     if engine(current) != engine(wanted):
         return f"An instance of {current} cannot be upgraded to {wanted}: the database engine differs."
-    if engine(current) == SQLSERVER:
+    if engine(current) in (SQLSERVER, MYSQL):
+        # MySQL and SQL Server go where upgradableDatabaseVersions lists: MySQL 5.7 to 8.0, not
+        # straight to 8.4 (https://cloud.google.com/sql/docs/mysql/upgrade-major-db-version-inplace).
         if wanted in [e["name"] for e in upgradable(current)]:
             return None
         return f"{current} cannot be upgraded to {wanted}."

@@ -166,6 +166,11 @@ def test_a_patch_of_the_database_version_upgrades_in_place(
 def test_an_upgrade_stays_within_its_engine_and_goes_up(emu: Emulator) -> None:
     sql = _client(emu)
     _create(sql, "db", "MYSQL_8_0")
+    _create(sql, "old", "MYSQL_5_7")
+    status, _ = _refusal(
+        sql.instances().patch(project=PROJECT, instance="old", body={"databaseVersion": "MYSQL_8_4"})
+    )
+    assert status == 400
     for target in ("MYSQL_5_7", "POSTGRES_16", "MYSQL_9_9"):
         status, _ = _refusal(
             sql.instances().patch(project=PROJECT, instance="db", body={"databaseVersion": target})
