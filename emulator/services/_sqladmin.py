@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from emulator import iam
 from emulator.errors import ApiError
 from emulator.locations import is_region
 from emulator.operation_shapes import sqladmin_operation_name
@@ -63,6 +64,12 @@ SHARED_CORE = {"db-f1-micro": (1, 614), "db-g1-small": (1, 1700)}
 PERF_OPTIMIZED_CPUS = (2, 4, 8, 16, 32, 48, 64, 80, 96, 128)
 _CUSTOM = re.compile(r"^db-custom-(\d+)-(\d+)$")
 _PERF = re.compile(r"^db-perf-optimized-N-(\d+)$")
+# MySQL's legacy machine types: 3.75 GB (standard) or 6.5 GB (highmem) per vCPU
+# (https://cloud.google.com/sql/docs/mysql/instance-settings#machine-type-2ndgen); recorded:
+# db-n1-standard-1 on MYSQL_5_7 and MYSQL_8_0 (conformance/kcc-golden/sql/v1beta1/sqluser/sqluser,
+# sqldatabase/sqldatabasesismerge, sqlinstance/sqlinstance-mysql-direct).
+_LEGACY = re.compile(r"^db-n1-(standard|highmem)-(\d+)$")
+LEGACY_CPUS = {"standard": (1, 2, 4, 8, 16, 32, 64, 96), "highmem": (2, 4, 8, 16, 32, 64, 96)}
 
 # A documented subset of the Cloud SQL for PostgreSQL flags: (type, bounds or choices).
 # Flags Google accepted in recorded traffic are here with the log that shows it; the whole list
@@ -119,6 +126,40 @@ POSTGRES_FLAGS: dict[str, tuple[str, Any]] = {
     "temp_file_limit": ("int", (-1, 2_147_483_647)),
     "work_mem": ("int", (64, 2_147_483_647)),
 }
+
+
+# A documented subset of the Cloud SQL for MySQL flags (https://cloud.google.com/sql/docs/mysql/flags).
+MYSQL_FLAGS: dict[str, tuple[str, Any]] = {
+    "cloudsql_iam_authentication": ("bool", None),
+    "general_log": ("bool", None),
+    "slow_query_log": ("bool", None),
+    "log_bin_trust_function_creators": ("bool", None),
+    "local_infile": ("bool", None),
+    "long_query_time": ("float", (0, 30_000_000)),
+    "log_output": ("enum", ("FILE", "TABLE", "NONE")),
+    "max_connections": ("int", (10, 100_000)),
+    "wait_timeout": ("int", (1, 31_536_000)),
+    "innodb_lock_wait_timeout": ("int", (1, 1_073_741_824)),
+    "max_allowed_packet": ("int", (16_384, 1_073_741_824)),
+    "character_set_server": ("text", None),
+    "default_time_zone": ("text", None),
+    "sql_mode": ("text", None),
+}
+# A documented subset of the Cloud SQL for SQL Server flags
+# (https://cloud.google.com/sql/docs/sqlserver/flags).
+SQLSERVER_FLAGS: dict[str, tuple[str, Any]] = {
+    "contained database authentication": ("bool", None),
+    "cross db ownership chaining": ("bool", None),
+    "remote access": ("bool", None),
+    "default trace enabled": ("bool", None),
+    "cost threshold for parallelism": ("int", (0, 32_767)),
+    "max degree of parallelism": ("int", (0, 32_767)),
+    "user connections": ("int", (0, 32_767)),
+    "user options": ("int", (0, 32_767)),
+    "remote query timeout (s)": ("int", (0, 2_147_483_647)),
+    "max server memory (mb)": ("int", (1_000, 2_147_483_647)),
+}
+FLAGS_BY_ENGINE = {"POSTGRES": POSTGRES_FLAGS, "MYSQL": MYSQL_FLAGS, "SQLSERVER": SQLSERVER_FLAGS}
 
 
 class SqlError(ApiError):
@@ -196,11 +237,17 @@ def instance_service_account(project_number: str, name: str) -> str:
     return f"p{project_number}-{suffix}@gcp-sa-cloud-sql.iam.gserviceaccount.com"
 
 
-def zones_for(region: str, name: str) -> tuple[str, str]:
-    """A primary zone and a different secondary zone, stable per instance name."""
-    letters = ("a", "b", "c", "f")
-    index = int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(letters)
-    return f"{region}-{letters[index]}", f"{region}-{letters[(index + 1) % len(letters)]}"
+# Zone letters of the regions whose zones are not a, b and c
+# (https://cloud.google.com/compute/docs/regions-zones#available).
+_ZONE_LETTERS = {"us-central1": "abcf", "us-east1": "bcd", "europe-west1": "bcd"}
+
+
+def first_zone(region: str) -> str:
+    """Where an instance that names no zone is placed: the region's first zone. Every recorded
+    create without a zone got it: us-central1-a (sqluser/sqluser, sqldatabase/sqldatabasesismerge,
+    runservicesql, runjob-sql) and europe-west3-a (sqlinstance/sqlinstance-backupconfiguration-diff
+    #3)."""
+    return f"{region}-{_ZONE_LETTERS.get(region, 'abc')[0]}"
 
 
 # tiers
@@ -218,6 +265,10 @@ def tier_shape(tier: str) -> tuple[str, int, int] | None:
     if m and int(m.group(1)) in PERF_OPTIMIZED_CPUS:
         cpus = int(m.group(1))
         return "perf", cpus, cpus * 8 * 1024
+    m = _LEGACY.match(tier)
+    if m and int(m.group(2)) in LEGACY_CPUS[m.group(1)]:
+        cpus = int(m.group(2))
+        return "legacy", cpus, cpus * (3840 if m.group(1) == "standard" else 6656)
     return None
 
 
@@ -229,6 +280,15 @@ def check_tier(tier: str | None, edition: str, version: str) -> None:
     if shape is None:
         raise sql_invalid(f"Invalid Tier ({tier}) for ({version}).")
     family, cpus, memory = shape
+    engine = version.split("_", 1)[0]
+    if family == "legacy" and engine != "MYSQL":
+        # Only MySQL offers the db-n1 machine types
+        # (https://cloud.google.com/sql/docs/postgres/instance-settings lists custom ones only).
+        raise sql_invalid(f"Invalid Tier ({tier}) for ({version}).")
+    if family == "shared" and engine == "SQLSERVER":
+        # "SQL Server doesn't support shared-core machine types"
+        # (https://cloud.google.com/sql/docs/sqlserver/instance-settings).
+        raise sql_invalid(f"Invalid Tier ({tier}) for ({version}).")
     if family == "custom":
         if cpus < 1 or cpus > 96 or (cpus > 1 and cpus % 2):
             raise sql_invalid(
@@ -247,13 +307,11 @@ def check_tier(tier: str | None, edition: str, version: str) -> None:
         raise bad
 
 
-def major_version(version: str) -> int:
-    m = re.match(r"^POSTGRES_(\d+)", version)
-    return int(m.group(1)) if m else 0
-
-
-def default_edition(version: str) -> str:
-    return "ENTERPRISE_PLUS" if major_version(version) >= 16 else "ENTERPRISE"
+def major_version(version: str) -> str:
+    """The engine and major of a databaseVersion: POSTGRES_15, MYSQL_8_0 (of MYSQL_8_0_31 too),
+    MYSQL_5_7, SQLSERVER_2019_EXPRESS."""
+    m = re.match(r"^(POSTGRES_\d+|MYSQL_\d+_\d+|SQLSERVER_\d+_[A-Z]+)", version)
+    return m.group(1) if m else version
 
 
 # flags
@@ -268,7 +326,7 @@ def check_flags(flags: list[dict[str, Any]], version: str) -> None:
         if name in seen:
             raise sql_invalid(f"Duplicate flag: {name}.")
         seen.add(name)
-        spec = POSTGRES_FLAGS.get(name)
+        spec = FLAGS_BY_ENGINE[version.split("_", 1)[0]].get(name)
         if spec is None:
             raise sql_invalid(f"Flag ({name}) is not supported for ({version}).")
         kind, bounds = spec
@@ -278,6 +336,13 @@ def check_flags(flags: list[dict[str, Any]], version: str) -> None:
         if kind == "int" and (not re.fullmatch(r"-?\d+", text) or not bounds[0] <= int(text) <= bounds[1]):
             raise sql_invalid(
                 f"Invalid flag value ({text}) for flag ({name}): it must be an integer between "
+                f"{bounds[0]} and {bounds[1]}."
+            )
+        if kind == "float" and (
+            not re.fullmatch(r"\d+(\.\d+)?", text) or not bounds[0] <= float(text) <= bounds[1]
+        ):
+            raise sql_invalid(
+                f"Invalid flag value ({text}) for flag ({name}): it must be a number between "
                 f"{bounds[0]} and {bounds[1]}."
             )
         if kind == "enum" and text not in bounds:
@@ -373,7 +438,7 @@ def check_cmek(call: Call, key_name: str, region: str, project_number: str) -> s
         raise sql_invalid(
             f"The KMS key {key_name} is in location {location}; it must be in the instance's region {region}."
         )
-    if not agent_may_use(call, key_name, service_agent(project_number), KMS_ROLE):
+    if not _agent_may_use(call, key_name, service_agent(project_number)):
         raise sql_invalid(
             f"The Cloud SQL service account {service_agent(project_number)} does not have permission "
             f"cloudkms.cryptoKeyVersions.useToEncrypt on the KMS key {key_name}. Grant it {KMS_ROLE}."
@@ -383,6 +448,20 @@ def check_cmek(call: Call, key_name: str, region: str, project_number: str) -> s
     if version is None or version.get("state") != "ENABLED":
         raise sql_invalid(f"The primary version of the KMS key {key_name} is not enabled.")
     return str(primary)
+
+
+def _agent_may_use(call: Call, key_name: str, agent: str) -> bool:
+    """Whether the Cloud SQL agent holds the KMS role on the key, its key ring, or the key's
+    project: a role granted on a project applies to every resource in it
+    (https://cloud.google.com/iam/docs/resource-hierarchy-access-control). Recorded: the grant
+    on the project in conformance/kcc-golden/sql/v1beta1/sqlinstance/
+    sqlinstance-encryptionkey-direct/_http.log #4, then the CMEK create #33 answered 200."""
+    if agent_may_use(call, key_name, agent, KMS_ROLE):
+        return True
+    found = call.ctx.projects.lookup(key_name.split("/")[1]) if key_name.startswith("projects/") else None
+    return found is not None and iam.has_role(
+        call.ctx.store, f"projects/{found[0]}", "serviceAccount:" + agent, KMS_ROLE
+    )
 
 
 def check_region(region: str | None) -> str:

@@ -18,12 +18,18 @@ from emulator.effects import Effect
 from emulator.errors import unimplemented
 from emulator.registry import Api, Call
 from emulator.services import _sqladmin as sq
+from emulator.services._sqladmin_engines import MYSQL, POSTGRES, default_charset, engine
 from emulator.services.sqladmin_instances import digest
 
 API = Api("sqladmin", "v1")
 
 _DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 _USER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$.@-]{0,62}$")
+# Creating a user or a database and deleting a user finish within the request: every such
+# answer of the corpus is DONE (sqluser/sqluser #8 and #15, the root user deletes #5 of the
+# MySQL logs, sqldatabase/sqldatabasesismerge #7), where a database update or delete is PENDING
+# (sqldatabasesismerge #9, #12).
+DONE_IN_THE_ANSWER = 0.0
 RESERVED_USERS = {
     "cloudsqladmin",
     "cloudsqlagent",
@@ -76,18 +82,25 @@ def _check_parent_fields(body: dict[str, Any], project: str, instance: str) -> N
 
 
 def _database_view(call: Call, database: dict[str, Any]) -> dict[str, Any]:
+    """A database as Cloud SQL shows it: with its link and an etag
+    (conformance/kcc-golden/sql/v1beta1/sqldatabase/sqldatabasesismerge/_http.log #8)."""
     link = f"{sq.base_url(call)}/projects/{database['project']}/instances/{database['instance']}"
-    return {**database, "selfLink": f"{link}/databases/{database['name']}"}
+    return {**database, "etag": _etag(database), "selfLink": f"{link}/databases/{database['name']}"}
 
 
 def _fetch_database(call: Call, key: str, name: str) -> dict[str, Any]:
     found = call.ctx.store.get(sq.DATABASE, f"{key}/databases/{name}")
     if found is None:
-        raise sq.SqlError(404, f"Database '{name}' does not exist.", reason="notFound")
+        # A bare "Not Found" (sqldatabasesismerge #6).
+        raise sq.SqlError(404, "Not Found", reason="notFound")
     return found
 
 
-def _charset(body: dict[str, Any], current: dict[str, Any] | None) -> tuple[str, str]:
+def _charset(body: dict[str, Any], current: dict[str, Any] | None, version: str) -> tuple[str, str]:
+    """The (charset, collation) a database gets, per engine."""
+    kind = engine(version)
+    if kind != POSTGRES:
+        return _other_charset(body, current, version)
     charset = body.get("charset") or (current or {}).get("charset") or "UTF8"
     collation = body.get("collation") or (current or {}).get("collation") or "en_US.UTF8"
     if charset.upper().replace("-", "") != "UTF8":
@@ -103,6 +116,26 @@ def _charset(body: dict[str, Any], current: dict[str, Any] | None) -> tuple[str,
     return "UTF8", "en_US.UTF8"
 
 
+def _other_charset(body: dict[str, Any], current: dict[str, Any] | None, version: str) -> tuple[str, str]:
+    """MySQL and SQL Server databases: the engine's defaults when none is asked for
+    (_sqladmin_engines.default_charset). A MySQL collation names its character set first
+    (https://dev.mysql.com/doc/refman/8.0/en/charset-collation-names.html), and both may change
+    after creation: utf8mb4_0900_ai_ci became utf8mb4_bin in sqldatabasesismerge #9 (200)."""
+    default_cs, default_collation = default_charset(version)
+    charset = body.get("charset") or (current or {}).get("charset") or default_cs
+    collation = body.get("collation")
+    if not collation:
+        same = current is not None and current.get("charset") == charset
+        collation = current["collation"] if same and current else None
+    if engine(version) != MYSQL:
+        return charset, collation or default_collation
+    if not collation:
+        collation = default_collation if charset == default_cs else f"{charset}_general_ci"
+    if not re.fullmatch(r"[a-z0-9]+", charset) or not collation.startswith(charset + "_"):
+        raise sq.sql_invalid(f"Invalid collation {collation} for character set {charset}.")
+    return charset, collation
+
+
 @API.handles("sql.databases.insert")
 def insert_database(call: Call) -> dict[str, Any]:
     project, key, instance, body, name = _child_body(call, "database")
@@ -110,7 +143,7 @@ def insert_database(call: Call) -> dict[str, Any]:
         raise sq.sql_invalid(f"Invalid database name {name}.")
     if call.ctx.store.get(sq.DATABASE, f"{key}/databases/{name}") is not None:
         raise sq.SqlError(409, f"Database '{name}' already exists.", reason="alreadyExists")
-    charset, collation = _charset(body, None)
+    charset, collation = _charset(body, None, instance["databaseVersion"])
     database = {
         "kind": "sql#database",
         "name": name,
@@ -120,7 +153,15 @@ def insert_database(call: Call) -> dict[str, Any]:
         "collation": collation,
     }
     effects = [Effect.put(sq.DATABASE, f"{key}/databases/{name}", database, key)]
-    return sq.start_operation(call, project, instance["name"], "CREATE_DATABASE", effects=effects)
+    return sq.start_operation(
+        call,
+        project,
+        instance["name"],
+        "CREATE_DATABASE",
+        effects=effects,
+        duration_s=DONE_IN_THE_ANSWER,
+        details=_database_target(call, project, instance, name),
+    )
 
 
 @API.handles("sql.databases.get")
@@ -141,7 +182,7 @@ def list_databases(call: Call) -> dict[str, Any]:
     ]
     out: dict[str, Any] = {"kind": "sql#databasesList"}
     if items:
-        out["items"] = [_shown_user(u) for u in items]
+        out["items"] = items
     return out
 
 
@@ -154,9 +195,17 @@ def _change_database(call: Call, replace: bool) -> dict[str, Any]:
     if body.get("name") not in (None, name):
         raise sq.sql_invalid("The name of a database cannot be changed.")
     wanted = body if replace else {**current, **body}
-    _charset(wanted, current)
-    effects = [Effect.put(sq.DATABASE, f"{key}/databases/{name}", current, key)]
-    return sq.start_operation(call, project, instance["name"], "UPDATE_DATABASE", effects=effects)
+    charset, collation = _charset(wanted, current, instance["databaseVersion"])
+    changed = {**current, "charset": charset, "collation": collation}
+    effects = [Effect.put(sq.DATABASE, f"{key}/databases/{name}", changed, key)]
+    return sq.start_operation(
+        call,
+        project,
+        instance["name"],
+        "UPDATE_DATABASE",
+        effects=effects,
+        details=_database_target(call, project, instance, name),
+    )
 
 
 sq.patch_and_update(API, "sql.databases", _change_database)
@@ -168,7 +217,27 @@ def delete_database(call: Call) -> dict[str, Any]:
     name = call.param("database")
     _fetch_database(call, key, name)
     effects = [Effect.delete(sq.DATABASE, f"{key}/databases/{name}")]
-    return sq.start_operation(call, project, instance["name"], "DELETE_DATABASE", effects=effects)
+    return sq.start_operation(
+        call,
+        project,
+        instance["name"],
+        "DELETE_DATABASE",
+        effects=effects,
+        details=_database_target(call, project, instance, name),
+    )
+
+
+def _database_target(call: Call, project: str, instance: dict[str, Any], name: str) -> dict[str, str]:
+    """A MySQL or SQL Server database operation links to the database: every database operation
+    of sqldatabase/sqldatabasesismerge (#7, #9, #12, a MySQL instance) has targetLink
+    .../instances/<instance>/databases/<name>. A PostgreSQL one keeps the instance's link, as the
+    reference describes targetLink ("The URI of the instance related to the operation",
+    https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/operations): no PostgreSQL
+    database operation is recorded, and the provisioner's golden logs pin that answer."""
+    if engine(instance["databaseVersion"]) == POSTGRES:
+        return {}
+    link = f"{sq.base_url(call)}/projects/{project}/instances/{instance['name']}/databases/{name}"
+    return {"targetLink": link}
 
 
 # users
@@ -184,20 +253,28 @@ def _fetch_user(call: Call, key: str, name: str | None) -> dict[str, Any]:
 
 
 def _check_user(instance: dict[str, Any], name: str, user_type: str, password: str | None) -> dict[str, Any]:
-    """Name and type rules of Cloud SQL for PostgreSQL; returns the generated fields."""
+    """Name and type rules of the instance's engine; returns the generated fields.
+
+    PostgreSQL reserves the pg_ prefix; MySQL user names are at most 32 characters
+    (https://dev.mysql.com/doc/refman/8.0/en/user-names.html) and its IAM switch is the
+    cloudsql_iam_authentication flag (https://cloud.google.com/sql/docs/mysql/iam-authentication),
+    PostgreSQL's cloudsql.iam_authentication.
+    """
+    kind = engine(instance["databaseVersion"])
     if user_type == "BUILT_IN":
-        if not _USER_NAME.match(name) or name.lower().startswith("pg_") or name.lower() in RESERVED_USERS:
+        reserved = name.lower() in RESERVED_USERS
+        reserved |= name.lower().startswith("pg_") if kind == POSTGRES else name.lower().startswith("mysql.")
+        too_long = kind == MYSQL and len(name) > 32
+        if not _USER_NAME.match(name) or reserved or too_long:
             raise sq.sql_invalid(f"Invalid user name {name}.")
         return {}
     if user_type not in ("CLOUD_IAM_USER", "CLOUD_IAM_SERVICE_ACCOUNT"):
         raise unimplemented(f"User type {user_type} is not modelled by the emulator's Cloud SQL.")
     if password:
         raise sq.sql_invalid(f"A {user_type} user authenticates with IAM and cannot have a password.")
-    if not sq.flag_on(instance, "cloudsql.iam_authentication"):
-        raise sq.sql_invalid(
-            "IAM database authentication is not enabled: set the cloudsql.iam_authentication flag "
-            "to on first."
-        )
+    flag = "cloudsql_iam_authentication" if kind == MYSQL else "cloudsql.iam_authentication"
+    if not sq.flag_on(instance, flag):
+        raise sq.sql_invalid(f"IAM database authentication is not enabled: set the {flag} flag to on first.")
     if user_type == "CLOUD_IAM_USER" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", name):
         raise sq.sql_invalid(f"Invalid IAM user name {name}: use the user's email address.")
     if user_type == "CLOUD_IAM_SERVICE_ACCOUNT":
@@ -226,12 +303,18 @@ def insert_user(call: Call) -> dict[str, Any]:
         "type": user_type,
         **generated,
     }
+    if engine(instance["databaseVersion"]) == MYSQL:
+        # A MySQL user is a name at a host; the host "defaults to an empty string"
+        # (https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1/users#User).
+        user["host"] = str(body.get("host") or "")
     if body.get("passwordPolicy"):
         user["passwordPolicy"] = body["passwordPolicy"]
     if body.get("databaseRoles"):
         user["databaseRoles"] = list(body["databaseRoles"])
     effects = _user_effects(key, name, user, password)
-    return sq.start_operation(call, project, instance["name"], "CREATE_USER", effects=effects)
+    return sq.start_operation(
+        call, project, instance["name"], "CREATE_USER", effects=effects, duration_s=DONE_IN_THE_ANSWER
+    )
 
 
 def _user_effects(key: str, name: str, user: dict[str, Any], password: str | None) -> list[Effect]:
@@ -245,10 +328,11 @@ def _user_effects(key: str, name: str, user: dict[str, Any], password: str | Non
 
 
 def _shown_user(user: dict[str, Any]) -> dict[str, Any]:
-    """A user as Cloud SQL lists it: with an etag, an empty `host` (PostgreSQL has no host
-    part), `iamStatus` IAM_STATUS_UNSPECIFIED and a password policy `status` even when empty
-    (every users list of conformance/kcc-golden/sql/v1beta1/sqlinstance/, e.g.
-    sqlinstance-postgres-direct/_http.log #21, and of sqluser/sqluser/_http.log)."""
+    """A user as Cloud SQL lists it: with an etag, its `host` (empty but on MySQL, whose users
+    are a name at a host), `iamStatus` IAM_STATUS_UNSPECIFIED and a password policy `status`
+    even when empty (every users list of conformance/kcc-golden/sql/v1beta1/sqlinstance/, e.g.
+    sqlinstance-postgres-direct/_http.log #21, and of sqluser/sqluser/_http.log; their hosts
+    are all "" because the recorder blanks them, see _sqladmin_engines.default_users)."""
     shown = {"etag": _etag(user), "host": "", "iamStatus": "IAM_STATUS_UNSPECIFIED", **user}
     # A built-in user is answered without `type`: the users list of
     # conformance/kcc-golden/sql/v1beta1/sqluser/sqluser/_http.log shows none for the user it
@@ -316,4 +400,6 @@ def delete_user(call: Call) -> dict[str, Any]:
         Effect.delete(sq.USER, f"{key}/users/{name}"),
         Effect.delete(sq.USER_SECRET, f"{key}/users/{name}"),
     ]
-    return sq.start_operation(call, project, instance["name"], "DELETE_USER", effects=effects)
+    return sq.start_operation(
+        call, project, instance["name"], "DELETE_USER", effects=effects, duration_s=DONE_IN_THE_ANSWER
+    )

@@ -16,15 +16,15 @@ from typing import Any
 
 from emulator import standard
 from emulator.clock import format_rfc3339, parse_rfc3339
-from emulator.effects import Effect
+from emulator.effects import Effect, effect_hook
 from emulator.errors import unimplemented
 from emulator.registry import Api, Call
 from emulator.services._sqladmin import (
     DATABASE,
+    FLAGS_BY_ENGINE,
     INSTALLED,
     INSTANCE,
     NAME_REUSE_S,
-    POSTGRES_FLAGS,
     RESTARTS,
     SHARED_CORE,
     TOMBSTONE,
@@ -47,6 +47,20 @@ from emulator.services._sqladmin import (
     sql_invalid,
     start_operation,
     tier_shape,
+)
+from emulator.services._sqladmin_engines import (
+    MYSQL,
+    POSTGRES,
+    SQLSERVER,
+    check_upgrade,
+    default_databases,
+    default_users,
+    engine,
+    gemini_config,
+    installed,
+    is_known,
+    root_user,
+    upgradable,
 )
 from emulator.services._sqladmin_settings import build_settings, settings_version_matches, stale_settings
 
@@ -82,9 +96,10 @@ GENERATED = {
     "geminiConfig",
     "project",
     "replicaNames",
+    "upgradableDatabaseVersions",
+    "includeReplicasForMajorVersionUpgrade",
 }
 NOT_MODELLED = {
-    "masterInstanceName",
     "replicaConfiguration",
     "failoverReplica",
     "onPremisesConfiguration",
@@ -125,8 +140,8 @@ def view(call: Call, instance: dict[str, Any]) -> dict[str, Any]:
 def _check_top_level(body: dict[str, Any]) -> None:
     for key in sorted(NOT_MODELLED):
         if body.get(key):
-            raise unimplemented(f"{key} is not modelled by the emulator's Cloud SQL for PostgreSQL.")
-    if body.get("instanceType") not in (None, "CLOUD_SQL_INSTANCE"):
+            raise unimplemented(f"{key} is not modelled by the emulator's Cloud SQL.")
+    if body.get("instanceType") not in (None, "CLOUD_SQL_INSTANCE", "READ_REPLICA_INSTANCE"):
         raise unimplemented(f"instanceType {body['instanceType']} is not modelled by the emulator.")
     if body.get("backendType") not in (None, "SECOND_GEN"):
         raise sql_invalid(f"Backend type {body['backendType']} is not supported for new instances.")
@@ -134,23 +149,30 @@ def _check_top_level(body: dict[str, Any]) -> None:
         raise sql_invalid(f"Invalid kind {body['kind']}.")
 
 
-def _ip_addresses(settings: dict[str, Any], private_ip: str | None, name: str) -> list[dict[str, Any]]:
+def _ip_addresses(
+    settings: dict[str, Any], private_ip: str | None, name: str, version: str = "POSTGRES"
+) -> list[dict[str, Any]]:
+    """PRIMARY (public), OUTGOING and PRIVATE addresses. The OUTGOING one is PostgreSQL's: every
+    MySQL and SQL Server read of the corpus lists the PRIMARY one alone
+    (sqlinstance-mysql-minimal-direct #3, sqlinstance-sqlserver-minimal-direct #3)."""
     out = []
     if settings["ipConfiguration"]["ipv4Enabled"]:
         public = public_address(name)
-        out += [{"type": "PRIMARY", "ipAddress": public}, {"type": "OUTGOING", "ipAddress": public}]
+        out.append({"type": "PRIMARY", "ipAddress": public})
+        if engine(version) == POSTGRES:
+            out.append({"type": "OUTGOING", "ipAddress": public})
     if private_ip:
         out.append({"type": "PRIVATE", "ipAddress": private_ip})
     return out
 
 
 def _placement(instance: dict[str, Any]) -> None:
-    location = instance["settings"]["locationPreference"]
-    instance["gceZone"] = location["zone"]
-    if location.get("secondaryZone"):
-        instance["secondaryGceZone"] = location["secondaryZone"]
-    else:
-        instance.pop("secondaryGceZone", None)
+    """gceZone is the zone asked for. No secondaryGceZone is shown, even for a REGIONAL instance
+    with a secondary zone asked for: none of the recorded REGIONAL reads has one
+    (sqlinstance-postgres-replication #20, sqlinstance-locationpreference-direct #8,
+    sqlinstance-encryptionkey-direct #35, sqlinstance-postgres-direct #20)."""
+    instance["gceZone"] = instance["settings"]["locationPreference"]["zone"]
+    instance.pop("secondaryGceZone", None)
 
 
 def _duration_variant(settings: dict[str, Any]) -> tuple[str, ...]:
@@ -182,25 +204,33 @@ def insert_instance(call: Call) -> dict[str, Any]:
     version = body.get("databaseVersion")
     if not version:
         raise SqlError(400, "Invalid request: databaseVersion is required.", reason="required")
-    if version not in INSTALLED:
-        raise unimplemented(f"{version}: the emulator models Cloud SQL for PostgreSQL only.")
+    if not is_known(version):
+        raise sql_invalid(f"Invalid database version {version}.")
+    root_password = body.get("rootPassword")
+    if engine(version) == SQLSERVER and not root_password:
+        # "root_password: Initial root password. Required for MS SQL Server."
+        # (https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/
+        # sql_database_instance); both recorded SQL Server creates send one.
+        raise SqlError(400, "Invalid request: rootPassword is required for SQL Server.", reason="required")
     region = check_region(body.get("region"))
     key = instance_key(project, name)
     store = call.ctx.store
     _require_name_free(call, key)
+    master = _master_of(call, project, body, version)
     wanted_settings = body.get("settings") or {}
     wanted_settings.pop("settingsVersion", None)
     settings, private_ip = build_settings(
         call, wanted_settings, version=version, region=region, name=name, previous=None
     )
+    minor, maintenance = installed(version)
     instance: dict[str, Any] = {
         "kind": "sql#instance",
         "name": name,
         "project": project,
         "region": region,
         "databaseVersion": version,
-        "databaseInstalledVersion": INSTALLED[version],
-        "maintenanceVersion": f"{INSTALLED[version]}.R20250302.00_04",
+        "databaseInstalledVersion": minor,
+        "maintenanceVersion": maintenance,
         "state": "PENDING_CREATE",
         "backendType": "SECOND_GEN",
         "instanceType": "CLOUD_SQL_INSTANCE",
@@ -209,19 +239,18 @@ def insert_instance(call: Call) -> dict[str, Any]:
         "createTime": call.ctx.clock.rfc3339(),
         "sqlNetworkArchitecture": "NEW_NETWORK_ARCHITECTURE",
         # Shown on every instance read of conformance/kcc-golden/sql/v1beta1/sqlinstance/
-        # sqlinstance-postgres-minimal-direct/_http.log: Gemini features off, the server CA.
-        "geminiConfig": {
-            "entitled": False,
-            "activeQueryEnabled": False,
-            "googleVacuumMgmtEnabled": False,
-            "indexAdvisorEnabled": False,
-            "oomSessionCancelEnabled": False,
-        },
+        # sqlinstance-postgres-minimal-direct/_http.log: the server CA.
         "satisfiesPzi": True,
         "serverCaCert": _server_ca_cert(call, name),
         "settings": settings,
-        "ipAddresses": _ip_addresses(settings, private_ip, name),
+        "ipAddresses": _ip_addresses(settings, private_ip, name, version),
     }
+    _version_fields(instance, version)
+    if master is not None:
+        # A read replica names its primary as it was given and is a READ_REPLICA_INSTANCE
+        # (conformance/kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-replica-direct #9).
+        instance["instanceType"] = "READ_REPLICA_INSTANCE"
+        instance["masterInstanceName"] = body["masterInstanceName"]
     _placement(instance)
     key_name = (body.get("diskEncryptionConfiguration") or {}).get("kmsKeyName")
     if key_name:
@@ -235,19 +264,15 @@ def insert_instance(call: Call) -> dict[str, Any]:
     store.put(INSTANCE, key, instance, f"projects/{project}")
     runnable = {**instance, "state": "RUNNABLE"}
     runnable["etag"] = etag_of(runnable)
-    effects = [
-        Effect.put(INSTANCE, key, runnable, f"projects/{project}"),
-        Effect.put(DATABASE, f"{key}/databases/postgres", _default_database(project, name), key),
-        Effect.put(USER, f"{key}/users/postgres", _default_user(project, name), key),
-    ]
-    root_password = body.get("rootPassword")
+    effects = [Effect.put(INSTANCE, key, runnable, f"projects/{project}")]
+    effects += _default_children(project, name, version, key)
+    if master is not None:
+        effects.append(_replica_names_effect(master, add=name))
     if root_password:
+        root = root_user(version)
         effects.append(
             Effect.put(
-                USER_SECRET,
-                f"{key}/users/postgres",
-                {"name": "postgres", "digest": digest(root_password)},
-                key,
+                USER_SECRET, f"{key}/users/{root}", {"name": root, "digest": digest(root_password)}, key
             )
         )
     duration_key = _duration_variant(settings)
@@ -256,26 +281,134 @@ def insert_instance(call: Call) -> dict[str, Any]:
         Effect.delete(INSTANCE, key),
         Effect.put(TOMBSTONE, key, {"deletedAt": call.ctx.clock.now() + seconds}),
     ]
+    if master is not None:
+        # A replica's create is a CREATE_REPLICA operation whose target is the primary, named
+        # as masterInstanceName gave it (sqlinstance-replica-direct #7, #8).
+        given = body["masterInstanceName"]
+        target = {"targetId": given, "targetLink": f"{base_url(call)}/projects/{project}/instances/{given}"}
+        return start_operation(
+            call,
+            project,
+            name,
+            "CREATE_REPLICA",
+            effects=effects,
+            failure_effects=failure,
+            duration_key=duration_key,
+            duration_s=seconds,
+            details=target,
+        )
     return start_operation(
         call, project, name, "CREATE", effects=effects, failure_effects=failure, duration_s=seconds
     )
+
+
+def _version_fields(instance: dict[str, Any], version: str) -> None:
+    """The fields that follow the database version: the engine's geminiConfig, the versions
+    it may be upgraded to, and SQL Server's includeReplicasForMajorVersionUpgrade (false on
+    every SQL Server read, sqlinstance-sqlserver-minimal-direct #3)."""
+    minor, maintenance = installed(version)
+    instance.update(databaseVersion=version, databaseInstalledVersion=minor, maintenanceVersion=maintenance)
+    for field in ("geminiConfig", "upgradableDatabaseVersions", "includeReplicasForMajorVersionUpgrade"):
+        instance.pop(field, None)
+    gemini = gemini_config(version)
+    if gemini is not None:
+        instance["geminiConfig"] = gemini
+    versions = upgradable(version)
+    if versions:
+        instance["upgradableDatabaseVersions"] = versions
+    if engine(version) == SQLSERVER:
+        instance["includeReplicasForMajorVersionUpgrade"] = False
+
+
+def _master_of(call: Call, project: str, body: dict[str, Any], version: str) -> dict[str, Any] | None:
+    """The primary a read replica is made from, checked as Cloud SQL checks it, or None.
+
+    masterInstanceName is `project:instance` or `instance`; the primary must exist and be
+    RUNNABLE, run the same database version, and not be a replica itself; a MySQL primary needs
+    automated backups and binary logging ("the primary instance must have automated backups
+    and binary logging enabled", https://cloud.google.com/sql/docs/mysql/replication/create-replica).
+    Recorded: sqlinstance-replica-direct #1 (the primary, with both) and #7 (the replica).
+    """
+    wanted_type = body.get("instanceType")
+    given = body.get("masterInstanceName")
+    if not given:
+        if wanted_type == "READ_REPLICA_INSTANCE":
+            raise sql_invalid("A READ_REPLICA_INSTANCE needs masterInstanceName.")
+        return None
+    if wanted_type not in (None, "READ_REPLICA_INSTANCE"):
+        raise sql_invalid(f"An instance with masterInstanceName cannot be a {wanted_type}.")
+    master_project, _, master_name = given.rpartition(":")
+    found = call.ctx.projects.lookup(master_project) if master_project else (project, "")
+    if found is None:
+        raise instance_not_found_for(given)
+    master = call.ctx.store.get(INSTANCE, instance_key(found[0], master_name))
+    if master is None:
+        raise instance_not_found_for(given)
+    if master["state"] != "RUNNABLE":
+        raise invalid_state()
+    if master.get("masterInstanceName"):
+        raise sql_invalid(f"The instance {given} is a replica; a replica's primary must be a primary.")
+    if master["databaseVersion"] != version:
+        raise sql_invalid(
+            f"The replica's database version {version} must be the primary's ({master['databaseVersion']})."
+        )
+    backups = master["settings"].get("backupConfiguration") or {}
+    if engine(version) == MYSQL and not (backups.get("enabled") and backups.get("binaryLogEnabled")):
+        raise sql_invalid(
+            f"The primary instance {given} must have automated backups and binary logging enabled "
+            "before a read replica can be created."
+        )
+    return master
+
+
+def instance_not_found_for(name: str) -> SqlError:
+    return SqlError(404, f"The Cloud SQL instance {name} does not exist.", reason="instanceDoesNotExist")
+
+
+def _replica_names_effect(master: dict[str, Any], *, add: str = "", remove: str = "") -> Effect:
+    """The primary with a replica added to or removed from its replicaNames, when the operation
+    is done (https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1/instances: "replicaNames:
+    The replicas of the instance")."""
+    return Effect.hook(
+        "sqladmin.replicaNames", project=master["project"], name=master["name"], add=add, remove=remove
+    )
+
+
+@effect_hook("sqladmin.replicaNames")
+def _replica_names(store: Any, args: dict[str, Any]) -> None:
+    key = instance_key(args["project"], args["name"])
+    current = store.get(INSTANCE, key)
+    if current is None:
+        return
+    names = [n for n in current.get("replicaNames", []) if n != args["remove"]]
+    if args["add"] and args["add"] not in names:
+        names.append(args["add"])
+    updated = {k: v for k, v in current.items() if k != "replicaNames"}
+    if names:
+        updated["replicaNames"] = names
+    updated["etag"] = etag_of(updated)
+    store.put(INSTANCE, key, updated, f"projects/{args['project']}")
 
 
 def digest(password: str) -> str:
     return hashlib.sha256(password.encode()).hexdigest()
 
 
-def _default_database(project: str, instance: str) -> dict[str, Any]:
-    return _postgres("sql#database", project, instance, charset="UTF8", collation="en_US.UTF8")
+def _default_children(project: str, name: str, version: str, key: str) -> list[Effect]:
+    """The users and databases a new instance starts with, per engine (_sqladmin_engines)."""
+    from emulator.services._sqladmin_engines import default_charset
 
-
-def _default_user(project: str, instance: str) -> dict[str, Any]:
-    return _postgres("sql#user", project, instance, type="BUILT_IN")
-
-
-def _postgres(kind: str, project: str, instance: str, **fields: str) -> dict[str, Any]:
-    """The `postgres` database or user every new PostgreSQL instance has."""
-    return {"kind": kind, "name": "postgres", "instance": instance, "project": project, **fields}
+    effects = []
+    charset, collation = default_charset(version)
+    for database in default_databases(version):
+        record = {"kind": "sql#database", "name": database, "instance": name, "project": project}
+        if engine(version) != SQLSERVER:
+            record.update(charset=charset, collation=collation)
+        effects.append(Effect.put(DATABASE, f"{key}/databases/{database}", record, key))
+    for user in default_users(version):
+        record = {"kind": "sql#user", **user, "instance": name, "project": project}
+        effects.append(Effect.put(USER, f"{key}/users/{user['name']}", record, key))
+    return effects
 
 
 @API.handles("sql.instances.get")
@@ -320,11 +453,22 @@ def _change(call: Call, replace: bool) -> dict[str, Any]:
     project, name, key, current = _idle_instance(call)
     body = copy.deepcopy(call.body or {})
     _check_top_level(standard.drop_none(body))
-    for field in ("name", "region", "databaseVersion", "project"):
-        if body.get(field) is not None and body[field] != current[field]:
-            if field == "databaseVersion":
-                raise unimplemented("Major version upgrades are not modelled by the emulator.")
+    for field in ("name", "region", "project", "masterInstanceName"):
+        if body.get(field) is not None and body[field] != current.get(field):
             raise sql_invalid(f"The instance's {field} cannot be changed.")
+    version = current["databaseVersion"]
+    if body.get("databaseVersion") not in (None, version):
+        # An in-place major version upgrade is a patch of databaseVersion, answered as an
+        # UPDATE operation (sqlinstance-postgres-minimal-direct #6, sqlinstance-mysql-minimal-
+        # direct #7, sqlinstance-sqlserver-minimal-direct #6).
+        refusal = check_upgrade(version, body["databaseVersion"])
+        if refusal:
+            raise sql_invalid(refusal)
+        if current.get("replicaNames"):
+            # "upgrade the read replicas before the primary"
+            # (https://cloud.google.com/sql/docs/mysql/upgrade-major-db-version-inplace).
+            raise sql_invalid("Upgrade the instance's read replicas before the instance.")
+        version = body["databaseVersion"]
     wanted_key = (body.get("diskEncryptionConfiguration") or {}).get("kmsKeyName")
     current_key = (current.get("diskEncryptionConfiguration") or {}).get("kmsKeyName")
     if wanted_key is not None and wanted_key != current_key:
@@ -340,10 +484,12 @@ def _change(call: Call, replace: bool) -> dict[str, Any]:
     previous = current["settings"]
     merged = standard.drop_none(wanted) if replace else standard.merge_patch(previous, wanted)
     merged.pop("settingsVersion", None)
+    if not replace and wanted.get("edition") not in (None, previous.get("edition")):
+        _edition_defaults(merged, wanted)
     settings, private_ip = build_settings(
         call,
         merged,
-        version=current["databaseVersion"],
+        version=version,
         region=current["region"],
         name=name,
         previous=previous,
@@ -354,7 +500,13 @@ def _change(call: Call, replace: bool) -> dict[str, Any]:
         private_ip = next(
             (i["ipAddress"] for i in current["ipAddresses"] if i["type"] == "PRIVATE"), private_ip
         )
-    updated = {**current, "settings": settings, "ipAddresses": _ip_addresses(settings, private_ip, name)}
+    updated = {
+        **current,
+        "settings": settings,
+        "ipAddresses": _ip_addresses(settings, private_ip, name, version),
+    }
+    if version != current["databaseVersion"]:
+        _version_fields(updated, version)
     _placement(updated)
     updated["etag"] = etag_of(updated)
     effects = [Effect.put(INSTANCE, key, updated, f"projects/{project}")]
@@ -367,6 +519,22 @@ def _change(call: Call, replace: bool) -> dict[str, Any]:
     else:
         seconds = call.ctx.operations.duration(duration_key)
     return start_operation(call, project, name, "UPDATE", effects=effects, duration_s=seconds)
+
+
+def _edition_defaults(merged: dict[str, Any], asked: dict[str, Any]) -> None:
+    """A patch that changes the edition gives the settings it does not name the new edition's
+    defaults: ENTERPRISE to ENTERPRISE_PLUS turned the data cache on and took 15 retained
+    backups and 14 days of logs (sqlinstance-datacacheconfig-direct #6, read back at #8)."""
+    if "dataCacheConfig" not in asked:
+        merged.pop("dataCacheConfig", None)
+    asked_backups = asked.get("backupConfiguration") or {}
+    backups = merged.get("backupConfiguration")
+    if isinstance(backups, dict):
+        if "transactionLogRetentionDays" not in asked_backups:
+            backups.pop("transactionLogRetentionDays", None)
+        retention = backups.get("backupRetentionSettings")
+        if isinstance(retention, dict) and "backupRetentionSettings" not in asked_backups:
+            retention.pop("retainedBackups", None)
 
 
 def _restart_effect(call: Call, key: str, seconds: float) -> Effect:
@@ -415,6 +583,12 @@ def delete_instance(call: Call) -> dict[str, Any]:
     for kind in (DATABASE, USER, USER_SECRET):
         effects += [Effect.delete(kind, name_of(kind, key, item)) for item in store.list(kind, key)]
     effects.append(Effect.put(TOMBSTONE, key, {"deletedAt": call.ctx.clock.now() + seconds}))
+    if current.get("masterInstanceName"):
+        master_project, _, master_name = current["masterInstanceName"].rpartition(":")
+        found = call.ctx.projects.lookup(master_project) if master_project else (project, "")
+        if found is not None:
+            master = {"project": found[0], "name": master_name}
+            effects.append(_replica_names_effect(master, remove=name))
     pending = {**current, "state": "PENDING_DELETE"}
     store.put(INSTANCE, key, pending, f"projects/{project}")
     failure = [Effect.put(INSTANCE, key, current, f"projects/{project}")]
@@ -464,24 +638,41 @@ def list_tiers(call: Call) -> dict[str, Any]:
 @API.handles("sql.flags.list")
 def list_flags(call: Call) -> dict[str, Any]:
     version = call.query.get("databaseVersion")
-    if version and version not in INSTALLED:
+    if version and not is_known(version):
         return {"kind": "sql#flagsList"}
     items = []
-    for name, (kind, bounds) in sorted(POSTGRES_FLAGS.items()):
-        flag: dict[str, Any] = {
-            "kind": "sql#flag",
-            "name": name,
-            "type": {"bool": "BOOLEAN", "int": "INTEGER", "enum": "STRING", "text": "STRING"}[kind],
-            "appliesTo": sorted(INSTALLED),
-            "requiresRestart": name
-            in ("max_connections", "cloudsql.logical_decoding", "max_worker_processes"),
-        }
-        if kind == "int":
-            flag["minValue"], flag["maxValue"] = str(bounds[0]), str(bounds[1])
-        if kind == "enum":
-            flag["allowedStringValues"] = list(bounds)
-        items.append(flag)
+    # PostgreSQL's first, as before MySQL and SQL Server were served.
+    engines = [engine(version)] if version else [POSTGRES, MYSQL, SQLSERVER]
+    types = {"bool": "BOOLEAN", "int": "INTEGER", "float": "FLOAT", "enum": "STRING", "text": "STRING"}
+    for of in engines:
+        for name, (kind, bounds) in sorted(FLAGS_BY_ENGINE[of].items()):
+            flag: dict[str, Any] = {
+                "kind": "sql#flag",
+                "name": name,
+                "type": types[kind],
+                "appliesTo": _versions_of(of),
+                "requiresRestart": name
+                in ("max_connections", "cloudsql.logical_decoding", "max_worker_processes"),
+            }
+            if kind in ("int", "float"):
+                flag["minValue"], flag["maxValue"] = str(bounds[0]), str(bounds[1])
+            if kind == "enum":
+                flag["allowedStringValues"] = list(bounds)
+            items.append(flag)
     return {"kind": "sql#flagsList", "items": items}
+
+
+def _versions_of(kind: str) -> list[str]:
+    """The databaseVersions of an engine a flag applies to."""
+    if kind == POSTGRES:
+        return sorted(INSTALLED)
+    if kind == MYSQL:
+        return ["MYSQL_5_7", "MYSQL_8_0", "MYSQL_8_4"]
+    return [
+        f"SQLSERVER_{y}_{e}"
+        for y in ("2017", "2019", "2022")
+        for e in ("STANDARD", "ENTERPRISE", "EXPRESS", "WEB")
+    ]
 
 
 @API.handles("sql.instances.clone")
@@ -500,8 +691,8 @@ def clone_instance(call: Call) -> dict[str, Any]:
         raise SqlError(400, "Invalid request: destinationInstanceName is required.", reason="required")
     if not _NAME.match(name) or name.endswith("-"):
         raise sql_invalid(f"Invalid instance name {name}.")
-    for key in ("binLogCoordinates", "databaseNames"):
-        if context.get(key):
+    for key, owner in (("binLogCoordinates", MYSQL), ("databaseNames", SQLSERVER)):
+        if context.get(key) and engine(source["databaseVersion"]) != owner:
             # MySQL binary log positions and SQL Server database selection
             # (https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/instances/clone).
             raise sql_invalid(f"cloneContext.{key} is not supported for {source['databaseVersion']}.")
@@ -579,7 +770,7 @@ def _clone_of(
         serviceAccountEmailAddress=instance_service_account(number, name),
         createTime=call.ctx.clock.rfc3339(),
         serverCaCert=_server_ca_cert(call, name),
-        ipAddresses=_ip_addresses(settings, private_ip, name),
+        ipAddresses=_ip_addresses(settings, private_ip, name, source["databaseVersion"]),
     )
     for generated in ("secondaryGceZone", "replicaNames", "scheduledMaintenance", "outOfDiskReport"):
         clone.pop(generated, None)

@@ -133,7 +133,7 @@ def test_stale_settings_version_is_refused(emu: Emulator) -> None:
         ({"maintenanceWindow": {"day": 8, "hour": 3}}, "maintenanceWindow.day"),
         ({"ipConfiguration": {"privateNetwork": NETWORK}}, "does not exist"),
         ({"insightsConfig": {"queryStringLength": 100}}, "queryStringLength"),
-        ({"insightsConfig": {"queryPlansPerMinute": 21}}, "queryPlansPerMinute"),
+        ({"insightsConfig": {"queryPlansPerMinute": 201}}, "queryPlansPerMinute"),
     ],
 )
 def test_invalid_settings_are_400(emu: Emulator, settings: dict[str, Any], needle: str) -> None:
