@@ -30,6 +30,12 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
 #: Placeholders the emulator may give a new value in every answer.
 _REBOUND = {"operationID"}
 _NORMALISED_TAG = "abcdef0123A="
+#: Resources the server names itself, with a random part: GKE names a node pool's managed
+#: instance groups `gke-<cluster>-<pool>-<8 hex>-grp` (kcc-golden container/v1beta1/
+#: containercluster/containercluster-intransitencryption/_http.log #11 `instanceGroupUrls`, then
+#: #12 `GET .../instanceGroupManagers/gke-containercluster-da4-default-pool-76327978-grp`). The
+#: log names the group GKE made for that pool, as `${operationID}` names the operation it started.
+_SERVER_NAMED = re.compile(r"/instanceGroupManagers/([a-z][-a-z0-9]*)$")
 _TAG_KEYS = ("fingerprint", "Fingerprint", "etag")
 #: Values of `status`/`state` that say a resource is still on its way.
 _TRANSITIONAL = {
@@ -109,6 +115,7 @@ class Replay:
         self.seen: set[str] = set()
         self.absent: set[str] = set()
         self.assigned: dict[str, dict[str, str]] = {}
+        self.server_named: dict[str, str] = {}
         self.seeded: list[str] = []
         self.project_of_operations = PROJECT
 
@@ -132,7 +139,12 @@ class Replay:
                 self.bound[name] = self._made_up(name)
             return self.bound[name]
 
-        return _PLACEHOLDER.sub(one, text)
+        return self._server_names(_PLACEHOLDER.sub(one, text))
+
+    def _server_names(self, text: str) -> str:
+        for real, mine in self.server_named.items():
+            text = text.replace(real, mine)
+        return text
 
     def fill_known(self, value: Any) -> Any:
         """The real answer with the placeholders bound so far filled in, the others left."""
@@ -141,7 +153,7 @@ class Replay:
         if isinstance(value, list):
             return [self.fill_known(v) for v in value]
         if isinstance(value, str):
-            return _PLACEHOLDER.sub(lambda m: self.bound.get(m.group(1), m.group(0)), value)
+            return self._server_names(_PLACEHOLDER.sub(lambda m: self.bound.get(m.group(1), m.group(0)), value))
         return value
 
     def bind(self, real: Any, emu: Any) -> None:
@@ -153,8 +165,19 @@ class Replay:
         elif isinstance(real, list) and isinstance(emu, list):
             for r, e in zip(real, emu, strict=False):
                 self.bind(r, e)
-        elif isinstance(real, str) and isinstance(emu, str) and "${" in real:
-            self._bind_text(real, emu)
+        elif isinstance(real, str) and isinstance(emu, str):
+            if "${" in real:
+                self._bind_text(real, emu)
+            self._bind_server_name(real, emu)
+
+    def _bind_server_name(self, real: str, emu: str) -> None:
+        """A name the server chose (`_SERVER_NAMED`) stands, in later requests and answers, for
+        the one the emulator chose in the same place; with it the group's base instance name
+        (the name less `-grp`, containercluster-intransitencryption #12)."""
+        found, mine = _SERVER_NAMED.search(self.fill_known(real)), _SERVER_NAMED.search(emu)
+        if found and mine and found.group(1) != mine.group(1) and "$" not in found.group(1):
+            self.server_named[found.group(1)] = mine.group(1)
+            self.server_named[found.group(1).removesuffix("-grp")] = mine.group(1).removesuffix("-grp")
 
     def _bind_text(self, template: str, value: str) -> None:
         names: list[str] = []
