@@ -117,7 +117,83 @@ _MOCK_VPCACCESS = (
     "_http.log #9 and #11 (throughput 200-300 sent, instances 3-4 answered) and #8 (that message)"
 )
 
+_MOCK_IGM = (
+    "k8s-config-connector mockgcp/mockcontainer/nodepool.go at cdb85ecf17, createMockIGM: the "
+    "group of a mocked node pool gets name, baseInstanceName, targetSize, selfLink, zone, "
+    "status.isStable, currentActions.none, kind, id, creationTimestamp, fingerprint, updatePolicy "
+    "(type, fixed maxSurge/maxUnavailable, minimalAction, replacementMethod), "
+    "instanceLifecyclePolicy (two fields), instanceGroup and a global instanceTemplate, its links "
+    "built under `compute/v1beta1/`, a version Compute does not have (v1, beta, alpha); kcc-golden "
+    "container/v1beta1/containernodepool/containernodepool/_http.log #10 is that shape, while the "
+    "real containernodepool-swap/_http.log #12 (Compute links under `beta/`, a regional template) "
+    "has every field"
+)
+
+
+def _mock_igm(recorded: Any) -> bool:
+    """A managed instance group written by mockgcp: its links under `compute/v1beta1/`."""
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("kind") == "compute#instanceGroupManager"
+        and "/compute/v1beta1/" in str(recorded.get("instanceGroup", ""))
+    )
+
+
 RULES: tuple[Unrecorded, ...] = (
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=(
+            *(
+                f"currentActions.{action}"
+                for action in (
+                    "abandoning",
+                    "creating",
+                    "creatingWithoutRetries",
+                    "deleting",
+                    "recreating",
+                    "refreshing",
+                    "restarting",
+                    "resuming",
+                    "starting",
+                    "stopping",
+                    "suspending",
+                    "verifying",
+                )
+            ),
+            "instanceLifecyclePolicy.onFailedHealthCheck",
+            "listManagedInstancesResults",
+            "satisfiesPzs",
+            "serviceAccount",
+            "standbyPolicy",
+            "status.allInstancesConfig",
+            "status.stateful",
+            "status.versionTarget",
+            "targetSizePolicy",
+            "targetStoppedSize",
+            "targetSuspendedSize",
+            "updatePolicy.maxSurge.calculated",
+            "updatePolicy.maxUnavailable.calculated",
+            "updatePolicy.minReadySec",
+            "versions",
+        ),
+        effect="absent",
+        reason="managed instance groups of the GKE 1.30.5 logs were written by mockgcp, which "
+        "fills none of these",
+        source=_MOCK_IGM,
+        in_operations=False,
+        when=_mock_igm,
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("instanceTemplate", "targetSize", "currentActions.none"),
+        effect="value",
+        reason="mockgcp names a global instance template where GKE makes a regional one, and "
+        "sets targetSize once to the pool's initialNodeCount (1 when none was sent), whatever "
+        "setSize does after",
+        source=_MOCK_IGM,
+        in_operations=False,
+        when=_mock_igm,
+    ),
     Unrecorded(
         host="compute.googleapis.com",
         fields=("endTime", "operationType", "targetLink", "targetId", "user"),

@@ -35,7 +35,10 @@ _NORMALISED_TAG = "abcdef0123A="
 #: containercluster/containercluster-intransitencryption/_http.log #11 `instanceGroupUrls`, then
 #: #12 `GET .../instanceGroupManagers/gke-containercluster-da4-default-pool-76327978-grp`). The
 #: log names the group GKE made for that pool, as `${operationID}` names the operation it started.
-_SERVER_NAMED = re.compile(r"/instanceGroupManagers/([a-z][-a-z0-9]*)$")
+#: A node pool update that changes its nodes makes a new instance template, named anew
+#: (containercluster-swap/_http.log: `instanceTemplates/...-a09d3c5a` before the PUT #40,
+#: `...-6c06e4da` after).
+_SERVER_NAMED = re.compile(r"/(?:instanceGroupManagers/([a-z][-a-z0-9]*-grp)|instanceTemplates/([a-z][-a-z0-9]*))$")
 _TAG_KEYS = ("fingerprint", "Fingerprint", "etag")
 #: Values of `status`/`state` that say a resource is still on its way.
 _TRANSITIONAL = {
@@ -143,7 +146,7 @@ class Replay:
 
     def _server_names(self, text: str) -> str:
         for real, mine in self.server_named.items():
-            text = text.replace(real, mine)
+            text = re.sub(rf"(?<![-a-z0-9]){re.escape(real)}(?![-a-z0-9])", mine, text)
         return text
 
     def fill_known(self, value: Any) -> Any:
@@ -175,9 +178,16 @@ class Replay:
         the one the emulator chose in the same place; with it the group's base instance name
         (the name less `-grp`, containercluster-intransitencryption #12)."""
         found, mine = _SERVER_NAMED.search(self.fill_known(real)), _SERVER_NAMED.search(emu)
-        if found and mine and found.group(1) != mine.group(1) and "$" not in found.group(1):
-            self.server_named[found.group(1)] = mine.group(1)
-            self.server_named[found.group(1).removesuffix("-grp")] = mine.group(1).removesuffix("-grp")
+        if not found or not mine or found.lastindex != mine.lastindex:
+            return
+        theirs, ours = found.group(found.lastindex), mine.group(mine.lastindex)
+        # One name of the emulator's stands for one real name: a second real name (a new
+        # template) needs a second name of the emulator's.
+        if theirs == ours or "$" in theirs or theirs in self.server_named or ours in self.server_named.values():
+            return
+        self.server_named[theirs] = ours
+        if theirs.endswith("-grp"):
+            self.server_named[theirs.removesuffix("-grp")] = ours.removesuffix("-grp")
 
     def _bind_text(self, template: str, value: str) -> None:
         names: list[str] = []

@@ -284,6 +284,9 @@ def build_pool(
             for zone in locations
         ],
         "_created": call.ctx.clock.rfc3339(),
+        # The nodes' instance template is named as the groups are, less `-grp`, until an update
+        # of the nodes makes a new one (`template_digest`).
+        "_template": group,
         "etag": k.new_etag(),
         "status": "PROVISIONING",
         # initialNodeCount is per zone: a pool starts with that many nodes in each of its zones

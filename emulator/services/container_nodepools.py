@@ -11,6 +11,7 @@ machine type, and a given etag must be current.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -232,6 +233,10 @@ def update_node_pool(call: Call) -> Reply:
     if etag and etag != current.get("etag"):
         raise aborted(f'Node pool "{current["name"]}" has changed since etag {etag} was read; read it again.')
     changes = _updated_fields(current, cluster, body)
+    if any(key.startswith("config.") or key == "version" for key in changes):
+        # New nodes need a new instance template: GKE makes one, named afresh, and rolls the
+        # pool's groups onto it (containercluster-swap/_http.log, the groups read after #40).
+        changes["_template"] = secrets.token_hex(4)
     changes["etag"] = k.new_etag()
     changes["status"] = "RUNNING"
     call.ctx.store.put(k.NODE_POOL, path, {**current, "status": "RECONCILING"}, cluster_path)
