@@ -38,7 +38,9 @@ _NORMALISED_TAG = "abcdef0123A="
 #: A node pool update that changes its nodes makes a new instance template, named anew
 #: (containercluster-swap/_http.log: `instanceTemplates/...-a09d3c5a` before the PUT #40,
 #: `...-6c06e4da` after).
-_SERVER_NAMED = re.compile(r"/(?:instanceGroupManagers/([a-z][-a-z0-9]*-grp)|instanceTemplates/([a-z][-a-z0-9]*))$")
+_SERVER_NAMED = re.compile(
+    r"/(?:instanceGroupManagers/([a-z][-a-z0-9]*-grp)|instanceTemplates/([a-z][-a-z0-9]*))$"
+)
 _TAG_KEYS = ("fingerprint", "Fingerprint", "etag")
 #: Values of `status`/`state` that say a resource is still on its way.
 _TRANSITIONAL = {
@@ -156,7 +158,8 @@ class Replay:
         if isinstance(value, list):
             return [self.fill_known(v) for v in value]
         if isinstance(value, str):
-            return self._server_names(_PLACEHOLDER.sub(lambda m: self.bound.get(m.group(1), m.group(0)), value))
+            filled = _PLACEHOLDER.sub(lambda m: self.bound.get(m.group(1), m.group(0)), value)
+            return self._server_names(filled)
         return value
 
     def bind(self, real: Any, emu: Any) -> None:
@@ -183,7 +186,8 @@ class Replay:
         theirs, ours = found.group(found.lastindex), mine.group(mine.lastindex)
         # One name of the emulator's stands for one real name: a second real name (a new
         # template) needs a second name of the emulator's.
-        if theirs == ours or "$" in theirs or theirs in self.server_named or ours in self.server_named.values():
+        taken = theirs in self.server_named or ours in self.server_named.values()
+        if theirs == ours or "$" in theirs or taken:
             return
         self.server_named[theirs] = ours
         if theirs.endswith("-grp"):
