@@ -44,7 +44,18 @@ UPDATES = {
     "desiredMonitoringService": "monitoringService",
     "desiredPrivateClusterConfig": "privateClusterConfig",
     "desiredNodePoolAutoscaling": "",
+    "desiredAddonsConfig": "addonsConfig",
+    "desiredClusterAutoscaling": "autoscaling",
+    "desiredNodePoolAutoConfigNetworkTags": "nodePoolAutoConfig.networkTags",
+    "desiredDatabaseEncryption": "databaseEncryption",
+    "desiredDisableL4LbFirewallReconciliation": "networkConfig.disableL4LbFirewallReconciliation",
+    "desiredControlPlaneEndpointsConfig": "controlPlaneEndpointsConfig",
+    "desiredDefaultEnablePrivateNodes": "networkConfig.defaultEnablePrivateNodes",
+    "desiredInTransitEncryptionConfig": "networkConfig.inTransitEncryptionConfig",
 }
+#: The in-transit encryption settings a cluster can take
+#: (https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/NetworkConfig#intransitencryptionconfig).
+IN_TRANSIT = ("IN_TRANSIT_ENCRYPTION_DISABLED", "IN_TRANSIT_ENCRYPTION_INTER_NODE_TRANSPARENT")
 #: Fields that travel with a `desired*` field rather than being an update of their own.
 COMPANIONS = {"desiredNodePoolId", "etag"}
 
@@ -142,9 +153,14 @@ AUTOSCALING_DEFAULTS = {
 
 
 def _autoscaling(given: dict[str, Any] | None) -> dict[str, Any]:
-    if (given or {}).get("enableNodeAutoprovisioning"):
-        return dict(given or {})
-    given = given or {}
+    given = copy.deepcopy(given or {})
+    defaults = given.get("autoprovisioningNodePoolDefaults")
+    if isinstance(defaults, dict) and defaults.get("minCpuPlatform") == "automatic":
+        # "To unset the min cpu platform field pass "automatic" as field value"
+        # (AutoprovisioningNodePoolDefaults.minCpuPlatform, container v1 discovery document).
+        del defaults["minCpuPlatform"]
+    if given.get("enableNodeAutoprovisioning"):
+        return given
     out = copy.deepcopy(AUTOSCALING_DEFAULTS)
     out.update({k2: v for k2, v in given.items() if k2 != "autoprovisioningNodePoolDefaults"})
     out["autoprovisioningNodePoolDefaults"].update(given.get("autoprovisioningNodePoolDefaults") or {})
@@ -570,7 +586,96 @@ def _update_fields(call: Call, current: dict[str, Any], update: dict[str, Any]) 
         return {"locations": list(value)}
     if key == "desiredMasterVersion":
         return {"currentMasterVersion": k.version_for(current["releaseChannel"].get("channel"), value)}
-    return {UPDATES[key]: value}
+    if key == "desiredAddonsConfig":
+        # Each addon named is set as sent; the others stay (ClusterUpdate.desired_addons_config,
+        # "Configurations for the various addons available to run in the cluster",
+        # https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/ClusterUpdate).
+        return {f"addonsConfig.{name}": _proto3(config) for name, config in dict(value).items()}
+    if key == "desiredClusterAutoscaling":
+        if autopilot:
+            raise invalid("Node auto-provisioning is managed by GKE on Autopilot clusters.", field="update")
+        return {"autoscaling": _autoscaling(value)}
+    if key == "desiredDatabaseEncryption":
+        return {"databaseEncryption": _database_encryption(call, value)}
+    if key == "desiredControlPlaneEndpointsConfig":
+        return _endpoints_update(current, value)
+    if key == "desiredInTransitEncryptionConfig" and value not in IN_TRANSIT:
+        raise invalid(
+            f'Invalid value for field "update.desired_in_transit_encryption_config": "{value}".',
+            field="update.desired_in_transit_encryption_config",
+        )
+    if key == "desiredNodePoolAutoConfigNetworkTags":
+        return {UPDATES[key]: value if (value or {}).get("tags") else None}
+    # A false bool is not shown (proto3 JSON): containercluster-disablel4lbfirewallreconciliation
+    # reads no `disableL4LbFirewallReconciliation` after #18 sent `false`.
+    return {UPDATES[key]: value if value not in (False, None) else None}
+
+
+def _proto3(value: Any) -> Any:
+    """A message as proto3 JSON shows it: false and empty fields left out."""
+    if isinstance(value, dict):
+        return {k2: _proto3(v) for k2, v in value.items() if v not in (False, "", None, [])}
+    return value
+
+
+def _database_encryption(call: Call, value: dict[str, Any]) -> dict[str, Any]:
+    """Application-layer secrets encryption, on with a key or off
+    (https://cloud.google.com/kubernetes-engine/docs/how-to/encrypting-secrets: enabling on an
+    existing cluster names a Cloud KMS key in the cluster's region; disabling needs none)."""
+    state = value.get("state")
+    if state == "ENCRYPTED":
+        key = value.get("keyName") or ""
+        if not key:
+            raise invalid(
+                "A key name is required to encrypt the cluster's secrets.",
+                field="update.desired_database_encryption.key_name",
+            )
+        return {"state": "ENCRYPTED", "keyName": key, "currentState": "CURRENT_STATE_ENCRYPTED"}
+    if state == "DECRYPTED":
+        return {"state": "DECRYPTED", "currentState": "CURRENT_STATE_DECRYPTED"}
+    raise invalid(
+        f'Invalid value for field "update.desired_database_encryption.state": "{state}".',
+        field="update.desired_database_encryption.state",
+    )
+
+
+def _endpoints_update(current: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    """The control plane endpoints as changed: the DNS endpoint's switches, and the IP endpoints'
+    (on or off, public or not, reachable from other regions, the authorized networks), which
+    the older privateClusterConfig and masterAuthorizedNetworksConfig mirror
+    (https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#controlplaneendpointsconfig:
+    "the IP endpoints config" and "the DNS endpoint config"; kcc-golden container/v1beta1/
+    containercluster/containercluster-private-masteripv4cidr/_http.log #18 and the reads after).
+    """
+    endpoints = copy.deepcopy(current.get("controlPlaneEndpointsConfig") or {})
+    dns = endpoints.setdefault("dnsEndpointConfig", {})
+    for name, given in (value.get("dnsEndpointConfig") or {}).items():
+        dns[name] = given
+    ip = endpoints.setdefault("ipEndpointsConfig", {})
+    given_ip = dict(value.get("ipEndpointsConfig") or {})
+    if given_ip.get("enabled") is False and any(
+        given_ip.get(name) for name in ("enablePublicEndpoint", "globalAccess")
+    ):
+        raise invalid(
+            "IP endpoints that are off can be neither public nor reached from other regions.",
+            field="update.desired_control_plane_endpoints_config.ip_endpoints_config",
+        )
+    if given_ip.get("privateEndpointSubnetwork") == "":
+        given_ip.pop("privateEndpointSubnetwork")
+    for name, given in given_ip.items():
+        ip[name] = copy.deepcopy(given)
+    fields: dict[str, Any] = {"controlPlaneEndpointsConfig": endpoints}
+    if "authorizedNetworksConfig" in given_ip:
+        fields["masterAuthorizedNetworksConfig"] = _proto3(given_ip["authorizedNetworksConfig"])
+    if "enablePublicEndpoint" in given_ip and current.get("privateClusterConfig"):
+        fields["privateClusterConfig.enablePrivateEndpoint"] = (
+            True if given_ip["enablePublicEndpoint"] is False else None
+        )
+    if "globalAccess" in given_ip and current.get("privateClusterConfig"):
+        fields["privateClusterConfig.masterGlobalAccessConfig"] = (
+            {"enabled": True} if given_ip["globalAccess"] else {}
+        )
+    return fields
 
 
 def _pool_autoscaling(call: Call, path: str, update: dict[str, Any]) -> tuple[str, dict[str, Any]]:
