@@ -185,6 +185,7 @@ def _control_plane_endpoints(
     call: Call,
     project_id: str,
     location: str,
+    cluster_id: str,
 ) -> dict[str, Any]:
     """How the control plane is reached, as every cluster read shows it whether or not it was sent
     (kcc-golden container/v1beta1/containercluster/containercluster-private-masteripv4cidr and
@@ -193,9 +194,18 @@ def _control_plane_endpoints(
     _, number = call.ctx.projects.require(project_id)
     out = copy.deepcopy(given or {})
     dns = out.setdefault("dnsEndpointConfig", {})
-    digest = hashlib.sha256(f"{project_id}/{location}".encode()).hexdigest()[:10]
-    dns["endpoint"] = f"gke-{digest}-{number}.{location}.gke.goog"
+    # The DNS endpoint's switches are shown off when not sent (containercluster-swap, every read).
+    for switch in ("allowExternalTraffic", "enableK8sCertsViaDns", "enableK8sTokensViaDns"):
+        dns.setdefault(switch, False)
+    # `gke-<cluster id and 4 more hex>-<project number>.<location>.gke.goog`
+    # (containercluster-swap: `gke-705f569c89bf45a79136c919a957b0801b8a-...us-central1-a.gke.goog`).
+    digest = hashlib.sha256(f"{project_id}/{location}/{cluster_id}".encode()).hexdigest()[:4]
+    dns["endpoint"] = f"gke-{cluster_id}{digest}-{number}.{location}.gke.goog"
     ip = out.setdefault("ipEndpointsConfig", {})
+    if ip.get("globalAccess") is False:
+        # Sent false, not shown (containercluster-swap #1 sends `globalAccess: false`; no read
+        # of it has the field).
+        del ip["globalAccess"]
     ip.setdefault("enabled", True)
     ip.setdefault("enablePublicEndpoint", not private.get("enablePrivateEndpoint"))
     ip["authorizedNetworksConfig"] = copy.deepcopy(authorized)
@@ -245,11 +255,12 @@ def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot
         "useIpAliases": True,
         "clusterIpv4Cidr": pods,
         "clusterIpv4CidrBlock": pods,
-        # A services size sent alone (`/20`) stays as sent in the policy, while the cluster's
-        # own servicesIpv4Cidr shows the range GKE chose (kcc-golden container/v1beta1/
-        # containercluster/containercluster-databaseencryption/_http.log, every read).
-        "servicesIpv4Cidr": _size_only(policy.get("servicesIpv4CidrBlock")) or services,
-        "servicesIpv4CidrBlock": _size_only(policy.get("servicesIpv4CidrBlock")) or services,
+        # A services size sent alone (`/20`) is answered with the range GKE chose, in the policy
+        # as on the cluster (the real containercluster-intransitencryption/_http.log #1 sends
+        # `/20`, every read has 34.118.224.0/20; the mocked containercluster-databaseencryption
+        # echoes `/20`, as mockgcp clones the request).
+        "servicesIpv4Cidr": services,
+        "servicesIpv4CidrBlock": services,
         "stackType": policy.get("stackType") or "IPV4",
         # (kcc-golden container/v1beta1/containercluster/containercluster-minimal: `{}`.)
         "podCidrOverprovisionConfig": policy.get("podCidrOverprovisionConfig") or {},
@@ -376,7 +387,9 @@ def create_cluster(call: Call) -> Reply:
     network = _network(call, project_id, body.get("network") or "default")
     subnet = _subnetwork(call, project_id, region, network, body.get("subnetwork"))
     requested_pools = _pools_requested(body, autopilot)
-    channel = (body.get("releaseChannel") or {}).get("channel") or k.DEFAULT_CHANNEL
+    channel = (body.get("releaseChannel") or {}).get("channel") or k.channel_of(
+        body.get("initialClusterVersion")
+    )
     if autopilot and channel == "UNSPECIFIED":
         raise invalid(
             "Autopilot clusters must be enrolled in a release channel.", field="cluster.release_channel"
@@ -387,7 +400,14 @@ def create_cluster(call: Call) -> Reply:
     for zone in locations:
         if not k.is_zone(zone) or k.region_of(zone) != region:
             raise invalid(f'Zone "{zone}" is not in region {region}.', field="cluster.locations")
+    cluster_id = secrets.token_hex(16)
     ip_policy = _ip_allocation(body.get("ipAllocationPolicy"), subnet, autopilot)
+    if ip_policy.get("useIpAliases") and not ip_policy.get("clusterSecondaryRangeName"):
+        # GKE names the Pod range it makes itself `gke-<cluster>-pods-<first 8 of the cluster
+        # id>`, and the pools take it (containercluster-swap: `gke-containercluster-${uniqueId}-
+        # pods-705f569c` beside the DNS endpoint `gke-705f569c89bf...`). The subnetwork's own
+        # list of secondary ranges is not changed here.
+        ip_policy["clusterSecondaryRangeName"] = f"gke-{name}-pods-{cluster_id[:8]}"
     private = _private(call, body.get("privateClusterConfig"), network, autopilot, path)
     identity = _workload_identity(body.get("workloadIdentityConfig"), project_id, autopilot)
     authorized = _authorized_networks(
@@ -418,7 +438,7 @@ def create_cluster(call: Call) -> Reply:
         "location": location,
         "zone": location,
         "selfLink": k.link(path),
-        "id": secrets.token_hex(32),
+        "id": cluster_id,
         "endpoint": endpoint,
         "initialClusterVersion": version,
         "currentMasterVersion": version,
@@ -458,7 +478,13 @@ def create_cluster(call: Call) -> Reply:
     authorized = {"gcpPublicCidrsAccessEnabled": True, **(authorized or {})}
     private = private or {"privateEndpoint": _subnet_address(subnet), "publicEndpoint": endpoint}
     cluster["controlPlaneEndpointsConfig"] = _control_plane_endpoints(
-        cluster.get("controlPlaneEndpointsConfig"), private, authorized, call, project_id, location
+        cluster.get("controlPlaneEndpointsConfig"),
+        private,
+        authorized,
+        call,
+        project_id,
+        location,
+        cluster_id,
     )
     for key, value in (
         ("privateClusterConfig", private),

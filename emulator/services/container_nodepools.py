@@ -115,7 +115,9 @@ def create_node_pool(call: Call) -> Reply:
 @API.handles("container.projects.locations.clusters.nodePools.get")
 def get_node_pool(call: Call) -> dict[str, Any]:
     _, _, _, _, path = k.split_pool(call, call.param("name"), "container.clusters.get")
-    return k.as_requested(k.show_pool(k.fetch_pool(call, path)), call.param("name"))
+    # A zonal pool links itself under `zones/` whatever path named it (the real
+    # containernodepool-kubeletconfig/_http.log #10 read through `locations/us-central1-a`).
+    return k.show_pool(k.fetch_pool(call, path))
 
 
 @API.handles("container.projects.locations.clusters.nodePools.list")
