@@ -180,6 +180,7 @@ RULES: tuple[Unrecorded, ...] = (
             "addonsConfig.dnsCacheConfig",
             "addonsConfig.nodeReadinessConfig",
             "controlPlaneEgress",
+            "ipAllocationPolicy.clusterSecondaryRangeName",
             "ipAllocationPolicy.defaultPodIpv4RangeUtilization",
             "ipAllocationPolicy.networkTierConfig",
             "master",

@@ -497,7 +497,23 @@ class Replay:
         for failed in self.failed:
             if rel == failed or rel.startswith(failed + "/") or failed in text:
                 return True
+            if _group_of(rel, failed):
+                return True
         return "/operations/" in path and any(o in path for o in self.failed)
+
+
+def _group_of(rel: str, failed: str) -> bool:
+    """Whether `rel` is a managed instance group GKE would have made for the node pool (or the
+    cluster) `failed`: GKE names a pool's groups `gke-<cluster>-<pool>-...-grp`, each name cut to
+    16 characters at least (kcc-golden container/v1beta1/containernodepool/containernodepool-
+    kubeletconfig/_http.log: `gke-cluster-sample-f-nodepool-sample--46bcc89e-grp`), so a group
+    read after its pool's create failed fails with it."""
+    found = re.search(r"/instanceGroupManagers/(gke-[-a-z0-9]+)$", rel)
+    if not found:
+        return False
+    parts = failed.split("/")
+    names = [parts[i + 1] for i, part in enumerate(parts[:-1]) if part in ("clusters", "nodePools")]
+    return bool(names) and f"-{names[-1][:16]}" in found.group(1)
 
 
 def _retag(node: Any, live_here: Any, live_root: dict[str, Any]) -> Any:
