@@ -17,7 +17,10 @@ def _create_pool(emu: Emulator, os_version: str) -> tuple[int, Any]:
         "nodePool": {
             "name": f"win-{os_version.lower().replace('_', '-')}",
             "initialNodeCount": 1,
-            "config": {"imageType": "WINDOWS_LTSC_CONTAINERD", "windowsNodeConfig": {"osVersion": os_version}},
+            "config": {
+                "imageType": "WINDOWS_LTSC_CONTAINERD",
+                "windowsNodeConfig": {"osVersion": os_version},
+            },
         }
     }
     request = urllib.request.Request(
