@@ -137,14 +137,19 @@ def container(record: dict[str, Any], now: float) -> dict[str, Any]:
     that starts it (conformance/kcc-golden/container/.../_http.log), never PENDING."""
     status = "RUNNING" if phase(record, now) == "PENDING" else phase(record, now)
     created, done_at = record["created"], record["done_at"]
+    extra = record.get("extra", {})
     out: dict[str, Any] = {
         "name": record["name"].rsplit("/", 1)[-1],
-        **record.get("extra", {}),
+        **{k: v for k, v in extra.items() if not k.startswith("_")},
         "status": status,
         "startTime": _time(created),
     }
     if status == "DONE":
         out["endTime"] = _time(done_at)
+        if extra.get("_progress") and not record.get("error"):
+            # What GKE counted on the way, shown once done (real kcc-golden container/v1beta1/
+            # containercluster/containercluster-swap/_http.log #2 and #11).
+            out["progress"] = {"metrics": extra["_progress"]}
         if record.get("error"):
             out["statusMessage"] = record["error"]["message"]
             out["error"] = {"code": record["error"]["code"], "message": record["error"]["message"]}

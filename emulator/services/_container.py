@@ -448,6 +448,7 @@ def operation(
     target: str,
     effects: Iterable[Effect] = (),
     failure_effects: Iterable[Effect] = (),
+    progress: list[dict[str, str]] | None = None,
 ) -> Reply:
     """Start a container Operation on `cluster` (its canonical path); its effects land when it
     is DONE.
@@ -468,6 +469,10 @@ def operation(
         # (kcc-golden container/v1beta1: 152 GKE operation answers, `"zone": "us-central1"` for
         # a regional cluster's).
     }
+    if progress is None and op_type == "CREATE_CLUSTER":
+        progress = CREATE_PROGRESS
+    if progress:
+        extra["_progress"] = progress
     record = call.ctx.operations.start(
         name=f"projects/{project_id}/locations/{location}/operations/{short}",
         style="container",
@@ -512,6 +517,28 @@ def node_image(version: str, image_type: str) -> dict[str, str] | None:
         "image": f"gke-{numbers.replace('.', '')}-gke{gke}-cos-{build}-c-pre",
         "imageProject": "gke-node-images",
     }
+
+
+def _metrics(**counts: int) -> list[dict[str, str]]:
+    return [{"intValue": str(value), "name": name} for name, value in counts.items()]
+
+
+#: The steps of a cluster's creation as GKE counts them (containercluster-swap/_http.log #2).
+CREATE_PROGRESS = _metrics(
+    CLUSTER_CONFIGURING=8,
+    CLUSTER_CONFIGURING_TOTAL=8,
+    CLUSTER_DEPLOYING=10,
+    CLUSTER_DEPLOYING_TOTAL=10,
+    CLUSTER_HEALTHCHECKING=1,
+    CLUSTER_HEALTHCHECKING_TOTAL=2,
+)
+
+
+def upgrade_progress(nodes: int) -> list[dict[str, str]]:
+    """The nodes an upgrade of a pool went through, all of them (containercluster-swap #11)."""
+    return _metrics(
+        NODES_TOTAL=nodes, NODES_FAILED=0, NODES_COMPLETE=nodes, NODES_DONE=nodes, NODE_PDB_DELAY_SECONDS=0
+    )
 
 
 def version_for(channel: str | None, requested: str | None) -> str:

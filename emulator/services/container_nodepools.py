@@ -242,11 +242,12 @@ def update_node_pool(call: Call) -> Reply:
     changes["etag"] = k.new_etag()
     changes["status"] = "RUNNING"
     call.ctx.store.put(k.NODE_POOL, path, {**current, "status": "RECONCILING"}, cluster_path)
-    return _start(
+    return k.operation(
         call,
-        cluster_path,
-        "UPGRADE_NODES",
-        path,
-        [Effect.set(k.NODE_POOL, path, changes)],
-        [Effect.set(k.NODE_POOL, path, {"status": "RUNNING"})],
+        cluster=cluster_path,
+        op_type="UPGRADE_NODES",
+        target=path,
+        effects=[Effect.set(k.NODE_POOL, path, changes)],
+        failure_effects=[Effect.set(k.NODE_POOL, path, {"status": "RUNNING"})],
+        progress=k.upgrade_progress(int(current.get("_nodeCount", 0))),
     )
