@@ -166,7 +166,9 @@ def label_fingerprint(labels: dict[str, str]) -> str:
 
 
 def new_etag() -> str:
-    return secrets.token_hex(8)
+    """GKE's etags are UUIDs (the pools embedded in every real cluster read of kcc-golden
+    container/v1beta1/containercluster/containercluster-swap: `"etag": "cbe03b53-d098-...`)."""
+    return str(uuid.uuid4())
 
 
 # lookups

@@ -54,6 +54,18 @@ TAINT_EFFECTS = ("NO_SCHEDULE", "PREFER_NO_SCHEDULE", "NO_EXECUTE")
 MAX_NODES = 1000
 
 
+#: Machine families whose VMs boot only from Hyperdisk ("N4 ... support only Hyperdisk",
+#: https://cloud.google.com/compute/docs/general-purpose-machines#n4_disks and #c4_disks); GKE
+#: gives their nodes a hyperdisk-balanced boot disk when none is named (mockgcp, aligned to real
+#: GKE: `if strings.HasPrefix(obj.MachineType, "n4-") { obj.DiskType = "hyperdisk-balanced" }`,
+#: k8s-config-connector mockgcp/mockcontainer/nodepool.go at cdb85ecf17).
+HYPERDISK_ONLY = ("n4", "c4")
+
+
+def default_disk_type(machine_type: str) -> str:
+    return "hyperdisk-balanced" if machine_type.split("-", 1)[0] in HYPERDISK_ONLY else DEFAULT_DISK_TYPE
+
+
 def check_machine(machine_type: Any, field: str) -> str:
     if not isinstance(machine_type, str) or not MACHINE_TYPE.match(machine_type):
         raise invalid(f'Invalid value for field "{field}": machine type "{machine_type}" does not exist.')
@@ -171,7 +183,7 @@ def node_config(call: Any, raw: Any, cluster: dict[str, Any], field: str) -> dic
             field=f"{field}.disk_size_gb",
         )
     config["diskSizeGb"] = size
-    config["diskType"] = config.get("diskType") or DEFAULT_DISK_TYPE
+    config["diskType"] = config.get("diskType") or default_disk_type(config["machineType"])
     if config["diskType"] not in DISK_TYPES:
         raise invalid(
             f'Invalid value for field "{field}.disk_type": "{config["diskType"]}".',

@@ -167,6 +167,17 @@ def _autoscaling(given: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def _ca_certificate() -> str:
+    """The cluster's CA certificate, PEM in base64 as GKE gives it (every real read of
+    containercluster-swap: `LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t...`, "-----BEGIN CERTIFICATE-----"),
+    so that a kubeconfig written from it reads as one. Its body is random bytes, not a certificate
+    a TLS client could check."""
+    body = base64.b64encode(secrets.token_bytes(720)).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    pem = "\n".join(["-----BEGIN CERTIFICATE-----", *lines, "-----END CERTIFICATE-----", ""])
+    return base64.b64encode(pem.encode()).decode()
+
+
 def _subnet_address(subnet: dict[str, Any]) -> str:
     """The control plane's private address in the cluster's subnetwork.
 
@@ -450,9 +461,13 @@ def create_cluster(call: Call) -> Reply:
         # No `nodeIpv4CidrSize`: no recorded cluster read has it (kcc-golden container/v1beta1/
         # containercluster, all 147 of them).
         "defaultMaxPodsConstraint": body.get("defaultMaxPodsConstraint") or {"maxPodsPerNode": "110"},
-        "masterAuth": {"clusterCaCertificate": base64.b64encode(secrets.token_bytes(48)).decode()},
+        "masterAuth": {"clusterCaCertificate": _ca_certificate()},
         "shieldedNodes": {"enabled": True},
-        "databaseEncryption": {"state": "DECRYPTED"},
+        # Secrets encrypted with the key sent, or not (DatabaseEncryption,
+        # https://cloud.google.com/kubernetes-engine/docs/how-to/encrypting-secrets).
+        "databaseEncryption": _database_encryption(
+            call, body.get("databaseEncryption") or {"state": "DECRYPTED"}, "cluster.database_encryption"
+        ),
         "labelFingerprint": k.label_fingerprint(labels),
         "etag": k.new_etag(),
         "_path": path,
@@ -644,25 +659,24 @@ def _proto3(value: Any) -> Any:
     return value
 
 
-def _database_encryption(call: Call, value: dict[str, Any]) -> dict[str, Any]:
+def _database_encryption(
+    call: Call, value: dict[str, Any], field: str = "update.desired_database_encryption"
+) -> dict[str, Any]:
     """Application-layer secrets encryption, on with a key or off
     (https://cloud.google.com/kubernetes-engine/docs/how-to/encrypting-secrets: enabling on an
     existing cluster names a Cloud KMS key in the cluster's region; disabling needs none)."""
     state = value.get("state")
-    if state == "ENCRYPTED":
+    if state in ("ENCRYPTED", "ALL_OBJECTS_ENCRYPTION_ENABLED"):
         key = value.get("keyName") or ""
         if not key:
             raise invalid(
                 "A key name is required to encrypt the cluster's secrets.",
-                field="update.desired_database_encryption.key_name",
+                field=f"{field}.key_name",
             )
-        return {"state": "ENCRYPTED", "keyName": key, "currentState": "CURRENT_STATE_ENCRYPTED"}
-    if state == "DECRYPTED":
+        return {"state": state, "keyName": key, "currentState": "CURRENT_STATE_ENCRYPTED"}
+    if state in ("DECRYPTED", "UNKNOWN", None):
         return {"state": "DECRYPTED", "currentState": "CURRENT_STATE_DECRYPTED"}
-    raise invalid(
-        f'Invalid value for field "update.desired_database_encryption.state": "{state}".',
-        field="update.desired_database_encryption.state",
-    )
+    raise invalid(f'Invalid value for field "{field}.state": "{state}".', field=f"{field}.state")
 
 
 def _endpoints_update(current: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:

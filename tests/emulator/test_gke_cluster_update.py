@@ -103,3 +103,27 @@ def test_a_second_update_waits_for_the_first(emu: Emulator, running: Any) -> Non
     assert busy.code == 400 and "incompatible operation" in busy.message
     emu.advance_time(61)
     assert running.get_cluster(name=CLUSTER).network_config.default_enable_private_nodes
+
+
+def test_a_cluster_made_with_a_key_has_its_secrets_encrypted(emu: Emulator, gke: Any) -> None:  # noqa: F811
+    keyless = cluster(database_encryption={"state": "ENCRYPTED"})
+    assert refused(gke.create_cluster, parent=PARENT, cluster=keyless).code == 400
+
+    gke.create_cluster(
+        parent=PARENT, cluster=cluster(database_encryption={"state": "ENCRYPTED", "key_name": KEY})
+    )
+    emu.advance_time(600)
+    live = gke.get_cluster(name=CLUSTER)
+    assert live.database_encryption.state.name == "ENCRYPTED"
+    assert live.database_encryption.current_state.name == "CURRENT_STATE_ENCRYPTED"
+
+
+def test_nodes_that_boot_only_from_hyperdisk_get_a_hyperdisk(emu: Emulator, running: Any) -> None:
+    running.create_node_pool(
+        parent=CLUSTER,
+        node_pool={"name": "n4", "initial_node_count": 1, "config": {"machine_type": "n4-standard-2"}},
+    )
+    emu.advance_time(600)
+    config = running.get_node_pool(name=f"{CLUSTER}/nodePools/n4").config
+    assert config.disk_type == "hyperdisk-balanced"
+    assert running.get_node_pool(name=f"{CLUSTER}/nodePools/general").config.disk_type == "pd-balanced"
