@@ -324,8 +324,21 @@ def _fill(out: dict[str, Any], defaults: dict[str, Any]) -> None:
     for key, value in defaults.items():
         if key not in out:
             out[key] = copy.deepcopy(value)
+        elif key == "addonsConfig" and isinstance(out[key], dict):
+            # An addon that was set stays as set: one turned off reads `{}`, not the default
+            # (kcc-golden container/v1beta1/containercluster/containercluster-addon/_http.log
+            # #10, after #8 turned every addon off).
+            for addon, config in value.items():
+                out[key].setdefault(addon, copy.deepcopy(config))
         elif isinstance(value, dict) and value and isinstance(out[key], dict):
             _fill(out[key], value)
+
+
+def proto3(value: Any) -> Any:
+    """A message as proto3 JSON shows it: its false, empty and zero scalars left out."""
+    if isinstance(value, dict):
+        return {k2: proto3(v) for k2, v in value.items() if v not in (False, "", None, [], 0)}
+    return value
 
 
 def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any]:
@@ -335,6 +348,8 @@ def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any
     for key in _EMPTY_WHEN_OFF:
         if out.get(key) == {"enabled": False}:
             out[key] = {}
+    if isinstance(out.get("addonsConfig"), dict):
+        out["addonsConfig"] = {name: proto3(config) for name, config in out["addonsConfig"].items()}
     if minor_of(str(out.get("currentMasterVersion", ""))) >= 35:
         # From GKE 1.35 on (every 1.35 read of containercluster-swap, -intransitencryption and
         # containernodepool-kubeletconfig; no 1.34 read of containernodepool-swap has them):

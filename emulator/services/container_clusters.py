@@ -631,7 +631,7 @@ def _update_fields(call: Call, current: dict[str, Any], update: dict[str, Any]) 
         # Each addon named is set as sent; the others stay (ClusterUpdate.desired_addons_config,
         # "Configurations for the various addons available to run in the cluster",
         # https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/ClusterUpdate).
-        return {f"addonsConfig.{name}": _proto3(config) for name, config in dict(value).items()}
+        return {f"addonsConfig.{name}": k.proto3(config) for name, config in dict(value).items()}
     if key == "desiredClusterAutoscaling":
         if autopilot:
             raise invalid("Node auto-provisioning is managed by GKE on Autopilot clusters.", field="update")
@@ -647,16 +647,10 @@ def _update_fields(call: Call, current: dict[str, Any], update: dict[str, Any]) 
         )
     if key == "desiredNodePoolAutoConfigNetworkTags":
         return {UPDATES[key]: value if (value or {}).get("tags") else None}
-    # A false bool is not shown (proto3 JSON): containercluster-disablel4lbfirewallreconciliation
-    # reads no `disableL4LbFirewallReconciliation` after #18 sent `false`.
-    return {UPDATES[key]: value if value not in (False, None) else None}
-
-
-def _proto3(value: Any) -> Any:
-    """A message as proto3 JSON shows it: false and empty fields left out."""
-    if isinstance(value, dict):
-        return {k2: _proto3(v) for k2, v in value.items() if v not in (False, "", None, [])}
-    return value
+    # The two switches are `optional` in GKE's proto, so a false one is shown false
+    # (google.container.v1.NetworkConfig: disable_l4_lb_firewall_reconciliation and
+    # default_enable_private_nodes have presence, in the installed google-cloud-container).
+    return {UPDATES[key]: value}
 
 
 def _database_encryption(
@@ -706,7 +700,12 @@ def _endpoints_update(current: dict[str, Any], value: dict[str, Any]) -> dict[st
         ip[name] = copy.deepcopy(given)
     fields: dict[str, Any] = {"controlPlaneEndpointsConfig": endpoints}
     if "authorizedNetworksConfig" in given_ip:
-        fields["masterAuthorizedNetworksConfig"] = _proto3(given_ip["authorizedNetworksConfig"])
+        # `enabled` is a plain bool, shown only when true; gcpPublicCidrsAccessEnabled is
+        # `optional`, shown false too (google.container.v1.MasterAuthorizedNetworksConfig).
+        authorized = dict(given_ip["authorizedNetworksConfig"] or {})
+        if not authorized.get("enabled"):
+            authorized.pop("enabled", None)
+        fields["masterAuthorizedNetworksConfig"] = authorized
     if "enablePublicEndpoint" in given_ip and current.get("privateClusterConfig"):
         fields["privateClusterConfig.enablePrivateEndpoint"] = (
             True if given_ip["enablePublicEndpoint"] is False else None
