@@ -38,6 +38,11 @@ def test_addons_named_are_set_and_the_others_stay(emu: Emulator, running: Any) -
     assert live.addons_config.dns_cache_config.enabled
     assert live.addons_config.gce_persistent_disk_csi_driver_config.enabled
 
+    # An addon turned off stays off; GKE's default for it no longer applies.
+    off = _update(emu, running, {"desired_addons_config": {"dns_cache_config": {"enabled": False}}})
+    assert not off.addons_config.dns_cache_config.enabled
+    assert off.addons_config.http_load_balancing.disabled
+
 
 def test_secrets_encryption_needs_a_key_to_turn_on(emu: Emulator, running: Any) -> None:
     keyless = {"desired_database_encryption": {"state": "ENCRYPTED"}}
