@@ -36,7 +36,7 @@ _NORMALISED_TAG = "abcdef0123A="
 #: #12 `GET .../instanceGroupManagers/gke-containercluster-da4-default-pool-76327978-grp`). The
 #: log names the group GKE made for that pool, as `${operationID}` names the operation it started.
 #: A node pool update that changes its nodes makes a new instance template, named anew
-#: (containercluster-swap/_http.log: `instanceTemplates/...-a09d3c5a` before the PUT #40,
+#: (containercluster-swap/_http.log: `instanceTemplates/...-a09d3c5a` before the node pool PUT #10,
 #: `...-6c06e4da` after).
 _SERVER_NAMED = re.compile(
     r"/(?:instanceGroupManagers/([a-z][-a-z0-9]*-grp)|instanceTemplates/([a-z][-a-z0-9]*))$"
@@ -497,23 +497,7 @@ class Replay:
         for failed in self.failed:
             if rel == failed or rel.startswith(failed + "/") or failed in text:
                 return True
-            if _group_of(rel, failed):
-                return True
         return "/operations/" in path and any(o in path for o in self.failed)
-
-
-def _group_of(rel: str, failed: str) -> bool:
-    """Whether `rel` is a managed instance group GKE would have made for the node pool (or the
-    cluster) `failed`: GKE names a pool's groups `gke-<cluster>-<pool>-...-grp`, each name cut to
-    16 characters at least (kcc-golden container/v1beta1/containernodepool/containernodepool-
-    kubeletconfig/_http.log: `gke-cluster-sample-f-nodepool-sample--46bcc89e-grp`), so a group
-    read after its pool's create failed fails with it."""
-    found = re.search(r"/instanceGroupManagers/(gke-[-a-z0-9]+)$", rel)
-    if not found:
-        return False
-    parts = failed.split("/")
-    names = [parts[i + 1] for i, part in enumerate(parts[:-1]) if part in ("clusters", "nodePools")]
-    return bool(names) and f"-{names[-1][:16]}" in found.group(1)
 
 
 def _retag(node: Any, live_here: Any, live_root: dict[str, Any]) -> Any:

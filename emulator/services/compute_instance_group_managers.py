@@ -62,7 +62,7 @@ def show(call: Call, project_id: str, zone: str, name: str, pool: dict[str, Any]
     region = k.region_of(zone)
     # The template of the nodes as they are now: named as the group, with the digest of the
     # last update of the nodes (containercluster-swap/_http.log: `...-default-pool-a09d3c5a`
-    # until the node pool PUT #40, `...-default-pool-6c06e4da` after).
+    # until the node pool PUT #10, `...-default-pool-6c06e4da` after).
     digest = str(pool.get("_template") or base.rsplit("-", 1)[-1])
     current = f"{base.rsplit('-', 1)[0]}-{digest}"
     template = f"{BETA_ROOT}projects/{project_id}/regions/{region}/instanceTemplates/{current}"

@@ -237,7 +237,7 @@ def update_node_pool(call: Call) -> Reply:
     changes = _updated_fields(current, cluster, body)
     if any(key.startswith("config.") or key == "version" for key in changes):
         # New nodes need a new instance template: GKE makes one, named afresh, and rolls the
-        # pool's groups onto it (containercluster-swap/_http.log, the groups read after #40).
+        # pool's groups onto it (containercluster-swap/_http.log, the groups read after the PUT #10).
         changes["_template"] = secrets.token_hex(4)
     changes["etag"] = k.new_etag()
     changes["status"] = "RUNNING"
