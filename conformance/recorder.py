@@ -124,8 +124,8 @@ _MOCK_IGM = (
     "(type, fixed maxSurge/maxUnavailable, minimalAction, replacementMethod), "
     "instanceLifecyclePolicy (two fields), instanceGroup and a global instanceTemplate, its links "
     "built under `compute/v1beta1/`, a version Compute does not have (v1, beta, alpha); kcc-golden "
-    "container/v1beta1/containernodepool/containernodepool/_http.log #10 is that shape, while the "
-    "real containernodepool-swap/_http.log #12 (Compute links under `beta/`, a regional template) "
+    "container/v1beta1/containernodepool/containernodepool/_http.log #4 is that shape, while the "
+    "real containernodepool-swap/_http.log #4 (Compute links under `beta/`, a regional template) "
     "has every field"
 )
 

@@ -32,8 +32,8 @@ _REBOUND = {"operationID"}
 _NORMALISED_TAG = "abcdef0123A="
 #: Resources the server names itself, with a random part: GKE names a node pool's managed
 #: instance groups `gke-<cluster>-<pool>-<8 hex>-grp` (kcc-golden container/v1beta1/
-#: containercluster/containercluster-intransitencryption/_http.log #11 `instanceGroupUrls`, then
-#: #12 `GET .../instanceGroupManagers/gke-containercluster-da4-default-pool-76327978-grp`). The
+#: containercluster/containercluster-intransitencryption/_http.log #3 `instanceGroupUrls`, then
+#: #4 `GET .../instanceGroupManagers/gke-containercluster-da4-default-pool-76327978-grp`). The
 #: log names the group GKE made for that pool, as `${operationID}` names the operation it started.
 #: A node pool update that changes its nodes makes a new instance template, named anew
 #: (containercluster-swap/_http.log: `instanceTemplates/...-a09d3c5a` before the node pool PUT #10,
@@ -179,7 +179,7 @@ class Replay:
     def _bind_server_name(self, real: str, emu: str) -> None:
         """A name the server chose (`_SERVER_NAMED`) stands, in later requests and answers, for
         the one the emulator chose in the same place; with it the group's base instance name
-        (the name less `-grp`, containercluster-intransitencryption #12)."""
+        (the name less `-grp`, containercluster-intransitencryption #4)."""
         found, mine = _SERVER_NAMED.search(self.fill_known(real)), _SERVER_NAMED.search(emu)
         if not found or not mine or found.lastindex != mine.lastindex:
             return

@@ -11,7 +11,7 @@ so only `get` and `list` are served: a group exists exactly while its node pool 
 
 The answer is shaped as Compute answers today, from the real recordings
 (kcc-golden container/v1beta1/containercluster/containercluster-intransitencryption/_http.log
-#12, containernodepool/containernodepool-swap/_http.log #12: GKE 1.34/1.35). The older GKE logs
+#4, containernodepool/containernodepool-swap/_http.log #4 and #11: GKE 1.34/1.35). The older GKE logs
 of the corpus (GKE 1.30.5-gke.1014001) were written by mockgcp, whose `createMockIGM` fills a
 handful of fields under `compute/v1beta1/` links (k8s-config-connector mockgcp/mockcontainer/
 nodepool.go at cdb85ecf17); they are not Google's shape.
@@ -29,7 +29,7 @@ from emulator.services import _container as k
 API = Api("compute", "v1")
 
 #: GKE makes the group, its instance group and its regional instance template through Compute
-#: beta, and their links keep that version (containercluster-intransitencryption #12:
+#: beta, and their links keep that version (containercluster-intransitencryption #4:
 #: `https://www.googleapis.com/compute/beta/projects/.../regions/us-central1/instanceTemplates/...`).
 BETA_ROOT = "https://www.googleapis.com/compute/beta/"
 
@@ -54,7 +54,7 @@ def _find(call: Call, project_id: str, zone: str, name: str) -> dict[str, Any] |
 
 
 def show(call: Call, project_id: str, zone: str, name: str, pool: dict[str, Any]) -> dict[str, Any]:
-    """The group as Compute shows it (containernodepool-swap/_http.log #12, field for field)."""
+    """The group as Compute shows it (containernodepool-swap/_http.log #11, field for field)."""
     _, number = call.ctx.projects.require(project_id)
     zones = len(pool.get("locations") or [zone])
     size = int(pool.get("_nodeCount", 0)) // max(zones, 1)
@@ -103,7 +103,7 @@ def show(call: Call, project_id: str, zone: str, name: str, pool: dict[str, Any]
         "name": name,
         "satisfiesPzs": True,
         "selfLink": c.link(path),
-        # GKE's service agent runs the group (containernodepool-swap #12).
+        # GKE's service agent runs the group (containernodepool-swap #11).
         "serviceAccount": f"service-{number}@container-engine-robot.iam.gserviceaccount.com",
         "standbyPolicy": {"mode": "MANUAL"},
         "status": {
