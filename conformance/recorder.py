@@ -117,7 +117,240 @@ _MOCK_VPCACCESS = (
     "_http.log #9 and #11 (throughput 200-300 sent, instances 3-4 answered) and #8 (that message)"
 )
 
+_MOCK_IGM = (
+    "k8s-config-connector mockgcp/mockcontainer/nodepool.go at cdb85ecf17, createMockIGM: the "
+    "group of a mocked node pool gets name, baseInstanceName, targetSize, selfLink, zone, "
+    "status.isStable, currentActions.none, kind, id, creationTimestamp, fingerprint, updatePolicy "
+    "(type, fixed maxSurge/maxUnavailable, minimalAction, replacementMethod), "
+    "instanceLifecyclePolicy (two fields), instanceGroup and a global instanceTemplate, its links "
+    "built under `compute/v1beta1/`, a version Compute does not have (v1, beta, alpha); kcc-golden "
+    "container/v1beta1/containernodepool/containernodepool/_http.log #4 is that shape, while the "
+    "real containernodepool-swap/_http.log #4 (Compute links under `beta/`, a regional template) "
+    "has every field"
+)
+
+
+_MOCK_CONTAINER = (
+    "k8s-config-connector mockgcp/mockcontainer/cluster.go and nodepool.go at cdb85ecf17: a "
+    'mocked cluster gets `InitialClusterVersion = "1.30.5-gke.1014001"` and `ClusterCaCertificate: '
+    '"1234567890abcdefghijklmn"`, a mocked pool `PodRange = obj.Name + "-pods-12345678"`, and '
+    "neither gets any of these fields; every read of the 23 GKE logs at 1.30.5-gke.1014001 "
+    "(e.g. kcc-golden container/v1beta1/containercluster/containercluster-minimal/_http.log) is "
+    "that shape, while the real 1.34/1.35 logs (containercluster-swap, containernodepool-swap) "
+    "have every field"
+)
+_MOCK_CA = "1234567890abcdefghijklmn"
+#: Fields of a GKE node pool that mockgcp never fills (beside those in its `config`).
+_MOCK_POOL_ABSENT = (
+    "config.nodeImageConfig",
+    "networkConfig.networkTierConfig",
+    "kubeletCertInfo",
+)
+
+
+def _mock_cluster(recorded: Any) -> bool:
+    """A GKE cluster written by mockgcp: its hard-coded CA certificate."""
+    auth = recorded.get("masterAuth") if isinstance(recorded, dict) else None
+    return isinstance(auth, dict) and auth.get("clusterCaCertificate") == _MOCK_CA
+
+
+def _mock_pool(recorded: Any) -> bool:
+    """A GKE node pool read on its own, written by mockgcp: its made-up Pod range name."""
+    network = recorded.get("networkConfig") if isinstance(recorded, dict) else None
+    return (
+        isinstance(network, dict)
+        and "instanceGroupUrls" in recorded
+        and str(network.get("podRange", "")).endswith("-pods-12345678")
+    )
+
+
+def _mock_igm(recorded: Any) -> bool:
+    """A managed instance group written by mockgcp: its links under `compute/v1beta1/`."""
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("kind") == "compute#instanceGroupManager"
+        and "/compute/v1beta1/" in str(recorded.get("instanceGroup", ""))
+    )
+
+
 RULES: tuple[Unrecorded, ...] = (
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=(
+            "addonsConfig.dnsCacheConfig",
+            "addonsConfig.nodeReadinessConfig",
+            "controlPlaneEgress",
+            "ipAllocationPolicy.clusterSecondaryRangeName",
+            "ipAllocationPolicy.defaultPodIpv4RangeUtilization",
+            "ipAllocationPolicy.networkTierConfig",
+            "master",
+            "networkConfig.defaultSnatStatus",
+            "nodeConfig.nodeImageConfig",
+            "nodeCreationConfig",
+            "controlPlaneEndpointsConfig.dnsEndpointConfig.enableK8sCertsViaDns",
+            "nodePools[].etag",
+            "nodePools[].selfLink",
+            "privateCluster",
+            *(f"nodePools[].{name}" for name in _MOCK_POOL_ABSENT),
+        ),
+        effect="absent",
+        reason="GKE clusters of the 1.30.5 logs were written by mockgcp, which fills none of these",
+        source=_MOCK_CONTAINER,
+        in_operations=False,
+        when=_mock_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=(
+            "currentMasterVersion",
+            "currentNodeVersion",
+            "initialClusterVersion",
+            "nodePools[].version",
+            # what GKE enables at a version depends on the version
+            "anonymousAuthenticationConfig.mode",
+            "masterAuth.clusterCaCertificate",
+            "controlPlaneEndpointsConfig.dnsEndpointConfig.endpoint",
+            "nodePools[].networkConfig.podIpv4CidrBlock",
+            "nodePools[].networkConfig.podRange",
+            "nodePools[].networkConfig.podIpv4RangeUtilization",
+            "ipAllocationPolicy.servicesIpv4Cidr",
+            "ipAllocationPolicy.servicesIpv4CidrBlock",
+            "ipAllocationPolicy.clusterSecondaryRangeName",
+            # mockgcp names one group for the whole cluster, `.../gke-containercluster-abcdef`
+            "instanceGroupUrls",
+        ),
+        effect="value",
+        reason="mockgcp hard-codes the version 1.30.5-gke.1014001, the CA certificate, the DNS "
+        "endpoint `gke-12345trewq-...`, a Pod range 10.92.0.0/14 named `<pool>-pods-12345678` "
+        "and its utilization 0.001",
+        source=f"{_MOCK_CONTAINER}; cluster.go: "
+        '`dnsEndpointConfig.Endpoint = fmt.Sprintf("gke-12345trewq-${projectNumber}.%s.gke.goog", '
+        'obj.Location)`; nodepool.go: `PodIpv4CidrBlock = "10.92.0.0/14"`, '
+        "`PodIpv4RangeUtilization = 0.001`",
+        in_operations=False,
+        when=_mock_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=(
+            "version",
+            "selfLink",
+            "initialNodeCount",
+            "networkConfig.podIpv4CidrBlock",
+            "networkConfig.podRange",
+            "networkConfig.podIpv4RangeUtilization",
+        ),
+        effect="value",
+        reason="mockgcp hard-codes a mocked pool's version, Pod range and utilization, and an "
+        "initialNodeCount of 1 when none was sent",
+        source=f"{_MOCK_CONTAINER}; nodepool.go, populateNodePoolDefaults: "
+        "`if obj.InitialNodeCount == 0 { obj.InitialNodeCount = 1 }`",
+        in_operations=False,
+        when=_mock_pool,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=(
+            "maintenancePolicy.resourceVersion",
+            "clusterIpv4Cidr",
+            "ipAllocationPolicy.clusterIpv4Cidr",
+            "ipAllocationPolicy.clusterIpv4CidrBlock",
+        ),
+        effect="value",
+        reason="the normaliser writes every GKE answer's maintenance policy version as "
+        "`abcd1234` and the cluster's Pod range as 10.112.0.0/14, real or mocked",
+        source="k8s-config-connector mockgcp/mockcontainer/normalize.go at cdb85ecf17, "
+        'ConfigureVisitor: `replacements.ReplacePath(".maintenancePolicy.resourceVersion", '
+        '"abcd1234")`, `ReplacePath(".ipAllocationPolicy.clusterIpv4CidrBlock", "10.112.0.0/14")` '
+        "and the two other Pod range paths (used by tests/e2e/normalize.go, "
+        "normalizeHTTPResponses, for real and mocked logs alike); the real containercluster-swap "
+        "reads a pool Pod range 10.72.0.0/14 beside the cluster's `10.112.0.0/14`",
+        in_operations=False,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("controlPlaneEndpointsConfig.ipEndpointsConfig.globalAccess",),
+        effect="invented",
+        reason="mockgcp keeps the request's ipEndpointsConfig as sent, `globalAccess: false` "
+        "included, where GKE shows no false switch (the real containercluster-swap sends "
+        "`globalAccess: false` in #1 and reads none)",
+        source=_MOCK_CONTAINER,
+        in_operations=False,
+        when=_mock_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("networkConfig.podIpv4RangeUtilization",),
+        effect="invented",
+        reason="mockgcp writes a utilization of 0.001 into every pool, nodes or none",
+        source=f"{_MOCK_CONTAINER}; nodepool.go: `if obj.NetworkConfig.PodIpv4RangeUtilization == 0 "
+        "{ obj.NetworkConfig.PodIpv4RangeUtilization = 0.001 }`",
+        in_operations=False,
+        when=_mock_pool,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=(*_MOCK_POOL_ABSENT, "etag", "locations"),
+        effect="absent",
+        reason="GKE node pools of the 1.30.5 logs were written by mockgcp, which fills none of these",
+        source=_MOCK_CONTAINER,
+        in_operations=False,
+        when=_mock_pool,
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=(
+            *(
+                f"currentActions.{action}"
+                for action in (
+                    "abandoning",
+                    "creating",
+                    "creatingWithoutRetries",
+                    "deleting",
+                    "recreating",
+                    "refreshing",
+                    "restarting",
+                    "resuming",
+                    "starting",
+                    "stopping",
+                    "suspending",
+                    "verifying",
+                )
+            ),
+            "instanceLifecyclePolicy.onFailedHealthCheck",
+            "listManagedInstancesResults",
+            "satisfiesPzs",
+            "serviceAccount",
+            "standbyPolicy",
+            "status.allInstancesConfig",
+            "status.stateful",
+            "status.versionTarget",
+            "targetSizePolicy",
+            "targetStoppedSize",
+            "targetSuspendedSize",
+            "updatePolicy.maxSurge.calculated",
+            "updatePolicy.maxUnavailable.calculated",
+            "updatePolicy.minReadySec",
+            "versions",
+        ),
+        effect="absent",
+        reason="managed instance groups of the GKE 1.30.5 logs were written by mockgcp, which "
+        "fills none of these",
+        source=_MOCK_IGM,
+        in_operations=False,
+        when=_mock_igm,
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("instanceTemplate", "targetSize", "currentActions.none"),
+        effect="value",
+        reason="mockgcp names a global instance template where GKE makes a regional one, and "
+        "sets targetSize once to the pool's initialNodeCount (1 when none was sent), whatever "
+        "setSize does after",
+        source=_MOCK_IGM,
+        in_operations=False,
+        when=_mock_igm,
+    ),
     Unrecorded(
         host="compute.googleapis.com",
         fields=("endTime", "operationType", "targetLink", "targetId", "user"),

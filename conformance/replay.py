@@ -33,6 +33,17 @@ _NORMALISED_TAG = "abcdef0123A="
 NORMALISED_TIME = "2024-04-01T12:34:56.123456Z"
 #: How far ahead of the emulator's clock a normalised time in a request is taken to be.
 NORMALISED_TIME_AHEAD_S = 30 * 86_400.0
+#: Resources the server names itself, with a random part: GKE names a node pool's managed
+#: instance groups `gke-<cluster>-<pool>-<8 hex>-grp` (kcc-golden container/v1beta1/
+#: containercluster/containercluster-intransitencryption/_http.log #3 `instanceGroupUrls`, then
+#: #4 `GET .../instanceGroupManagers/gke-containercluster-da4-default-pool-76327978-grp`). The
+#: log names the group GKE made for that pool, as `${operationID}` names the operation it started.
+#: A node pool update that changes its nodes makes a new instance template, named anew
+#: (containercluster-swap/_http.log: `instanceTemplates/...-a09d3c5a` before the node pool PUT #10,
+#: `...-6c06e4da` after).
+_SERVER_NAMED = re.compile(
+    r"/(?:instanceGroupManagers/([a-z][-a-z0-9]*-grp)|instanceTemplates/([a-z][-a-z0-9]*))$"
+)
 _TAG_KEYS = ("fingerprint", "Fingerprint", "etag")
 #: Values of `status`/`state` that say a resource is still on its way.
 _TRANSITIONAL = {
@@ -141,6 +152,7 @@ class Replay:
         self.seen: set[str] = set()
         self.absent: set[str] = set()
         self.assigned: dict[str, dict[str, str]] = {}
+        self.server_named: dict[str, str] = {}
         self.seeded: list[str] = []
         #: Paths the log deleted (real answer a success) and has not made again since.
         self.deleted: set[str] = set()
@@ -169,7 +181,12 @@ class Replay:
                 self.bound[name] = self._made_up(name)
             return self.bound[name]
 
-        return _PLACEHOLDER.sub(one, text)
+        return self._server_names(_PLACEHOLDER.sub(one, text))
+
+    def _server_names(self, text: str) -> str:
+        for real, mine in self.server_named.items():
+            text = re.sub(rf"(?<![-a-z0-9]){re.escape(real)}(?![-a-z0-9])", mine, text)
+        return text
 
     def fill_known(self, value: Any) -> Any:
         """The real answer with the placeholders bound so far filled in, the others left."""
@@ -178,7 +195,8 @@ class Replay:
         if isinstance(value, list):
             return [self.fill_known(v) for v in value]
         if isinstance(value, str):
-            return _PLACEHOLDER.sub(lambda m: self.bound.get(m.group(1), m.group(0)), value)
+            filled = _PLACEHOLDER.sub(lambda m: self.bound.get(m.group(1), m.group(0)), value)
+            return self._server_names(filled)
         return value
 
     def bind(self, real: Any, emu: Any) -> None:
@@ -190,8 +208,27 @@ class Replay:
         elif isinstance(real, list) and isinstance(emu, list):
             for r, e in zip(real, emu, strict=False):
                 self.bind(r, e)
-        elif isinstance(real, str) and isinstance(emu, str) and "${" in real:
-            self._bind_text(real, emu)
+        elif isinstance(real, str) and isinstance(emu, str):
+            if "${" in real:
+                self._bind_text(real, emu)
+            self._bind_server_name(real, emu)
+
+    def _bind_server_name(self, real: str, emu: str) -> None:
+        """A name the server chose (`_SERVER_NAMED`) stands, in later requests and answers, for
+        the one the emulator chose in the same place; with it the group's base instance name
+        (the name less `-grp`, containercluster-intransitencryption #4)."""
+        found, mine = _SERVER_NAMED.search(self.fill_known(real)), _SERVER_NAMED.search(emu)
+        if not found or not mine or found.lastindex != mine.lastindex:
+            return
+        theirs, ours = found.group(found.lastindex), mine.group(mine.lastindex)
+        # One name of the emulator's stands for one real name: a second real name (a new
+        # template) needs a second name of the emulator's.
+        taken = theirs in self.server_named or ours in self.server_named.values()
+        if theirs == ours or "$" in theirs or taken:
+            return
+        self.server_named[theirs] = ours
+        if theirs.endswith("-grp"):
+            self.server_named[theirs.removesuffix("-grp")] = ours.removesuffix("-grp")
 
     def _bind_text(self, template: str, value: str) -> None:
         names: list[str] = []

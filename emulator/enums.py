@@ -21,6 +21,18 @@ class ProtoSource:
     schema_prefix: str = ""
 
 
+#: Names an API takes and answers beside those its discovery document lists:
+#: (discovery service, schema, field) -> the other names. GKE takes `OS_2022`/`OS_2019` for a
+#: Windows pool's OS version and answers with them: Config Connector's windowsNodeConfig fixture
+#: was recorded on real GKE sending and reading `"osVersion": "OS_2022"`, and mockgcp was then
+#: taught to take and answer the short names to match (k8s-config-connector commit 23ea943f9f,
+#: mockgcp/mockcontainer/service.go, "Intercept Request Body: OS_2022 -> OS_VERSION_LTSC2022"
+#: and back in the response; kcc-golden container/v1beta1/containernodepool/
+#: containernodepool-windowsnodeconfig/_http.log #8).
+ENUM_ALIASES: dict[tuple[str, str, str], tuple[str, ...]] = {
+    ("container", "WindowsNodeConfig", "osVersion"): ("OS_2019", "OS_2022"),
+}
+
 # discovery service name -> modules whose messages mirror its schemas.
 PROTO_SOURCES: dict[str, ProtoSource] = {
     "cloudkms": ProtoSource(("google.cloud.kms_v1.types", "google.iam.v1.policy_pb2")),

@@ -233,7 +233,9 @@ class BodyValidator:
 
     def _enum(self, ref: str, key: str, prop: dict[str, Any], value: Any, path: str) -> str:
         names: list[str] = prop["enum"]
-        if isinstance(value, str) and value in names:
+        if isinstance(value, str) and (
+            value in names or value in enums.ENUM_ALIASES.get((self.service, ref, key), ())
+        ):
             return value
         if isinstance(value, int) and not isinstance(value, bool):
             name = enums.enum_name(self.service, ref, key, value, names)

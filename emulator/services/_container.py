@@ -42,16 +42,6 @@ def link(path: str) -> str:
     return f"{ROOT}{m.group(1)}zones/{m.group(2)}{m.group(3) or ''}"
 
 
-def as_requested(pool: dict[str, Any], path: str) -> dict[str, Any]:
-    """A node pool read on its own: its selfLink is written the way the request named it.
-
-    A zonal pool fetched by `nodePools.get` through `locations/<zone>` links itself under
-    `locations/`, while the same pool inside its cluster links under `zones/` (kcc-golden
-    container/v1beta1/containernodepool/containernodepool/_http.log, the nodePools GETs against
-    the cluster GETs; so in six of the nine node pool logs, while containernodepool-swap,
-    -swap-ephemeral-ssd-gib and -kubeletconfig answer under `zones/`).
-    """
-    return {**pool, "selfLink": ROOT + path} if "selfLink" in pool else pool
 NODE_POOL = "container.nodePool"
 NETWORK = "compute.network"
 SUBNETWORK = "compute.subnetwork"
@@ -63,14 +53,32 @@ LABEL_VALUE = re.compile(r"^[-_a-z0-9]{0,63}$")
 #: The zones a regional cluster spreads over when none are named: three zones of the region
 #: (https://cloud.google.com/kubernetes-engine/docs/concepts/regional-clusters).
 DEFAULT_ZONE_LETTERS = ("a", "b", "c")
-#: Default version per release channel (what getServerConfig offers).
+#: Default version per release channel (what getServerConfig offers). GKE versions move every
+#: week, so any table is a snapshot: this one is the newest the real recordings show, REGULAR
+#: 1.35.6-gke.1250000 (kcc-golden container/v1beta1/containercluster/containercluster-swap, a
+#: cluster sent no version) and STABLE 1.34.9-gke.1131000 (containernodepool-swap, sent
+#: `initialClusterVersion: "1.34"`), with RAPID and EXTENDED from the release notes of the
+#: same weeks (https://cloud.google.com/kubernetes-engine/docs/release-notes, "Default patch
+#: version for cluster creation": Rapid 1.36.0-gke.3302004, Extended 1.35.5-gke.1163012). The
+#: older GKE logs of the corpus (1.30.5-gke.1014001) were written by mockgcp, which hard-codes
+#: that version (k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17).
 CHANNEL_VERSIONS = {
-    "RAPID": "1.34.1-gke.1431000",
-    "REGULAR": "1.33.5-gke.1162000",
-    "STABLE": "1.32.9-gke.1108000",
-    "EXTENDED": "1.31.13-gke.1023000",
+    "RAPID": "1.36.0-gke.3302004",
+    "REGULAR": "1.35.6-gke.1250000",
+    "STABLE": "1.34.9-gke.1131000",
+    "EXTENDED": "1.35.5-gke.1163012",
 }
 DEFAULT_CHANNEL = "REGULAR"
+#: The Container-Optimized OS build of each version's node image ("COS version of default
+#: patch version" in the release notes above; gke-1356-gke1250000-cos-125-19216-395-109-c-pre
+#: and gke-1349-gke1131000-cos-125-19216-395-109-c-pre in containercluster-swap and
+#: containernodepool-swap).
+COS_BUILDS = {
+    "1.36.0-gke.3302004": "129-19506-120-64",
+    "1.35.6-gke.1250000": "125-19216-395-109",
+    "1.34.9-gke.1131000": "125-19216-395-109",
+    "1.35.5-gke.1163012": "125-19216-395-7",
+}
 
 
 # locations and names
@@ -158,7 +166,9 @@ def label_fingerprint(labels: dict[str, str]) -> str:
 
 
 def new_etag() -> str:
-    return secrets.token_hex(8)
+    """GKE's etags are UUIDs (the pools embedded in every real cluster read of kcc-golden
+    container/v1beta1/containercluster/containercluster-swap: `"etag": "cbe03b53-d098-...`)."""
+    return str(uuid.uuid4())
 
 
 # lookups
@@ -203,7 +213,42 @@ def show_pool(pool: dict[str, Any]) -> dict[str, Any]:
         kubelet.setdefault("insecureKubeletReadonlyPortEnabled", False)
         kubelet.setdefault("maxParallelImagePulls", 2)
         config.setdefault("windowsNodeConfig", {})
+        image = node_image(str(out.get("version", "")), str(config.get("imageType", "")))
+        if image:
+            config.setdefault("nodeImageConfig", image)
+        # GKE labels the nodes' VMs with how they are provisioned: `on-demand` on every real
+        # pool read (containercluster-swap, containernodepool-swap); the value for Spot and
+        # preemptible pools is not recorded, so they get none here.
+        if not config.get("spot") and not config.get("preemptible"):
+            labels = config.setdefault("resourceLabels", {})
+            labels.setdefault("goog-gke-node-pool-provisioning-model", "on-demand")
+    network = out.get("networkConfig")
+    if isinstance(network, dict):
+        network = out["networkConfig"] = copy.deepcopy(network)
+        # (containercluster-swap, every pool read.)
+        network.setdefault("networkTierConfig", {"networkTier": "NETWORK_TIER_DEFAULT"})
+        # A share of zero is not shown (proto3 JSON; containernodepool-kubeletconfig, a pool
+        # of no nodes yet, reads none).
+        if pod_range_utilization(pool):
+            network.setdefault("podIpv4RangeUtilization", pod_range_utilization(pool))
+    if "_created" in pool:
+        # The nodes' TPM bootstrap certificate lasts five years from the pool's creation
+        # (containercluster-swap: a pool made on 2026-08-11 reads `2031-08-11T23:08:33Z`).
+        created = str(pool["_created"])
+        out.setdefault(
+            "kubeletCertInfo", {"tpmBootstrapCertExpireTime": f"{int(created[:4]) + 5}{created[4:19]}Z"}
+        )
     return out
+
+
+def pod_range_utilization(pool: dict[str, Any]) -> float:
+    """The share of the Pod range the pool's nodes hold: each node a /podIpv4CidrSize of the
+    range, rounded to three places as GKE shows it (0.002 for two nodes' /24s of a /14 in
+    containercluster-swap)."""
+    block = str((pool.get("networkConfig") or {}).get("podIpv4CidrBlock") or "")
+    prefix = int(block.rsplit("/", 1)[1]) if "/" in block else 14
+    per_node = 2 ** (32 - int(pool.get("podIpv4CidrSize") or 24))
+    return round(int(pool.get("_nodeCount", 0)) * per_node / 2 ** (32 - prefix), 3)
 
 
 #: What GKE shows on a cluster that did not ask for these: the settings of a new Standard
@@ -211,6 +256,8 @@ def show_pool(pool: dict[str, Any]) -> dict[str, Any]:
 #: containercluster/containercluster-minimal/_http.log shows them.
 CLUSTER_SHOWN_DEFAULTS: dict[str, Any] = {
     "addonsConfig": {
+        # NodeLocal DNSCache is on in every real cluster read (containercluster-swap).
+        "dnsCacheConfig": {"enabled": True},
         "gcePersistentDiskCsiDriverConfig": {"enabled": True},
         "kubernetesDashboard": {"disabled": True},
         "networkPolicyConfig": {"disabled": True},
@@ -230,6 +277,11 @@ CLUSTER_SHOWN_DEFAULTS: dict[str, Any] = {
         }
     },
     "podAutoscaling": {"hpaProfile": "PERFORMANCE"},
+    # What every real read of a GKE 1.34/1.35 cluster shows besides (kcc-golden container/v1beta1/
+    # containercluster/containercluster-swap, containernodepool/containernodepool-swap).
+    "controlPlaneEgress": {"mode": "VIA_CONTROL_PLANE"},
+    "master": {},
+    "privateCluster": True,
     "protectConfig": {
         "workloadConfig": {"auditMode": "BASIC"},
         "workloadVulnerabilityMode": "WORKLOAD_VULNERABILITY_MODE_UNSPECIFIED",
@@ -240,7 +292,8 @@ CLUSTER_SHOWN_DEFAULTS: dict[str, Any] = {
     },
     "securityPostureConfig": {"mode": "BASIC", "vulnerabilityMode": "VULNERABILITY_MODE_UNSPECIFIED"},
     "userManagedKeysConfig": {},
-    "networkConfig": {"serviceExternalIpsConfig": {}},
+    "networkConfig": {"serviceExternalIpsConfig": {}, "defaultSnatStatus": {}},
+    "ipAllocationPolicy": {"networkTierConfig": {"networkTier": "NETWORK_TIER_DEFAULT"}},
     "monitoringConfig": {
         "advancedDatapathObservabilityConfig": {},
         "componentConfig": {
@@ -271,8 +324,21 @@ def _fill(out: dict[str, Any], defaults: dict[str, Any]) -> None:
     for key, value in defaults.items():
         if key not in out:
             out[key] = copy.deepcopy(value)
+        elif key == "addonsConfig" and isinstance(out[key], dict):
+            # An addon that was set stays as set: one turned off reads `{}`, not the default
+            # (kcc-golden container/v1beta1/containercluster/containercluster-addon/_http.log
+            # #10, after #8 turned every addon off).
+            for addon, config in value.items():
+                out[key].setdefault(addon, copy.deepcopy(config))
         elif isinstance(value, dict) and value and isinstance(out[key], dict):
             _fill(out[key], value)
+
+
+def proto3(value: Any) -> Any:
+    """A message as proto3 JSON shows it: its false, empty and zero scalars left out."""
+    if isinstance(value, dict):
+        return {k2: proto3(v) for k2, v in value.items() if v not in (False, "", None, [], 0)}
+    return value
 
 
 def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any]:
@@ -282,7 +348,27 @@ def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any
     for key in _EMPTY_WHEN_OFF:
         if out.get(key) == {"enabled": False}:
             out[key] = {}
+    if isinstance(out.get("addonsConfig"), dict):
+        out["addonsConfig"] = {name: proto3(config) for name, config in out["addonsConfig"].items()}
+    if minor_of(str(out.get("currentMasterVersion", ""))) >= 35:
+        # From GKE 1.35 on (every 1.35 read of containercluster-swap, -intransitencryption and
+        # containernodepool-kubeletconfig; no 1.34 read of containernodepool-swap has them):
+        # anonymous access limited to the health endpoints, nodes registered by the kubelet,
+        # and the node readiness addon.
+        _fill(
+            out,
+            {
+                "anonymousAuthenticationConfig": {"mode": "LIMITED"},
+                "nodeCreationConfig": {"nodeCreationMode": "VIA_KUBELET"},
+                "addonsConfig": {"nodeReadinessConfig": {}},
+            },
+        )
     _fill(out, CLUSTER_SHOWN_DEFAULTS)
+    policy = out.get("ipAllocationPolicy")
+    share = round(sum(pod_range_utilization(p) for p in pools), 3)
+    if isinstance(policy, dict) and policy.get("useIpAliases") and share:
+        # (containercluster-swap: 0.002 for its two nodes, as its one pool shows.)
+        policy.setdefault("defaultPodIpv4RangeUtilization", share)
     if pools:
         out["nodePools"] = [show_pool(p) for p in pools]
         # The cluster-level nodeConfig and initialNodeCount are those of its first pool
@@ -379,6 +465,7 @@ def operation(
     target: str,
     effects: Iterable[Effect] = (),
     failure_effects: Iterable[Effect] = (),
+    progress: list[dict[str, str]] | None = None,
 ) -> Reply:
     """Start a container Operation on `cluster` (its canonical path); its effects land when it
     is DONE.
@@ -399,6 +486,10 @@ def operation(
         # (kcc-golden container/v1beta1: 152 GKE operation answers, `"zone": "us-central1"` for
         # a regional cluster's).
     }
+    if progress is None and op_type == "CREATE_CLUSTER":
+        progress = CREATE_PROGRESS
+    if progress:
+        extra["_progress"] = progress
     record = call.ctx.operations.start(
         name=f"projects/{project_id}/locations/{location}/operations/{short}",
         style="container",
@@ -409,6 +500,62 @@ def operation(
         target=cluster,
     )
     return Reply(body=call.ctx.operations.view(record), response_ref="Operation")
+
+
+def channel_of(requested: str | None) -> str:
+    """The channel a cluster sent a version and no channel is enrolled in: the most stable one
+    that offers the version (containernodepool-swap sent `initialClusterVersion: "1.34"` and no
+    channel, and reads `releaseChannel: STABLE` with 1.34.9-gke.1131000); else REGULAR, the
+    default ("The Regular channel is the default",
+    https://cloud.google.com/kubernetes-engine/docs/concepts/release-channels)."""
+    if requested and requested not in ("-", "latest"):
+        for channel in ("STABLE", "REGULAR", "RAPID", "EXTENDED"):
+            version = CHANNEL_VERSIONS[channel]
+            if version == requested or version.startswith(requested + "."):
+                return channel
+    return DEFAULT_CHANNEL
+
+
+def minor_of(version: str) -> int:
+    """The minor version of a GKE version (`1.35.6-gke.1250000` -> 35)."""
+    parts = version.split(".")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+
+
+def node_image(version: str, image_type: str) -> dict[str, str] | None:
+    """The node image GKE picks for a COS pool at `version`:
+    `gke-<1356>-gke<1250000>-cos-<build>-c-pre` in project gke-node-images (every real pool
+    read of containercluster-swap and containernodepool-swap)."""
+    build = COS_BUILDS.get(version)
+    if image_type != "COS_CONTAINERD" or not build:
+        return None
+    numbers, _, gke = version.partition("-gke.")
+    return {
+        "image": f"gke-{numbers.replace('.', '')}-gke{gke}-cos-{build}-c-pre",
+        "imageProject": "gke-node-images",
+    }
+
+
+def _metrics(**counts: int) -> list[dict[str, str]]:
+    return [{"intValue": str(value), "name": name} for name, value in counts.items()]
+
+
+#: The steps of a cluster's creation as GKE counts them (containercluster-swap/_http.log #2).
+CREATE_PROGRESS = _metrics(
+    CLUSTER_CONFIGURING=8,
+    CLUSTER_CONFIGURING_TOTAL=8,
+    CLUSTER_DEPLOYING=10,
+    CLUSTER_DEPLOYING_TOTAL=10,
+    CLUSTER_HEALTHCHECKING=1,
+    CLUSTER_HEALTHCHECKING_TOTAL=2,
+)
+
+
+def upgrade_progress(nodes: int) -> list[dict[str, str]]:
+    """The nodes an upgrade of a pool went through, all of them (containercluster-swap #11)."""
+    return _metrics(
+        NODES_TOTAL=nodes, NODES_FAILED=0, NODES_COMPLETE=nodes, NODES_DONE=nodes, NODE_PDB_DELAY_SECONDS=0
+    )
 
 
 def version_for(channel: str | None, requested: str | None) -> str:

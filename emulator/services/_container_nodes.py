@@ -54,6 +54,18 @@ TAINT_EFFECTS = ("NO_SCHEDULE", "PREFER_NO_SCHEDULE", "NO_EXECUTE")
 MAX_NODES = 1000
 
 
+#: Machine families whose VMs boot only from Hyperdisk ("N4 ... support only Hyperdisk",
+#: https://cloud.google.com/compute/docs/general-purpose-machines#n4_disks and #c4_disks); GKE
+#: gives their nodes a hyperdisk-balanced boot disk when none is named (mockgcp, aligned to real
+#: GKE: `if strings.HasPrefix(obj.MachineType, "n4-") { obj.DiskType = "hyperdisk-balanced" }`,
+#: k8s-config-connector mockgcp/mockcontainer/nodepool.go at cdb85ecf17).
+HYPERDISK_ONLY = ("n4", "c4")
+
+
+def default_disk_type(machine_type: str) -> str:
+    return "hyperdisk-balanced" if machine_type.split("-", 1)[0] in HYPERDISK_ONLY else DEFAULT_DISK_TYPE
+
+
 def check_machine(machine_type: Any, field: str) -> str:
     if not isinstance(machine_type, str) or not MACHINE_TYPE.match(machine_type):
         raise invalid(f'Invalid value for field "{field}": machine type "{machine_type}" does not exist.')
@@ -171,7 +183,7 @@ def node_config(call: Any, raw: Any, cluster: dict[str, Any], field: str) -> dic
             field=f"{field}.disk_size_gb",
         )
     config["diskSizeGb"] = size
-    config["diskType"] = config.get("diskType") or DEFAULT_DISK_TYPE
+    config["diskType"] = config.get("diskType") or default_disk_type(config["machineType"])
     if config["diskType"] not in DISK_TYPES:
         raise invalid(
             f'Invalid value for field "{field}.disk_type": "{config["diskType"]}".',
@@ -210,6 +222,22 @@ def node_config(call: Any, raw: Any, cluster: dict[str, Any], field: str) -> dic
     if cluster.get("workloadIdentityConfig", {}).get("workloadPool"):
         config.setdefault("workloadMetadataConfig", {"mode": "GKE_METADATA"})
     return config
+
+
+#: The cluster and pool names share 32 characters in the name of a pool's instance groups.
+GROUP_NAME_BUDGET = 32
+
+
+def group_name(cluster: str, pool: str, digest: str) -> str:
+    """The name GKE gives a node pool's managed instance groups:
+    `gke-<cluster>-<pool>-<8 hex>-grp`, the cluster name cut to leave the pool name up to 16
+    characters of 32, the pool name cut to the rest (real recordings, kcc-golden container/
+    v1beta1: `gke-containercluster-da4-default-pool-76327978-grp` in
+    containercluster-intransitencryption, `gke-cluster-sample-m-nodepool-sample--e3d884cc-grp`
+    and `gke-cluster-sample-ii7ur-default-pool-a7828737-grp` in containernodepool-kubeletconfig
+    and -swap)."""
+    head = cluster[: max(GROUP_NAME_BUDGET // 2, GROUP_NAME_BUDGET - len(pool))]
+    return f"gke-{head}-{pool[: GROUP_NAME_BUDGET - len(head)]}-{digest}-grp"
 
 
 def build_pool(
@@ -264,9 +292,13 @@ def build_pool(
         "selfLink": k.link(path),
         "instanceGroupUrls": [
             f"{k.COMPUTE_ROOT}projects/{project_id}/zones/{zone}/instanceGroupManagers/"
-            f"gke-{cluster['name'][:15]}-{name[:15]}-{group}-grp"
+            f"{group_name(cluster['name'], name, group)}"
             for zone in locations
         ],
+        "_created": call.ctx.clock.rfc3339(),
+        # The nodes' instance template is named as the groups are, less `-grp`, until an update
+        # of the nodes makes a new one (`template_digest`).
+        "_template": group,
         "etag": k.new_etag(),
         "status": "PROVISIONING",
         # initialNodeCount is per zone: a pool starts with that many nodes in each of its zones

@@ -44,7 +44,18 @@ UPDATES = {
     "desiredMonitoringService": "monitoringService",
     "desiredPrivateClusterConfig": "privateClusterConfig",
     "desiredNodePoolAutoscaling": "",
+    "desiredAddonsConfig": "addonsConfig",
+    "desiredClusterAutoscaling": "autoscaling",
+    "desiredNodePoolAutoConfigNetworkTags": "nodePoolAutoConfig.networkTags",
+    "desiredDatabaseEncryption": "databaseEncryption",
+    "desiredDisableL4LbFirewallReconciliation": "networkConfig.disableL4LbFirewallReconciliation",
+    "desiredControlPlaneEndpointsConfig": "controlPlaneEndpointsConfig",
+    "desiredDefaultEnablePrivateNodes": "networkConfig.defaultEnablePrivateNodes",
+    "desiredInTransitEncryptionConfig": "networkConfig.inTransitEncryptionConfig",
 }
+#: The in-transit encryption settings a cluster can take
+#: (https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/NetworkConfig#intransitencryptionconfig).
+IN_TRANSIT = ("IN_TRANSIT_ENCRYPTION_DISABLED", "IN_TRANSIT_ENCRYPTION_INTER_NODE_TRANSPARENT")
 #: Fields that travel with a `desired*` field rather than being an update of their own.
 COMPANIONS = {"desiredNodePoolId", "etag"}
 
@@ -142,13 +153,29 @@ AUTOSCALING_DEFAULTS = {
 
 
 def _autoscaling(given: dict[str, Any] | None) -> dict[str, Any]:
-    if (given or {}).get("enableNodeAutoprovisioning"):
-        return dict(given or {})
-    given = given or {}
+    given = copy.deepcopy(given or {})
+    defaults = given.get("autoprovisioningNodePoolDefaults")
+    if isinstance(defaults, dict) and defaults.get("minCpuPlatform") == "automatic":
+        # "To unset the min cpu platform field pass "automatic" as field value"
+        # (AutoprovisioningNodePoolDefaults.minCpuPlatform, container v1 discovery document).
+        del defaults["minCpuPlatform"]
+    if given.get("enableNodeAutoprovisioning"):
+        return given
     out = copy.deepcopy(AUTOSCALING_DEFAULTS)
     out.update({k2: v for k2, v in given.items() if k2 != "autoprovisioningNodePoolDefaults"})
     out["autoprovisioningNodePoolDefaults"].update(given.get("autoprovisioningNodePoolDefaults") or {})
     return out
+
+
+def _ca_certificate() -> str:
+    """The cluster's CA certificate, PEM in base64 as GKE gives it (every real read of
+    containercluster-swap: `LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t...`, "-----BEGIN CERTIFICATE-----"),
+    so that a kubeconfig written from it reads as one. Its body is random bytes, not a certificate
+    a TLS client could check."""
+    body = base64.b64encode(secrets.token_bytes(720)).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    pem = "\n".join(["-----BEGIN CERTIFICATE-----", *lines, "-----END CERTIFICATE-----", ""])
+    return base64.b64encode(pem.encode()).decode()
 
 
 def _subnet_address(subnet: dict[str, Any]) -> str:
@@ -169,6 +196,7 @@ def _control_plane_endpoints(
     call: Call,
     project_id: str,
     location: str,
+    cluster_id: str,
 ) -> dict[str, Any]:
     """How the control plane is reached, as every cluster read shows it whether or not it was sent
     (kcc-golden container/v1beta1/containercluster/containercluster-private-masteripv4cidr and
@@ -177,9 +205,18 @@ def _control_plane_endpoints(
     _, number = call.ctx.projects.require(project_id)
     out = copy.deepcopy(given or {})
     dns = out.setdefault("dnsEndpointConfig", {})
-    digest = hashlib.sha256(f"{project_id}/{location}".encode()).hexdigest()[:10]
-    dns["endpoint"] = f"gke-{digest}-{number}.{location}.gke.goog"
+    # The DNS endpoint's switches are shown off when not sent (containercluster-swap, every read).
+    for switch in ("allowExternalTraffic", "enableK8sCertsViaDns", "enableK8sTokensViaDns"):
+        dns.setdefault(switch, False)
+    # `gke-<cluster id and 4 more hex>-<project number>.<location>.gke.goog`
+    # (containercluster-swap: `gke-705f569c89bf45a79136c919a957b0801b8a-...us-central1-a.gke.goog`).
+    digest = hashlib.sha256(f"{project_id}/{location}/{cluster_id}".encode()).hexdigest()[:4]
+    dns["endpoint"] = f"gke-{cluster_id}{digest}-{number}.{location}.gke.goog"
     ip = out.setdefault("ipEndpointsConfig", {})
+    if ip.get("globalAccess") is False:
+        # Sent false, not shown (containercluster-swap #1 sends `globalAccess: false`; no read
+        # of it has the field).
+        del ip["globalAccess"]
     ip.setdefault("enabled", True)
     ip.setdefault("enablePublicEndpoint", not private.get("enablePrivateEndpoint"))
     ip["authorizedNetworksConfig"] = copy.deepcopy(authorized)
@@ -229,11 +266,12 @@ def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot
         "useIpAliases": True,
         "clusterIpv4Cidr": pods,
         "clusterIpv4CidrBlock": pods,
-        # A services size sent alone (`/20`) stays as sent in the policy, while the cluster's
-        # own servicesIpv4Cidr shows the range GKE chose (kcc-golden container/v1beta1/
-        # containercluster/containercluster-databaseencryption/_http.log, every read).
-        "servicesIpv4Cidr": _size_only(policy.get("servicesIpv4CidrBlock")) or services,
-        "servicesIpv4CidrBlock": _size_only(policy.get("servicesIpv4CidrBlock")) or services,
+        # A services size sent alone (`/20`) is answered with the range GKE chose, in the policy
+        # as on the cluster (the real containercluster-intransitencryption/_http.log #1 sends
+        # `/20`, every read has 34.118.224.0/20; the mocked containercluster-databaseencryption
+        # echoes `/20`, as mockgcp clones the request).
+        "servicesIpv4Cidr": services,
+        "servicesIpv4CidrBlock": services,
         "stackType": policy.get("stackType") or "IPV4",
         # (kcc-golden container/v1beta1/containercluster/containercluster-minimal: `{}`.)
         "podCidrOverprovisionConfig": policy.get("podCidrOverprovisionConfig") or {},
@@ -360,7 +398,9 @@ def create_cluster(call: Call) -> Reply:
     network = _network(call, project_id, body.get("network") or "default")
     subnet = _subnetwork(call, project_id, region, network, body.get("subnetwork"))
     requested_pools = _pools_requested(body, autopilot)
-    channel = (body.get("releaseChannel") or {}).get("channel") or k.DEFAULT_CHANNEL
+    channel = (body.get("releaseChannel") or {}).get("channel") or k.channel_of(
+        body.get("initialClusterVersion")
+    )
     if autopilot and channel == "UNSPECIFIED":
         raise invalid(
             "Autopilot clusters must be enrolled in a release channel.", field="cluster.release_channel"
@@ -371,7 +411,14 @@ def create_cluster(call: Call) -> Reply:
     for zone in locations:
         if not k.is_zone(zone) or k.region_of(zone) != region:
             raise invalid(f'Zone "{zone}" is not in region {region}.', field="cluster.locations")
+    cluster_id = secrets.token_hex(16)
     ip_policy = _ip_allocation(body.get("ipAllocationPolicy"), subnet, autopilot)
+    if ip_policy.get("useIpAliases") and not ip_policy.get("clusterSecondaryRangeName"):
+        # GKE names the Pod range it makes itself `gke-<cluster>-pods-<first 8 of the cluster
+        # id>`, and the pools take it (containercluster-swap: `gke-containercluster-${uniqueId}-
+        # pods-705f569c` beside the DNS endpoint `gke-705f569c89bf...`). The subnetwork's own
+        # list of secondary ranges is not changed here.
+        ip_policy["clusterSecondaryRangeName"] = f"gke-{name}-pods-{cluster_id[:8]}"
     private = _private(call, body.get("privateClusterConfig"), network, autopilot, path)
     identity = _workload_identity(body.get("workloadIdentityConfig"), project_id, autopilot)
     authorized = _authorized_networks(
@@ -402,7 +449,7 @@ def create_cluster(call: Call) -> Reply:
         "location": location,
         "zone": location,
         "selfLink": k.link(path),
-        "id": secrets.token_hex(32),
+        "id": cluster_id,
         "endpoint": endpoint,
         "initialClusterVersion": version,
         "currentMasterVersion": version,
@@ -414,9 +461,13 @@ def create_cluster(call: Call) -> Reply:
         # No `nodeIpv4CidrSize`: no recorded cluster read has it (kcc-golden container/v1beta1/
         # containercluster, all 147 of them).
         "defaultMaxPodsConstraint": body.get("defaultMaxPodsConstraint") or {"maxPodsPerNode": "110"},
-        "masterAuth": {"clusterCaCertificate": base64.b64encode(secrets.token_bytes(48)).decode()},
+        "masterAuth": {"clusterCaCertificate": _ca_certificate()},
         "shieldedNodes": {"enabled": True},
-        "databaseEncryption": {"state": "DECRYPTED"},
+        # Secrets encrypted with the key sent, or not (DatabaseEncryption,
+        # https://cloud.google.com/kubernetes-engine/docs/how-to/encrypting-secrets).
+        "databaseEncryption": _database_encryption(
+            call, body.get("databaseEncryption") or {"state": "DECRYPTED"}, "cluster.database_encryption"
+        ),
         "labelFingerprint": k.label_fingerprint(labels),
         "etag": k.new_etag(),
         "_path": path,
@@ -442,7 +493,13 @@ def create_cluster(call: Call) -> Reply:
     authorized = {"gcpPublicCidrsAccessEnabled": True, **(authorized or {})}
     private = private or {"privateEndpoint": _subnet_address(subnet), "publicEndpoint": endpoint}
     cluster["controlPlaneEndpointsConfig"] = _control_plane_endpoints(
-        cluster.get("controlPlaneEndpointsConfig"), private, authorized, call, project_id, location
+        cluster.get("controlPlaneEndpointsConfig"),
+        private,
+        authorized,
+        call,
+        project_id,
+        location,
+        cluster_id,
     )
     for key, value in (
         ("privateClusterConfig", private),
@@ -570,7 +627,94 @@ def _update_fields(call: Call, current: dict[str, Any], update: dict[str, Any]) 
         return {"locations": list(value)}
     if key == "desiredMasterVersion":
         return {"currentMasterVersion": k.version_for(current["releaseChannel"].get("channel"), value)}
+    if key == "desiredAddonsConfig":
+        # Each addon named is set as sent; the others stay (ClusterUpdate.desired_addons_config,
+        # "Configurations for the various addons available to run in the cluster",
+        # https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/ClusterUpdate).
+        return {f"addonsConfig.{name}": k.proto3(config) for name, config in dict(value).items()}
+    if key == "desiredClusterAutoscaling":
+        if autopilot:
+            raise invalid("Node auto-provisioning is managed by GKE on Autopilot clusters.", field="update")
+        return {"autoscaling": _autoscaling(value)}
+    if key == "desiredDatabaseEncryption":
+        return {"databaseEncryption": _database_encryption(call, value)}
+    if key == "desiredControlPlaneEndpointsConfig":
+        return _endpoints_update(current, value)
+    if key == "desiredInTransitEncryptionConfig" and value not in IN_TRANSIT:
+        raise invalid(
+            f'Invalid value for field "update.desired_in_transit_encryption_config": "{value}".',
+            field="update.desired_in_transit_encryption_config",
+        )
+    if key == "desiredNodePoolAutoConfigNetworkTags":
+        return {UPDATES[key]: value if (value or {}).get("tags") else None}
+    # The two switches are `optional` in GKE's proto, so a false one is shown false
+    # (google.container.v1.NetworkConfig: disable_l4_lb_firewall_reconciliation and
+    # default_enable_private_nodes have presence, in the installed google-cloud-container).
     return {UPDATES[key]: value}
+
+
+def _database_encryption(
+    call: Call, value: dict[str, Any], field: str = "update.desired_database_encryption"
+) -> dict[str, Any]:
+    """Application-layer secrets encryption, on with a key or off
+    (https://cloud.google.com/kubernetes-engine/docs/how-to/encrypting-secrets: enabling on an
+    existing cluster names a Cloud KMS key in the cluster's region; disabling needs none)."""
+    state = value.get("state")
+    if state in ("ENCRYPTED", "ALL_OBJECTS_ENCRYPTION_ENABLED"):
+        key = value.get("keyName") or ""
+        if not key:
+            raise invalid(
+                "A key name is required to encrypt the cluster's secrets.",
+                field=f"{field}.key_name",
+            )
+        return {"state": state, "keyName": key, "currentState": "CURRENT_STATE_ENCRYPTED"}
+    if state in ("DECRYPTED", "UNKNOWN", None):
+        return {"state": "DECRYPTED", "currentState": "CURRENT_STATE_DECRYPTED"}
+    raise invalid(f'Invalid value for field "{field}.state": "{state}".', field=f"{field}.state")
+
+
+def _endpoints_update(current: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    """The control plane endpoints as changed: the DNS endpoint's switches, and the IP endpoints'
+    (on or off, public or not, reachable from other regions, the authorized networks), which
+    the older privateClusterConfig and masterAuthorizedNetworksConfig mirror
+    (https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#controlplaneendpointsconfig:
+    "the IP endpoints config" and "the DNS endpoint config"; kcc-golden container/v1beta1/
+    containercluster/containercluster-private-masteripv4cidr/_http.log #18 and the reads after).
+    """
+    endpoints = copy.deepcopy(current.get("controlPlaneEndpointsConfig") or {})
+    dns = endpoints.setdefault("dnsEndpointConfig", {})
+    for name, given in (value.get("dnsEndpointConfig") or {}).items():
+        dns[name] = given
+    ip = endpoints.setdefault("ipEndpointsConfig", {})
+    given_ip = dict(value.get("ipEndpointsConfig") or {})
+    if given_ip.get("enabled") is False and any(
+        given_ip.get(name) for name in ("enablePublicEndpoint", "globalAccess")
+    ):
+        raise invalid(
+            "IP endpoints that are off can be neither public nor reached from other regions.",
+            field="update.desired_control_plane_endpoints_config.ip_endpoints_config",
+        )
+    if given_ip.get("privateEndpointSubnetwork") == "":
+        given_ip.pop("privateEndpointSubnetwork")
+    for name, given in given_ip.items():
+        ip[name] = copy.deepcopy(given)
+    fields: dict[str, Any] = {"controlPlaneEndpointsConfig": endpoints}
+    if "authorizedNetworksConfig" in given_ip:
+        # `enabled` is a plain bool, shown only when true; gcpPublicCidrsAccessEnabled is
+        # `optional`, shown false too (google.container.v1.MasterAuthorizedNetworksConfig).
+        authorized = dict(given_ip["authorizedNetworksConfig"] or {})
+        if not authorized.get("enabled"):
+            authorized.pop("enabled", None)
+        fields["masterAuthorizedNetworksConfig"] = authorized
+    if "enablePublicEndpoint" in given_ip and current.get("privateClusterConfig"):
+        fields["privateClusterConfig.enablePrivateEndpoint"] = (
+            True if given_ip["enablePublicEndpoint"] is False else None
+        )
+    if "globalAccess" in given_ip and current.get("privateClusterConfig"):
+        fields["privateClusterConfig.masterGlobalAccessConfig"] = (
+            {"enabled": True} if given_ip["globalAccess"] else {}
+        )
+    return fields
 
 
 def _pool_autoscaling(call: Call, path: str, update: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ machine type, and a given etag must be current.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -114,7 +115,9 @@ def create_node_pool(call: Call) -> Reply:
 @API.handles("container.projects.locations.clusters.nodePools.get")
 def get_node_pool(call: Call) -> dict[str, Any]:
     _, _, _, _, path = k.split_pool(call, call.param("name"), "container.clusters.get")
-    return k.as_requested(k.show_pool(k.fetch_pool(call, path)), call.param("name"))
+    # A zonal pool links itself under `zones/` whatever path named it (the real
+    # containernodepool-kubeletconfig/_http.log #10 read through `locations/us-central1-a`).
+    return k.show_pool(k.fetch_pool(call, path))
 
 
 @API.handles("container.projects.locations.clusters.nodePools.list")
@@ -232,14 +235,19 @@ def update_node_pool(call: Call) -> Reply:
     if etag and etag != current.get("etag"):
         raise aborted(f'Node pool "{current["name"]}" has changed since etag {etag} was read; read it again.')
     changes = _updated_fields(current, cluster, body)
+    if any(key.startswith("config.") or key == "version" for key in changes):
+        # New nodes need a new instance template: GKE makes one, named afresh, and rolls the
+        # pool's groups onto it (containercluster-swap/_http.log, the groups read after the PUT #10).
+        changes["_template"] = secrets.token_hex(4)
     changes["etag"] = k.new_etag()
     changes["status"] = "RUNNING"
     call.ctx.store.put(k.NODE_POOL, path, {**current, "status": "RECONCILING"}, cluster_path)
-    return _start(
+    return k.operation(
         call,
-        cluster_path,
-        "UPGRADE_NODES",
-        path,
-        [Effect.set(k.NODE_POOL, path, changes)],
-        [Effect.set(k.NODE_POOL, path, {"status": "RUNNING"})],
+        cluster=cluster_path,
+        op_type="UPGRADE_NODES",
+        target=path,
+        effects=[Effect.set(k.NODE_POOL, path, changes)],
+        failure_effects=[Effect.set(k.NODE_POOL, path, {"status": "RUNNING"})],
+        progress=k.upgrade_progress(int(current.get("_nodeCount", 0))),
     )
