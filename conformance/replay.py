@@ -78,7 +78,10 @@ def _resource_of(exchange: Exchange, path: str, body: Any, query: str) -> str | 
         name = body.get("name")
         if exchange.method == "POST" and isinstance(name, str) and "/" not in name and ":" not in path:
             tail = path.rsplit("/", 1)[-1]
-            if not re.fullmatch(r"set\w+|add\w+|remove\w+|patch\w*|clone|restart|failover|\w+:\w+", tail):
+            # A custom verb is camel-cased (setLabels, addRule); `addresses` is a collection
+            # (kcc-golden compute/v1beta1/computerouternat/computerouternat/_http.log #9 makes one).
+            verb = r"(?:set|add|remove)[A-Z]\w*|patch(?:[A-Z]\w*)?|clone|restart|failover|\w+:\w+"
+            if not re.fullmatch(verb, tail):
                 return f"{path}/{name}"
     return None
 
@@ -110,6 +113,10 @@ class Replay:
         self.absent: set[str] = set()
         self.assigned: dict[str, dict[str, str]] = {}
         self.seeded: list[str] = []
+        #: Earlier values of a placeholder that stands for several resources of one log.
+        self.generations: dict[str, list[str]] = {}
+        #: Every value such a placeholder had, for the resources it stood for.
+        self.aliases: dict[str, set[str]] = {}
         self.project_of_operations = PROJECT
 
     def _default_network(self) -> None:
@@ -124,6 +131,13 @@ class Replay:
         base = re.sub(r"(ID|Id)$", "", name)
         base = re.sub(r"[^a-z0-9]", "", base.lower()) or "x"
         return f"{base}-{self.unique}"
+
+    def _next_generation(self, name: str) -> None:
+        """Bind a placeholder to a new value, keeping the one it had for the resource before."""
+        earlier = self.generations.setdefault(name, [])
+        earlier.append(self.bound.get(name, self._made_up(name)))
+        self.bound[name] = f"{self._made_up(name)}-{len(earlier) + 1}"
+        self.aliases.setdefault(name, set()).update((earlier[-1], self.bound[name]))
 
     def fill(self, text: str) -> str:
         def one(m: re.Match[str]) -> str:
@@ -333,12 +347,28 @@ class Replay:
         text = json.dumps(body_obj) if body_obj is not None else self.fill(exchange.request_text)
         raw = text.encode()
         status, answer, method_id = self.send(exchange.method, path, query, raw)
-        if exchange.status == 404 and status == 200 and _relative(path) in self.seeded:
+        ambiguous = [
+            n
+            for n in re.findall(r"/\$\{([A-Za-z]+)\}(?=/|$)", exchange.path)
+            if n not in ("projectId", "uniqueId")
+        ]
+        again = _relative(path) in self.seeded or (
+            exchange.method == "GET" and _relative(path) in self.created
+        )
+        if exchange.status == 404 and status == 200 and again and ambiguous:
             # The recorder wrote one placeholder for a dependency made outside the log and for a
-            # resource the log makes itself: from here on the placeholder is the second one.
-            ambiguous = re.findall(r"/\$\{([A-Za-z]+)\}(?=/|$)", exchange.path)
-            if ambiguous and ambiguous[-1] not in ("projectId", "uniqueId"):
-                self.bound[ambiguous[-1]] = self._made_up(ambiguous[-1]) + "-2"
+            # resource the log makes itself, or for several resources the log makes (three
+            # addresses are all `${addressID}` in kcc-golden compute/v1beta1/computerouternat/
+            # computerouternat/_http.log: #18 and #24 find none after #9 made one): from here on
+            # the placeholder is the next one.
+            self._next_generation(ambiguous[-1])
+            return self.step(exchange)
+        if exchange.method == "GET" and exchange.status == 200 and status == 404 and ambiguous:
+            # ... and once the latest of them is gone, a read that finds one is about an earlier
+            # one (the same log, #39 and #45 read the addresses #37 did not delete).
+            earlier = self.generations.get(ambiguous[-1])
+            if earlier:
+                self.bound[ambiguous[-1]] = earlier.pop()
                 return self.step(exchange)
         where = f"{self.log.name}#{exchange.index} {exchange.method} {exchange.url}"
         result = Result(
@@ -389,10 +419,39 @@ class Replay:
                 self.bound.pop(again.group(1), None)  # a second resource of the same placeholder
             self.bind(real, answer)
             self._remember_assigned(exchange, real)
-        result.score = compare(
-            exchange.status, real, self._as_other_project(path, real), status, answer, where, exchange.host
-        )
+        filled = self._one_of_generations(real, self._as_other_project(path, real), answer)
+        result.score = compare(exchange.status, real, filled, status, answer, where, exchange.host)
         return result
+
+    def _one_of_generations(self, recorded: Any, filled: Any, emu: Any) -> Any:
+        """Where one placeholder stands for several resources of the log, a value naming it
+        names whichever of them the emulator's answer names there: the recording cannot tell
+        which (kcc-golden compute/v1beta1/computerouternat/computerouternat/_http.log #42: the
+        NAT's `natIps` and `sourceNatActiveIps` are all `${addressID}`, of three addresses)."""
+        if not self.aliases:
+            return filled
+        if isinstance(recorded, dict) and isinstance(filled, dict):
+            other = emu if isinstance(emu, dict) else {}
+            return {k: self._one_of_generations(v, filled.get(k), other.get(k)) for k, v in recorded.items()}
+        if isinstance(recorded, list) and isinstance(filled, list):
+            others = emu if isinstance(emu, list) else []
+            return [
+                self._one_of_generations(v, f, others[i] if i < len(others) else None)
+                for i, (v, f) in enumerate(zip(recorded, filled, strict=False))
+            ]
+        if not isinstance(recorded, str) or not isinstance(emu, str):
+            return filled
+        for name in _PLACEHOLDER.findall(recorded):
+            for value in sorted(self.aliases.get(name, ())):
+                candidate = _PLACEHOLDER.sub(
+                    lambda m, n=name, v=value: (
+                        v if m.group(1) == n else self.bound.get(m.group(1), m.group(0))
+                    ),
+                    recorded,
+                )
+                if _relative(candidate) == _relative(emu):
+                    return candidate
+        return filled
 
     def _as_other_project(self, path: str, real: Any) -> Any:
         """The real answer filled in; about another project of the log, `${projectNumber}` is
