@@ -495,14 +495,15 @@ class Regional:
     api_kind: str
     param: str
 
-    def paths(self, call: Call) -> tuple[str, str, str]:
-        """(project id, region, path) of the resource a request names."""
+    def paths(self, call: Call, param: str | None = None) -> tuple[str, str, str]:
+        """(project id, region, path) of the resource a request names (by `param`, where the
+        method names it otherwise, as setLabels does by `resource`)."""
         project_id = project(call)
         region_name = region(call)
         return (
             project_id,
             region_name,
-            regional_path(project_id, region_name, self.collection, call.param(self.param)),
+            regional_path(project_id, region_name, self.collection, call.param(param or self.param)),
         )
 
 
@@ -518,9 +519,11 @@ def regional_insert(call: Call, kind: Regional) -> tuple[str, str, dict[str, Any
     return project_id, region_name, body, path, base
 
 
-def regional_target(call: Call, kind: Regional) -> tuple[str, str, str, dict[str, Any]]:
+def regional_target(
+    call: Call, kind: Regional, param: str | None = None
+) -> tuple[str, str, str, dict[str, Any]]:
     """(project id, region, path, resource) of a change: it must exist with no operation under way."""
-    project_id, region_name, path = kind.paths(call)
+    project_id, region_name, path = kind.paths(call, param)
     current = fetch(call, kind.store_kind, path)
     check_idle(call, path)
     return project_id, region_name, path, current

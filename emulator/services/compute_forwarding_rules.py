@@ -180,7 +180,8 @@ COLLECTION = cc.declare(
     API,
     cc.Collection(
         KIND,
-        frozenset({"get", "list", "aggregatedList", "setLabels", "delete"}),
+        # aggregatedList, over global and regional rules, is compute_region_forwarding_rules'.
+        frozenset({"get", "list", "setLabels", "delete"}),
         refusals=(lb.STALE_FINGERPRINT,),
     ),
 )

@@ -1,0 +1,155 @@
+"""Regional addresses and forwarding rules, through the discovery client.
+
+What a caller notices of the real API: an internal address takes an IP of its subnetwork and
+the purpose GCE_ENDPOINT, an external one a PREMIUM tier; a forwarding rule sends to a target
+or a backend service that must exist, shows its port range as `low-high`, takes a reserved
+address whose type matches its scheme, and an address a rule serves on is IN_USE and kept.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import pytest
+from googleapiclient.errors import HttpError
+
+from emulator import Emulator
+from tests.emulator.conftest import PROJECT
+from tests.emulator.test_compute import (
+    NET,
+    REGION,
+    compute_client,
+    done,
+    make_network,
+    make_subnet,
+    status_of,
+)
+
+SUB = f"projects/{PROJECT}/regions/{REGION}/subnetworks/sub"
+REGIONAL = f"projects/{PROJECT}/regions/{REGION}"
+
+
+@pytest.fixture
+def compute(emu: Emulator) -> Any:
+    client = compute_client(emu)
+    make_network(client)
+    make_subnet(client)
+    return client
+
+
+def _address(compute: Any, **body: Any) -> dict[str, Any]:
+    done(compute, compute.addresses().insert(project=PROJECT, region=REGION, body=body))
+    return compute.addresses().get(project=PROJECT, region=REGION, address=body["name"]).execute()
+
+
+def test_internal_address_takes_an_ip_of_its_subnetwork(compute: Any) -> None:
+    first = _address(compute, name="one", addressType="INTERNAL", subnetwork=SUB)
+    second = _address(compute, name="two", addressType="INTERNAL", subnetwork=SUB)
+    assert ipaddress.ip_address(first["address"]) in ipaddress.ip_network("10.0.0.0/20")
+    assert first["address"] != second["address"]
+    assert first["purpose"] == "GCE_ENDPOINT" and first["networkTier"] == "PREMIUM"
+    assert first["status"] == "RESERVED" and first["description"] == ""
+    assert first["subnetwork"].endswith(SUB)
+    taken = {"name": "three", "addressType": "INTERNAL", "subnetwork": SUB, "address": first["address"]}
+    assert status_of(compute.addresses().insert(project=PROJECT, region=REGION, body=taken))[0] == 400
+    outside = {**taken, "address": "10.9.0.5"}
+    assert status_of(compute.addresses().insert(project=PROJECT, region=REGION, body=outside))[0] == 400
+
+
+def test_address_fields_follow_its_type(compute: Any) -> None:
+    external = _address(compute, name="ext", region=f"projects/{PROJECT}/global/regions/{REGION}")
+    assert external["addressType"] == "EXTERNAL" and external["networkTier"] == "PREMIUM"
+    assert external["region"].endswith(REGIONAL)
+    no_subnet = {"name": "int", "addressType": "INTERNAL"}
+    assert status_of(compute.addresses().insert(project=PROJECT, region=REGION, body=no_subnet)) == (
+        400,
+        "required",
+    )
+    external_on_subnet = {"name": "ext2", "subnetwork": SUB}
+    assert (
+        status_of(compute.addresses().insert(project=PROJECT, region=REGION, body=external_on_subnet))[0]
+        == 400
+    )
+    missing = {"name": "int2", "addressType": "INTERNAL", "subnetwork": f"{REGIONAL}/subnetworks/nope"}
+    assert status_of(compute.addresses().insert(project=PROJECT, region=REGION, body=missing))[0] == 404
+
+
+def test_regional_address_labels_need_the_current_fingerprint(compute: Any) -> None:
+    address = _address(compute, name="ext", labels={"a": "b"})
+    body = {"labels": {"a": "c"}, "labelFingerprint": "c3RhbGU="}
+    request = compute.addresses().setLabels(project=PROJECT, region=REGION, resource="ext", body=body)
+    assert status_of(request)[0] == 412
+    body["labelFingerprint"] = address["labelFingerprint"]
+    done(compute, compute.addresses().setLabels(project=PROJECT, region=REGION, resource="ext", body=body))
+    again = compute.addresses().get(project=PROJECT, region=REGION, address="ext").execute()
+    assert again["labels"] == {"a": "c"} and again["labelFingerprint"] != address["labelFingerprint"]
+
+
+def test_forwarding_rule_needs_a_destination_that_exists(compute: Any) -> None:
+    rules = compute.forwardingRules()
+    no_destination = {"name": "fr", "loadBalancingScheme": "INTERNAL", "subnetwork": SUB}
+    assert status_of(rules.insert(project=PROJECT, region=REGION, body=no_destination)) == (400, "required")
+    missing = {**no_destination, "backendService": f"{REGIONAL}/backendServices/nope", "allPorts": True}
+    assert status_of(rules.insert(project=PROJECT, region=REGION, body=missing))[0] == 404
+    vpn = {"name": "fr", "IPProtocol": "ESP", "target": f"{REGIONAL}/targetVpnGateways/nope"}
+    assert status_of(rules.insert(project=PROJECT, region=REGION, body=vpn))[0] == 404
+    both = {**missing, "target": f"{REGIONAL}/targetVpnGateways/nope"}
+    assert status_of(rules.insert(project=PROJECT, region=REGION, body=both))[0] == 400
+
+
+def _tcp_proxy_rule(compute: Any, **extra: Any) -> dict[str, Any]:
+    """A regional rule on a regional target TCP proxy in front of a regional backend service."""
+    service = {"name": "svc", "loadBalancingScheme": "INTERNAL_MANAGED", "protocol": "TCP"}
+    insert = compute.regionBackendServices().insert(project=PROJECT, region=REGION, body=service)
+    try:
+        done(compute, insert)
+    except HttpError as error:
+        if error.resp.status != 501:
+            raise
+        pytest.skip("regional backend services are not served by this emulator")
+    proxy = {"name": "tcp", "service": f"{REGIONAL}/backendServices/svc"}
+    done(compute, compute.regionTargetTcpProxies().insert(project=PROJECT, region=REGION, body=proxy))
+    rule = {
+        "name": "fr",
+        "loadBalancingScheme": "INTERNAL_MANAGED",
+        "portRange": "90",
+        "network": NET,
+        "subnetwork": SUB,
+        "target": f"{REGIONAL}/targetTcpProxies/tcp",
+        **extra,
+    }
+    done(compute, compute.forwardingRules().insert(project=PROJECT, region=REGION, body=rule))
+    return compute.forwardingRules().get(project=PROJECT, region=REGION, forwardingRule="fr").execute()
+
+
+def test_external_rule_takes_a_reserved_external_address(compute: Any) -> None:
+    ext = _address(compute, name="ext")
+    internal = _address(compute, name="int", addressType="INTERNAL", subnetwork=SUB)
+    rules = compute.forwardingRules()
+    vpn = {"name": "fr", "IPProtocol": "ESP", "target": f"{REGIONAL}/targetVpnGateways/gw"}
+    wrong = {**vpn, "IPAddress": f"{REGIONAL}/addresses/int"}
+    assert status_of(rules.insert(project=PROJECT, region=REGION, body=wrong))[0] == 400
+    unreserved = {**vpn, "IPAddress": "203.0.113.9"}
+    assert status_of(rules.insert(project=PROJECT, region=REGION, body=unreserved))[0] == 400
+    assert internal["address"] != ext["address"]
+
+
+def test_forwarding_rule_answers_as_google_shows_it(compute: Any) -> None:
+    rule = _tcp_proxy_rule(compute)
+    assert rule["portRange"] == "90-90" and rule["IPProtocol"] == "TCP"
+    assert rule["networkTier"] == "PREMIUM" and rule["description"] == ""
+    assert ipaddress.ip_address(rule["IPAddress"]) in ipaddress.ip_network("10.0.0.0/20")
+    assert rule["subnetwork"].endswith(SUB) and rule["region"].endswith(REGIONAL)
+
+
+def test_address_a_rule_serves_on_is_in_use_and_kept(compute: Any) -> None:
+    internal = _address(compute, name="int", addressType="INTERNAL", subnetwork=SUB)
+    rule = _tcp_proxy_rule(compute, IPAddress=internal["address"])
+    assert rule["IPAddress"] == internal["address"]
+    address = compute.addresses().get(project=PROJECT, region=REGION, address="int").execute()
+    assert address["status"] == "IN_USE" and address["users"] == [rule["selfLink"]]
+    request = compute.addresses().delete(project=PROJECT, region=REGION, address="int")
+    assert status_of(request) == (400, "resourceInUseByAnotherResource")
+    done(compute, compute.forwardingRules().delete(project=PROJECT, region=REGION, forwardingRule="fr"))
+    done(compute, compute.addresses().delete(project=PROJECT, region=REGION, address="int"))
