@@ -71,6 +71,9 @@ class Collection:
     label_fingerprint_field: str = "resource.labelFingerprint"
     #: The constraints its handlers enforce, each with its source (see emulator.refusals).
     refusals: tuple[Refusal, ...] = ()
+    #: How its operations name a type, where not by the method's name (`delete` ->
+    #: `compute.targetGrpcProxies.delete`).
+    operation_names: Mapping[str, str] | None = None
 
     @property
     def method_prefix(self) -> str:
@@ -95,6 +98,7 @@ class Collection:
         return c.global_target(call, self.kind, param)
 
     def operation(self, call: Call, op_type: str, path: str, target_id: str, effects: list[Effect]) -> Reply:
+        op_type = (self.operation_names or {}).get(op_type, op_type)
         if isinstance(self.kind, c.Regional):
             return c.operation(
                 call,

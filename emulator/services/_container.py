@@ -52,6 +52,8 @@ def as_requested(pool: dict[str, Any], path: str) -> dict[str, Any]:
     -swap-ephemeral-ssd-gib and -kubeletconfig answer under `zones/`).
     """
     return {**pool, "selfLink": ROOT + path} if "selfLink" in pool else pool
+
+
 NODE_POOL = "container.nodePool"
 NETWORK = "compute.network"
 SUBNETWORK = "compute.subnetwork"
