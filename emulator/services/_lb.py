@@ -93,6 +93,7 @@ NOUNS = {
 
 USING_KINDS = (
     BACKEND_SERVICE,
+    REGION_BACKEND_SERVICE,
     URL_MAP,
     HTTPS_PROXY,
     HTTP_PROXY,
@@ -127,7 +128,7 @@ STALE_FINGERPRINT = refusal(
 def references(kind: str, resource: dict[str, Any]) -> list[str]:
     """The relative paths a stored resource points at."""
     found: list[str] = []
-    if kind == BACKEND_SERVICE:
+    if kind in (BACKEND_SERVICE, REGION_BACKEND_SERVICE):
         found.extend(b["group"] for b in resource.get("backends", []) if b.get("group"))
         if resource.get("securityPolicy"):
             found.append(resource["securityPolicy"])

@@ -153,3 +153,74 @@ def test_address_a_rule_serves_on_is_in_use_and_kept(compute: Any) -> None:
     assert status_of(request) == (400, "resourceInUseByAnotherResource")
     done(compute, compute.forwardingRules().delete(project=PROJECT, region=REGION, forwardingRule="fr"))
     done(compute, compute.addresses().delete(project=PROJECT, region=REGION, address="int"))
+
+
+def _self_signed() -> tuple[str, str]:
+    """A PEM certificate valid for a year and its key."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "app.example.com")])
+    now = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return pem, private
+
+
+def test_regional_certificate_shows_its_certificate_and_expiry(compute: Any) -> None:
+    pem, key = _self_signed()
+    body = {
+        "name": "cert",
+        "certificate": pem,
+        "privateKey": key,
+        "region": f"projects/{PROJECT}/global/regions/{REGION}",
+    }
+    done(compute, compute.regionSslCertificates().insert(project=PROJECT, region=REGION, body=body))
+    cert = (
+        compute.regionSslCertificates().get(project=PROJECT, region=REGION, sslCertificate="cert").execute()
+    )
+    assert cert["type"] == "SELF_MANAGED" and cert["selfManaged"] == {"certificate": pem}
+    assert cert["expireTime"].startswith("2031-01-01T") and "privateKey" not in cert
+    assert cert["region"].endswith(REGIONAL)
+    keyless = {"name": "bare", "certificate": pem}
+    request = compute.regionSslCertificates().insert(project=PROJECT, region=REGION, body=keyless)
+    assert status_of(request) == (400, "required")
+
+
+def test_regional_security_policy_keeps_a_default_rule_and_its_fingerprint(compute: Any) -> None:
+    policies = compute.regionSecurityPolicies()
+    deny_all = {
+        "action": "deny(403)",
+        "priority": 2147483647,
+        "match": {"versionedExpr": "SRC_IPS_V1", "config": {"srcIpRanges": ["*"]}},
+    }
+    bad_type = {"name": "edge", "type": "CLOUD_ARMOR_EDGE"}
+    assert status_of(policies.insert(project=PROJECT, region=REGION, body=bad_type))[0] == 400
+    done(compute, policies.insert(project=PROJECT, region=REGION, body={"name": "p", "rules": [deny_all]}))
+    policy = policies.get(project=PROJECT, region=REGION, securityPolicy="p").execute()
+    assert policy["type"] == "CLOUD_ARMOR" and policy["region"].endswith(REGIONAL)
+    assert policy["rules"] == [
+        {**deny_all, "kind": "compute#securityPolicyRule", "description": "", "preview": False}
+    ]
+    stale = {"description": "new", "fingerprint": "c3RhbGU="}
+    assert status_of(policies.patch(project=PROJECT, region=REGION, securityPolicy="p", body=stale))[0] == 412
+    fresh = {"description": "new", "fingerprint": policy["fingerprint"]}
+    done(compute, policies.patch(project=PROJECT, region=REGION, securityPolicy="p", body=fresh))
+    assert policies.get(project=PROJECT, region=REGION, securityPolicy="p").execute()["description"] == "new"
