@@ -209,13 +209,20 @@ def _still_present(store: Store, args: dict[str, Any]) -> None:
             raise c.missing_error(path)
 
 
+def reference_path(
+    call: Call, value: Any, field: str, collection: str, region_name: str | None = None
+) -> str:
+    """The canonical path of a global or regional reference (regional where it names a region)."""
+    if region_name is None and isinstance(value, str) and "/regions/" in f"/{value}":
+        region_name = f"/{value}".split("/regions/", 1)[1].split("/", 1)[0]
+    return c.parse_ref(call, value, field, collection, region_name)
+
+
 def reference(
     call: Call, value: Any, field: str, collection: str, region_name: str | None = None
 ) -> tuple[str, dict[str, Any]]:
     """A reference that must name an existing, settled resource: its path and the resource."""
-    if region_name is None and isinstance(value, str) and "/regions/" in f"/{value}":
-        region_name = f"/{value}".split("/regions/", 1)[1].split("/", 1)[0]
-    path = c.parse_ref(call, value, field, collection, region_name)
+    path = reference_path(call, value, field, collection, region_name)
     return path, c.require_existing(call, store_kind(path), path)
 
 

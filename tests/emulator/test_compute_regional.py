@@ -224,3 +224,72 @@ def test_regional_security_policy_keeps_a_default_rule_and_its_fingerprint(compu
     fresh = {"description": "new", "fingerprint": policy["fingerprint"]}
     done(compute, policies.patch(project=PROJECT, region=REGION, securityPolicy="p", body=fresh))
     assert policies.get(project=PROJECT, region=REGION, securityPolicy="p").execute()["description"] == "new"
+
+
+ROUTED = {
+    "name": "map",
+    "hostRules": [{"hosts": ["mysite.com"], "pathMatcher": "allpaths"}],
+    "pathMatchers": [
+        {
+            "name": "allpaths",
+            "pathRules": [
+                {
+                    "paths": ["/home"],
+                    "routeAction": {"retryPolicy": {"numRetries": 4, "perTryTimeout": {"seconds": "30"}}},
+                }
+            ],
+        }
+    ],
+    "tests": [{"host": "hi.com", "path": "/home"}],
+}
+
+
+def test_regional_url_map_routes_within_its_region_and_needs_its_fingerprint(compute: Any) -> None:
+    maps = compute.regionUrlMaps()
+    elsewhere = {"name": "map", "defaultService": f"projects/{PROJECT}/global/backendServices/api"}
+    assert status_of(maps.insert(project=PROJECT, region=REGION, body=elsewhere))[0] == 400
+    missing = {"name": "map", "defaultService": f"{REGIONAL}/backendServices/nope"}
+    assert status_of(maps.insert(project=PROJECT, region=REGION, body=missing))[0] == 404
+    done(compute, maps.insert(project=PROJECT, region=REGION, body=ROUTED))
+    url_map = maps.get(project=PROJECT, region=REGION, urlMap="map").execute()
+    assert url_map["tests"] == [{"description": "", "host": "hi.com", "path": "/home"}]
+    retry = url_map["pathMatchers"][0]["pathRules"][0]["routeAction"]["retryPolicy"]
+    assert retry["perTryTimeout"] == {"seconds": "30", "nanos": 0}
+    stale = {**ROUTED, "description": "new", "fingerprint": "c3RhbGU="}
+    assert status_of(maps.update(project=PROJECT, region=REGION, urlMap="map", body=stale))[0] == 412
+    fresh = {**stale, "fingerprint": url_map["fingerprint"]}
+    done(compute, maps.update(project=PROJECT, region=REGION, urlMap="map", body=fresh))
+    assert maps.get(project=PROJECT, region=REGION, urlMap="map").execute()["description"] == "new"
+
+
+def test_regional_https_proxy_needs_its_map_and_certificates_and_keeps_them(compute: Any) -> None:
+    done(compute, compute.regionUrlMaps().insert(project=PROJECT, region=REGION, body=ROUTED))
+    pem, key = _self_signed()
+    cert = {"name": "cert", "certificate": pem, "privateKey": key}
+    done(compute, compute.regionSslCertificates().insert(project=PROJECT, region=REGION, body=cert))
+    proxies = compute.regionTargetHttpsProxies()
+    proxy = {"name": "https", "urlMap": f"{REGIONAL}/urlMaps/map"}
+    assert status_of(proxies.insert(project=PROJECT, region=REGION, body=proxy)) == (400, "required")
+    foreign = {
+        **proxy,
+        "sslCertificates": ["//certificatemanager.googleapis.com/projects/p/locations/x/certificates/c"],
+    }
+    assert status_of(proxies.insert(project=PROJECT, region=REGION, body=foreign))[0] == 400
+    proxy["sslCertificates"] = [f"{REGIONAL}/sslCertificates/cert"]
+    done(compute, proxies.insert(project=PROJECT, region=REGION, body=proxy))
+    shown = proxies.get(project=PROJECT, region=REGION, targetHttpsProxy="https").execute()
+    assert shown["tlsEarlyData"] == "DISABLED" and shown["fingerprint"] and "quicOverride" not in shown
+    in_use = (400, "resourceInUseByAnotherResource")
+    assert status_of(compute.regionUrlMaps().delete(project=PROJECT, region=REGION, urlMap="map")) == in_use
+    request = compute.regionSslCertificates().delete(project=PROJECT, region=REGION, sslCertificate="cert")
+    assert status_of(request) == in_use
+    done(
+        compute,
+        proxies.patch(
+            project=PROJECT, region=REGION, targetHttpsProxy="https", body={"quicOverride": "ENABLE"}
+        ),
+    )
+    assert (
+        proxies.get(project=PROJECT, region=REGION, targetHttpsProxy="https").execute()["quicOverride"]
+        == "ENABLE"
+    )
