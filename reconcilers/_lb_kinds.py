@@ -409,6 +409,18 @@ class ForwardingRule(GlobalComputeKind):
             live.body.get("target"), self._address_by_ip.get(ip) if isinstance(ip, str) else None
         )
 
+    def create(self, desired: Resource) -> Operation:
+        """The insert, then the labels: Google does not apply the labels an insert of a global
+        forwarding rule carries (kcc-golden compute/v1beta1/computeforwardingrule/
+        globalcomputeforwardingrulehttps-direct/_http.log #33 sends them, #35 reads none back,
+        #36 sets them), so without setLabels the rule would not carry our ownership labels."""
+        name = self.api_name(desired)
+        labels = desired.body.get("labels") or {}
+        steps = [lambda: super(ForwardingRule, self).create(desired)]
+        if labels:
+            steps.append(lambda: self.set_labels_of(name, labels))
+        return OperationChain(f"create forwarding rule {name}", steps)
+
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         name = live.body["name"]
         changed = _top_level(changes)

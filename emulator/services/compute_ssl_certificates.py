@@ -45,7 +45,9 @@ def _domains(value: Any) -> list[str]:
         if name in seen:
             raise c.field_error(f"resource.managed.domains[{i}]", domain, "Domains must be unique.")
         seen.append(name)
-    return seen
+    # A domain is kept as sent, a final dot included (exchanges 1 and 3 of conformance/kcc-golden/
+    # compute/v1beta1/computemanagedsslcertificate/_http.log: "sslcert.fixture.club.").
+    return [str(domain) for domain in value]
 
 
 def _managed(body: dict[str, Any]) -> dict[str, Any]:
