@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from emulator.refusal import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _compute_collection as cc
@@ -187,6 +188,14 @@ def _aggregated(call: Call, _: c.Regional) -> dict[str, Any]:
     return lb.aggregated(call, "compute#addressAggregatedList", "addresses", items, "addresses")
 
 
+SUBNETWORK_RANGE = refusal(
+    "compute.addresses.insert",
+    "an INTERNAL address without a subnetwork, outside its subnetwork's range or on an IP another "
+    "address holds; subnetwork, network or prefixLength on an EXTERNAL address",
+    source="https://cloud.google.com/compute/docs/reference/rest/v1/addresses (address, subnetwork)",
+    test="tests/emulator/test_compute_regional.py::test_internal_address_takes_an_ip_of_its_subnetwork",
+)
+
 COLLECTION = cc.declare(
     API,
     cc.Collection(
@@ -196,6 +205,6 @@ COLLECTION = cc.declare(
         render=_with_users,
         referenced=True,
         label_fingerprint_field="labelFingerprint",
-        refusals=(lb.IN_USE, lb.STALE_FINGERPRINT),
+        refusals=(lb.IN_USE, lb.STALE_FINGERPRINT, SUBNETWORK_RANGE),
     ),
 )

@@ -16,6 +16,7 @@ import ipaddress
 import re
 from typing import Any
 
+from emulator.refusal import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _compute_collection as cc
@@ -321,6 +322,20 @@ def _aggregated(call: Call, _: c.Regional) -> dict[str, Any]:
     )
 
 
+ONE_DESTINATION = refusal(
+    "compute.forwardingRules.insert",
+    "a rule with neither or both of target and backendService, or naming one that does not exist",
+    source="https://cloud.google.com/compute/docs/reference/rest/v1/forwardingRules (backendService, target)",
+    test="tests/emulator/test_compute_regional.py::test_forwarding_rule_needs_a_destination_that_exists",
+)
+ADDRESS_TYPE = refusal(
+    "compute.forwardingRules.insert",
+    "an address whose type is not the scheme's (INTERNAL for internal schemes), or an external IP "
+    "not reserved in the region",
+    source="https://cloud.google.com/compute/docs/reference/rest/v1/forwardingRules (IPAddress)",
+    test="tests/emulator/test_compute_regional.py::test_external_rule_takes_a_reserved_external_address",
+)
+
 COLLECTION = cc.declare(
     API,
     cc.Collection(
@@ -328,6 +343,6 @@ COLLECTION = cc.declare(
         frozenset({"get", "list", "setLabels", "delete"}),
         own={"aggregatedList": _aggregated},
         label_fingerprint_field="labelFingerprint",
-        refusals=(lb.STALE_FINGERPRINT,),
+        refusals=(lb.STALE_FINGERPRINT, ONE_DESTINATION, ADDRESS_TYPE),
     ),
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator import standard
+from emulator.refusal import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _compute_collection as cc
@@ -86,6 +87,14 @@ def patch_url_map(call: Call) -> Reply:
     return _rewrite(call, merged, "patch")
 
 
+OWN_REGION = refusal(
+    "compute.regionUrlMaps.insert|update|patch",
+    "a backend service of another region or a global one, or one that does not exist",
+    source="https://cloud.google.com/compute/docs/reference/rest/v1/regionUrlMaps (defaultService: "
+    "a regional backend service)",
+    test="tests/emulator/test_compute_regional.py::test_regional_url_map_routes_within_its_region_and_needs_its_fingerprint",
+)
+
 COLLECTION = cc.declare(
     API,
     cc.Collection(
@@ -93,6 +102,6 @@ COLLECTION = cc.declare(
         frozenset({"get", "list", "delete"}),
         resource="regionUrlMaps",
         referenced=True,
-        refusals=(lb.IN_USE, lb.STALE_FINGERPRINT),
+        refusals=(lb.IN_USE, lb.STALE_FINGERPRINT, OWN_REGION),
     ),
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.effects import Effect
+from emulator.refusal import refusal
 from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as c
 from emulator.services import _compute_collection as cc
@@ -174,6 +175,15 @@ def _tcp_aggregated(call: Call, _: c.Global) -> dict[str, Any]:
     )
 
 
+STREAM_REFERENCES = refusal(
+    "compute.targetSslProxies|targetTcpProxies|targetGrpcProxies.insert",
+    "a backend service, URL map or certificate that does not exist; an SSL proxy without "
+    "certificates; a proxy header other than NONE or PROXY_V1",
+    source="https://cloud.google.com/compute/docs/reference/rest/v1/targetSslProxies (service, "
+    "sslCertificates, proxyHeader)",
+    test="tests/emulator/test_compute_stream_proxies.py::test_ssl_and_tcp_proxies_need_what_they_point_at",
+)
+
 #: A gRPC proxy's operations are named by the whole method (exchanges 8 and 28 of conformance/
 #: kcc-golden/compute/v1beta1/computeforwardingrule/globalcomputeforwardingrulegrpcproxy-direct/
 #: _http.log: `compute.targetGrpcProxies.insert`, `compute.targetGrpcProxies.delete`).
@@ -188,7 +198,7 @@ COLLECTIONS = (
             referenced=True,
             own={"insert": _grpc_insert, "patch": _grpc_patch},
             operation_names=GRPC_OPERATIONS,
-            refusals=(lb.IN_USE,),
+            refusals=(lb.IN_USE, STREAM_REFERENCES),
         ),
     ),
     cc.declare(
@@ -203,7 +213,7 @@ COLLECTIONS = (
                 "setProxyHeader": _set_proxy_header,
                 "setSslCertificates": _set_certificates,
             },
-            refusals=(lb.IN_USE,),
+            refusals=(lb.IN_USE, STREAM_REFERENCES),
         ),
     ),
     cc.declare(
@@ -218,7 +228,7 @@ COLLECTIONS = (
                 "setProxyHeader": _set_proxy_header,
                 "aggregatedList": _tcp_aggregated,
             },
-            refusals=(lb.IN_USE,),
+            refusals=(lb.IN_USE, STREAM_REFERENCES),
         ),
     ),
     cc.declare(
@@ -229,7 +239,7 @@ COLLECTIONS = (
             resource="regionTargetTcpProxies",
             referenced=True,
             own={"insert": _stream_insert},
-            refusals=(lb.IN_USE,),
+            refusals=(lb.IN_USE, STREAM_REFERENCES),
         ),
     ),
 )

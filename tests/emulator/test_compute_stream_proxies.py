@@ -95,8 +95,15 @@ def test_tcp_rule_takes_the_proxy_and_keeps_it(compute: Any) -> None:
             project=PROJECT, body={"name": "tcp", "service": f"{GLOBAL}/backendServices/tcp"}
         ),
     )
-    rule = {"name": "fr", "portRange": "110", "target": f"{GLOBAL}/targetTcpProxies/tcp"}
+    rule = {
+        "name": "fr",
+        "portRange": "110",
+        "target": f"{GLOBAL}/targetTcpProxies/tcp",
+        "labels": {"a": "b"},
+    }
     done(compute, compute.globalForwardingRules().insert(project=PROJECT, body=rule))
+    made = compute.globalForwardingRules().get(project=PROJECT, forwardingRule="fr").execute()
+    assert "labels" not in made  # an insert's labels are not applied; setLabels sets them
     request = compute.targetTcpProxies().delete(project=PROJECT, targetTcpProxy="tcp")
     assert status_of(request) == (400, "resourceInUseByAnotherResource")
     target = {"target": f"{GLOBAL}/targetTcpProxies/nope"}
@@ -104,3 +111,12 @@ def test_tcp_rule_takes_the_proxy_and_keeps_it(compute: Any) -> None:
     assert status_of(request)[0] == 404
     done(compute, compute.globalForwardingRules().delete(project=PROJECT, forwardingRule="fr"))
     done(compute, compute.targetTcpProxies().delete(project=PROJECT, targetTcpProxy="tcp"))
+
+
+def test_managed_certificate_keeps_a_domain_as_sent(compute: Any) -> None:
+    body = {"name": "cert", "type": "MANAGED", "managed": {"domains": ["sslcert.example.com."]}}
+    done(compute, compute.sslCertificates().insert(project=PROJECT, body=body))
+    cert = compute.sslCertificates().get(project=PROJECT, sslCertificate="cert").execute()
+    assert cert["managed"]["domains"] == ["sslcert.example.com."]
+    twice = {"name": "twice", "type": "MANAGED", "managed": {"domains": ["a.example.com", "a.example.com."]}}
+    assert status_of(compute.sslCertificates().insert(project=PROJECT, body=twice)) == (400, "invalid")
