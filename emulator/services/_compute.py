@@ -314,6 +314,14 @@ SYNCHRONOUS: dict[str, set[str] | None] = {
 }
 
 
+#: (collection, operation type) Google answers finished, with every field of a finished
+#: operation (endTime, progress 100): setLabels of a global or regional forwarding rule in every
+#: forwarding rule log of conformance/kcc-golden/compute/ (e.g. exchange 36 of
+#: computeforwardingrule/globalcomputeforwardingrulehttps-direct/_http.log, exchange 17 of
+#: computeforwardingrule/regionalcomputeforwardingrule-direct/_http.log).
+FINISHED_AT_ONCE = frozenset({("globalForwardingRules", "setLabels"), ("forwardingRules", "setLabels")})
+
+
 def _synchronous(collection: str, op_type: str, region_name: str | None) -> bool:
     types = SYNCHRONOUS.get(collection, set())
     return region_name is None and collection in SYNCHRONOUS and (types is None or op_type in types)
@@ -365,7 +373,7 @@ def operation(
         name=name,
         style="compute",
         extra=extra,
-        duration_s=0.0 if synchronous else None,
+        duration_s=0.0 if synchronous or (collection, op_type) in FINISHED_AT_ONCE else None,
         duration_key=("compute", op_type, collection),
         effects=effects,
         failure_effects=failure_effects,

@@ -136,7 +136,8 @@ def test_external_rule_takes_a_reserved_external_address(compute: Any) -> None:
 
 
 def test_forwarding_rule_answers_as_google_shows_it(compute: Any) -> None:
-    rule = _tcp_proxy_rule(compute)
+    rule = _tcp_proxy_rule(compute, labels={"a": "b"})
+    assert "labels" not in rule  # an insert's labels are not applied; setLabels sets them
     assert rule["portRange"] == "90-90" and rule["IPProtocol"] == "TCP"
     assert rule["networkTier"] == "PREMIUM" and rule["description"] == ""
     assert ipaddress.ip_address(rule["IPAddress"]) in ipaddress.ip_network("10.0.0.0/20")

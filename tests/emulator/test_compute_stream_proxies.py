@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from emulator import Emulator
-from tests.emulator.conftest import PROJECT
+from tests.emulator.conftest import PROJECT, SLOW_OPERATION_S
 from tests.emulator.test_compute import compute_client, done, make_network, status_of
 from tests.emulator.test_compute_lb import make_backend
 
@@ -120,3 +120,27 @@ def test_managed_certificate_keeps_a_domain_as_sent(compute: Any) -> None:
     assert cert["managed"]["domains"] == ["sslcert.example.com."]
     twice = {"name": "twice", "type": "MANAGED", "managed": {"domains": ["a.example.com", "a.example.com."]}}
     assert status_of(compute.sslCertificates().insert(project=PROJECT, body=twice)) == (400, "invalid")
+
+
+def test_forwarding_rule_labels_are_set_at_once(slow: Emulator) -> None:
+    """An insert takes time; setLabels of a forwarding rule is answered finished."""
+    compute = compute_client(slow)
+
+    def finished(request: Any) -> dict[str, Any]:
+        op = request.execute()
+        slow.advance_time(SLOW_OPERATION_S)
+        return op
+
+    backend = {"name": "tcp", "loadBalancingScheme": "EXTERNAL", "protocol": "TCP"}
+    finished(compute.backendServices().insert(project=PROJECT, body=backend))
+    proxy = {"name": "tcp", "service": f"{GLOBAL}/backendServices/tcp"}
+    finished(compute.targetTcpProxies().insert(project=PROJECT, body=proxy))
+    rule = {"name": "fr", "portRange": "110", "target": f"{GLOBAL}/targetTcpProxies/tcp"}
+    assert finished(compute.globalForwardingRules().insert(project=PROJECT, body=rule))["status"] == "RUNNING"
+    made = compute.globalForwardingRules().get(project=PROJECT, forwardingRule="fr").execute()
+    labels = {"labels": {"a": "b"}, "labelFingerprint": made["labelFingerprint"]}
+    op = compute.globalForwardingRules().setLabels(project=PROJECT, resource="fr", body=labels).execute()
+    assert op["status"] == "DONE" and op["progress"] == 100 and op["endTime"]
+    assert compute.globalForwardingRules().get(project=PROJECT, forwardingRule="fr").execute()["labels"] == {
+        "a": "b"
+    }
