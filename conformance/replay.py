@@ -363,9 +363,11 @@ class Replay:
             # the placeholder is the next one.
             self._next_generation(ambiguous[-1])
             return self.step(exchange)
-        if exchange.method == "GET" and exchange.status == 200 and status == 404 and ambiguous:
-            # ... and once the latest of them is gone, a read that finds one is about an earlier
-            # one (the same log, #39 and #45 read the addresses #37 did not delete).
+        if exchange.method in ("GET", "DELETE") and exchange.status == 200 and status == 404 and ambiguous:
+            # ... and once the latest of them is gone, a read or delete that finds one is about an
+            # earlier one (the same log, #39 and #45 read the addresses #37 did not delete; kcc-golden
+            # compute/v1beta1/computetargethttpsproxy/regionaltargethttpsproxy/_http.log deletes its
+            # two `${urlMapID}` maps one after the other).
             earlier = self.generations.get(ambiguous[-1])
             if earlier:
                 self.bound[ambiguous[-1]] = earlier.pop()
