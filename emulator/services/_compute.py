@@ -137,8 +137,17 @@ def timestamp(call: Call) -> str:
     return call.ctx.clock.rfc3339()
 
 
+#: The label fingerprint Compute gives a resource without labels: every unlabelled resource in
+#: public `gcloud compute ... describe` outputs shows `labelFingerprint: 42WmSpB8rSM=` (disks,
+#: instances, images alike), so a client may send it before it has read the resource.
+EMPTY_LABELS_FINGERPRINT = "42WmSpB8rSM="
+
+
 def fingerprint(value: Any = None) -> str:
-    """A fresh fingerprint, or a stable one derived from `value` (labels)."""
+    """A fresh fingerprint, or a stable one derived from `value` (labels); Compute's own for
+    no labels."""
+    if value == {}:
+        return EMPTY_LABELS_FINGERPRINT
     raw = json.dumps(value, sort_keys=True).encode() if value is not None else secrets.token_bytes(16)
     return base64.b64encode(hashlib.sha256(raw).digest()[:8]).decode()
 
