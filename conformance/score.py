@@ -165,7 +165,7 @@ def compare(
     emu_leaves = leaves(emu) if isinstance(emu, (dict, list)) else {}
     missing, extra, differ = [], [], []
     for path, values in real_leaves.items():
-        if path not in emu_leaves and invented(host, path, recorded):
+        if path not in emu_leaves and invented(host, path, recorded, where):
             continue
         score.fields += 1
         if path not in emu_leaves:
@@ -174,7 +174,7 @@ def compare(
         score.recalled += 1
         if not all(comparable(path, v) for v in recorded_leaves.get(path, values)):
             continue
-        if value_unknown(host, path, recorded):
+        if value_unknown(host, path, recorded, where):
             continue
         score.values += 1
         want = sorted(map(repr, map(_canon, values)))
@@ -184,7 +184,7 @@ def compare(
         else:
             differ.append({"field": path, "real": values[:3], "emulator": emu_leaves[path][:3]})
     unshown = [p for p in emu_leaves if p not in real_leaves]
-    extra = [p for p in unshown if not absent_excused(host, p, emu_leaves[p], recorded)]
+    extra = [p for p in unshown if not absent_excused(host, p, emu_leaves[p], recorded, where)]
     excused = [p for p in unshown if p not in extra]
     score.extra = len(extra)
     if missing or extra or differ:

@@ -56,7 +56,10 @@ class GlobalComputeKind(ComputeKind):
 
     def set_labels(self, live: LiveResource, labels: dict[str, str]) -> Operation:
         """Labels change through setLabels with the current label fingerprint."""
-        name = live.body["name"]
+        return self.set_labels_of(live.body["name"], labels)
+
+    def set_labels_of(self, name: str, labels: dict[str, str]) -> Operation:
+        """setLabels of the resource called `name`, with the label fingerprint read just before."""
 
         def write(current: dict[str, Any]) -> Any:
             body = {

@@ -7,6 +7,7 @@ delete the chain front to back.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -20,7 +21,7 @@ from provisioner.engine.permissions import on_writes
 from provisioner.engine.plan import FieldChange
 from provisioner.engine.resource import Address, LiveResource, Resource, address_of
 from provisioner.engine.review import immutable_reason
-from reconcilers._compute import compute_meta, compute_permissions, relative
+from reconcilers._compute import compute_meta, compute_permissions, description, relative
 from reconcilers._global_compute import GlobalComputeKind
 from reconcilers.network import GlobalAddress, global_addresses
 
@@ -409,6 +410,27 @@ class ForwardingRule(GlobalComputeKind):
         return _addresses(
             live.body.get("target"), self._address_by_ip.get(ip) if isinstance(ip, str) else None
         )
+
+    def live(self, item: dict[str, Any]) -> LiveResource:
+        """Ours by its labels, or, with no labels at all, by the description our insert gave it:
+        an apply stopped between the insert and its setLabels (see `create`) leaves a rule
+        that only the description tells is ours, and the next run finishes it."""
+        found = super().live(item)
+        if not found.managed and not item.get("labels") and item.get("description") == description(self.ctx):
+            return dataclasses.replace(found, managed=True)
+        return found
+
+    def create(self, desired: Resource) -> Operation:
+        """The insert, then the labels: Google does not apply the labels an insert of a global
+        forwarding rule carries (kcc-golden compute/v1beta1/computeforwardingrule/
+        globalcomputeforwardingrulehttps-direct/_http.log #33 sends them, #35 reads none back,
+        #36 sets them), so without setLabels the rule would not carry our ownership labels."""
+        name = self.api_name(desired)
+        labels = desired.body.get("labels") or {}
+        steps = [lambda: super(ForwardingRule, self).create(desired)]
+        if labels:
+            steps.append(lambda: self.set_labels_of(name, labels))
+        return OperationChain(f"create forwarding rule {name}", steps)
 
     def update(self, desired: Resource, live: LiveResource, changes: Sequence[FieldChange]) -> Operation:
         name = live.body["name"]

@@ -137,8 +137,17 @@ def timestamp(call: Call) -> str:
     return call.ctx.clock.rfc3339()
 
 
+#: The label fingerprint Compute gives a resource without labels: every unlabelled resource in
+#: public `gcloud compute ... describe` outputs shows `labelFingerprint: 42WmSpB8rSM=` (disks,
+#: instances, images alike), so a client may send it before it has read the resource.
+EMPTY_LABELS_FINGERPRINT = "42WmSpB8rSM="
+
+
 def fingerprint(value: Any = None) -> str:
-    """A fresh fingerprint, or a stable one derived from `value` (labels)."""
+    """A fresh fingerprint, or a stable one derived from `value` (labels); Compute's own for
+    no labels."""
+    if value == {}:
+        return EMPTY_LABELS_FINGERPRINT
     raw = json.dumps(value, sort_keys=True).encode() if value is not None else secrets.token_bytes(16)
     return base64.b64encode(hashlib.sha256(raw).digest()[:8]).decode()
 
@@ -334,6 +343,14 @@ METHOD_NAMED: dict[tuple[str, str, bool], str] = {
 UNATTRIBUTED: frozenset[tuple[str, str]] = frozenset({("networks", "removePeering")})
 
 
+#: (collection, operation type) Google answers finished, with every field of a finished
+#: operation (endTime, progress 100): setLabels of a global or regional forwarding rule in every
+#: forwarding rule log of conformance/kcc-golden/compute/ (e.g. exchange 36 of
+#: computeforwardingrule/globalcomputeforwardingrulehttps-direct/_http.log, exchange 17 of
+#: computeforwardingrule/regionalcomputeforwardingrule-direct/_http.log).
+FINISHED_AT_ONCE = frozenset({("globalForwardingRules", "setLabels"), ("forwardingRules", "setLabels")})
+
+
 def _synchronous(collection: str, op_type: str, region_name: str | None) -> bool:
     types = SYNCHRONOUS.get(collection, set())
     return region_name is None and collection in SYNCHRONOUS and (types is None or op_type in types)
@@ -385,7 +402,7 @@ def operation(
         name=name,
         style="compute",
         extra=extra,
-        duration_s=0.0 if synchronous else None,
+        duration_s=0.0 if synchronous or (collection, op_type) in FINISHED_AT_ONCE else None,
         duration_key=("compute", op_type, collection),
         effects=effects,
         failure_effects=failure_effects,
@@ -515,14 +532,15 @@ class Regional:
     api_kind: str
     param: str
 
-    def paths(self, call: Call) -> tuple[str, str, str]:
-        """(project id, region, path) of the resource a request names."""
+    def paths(self, call: Call, param: str | None = None) -> tuple[str, str, str]:
+        """(project id, region, path) of the resource a request names (by `param`, where the
+        method names it otherwise, as setLabels does by `resource`)."""
         project_id = project(call)
         region_name = region(call)
         return (
             project_id,
             region_name,
-            regional_path(project_id, region_name, self.collection, call.param(self.param)),
+            regional_path(project_id, region_name, self.collection, call.param(param or self.param)),
         )
 
 
@@ -538,9 +556,11 @@ def regional_insert(call: Call, kind: Regional) -> tuple[str, str, dict[str, Any
     return project_id, region_name, body, path, base
 
 
-def regional_target(call: Call, kind: Regional) -> tuple[str, str, str, dict[str, Any]]:
+def regional_target(
+    call: Call, kind: Regional, param: str | None = None
+) -> tuple[str, str, str, dict[str, Any]]:
     """(project id, region, path, resource) of a change: it must exist with no operation under way."""
-    project_id, region_name, path = kind.paths(call)
+    project_id, region_name, path = kind.paths(call, param)
     current = fetch(call, kind.store_kind, path)
     check_idle(call, path)
     return project_id, region_name, path, current

@@ -71,6 +71,9 @@ class Collection:
     label_fingerprint_field: str = "resource.labelFingerprint"
     #: The constraints its handlers enforce, each with its source (see emulator.refusals).
     refusals: tuple[Refusal, ...] = ()
+    #: How its operations name a type, where not by the method's name (`delete` ->
+    #: `compute.targetGrpcProxies.delete`).
+    operation_names: Mapping[str, str] | None = None
 
     @property
     def method_prefix(self) -> str:
@@ -87,14 +90,15 @@ class Collection:
             return self.kind.paths(call)[2]
         return self.kind.path(call)
 
-    def target(self, call: Call) -> tuple[str, dict[str, Any]]:
+    def target(self, call: Call, param: str | None = None) -> tuple[str, dict[str, Any]]:
         """(path, resource) of a change: it must exist with no other operation under way."""
         if isinstance(self.kind, c.Regional):
-            _, _, path, current = c.regional_target(call, self.kind)
+            _, _, path, current = c.regional_target(call, self.kind, param)
             return path, current
-        return c.global_target(call, self.kind)
+        return c.global_target(call, self.kind, param)
 
     def operation(self, call: Call, op_type: str, path: str, target_id: str, effects: list[Effect]) -> Reply:
+        op_type = (self.operation_names or {}).get(op_type, op_type)
         if isinstance(self.kind, c.Regional):
             return c.operation(
                 call,
@@ -163,8 +167,7 @@ class Collection:
 
     def set_labels(self, call: Call) -> Reply:
         """`setLabels`: the whole label set, guarded by the label fingerprint, which it renews."""
-        assert isinstance(self.kind, c.Global), "regional setLabels is not declared yet"
-        path, current = c.global_target(call, self.kind, "resource")
+        path, current = self.target(call, "resource")
         body = dict(call.body or {})
         supplied = body.pop("labelFingerprint", None)
         if not supplied:

@@ -34,6 +34,20 @@ HEALTH_CHECK = "compute.healthCheck"
 LEGACY_HTTP_CHECK = "compute.httpHealthCheck"
 LEGACY_HTTPS_CHECK = "compute.httpsHealthCheck"
 BACKEND_BUCKET = "compute.backendBucket"
+GRPC_PROXY = "compute.targetGrpcProxy"
+SSL_PROXY = "compute.targetSslProxy"
+TCP_PROXY = "compute.targetTcpProxy"
+# The regional collections (`projects/*/regions/*/...`), each in a store kind of its own, but
+# for backend services and health checks, which share the global kind (see above).
+REGION_ADDRESS = "compute.address"
+REGION_FORWARDING_RULE = "compute.forwardingRule"
+REGION_BACKEND_SERVICE = BACKEND_SERVICE
+REGION_URL_MAP = "compute.regionUrlMap"
+REGION_HTTPS_PROXY = "compute.regionTargetHttpsProxy"
+REGION_HTTP_PROXY = "compute.regionTargetHttpProxy"
+REGION_TCP_PROXY = "compute.regionTargetTcpProxy"
+REGION_CERTIFICATE = "compute.regionSslCertificate"
+REGION_SECURITY_POLICY = "compute.regionSecurityPolicy"
 
 #: Which store kind a reference to a collection lands in.
 COLLECTIONS = {
@@ -50,6 +64,28 @@ COLLECTIONS = {
     "targetHttpProxies": HTTP_PROXY,
     "forwardingRules": FORWARDING_RULE,
     "addresses": c.ADDRESS,
+    "targetGrpcProxies": GRPC_PROXY,
+    "targetSslProxies": SSL_PROXY,
+    "targetTcpProxies": TCP_PROXY,
+}
+#: Which store kind a reference to a regional collection lands in.
+REGIONAL_COLLECTIONS = {
+    "networkEndpointGroups": NEG,
+    "addresses": REGION_ADDRESS,
+    "forwardingRules": REGION_FORWARDING_RULE,
+    "backendServices": REGION_BACKEND_SERVICE,
+    "healthChecks": HEALTH_CHECK,
+    "urlMaps": REGION_URL_MAP,
+    "targetHttpsProxies": REGION_HTTPS_PROXY,
+    "targetHttpProxies": REGION_HTTP_PROXY,
+    "targetTcpProxies": REGION_TCP_PROXY,
+    "sslCertificates": REGION_CERTIFICATE,
+    "securityPolicies": REGION_SECURITY_POLICY,
+    "subnetworks": c.SUBNETWORK,
+    # Served by no module here, so a reference to one never finds it.
+    "serviceAttachments": "compute.serviceAttachment",
+    "targetVpnGateways": "compute.targetVpnGateway",
+    "targetPools": "compute.targetPool",
 }
 
 #: How the in-use error names a resource of each collection (Compute's own words).
@@ -66,9 +102,27 @@ NOUNS = {
     "targetHttpsProxies": "target_https_proxy",
     "targetHttpProxies": "target_http_proxy",
     "addresses": "address",
+    "targetGrpcProxies": "target_grpc_proxy",
+    "targetSslProxies": "target_ssl_proxy",
+    "targetTcpProxies": "target_tcp_proxy",
 }
 
-USING_KINDS = (BACKEND_SERVICE, URL_MAP, HTTPS_PROXY, HTTP_PROXY, FORWARDING_RULE)
+USING_KINDS = (
+    BACKEND_SERVICE,
+    REGION_BACKEND_SERVICE,
+    URL_MAP,
+    HTTPS_PROXY,
+    HTTP_PROXY,
+    FORWARDING_RULE,
+    GRPC_PROXY,
+    SSL_PROXY,
+    TCP_PROXY,
+    REGION_FORWARDING_RULE,
+    REGION_URL_MAP,
+    REGION_HTTPS_PROXY,
+    REGION_HTTP_PROXY,
+    REGION_TCP_PROXY,
+)
 
 IN_USE = refusal(
     "compute.<load balancing collection>.delete",
@@ -90,20 +144,24 @@ STALE_FINGERPRINT = refusal(
 def references(kind: str, resource: dict[str, Any]) -> list[str]:
     """The relative paths a stored resource points at."""
     found: list[str] = []
-    if kind == BACKEND_SERVICE:
+    if kind in (BACKEND_SERVICE, REGION_BACKEND_SERVICE):
         found.extend(b["group"] for b in resource.get("backends", []) if b.get("group"))
         found.extend(resource.get("healthChecks", []))
         if resource.get("securityPolicy"):
             found.append(resource["securityPolicy"])
-    elif kind == URL_MAP:
+    elif kind in (URL_MAP, REGION_URL_MAP):
         found.extend(url_map_services(resource))
-    elif kind == HTTPS_PROXY:
+    elif kind in (HTTPS_PROXY, REGION_HTTPS_PROXY):
         found.append(resource.get("urlMap", ""))
         found.extend(resource.get("sslCertificates", []))
-    elif kind == HTTP_PROXY:
+    elif kind in (HTTP_PROXY, REGION_HTTP_PROXY, GRPC_PROXY):
         found.append(resource.get("urlMap", ""))
-    elif kind == FORWARDING_RULE:
+    elif kind in (SSL_PROXY, TCP_PROXY, REGION_TCP_PROXY):
+        found.append(resource.get("service", ""))
+        found.extend(resource.get("sslCertificates", []))
+    elif kind in (FORWARDING_RULE, REGION_FORWARDING_RULE):
         found.append(resource.get("target", ""))
+        found.append(resource.get("backendService", ""))
         found.append(resource.get("_address", ""))
     return [c.relative(p) for p in found if p]
 
@@ -135,6 +193,12 @@ def collection_of(path: str) -> str:
     return parts[3] if parts[2] == "global" else parts[4]
 
 
+def store_kind(path: str) -> str:
+    """The store kind of the resource at a global or regional path."""
+    collection = collection_of(path)
+    return REGIONAL_COLLECTIONS[collection] if path.split("/")[2] == "regions" else COLLECTIONS[collection]
+
+
 def in_use(path: str, user: str) -> ApiError:
     return c.in_use_error(NOUNS.get(collection_of(path), "resource"), path, user)
 
@@ -158,18 +222,25 @@ def _still_unused(store: Store, args: dict[str, Any]) -> None:
 def _still_present(store: Store, args: dict[str, Any]) -> None:
     """At completion, a write fails if a resource it points at went away meanwhile."""
     for path in args["paths"]:
-        if store.get(COLLECTIONS[collection_of(path)], path) is None:
+        if store.get(store_kind(path), path) is None:
             raise c.missing_error(path)
+
+
+def reference_path(
+    call: Call, value: Any, field: str, collection: str, region_name: str | None = None
+) -> str:
+    """The canonical path of a global or regional reference (regional where it names a region)."""
+    if region_name is None and isinstance(value, str) and "/regions/" in f"/{value}":
+        region_name = f"/{value}".split("/regions/", 1)[1].split("/", 1)[0]
+    return c.parse_ref(call, value, field, collection, region_name)
 
 
 def reference(
     call: Call, value: Any, field: str, collection: str, region_name: str | None = None
 ) -> tuple[str, dict[str, Any]]:
     """A reference that must name an existing, settled resource: its path and the resource."""
-    if region_name is None and isinstance(value, str) and "/regions/" in value:
-        region_name = value.split("/regions/", 1)[1].split("/", 1)[0]
-    path = c.parse_ref(call, value, field, collection, region_name)
-    return path, c.require_existing(call, COLLECTIONS[collection], path)
+    path = reference_path(call, value, field, collection, region_name)
+    return path, c.require_existing(call, store_kind(path), path)
 
 
 def check_fingerprint(
@@ -220,20 +291,44 @@ def fingerprinted(
     return path, current, body
 
 
+def _operation(
+    call: Call, kind: c.Global | c.Regional, op_type: str, path: str, target_id: str, effects: list[Effect]
+) -> Reply:
+    """The global or regional operation of a change to the resource at `path`."""
+    if isinstance(kind, c.Regional):
+        return c.operation(
+            call,
+            op_type=op_type,
+            collection=kind.collection,
+            target_path=path,
+            target_id=target_id,
+            effects=effects,
+            region_name=path.split("/")[3],
+        )
+    return c.global_operation(call, kind, op_type, path, target_id, effects)
+
+
 def write(
-    call: Call, kind: c.Global, op_type: str, resource: dict[str, Any], refs: Sequence[str] | None
+    call: Call,
+    kind: c.Global | c.Regional,
+    op_type: str,
+    resource: dict[str, Any],
+    refs: Sequence[str] | None,
 ) -> Reply:
     """Store a whole resource when the operation is done; with `refs`, only if they still exist then."""
     path = c.relative(resource["selfLink"])
-    effects = [Effect.put(kind.store_kind, path, resource, f"projects/{path.split('/')[1]}")]
+    parent = (
+        "/".join(path.split("/")[:4]) if isinstance(kind, c.Regional) else f"projects/{path.split('/')[1]}"
+    )
+    effects = [Effect.put(kind.store_kind, path, resource, parent)]
     if refs is not None:
         effects.insert(0, Effect.hook("compute.lb.present", paths=list(refs)))
-    return c.global_operation(call, kind, op_type, path, resource["id"], effects)
+    return _operation(call, kind, op_type, path, resource["id"], effects)
 
 
 def set_fields(
     call: Call,
-    kind: c.Global,
+    kind: c.Global | c.Regional,
     op_type: str,
     path: str,
     current: dict[str, Any],
@@ -246,7 +341,7 @@ def set_fields(
     effects = [Effect.set(kind.store_kind, path, changes)]
     if refs is not None:
         effects.insert(0, Effect.hook("compute.lb.present", paths=list(refs)))
-    return c.global_operation(call, kind, op_type, path, current["id"], effects)
+    return _operation(call, kind, op_type, path, current["id"], effects)
 
 
 Render = Callable[[dict[str, Any]], dict[str, Any]]

@@ -1,11 +1,13 @@
-"""Compute Engine global forwarding rules in front of target HTTP(S) proxies.
+"""Compute Engine global forwarding rules in front of target proxies.
 
 A rule takes a reserved global address (by reference or as its literal IP, which is what
-the API returns) or an ephemeral one, a single port, and a target proxy that must exist.
-Its load-balancing scheme must match the backend services the target's URL map reaches,
-and no two rules may share an IP and port. Only the target (setTarget) and the labels
-(setLabels, with the label fingerprint) change after creation; patch, with the current
-fingerprint, only moves the scheme between EXTERNAL and EXTERNAL_MANAGED.
+the API returns) or an ephemeral one, a single port, and a target proxy that must exist
+(HTTP, HTTPS or gRPC in front of a URL map, SSL or TCP in front of a backend service).
+Its load-balancing scheme must match the backend services the target reaches, and no two
+rules may share an IP and port; an INTERNAL_SELF_MANAGED rule lives on a network. Only the
+target (setTarget) and the labels (setLabels, with the label fingerprint) change after
+creation; patch, with the current fingerprint, only moves the scheme between EXTERNAL and
+EXTERNAL_MANAGED.
 """
 
 from __future__ import annotations
@@ -21,8 +23,20 @@ from emulator.services import _lb as lb
 
 API = Api("compute", "v1")
 
-TARGETS = ("targetHttpProxies", "targetHttpsProxies")
-SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED")
+#: The targets a global rule takes, each with whether it reaches its backends through a URL map
+#: (https://cloud.google.com/compute/docs/reference/rest/v1/globalForwardingRules, target).
+TARGETS = {
+    "targetHttpProxies": True,
+    "targetHttpsProxies": True,
+    "targetGrpcProxies": True,
+    "targetSslProxies": False,
+    "targetTcpProxies": False,
+}
+# INTERNAL_SELF_MANAGED is the scheme of a Traffic Director rule on a gRPC or HTTP proxy
+# (exchanges 16 and 19 of conformance/kcc-golden/compute/v1beta1/computeforwardingrule/
+# globalcomputeforwardingrule{grpcproxy,full}-direct/_http.log, answered 200).
+SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED", "INTERNAL_SELF_MANAGED")
+SWITCHABLE = ("EXTERNAL", "EXTERNAL_MANAGED")
 _PORTS = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
 KIND = c.Global(
     "forwardingRules", lb.FORWARDING_RULE, "compute#forwardingRule", "forwardingRule", "globalForwardingRules"
@@ -56,10 +70,14 @@ def _target(call: Call, value: Any, field: str, scheme: str) -> str:
     if not value:
         raise c.required_error(field)
     if collection is None:
-        raise c.field_error(field, value, "The target must be a target HTTP or HTTPS proxy.")
+        raise c.field_error(field, value, f"The target must be one of the global {', '.join(TARGETS)}.")
     path, proxy = lb.reference(call, value, field, collection)
-    url_map = call.ctx.store.get(lb.URL_MAP, c.relative(proxy["urlMap"])) or {}
-    for service_link in lb.url_map_services(url_map):
+    if TARGETS[collection]:
+        url_map = call.ctx.store.get(lb.URL_MAP, c.relative(proxy["urlMap"])) or {}
+        services = lb.url_map_services(url_map)
+    else:
+        services = [proxy["service"]]
+    for service_link in services:
         service = call.ctx.store.get(lb.BACKEND_SERVICE, c.relative(service_link)) or {}
         if service.get("loadBalancingScheme", "EXTERNAL") != scheme:
             raise c.field_error(
@@ -110,12 +128,10 @@ def _clash(call: Call, project_id: str, ip: str, ports: tuple[int, int]) -> None
 @API.handles("compute.globalForwardingRules.insert")
 @c.replaying
 def insert_rule(call: Call) -> Reply:
-    project_id, body, path, base = c.global_insert(call, KIND)
+    project_id, body, _, base = c.global_insert(call, KIND)
     scheme = body.get("loadBalancingScheme", "EXTERNAL")
     if scheme not in SCHEMES:
-        raise c.field_error(
-            "resource.loadBalancingScheme", scheme, "Proxy rules here are EXTERNAL or EXTERNAL_MANAGED."
-        )
+        raise c.field_error("resource.loadBalancingScheme", scheme, f"Must be one of {', '.join(SCHEMES)}.")
     if body.get("networkTier", "PREMIUM") != "PREMIUM":
         raise c.field_error(
             "resource.networkTier", body["networkTier"], "Global forwarding rules are PREMIUM tier."
@@ -129,12 +145,22 @@ def insert_rule(call: Call) -> Reply:
     ports = _ports(body.get("portRange"))
     target = _target(call, body.get("target"), "resource.target", scheme)
     c.check_labels(body.get("labels"))
-    ip, address_path = _address(call, project_id, body.get("IPAddress"), base["id"])
+    if scheme == "INTERNAL_SELF_MANAGED" and _is_ip(body.get("IPAddress")):
+        # A Traffic Director rule's IP "does not need to correspond to an IP address range of a
+        # subnet", 0.0.0.0 meaning any (https://cloud.google.com/traffic-director/docs/forwarding-rules).
+        ip, address_path = body["IPAddress"], None
+    else:
+        ip, address_path = _address(call, project_id, body.get("IPAddress"), base["id"])
     _clash(call, project_id, ip, ports)
-    labels = body.get("labels") or {}
+    # Labels sent with the insert are not applied: the rule is read back without them and takes
+    # them through setLabels (exchanges 33, 35 and 36 of conformance/kcc-golden/compute/v1beta1/
+    # computeforwardingrule/globalcomputeforwardingrulehttps-direct/_http.log; the same in every
+    # global forwarding rule log of the corpus).
+    body.pop("labels", None)
+    labels: dict[str, str] = {}
     rule: dict[str, Any] = {
-        **base,
         **body,
+        **base,
         "name": base["name"],
         "IPAddress": ip,
         "IPProtocol": "TCP",
@@ -142,11 +168,22 @@ def insert_rule(call: Call) -> Reply:
         "target": c.link(target),
         "loadBalancingScheme": scheme,
         "networkTier": "PREMIUM",
-        "selfLink": c.link(path),
         "fingerprint": c.fingerprint(),
         "labelFingerprint": c.fingerprint(labels),
     }
-    rule["selfLinkWithId"] = c.link(c.global_path(project_id, "forwardingRules", base["id"]))
+    # A global rule is shown without selfLinkWithId (exchange 37 of conformance/kcc-golden/
+    # compute/v1beta1/computeforwardingrule/globalcomputeforwardingrulehttps-direct/_http.log);
+    # an INTERNAL_SELF_MANAGED one on its network, `default` where none is named (exchange 24 of
+    # .../globalcomputeforwardingrulegrpcproxy-direct/_http.log).
+    if scheme == "INTERNAL_SELF_MANAGED":
+        network = body.get("network") or c.global_path(project_id, "networks", "default")
+        network_path = c.parse_ref(call, network, "resource.network", "networks")
+        c.require_existing(call, c.NETWORK, network_path)
+        rule["network"] = c.link(network_path)
+    elif "network" in body:
+        raise c.field_error(
+            "resource.network", body["network"], "Only an INTERNAL_SELF_MANAGED rule takes a network."
+        )
     refs = [target]
     if address_path:
         rule["_address"] = address_path
@@ -159,7 +196,9 @@ def insert_rule(call: Call) -> Reply:
 def set_target(call: Call) -> Reply:
     path, current = c.global_target(call, KIND)
     target = _target(call, (call.body or {}).get("target"), "target", current["loadBalancingScheme"])
-    return lb.set_fields(call, KIND, "setTarget", path, current, {"target": c.link(target)}, [target])
+    # The operation is named "SetTarget" (exchange 25 of conformance/kcc-golden/compute/v1beta1/
+    # computeforwardingrule/globalcomputeforwardingrulefull-direct/_http.log).
+    return lb.set_fields(call, KIND, "SetTarget", path, current, {"target": c.link(target)}, [target])
 
 
 @API.handles("compute.globalForwardingRules.patch")
@@ -169,7 +208,8 @@ def patch_rule(call: Call) -> Reply:
     changes: dict[str, Any] = {}
     for key, value in body.items():
         migrating = key.startswith("externalManagedBackendBucketMigration")
-        if migrating or (key == "loadBalancingScheme" and value in SCHEMES):
+        switching = current.get("loadBalancingScheme") in SWITCHABLE and value in SWITCHABLE
+        if migrating or (key == "loadBalancingScheme" and switching):
             changes[key] = value
         elif c.relative(str(value)) != c.relative(str(current.get(key))):
             raise c.field_error(f"resource.{key}", value, "This field cannot be changed after creation.")
@@ -180,7 +220,8 @@ COLLECTION = cc.declare(
     API,
     cc.Collection(
         KIND,
-        frozenset({"get", "list", "aggregatedList", "setLabels", "delete"}),
+        # aggregatedList, over global and regional rules, is compute_region_forwarding_rules'.
+        frozenset({"get", "list", "setLabels", "delete"}),
         refusals=(lb.STALE_FINGERPRINT,),
     ),
 )

@@ -128,13 +128,16 @@ def checked_rule(rule: dict[str, Any], field: str) -> dict[str, Any]:
             raise c.field_error(
                 f"{field}.match", "", "The default rule must match all source IP ranges ('*')."
             )
-    stored = {"kind": "compute#securityPolicyRule", "preview": False, **rule}
+    # A rule sent without a description is shown with an empty one (exchange 3 of conformance/
+    # kcc-golden/compute/v1beta1/computesecuritypolicy/computesecuritypolicy-direct/_http.log).
+    stored = {"kind": "compute#securityPolicyRule", "description": "", "preview": False, **rule}
     if "rateLimitOptions" in stored:
         stored["rateLimitOptions"] = {"enforceOnKey": "ALL", **stored["rateLimitOptions"]}
     return stored
 
 
-def _rules(body: dict[str, Any]) -> list[dict[str, Any]]:
+def rules_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rules of a policy body, checked, with the default rule added where it is missing."""
     rules = [checked_rule(r, f"resource.rules[{i}]") for i, r in enumerate(body.get("rules", []))]
     priorities = [r["priority"] for r in rules]
     for p in priorities:
@@ -163,7 +166,7 @@ def insert_policy(call: Call) -> Reply:
         **body,
         "name": base["name"],
         "type": policy_type,
-        "rules": _rules(body),
+        "rules": rules_of(body),
         "selfLink": c.link(path),
         "fingerprint": c.fingerprint(),
         "labelFingerprint": c.fingerprint(labels),
@@ -179,7 +182,7 @@ def patch_policy(call: Call) -> Reply:
     # them though the reference points to addRule/patchRule/removeRule (exchanges 4 and 6 of
     # conformance/kcc-golden/compute/v1beta1/computesecuritypolicy/computesecuritypolicy-direct/
     # _http.log: four new rules sent, the same four read back).
-    new_rules = _rules(body) if "rules" in body else None
+    new_rules = rules_of(body) if "rules" in body else None
     body.pop("rules", None)
     lb.check_unchanged(body, current, ("name", "type"))
     for key in body:

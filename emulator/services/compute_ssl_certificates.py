@@ -45,7 +45,9 @@ def _domains(value: Any) -> list[str]:
         if name in seen:
             raise c.field_error(f"resource.managed.domains[{i}]", domain, "Domains must be unique.")
         seen.append(name)
-    return seen
+    # A domain is kept as sent, a final dot included (exchanges 1 and 3 of conformance/kcc-golden/
+    # compute/v1beta1/computemanagedsslcertificate/_http.log: "sslcert.fixture.club.").
+    return [str(domain) for domain in value]
 
 
 def _managed(body: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +65,17 @@ def _managed(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _expiry(pem: str) -> str | None:
+    """The certificate's notAfter as RFC 3339, where the PEM parses."""
+    try:
+        from cryptography import x509
+
+        cert = x509.load_pem_x509_certificate(pem.encode())
+    except (ValueError, ImportError):
+        return None
+    return cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%S.000-00:00")
+
+
 def _self_managed(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("managed"):
         raise c.field_error("resource.managed", "", "Only a MANAGED certificate takes managed settings.")
@@ -74,20 +87,28 @@ def _self_managed(body: dict[str, Any]) -> dict[str, Any]:
         raise c.required_error("resource.privateKey")
     if "BEGIN CERTIFICATE" not in pem or "PRIVATE KEY" not in key:
         raise c.field_error("resource.certificate", "", "The certificate and key must be PEM encoded.")
-    return {"type": "SELF_MANAGED", "certificate": pem}
+    # Shown with the certificate under `selfManaged` too and its expiry (exchange 2 of
+    # conformance/kcc-golden/compute/v1beta1/computesslcertificate/regionalcomputesslcertificate/
+    # _http.log; `expireTime`: https://cloud.google.com/compute/docs/reference/rest/v1/sslCertificates).
+    shown: dict[str, Any] = {"type": "SELF_MANAGED", "certificate": pem, "selfManaged": {"certificate": pem}}
+    expiry = _expiry(pem)
+    if expiry:
+        shown["expireTime"] = expiry
+    return shown
+
+
+def certificate_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """What a certificate body makes of a certificate, global or regional: its type, the
+    certificate or the managed domains, and the description."""
+    kind_fields = _managed(body) if body.get("type") == "MANAGED" else _self_managed(body)
+    return {**({"description": body["description"]} if "description" in body else {}), **kind_fields}
 
 
 @API.handles("compute.sslCertificates.insert")
 @c.replaying
 def insert_certificate(call: Call) -> Reply:
     _, body, _, base = c.global_insert(call, KIND)
-    kind_fields = _managed(body) if body.get("type") == "MANAGED" else _self_managed(body)
-    certificate: dict[str, Any] = {
-        **base,
-        **({"description": body["description"]} if "description" in body else {}),
-        **kind_fields,
-    }
-    return lb.write(call, KIND, "insert", certificate, None)
+    return lb.write(call, KIND, "insert", {**base, **certificate_fields(body)}, None)
 
 
 COLLECTION = cc.declare(

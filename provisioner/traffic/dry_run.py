@@ -31,6 +31,7 @@ from provisioner.traffic.dry_run_shapes import (
     CHILD_MAKING_VERBS,
     EMPTY_DELETES,
     EMPTY_POLICY_ETAG,
+    MADE_FIELDS,
     Target,
     is_read,
     list_key,
@@ -208,7 +209,8 @@ class DryRun(ThreadAddress):
         if target.verb is not None:
             return {"name": relative_name(target.path)}
         if target.creates:
-            resource = dict(target.resource or {})
+            made = target.resource or {}
+            resource = {**(MADE_FIELDS.get(service, {}) if "labels" in made else {}), **made}
             resource.setdefault("name", relative_name(target.path))
             self._made[key] = resource
             return resource

@@ -46,6 +46,12 @@ LRO_RESPONSE_TYPES = {
 #: Custom methods that make a child resource, and the name it is read back by
 #: (Secret Manager's `addVersion` makes the version that `versions/latest` names).
 CHILD_MAKING_VERBS = {"addVersion": "versions/latest"}
+#: Fields an API gives every labelled resource it makes, that a write right after the create
+#: reads back:
+#: Compute's label fingerprint of a resource without labels (`42WmSpB8rSM=` on every unlabelled
+#: resource in public `gcloud compute ... describe` outputs), which setLabels must carry and a
+#: global forwarding rule's create sends, its insert's labels not being applied.
+MADE_FIELDS: dict[str, dict[str, Any]] = {"compute": {"labelFingerprint": "42WmSpB8rSM="}}
 #: Methods sent as POST that only read (an IAM policy, waiting on an operation).
 READ_VERBS = frozenset({"getIamPolicy", "testIamPermissions", "getEffectiveOrgPolicy", "wait", "access"})
 #: The etag Google gives the empty IAM policy of a resource nobody has granted anything on.
