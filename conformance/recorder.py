@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from emulator.services.compute_instance_group_managers import CURRENT_ACTIONS
+
 #: An operation answer embeds the resource in `metadata` and `response` (google.longrunning).
 _OPERATION_PREFIXES = ("", "metadata.", "response.")
 
@@ -305,23 +307,7 @@ RULES: tuple[Unrecorded, ...] = (
     Unrecorded(
         host="compute.googleapis.com",
         fields=(
-            *(
-                f"currentActions.{action}"
-                for action in (
-                    "abandoning",
-                    "creating",
-                    "creatingWithoutRetries",
-                    "deleting",
-                    "recreating",
-                    "refreshing",
-                    "restarting",
-                    "resuming",
-                    "starting",
-                    "stopping",
-                    "suspending",
-                    "verifying",
-                )
-            ),
+            *(f"currentActions.{action}" for action in CURRENT_ACTIONS),
             "instanceLifecyclePolicy.onFailedHealthCheck",
             "listManagedInstancesResults",
             "satisfiesPzs",

@@ -259,7 +259,15 @@ def render(call: Call, service: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_type: str) -> Reply:
+def rebuilt(
+    call: Call,
+    merged: dict[str, Any],
+    current: dict[str, Any],
+    schemes: tuple[str, ...] = SCHEMES,
+    kept: tuple[str, ...] = KEPT,
+) -> tuple[dict[str, Any], list[str]]:
+    """The whole resource an update or patch leaves, global or regional: its name and load
+    balancing scheme stay, the fields in `kept` are the server's, the rest is built anew."""
     if merged.get("name", current["name"]) != current["name"]:
         raise c.field_error("resource.name", merged["name"], "The name cannot be changed.")
     scheme = merged.get("loadBalancingScheme", "EXTERNAL")
@@ -269,9 +277,13 @@ def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_typ
             scheme,
             "The load balancing scheme of a backend service cannot be changed.",
         )
-    base = {k: current[k] for k in KEPT if k in current}
-    body = {k: v for k, v in merged.items() if k not in KEPT and k not in ("fingerprint", "usedBy")}
-    service, refs = build(call, body, base, updating=True)
+    base = {k: current[k] for k in kept if k in current}
+    body = {k: v for k, v in merged.items() if k not in kept and k not in ("fingerprint", "usedBy")}
+    return build(call, body, base, schemes, updating=True)
+
+
+def _rewrite(call: Call, merged: dict[str, Any], current: dict[str, Any], op_type: str) -> Reply:
+    service, refs = rebuilt(call, merged, current)
     return lb.write(call, KIND, op_type, service, refs)
 
 

@@ -34,6 +34,24 @@ API = Api("compute", "v1")
 BETA_ROOT = "https://www.googleapis.com/compute/beta/"
 
 
+#: The actions `currentActions` counts besides `none` (InstanceGroupManagerActionsSummary of the
+#: compute v1 discovery document); a group at rest has 0 of each.
+CURRENT_ACTIONS = (
+    "abandoning",
+    "creating",
+    "creatingWithoutRetries",
+    "deleting",
+    "recreating",
+    "refreshing",
+    "restarting",
+    "resuming",
+    "starting",
+    "stopping",
+    "suspending",
+    "verifying",
+)
+
+
 def groups_of_pool(pool: dict[str, Any]) -> list[tuple[str, str]]:
     """(zone, group name) of each group a stored node pool names in its instanceGroupUrls."""
     out = []
@@ -67,23 +85,7 @@ def show(call: Call, project_id: str, zone: str, name: str, pool: dict[str, Any]
     current = f"{base.rsplit('-', 1)[0]}-{digest}"
     template = f"{BETA_ROOT}projects/{project_id}/regions/{region}/instanceTemplates/{current}"
     path = f"projects/{project_id}/zones/{zone}/instanceGroupManagers/{name}"
-    idle = dict.fromkeys(
-        (
-            "abandoning",
-            "creating",
-            "creatingWithoutRetries",
-            "deleting",
-            "recreating",
-            "refreshing",
-            "restarting",
-            "resuming",
-            "starting",
-            "stopping",
-            "suspending",
-            "verifying",
-        ),
-        0,
-    )
+    idle = dict.fromkeys(CURRENT_ACTIONS, 0)
     return {
         "baseInstanceName": base,
         "creationTimestamp": pool.get("_created") or call.ctx.clock.rfc3339(),

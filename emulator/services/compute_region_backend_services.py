@@ -75,18 +75,7 @@ def _change(op_type: str) -> Any:
         lb.check_fingerprint(body, current)
         if op_type == "patch":
             body = standard.merge_patch(c.public(current), body)
-        if body.get("name", current["name"]) != current["name"]:
-            raise c.field_error("resource.name", body["name"], "The name cannot be changed.")
-        scheme = body.get("loadBalancingScheme", "EXTERNAL")
-        if scheme != current["loadBalancingScheme"]:
-            raise c.field_error(
-                "resource.loadBalancingScheme",
-                scheme,
-                "The load balancing scheme of a backend service cannot be changed.",
-            )
-        base = {k: current[k] for k in KEPT if k in current}
-        wanted = {k: v for k, v in body.items() if k not in KEPT and k not in ("fingerprint", "usedBy")}
-        service, refs = global_services.build(call, wanted, base, SCHEMES, updating=True)
+        service, refs = global_services.rebuilt(call, body, current, SCHEMES, KEPT)
         return _write(call, op_type, service, refs)
 
     return c.replaying(change)
