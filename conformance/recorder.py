@@ -180,7 +180,133 @@ def _mock_igm(recorded: Any) -> bool:
     )
 
 
+_MOCK_GLOBAL_LB = (
+    "every write of a global URL map or target HTTP proxy in kcc-golden is answered by "
+    "mockcompute's newLRO (DONE at progress 0): compute/v1beta1/computetargethttpproxy/"
+    "globaltargethttpproxy/_http.log #9, #12, #15, #17, #19, #21, #23 and compute/v1beta1/"
+    "computeurlmap/globalcomputeurlmap/_http.log #16, so their reads (#10, #13, #16, #18 and #17) "
+    "are mockgcp's too, and they never carry a fingerprint; the real regional URL maps and every "
+    "target HTTPS proxy do (compute/v1beta1/computetargethttpsproxy/regionaltargethttpsproxy/"
+    "_http.log); Google documents `fingerprint` on both resources: "
+    "https://cloud.google.com/compute/docs/reference/rest/v1/urlMaps and "
+    "https://cloud.google.com/compute/docs/reference/rest/v1/targetHttpProxies (fingerprint)"
+)
+
+
+def _mock_global_lb(recorded: Any) -> bool:
+    """A global URL map or target HTTP proxy as mockgcp writes it: without a fingerprint."""
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("kind") in ("compute#urlMap", "compute#targetHttpProxy")
+        and "/global/" in str(recorded.get("selfLink", ""))
+        and "fingerprint" not in recorded
+    )
+
+
+_MOCK_MANAGED_CERT = (
+    "k8s-config-connector mockgcp/mockcompute/globalsslcertificatesv1.go, Insert (clones the "
+    "request: `managed` keeps only its domains) and regionalsslcertificatesv1.go, "
+    "populateSSLCertificateDefaults (`if obj.ExpireTime == nil { obj.ExpireTime = "
+    'PtrTo("2024-04-01T12:34:56.123456Z") }`); kcc-golden compute/v1beta1/'
+    "computemanagedsslcertificate/_http.log #3 is that shape: an expireTime, no managed.status; "
+    "Google documents managed.status and managed.domainStatus as the output-only state of a "
+    "managed certificate (PROVISIONING until its domains serve it), and a certificate not yet "
+    "issued has nothing to expire: https://cloud.google.com/compute/docs/reference/rest/v1/"
+    "sslCertificates (managed.status, managed.domainStatus, expireTime) and "
+    "https://cloud.google.com/load-balancing/docs/ssl-certificates/google-managed-certs "
+    "(certificate status PROVISIONING)"
+)
+
+
+def _mock_managed_certificate(recorded: Any) -> bool:
+    """A Google-managed certificate as mockgcp writes it: `managed` without its status."""
+    managed = recorded.get("managed") if isinstance(recorded, dict) else None
+    return (
+        isinstance(managed, dict)
+        and recorded.get("kind") == "compute#sslCertificate"
+        and recorded.get("type") == "MANAGED"
+        and "status" not in managed
+    )
+
+
+#: Labels of a notification channel that hold a secret, by channel type (slack, webhook_basicauth,
+#: pagerduty): https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/
+#: monitoring_notification_channel (sensitive_labels: auth_token, password, service_key).
+_SECRET_CHANNEL_LABELS = ("auth_token", "password", "service_key")
+_MOCK_CHANNEL = (
+    "k8s-config-connector mockgcp/mockmonitoring/notificationchannel.go, "
+    "CreateNotificationChannel (`obj := proto.CloneOf(req.NotificationChannel)`, then only "
+    "creationRecord, mutationRecords, name and enabled) and UpdateNotificationChannel (copies the "
+    "request's labels): kcc-golden monitoring/v1beta1/monitoringnotificationchannel/"
+    "monitoringnotificationchannel/_http.log #0-#3 answer the webhook_basicauth password "
+    '"password\n" exactly as sent; Google documents that "fields containing sensitive information '
+    'like authentication tokens ... are only partially populated on retrieval" '
+    "(https://cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.notificationChannels, and the "
+    "client references of google.monitoring.v3.NotificationChannel, e.g. "
+    "https://cloud.google.com/python/docs/reference/monitoring/latest/"
+    "google.cloud.monitoring_v3.types.NotificationChannel), and Terraform's provider that "
+    '"labels with sensitive data are obfuscated by the API" (google_monitoring_notification_channel, '
+    "labels)"
+)
+
+
+def _clear_secret_label(recorded: Any) -> bool:
+    """A notification channel (or a list of them) whose secret label reads as it was sent."""
+    channels = recorded.get("notificationChannels") if isinstance(recorded, dict) else None
+    for channel in channels if isinstance(channels, list) else [recorded]:
+        labels = channel.get("labels") if isinstance(channel, dict) else None
+        if isinstance(labels, dict) and any(
+            isinstance(labels.get(key), str) and not labels[key].startswith("*")
+            for key in _SECRET_CHANNEL_LABELS
+        ):
+            return True
+    return False
+
+
 RULES: tuple[Unrecorded, ...] = (
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("fingerprint",),
+        effect="absent",
+        reason="the global URL maps and target HTTP proxies of the corpus were written by mockgcp, "
+        "which gives them no fingerprint",
+        source=_MOCK_GLOBAL_LB,
+        in_operations=False,
+        when=_mock_global_lb,
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("managed.status", "managed.domainStatus"),
+        effect="absent",
+        reason="the managed certificate of the corpus was written by mockgcp, which keeps `managed` "
+        "as sent, without the certificate's status and its domains'",
+        source=_MOCK_MANAGED_CERT,
+        in_operations=False,
+        when=_mock_managed_certificate,
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("expireTime",),
+        effect="invented",
+        reason="mockgcp writes a fixed expireTime into a certificate it made, a managed one still "
+        "provisioning included",
+        source=_MOCK_MANAGED_CERT,
+        in_operations=False,
+        when=_mock_managed_certificate,
+    ),
+    Unrecorded(
+        host="monitoring.googleapis.com",
+        fields=(
+            *(f"labels.{key}" for key in _SECRET_CHANNEL_LABELS),
+            *(f"notificationChannels[].labels.{key}" for key in _SECRET_CHANNEL_LABELS),
+        ),
+        effect="value",
+        reason="the notification channel log was written by mockgcp, which answers a channel's "
+        "secret labels as sent; Google hides them",
+        source=_MOCK_CHANNEL,
+        in_operations=False,
+        when=_clear_secret_label,
+    ),
     Unrecorded(
         host="container.googleapis.com",
         fields=(

@@ -55,6 +55,12 @@ def _managed(body: dict[str, Any]) -> dict[str, Any]:
         if key in body:
             raise c.field_error(f"resource.{key}", "", "A MANAGED certificate takes no certificate or key.")
     domains = _domains((body.get("managed") or {}).get("domains"))
+    # The certificate and each domain stay PROVISIONING until the domains point at a load
+    # balancer serving it; no expireTime before a certificate is issued
+    # (https://cloud.google.com/compute/docs/reference/rest/v1/sslCertificates, managed.status,
+    # managed.domainStatus; https://cloud.google.com/load-balancing/docs/ssl-certificates/
+    # google-managed-certs, "certificate status"). The corpus's only managed certificate was
+    # written by mockgcp (conformance/recorder.py).
     return {
         "type": "MANAGED",
         "managed": {

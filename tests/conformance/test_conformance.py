@@ -165,6 +165,63 @@ def test_a_compute_operation_mockgcp_wrote_is_excused_only_in_that_shape() -> No
     assert counted.extra == 2 and counted.agreed < counted.values
 
 
+def test_a_global_url_map_mockgcp_wrote_lacks_its_fingerprint_only_in_that_shape() -> None:
+    compute = "compute.googleapis.com"
+    link = "https://www.googleapis.com/compute/v1/projects/p/global/urlMaps/m"
+    mock = {"kind": "compute#urlMap", "name": "m", "selfLink": link}
+    emu = {**mock, "fingerprint": "abc="}
+    assert compare(200, mock, mock, 200, emu, "here", compute).extra == 0
+    regional = {**mock, "selfLink": link.replace("/global/", "/regions/r/")}
+    assert compare(200, regional, regional, 200, {**regional, "fingerprint": "x"}, "here", compute).extra == 1
+    backend = {**mock, "kind": "compute#backendService"}
+    assert compare(200, backend, backend, 200, {**backend, "fingerprint": "x"}, "here", compute).extra == 1
+
+
+def test_a_managed_certificate_mockgcp_wrote_is_excused_only_in_that_shape() -> None:
+    compute = "compute.googleapis.com"
+    mock = {
+        "kind": "compute#sslCertificate",
+        "type": "MANAGED",
+        "expireTime": "2024-04-01T12:34:56.123456Z",
+        "managed": {"domains": ["a.example."]},
+    }
+    emu = {
+        "kind": "compute#sslCertificate",
+        "type": "MANAGED",
+        "managed": {
+            "domains": ["a.example."],
+            "status": "PROVISIONING",
+            "domainStatus": {"a.example.": "PROVISIONING"},
+        },
+    }
+    excused = compare(200, mock, mock, 200, emu, "here", compute)
+    assert (excused.fields, excused.recalled, excused.extra) == (3, 3, 0)
+    real = {**mock, "managed": {**mock["managed"], "status": "ACTIVE"}}
+    counted = compare(200, real, real, 200, {**emu, "managed": {"domains": ["a.example."]}}, "here", compute)
+    assert counted.recalled < counted.fields
+
+
+def test_a_secret_label_mockgcp_answered_in_clear_is_not_compared() -> None:
+    monitoring = "monitoring.googleapis.com"
+    mock = {"type": "webhook_basicauth", "labels": {"password": "password\n", "username": "admin"}}
+    emu = {"type": "webhook_basicauth", "labels": {"password": "**********", "username": "admin"}}
+    score = compare(200, mock, mock, 200, emu, "here", monitoring)
+    assert (score.values, score.agreed) == (2, 2)
+    listed = compare(
+        200,
+        {"notificationChannels": [mock]},
+        {"notificationChannels": [mock]},
+        200,
+        {"notificationChannels": [emu]},
+        "here",
+        monitoring,
+    )
+    assert (listed.values, listed.agreed) == (2, 2)
+    # A username is no secret: a different one still counts.
+    other = {**emu, "labels": {**emu["labels"], "username": "root"}}
+    assert compare(200, mock, mock, 200, other, "here", monitoring).agreed == 1
+
+
 SECOND = """GET https://compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}?alt=json
 
 404 Not Found
