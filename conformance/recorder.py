@@ -171,6 +171,16 @@ def _mock_pool(recorded: Any) -> bool:
     )
 
 
+def _mock_container_operation(recorded: Any) -> bool:
+    """A GKE operation without its type: only mockgcp answers one so."""
+    return (
+        isinstance(recorded, dict)
+        and "/operations/" in str(recorded.get("selfLink", ""))
+        and "container.googleapis.com" in str(recorded.get("selfLink", ""))
+        and "operationType" not in recorded
+    )
+
+
 def _mock_igm(recorded: Any) -> bool:
     """A managed instance group written by mockgcp: its links under `compute/v1beta1/`."""
     return (
@@ -323,6 +333,8 @@ RULES: tuple[Unrecorded, ...] = (
             "controlPlaneEndpointsConfig.dnsEndpointConfig.enableK8sCertsViaDns",
             "nodePools[].etag",
             "nodePools[].selfLink",
+            # nodepool.go, populateNodePoolDefaults keeps `autoscaling` as sent
+            "nodePools[].autoscaling.locationPolicy",
             "privateCluster",
             *(f"nodePools[].{name}" for name in _MOCK_POOL_ABSENT),
         ),
@@ -346,6 +358,9 @@ RULES: tuple[Unrecorded, ...] = (
             "nodePools[].networkConfig.podIpv4CidrBlock",
             "nodePools[].networkConfig.podRange",
             "nodePools[].networkConfig.podIpv4RangeUtilization",
+            # populateNodeConfig: `if obj.KubeletConfig.MaxParallelImagePulls == 0 { ... = 2 }`
+            "nodeConfig.kubeletConfig.maxParallelImagePulls",
+            "nodePools[].config.kubeletConfig.maxParallelImagePulls",
             "ipAllocationPolicy.servicesIpv4Cidr",
             "ipAllocationPolicy.servicesIpv4CidrBlock",
             "ipAllocationPolicy.clusterSecondaryRangeName",
@@ -355,11 +370,13 @@ RULES: tuple[Unrecorded, ...] = (
         effect="value",
         reason="mockgcp hard-codes the version 1.30.5-gke.1014001, the CA certificate, the DNS "
         "endpoint `gke-12345trewq-...`, a Pod range 10.92.0.0/14 named `<pool>-pods-12345678` "
-        "and its utilization 0.001",
+        "and its utilization 0.001, and 2 parallel image pulls whatever the disk",
         source=f"{_MOCK_CONTAINER}; cluster.go: "
         '`dnsEndpointConfig.Endpoint = fmt.Sprintf("gke-12345trewq-${projectNumber}.%s.gke.goog", '
         'obj.Location)`; nodepool.go: `PodIpv4CidrBlock = "10.92.0.0/14"`, '
-        "`PodIpv4RangeUtilization = 0.001`",
+        "`PodIpv4RangeUtilization = 0.001`; populateNodeConfig: "
+        "`if obj.KubeletConfig.MaxParallelImagePulls == 0 { obj.KubeletConfig.MaxParallelImagePulls "
+        "= 2 }`",
         in_operations=False,
         when=_mock_cluster,
     ),
@@ -372,12 +389,16 @@ RULES: tuple[Unrecorded, ...] = (
             "networkConfig.podIpv4CidrBlock",
             "networkConfig.podRange",
             "networkConfig.podIpv4RangeUtilization",
+            "config.kubeletConfig.maxParallelImagePulls",
         ),
         effect="value",
-        reason="mockgcp hard-codes a mocked pool's version, Pod range and utilization, and an "
-        "initialNodeCount of 1 when none was sent",
+        reason="mockgcp hard-codes a mocked pool's version, Pod range and utilization, 2 parallel "
+        "image pulls whatever the disk, and an initialNodeCount of 1 when none was sent",
         source=f"{_MOCK_CONTAINER}; nodepool.go, populateNodePoolDefaults: "
-        "`if obj.InitialNodeCount == 0 { obj.InitialNodeCount = 1 }`",
+        "`if obj.InitialNodeCount == 0 { obj.InitialNodeCount = 1 }`, and populateNodeConfig: "
+        "`if obj.KubeletConfig.MaxParallelImagePulls == 0 { obj.KubeletConfig.MaxParallelImagePulls "
+        "= 2 }` (kcc-golden container/v1beta1/containernodepool/containernodepool-datacache/"
+        "_http.log, a local-SSD pool read with 2)",
         in_operations=False,
         when=_mock_pool,
     ),
@@ -423,12 +444,26 @@ RULES: tuple[Unrecorded, ...] = (
     ),
     Unrecorded(
         host="container.googleapis.com",
-        fields=(*_MOCK_POOL_ABSENT, "etag", "locations"),
+        fields=(*_MOCK_POOL_ABSENT, "etag", "locations", "autoscaling.locationPolicy"),
         effect="absent",
         reason="GKE node pools of the 1.30.5 logs were written by mockgcp, which fills none of these",
         source=_MOCK_CONTAINER,
         in_operations=False,
         when=_mock_pool,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("operationType",),
+        effect="absent",
+        reason="mockgcp starts a node pool update's operation with its zone and target only",
+        source="k8s-config-connector mockgcp/mockcontainer/nodepool.go at cdb85ecf17, UpdateNodePool: "
+        "`op := &pb.Operation{Zone: name.Location, TargetLink: name.TargetLink(ctx)}`; kcc-golden "
+        "container/v1beta1/containernodepool/containernodepool/_http.log #19 (no operationType) "
+        "where the real containernodepool-swap/_http.log #17 reads `UPGRADE_NODES`; Google documents "
+        "the type of every operation: https://cloud.google.com/kubernetes-engine/docs/reference/rest/"
+        "v1/projects.locations.operations#Operation.Type",
+        in_operations=False,
+        when=_mock_container_operation,
     ),
     Unrecorded(
         host="compute.googleapis.com",

@@ -196,6 +196,18 @@ def public(resource: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in resource.items() if not k.startswith("_")}
 
 
+def _default_parallel_pulls(config: dict[str, Any]) -> int:
+    """How many images the kubelet pulls at once unless told: "2 or 3 depending on the disk
+    type" (https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/NodeConfig,
+    NodeKubeletConfig.maxParallelImagePulls): 3 on nodes whose ephemeral storage is on local
+    SSDs (conformance/kcc-golden/container/v1beta1/containercluster/
+    containercluster-swap-dedicated-ssd/_http.log #3, containernodepool/
+    containernodepool-swap-ephemeral-ssd-gib/_http.log #10), 2 on a persistent boot disk
+    (containercluster-swap/_http.log #3)."""
+    local_ssd = config.get("ephemeralStorageLocalSsdConfig") or {}
+    return 3 if int(local_ssd.get("localSsdCount") or 0) > 0 else 2
+
+
 def show_pool(pool: dict[str, Any]) -> dict[str, Any]:
     """A node pool as GKE shows it: its config also gives the boot disk, the cgroup mode and the
     kubelet settings GKE chose, as every pool read of conformance/kcc-golden/container/v1beta1/
@@ -211,7 +223,7 @@ def show_pool(pool: dict[str, Any]) -> dict[str, Any]:
         config.setdefault("effectiveCgroupMode", "EFFECTIVE_CGROUP_MODE_V2")
         kubelet = config.setdefault("kubeletConfig", {})
         kubelet.setdefault("insecureKubeletReadonlyPortEnabled", False)
-        kubelet.setdefault("maxParallelImagePulls", 2)
+        kubelet.setdefault("maxParallelImagePulls", _default_parallel_pulls(config))
         config.setdefault("windowsNodeConfig", {})
         image = node_image(str(out.get("version", "")), str(config.get("imageType", "")))
         if image:

@@ -153,6 +153,11 @@ def check_autoscaling(autoscaling: Any, field: str) -> dict[str, Any] | None:
             field=field,
         )
     out = {k2: v for k2, v in autoscaling.items() if v is not None}
+    # An autoscaled pool balances its zones unless told otherwise (NodePoolAutoscaling.
+    # locationPolicy, https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/
+    # projects.locations.clusters.nodePools#NodePoolAutoscaling; BALANCED, "a best effort policy
+    # that aims to balance the sizes of different zones"). The corpus's autoscaled pools are all
+    # mockgcp's, which keeps `autoscaling` as sent (conformance/recorder.py).
     out.setdefault("locationPolicy", "BALANCED")
     return out
 

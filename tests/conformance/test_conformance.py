@@ -222,6 +222,16 @@ def test_a_secret_label_mockgcp_answered_in_clear_is_not_compared() -> None:
     assert compare(200, mock, mock, 200, other, "here", monitoring).agreed == 1
 
 
+def test_a_gke_operation_without_its_type_is_mockgcps() -> None:
+    gke = "container.googleapis.com"
+    link = "https://container.googleapis.com/v1beta1/projects/1/zones/z/operations/op"
+    mock = {"name": "op", "selfLink": link, "status": "RUNNING"}
+    emu = {**mock, "operationType": "UPGRADE_NODES"}
+    assert compare(200, mock, mock, 200, emu, "here", gke).extra == 0
+    # Elsewhere an operation type the recording lacks counts.
+    assert compare(200, mock, mock, 200, emu, "here", "compute.googleapis.com").extra == 1
+
+
 SECOND = """GET https://compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}?alt=json
 
 404 Not Found

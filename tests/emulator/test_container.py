@@ -396,3 +396,17 @@ def test_node_counts_are_per_zone_as_gke_counts_them(gke: Any, emu: Emulator) ->
     gke.set_node_pool_size(request={"name": f"{CLUSTER}/nodePools/general", "node_count": 2})
     emu.advance_time(600)
     assert gke.get_cluster(name=CLUSTER).current_node_count == 7
+
+
+def test_parallel_image_pulls_default_by_the_disk_the_nodes_pull_onto() -> None:
+    from emulator.services._container import show_pool
+
+    def pulls(config: dict[str, Any]) -> Any:
+        return show_pool({"config": config})["config"]["kubeletConfig"]["maxParallelImagePulls"]
+
+    assert pulls({"machineType": "e2-medium"}) == 2
+    local_ssd = {"machineType": "n2-standard-2", "ephemeralStorageLocalSsdConfig": {"localSsdCount": 1}}
+    assert pulls(local_ssd) == 3
+    assert pulls({**local_ssd, "ephemeralStorageLocalSsdConfig": {"localSsdCount": 0}}) == 2
+    # A value the pool was given is kept.
+    assert pulls({**local_ssd, "kubeletConfig": {"maxParallelImagePulls": 5}}) == 5
