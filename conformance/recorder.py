@@ -181,6 +181,19 @@ def _mock_container_operation(recorded: Any) -> bool:
     )
 
 
+#: What a few storage logs read from a new bucket's object list, whatever the bucket held.
+_FOLDER_PREFIXES = ["testfolder", "testmanagedfolder"]
+
+
+def _stray_folder_prefixes(recorded: Any) -> bool:
+    """An object list answered with the two folder names no step of the log made."""
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("kind") == "storage#objects"
+        and recorded.get("prefixes") == _FOLDER_PREFIXES
+    )
+
+
 def _mock_igm(recorded: Any) -> bool:
     """A managed instance group written by mockgcp: its links under `compute/v1beta1/`."""
     return (
@@ -450,6 +463,29 @@ RULES: tuple[Unrecorded, ...] = (
         source=_MOCK_CONTAINER,
         in_operations=False,
         when=_mock_pool,
+    ),
+    Unrecorded(
+        host="storage.googleapis.com",
+        fields=("prefixes",),
+        effect="invented",
+        reason="an object list without a delimiter has no prefixes, and nothing in these logs made "
+        "`testfolder` or `testmanagedfolder` in the bucket they created; Config Connector's own "
+        "maintainers strip this very answer from their logs as not the bucket's",
+        source=(
+            "https://cloud.google.com/storage/docs/json_api/v1/objects/list (`delimiter`: "
+            '"Objects whose names, aside from the prefix, contain delimiter will have their name, '
+            'truncated after the delimiter, returned in prefixes"); kcc-golden storage/v1beta1/'
+            "storagebucket/storagebucketbasic/_http.log #1 (the bucket made) and #5 "
+            "(`GET .../o?alt=json&prettyPrint=false&versions=true` answered "
+            '`"prefixes": ["testfolder", "testmanagedfolder"]`), the same in '
+            "storagebucketautoclass, storagebucketsoftdelete, storagebucketzero and "
+            "compute/v1beta1/computeurlmap/globalcomputeurlmap*; k8s-config-connector (2026) "
+            "fix-up script for pubsubsubscription-cloudstorage and runjob-gcsvolume/_http.log, "
+            'which replaces that answer by `{"kind": "storage#objects"}`'
+        ),
+        in_operations=False,
+        when=_stray_folder_prefixes,
+        on_url=r"/o\?(?!.*delimiter=)",
     ),
     Unrecorded(
         host="container.googleapis.com",

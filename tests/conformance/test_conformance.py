@@ -232,6 +232,20 @@ def test_a_gke_operation_without_its_type_is_mockgcps() -> None:
     assert compare(200, mock, mock, 200, emu, "here", "compute.googleapis.com").extra == 1
 
 
+def test_folder_prefixes_in_a_list_without_a_delimiter_are_not_the_buckets() -> None:
+    storage = "storage.googleapis.com"
+    stray = {"kind": "storage#objects", "prefixes": ["testfolder", "testmanagedfolder"]}
+    emu = {"kind": "storage#objects"}
+    url = (
+        "storage/storagebucket/x#5 GET https://storage.googleapis.com/storage/v1/b/b/o?alt=json&versions=true"
+    )
+    excused = compare(200, stray, stray, 200, emu, url, storage)
+    assert (excused.fields, excused.recalled) == (1, 1)
+    # Asked with a delimiter, prefixes are the bucket's own and must be recalled.
+    counted = compare(200, stray, stray, 200, emu, url + "&delimiter=/", storage)
+    assert (counted.fields, counted.recalled) == (2, 1)
+
+
 SECOND = """GET https://compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}?alt=json
 
 404 Not Found
