@@ -208,7 +208,7 @@ def _default_parallel_pulls(config: dict[str, Any]) -> int:
     return 3 if int(local_ssd.get("localSsdCount") or 0) > 0 else 2
 
 
-def show_pool(pool: dict[str, Any]) -> dict[str, Any]:
+def show_pool(pool: dict[str, Any], cluster_pools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A node pool as GKE shows it: its config also gives the boot disk, the cgroup mode and the
     kubelet settings GKE chose, as every pool read of conformance/kcc-golden/container/v1beta1/
     containercluster/containercluster-minimal/_http.log shows them."""
@@ -239,10 +239,14 @@ def show_pool(pool: dict[str, Any]) -> dict[str, Any]:
         network = out["networkConfig"] = copy.deepcopy(network)
         # (containercluster-swap, every pool read.)
         network.setdefault("networkTierConfig", {"networkTier": "NETWORK_TIER_DEFAULT"})
-        # A share of zero is not shown (proto3 JSON; containernodepool-kubeletconfig, a pool
-        # of no nodes yet, reads none).
-        if pod_range_utilization(pool):
-            network.setdefault("podIpv4RangeUtilization", pod_range_utilization(pool))
+        # The share of the Pod range in use is shown in the cluster's list of pools only, and
+        # it is the range's: every pool on it counts (containernodepool-swap/_http.log #19, two
+        # pools on the cluster's range read 0.003 each with three nodes between them; the pool
+        # read on its own, #10-#24 there and in containernodepool-kubeletconfig, shows none).
+        # A share of zero is not shown (proto3 JSON).
+        share = range_utilization(pool, cluster_pools) if cluster_pools is not None else 0
+        if share:
+            network.setdefault("podIpv4RangeUtilization", share)
     if "_created" in pool:
         # The nodes' TPM bootstrap certificate lasts five years from the pool's creation
         # (containercluster-swap: a pool made on 2026-08-11 reads `2031-08-11T23:08:33Z`).
@@ -260,7 +264,21 @@ def pod_range_utilization(pool: dict[str, Any]) -> float:
     block = str((pool.get("networkConfig") or {}).get("podIpv4CidrBlock") or "")
     prefix = int(block.rsplit("/", 1)[1]) if "/" in block else 14
     per_node = 2 ** (32 - int(pool.get("podIpv4CidrSize") or 24))
-    return round(int(pool.get("_nodeCount", 0)) * per_node / 2 ** (32 - prefix), 3)
+    return round(registered_nodes(pool) * per_node / 2 ** (32 - prefix), 3)
+
+
+def range_utilization(pool: dict[str, Any], cluster_pools: list[dict[str, Any]]) -> float:
+    """The share of the pool's Pod range the nodes of every pool on that range hold."""
+    pod_range = (pool.get("networkConfig") or {}).get("podRange")
+    sharing = [p for p in cluster_pools if (p.get("networkConfig") or {}).get("podRange") == pod_range]
+    nodes = sum(registered_nodes(p) for p in sharing or [pool])
+    return pod_range_utilization({**pool, "_nodeCount": nodes, "_replacedNodes": 0})
+
+
+def registered_nodes(pool: dict[str, Any]) -> int:
+    """The pool's nodes as the cluster counts them: those of its groups and the ones an upgrade
+    replaced, still registered (see container_nodepools.update_node_pool)."""
+    return int(pool.get("_nodeCount", 0)) + int(pool.get("_replacedNodes", 0))
 
 
 #: What GKE shows on a cluster that did not ask for these: the settings of a new Standard
@@ -382,7 +400,7 @@ def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any
         # (containercluster-swap: 0.002 for its two nodes, as its one pool shows.)
         policy.setdefault("defaultPodIpv4RangeUtilization", share)
     if pools:
-        out["nodePools"] = [show_pool(p) for p in pools]
+        out["nodePools"] = [show_pool(p, pools) for p in pools]
         # The cluster-level nodeConfig and initialNodeCount are those of its first pool
         # (conformance/kcc-golden/container/v1beta1/containercluster/containercluster-minimal/).
         first = out["nodePools"][0]
@@ -393,7 +411,7 @@ def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any
         urls = [u for p in pools for u in p.get("instanceGroupUrls", [])]
         if urls:
             out["instanceGroupUrls"] = urls
-    count = sum(int(p.get("_nodeCount", 0)) for p in pools)
+    count = sum(registered_nodes(p) for p in pools)
     if count:
         out["currentNodeCount"] = count
     return out

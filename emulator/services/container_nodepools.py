@@ -239,6 +239,13 @@ def update_node_pool(call: Call) -> Reply:
         # New nodes need a new instance template: GKE makes one, named afresh, and rolls the
         # pool's groups onto it (containercluster-swap/_http.log, the groups read after the PUT #10).
         changes["_template"] = secrets.token_hex(4)
+        # The nodes replaced stay registered after the operation is done: every real log that
+        # recreates a pool's nodes reads one more node and its Pod range from then on, while the
+        # group is back at its size (containercluster-swap/_http.log #12-#16: currentNodeCount 2,
+        # podIpv4RangeUtilization 0.002, the group #13 at targetSize 1; containernodepool-swap and
+        # containernodepool-kubeletconfig: 3 after the PUT #17 of a one-node pool beside the
+        # default pool). The recordings end before they leave.
+        changes["_replacedNodes"] = int(current.get("_nodeCount", 0))
     changes["etag"] = k.new_etag()
     changes["status"] = "RUNNING"
     call.ctx.store.put(k.NODE_POOL, path, {**current, "status": "RECONCILING"}, cluster_path)

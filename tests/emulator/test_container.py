@@ -410,3 +410,37 @@ def test_parallel_image_pulls_default_by_the_disk_the_nodes_pull_onto() -> None:
     assert pulls({**local_ssd, "ephemeralStorageLocalSsdConfig": {"localSsdCount": 0}}) == 2
     # A value the pool was given is kept.
     assert pulls({**local_ssd, "kubeletConfig": {"maxParallelImagePulls": 5}}) == 5
+
+
+def test_the_pod_range_share_is_the_ranges_and_counts_the_nodes_an_upgrade_replaced() -> None:
+    from emulator.services._container import registered_nodes, show_pool
+
+    network = {"podRange": "pods", "podIpv4CidrBlock": "10.92.0.0/14"}
+    default = {"name": "default-pool", "networkConfig": network, "_nodeCount": 1}
+    upgraded = {"name": "p", "networkConfig": network, "_nodeCount": 1, "_replacedNodes": 1}
+    other = {"name": "o", "networkConfig": {**network, "podRange": "other"}, "_nodeCount": 1}
+    pools = [default, upgraded, other]
+    assert [registered_nodes(p) for p in pools] == [1, 2, 1]
+    # Three nodes' /24s on the shared /14, whichever pool is asked; the other range holds one.
+    shares = [show_pool(p, pools)["networkConfig"].get("podIpv4RangeUtilization") for p in pools]
+    assert shares == [0.003, 0.003, 0.001]
+    # A pool read on its own shows no share.
+    assert "podIpv4RangeUtilization" not in show_pool(upgraded)["networkConfig"]
+
+
+def test_nodes_an_upgrade_replaced_still_count_in_the_cluster(gke: Any) -> None:
+    gke.create_cluster(parent=PARENT, cluster=cluster())
+    pool_path = f"{CLUSTER}/nodePools/general"
+    before = gke.get_cluster(name=CLUSTER).current_node_count
+    nodes = gke.get_node_pool(name=pool_path).initial_node_count * len(
+        gke.get_node_pool(name=pool_path).locations
+    )
+    gke.update_node_pool(
+        request={
+            "name": pool_path,
+            "node_version": "-",
+            "image_type": "COS_CONTAINERD",
+            "labels": {"labels": {"workload": "tts"}},
+        }
+    )
+    assert gke.get_cluster(name=CLUSTER).current_node_count == before + nodes
