@@ -127,7 +127,12 @@ def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], l
                 f"resource.backends[{i}].capacityScaler", scaler, "Must be 0 or between 0.1 and 1.0."
             )
         paths.append(path)
-        out.append({"balancingMode": "UTILIZATION", "capacityScaler": 1.0, **backend, "group": c.link(path)})
+        # Google's JSON writes a whole double without a fraction: `"capacityScaler": 1`
+        # (kcc-golden compute/v1beta1/computebackendservice/globalcomputebackendservice/_http.log #24).
+        whole = int(scaler) if float(scaler).is_integer() else scaler
+        out.append(
+            {"balancingMode": "UTILIZATION", **backend, "capacityScaler": whole, "group": c.link(path)}
+        )
     if serverless and body.get("healthChecks"):
         # Serverless NEGs take no health checks: hashicorp/terraform-provider-google#7433 made
         # them optional because the API refuses them, with the answer quoted in #7311 and
