@@ -286,6 +286,46 @@ def _clear_secret_label(recorded: Any) -> bool:
     return False
 
 
+_MOCK_INSTANCE = (
+    "k8s-config-connector mockgcp/mockcompute/instancesv1.go, Insert: `obj := "
+    "proto.CloneOf(req.GetInstanceResource())`, then selfLink, creationTimestamp, id, kind, zone, "
+    '`Status = PtrTo("RUNNING")` and a labelFingerprint, nothing else; kcc-golden compute/v1beta1/'
+    "computebackendservice/globalcomputebackendservice/_http.log #7 is the request of #5 as sent "
+    '(`"machineType": "projects/.../machineTypes/n1-standard-1"`, `initializeParams`, `"params": '
+    "{}`), where Google answers a machine type as a full URL and keeps neither `initializeParams` "
+    "nor `params`, both input only (https://cloud.google.com/compute/docs/reference/rest/v1/instances)"
+)
+
+
+def _mock_instance(recorded: Any) -> bool:
+    """A VM instance written by mockgcp: its machine type as the request spelt it."""
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("kind") == "compute#instance"
+        and not str(recorded.get("machineType", "")).startswith("https://")
+    )
+
+
+_MOCK_VPN_GATEWAY = (
+    "k8s-config-connector mockgcp/mockcompute, TargetVpnGatewaysV1.Insert: `obj := "
+    "proto.Clone(req.GetTargetVpnGatewayResource())` with selfLink, creationTimestamp, id and "
+    "kind, nothing else, answered by `s.newLRO`; kcc-golden compute/v1beta1/"
+    "computeforwardingrule/regionalcomputeforwardingrule-direct/_http.log #8 and #9 (the "
+    '`"region": "projects/.../global/regions/us-central1"` of the request read back, no status); '
+    'Google documents `region` as "[Output Only] URL of the region" and status, labelFingerprint '
+    "as set: https://cloud.google.com/compute/docs/reference/rest/v1/targetVpnGateways"
+)
+
+
+def _mock_vpn_gateway(recorded: Any) -> bool:
+    """A target VPN gateway written by mockgcp: its region as the request spelt it."""
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("kind") == "compute#targetVpnGateway"
+        and "/global/regions/" in str(recorded.get("region", ""))
+    )
+
+
 RULES: tuple[Unrecorded, ...] = (
     Unrecorded(
         host="compute.googleapis.com",
@@ -570,6 +610,67 @@ RULES: tuple[Unrecorded, ...] = (
         in_operations=False,
         when=_mock_compute_operation,
         on_url=r"/regions/[^/]+/",
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=(
+            "startRestricted",
+            "fingerprint",
+            "lastStartTimestamp",
+            "disks[].kind",
+            "disks[].type",
+            "disks[].deviceName",
+            "disks[].index",
+            "disks[].interface",
+            "disks[].source",
+            "disks[].diskSizeGb",
+            "metadata.kind",
+            "metadata.fingerprint",
+            "networkInterfaces[].kind",
+            "networkInterfaces[].name",
+            "networkInterfaces[].fingerprint",
+            "networkInterfaces[].stackType",
+            "networkInterfaces[].subnetwork",
+            "networkInterfaces[].networkIP",
+            "scheduling.onHostMaintenance",
+            "scheduling.preemptible",
+            "scheduling.provisioningModel",
+            "tags.fingerprint",
+        ),
+        effect="absent",
+        reason="VM instances of the corpus were written by mockgcp, which answers the request as "
+        "sent and fills none of these",
+        source=_MOCK_INSTANCE,
+        in_operations=False,
+        when=_mock_instance,
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("disks[].initializeParams", "params", "metadata", "tags"),
+        effect="invented",
+        reason="mockgcp keeps the input-only `initializeParams` and `params` of the request, and "
+        "its empty `metadata` and `tags`, where Google gives each their kind and fingerprint",
+        source=_MOCK_INSTANCE,
+        in_operations=False,
+        when=_mock_instance,
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("status", "labelFingerprint"),
+        effect="absent",
+        reason="target VPN gateways of the corpus were written by mockgcp, which fills neither",
+        source=_MOCK_VPN_GATEWAY,
+        in_operations=False,
+        when=_mock_vpn_gateway,
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("region",),
+        effect="value",
+        reason="mockgcp reads back the `projects/<p>/global/regions/<r>` the request sent",
+        source=_MOCK_VPN_GATEWAY,
+        in_operations=False,
+        when=_mock_vpn_gateway,
     ),
     Unrecorded(
         host="serviceusage.googleapis.com",

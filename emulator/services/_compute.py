@@ -117,6 +117,28 @@ def region(call: Call) -> str:
     return name
 
 
+#: Zone letters of the regions that have other than a, b and c
+#: (https://cloud.google.com/compute/docs/regions-zones).
+ZONE_LETTERS = {"us-central1": "abcf", "us-east1": "bcd", "europe-west1": "bcd"}
+
+
+def zones_of(region_name: str) -> list[str]:
+    """The zones of a region."""
+    return [f"{region_name}-{letter}" for letter in ZONE_LETTERS.get(region_name, "abc")]
+
+
+def zone(call: Call) -> str:
+    """The zone a request names, which must be one of a known region."""
+    name = call.param("zone")
+    if name.rsplit("-", 1)[0] not in REGIONS or name not in zones_of(name.rsplit("-", 1)[0]):
+        raise missing_error(f"projects/{call.param('project')}/zones/{name}")
+    return name
+
+
+def zonal_path(project_id: str, zone_name: str, collection: str, name: str) -> str:
+    return f"projects/{project_id}/zones/{zone_name}/{collection}/{name}"
+
+
 def global_path(project_id: str, collection: str, name: str) -> str:
     return f"projects/{project_id}/global/{collection}/{name}"
 
@@ -187,6 +209,26 @@ def parse_ref(call: Call, value: Any, field: str, collection: str, region_name: 
         raise missing_error("/".join(parts))
     if region_name is not None and parts[3] != region_name:
         raise field_error(field, value, f"The resource must be in region '{region_name}'.")
+    parts[1] = found[0]
+    return "/".join(parts)
+
+
+def zonal_ref(call: Call, value: Any, field: str, collection: str) -> str:
+    """A reference to a zonal resource (`projects/<p>/zones/<z>/<collection>/<name>`, full URL
+    or relative, or `zones/...` of the caller's project) as its canonical path."""
+    text = str(value or "")
+    if not text:
+        raise required_error(field)
+    if text.startswith("zones/"):
+        text = f"projects/{call.param('project')}/{text}"
+    parts = relative(text).split("/compute/", 1)[-1].split("/")
+    if parts and parts[0] in ("v1", "beta", "alpha"):
+        parts = parts[1:]
+    if len(parts) != 6 or parts[0] != "projects" or parts[2] != "zones" or parts[4] != collection:
+        raise field_error(field, value, f"The URL is malformed; expected projects/*/zones/*/{collection}/*.")
+    found = call.ctx.projects.lookup(parts[1])
+    if found is None:
+        raise missing_error("/".join(parts))
     parts[1] = found[0]
     return "/".join(parts)
 
@@ -367,8 +409,11 @@ def operation(
     failure_effects: Iterable[Effect] = (),
     error: ApiError | None = None,
     region_name: str | None = None,
+    zone_name: str | None = None,
 ) -> Reply:
-    """Start a compute#operation whose effects land when it is DONE.
+    """Start a compute#operation whose effects land when it is DONE (global, regional, or zonal
+    for a zone's resources: `zones/<z>/operations/<name>` with a `zone` link,
+    https://cloud.google.com/compute/docs/reference/rest/v1/zoneOperations).
 
     A `requestId` seen before (for this project) returns the operation it
     started instead of doing the work twice, which is Compute Engine's
@@ -382,7 +427,7 @@ def operation(
             return known
     ops = call.ctx.operations
     name = compute_operation_name(call.ctx.clock.now())
-    scope = f"regions/{region_name}" if region_name else "global"
+    scope = f"zones/{zone_name}" if zone_name else f"regions/{region_name}" if region_name else "global"
     extra: dict[str, Any] = {
         "operationType": METHOD_NAMED.get((collection, op_type, region_name is not None), op_type),
         "targetLink": link(target_path),
@@ -392,6 +437,8 @@ def operation(
     }
     if region_name:
         extra["region"] = link(f"projects/{project_id}/regions/{region_name}")
+    if zone_name:
+        extra["zone"] = link(f"projects/{project_id}/zones/{zone_name}")
     if request_id:
         extra["clientOperationId"] = request_id
     synchronous = _synchronous(collection, op_type, region_name)
@@ -445,10 +492,10 @@ def replayed(call: Call, project_id: str, request_id: str) -> Reply | None:
     return Reply(body=call.ctx.operations.view(record), response_ref="Operation")
 
 
-def find_operation(call: Call, region_name: str | None) -> dict[str, Any]:
+def find_operation(call: Call, region_name: str | None, zone_name: str | None = None) -> dict[str, Any]:
     project_id = project(call)
     name = call.param("operation")
-    scope = f"regions/{region_name}" if region_name else "global"
+    scope = f"zones/{zone_name}" if zone_name else f"regions/{region_name}" if region_name else "global"
     record = call.ctx.operations.record(name)
     expected = link(f"projects/{project_id}/{scope}/operations/{name}")
     if record is None or record.get("style") != "compute" or record["extra"].get("selfLink") != expected:

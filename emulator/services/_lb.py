@@ -87,6 +87,10 @@ REGIONAL_COLLECTIONS = {
     "targetVpnGateways": "compute.targetVpnGateway",
     "targetPools": "compute.targetPool",
 }
+#: Which store kind a reference to a zonal collection lands in (a backend service's unmanaged
+#: instance group backends).
+INSTANCE_GROUP = "compute.instanceGroup"
+ZONAL_COLLECTIONS = {"instanceGroups": INSTANCE_GROUP}
 
 #: How the in-use error names a resource of each collection (Compute's own words).
 NOUNS = {
@@ -105,6 +109,8 @@ NOUNS = {
     "targetGrpcProxies": "target_grpc_proxy",
     "targetSslProxies": "target_ssl_proxy",
     "targetTcpProxies": "target_tcp_proxy",
+    "instanceGroups": "instance_group",
+    "targetVpnGateways": "target_vpn_gateway",
 }
 
 USING_KINDS = (
@@ -194,9 +200,12 @@ def collection_of(path: str) -> str:
 
 
 def store_kind(path: str) -> str:
-    """The store kind of the resource at a global or regional path."""
+    """The store kind of the resource at a global, regional or zonal path."""
     collection = collection_of(path)
-    return REGIONAL_COLLECTIONS[collection] if path.split("/")[2] == "regions" else COLLECTIONS[collection]
+    scope = path.split("/")[2]
+    if scope == "zones":
+        return ZONAL_COLLECTIONS[collection]
+    return REGIONAL_COLLECTIONS[collection] if scope == "regions" else COLLECTIONS[collection]
 
 
 def in_use(path: str, user: str) -> ApiError:

@@ -1,4 +1,4 @@
-"""Compute Engine global backend services, here with serverless NEG backends.
+"""Compute Engine global backend services, with serverless NEG or instance group backends.
 
 The API fills in its defaults (a 30 s timeout, no session affinity, an empty description,
 UTILIZATION balancing) and answers no protocol, CDN flag or CDN policy that was not asked for;
@@ -100,7 +100,14 @@ def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], l
     out, paths, serverless = [], [], False
     for i, backend in enumerate(body.get("backends", [])):
         field = f"resource.backends[{i}].group"
-        path, group = lb.reference(call, backend.get("group"), field, "networkEndpointGroups")
+        if "/instanceGroups/" in str(backend.get("group", "")):
+            # An unmanaged or managed group's instance group, zonal ("group: The fully-qualified
+            # URL of an instance group or network endpoint group (NEG) resource",
+            # https://cloud.google.com/compute/docs/reference/rest/v1/backendServices).
+            path = c.zonal_ref(call, backend.get("group"), field, "instanceGroups")
+            group = c.require_existing(call, lb.store_kind(path), path)
+        else:
+            path, group = lb.reference(call, backend.get("group"), field, "networkEndpointGroups")
         if path in paths:
             raise c.field_error(
                 field, backend.get("group"), "A group may appear only once among the backends."
@@ -120,7 +127,12 @@ def _backends(call: Call, body: dict[str, Any]) -> tuple[list[dict[str, Any]], l
                 f"resource.backends[{i}].capacityScaler", scaler, "Must be 0 or between 0.1 and 1.0."
             )
         paths.append(path)
-        out.append({"balancingMode": "UTILIZATION", "capacityScaler": 1.0, **backend, "group": c.link(path)})
+        # Google's JSON writes a whole double without a fraction: `"capacityScaler": 1`
+        # (kcc-golden compute/v1beta1/computebackendservice/globalcomputebackendservice/_http.log #24).
+        whole = int(scaler) if float(scaler).is_integer() else scaler
+        out.append(
+            {"balancingMode": "UTILIZATION", **backend, "capacityScaler": whole, "group": c.link(path)}
+        )
     if serverless and body.get("healthChecks"):
         # Serverless NEGs take no health checks: hashicorp/terraform-provider-google#7433 made
         # them optional because the API refuses them, with the answer quoted in #7311 and
@@ -194,6 +206,11 @@ def build(
     if not 1 <= timeout <= 2147483647:
         raise c.field_error("resource.timeoutSec", timeout, "Must be at least 1.")
     named = {"port": 80, "portName": "http"} if body.get("protocol") in NAMED_PORT_PROTOCOLS else {}
+    # An empty list is a repeated field left at its default, which the JSON form omits
+    # (https://protobuf.dev/programming-guides/proto3/#json); the `customRequestHeaders: []` and
+    # `customResponseHeaders: []` of the PUT kcc-golden compute/v1beta1/computebackendservice/
+    # globalcomputebackendservice/_http.log #26 read back absent in #27.
+    body = {k: v for k, v in body.items() if v != []}
     service = {
         # Defaults every recorded answer shows (e.g. computeurlmap/globalcomputeurlmap/_http.log
         # #10): an empty description, no session affinity, no cookie TTL.

@@ -1,4 +1,4 @@
-"""Compute Engine global and regional operations: get, and wait.
+"""Compute Engine global, regional and zonal operations: get, and wait.
 
 `wait` answers when the operation is DONE or after a short cap
 (`EmulatorConfig.operation_wait_cap_s`), as the real method may return early;
@@ -27,9 +27,15 @@ def get_region_operation(call: Call) -> Reply:
     return Reply(body=call.ctx.operations.view(record))
 
 
-def _wait(call: Call, region_name: str | None) -> dict[str, Any]:
+@API.handles("compute.zoneOperations.get")
+def get_zone_operation(call: Call) -> Reply:
+    record = c.find_operation(call, None, c.zone(call))
+    return Reply(body=call.ctx.operations.view(record))
+
+
+def _wait(call: Call, region_name: str | None, zone_name: str | None = None) -> dict[str, Any]:
     with call.ctx.store.lock:
-        record = c.find_operation(call, region_name)
+        record = c.find_operation(call, region_name, zone_name)
     ops = call.ctx.operations
     record = ops.wait(record["name"], call.ctx.config.operation_wait_cap_s) or record
     with call.ctx.store.lock:
@@ -46,3 +52,10 @@ def wait_region_operation(call: Call) -> dict[str, Any]:
     with call.ctx.store.lock:
         region_name = c.region(call)
     return _wait(call, region_name)
+
+
+@API.handles("compute.zoneOperations.wait", locked=False)
+def wait_zone_operation(call: Call) -> dict[str, Any]:
+    with call.ctx.store.lock:
+        zone_name = c.zone(call)
+    return _wait(call, None, zone_name)

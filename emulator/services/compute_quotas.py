@@ -16,8 +16,6 @@ from emulator.registry import Api, Call
 from emulator.services import _compute
 
 API = Api("compute", "v1")
-#: Zone suffixes where a region has other than a, b and c (https://cloud.google.com/compute/docs/regions-zones).
-_ZONES = {"us-central1": "abcf", "us-east1": "bcd", "europe-west1": "bcd"}
 
 
 @API.handles("compute.regions.get")
@@ -31,7 +29,7 @@ def get_region(call: Call) -> dict[str, Any]:
         "name": name,
         "description": name,
         "status": "UP",
-        "zones": [_compute.link(f"projects/{project_id}/zones/{name}-{z}") for z in _ZONES.get(name, "abc")],
+        "zones": [_compute.link(f"projects/{project_id}/zones/{z}") for z in _compute.zones_of(name)],
         "quotas": guardrails.quotas(call.ctx.store, project_id, name),
         "selfLink": _compute.link(f"projects/{project_id}/regions/{name}"),
         "supportsPzs": False,

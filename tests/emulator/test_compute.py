@@ -35,9 +35,12 @@ def compute(emu: Emulator) -> Any:
 def wait(compute: Any, op: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     region = op.get("region", "").rsplit("/", 1)[-1] or None
+    zone = op.get("zone", "").rsplit("/", 1)[-1] or None
     while op["status"] != "DONE":
         assert time.monotonic() < deadline, op
-        if region:
+        if zone:
+            op = compute.zoneOperations().wait(project=PROJECT, zone=zone, operation=op["name"]).execute()
+        elif region:
             op = (
                 compute.regionOperations()
                 .wait(project=PROJECT, region=region, operation=op["name"])
