@@ -3,7 +3,8 @@ Connect.
 
 An attachment fronts a producer's forwarding rule (`targetService`) and translates its consumers
 into the addresses of NAT subnetworks, subnetworks whose purpose is PRIVATE_SERVICE_CONNECT.
-Consumers reach it through a forwarding rule whose target is the attachment.
+Consumers reach it through a forwarding rule whose target is the attachment. A patch changes
+the connection settings and the NAT subnetworks, not the producer's rule.
 """
 
 from __future__ import annotations
@@ -98,8 +99,50 @@ def get_attachment(call: Call) -> dict[str, Any]:
     return c.public(found)
 
 
+#: What a patch changes: the fields `gcloud compute service-attachments update` sets
+#: (https://cloud.google.com/sdk/gcloud/reference/compute/service-attachments/update); the name
+#: and the producer's rule stay.
+PATCHABLE = (
+    "connectionPreference",
+    "consumerAcceptLists",
+    "consumerRejectLists",
+    "description",
+    "enableProxyProtocol",
+    "natSubnets",
+    "propagatedConnectionLimit",
+    "reconcileConnections",
+)
+
+
+@API.handles("compute.serviceAttachments.patch")
+@c.replaying
+def patch_attachment(call: Call) -> Reply:
+    """A JSON merge patch of the changeable fields; a stale fingerprint is a 412 (fingerprint:
+    https://cloud.google.com/compute/docs/reference/rest/v1/serviceAttachments)."""
+    _, region_name, path, current = c.regional_target(call, KIND)
+    body = dict(call.body or {})
+    lb.check_fingerprint(body, current, required=False)
+    changes: dict[str, Any] = {}
+    for key, value in body.items():
+        if key in PATCHABLE:
+            changes[key] = value if value != [] else None
+        elif value is not None and c.relative(str(value)) != c.relative(str(current.get(key))):
+            raise c.field_error(f"resource.{key}", value, "This field cannot be changed after creation.")
+    if "connectionPreference" in changes and changes["connectionPreference"] not in PREFERENCES:
+        raise c.field_error(
+            "resource.connectionPreference",
+            changes["connectionPreference"],
+            f"Must be one of {', '.join(PREFERENCES)}.",
+        )
+    refs = None
+    if "natSubnets" in changes:
+        changes["natSubnets"] = _nat_subnets(call, changes["natSubnets"], region_name)
+        refs = [c.relative(s) for s in changes["natSubnets"]]
+    return lb.set_fields(call, KIND, "patch", path, current, changes, refs)
+
+
 ATTACHMENT_PARTS = refusal(
-    "compute.serviceAttachments.insert",
+    "compute.serviceAttachments.insert|patch",
     "a connection preference other than ACCEPT_AUTOMATIC or ACCEPT_MANUAL, a targetService that "
     "does not exist, or no NAT subnetwork, or one that does not exist",
     source="https://cloud.google.com/compute/docs/reference/rest/v1/serviceAttachments",

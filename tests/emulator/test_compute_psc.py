@@ -104,3 +104,25 @@ def test_attachment_needs_its_parts(compute: Any) -> None:
     assert status_of(insert(natSubnets=[]))[0] == 400
     assert status_of(insert(natSubnets=[f"{REGIONAL}/subnetworks/nope"]))[0] == 404
     done(compute, insert())
+    patch = attachments.patch
+    stale = {"fingerprint": "c3RhbGVzdGFsZQ==", "description": "x"}
+    assert status_of(patch(project=PROJECT, region=REGION, serviceAttachment="sa", body=stale))[0] == 412
+    for wrong in ({"connectionPreference": "SOMETIMES"}, {"natSubnets": []}, {"targetService": SUB}):
+        assert status_of(patch(project=PROJECT, region=REGION, serviceAttachment="sa", body=wrong))[0] == 400
+
+
+def test_attachment_patch_changes_connection_settings(compute: Any) -> None:
+    attachments = compute.serviceAttachments()
+    done(compute, attachments.insert(project=PROJECT, region=REGION, body=_attachment()))
+    before = attachments.get(project=PROJECT, region=REGION, serviceAttachment="sa").execute()
+    body = {
+        "fingerprint": before["fingerprint"],
+        "connectionPreference": "ACCEPT_MANUAL",
+        "consumerRejectLists": ["other-project"],
+        "enableProxyProtocol": False,
+    }
+    done(compute, attachments.patch(project=PROJECT, region=REGION, serviceAttachment="sa", body=body))
+    after = attachments.get(project=PROJECT, region=REGION, serviceAttachment="sa").execute()
+    assert after["connectionPreference"] == "ACCEPT_MANUAL"
+    assert after["consumerRejectLists"] == ["other-project"] and after["enableProxyProtocol"] is False
+    assert after["fingerprint"] != before["fingerprint"] and after["targetService"] == before["targetService"]
