@@ -31,6 +31,10 @@ class ProtoSource:
 #: containernodepool-windowsnodeconfig/_http.log #8).
 ENUM_ALIASES: dict[tuple[str, str, str], tuple[str, ...]] = {
     ("container", "WindowsNodeConfig", "osVersion"): ("OS_2019", "OS_2022"),
+    # An empty scheme is taken for a Private Service Connect forwarding rule (answered 200, and
+    # read back without a scheme): kcc-golden compute/v1beta1/computeforwardingrule/
+    # regionalcomputeforwardingrulepsc-direct/_http.log #53 and #55.
+    ("compute", "ForwardingRule", "loadBalancingScheme"): ("",),
 }
 
 # discovery service name -> modules whose messages mirror its schemas.

@@ -71,6 +71,8 @@ class Collection:
     label_fingerprint_field: str = "resource.labelFingerprint"
     #: The constraints its handlers enforce, each with its source (see emulator.refusals).
     refusals: tuple[Refusal, ...] = ()
+    #: Whether an update (PUT) without a fingerprint is refused; a stale one always is.
+    update_needs_fingerprint: bool = True
     #: How its operations name a type, where not by the method's name (`delete` ->
     #: `compute.targetGrpcProxies.delete`).
     operation_names: Mapping[str, str] | None = None
@@ -156,7 +158,7 @@ class Collection:
     def update(self, call: Call) -> Reply:
         assert self.rewrite is not None, "update is declared with a rewrite hook"
         assert isinstance(self.kind, c.Global), "regional update is not declared yet"
-        _, current, body = lb.fingerprinted(call, self.kind)
+        _, current, body = lb.fingerprinted(call, self.kind, required=self.update_needs_fingerprint)
         return self.rewrite(call, body, current, "update")
 
     def patch(self, call: Call) -> Reply:

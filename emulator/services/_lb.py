@@ -48,6 +48,7 @@ REGION_HTTP_PROXY = "compute.regionTargetHttpProxy"
 REGION_TCP_PROXY = "compute.regionTargetTcpProxy"
 REGION_CERTIFICATE = "compute.regionSslCertificate"
 REGION_SECURITY_POLICY = "compute.regionSecurityPolicy"
+SERVICE_ATTACHMENT = "compute.serviceAttachment"
 
 #: Which store kind a reference to a collection lands in.
 COLLECTIONS = {
@@ -82,8 +83,8 @@ REGIONAL_COLLECTIONS = {
     "sslCertificates": REGION_CERTIFICATE,
     "securityPolicies": REGION_SECURITY_POLICY,
     "subnetworks": c.SUBNETWORK,
+    "serviceAttachments": SERVICE_ATTACHMENT,
     # Served by no module here, so a reference to one never finds it.
-    "serviceAttachments": "compute.serviceAttachment",
     "targetVpnGateways": "compute.targetVpnGateway",
     "targetPools": "compute.targetPool",
 }

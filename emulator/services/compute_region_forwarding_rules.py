@@ -152,6 +152,11 @@ def _address(
     if not value:
         return _chosen_ip(call, internal, placed.get("subnetwork", ""), resource_id), None
     project_id = call.ctx.projects.require(call.param("project"), "compute.projects.get")[0]
+    if not scheme and _is_ip(value):
+        # A Private Service Connect rule (no scheme) takes the IP it is given, reserved or not:
+        # exchange 53 of conformance/kcc-golden/compute/v1beta1/computeforwardingrule/
+        # regionalcomputeforwardingrulepsc-direct/_http.log sends 8.8.8.8, answered 200.
+        return value, None
     if not _is_ip(value):
         path, address = lb.reference(call, value, "resource.IPAddress", "addresses", region_name)
     else:

@@ -316,6 +316,16 @@ def test_url_map_consistency(compute: Any) -> None:
         ),
     )
     assert "pathMatchers" not in compute.urlMaps().get(project=PROJECT, urlMap="map").execute()
+    # An update without a fingerprint is applied, as Google answers it (kcc-golden
+    # compute/v1beta1/computeurlmap/globalcomputeurlmap/_http.log #18).
+    unfingerprinted = {k: v for k, v in current.items() if k != "fingerprint"}
+    done(
+        compute,
+        compute.urlMaps().update(
+            project=PROJECT, urlMap="map", body={**unfingerprinted, "description": "no fingerprint"}
+        ),
+    )
+    assert compute.urlMaps().get(project=PROJECT, urlMap="map").execute()["description"] == "no fingerprint"
 
 
 def test_forwarding_rule_scheme_ports_target_and_labels(compute: Any) -> None:
