@@ -15,7 +15,7 @@ import pytest
 from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 
-from emulator import Emulator
+from emulator import Emulator, EmulatorConfig
 from emulator.discovery import load_document
 from tests.emulator.conftest import PROJECT
 from tests.emulator.test_compute import compute_client, done, status_of
@@ -28,6 +28,10 @@ CERT = {"labels": {"team": "web"}, "scope": "ALL_REGIONS", "selfManaged": {"pemC
 
 @pytest.fixture
 def certs(emu: Emulator) -> Any:
+    return client_of(emu)
+
+
+def client_of(emu: Emulator) -> Any:
     doc = load_document("certificatemanager", "v1").raw
     return build_from_document(
         doc, http=httplib2.Http(timeout=30), client_options={"api_endpoint": emu.base_url + "/"}
@@ -158,3 +162,14 @@ def test_regional_proxy_keeps_a_regional_certificate_manager_certificate(certs: 
     done(compute, proxies.insert(project=PROJECT, region=region, body=proxy))
     shown = proxies.get(project=PROJECT, region=region, targetHttpsProxy="p").execute()
     assert shown["sslCertificates"] == [reference]
+
+
+def test_certificate_manager_answers_only_once_enabled_where_enablement_is_enforced() -> None:
+    with Emulator(EmulatorConfig(projects=[PROJECT], enforce_enabled_apis=True)) as emu:
+        emu.start()
+        request = client_of(emu).projects().locations().certificates().list(parent=GLOBAL)
+        with pytest.raises(HttpError) as refused:
+            request.execute()
+        assert refused.value.resp.status == 403 and "SERVICE_DISABLED" in str(refused.value.content)
+        emu.set_services(PROJECT, enable=["certificatemanager.googleapis.com"])
+        assert request.execute() == {}
