@@ -49,6 +49,10 @@ REGION_TCP_PROXY = "compute.regionTargetTcpProxy"
 REGION_CERTIFICATE = "compute.regionSslCertificate"
 REGION_SECURITY_POLICY = "compute.regionSecurityPolicy"
 SERVICE_ATTACHMENT = "compute.serviceAttachment"
+# Certificate Manager resources, stored under their relative names.
+CM_CERTIFICATE = "certificatemanager.certificate"
+CM_MAP = "certificatemanager.certificateMap"
+CM_PREFIX = "//certificatemanager.googleapis.com/"
 
 #: Which store kind a reference to a collection lands in.
 COLLECTIONS = {
@@ -374,3 +378,31 @@ def aggregated_list(call: Call, kind: c.Global, api_kind: str, render: Render = 
     https://cloud.google.com/compute/docs/reference/rest/v1/backendServices)."""
     items = project_items(call, kind, c.project(call), render)
     return aggregated(call, api_kind, kind.collection, items, kind.collection)
+
+
+MISSING_CERTIFICATE_MANAGER_REFERENCE = refusal(
+    "compute.targetHttpsProxies.insert|compute.regionTargetHttpsProxies.insert",
+    "a Certificate Manager certificate or certificate map that does not exist (404 notFound, as any "
+    "missing reference of the chain)",
+    source="hashicorp/terraform-provider-google#17176 (a proxy refuses a certificate reference it "
+    "cannot resolve); https://cloud.google.com/certificate-manager/docs/maps (create the map, then "
+    "attach it to the proxy)",
+    test="tests/emulator/test_certificate_manager.py::test_global_proxy_keeps_a_certificate_map_as_sent",
+)
+
+
+def certificate_manager_reference(call: Call, value: Any, field: str, kind: str) -> str:
+    """A Certificate Manager certificate or map a target proxy names: it must exist; it is kept
+    as sent, `//certificatemanager.googleapis.com/projects/...` for a certificate (conformance/
+    kcc-golden/compute/v1beta1/computetargethttpsproxy/globaltargethttpsproxycertificatemanager
+    certificates-direct/_http.log #19, #21) and `projects/...` for a map (.../globaltargethttps
+    proxy-certmap-direct/_http.log #19, #21)."""
+    text = str(value or "")
+    name = text[len(CM_PREFIX) :] if text.startswith(CM_PREFIX) else text
+    if call.ctx.store.get(kind, name) is None:
+        raise c.missing_error(name)
+    return text
+
+
+def is_certificate_manager(value: Any) -> bool:
+    return str(value or "").startswith(CM_PREFIX)

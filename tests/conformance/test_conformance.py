@@ -113,9 +113,9 @@ def test_a_dependency_made_outside_the_log_is_seeded_from_its_real_answer() -> N
 def test_surface_the_emulator_does_not_serve_is_counted_apart() -> None:
     text = LOG.split("---")[0].replace(
         "compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}",
-        "certificatemanager.googleapis.com/v1/projects/${projectId}/locations/global/certificates/c",
+        "dns.googleapis.com/dns/v1/projects/${projectId}/managedZones/z",
     )
-    (result,) = Replay(corpus.Log(corpus.CORPUS / "x", "cm/test", "test", parse(text))).run()
+    (result,) = Replay(corpus.Log(corpus.CORPUS / "x", "dns/test", "test", parse(text))).run()
     assert result.category == "unimplemented" and result.score.exchanges == 0
     assert result.score.unimplemented == 1
 

@@ -275,7 +275,8 @@ def test_regional_https_proxy_needs_its_map_and_certificates_and_keeps_them(comp
         **proxy,
         "sslCertificates": ["//certificatemanager.googleapis.com/projects/p/locations/x/certificates/c"],
     }
-    assert status_of(proxies.insert(project=PROJECT, region=REGION, body=foreign))[0] == 400
+    # A Certificate Manager certificate that does not exist is a missing reference.
+    assert status_of(proxies.insert(project=PROJECT, region=REGION, body=foreign)) == (404, "notFound")
     proxy["sslCertificates"] = [f"{REGIONAL}/sslCertificates/cert"]
     done(compute, proxies.insert(project=PROJECT, region=REGION, body=proxy))
     shown = proxies.get(project=PROJECT, region=REGION, targetHttpsProxy="https").execute()
