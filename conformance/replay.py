@@ -27,6 +27,8 @@ PROJECT = "kcc-conformance"
 #: Seconds every emulated operation takes; the replay moves the clock instead of waiting.
 OPERATION_DELAY_S = 30.0
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
+#: A reference to a resource named by a placeholder: its collection and the placeholder.
+_REFERENCE = re.compile(r"/([A-Za-z]+)/\$\{([A-Za-z]+)\}(?=/|$)")
 #: Placeholders the emulator may give a new value in every answer.
 _REBOUND = {"operationID"}
 _NORMALISED_TAG = "abcdef0123A="
@@ -160,6 +162,10 @@ class Replay:
         self.alternates: dict[str, list[str]] = {}
         self.after_delete: tuple[Exchange, str] | None = None
         self.project_of_operations = PROJECT
+        #: The resources the log made under a placeholder, by collection, in creation order.
+        self.made_as: dict[tuple[str, str], list[str]] = {}
+        #: The resources a request listed under one placeholder, in the order it listed them.
+        self.listed: dict[tuple[str, str], list[str]] = {}
 
     def _default_network(self) -> None:
         """The project has its `default` network, as every project Config Connector's tests run
@@ -388,8 +394,11 @@ class Replay:
         ):
             path = "/storage/v1" + path
         request = exchange.request
-        body_obj = json.loads(self.fill(exchange.request_text)) if isinstance(request, (dict, list)) else None
-        real = exchange.response
+        body_obj = None
+        if isinstance(request, (dict, list)):
+            request = self._one_per_occurrence(request)
+            body_obj = json.loads(self.fill(json.dumps(request)))
+        real = self._listed_again(exchange.response)
         real_done = not (
             isinstance(real, dict)
             and (
@@ -453,6 +462,7 @@ class Replay:
             elif status < 400:
                 self.created.add(_relative(created))
                 self.deleted.discard(_relative(created))
+                self._remember_made(request, created)
         if exchange.method == "DELETE" and exchange.status < 400:
             self.deleted.add(_relative(path))
         if status < 400:
@@ -474,6 +484,62 @@ class Replay:
             # Once the delete's operation has been polled (its targetLink names the deleted one).
             self.after_delete = (exchange, path)
         return result
+
+    def _remember_made(self, request: Any, created: str) -> None:
+        """A create real GCP and the emulator accepted, of a resource named by a placeholder:
+        kept per collection and placeholder, in creation order."""
+        name = (
+            re.fullmatch(r"\$\{([A-Za-z]+)\}", str(request.get("name")))
+            if isinstance(request, dict)
+            else None
+        )
+        parts = created.rsplit("/", 2)
+        if name is None or len(parts) < 3:
+            return
+        made = self.made_as.setdefault((parts[1], name.group(1)), [])
+        if parts[2] not in made:
+            made.append(parts[2])
+
+    def _one_per_occurrence(self, body: Any) -> Any:
+        """A request that lists one placeholder several times names as many resources: the n-th
+        occurrence is the n-th resource of that collection the log made under the placeholder,
+        in creation order, counted through the whole request in the order it is written.
+
+        kcc-golden compute/v1beta1/computerouternat/computerouternat/_http.log makes three
+        addresses, all `${addressID}`, each after a read real GCP answered 404 (#8/#9, #18/#19,
+        #24/#25, with no delete between), then #31 PATCHes the router with `natIps` naming
+        `${addressID}` once and a rule's `sourceNatActiveIps` naming it twice; #33 reads the
+        router back with the same three references. One name for all three is a request real
+        GCP never got.
+        """
+        counts: dict[tuple[str, str], int] = {}
+        for text in _listed_strings(body):
+            for m in _REFERENCE.finditer(text):
+                key = (m.group(1), m.group(2))
+                counts[key] = counts.get(key, 0) + 1
+        chosen = {
+            key: list(self.made_as[key][:n])
+            for key, n in counts.items()
+            if n > 1 and len(self.made_as.get(key, [])) >= n
+        }
+        if not chosen:
+            return body
+        self.listed.update({key: list(values) for key, values in chosen.items()})
+        return _in_order(body, chosen)
+
+    def _listed_again(self, real: Any) -> Any:
+        """A real answer that lists a placeholder as many times as a request listed it names the
+        same resources in the same order (`_one_per_occurrence`; computerouternat/_http.log #33
+        and #42 read back the router #31 patched)."""
+        if not self.listed or not isinstance(real, (dict, list)):
+            return real
+        counts: dict[tuple[str, str], int] = {}
+        for text in _listed_strings(real):
+            for m in _REFERENCE.finditer(text):
+                key = (m.group(1), m.group(2))
+                counts[key] = counts.get(key, 0) + 1
+        chosen = {key: list(values) for key, values in self.listed.items() if counts.get(key) == len(values)}
+        return _in_order(real, chosen) if chosen else real
 
     def _one_placeholder_for_two(self, exchange: Exchange, path: str, status: int, answer: Any) -> bool:
         """The recorder writes one placeholder for every resource of a type; when the real read
@@ -652,6 +718,31 @@ class Replay:
             if rel == failed or rel.startswith(failed + "/") or failed in text:
                 return True
         return "/operations/" in path and any(o in path for o in self.failed)
+
+
+def _listed_strings(node: Any, in_list: bool = False) -> list[str]:
+    """The strings that are items of a list, anywhere in `node`, in the order written."""
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _listed_strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _listed_strings(v, True)]
+    return [node] if in_list and isinstance(node, str) else []
+
+
+def _in_order(node: Any, chosen: dict[tuple[str, str], list[str]], in_list: bool = False) -> Any:
+    """`node` with each listed reference to a chosen placeholder taking the next chosen value."""
+    if isinstance(node, dict):
+        return {k: _in_order(v, chosen) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_in_order(v, chosen, True) for v in node]
+    if not (in_list and isinstance(node, str)):
+        return node
+
+    def one(m: re.Match[str]) -> str:
+        values = chosen.get((m.group(1), m.group(2)))
+        return f"/{m.group(1)}/{values.pop(0)}" if values else m.group(0)
+
+    return _REFERENCE.sub(one, node)
 
 
 def _retag(node: Any, live_here: Any, live_root: dict[str, Any]) -> Any:

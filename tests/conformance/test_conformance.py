@@ -289,3 +289,22 @@ def test_after_one_of_two_resources_of_a_placeholder_is_deleted_the_other_is_mea
     assert [(r.real_status, r.emu_status) for r in results][-3:] == [(200, 200), (200, 200), (200, 200)]
     assert not replay.bound["networkID"].endswith("-2")
     assert results[-1].score.agreed == results[-1].score.values
+
+
+def _corpus_log(name: str) -> corpus.Log:
+    """A log of the vendored corpus, by its name (`compute/<kind>/<case>`)."""
+    api, rest = name.split("/", 1)
+    return corpus.load(next(corpus.CORPUS.glob(f"{api}/*/{rest}/_http.log")))
+
+
+def test_a_placeholder_listed_several_times_names_the_resources_made_in_creation_order() -> None:
+    # computerouternat/_http.log makes three addresses `${addressID}` (#9, #19, #25) and #31
+    # lists `${addressID}` three times: in `natIps` and twice in a rule's `sourceNatActiveIps`.
+    replay = Replay(_corpus_log("compute/computerouternat/computerouternat"))
+    results = replay.run()
+    made = replay.made_as[("addresses", "addressID")]
+    assert len(set(made)) == 3
+    assert replay.listed[("addresses", "addressID")] == made
+    # The router read back after the PATCH, and again before its deletion, agrees in every value.
+    for index in (33, 42):
+        assert results[index].score.agreed == results[index].score.values
