@@ -166,6 +166,11 @@ class Replay:
         self.made_as: dict[tuple[str, str], list[str]] = {}
         #: The resources a request listed under one placeholder, in the order it listed them.
         self.listed: dict[tuple[str, str], list[str]] = {}
+        #: Placeholders the log uses in several collections, with those collections in the order
+        #: the log first names them; the first takes the placeholder's own value.
+        self.per_collection = _several_collections(log)
+        #: The collection the exchange being replayed is about, for each of those placeholders.
+        self.context: dict[str, str] = {}
 
     def _default_network(self) -> None:
         """The project has its `default` network, as every project Config Connector's tests run
@@ -187,7 +192,45 @@ class Replay:
                 self.bound[name] = self._made_up(name)
             return self.bound[name]
 
-        return self._server_names(_PLACEHOLDER.sub(one, text))
+        return self._server_names(_PLACEHOLDER.sub(one, self._by_collection(text)))
+
+    def _in_collection(self, name: str, collection: str | None) -> str | None:
+        """The value of `${name}` in `collection`, where the log uses the placeholder in several:
+        one resource per collection, the first collection keeping the placeholder's own value.
+
+        kcc-golden compute/v1beta1/computeregionnetworkendpointgroup/
+        privateserviceconnectioncomputeregionnetworkendpointgroup/_http.log #12 reads
+        `global/networks/${subnetworkID}` (real 200), #13 reads `subnetworks/${subnetworkID}`
+        in the network's region (real 404) and #14 creates that subnetwork with `"network":
+        ".../networks/${subnetworkID}"`: had both one name, #13 would have found the subnetwork
+        an auto mode network makes under its own name; they are two names the recorder wrote alike.
+        """
+        collections = self.per_collection.get(name)
+        if not collections or collection not in collections[1:]:
+            return None
+        return f"{self._made_up(name)}-{collection.lower()}"
+
+    def _by_collection(self, text: str) -> str:
+        """`text` with the placeholders used in several collections filled per collection: in a
+        reference by the collection it names, elsewhere by the one the exchange is about."""
+        if not self.per_collection:
+            return text
+
+        def in_reference(m: re.Match[str]) -> str:
+            collection, name = m.group(1), m.group(2)
+            if name not in self.per_collection:
+                return m.group(0)
+            value = self._in_collection(name, collection)
+            if value is None:  # the first collection: the placeholder's own value
+                value = self.bound.setdefault(name, self._made_up(name))
+            return f"/{collection}/{value}"
+
+        def bare(m: re.Match[str]) -> str:
+            value = self._in_collection(m.group(1), self.context.get(m.group(1)))
+            return m.group(0) if value is None else value
+
+        text = re.sub(r"/([A-Za-z]+)/\$\{([A-Za-z]+)\}(?![A-Za-z])", in_reference, text)
+        return _PLACEHOLDER.sub(bare, text)
 
     def _server_names(self, text: str) -> str:
         for real, mine in self.server_named.items():
@@ -201,7 +244,9 @@ class Replay:
         if isinstance(value, list):
             return [self.fill_known(v) for v in value]
         if isinstance(value, str):
-            filled = _PLACEHOLDER.sub(lambda m: self.bound.get(m.group(1), m.group(0)), value)
+            filled = _PLACEHOLDER.sub(
+                lambda m: self.bound.get(m.group(1), m.group(0)), self._by_collection(value)
+            )
             return self._server_names(filled)
         return value
 
@@ -352,6 +397,8 @@ class Replay:
         if any(m.group(1) not in self.bound for m in _PLACEHOLDER.finditer(last)):
             return
         segments = [m.group(1) for m in re.finditer(r"/\$\{([A-Za-z]+)\}(?=/|$)", exchange.path)]
+        if segments and segments[-1] in self.per_collection:
+            return  # one value per collection (`_in_collection`), not rebound by one answer
         if segments and segments[-1] not in ("projectId", "operationID") and _PLACEHOLDER.search(last):
             self.bound[segments[-1]] = self.fill(last)
 
@@ -377,6 +424,7 @@ class Replay:
         if self.after_delete and "/operations/" not in exchange.path:
             self._next_of_same_placeholder(*self.after_delete)
             self.after_delete = None
+        self.context = self._collections_here(exchange)
         self._name_in_url(exchange)
         self._id_in_query(exchange)
         url = urlsplit(self.fill(exchange.url))
@@ -484,6 +532,19 @@ class Replay:
             # Once the delete's operation has been polled (its targetLink names the deleted one).
             self.after_delete = (exchange, path)
         return result
+
+    def _collections_here(self, exchange: Exchange) -> dict[str, str]:
+        """For each placeholder used in several collections, the one this exchange is about: the
+        collection its path names it in, or the collection a create posts to."""
+        here: dict[str, str] = {}
+        last = exchange.path.rsplit("/", 1)[-1]
+        for name, collections in self.per_collection.items():
+            named = [m.group(1) for m in _REFERENCE.finditer(exchange.path) if m.group(2) == name]
+            if named:
+                here[name] = named[-1]
+            elif exchange.method == "POST" and last in collections:
+                here[name] = last
+        return here
 
     def _remember_made(self, request: Any, created: str) -> None:
         """A create real GCP and the emulator accepted, of a resource named by a placeholder:
@@ -718,6 +779,39 @@ class Replay:
             if rel == failed or rel.startswith(failed + "/") or failed in text:
                 return True
         return "/operations/" in path and any(o in path for o in self.failed)
+
+
+def _several_collections(log: Log) -> dict[str, list[str]]:
+    """Placeholders that stand for one resource per collection: used in the log's paths in more
+    than one collection, and made by the log, with real GCP's consent, in a collection after the
+    first it names them in. Those collections, in the order the log first names them, the first
+    one leading (`Replay._in_collection`).
+
+    Made in a later collection only: regionalcomputeaddress-direct/_http.log reads the
+    project's default network and its subnetwork in us-central1 as `networks/${subnetworkID}`
+    (#0) and `subnetworks/${subnetworkID}` (#1), both real 200 and made by neither: an auto mode
+    network names its subnetworks after itself, so there they are one name.
+    """
+    found: dict[str, list[str]] = {}
+    made: dict[str, set[str]] = {}
+    for exchange in log.exchanges:
+        for m in _REFERENCE.finditer(exchange.path):
+            collections = found.setdefault(m.group(2), [])
+            if m.group(1) not in collections:
+                collections.append(m.group(1))
+        request = exchange.request
+        named = (
+            re.fullmatch(r"\$\{([A-Za-z]+)\}", str(request.get("name")))
+            if isinstance(request, dict)
+            else None
+        )
+        if exchange.method == "POST" and exchange.status < 400 and named:
+            made.setdefault(named.group(1), set()).add(exchange.path.rsplit("/", 1)[-1])
+    return {
+        name: cols
+        for name, cols in found.items()
+        if len(cols) > 1 and name != "projectId" and made.get(name, set()) & set(cols[1:])
+    }
 
 
 def _listed_strings(node: Any, in_list: bool = False) -> list[str]:

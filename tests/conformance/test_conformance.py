@@ -308,3 +308,26 @@ def test_a_placeholder_listed_several_times_names_the_resources_made_in_creation
     # The router read back after the PATCH, and again before its deletion, agrees in every value.
     for index in (33, 42):
         assert results[index].score.agreed == results[index].score.values
+
+
+def test_a_placeholder_for_a_network_and_a_subnetwork_the_log_makes_is_one_name_per_collection() -> None:
+    # privateserviceconnectioncomputeregionnetworkendpointgroup/_http.log #12 reads the auto mode
+    # network `${subnetworkID}` (200), #13 the subnetwork `${subnetworkID}` (404), #14 makes it.
+    replay = Replay(
+        _corpus_log(
+            "compute/computeregionnetworkendpointgroup/privateserviceconnectioncomputeregionnetworkendpointgroup"
+        )
+    )
+    results = replay.run()
+    assert (results[13].real_status, results[13].emu_status) == (404, 404)
+    assert replay._in_collection("subnetworkID", "subnetworks") != replay.bound["subnetworkID"]
+    assert replay._in_collection("subnetworkID", "networks") is None
+
+
+def test_a_network_and_its_auto_subnetwork_read_under_one_placeholder_keep_one_name() -> None:
+    # regionalcomputeaddress-direct/_http.log #0/#1 read the default network and its subnetwork
+    # in us-central1 as `${subnetworkID}`, both 200; the log makes neither.
+    replay = Replay(_corpus_log("compute/computeaddress/regionalcomputeaddress-direct"))
+    results = replay.run()
+    assert not replay.per_collection
+    assert (results[1].real_status, results[1].emu_status) == (200, 200)
