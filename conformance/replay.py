@@ -444,9 +444,12 @@ class Replay:
         request = exchange.request
         body_obj = None
         if isinstance(request, (dict, list)):
+            request = _known_keys(*self._schemas_of(exchange.method, path, "request"), request)
             request = self._one_per_occurrence(request)
             body_obj = json.loads(self.fill(json.dumps(request)))
-        real = self._listed_again(exchange.response)
+        real = self._listed_again(
+            _known_keys(*self._schemas_of(exchange.method, path, "response"), exchange.response)
+        )
         real_done = not (
             isinstance(real, dict)
             and (
@@ -545,6 +548,17 @@ class Replay:
             elif exchange.method == "POST" and last in collections:
                 here[name] = last
         return here
+
+    def _schemas_of(self, method: str, path: str, part: str) -> tuple[dict[str, Any], str | None]:
+        """The discovery schemas of the method the emulator routes `method path` to, and the
+        reference of its request or response body (`part`)."""
+        dispatcher = self.emu.dispatcher
+        candidates = dispatcher.routes.candidates(method, path)
+        if not candidates:
+            return {}, None
+        route = next((r for r in candidates if r.method.id in dispatcher.handlers), candidates[0])
+        ref = route.method.request_ref if part == "request" else route.method.response_ref
+        return route.method.api.schemas, ref
 
     def _remember_made(self, request: Any, created: str) -> None:
         """A create real GCP and the emulator accepted, of a resource named by a placeholder:
@@ -837,6 +851,36 @@ def _in_order(node: Any, chosen: dict[tuple[str, str], list[str]], in_list: bool
         return f"/{m.group(1)}/{values.pop(0)}" if values else m.group(0)
 
     return _REFERENCE.sub(one, node)
+
+
+def _known_keys(schemas: dict[str, Any], ref: str | None, value: Any) -> Any:
+    """`value` with each key that holds a placeholder and is unknown to its schema renamed to the
+    one property of the schema it can stand for, the placeholder read as a word.
+
+    Config Connector's normaliser writes a resource's name as its placeholder wherever the name
+    occurs, keys too: kcc-golden compute/v1beta1/computeforwardingrule/
+    globalcomputeforwardingrulefull-direct/_http.log #0 reads the network `${networkID}` (the
+    project's `default`), and #10 inserts a URL map with the key `"${networkID}Service"`, which
+    real GCP accepted and #11 answers with: the UrlMap schema knows `defaultService` only.
+    """
+    schema = schemas.get(ref or "")
+    if isinstance(value, list):
+        return [_known_keys(schemas, ref, v) for v in value]
+    if schema is None or not isinstance(value, dict):
+        return value
+    props = schema.get("properties", {})
+    out: dict[str, Any] = {}
+    for key, child in value.items():
+        if "${" in key and key not in props:
+            words = _PLACEHOLDER.split(key)[::2]
+            pattern = "[a-z][A-Za-z0-9]*".join(re.escape(w) for w in words)
+            known = [p for p in props if re.fullmatch(pattern, p)]
+            if len(known) == 1 and known[0] not in value:
+                key = known[0]
+        spec = props.get(key, {})
+        inner = spec.get("$ref") or spec.get("items", {}).get("$ref")
+        out[key] = _known_keys(schemas, inner, child) if inner else child
+    return out
 
 
 def _retag(node: Any, live_here: Any, live_root: dict[str, Any]) -> Any:

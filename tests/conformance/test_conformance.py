@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conformance import corpus, report
 from conformance.corpus import parse
-from conformance.replay import Replay
+from conformance.replay import Replay, _known_keys
 from conformance.score import compare
 
 
@@ -331,3 +331,26 @@ def test_a_network_and_its_auto_subnetwork_read_under_one_placeholder_keep_one_n
     results = replay.run()
     assert not replay.per_collection
     assert (results[1].real_status, results[1].emu_status) == (200, 200)
+
+
+def test_a_key_the_normaliser_wrote_with_a_placeholder_is_the_one_property_it_can_stand_for() -> None:
+    # globalcomputeforwardingrulefull-direct/_http.log #10 inserts a URL map with
+    # `"${networkID}Service"` (the network was `default`); real GCP accepted it.
+    log = _corpus_log("compute/computeforwardingrule/globalcomputeforwardingrulefull-direct")
+    results = Replay(log).run()
+    assert (results[10].real_status, results[10].emu_status) == (200, 200)
+    assert results[11].score.agreed == results[11].score.values
+    assert not any(r.category == "cascade" for r in results)
+
+
+def test_a_placeholder_in_a_key_is_read_as_a_word_only_where_one_property_fits() -> None:
+    schemas = {
+        "Map": {"properties": {"defaultService": {"type": "string"}, "tests": {"items": {"$ref": "Test"}}}},
+        "Test": {"properties": {"service": {"type": "string"}, "host": {"type": "string"}}},
+    }
+    body = {"${networkID}Service": "a", "tests": [{"${x}": "b"}], "${y}Other": "c"}
+    assert _known_keys(schemas, "Map", body) == {
+        "defaultService": "a",
+        "tests": [{"${x}": "b"}],  # two properties fit: left as written
+        "${y}Other": "c",  # none fits
+    }
