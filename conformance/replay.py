@@ -27,6 +27,8 @@ PROJECT = "kcc-conformance"
 #: Seconds every emulated operation takes; the replay moves the clock instead of waiting.
 OPERATION_DELAY_S = 30.0
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
+#: A reference to a resource named by a placeholder: its collection and the placeholder.
+_REFERENCE = re.compile(r"/([A-Za-z]+)/\$\{([A-Za-z]+)\}(?=/|$)")
 #: Placeholders the emulator may give a new value in every answer.
 _REBOUND = {"operationID"}
 _NORMALISED_TAG = "abcdef0123A="
@@ -160,6 +162,15 @@ class Replay:
         self.alternates: dict[str, list[str]] = {}
         self.after_delete: tuple[Exchange, str] | None = None
         self.project_of_operations = PROJECT
+        #: The resources the log made under a placeholder, by collection, in creation order.
+        self.made_as: dict[tuple[str, str], list[str]] = {}
+        #: The resources a request listed under one placeholder, in the order it listed them.
+        self.listed: dict[tuple[str, str], list[str]] = {}
+        #: Placeholders the log uses in several collections, with those collections in the order
+        #: the log first names them; the first takes the placeholder's own value.
+        self.per_collection = _several_collections(log)
+        #: The collection the exchange being replayed is about, for each of those placeholders.
+        self.context: dict[str, str] = {}
 
     def _default_network(self) -> None:
         """The project has its `default` network, as every project Config Connector's tests run
@@ -181,7 +192,45 @@ class Replay:
                 self.bound[name] = self._made_up(name)
             return self.bound[name]
 
-        return self._server_names(_PLACEHOLDER.sub(one, text))
+        return self._server_names(_PLACEHOLDER.sub(one, self._by_collection(text)))
+
+    def _in_collection(self, name: str, collection: str | None) -> str | None:
+        """The value of `${name}` in `collection`, where the log uses the placeholder in several:
+        one resource per collection, the first collection keeping the placeholder's own value.
+
+        kcc-golden compute/v1beta1/computeregionnetworkendpointgroup/
+        privateserviceconnectioncomputeregionnetworkendpointgroup/_http.log #12 reads
+        `global/networks/${subnetworkID}` (real 200), #13 reads `subnetworks/${subnetworkID}`
+        in the network's region (real 404) and #14 creates that subnetwork with `"network":
+        ".../networks/${subnetworkID}"`: had both one name, #13 would have found the subnetwork
+        an auto mode network makes under its own name; they are two names the recorder wrote alike.
+        """
+        collections = self.per_collection.get(name)
+        if not collections or collection not in collections[1:]:
+            return None
+        return f"{self._made_up(name)}-{collection.lower()}"
+
+    def _by_collection(self, text: str) -> str:
+        """`text` with the placeholders used in several collections filled per collection: in a
+        reference by the collection it names, elsewhere by the one the exchange is about."""
+        if not self.per_collection:
+            return text
+
+        def in_reference(m: re.Match[str]) -> str:
+            collection, name = m.group(1), m.group(2)
+            if name not in self.per_collection:
+                return m.group(0)
+            value = self._in_collection(name, collection)
+            if value is None:  # the first collection: the placeholder's own value
+                value = self.bound.setdefault(name, self._made_up(name))
+            return f"/{collection}/{value}"
+
+        def bare(m: re.Match[str]) -> str:
+            value = self._in_collection(m.group(1), self.context.get(m.group(1)))
+            return m.group(0) if value is None else value
+
+        text = re.sub(r"/([A-Za-z]+)/\$\{([A-Za-z]+)\}(?![A-Za-z])", in_reference, text)
+        return _PLACEHOLDER.sub(bare, text)
 
     def _server_names(self, text: str) -> str:
         for real, mine in self.server_named.items():
@@ -195,7 +244,9 @@ class Replay:
         if isinstance(value, list):
             return [self.fill_known(v) for v in value]
         if isinstance(value, str):
-            filled = _PLACEHOLDER.sub(lambda m: self.bound.get(m.group(1), m.group(0)), value)
+            filled = _PLACEHOLDER.sub(
+                lambda m: self.bound.get(m.group(1), m.group(0)), self._by_collection(value)
+            )
             return self._server_names(filled)
         return value
 
@@ -346,6 +397,8 @@ class Replay:
         if any(m.group(1) not in self.bound for m in _PLACEHOLDER.finditer(last)):
             return
         segments = [m.group(1) for m in re.finditer(r"/\$\{([A-Za-z]+)\}(?=/|$)", exchange.path)]
+        if segments and segments[-1] in self.per_collection:
+            return  # one value per collection (`_in_collection`), not rebound by one answer
         if segments and segments[-1] not in ("projectId", "operationID") and _PLACEHOLDER.search(last):
             self.bound[segments[-1]] = self.fill(last)
 
@@ -371,6 +424,7 @@ class Replay:
         if self.after_delete and "/operations/" not in exchange.path:
             self._next_of_same_placeholder(*self.after_delete)
             self.after_delete = None
+        self.context = self._collections_here(exchange)
         self._name_in_url(exchange)
         self._id_in_query(exchange)
         url = urlsplit(self.fill(exchange.url))
@@ -388,8 +442,14 @@ class Replay:
         ):
             path = "/storage/v1" + path
         request = exchange.request
-        body_obj = json.loads(self.fill(exchange.request_text)) if isinstance(request, (dict, list)) else None
-        real = exchange.response
+        body_obj = None
+        if isinstance(request, (dict, list)):
+            request = _known_keys(*self._schemas_of(exchange.method, path, "request"), request)
+            request = self._one_per_occurrence(request)
+            body_obj = json.loads(self.fill(json.dumps(request)))
+        real = self._listed_again(
+            _known_keys(*self._schemas_of(exchange.method, path, "response"), exchange.response)
+        )
         real_done = not (
             isinstance(real, dict)
             and (
@@ -453,6 +513,7 @@ class Replay:
             elif status < 400:
                 self.created.add(_relative(created))
                 self.deleted.discard(_relative(created))
+                self._remember_made(request, created)
         if exchange.method == "DELETE" and exchange.status < 400:
             self.deleted.add(_relative(path))
         if status < 400:
@@ -474,6 +535,86 @@ class Replay:
             # Once the delete's operation has been polled (its targetLink names the deleted one).
             self.after_delete = (exchange, path)
         return result
+
+    def _collections_here(self, exchange: Exchange) -> dict[str, str]:
+        """For each placeholder used in several collections, the one this exchange is about: the
+        collection its path names it in, or the collection a create posts to."""
+        here: dict[str, str] = {}
+        last = exchange.path.rsplit("/", 1)[-1]
+        for name, collections in self.per_collection.items():
+            named = [m.group(1) for m in _REFERENCE.finditer(exchange.path) if m.group(2) == name]
+            if named:
+                here[name] = named[-1]
+            elif exchange.method == "POST" and last in collections:
+                here[name] = last
+        return here
+
+    def _schemas_of(self, method: str, path: str, part: str) -> tuple[dict[str, Any], str | None]:
+        """The discovery schemas of the method the emulator routes `method path` to, and the
+        reference of its request or response body (`part`)."""
+        dispatcher = self.emu.dispatcher
+        candidates = dispatcher.routes.candidates(method, path)
+        if not candidates:
+            return {}, None
+        route = next((r for r in candidates if r.method.id in dispatcher.handlers), candidates[0])
+        ref = route.method.request_ref if part == "request" else route.method.response_ref
+        return route.method.api.schemas, ref
+
+    def _remember_made(self, request: Any, created: str) -> None:
+        """A create real GCP and the emulator accepted, of a resource named by a placeholder:
+        kept per collection and placeholder, in creation order."""
+        name = (
+            re.fullmatch(r"\$\{([A-Za-z]+)\}", str(request.get("name")))
+            if isinstance(request, dict)
+            else None
+        )
+        parts = created.rsplit("/", 2)
+        if name is None or len(parts) < 3:
+            return
+        made = self.made_as.setdefault((parts[1], name.group(1)), [])
+        if parts[2] not in made:
+            made.append(parts[2])
+
+    def _one_per_occurrence(self, body: Any) -> Any:
+        """A request that lists one placeholder several times names as many resources: the n-th
+        occurrence is the n-th resource of that collection the log made under the placeholder,
+        in creation order, counted through the whole request in the order it is written.
+
+        kcc-golden compute/v1beta1/computerouternat/computerouternat/_http.log makes three
+        addresses, all `${addressID}`, each after a read real GCP answered 404 (#8/#9, #18/#19,
+        #24/#25, with no delete between), then #31 PATCHes the router with `natIps` naming
+        `${addressID}` once and a rule's `sourceNatActiveIps` naming it twice; #33 reads the
+        router back with the same three references. One name for all three is a request real
+        GCP never got.
+        """
+        counts: dict[tuple[str, str], int] = {}
+        for text in _listed_strings(body):
+            for m in _REFERENCE.finditer(text):
+                key = (m.group(1), m.group(2))
+                counts[key] = counts.get(key, 0) + 1
+        chosen = {
+            key: list(self.made_as[key][:n])
+            for key, n in counts.items()
+            if n > 1 and len(self.made_as.get(key, [])) >= n
+        }
+        if not chosen:
+            return body
+        self.listed.update({key: list(values) for key, values in chosen.items()})
+        return _in_order(body, chosen)
+
+    def _listed_again(self, real: Any) -> Any:
+        """A real answer that lists a placeholder as many times as a request listed it names the
+        same resources in the same order (`_one_per_occurrence`; computerouternat/_http.log #33
+        and #42 read back the router #31 patched)."""
+        if not self.listed or not isinstance(real, (dict, list)):
+            return real
+        counts: dict[tuple[str, str], int] = {}
+        for text in _listed_strings(real):
+            for m in _REFERENCE.finditer(text):
+                key = (m.group(1), m.group(2))
+                counts[key] = counts.get(key, 0) + 1
+        chosen = {key: list(values) for key, values in self.listed.items() if counts.get(key) == len(values)}
+        return _in_order(real, chosen) if chosen else real
 
     def _one_placeholder_for_two(self, exchange: Exchange, path: str, status: int, answer: Any) -> bool:
         """The recorder writes one placeholder for every resource of a type; when the real read
@@ -652,6 +793,94 @@ class Replay:
             if rel == failed or rel.startswith(failed + "/") or failed in text:
                 return True
         return "/operations/" in path and any(o in path for o in self.failed)
+
+
+def _several_collections(log: Log) -> dict[str, list[str]]:
+    """Placeholders that stand for one resource per collection: used in the log's paths in more
+    than one collection, and made by the log, with real GCP's consent, in a collection after the
+    first it names them in. Those collections, in the order the log first names them, the first
+    one leading (`Replay._in_collection`).
+
+    Made in a later collection only: regionalcomputeaddress-direct/_http.log reads the
+    project's default network and its subnetwork in us-central1 as `networks/${subnetworkID}`
+    (#0) and `subnetworks/${subnetworkID}` (#1), both real 200 and made by neither: an auto mode
+    network names its subnetworks after itself, so there they are one name.
+    """
+    found: dict[str, list[str]] = {}
+    made: dict[str, set[str]] = {}
+    for exchange in log.exchanges:
+        for m in _REFERENCE.finditer(exchange.path):
+            collections = found.setdefault(m.group(2), [])
+            if m.group(1) not in collections:
+                collections.append(m.group(1))
+        request = exchange.request
+        named = (
+            re.fullmatch(r"\$\{([A-Za-z]+)\}", str(request.get("name")))
+            if isinstance(request, dict)
+            else None
+        )
+        if exchange.method == "POST" and exchange.status < 400 and named:
+            made.setdefault(named.group(1), set()).add(exchange.path.rsplit("/", 1)[-1])
+    return {
+        name: cols
+        for name, cols in found.items()
+        if len(cols) > 1 and name != "projectId" and made.get(name, set()) & set(cols[1:])
+    }
+
+
+def _listed_strings(node: Any, in_list: bool = False) -> list[str]:
+    """The strings that are items of a list, anywhere in `node`, in the order written."""
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _listed_strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _listed_strings(v, True)]
+    return [node] if in_list and isinstance(node, str) else []
+
+
+def _in_order(node: Any, chosen: dict[tuple[str, str], list[str]], in_list: bool = False) -> Any:
+    """`node` with each listed reference to a chosen placeholder taking the next chosen value."""
+    if isinstance(node, dict):
+        return {k: _in_order(v, chosen) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_in_order(v, chosen, True) for v in node]
+    if not (in_list and isinstance(node, str)):
+        return node
+
+    def one(m: re.Match[str]) -> str:
+        values = chosen.get((m.group(1), m.group(2)))
+        return f"/{m.group(1)}/{values.pop(0)}" if values else m.group(0)
+
+    return _REFERENCE.sub(one, node)
+
+
+def _known_keys(schemas: dict[str, Any], ref: str | None, value: Any) -> Any:
+    """`value` with each key that holds a placeholder and is unknown to its schema renamed to the
+    one property of the schema it can stand for, the placeholder read as a word.
+
+    Config Connector's normaliser writes a resource's name as its placeholder wherever the name
+    occurs, keys too: kcc-golden compute/v1beta1/computeforwardingrule/
+    globalcomputeforwardingrulefull-direct/_http.log #0 reads the network `${networkID}` (the
+    project's `default`), and #10 inserts a URL map with the key `"${networkID}Service"`, which
+    real GCP accepted and #11 answers with: the UrlMap schema knows `defaultService` only.
+    """
+    schema = schemas.get(ref or "")
+    if isinstance(value, list):
+        return [_known_keys(schemas, ref, v) for v in value]
+    if schema is None or not isinstance(value, dict):
+        return value
+    props = schema.get("properties", {})
+    out: dict[str, Any] = {}
+    for key, child in value.items():
+        if "${" in key and key not in props:
+            words = _PLACEHOLDER.split(key)[::2]
+            pattern = "[a-z][A-Za-z0-9]*".join(re.escape(w) for w in words)
+            known = [p for p in props if re.fullmatch(pattern, p)]
+            if len(known) == 1 and known[0] not in value:
+                key = known[0]
+        spec = props.get(key, {})
+        inner = spec.get("$ref") or spec.get("items", {}).get("$ref")
+        out[key] = _known_keys(schemas, inner, child) if inner else child
+    return out
 
 
 def _retag(node: Any, live_here: Any, live_root: dict[str, Any]) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conformance import corpus, report
 from conformance.corpus import parse
-from conformance.replay import Replay
+from conformance.replay import Replay, _known_keys
 from conformance.score import compare
 
 
@@ -370,3 +370,68 @@ def test_after_one_of_two_resources_of_a_placeholder_is_deleted_the_other_is_mea
     assert [(r.real_status, r.emu_status) for r in results][-3:] == [(200, 200), (200, 200), (200, 200)]
     assert not replay.bound["networkID"].endswith("-2")
     assert results[-1].score.agreed == results[-1].score.values
+
+
+def _corpus_log(name: str) -> corpus.Log:
+    """A log of the vendored corpus, by its name (`compute/<kind>/<case>`)."""
+    api, rest = name.split("/", 1)
+    return corpus.load(next(corpus.CORPUS.glob(f"{api}/*/{rest}/_http.log")))
+
+
+def test_a_placeholder_listed_several_times_names_the_resources_made_in_creation_order() -> None:
+    # computerouternat/_http.log makes three addresses `${addressID}` (#9, #19, #25) and #31
+    # lists `${addressID}` three times: in `natIps` and twice in a rule's `sourceNatActiveIps`.
+    replay = Replay(_corpus_log("compute/computerouternat/computerouternat"))
+    results = replay.run()
+    made = replay.made_as[("addresses", "addressID")]
+    assert len(set(made)) == 3
+    assert replay.listed[("addresses", "addressID")] == made
+    # The router read back after the PATCH, and again before its deletion, agrees in every value.
+    for index in (33, 42):
+        assert results[index].score.agreed == results[index].score.values
+
+
+def test_a_placeholder_for_a_network_and_a_subnetwork_the_log_makes_is_one_name_per_collection() -> None:
+    # privateserviceconnectioncomputeregionnetworkendpointgroup/_http.log #12 reads the auto mode
+    # network `${subnetworkID}` (200), #13 the subnetwork `${subnetworkID}` (404), #14 makes it.
+    replay = Replay(
+        _corpus_log(
+            "compute/computeregionnetworkendpointgroup/privateserviceconnectioncomputeregionnetworkendpointgroup"
+        )
+    )
+    results = replay.run()
+    assert (results[13].real_status, results[13].emu_status) == (404, 404)
+    assert replay._in_collection("subnetworkID", "subnetworks") != replay.bound["subnetworkID"]
+    assert replay._in_collection("subnetworkID", "networks") is None
+
+
+def test_a_network_and_its_auto_subnetwork_read_under_one_placeholder_keep_one_name() -> None:
+    # regionalcomputeaddress-direct/_http.log #0/#1 read the default network and its subnetwork
+    # in us-central1 as `${subnetworkID}`, both 200; the log makes neither.
+    replay = Replay(_corpus_log("compute/computeaddress/regionalcomputeaddress-direct"))
+    results = replay.run()
+    assert not replay.per_collection
+    assert (results[1].real_status, results[1].emu_status) == (200, 200)
+
+
+def test_a_key_the_normaliser_wrote_with_a_placeholder_is_the_one_property_it_can_stand_for() -> None:
+    # globalcomputeforwardingrulefull-direct/_http.log #10 inserts a URL map with
+    # `"${networkID}Service"` (the network was `default`); real GCP accepted it.
+    log = _corpus_log("compute/computeforwardingrule/globalcomputeforwardingrulefull-direct")
+    results = Replay(log).run()
+    assert (results[10].real_status, results[10].emu_status) == (200, 200)
+    assert results[11].score.agreed == results[11].score.values
+    assert not any(r.category == "cascade" for r in results)
+
+
+def test_a_placeholder_in_a_key_is_read_as_a_word_only_where_one_property_fits() -> None:
+    schemas = {
+        "Map": {"properties": {"defaultService": {"type": "string"}, "tests": {"items": {"$ref": "Test"}}}},
+        "Test": {"properties": {"service": {"type": "string"}, "host": {"type": "string"}}},
+    }
+    body = {"${networkID}Service": "a", "tests": [{"${x}": "b"}], "${y}Other": "c"}
+    assert _known_keys(schemas, "Map", body) == {
+        "defaultService": "a",
+        "tests": [{"${x}": "b"}],  # two properties fit: left as written
+        "${y}Other": "c",  # none fits
+    }
