@@ -40,6 +40,8 @@ LIST_THROUGH_GET = {
 def through_get(method: str, exercised: set[str]) -> bool:
     """A `list` whose collection's `get` is replayed: measured through the get (`LIST_THROUGH_GET`)."""
     return method.endswith(".list") and f"{method.removesuffix('.list')}.get" in exercised
+
+
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 ENVS = ("dev", "staging", "prod")
 

@@ -17,7 +17,9 @@ Google's answer as sent:
 Every rule names the API host it concerns, the fields (as `score.leaves` spells them; a field
 covers the leaves under it), whether it excuses an *absent* field (the recording lacks what the
 emulator returns), an *invented* one (the recording has what Google does not send) or a *value*,
-and the source.
+and the source. A request mockgcp accepted where Google refuses it is declared apart
+(`MockAccepted`): the replay counts it, and the operation it started, as *mock-accepted*, in no
+rate, when the emulator refuses it as Google does.
 Exchanges are numbered from 0 in their log, as `--diffs` shows them.
 A rule never hides a field the recording does show: an absent-rule only applies where the real
 answer lacks the field, and a value-rule only stops the comparison of that one value.
@@ -806,3 +808,43 @@ def invented(host: str, path: str, recorded: Any = None, url: str = "") -> bool:
 def value_unknown(host: str, path: str, recorded: Any = None, url: str = "") -> bool:
     """A value the recording does not carry from Google."""
     return any(rule.effect == "value" and rule.covers(host, path, recorded, url) for rule in RULES)
+
+
+@dataclass(frozen=True)
+class MockAccepted:
+    """Requests a mock-written log shows accepted that Google refuses: the log's success is not
+    Google's, and the emulator's refusal is the answer to keep."""
+
+    method: str
+    on_url: str  # a match of this pattern in the request URL
+    mark: str  # text only a mock-written log holds
+    reason: str
+    source: str
+
+    def covers(self, log_text: str, method: str, url: str) -> bool:
+        return method == self.method and bool(re.search(self.on_url, url)) and self.mark in log_text
+
+
+MOCK_ACCEPTED: tuple[MockAccepted, ...] = (
+    MockAccepted(
+        method="DELETE",
+        on_url=r"/global/networks/[^/?]+(\?|$)|/subnetworks/[^/?]+(\?|$)",
+        mark=_MOCK_CA,
+        reason="mockcompute deletes a network or subnetwork whatever still uses it; Google refuses "
+        "while subnetworks, or a GKE cluster's nodes, are on it (400 resourceInUseByAnotherResource)",
+        source="kcc-golden container/v1beta1/containercluster/containercluster-disablel4lbfirewall"
+        "reconciliation/_http.log, a mock-written log (mockcontainer's CA certificate "
+        f"{_MOCK_CA} in every cluster read): #24 deletes the network while #25's subnetwork and "
+        "the cluster (deleted at #31) are on it, #24's operation finishes DONE without an error "
+        "(#26); k8s-config-connector mockgcp/mockcompute/networksv1.go, Delete (no check of what "
+        "uses the network); Google: https://cloud.google.com/vpc/docs/create-modify-vpc-networks "
+        "(delete the resources in a network's subnets, then the subnets, before the network) and "
+        'kubernetes/kops#13855 (the 400 quoted: "The network resource ... is already being used '
+        'by ...", resourceInUseByAnotherResource)',
+    ),
+)
+
+
+def mock_accepted(log_text: str, method: str, url: str) -> bool:
+    """A request the log shows accepted only because mockgcp, not Google, answered it."""
+    return any(rule.covers(log_text, method, url) for rule in MOCK_ACCEPTED)

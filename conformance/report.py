@@ -73,7 +73,8 @@ def meets_targets(score: Score) -> bool:
 def table(run: Run) -> str:
     head = (
         "| kind | exchanges | status % | recall % | values % | extra fields | extra % | "
-        "not implemented | cascades | targets |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
+        "not implemented | cascades | mock-accepted | targets |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
     )
     rows = []
     for kind, s in [*run.by_kind.items(), ("**total**", run.total)]:
@@ -85,7 +86,7 @@ def table(run: Run) -> str:
         )
         rows.append(
             f"| {kind} | {s.exchanges} | {r['status']} | {r['recall']} | {r['values']} | {s.extra} | "
-            f"{r['extra']} | {s.unimplemented} | {s.cascades} | {target} |"
+            f"{r['extra']} | {s.unimplemented} | {s.cascades} | {s.mock_accepted} | {target} |"
         )
     return head + "\n".join(rows) + "\n"
 

@@ -115,6 +115,7 @@ class Score:
     extra: int = 0  # fields the emulator returned that the real answer did not
     unimplemented: int = 0
     cascades: int = 0
+    mock_accepted: int = 0  # requests only mockgcp accepted, refused as Google refuses them
     diffs: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:

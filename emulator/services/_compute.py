@@ -286,12 +286,14 @@ def check_labels(labels: dict[str, Any] | None, field: str = "labels") -> None:
         raise field_error(field, len(labels or {}), "At most 64 labels are allowed.")
 
 
-def cidr(value: Any, field: str, *, min_prefix: int = 8, max_prefix: int = 29) -> ipaddress.IPv4Network:
-    """An IPv4 range in canonical form (no host bits), within the allowed sizes."""
+def cidr(
+    value: Any, field: str, *, min_prefix: int = 8, max_prefix: int = 29, strict: bool = True
+) -> ipaddress.IPv4Network:
+    """An IPv4 range within the allowed sizes, in canonical form (no host bits) when strict."""
     if not isinstance(value, str) or not value:
         raise required_error(field)
     try:
-        net = ipaddress.IPv4Network(value, strict=True)
+        net = ipaddress.IPv4Network(value, strict=strict)
     except ValueError:
         raise field_error(field, value, f"Invalid IPCidrRange: {value}.") from None
     if not min_prefix <= net.prefixlen <= max_prefix:
@@ -309,11 +311,11 @@ def used_ranges(call: Call, network_path: str, *, skip: str = "") -> list[tuple[
         if relative(subnet["network"]) != network_path or relative(subnet["selfLink"]) == skip:
             continue
         where = f"subnetwork '{subnet['name']}' in region '{subnet['region'].rsplit('/', 1)[1]}'"
-        taken.append((ipaddress.IPv4Network(subnet["ipCidrRange"]), where))
+        taken.append((ipaddress.IPv4Network(subnet["ipCidrRange"], strict=False), where))
         for secondary in subnet.get("secondaryIpRanges", []):
             taken.append(
                 (
-                    ipaddress.IPv4Network(secondary["ipCidrRange"]),
+                    ipaddress.IPv4Network(secondary["ipCidrRange"], strict=False),
                     f"secondary range '{secondary['rangeName']}' of {where}",
                 )
             )

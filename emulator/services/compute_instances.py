@@ -75,7 +75,7 @@ def _internal_ip(call: Call, subnet: dict[str, Any]) -> str:
         for instance in call.ctx.store.list(INSTANCE)
         for nic in instance.get("networkInterfaces", [])
     }
-    net = ipaddress.IPv4Network(subnet["ipCidrRange"])
+    net = ipaddress.IPv4Network(subnet["ipCidrRange"], strict=False)
     for host in list(net.hosts())[1:]:
         if str(host) not in taken:
             return str(host)

@@ -244,4 +244,3 @@ def delete_link(call: Call) -> Reply:
     metadata = {"deleteLinkRequest": {"name": name}}
     empty = {"@type": "type.googleapis.com/google.protobuf.Empty"}
     return _link_operation(call, bucket["name"], metadata, empty, [Effect.delete(LINK, stored)])
-

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from conformance import corpus, report
 from conformance.corpus import parse
 from conformance.replay import Replay, _known_keys
@@ -435,3 +437,72 @@ def test_a_placeholder_in_a_key_is_read_as_a_word_only_where_one_property_fits()
         "tests": [{"${x}": "b"}],  # two properties fit: left as written
         "${y}Other": "c",  # none fits
     }
+
+
+IN_USE_TEARDOWN = """POST https://compute.googleapis.com/compute/v1/projects/${projectId}/global/networks?alt=json
+
+{"name": "${networkID}", "autoCreateSubnetworks": false}
+
+200 OK
+
+{"kind": "compute#operation", "name": "${operationID}", "status": "DONE", "operationType": "insert"}
+
+---
+
+POST https://compute.googleapis.com/compute/v1/projects/${projectId}/regions/us-central1/subnetworks?alt=json
+
+{
+  "name": "${subnetworkID}",
+  "ipCidrRange": "10.2.0.0/16",
+  "network": "projects/${projectId}/global/networks/${networkID}"
+}
+
+200 OK
+
+{"kind": "compute#operation", "name": "${operationID}", "status": "DONE", "operationType": "insert"}
+
+---
+
+DELETE https://compute.googleapis.com/compute/v1/projects/${projectId}/global/networks/${networkID}?alt=json
+
+200 OK
+
+{"kind": "compute#operation", "name": "${operationID}", "status": "DONE", "operationType": "delete"}
+"""
+
+SUBNET_DELETE = """
+---
+
+DELETE https://compute.googleapis.com/compute/v1/projects/${projectId}/regions/us-central1/subnetworks/${subnetworkID}?alt=json
+
+200 OK
+
+{"kind": "compute#operation", "name": "${operationID}", "status": "DONE", "operationType": "delete"}
+"""
+
+
+def test_a_teardown_logged_out_of_order_is_replayed_in_the_order_google_ran_it() -> None:
+    # The network's delete is logged before its subnetwork's: Google ran the subnetwork's first.
+    results = _log_results(IN_USE_TEARDOWN + SUBNET_DELETE)
+    assert [(r.category, r.emu_status) for r in results[2:]] == [("scored", 200), ("scored", 200)]
+    # Without a later delete of what uses it, the refusal stands and is scored as a miss.
+    (*_, refused) = _log_results(IN_USE_TEARDOWN)
+    assert (refused.category, refused.real_status, refused.emu_status) == ("scored", 200, 400)
+    (log,) = [x for x in corpus.logs() if x.case == "regionaltargethttpsproxycertificatemanagercertificates"]
+    deletes = [r for r in Replay(log).run() if r.method == "DELETE"]
+    assert all(r.category == "scored" and r.emu_status == r.real_status == 200 for r in deletes)
+
+
+def test_a_delete_only_mockgcp_accepted_is_counted_apart_with_its_operation() -> None:
+    (log,) = [x for x in corpus.logs() if x.case == "containercluster-disablel4lbfirewallreconciliation"]
+    results = Replay(log).run()
+    apart = [r for r in results if r.category == "mock-accepted"]
+    # The network and subnetwork deletes the emulator refused as Google does, and their polls.
+    assert [(r.method, r.emu_status) for r in apart[:2]] == [("DELETE", 400), ("DELETE", 400)]
+    assert [r.method for r in apart[2:]] == ["GET", "GET"]
+    assert all(r.score.exchanges == 0 and r.score.mock_accepted == 1 for r in apart)
+    assert not [r for r in results if r.category == "cascade"]
+
+
+def _log_results(text: str) -> list[Any]:
+    return Replay(_log(text)).run()

@@ -126,3 +126,15 @@ def test_attachment_patch_changes_connection_settings(compute: Any) -> None:
     assert after["connectionPreference"] == "ACCEPT_MANUAL"
     assert after["consumerRejectLists"] == ["other-project"] and after["enableProxyProtocol"] is False
     assert after["fingerprint"] != before["fingerprint"] and after["targetService"] == before["targetService"]
+
+
+def test_a_psc_subnetwork_takes_its_range_as_given(emu: Emulator) -> None:
+    client = compute_client(emu)
+    make_network(client)
+    make_subnet(client, "auto", "10.180.0.0/20")
+    # Host bits set and over another subnetwork: refused for an ordinary subnetwork ...
+    body = {"name": "plain", "network": NET, "ipCidrRange": "10.180.0.0/10"}
+    assert status_of(client.subnetworks().insert(project=PROJECT, region=REGION, body=body))[0] == 400
+    # ... taken and read back as sent for Private Service Connect, as real GCP answers it.
+    psc = make_subnet(client, "psc", "10.180.0.0/10", purpose="PRIVATE_SERVICE_CONNECT")
+    assert psc["ipCidrRange"] == "10.180.0.0/10" and psc["purpose"] == "PRIVATE_SERVICE_CONNECT"
