@@ -328,7 +328,42 @@ def _mock_vpn_gateway(recorded: Any) -> bool:
     )
 
 
+_MOCK_GLOBAL_ADDRESS = (
+    "k8s-config-connector mockgcp/mockcompute/globaladdress.go, Insert: `obj := "
+    "proto.CloneOf(req.GetAddressResource())` with selfLink, creationTimestamp, id, kind, an "
+    "address when none was asked for and a labelFingerprint, nothing else: no status, and no "
+    "networkTier or addressType the request did not send. Every global address read of kcc-golden "
+    "is that shape (34 reads: compute/v1beta1/computeaddress/globalcomputeaddress/_http.log #4 "
+    "reads its network back as the request spelt it, relative; servicenetworkingconnection, the "
+    "sqlinstance *-direct logs with a private services range, and the global forwarding rule "
+    "logs -https-direct, -ssl-direct, -tcp-direct-directtcp #3), while every regional address "
+    "read (26) has its status; Google documents status (RESERVING, RESERVED, IN_USE), networkTier "
+    "(default PREMIUM) and addressType (default EXTERNAL) on every address: "
+    "https://cloud.google.com/compute/docs/reference/rest/v1/globalAddresses"
+)
+
+
+def _mock_global_address(recorded: Any) -> bool:
+    """A global address written by mockgcp: without the status every address has."""
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("kind") == "compute#address"
+        and "/global/addresses/" in str(recorded.get("selfLink", ""))
+        and "status" not in recorded
+    )
+
+
 RULES: tuple[Unrecorded, ...] = (
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("status", "networkTier", "addressType"),
+        effect="absent",
+        reason="the global addresses of the corpus were written by mockgcp, which keeps the request "
+        "as sent and gives an address no status",
+        source=_MOCK_GLOBAL_ADDRESS,
+        in_operations=False,
+        when=_mock_global_address,
+    ),
     Unrecorded(
         host="compute.googleapis.com",
         fields=("fingerprint",),

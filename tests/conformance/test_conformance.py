@@ -179,6 +179,21 @@ def test_a_global_url_map_mockgcp_wrote_lacks_its_fingerprint_only_in_that_shape
     assert compare(200, backend, backend, 200, {**backend, "fingerprint": "x"}, "here", compute).extra == 1
 
 
+def test_a_global_address_mockgcp_wrote_lacks_its_status_only_in_that_shape() -> None:
+    compute = "compute.googleapis.com"
+    link = "https://www.googleapis.com/compute/v1/projects/p/global/addresses/a"
+    mock = {"kind": "compute#address", "name": "a", "selfLink": link, "purpose": "VPC_PEERING"}
+    emu = {**mock, "status": "RESERVED", "networkTier": "PREMIUM", "addressType": "INTERNAL"}
+    assert compare(200, mock, mock, 200, emu, "here", compute).extra == 0
+    # A regional address recorded without its status is not excused: the emulator's is extra.
+    regional = {**mock, "selfLink": link.replace("/global/", "/regions/r/")}
+    with_status = {**regional, "status": "RESERVED"}
+    assert compare(200, regional, regional, 200, with_status, "here", compute).extra == 1
+    # A global address that carries a status is Google's: nothing else of it is excused.
+    real = {**mock, "status": "RESERVED"}
+    assert compare(200, real, real, 200, {**real, "networkTier": "PREMIUM"}, "here", compute).extra == 1
+
+
 def test_a_managed_certificate_mockgcp_wrote_is_excused_only_in_that_shape() -> None:
     compute = "compute.googleapis.com"
     mock = {
