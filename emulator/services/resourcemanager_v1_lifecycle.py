@@ -6,7 +6,11 @@ Config Connector's fixtures make the projects they test across (`example-project
 _http.log #0-#3; monitoring/v1beta1/monitoringdashboard/monitoringdashboardprojectref/_http.log
 #0-#3, and #last for the delete). The project exists once its operation has finished; it has
 no billing account until one is linked (the same dashboard log, #4: `billingEnabled: false`
-right after the create).
+right after the create), and no API enabled: the defaults of a project made in the console or
+with gcloud are not there (computeregionnetworkendpointgroup/
+privateserviceconnectioncomputeregionnetworkendpointgroup/_http.log #8 lists the enabled services
+of the project just made: `{}`; #11, after compute's enable, only compute; vpcaccess/
+vpcaccessconnector/subnetconnector/_http.log #29 only the two it enabled).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import uuid
 from typing import Any
 
 from emulator import guardrails
+from emulator import service_catalog as sc
 from emulator.effects import Effect, effect_hook
 from emulator.errors import ApiError, already_exists, failed_precondition, invalid
 from emulator.projects import project_number
@@ -43,11 +48,14 @@ _PARENT_TYPES = ("organization", "folder")
 
 @effect_hook("cloudresourcemanager.project.created")
 def _created(store: Store, args: dict[str, Any]) -> None:
-    """The project exists, with what its create said, and with no billing account linked."""
+    """The project exists, with what its create said, no billing account linked and no API
+    enabled."""
     project_id = args["projectId"]
     store.add_project(project_id, args["projectNumber"])
     store.put(crm.KIND, project_id, args["record"])
     guardrails.set_billing(store, project_id, False)
+    for service in sc.DEFAULT_ENABLED:
+        sc.set_state(store, args["projectNumber"], service, False)
 
 
 def _validated(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:

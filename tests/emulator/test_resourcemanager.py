@@ -11,7 +11,7 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from googleapiclient.errors import HttpError
 
-from emulator import Emulator
+from emulator import Emulator, EmulatorConfig
 from tests.emulator.conftest import PROJECT
 
 NEW = "dependent-project-01"
@@ -135,3 +135,31 @@ def test_a_deleted_project_is_marked_for_deletion_once(emu: Emulator) -> None:
     with pytest.raises(HttpError) as again:
         crm.projects().delete(projectId=NEW).execute()
     assert error_of(again)["code"] == 400
+
+
+def test_a_project_made_through_the_api_starts_with_no_api_enabled() -> None:
+    with Emulator(EmulatorConfig(projects=[PROJECT], enforce_enabled_apis=True)) as emu:
+        emu.start()
+        create(emu, {"projectId": NEW})
+        usage = client(emu, "serviceusage", "v1")
+        parent = f"projects/{NEW}"
+
+        def enabled() -> list[str]:
+            listed = usage.services().list(parent=parent, filter="state:ENABLED").execute()
+            return [s["name"].rsplit("/", 1)[1] for s in listed.get("services", [])]
+
+        # Service Usage and Resource Manager calls naming it are the caller's, so they answer.
+        assert enabled() == []
+        client(emu, "cloudresourcemanager", "v1").projects().get(projectId=NEW).execute()
+        account = {"billingAccountName": "billingAccounts/0A1B2C-3D4E5F-6A7B8C"}
+        client(emu, "cloudbilling", "v1").projects().updateBillingInfo(name=parent, body=account).execute()
+        usage.services().enable(name=f"{parent}/services/compute.googleapis.com", body={}).execute()
+        emu.advance_time(3600)
+        assert enabled() == ["compute.googleapis.com"]
+        # An API the project has not enabled is refused for it.
+        with pytest.raises(HttpError) as refused:
+            client(emu, "sqladmin", "v1beta4").instances().list(project=NEW).execute()
+        assert error_of(refused)["code"] == 403
+        # The project the emulator was started with keeps the defaults of a console project.
+        home = usage.services().list(parent=f"projects/{PROJECT}", filter="state:ENABLED").execute()
+        assert "storage.googleapis.com" in [s["name"].rsplit("/", 1)[1] for s in home["services"]]
