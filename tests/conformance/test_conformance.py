@@ -521,3 +521,12 @@ def test_a_delete_only_mockgcp_accepted_is_counted_apart_with_its_operation() ->
 
 def _log_results(text: str) -> list[Any]:
     return Replay(_log(text)).run()
+
+
+def test_a_name_made_up_for_a_read_that_found_nothing_gives_way_to_the_one_the_create_spells() -> None:
+    (log,) = [x for x in corpus.logs() if x.case == "runjob-with-port"]
+    replay = Replay(log)
+    results = replay.run()
+    # #0 reads `jobs/${jobID}` (404) before #1 creates it as `runjob-with-port-${uniqueId}`.
+    assert replay.bound["jobID"] == f"runjob-with-port-{replay.unique}"
+    assert all(r.score.agreed == r.score.values for r in results)
