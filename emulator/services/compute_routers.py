@@ -93,8 +93,10 @@ def _nat(call: Call, nat: dict[str, Any], i: int, network_path: str, region_name
     )
     if normalised_subnets:
         out["subnetworks"] = normalised_subnets
-    if option == "AUTO_ONLY":
-        out.setdefault("autoNetworkTier", "PREMIUM")
+    # The project's default tier, whichever way the NAT's addresses are allocated: every NAT read
+    # of kcc-golden has it, the MANUAL_ONLY ones too (compute/v1beta1/computerouternat/
+    # computerouternat-direct/_http.log #33 and #42).
+    out.setdefault("autoNetworkTier", "PREMIUM")
     if "logConfig" in nat:
         out["logConfig"] = {
             "enable": bool(nat["logConfig"].get("enable", False)),

@@ -251,10 +251,19 @@ def test_router_with_nat(compute: Any) -> None:
     assert "tcpEstablishedIdleTimeoutSec" not in router["nats"][0]
     assert router["nats"][0]["effectiveTcpTimeWaitTimeoutSec"] == 120
     assert router["nats"][0]["type"] == "PUBLIC"
+    assert router["nats"][0]["autoNetworkTier"] == "PREMIUM"
     patched = {**nat, "logConfig": {"enable": True, "filter": "ERRORS_ONLY"}}
     done(compute, api.patch(project=PROJECT, region=REGION, router="rtr", body={"nats": [patched]}))
     router = api.get(project=PROJECT, region=REGION, router="rtr").execute()
     assert router["nats"][0]["logConfig"] == {"enable": True, "filter": "ERRORS_ONLY"}
+    # The project's default tier is read back whichever way the addresses are allocated.
+    address = {"name": "ip", "region": REGION}
+    done(compute, compute.addresses().insert(project=PROJECT, region=REGION, body=address))
+    ip = f"projects/{PROJECT}/regions/{REGION}/addresses/ip"
+    manual = {**nat, "natIpAllocateOption": "MANUAL_ONLY", "natIps": [ip]}
+    done(compute, api.patch(project=PROJECT, region=REGION, router="rtr", body={"nats": [manual]}))
+    router = api.get(project=PROJECT, region=REGION, router="rtr").execute()
+    assert router["nats"][0]["autoNetworkTier"] == "PREMIUM"
     bad = {"nats": [{"name": "nat", "sourceSubnetworkIpRangesToNat": "ALL_SUBNETWORKS_ALL_IP_RANGES"}]}
     assert status_of(api.patch(project=PROJECT, region=REGION, router="rtr", body=bad))[0] == 400
     assert (
