@@ -525,3 +525,21 @@ def test_a_private_service_connect_neg_names_a_google_api_from_an_existing_subne
     group = groups.get(project=PROJECT, region=REGION, networkEndpointGroup="psc").execute()
     assert group["pscTargetService"] == f"{REGION}-cloudkms.googleapis.com"
     assert group["network"] == NET and group["subnetwork"] == subnet and group["size"] == 0
+
+
+def test_ula_internal_ipv6_gets_a_48_of_googles_prefix(compute: Any) -> None:
+    import ipaddress
+
+    api = compute.networks()
+    make_network(compute)
+    before = api.get(project=PROJECT, network="vpc").execute()
+    assert "internalIpv6Range" not in before
+    done(compute, api.patch(project=PROJECT, network="vpc", body={"enableUlaInternalIpv6": True}))
+    drawn = api.get(project=PROJECT, network="vpc").execute()["internalIpv6Range"]
+    assert "::" not in drawn and drawn.endswith("/48")
+    assert ipaddress.IPv6Network(drawn).subnet_of(ipaddress.IPv6Network("fd20::/20"))
+    chosen = {"name": "v6", "autoCreateSubnetworks": False, "enableUlaInternalIpv6": True}
+    outside = {**chosen, "internalIpv6Range": "fd30:0:0:0:0:0:0:0/48"}
+    assert status_of(api.insert(project=PROJECT, body=outside))[0] == 400
+    done(compute, api.insert(project=PROJECT, body={**chosen, "internalIpv6Range": "fd20:1:2:0:0:0:0:0/48"}))
+    assert api.get(project=PROJECT, network="v6").execute()["internalIpv6Range"] == "fd20:1:2:0:0:0:0:0/48"
