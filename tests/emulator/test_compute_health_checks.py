@@ -192,7 +192,11 @@ def test_a_backend_bucket_is_answered_as_sent(compute: Any) -> None:
 def test_a_legacy_http_health_check_fills_its_defaults_and_guards_its_users(compute: Any) -> None:
     missing = compute.httpHealthChecks().get(project=PROJECT, httpHealthCheck="legacy")
     assert status_of(missing) == (404, "notFound")
-    done(compute, compute.httpHealthChecks().insert(project=PROJECT, body={"name": "legacy"}))
+    started = compute.httpHealthChecks().insert(project=PROJECT, body={"name": "legacy"}).execute()
+    # Kept as a health check: the operation read afterwards names it so.
+    assert started["targetLink"].endswith("/global/httpHealthChecks/legacy")
+    polled = compute.globalOperations().get(project=PROJECT, operation=started["name"]).execute()
+    assert polled["targetLink"].endswith("/global/healthChecks/legacy")
     check = compute.httpHealthChecks().get(project=PROJECT, httpHealthCheck="legacy").execute()
     assert check["kind"] == "compute#httpHealthCheck"
     assert (check["port"], check["requestPath"], check["proxyHeader"]) == (80, "/", "NONE")
