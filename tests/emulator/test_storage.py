@@ -21,7 +21,9 @@ def test_insert_defaults_and_duplicate(gcs: storage.Client) -> None:
     assert props["iamConfiguration"]["publicAccessPrevention"] == "inherited"
     assert props["softDeletePolicy"]["retentionDurationSeconds"] == "604800"
     assert "rpo" not in props
-    assert gcs.create_bucket("digitwin-dev-multi")._properties["rpo"] == "DEFAULT"
+    assert props["satisfiesPZI"] is True  # a single-region bucket is zone-isolated
+    multi = gcs.create_bucket("digitwin-dev-multi")._properties
+    assert multi["rpo"] == "DEFAULT" and "satisfiesPZI" not in multi
     with pytest.raises(exceptions.Conflict, match="already own it"):
         gcs.create_bucket("digitwin-dev-docs", location="us-central1")
 
