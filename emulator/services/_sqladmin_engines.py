@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from emulator.refusal import refusal
 from emulator.services._sqladmin import INSTALLED as POSTGRES_INSTALLED
 
 POSTGRES = "POSTGRES"
@@ -69,8 +70,9 @@ def is_known(version: str) -> bool:
 # PostgreSQL majors whose new instances the corpus shows: POSTGRES_16 in every POSTGRES_16 read
 # (e.g. sqlinstance/sqlinstance-postgres-minimal-direct #8), POSTGRES_9_6, whose installed
 # version Google names without its minor, in sqlinstance/sqlinstance-postgres-direct #25 and
-# sqlinstance-backupconfiguration-diff #3. POSTGRES_15 reads (15_7) are not followed: the
-# provisioner's golden logs pin the emulator's 15_12 answer.
+# sqlinstance-backupconfiguration-diff #3. A new POSTGRES_15 instance runs 15.12 of the March
+# 2025 release, a later one than the 15.7 of May 2024 its recorded reads show (e.g.
+# sqlinstance-postgres-minimal-direct #3): the same form, a newer version.
 POSTGRES_RECORDED = {
     "POSTGRES_16": ("POSTGRES_16_3", "POSTGRES_16_3.R20240527.01_10"),
     "POSTGRES_9_6": ("POSTGRES_9_6", "POSTGRES_9_6_24.R20250302.00_31"),
@@ -101,6 +103,23 @@ def _mysql_entry(name: str) -> dict[str, str]:
     return {"displayName": f"MySQL {digits}", "majorVersion": major, "name": name}
 
 
+def _postgres_entry(name: str) -> dict[str, str]:
+    return {
+        "displayName": f"PostgreSQL {name.removeprefix('POSTGRES_').replace('_', '.')}",
+        "majorVersion": name,
+        "name": name,
+    }
+
+
+# The major versions a PostgreSQL instance lists, as recorded: POSTGRES_15 lists POSTGRES_16
+# (every POSTGRES_15 read, e.g. sqlinstance/sqlinstance-postgres-minimal-direct #3, the
+# upgrade taken at #6); POSTGRES_16 lists none (#8 there, and every POSTGRES_16 read), nor does
+# POSTGRES_9_6 (sqlinstance-postgres-direct #20, sqlinstance-backupconfiguration-diff #3). The
+# lists are those of 2024, when PostgreSQL 16 was the newest major Cloud SQL ran, as the
+# POSTGRES_16 instances here still run its 2024 minor; other majors are not recorded.
+POSTGRES_UPGRADABLE = {"POSTGRES_15": ("POSTGRES_16",)}
+
+
 def _sqlserver_entry(year: str, edition: str) -> dict[str, str]:
     name = f"SQLSERVER_{year}_{edition}"
     return {"displayName": f"SQL Server {year} {edition.title()}", "majorVersion": name, "name": name}
@@ -113,8 +132,7 @@ def upgradable(version: str) -> list[dict[str, str]]:
     sqlinstance/sqlinstance-mysql-direct #3); MySQL 8.0 lists its later minors and MySQL 8.4
     (sqldatabase/sqldatabasesismerge #3). SQL Server lists the other editions of its year but
     Express, then every edition of the later years (sqlinstance-sqlserver-minimal-direct #3
-    for 2019 Express, #8 for 2022 Express). PostgreSQL is not listed here: the provisioner's
-    golden logs pin the PostgreSQL answer as it is.
+    for 2019 Express, #8 for 2022 Express). PostgreSQL lists what POSTGRES_UPGRADABLE says.
     """
     kind = engine(version)
     if kind == MYSQL:
@@ -136,7 +154,7 @@ def upgradable(version: str) -> list[dict[str, str]]:
         for later in SQLSERVER_YEARS[SQLSERVER_YEARS.index(year) + 1 :]:
             out += [_sqlserver_entry(later, e) for e in SQLSERVER_EDITIONS]
         return out
-    return []
+    return [_postgres_entry(n) for n in POSTGRES_UPGRADABLE.get(version, ())]
 
 
 def _rank(version: str) -> tuple[int, ...]:
@@ -171,6 +189,34 @@ def check_upgrade(current: str, wanted: str) -> str | None:
         return f"{current} cannot be upgraded to {wanted}."
     if _rank(wanted) <= _rank(current):
         return f"{current} cannot be downgraded or kept at {wanted}: choose a later version."
+    return None
+
+
+# A maintenance version is the installed minor version and the release it runs, e.g.
+# POSTGRES_9_6_24.R20250302.00_19 (sqlinstance-postgres-direct #23), MYSQL_5_7_44.R20231105.01_03
+# (sqlinstance-mysql-direct #3), SQLSERVER_2019_EXPRESS_CU26.R20240501.00_05 (sqlinstance-
+# sqlserver-direct #3).
+_MAINTENANCE = re.compile(r"^([A-Z0-9_]+)\.R\d{8}\.\d{2}_\d{2}$")
+
+#: Self-service maintenance moves an instance to another maintenance release of its own
+#: database version; one of another version or engine is no release the instance can take.
+FOREIGN_MAINTENANCE_VERSION = refusal(
+    "sql.instances.patch|update",
+    "a maintenanceVersion that is not a release of the instance's databaseVersion (400 invalid)",
+    source="https://cloud.google.com/sql/docs/postgres/self-service-maintenance (the update is "
+    "one of the instance's availableMaintenanceVersions); the recorded versions name their "
+    "database version (conformance/kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-postgres-direct "
+    "#23)",
+    test="tests/emulator/test_sqladmin_engines.py::"
+    "test_a_maintenance_version_of_another_database_version_is_refused",
+)
+
+
+def check_maintenance(version: str, wanted: str) -> str | None:
+    """Why an instance of `version` cannot take maintenance version `wanted`, or None."""
+    m = _MAINTENANCE.match(wanted)
+    if not m or not m.group(1).startswith(f"{version}_"):
+        return f"Maintenance version {wanted} is not available for {version}."
     return None
 
 

@@ -126,7 +126,9 @@ def build_settings(
     out.update(_disk(wanted, previous, edition))
     ip_configuration, private_ip = _ip_configuration(call, wanted.get("ipConfiguration") or {}, previous)
     out["ipConfiguration"] = ip_configuration
-    out["backupConfiguration"] = _backups(wanted.get("backupConfiguration") or {}, edition, kind)
+    out["backupConfiguration"] = _backups(
+        wanted.get("backupConfiguration") or {}, edition, kind, changed=previous is not None
+    )
     if kind == SQLSERVER:
         out.update({k: wanted[k] for k in SQLSERVER_ONLY if wanted.get(k) is not None})
         # Shown on every SQL Server read (sqlinstance-sqlserver-minimal-direct #3, #8, #11).
@@ -236,8 +238,11 @@ def _ip_configuration(
     return out, private_ip
 
 
-def _backups(wanted: dict[str, Any], edition: str, kind: str = POSTGRES) -> dict[str, Any]:
-    """backupConfiguration as stored. MySQL keeps its transaction logs as binary logs: binary
+def _backups(
+    wanted: dict[str, Any], edition: str, kind: str = POSTGRES, *, changed: bool = False
+) -> dict[str, Any]:
+    """backupConfiguration as stored (`changed`: written by a patch or an update, not a create).
+    MySQL keeps its transaction logs as binary logs: binary
     logging needs automated backups ("To use point-in-time recovery, you must enable automated
     backups and binary logging", https://cloud.google.com/sql/docs/mysql/backup-recovery/pitr),
     it is shown when asked for, on or off, it puts the logs in CLOUD_STORAGE, and a
@@ -285,19 +290,28 @@ def _backups(wanted: dict[str, Any], edition: str, kind: str = POSTGRES) -> dict
         if binary_log
         else "TRANSACTIONAL_LOG_STORAGE_STATE_UNSPECIFIED",
     }
-    if kind == POSTGRES and (pitr or "replicationLogArchivingEnabled" in wanted):
+    asked_pitr = "pointInTimeRecoveryEnabled" in wanted or "replicationLogArchivingEnabled" in wanted
+    if kind == POSTGRES and (pitr or asked_pitr or changed):
         # PostgreSQL shows replicationLogArchivingEnabled (false) with point-in-time recovery on
-        # (sqlinstance-clone-minimal-direct #3, sqlinstance-encryptionkey-direct #35,
-        # sqlinstance-backupconfiguration-pitr-direct #8). Google also shows it after any patch or
-        # update (sqlinstance-storage-direct #8, sqlinstance-postgres-minimal-direct #8) and after
-        # a create that sends pointInTimeRecoveryEnabled false (sqlinstance-backupconfiguration-
-        # pitr-direct #3); those cases are left out, as the provisioner's golden logs pin the
-        # answer for its instance as it is.
+        # (sqlinstance-clone-minimal-direct #3, sqlinstance-encryptionkey-direct #35), after a
+        # create that sends pointInTimeRecoveryEnabled false (sqlinstance-backupconfiguration-
+        # pitr-direct #3), and after any patch or update, whatever it changed: an update of the
+        # settings as read (sqlinstance-storage-direct #6, read back at #8; the same in
+        # sqlinstance-databaseflags-direct, -insightsconfig-direct, -locationpreference-direct,
+        # -passwordvalidationpolicy-direct, -privatenetwork-direct #48/#50), a patch of the
+        # edition (sqlinstance-datacacheconfig-direct #6/#8) or of databaseVersion alone
+        # (sqlinstance-postgres-minimal-direct #6/#8). An instance created without either field
+        # and never changed answers without it (sqlinstance-postgres-minimal-direct #3). MySQL
+        # and SQL Server never show it (sqlinstance-mysql-direct #9, sqlinstance-sqlserver-
+        # minimal-direct #11, both after an update).
         out["replicationLogArchivingEnabled"] = bool(wanted.get("replicationLogArchivingEnabled", False))
     if kind == MYSQL and binary_log is not None:
         out["binaryLogEnabled"] = bool(binary_log)
-    if kind == SQLSERVER:
-        # Shown on every SQL Server read (sqlinstance-sqlserver-minimal-direct #3).
+    if kind == SQLSERVER or edition == "ENTERPRISE_PLUS":
+        # Shown on every SQL Server read (sqlinstance-sqlserver-minimal-direct #3) and on a
+        # PostgreSQL instance once it is Enterprise Plus (sqlinstance-datacacheconfig-direct #8,
+        # after the patch of the edition at #6); no Enterprise instance of another engine shows
+        # it (sqlinstance-postgres-minimal-direct #3, sqlinstance-mysql-direct #3).
         out["backupTier"] = "STANDARD"
     if kind != MYSQL and (pitr or "pointInTimeRecoveryEnabled" in wanted):
         # Shown when asked for or on; an instance created without it answers without it

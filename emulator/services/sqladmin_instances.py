@@ -52,6 +52,7 @@ from emulator.services._sqladmin_engines import (
     MYSQL,
     POSTGRES,
     SQLSERVER,
+    check_maintenance,
     check_upgrade,
     default_databases,
     default_users,
@@ -259,6 +260,10 @@ def insert_instance(call: Call) -> dict[str, Any]:
             "kmsKeyName": key_name,
             "kind": "sql#diskEncryptionConfiguration",
         }
+        # "KMS key version used to encrypt the Cloud SQL instance resource"
+        # (https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/DiskEncryptionStatus). The
+        # one recorded CMEK instance reads without it (sqlinstance-encryptionkey-direct #35), the
+        # way mockgcp, which echoes the create, would write it; kept as documented.
         instance["diskEncryptionStatus"] = {"kmsKeyVersionName": primary, "kind": "sql#diskEncryptionStatus"}
     instance["etag"] = etag_of(instance)
     store.put(INSTANCE, key, instance, f"projects/{project}")
@@ -469,6 +474,17 @@ def _change(call: Call, replace: bool) -> dict[str, Any]:
             # (https://cloud.google.com/sql/docs/mysql/upgrade-major-db-version-inplace).
             raise sql_invalid("Upgrade the instance's read replicas before the instance.")
         version = body["databaseVersion"]
+    maintenance = body.get("maintenanceVersion")
+    if maintenance in (None, current["maintenanceVersion"]) or version != current["databaseVersion"]:
+        maintenance = None
+    else:
+        # Self-service maintenance: a patch of maintenanceVersion moves the instance to that
+        # release, read back as sent (sqlinstance-postgres-direct #23, read at #25 and #28;
+        # https://cloud.google.com/sql/docs/postgres/self-service-maintenance). Refusal
+        # FOREIGN_MAINTENANCE_VERSION.
+        refused = check_maintenance(version, maintenance)
+        if refused:
+            raise sql_invalid(refused)
     wanted_key = (body.get("diskEncryptionConfiguration") or {}).get("kmsKeyName")
     current_key = (current.get("diskEncryptionConfiguration") or {}).get("kmsKeyName")
     if wanted_key is not None and wanted_key != current_key:
@@ -507,6 +523,12 @@ def _change(call: Call, replace: bool) -> dict[str, Any]:
     }
     if version != current["databaseVersion"]:
         _version_fields(updated, version)
+    if maintenance is not None:
+        updated["maintenanceVersion"] = maintenance
+        if current["databaseInstalledVersion"] != version:
+            # The installed minor is the release's (POSTGRES_9_6 names none: sqlinstance-
+            # postgres-direct #25 still reads POSTGRES_9_6).
+            updated["databaseInstalledVersion"] = maintenance.split(".", 1)[0]
     _placement(updated)
     updated["etag"] = etag_of(updated)
     effects = [Effect.put(INSTANCE, key, updated, f"projects/{project}")]

@@ -313,3 +313,68 @@ def test_binary_log_coordinates_clone_mysql_only(emu: Emulator) -> None:
     assert (
         sql.instances().clone(project=PROJECT, instance="my", body=body).execute()["operationType"] == "CLONE"
     )
+
+
+def test_postgres_shows_log_archiving_once_changed_or_asked_about(emu: Emulator) -> None:
+    sql = _client(emu)
+    made = _create(sql, "pg", "POSTGRES_15")["settings"]["backupConfiguration"]
+    assert "replicationLogArchivingEnabled" not in made
+    patch = {"settings": {"userLabels": {"team": "data"}}}
+    sql.instances().patch(project=PROJECT, instance="pg", body=patch).execute()
+    patched = sql.instances().get(project=PROJECT, instance="pg").execute()
+    assert patched["settings"]["backupConfiguration"]["replicationLogArchivingEnabled"] is False
+    asked = {"backupConfiguration": {"pointInTimeRecoveryEnabled": False}}
+    off = _create(sql, "pg2", "POSTGRES_15", settings=asked)["settings"]["backupConfiguration"]
+    assert off["replicationLogArchivingEnabled"] is False
+    _create(sql, "my", "MYSQL_8_0", settings={"tier": "db-n1-standard-1"})
+    sql.instances().patch(project=PROJECT, instance="my", body=patch).execute()
+    mysql = sql.instances().get(project=PROJECT, instance="my").execute()
+    assert "replicationLogArchivingEnabled" not in mysql["settings"]["backupConfiguration"]
+
+
+def test_enterprise_plus_shows_its_backup_tier(emu: Emulator) -> None:
+    sql = _client(emu)
+    made = _create(sql, "pg", "POSTGRES_15")
+    assert "backupTier" not in made["settings"]["backupConfiguration"]
+    patch = {"settings": {"edition": "ENTERPRISE_PLUS", "tier": "db-perf-optimized-N-2"}}
+    sql.instances().patch(project=PROJECT, instance="pg", body=patch).execute()
+    plus = sql.instances().get(project=PROJECT, instance="pg").execute()
+    assert plus["settings"]["backupConfiguration"]["backupTier"] == "STANDARD"
+
+
+def test_postgres_15_lists_postgres_16_and_16_lists_nothing(emu: Emulator) -> None:
+    sql = _client(emu)
+    fifteen = _create(sql, "pg15", "POSTGRES_15")
+    assert fifteen["upgradableDatabaseVersions"] == [
+        {"displayName": "PostgreSQL 16", "majorVersion": "POSTGRES_16", "name": "POSTGRES_16"}
+    ]
+    sql.instances().patch(project=PROJECT, instance="pg15", body={"databaseVersion": "POSTGRES_16"}).execute()
+    upgraded = sql.instances().get(project=PROJECT, instance="pg15").execute()
+    assert "upgradableDatabaseVersions" not in upgraded
+    assert "upgradableDatabaseVersions" not in _create(sql, "pg16", "POSTGRES_16")
+
+
+def test_a_patch_of_the_maintenance_version_takes_that_release(emu: Emulator) -> None:
+    sql = _client(emu)
+    old = _create(sql, "pg96", "POSTGRES_9_6")
+    assert old["maintenanceVersion"] == "POSTGRES_9_6_24.R20250302.00_31"
+    wanted = "POSTGRES_9_6_24.R20250302.00_19"
+    sql.instances().patch(project=PROJECT, instance="pg96", body={"maintenanceVersion": wanted}).execute()
+    moved = sql.instances().get(project=PROJECT, instance="pg96").execute()
+    assert (moved["maintenanceVersion"], moved["databaseInstalledVersion"]) == (wanted, "POSTGRES_9_6")
+    _create(sql, "pg15", "POSTGRES_15")
+    release = "POSTGRES_15_7.R20240514.00_12"
+    sql.instances().patch(project=PROJECT, instance="pg15", body={"maintenanceVersion": release}).execute()
+    fifteen = sql.instances().get(project=PROJECT, instance="pg15").execute()
+    assert (fifteen["maintenanceVersion"], fifteen["databaseInstalledVersion"]) == (release, "POSTGRES_15_7")
+
+
+def test_a_maintenance_version_of_another_database_version_is_refused(emu: Emulator) -> None:
+    sql = _client(emu)
+    before = _create(sql, "pg15", "POSTGRES_15")["maintenanceVersion"]
+    for foreign in ("POSTGRES_16_3.R20240527.01_10", "MYSQL_8_0_41.R20251004.01_07", "latest"):
+        status, message = _refusal(
+            sql.instances().patch(project=PROJECT, instance="pg15", body={"maintenanceVersion": foreign})
+        )
+        assert status == 400 and foreign in message
+    assert sql.instances().get(project=PROJECT, instance="pg15").execute()["maintenanceVersion"] == before
