@@ -308,6 +308,23 @@ def _mock_instance(recorded: Any) -> bool:
     )
 
 
+_MOCK_SQL_UPGRADE = (
+    "k8s-config-connector mockgcp/mocksql/sqlinstance.go: Patch calls setDatabaseVersionDefaults on "
+    "the stored instance, and its MYSQL_8_0 case appends the 8.0 minors and MYSQL_8_4 to the "
+    "upgradableDatabaseVersions the instance already holds, so a MYSQL_5_7 instance upgraded in place "
+    "lists MySQL 5.7's targets (MYSQL_8_0, MYSQL_8_0_18 ...) and then 8.0's, each minor twice: kcc-golden "
+    "sql/v1beta1/sqlinstance/sqlinstance-mysql-minimal-direct/_http.log #9 and #12"
+)
+
+
+def _mock_sql_upgrade(recorded: Any) -> bool:
+    """A list of upgrade targets that names a version twice, or the instance's own major."""
+    if not isinstance(recorded, dict):
+        return False
+    names = [v.get("name") for v in recorded.get("upgradableDatabaseVersions") or [] if isinstance(v, dict)]
+    return len(names) != len(set(names)) or recorded.get("databaseVersion") in names
+
+
 _MOCK_VPN_GATEWAY = (
     "k8s-config-connector mockgcp/mockcompute, TargetVpnGatewaysV1.Insert: `obj := "
     "proto.Clone(req.GetTargetVpnGatewayResource())` with selfLink, creationTimestamp, id and "
@@ -830,6 +847,17 @@ RULES: tuple[Unrecorded, ...] = (
         "started; a running operation's service is still reconciling",
         source=f"{_MOCKRUN_SERVICE}; {_RUN_V2_DOC} (`reconciling`, `terminalCondition`)",
         in_operations=False,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("upgradableDatabaseVersions",),
+        effect="value",
+        reason="the upgrade targets of a MySQL instance upgraded in place were written by mockgcp, "
+        "which keeps the old major's list and adds the new one's; a list naming a version twice, "
+        "or the version the instance runs, is no list of targets Google sends",
+        source=_MOCK_SQL_UPGRADE,
+        in_operations=False,
+        when=_mock_sql_upgrade,
     ),
 )
 

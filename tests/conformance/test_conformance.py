@@ -530,3 +530,21 @@ def test_a_name_made_up_for_a_read_that_found_nothing_gives_way_to_the_one_the_c
     # #0 reads `jobs/${jobID}` (404) before #1 creates it as `runjob-with-port-${uniqueId}`.
     assert replay.bound["jobID"] == f"runjob-with-port-{replay.unique}"
     assert all(r.score.agreed == r.score.values for r in results)
+
+
+def test_upgrade_targets_mockgcp_listed_twice_are_not_compared() -> None:
+    sql = "sqladmin.googleapis.com"
+
+    def target(name: str) -> dict[str, str]:
+        return {"displayName": name, "majorVersion": "MYSQL_8_0", "name": name}
+
+    doubled = {
+        "databaseVersion": "MYSQL_8_0",
+        "upgradableDatabaseVersions": [target("MYSQL_8_0"), target("MYSQL_8_0_18"), target("MYSQL_8_0_18")],
+    }
+    emu = {"databaseVersion": "MYSQL_8_0", "upgradableDatabaseVersions": [target("MYSQL_8_0_18")]}
+    excused = compare(200, doubled, doubled, 200, emu, "here", sql)
+    assert (excused.values, excused.agreed) == (1, 1)  # databaseVersion alone
+    single = {"databaseVersion": "MYSQL_8_0", "upgradableDatabaseVersions": [target("MYSQL_8_0_26")]}
+    counted = compare(200, single, single, 200, emu, "here", sql)
+    assert counted.values == 4 and counted.agreed == 2
