@@ -378,3 +378,15 @@ def test_a_maintenance_version_of_another_database_version_is_refused(emu: Emula
         )
         assert status == 400 and foreign in message
     assert sql.instances().get(project=PROJECT, instance="pg15").execute()["maintenanceVersion"] == before
+
+
+def test_an_authorized_network_expiring_after_2038_is_not_kept(emu: Emulator) -> None:
+    sql = _client(emu)
+    acl = [
+        {"name": "office", "value": "1.2.3.0/24", "expirationTime": "2037-12-31T00:00:00Z"},
+        {"name": "all", "value": "0.0.0.0/0", "expirationTime": "2099-01-01T00:00:00Z"},
+        {"name": "home", "value": "5.6.7.8/32"},
+    ]
+    made = _create(sql, "pg", "POSTGRES_15", settings={"ipConfiguration": {"authorizedNetworks": acl}})
+    kept = made["settings"]["ipConfiguration"]["authorizedNetworks"]
+    assert [(e["name"], e["kind"]) for e in kept] == [("office", "sql#aclEntry"), ("home", "sql#aclEntry")]
