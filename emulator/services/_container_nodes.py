@@ -253,7 +253,21 @@ def build_pool(
     config = node_config(call, body.get("config"), cluster, f"{field}.config")
     autoscaling = check_autoscaling(body.get("autoscaling"), f"{field}.autoscaling")
     locations = check_locations(body.get("locations"), cluster, f"{field}.locations")
-    private_nodes = bool(cluster.get("privateClusterConfig", {}).get("enablePrivateNodes"))
+    # A pool's nodes are private as asked, else as the cluster's default says
+    # (NodeNetworkConfig.enablePrivateNodes: "If enable_private_nodes is not specified, then the
+    # value is derived from Cluster.NetworkConfig.default_enable_private_nodes",
+    # https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/NodeNetworkConfig;
+    # kcc-golden container/v1beta1/containercluster/containercluster-dnsendpoint-noipendpoint/
+    # _http.log #11, the default pool of a cluster sent `defaultEnablePrivateNodes: true`).
+    asked = (body.get("networkConfig") or {}).get("enablePrivateNodes")
+    private_nodes = (
+        bool(asked)
+        if asked is not None
+        else bool(
+            cluster.get("privateClusterConfig", {}).get("enablePrivateNodes")
+            or (cluster.get("networkConfig") or {}).get("defaultEnablePrivateNodes")
+        )
+    )
     initial = body.get("initialNodeCount")
     if initial is None:
         initial = 0 if autoscaling else None

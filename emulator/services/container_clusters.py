@@ -490,7 +490,13 @@ def create_cluster(call: Call) -> Reply:
     # Access from Google Cloud's public addresses is on unless turned off (kcc-golden container/
     # v1beta1/containercluster/containercluster-minimal: `gcpPublicCidrsAccessEnabled: true` sent
     # without a masterAuthorizedNetworksConfig).
-    authorized = {"gcpPublicCidrsAccessEnabled": True, **(authorized or {})}
+    # Not where the control plane has no IP endpoints to reach (containercluster-dnsendpoint-
+    # noipendpoint/_http.log #9 sends `ipEndpointsConfig: {enabled: false}` and #11 reads
+    # `masterAuthorizedNetworksConfig: {}`).
+    ip_on = ((cluster.get("controlPlaneEndpointsConfig") or {}).get("ipEndpointsConfig") or {}).get(
+        "enabled"
+    ) is not False
+    authorized = {**({"gcpPublicCidrsAccessEnabled": True} if ip_on else {}), **(authorized or {})}
     private = private or {"privateEndpoint": _subnet_address(subnet), "publicEndpoint": endpoint}
     cluster["controlPlaneEndpointsConfig"] = _control_plane_endpoints(
         cluster.get("controlPlaneEndpointsConfig"),
@@ -705,6 +711,14 @@ def _endpoints_update(current: dict[str, Any], value: dict[str, Any]) -> dict[st
         authorized = dict(given_ip["authorizedNetworksConfig"] or {})
         if not authorized.get("enabled"):
             authorized.pop("enabled", None)
+        # An `optional` switch not sent is left as it was, not turned off (kcc-golden
+        # container/v1beta1/containercluster/containercluster-enablek8stokensviadns/_http.log #10
+        # sends `authorizedNetworksConfig: {}` and #12 still reads
+        # `gcpPublicCidrsAccessEnabled: true`).
+        previous = (current.get("masterAuthorizedNetworksConfig") or {}).get("gcpPublicCidrsAccessEnabled")
+        if "gcpPublicCidrsAccessEnabled" not in authorized and previous is not None:
+            authorized["gcpPublicCidrsAccessEnabled"] = previous
+        ip["authorizedNetworksConfig"] = copy.deepcopy(authorized)
         fields["masterAuthorizedNetworksConfig"] = authorized
     if "enablePublicEndpoint" in given_ip and current.get("privateClusterConfig"):
         fields["privateClusterConfig.enablePrivateEndpoint"] = (

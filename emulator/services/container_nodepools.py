@@ -61,7 +61,10 @@ def _set(call: Call, op_type: str, fields: Callable[[dict[str, Any]], dict[str, 
     `fields(pool)` on the pool with a new etag, once the request is checked."""
     cluster, path, _, current = _pool_for_write(call)
     changes = {**fields(current), "etag": k.new_etag()}
-    return _start(call, cluster, op_type, path, [Effect.set(k.NODE_POOL, path, changes)])
+    effects = [Effect.set(k.NODE_POOL, path, changes)]
+    if "_nodeCount" in changes:
+        effects.append(_measured(cluster))
+    return _start(call, cluster, op_type, path, effects)
 
 
 def _start(
@@ -80,6 +83,11 @@ def _start(
         effects=effects,
         failure_effects=failure_effects or [],
     )
+
+
+def _measured(cluster: str) -> Effect:
+    """The cluster's Pod range is measured once its nodes change (k.RANGE_MEASURED)."""
+    return Effect.set(k.CLUSTER, cluster, {k.RANGE_MEASURED: True})
 
 
 def _region(cluster_path: str) -> str:
@@ -107,7 +115,7 @@ def create_node_pool(call: Call) -> Reply:
         cluster,
         "CREATE_NODE_POOL",
         path,
-        [Effect.set(k.NODE_POOL, path, {"status": "RUNNING"})],
+        [Effect.set(k.NODE_POOL, path, {"status": "RUNNING"}), _measured(cluster)],
         [Effect.delete(k.NODE_POOL, path)],
     )
 
@@ -137,7 +145,7 @@ def delete_node_pool(call: Call) -> Reply:
         cluster,
         "DELETE_NODE_POOL",
         path,
-        [Effect.delete(k.NODE_POOL, path)],
+        [Effect.delete(k.NODE_POOL, path), _measured(cluster)],
         [Effect.set(k.NODE_POOL, path, {"status": current["status"]})],
     )
 
@@ -249,12 +257,15 @@ def update_node_pool(call: Call) -> Reply:
     changes["etag"] = k.new_etag()
     changes["status"] = "RUNNING"
     call.ctx.store.put(k.NODE_POOL, path, {**current, "status": "RECONCILING"}, cluster_path)
+    effects = [Effect.set(k.NODE_POOL, path, changes)]
+    if "_replacedNodes" in changes:
+        effects.append(_measured(cluster_path))
     return k.operation(
         call,
         cluster=cluster_path,
         op_type="UPGRADE_NODES",
         target=path,
-        effects=[Effect.set(k.NODE_POOL, path, changes)],
+        effects=effects,
         failure_effects=[Effect.set(k.NODE_POOL, path, {"status": "RUNNING"})],
         progress=k.upgrade_progress(int(current.get("_nodeCount", 0))),
     )
