@@ -364,10 +364,24 @@ def _fill(out: dict[str, Any], defaults: dict[str, Any]) -> None:
             _fill(out[key], value)
 
 
+#: Enum values that are their enum's zero, which proto3 JSON leaves out like any zero: the
+#: `*_UNSPECIFIED` ones, and IstioConfig.IstioAuthMode's AUTH_NONE = 0 (google/container/v1beta1/
+#: cluster_service.proto; kcc-golden container/v1beta1/containercluster/containercluster-addon/
+#: _http.log #15 sends `istioConfig: {auth: AUTH_NONE, disabled: false}` and #17 reads
+#: `istioConfig: {}`).
+ZERO_ENUMS = ("AUTH_NONE",)
+
+
+def _zero(value: Any) -> bool:
+    if isinstance(value, str) and (value in ZERO_ENUMS or value.endswith("_UNSPECIFIED")):
+        return True
+    return value in (False, "", None, [], 0)
+
+
 def proto3(value: Any) -> Any:
     """A message as proto3 JSON shows it: its false, empty and zero scalars left out."""
     if isinstance(value, dict):
-        return {k2: proto3(v) for k2, v in value.items() if v not in (False, "", None, [], 0)}
+        return {k2: proto3(v) for k2, v in value.items() if not _zero(v)}
     return value
 
 
