@@ -428,7 +428,7 @@ def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any
         urls = [u for p in pools for u in p.get("instanceGroupUrls", [])]
         if urls:
             out["instanceGroupUrls"] = urls
-    count = sum(registered_nodes(p) for p in pools)
+    count = sum(registered_nodes(p) for p in pools) + int(record.get(LINGERING_NODES, 0))
     if count:
         out["currentNodeCount"] = count
     return out
@@ -446,6 +446,8 @@ def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any
 #: (containercluster-swap-dedicated-ssd #3, containernodepool-swap #3): when GKE first measures
 #: the range is not fixed, and the emulator takes the first change of the nodes.
 RANGE_MEASURED = "_rangeMeasured"
+#: Nodes of deleted pools still registered with the cluster (container_nodepools.delete_node_pool).
+LINGERING_NODES = "_lingeringNodes"
 
 
 def _show_private_nodes(out: dict[str, Any]) -> None:

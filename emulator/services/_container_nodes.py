@@ -321,9 +321,11 @@ def build_pool(
         "networkConfig": {
             "podRange": cluster["ipAllocationPolicy"].get("clusterSecondaryRangeName", ""),
             "podIpv4CidrBlock": cluster["ipAllocationPolicy"].get("clusterIpv4CidrBlock", ""),
-            # A proto3 bool: shown only when true; no recorded pool of a public cluster has it
-            # (kcc-golden container/v1beta1/containercluster/containercluster-minimal/_http.log).
-            **({"enablePrivateNodes": True} if private_nodes else {}),
+            # An `optional` bool: shown as sent, false too (kcc-golden container/v1beta1/
+            # containernodepool/containernodepool-subnetworkref/_http.log #16 sends false and #18
+            # reads it); derived from the cluster, shown only when true (no pool of a public
+            # cluster in containercluster-minimal/_http.log has it).
+            **({"enablePrivateNodes": private_nodes} if private_nodes or asked is not None else {}),
             # The pool's nodes sit in the cluster's subnetwork (containercluster-minimal).
             "subnetwork": cluster["networkConfig"]["subnetwork"],
         },

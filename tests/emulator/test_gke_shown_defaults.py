@@ -138,3 +138,43 @@ def test_queued_provisioning_is_kept_and_a_zero_limit_not_shown(emu: Emulator, r
     assert pool["queuedProvisioning"] == {"enabled": True}
     assert "minNodeCount" not in pool["autoscaling"]
     assert pool["autoscaling"]["maxNodeCount"] == 3
+
+
+def test_private_nodes_sent_false_on_a_pool_are_shown_false(emu: Emulator, ready: Any) -> None:
+    _create(emu, {})
+    sent = _create_second_pool(
+        emu, {"name": "public", "initialNodeCount": 1, "networkConfig": {"enablePrivateNodes": False}}
+    )
+    assert sent["networkConfig"]["enablePrivateNodes"] is False
+    unsent = _create_second_pool(emu, {"name": "plain", "initialNodeCount": 1})
+    assert "enablePrivateNodes" not in unsent["networkConfig"]
+
+
+def test_a_kubelet_config_from_an_update_pulls_three_images_at_once(emu: Emulator, ready: Any) -> None:
+    _create(emu, {})
+    pool = f"{CLUSTER}/nodePools/general"
+    assert _get(emu, pool)["config"]["kubeletConfig"]["maxParallelImagePulls"] == 2
+
+    _send(emu, "PUT", pool, {"kubeletConfig": {"cpuCfsQuota": True}})
+    assert _get(emu, pool)["config"]["kubeletConfig"]["maxParallelImagePulls"] == 3
+
+    _send(emu, "PUT", pool, {"kubeletConfig": {"maxParallelImagePulls": 4}})
+    assert _get(emu, pool)["config"]["kubeletConfig"]["maxParallelImagePulls"] == 4
+
+
+def test_nodes_an_upgrade_replaced_outlast_their_deleted_pool(emu: Emulator, ready: Any) -> None:
+    _create(emu, {})
+    alone = _get(emu, CLUSTER)["currentNodeCount"]  # one node in each of the region's zones
+    _create_second_pool(emu, {"name": "extra", "initialNodeCount": 1})
+    extra = f"{CLUSTER}/nodePools/extra"
+    _send(emu, "PUT", extra, {"kubeletConfig": {"cpuCfsQuota": True}})
+    assert _get(emu, CLUSTER)["currentNodeCount"] == 3 * alone
+
+    request = urllib.request.Request(f"{emu.base_url}/v1beta1/{extra}", method="DELETE")
+    urllib.request.urlopen(request).close()
+    emu.advance_time(600)
+    live = _get(emu, CLUSTER)
+    assert [p["name"] for p in live["nodePools"]] == ["general"]
+    assert live["currentNodeCount"] == 2 * alone
+    # The Pod range counts the remaining pool's nodes only: a /24 each of a /14.
+    assert live["ipAllocationPolicy"]["defaultPodIpv4RangeUtilization"] == round(alone / 1024, 3)
