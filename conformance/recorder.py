@@ -214,7 +214,8 @@ def _mock_regional_pool(recorded: Any) -> bool:
 
 
 _MOCK_CLUSTER_CREATE = (
-    "k8s-config-connector mockgcp/mockcontainer/cluster.go, CreateCluster: `if len(obj.Locations) == 0 "
+    "k8s-config-connector mockgcp/mockcontainer/cluster.go at 003a6db3bc, CreateCluster: "
+    "`if len(obj.Locations) == 0 "
     "{ // We probably need to expand this to zones, but we can wait for a test; obj.Locations = "
     "[]string{name.Location} }`, `if isZone(obj.Location) { obj.Zone = obj.Location }`, each pool "
     "made with `Locations: []string{name.Location}`, and populateClusterDefaults: `if "
@@ -604,7 +605,8 @@ RULES: tuple[Unrecorded, ...] = (
         effect="value",
         reason="mockgcp finishes every cluster creation with the same hard-coded steps, 12 of them "
         "deploying, where the real creation of containercluster-swap counts 10",
-        source="k8s-config-connector mockgcp/mockcontainer/cluster.go, CreateCluster: `op.Progress = "
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at 003a6db3bc, CreateCluster: "
+        "`op.Progress = "
         '&pb.OperationProgress{Metrics: ... {Name: "CLUSTER_DEPLOYING", ... IntValue: 12}, {Name: '
         '"CLUSTER_DEPLOYING_TOTAL", ... IntValue: 12} ...}`; kcc-golden container/v1beta1/'
         "containercluster/containercluster-minimal/_http.log #2, where the real "
@@ -647,7 +649,7 @@ RULES: tuple[Unrecorded, ...] = (
         effect="absent",
         reason="mockgcp carries an update of the IP endpoints' global access into "
         "controlPlaneEndpointsConfig only, not into the older privateClusterConfig it mirrors",
-        source="k8s-config-connector mockgcp/mockcontainer/cluster.go, UpdateCluster: for "
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at 003a6db3bc, UpdateCluster: for "
         "DesiredControlPlaneEndpointsConfig it copies `EnablePublicEndpoint` and "
         "`AuthorizedNetworksConfig` into the older fields, not `GlobalAccess`; kcc-golden "
         "container/v1beta1/containercluster/containercluster-private-masteripv4cidr/_http.log #18 "
@@ -667,7 +669,8 @@ RULES: tuple[Unrecorded, ...] = (
         effect="invented",
         reason="mockgcp writes an external load balancer into every Cloud Run addon sent without "
         "one, and turns the Persistent Disk CSI driver on whatever was sent",
-        source="k8s-config-connector mockgcp/mockcontainer/cluster.go, populateClusterDefaults: `if "
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at 003a6db3bc, "
+        "populateClusterDefaults: `if "
         "obj.AddonsConfig.CloudRunConfig != nil && ... LoadBalancerType == "
         "LOAD_BALANCER_TYPE_UNSPECIFIED { ... = LOAD_BALANCER_TYPE_EXTERNAL }` and "
         "`obj.AddonsConfig.GcePersistentDiskCsiDriverConfig.Enabled = true` unconditionally; "
