@@ -411,7 +411,7 @@ def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any
     _show_private_nodes(out)
     _show_ip_endpoints(out)
     policy = out.get("ipAllocationPolicy")
-    measured = bool(record.get("_rangeMeasured"))
+    measured = bool(record.get(RANGE_MEASURED))
     share = round(sum(pod_range_utilization(p) for p in pools), 3) if measured else 0
     if isinstance(policy, dict) and policy.get("useIpAliases") and share:
         # (containercluster-swap: 0.002 for its two nodes, as its one pool shows.)
