@@ -364,10 +364,24 @@ def _fill(out: dict[str, Any], defaults: dict[str, Any]) -> None:
             _fill(out[key], value)
 
 
+#: Enum values that are their enum's zero, which proto3 JSON leaves out like any zero: the
+#: `*_UNSPECIFIED` ones, and IstioConfig.IstioAuthMode's AUTH_NONE = 0 (google/container/v1beta1/
+#: cluster_service.proto; kcc-golden container/v1beta1/containercluster/containercluster-addon/
+#: _http.log #15 sends `istioConfig: {auth: AUTH_NONE, disabled: false}` and #17 reads
+#: `istioConfig: {}`).
+ZERO_ENUMS = ("AUTH_NONE",)
+
+
+def _zero(value: Any) -> bool:
+    if isinstance(value, str) and (value in ZERO_ENUMS or value.endswith("_UNSPECIFIED")):
+        return True
+    return value in (False, "", None, [], 0)
+
+
 def proto3(value: Any) -> Any:
     """A message as proto3 JSON shows it: its false, empty and zero scalars left out."""
     if isinstance(value, dict):
-        return {k2: proto3(v) for k2, v in value.items() if v not in (False, "", None, [], 0)}
+        return {k2: proto3(v) for k2, v in value.items() if not _zero(v)}
     return value
 
 
@@ -394,13 +408,16 @@ def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any
             },
         )
     _fill(out, CLUSTER_SHOWN_DEFAULTS)
+    _show_private_nodes(out)
+    _show_ip_endpoints(out)
     policy = out.get("ipAllocationPolicy")
-    share = round(sum(pod_range_utilization(p) for p in pools), 3)
+    measured = bool(record.get(RANGE_MEASURED))
+    share = round(sum(pod_range_utilization(p) for p in pools), 3) if measured else 0
     if isinstance(policy, dict) and policy.get("useIpAliases") and share:
         # (containercluster-swap: 0.002 for its two nodes, as its one pool shows.)
         policy.setdefault("defaultPodIpv4RangeUtilization", share)
     if pools:
-        out["nodePools"] = [show_pool(p, pools) for p in pools]
+        out["nodePools"] = [show_pool(p, pools if measured else None) for p in pools]
         # The cluster-level nodeConfig and initialNodeCount are those of its first pool
         # (conformance/kcc-golden/container/v1beta1/containercluster/containercluster-minimal/).
         first = out["nodePools"][0]
@@ -411,10 +428,66 @@ def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any
         urls = [u for p in pools for u in p.get("instanceGroupUrls", [])]
         if urls:
             out["instanceGroupUrls"] = urls
-    count = sum(registered_nodes(p) for p in pools)
+    count = sum(registered_nodes(p) for p in pools) + int(record.get(LINGERING_NODES, 0))
     if count:
         out["currentNodeCount"] = count
     return out
+
+
+#: Set on a cluster once GKE has measured its Pod range: the share in use is not shown on a new
+#: cluster, only after its nodes first change. The real 1.35 clusters read no
+#: `podIpv4RangeUtilization` with their first node (kcc-golden container/v1beta1/containercluster/
+#: containercluster-swap/_http.log #3-#9, containercluster-swap-gib #3-#9,
+#: containercluster-intransitencryption #3-#18, containercluster-kubeletconfigupdateignored
+#: #3-#13, containernodepool/containernodepool-swap-ephemeral-ssd-gib #3-#5 and
+#: containernodepool-kubeletconfig #3-#5) and read it once a pool's nodes were replaced, added or
+#: deleted (containercluster-swap #12-#16 after the PUT #10; containernodepool-kubeletconfig #19
+#: after the new pool, #27 after its delete). Two logs read it from the start
+#: (containercluster-swap-dedicated-ssd #3, containernodepool-swap #3): when GKE first measures
+#: the range is not fixed, and the emulator takes the first change of the nodes.
+RANGE_MEASURED = "_rangeMeasured"
+#: Nodes of deleted pools still registered with the cluster (container_nodepools.delete_node_pool).
+LINGERING_NODES = "_lingeringNodes"
+
+
+def _show_private_nodes(out: dict[str, Any]) -> None:
+    """privateClusterConfig.enablePrivateNodes mirrors networkConfig.defaultEnablePrivateNodes,
+    which replaces it ("Deprecated: Use NetworkConfig.default_enable_private_nodes instead",
+    https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#privateclusterconfig;
+    kcc-golden container/v1beta1/containercluster/containercluster-dnsendpoint-noipendpoint/
+    _http.log #9 sends `networkConfig.defaultEnablePrivateNodes: true` alone and #11 reads
+    `privateClusterConfig.enablePrivateNodes: true`; containercluster-dnsendpoint-ipendpoint #20
+    sets it through desiredDefaultEnablePrivateNodes and #22 reads the same)."""
+    if (out.get("networkConfig") or {}).get("defaultEnablePrivateNodes"):
+        private = out["privateClusterConfig"] = copy.deepcopy(out.get("privateClusterConfig") or {})
+        private.setdefault("enablePrivateNodes", True)
+
+
+def _show_ip_endpoints(out: dict[str, Any]) -> None:
+    """The control plane's addresses are shown only where they exist: none when its IP endpoints
+    are off, and no public one when the public endpoint is off (IPEndpointsConfig.publicEndpoint,
+    "Only populated if enabled", https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/
+    projects.locations.clusters#ipendpointsconfig; kcc-golden container/v1beta1/containercluster/
+    containercluster-dnsendpoint-noipendpoint/_http.log #9 creates a cluster with
+    `ipEndpointsConfig: {enabled: false}` and #11 reads that alone, and a privateClusterConfig
+    without addresses; containercluster-private-privateendpointsubnetwork #18 turns the public
+    endpoint off and #20 reads no `ipEndpointsConfig.publicEndpoint`)."""
+    endpoints = out.get("controlPlaneEndpointsConfig")
+    ip = (endpoints or {}).get("ipEndpointsConfig")
+    if not isinstance(ip, dict):
+        return
+    endpoints = out["controlPlaneEndpointsConfig"] = copy.deepcopy(endpoints)
+    if ip.get("enabled") is False:
+        endpoints["ipEndpointsConfig"] = {"enabled": False}
+        private = out.get("privateClusterConfig")
+        if isinstance(private, dict):
+            out["privateClusterConfig"] = {
+                key: value
+                for key, value in private.items()
+                if key not in ("privateEndpoint", "publicEndpoint")
+            }
+    elif ip.get("enablePublicEndpoint") is False:
+        endpoints["ipEndpointsConfig"].pop("publicEndpoint", None)
 
 
 def refuse_autopilot(cluster: dict[str, Any]) -> None:

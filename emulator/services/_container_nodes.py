@@ -152,7 +152,9 @@ def check_autoscaling(autoscaling: Any, field: str) -> dict[str, Any] | None:
             f" the maximum ({high}).",
             field=field,
         )
-    out = {k2: v for k2, v in autoscaling.items() if v is not None}
+    # A zero limit is proto3's unset and not shown (kcc-golden container/v1beta1/containernodepool/
+    # containernodepool-queuedprovisioning/_http.log #8 sends `minNodeCount: 0`, #10 reads none).
+    out = {k2: v for k2, v in autoscaling.items() if v is not None and v != 0}
     # An autoscaled pool balances its zones unless told otherwise (NodePoolAutoscaling.
     # locationPolicy, https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/
     # projects.locations.clusters.nodePools#NodePoolAutoscaling; BALANCED, "a best effort policy
@@ -216,6 +218,9 @@ def node_config(call: Any, raw: Any, cluster: dict[str, Any], field: str) -> dic
         config.pop("taints", None)
     if config.get("resourceLabels"):
         config["resourceLabels"] = k.check_labels(config["resourceLabels"], f"{field}.resource_labels")
+    confidential = _confidential_nodes(config.get("confidentialNodes"), cluster.get("confidentialNodes"))
+    if confidential:
+        config["confidentialNodes"] = confidential
     config.setdefault("serviceAccount", "default")
     if config["serviceAccount"] != "default" and accounts.missing(call.ctx.store, config["serviceAccount"]):
         raise invalid(
@@ -227,6 +232,21 @@ def node_config(call: Any, raw: Any, cluster: dict[str, Any], field: str) -> dic
     if cluster.get("workloadIdentityConfig", {}).get("workloadPool"):
         config.setdefault("workloadMetadataConfig", {"mode": "GKE_METADATA"})
     return config
+
+
+def _confidential_nodes(pool: Any, cluster: Any) -> dict[str, Any] | None:
+    """Confidential nodes as the pool has them: those of the cluster when it has them on ("All
+    the nodes in the cluster in any node pool use Confidential GKE Nodes"), else the pool's own,
+    on AMD SEV when no technology is named, as Confidential GKE Nodes were first built
+    (https://cloud.google.com/kubernetes-engine/docs/how-to/confidential-gke-nodes; kcc-golden
+    container/v1beta1/containercluster/containercluster-enableconfidentialnodesincluster/
+    _http.log #1 turns them on for the cluster and #3 reads them on its pool, and
+    containercluster-enableconfidentialnodesinnode #1 sends `confidentialNodes: {enabled: true}`
+    on the node config and #3 reads `confidentialInstanceType: SEV`)."""
+    chosen = cluster if isinstance(cluster, dict) and cluster.get("enabled") else pool
+    if not isinstance(chosen, dict) or not chosen.get("enabled"):
+        return copy.deepcopy(pool) if isinstance(pool, dict) and pool else None
+    return {**chosen, "confidentialInstanceType": chosen.get("confidentialInstanceType") or "SEV"}
 
 
 #: The cluster and pool names share 32 characters in the name of a pool's instance groups.
@@ -253,7 +273,21 @@ def build_pool(
     config = node_config(call, body.get("config"), cluster, f"{field}.config")
     autoscaling = check_autoscaling(body.get("autoscaling"), f"{field}.autoscaling")
     locations = check_locations(body.get("locations"), cluster, f"{field}.locations")
-    private_nodes = bool(cluster.get("privateClusterConfig", {}).get("enablePrivateNodes"))
+    # A pool's nodes are private as asked, else as the cluster's default says
+    # (NodeNetworkConfig.enablePrivateNodes: "If enable_private_nodes is not specified, then the
+    # value is derived from Cluster.NetworkConfig.default_enable_private_nodes",
+    # https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/NodeNetworkConfig;
+    # kcc-golden container/v1beta1/containercluster/containercluster-dnsendpoint-noipendpoint/
+    # _http.log #11, the default pool of a cluster sent `defaultEnablePrivateNodes: true`).
+    asked = (body.get("networkConfig") or {}).get("enablePrivateNodes")
+    private_nodes = (
+        bool(asked)
+        if asked is not None
+        else bool(
+            cluster.get("privateClusterConfig", {}).get("enablePrivateNodes")
+            or (cluster.get("networkConfig") or {}).get("defaultEnablePrivateNodes")
+        )
+    )
     initial = body.get("initialNodeCount")
     if initial is None:
         initial = 0 if autoscaling else None
@@ -287,9 +321,11 @@ def build_pool(
         "networkConfig": {
             "podRange": cluster["ipAllocationPolicy"].get("clusterSecondaryRangeName", ""),
             "podIpv4CidrBlock": cluster["ipAllocationPolicy"].get("clusterIpv4CidrBlock", ""),
-            # A proto3 bool: shown only when true; no recorded pool of a public cluster has it
-            # (kcc-golden container/v1beta1/containercluster/containercluster-minimal/_http.log).
-            **({"enablePrivateNodes": True} if private_nodes else {}),
+            # An `optional` bool: shown as sent, false too (kcc-golden container/v1beta1/
+            # containernodepool/containernodepool-subnetworkref/_http.log #16 sends false and #18
+            # reads it); derived from the cluster, shown only when true (no pool of a public
+            # cluster in containercluster-minimal/_http.log has it).
+            **({"enablePrivateNodes": private_nodes} if private_nodes or asked is not None else {}),
             # The pool's nodes sit in the cluster's subnetwork (containercluster-minimal).
             "subnetwork": cluster["networkConfig"]["subnetwork"],
         },
@@ -317,4 +353,10 @@ def build_pool(
         pool["autoscaling"] = autoscaling
     if body.get("placementPolicy"):
         pool["placementPolicy"] = body["placementPolicy"]
+    if (body.get("queuedProvisioning") or {}).get("enabled"):
+        # Nodes only through the Dynamic Workload Scheduler's queued requests, as asked
+        # (NodePool.queuedProvisioning, https://cloud.google.com/kubernetes-engine/docs/reference/
+        # rest/v1/projects.locations.clusters.nodePools#queuedprovisioning;
+        # containernodepool-queuedprovisioning/_http.log #8 sends it, #10 reads it).
+        pool["queuedProvisioning"] = {"enabled": True}
     return pool

@@ -160,11 +160,33 @@ def _autoscaling(given: dict[str, Any] | None) -> dict[str, Any]:
         # (AutoprovisioningNodePoolDefaults.minCpuPlatform, container v1 discovery document).
         del defaults["minCpuPlatform"]
     if given.get("enableNodeAutoprovisioning"):
+        if isinstance(defaults, dict):
+            # Auto-provisioned pools are repaired and upgraded unless told otherwise, as every
+            # pool is (NodeManagement; kcc-golden container/v1beta1/containercluster/
+            # containercluster/_http.log #18 sends no `management`, #20 reads both on).
+            defaults.setdefault("management", {"autoRepair": True, "autoUpgrade": True})
+            _upgrade_settings(defaults)
         return given
     out = copy.deepcopy(AUTOSCALING_DEFAULTS)
     out.update({k2: v for k2, v in given.items() if k2 != "autoprovisioningNodePoolDefaults"})
     out["autoprovisioningNodePoolDefaults"].update(given.get("autoprovisioningNodePoolDefaults") or {})
+    _upgrade_settings(out["autoprovisioningNodePoolDefaults"])
     return out
+
+
+def _upgrade_settings(defaults: dict[str, Any]) -> None:
+    """Upgrade settings sent without a strategy are surge upgrades, the default strategy
+    ("Surge upgrades ... the default upgrade strategy", https://cloud.google.com/kubernetes-engine/
+    docs/concepts/node-pool-upgrade-strategies; kcc-golden container/v1beta1/containercluster/
+    containercluster-autoscaling-basic/_http.log #1 sends `upgradeSettings: {}` and #3 reads
+    `strategy: SURGE`); blue-green settings left empty do not apply to a surge upgrade and are not
+    kept (#8 sends `blueGreenSettings: {}` with SURGE, #10 reads none)."""
+    settings = defaults.get("upgradeSettings")
+    if not isinstance(settings, dict):
+        return
+    settings.setdefault("strategy", "SURGE")
+    if settings["strategy"] == "SURGE" and not settings.get("blueGreenSettings"):
+        settings.pop("blueGreenSettings", None)
 
 
 def _ca_certificate() -> str:
@@ -490,7 +512,13 @@ def create_cluster(call: Call) -> Reply:
     # Access from Google Cloud's public addresses is on unless turned off (kcc-golden container/
     # v1beta1/containercluster/containercluster-minimal: `gcpPublicCidrsAccessEnabled: true` sent
     # without a masterAuthorizedNetworksConfig).
-    authorized = {"gcpPublicCidrsAccessEnabled": True, **(authorized or {})}
+    # Not where the control plane has no IP endpoints to reach (containercluster-dnsendpoint-
+    # noipendpoint/_http.log #9 sends `ipEndpointsConfig: {enabled: false}` and #11 reads
+    # `masterAuthorizedNetworksConfig: {}`).
+    ip_on = ((cluster.get("controlPlaneEndpointsConfig") or {}).get("ipEndpointsConfig") or {}).get(
+        "enabled"
+    ) is not False
+    authorized = {**({"gcpPublicCidrsAccessEnabled": True} if ip_on else {}), **(authorized or {})}
     private = private or {"privateEndpoint": _subnet_address(subnet), "publicEndpoint": endpoint}
     cluster["controlPlaneEndpointsConfig"] = _control_plane_endpoints(
         cluster.get("controlPlaneEndpointsConfig"),
@@ -637,7 +665,17 @@ def _update_fields(call: Call, current: dict[str, Any], update: dict[str, Any]) 
             raise invalid("Node auto-provisioning is managed by GKE on Autopilot clusters.", field="update")
         return {"autoscaling": _autoscaling(value)}
     if key == "desiredDatabaseEncryption":
-        return {"databaseEncryption": _database_encryption(call, value)}
+        encryption = _database_encryption(call, value)
+        old_key = (current.get("databaseEncryption") or {}).get("keyName")
+        if encryption["state"] == "DECRYPTED" and old_key:
+            # The key the secrets were encrypted with stays in use to read what it encrypted
+            # (DatabaseEncryption.decryptionKeys, "Output only. Keys in use by the cluster for
+            # decrypting existing objects", https://cloud.google.com/kubernetes-engine/docs/
+            # reference/rest/v1/projects.locations.clusters#databaseencryption; kcc-golden
+            # container/v1beta1/containercluster/containercluster-databaseencryption/_http.log #27
+            # decrypts and #29 reads the key in `decryptionKeys`).
+            encryption["decryptionKeys"] = [old_key]
+        return {"databaseEncryption": encryption}
     if key == "desiredControlPlaneEndpointsConfig":
         return _endpoints_update(current, value)
     if key == "desiredInTransitEncryptionConfig" and value not in IN_TRANSIT:
@@ -705,6 +743,14 @@ def _endpoints_update(current: dict[str, Any], value: dict[str, Any]) -> dict[st
         authorized = dict(given_ip["authorizedNetworksConfig"] or {})
         if not authorized.get("enabled"):
             authorized.pop("enabled", None)
+        # An `optional` switch not sent is left as it was, not turned off (kcc-golden
+        # container/v1beta1/containercluster/containercluster-enablek8stokensviadns/_http.log #10
+        # sends `authorizedNetworksConfig: {}` and #12 still reads
+        # `gcpPublicCidrsAccessEnabled: true`).
+        previous = (current.get("masterAuthorizedNetworksConfig") or {}).get("gcpPublicCidrsAccessEnabled")
+        if "gcpPublicCidrsAccessEnabled" not in authorized and previous is not None:
+            authorized["gcpPublicCidrsAccessEnabled"] = previous
+        ip["authorizedNetworksConfig"] = copy.deepcopy(authorized)
         fields["masterAuthorizedNetworksConfig"] = authorized
     if "enablePublicEndpoint" in given_ip and current.get("privateClusterConfig"):
         fields["privateClusterConfig.enablePrivateEndpoint"] = (
