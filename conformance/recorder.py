@@ -685,8 +685,9 @@ RULES: tuple[Unrecorded, ...] = (
         "none are sent, the monitoring scope added to those sent",
         source="k8s-config-connector mockgcp/mockcontainer, populateAutoprovisioningNodePoolDefaults: "
         '`if obj.OauthScopes == nil { obj.OauthScopes = []string{".../auth/userinfo.email", '
-        '".../auth/cloud-platform"} }`, and beside it a "TODO: Reach out to API team to get '
-        'clarification" that adds `.../auth/monitoring` to scopes sent with logging.write; '
+        '".../auth/cloud-platform"} }`, and beside it, marked unconfirmed with the API team, '
+        "a rule that adds "
+        "`.../auth/monitoring` to scopes sent with logging.write; "
         "kcc-golden container/v1beta1/containercluster/containercluster/_http.log #20 and "
         "containercluster-autoscaling-basic/_http.log #3; Google documents the scopes as those "
         'the request sets (AutoprovisioningNodePoolDefaults.oauthScopes, "Scopes that are used by '

@@ -301,6 +301,12 @@ def cidr(
     return net
 
 
+def stored_range(item: dict[str, Any]) -> ipaddress.IPv4Network:
+    """A stored subnetwork's (or secondary range's) `ipCidrRange` as a network: a Private Service
+    Connect subnetwork keeps its range as sent, host bits included (compute_subnetworks.py)."""
+    return ipaddress.IPv4Network(item["ipCidrRange"], strict=False)
+
+
 # ranges in use on a network, for overlap checks
 
 
@@ -311,11 +317,11 @@ def used_ranges(call: Call, network_path: str, *, skip: str = "") -> list[tuple[
         if relative(subnet["network"]) != network_path or relative(subnet["selfLink"]) == skip:
             continue
         where = f"subnetwork '{subnet['name']}' in region '{subnet['region'].rsplit('/', 1)[1]}'"
-        taken.append((ipaddress.IPv4Network(subnet["ipCidrRange"], strict=False), where))
+        taken.append((stored_range(subnet), where))
         for secondary in subnet.get("secondaryIpRanges", []):
             taken.append(
                 (
-                    ipaddress.IPv4Network(secondary["ipCidrRange"], strict=False),
+                    stored_range(secondary),
                     f"secondary range '{secondary['rangeName']}' of {where}",
                 )
             )

@@ -15,7 +15,6 @@ is not deleted.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from emulator import standard
@@ -75,7 +74,7 @@ def _internal_ip(call: Call, subnet: dict[str, Any]) -> str:
         for instance in call.ctx.store.list(INSTANCE)
         for nic in instance.get("networkInterfaces", [])
     }
-    net = ipaddress.IPv4Network(subnet["ipCidrRange"], strict=False)
+    net = c.stored_range(subnet)
     for host in list(net.hosts())[1:]:
         if str(host) not in taken:
             return str(host)

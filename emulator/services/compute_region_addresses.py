@@ -50,7 +50,7 @@ def _internal_address(call: Call, body: dict[str, Any], subnetwork_path: str) ->
     after the network address and the gateway (https://cloud.google.com/vpc/docs/subnets,
     "Reserved IP addresses in IPv4 subnets")."""
     subnet = c.require_existing(call, c.SUBNETWORK, subnetwork_path)
-    net = ipaddress.IPv4Network(subnet["ipCidrRange"], strict=False)
+    net = c.stored_range(subnet)
     taken = _taken(call, subnetwork_path)
     wanted = body.get("address")
     if wanted:

@@ -134,7 +134,7 @@ def _chosen_ip(call: Call, internal: bool, subnetwork: str, resource_id: str) ->
     if not subnetwork:
         raise c.required_error("resource.subnetwork")
     subnet = call.ctx.store.get(c.SUBNETWORK, c.relative(subnetwork)) or {}
-    net = ipaddress.IPv4Network(subnet["ipCidrRange"], strict=False)
+    net = c.stored_range(subnet)
     taken = {a.get("address") for a in call.ctx.store.list(lb.REGION_ADDRESS)}
     taken |= {r.get("IPAddress") for r in call.ctx.store.list(lb.REGION_FORWARDING_RULE)}
     return next(str(h) for h in list(net.hosts())[1:] if str(h) not in taken)

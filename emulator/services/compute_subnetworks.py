@@ -191,7 +191,7 @@ def patch_subnetwork(call: Call) -> Reply:
         changes["logConfig"] = _log_config(changes["logConfig"])
     if "secondaryIpRanges" in changes:
         secondary = _secondary(changes["secondaryIpRanges"])
-        primary = ipaddress.IPv4Network(current["ipCidrRange"], strict=False)
+        primary = c.stored_range(current)
         network_path = c.relative(current["network"])
         _check_ranges(call, network_path, [(primary, "the primary range"), *secondary], skip=path)
         changes["secondaryIpRanges"] = changes["secondaryIpRanges"] or None
@@ -218,7 +218,7 @@ def set_private_ip_google_access(call: Call) -> Reply:
 @c.replaying
 def expand_ip_cidr_range(call: Call) -> Reply:
     _, _, path, current = c.regional_target(call, KIND)
-    old = ipaddress.IPv4Network(current["ipCidrRange"], strict=False)
+    old = c.stored_range(current)
     new = c.cidr((call.body or {}).get("ipCidrRange"), "ipCidrRange")
     if not (new.prefixlen < old.prefixlen and old.subnet_of(new)):
         raise c.field_error(
@@ -228,7 +228,7 @@ def expand_ip_cidr_range(call: Call) -> Reply:
             f"range {old}.",
         )
     own = [
-        (ipaddress.IPv4Network(r["ipCidrRange"], strict=False), f"secondary range '{r['rangeName']}'")
+        (c.stored_range(r), f"secondary range '{r['rangeName']}'")
         for r in current.get("secondaryIpRanges", [])
     ]
     _check_ranges(call, c.relative(current["network"]), [(new, "the expanded range"), *own], skip=path)

@@ -208,7 +208,7 @@ def _subnet_address(subnet: dict[str, Any]) -> str:
     private-service-connect). Which one is not recorded: every kcc-golden container/v1beta1/
     containercluster read masks it as `${privateEndpointIPV4}`; the subnet's second host is the
     emulator's own choice."""
-    return str(ipaddress.IPv4Network(subnet["ipCidrRange"], strict=False).network_address + 2)
+    return str(compute.stored_range(subnet).network_address + 2)
 
 
 def _control_plane_endpoints(
