@@ -12,6 +12,7 @@ from emulator.services._storage import (
     BUCKET,
     OBJECT,
     OBJECT_VERSION,
+    acls_shown_despite_uniform_access,
     apply_defaults,
     bucket_invalid,
     check_bucket_name,
@@ -104,8 +105,12 @@ def _replace(call: Call, current: dict[str, Any], wanted: dict[str, Any]) -> dic
 def patch_bucket(call: Call) -> dict[str, Any]:
     current = _bucket(call, call.param("bucket"))
     check_metageneration(call, current)
+    patch = call.body or {}
     return with_projection(
-        call, _replace(call, current, standard.merge_patch(current, call.body or {})), "full"
+        call,
+        _replace(call, current, standard.merge_patch(current, patch)),
+        "full",
+        acls_despite_uniform=acls_shown_despite_uniform_access(patch),
     )
 
 

@@ -146,3 +146,23 @@ def test_soft_delete_turned_off_has_no_effective_time(emu: Emulator, gcs: storag
     gcs.create_bucket("digitwin-dev-nosoft")
     off = _patch(emu, "digitwin-dev-nosoft", {"softDeletePolicy": {"retentionDurationSeconds": "0"}})
     assert off["softDeletePolicy"] == {"retentionDurationSeconds": "0"}
+
+
+def test_uniform_access_hides_acls_except_after_an_autoclass_patch(
+    emu: Emulator, gcs: storage.Client
+) -> None:
+    # Recorded: storagebucketautoclass/_http.log #3 answers the ACLs and owner of a uniform-access
+    # bucket to a patch of `autoclass` alone; storagebucketautoclassnonstandard #3 (with labels)
+    # and storagebucketautoclassdisabled #3 (`{}`) and #5 (labels) answer none.
+    bucket = gcs.bucket("digitwin-dev-uniform")
+    bucket.iam_configuration.uniform_bucket_level_access_enabled = True
+    gcs.create_bucket(bucket, location="us-central1")
+    for patch in ({}, {"labels": {"team": "data"}}, {"autoclass": {"enabled": True}, "labels": {"a": "b"}}):
+        answered = _patch(emu, "digitwin-dev-uniform", patch)
+        assert not {"acl", "defaultObjectAcl", "owner"} & set(answered), patch
+    answered = _patch(
+        emu, "digitwin-dev-uniform", {"autoclass": {"enabled": True, "terminalStorageClass": "ARCHIVE"}}
+    )
+    assert [entry["role"] for entry in answered["acl"]] == ["OWNER", "OWNER", "READER"]
+    assert answered["owner"]["entity"].startswith("project-owners-")
+    assert len(answered["defaultObjectAcl"]) == 3
