@@ -36,8 +36,56 @@ PATCHABLE = {
 #: enables it and #6 reads `"internalIpv6Range": "fd20:eb5:88a:0:0:0:0:0/48"`.
 ULA_PREFIX = ipaddress.IPv6Network("fd20::/20")
 ULA_PREFIX_LENGTH = 48
-AUTO_BLOCK = ipaddress.IPv4Network("10.128.0.0/9")
-AUTO_PREFIX = 20
+#: The /20 of 10.128.0.0/9 an auto mode network takes in each region: Google's table "Auto mode
+#: IPv4 ranges" (https://cloud.google.com/vpc/docs/subnets#ip-ranges), whose later rows the VPC
+#: release notes announce (northamerica-south1 10.224.0.0/20 on 2024-11-18, europe-north2
+#: 10.226.0.0/20 on 2025-03-04). A range follows the order regions opened, not their names; each
+#: row below is also what real `subnetworks.list` answers and `gcloud compute networks subnets
+#: list` printouts of auto mode networks show.
+AUTO_MODE_RANGES = {
+    "us-central1": "10.128.0.0/20",
+    "europe-west1": "10.132.0.0/20",
+    "us-west1": "10.138.0.0/20",
+    "asia-east1": "10.140.0.0/20",
+    "us-east1": "10.142.0.0/20",
+    "asia-northeast1": "10.146.0.0/20",
+    "asia-southeast1": "10.148.0.0/20",
+    "us-east4": "10.150.0.0/20",
+    "australia-southeast1": "10.152.0.0/20",
+    "europe-west2": "10.154.0.0/20",
+    "europe-west3": "10.156.0.0/20",
+    "southamerica-east1": "10.158.0.0/20",
+    "asia-south1": "10.160.0.0/20",
+    "northamerica-northeast1": "10.162.0.0/20",
+    "europe-west4": "10.164.0.0/20",
+    "europe-north1": "10.166.0.0/20",
+    "us-west2": "10.168.0.0/20",
+    "asia-east2": "10.170.0.0/20",
+    "europe-west6": "10.172.0.0/20",
+    "asia-northeast2": "10.174.0.0/20",
+    "asia-northeast3": "10.178.0.0/20",
+    "us-west3": "10.180.0.0/20",
+    "us-west4": "10.182.0.0/20",
+    "asia-southeast2": "10.184.0.0/20",
+    "europe-central2": "10.186.0.0/20",
+    "northamerica-northeast2": "10.188.0.0/20",
+    "asia-south2": "10.190.0.0/20",
+    "australia-southeast2": "10.192.0.0/20",
+    "southamerica-west1": "10.194.0.0/20",
+    "europe-west8": "10.198.0.0/20",
+    "europe-west9": "10.200.0.0/20",
+    "us-east5": "10.202.0.0/20",
+    "europe-southwest1": "10.204.0.0/20",
+    "us-south1": "10.206.0.0/20",
+    "me-west1": "10.208.0.0/20",
+    "europe-west12": "10.210.0.0/20",
+    "me-central1": "10.212.0.0/20",
+    "europe-west10": "10.214.0.0/20",
+    "me-central2": "10.216.0.0/20",
+    "africa-south1": "10.218.0.0/20",
+    "northamerica-south1": "10.224.0.0/20",
+    "europe-north2": "10.226.0.0/20",
+}
 #: The peering private services access makes (emulator/services/servicenetworking.py).
 SERVICE_PEERING = "servicenetworking-googleapis-com"
 
@@ -94,11 +142,10 @@ AUTO_MODE_SKIPS = frozenset({"me-central2"})
 
 
 def _auto_subnets(call: Call, network: dict[str, Any], project_id: str) -> list[dict[str, Any]]:
-    """One subnet per region from 10.128.0.0/9, as auto mode makes them."""
-    ranges = AUTO_BLOCK.subnets(new_prefix=AUTO_PREFIX)
+    """One subnet per region, each on the range Google gives that region in auto mode."""
     subnets = []
-    regions = sorted(set(REGIONS) - AUTO_MODE_SKIPS)
-    for region_name, block in zip(regions, ranges, strict=False):
+    for region_name in sorted(set(REGIONS) - AUTO_MODE_SKIPS):
+        block = ipaddress.IPv4Network(AUTO_MODE_RANGES[region_name])
         path = c.regional_path(project_id, region_name, "subnetworks", network["name"])
         subnets.append(
             {

@@ -136,8 +136,15 @@ def test_auto_mode_network_gets_a_subnet_per_region(compute: Any) -> None:
     network = compute.networks().get(project=PROJECT, network="auto").execute()
     assert network["autoCreateSubnetworks"] is True
     assert len(network["subnetworks"]) > 30
-    subnet = compute.subnetworks().get(project=PROJECT, region=REGION, subnetwork="auto").execute()
-    assert subnet["ipCidrRange"].startswith("10.1")
+    # Google's auto mode range per region, in the order regions opened, not by name.
+    ranges = {
+        "us-central1": ("10.128.0.0/20", "10.128.0.1"),
+        REGION: ("10.132.0.0/20", "10.132.0.1"),
+        "europe-west9": ("10.200.0.0/20", "10.200.0.1"),
+    }
+    for region, (cidr, gateway) in ranges.items():
+        subnet = compute.subnetworks().get(project=PROJECT, region=region, subnetwork="auto").execute()
+        assert (subnet["ipCidrRange"], subnet["gatewayAddress"]) == (cidr, gateway)
     done(compute, compute.networks().delete(project=PROJECT, network="auto"))
     assert status_of(compute.subnetworks().get(project=PROJECT, region=REGION, subnetwork="auto"))[0] == 404
 
