@@ -414,6 +414,25 @@ def _mock_global_address(recorded: Any) -> bool:
     )
 
 
+_MOCK_SECRETS_ENCRYPTION = (
+    'k8s-config-connector commit 77cd53fe81 ("run database encryption test cases against real GCP '
+    'API") recorded containercluster-databaseencryption, -databaseencryption-all and '
+    "-databaseencryption-decrypted on GKE 1.35.1-gke.1396002: each cluster encrypted with ENCRYPTED "
+    "or ALL_OBJECTS_ENCRYPTION_ENABLED reads `state: ALL_OBJECTS_ENCRYPTION_ENABLED`, "
+    '`currentState: CURRENT_STATE_ALL_OBJECTS_ENCRYPTION_ENABLED`. Commit f97b1f237e ("Run tests '
+    'against mock API") wrote the three logs again from mockgcp, whose mockcontainer/cluster.go '
+    "turns ALL_OBJECTS_ENCRYPTION_ENABLED into ENCRYPTED and answers CURRENT_STATE_ENCRYPTED (its "
+    "comment: the library it is built on cannot parse the new value); those are the logs of the corpus"
+)
+
+
+def _mock_secrets_encryption(recorded: Any) -> bool:
+    """A cluster read with its secrets encryption in mockgcp's words."""
+    if not isinstance(recorded, dict):
+        return False
+    return (recorded.get("databaseEncryption") or {}).get("state") == "ENCRYPTED"
+
+
 RULES: tuple[Unrecorded, ...] = (
     Unrecorded(
         host="compute.googleapis.com",
@@ -1062,6 +1081,16 @@ RULES: tuple[Unrecorded, ...] = (
         source=_MOCK_SQL_UPGRADE,
         in_operations=False,
         when=_mock_sql_upgrade,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("databaseEncryption.state", "databaseEncryption.currentState"),
+        effect="value",
+        reason="secrets encryption read as ENCRYPTED was written by mockgcp; GKE 1.35 reads it "
+        "ALL_OBJECTS_ENCRYPTION_ENABLED in the same tests recorded on real GCP",
+        source=_MOCK_SECRETS_ENCRYPTION,
+        in_operations=False,
+        when=_mock_secrets_encryption,
     ),
 )
 

@@ -51,7 +51,9 @@ def test_secrets_encryption_needs_a_key_to_turn_on(emu: Emulator, running: Any) 
     on = {"desired_database_encryption": {"state": "ENCRYPTED", "key_name": KEY}}
     live = _update(emu, running, on)
     assert live.database_encryption.key_name == KEY
-    assert live.database_encryption.current_state.name == "CURRENT_STATE_ENCRYPTED"
+    # GKE 1.35 reads ENCRYPTED back as ALL_OBJECTS_ENCRYPTION_ENABLED (recorded on real GCP).
+    assert live.database_encryption.state.name == "ALL_OBJECTS_ENCRYPTION_ENABLED"
+    assert live.database_encryption.current_state.name == "CURRENT_STATE_ALL_OBJECTS_ENCRYPTION_ENABLED"
 
     off = _update(emu, running, {"desired_database_encryption": {"state": "DECRYPTED"}})
     assert off.database_encryption.state.name == "DECRYPTED" and not off.database_encryption.key_name
@@ -119,8 +121,8 @@ def test_a_cluster_made_with_a_key_has_its_secrets_encrypted(emu: Emulator, gke:
     )
     emu.advance_time(600)
     live = gke.get_cluster(name=CLUSTER)
-    assert live.database_encryption.state.name == "ENCRYPTED"
-    assert live.database_encryption.current_state.name == "CURRENT_STATE_ENCRYPTED"
+    assert live.database_encryption.state.name == "ALL_OBJECTS_ENCRYPTION_ENABLED"
+    assert live.database_encryption.current_state.name == "CURRENT_STATE_ALL_OBJECTS_ENCRYPTION_ENABLED"
 
 
 def test_nodes_that_boot_only_from_hyperdisk_get_a_hyperdisk(emu: Emulator, running: Any) -> None:
