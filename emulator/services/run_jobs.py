@@ -116,8 +116,10 @@ def _create(
     call: Call, project_id: str, number: str, location: str, job_id: str, body: dict[str, Any]
 ) -> Reply:
     fields = methods.created(call, JOB, f"projects/{project_id}/locations/{location}/jobs/{job_id}")
-    # A job never run shows an empty `latestCreatedExecution` (kcc-golden run/v1beta1/runjob/
-    # runjob-iamserviceaccount/_http.log: `"latestCreatedExecution": {}` in every answer).
+    # A job never run shows an empty `latestCreatedExecution`: so real GCP answered in
+    # k8s-config-connector commit f36383ddfe ("Add test fixture and real gcp logs"),
+    # runjob-dependson/_http.log, from the create's operation on; the corpus's runjob logs,
+    # since written by mockgcp, keep it (runjob-iamserviceaccount/_http.log, every answer).
     fields["latestCreatedExecution"] = {}
     body = {k: v for k, v in body.items() if k not in ("name", "etag")}
     return _write(call, {**_desired(call, body, project_id, number, location), **fields}, "create")
