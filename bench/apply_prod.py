@@ -94,9 +94,7 @@ def _created_inline(desired: list[Any]) -> set[str]:
     return inline
 
 
-def propagation_waits(
-    resources: list[Any], created: set[str], scale: float
-) -> dict[tuple[str, str], float]:
+def propagation_waits(resources: list[Any], created: set[str], scale: float) -> dict[tuple[str, str], float]:
     """Seconds Google's propagation holds back a dependent after its dependency is done.
 
     Keyed by (dependency, dependent): an API this run enables, before a resource that calls
