@@ -85,6 +85,22 @@ _MOCKRUN_JOB = (
     '`"latestCreatedExecution": {}`) and #4 (PATCH answer, `"generation": "1"`)'
 )
 _RUN_V2_DOC = "https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services"
+_REAL_RUN_JOBS = (
+    'k8s-config-connector commits f36383ddfe ("Add test fixture and real gcp logs", '
+    'runjob-dependson/_http.log) and 8f2068280e ("log: real gcp", runjob-gcsvolume/_http.log), '
+    "the same tests recorded on real GCP before mockgcp wrote them again: a started operation's "
+    "metadata holds `reconciling: true`, the generation it left off at and, for a delete, "
+    "`deleteTime` and `expireTime`, which stay in the finished delete's metadata and response; a "
+    "new job's terminal condition is `{state: CONDITION_PENDING}` alone; a probe's `httpGet` "
+    "without a port reads `port: 8080`"
+)
+
+
+def _run_create_started(recorded: Any) -> bool:
+    """The answer that starts a Cloud Run create: an operation not done, at generation 1."""
+    if not isinstance(recorded, dict) or recorded.get("done"):
+        return False
+    return str((recorded.get("metadata") or {}).get("generation")) == "1"
 
 
 def _mock_compute_operation(recorded: Any) -> bool:
@@ -1053,6 +1069,39 @@ RULES: tuple[Unrecorded, ...] = (
         effect="absent",
         reason="Cloud Run job answers were written by mockgcp, which never sets observedGeneration",
         source=f"{_MOCKRUN_JOB}; https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.jobs",
+    ),
+    Unrecorded(
+        host="run.googleapis.com",
+        fields=(
+            "metadata.reconciling",
+            "metadata.deleteTime",
+            "metadata.expireTime",
+            "response.deleteTime",
+            "response.expireTime",
+            *(
+                f"{prefix}{template}containers[].{probe}.{check}.port"
+                for prefix in ("", "metadata.", "response.")
+                for template in ("template.", "template.template.")
+                for probe in ("startupProbe", "livenessProbe")
+                for check in ("httpGet", "grpc")
+            ),
+        ),
+        effect="absent",
+        reason="Cloud Run operations and probes were written by mockgcp, which leaves the resource's "
+        "reconciliation state and deletion times out of an operation and a probe's port unset; "
+        "real Cloud Run shows them",
+        source=f"{_MOCKRUN_SERVICE}; {_MOCKRUN_JOB}; {_REAL_RUN_JOBS}",
+        in_operations=False,
+    ),
+    Unrecorded(
+        host="run.googleapis.com",
+        fields=("metadata.terminalCondition.type", "metadata.terminalCondition.lastTransitionTime"),
+        effect="invented",
+        reason="mockgcp gives a job it has only begun to create a Ready condition with a transition "
+        "time; real Cloud Run shows the new job's condition pending, with neither",
+        source=f"{_MOCKRUN_JOB}; {_REAL_RUN_JOBS}",
+        in_operations=False,
+        when=_run_create_started,
     ),
     Unrecorded(
         host="run.googleapis.com",

@@ -52,8 +52,11 @@ def longrunning(record: dict[str, Any], now: float) -> dict[str, Any]:
     """google.longrunning.Operation: `done`, then exactly one of `error` or `response`."""
     done = now >= record["done_at"]
     out: dict[str, Any] = {"name": record["name"], "done": done}
-    if record.get("metadata"):
-        out["metadata"] = _with_end_time(record["metadata"], record["done_at"] if done else None)
+    metadata = record.get("metadata")
+    if done and not record.get("error") and record.get("done_metadata"):
+        metadata = record["done_metadata"]
+    if metadata:
+        out["metadata"] = _with_end_time(metadata, record["done_at"] if done else None)
         if done and str(out["metadata"].get("state", "")).startswith("OPERATION_STATE_"):
             # google.logging.v2 OperationState: a finished operation says how it ended
             # (kcc-golden monitoring/v1beta1/monitoringalertpolicy/monitoringalertpolicysqlhourly/

@@ -60,6 +60,7 @@ class Operations:
         *,
         metadata: dict[str, Any] | None = None,
         response: dict[str, Any] | None = None,
+        done_metadata: dict[str, Any] | None = None,
         error: ApiError | None = None,
         style: str = "longrunning",
         extra: dict[str, Any] | None = None,
@@ -73,7 +74,9 @@ class Operations:
         """Record a new operation and return its record.
 
         `error` makes the operation fail when it finishes (fault injection may
-        also fail it). `effects` apply when it finishes without error,
+        also fail it). `done_metadata`, when given, is the metadata a finished,
+        successful operation shows instead of `metadata` (an API whose metadata is
+        the resource acted on shows it as it ended). `effects` apply when it finishes without error,
         `failure_effects` when it finishes with one. `name` overrides the
         generated `<parent>/operations/operation-<hex>`; `duration_key` picks
         the duration from the profile unless `duration_s` is given. `target`
@@ -92,6 +95,7 @@ class Operations:
             "name": name,
             "style": style,
             "metadata": metadata,
+            "done_metadata": done_metadata,
             "response": response,
             "error": error.rpc_status() if error is not None else None,
             "error_http": _http(error),

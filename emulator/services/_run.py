@@ -150,7 +150,21 @@ def container_defaults(container: dict[str, Any]) -> dict[str, Any]:
     for probe in ("startupProbe", "livenessProbe"):
         if isinstance(out.get(probe), dict):
             out[probe] = {**PROBE_DEFAULTS, **{k: v for k, v in out[probe].items() if v is not None}}
+            _probe_port(out[probe], container_port(out))
     return out
+
+
+def _probe_port(probe: dict[str, Any], port: int) -> None:
+    """An HTTP or gRPC probe without a port is read back on the container's port.
+
+    Recorded on real GCP: a job whose containers name no port and probe `httpGet: {path: /}`
+    reads `httpGet: {path: /, port: 8080}` (k8s-config-connector commit f36383ddfe, "Add test
+    fixture and real gcp logs", runjob-dependson/_http.log #1 on); the probe's port defaults to
+    the container's (https://cloud.google.com/run/docs/configuring/healthchecks).
+    """
+    for check in ("httpGet", "grpc"):
+        if isinstance(probe.get(check), dict) and not probe[check].get("port"):
+            probe[check] = {**probe[check], "port": port}
 
 
 def container_port(container: dict[str, Any]) -> int:

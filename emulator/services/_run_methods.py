@@ -31,11 +31,15 @@ def in_flight(call: Call, name: str) -> None:
         )
 
 
-#: What an operation's metadata never shows of the service or job it acts on: its uid and
-#: the reconciliation bookkeeping (kcc-golden run/v1beta1/runservice/runservicebasic and
-#: runjob/runjob-iamserviceaccount: the create, update and delete answers and every poll; the
-#: uid appears only in the finished operation's `response`).
-NOT_IN_METADATA = ("uid", "reconciling", "observedGeneration", "deleteTime")
+#: What an operation's metadata never shows of the service or job it acts on: its uid, which
+#: only the finished operation's `response` carries. The rest is there as it stands: while the
+#: operation runs, `reconciling`, the generation it left off at in `observedGeneration`, and a
+#: delete's `deleteTime` and `expireTime`; once done, the resource as the response has it.
+#: Recorded on real GCP in k8s-config-connector commits f36383ddfe (runjob-dependson/_http.log
+#: #1, #4 and #7 start a create, an update and a delete; #2, #5 and #8 poll them done) and
+#: 8f2068280e (runjob-gcsvolume/_http.log #7 to #14, the same). The corpus's Run logs, written
+#: by mockgcp, show none of it (conformance/recorder.py declares so).
+NOT_IN_METADATA = ("uid",)
 
 
 def start_operation(
@@ -57,10 +61,12 @@ def start_operation(
     A field set to None (a proto3 default such as `reconciling: false`) is left out of both.
     """
     shown = {k: v for k, v in standard.drop_none(shown).items() if k not in NOT_IN_METADATA}
+    ended = None if response is None else {"@type": TYPE + message_type, **standard.drop_none(response)}
     record = call.ctx.operations.start(
         f"projects/{project_id}/locations/{location}",
         metadata={"@type": TYPE + message_type, **shown},
-        response=None if response is None else {"@type": TYPE + message_type, **standard.drop_none(response)},
+        response=ended,
+        done_metadata=None if ended is None else {k: v for k, v in ended.items() if k not in NOT_IN_METADATA},
         duration_key=("run", verb, collection),
         effects=effects,
         failure_effects=list(failure_effects),
@@ -204,22 +210,48 @@ def delete_target(call: Call, store_kind: str, collection: str, permission: str)
     return current
 
 
+#: How long a deleted service or job is kept before it is gone for good: `expireTime` is 30
+#: days after `deleteTime` (k8s-config-connector commit f36383ddfe, runjob-dependson/_http.log
+#: #7: deleteTime 2025-11-23T13:47:02.274022Z, expireTime 2025-12-23T13:47:02.274022Z).
+DELETED_KEPT_S = 30 * 86400
+
+
 def start_delete(
-    call: Call, store_kind: str, child_kind: str, deleting: dict[str, Any], collection: str, message_type: str
+    call: Call,
+    store_kind: str,
+    child_kind: str,
+    deleting: dict[str, Any],
+    collection: str,
+    message_type: str,
+    *,
+    finished: dict[str, Any] | None = None,
 ) -> Reply:
-    """Store the resource as being deleted; the operation removes it and its children."""
+    """Store the resource as being deleted; the operation removes it and its children.
+
+    A delete is a change of the desired state, so the generation moves on and the finished
+    operation has observed it; the deleted resource keeps its `deleteTime` and `expireTime` in
+    the finished operation's metadata and response (runjob-dependson/_http.log #7 answers
+    generation 3 at observedGeneration 2, #8 polls it done at 3, both times in the real
+    recording of k8s-config-connector commit f36383ddfe). `finished` is what else the resource
+    shows once the operation is done.
+    """
     name = deleting["name"]
     project_id, location, parent = _scope(name)
+    generation = str(int(deleting["generation"]) + 1)
+    deleting = {
+        **deleting,
+        "generation": generation,
+        "expireTime": call.ctx.clock.rfc3339(DELETED_KEPT_S),
+    }
     call.ctx.store.put(store_kind, name, deleting, parent)
     effects = [Effect.delete(child_kind, c["name"]) for c in call.ctx.store.list(child_kind, name)]
     effects.append(Effect.delete(store_kind, name))
+    done = {**deleting, "reconciling": None, "observedGeneration": generation, **(finished or {})}
+    undone = {"reconciling": None, "deleteTime": None, "expireTime": None}
     return start_operation(
         call, project_id, location, name, "delete", collection,
-        message_type=message_type, shown=deleting, effects=effects,
-        # The finished delete answers with the resource as it was, not as being deleted
-        # (kcc-golden run/v1beta1/runjob/runjob-iamserviceaccount, the poll after the DELETE).
-        response={k: v for k, v in deleting.items() if k not in ("reconciling", "deleteTime")},
-        failure_effects=[Effect.set(store_kind, name, {"reconciling": None, "deleteTime": None})],
+        message_type=message_type, shown=deleting, effects=effects, response=done,
+        failure_effects=[Effect.set(store_kind, name, undone)],
     )  # fmt: skip
 
 

@@ -95,10 +95,19 @@ def _ready(job: dict[str, Any], now: str) -> dict[str, Any]:
     }
 
 
+def _pending(job: dict[str, Any]) -> dict[str, Any]:
+    """The terminal condition while a write is being carried out: CONDITION_PENDING, on the
+    condition the job had (a new job has none, so only the state shows). Recorded on real GCP
+    in k8s-config-connector commit f36383ddfe, runjob-dependson/_http.log: the create (#1)
+    answers `{"state": 1}`, the update (#4) and the delete (#7) `{"type": "Ready", "state": 1,
+    "lastTransitionTime": ...}` (1 is CONDITION_PENDING in enum numbers)."""
+    return {**(job.get("terminalCondition") or {}), "state": "CONDITION_PENDING"}
+
+
 def _write(call: Call, job: dict[str, Any], verb: str) -> Reply:
     project_id, location = job["name"].split("/")[1], job["name"].split("/")[3]
     now = call.ctx.clock.rfc3339()
-    job.update(reconciling=True, terminalCondition=condition("Ready", "CONDITION_RECONCILING", now))
+    job.update(reconciling=True, terminalCondition=_pending(job))
     call.ctx.store.put(JOB, job["name"], job, f"projects/{project_id}/locations/{location}")
     ready = _ready(job, now)
     failed = {
@@ -142,8 +151,10 @@ methods.declare_collection(API, JOB, "jobs", "job", _create, _update)
 @API.handles("run.projects.locations.jobs.delete")
 def delete_job(call: Call) -> Reply:
     current = methods.delete_target(call, JOB, "jobs", "run.jobs.delete")
-    deleting = {**current, "reconciling": True, "deleteTime": call.ctx.clock.rfc3339()}
-    return methods.start_delete(call, JOB, EXECUTION, deleting, "jobs", "Job")
+    now = call.ctx.clock.rfc3339()
+    deleting = {**current, "reconciling": True, "deleteTime": now, "terminalCondition": _pending(current)}
+    ready = {"terminalCondition": condition("Ready", "CONDITION_SUCCEEDED", now)}
+    return methods.start_delete(call, JOB, EXECUTION, deleting, "jobs", "Job", finished=ready)
 
 
 @API.handles("run.projects.locations.jobs.run")
