@@ -12,6 +12,10 @@ from provisioner.traffic.http_log import decode_body
 
 #: The vendored corpus, beside this module.
 CORPUS = Path(__file__).parent / "kcc-golden"
+#: Earlier real recordings of logs the corpus holds only as mockgcp wrote them again, each in a
+#: `<case>@<commit>` folder; their kinds are scored apart, under `history/`.
+HISTORY = Path(__file__).parent / "kcc-history"
+HISTORY_PREFIX = "history/"
 
 _STATUS = re.compile(r"^(\d{3}) ")
 _REQUEST = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD) (\S+)$")
@@ -89,13 +93,19 @@ def parse(text: str) -> list[Exchange]:
     return exchanges
 
 
-def load(path: Path) -> Log:
-    rel = path.relative_to(CORPUS).parts  # service/version/kind[/case]/_http.log
+def load(path: Path, root: Path = CORPUS) -> Log:
+    rel = path.relative_to(root).parts  # service/version/kind[/case]/_http.log
     kind = f"{rel[0]}/{rel[2]}"
     case = rel[3] if len(rel) > 4 else rel[2]
-    return Log(path, kind, case, parse(path.read_text()))
+    prefix = HISTORY_PREFIX if root == HISTORY else ""
+    return Log(path, prefix + kind, case, parse(path.read_text()))
 
 
 def logs(root: Path = CORPUS) -> list[Log]:
     """Every log of the corpus, in a stable order."""
-    return [load(p) for p in sorted(root.rglob("_http.log"))]
+    return [load(p, root) for p in sorted(root.rglob("_http.log"))]
+
+
+def every_log() -> list[Log]:
+    """The corpus, then the earlier real recordings."""
+    return [*logs(CORPUS), *logs(HISTORY)]

@@ -28,6 +28,16 @@ def test_the_vendored_corpus_is_whole_and_credited() -> None:
     assert "cdb85ecf17" in (corpus.CORPUS / "NOTICE").read_text()
 
 
+def test_the_earlier_real_recordings_are_credited_commit_by_commit() -> None:
+    logs = corpus.logs(corpus.HISTORY)
+    assert len(logs) == 30 and all(log.kind.startswith(corpus.HISTORY_PREFIX) for log in logs)
+    assert (corpus.HISTORY / "LICENSE").read_text().lstrip().startswith("Apache License")
+    notice = (corpus.HISTORY / "NOTICE").read_text()
+    for log in logs:
+        commit = log.case.rsplit("@", 1)[1]
+        assert commit in notice, f"{log.name}: its commit is not named in kcc-history/NOTICE"
+
+
 def test_a_lost_field_a_wrong_value_and_an_extra_field_each_count() -> None:
     real = {
         "name": "a",
