@@ -895,9 +895,10 @@ RULES: tuple[Unrecorded, ...] = (
     ),
     Unrecorded(
         host="compute.googleapis.com",
-        fields=("progress",),
+        fields=("progress", "status"),
         effect="value",
-        reason="mockcompute answers a finished operation with progress 0",
+        reason="mockcompute answers an operation finished in the answer that starts it, with "
+        "progress 0; Google's starts RUNNING",
         source=_MOCK_COMPUTE_LRO,
         in_operations=False,
         when=_mock_compute_operation,

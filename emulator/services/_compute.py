@@ -360,19 +360,6 @@ def overlap(
 # operations
 
 
-#: (collection, operation type) Google finishes in the answer that starts it, an answer with
-#: status DONE and without operationType, targetId, targetLink and user: every insert, update
-#: and delete of a global URL map, insert, delete and setUrlMap of a global target HTTP proxy,
-#: and setLabels of a global address in conformance/kcc-golden/compute/ (e.g. computeurlmap/
-#: globalcomputeurlmap/_http.log, computetargethttpproxy/globaltargethttpproxy/_http.log,
-#: computeaddress/globalcomputeaddress/_http.log). `None` stands for every type.
-SYNCHRONOUS: dict[str, set[str] | None] = {
-    "urlMaps": None,
-    "targetHttpProxies": None,
-    "globalAddresses": {"setLabels"},
-}
-
-
 #: (collection, operation type, regional) whose operations Google names by the full method id
 #: rather than the verb: kcc-golden compute/v1beta1/computefirewall/computefirewall/_http.log #5
 #: (a firewall's patch, `"operationType": "compute.firewalls.patch"`, where its insert and
@@ -397,13 +384,20 @@ UNATTRIBUTED: frozenset[tuple[str, str]] = frozenset({("networks", "removePeerin
 #: operation (endTime, progress 100): setLabels of a global or regional forwarding rule in every
 #: forwarding rule log of conformance/kcc-golden/compute/ (e.g. exchange 36 of
 #: computeforwardingrule/globalcomputeforwardingrulehttps-direct/_http.log, exchange 17 of
-#: computeforwardingrule/regionalcomputeforwardingrule-direct/_http.log).
-FINISHED_AT_ONCE = frozenset({("globalForwardingRules", "setLabels"), ("forwardingRules", "setLabels")})
-
-
-def _synchronous(collection: str, op_type: str, region_name: str | None) -> bool:
-    types = SYNCHRONOUS.get(collection, set())
-    return region_name is None and collection in SYNCHRONOUS and (types is None or op_type in types)
+#: computeforwardingrule/regionalcomputeforwardingrule-direct/_http.log), and of a global address
+#: (conformance/kcc-history/sql/v1beta1/sqlinstance/postgresinstance@a0c29df460 #8 and
+#: sqlinstance-postgres-replication@9b63dd72f0 #8). Every other global operation starts RUNNING:
+#: the corpus's global URL maps and target HTTP proxies finished at once were written by
+#: mockcompute (conformance/recorder.py, _MOCK_COMPUTE_LRO), where real GCP answers a URL map's
+#: insert, update and delete RUNNING at progress 0 (kcc-history compute/v1beta1/computeurlmap/
+#: globalcomputeurlmap@7f9957d926 #16, #19, #22).
+FINISHED_AT_ONCE = frozenset(
+    {
+        ("globalForwardingRules", "setLabels"),
+        ("forwardingRules", "setLabels"),
+        ("globalAddresses", "setLabels"),
+    }
+)
 
 
 def operation(
@@ -449,15 +443,14 @@ def operation(
         extra["zone"] = link(f"projects/{project_id}/zones/{zone_name}")
     if request_id:
         extra["clientOperationId"] = request_id
-    synchronous = _synchronous(collection, op_type, region_name)
-    if synchronous or (collection, op_type) in UNATTRIBUTED:
+    if (collection, op_type) in UNATTRIBUTED:
         for key in ("operationType", "targetLink", "targetId", "user"):
             extra.pop(key)
     record = ops.start(
         name=name,
         style="compute",
         extra=extra,
-        duration_s=0.0 if synchronous or (collection, op_type) in FINISHED_AT_ONCE else None,
+        duration_s=0.0 if (collection, op_type) in FINISHED_AT_ONCE else None,
         duration_key=("compute", op_type, collection),
         effects=effects,
         failure_effects=failure_effects,

@@ -107,13 +107,24 @@ def _check_matchers(body: dict[str, Any]) -> None:
             )
 
 
+def _backend_collection(value: Any) -> str:
+    """What a global URL map's service reference names: a backend service, or a backend bucket
+    ("defaultService: The full or partial URL of the defaultService resource to which traffic is
+    directed ... a backendService or backendBucket", https://cloud.google.com/compute/docs/
+    reference/rest/v1/urlMaps; conformance/kcc-history/compute/v1beta1/computeurlmap/
+    globalcomputeurlmap@7f9957d926 #16 routes a path matcher to a backend bucket, answered 200)."""
+    return "backendBuckets" if "/backendBuckets/" in f"/{value}" else "backendServices"
+
+
 def _services(call: Call, body: dict[str, Any]) -> list[str]:
-    """Every backend service the map routes to, checked to exist with one scheme."""
+    """Every backend the map routes to, checked to exist, the backend services with one scheme."""
     paths: list[str] = []
     schemes: set[str] = set()
     for value in lb.url_map_services(body):
-        path, service = lb.reference(call, value, "resource.defaultService", "backendServices")
-        schemes.add(service.get("loadBalancingScheme", "EXTERNAL"))
+        collection = _backend_collection(value)
+        path, service = lb.reference(call, value, "resource.defaultService", collection)
+        if collection == "backendServices":
+            schemes.add(service.get("loadBalancingScheme", "EXTERNAL"))
         if path not in paths:
             paths.append(path)
     if len(schemes) > 1:
@@ -129,7 +140,8 @@ def _linked(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     """The body with every backend reference written as a full link, as the API returns it."""
 
     def fix(value: str) -> str:
-        return c.link(lb.reference_path(call, value, "resource.defaultService", "backendServices"))
+        collection = _backend_collection(value)
+        return c.link(lb.reference_path(call, value, "resource.defaultService", collection))
 
     out = copy.deepcopy(body)
     if out.get("defaultService"):

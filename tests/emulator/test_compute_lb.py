@@ -416,3 +416,26 @@ def test_an_iap_client_secret_is_kept_only_as_its_sha256(compute: Any) -> None:
         "oauth2ClientId": "",
         "oauth2ClientSecretSha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     }
+
+
+def test_a_url_map_routes_to_a_backend_bucket_and_its_writes_start_running(compute: Any) -> None:
+    # Recorded on real GCP: conformance/kcc-history/compute/v1beta1/computeurlmap/
+    # globalcomputeurlmap@7f9957d926 #16 (a path matcher on a backend bucket, answered RUNNING
+    # at progress 0 with its operationType, targetLink and user).
+    make_backend(compute)
+    bucket = {"name": "static", "bucketName": "digitwin-static"}
+    done(compute, compute.backendBuckets().insert(project=PROJECT, body=bucket))
+    body = {
+        "name": "map",
+        "defaultService": f"{GLOBAL}/backendServices/api",
+        "hostRules": [{"hosts": ["*"], "pathMatcher": "static"}],
+        "pathMatchers": [{"name": "static", "defaultService": f"{GLOBAL}/backendBuckets/static"}],
+    }
+    started = compute.urlMaps().insert(project=PROJECT, body=body).execute()
+    assert (started["operationType"], started["targetLink"].rsplit("/", 1)[1]) == ("insert", "map")
+    assert "user" in started
+    done(compute, compute.urlMaps().insert(project=PROJECT, body={**body, "name": "map2"}))
+    (matcher,) = compute.urlMaps().get(project=PROJECT, urlMap="map2").execute()["pathMatchers"]
+    assert matcher["defaultService"].endswith(f"{GLOBAL}/backendBuckets/static")
+    # The bucket is now in use.
+    assert status_of(compute.backendBuckets().delete(project=PROJECT, backendBucket="static"))[0] == 400
