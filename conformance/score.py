@@ -36,6 +36,11 @@ NORMALISED_KEYS = {
     "certSerialNumber",
     "commonName",
     "sha1Fingerprint",
+    # who made or last changed a Cloud Run resource: the caller's own account, which the
+    # recordings kept as it was before the recorder wrote it over (katriel@google.com in
+    # kcc-history/run/v1beta1/runjob/*), not a value of the API's
+    "creator",
+    "lastModifier",
 }
 
 

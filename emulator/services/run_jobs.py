@@ -22,8 +22,10 @@ from emulator.services import _iam_accounts
 from emulator.services import _run_methods as methods
 from emulator.services._run import (
     CALLER,
+    DEFAULT_LIMITS,
     EXECUTION,
     JOB,
+    JOB_SIDECAR_LIMITS,
     check_containers,
     check_etag,
     check_metadata,
@@ -64,7 +66,8 @@ def _desired(call: Call, body: dict[str, Any], project_id: str, number: str, loc
         raise invalid("template.template is required.", field="job.template.template")
     check_metadata(execution, "job.template")
     check_containers(call, task.get("containers") or [], "job.template.template", number)
-    task["containers"] = [container_defaults(c) for c in task["containers"]]
+    limits = JOB_SIDECAR_LIMITS if len(task["containers"]) > 1 else DEFAULT_LIMITS
+    task["containers"] = [container_defaults(c, limits) for c in task["containers"]]
     task.setdefault("maxRetries", 3)
     task.setdefault("timeout", "600s")
     # A task template sent without an execution environment comes back with the second

@@ -94,3 +94,20 @@ def test_a_probe_without_a_port_is_read_on_the_containers_port(slow: Emulator, j
     ).execute()
     (container,) = jobs.jobs().get(name=JOB).execute()["template"]["template"]["containers"]
     assert container["startupProbe"]["httpGet"] == {"path": "/", "port": 8080}
+
+
+def test_a_job_of_several_containers_gives_each_a_smaller_default(slow: Emulator, jobs: Any) -> None:
+    one = _body()
+    three = {
+        "template": {"template": {"containers": [dict(c, name=n) for n in "abc" for c in [one_container()]]}}
+    }
+    jobs.jobs().create(parent=PARENT, jobId="single", body=one).execute()
+    jobs.jobs().create(parent=PARENT, jobId="trio", body=three).execute()
+    single = jobs.jobs().get(name=f"{PARENT}/jobs/single").execute()["template"]["template"]["containers"]
+    trio = jobs.jobs().get(name=f"{PARENT}/jobs/trio").execute()["template"]["template"]["containers"]
+    assert [c["resources"]["limits"] for c in single] == [{"cpu": "1000m", "memory": "512Mi"}]
+    assert [c["resources"]["limits"] for c in trio] == [{"cpu": "1000m", "memory": "256Mi"}] * 3
+
+
+def one_container() -> dict[str, Any]:
+    return {"image": "us-docker.pkg.dev/cloudrun/container/job"}
