@@ -98,9 +98,7 @@ def test_a_probe_without_a_port_is_read_on_the_containers_port(slow: Emulator, j
 
 def test_a_job_of_several_containers_gives_each_a_smaller_default(slow: Emulator, jobs: Any) -> None:
     one = _body()
-    three = {
-        "template": {"template": {"containers": [dict(c, name=n) for n in "abc" for c in [one_container()]]}}
-    }
+    three = {"template": {"template": {"containers": [{**one_container(), "name": n} for n in "abc"]}}}
     jobs.jobs().create(parent=PARENT, jobId="single", body=one).execute()
     jobs.jobs().create(parent=PARENT, jobId="trio", body=three).execute()
     single = jobs.jobs().get(name=f"{PARENT}/jobs/single").execute()["template"]["template"]["containers"]
