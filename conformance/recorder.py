@@ -199,6 +199,51 @@ def _mock_container_operation(recorded: Any) -> bool:
     )
 
 
+def _mock_set_labels(recorded: Any) -> bool:
+    """A GKE operation typed SET_LABELS: mockgcp's answer to setResourceLabels."""
+    return isinstance(recorded, dict) and recorded.get("operationType") == "SET_LABELS"
+
+
+def _mock_telemetry_off(recorded: Any) -> bool:
+    """A mocked GKE cluster whose logging service was turned off."""
+    return _mock_cluster(recorded) and recorded.get("loggingService") == "none"
+
+
+_REAL_TELEMETRY_OFF = (
+    "k8s-config-connector 4966a6d0d8 (conformance/kcc-history/container/v1beta1/containercluster/"
+    "containercluster@4966a6d0d8/_http.log), the same test recorded on real GCP: #27 sends "
+    "`desiredLoggingService: none` and `desiredMonitoringService: none`, #31, #33 and #35 read "
+    "`loggingConfig: {componentConfig: {}}`, the monitoring components APISERVER, SCHEDULER and "
+    "CONTROLLER_MANAGER, and `clusterTelemetry: {type: DISABLED}` (a30525b20e #36-#40 the same); "
+    "mockgcp/mockcontainer/cluster.go at cdb85ecf17, UpdateCluster, sets `obj.LoggingService` and "
+    "`obj.MonitoringService` alone, and populateClusterDefaults sets `ClusterTelemetry.Type = "
+    "ENABLED` when unset; kcc-golden container/v1beta1/containercluster/containercluster/_http.log "
+    "#31-#35 keep the components and ENABLED"
+)
+
+
+def _mock_nap_scopes_added(recorded: Any) -> bool:
+    """A mocked GKE cluster whose auto-provisioning scopes hold the monitoring scope mockgcp adds
+    to those sent with logging.write."""
+    if not _mock_cluster(recorded):
+        return False
+    defaults = (recorded.get("autoscaling") or {}).get("autoprovisioningNodePoolDefaults") or {}
+    scopes = [str(scope).rsplit("/", 1)[-1] for scope in defaults.get("oauthScopes") or []]
+    return "logging.write" in scopes and "monitoring" in scopes
+
+
+_MOCK_PD_CSI = (
+    "k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, populateClusterDefaults: "
+    "`obj.AddonsConfig.GcePersistentDiskCsiDriverConfig.Enabled = true` on every write; kcc-golden "
+    "container/v1beta1/containercluster/containercluster-addon/_http.log #8 sends "
+    "`gcePersistentDiskCsiDriverConfig: {enabled: false}` and #10-#14 read it on; the same test "
+    "recorded on real GCP, k8s-config-connector b9cb90e11d (conformance/kcc-history/container/"
+    "v1beta1/containercluster/containercluster-addon@b9cb90e11d/_http.log), reads the driver on at "
+    "#3 after a create that sent it off, and `gcePersistentDiskCsiDriverConfig: {}` at #10-#14 "
+    "after the update #8 (9de5b5e1b4 #10 the same)"
+)
+
+
 def _mock_regional_cluster(recorded: Any) -> bool:
     """A regional GKE cluster written by mockgcp, which gives it no zones of its own."""
     return _mock_cluster(recorded) and not re.search(r"-[a-z]$", str(recorded.get("location", "")))
@@ -716,31 +761,17 @@ RULES: tuple[Unrecorded, ...] = (
         host="container.googleapis.com",
         fields=("autoscaling.autoprovisioningNodePoolDefaults.oauthScopes",),
         effect="value",
-        reason="mockgcp gives auto-provisioned pools scopes of its own choosing: two it picked when "
-        "none are sent, the monitoring scope added to those sent",
+        reason="mockgcp adds the monitoring scope to auto-provisioned pools' scopes sent with "
+        "logging.write; Google documents the scopes as those the request sets",
         source="k8s-config-connector mockgcp/mockcontainer, populateAutoprovisioningNodePoolDefaults: "
-        '`if obj.OauthScopes == nil { obj.OauthScopes = []string{".../auth/userinfo.email", '
-        '".../auth/cloud-platform"} }`, and beside it, marked unconfirmed with the API team, '
-        "a rule that adds "
-        "`.../auth/monitoring` to scopes sent with logging.write; "
-        "kcc-golden container/v1beta1/containercluster/containercluster/_http.log #20 and "
-        "containercluster-autoscaling-basic/_http.log #3; Google documents the scopes as those "
-        'the request sets (AutoprovisioningNodePoolDefaults.oauthScopes, "Scopes that are used by '
-        'NAP when creating node pools", https://cloud.google.com/kubernetes-engine/docs/reference/'
-        "rest/v1/projects.locations.clusters#autoprovisioningnodepooldefaults)",
+        "beside its default of two scopes, marked unconfirmed with the API team, a rule that adds "
+        "`.../auth/monitoring` to scopes sent with logging.write; kcc-golden container/v1beta1/"
+        "containercluster/containercluster-autoscaling-basic/_http.log #3; no real recording sends "
+        'scopes with node auto-provisioning (AutoprovisioningNodePoolDefaults.oauthScopes, "Scopes '
+        'that are used by NAP when creating node pools", https://cloud.google.com/kubernetes-engine/'
+        "docs/reference/rest/v1/projects.locations.clusters#autoprovisioningnodepooldefaults)",
         in_operations=False,
-        when=_mock_cluster,
-    ),
-    Unrecorded(
-        host="container.googleapis.com",
-        fields=("autoscaling.autoprovisioningNodePoolDefaults.oauthScopes",),
-        effect="invented",
-        reason="mockgcp gives auto-provisioned pools two scopes when none are sent",
-        source="k8s-config-connector mockgcp/mockcontainer, populateAutoprovisioningNodePoolDefaults "
-        "(see the rule above); kcc-golden container/v1beta1/containercluster/containercluster/"
-        "_http.log #18 sends no scopes, #20 reads two",
-        in_operations=False,
-        when=_mock_cluster,
+        when=_mock_nap_scopes_added,
     ),
     Unrecorded(
         host="container.googleapis.com",
@@ -761,24 +792,11 @@ RULES: tuple[Unrecorded, ...] = (
     ),
     Unrecorded(
         host="container.googleapis.com",
-        fields=(
-            "addonsConfig.cloudRunConfig.loadBalancerType",
-            "addonsConfig.gcePersistentDiskCsiDriverConfig.enabled",
-        ),
+        fields=("addonsConfig.gcePersistentDiskCsiDriverConfig.enabled",),
         effect="invented",
-        reason="mockgcp writes an external load balancer into every Cloud Run addon sent without "
-        "one, and turns the Persistent Disk CSI driver on whatever was sent",
-        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at 003a6db3bc, "
-        "populateClusterDefaults: `if "
-        "obj.AddonsConfig.CloudRunConfig != nil && ... LoadBalancerType == "
-        "LOAD_BALANCER_TYPE_UNSPECIFIED { ... = LOAD_BALANCER_TYPE_EXTERNAL }` and "
-        "`obj.AddonsConfig.GcePersistentDiskCsiDriverConfig.Enabled = true` unconditionally; "
-        "kcc-golden container/v1beta1/containercluster/containercluster-addon/_http.log #1 and #8 "
-        "send `gcePersistentDiskCsiDriverConfig: {enabled: false}` and `cloudRunConfig: {disabled: "
-        "true}`, #3 and #10 read the driver on and an external load balancer; Google documents "
-        "the driver's switch as the cluster's setting (\"Whether the Compute Engine PD CSI driver is "
-        'enabled for this cluster", https://cloud.google.com/kubernetes-engine/docs/reference/rest/'
-        "v1/projects.locations.clusters#gcepersistentdiskcsidriverconfig)",
+        reason="mockgcp shows the Persistent Disk CSI driver on whatever was sent, also after an "
+        "update turned it off; GKE turns it on at creation only",
+        source=_MOCK_PD_CSI,
         in_operations=False,
         when=_mock_cluster,
     ),
@@ -786,10 +804,9 @@ RULES: tuple[Unrecorded, ...] = (
         host="container.googleapis.com",
         fields=("addonsConfig.gcePersistentDiskCsiDriverConfig",),
         effect="absent",
-        reason="mockgcp shows the Persistent Disk CSI driver on where it was turned off",
-        source="k8s-config-connector mockgcp/mockcontainer/cluster.go, populateClusterDefaults "
-        "(see the rule above); kcc-golden container/v1beta1/containercluster/containercluster-addon/"
-        "_http.log #3",
+        reason="mockgcp shows the Persistent Disk CSI driver on after an update turned it off, "
+        "where GKE shows the driver's settings empty",
+        source=_MOCK_PD_CSI,
         in_operations=False,
         when=_mock_cluster,
     ),
@@ -830,6 +847,52 @@ RULES: tuple[Unrecorded, ...] = (
         in_operations=False,
         when=_stray_folder_prefixes,
         on_url=r"/o\?(?!.*delimiter=)",
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("operationType",),
+        effect="value",
+        reason="mockgcp types the operation of setResourceLabels SET_LABELS; GKE answers it "
+        "UPDATE_CLUSTER",
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, "
+        "SetLabels: `OperationType: pb.Operation_SET_LABELS`; kcc-golden container/v1beta1/"
+        "containercluster/containercluster/_http.log #29 and #30; the same test recorded on real "
+        "GCP, k8s-config-connector 4966a6d0d8 (conformance/kcc-history/container/v1beta1/"
+        "containercluster/containercluster@4966a6d0d8/_http.log #29 and #30, and a30525b20e #34), "
+        "reads `UPDATE_CLUSTER`",
+        in_operations=False,
+        when=_mock_set_labels,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("monitoringConfig.componentConfig.enableComponents", "clusterTelemetry.type"),
+        effect="value",
+        reason="mockgcp keeps a cluster's components and telemetry as they were when its logging "
+        "and monitoring services are turned off; GKE keeps the control plane's monitoring "
+        "components only and disables the telemetry",
+        source=_REAL_TELEMETRY_OFF,
+        in_operations=False,
+        when=_mock_telemetry_off,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("loggingConfig.componentConfig.enableComponents",),
+        effect="invented",
+        reason="mockgcp keeps a cluster's logging components when its logging service is turned "
+        "off; GKE shows none",
+        source=_REAL_TELEMETRY_OFF,
+        in_operations=False,
+        when=_mock_telemetry_off,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("loggingConfig.componentConfig",),
+        effect="absent",
+        reason="mockgcp keeps a cluster's logging components when its logging service is turned "
+        "off, where GKE shows the components' message empty",
+        source=_REAL_TELEMETRY_OFF,
+        in_operations=False,
+        when=_mock_telemetry_off,
     ),
     Unrecorded(
         host="container.googleapis.com",

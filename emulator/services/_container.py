@@ -408,6 +408,11 @@ def show_cluster(call: Call, record: dict[str, Any], path: str) -> dict[str, Any
             },
         )
     _fill(out, CLUSTER_SHOWN_DEFAULTS)
+    components = (out.get("loggingConfig") or {}).get("componentConfig")
+    if isinstance(components, dict) and components.get("enableComponents") == []:
+        # No component left is shown as an empty message (proto3 JSON; containercluster@4966a6d0d8
+        # in conformance/kcc-history, #31 after the logging service was turned off).
+        out["loggingConfig"] = {**out["loggingConfig"], "componentConfig": {}}
     _show_private_nodes(out)
     _show_ip_endpoints(out)
     policy = out.get("ipAllocationPolicy")
