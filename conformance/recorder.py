@@ -244,6 +244,11 @@ _MOCK_PD_CSI = (
 )
 
 
+def _mock_confidential_cluster(recorded: Any) -> bool:
+    """A mocked GKE cluster with confidential nodes turned on at the cluster level."""
+    return _mock_cluster(recorded) and bool((recorded.get("confidentialNodes") or {}).get("enabled"))
+
+
 def _mock_regional_cluster(recorded: Any) -> bool:
     """A regional GKE cluster written by mockgcp, which gives it no zones of its own."""
     return _mock_cluster(recorded) and not re.search(r"-[a-z]$", str(recorded.get("location", "")))
@@ -676,6 +681,20 @@ RULES: tuple[Unrecorded, ...] = (
     ),
     Unrecorded(
         host="container.googleapis.com",
+        fields=("initialNodeCount",),
+        effect="invented",
+        reason="mockgcp gives a pool made without a node count a count of 1; GKE shows none",
+        source=f"{_MOCK_CONTAINER}; nodepool.go, populateNodePoolDefaults: `if obj.InitialNodeCount "
+        "== 0 { obj.InitialNodeCount = 1 }`; kcc-golden container/v1beta1/containernodepool/"
+        "containernodepool/_http.log #8 sends autoscaling and no count, #10-#26 read 1; the same "
+        "test recorded on real GCP, k8s-config-connector 675a7c5c84 (conformance/kcc-history/"
+        "container/v1beta1/containernodepool/containernodepool@675a7c5c84/_http.log #10-#26), reads "
+        "no initialNodeCount",
+        in_operations=False,
+        when=_mock_pool,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
         fields=("networkConfig.podIpv4RangeUtilization",),
         effect="invented",
         reason="mockgcp writes a utilization of 0.001 into every pool, nodes or none",
@@ -812,6 +831,40 @@ RULES: tuple[Unrecorded, ...] = (
     ),
     Unrecorded(
         host="container.googleapis.com",
+        fields=("workloadIdentityConfig.identityNamespace", "workloadIdentityConfig.identityProvider"),
+        effect="absent",
+        reason="mockgcp keeps a cluster's Workload Identity as sent, its workload pool alone, where "
+        "GKE's v1beta1 answers name it again as the identity namespace, with the cluster's identity "
+        "provider",
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17 (no "
+        "IdentityNamespace or IdentityProvider anywhere); kcc-golden container/v1beta1/"
+        "containercluster/containercluster-addon/_http.log #3-#21; the same test recorded on real "
+        "GCP, k8s-config-connector b9cb90e11d (conformance/kcc-history/container/v1beta1/"
+        "containercluster/containercluster-addon@b9cb90e11d/_http.log #3 onwards), reads "
+        "`identityNamespace: ${projectId}.svc.id.goog` and `identityProvider: https://"
+        "container.googleapis.com/v1/projects/${projectId}/locations/us-central1-a/clusters/"
+        "containercluster-${uniqueId}`",
+        in_operations=False,
+        when=_mock_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("nodeConfig.confidentialNodes", "nodePools[].config.confidentialNodes"),
+        effect="invented",
+        reason="mockgcp copies a cluster's confidential nodes into its node config and pools, where "
+        "GKE shows them at the cluster level alone",
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, "
+        "populateClusterDefaults: `if obj.ConfidentialNodes != nil && obj.ConfidentialNodes.Enabled "
+        "{ ... obj.NodeConfig.ConfidentialNodes.Enabled = true ... }`; kcc-golden container/v1beta1/"
+        "containercluster/containercluster-enableconfidentialnodesincluster/_http.log #3-#9; the "
+        "same test recorded on real GCP, k8s-config-connector c9e89b2e15 (conformance/kcc-history/"
+        "container/v1beta1/containercluster/containercluster-enableconfidentialnodesincluster@"
+        "c9e89b2e15/_http.log #3-#9), reads no confidentialNodes in nodeConfig or the pools",
+        in_operations=False,
+        when=_mock_confidential_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
         fields=("nodeConfig.workloadMetadataConfig", "nodePools[].config.workloadMetadataConfig"),
         effect="absent",
         reason="mockgcp gives no pool the GKE metadata server, Workload Identity or not",
@@ -852,8 +905,7 @@ RULES: tuple[Unrecorded, ...] = (
         host="container.googleapis.com",
         fields=("operationType",),
         effect="value",
-        reason="mockgcp types the operation of setResourceLabels SET_LABELS; GKE answers it "
-        "UPDATE_CLUSTER",
+        reason="mockgcp types the operation of setResourceLabels SET_LABELS; GKE answers it UPDATE_CLUSTER",
         source="k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, "
         "SetLabels: `OperationType: pb.Operation_SET_LABELS`; kcc-golden container/v1beta1/"
         "containercluster/containercluster/_http.log #29 and #30; the same test recorded on real "

@@ -189,7 +189,16 @@ def fetch_pool(call: Call, path: str) -> dict[str, Any]:
 
 
 def pools_of(call: Call, cluster: str) -> list[dict[str, Any]]:
-    return call.ctx.store.list(NODE_POOL, cluster)
+    """The cluster's pools in the order they were made, as GKE lists them (real GKE,
+    k8s-config-connector 460da51743: conformance/kcc-history/container/v1beta1/containernodepool/
+    containernodepool-subnetworkref@460da51743/_http.log #27 lists `default-pool`, then the pool
+    #16 made, whose name sorts first); pools made with the cluster in the order it was sent."""
+    pools = call.ctx.store.list(NODE_POOL, cluster)
+    return sorted(pools, key=lambda p: (str(p.get("_created", "")), int(p.get(POOL_RANK, 0))))
+
+
+#: A pool's place among those its cluster was created with.
+POOL_RANK = "_rank"
 
 
 def public(resource: dict[str, Any]) -> dict[str, Any]:

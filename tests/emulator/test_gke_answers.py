@@ -6,12 +6,14 @@ the Pod range GKE adds to the cluster's subnetwork."""
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from typing import Any
 
 import pytest
 
 from emulator import Emulator
+from tests.emulator.conftest import PROJECT
 from tests.emulator.test_container import CLUSTER, PARENT, gke  # noqa: F401
 from tests.emulator.test_gke_shown_defaults import _create, _get, _send
 
@@ -78,6 +80,61 @@ def test_addons_at_creation_get_a_load_balancer_and_the_disk_driver(emu: Emulato
     live = _get(emu, CLUSTER)["addonsConfig"]
     assert live["gcePersistentDiskCsiDriverConfig"] == {}
     assert live["cloudRunConfig"]["loadBalancerType"] == "LOAD_BALANCER_TYPE_EXTERNAL"
+
+
+def test_v1beta1_names_workload_identity_in_its_older_fields_too(emu: Emulator, ready: Any) -> None:
+    pool = f"{PROJECT}.svc.id.goog"
+    live = _create(emu, {"workloadIdentityConfig": {"workloadPool": pool}})
+    assert live["workloadIdentityConfig"] == {
+        "workloadPool": pool,
+        "identityNamespace": pool,
+        "identityProvider": f"https://container.googleapis.com/v1/{CLUSTER}",
+    }
+    metadata = {"mode": "GKE_METADATA", "nodeMetadata": "GKE_METADATA_SERVER"}
+    assert live["nodeConfig"]["workloadMetadataConfig"] == metadata
+    assert live["nodePools"][0]["config"]["workloadMetadataConfig"] == metadata
+    assert _get(emu, f"{CLUSTER}/nodePools/general")["config"]["workloadMetadataConfig"] == metadata
+
+    # v1 has neither.
+    with urllib.request.urlopen(f"{emu.base_url}/v1/{CLUSTER}") as response:
+        v1 = json.loads(response.read())
+    assert v1["workloadIdentityConfig"] == {"workloadPool": pool}
+    assert v1["nodeConfig"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+
+
+def test_global_access_turned_off_is_not_shown(emu: Emulator, ready: Any) -> None:
+    private = {"enablePrivateNodes": True, "masterIpv4CidrBlock": "172.16.0.0/28"}
+    _create(emu, {"privateClusterConfig": private})
+    on = {"ipEndpointsConfig": {"enabled": True, "globalAccess": True}}
+    _send(emu, "PUT", CLUSTER, {"update": {"desiredControlPlaneEndpointsConfig": on}})
+    live = _get(emu, CLUSTER)
+    assert live["controlPlaneEndpointsConfig"]["ipEndpointsConfig"]["globalAccess"] is True
+    assert live["privateClusterConfig"]["masterGlobalAccessConfig"] == {"enabled": True}
+
+    off = {"ipEndpointsConfig": {"enabled": True, "globalAccess": False}}
+    _send(emu, "PUT", CLUSTER, {"update": {"desiredControlPlaneEndpointsConfig": off}})
+    live = _get(emu, CLUSTER)
+    assert "globalAccess" not in live["controlPlaneEndpointsConfig"]["ipEndpointsConfig"]
+    assert "masterGlobalAccessConfig" not in live["privateClusterConfig"]
+
+
+def test_a_pool_shows_no_zero_count_and_takes_the_size_it_is_set_to(emu: Emulator, ready: Any) -> None:
+    _create(emu, {})
+    pool = {"name": "auto", "autoscaling": {"enabled": True, "minNodeCount": 1, "maxNodeCount": 3}}
+    _send(emu, "POST", f"{CLUSTER}/nodePools", {"nodePool": pool})
+    path = f"{CLUSTER}/nodePools/auto"
+    assert "initialNodeCount" not in _get(emu, path)
+
+    _send(emu, "POST", f"{path}:setSize", {"nodeCount": 2})
+    assert _get(emu, path)["initialNodeCount"] == 2
+
+
+def test_pools_are_listed_in_the_order_they_were_made(emu: Emulator, ready: Any) -> None:
+    _create(emu, {"nodePools": [{"name": "general", "initialNodeCount": 2}]})
+    _send(emu, "POST", f"{CLUSTER}/nodePools", {"nodePool": {"name": "added", "initialNodeCount": 1}})
+    live = _get(emu, CLUSTER)
+    assert [p["name"] for p in live["nodePools"]] == ["general", "added"]
+    assert live["initialNodeCount"] == 2  # the first pool's
 
 
 def _delete(emu: Emulator, path: str) -> None:
