@@ -249,6 +249,26 @@ def _mock_confidential_cluster(recorded: Any) -> bool:
     return _mock_cluster(recorded) and bool((recorded.get("confidentialNodes") or {}).get("enabled"))
 
 
+#: Subnetwork reads of the GKE logs mockgcp wrote (every cluster read of theirs carries mockgcp's
+#: CA certificate, `_MOCK_CA`), as the replay names an exchange: `<kind>/<case>#<n> GET <url>`.
+_MOCK_GKE_SUBNET_READS = (
+    r"^container/(containercluster/containercluster(-databaseencryption(-all|-decrypted)?"
+    r"|-disablel4lbfirewallreconciliation)?|containernodepool/containernodepool-subnetworkref)#\d+ GET "
+    r"\S+/subnetworks/"
+)
+_MOCK_GKE_SUBNET = (
+    "k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, CreateCluster and "
+    "DeleteCluster (the subnetwork is only named, never changed); kcc-golden container/v1beta1/"
+    "containercluster/containercluster/_http.log #44, containercluster-databaseencryption #43, "
+    "containercluster-disablel4lbfirewallreconciliation #23 and containernodepool/"
+    "containernodepool-subnetworkref #40 read `privateIpGoogleAccess: false` and no secondary "
+    "range; the same tests recorded on real GCP (conformance/kcc-history/container/v1beta1/: "
+    "containercluster@4966a6d0d8 #44, containercluster-databaseencryption@77cd53fe81 #31 and #49, "
+    "containernodepool-subnetworkref@460da51743 #40 and #42) read Private Google Access on once "
+    "the cluster was made, and its Pod range `gke-<cluster>-pods-<8 hex>` until it was deleted"
+)
+
+
 def _mock_regional_cluster(recorded: Any) -> bool:
     """A regional GKE cluster written by mockgcp, which gives it no zones of its own."""
     return _mock_cluster(recorded) and not re.search(r"-[a-z]$", str(recorded.get("location", "")))
@@ -900,6 +920,26 @@ RULES: tuple[Unrecorded, ...] = (
         in_operations=False,
         when=_stray_folder_prefixes,
         on_url=r"/o\?(?!.*delimiter=)",
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("privateIpGoogleAccess",),
+        effect="value",
+        reason="a subnetwork read in a mock-written GKE log: mockgcp's clusters leave their "
+        "subnetwork as it was, where GKE turns its Private Google Access on",
+        source=_MOCK_GKE_SUBNET,
+        in_operations=False,
+        on_url=_MOCK_GKE_SUBNET_READS,
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("secondaryIpRanges",),
+        effect="absent",
+        reason="a subnetwork read in a mock-written GKE log: mockgcp's clusters add no Pod range "
+        "to their subnetwork, where GKE adds the one it makes while the cluster lasts",
+        source=_MOCK_GKE_SUBNET,
+        in_operations=False,
+        on_url=_MOCK_GKE_SUBNET_READS,
     ),
     Unrecorded(
         host="container.googleapis.com",

@@ -27,6 +27,7 @@ from emulator.registry import Api, Call, Reply
 from emulator.services import _compute as compute
 from emulator.services import _container as k
 from emulator.services import _container_nodes as nodes
+from emulator.services import _container_pod_range as pod_range
 
 API = Api("container", "v1")
 
@@ -259,7 +260,9 @@ def _control_plane_endpoints(
     return out
 
 
-def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot: bool) -> dict[str, Any]:
+def _ip_allocation(
+    raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot: bool, free_pods: str = "10.112.0.0/14"
+) -> dict[str, Any]:
     policy = dict(raw or {})
     ranges = {r["rangeName"]: r["ipCidrRange"] for r in subnet.get("secondaryIpRanges", [])}
     names = [policy.get("clusterSecondaryRangeName"), policy.get("servicesSecondaryRangeName")]
@@ -293,7 +296,7 @@ def _ip_allocation(raw: dict[str, Any] | None, subnet: dict[str, Any], autopilot
     # Without ranges named or given, GKE picks them: the Services of a new cluster get
     # 34.118.224.0/20 and its Pods a /14 of 10.0.0.0/8, 10.112.0.0/14 in every recorded cluster
     # (kcc-golden container/v1beta1/containercluster/containercluster-minimal/_http.log).
-    pods = ranges.get(names[0] or "", _given(policy.get("clusterIpv4CidrBlock")) or "10.112.0.0/14")
+    pods = ranges.get(names[0] or "", _given(policy.get("clusterIpv4CidrBlock")) or free_pods)
     services = ranges.get(names[1] or "", _given(policy.get("servicesIpv4CidrBlock")) or "34.118.224.0/20")
     out = {
         **{k2: v for k2, v in policy.items() if v not in (None, "")},
@@ -446,13 +449,16 @@ def create_cluster(call: Call) -> Reply:
         if not k.is_zone(zone) or k.region_of(zone) != region:
             raise invalid(f'Zone "{zone}" is not in region {region}.', field="cluster.locations")
     cluster_id = secrets.token_hex(16)
-    ip_policy = _ip_allocation(body.get("ipAllocationPolicy"), subnet, autopilot)
+    ip_policy = _ip_allocation(
+        body.get("ipAllocationPolicy"), subnet, autopilot, pod_range.free_range(call, network)
+    )
+    made_range = None
     if ip_policy.get("useIpAliases") and not ip_policy.get("clusterSecondaryRangeName"):
         # GKE names the Pod range it makes itself `gke-<cluster>-pods-<first 8 of the cluster
         # id>`, and the pools take it (containercluster-swap: `gke-containercluster-${uniqueId}-
-        # pods-705f569c` beside the DNS endpoint `gke-705f569c89bf...`). The subnetwork's own
-        # list of secondary ranges is not changed here.
-        ip_policy["clusterSecondaryRangeName"] = f"gke-{name}-pods-{cluster_id[:8]}"
+        # pods-705f569c` beside the DNS endpoint `gke-705f569c89bf...`). It joins the
+        # subnetwork's secondary ranges once the cluster is made (_container_pod_range).
+        made_range = ip_policy["clusterSecondaryRangeName"] = f"gke-{name}-pods-{cluster_id[:8]}"
     private = _private(call, body.get("privateClusterConfig"), network, autopilot, path)
     identity = _workload_identity(body.get("workloadIdentityConfig"), project_id, autopilot)
     authorized = _authorized_networks(
@@ -507,6 +513,8 @@ def create_cluster(call: Call) -> Reply:
         "_path": path,
         "_network": network,
     }
+    if made_range:
+        cluster[pod_range.MADE_RANGE] = made_range
     addons = _addons_at_create(body.get("addonsConfig"))
     if addons is not None:
         cluster["addonsConfig"] = addons
@@ -572,6 +580,7 @@ def create_cluster(call: Call) -> Reply:
         effects=[
             Effect.set(k.CLUSTER, path, {"status": "RUNNING"}),
             *(Effect.set(k.NODE_POOL, p, {"status": "RUNNING"}) for p in pool_paths),
+            *pod_range.made(cluster, project_id),
         ],
         failure_effects=[Effect.delete(k.NODE_POOL, p) for p in pool_paths]
         + [Effect.delete(k.CLUSTER, path)],
@@ -963,7 +972,11 @@ def delete_cluster(call: Call) -> Reply:
         cluster=path,
         op_type="DELETE_CLUSTER",
         target=path,
-        effects=[*(Effect.delete(k.NODE_POOL, p) for p in pools), Effect.delete(k.CLUSTER, path)],
+        effects=[
+            *(Effect.delete(k.NODE_POOL, p) for p in pools),
+            Effect.delete(k.CLUSTER, path),
+            *pod_range.gone(current),
+        ],
         failure_effects=[Effect.set(k.CLUSTER, path, {"status": current["status"]})],
     )
 

@@ -6,6 +6,7 @@ the Pod range GKE adds to the cluster's subnetwork."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import urllib.request
 from typing import Any
@@ -14,7 +15,8 @@ import pytest
 
 from emulator import Emulator
 from tests.emulator.conftest import PROJECT
-from tests.emulator.test_container import CLUSTER, PARENT, gke  # noqa: F401
+from tests.emulator.test_compute import REGION, compute_client
+from tests.emulator.test_container import CLUSTER, PARENT, cluster, gke  # noqa: F401
 from tests.emulator.test_gke_shown_defaults import _create, _get, _send
 
 
@@ -135,6 +137,74 @@ def test_pools_are_listed_in_the_order_they_were_made(emu: Emulator, ready: Any)
     live = _get(emu, CLUSTER)
     assert [p["name"] for p in live["nodePools"]] == ["general", "added"]
     assert live["initialNodeCount"] == 2  # the first pool's
+
+
+def _subnet(emu: Emulator) -> dict[str, Any]:
+    return dict(
+        compute_client(emu).subnetworks().get(project=PROJECT, region=REGION, subnetwork="sub").execute()
+    )
+
+
+def test_the_pod_range_gke_makes_joins_the_subnetwork_while_the_cluster_lasts(
+    emu: Emulator, ready: Any
+) -> None:
+    before = _subnet(emu)
+    assert before["privateIpGoogleAccess"] is False
+    live = _create(emu, {})
+    name = live["ipAllocationPolicy"]["clusterSecondaryRangeName"]
+    assert name.startswith("gke-gke-pods-")
+
+    subnet = _subnet(emu)
+    assert subnet["privateIpGoogleAccess"] is True
+    made = [r for r in subnet["secondaryIpRanges"] if r["rangeName"] == name]
+    assert made == [
+        {
+            "rangeName": name,
+            "ipCidrRange": live["clusterIpv4Cidr"],
+            "reservedInternalRange": "https://networkconnectivity.googleapis.com/v1/projects/"
+            f"{PROJECT}/locations/global/internalRanges/{name}",
+        }
+    ]
+    assert subnet["fingerprint"] != before["fingerprint"]
+
+    # Once the cluster is gone, so is its range; Private Google Access stays on.
+    _delete(emu, CLUSTER)
+    after = _subnet(emu)
+    assert name not in [r["rangeName"] for r in after.get("secondaryIpRanges", [])]
+    assert after["privateIpGoogleAccess"] is True
+
+
+def test_clusters_on_one_network_get_pod_ranges_of_their_own(emu: Emulator, ready: Any) -> None:
+    first = _create(emu, {})["clusterIpv4Cidr"]
+    made = []
+    for name in ("second", "third"):  # the third made while the second is being made
+        body = {
+            "name": name,
+            "network": "vpc",
+            "subnetwork": "sub",
+            "ipAllocationPolicy": {"useIpAliases": True},
+        }
+        body["nodePools"] = [{"name": "general", "initialNodeCount": 1}]
+        request = urllib.request.Request(
+            f"{emu.base_url}/v1beta1/{PARENT}/clusters",
+            data=json.dumps({"cluster": body}).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request).close()
+        made.append(name)
+    emu.advance_time(600)
+    ranges = [ipaddress.IPv4Network(first)]
+    ranges += [ipaddress.IPv4Network(_get(emu, f"{PARENT}/clusters/{n}")["clusterIpv4Cidr"]) for n in made]
+    assert not any(a.overlaps(b) for i, a in enumerate(ranges) for b in ranges[i + 1 :])
+
+
+def test_a_cluster_on_ranges_of_its_own_leaves_the_subnetwork_alone(emu: Emulator, gke: Any) -> None:  # noqa: F811
+    gke.create_cluster(parent=PARENT, cluster=cluster())
+    emu.advance_time(600)
+    subnet = _subnet(emu)
+    assert subnet["privateIpGoogleAccess"] is False
+    assert [r["rangeName"] for r in subnet["secondaryIpRanges"]] == ["pods", "services"]
 
 
 def _delete(emu: Emulator, path: str) -> None:
