@@ -269,6 +269,25 @@ _MOCK_GKE_SUBNET = (
 )
 
 
+def _mock_private_cluster(recorded: Any) -> bool:
+    """A mocked GKE cluster with private nodes."""
+    private = recorded.get("privateClusterConfig") if _mock_cluster(recorded) else None
+    return isinstance(private, dict) and bool(private.get("enablePrivateNodes"))
+
+
+_MOCK_PRIVATE_AUTHORIZED = (
+    "k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, populateClusterDefaults: "
+    "`if ipEndpointsConfig.AuthorizedNetworksConfig.GcpPublicCidrsAccessEnabled == nil { ... = "
+    "PtrTo(true) }` whatever the cluster, and PrivateEndpointEnforcementEnabled only copied as sent; "
+    "kcc-golden container/v1beta1/containercluster/containercluster-private-masteripv4cidr/_http.log "
+    "and -private-privateendpointsubnetwork #11-#24; the same tests recorded on real GCP, "
+    "k8s-config-connector b0e9d55bdc (conformance/kcc-history/container/v1beta1/containercluster/"
+    "containercluster-private-masteripv4cidr@b0e9d55bdc/_http.log and -private-"
+    "privateendpointsubnetwork@b0e9d55bdc #11-#24), read `privateEndpointEnforcementEnabled: true` "
+    "and no gcpPublicCidrsAccessEnabled until an update sends it"
+)
+
+
 def _mock_regional_cluster(recorded: Any) -> bool:
     """A regional GKE cluster written by mockgcp, which gives it no zones of its own."""
     return _mock_cluster(recorded) and not re.search(r"-[a-z]$", str(recorded.get("location", "")))
@@ -882,6 +901,48 @@ RULES: tuple[Unrecorded, ...] = (
         "c9e89b2e15/_http.log #3-#9), reads no confidentialNodes in nodeConfig or the pools",
         in_operations=False,
         when=_mock_confidential_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=(
+            "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled",
+            "controlPlaneEndpointsConfig.ipEndpointsConfig.authorizedNetworksConfig.gcpPublicCidrsAccessEnabled",
+        ),
+        effect="invented",
+        reason="mockgcp turns access from Google Cloud's public addresses on for every cluster, "
+        "where GKE turns on instead, for a cluster with private nodes, the authorized networks' "
+        "enforcement on the private endpoint",
+        source=_MOCK_PRIVATE_AUTHORIZED,
+        in_operations=False,
+        when=_mock_private_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=(
+            "masterAuthorizedNetworksConfig.privateEndpointEnforcementEnabled",
+            "controlPlaneEndpointsConfig.ipEndpointsConfig.authorizedNetworksConfig.privateEndpointEnforcementEnabled",
+        ),
+        effect="absent",
+        reason="mockgcp does not enforce a private cluster's authorized networks on its private "
+        "endpoint, where GKE does",
+        source=_MOCK_PRIVATE_AUTHORIZED,
+        in_operations=False,
+        when=_mock_private_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("privateClusterConfig.privateEndpointSubnetwork",),
+        effect="absent",
+        reason="mockgcp keeps the private endpoint's subnetwork in controlPlaneEndpointsConfig alone, "
+        "where GKE shows it in privateClusterConfig too",
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17 (no "
+        "PrivateEndpointSubnetwork anywhere); kcc-golden container/v1beta1/containercluster/"
+        "containercluster-private-privateendpointsubnetwork/_http.log #11-#24; the same test "
+        "recorded on real GCP, k8s-config-connector b0e9d55bdc (conformance/kcc-history/container/"
+        "v1beta1/containercluster/containercluster-private-privateendpointsubnetwork@b0e9d55bdc/"
+        "_http.log #11-#24), reads it in both",
+        in_operations=False,
+        when=_mock_private_cluster,
     ),
     Unrecorded(
         host="container.googleapis.com",

@@ -139,6 +139,32 @@ def test_pools_are_listed_in_the_order_they_were_made(emu: Emulator, ready: Any)
     assert live["initialNodeCount"] == 2  # the first pool's
 
 
+def test_private_nodes_enforce_authorized_networks_on_the_private_endpoint(emu: Emulator, ready: Any) -> None:
+    public = _create(emu, {})
+    assert public["masterAuthorizedNetworksConfig"] == {"gcpPublicCidrsAccessEnabled": True}
+    _delete(emu, CLUSTER)
+
+    subnet = f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/regions/{REGION}/subnetworks/sub"
+    endpoints = {"ipEndpointsConfig": {"enabled": True, "privateEndpointSubnetwork": subnet}}
+    private = _create(
+        emu, {"networkConfig": {"defaultEnablePrivateNodes": True}, "controlPlaneEndpointsConfig": endpoints}
+    )
+    assert private["masterAuthorizedNetworksConfig"] == {"privateEndpointEnforcementEnabled": True}
+    shown = private["controlPlaneEndpointsConfig"]["ipEndpointsConfig"]["authorizedNetworksConfig"]
+    assert shown == {"privateEndpointEnforcementEnabled": True}
+    assert private["privateClusterConfig"]["privateEndpointSubnetwork"] == (
+        f"projects/{PROJECT}/regions/{REGION}/subnetworks/sub"
+    )
+
+    # An update that does not name the switch leaves it on.
+    update = {"ipEndpointsConfig": {"authorizedNetworksConfig": {"enabled": True}}}
+    _send(emu, "PUT", CLUSTER, {"update": {"desiredControlPlaneEndpointsConfig": update}})
+    assert _get(emu, CLUSTER)["masterAuthorizedNetworksConfig"] == {
+        "enabled": True,
+        "privateEndpointEnforcementEnabled": True,
+    }
+
+
 def _subnet(emu: Emulator) -> dict[str, Any]:
     return dict(
         compute_client(emu).subnetworks().get(project=PROJECT, region=REGION, subnetwork="sub").execute()
