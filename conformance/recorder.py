@@ -288,6 +288,26 @@ _MOCK_PRIVATE_AUTHORIZED = (
 )
 
 
+def _mock_no_ip_endpoints(recorded: Any) -> bool:
+    """A mocked GKE cluster whose control plane has no IP endpoints."""
+    if not _mock_cluster(recorded):
+        return False
+    ip = (recorded.get("controlPlaneEndpointsConfig") or {}).get("ipEndpointsConfig") or {}
+    return ip.get("enabled") is False
+
+
+_MOCK_NO_IP_ENDPOINTS = (
+    "k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, populateClusterDefaults: "
+    "`obj.MasterAuthorizedNetworksConfig = &pb.MasterAuthorizedNetworksConfig{}` when unset, and "
+    "`obj.PrivateClusterConfig.PublicEndpoint = ...GetIpEndpointsConfig().GetPublicEndpoint()`, "
+    "empty when the IP endpoints are off; kcc-golden container/v1beta1/containercluster/"
+    "containercluster-dnsendpoint-noipendpoint/_http.log #11-#24; the same test recorded on real "
+    "GCP, k8s-config-connector a9901101de (conformance/kcc-history/container/v1beta1/"
+    "containercluster/containercluster-dnsendpoint-noipendpoint@a9901101de/_http.log #11-#24), "
+    "reads no masterAuthorizedNetworksConfig and `privateClusterConfig.publicEndpoint`"
+)
+
+
 def _mock_regional_cluster(recorded: Any) -> bool:
     """A regional GKE cluster written by mockgcp, which gives it no zones of its own."""
     return _mock_cluster(recorded) and not re.search(r"-[a-z]$", str(recorded.get("location", "")))
@@ -943,6 +963,26 @@ RULES: tuple[Unrecorded, ...] = (
         "_http.log #11-#24), reads it in both",
         in_operations=False,
         when=_mock_private_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("masterAuthorizedNetworksConfig",),
+        effect="invented",
+        reason="mockgcp gives a cluster whose IP endpoints are off an empty authorized networks "
+        "config; GKE shows none",
+        source=_MOCK_NO_IP_ENDPOINTS,
+        in_operations=False,
+        when=_mock_no_ip_endpoints,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("privateClusterConfig.publicEndpoint",),
+        effect="absent",
+        reason="mockgcp copies no public address into privateClusterConfig when the IP endpoints "
+        "are off; GKE keeps the cluster's public address there",
+        source=_MOCK_NO_IP_ENDPOINTS,
+        in_operations=False,
+        when=_mock_no_ip_endpoints,
     ),
     Unrecorded(
         host="container.googleapis.com",
