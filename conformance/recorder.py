@@ -308,6 +308,17 @@ _MOCK_NO_IP_ENDPOINTS = (
 )
 
 
+def _mock_cluster_update_operation(recorded: Any) -> bool:
+    """A finished GKE UPDATE_CLUSTER operation on a cluster, without progress."""
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("operationType") == "UPDATE_CLUSTER"
+        and recorded.get("status") == "DONE"
+        and "progress" not in recorded
+        and "/nodePools/" not in str(recorded.get("targetLink", ""))
+    )
+
+
 def _mock_regional_cluster(recorded: Any) -> bool:
     """A regional GKE cluster written by mockgcp, which gives it no zones of its own."""
     return _mock_cluster(recorded) and not re.search(r"-[a-z]$", str(recorded.get("location", "")))
@@ -1041,6 +1052,22 @@ RULES: tuple[Unrecorded, ...] = (
         source=_MOCK_GKE_SUBNET,
         in_operations=False,
         on_url=_MOCK_GKE_SUBNET_READS,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("progress",),
+        effect="absent",
+        reason="mockgcp answers a node pool's autoscaling update with an operation on the cluster "
+        "and no progress, where GKE's acts on the pool and counts the nodes it reaches",
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, UpdateCluster "
+        "(one operation on the cluster for every update, DesiredNodePoolAutoscaling included, "
+        "without progress); kcc-golden container/v1beta1/containernodepool/containernodepool/"
+        "_http.log #17 and #18; the same test recorded on real GCP, k8s-config-connector 675a7c5c84 "
+        "(conformance/kcc-history/container/v1beta1/containernodepool/containernodepool@675a7c5c84/"
+        "_http.log #17 and #18), targets the pool and reads `progress.metrics: [{name: NODES_TOTAL, "
+        'intValue: "0"}]` once done',
+        in_operations=False,
+        when=_mock_cluster_update_operation,
     ),
     Unrecorded(
         host="container.googleapis.com",

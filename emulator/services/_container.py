@@ -678,10 +678,22 @@ CREATE_PROGRESS = _metrics(
 
 
 def upgrade_progress(nodes: int) -> list[dict[str, str]]:
-    """The nodes an upgrade of a pool went through, all of them (containercluster-swap #11)."""
+    """The nodes an upgrade of a pool went through, all of them (containercluster-swap #11); a
+    pool without nodes counts its total alone (real GKE, k8s-config-connector 675a7c5c84:
+    conformance/kcc-history/container/v1beta1/containernodepool/containernodepool@675a7c5c84/
+    _http.log #19 updates the taints of a pool of no nodes, and #20 reads its UPGRADE_NODES
+    operation done with `metrics: [{name: NODES_TOTAL, intValue: "0"}]`)."""
+    if not nodes:
+        return NO_NODES_PROGRESS
     return _metrics(
         NODES_TOTAL=nodes, NODES_FAILED=0, NODES_COMPLETE=nodes, NODES_DONE=nodes, NODE_PDB_DELAY_SECONDS=0
     )
+
+
+#: The progress of an operation on a pool that reaches none of its nodes (see upgrade_progress;
+#: containernodepool@675a7c5c84 #18 reads the same for the UPDATE_CLUSTER of #17, which changes
+#: the pool's autoscaling limits).
+NO_NODES_PROGRESS = _metrics(NODES_TOTAL=0)
 
 
 def version_for(channel: str | None, requested: str | None) -> str:

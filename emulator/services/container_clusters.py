@@ -933,6 +933,8 @@ def update_cluster(call: Call) -> Reply:
             op_type="UPDATE_CLUSTER",
             target=pool_path,
             effects=[Effect.set(k.NODE_POOL, pool_path, fields)],
+            # New limits reach no node (k.NO_NODES_PROGRESS).
+            progress=k.NO_NODES_PROGRESS,
         )
     fields = _update_fields(call, current, update)
     fields["etag"] = k.new_etag()

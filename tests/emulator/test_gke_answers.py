@@ -131,6 +131,24 @@ def test_a_pool_shows_no_zero_count_and_takes_the_size_it_is_set_to(emu: Emulato
     assert _get(emu, path)["initialNodeCount"] == 2
 
 
+def test_operations_that_reach_no_node_count_none(emu: Emulator, ready: Any) -> None:
+    _create(emu, {})
+    pool = {"name": "auto", "autoscaling": {"enabled": True, "minNodeCount": 0, "maxNodeCount": 3}}
+    _send(emu, "POST", f"{CLUSTER}/nodePools", {"nodePool": pool})
+    none = {"metrics": [{"name": "NODES_TOTAL", "intValue": "0"}]}
+
+    limits = {"enabled": True, "minNodeCount": 1, "maxNodeCount": 5}
+    update = {"desiredNodePoolAutoscaling": limits, "desiredNodePoolId": "auto"}
+    op = _send(emu, "PUT", CLUSTER, {"update": update})
+    assert op["targetLink"].endswith("/nodePools/auto")
+    assert _get(emu, f"{PARENT}/operations/{op['name']}")["progress"] == none
+
+    taints = {"taints": [{"key": "k", "value": "v", "effect": "NO_SCHEDULE"}]}
+    op = _send(emu, "PUT", f"{CLUSTER}/nodePools/auto", {"taints": taints})
+    assert op["operationType"] == "UPGRADE_NODES"
+    assert _get(emu, f"{PARENT}/operations/{op['name']}")["progress"] == none
+
+
 def test_pools_are_listed_in_the_order_they_were_made(emu: Emulator, ready: Any) -> None:
     _create(emu, {"nodePools": [{"name": "general", "initialNodeCount": 2}]})
     _send(emu, "POST", f"{CLUSTER}/nodePools", {"nodePool": {"name": "added", "initialNodeCount": 1}})
