@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import urllib.request
 from typing import Any
 
@@ -181,6 +182,16 @@ def test_private_nodes_enforce_authorized_networks_on_the_private_endpoint(emu: 
         "enabled": True,
         "privateEndpointEnforcementEnabled": True,
     }
+
+
+def test_a_private_control_plane_range_gets_a_subnetwork_for_the_endpoint(emu: Emulator, ready: Any) -> None:
+    private = {"enablePrivateNodes": True, "masterIpv4CidrBlock": "172.16.0.32/28"}
+    live = _create(emu, {"privateClusterConfig": private})
+    subnet = live["controlPlaneEndpointsConfig"]["ipEndpointsConfig"]["privateEndpointSubnetwork"]
+    assert re.fullmatch(
+        rf"projects/{PROJECT}/regions/{REGION}/subnetworks/gke-gke-[0-9a-f]{{8}}-pe-subnet", subnet
+    )
+    assert "privateEndpointSubnetwork" not in live["privateClusterConfig"]
 
 
 def _subnet(emu: Emulator) -> dict[str, Any]:
