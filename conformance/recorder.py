@@ -199,6 +199,126 @@ def _mock_container_operation(recorded: Any) -> bool:
     )
 
 
+def _mock_set_labels(recorded: Any) -> bool:
+    """A GKE operation typed SET_LABELS: mockgcp's answer to setResourceLabels."""
+    return isinstance(recorded, dict) and recorded.get("operationType") == "SET_LABELS"
+
+
+def _mock_telemetry_off(recorded: Any) -> bool:
+    """A mocked GKE cluster whose logging service was turned off."""
+    return _mock_cluster(recorded) and recorded.get("loggingService") == "none"
+
+
+_REAL_TELEMETRY_OFF = (
+    "k8s-config-connector 4966a6d0d8 (conformance/kcc-history/container/v1beta1/containercluster/"
+    "containercluster@4966a6d0d8/_http.log), the same test recorded on real GCP: #27 sends "
+    "`desiredLoggingService: none` and `desiredMonitoringService: none`, #31, #33 and #35 read "
+    "`loggingConfig: {componentConfig: {}}`, the monitoring components APISERVER, SCHEDULER and "
+    "CONTROLLER_MANAGER, and `clusterTelemetry: {type: DISABLED}` (a30525b20e #36-#40 the same); "
+    "mockgcp/mockcontainer/cluster.go at cdb85ecf17, UpdateCluster, sets `obj.LoggingService` and "
+    "`obj.MonitoringService` alone, and populateClusterDefaults sets `ClusterTelemetry.Type = "
+    "ENABLED` when unset; kcc-golden container/v1beta1/containercluster/containercluster/_http.log "
+    "#31-#35 keep the components and ENABLED"
+)
+
+
+def _mock_nap_scopes_added(recorded: Any) -> bool:
+    """A mocked GKE cluster whose auto-provisioning scopes hold the monitoring scope mockgcp adds
+    to those sent with logging.write."""
+    if not _mock_cluster(recorded):
+        return False
+    defaults = (recorded.get("autoscaling") or {}).get("autoprovisioningNodePoolDefaults") or {}
+    scopes = [str(scope).rsplit("/", 1)[-1] for scope in defaults.get("oauthScopes") or []]
+    return "logging.write" in scopes and "monitoring" in scopes
+
+
+_MOCK_PD_CSI = (
+    "k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, populateClusterDefaults: "
+    "`obj.AddonsConfig.GcePersistentDiskCsiDriverConfig.Enabled = true` on every write; kcc-golden "
+    "container/v1beta1/containercluster/containercluster-addon/_http.log #8 sends "
+    "`gcePersistentDiskCsiDriverConfig: {enabled: false}` and #10-#14 read it on; the same test "
+    "recorded on real GCP, k8s-config-connector b9cb90e11d (conformance/kcc-history/container/"
+    "v1beta1/containercluster/containercluster-addon@b9cb90e11d/_http.log), reads the driver on at "
+    "#3 after a create that sent it off, and `gcePersistentDiskCsiDriverConfig: {}` at #10-#14 "
+    "after the update #8 (9de5b5e1b4 #10 the same)"
+)
+
+
+def _mock_confidential_cluster(recorded: Any) -> bool:
+    """A mocked GKE cluster with confidential nodes turned on at the cluster level."""
+    return _mock_cluster(recorded) and bool((recorded.get("confidentialNodes") or {}).get("enabled"))
+
+
+#: Subnetwork reads of the GKE logs mockgcp wrote (every cluster read of theirs carries mockgcp's
+#: CA certificate, `_MOCK_CA`), as the replay names an exchange: `<kind>/<case>#<n> GET <url>`.
+_MOCK_GKE_SUBNET_READS = (
+    r"^container/(containercluster/containercluster(-databaseencryption(-all|-decrypted)?"
+    r"|-disablel4lbfirewallreconciliation)?|containernodepool/containernodepool-subnetworkref)#\d+ GET "
+    r"\S+/subnetworks/"
+)
+_MOCK_GKE_SUBNET = (
+    "k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, CreateCluster and "
+    "DeleteCluster (the subnetwork is only named, never changed); kcc-golden container/v1beta1/"
+    "containercluster/containercluster/_http.log #44, containercluster-databaseencryption #43, "
+    "containercluster-disablel4lbfirewallreconciliation #23 and containernodepool/"
+    "containernodepool-subnetworkref #40 read `privateIpGoogleAccess: false` and no secondary "
+    "range; the same tests recorded on real GCP (conformance/kcc-history/container/v1beta1/: "
+    "containercluster@4966a6d0d8 #44, containercluster-databaseencryption@77cd53fe81 #31 and #49, "
+    "containernodepool-subnetworkref@460da51743 #40 and #42) read Private Google Access on once "
+    "the cluster was made, and its Pod range `gke-<cluster>-pods-<8 hex>` until it was deleted"
+)
+
+
+def _mock_private_cluster(recorded: Any) -> bool:
+    """A mocked GKE cluster with private nodes."""
+    private = recorded.get("privateClusterConfig") if _mock_cluster(recorded) else None
+    return isinstance(private, dict) and bool(private.get("enablePrivateNodes"))
+
+
+_MOCK_PRIVATE_AUTHORIZED = (
+    "k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, populateClusterDefaults: "
+    "`if ipEndpointsConfig.AuthorizedNetworksConfig.GcpPublicCidrsAccessEnabled == nil { ... = "
+    "PtrTo(true) }` whatever the cluster, and PrivateEndpointEnforcementEnabled only copied as sent; "
+    "kcc-golden container/v1beta1/containercluster/containercluster-private-masteripv4cidr/_http.log "
+    "and -private-privateendpointsubnetwork #11-#24; the same tests recorded on real GCP, "
+    "k8s-config-connector b0e9d55bdc (conformance/kcc-history/container/v1beta1/containercluster/"
+    "containercluster-private-masteripv4cidr@b0e9d55bdc/_http.log and -private-"
+    "privateendpointsubnetwork@b0e9d55bdc #11-#24), read `privateEndpointEnforcementEnabled: true` "
+    "and no gcpPublicCidrsAccessEnabled until an update sends it"
+)
+
+
+def _mock_no_ip_endpoints(recorded: Any) -> bool:
+    """A mocked GKE cluster whose control plane has no IP endpoints."""
+    if not _mock_cluster(recorded):
+        return False
+    ip = (recorded.get("controlPlaneEndpointsConfig") or {}).get("ipEndpointsConfig") or {}
+    return ip.get("enabled") is False
+
+
+_MOCK_NO_IP_ENDPOINTS = (
+    "k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, populateClusterDefaults: "
+    "`obj.MasterAuthorizedNetworksConfig = &pb.MasterAuthorizedNetworksConfig{}` when unset, and "
+    "`obj.PrivateClusterConfig.PublicEndpoint = ...GetIpEndpointsConfig().GetPublicEndpoint()`, "
+    "empty when the IP endpoints are off; kcc-golden container/v1beta1/containercluster/"
+    "containercluster-dnsendpoint-noipendpoint/_http.log #11-#24; the same test recorded on real "
+    "GCP, k8s-config-connector a9901101de (conformance/kcc-history/container/v1beta1/"
+    "containercluster/containercluster-dnsendpoint-noipendpoint@a9901101de/_http.log #11-#24), "
+    "reads no masterAuthorizedNetworksConfig and `privateClusterConfig.publicEndpoint`"
+)
+
+
+def _mock_cluster_update_operation(recorded: Any) -> bool:
+    """A finished GKE UPDATE_CLUSTER operation on a cluster, without progress."""
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("operationType") == "UPDATE_CLUSTER"
+        and recorded.get("status") == "DONE"
+        and "progress" not in recorded
+        and "/nodePools/" not in str(recorded.get("targetLink", ""))
+    )
+
+
 def _mock_regional_cluster(recorded: Any) -> bool:
     """A regional GKE cluster written by mockgcp, which gives it no zones of its own."""
     return _mock_cluster(recorded) and not re.search(r"-[a-z]$", str(recorded.get("location", "")))
@@ -631,6 +751,20 @@ RULES: tuple[Unrecorded, ...] = (
     ),
     Unrecorded(
         host="container.googleapis.com",
+        fields=("initialNodeCount",),
+        effect="invented",
+        reason="mockgcp gives a pool made without a node count a count of 1; GKE shows none",
+        source=f"{_MOCK_CONTAINER}; nodepool.go, populateNodePoolDefaults: `if obj.InitialNodeCount "
+        "== 0 { obj.InitialNodeCount = 1 }`; kcc-golden container/v1beta1/containernodepool/"
+        "containernodepool/_http.log #8 sends autoscaling and no count, #10-#26 read 1; the same "
+        "test recorded on real GCP, k8s-config-connector 675a7c5c84 (conformance/kcc-history/"
+        "container/v1beta1/containernodepool/containernodepool@675a7c5c84/_http.log #10-#26), reads "
+        "no initialNodeCount",
+        in_operations=False,
+        when=_mock_pool,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
         fields=("networkConfig.podIpv4RangeUtilization",),
         effect="invented",
         reason="mockgcp writes a utilization of 0.001 into every pool, nodes or none",
@@ -716,31 +850,17 @@ RULES: tuple[Unrecorded, ...] = (
         host="container.googleapis.com",
         fields=("autoscaling.autoprovisioningNodePoolDefaults.oauthScopes",),
         effect="value",
-        reason="mockgcp gives auto-provisioned pools scopes of its own choosing: two it picked when "
-        "none are sent, the monitoring scope added to those sent",
+        reason="mockgcp adds the monitoring scope to auto-provisioned pools' scopes sent with "
+        "logging.write; Google documents the scopes as those the request sets",
         source="k8s-config-connector mockgcp/mockcontainer, populateAutoprovisioningNodePoolDefaults: "
-        '`if obj.OauthScopes == nil { obj.OauthScopes = []string{".../auth/userinfo.email", '
-        '".../auth/cloud-platform"} }`, and beside it, marked unconfirmed with the API team, '
-        "a rule that adds "
-        "`.../auth/monitoring` to scopes sent with logging.write; "
-        "kcc-golden container/v1beta1/containercluster/containercluster/_http.log #20 and "
-        "containercluster-autoscaling-basic/_http.log #3; Google documents the scopes as those "
-        'the request sets (AutoprovisioningNodePoolDefaults.oauthScopes, "Scopes that are used by '
-        'NAP when creating node pools", https://cloud.google.com/kubernetes-engine/docs/reference/'
-        "rest/v1/projects.locations.clusters#autoprovisioningnodepooldefaults)",
+        "beside its default of two scopes, marked unconfirmed with the API team, a rule that adds "
+        "`.../auth/monitoring` to scopes sent with logging.write; kcc-golden container/v1beta1/"
+        "containercluster/containercluster-autoscaling-basic/_http.log #3; no real recording sends "
+        'scopes with node auto-provisioning (AutoprovisioningNodePoolDefaults.oauthScopes, "Scopes '
+        'that are used by NAP when creating node pools", https://cloud.google.com/kubernetes-engine/'
+        "docs/reference/rest/v1/projects.locations.clusters#autoprovisioningnodepooldefaults)",
         in_operations=False,
-        when=_mock_cluster,
-    ),
-    Unrecorded(
-        host="container.googleapis.com",
-        fields=("autoscaling.autoprovisioningNodePoolDefaults.oauthScopes",),
-        effect="invented",
-        reason="mockgcp gives auto-provisioned pools two scopes when none are sent",
-        source="k8s-config-connector mockgcp/mockcontainer, populateAutoprovisioningNodePoolDefaults "
-        "(see the rule above); kcc-golden container/v1beta1/containercluster/containercluster/"
-        "_http.log #18 sends no scopes, #20 reads two",
-        in_operations=False,
-        when=_mock_cluster,
+        when=_mock_nap_scopes_added,
     ),
     Unrecorded(
         host="container.googleapis.com",
@@ -761,24 +881,11 @@ RULES: tuple[Unrecorded, ...] = (
     ),
     Unrecorded(
         host="container.googleapis.com",
-        fields=(
-            "addonsConfig.cloudRunConfig.loadBalancerType",
-            "addonsConfig.gcePersistentDiskCsiDriverConfig.enabled",
-        ),
+        fields=("addonsConfig.gcePersistentDiskCsiDriverConfig.enabled",),
         effect="invented",
-        reason="mockgcp writes an external load balancer into every Cloud Run addon sent without "
-        "one, and turns the Persistent Disk CSI driver on whatever was sent",
-        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at 003a6db3bc, "
-        "populateClusterDefaults: `if "
-        "obj.AddonsConfig.CloudRunConfig != nil && ... LoadBalancerType == "
-        "LOAD_BALANCER_TYPE_UNSPECIFIED { ... = LOAD_BALANCER_TYPE_EXTERNAL }` and "
-        "`obj.AddonsConfig.GcePersistentDiskCsiDriverConfig.Enabled = true` unconditionally; "
-        "kcc-golden container/v1beta1/containercluster/containercluster-addon/_http.log #1 and #8 "
-        "send `gcePersistentDiskCsiDriverConfig: {enabled: false}` and `cloudRunConfig: {disabled: "
-        "true}`, #3 and #10 read the driver on and an external load balancer; Google documents "
-        "the driver's switch as the cluster's setting (\"Whether the Compute Engine PD CSI driver is "
-        'enabled for this cluster", https://cloud.google.com/kubernetes-engine/docs/reference/rest/'
-        "v1/projects.locations.clusters#gcepersistentdiskcsidriverconfig)",
+        reason="mockgcp shows the Persistent Disk CSI driver on whatever was sent, also after an "
+        "update turned it off; GKE turns it on at creation only",
+        source=_MOCK_PD_CSI,
         in_operations=False,
         when=_mock_cluster,
     ),
@@ -786,12 +893,123 @@ RULES: tuple[Unrecorded, ...] = (
         host="container.googleapis.com",
         fields=("addonsConfig.gcePersistentDiskCsiDriverConfig",),
         effect="absent",
-        reason="mockgcp shows the Persistent Disk CSI driver on where it was turned off",
-        source="k8s-config-connector mockgcp/mockcontainer/cluster.go, populateClusterDefaults "
-        "(see the rule above); kcc-golden container/v1beta1/containercluster/containercluster-addon/"
-        "_http.log #3",
+        reason="mockgcp shows the Persistent Disk CSI driver on after an update turned it off, "
+        "where GKE shows the driver's settings empty",
+        source=_MOCK_PD_CSI,
         in_operations=False,
         when=_mock_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("workloadIdentityConfig.identityNamespace", "workloadIdentityConfig.identityProvider"),
+        effect="absent",
+        reason="mockgcp keeps a cluster's Workload Identity as sent, its workload pool alone, where "
+        "GKE's v1beta1 answers name it again as the identity namespace, with the cluster's identity "
+        "provider",
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17 (no "
+        "IdentityNamespace or IdentityProvider anywhere); kcc-golden container/v1beta1/"
+        "containercluster/containercluster-addon/_http.log #3-#21; the same test recorded on real "
+        "GCP, k8s-config-connector b9cb90e11d (conformance/kcc-history/container/v1beta1/"
+        "containercluster/containercluster-addon@b9cb90e11d/_http.log #3 onwards), reads "
+        "`identityNamespace: ${projectId}.svc.id.goog` and `identityProvider: https://"
+        "container.googleapis.com/v1/projects/${projectId}/locations/us-central1-a/clusters/"
+        "containercluster-${uniqueId}`",
+        in_operations=False,
+        when=_mock_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("nodeConfig.confidentialNodes", "nodePools[].config.confidentialNodes"),
+        effect="invented",
+        reason="mockgcp copies a cluster's confidential nodes into its node config and pools, where "
+        "GKE shows them at the cluster level alone",
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, "
+        "populateClusterDefaults: `if obj.ConfidentialNodes != nil && obj.ConfidentialNodes.Enabled "
+        "{ ... obj.NodeConfig.ConfidentialNodes.Enabled = true ... }`; kcc-golden container/v1beta1/"
+        "containercluster/containercluster-enableconfidentialnodesincluster/_http.log #3-#9; the "
+        "same test recorded on real GCP, k8s-config-connector c9e89b2e15 (conformance/kcc-history/"
+        "container/v1beta1/containercluster/containercluster-enableconfidentialnodesincluster@"
+        "c9e89b2e15/_http.log #3-#9), reads no confidentialNodes in nodeConfig or the pools",
+        in_operations=False,
+        when=_mock_confidential_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=(
+            "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled",
+            "controlPlaneEndpointsConfig.ipEndpointsConfig.authorizedNetworksConfig.gcpPublicCidrsAccessEnabled",
+        ),
+        effect="invented",
+        reason="mockgcp turns access from Google Cloud's public addresses on for every cluster, "
+        "where GKE turns on instead, for a cluster with private nodes, the authorized networks' "
+        "enforcement on the private endpoint",
+        source=_MOCK_PRIVATE_AUTHORIZED,
+        in_operations=False,
+        when=_mock_private_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=(
+            "masterAuthorizedNetworksConfig.privateEndpointEnforcementEnabled",
+            "controlPlaneEndpointsConfig.ipEndpointsConfig.authorizedNetworksConfig.privateEndpointEnforcementEnabled",
+        ),
+        effect="absent",
+        reason="mockgcp does not enforce a private cluster's authorized networks on its private "
+        "endpoint, where GKE does",
+        source=_MOCK_PRIVATE_AUTHORIZED,
+        in_operations=False,
+        when=_mock_private_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("privateClusterConfig.privateEndpointSubnetwork",),
+        effect="absent",
+        reason="mockgcp keeps the private endpoint's subnetwork in controlPlaneEndpointsConfig alone, "
+        "where GKE shows it in privateClusterConfig too",
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17 (no "
+        "PrivateEndpointSubnetwork anywhere); kcc-golden container/v1beta1/containercluster/"
+        "containercluster-private-privateendpointsubnetwork/_http.log #11-#24; the same test "
+        "recorded on real GCP, k8s-config-connector b0e9d55bdc (conformance/kcc-history/container/"
+        "v1beta1/containercluster/containercluster-private-privateendpointsubnetwork@b0e9d55bdc/"
+        "_http.log #11-#24), reads it in both",
+        in_operations=False,
+        when=_mock_private_cluster,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("masterAuthorizedNetworksConfig",),
+        effect="invented",
+        reason="mockgcp gives a cluster whose IP endpoints are off an empty authorized networks "
+        "config; GKE shows none",
+        source=_MOCK_NO_IP_ENDPOINTS,
+        in_operations=False,
+        when=_mock_no_ip_endpoints,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("privateClusterConfig.publicEndpoint",),
+        effect="absent",
+        reason="mockgcp copies no public address into privateClusterConfig when the IP endpoints "
+        "are off; GKE keeps the cluster's public address there",
+        source=_MOCK_NO_IP_ENDPOINTS,
+        in_operations=False,
+        when=_mock_no_ip_endpoints,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("controlPlaneEndpointsConfig.ipEndpointsConfig.privateEndpointSubnetwork",),
+        effect="absent",
+        reason="mockgcp makes no subnetwork for the private endpoint of a cluster given its control "
+        "plane's range, where GKE makes `gke-<cluster>-<8 hex>-pe-subnet` and names it",
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17 (no "
+        "PrivateEndpointSubnetwork anywhere); kcc-golden container/v1beta1/containercluster/"
+        "containercluster-private-masteripv4cidr/_http.log #9 sends `masterIpv4CidrBlock` and an "
+        "empty `privateEndpointSubnetwork`, #11-#24 read none; the same test recorded on real GCP, "
+        "k8s-config-connector b0e9d55bdc (conformance/kcc-history/container/v1beta1/containercluster/"
+        "containercluster-private-masteripv4cidr@b0e9d55bdc/_http.log #11-#24), reads "
+        "`gke-containercluster-${uniqueId}-1675816e-pe-subnet`",
+        in_operations=False,
+        when=_mock_private_cluster,
     ),
     Unrecorded(
         host="container.googleapis.com",
@@ -830,6 +1048,87 @@ RULES: tuple[Unrecorded, ...] = (
         in_operations=False,
         when=_stray_folder_prefixes,
         on_url=r"/o\?(?!.*delimiter=)",
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("privateIpGoogleAccess",),
+        effect="value",
+        reason="a subnetwork read in a mock-written GKE log: mockgcp's clusters leave their "
+        "subnetwork as it was, where GKE turns its Private Google Access on",
+        source=_MOCK_GKE_SUBNET,
+        in_operations=False,
+        on_url=_MOCK_GKE_SUBNET_READS,
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("secondaryIpRanges",),
+        effect="absent",
+        reason="a subnetwork read in a mock-written GKE log: mockgcp's clusters add no Pod range "
+        "to their subnetwork, where GKE adds the one it makes while the cluster lasts",
+        source=_MOCK_GKE_SUBNET,
+        in_operations=False,
+        on_url=_MOCK_GKE_SUBNET_READS,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("progress",),
+        effect="absent",
+        reason="mockgcp answers a node pool's autoscaling update with an operation on the cluster "
+        "and no progress, where GKE's acts on the pool and counts the nodes it reaches",
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, UpdateCluster "
+        "(one operation on the cluster for every update, DesiredNodePoolAutoscaling included, "
+        "without progress); kcc-golden container/v1beta1/containernodepool/containernodepool/"
+        "_http.log #17 and #18; the same test recorded on real GCP, k8s-config-connector 675a7c5c84 "
+        "(conformance/kcc-history/container/v1beta1/containernodepool/containernodepool@675a7c5c84/"
+        "_http.log #17 and #18), targets the pool and reads `progress.metrics: [{name: NODES_TOTAL, "
+        'intValue: "0"}]` once done',
+        in_operations=False,
+        when=_mock_cluster_update_operation,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("operationType",),
+        effect="value",
+        reason="mockgcp types the operation of setResourceLabels SET_LABELS; GKE answers it UPDATE_CLUSTER",
+        source="k8s-config-connector mockgcp/mockcontainer/cluster.go at cdb85ecf17, "
+        "SetLabels: `OperationType: pb.Operation_SET_LABELS`; kcc-golden container/v1beta1/"
+        "containercluster/containercluster/_http.log #29 and #30; the same test recorded on real "
+        "GCP, k8s-config-connector 4966a6d0d8 (conformance/kcc-history/container/v1beta1/"
+        "containercluster/containercluster@4966a6d0d8/_http.log #29 and #30, and a30525b20e #34), "
+        "reads `UPDATE_CLUSTER`",
+        in_operations=False,
+        when=_mock_set_labels,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("monitoringConfig.componentConfig.enableComponents", "clusterTelemetry.type"),
+        effect="value",
+        reason="mockgcp keeps a cluster's components and telemetry as they were when its logging "
+        "and monitoring services are turned off; GKE keeps the control plane's monitoring "
+        "components only and disables the telemetry",
+        source=_REAL_TELEMETRY_OFF,
+        in_operations=False,
+        when=_mock_telemetry_off,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("loggingConfig.componentConfig.enableComponents",),
+        effect="invented",
+        reason="mockgcp keeps a cluster's logging components when its logging service is turned "
+        "off; GKE shows none",
+        source=_REAL_TELEMETRY_OFF,
+        in_operations=False,
+        when=_mock_telemetry_off,
+    ),
+    Unrecorded(
+        host="container.googleapis.com",
+        fields=("loggingConfig.componentConfig",),
+        effect="absent",
+        reason="mockgcp keeps a cluster's logging components when its logging service is turned "
+        "off, where GKE shows the components' message empty",
+        source=_REAL_TELEMETRY_OFF,
+        in_operations=False,
+        when=_mock_telemetry_off,
     ),
     Unrecorded(
         host="container.googleapis.com",

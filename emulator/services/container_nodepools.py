@@ -176,7 +176,14 @@ def set_size(call: Call) -> Reply:
             raise invalid('Required field "node_count" must be zero or more.', field="node_count")
         # nodeCount is per zone too ("the desired node count for the pool" in each of its zones,
         # as `gcloud container clusters resize --num-nodes` documents).
-        return {"_nodeCount": int(count) * len(current.get("locations") or [None])}
+        # The pool then reads the size as its initialNodeCount (real GKE, k8s-config-connector
+        # 460da51743: conformance/kcc-history/container/v1beta1/containernodepool/
+        # containernodepool-subnetworkref@460da51743/_http.log #25 sets `nodeCount: 2` on a pool
+        # made with 1, #28-#32 read `initialNodeCount: 2`); zero is not shown.
+        return {
+            "_nodeCount": int(count) * len(current.get("locations") or [None]),
+            "initialNodeCount": int(count) or None,
+        }
 
     return _set(call, "SET_NODE_POOL_SIZE", node_count)
 

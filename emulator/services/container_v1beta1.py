@@ -14,6 +14,7 @@ conformance/kcc-golden/container/v1beta1/containercluster/containercluster-minim
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 from typing import Any
 
@@ -36,14 +37,44 @@ def beta_links(value: Any) -> Any:
     return value
 
 
+_CLUSTER_LINK = re.compile(r"/projects/([^/]+)/(?:zones|locations)/([^/]+)/clusters/([^/]+)$")
+
+
+def beta_fields(value: Any) -> Any:
+    """`value` with the deprecated fields v1beta1 still answers beside the ones that replaced
+    them. Real GKE, read through v1beta1 (k8s-config-connector b9cb90e11d, conformance/
+    kcc-history/container/v1beta1/containercluster/containercluster-addon@b9cb90e11d/_http.log
+    #3 onwards): a cluster with a workload pool shows it again as `identityNamespace`, with an
+    `identityProvider` naming the cluster under v1; a node config with the GKE metadata server
+    shows `nodeMetadata: GKE_METADATA_SERVER` beside `mode: GKE_METADATA`, in the cluster's
+    nodeConfig and in every pool's config."""
+    if isinstance(value, list):
+        return [beta_fields(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: beta_fields(v) for k, v in value.items()}
+    identity = out.get("workloadIdentityConfig")
+    link = _CLUSTER_LINK.search(str(out.get("selfLink", "")))
+    if isinstance(identity, dict) and identity.get("workloadPool") and link:
+        project, location, name = link.groups()
+        identity.setdefault("identityNamespace", identity["workloadPool"])
+        identity.setdefault(
+            "identityProvider", f"{ROOT}projects/{project}/locations/{location}/clusters/{name}"
+        )
+    metadata = out.get("workloadMetadataConfig")
+    if isinstance(metadata, dict) and metadata.get("mode") == "GKE_METADATA":
+        metadata.setdefault("nodeMetadata", "GKE_METADATA_SERVER")
+    return out
+
+
 def _beta(handler: Handler) -> Handler:
     @wraps(handler)
     def serve(call: Call) -> Reply | dict[str, Any]:
         reply = handler(call)
         if isinstance(reply, Reply):
-            reply.body = beta_links(reply.body)
+            reply.body = beta_fields(beta_links(reply.body))
             return reply
-        return beta_links(reply)
+        return beta_fields(beta_links(reply))
 
     return serve
 

@@ -49,16 +49,18 @@ def test_public_nodes_by_default(make: Any) -> None:
     assert not live.node_pools[0].network_config.enable_private_nodes
 
 
-def test_a_control_plane_without_ip_endpoints_shows_no_address(make: Any) -> None:
+def test_a_control_plane_without_ip_endpoints_is_reached_by_its_dns_name(make: Any) -> None:
     live = make(control_plane_endpoints_config={"ip_endpoints_config": {"enabled": False}})
 
     ip = live.control_plane_endpoints_config.ip_endpoints_config
     assert not ip.enabled
     assert not ip.private_endpoint and not ip.public_endpoint
     assert "enable_public_endpoint" not in ip
+    assert live.endpoint == live.control_plane_endpoints_config.dns_endpoint_config.endpoint
+    # The older privateClusterConfig keeps the public address, not the private one.
     assert not live.private_cluster_config.private_endpoint
-    assert not live.private_cluster_config.public_endpoint
-    assert "gcp_public_cidrs_access_enabled" not in live.master_authorized_networks_config
+    assert live.private_cluster_config.public_endpoint
+    assert "master_authorized_networks_config" not in live
 
 
 def test_a_control_plane_with_ip_endpoints_shows_both_addresses(make: Any) -> None:

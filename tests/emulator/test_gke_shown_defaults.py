@@ -1,5 +1,5 @@
 """What GKE fills in or leaves out of what a cluster and its pools were sent: node
-auto-provisioning's pool defaults, confidential nodes from the cluster, addon enums at their zero,
+auto-provisioning's pool defaults, confidential nodes, addon enums at their zero,
 the key decrypted secrets are still read with, queued provisioning and zero autoscaling limits."""
 
 from __future__ import annotations
@@ -82,12 +82,12 @@ def test_management_sent_for_auto_provisioned_pools_is_kept(emu: Emulator, ready
     assert live["autoscaling"]["autoprovisioningNodePoolDefaults"]["management"] == {"autoUpgrade": True}
 
 
-def test_confidential_nodes_of_the_cluster_reach_its_pools(emu: Emulator, ready: Any) -> None:
-    live = _create(emu, {"confidentialNodes": {"enabled": True}})
-    assert live["nodePools"][0]["config"]["confidentialNodes"] == {
-        "enabled": True,
-        "confidentialInstanceType": "SEV",
-    }
+def test_confidential_nodes_of_the_cluster_stay_on_the_cluster(emu: Emulator, ready: Any) -> None:
+    sent = {"enabled": True, "confidentialInstanceType": "SEV"}
+    live = _create(emu, {"confidentialNodes": sent})
+    assert live["confidentialNodes"] == sent
+    assert "confidentialNodes" not in live["nodeConfig"]
+    assert "confidentialNodes" not in live["nodePools"][0]["config"]
 
 
 def test_confidential_nodes_of_a_pool_default_to_sev(emu: Emulator, ready: Any) -> None:
