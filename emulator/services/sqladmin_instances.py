@@ -260,10 +260,13 @@ def insert_instance(call: Call) -> dict[str, Any]:
             "kmsKeyName": key_name,
             "kind": "sql#diskEncryptionConfiguration",
         }
-        # "KMS key version used to encrypt the Cloud SQL instance resource"
-        # (https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/DiskEncryptionStatus). The
-        # one recorded CMEK instance reads without it (sqlinstance-encryptionkey-direct #35), the
-        # way mockgcp, which echoes the create, would write it; kept as documented.
+        # The key version in use beside the key asked for: real Cloud SQL read a CMEK instance
+        # with diskEncryptionStatus {kind, kmsKeyVersionName .../cryptoKeyVersions/1}
+        # (conformance/kcc-history/sql/v1beta1/sqlinstance/sqlinstanceencryptionkey@a0c29df460/
+        # _http.log #40; "KMS key version used to encrypt the Cloud SQL instance resource",
+        # https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/DiskEncryptionStatus). The
+        # corpus's CMEK instance reads without it (sqlinstance-encryptionkey-direct #35), as
+        # mockgcp, which echoes the create, writes it.
         instance["diskEncryptionStatus"] = {"kmsKeyVersionName": primary, "kind": "sql#diskEncryptionStatus"}
     instance["etag"] = etag_of(instance)
     store.put(INSTANCE, key, instance, f"projects/{project}")
@@ -526,8 +529,8 @@ def _change(call: Call, replace: bool) -> dict[str, Any]:
     if maintenance is not None:
         updated["maintenanceVersion"] = maintenance
         if current["databaseInstalledVersion"] != version:
-            # The installed minor is the release's (POSTGRES_9_6 names none: sqlinstance-
-            # postgres-direct #25 still reads POSTGRES_9_6).
+            # The installed minor is the release's (a maintenance version begins with it,
+            # postgresinstance@a0c29df460 #23 in conformance/kcc-history).
             updated["databaseInstalledVersion"] = maintenance.split(".", 1)[0]
     _placement(updated)
     updated["etag"] = etag_of(updated)

@@ -558,3 +558,25 @@ def test_upgrade_targets_mockgcp_listed_twice_are_not_compared() -> None:
     single = {"databaseVersion": "MYSQL_8_0", "upgradableDatabaseVersions": [target("MYSQL_8_0_26")]}
     counted = compare(200, single, single, 200, emu, "here", sql)
     assert counted.values == 4 and counted.agreed == 2
+
+
+def test_the_version_defaults_mockgcp_hard_codes_are_not_compared() -> None:
+    sql = "sqladmin.googleapis.com"
+
+    def target(name: str) -> dict[str, str]:
+        return {"displayName": name, "majorVersion": name, "name": name}
+
+    emu = {
+        "databaseVersion": "POSTGRES_16",
+        "databaseInstalledVersion": "POSTGRES_16_3",
+        "upgradableDatabaseVersions": [target("POSTGRES_17"), target("POSTGRES_18")],
+    }
+    mock = {"databaseVersion": "POSTGRES_16", "databaseInstalledVersion": "POSTGRES_16_3"}
+    excused = compare(200, mock, mock, 200, emu, "here", sql)
+    assert excused.extra == 0 and (excused.values, excused.agreed) == (2, 2)
+    real = {**mock, "databaseInstalledVersion": "POSTGRES_16_11"}
+    counted = compare(200, real, real, 200, emu, "here", sql)
+    assert counted.extra == 3
+    nine = {"databaseVersion": "POSTGRES_9_6", "databaseInstalledVersion": "POSTGRES_9_6"}
+    shown = {**nine, "databaseInstalledVersion": "POSTGRES_9_6_24"}
+    assert compare(200, nine, nine, 200, shown, "here", sql).agreed == 1

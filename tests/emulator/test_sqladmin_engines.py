@@ -237,12 +237,17 @@ def test_an_instance_without_a_zone_gets_the_first_zone_of_its_region(emu: Emula
     assert "secondaryGceZone" not in instance
 
 
-def test_postgres_point_in_time_recovery_keeps_its_log_state_unspecified(emu: Emulator) -> None:
+def test_postgres_point_in_time_recovery_archives_its_logs_in_cloud_storage(emu: Emulator) -> None:
+    # conformance/kcc-history/sql/v1beta1/sqlinstance/postgresinstance@a0c29df460 #23
     sql = _client(emu)
     backups = {"backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True}}
     shown = _create(sql, "pg", "POSTGRES_15", settings=backups)["settings"]["backupConfiguration"]
-    assert shown["transactionalLogStorageState"] == "TRANSACTIONAL_LOG_STORAGE_STATE_UNSPECIFIED"
-    assert shown["replicationLogArchivingEnabled"] is False
+    assert shown["transactionalLogStorageState"] == "CLOUD_STORAGE"
+    assert shown["replicationLogArchivingEnabled"] is True
+    plain = _create(sql, "pg2", "POSTGRES_15", settings={"backupConfiguration": {"enabled": True}})
+    backups_only = plain["settings"]["backupConfiguration"]
+    assert backups_only["transactionalLogStorageState"] == "TRANSACTIONAL_LOG_STORAGE_STATE_UNSPECIFIED"
+    assert "replicationLogArchivingEnabled" not in backups_only
 
 
 def test_moving_to_enterprise_plus_takes_its_defaults(emu: Emulator) -> None:
@@ -315,17 +320,18 @@ def test_binary_log_coordinates_clone_mysql_only(emu: Emulator) -> None:
     )
 
 
-def test_postgres_shows_log_archiving_once_changed_or_asked_about(emu: Emulator) -> None:
+def test_postgres_shows_log_archiving_only_with_point_in_time_recovery(emu: Emulator) -> None:
+    # sqlinstance-postgres-minimal-direct@63231aa834 #10: no field after an update
     sql = _client(emu)
     made = _create(sql, "pg", "POSTGRES_15")["settings"]["backupConfiguration"]
     assert "replicationLogArchivingEnabled" not in made
     patch = {"settings": {"userLabels": {"team": "data"}}}
     sql.instances().patch(project=PROJECT, instance="pg", body=patch).execute()
     patched = sql.instances().get(project=PROJECT, instance="pg").execute()
-    assert patched["settings"]["backupConfiguration"]["replicationLogArchivingEnabled"] is False
+    assert "replicationLogArchivingEnabled" not in patched["settings"]["backupConfiguration"]
     asked = {"backupConfiguration": {"pointInTimeRecoveryEnabled": False}}
     off = _create(sql, "pg2", "POSTGRES_15", settings=asked)["settings"]["backupConfiguration"]
-    assert off["replicationLogArchivingEnabled"] is False
+    assert "replicationLogArchivingEnabled" not in off and off["pointInTimeRecoveryEnabled"] is False
     _create(sql, "my", "MYSQL_8_0", settings={"tier": "db-n1-standard-1"})
     sql.instances().patch(project=PROJECT, instance="my", body=patch).execute()
     mysql = sql.instances().get(project=PROJECT, instance="my").execute()
@@ -342,16 +348,49 @@ def test_enterprise_plus_shows_its_backup_tier(emu: Emulator) -> None:
     assert plus["settings"]["backupConfiguration"]["backupTier"] == "STANDARD"
 
 
-def test_postgres_15_lists_postgres_16_and_16_lists_nothing(emu: Emulator) -> None:
+def _names(instance: dict[str, Any]) -> list[str]:
+    return [v["name"] for v in instance.get("upgradableDatabaseVersions", [])]
+
+
+def test_a_postgres_instance_lists_every_later_major(emu: Emulator) -> None:
     sql = _client(emu)
-    fifteen = _create(sql, "pg15", "POSTGRES_15")
-    assert fifteen["upgradableDatabaseVersions"] == [
-        {"displayName": "PostgreSQL 16", "majorVersion": "POSTGRES_16", "name": "POSTGRES_16"}
-    ]
-    sql.instances().patch(project=PROJECT, instance="pg15", body={"databaseVersion": "POSTGRES_16"}).execute()
-    upgraded = sql.instances().get(project=PROJECT, instance="pg15").execute()
-    assert "upgradableDatabaseVersions" not in upgraded
-    assert "upgradableDatabaseVersions" not in _create(sql, "pg16", "POSTGRES_16")
+    old = _create(sql, "pg96", "POSTGRES_9_6")
+    assert old["databaseInstalledVersion"] == "POSTGRES_9_6_24"
+    assert _names(old) == [f"POSTGRES_{n}" for n in range(10, 19)]
+    assert old["upgradableDatabaseVersions"][0] == {
+        "displayName": "PostgreSQL 10",
+        "majorVersion": "POSTGRES_10",
+        "name": "POSTGRES_10",
+    }
+    assert _names(_create(sql, "pg15", "POSTGRES_15")) == ["POSTGRES_16", "POSTGRES_17", "POSTGRES_18"]
+    assert _names(_create(sql, "pg16", "POSTGRES_16")) == ["POSTGRES_17", "POSTGRES_18"]
+    assert "upgradableDatabaseVersions" not in _create(sql, "pg18", "POSTGRES_18")
+
+
+def test_a_postgres_upgrade_goes_to_any_major_listed_and_no_other(emu: Emulator) -> None:
+    sql = _client(emu)
+    _create(sql, "pg96", "POSTGRES_9_6")
+    sql.instances().patch(project=PROJECT, instance="pg96", body={"databaseVersion": "POSTGRES_16"}).execute()
+    upgraded = sql.instances().get(project=PROJECT, instance="pg96").execute()
+    assert (upgraded["databaseVersion"], _names(upgraded)) == ("POSTGRES_16", ["POSTGRES_17", "POSTGRES_18"])
+    for target in ("POSTGRES_15", "POSTGRES_9_6", "POSTGRES_16_3", "POSTGRES_19"):
+        status, _ = _refusal(
+            sql.instances().patch(project=PROJECT, instance="pg96", body={"databaseVersion": target})
+        )
+        assert status == 400, target
+
+
+def test_a_mysql_8_0_instance_lists_the_minors_above_its_own_and_8_4(emu: Emulator) -> None:
+    sql = _client(emu)
+    current = _create(sql, "my", "MYSQL_8_0")
+    assert current["databaseInstalledVersion"] == "MYSQL_8_0_41"
+    assert _names(current) == ["MYSQL_8_0_42", "MYSQL_8_0_43", "MYSQL_8_4"]
+    pinned = _create(sql, "my37", "MYSQL_8_0_37")
+    assert _names(pinned) == ["MYSQL_8_0_39", "MYSQL_8_0_40", "MYSQL_8_0_42", "MYSQL_8_0_43", "MYSQL_8_4"]
+    status, _ = _refusal(
+        sql.instances().patch(project=PROJECT, instance="my", body={"databaseVersion": "MYSQL_8_0_40"})
+    )
+    assert status == 400
 
 
 def test_a_patch_of_the_maintenance_version_takes_that_release(emu: Emulator) -> None:
@@ -361,7 +400,7 @@ def test_a_patch_of_the_maintenance_version_takes_that_release(emu: Emulator) ->
     wanted = "POSTGRES_9_6_24.R20250302.00_19"
     sql.instances().patch(project=PROJECT, instance="pg96", body={"maintenanceVersion": wanted}).execute()
     moved = sql.instances().get(project=PROJECT, instance="pg96").execute()
-    assert (moved["maintenanceVersion"], moved["databaseInstalledVersion"]) == (wanted, "POSTGRES_9_6")
+    assert (moved["maintenanceVersion"], moved["databaseInstalledVersion"]) == (wanted, "POSTGRES_9_6_24")
     _create(sql, "pg15", "POSTGRES_15")
     release = "POSTGRES_15_7.R20240514.00_12"
     sql.instances().patch(project=PROJECT, instance="pg15", body={"maintenanceVersion": release}).execute()
