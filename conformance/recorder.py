@@ -450,6 +450,26 @@ def _mock_sql_log_archiving(recorded: Any) -> bool:
     return isinstance(backups, dict) and backups.get("replicationLogArchivingEnabled") is False
 
 
+_MOCK_SQL_USER_POLICY = (
+    "k8s-config-connector mockgcp/mocksql/sqluser.go at cdb85ecf17, populateUserDefaults: `if "
+    "obj.PasswordPolicy == nil { obj.PasswordPolicy = &pb.UserPasswordValidationPolicy{Status: "
+    "&pb.PasswordStatus{}} }` for every user; kcc-golden sql/v1beta1/sqlinstance/"
+    "sqlinstance-postgres-direct/_http.log #21 (`postgres` with `passwordPolicy: {status: {}}`). "
+    "Real Cloud SQL lists PostgreSQL's `postgres` user without one: kcc-history sql/v1beta1/"
+    "sqlinstance/postgresinstance@a0c29df460/_http.log #24, sqlinstance-backupconfiguration-diff@"
+    "7aa96aba27 #4, sqlinstance-postgres-replication@9b63dd72f0 #21"
+)
+
+
+def _mock_postgres_user_policy(recorded: Any) -> bool:
+    """A users list whose PostgreSQL `postgres` user carries mockgcp's empty password policy."""
+    items = recorded.get("items") if isinstance(recorded, dict) else None
+    return isinstance(items, list) and any(
+        isinstance(u, dict) and u.get("name") == "postgres" and u.get("passwordPolicy") == {"status": {}}
+        for u in items
+    )
+
+
 _MOCK_VPN_GATEWAY = (
     "k8s-config-connector mockgcp/mockcompute, TargetVpnGatewaysV1.Insert: `obj := "
     "proto.Clone(req.GetTargetVpnGatewayResource())` with selfLink, creationTimestamp, id and "
@@ -1258,6 +1278,16 @@ RULES: tuple[Unrecorded, ...] = (
         source=_MOCK_SQL_LOG_ARCHIVING,
         in_operations=False,
         when=_mock_sql_log_archiving,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("items[].passwordPolicy",),
+        effect="invented",
+        reason="mockgcp gives every Cloud SQL user an empty password policy status; Google lists "
+        "a PostgreSQL user without a policy",
+        source=_MOCK_SQL_USER_POLICY,
+        in_operations=False,
+        when=_mock_postgres_user_policy,
     ),
     Unrecorded(
         host="container.googleapis.com",

@@ -34,6 +34,10 @@ _REFERENCE = re.compile(r"/([A-Za-z]+)/\$\{([A-Za-z]+)\}(?=/|$)")
 _REBOUND = {"operationID"}
 _NORMALISED_TAG = "abcdef0123A="
 NORMALISED_TIME = "2024-04-01T12:34:56.123456Z"
+#: Config Connector's normaliser writes every `host` field as 10.1.2.3, in requests too
+#: (k8s-config-connector tests/e2e/normalize_legacy.go at cdb85ecf17, `addReplacement("host",
+#: "10.1.2.3")`, written for Redis).
+NORMALISED_HOST = "10.1.2.3"
 #: How far ahead of the emulator's clock a normalised time in a request is taken to be.
 NORMALISED_TIME_AHEAD_S = 30 * 86_400.0
 #: Resources the server names itself, with a random part: GKE names a node pool's managed
@@ -177,6 +181,8 @@ class Replay:
         self.log_text = "\n".join(e.response_text for e in log.exchanges)
         #: The last write was one only mockgcp accepts (`recorder.MockAccepted`).
         self.last_write_mock = False
+        #: The host each Cloud SQL user is named at in the query of the log's requests.
+        self.user_hosts = _user_hosts(log)
 
     def _default_network(self) -> None:
         """The project has its `default` network, as every project Config Connector's tests run
@@ -457,6 +463,7 @@ class Replay:
         if isinstance(request, (dict, list)):
             request = _known_keys(*self._schemas_of(exchange.method, path, "request"), request)
             request = self._one_per_occurrence(request)
+            request = self._user_host(exchange, path, request)
             body_obj = json.loads(self.fill(json.dumps(request)))
         real = self._listed_again(
             _known_keys(*self._schemas_of(exchange.method, path, "response"), exchange.response)
@@ -562,6 +569,20 @@ class Replay:
             # Once the delete's operation has been polled (its targetLink names the deleted one).
             self.after_delete = (exchange, path)
         return result
+
+    def _user_host(self, exchange: Exchange, path: str, request: Any) -> Any:
+        """A Cloud SQL user made at the normalised host is made at the host the log's later
+        requests name it at: kcc-golden sql/v1beta1/sqluser/sqluser/_http.log #8 inserts
+        `{"host": "10.1.2.3", "name": "sqluser-${uniqueId}"}` and #15 deletes
+        `users?host=foo&name=sqluser-${uniqueId}`, real GCP answering 200; the test asked for
+        host `foo` (its create.yaml, k8s-config-connector pkg/test/resourcefixture/testdata/basic/
+        sql/v1beta1/sqluser/sqluser at cdb85ecf17)."""
+        if exchange.method != "POST" or not path.endswith("/users") or not isinstance(request, dict):
+            return request
+        host = self.user_hosts.get(str(request.get("name")))
+        if request.get("host") != NORMALISED_HOST or host is None:
+            return request
+        return {**request, "host": host}
 
     def _teardown_order(self, exchange: Exchange, answer: Any) -> bool:
         """Put a teardown's deletes in the order Google ran them, when the log holds them in
@@ -850,6 +871,18 @@ class Replay:
             if rel == failed or rel.startswith(failed + "/") or failed in text:
                 return True
         return "/operations/" in path and any(o in path for o in self.failed)
+
+
+def _user_hosts(log: Log) -> dict[str, str]:
+    """The host each Cloud SQL user name is given in the query of the log's requests
+    (`.../users?host=...&name=...`), as written, placeholders and all."""
+    out: dict[str, str] = {}
+    for exchange in log.exchanges:
+        url = urlsplit(exchange.url)
+        query = parse_qs(url.query)
+        if url.path.endswith("/users") and "host" in query and "name" in query:
+            out.setdefault(query["name"][0], query["host"][0])
+    return out
 
 
 def _several_collections(log: Log) -> dict[str, list[str]]:

@@ -580,3 +580,12 @@ def test_the_version_defaults_mockgcp_hard_codes_are_not_compared() -> None:
     nine = {"databaseVersion": "POSTGRES_9_6", "databaseInstalledVersion": "POSTGRES_9_6"}
     shown = {**nine, "databaseInstalledVersion": "POSTGRES_9_6_24"}
     assert compare(200, nine, nine, 200, shown, "here", sql).agreed == 1
+
+
+def test_a_cloud_sql_user_made_at_the_normalised_host_is_made_at_the_host_the_log_names() -> None:
+    (log,) = [x for x in corpus.logs() if x.case == "sqluser"]
+    replay = Replay(log)
+    results = replay.run()
+    # #8 inserts the user at 10.1.2.3, #15 deletes it at host=foo (real 200).
+    assert replay.user_hosts == {"root": "%", "sqluser-${uniqueId}": "foo"}
+    assert all(r.emu_status == r.real_status for r in results)

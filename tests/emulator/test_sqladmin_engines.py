@@ -46,7 +46,7 @@ def test_a_mysql_instance_runs_its_minor_version_with_root_and_the_system_databa
     assert [a["type"] for a in instance["ipAddresses"]] == ["PRIMARY"]
     assert instance["upgradableDatabaseVersions"][0]["name"] == "MYSQL_8_0"
     users = sql.users().list(project=PROJECT, instance="my").execute()["items"]
-    assert [(u["name"], u["host"]) for u in users] == [("root", "%")]
+    assert [(u["name"], u["host"], u["passwordPolicy"]) for u in users] == [("root", "%", {"status": {}})]
     databases = sql.databases().list(project=PROJECT, instance="my").execute()["items"]
     assert [d["name"] for d in databases] == ["information_schema", "mysql", "performance_schema", "sys"]
     assert "iamStatus" not in databases[0]
@@ -429,3 +429,23 @@ def test_an_authorized_network_expiring_after_2038_is_not_kept(emu: Emulator) ->
     made = _create(sql, "pg", "POSTGRES_15", settings={"ipConfiguration": {"authorizedNetworks": acl}})
     kept = made["settings"]["ipConfiguration"]["authorizedNetworks"]
     assert [(e["name"], e["kind"]) for e in kept] == [("office", "sql#aclEntry"), ("home", "sql#aclEntry")]
+
+
+def test_a_mysql_user_is_deleted_at_its_own_host(emu: Emulator) -> None:
+    # conformance/kcc-history/sql/v1beta1/sqlinstance/mysqlinstance@a0c29df460 #5
+    sql = _client(emu)
+    _create(sql, "my", "MYSQL_5_7", settings={"tier": "db-n1-standard-1"})
+    users = sql.users()
+    status, message = _refusal(users.delete(project=PROJECT, instance="my", name="root"))
+    assert (status, message) == (
+        400,
+        "Invalid request: Error 1396: Operation DROP USER failed for 'root'@''.",
+    )
+    status, _ = _refusal(users.delete(project=PROJECT, instance="my", name="root", host="10.0.0.1"))
+    assert status == 400
+    assert users.delete(project=PROJECT, instance="my", name="root", host="%").execute()["status"] == "DONE"
+    users.insert(
+        project=PROJECT, instance="my", body={"name": "app", "host": "foo", "password": "pw"}
+    ).execute()
+    users.delete(project=PROJECT, instance="my", name="app", host="foo").execute()
+    assert "items" not in users.list(project=PROJECT, instance="my").execute()
