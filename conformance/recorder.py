@@ -470,6 +470,38 @@ def _mock_postgres_user_policy(recorded: Any) -> bool:
     )
 
 
+_MOCK_SQL_STANDBY = (
+    "k8s-config-connector mockgcp/mocksql/sqlinstance.go at cdb85ecf17: Insert sets `obj.GceZone = "
+    "obj.Settings.LocationPreference.Zone` and nothing about a standby (no secondaryGceZone, no "
+    'failoverReplica), populateDefaults places an instance that names no zone in `obj.Region + "-a"`; '
+    "kcc-golden sql/v1beta1/sqlinstance/sqlinstance-postgres-direct/_http.log #20 and "
+    "sqlinstance-backupconfiguration-diff #3 (REGIONAL, neither field, europe-west3-a). Real Cloud "
+    "SQL reads a REGIONAL instance with secondaryGceZone and failoverReplica {available: true}, and "
+    "placed both REGIONAL instances created without a zone in the region's zone b, the standby in "
+    "zone a: kcc-history sql/v1beta1/sqlinstance/postgresinstance@a0c29df460/_http.log #23, "
+    "sqlinstance-backupconfiguration-diff@7aa96aba27 #3, sqlinstance-postgres-replication@"
+    "9b63dd72f0 #20"
+)
+
+
+def _mock_sql_standby(recorded: Any) -> bool:
+    """A REGIONAL instance read with no standby zone: mockgcp's."""
+    settings = recorded.get("settings") if isinstance(recorded, dict) else None
+    return (
+        isinstance(settings, dict)
+        and settings.get("availabilityType") == "REGIONAL"
+        and "secondaryGceZone" not in recorded
+    )
+
+
+def _mock_sql_first_zone(recorded: Any) -> bool:
+    """A REGIONAL instance read placed by mockgcp in its region's zone a."""
+    location = (
+        (recorded.get("settings") or {}).get("locationPreference") if _mock_sql_standby(recorded) else None
+    )
+    return isinstance(location, dict) and str(location.get("zone", "")).endswith("-a")
+
+
 _MOCK_VPN_GATEWAY = (
     "k8s-config-connector mockgcp/mockcompute, TargetVpnGatewaysV1.Insert: `obj := "
     "proto.Clone(req.GetTargetVpnGatewayResource())` with selfLink, creationTimestamp, id and "
@@ -1288,6 +1320,26 @@ RULES: tuple[Unrecorded, ...] = (
         source=_MOCK_SQL_USER_POLICY,
         in_operations=False,
         when=_mock_postgres_user_policy,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("secondaryGceZone", "failoverReplica"),
+        effect="absent",
+        reason="mockgcp shows a REGIONAL Cloud SQL instance without its standby; Google reads "
+        "where the standby is and that failover is available",
+        source=_MOCK_SQL_STANDBY,
+        in_operations=False,
+        when=_mock_sql_standby,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("settings.locationPreference.zone",),
+        effect="value",
+        reason="mockgcp places every instance that names no zone in the region's zone a; Google "
+        "placed REGIONAL ones in zone b, the standby in zone a",
+        source=_MOCK_SQL_STANDBY,
+        in_operations=False,
+        when=_mock_sql_first_zone,
     ),
     Unrecorded(
         host="container.googleapis.com",

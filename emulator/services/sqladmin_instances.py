@@ -45,6 +45,7 @@ from emulator.services._sqladmin import (
     public_address,
     require_idle,
     sql_invalid,
+    standby_zone,
     start_operation,
     tier_shape,
 )
@@ -140,7 +141,12 @@ def view(call: Call, instance: dict[str, Any]) -> dict[str, Any]:
 
 def _check_top_level(body: dict[str, Any]) -> None:
     for key in sorted(NOT_MODELLED):
-        if body.get(key):
+        value = body.get(key)
+        if key == "failoverReplica" and isinstance(value, dict):
+            # `available` is output only (a REGIONAL instance's read, _placement), sent back by
+            # a caller that writes what it read; a named failover replica is not modelled.
+            value = value.get("name")
+        if value:
             raise unimplemented(f"{key} is not modelled by the emulator's Cloud SQL.")
     if body.get("instanceType") not in (None, "CLOUD_SQL_INSTANCE", "READ_REPLICA_INSTANCE"):
         raise unimplemented(f"instanceType {body['instanceType']} is not modelled by the emulator.")
@@ -168,12 +174,24 @@ def _ip_addresses(
 
 
 def _placement(instance: dict[str, Any]) -> None:
-    """gceZone is the zone asked for. No secondaryGceZone is shown, even for a REGIONAL instance
-    with a secondary zone asked for: none of the recorded REGIONAL reads has one
-    (sqlinstance-postgres-replication #20, sqlinstance-locationpreference-direct #8,
-    sqlinstance-encryptionkey-direct #35, sqlinstance-postgres-direct #20)."""
-    instance["gceZone"] = instance["settings"]["locationPreference"]["zone"]
+    """gceZone is the zone asked for. A REGIONAL (highly available) instance also shows where
+    its standby is, secondaryGceZone, the secondary zone asked for or one Cloud SQL chose
+    (standby_zone), and failoverReplica {available: true}: every REGIONAL read recorded on real
+    Cloud SQL (conformance/kcc-history/sql/v1beta1/sqlinstance/postgresinstance@a0c29df460 #23,
+    sqlinstance-backupconfiguration-diff@7aa96aba27 #3, sqlinstanceencryptionkey@a0c29df460 #40,
+    sqlinstance-postgres-replication@9b63dd72f0 #20, where the secondary zone asked for,
+    europe-west1-b, is the one shown); no ZONAL one shows either (mysqlinstance@a0c29df460 #3,
+    sqlinstance-postgres-minimal-direct@63231aa834 #3). The corpus's REGIONAL reads without them
+    are mockgcp's (conformance/recorder.py, _MOCK_SQL_STANDBY)."""
+    settings = instance["settings"]
+    location = settings["locationPreference"]
+    instance["gceZone"] = location["zone"]
     instance.pop("secondaryGceZone", None)
+    instance.pop("failoverReplica", None)
+    if settings["availabilityType"] == "REGIONAL":
+        region = instance["region"]
+        instance["secondaryGceZone"] = location.get("secondaryZone") or standby_zone(region, location["zone"])
+        instance["failoverReplica"] = {"available": True}
 
 
 def _duration_variant(settings: dict[str, Any]) -> tuple[str, ...]:

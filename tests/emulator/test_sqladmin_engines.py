@@ -226,15 +226,34 @@ def test_a_project_grant_to_the_cloud_sql_agent_is_enough_for_cmek(emu: Emulator
 
 def test_an_instance_without_a_zone_gets_the_first_zone_of_its_region(emu: Emulator) -> None:
     sql = _client(emu)
-    instance = _create(
-        sql, "eu", "POSTGRES_15", region="europe-west1", settings={"availabilityType": "REGIONAL"}
-    )
+    instance = _create(sql, "eu", "POSTGRES_15", region="europe-west1")
     assert instance["gceZone"] == "europe-west1-b"
     assert instance["settings"]["locationPreference"] == {
         "kind": "sql#locationPreference",
         "zone": "europe-west1-b",
     }
-    assert "secondaryGceZone" not in instance
+    assert "secondaryGceZone" not in instance and "failoverReplica" not in instance
+
+
+def test_a_regional_instance_shows_its_standby_zone_and_failover(emu: Emulator) -> None:
+    # conformance/kcc-history/sql/v1beta1/sqlinstance/postgresinstance@a0c29df460 #23: no zone
+    # asked, the primary in zone b, the standby in zone a.
+    sql = _client(emu)
+    regional = {"availabilityType": "REGIONAL"}
+    made = _create(sql, "ha", "POSTGRES_15", settings=regional)
+    assert made["settings"]["locationPreference"] == {
+        "kind": "sql#locationPreference",
+        "zone": "us-central1-b",
+    }
+    assert (made["gceZone"], made["secondaryGceZone"]) == ("us-central1-b", "us-central1-a")
+    assert made["failoverReplica"] == {"available": True}
+    asked = {**regional, "locationPreference": {"zone": "us-central1-c", "secondaryZone": "us-central1-f"}}
+    chosen = _create(sql, "ha2", "POSTGRES_15", settings=asked)
+    assert (chosen["gceZone"], chosen["secondaryGceZone"]) == ("us-central1-c", "us-central1-f")
+    echoed = {"failoverReplica": made["failoverReplica"], "settings": {"availabilityType": "ZONAL"}}
+    sql.instances().patch(project=PROJECT, instance="ha", body=echoed).execute()
+    zonal = sql.instances().get(project=PROJECT, instance="ha").execute()
+    assert "secondaryGceZone" not in zonal and "failoverReplica" not in zonal
 
 
 def test_postgres_point_in_time_recovery_archives_its_logs_in_cloud_storage(emu: Emulator) -> None:
