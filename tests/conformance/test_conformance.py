@@ -6,7 +6,7 @@ from typing import Any
 
 from conformance import corpus, report
 from conformance.corpus import parse
-from conformance.replay import Replay, _known_keys
+from conformance.replay import PROJECT, Replay, _known_keys
 from conformance.score import compare
 
 
@@ -589,3 +589,23 @@ def test_a_cloud_sql_user_made_at_the_normalised_host_is_made_at_the_host_the_lo
     # #8 inserts the user at 10.1.2.3, #15 deletes it at host=foo (real 200).
     assert replay.user_hosts == {"root": "%", "sqluser-${uniqueId}": "foo"}
     assert all(r.emu_status == r.real_status for r in results)
+
+
+def test_the_service_accounts_a_real_policy_grants_to_are_made_before_the_log_sets_it() -> None:
+    (log,) = [x for x in corpus.logs(corpus.HISTORY) if x.case.startswith("sqlinstanceencryptionkey@")]
+    replay = Replay(log)
+    results = replay.run()
+    # #1 reads cnrm-system@ in the project's policy, #4 sets the policy with it (real 200).
+    assert replay.seeded == [
+        f"projects/{PROJECT}/serviceAccounts/cnrm-system@{PROJECT}.iam.gserviceaccount.com"
+    ]
+    assert all(r.emu_status == r.real_status for r in results)
+
+
+def test_a_poll_of_an_operation_an_older_recorder_wrote_out_is_a_poll_of_that_operation() -> None:
+    (log,) = [x for x in corpus.logs(corpus.HISTORY) if x.case.startswith("postgresinstance@")]
+    replay = Replay(log)
+    results = replay.run()
+    # #13 answers `operations/pssn.p24-${projectNumber}-8d70...`, #14 polls `operations/${operationID}`.
+    (poll,) = [r for r in results if r.index == 14]
+    assert (poll.real_status, poll.emu_status) == (200, 200)
