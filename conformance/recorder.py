@@ -502,6 +502,33 @@ def _mock_sql_first_zone(recorded: Any) -> bool:
     return isinstance(location, dict) and str(location.get("zone", "")).endswith("-a")
 
 
+_MOCK_SQL_POSTGRES_FIELDS = (
+    "k8s-config-connector mockgcp/mocksql/sqlinstance.go at cdb85ecf17, populateDefaults: a "
+    "PostgreSQL instance's geminiConfig has `OomSessionCancelEnabled: asRef(false)`, and "
+    "backupTier, serverCertificateRotationMode, replicationLagMaxSeconds and "
+    "includeReplicasForMajorVersionUpgrade are set `if isSqlServer(obj)` alone; every PostgreSQL read "
+    "of the corpus is so (kcc-golden sql/v1beta1/sqlinstance/sqlinstance-postgres-minimal-direct/"
+    "_http.log #3). Real Cloud SQL reads PostgreSQL with oomSessionCancelEnabled true and "
+    "includeReplicasForMajorVersionUpgrade, replicationLagMaxSeconds since 2025-03 (kcc-history "
+    "sql/v1beta1/sqlinstance/sqlinstance-backupconfiguration-diff@7aa96aba27 #3), backupTier "
+    "since 2025-08 (sqlinstance-postgres-minimal-direct@63231aa834 #3), serverCertificateRotationMode "
+    "by 2025-10 (sqlinstance-postgres-replication@9b63dd72f0 #20); its reads of 2024, before "
+    "Google added them, show oomSessionCancelEnabled false and none of the four "
+    "(postgresinstance@a0c29df460 #23)"
+)
+
+
+def _postgres_before_2025(recorded: Any) -> bool:
+    """A PostgreSQL instance read with OOM session cancelling off: mockgcp's, or real Cloud SQL's
+    before 2025-03, when it had none of the fields since added."""
+    gemini = recorded.get("geminiConfig") if isinstance(recorded, dict) else None
+    return (
+        isinstance(gemini, dict)
+        and gemini.get("oomSessionCancelEnabled") is False
+        and str(recorded.get("databaseVersion", "")).startswith("POSTGRES_")
+    )
+
+
 _MOCK_VPN_GATEWAY = (
     "k8s-config-connector mockgcp/mockcompute, TargetVpnGatewaysV1.Insert: `obj := "
     "proto.Clone(req.GetTargetVpnGatewayResource())` with selfLink, creationTimestamp, id and "
@@ -1340,6 +1367,31 @@ RULES: tuple[Unrecorded, ...] = (
         source=_MOCK_SQL_STANDBY,
         in_operations=False,
         when=_mock_sql_first_zone,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=(
+            "includeReplicasForMajorVersionUpgrade",
+            "settings.replicationLagMaxSeconds",
+            "settings.backupConfiguration.backupTier",
+            "settings.ipConfiguration.serverCertificateRotationMode",
+        ),
+        effect="absent",
+        reason="mockgcp shows these on SQL Server alone, and Google's PostgreSQL answers of 2024 "
+        "predate them; Google's PostgreSQL answers show them since 2025",
+        source=_MOCK_SQL_POSTGRES_FIELDS,
+        in_operations=False,
+        when=_postgres_before_2025,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("geminiConfig.oomSessionCancelEnabled",),
+        effect="value",
+        reason="mockgcp, and Google in 2024, show PostgreSQL's OOM session cancelling off; Google "
+        "shows it on since 2025",
+        source=_MOCK_SQL_POSTGRES_FIELDS,
+        in_operations=False,
+        when=_postgres_before_2025,
     ),
     Unrecorded(
         host="container.googleapis.com",

@@ -255,7 +255,12 @@ def gemini_config(version: str) -> dict[str, Any] | None:
     """`geminiConfig` as each engine shows it: PostgreSQL with vacuum and OOM switches
     (sqlinstance-postgres-minimal-direct #3), MySQL with the flag recommender on
     (sqlinstance-mysql-minimal-direct #3), SQL Server without it (sqlinstance-sqlserver-
-    minimal-direct #3)."""
+    minimal-direct #3). PostgreSQL cancels the session that runs out of memory: every
+    PostgreSQL read on real Cloud SQL since 2025-03 shows oomSessionCancelEnabled true
+    (conformance/kcc-history/sql/v1beta1/sqlinstance/sqlinstance-backupconfiguration-diff@
+    7aa96aba27 #3, sqlinstance-postgres-minimal-direct@63231aa834 #3, sqlinstance-postgres-
+    replication@9b63dd72f0 #20, sqlinstance-insightsconfig-qpm-default@e397fa5ac1 #3); the
+    corpus's false is mockgcp's (conformance/recorder.py, _MOCK_SQL_POSTGRES_FIELDS)."""
     kind = engine(version)
     if kind == POSTGRES:
         return {
@@ -263,7 +268,7 @@ def gemini_config(version: str) -> dict[str, Any] | None:
             "activeQueryEnabled": False,
             "googleVacuumMgmtEnabled": False,
             "indexAdvisorEnabled": False,
-            "oomSessionCancelEnabled": False,
+            "oomSessionCancelEnabled": True,
         }
     if kind == MYSQL:
         return {

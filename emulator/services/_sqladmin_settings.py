@@ -132,7 +132,14 @@ def build_settings(
     out["backupConfiguration"] = _backups(wanted.get("backupConfiguration") or {}, edition, kind)
     if kind == SQLSERVER:
         out.update({k: wanted[k] for k in SQLSERVER_ONLY if wanted.get(k) is not None})
-        # Shown on every SQL Server read (sqlinstance-sqlserver-minimal-direct #3, #8, #11).
+    if kind in (SQLSERVER, POSTGRES):
+        # Shown on every SQL Server read (sqlinstance-sqlserver-minimal-direct #3, #8, #11) and
+        # on PostgreSQL ones on real Cloud SQL as of the October 2025 release the emulator's
+        # versions are taken at (conformance/kcc-history/sql/v1beta1/sqlinstance/
+        # sqlinstance-postgres-replication@9b63dd72f0 #20, R20251004; the rotation mode since
+        # then, absent from sqlinstance-postgres-minimal-direct@63231aa834 #3 of 2025-08). The
+        # corpus's PostgreSQL reads without them are mockgcp's, which sets them for SQL Server
+        # alone (conformance/recorder.py, _MOCK_SQL_POSTGRES_FIELDS).
         out.setdefault("replicationLagMaxSeconds", 31_536_000)
         out["ipConfiguration"].setdefault(
             "serverCertificateRotationMode", "SERVER_CERTIFICATE_ROTATION_MODE_UNSPECIFIED"
@@ -324,11 +331,15 @@ def _backups(wanted: dict[str, Any], edition: str, kind: str = POSTGRES) -> dict
         out["replicationLogArchivingEnabled"] = True
     if kind == MYSQL and binary_log is not None:
         out["binaryLogEnabled"] = bool(binary_log)
-    if kind == SQLSERVER or edition == "ENTERPRISE_PLUS":
-        # Shown on every SQL Server read (sqlinstance-sqlserver-minimal-direct #3) and on a
-        # PostgreSQL instance once it is Enterprise Plus (sqlinstance-datacacheconfig-direct #8,
-        # after the patch of the edition at #6); no Enterprise instance of another engine shows
-        # it (sqlinstance-postgres-minimal-direct #3, sqlinstance-mysql-direct #3).
+    if kind in (SQLSERVER, POSTGRES) or edition == "ENTERPRISE_PLUS":
+        # Shown on every SQL Server read (sqlinstance-sqlserver-minimal-direct #3), on every
+        # PostgreSQL one on real Cloud SQL since 2025-08, Enterprise too
+        # (conformance/kcc-history/sql/v1beta1/sqlinstance/sqlinstance-postgres-minimal-direct@
+        # 63231aa834 #3, sqlinstance-postgres-replication@9b63dd72f0 #20; the corpus's PostgreSQL
+        # Enterprise reads without it are mockgcp's, conformance/recorder.py,
+        # _MOCK_SQL_POSTGRES_FIELDS), and on an Enterprise Plus instance (sqlinstance-
+        # datacacheconfig-direct #8). No recorded MySQL Enterprise read shows it
+        # (sqlinstance-mysql-direct #3, mysqlinstance@a0c29df460 #3).
         out["backupTier"] = "STANDARD"
     if kind != MYSQL and (pitr or "pointInTimeRecoveryEnabled" in wanted):
         # Shown when asked for or on; an instance created without it answers without it

@@ -330,8 +330,12 @@ def insert_instance(call: Call) -> dict[str, Any]:
 
 def _version_fields(instance: dict[str, Any], version: str) -> None:
     """The fields that follow the database version: the engine's geminiConfig, the versions
-    it may be upgraded to, and SQL Server's includeReplicasForMajorVersionUpgrade (false on
-    every SQL Server read, sqlinstance-sqlserver-minimal-direct #3)."""
+    it may be upgraded to, and includeReplicasForMajorVersionUpgrade, false, on SQL Server
+    (every SQL Server read, sqlinstance-sqlserver-minimal-direct #3) and PostgreSQL (every
+    PostgreSQL read on real Cloud SQL since 2025-03, conformance/kcc-history/sql/v1beta1/
+    sqlinstance/sqlinstance-backupconfiguration-diff@7aa96aba27 #3, sqlinstance-postgres-
+    replication@9b63dd72f0 #20; the corpus's reads without it are mockgcp's, which sets it for
+    SQL Server alone, conformance/recorder.py, _MOCK_SQL_POSTGRES_FIELDS)."""
     minor, maintenance = installed(version)
     instance.update(databaseVersion=version, databaseInstalledVersion=minor, maintenanceVersion=maintenance)
     for field in ("geminiConfig", "upgradableDatabaseVersions", "includeReplicasForMajorVersionUpgrade"):
@@ -342,7 +346,7 @@ def _version_fields(instance: dict[str, Any], version: str) -> None:
     versions = upgradable(version)
     if versions:
         instance["upgradableDatabaseVersions"] = versions
-    if engine(version) == SQLSERVER:
+    if engine(version) in (SQLSERVER, POSTGRES):
         instance["includeReplicasForMajorVersionUpgrade"] = False
 
 

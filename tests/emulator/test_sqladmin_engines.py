@@ -359,12 +359,28 @@ def test_postgres_shows_log_archiving_only_with_point_in_time_recovery(emu: Emul
 
 def test_enterprise_plus_shows_its_backup_tier(emu: Emulator) -> None:
     sql = _client(emu)
-    made = _create(sql, "pg", "POSTGRES_15")
+    made = _create(sql, "my", "MYSQL_8_0")
     assert "backupTier" not in made["settings"]["backupConfiguration"]
     patch = {"settings": {"edition": "ENTERPRISE_PLUS", "tier": "db-perf-optimized-N-2"}}
-    sql.instances().patch(project=PROJECT, instance="pg", body=patch).execute()
-    plus = sql.instances().get(project=PROJECT, instance="pg").execute()
+    sql.instances().patch(project=PROJECT, instance="my", body=patch).execute()
+    plus = sql.instances().get(project=PROJECT, instance="my").execute()
     assert plus["settings"]["backupConfiguration"]["backupTier"] == "STANDARD"
+
+
+def test_a_postgres_instance_shows_what_real_cloud_sql_shows_since_2025(emu: Emulator) -> None:
+    # conformance/kcc-history/sql/v1beta1/sqlinstance/sqlinstance-postgres-replication@9b63dd72f0 #20
+    sql = _client(emu)
+    made = _create(sql, "pg", "POSTGRES_15")
+    assert made["includeReplicasForMajorVersionUpgrade"] is False
+    assert made["geminiConfig"]["oomSessionCancelEnabled"] is True
+    settings = made["settings"]
+    assert settings["backupConfiguration"]["backupTier"] == "STANDARD"
+    assert settings["replicationLagMaxSeconds"] == 31_536_000
+    rotation = settings["ipConfiguration"]["serverCertificateRotationMode"]
+    assert rotation == "SERVER_CERTIFICATE_ROTATION_MODE_UNSPECIFIED"
+    mysql = _create(sql, "my", "MYSQL_8_0")
+    assert "includeReplicasForMajorVersionUpgrade" not in mysql
+    assert "replicationLagMaxSeconds" not in mysql["settings"]
 
 
 def _names(instance: dict[str, Any]) -> list[str]:
