@@ -607,10 +607,12 @@ RULES: tuple[Unrecorded, ...] = (
     ),
     Unrecorded(
         host="compute.googleapis.com",
-        fields=("status", "networkTier", "addressType"),
+        fields=("status", "networkTier", "addressType", "description"),
         effect="absent",
         reason="the global addresses of the corpus were written by mockgcp, which keeps the request "
-        "as sent and gives an address no status",
+        "as sent and gives an address no status; Google reads a private services range with an "
+        "empty description and the PREMIUM tier (kcc-history sql/v1beta1/sqlinstance/"
+        "postgresinstance@a0c29df460/_http.log #7)",
         source=_MOCK_GLOBAL_ADDRESS,
         in_operations=False,
         when=_mock_global_address,
