@@ -505,6 +505,150 @@ def _mock_sql_upgrade(recorded: Any) -> bool:
     return len(names) != len(set(names)) or recorded.get("databaseVersion") in names
 
 
+_MOCK_SQL_VERSION_DEFAULTS = (
+    "k8s-config-connector mockgcp/mocksql/sqlinstance.go at cdb85ecf17, setDatabaseVersionDefaults: "
+    'POSTGRES_9_6 gets `DatabaseInstalledVersion = "POSTGRES_9_6"` and no upgrade list, POSTGRES_15 '
+    '"POSTGRES_15_7" and `[POSTGRES_16]`, POSTGRES_16 "POSTGRES_16_3" and `UpgradableDatabaseVersions '
+    '= nil`, MYSQL_8_0 "MYSQL_8_0_41" and every 8.0 minor it knows but the installed one, from '
+    "MYSQL_8_0_18 up, then MYSQL_8_4; every corpus read of those installed versions carries them "
+    "(kcc-golden sql/v1beta1/sqlinstance/sqlinstance-postgres-direct/_http.log #20, "
+    "sqlinstance-postgres-minimal-direct #3 and #8, sqldatabase/sqldatabasesismerge #3). Real Cloud "
+    "SQL names 9.6's minor and lists every later major or minor it offers: kcc-history sql/v1beta1/"
+    "sqlinstance/postgresinstance@a0c29df460/_http.log #23 (POSTGRES_9_6_24, POSTGRES_10 to "
+    "POSTGRES_16), sqlinstance-postgres-replication@9b63dd72f0 #20 (POSTGRES_16 lists 17 and 18), "
+    "mysqlinstancebasic@a0c29df460 #12 (MYSQL_8_0_31 lists MYSQL_8_0_32 to MYSQL_8_0_37 alone)"
+)
+_MOCK_SQL_INSTALLED = ("POSTGRES_9_6", "POSTGRES_15_7", "POSTGRES_16_3", "MYSQL_8_0_41")
+
+
+def _mock_sql_version_defaults(recorded: Any) -> bool:
+    """An instance read carrying an installed version mockgcp hard-codes for its major."""
+    return isinstance(recorded, dict) and recorded.get("databaseInstalledVersion") in _MOCK_SQL_INSTALLED
+
+
+def _mock_postgres_9_6(recorded: Any) -> bool:
+    """A PostgreSQL 9.6 instance read whose installed version names no minor: mockgcp's."""
+    return isinstance(recorded, dict) and recorded.get("databaseInstalledVersion") == "POSTGRES_9_6"
+
+
+_MOCK_SQL_CMEK = (
+    "k8s-config-connector mockgcp/mocksql/sqlinstance.go at cdb85ecf17, Insert (the instance is "
+    "the request with defaults filled in; no diskEncryptionStatus is ever set); kcc-golden "
+    "sql/v1beta1/sqlinstance/sqlinstance-encryptionkey-direct/_http.log #35 (diskEncryptionConfiguration "
+    "alone). Real Cloud SQL reads the key version in use beside it: kcc-history sql/v1beta1/"
+    "sqlinstance/sqlinstanceencryptionkey@a0c29df460/_http.log #40 "
+    "(`diskEncryptionStatus: {kind: sql#diskEncryptionStatus, kmsKeyVersionName: .../cryptoKeyVersions/1}`)"
+)
+
+
+def _mock_sql_cmek(recorded: Any) -> bool:
+    """A CMEK instance read without the key version in use: mockgcp's echo of the create."""
+    return (
+        isinstance(recorded, dict)
+        and "diskEncryptionConfiguration" in recorded
+        and "diskEncryptionStatus" not in recorded
+    )
+
+
+_MOCK_SQL_LOG_ARCHIVING = (
+    "k8s-config-connector mockgcp/mocksql/sqlinstance.go at cdb85ecf17, populateDefaults: a "
+    "PostgreSQL instance with a backupConfiguration gets `setDefaultBool(&backupConfiguration."
+    "ReplicationLogArchivingEnabled, false)` and, without binary logging, transactionalLogStorageState "
+    "TRANSACTIONAL_LOG_STORAGE_STATE_UNSPECIFIED, whether point-in-time recovery is on or not; kcc-golden "
+    "sql/v1beta1/sqlinstance/sqlinstance-encryptionkey-direct/_http.log #35 (recovery on, false, "
+    "UNSPECIFIED), sqlinstance-storage-direct #8 (false after an update). Real Cloud SQL reads true "
+    "and CLOUD_STORAGE with recovery on and no field without it: kcc-history sql/v1beta1/sqlinstance/"
+    "postgresinstance@a0c29df460/_http.log #23, sqlinstance-postgres-replication@9b63dd72f0 #20, "
+    "sqlinstance-postgres-minimal-direct@63231aa834 #10 (after an update, no field)"
+)
+
+
+def _mock_sql_log_archiving(recorded: Any) -> bool:
+    """An instance read showing PostgreSQL's log archiving false: mockgcp's default."""
+    settings = recorded.get("settings") if isinstance(recorded, dict) else None
+    backups = settings.get("backupConfiguration") if isinstance(settings, dict) else None
+    return isinstance(backups, dict) and backups.get("replicationLogArchivingEnabled") is False
+
+
+_MOCK_SQL_USER_POLICY = (
+    "k8s-config-connector mockgcp/mocksql/sqluser.go at cdb85ecf17, populateUserDefaults: `if "
+    "obj.PasswordPolicy == nil { obj.PasswordPolicy = &pb.UserPasswordValidationPolicy{Status: "
+    "&pb.PasswordStatus{}} }` for every user; kcc-golden sql/v1beta1/sqlinstance/"
+    "sqlinstance-postgres-direct/_http.log #21 (`postgres` with `passwordPolicy: {status: {}}`). "
+    "Real Cloud SQL lists PostgreSQL's `postgres` user without one: kcc-history sql/v1beta1/"
+    "sqlinstance/postgresinstance@a0c29df460/_http.log #24, sqlinstance-backupconfiguration-diff@"
+    "7aa96aba27 #4, sqlinstance-postgres-replication@9b63dd72f0 #21"
+)
+
+
+def _mock_postgres_user_policy(recorded: Any) -> bool:
+    """A users list whose PostgreSQL `postgres` user carries mockgcp's empty password policy."""
+    items = recorded.get("items") if isinstance(recorded, dict) else None
+    return isinstance(items, list) and any(
+        isinstance(u, dict) and u.get("name") == "postgres" and u.get("passwordPolicy") == {"status": {}}
+        for u in items
+    )
+
+
+_MOCK_SQL_STANDBY = (
+    "k8s-config-connector mockgcp/mocksql/sqlinstance.go at cdb85ecf17: Insert sets `obj.GceZone = "
+    "obj.Settings.LocationPreference.Zone` and nothing about a standby (no secondaryGceZone, no "
+    'failoverReplica), populateDefaults places an instance that names no zone in `obj.Region + "-a"`; '
+    "kcc-golden sql/v1beta1/sqlinstance/sqlinstance-postgres-direct/_http.log #20 and "
+    "sqlinstance-backupconfiguration-diff #3 (REGIONAL, neither field, europe-west3-a). Real Cloud "
+    "SQL reads a REGIONAL instance with secondaryGceZone and failoverReplica {available: true}, and "
+    "placed both REGIONAL instances created without a zone in the region's zone b, the standby in "
+    "zone a: kcc-history sql/v1beta1/sqlinstance/postgresinstance@a0c29df460/_http.log #23, "
+    "sqlinstance-backupconfiguration-diff@7aa96aba27 #3, sqlinstance-postgres-replication@"
+    "9b63dd72f0 #20"
+)
+
+
+def _mock_sql_standby(recorded: Any) -> bool:
+    """A REGIONAL instance read with no standby zone: mockgcp's."""
+    settings = recorded.get("settings") if isinstance(recorded, dict) else None
+    return (
+        isinstance(settings, dict)
+        and settings.get("availabilityType") == "REGIONAL"
+        and "secondaryGceZone" not in recorded
+    )
+
+
+def _mock_sql_first_zone(recorded: Any) -> bool:
+    """A REGIONAL instance read placed by mockgcp in its region's zone a."""
+    location = (
+        (recorded.get("settings") or {}).get("locationPreference") if _mock_sql_standby(recorded) else None
+    )
+    return isinstance(location, dict) and str(location.get("zone", "")).endswith("-a")
+
+
+_MOCK_SQL_POSTGRES_FIELDS = (
+    "k8s-config-connector mockgcp/mocksql/sqlinstance.go at cdb85ecf17, populateDefaults: a "
+    "PostgreSQL instance's geminiConfig has `OomSessionCancelEnabled: asRef(false)`, and "
+    "backupTier, serverCertificateRotationMode, replicationLagMaxSeconds and "
+    "includeReplicasForMajorVersionUpgrade are set `if isSqlServer(obj)` alone; every PostgreSQL read "
+    "of the corpus is so (kcc-golden sql/v1beta1/sqlinstance/sqlinstance-postgres-minimal-direct/"
+    "_http.log #3). Real Cloud SQL reads PostgreSQL with oomSessionCancelEnabled true and "
+    "includeReplicasForMajorVersionUpgrade, replicationLagMaxSeconds since 2025-03 (kcc-history "
+    "sql/v1beta1/sqlinstance/sqlinstance-backupconfiguration-diff@7aa96aba27 #3), backupTier "
+    "since 2025-08 (sqlinstance-postgres-minimal-direct@63231aa834 #3), serverCertificateRotationMode "
+    "by 2025-10 (sqlinstance-postgres-replication@9b63dd72f0 #20); its reads of 2024, before "
+    "Google added them, show oomSessionCancelEnabled false and none of the four "
+    "(postgresinstance@a0c29df460 #23)"
+)
+
+
+def _postgres_before_2025(recorded: Any) -> bool:
+    """A PostgreSQL instance read with OOM session cancelling off: mockgcp's, or real Cloud SQL's
+    before 2025-03, when it had none of the fields since added."""
+    gemini = recorded.get("geminiConfig") if isinstance(recorded, dict) else None
+    return (
+        isinstance(gemini, dict)
+        and gemini.get("oomSessionCancelEnabled") is False
+        and str(recorded.get("databaseVersion", "")).startswith("POSTGRES_")
+    )
+
+
 _MOCK_VPN_GATEWAY = (
     "k8s-config-connector mockgcp/mockcompute, TargetVpnGatewaysV1.Insert: `obj := "
     "proto.Clone(req.GetTargetVpnGatewayResource())` with selfLink, creationTimestamp, id and "
@@ -583,10 +727,12 @@ RULES: tuple[Unrecorded, ...] = (
     ),
     Unrecorded(
         host="compute.googleapis.com",
-        fields=("status", "networkTier", "addressType"),
+        fields=("status", "networkTier", "addressType", "description"),
         effect="absent",
         reason="the global addresses of the corpus were written by mockgcp, which keeps the request "
-        "as sent and gives an address no status",
+        "as sent and gives an address no status; Google reads a private services range with an "
+        "empty description and the PREMIUM tier (kcc-history sql/v1beta1/sqlinstance/"
+        "postgresinstance@a0c29df460/_http.log #7)",
         source=_MOCK_GLOBAL_ADDRESS,
         in_operations=False,
         when=_mock_global_address,
@@ -1430,6 +1576,124 @@ RULES: tuple[Unrecorded, ...] = (
         source=_MOCK_SQL_UPGRADE,
         in_operations=False,
         when=_mock_sql_upgrade,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("upgradableDatabaseVersions",),
+        effect="value",
+        reason="the upgrade targets of a PostgreSQL 9.6, 15 or 16 or a MySQL 8.0 instance were "
+        "written by mockgcp's fixed lists; Google lists every later version it offers",
+        source=_MOCK_SQL_VERSION_DEFAULTS,
+        in_operations=False,
+        when=_mock_sql_version_defaults,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("upgradableDatabaseVersions",),
+        effect="absent",
+        reason="mockgcp gives PostgreSQL 9.6 and 16 no upgrade targets; Google lists the later "
+        "majors it offers",
+        source=_MOCK_SQL_VERSION_DEFAULTS,
+        in_operations=False,
+        when=_mock_sql_version_defaults,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("databaseInstalledVersion",),
+        effect="value",
+        reason="mockgcp names a PostgreSQL 9.6 instance's installed version without its minor; "
+        "Google reads POSTGRES_9_6_24",
+        source=_MOCK_SQL_VERSION_DEFAULTS,
+        in_operations=False,
+        when=_mock_postgres_9_6,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("diskEncryptionStatus",),
+        effect="absent",
+        reason="mockgcp never sets a CMEK instance's diskEncryptionStatus; Google reads the key "
+        "version in use",
+        source=_MOCK_SQL_CMEK,
+        in_operations=False,
+        when=_mock_sql_cmek,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("settings.backupConfiguration.replicationLogArchivingEnabled",),
+        effect="invented",
+        reason="mockgcp shows PostgreSQL's log archiving false on every instance with backup "
+        "settings; Google shows the field only with point-in-time recovery on, true",
+        source=_MOCK_SQL_LOG_ARCHIVING,
+        in_operations=False,
+        when=_mock_sql_log_archiving,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=(
+            "settings.backupConfiguration.replicationLogArchivingEnabled",
+            "settings.backupConfiguration.transactionalLogStorageState",
+        ),
+        effect="value",
+        reason="mockgcp leaves a PostgreSQL instance's logs unarchived and UNSPECIFIED with "
+        "point-in-time recovery on; Google archives them in CLOUD_STORAGE",
+        source=_MOCK_SQL_LOG_ARCHIVING,
+        in_operations=False,
+        when=_mock_sql_log_archiving,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("items[].passwordPolicy",),
+        effect="invented",
+        reason="mockgcp gives every Cloud SQL user an empty password policy status; Google lists "
+        "a PostgreSQL user without a policy",
+        source=_MOCK_SQL_USER_POLICY,
+        in_operations=False,
+        when=_mock_postgres_user_policy,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("secondaryGceZone", "failoverReplica"),
+        effect="absent",
+        reason="mockgcp shows a REGIONAL Cloud SQL instance without its standby; Google reads "
+        "where the standby is and that failover is available",
+        source=_MOCK_SQL_STANDBY,
+        in_operations=False,
+        when=_mock_sql_standby,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("settings.locationPreference.zone",),
+        effect="value",
+        reason="mockgcp places every instance that names no zone in the region's zone a; Google "
+        "placed REGIONAL ones in zone b, the standby in zone a",
+        source=_MOCK_SQL_STANDBY,
+        in_operations=False,
+        when=_mock_sql_first_zone,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=(
+            "includeReplicasForMajorVersionUpgrade",
+            "settings.replicationLagMaxSeconds",
+            "settings.backupConfiguration.backupTier",
+            "settings.ipConfiguration.serverCertificateRotationMode",
+        ),
+        effect="absent",
+        reason="mockgcp shows these on SQL Server alone, and Google's PostgreSQL answers of 2024 "
+        "predate them; Google's PostgreSQL answers show them since 2025",
+        source=_MOCK_SQL_POSTGRES_FIELDS,
+        in_operations=False,
+        when=_postgres_before_2025,
+    ),
+    Unrecorded(
+        host="sqladmin.googleapis.com",
+        fields=("geminiConfig.oomSessionCancelEnabled",),
+        effect="value",
+        reason="mockgcp, and Google in 2024, show PostgreSQL's OOM session cancelling off; Google "
+        "shows it on since 2025",
+        source=_MOCK_SQL_POSTGRES_FIELDS,
+        in_operations=False,
+        when=_postgres_before_2025,
     ),
     Unrecorded(
         host="container.googleapis.com",

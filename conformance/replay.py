@@ -34,6 +34,10 @@ _REFERENCE = re.compile(r"/([A-Za-z]+)/\$\{([A-Za-z]+)\}(?=/|$)")
 _REBOUND = {"operationID"}
 _NORMALISED_TAG = "abcdef0123A="
 NORMALISED_TIME = "2024-04-01T12:34:56.123456Z"
+#: Config Connector's normaliser writes every `host` field as 10.1.2.3, in requests too
+#: (k8s-config-connector tests/e2e/normalize_legacy.go at cdb85ecf17, `addReplacement("host",
+#: "10.1.2.3")`, written for Redis).
+NORMALISED_HOST = "10.1.2.3"
 #: How far ahead of the emulator's clock a normalised time in a request is taken to be.
 NORMALISED_TIME_AHEAD_S = 30 * 86_400.0
 #: Resources the server names itself, with a random part: GKE names a node pool's managed
@@ -177,6 +181,11 @@ class Replay:
         self.log_text = "\n".join(e.response_text for e in log.exchanges)
         #: The last write was one only mockgcp accepts (`recorder.MockAccepted`).
         self.last_write_mock = False
+        #: Operation names an older recorder left as written in answers, with the emulator's
+        #: name for the same operation (see `_operation_named_in_answer`).
+        self.literal_operations: dict[str, str] = {}
+        #: The host each Cloud SQL user is named at in the query of the log's requests.
+        self.user_hosts = _user_hosts(log)
 
     def _default_network(self) -> None:
         """The project has its `default` network, as every project Config Connector's tests run
@@ -438,6 +447,7 @@ class Replay:
         self.context = self._collections_here(exchange)
         self._name_in_url(exchange)
         self._id_in_query(exchange)
+        self._operation_named_in_answer(exchange)
         url = urlsplit(self.fill(exchange.url))
         path, query = url.path, url.query
         if exchange.status < 400 or exchange.status == 404:
@@ -457,6 +467,7 @@ class Replay:
         if isinstance(request, (dict, list)):
             request = _known_keys(*self._schemas_of(exchange.method, path, "request"), request)
             request = self._one_per_occurrence(request)
+            request = self._user_host(exchange, path, request)
             body_obj = json.loads(self.fill(json.dumps(request)))
         real = self._listed_again(
             _known_keys(*self._schemas_of(exchange.method, path, "response"), exchange.response)
@@ -477,6 +488,8 @@ class Replay:
             self.emu.advance_time(OPERATION_DELAY_S / 5)
         if exchange.method == "GET" and exchange.status == 200 and "/operations/" not in path:
             self.seed_if_missing(path, real)
+        if exchange.method == "POST" and exchange.status == 200 and path.endswith(":getIamPolicy"):
+            self.seed_policy_members(real)
         if body_obj is not None:
             body_obj = _without_normalised_addresses(body_obj)
             body_obj = _normalised_times_ahead(body_obj, self.emu.clock.rfc3339(NORMALISED_TIME_AHEAD_S))
@@ -555,6 +568,7 @@ class Replay:
                 self.bound.pop(again.group(1), None)  # a second resource of the same placeholder
             self.bind(real, answer)
             self._remember_assigned(exchange, real)
+            self._remember_operation(exchange, answer)
         result.score = compare(
             exchange.status, real, self._as_other_project(path, real), status, answer, where, exchange.host
         )
@@ -562,6 +576,38 @@ class Replay:
             # Once the delete's operation has been polled (its targetLink names the deleted one).
             self.after_delete = (exchange, path)
         return result
+
+    def _remember_operation(self, exchange: Exchange, answer: Any) -> None:
+        real = exchange.response.get("name") if isinstance(exchange.response, dict) else None
+        mine = answer.get("name") if isinstance(answer, dict) else None
+        if isinstance(real, str) and real.startswith("operations/") and "${operationID}" not in real and mine:
+            self.literal_operations.setdefault(real, str(mine))
+
+    def _operation_named_in_answer(self, exchange: Exchange) -> None:
+        """A poll of `operations/${operationID}` whose real answer names the operation as an
+        earlier answer wrote it out is a poll of that operation: the recorder of 2024 wrote the
+        poll's URL with the placeholder and both answers without it
+        (kcc-history sql/v1beta1/sqlinstance/postgresinstance@a0c29df460/_http.log #13 answers
+        `operations/pssn.p24-${projectNumber}-8d70d79c-...`, #14 polls
+        `v1/operations/${operationID}` and is answered with that name)."""
+        real = exchange.response.get("name") if isinstance(exchange.response, dict) else None
+        if "/operations/${operationID}" not in exchange.url or real not in self.literal_operations:
+            return
+        self.bound["operationID"] = self.literal_operations[str(real)].split("operations/", 1)[-1]
+
+    def _user_host(self, exchange: Exchange, path: str, request: Any) -> Any:
+        """A Cloud SQL user made at the normalised host is made at the host the log's later
+        requests name it at: kcc-golden sql/v1beta1/sqluser/sqluser/_http.log #8 inserts
+        `{"host": "10.1.2.3", "name": "sqluser-${uniqueId}"}` and #15 deletes
+        `users?host=foo&name=sqluser-${uniqueId}`, real GCP answering 200; the test asked for
+        host `foo` (its create.yaml, k8s-config-connector pkg/test/resourcefixture/testdata/basic/
+        sql/v1beta1/sqluser/sqluser at cdb85ecf17)."""
+        if exchange.method != "POST" or not path.endswith("/users") or not isinstance(request, dict):
+            return request
+        host = self.user_hosts.get(str(request.get("name")))
+        if request.get("host") != NORMALISED_HOST or host is None:
+            return request
+        return {**request, "host": host}
 
     def _teardown_order(self, exchange: Exchange, answer: Any) -> bool:
         """Put a teardown's deletes in the order Google ran them, when the log holds them in
@@ -843,6 +889,33 @@ class Replay:
         if status < 400:
             self.seeded.append(rel)
 
+    def seed_policy_members(self, policy: Any) -> None:
+        """The service accounts of a project a real policy grants roles to existed in the project
+        the log was recorded in, made outside the test: they are made first, so that the log's
+        later setIamPolicy, which sends them back, names accounts that exist.
+        kcc-history sql/v1beta1/sqlinstance/sqlinstanceencryptionkey@a0c29df460/_http.log #1
+        reads `serviceAccount:cnrm-system@${projectId}.iam.gserviceaccount.com` in the project's
+        policy, #4 sets the policy with it (200)."""
+        bindings = policy.get("bindings") if isinstance(policy, dict) else None
+        for binding in bindings if isinstance(bindings, list) else []:
+            for member in binding.get("members") or [] if isinstance(binding, dict) else []:
+                found = re.fullmatch(
+                    r"serviceAccount:([a-z][-a-z0-9]{4,28}[a-z0-9])@([-a-z0-9]+)"
+                    r"\.iam\.gserviceaccount\.com",
+                    self.fill_known(str(member)),
+                )
+                if not found or found.group(2) not in self.emu.store.projects():
+                    continue
+                account, project = found.groups()
+                path = f"/v1/projects/{project}/serviceAccounts/{account}@{project}.iam.gserviceaccount.com"
+                if _relative(path) in self.seen or self.send("GET", path, "", b"")[0] != 404:
+                    self.seen.add(_relative(path))
+                    continue
+                body = json.dumps({"accountId": account}).encode()
+                if self.send("POST", f"/v1/projects/{project}/serviceAccounts", "", body)[0] < 400:
+                    self.seeded.append(_relative(path))
+                self.seen.add(_relative(path))
+
     def _cascade(self, path: str, raw: bytes) -> bool:
         rel = _relative(path)
         text = raw.decode(errors="replace")
@@ -850,6 +923,18 @@ class Replay:
             if rel == failed or rel.startswith(failed + "/") or failed in text:
                 return True
         return "/operations/" in path and any(o in path for o in self.failed)
+
+
+def _user_hosts(log: Log) -> dict[str, str]:
+    """The host each Cloud SQL user name is given in the query of the log's requests
+    (`.../users?host=...&name=...`), as written, placeholders and all."""
+    out: dict[str, str] = {}
+    for exchange in log.exchanges:
+        url = urlsplit(exchange.url)
+        query = parse_qs(url.query)
+        if url.path.endswith("/users") and "host" in query and "name" in query:
+            out.setdefault(query["name"][0], query["host"][0])
+    return out
 
 
 def _several_collections(log: Log) -> dict[str, list[str]]:

@@ -243,11 +243,32 @@ _ZONE_LETTERS = {"us-central1": "abcf", "us-east1": "bcd", "europe-west1": "bcd"
 
 
 def first_zone(region: str) -> str:
-    """Where an instance that names no zone is placed: the region's first zone. Every recorded
-    create without a zone got it: us-central1-a (sqluser/sqluser, sqldatabase/sqldatabasesismerge,
-    runservicesql, runjob-sql) and europe-west3-a (sqlinstance/sqlinstance-backupconfiguration-diff
-    #3)."""
+    """Where a ZONAL instance that names no zone is placed: the region's first zone. Recorded
+    creates without a zone got it: us-central1-a (sqluser/sqluser, sqldatabase/sqldatabasesismerge,
+    runservicesql, runjob-sql; on real Cloud SQL conformance/kcc-history/sql/v1beta1/sqlinstance/
+    sqlinstance-postgres-minimal-direct@63231aa834 #3, mysqlinstancebasic@a0c29df460 #3)."""
     return f"{region}-{_ZONE_LETTERS.get(region, 'abc')[0]}"
+
+
+def regional_zone(region: str) -> str:
+    """Where a REGIONAL instance that names no zone has its primary: the region's second zone,
+    its standby going to the first (standby_zone). Both REGIONAL creates without a zone recorded
+    on real Cloud SQL got that: us-central1-b with the standby in us-central1-a
+    (conformance/kcc-history/sql/v1beta1/sqlinstance/postgresinstance@a0c29df460/_http.log #23)
+    and europe-west3-b with it in europe-west3-a (sqlinstance-backupconfiguration-diff@7aa96aba27
+    #3). The corpus's europe-west3-a for the latter is mockgcp's `Zone: obj.Region + "-a"`
+    (conformance/recorder.py, _MOCK_SQL_STANDBY)."""
+    return f"{region}-{_ZONE_LETTERS.get(region, 'abc')[1]}"
+
+
+def standby_zone(region: str, zone: str) -> str:
+    """Where a REGIONAL instance that names no secondary zone keeps its standby: the region's
+    first zone other than the primary's. Real Cloud SQL put it in europe-west3-a for a primary
+    in europe-west3-b (conformance/kcc-history/sql/v1beta1/sqlinstance/
+    sqlinstance-backupconfiguration-diff@7aa96aba27/_http.log #3) and in us-central1-a for one
+    in us-central1-b (postgresinstance@a0c29df460 #23)."""
+    letter = next(c for c in _ZONE_LETTERS.get(region, "abc") if f"{region}-{c}" != zone)
+    return f"{region}-{letter}"
 
 
 # tiers

@@ -68,14 +68,19 @@ def is_known(version: str) -> bool:
 
 
 # PostgreSQL majors whose new instances the corpus shows: POSTGRES_16 in every POSTGRES_16 read
-# (e.g. sqlinstance/sqlinstance-postgres-minimal-direct #8), POSTGRES_9_6, whose installed
-# version Google names without its minor, in sqlinstance/sqlinstance-postgres-direct #25 and
-# sqlinstance-backupconfiguration-diff #3. A new POSTGRES_15 instance runs 15.12 of the March
-# 2025 release, a later one than the 15.7 of May 2024 its recorded reads show (e.g.
-# sqlinstance-postgres-minimal-direct #3): the same form, a newer version.
+# (e.g. sqlinstance/sqlinstance-postgres-minimal-direct #8) and POSTGRES_9_6 (sqlinstance/
+# sqlinstance-postgres-direct #25, sqlinstance-backupconfiguration-diff #3). PostgreSQL 9.6
+# names its minor like every other major: real Cloud SQL read a new 9.6 instance as
+# databaseInstalledVersion POSTGRES_9_6_24, maintenanceVersion POSTGRES_9_6_24.R20240514.00_12
+# (conformance/kcc-history/sql/v1beta1/sqlinstance/postgresinstance@a0c29df460/_http.log #23);
+# the corpus's bare POSTGRES_9_6 is mockgcp's literal (k8s-config-connector
+# mockgcp/mocksql/sqlinstance.go at cdb85ecf17, setDatabaseVersionDefaults). A new POSTGRES_15
+# instance runs 15.12 of the March 2025 release, a later one than the 15.7 of May 2024 its
+# recorded reads show (e.g. sqlinstance-postgres-minimal-direct #3): the same form, a newer
+# version.
 POSTGRES_RECORDED = {
     "POSTGRES_16": ("POSTGRES_16_3", "POSTGRES_16_3.R20240527.01_10"),
-    "POSTGRES_9_6": ("POSTGRES_9_6", "POSTGRES_9_6_24.R20250302.00_31"),
+    "POSTGRES_9_6": ("POSTGRES_9_6_24", "POSTGRES_9_6_24.R20250302.00_31"),
 }
 
 
@@ -111,13 +116,24 @@ def _postgres_entry(name: str) -> dict[str, str]:
     }
 
 
-# The major versions a PostgreSQL instance lists, as recorded: POSTGRES_15 lists POSTGRES_16
-# (every POSTGRES_15 read, e.g. sqlinstance/sqlinstance-postgres-minimal-direct #3, the
-# upgrade taken at #6); POSTGRES_16 lists none (#8 there, and every POSTGRES_16 read), nor does
-# POSTGRES_9_6 (sqlinstance-postgres-direct #20, sqlinstance-backupconfiguration-diff #3). The
-# lists are those of 2024, when PostgreSQL 16 was the newest major Cloud SQL ran, as the
-# POSTGRES_16 instances here still run its 2024 minor; other majors are not recorded.
-POSTGRES_UPGRADABLE = {"POSTGRES_15": ("POSTGRES_16",)}
+# The major versions a PostgreSQL instance lists: every later major Cloud SQL offers, as real
+# Cloud SQL answers (conformance/kcc-history/sql/v1beta1/sqlinstance/: POSTGRES_9_6 lists
+# POSTGRES_10 to POSTGRES_16, postgresinstance@a0c29df460 #23, 2024-08; POSTGRES_13 lists 14 to
+# 17, sqlinstance-backupconfiguration-diff@7aa96aba27 #3, release R20250302; POSTGRES_16 lists
+# 17 and 18, sqlinstance-postgres-replication@9b63dd72f0 #20, release R20251004; POSTGRES_15
+# lists 16, 17 and 18, sqlinstance-insightsconfig-qpm-default@e397fa5ac1 #3, 2026-01). Which
+# majors are offered moves with time alone; the list is taken at one point, October 2025 (the
+# R20251004 release of the MySQL 8.0 instances here), when POSTGRES_18, which new instances may
+# run (_sqladmin.INSTALLED), was offered: so every later major of INSTALLED. The corpus's lists
+# (15 to [16] alone, none for 9.6 and 16) are mockgcp's (mockgcp/mocksql/sqlinstance.go at
+# cdb85ecf17, setDatabaseVersionDefaults).
+POSTGRES_MAJORS = tuple(POSTGRES_INSTALLED)
+
+
+def _postgres_upgradable(version: str) -> tuple[str, ...]:
+    if version not in POSTGRES_MAJORS:
+        return ()
+    return POSTGRES_MAJORS[POSTGRES_MAJORS.index(version) + 1 :]
 
 
 def _sqlserver_entry(year: str, edition: str) -> dict[str, str]:
@@ -129,10 +145,11 @@ def upgradable(version: str) -> list[dict[str, str]]:
     """`upgradableDatabaseVersions` of an instance of `version` (empty: the field is left out).
 
     MySQL 5.7 lists MySQL 8.0 and its minors up to 8.0.37 (every MYSQL_5_7 read, e.g.
-    sqlinstance/sqlinstance-mysql-direct #3); MySQL 8.0 lists its later minors and MySQL 8.4
-    (sqldatabase/sqldatabasesismerge #3). SQL Server lists the other editions of its year but
-    Express, then every edition of the later years (sqlinstance-sqlserver-minimal-direct #3
-    for 2019 Express, #8 for 2022 Express). PostgreSQL lists what POSTGRES_UPGRADABLE says.
+    sqlinstance/sqlinstance-mysql-direct #3); MySQL 8.0 lists the minors above its installed
+    one and MySQL 8.4 (sqldatabase/sqldatabasesismerge #3). SQL Server lists the other
+    editions of its year but Express, then every edition of the later years
+    (sqlinstance-sqlserver-minimal-direct #3 for 2019 Express, #8 for 2022 Express).
+    PostgreSQL lists every later major (POSTGRES_MAJORS).
     """
     kind = engine(version)
     if kind == MYSQL:
@@ -141,7 +158,12 @@ def upgradable(version: str) -> list[dict[str, str]]:
             return [_mysql_entry(n) for n in names]
         m = _MYSQL_8_0_MINOR.match(version)
         if version == "MYSQL_8_0" or m:
-            floor = int(m.group(1)) if m else 0
+            # Only the minors above the one installed: real MYSQL_8_0 at MYSQL_8_0_31 listed
+            # MYSQL_8_0_32 to MYSQL_8_0_37 (conformance/kcc-history/sql/v1beta1/sqlinstance/
+            # mysqlinstancebasic@a0c29df460/_http.log #12, 2024-08, before 8.4 was offered).
+            # The corpus's list from 8_0_18 up (sqldatabasesismerge #3) is mockgcp's, which
+            # skips the installed minor alone (mockgcp/mocksql/sqlinstance.go at cdb85ecf17).
+            floor = int(installed(version)[0].rsplit("_", 1)[1])
             names = [f"MYSQL_8_0_{n}" for n in MYSQL_8_0_MINORS if n > floor]
             return [_mysql_entry(n) for n in names] + [_mysql_entry("MYSQL_8_4")]
         return []
@@ -154,7 +176,7 @@ def upgradable(version: str) -> list[dict[str, str]]:
         for later in SQLSERVER_YEARS[SQLSERVER_YEARS.index(year) + 1 :]:
             out += [_sqlserver_entry(later, e) for e in SQLSERVER_EDITIONS]
         return out
-    return [_postgres_entry(n) for n in POSTGRES_UPGRADABLE.get(version, ())]
+    return [_postgres_entry(n) for n in _postgres_upgradable(version)]
 
 
 def _rank(version: str) -> tuple[int, ...]:
@@ -181,15 +203,16 @@ def check_upgrade(current: str, wanted: str) -> str | None:
         return f"Invalid database version {wanted}."
     if engine(current) != engine(wanted):
         return f"An instance of {current} cannot be upgraded to {wanted}: the database engine differs."
-    if engine(current) in (SQLSERVER, MYSQL):
-        # MySQL and SQL Server go where upgradableDatabaseVersions lists: MySQL 5.7 to 8.0, not
-        # straight to 8.4 (https://cloud.google.com/sql/docs/mysql/upgrade-major-db-version-inplace).
-        if wanted in [e["name"] for e in upgradable(current)]:
-            return None
-        return f"{current} cannot be upgraded to {wanted}."
-    if _rank(wanted) <= _rank(current):
+    # Every engine goes where upgradableDatabaseVersions lists: MySQL 5.7 to 8.0, not straight
+    # to 8.4 (https://cloud.google.com/sql/docs/mysql/upgrade-major-db-version-inplace);
+    # PostgreSQL to any later major it lists, several majors at once as the recorded lists offer
+    # (postgresinstance@a0c29df460 #23; "Choose a target major version",
+    # https://cloud.google.com/sql/docs/postgres/upgrade-major-db-version-inplace).
+    if wanted in [e["name"] for e in upgradable(current)]:
+        return None
+    if engine(current) == POSTGRES and _rank(wanted) <= _rank(current):
         return f"{current} cannot be downgraded or kept at {wanted}: choose a later version."
-    return None
+    return f"{current} cannot be upgraded to {wanted}."
 
 
 # A maintenance version is the installed minor version and the release it runs, e.g.
@@ -232,7 +255,12 @@ def gemini_config(version: str) -> dict[str, Any] | None:
     """`geminiConfig` as each engine shows it: PostgreSQL with vacuum and OOM switches
     (sqlinstance-postgres-minimal-direct #3), MySQL with the flag recommender on
     (sqlinstance-mysql-minimal-direct #3), SQL Server without it (sqlinstance-sqlserver-
-    minimal-direct #3)."""
+    minimal-direct #3). PostgreSQL cancels the session that runs out of memory: every
+    PostgreSQL read on real Cloud SQL since 2025-03 shows oomSessionCancelEnabled true
+    (conformance/kcc-history/sql/v1beta1/sqlinstance/sqlinstance-backupconfiguration-diff@
+    7aa96aba27 #3, sqlinstance-postgres-minimal-direct@63231aa834 #3, sqlinstance-postgres-
+    replication@9b63dd72f0 #20, sqlinstance-insightsconfig-qpm-default@e397fa5ac1 #3); the
+    corpus's false is mockgcp's (conformance/recorder.py, _MOCK_SQL_POSTGRES_FIELDS)."""
     kind = engine(version)
     if kind == POSTGRES:
         return {
@@ -240,7 +268,7 @@ def gemini_config(version: str) -> dict[str, Any] | None:
             "activeQueryEnabled": False,
             "googleVacuumMgmtEnabled": False,
             "indexAdvisorEnabled": False,
-            "oomSessionCancelEnabled": False,
+            "oomSessionCancelEnabled": True,
         }
     if kind == MYSQL:
         return {

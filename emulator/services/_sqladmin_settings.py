@@ -21,6 +21,7 @@ from emulator.services._sqladmin import (
     check_private_network,
     check_tier,
     first_zone,
+    regional_zone,
     sql_invalid,
 )
 from emulator.services._sqladmin_engines import MYSQL, POSTGRES, SQLSERVER, default_edition, engine
@@ -128,12 +129,17 @@ def build_settings(
     out.update(_disk(wanted, previous, edition))
     ip_configuration, private_ip = _ip_configuration(call, wanted.get("ipConfiguration") or {}, previous)
     out["ipConfiguration"] = ip_configuration
-    out["backupConfiguration"] = _backups(
-        wanted.get("backupConfiguration") or {}, edition, kind, changed=previous is not None
-    )
+    out["backupConfiguration"] = _backups(wanted.get("backupConfiguration") or {}, edition, kind)
     if kind == SQLSERVER:
         out.update({k: wanted[k] for k in SQLSERVER_ONLY if wanted.get(k) is not None})
-        # Shown on every SQL Server read (sqlinstance-sqlserver-minimal-direct #3, #8, #11).
+    if kind in (SQLSERVER, POSTGRES):
+        # Shown on every SQL Server read (sqlinstance-sqlserver-minimal-direct #3, #8, #11) and
+        # on PostgreSQL ones on real Cloud SQL as of the October 2025 release the emulator's
+        # versions are taken at (conformance/kcc-history/sql/v1beta1/sqlinstance/
+        # sqlinstance-postgres-replication@9b63dd72f0 #20, R20251004; the rotation mode since
+        # then, absent from sqlinstance-postgres-minimal-direct@63231aa834 #3 of 2025-08). The
+        # corpus's PostgreSQL reads without them are mockgcp's, which sets them for SQL Server
+        # alone (conformance/recorder.py, _MOCK_SQL_POSTGRES_FIELDS).
         out.setdefault("replicationLagMaxSeconds", 31_536_000)
         out["ipConfiguration"].setdefault(
             "serverCertificateRotationMode", "SERVER_CERTIFICATE_ROTATION_MODE_UNSPECIFIED"
@@ -261,10 +267,8 @@ def _ip_configuration(
     return out, private_ip
 
 
-def _backups(
-    wanted: dict[str, Any], edition: str, kind: str = POSTGRES, *, changed: bool = False
-) -> dict[str, Any]:
-    """backupConfiguration as stored (`changed`: written by a patch or an update, not a create).
+def _backups(wanted: dict[str, Any], edition: str, kind: str = POSTGRES) -> dict[str, Any]:
+    """backupConfiguration as stored.
     MySQL keeps its transaction logs as binary logs: binary
     logging needs automated backups ("To use point-in-time recovery, you must enable automated
     backups and binary logging", https://cloud.google.com/sql/docs/mysql/backup-recovery/pitr),
@@ -305,36 +309,37 @@ def _backups(
         "startTime": start,
         "transactionLogRetentionDays": log_days,
         "backupRetentionSettings": {"retainedBackups": retained, "retentionUnit": unit},
-        # MySQL's binary logs are in CLOUD_STORAGE (sqlinstance-backupconfiguration-binarylog-
-        # direct #9, sqlinstance-replica-direct #3); PostgreSQL answers UNSPECIFIED even with
-        # point-in-time recovery on (sqlinstance-encryptionkey-direct #35, sqlinstance-clone-
-        # minimal-direct #3, sqlinstance-postgres-replication #20).
+        # Transaction logs kept for point-in-time recovery are in CLOUD_STORAGE: MySQL's binary
+        # logs (sqlinstance-backupconfiguration-binarylog-direct #9, sqlinstance-replica-direct
+        # #3) and PostgreSQL's write-ahead logs once point-in-time recovery is on, as real Cloud
+        # SQL reads them (conformance/kcc-history/sql/v1beta1/sqlinstance/postgresinstance@
+        # a0c29df460/_http.log #23, sqlinstance-backupconfiguration-diff@7aa96aba27 #3,
+        # sqlinstance-postgres-replication@9b63dd72f0 #20, sqlinstanceencryptionkey@a0c29df460
+        # #40). The corpus's PostgreSQL UNSPECIFIED with recovery on is mockgcp's
+        # (conformance/recorder.py, _MOCK_SQL_LOG_ARCHIVING).
         "transactionalLogStorageState": "CLOUD_STORAGE"
-        if binary_log
+        if binary_log or (kind == POSTGRES and pitr)
         else "TRANSACTIONAL_LOG_STORAGE_STATE_UNSPECIFIED",
     }
-    asked_pitr = "pointInTimeRecoveryEnabled" in wanted or "replicationLogArchivingEnabled" in wanted
-    if kind == POSTGRES and (pitr or asked_pitr or changed):
-        # PostgreSQL shows replicationLogArchivingEnabled (false) with point-in-time recovery on
-        # (sqlinstance-clone-minimal-direct #3, sqlinstance-encryptionkey-direct #35), after a
-        # create that sends pointInTimeRecoveryEnabled false (sqlinstance-backupconfiguration-
-        # pitr-direct #3), and after any patch or update, whatever it changed: an update of the
-        # settings as read (sqlinstance-storage-direct #6, read back at #8; the same in
-        # sqlinstance-databaseflags-direct, -insightsconfig-direct, -locationpreference-direct,
-        # -passwordvalidationpolicy-direct, -privatenetwork-direct #48/#50), a patch of the
-        # edition (sqlinstance-datacacheconfig-direct #6/#8) or of databaseVersion alone
-        # (sqlinstance-postgres-minimal-direct #6/#8). An instance created without either field
-        # and never changed answers without it (sqlinstance-postgres-minimal-direct #3). MySQL
-        # and SQL Server never show it (sqlinstance-mysql-direct #9, sqlinstance-sqlserver-
-        # minimal-direct #11, both after an update).
-        out["replicationLogArchivingEnabled"] = bool(wanted.get("replicationLogArchivingEnabled", False))
+    if kind == POSTGRES and pitr:
+        # PostgreSQL archives its write-ahead logs for point-in-time recovery and says so, true,
+        # and shows no such field without recovery, neither after a create nor after an update
+        # (the same real reads; sqlinstance-postgres-minimal-direct@63231aa834 #10 and
+        # sqlinstance-insightsconfig-qpm-default@e397fa5ac1 #8, each read after an update). The
+        # corpus's false after any update is mockgcp's default (conformance/recorder.py,
+        # _MOCK_SQL_LOG_ARCHIVING).
+        out["replicationLogArchivingEnabled"] = True
     if kind == MYSQL and binary_log is not None:
         out["binaryLogEnabled"] = bool(binary_log)
-    if kind == SQLSERVER or edition == "ENTERPRISE_PLUS":
-        # Shown on every SQL Server read (sqlinstance-sqlserver-minimal-direct #3) and on a
-        # PostgreSQL instance once it is Enterprise Plus (sqlinstance-datacacheconfig-direct #8,
-        # after the patch of the edition at #6); no Enterprise instance of another engine shows
-        # it (sqlinstance-postgres-minimal-direct #3, sqlinstance-mysql-direct #3).
+    if kind in (SQLSERVER, POSTGRES) or edition == "ENTERPRISE_PLUS":
+        # Shown on every SQL Server read (sqlinstance-sqlserver-minimal-direct #3), on every
+        # PostgreSQL one on real Cloud SQL since 2025-08, Enterprise too
+        # (conformance/kcc-history/sql/v1beta1/sqlinstance/sqlinstance-postgres-minimal-direct@
+        # 63231aa834 #3, sqlinstance-postgres-replication@9b63dd72f0 #20; the corpus's PostgreSQL
+        # Enterprise reads without it are mockgcp's, conformance/recorder.py,
+        # _MOCK_SQL_POSTGRES_FIELDS), and on an Enterprise Plus instance (sqlinstance-
+        # datacacheconfig-direct #8). No recorded MySQL Enterprise read shows it
+        # (sqlinstance-mysql-direct #3, mysqlinstance@a0c29df460 #3).
         out["backupTier"] = "STANDARD"
     if kind != MYSQL and (pitr or "pointInTimeRecoveryEnabled" in wanted):
         # Shown when asked for or on; an instance created without it answers without it
@@ -349,10 +354,10 @@ def _backups(
 
 
 def _insights(wanted: dict[str, Any]) -> dict[str, Any]:
-    """Query Insights as Cloud SQL stores it: the plan sampling rate and query length filled in
-    (5 plans a minute, 1024 characters), false switches left out of the answer. Source: the
-    recorded create and reads in kcc-golden/sql/v1beta1/sqlinstance/
-    sqlinstance-insightsconfig-qpm-default/_http.log. Query length 256 to 4500 bytes:
+    """Query Insights as Cloud SQL stores it: the plan sampling rate and query length as sent,
+    false switches left out of the answer. Source: the recorded create and reads in
+    kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-insightsconfig-qpm-default/_http.log.
+    Query length 256 to 4500 bytes:
     https://cloud.google.com/python/docs/reference/google-cloud-sql/latest/google.cloud.sqladmin_v1.types.InsightsConfig.
     Plans per minute: 40 was accepted on an ENTERPRISE instance (sqlinstance-encryptionkey-direct
     #38, read back at #40), so the "0 to 20" the Terraform provider documents is not enforced;
@@ -364,7 +369,14 @@ def _insights(wanted: dict[str, Any]) -> dict[str, Any]:
     plans = int(wanted.get("queryPlansPerMinute", 5))
     if not 0 <= plans <= 200:
         raise sql_invalid(f"Invalid queryPlansPerMinute {plans}: it must be between 0 and 200.")
-    out: dict[str, Any] = {"queryPlansPerMinute": plans}
+    out: dict[str, Any] = {}
+    if wanted.get("queryPlansPerMinute") is not None:
+        # Shown only when asked for: real Cloud SQL reads Query Insights turned on without it
+        # as it was sent, with no rate (conformance/kcc-history/sql/v1beta1/sqlinstance/
+        # postgresinstance@a0c29df460/_http.log #23, sqlinstance-backupconfiguration-diff@
+        # 7aa96aba27 #3, sqlinstance-postgres-replication@9b63dd72f0 #20), and the 5 sent by
+        # sqlinstance-insightsconfig-qpm-default@e397fa5ac1 #1 back at #3.
+        out["queryPlansPerMinute"] = plans
     if wanted.get("queryStringLength") is not None:
         # Shown only when asked for: an instance made without it answers without it
         # (conformance/kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-backupconfiguration-diff).
@@ -397,11 +409,12 @@ def _check_labels(labels: dict[str, Any]) -> None:
 
 
 def _location(wanted: dict[str, Any], region: str, availability: str) -> dict[str, Any]:
-    """The zone asked for, else the region's first. A secondary zone is kept when asked for and
-    is never made up: a REGIONAL instance created without one shows none
-    (sqlinstance-encryptionkey-direct #35, sqlinstance-postgres-direct #20; asked for and shown in
-    sqlinstance-locationpreference-direct #8)."""
-    zone = wanted.get("zone") or first_zone(region)
+    """The zone asked for, else the region's first (its second for a REGIONAL instance). A
+    secondary zone is kept when asked for and is never made up in the settings: a REGIONAL
+    instance created without one shows none there (real Cloud SQL: conformance/kcc-history/sql/
+    v1beta1/sqlinstance/postgresinstance@a0c29df460 #23; asked for and shown in
+    sqlinstance-postgres-replication@9b63dd72f0 #20), only the instance's secondaryGceZone."""
+    zone = wanted.get("zone") or (regional_zone(region) if availability == "REGIONAL" else first_zone(region))
     if not zone.startswith(region + "-"):
         raise sql_invalid(f"The zone {zone} is not in the instance's region {region}.")
     out = {"kind": "sql#locationPreference", "zone": zone}

@@ -16,6 +16,7 @@ from typing import Any
 from emulator import standard
 from emulator.effects import Effect
 from emulator.errors import unimplemented
+from emulator.refusal import refusal
 from emulator.registry import Api, Call
 from emulator.services import _sqladmin as sq
 from emulator.services._sqladmin_engines import MYSQL, POSTGRES, default_charset, engine
@@ -327,12 +328,13 @@ def _user_effects(key: str, name: str, user: dict[str, Any], password: str | Non
     return effects
 
 
-def _shown_user(user: dict[str, Any]) -> dict[str, Any]:
+def _shown_user(user: dict[str, Any], version: str) -> dict[str, Any]:
     """A user as Cloud SQL lists it: with an etag, its `host` (empty but on MySQL, whose users
-    are a name at a host), `iamStatus` IAM_STATUS_UNSPECIFIED and a password policy `status`
-    even when empty (every users list of conformance/kcc-golden/sql/v1beta1/sqlinstance/, e.g.
-    sqlinstance-postgres-direct/_http.log #21, and of sqluser/sqluser/_http.log; their hosts
-    are all "" because the recorder blanks them, see _sqladmin_engines.default_users)."""
+    are a name at a host; the corpus's hosts are all "" because the recorder blanks them, see
+    _sqladmin_engines.default_users) and `iamStatus` IAM_STATUS_UNSPECIFIED (every users list of
+    conformance/kcc-golden/sql/v1beta1/sqlinstance/, e.g. sqlinstance-postgres-direct/_http.log
+    #21; real Cloud SQL since 2025-10, conformance/kcc-history/sql/v1beta1/sqlinstance/
+    sqlinstance-postgres-replication@9b63dd72f0 #21)."""
     shown = {"etag": _etag(user), "host": "", "iamStatus": "IAM_STATUS_UNSPECIFIED", **user}
     # A built-in user is answered without `type`: the users list of
     # conformance/kcc-golden/sql/v1beta1/sqluser/sqluser/_http.log shows none for the user it
@@ -340,9 +342,15 @@ def _shown_user(user: dict[str, Any]) -> dict[str, Any]:
     # set to BUILT_IN", https://github.com/hashicorp/terraform-provider-google/issues/9751).
     if shown.get("type") == "BUILT_IN":
         del shown["type"]
-    policy = dict(shown.get("passwordPolicy") or {})
-    policy.setdefault("status", {})
-    shown["passwordPolicy"] = policy
+    if engine(version) != POSTGRES or shown.get("passwordPolicy"):
+        # A MySQL user shows its password policy's `status`, empty when there is nothing to
+        # say (real root user: conformance/kcc-history/sql/v1beta1/sqlinstance/
+        # mysqlinstance@a0c29df460/_http.log #4; SQL Server as the corpus shows it,
+        # sqlinstance-sqlserver-minimal-direct #4); a PostgreSQL user with no policy shows none
+        # (postgresinstance@a0c29df460 #24, sqlinstance-postgres-replication@9b63dd72f0 #21).
+        policy = dict(shown.get("passwordPolicy") or {})
+        policy.setdefault("status", {})
+        shown["passwordPolicy"] = policy
     return shown
 
 
@@ -355,7 +363,8 @@ def _etag(user: dict[str, Any]) -> str:
 def get_user(call: Call) -> dict[str, Any]:
     project, _ = sq.project_id(call)
     instance = sq.fetch_instance(call, project, call.param("instance"))
-    return _shown_user(_fetch_user(call, sq.instance_key(project, instance["name"]), call.param("name")))
+    user = _fetch_user(call, sq.instance_key(project, instance["name"]), call.param("name"))
+    return _shown_user(user, instance["databaseVersion"])
 
 
 @API.handles("sql.users.list")
@@ -365,7 +374,7 @@ def list_users(call: Call) -> dict[str, Any]:
     items = list(call.ctx.store.list(sq.USER, sq.instance_key(project, instance["name"])))
     out: dict[str, Any] = {"kind": "sql#usersList"}
     if items:
-        out["items"] = [_shown_user(u) for u in items]
+        out["items"] = [_shown_user(u, instance["databaseVersion"]) for u in items]
     return out
 
 
@@ -391,11 +400,31 @@ def update_user(call: Call) -> dict[str, Any]:
     return sq.start_operation(call, project, instance["name"], "UPDATE_USER", effects=effects)
 
 
+#: A MySQL user is a name at a host, and a delete drops that one: a host the user is not at
+#: (none given is the empty host) names no user, and MySQL's DROP USER fails.
+MYSQL_USER_AT_ANOTHER_HOST = refusal(
+    "sql.users.delete",
+    "deleting a MySQL user at a host it is not defined at, the empty host when none is given "
+    "(400 invalid, MySQL error 1396)",
+    source="conformance/kcc-history/sql/v1beta1/sqlinstance/mysqlinstance@a0c29df460/_http.log #5 "
+    "and mysqlinstancebasic@a0c29df460 #5 (DELETE users?name=root without host on an instance "
+    "whose root is root@'%': 400 \"Invalid request: Error 1396: Operation DROP USER failed for "
+    "'root'@''.\"); the same delete with host=% succeeds (kcc-golden sql/v1beta1/sqlinstance/"
+    "sqlinstance-mysql-direct #5); https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1/users/delete "
+    "(`host`: host of the user in the instance)",
+    test="tests/emulator/test_sqladmin_engines.py::test_a_mysql_user_is_deleted_at_its_own_host",
+)
+
+
 @API.handles("sql.users.delete")
 def delete_user(call: Call) -> dict[str, Any]:
     project, key, instance = _instance_for_change(call)
     name = call.query.get("name")
-    _fetch_user(call, key, name)
+    user = _fetch_user(call, key, name)
+    host = call.query.get("host") or ""
+    if engine(instance["databaseVersion"]) == MYSQL and user.get("host", "") != host:
+        # MYSQL_USER_AT_ANOTHER_HOST
+        raise sq.sql_invalid(f"Error 1396: Operation DROP USER failed for '{name}'@'{host}'.")
     effects = [
         Effect.delete(sq.USER, f"{key}/users/{name}"),
         Effect.delete(sq.USER_SECRET, f"{key}/users/{name}"),

@@ -45,6 +45,7 @@ from emulator.services._sqladmin import (
     public_address,
     require_idle,
     sql_invalid,
+    standby_zone,
     start_operation,
     tier_shape,
 )
@@ -140,7 +141,12 @@ def view(call: Call, instance: dict[str, Any]) -> dict[str, Any]:
 
 def _check_top_level(body: dict[str, Any]) -> None:
     for key in sorted(NOT_MODELLED):
-        if body.get(key):
+        value = body.get(key)
+        if key == "failoverReplica" and isinstance(value, dict):
+            # `available` is output only (a REGIONAL instance's read, _placement), sent back by
+            # a caller that writes what it read; a named failover replica is not modelled.
+            value = value.get("name")
+        if value:
             raise unimplemented(f"{key} is not modelled by the emulator's Cloud SQL.")
     if body.get("instanceType") not in (None, "CLOUD_SQL_INSTANCE", "READ_REPLICA_INSTANCE"):
         raise unimplemented(f"instanceType {body['instanceType']} is not modelled by the emulator.")
@@ -168,12 +174,24 @@ def _ip_addresses(
 
 
 def _placement(instance: dict[str, Any]) -> None:
-    """gceZone is the zone asked for. No secondaryGceZone is shown, even for a REGIONAL instance
-    with a secondary zone asked for: none of the recorded REGIONAL reads has one
-    (sqlinstance-postgres-replication #20, sqlinstance-locationpreference-direct #8,
-    sqlinstance-encryptionkey-direct #35, sqlinstance-postgres-direct #20)."""
-    instance["gceZone"] = instance["settings"]["locationPreference"]["zone"]
+    """gceZone is the zone asked for. A REGIONAL (highly available) instance also shows where
+    its standby is, secondaryGceZone, the secondary zone asked for or one Cloud SQL chose
+    (standby_zone), and failoverReplica {available: true}: every REGIONAL read recorded on real
+    Cloud SQL (conformance/kcc-history/sql/v1beta1/sqlinstance/postgresinstance@a0c29df460 #23,
+    sqlinstance-backupconfiguration-diff@7aa96aba27 #3, sqlinstanceencryptionkey@a0c29df460 #40,
+    sqlinstance-postgres-replication@9b63dd72f0 #20, where the secondary zone asked for,
+    europe-west1-b, is the one shown); no ZONAL one shows either (mysqlinstance@a0c29df460 #3,
+    sqlinstance-postgres-minimal-direct@63231aa834 #3). The corpus's REGIONAL reads without them
+    are mockgcp's (conformance/recorder.py, _MOCK_SQL_STANDBY)."""
+    settings = instance["settings"]
+    location = settings["locationPreference"]
+    instance["gceZone"] = location["zone"]
     instance.pop("secondaryGceZone", None)
+    instance.pop("failoverReplica", None)
+    if settings["availabilityType"] == "REGIONAL":
+        region = instance["region"]
+        instance["secondaryGceZone"] = location.get("secondaryZone") or standby_zone(region, location["zone"])
+        instance["failoverReplica"] = {"available": True}
 
 
 def _duration_variant(settings: dict[str, Any]) -> tuple[str, ...]:
@@ -260,10 +278,13 @@ def insert_instance(call: Call) -> dict[str, Any]:
             "kmsKeyName": key_name,
             "kind": "sql#diskEncryptionConfiguration",
         }
-        # "KMS key version used to encrypt the Cloud SQL instance resource"
-        # (https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/DiskEncryptionStatus). The
-        # one recorded CMEK instance reads without it (sqlinstance-encryptionkey-direct #35), the
-        # way mockgcp, which echoes the create, would write it; kept as documented.
+        # The key version in use beside the key asked for: real Cloud SQL read a CMEK instance
+        # with diskEncryptionStatus {kind, kmsKeyVersionName .../cryptoKeyVersions/1}
+        # (conformance/kcc-history/sql/v1beta1/sqlinstance/sqlinstanceencryptionkey@a0c29df460/
+        # _http.log #40; "KMS key version used to encrypt the Cloud SQL instance resource",
+        # https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/DiskEncryptionStatus). The
+        # corpus's CMEK instance reads without it (sqlinstance-encryptionkey-direct #35), as
+        # mockgcp, which echoes the create, writes it.
         instance["diskEncryptionStatus"] = {"kmsKeyVersionName": primary, "kind": "sql#diskEncryptionStatus"}
     instance["etag"] = etag_of(instance)
     store.put(INSTANCE, key, instance, f"projects/{project}")
@@ -309,8 +330,12 @@ def insert_instance(call: Call) -> dict[str, Any]:
 
 def _version_fields(instance: dict[str, Any], version: str) -> None:
     """The fields that follow the database version: the engine's geminiConfig, the versions
-    it may be upgraded to, and SQL Server's includeReplicasForMajorVersionUpgrade (false on
-    every SQL Server read, sqlinstance-sqlserver-minimal-direct #3)."""
+    it may be upgraded to, and includeReplicasForMajorVersionUpgrade, false, on SQL Server
+    (every SQL Server read, sqlinstance-sqlserver-minimal-direct #3) and PostgreSQL (every
+    PostgreSQL read on real Cloud SQL since 2025-03, conformance/kcc-history/sql/v1beta1/
+    sqlinstance/sqlinstance-backupconfiguration-diff@7aa96aba27 #3, sqlinstance-postgres-
+    replication@9b63dd72f0 #20; the corpus's reads without it are mockgcp's, which sets it for
+    SQL Server alone, conformance/recorder.py, _MOCK_SQL_POSTGRES_FIELDS)."""
     minor, maintenance = installed(version)
     instance.update(databaseVersion=version, databaseInstalledVersion=minor, maintenanceVersion=maintenance)
     for field in ("geminiConfig", "upgradableDatabaseVersions", "includeReplicasForMajorVersionUpgrade"):
@@ -321,7 +346,7 @@ def _version_fields(instance: dict[str, Any], version: str) -> None:
     versions = upgradable(version)
     if versions:
         instance["upgradableDatabaseVersions"] = versions
-    if engine(version) == SQLSERVER:
+    if engine(version) in (SQLSERVER, POSTGRES):
         instance["includeReplicasForMajorVersionUpgrade"] = False
 
 
@@ -526,8 +551,8 @@ def _change(call: Call, replace: bool) -> dict[str, Any]:
     if maintenance is not None:
         updated["maintenanceVersion"] = maintenance
         if current["databaseInstalledVersion"] != version:
-            # The installed minor is the release's (POSTGRES_9_6 names none: sqlinstance-
-            # postgres-direct #25 still reads POSTGRES_9_6).
+            # The installed minor is the release's (a maintenance version begins with it,
+            # postgresinstance@a0c29df460 #23 in conformance/kcc-history).
             updated["databaseInstalledVersion"] = maintenance.split(".", 1)[0]
     _placement(updated)
     updated["etag"] = etag_of(updated)

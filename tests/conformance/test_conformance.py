@@ -6,7 +6,7 @@ from typing import Any
 
 from conformance import corpus, report
 from conformance.corpus import parse
-from conformance.replay import Replay, _known_keys
+from conformance.replay import PROJECT, Replay, _known_keys
 from conformance.score import compare
 
 
@@ -561,3 +561,54 @@ def test_upgrade_targets_mockgcp_listed_twice_are_not_compared() -> None:
     single = {"databaseVersion": "MYSQL_8_0", "upgradableDatabaseVersions": [target("MYSQL_8_0_26")]}
     counted = compare(200, single, single, 200, emu, "here", sql)
     assert counted.values == 4 and counted.agreed == 2
+
+
+def test_the_version_defaults_mockgcp_hard_codes_are_not_compared() -> None:
+    sql = "sqladmin.googleapis.com"
+
+    def target(name: str) -> dict[str, str]:
+        return {"displayName": name, "majorVersion": name, "name": name}
+
+    emu = {
+        "databaseVersion": "POSTGRES_16",
+        "databaseInstalledVersion": "POSTGRES_16_3",
+        "upgradableDatabaseVersions": [target("POSTGRES_17"), target("POSTGRES_18")],
+    }
+    mock = {"databaseVersion": "POSTGRES_16", "databaseInstalledVersion": "POSTGRES_16_3"}
+    excused = compare(200, mock, mock, 200, emu, "here", sql)
+    assert excused.extra == 0 and (excused.values, excused.agreed) == (2, 2)
+    real = {**mock, "databaseInstalledVersion": "POSTGRES_16_11"}
+    counted = compare(200, real, real, 200, emu, "here", sql)
+    assert counted.extra == 3
+    nine = {"databaseVersion": "POSTGRES_9_6", "databaseInstalledVersion": "POSTGRES_9_6"}
+    shown = {**nine, "databaseInstalledVersion": "POSTGRES_9_6_24"}
+    assert compare(200, nine, nine, 200, shown, "here", sql).agreed == 1
+
+
+def test_a_cloud_sql_user_made_at_the_normalised_host_is_made_at_the_host_the_log_names() -> None:
+    (log,) = [x for x in corpus.logs() if x.case == "sqluser"]
+    replay = Replay(log)
+    results = replay.run()
+    # #8 inserts the user at 10.1.2.3, #15 deletes it at host=foo (real 200).
+    assert replay.user_hosts == {"root": "%", "sqluser-${uniqueId}": "foo"}
+    assert all(r.emu_status == r.real_status for r in results)
+
+
+def test_the_service_accounts_a_real_policy_grants_to_are_made_before_the_log_sets_it() -> None:
+    (log,) = [x for x in corpus.logs(corpus.HISTORY) if x.case.startswith("sqlinstanceencryptionkey@")]
+    replay = Replay(log)
+    results = replay.run()
+    # #1 reads cnrm-system@ in the project's policy, #4 sets the policy with it (real 200).
+    assert replay.seeded == [
+        f"projects/{PROJECT}/serviceAccounts/cnrm-system@{PROJECT}.iam.gserviceaccount.com"
+    ]
+    assert all(r.emu_status == r.real_status for r in results)
+
+
+def test_a_poll_of_an_operation_an_older_recorder_wrote_out_is_a_poll_of_that_operation() -> None:
+    (log,) = [x for x in corpus.logs(corpus.HISTORY) if x.case.startswith("postgresinstance@")]
+    replay = Replay(log)
+    results = replay.run()
+    # #13 answers `operations/pssn.p24-${projectNumber}-8d70...`, #14 polls `operations/${operationID}`.
+    (poll,) = [r for r in results if r.index == 14]
+    assert (poll.real_status, poll.emu_status) == (200, 200)

@@ -302,6 +302,8 @@ def test_global_address_rules_and_labels(compute: Any) -> None:
     )
     address = api.get(project=PROJECT, address="psa").execute()
     assert address["status"] == "RESERVED" and address["address"] == "10.100.0.0"
+    # kcc-history sql/v1beta1/sqlinstance/postgresinstance@a0c29df460 #7
+    assert (address["networkTier"], address["description"]) == ("PREMIUM", "")
     stale = address["labelFingerprint"]
     done(
         compute,

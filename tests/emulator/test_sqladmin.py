@@ -329,14 +329,20 @@ def test_v1beta4_paths_reach_the_same_instances(emu: Emulator) -> None:
 
 
 def test_query_insights_is_stored_as_cloud_sql_shows_it(emu: Emulator) -> None:
-    # kcc-golden/sql/v1beta1/sqlinstance/sqlinstance-backupconfiguration-diff: the sampling rate
-    # comes back filled in, the query length only when it was asked for; false switches are left out.
+    # kcc-history sqlinstance-backupconfiguration-diff@7aa96aba27 #3: the sampling rate and the
+    # query length come back only when asked for; false switches are left out.
     sql = _client(emu)
     _create(emu, sql, insightsConfig={"queryInsightsEnabled": True, "recordClientAddress": False})
 
     shown = sql.instances().get(project=PROJECT, instance="pg").execute()["settings"]["insightsConfig"]
 
-    assert shown == {"queryInsightsEnabled": True, "queryPlansPerMinute": 5}
+    assert shown == {"queryInsightsEnabled": True}
+    asked = {"queryInsightsEnabled": True, "queryPlansPerMinute": 5}
+    sql.instances().patch(
+        project=PROJECT, instance="pg", body={"settings": {"insightsConfig": asked}}
+    ).execute()
+    again = sql.instances().get(project=PROJECT, instance="pg").execute()["settings"]["insightsConfig"]
+    assert again == asked
 
 
 def test_a_listed_user_shows_what_cloud_sql_adds(emu: Emulator) -> None:
@@ -344,4 +350,6 @@ def test_a_listed_user_shows_what_cloud_sql_adds(emu: Emulator) -> None:
     _create(emu, sql)
     users = sql.users().list(project=PROJECT, instance="pg").execute()["items"]
     assert users and all(u["host"] == "" and u["iamStatus"] == "IAM_STATUS_UNSPECIFIED" for u in users)
-    assert all(u["passwordPolicy"]["status"] == {} and u["etag"] for u in users)
+    # A PostgreSQL user with no password policy shows none (kcc-history
+    # postgresinstance@a0c29df460 #24); a MySQL one shows an empty status (mysqlinstance #4).
+    assert all("passwordPolicy" not in u and u["etag"] for u in users)

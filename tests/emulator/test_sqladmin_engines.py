@@ -46,7 +46,7 @@ def test_a_mysql_instance_runs_its_minor_version_with_root_and_the_system_databa
     assert [a["type"] for a in instance["ipAddresses"]] == ["PRIMARY"]
     assert instance["upgradableDatabaseVersions"][0]["name"] == "MYSQL_8_0"
     users = sql.users().list(project=PROJECT, instance="my").execute()["items"]
-    assert [(u["name"], u["host"]) for u in users] == [("root", "%")]
+    assert [(u["name"], u["host"], u["passwordPolicy"]) for u in users] == [("root", "%", {"status": {}})]
     databases = sql.databases().list(project=PROJECT, instance="my").execute()["items"]
     assert [d["name"] for d in databases] == ["information_schema", "mysql", "performance_schema", "sys"]
     assert "iamStatus" not in databases[0]
@@ -226,23 +226,47 @@ def test_a_project_grant_to_the_cloud_sql_agent_is_enough_for_cmek(emu: Emulator
 
 def test_an_instance_without_a_zone_gets_the_first_zone_of_its_region(emu: Emulator) -> None:
     sql = _client(emu)
-    instance = _create(
-        sql, "eu", "POSTGRES_15", region="europe-west1", settings={"availabilityType": "REGIONAL"}
-    )
+    instance = _create(sql, "eu", "POSTGRES_15", region="europe-west1")
     assert instance["gceZone"] == "europe-west1-b"
     assert instance["settings"]["locationPreference"] == {
         "kind": "sql#locationPreference",
         "zone": "europe-west1-b",
     }
-    assert "secondaryGceZone" not in instance
+    assert "secondaryGceZone" not in instance and "failoverReplica" not in instance
 
 
-def test_postgres_point_in_time_recovery_keeps_its_log_state_unspecified(emu: Emulator) -> None:
+def test_a_regional_instance_shows_its_standby_zone_and_failover(emu: Emulator) -> None:
+    # conformance/kcc-history/sql/v1beta1/sqlinstance/postgresinstance@a0c29df460 #23: no zone
+    # asked, the primary in zone b, the standby in zone a.
+    sql = _client(emu)
+    regional = {"availabilityType": "REGIONAL"}
+    made = _create(sql, "ha", "POSTGRES_15", settings=regional)
+    assert made["settings"]["locationPreference"] == {
+        "kind": "sql#locationPreference",
+        "zone": "us-central1-b",
+    }
+    assert (made["gceZone"], made["secondaryGceZone"]) == ("us-central1-b", "us-central1-a")
+    assert made["failoverReplica"] == {"available": True}
+    asked = {**regional, "locationPreference": {"zone": "us-central1-c", "secondaryZone": "us-central1-f"}}
+    chosen = _create(sql, "ha2", "POSTGRES_15", settings=asked)
+    assert (chosen["gceZone"], chosen["secondaryGceZone"]) == ("us-central1-c", "us-central1-f")
+    echoed = {"failoverReplica": made["failoverReplica"], "settings": {"availabilityType": "ZONAL"}}
+    sql.instances().patch(project=PROJECT, instance="ha", body=echoed).execute()
+    zonal = sql.instances().get(project=PROJECT, instance="ha").execute()
+    assert "secondaryGceZone" not in zonal and "failoverReplica" not in zonal
+
+
+def test_postgres_point_in_time_recovery_archives_its_logs_in_cloud_storage(emu: Emulator) -> None:
+    # conformance/kcc-history/sql/v1beta1/sqlinstance/postgresinstance@a0c29df460 #23
     sql = _client(emu)
     backups = {"backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True}}
     shown = _create(sql, "pg", "POSTGRES_15", settings=backups)["settings"]["backupConfiguration"]
-    assert shown["transactionalLogStorageState"] == "TRANSACTIONAL_LOG_STORAGE_STATE_UNSPECIFIED"
-    assert shown["replicationLogArchivingEnabled"] is False
+    assert shown["transactionalLogStorageState"] == "CLOUD_STORAGE"
+    assert shown["replicationLogArchivingEnabled"] is True
+    plain = _create(sql, "pg2", "POSTGRES_15", settings={"backupConfiguration": {"enabled": True}})
+    backups_only = plain["settings"]["backupConfiguration"]
+    assert backups_only["transactionalLogStorageState"] == "TRANSACTIONAL_LOG_STORAGE_STATE_UNSPECIFIED"
+    assert "replicationLogArchivingEnabled" not in backups_only
 
 
 def test_moving_to_enterprise_plus_takes_its_defaults(emu: Emulator) -> None:
@@ -315,17 +339,18 @@ def test_binary_log_coordinates_clone_mysql_only(emu: Emulator) -> None:
     )
 
 
-def test_postgres_shows_log_archiving_once_changed_or_asked_about(emu: Emulator) -> None:
+def test_postgres_shows_log_archiving_only_with_point_in_time_recovery(emu: Emulator) -> None:
+    # sqlinstance-postgres-minimal-direct@63231aa834 #10: no field after an update
     sql = _client(emu)
     made = _create(sql, "pg", "POSTGRES_15")["settings"]["backupConfiguration"]
     assert "replicationLogArchivingEnabled" not in made
     patch = {"settings": {"userLabels": {"team": "data"}}}
     sql.instances().patch(project=PROJECT, instance="pg", body=patch).execute()
     patched = sql.instances().get(project=PROJECT, instance="pg").execute()
-    assert patched["settings"]["backupConfiguration"]["replicationLogArchivingEnabled"] is False
+    assert "replicationLogArchivingEnabled" not in patched["settings"]["backupConfiguration"]
     asked = {"backupConfiguration": {"pointInTimeRecoveryEnabled": False}}
     off = _create(sql, "pg2", "POSTGRES_15", settings=asked)["settings"]["backupConfiguration"]
-    assert off["replicationLogArchivingEnabled"] is False
+    assert "replicationLogArchivingEnabled" not in off and off["pointInTimeRecoveryEnabled"] is False
     _create(sql, "my", "MYSQL_8_0", settings={"tier": "db-n1-standard-1"})
     sql.instances().patch(project=PROJECT, instance="my", body=patch).execute()
     mysql = sql.instances().get(project=PROJECT, instance="my").execute()
@@ -334,24 +359,73 @@ def test_postgres_shows_log_archiving_once_changed_or_asked_about(emu: Emulator)
 
 def test_enterprise_plus_shows_its_backup_tier(emu: Emulator) -> None:
     sql = _client(emu)
-    made = _create(sql, "pg", "POSTGRES_15")
+    made = _create(sql, "my", "MYSQL_8_0")
     assert "backupTier" not in made["settings"]["backupConfiguration"]
     patch = {"settings": {"edition": "ENTERPRISE_PLUS", "tier": "db-perf-optimized-N-2"}}
-    sql.instances().patch(project=PROJECT, instance="pg", body=patch).execute()
-    plus = sql.instances().get(project=PROJECT, instance="pg").execute()
+    sql.instances().patch(project=PROJECT, instance="my", body=patch).execute()
+    plus = sql.instances().get(project=PROJECT, instance="my").execute()
     assert plus["settings"]["backupConfiguration"]["backupTier"] == "STANDARD"
 
 
-def test_postgres_15_lists_postgres_16_and_16_lists_nothing(emu: Emulator) -> None:
+def test_a_postgres_instance_shows_what_real_cloud_sql_shows_since_2025(emu: Emulator) -> None:
+    # conformance/kcc-history/sql/v1beta1/sqlinstance/sqlinstance-postgres-replication@9b63dd72f0 #20
     sql = _client(emu)
-    fifteen = _create(sql, "pg15", "POSTGRES_15")
-    assert fifteen["upgradableDatabaseVersions"] == [
-        {"displayName": "PostgreSQL 16", "majorVersion": "POSTGRES_16", "name": "POSTGRES_16"}
-    ]
-    sql.instances().patch(project=PROJECT, instance="pg15", body={"databaseVersion": "POSTGRES_16"}).execute()
-    upgraded = sql.instances().get(project=PROJECT, instance="pg15").execute()
-    assert "upgradableDatabaseVersions" not in upgraded
-    assert "upgradableDatabaseVersions" not in _create(sql, "pg16", "POSTGRES_16")
+    made = _create(sql, "pg", "POSTGRES_15")
+    assert made["includeReplicasForMajorVersionUpgrade"] is False
+    assert made["geminiConfig"]["oomSessionCancelEnabled"] is True
+    settings = made["settings"]
+    assert settings["backupConfiguration"]["backupTier"] == "STANDARD"
+    assert settings["replicationLagMaxSeconds"] == 31_536_000
+    rotation = settings["ipConfiguration"]["serverCertificateRotationMode"]
+    assert rotation == "SERVER_CERTIFICATE_ROTATION_MODE_UNSPECIFIED"
+    mysql = _create(sql, "my", "MYSQL_8_0")
+    assert "includeReplicasForMajorVersionUpgrade" not in mysql
+    assert "replicationLagMaxSeconds" not in mysql["settings"]
+
+
+def _names(instance: dict[str, Any]) -> list[str]:
+    return [v["name"] for v in instance.get("upgradableDatabaseVersions", [])]
+
+
+def test_a_postgres_instance_lists_every_later_major(emu: Emulator) -> None:
+    sql = _client(emu)
+    old = _create(sql, "pg96", "POSTGRES_9_6")
+    assert old["databaseInstalledVersion"] == "POSTGRES_9_6_24"
+    assert _names(old) == [f"POSTGRES_{n}" for n in range(10, 19)]
+    assert old["upgradableDatabaseVersions"][0] == {
+        "displayName": "PostgreSQL 10",
+        "majorVersion": "POSTGRES_10",
+        "name": "POSTGRES_10",
+    }
+    assert _names(_create(sql, "pg15", "POSTGRES_15")) == ["POSTGRES_16", "POSTGRES_17", "POSTGRES_18"]
+    assert _names(_create(sql, "pg16", "POSTGRES_16")) == ["POSTGRES_17", "POSTGRES_18"]
+    assert "upgradableDatabaseVersions" not in _create(sql, "pg18", "POSTGRES_18")
+
+
+def test_a_postgres_upgrade_goes_to_any_major_listed_and_no_other(emu: Emulator) -> None:
+    sql = _client(emu)
+    _create(sql, "pg96", "POSTGRES_9_6")
+    sql.instances().patch(project=PROJECT, instance="pg96", body={"databaseVersion": "POSTGRES_16"}).execute()
+    upgraded = sql.instances().get(project=PROJECT, instance="pg96").execute()
+    assert (upgraded["databaseVersion"], _names(upgraded)) == ("POSTGRES_16", ["POSTGRES_17", "POSTGRES_18"])
+    for target in ("POSTGRES_15", "POSTGRES_9_6", "POSTGRES_16_3", "POSTGRES_19"):
+        status, _ = _refusal(
+            sql.instances().patch(project=PROJECT, instance="pg96", body={"databaseVersion": target})
+        )
+        assert status == 400, target
+
+
+def test_a_mysql_8_0_instance_lists_the_minors_above_its_own_and_8_4(emu: Emulator) -> None:
+    sql = _client(emu)
+    current = _create(sql, "my", "MYSQL_8_0")
+    assert current["databaseInstalledVersion"] == "MYSQL_8_0_41"
+    assert _names(current) == ["MYSQL_8_0_42", "MYSQL_8_0_43", "MYSQL_8_4"]
+    pinned = _create(sql, "my37", "MYSQL_8_0_37")
+    assert _names(pinned) == ["MYSQL_8_0_39", "MYSQL_8_0_40", "MYSQL_8_0_42", "MYSQL_8_0_43", "MYSQL_8_4"]
+    status, _ = _refusal(
+        sql.instances().patch(project=PROJECT, instance="my", body={"databaseVersion": "MYSQL_8_0_40"})
+    )
+    assert status == 400
 
 
 def test_a_patch_of_the_maintenance_version_takes_that_release(emu: Emulator) -> None:
@@ -361,7 +435,7 @@ def test_a_patch_of_the_maintenance_version_takes_that_release(emu: Emulator) ->
     wanted = "POSTGRES_9_6_24.R20250302.00_19"
     sql.instances().patch(project=PROJECT, instance="pg96", body={"maintenanceVersion": wanted}).execute()
     moved = sql.instances().get(project=PROJECT, instance="pg96").execute()
-    assert (moved["maintenanceVersion"], moved["databaseInstalledVersion"]) == (wanted, "POSTGRES_9_6")
+    assert (moved["maintenanceVersion"], moved["databaseInstalledVersion"]) == (wanted, "POSTGRES_9_6_24")
     _create(sql, "pg15", "POSTGRES_15")
     release = "POSTGRES_15_7.R20240514.00_12"
     sql.instances().patch(project=PROJECT, instance="pg15", body={"maintenanceVersion": release}).execute()
@@ -390,3 +464,23 @@ def test_an_authorized_network_expiring_after_2038_is_not_kept(emu: Emulator) ->
     made = _create(sql, "pg", "POSTGRES_15", settings={"ipConfiguration": {"authorizedNetworks": acl}})
     kept = made["settings"]["ipConfiguration"]["authorizedNetworks"]
     assert [(e["name"], e["kind"]) for e in kept] == [("office", "sql#aclEntry"), ("home", "sql#aclEntry")]
+
+
+def test_a_mysql_user_is_deleted_at_its_own_host(emu: Emulator) -> None:
+    # conformance/kcc-history/sql/v1beta1/sqlinstance/mysqlinstance@a0c29df460 #5
+    sql = _client(emu)
+    _create(sql, "my", "MYSQL_5_7", settings={"tier": "db-n1-standard-1"})
+    users = sql.users()
+    status, message = _refusal(users.delete(project=PROJECT, instance="my", name="root"))
+    assert (status, message) == (
+        400,
+        "Invalid request: Error 1396: Operation DROP USER failed for 'root'@''.",
+    )
+    status, _ = _refusal(users.delete(project=PROJECT, instance="my", name="root", host="10.0.0.1"))
+    assert status == 400
+    assert users.delete(project=PROJECT, instance="my", name="root", host="%").execute()["status"] == "DONE"
+    users.insert(
+        project=PROJECT, instance="my", body={"name": "app", "host": "foo", "password": "pw"}
+    ).execute()
+    users.delete(project=PROJECT, instance="my", name="app", host="foo").execute()
+    assert "items" not in users.list(project=PROJECT, instance="my").execute()
