@@ -362,14 +362,12 @@ def overlap(
 
 #: (collection, operation type) Google finishes in the answer that starts it, an answer with
 #: status DONE and without operationType, targetId, targetLink and user: every insert, update
-#: and delete of a global URL map, insert, delete and setUrlMap of a global target HTTP proxy,
-#: and setLabels of a global address in conformance/kcc-golden/compute/ (e.g. computeurlmap/
-#: globalcomputeurlmap/_http.log, computetargethttpproxy/globaltargethttpproxy/_http.log,
-#: computeaddress/globalcomputeaddress/_http.log). `None` stands for every type.
+#: and delete of a global URL map, insert, delete and setUrlMap of a global target HTTP proxy
+#: in conformance/kcc-golden/compute/ (e.g. computeurlmap/globalcomputeurlmap/_http.log,
+#: computetargethttpproxy/globaltargethttpproxy/_http.log). `None` stands for every type.
 SYNCHRONOUS: dict[str, set[str] | None] = {
     "urlMaps": None,
     "targetHttpProxies": None,
-    "globalAddresses": {"setLabels"},
 }
 
 
@@ -386,19 +384,24 @@ METHOD_NAMED: dict[tuple[str, str, bool], str] = {
 }
 
 
-#: (collection, operation type) whose operations Google answers without operationType,
-#: targetLink, targetId and user while still taking their time (RUNNING at progress 0, then DONE
-#: at 100 with an endTime): every removePeering of conformance/kcc-golden (8 of them, e.g.
-#: servicenetworking/v1beta1/servicenetworkingconnection/_http.log #33 and #34).
-UNATTRIBUTED: frozenset[tuple[str, str]] = frozenset({("networks", "removePeering")})
-
-
 #: (collection, operation type) Google answers finished, with every field of a finished
 #: operation (endTime, progress 100): setLabels of a global or regional forwarding rule in every
 #: forwarding rule log of conformance/kcc-golden/compute/ (e.g. exchange 36 of
 #: computeforwardingrule/globalcomputeforwardingrulehttps-direct/_http.log, exchange 17 of
-#: computeforwardingrule/regionalcomputeforwardingrule-direct/_http.log).
-FINISHED_AT_ONCE = frozenset({("globalForwardingRules", "setLabels"), ("forwardingRules", "setLabels")})
+#: computeforwardingrule/regionalcomputeforwardingrule-direct/_http.log), and setLabels of a
+#: global address, with its operationType, target and user (conformance/kcc-history/sql/v1beta1/
+#: sqlinstance/postgresinstance@a0c29df460/_http.log #8; the corpus's DONE at progress 0 without
+#: them is mockcompute's newLRO, conformance/recorder.py, _MOCK_COMPUTE_LRO). A removePeering is
+#: an ordinary operation, RUNNING then DONE, with its operationType and target
+#: (postgresinstance@a0c29df460 #51, #52; the corpus's without them are mockcompute's,
+#: conformance/recorder.py, _MOCK_COMPUTE_UNTYPED).
+FINISHED_AT_ONCE = frozenset(
+    {
+        ("globalForwardingRules", "setLabels"),
+        ("forwardingRules", "setLabels"),
+        ("globalAddresses", "setLabels"),
+    }
+)
 
 
 def _synchronous(collection: str, op_type: str, region_name: str | None) -> bool:
@@ -450,7 +453,7 @@ def operation(
     if request_id:
         extra["clientOperationId"] = request_id
     synchronous = _synchronous(collection, op_type, region_name)
-    if synchronous or (collection, op_type) in UNATTRIBUTED:
+    if synchronous:
         for key in ("operationType", "targetLink", "targetId", "user"):
             extra.pop(key)
     record = ops.start(

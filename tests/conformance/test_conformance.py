@@ -172,9 +172,18 @@ def test_a_compute_operation_mockgcp_wrote_is_excused_only_in_that_shape() -> No
     emu = {"kind": "compute#operation", "status": "DONE", "progress": 100, "endTime": "t", "user": "u"}
     excused = compare(200, mock, mock, 200, emu, "here", compute)
     assert (excused.extra, excused.values, excused.agreed) == (0, 2, 2)
-    running = {**mock, "status": "RUNNING"}
-    counted = compare(200, running, running, 200, emu, "here", compute)
+    running = {**mock, "status": "RUNNING", "operationType": "insert"}
+    counted = compare(200, running, running, 200, {**emu, "operationType": "insert"}, "here", compute)
     assert counted.extra == 2 and counted.agreed < counted.values
+
+
+def test_a_compute_operation_recorded_without_its_type_is_excused_its_attribution() -> None:
+    compute = "compute.googleapis.com"
+    mock = {"kind": "compute#operation", "status": "RUNNING", "progress": 0}
+    emu = {**mock, "operationType": "removePeering", "targetLink": "l", "targetId": "1", "user": "u"}
+    assert compare(200, mock, mock, 200, emu, "here", compute).extra == 0
+    typed = {**mock, "operationType": "removePeering"}
+    assert compare(200, typed, typed, 200, emu, "here", compute).extra == 3
 
 
 def test_a_global_url_map_mockgcp_wrote_lacks_its_fingerprint_only_in_that_shape() -> None:
