@@ -649,6 +649,27 @@ def _postgres_before_2025(recorded: Any) -> bool:
     )
 
 
+_MOCK_COMPUTE_UNTYPED = (
+    "k8s-config-connector mockgcp/mockcompute/networksv1.go at cdb85ecf17, RemovePeering: `op := "
+    "&pb.Operation{}` then `s.startGlobalLRO(...)`, an operation with no operationType, target or "
+    "user; kcc-golden servicenetworking/v1beta1/servicenetworkingconnection/_http.log #33 and #34. "
+    "Real Compute Engine answers a removePeering with `operationType: removePeering`, targetId, "
+    "targetLink and user, RUNNING then DONE: kcc-history sql/v1beta1/sqlinstance/"
+    "postgresinstance@a0c29df460/_http.log #51 and #52; "
+    "https://cloud.google.com/compute/docs/reference/rest/v1/globalOperations (operationType, "
+    "targetLink, user)"
+)
+
+
+def _mock_untyped_compute_operation(recorded: Any) -> bool:
+    """A compute operation with no operationType: mockcompute's."""
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("kind") == "compute#operation"
+        and "operationType" not in recorded
+    )
+
+
 _MOCK_VPN_GATEWAY = (
     "k8s-config-connector mockgcp/mockcompute, TargetVpnGatewaysV1.Insert: `obj := "
     "proto.Clone(req.GetTargetVpnGatewayResource())` with selfLink, creationTimestamp, id and "
@@ -1694,6 +1715,16 @@ RULES: tuple[Unrecorded, ...] = (
         source=_MOCK_SQL_POSTGRES_FIELDS,
         in_operations=False,
         when=_postgres_before_2025,
+    ),
+    Unrecorded(
+        host="compute.googleapis.com",
+        fields=("operationType", "targetLink", "targetId", "user"),
+        effect="absent",
+        reason="a compute operation recorded without its type was written by mockcompute, which "
+        "starts some operations from an empty Operation; Google types and attributes them",
+        source=_MOCK_COMPUTE_UNTYPED,
+        in_operations=False,
+        when=_mock_untyped_compute_operation,
     ),
     Unrecorded(
         host="container.googleapis.com",

@@ -373,24 +373,19 @@ METHOD_NAMED: dict[tuple[str, str, bool], str] = {
 }
 
 
-#: (collection, operation type) whose operations Google answers without operationType,
-#: targetLink, targetId and user while still taking their time (RUNNING at progress 0, then DONE
-#: at 100 with an endTime): every removePeering of conformance/kcc-golden (8 of them, e.g.
-#: servicenetworking/v1beta1/servicenetworkingconnection/_http.log #33 and #34).
-UNATTRIBUTED: frozenset[tuple[str, str]] = frozenset({("networks", "removePeering")})
-
-
 #: (collection, operation type) Google answers finished, with every field of a finished
 #: operation (endTime, progress 100): setLabels of a global or regional forwarding rule in every
 #: forwarding rule log of conformance/kcc-golden/compute/ (e.g. exchange 36 of
 #: computeforwardingrule/globalcomputeforwardingrulehttps-direct/_http.log, exchange 17 of
-#: computeforwardingrule/regionalcomputeforwardingrule-direct/_http.log), and of a global address
-#: (conformance/kcc-history/sql/v1beta1/sqlinstance/postgresinstance@a0c29df460 #8 and
-#: sqlinstance-postgres-replication@9b63dd72f0 #8). Every other global operation starts RUNNING:
-#: the corpus's global URL maps and target HTTP proxies finished at once were written by
-#: mockcompute (conformance/recorder.py, _MOCK_COMPUTE_LRO), where real GCP answers a URL map's
-#: insert, update and delete RUNNING at progress 0 (kcc-history compute/v1beta1/computeurlmap/
-#: globalcomputeurlmap@7f9957d926 #16, #19, #22).
+#: computeforwardingrule/regionalcomputeforwardingrule-direct/_http.log), and setLabels of a
+#: global address, with its operationType, target and user (conformance/kcc-history/sql/v1beta1/
+#: sqlinstance/postgresinstance@a0c29df460/_http.log #8, sqlinstance-postgres-replication@
+#: 9b63dd72f0 #8). Every other operation starts RUNNING with its operationType, target and user:
+#: the corpus's global URL map, target HTTP proxy and removePeering operations without them were
+#: written by mockcompute (conformance/recorder.py, _MOCK_COMPUTE_LRO and _MOCK_COMPUTE_UNTYPED),
+#: where real GCP answers a URL map's insert, update and delete RUNNING at progress 0 (kcc-history
+#: compute/v1beta1/computeurlmap/globalcomputeurlmap@7f9957d926 #16, #19, #22) and a
+#: removePeering RUNNING then DONE (postgresinstance@a0c29df460 #51, #52).
 FINISHED_AT_ONCE = frozenset(
     {
         ("globalForwardingRules", "setLabels"),
@@ -443,9 +438,6 @@ def operation(
         extra["zone"] = link(f"projects/{project_id}/zones/{zone_name}")
     if request_id:
         extra["clientOperationId"] = request_id
-    if (collection, op_type) in UNATTRIBUTED:
-        for key in ("operationType", "targetLink", "targetId", "user"):
-            extra.pop(key)
     record = ops.start(
         name=name,
         style="compute",

@@ -175,9 +175,18 @@ def test_a_compute_operation_mockgcp_wrote_is_excused_only_in_that_shape() -> No
     # mockgcp finishes the operation in the answer that starts it; Google's is still RUNNING.
     started = compare(200, mock, mock, 200, {**emu, "status": "RUNNING", "progress": 0}, "here", compute)
     assert (started.values, started.agreed) == (1, 1)
-    running = {**mock, "status": "RUNNING"}
-    counted = compare(200, running, running, 200, emu, "here", compute)
+    running = {**mock, "status": "RUNNING", "operationType": "insert"}
+    counted = compare(200, running, running, 200, {**emu, "operationType": "insert"}, "here", compute)
     assert counted.extra == 2 and counted.agreed < counted.values
+
+
+def test_a_compute_operation_recorded_without_its_type_is_excused_its_attribution() -> None:
+    compute = "compute.googleapis.com"
+    mock = {"kind": "compute#operation", "status": "RUNNING", "progress": 0}
+    emu = {**mock, "operationType": "removePeering", "targetLink": "l", "targetId": "1", "user": "u"}
+    assert compare(200, mock, mock, 200, emu, "here", compute).extra == 0
+    typed = {**mock, "operationType": "removePeering"}
+    assert compare(200, typed, typed, 200, emu, "here", compute).extra == 3
 
 
 def test_a_global_url_map_mockgcp_wrote_lacks_its_fingerprint_only_in_that_shape() -> None:

@@ -126,9 +126,11 @@ def test_remove_peering_ends_the_connection_and_frees_its_range(emu: Emulator) -
         project=project_number(PROJECT), network="vpc", body={"name": "servicenetworking-googleapis-com"}
     )
     op = done(compute, request)
-    # Answered without operationType, targetLink, targetId or user, as every recorded removePeering.
+    # Typed and attributed, as real Compute Engine answered it
+    # (kcc-history sql/v1beta1/sqlinstance/postgresinstance@a0c29df460 #51, #52).
     assert op["status"] == "DONE" and op["progress"] == 100
-    assert not {"operationType", "targetLink", "targetId", "user"} & set(op)
+    assert op["operationType"] == "removePeering" and op["targetLink"].endswith("/global/networks/vpc")
+    assert {"targetId", "user"} <= set(op)
     assert "peerings" not in compute.networks().get(project=PROJECT, network="vpc").execute()
     assert api.list(parent=SERVICE, network=numbered()).execute().get("connections", []) == []
     done(compute, compute.globalAddresses().delete(project=PROJECT, address="psa"))
