@@ -665,7 +665,9 @@ def _update_fields(call: Call, current: dict[str, Any], update: dict[str, Any]) 
         # The two services travel together: GKE applies both in one update (exchange 27 of
         # conformance/kcc-golden/container/v1beta1/containercluster/containercluster/_http.log).
         return {
-            **_telemetry_services(update["desiredLoggingService"], update["desiredMonitoringService"]),
+            **_telemetry_services(
+                current, update["desiredLoggingService"], update["desiredMonitoringService"]
+            ),
             "loggingService": update["desiredLoggingService"],
             "monitoringService": update["desiredMonitoringService"],
         }
@@ -755,9 +757,9 @@ def _update_fields(call: Call, current: dict[str, Any], update: dict[str, Any]) 
             field="update.desired_in_transit_encryption_config",
         )
     if key == "desiredLoggingService":
-        return {**_telemetry_services(value, None), "loggingService": value}
+        return {**_telemetry_services(current, value, None), "loggingService": value}
     if key == "desiredMonitoringService":
-        return {**_telemetry_services(None, value), "monitoringService": value}
+        return {**_telemetry_services(current, None, value), "monitoringService": value}
     if key == "desiredNodePoolAutoConfigNetworkTags":
         return {UPDATES[key]: value if (value or {}).get("tags") else None}
     # The two switches are `optional` in GKE's proto, so a false one is shown false
@@ -774,19 +776,24 @@ def _update_fields(call: Call, current: dict[str, Any], update: dict[str, Any]) 
 CONTROL_PLANE_COMPONENTS = ["APISERVER", "SCHEDULER", "CONTROLLER_MANAGER"]
 
 
-def _telemetry_services(logging: str | None, monitoring: str | None) -> dict[str, Any]:
+def _telemetry_services(
+    current: dict[str, Any], logging: str | None, monitoring: str | None
+) -> dict[str, Any]:
     """What turning the logging or monitoring service off (`none`) does to the cluster's finer
     settings, as real GKE shows it (containercluster@4966a6d0d8 #27, then #31, #33 and #35):
     no logging component left (`loggingConfig: {componentConfig: {}}`), the control plane's
-    monitoring components only, and the cluster's telemetry DISABLED. A service turned back on
-    is not recorded with what it restores, so nothing else changes here."""
+    monitoring components only, and, once both are off, the cluster's telemetry DISABLED
+    (recorded with both turned off in one update; `None` leaves a service as it is). A service
+    turned back on is not recorded with what it restores, so nothing else changes here."""
     fields: dict[str, Any] = {}
     if logging == "none":
         # An empty list, shown as `componentConfig: {}` (show_cluster).
         fields["loggingConfig.componentConfig.enableComponents"] = []
-        fields["clusterTelemetry"] = {"type": "DISABLED"}
     if monitoring == "none":
         fields["monitoringConfig.componentConfig.enableComponents"] = list(CONTROL_PLANE_COMPONENTS)
+    services = (logging or current.get("loggingService"), monitoring or current.get("monitoringService"))
+    if services == ("none", "none"):
+        fields["clusterTelemetry"] = {"type": "DISABLED"}
     return fields
 
 

@@ -53,6 +53,17 @@ def test_logging_and_monitoring_off_leave_the_control_plane_components(emu: Emul
     assert live["clusterTelemetry"] == {"type": "DISABLED"}
 
 
+def test_telemetry_is_disabled_once_both_services_are_off(emu: Emulator, ready: Any) -> None:
+    _create(emu, {})
+    _send(emu, "PUT", CLUSTER, {"update": {"desiredLoggingService": "none"}})
+    live = _get(emu, CLUSTER)
+    assert live["loggingConfig"] == {"componentConfig": {}}
+    assert live["clusterTelemetry"] == {"type": "ENABLED"}
+
+    _send(emu, "PUT", CLUSTER, {"update": {"desiredMonitoringService": "none"}})
+    assert _get(emu, CLUSTER)["clusterTelemetry"] == {"type": "DISABLED"}
+
+
 def test_auto_provisioned_pools_sent_no_scopes_get_two(emu: Emulator, ready: Any) -> None:
     nap = {
         "enableNodeAutoprovisioning": True,
