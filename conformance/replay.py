@@ -51,6 +51,33 @@ NORMALISED_TIME_AHEAD_S = 30 * 86_400.0
 _SERVER_NAMED = re.compile(
     r"/(?:instanceGroupManagers/([a-z][-a-z0-9]*-grp)|instanceTemplates/([a-z][-a-z0-9]*))$"
 )
+_ZONE = re.compile(r"/zones/([a-z0-9-]+)/")
+
+
+def _by_zone(real: list[Any], emu: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Two lists of zonal links, paired zone by zone where both have the zone, the rest in
+    order. GKE lists a pool's instance groups in an order of its own (kcc-history
+    containercluster-minimal@ec377bc8a3 #3 reads zones c, a, b where the emulator lists a, b, c),
+    so pairing by position would bind a real group to the emulator's group of another zone.
+    Lists that are not all zonal links stay in order."""
+    zones_real = [m.group(1) if isinstance(r, str) and (m := _ZONE.search(r)) else None for r in real]
+    zones_emu = [m.group(1) if isinstance(e, str) and (m := _ZONE.search(e)) else None for e in emu]
+    if not real or None in zones_real or None in zones_emu:
+        return real, emu
+    left = list(range(len(emu)))
+    pairs: list[tuple[Any, Any]] = []
+    unpaired: list[Any] = []
+    for item, zone in zip(real, zones_real, strict=True):
+        match = next((i for i in left if zones_emu[i] == zone), None)
+        if match is None:
+            unpaired.append(item)
+        else:
+            left.remove(match)
+            pairs.append((item, emu[match]))
+    pairs.extend(zip(unpaired, [emu[i] for i in left], strict=False))
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 _TAG_KEYS = ("fingerprint", "Fingerprint", "etag")
 #: Values of `status`/`state` that say a resource is still on its way.
 _TRANSITIONAL = {
@@ -272,7 +299,7 @@ class Replay:
                 if key in emu:
                     self.bind(value, emu[key])
         elif isinstance(real, list) and isinstance(emu, list):
-            for r, e in zip(real, emu, strict=False):
+            for r, e in zip(*_by_zone(real, emu), strict=False):
                 self.bind(r, e)
         elif isinstance(real, str) and isinstance(emu, str):
             if "${" in real:

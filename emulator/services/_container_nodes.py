@@ -314,6 +314,17 @@ def build_pool(
     path = f"{cluster_path}/nodePools/{name}"
     project_id = cluster_path.split("/")[1]
     group = hashlib.sha256(path.encode()).hexdigest()[:8]
+
+    def zone_group(zone: str) -> str:
+        # A pool over several zones has a group of its own in each, each with its own digest and
+        # an instance template named as it (real: conformance/kcc-history/container/v1beta1/
+        # containercluster/containercluster-minimal@ec377bc8a3 #3 lists `...-default-pool-8c3d7fa5-grp`,
+        # `...-035b8fa3-grp` and `...-edb41a76-grp` in us-west2-c, -a and -b; #4 and #5 read the
+        # templates `...-8c3d7fa5` and `...-035b8fa3`).
+        if len(locations) == 1:
+            return group
+        return hashlib.sha256(f"{path}/{zone}".encode()).hexdigest()[:8]
+
     pool: dict[str, Any] = {
         "name": name,
         "config": config,
@@ -342,13 +353,13 @@ def build_pool(
         "selfLink": k.link(path),
         "instanceGroupUrls": [
             f"{k.COMPUTE_ROOT}projects/{project_id}/zones/{zone}/instanceGroupManagers/"
-            f"{group_name(cluster['name'], name, group)}"
+            f"{group_name(cluster['name'], name, zone_group(zone))}"
             for zone in locations
         ],
         "_created": call.ctx.clock.rfc3339(),
         # The nodes' instance template is named as the groups are, less `-grp`, until an update
         # of the nodes makes a new one (`template_digest`).
-        "_template": group,
+        "_template": group if len(locations) == 1 else None,
         "etag": k.new_etag(),
         "status": "PROVISIONING",
         # initialNodeCount is per zone: a pool starts with that many nodes in each of its zones

@@ -81,7 +81,12 @@ def show(call: Call, project_id: str, zone: str, name: str, pool: dict[str, Any]
     # The template of the nodes as they are now: named as the group, with the digest of the
     # last update of the nodes (containercluster-swap/_http.log: `...-default-pool-a09d3c5a`
     # until the node pool PUT #10, `...-default-pool-6c06e4da` after).
+    # A pool over several zones has a template for each zone's group (containercluster-minimal@
+    # ec377bc8a3 in conformance/kcc-history, #4 and #5): after an update of the nodes, each zone's
+    # is named anew.
     digest = str(pool.get("_template") or base.rsplit("-", 1)[-1])
+    if pool.get("_template") and zones > 1:
+        digest = hashlib.sha256(f"{pool['_template']}/{zone}".encode()).hexdigest()[:8]
     current = f"{base.rsplit('-', 1)[0]}-{digest}"
     template = f"{BETA_ROOT}projects/{project_id}/regions/{region}/instanceTemplates/{current}"
     path = f"projects/{project_id}/zones/{zone}/instanceGroupManagers/{name}"

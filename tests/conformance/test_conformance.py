@@ -621,3 +621,22 @@ def test_a_poll_of_an_operation_an_older_recorder_wrote_out_is_a_poll_of_that_op
     # #13 answers `operations/pssn.p24-${projectNumber}-8d70...`, #14 polls `operations/${operationID}`.
     (poll,) = [r for r in results if r.index == 14]
     assert (poll.real_status, poll.emu_status) == (200, 200)
+
+
+def test_instance_groups_gke_lists_in_its_own_order_are_bound_zone_by_zone() -> None:
+    base = "https://www.googleapis.com/compute/v1/projects/p/zones/us-west2-{}/instanceGroupManagers/{}-grp"
+    real = [
+        base.format("c", "gke-x-8c3d7fa5"),
+        base.format("a", "gke-x-035b8fa3"),
+        base.format("b", "gke-x-edb41a76"),
+    ]
+    emu = [
+        base.format("a", "gke-x-11111111"),
+        base.format("b", "gke-x-22222222"),
+        base.format("c", "gke-x-33333333"),
+    ]
+    replay = Replay(corpus.Log(corpus.CORPUS / "x", "container/test", "test", []))
+    replay.bind(real, emu)
+    assert replay.server_named["gke-x-8c3d7fa5-grp"] == "gke-x-33333333-grp"
+    assert replay.server_named["gke-x-035b8fa3-grp"] == "gke-x-11111111-grp"
+    assert replay.server_named["gke-x-edb41a76-grp"] == "gke-x-22222222-grp"

@@ -32,10 +32,14 @@ def test_each_zone_of_a_pool_has_a_group_sized_to_the_pool(emu: Emulator, gke: A
     assert zones == [f"{REGION}-a", f"{REGION}-b", f"{REGION}-c"]
     assert {g["targetSize"] for g in groups} == {2}
     assert {g["currentActions"]["none"] for g in groups} == {2}
-    # GKE's naming: gke-<cluster>-<pool>-<8 hex>-grp, the same name in every zone.
-    (name,) = {g["name"] for g in groups}
-    assert name.startswith("gke-gke-workers-") and name.endswith("-grp")
-    assert groups[0]["baseInstanceName"] == name.removesuffix("-grp")
+    # GKE's naming: gke-<cluster>-<pool>-<8 hex>-grp, a digest of its own in each zone, and the
+    # zone's instance template named as its group (kcc-history containercluster-minimal@ec377bc8a3).
+    names = {g["name"] for g in groups}
+    assert len(names) == 3
+    for group in groups:
+        assert group["name"].startswith("gke-gke-workers-") and group["name"].endswith("-grp")
+        assert group["baseInstanceName"] == group["name"].removesuffix("-grp")
+        assert group["instanceTemplate"].endswith("/" + group["baseInstanceName"])
     assert groups[0]["serviceAccount"].endswith("@container-engine-robot.iam.gserviceaccount.com")
     assert f"/regions/{REGION}/instanceTemplates/" in groups[0]["instanceTemplate"]
 
